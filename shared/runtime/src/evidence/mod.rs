@@ -1,0 +1,51 @@
+//! The evidence store: content-addressed objects plus one manifest per diagnosis.
+//!
+//! Layout under the store's prefix:
+//! - `objects/sha256/<hex>`: redacted evidence bytes, keyed by their hash (idempotent:
+//!   writing the same bytes twice writes the same key);
+//! - `manifests/<function>/<diagnosis-id>.json`: the [`EvidenceRef`] listing the objects.
+//!
+//! Two stores implement [`EvidenceStore`]: [`s3`] (any S3-compatible server) and
+//! [`local`] (a directory; the embedded default `./lastmile-evidence/`).
+
+pub mod bundle;
+pub mod local;
+pub mod s3;
+
+use async_trait::async_trait;
+
+pub use bundle::store_bundle;
+
+/// Evidence store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// The store is unreachable or failed transiently: retry.
+    #[error("evidence store unavailable: {0}")]
+    Unavailable(String),
+    /// The store refused (credentials, missing bucket): configuration must change.
+    #[error("evidence store rejected the write: {0}")]
+    Rejected(String),
+    /// Local I/O failed.
+    #[error("evidence I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl EvidenceError {
+    /// True when retrying later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Io(_))
+    }
+}
+
+/// Somewhere to keep evidence bytes.
+#[async_trait]
+pub trait EvidenceStore: Send + Sync {
+    /// A URL naming the store and prefix (`s3://bucket/prefix`, `file:///abs/dir`).
+    fn url(&self) -> String;
+    /// Writes `bytes` at `key` (overwriting is allowed: keys are content-derived).
+    async fn put(&self, key: &str, bytes: &[u8], media_type: &str) -> Result<(), EvidenceError>;
+    /// Reads `key`, `None` when absent.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EvidenceError>;
+    /// True when `key` exists (lets writers skip re-uploading identical objects).
+    async fn exists(&self, key: &str) -> Result<bool, EvidenceError>;
+}
