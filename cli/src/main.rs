@@ -1,1 +1,56 @@
-fn main() {}
+//! `lastmile`: finds out why a deploy is stuck in its last mile, with proof and a fix.
+//!
+//! Each subcommand lives in its own module under `cmd/`; this file only parses arguments
+//! and maps errors to a one-line cause and a non-zero exit code.
+
+mod cmd;
+mod registry;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Why is my deploy stuck? lastmile reads the cluster, the registry and CI, and says why.
+#[derive(Debug, Parser)]
+#[command(name = "lastmile", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay recorded incidents through the functions on the embedded default
+    /// (in-process bus, local evidence directory; no cluster, no servers).
+    Replay(cmd::replay::Args),
+    /// Host one function: on NATS JetStream, or on AWS Lambda when AWS_LAMBDA_RUNTIME_API is set.
+    Function(cmd::function::Args),
+    // -- more subcommands: add one variant per line above this marker --
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lastmile: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Replay(args) => cmd::replay::run(args).await,
+            Command::Function(args) => cmd::function::run(args).await,
+            // -- more dispatch arms: add one per line above this marker --
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // One line: the cause chain, outermost first.
+            let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+            eprintln!("lastmile: {}", chain.join(": "));
+            ExitCode::from(2)
+        }
+    }
+}

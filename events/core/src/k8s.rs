@@ -50,6 +50,17 @@ fn one() -> u32 {
     1
 }
 
+/// Converts a Kubernetes timestamp (`k8s-openapi` uses `jiff`) to the `chrono` time used in
+/// lastmile's own types. Out-of-range values clamp to the Unix epoch.
+pub fn ts(t: &k8s_openapi::jiff::Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.as_second(), u32::try_from(t.subsec_nanosecond()).unwrap_or(0)).unwrap_or_default()
+}
+
+/// [`ts`] for the `metav1.Time` wrapper.
+pub fn time(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> DateTime<Utc> {
+    ts(&t.0)
+}
+
 impl KubeEvent {
     /// Normalises a core/v1 Event.
     pub fn from_core(ev: &k8s_openapi::api::core::v1::Event) -> Self {
@@ -76,14 +87,14 @@ impl KubeEvent {
             first_time: ev
                 .first_timestamp
                 .as_ref()
-                .map(|t| t.0)
-                .or_else(|| ev.event_time.as_ref().map(|t| t.0)),
+                .map(|t| ts(&t.0))
+                .or_else(|| ev.event_time.as_ref().map(|t| ts(&t.0))),
             last_time: ev
                 .series
                 .as_ref()
-                .and_then(|s| s.last_observed_time.as_ref().map(|t| t.0))
-                .or_else(|| ev.last_timestamp.as_ref().map(|t| t.0))
-                .or_else(|| ev.event_time.as_ref().map(|t| t.0)),
+                .and_then(|s| s.last_observed_time.as_ref().map(|t| ts(&t.0)))
+                .or_else(|| ev.last_timestamp.as_ref().map(|t| ts(&t.0)))
+                .or_else(|| ev.event_time.as_ref().map(|t| ts(&t.0))),
             reporting_controller: ev
                 .reporting_component
                 .clone()
@@ -118,14 +129,14 @@ impl KubeEvent {
             first_time: ev
                 .deprecated_first_timestamp
                 .as_ref()
-                .map(|t| t.0)
-                .or_else(|| ev.event_time.as_ref().map(|t| t.0)),
+                .map(|t| ts(&t.0))
+                .or_else(|| ev.event_time.as_ref().map(|t| ts(&t.0))),
             last_time: ev
                 .series
                 .as_ref()
-                .map(|s| s.last_observed_time.0)
-                .or_else(|| ev.deprecated_last_timestamp.as_ref().map(|t| t.0))
-                .or_else(|| ev.event_time.as_ref().map(|t| t.0)),
+                .map(|s| ts(&s.last_observed_time.0))
+                .or_else(|| ev.deprecated_last_timestamp.as_ref().map(|t| ts(&t.0)))
+                .or_else(|| ev.event_time.as_ref().map(|t| ts(&t.0))),
             reporting_controller: ev
                 .reporting_controller
                 .clone()

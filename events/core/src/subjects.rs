@@ -198,3 +198,28 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod infra_files {
+    use std::path::PathBuf;
+
+    /// The stream definitions kept under `infra/nats/streams/` must match [`super::STREAMS`].
+    #[test]
+    fn stream_files_in_infra_match_the_code() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/nats/streams");
+        let bless = std::env::var_os("LASTMILE_BLESS").is_some();
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+        }
+        for spec in super::STREAMS {
+            let text = serde_json::to_string_pretty(&super::stream_file_json(spec)).unwrap() + "\n";
+            let path = dir.join(format!("{}.json", spec.name.to_lowercase()));
+            if bless {
+                std::fs::write(&path, &text).unwrap();
+            } else {
+                let found = std::fs::read_to_string(&path).unwrap_or_default();
+                assert_eq!(found, text, "{} drifted; run `just bless`", path.display());
+            }
+        }
+    }
+}

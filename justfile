@@ -1,0 +1,22 @@
+# The everyday commands. `just --list` shows them.
+
+# Replay the recorded incidents on the embedded default (no cluster, no servers).
+demo:
+    cargo run --quiet -p lastmile -- replay events/examples
+
+# The whole test suite, starting the real servers it needs.
+test *ARGS:
+    ./scripts/test {{ARGS}}
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Benchmarks: pipeline throughput vs raw JetStream, pending analysis, image check, watcher memory.
+bench:
+    eval "$(./scripts/install-test-deps)" && cargo bench --workspace
+
+# Regenerate the checked-in JSON Schemas and NATS stream files after changing the event model.
+bless:
+    LASTMILE_BLESS=1 cargo test -p lastmile-events

@@ -1,0 +1,261 @@
+//! One message in, diagnoses out: the path every host shares.
+//!
+//! 1. parse the structured-mode CloudEvent (bad bytes → [`ProcessError::BadInput`]);
+//! 2. open the function span as a child of the message's `traceparent`;
+//! 3. call the function under its deadline;
+//! 4. store one evidence bundle per diagnosis (redacted, content-addressed objects, one
+//!    manifest per diagnosis);
+//! 5. publish each diagnosis on `lastmile.diagnosis.<class>` and each remediation step on
+//!    `lastmile.remediation.<class>`.
+//!
+//! Every id is derived from the message and the function, never from the clock, so a
+//! redelivered message rewrites the same objects and manifest and publishes the same
+//! `Nats-Msg-Id`s, which JetStream drops as duplicates: at-least-once delivery yields
+//! exactly one diagnosis.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+use lastmile_contract::{Context, ErrorKind, Function, Outcome};
+use lastmile_events::envelope::stable_id;
+use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subjects};
+use tracing::{Instrument, field};
+
+use crate::bus::{BusError, MSG_ID_HEADER, Message, Publisher};
+use crate::evidence::{EvidenceError, EvidenceStore, store_bundle};
+use crate::telemetry;
+
+/// Producer source written into the envelopes the executor publishes.
+pub const SOURCE_PREFIX: &str = "/lastmile/function";
+
+/// Why a message produced no diagnosis. The host decides ack / nak / dead-letter from it.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The message can never be processed (malformed CloudEvent, wrong type, bad payload).
+    #[error("bad input: {0}")]
+    BadInput(String),
+    /// Something transient failed (store, bus, function timeout): try again later.
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// Retrying cannot help (rejected by the store, a bug in the function).
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl ProcessError {
+    fn from_evidence(e: EvidenceError) -> Self {
+        if e.is_retryable() { Self::Retryable(e.to_string()) } else { Self::Permanent(e.to_string()) }
+    }
+
+    fn from_bus(e: BusError) -> Self {
+        if e.is_retryable() { Self::Retryable(e.to_string()) } else { Self::Permanent(e.to_string()) }
+    }
+}
+
+/// What one processed message produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    /// The incident that was diagnosed.
+    pub incident: String,
+    /// The diagnoses as published (ids, evidence refs and trace id filled in).
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+/// Runs one function against bus messages. Cheap to clone; build once per host.
+#[derive(Clone)]
+pub struct Executor {
+    function: Function,
+    ctx: Context,
+    evidence: Arc<dyn EvidenceStore>,
+    publisher: Arc<dyn Publisher>,
+}
+
+impl Executor {
+    /// An executor for `function` with the clients it needs.
+    pub fn new(
+        function: Function,
+        ctx: Context,
+        evidence: Arc<dyn EvidenceStore>,
+        publisher: Arc<dyn Publisher>,
+    ) -> Self {
+        Self { function, ctx, evidence, publisher }
+    }
+
+    /// The function this executor runs.
+    pub fn function(&self) -> &Function {
+        &self.function
+    }
+
+    /// Processes one message end to end. See the module docs for the steps.
+    pub async fn process(&self, message: &Message) -> Result<Processed, ProcessError> {
+        let event = CloudEvent::<Incident>::from_slice(&message.payload)
+            .map_err(|e| ProcessError::BadInput(e.to_string()))?;
+        let span = function_span(self.function.spec.name, &event);
+        // Header first (set by the transport), else the envelope's extension attribute.
+        let mut parent = message.headers.clone();
+        if !parent.keys().any(|k| k.eq_ignore_ascii_case("traceparent")) {
+            if let Some(tp) = &event.traceparent {
+                parent.insert("traceparent".into(), tp.clone());
+            }
+        }
+        telemetry::set_parent_from(&span, &parent);
+        self.process_event(event).instrument(span).await
+    }
+
+    async fn process_event(&self, event: CloudEvent<Incident>) -> Result<Processed, ProcessError> {
+        let spec = self.function.spec;
+        let incident = &event.data;
+        let outcome = match tokio::time::timeout(spec.deadline, self.function.call(incident, &self.ctx)).await {
+            Err(_) => {
+                return Err(ProcessError::Retryable(format!(
+                    "function {} exceeded its deadline of {:?}",
+                    spec.name, spec.deadline
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(match e.kind() {
+                    ErrorKind::Retryable => ProcessError::Retryable(e.to_string()),
+                    ErrorKind::Permanent => ProcessError::Permanent(e.to_string()),
+                    ErrorKind::BadInput => ProcessError::BadInput(e.to_string()),
+                });
+            }
+            Ok(Ok(outcome)) => bound_evidence(outcome, spec.max_evidence_bytes),
+        };
+
+        let trace_id = telemetry::trace_id_of(&tracing::Span::current());
+        let mut published = Vec::with_capacity(outcome.diagnoses.len());
+        for (index, mut diagnosis) in outcome.diagnoses.into_iter().enumerate() {
+            let id = stable_id(&[spec.name, &event.id, &index.to_string(), diagnosis.class.as_str()]);
+            let manifest_key = format!("manifests/{}/{}.json", subjects::token(spec.name), id);
+            let evidence_ref = store_bundle(self.evidence.as_ref(), &manifest_key, &outcome.evidence)
+                .instrument(tracing::info_span!("lastmile.evidence.store", lastmile.evidence.manifest = %manifest_key))
+                .await
+                .map_err(ProcessError::from_evidence)?;
+            diagnosis.id = Some(id.clone());
+            diagnosis.function = Some(spec.name.to_owned());
+            diagnosis.incident = Some(incident.key.clone());
+            diagnosis.ci = diagnosis.ci.or_else(|| incident.ci.clone());
+            diagnosis.evidence_ref = Some(evidence_ref);
+            diagnosis.trace_id = trace_id.clone();
+            tracing::Span::current().record("lastmile.diagnosis.class", diagnosis.class.as_str());
+            self.publish_diagnosis(&event, &diagnosis).await?;
+            tracing::info!(
+                incident = %incident.key,
+                class = %diagnosis.class,
+                confidence = diagnosis.confidence,
+                "Diagnosis published."
+            );
+            published.push(diagnosis);
+        }
+        Ok(Processed { incident: incident.key.clone(), diagnoses: published })
+    }
+
+    async fn publish_diagnosis(&self, cause: &CloudEvent<Incident>, diagnosis: &Diagnosis) -> Result<(), ProcessError> {
+        let id = diagnosis.id.clone().unwrap_or_default();
+        let source = format!("{SOURCE_PREFIX}/{}", self.function.spec.name);
+        let subject_ref = Some(cause.data.subject.to_string());
+        let envelope = CloudEvent::new(id.clone(), source.clone(), subject_ref.clone(), cause.time, diagnosis.clone());
+        self.publish(subjects::diagnosis(diagnosis.class.as_str()), &id, envelope)
+            .instrument(tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subjects::diagnosis(diagnosis.class.as_str())))
+            .await?;
+        for (step, remediation) in diagnosis.remediation.iter().enumerate() {
+            let rid = stable_id(&[&id, "remediation", &step.to_string()]);
+            let command = RemediationCommand {
+                diagnosis_id: id.clone(),
+                incident: cause.data.key.clone(),
+                class: diagnosis.class.clone(),
+                subject: diagnosis.subject.clone(),
+                remediation: remediation.clone(),
+            };
+            let envelope = CloudEvent::new(rid.clone(), source.clone(), subject_ref.clone(), cause.time, command);
+            self.publish(subjects::remediation(diagnosis.class.as_str()), &rid, envelope)
+                .instrument(tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %subjects::remediation(diagnosis.class.as_str())))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn publish<T: lastmile_events::envelope::EventType>(
+        &self,
+        subject: String,
+        msg_id: &str,
+        mut envelope: CloudEvent<T>,
+    ) -> Result<(), ProcessError> {
+        let mut headers = BTreeMap::new();
+        headers.insert(MSG_ID_HEADER.to_owned(), msg_id.to_owned());
+        telemetry::inject_current(&mut headers);
+        envelope.traceparent = headers.get("traceparent").cloned();
+        envelope.tracestate = headers.get("tracestate").cloned();
+        let payload = envelope
+            .to_vec()
+            .map_err(|e| ProcessError::Permanent(format!("cannot serialise {}: {e}", T::TYPE)))?;
+        self.publisher
+            .publish(Message { subject, headers, payload: Bytes::from(payload) })
+            .await
+            .map_err(ProcessError::from_bus)
+    }
+}
+
+/// The function span, with the OTel semantic-convention attributes of the incident.
+fn function_span(function: &str, event: &CloudEvent<Incident>) -> tracing::Span {
+    let incident = &event.data;
+    let span = tracing::info_span!(
+        "lastmile.function",
+        otel.name = %format!("diagnose {function}"),
+        otel.kind = "consumer",
+        faas.name = function,
+        faas.trigger = "pubsub",
+        messaging.system = "nats",
+        cloudevents.event_id = %event.id,
+        cloudevents.event_type = %event.ty,
+        lastmile.incident.key = %incident.key,
+        lastmile.incident.family = %incident.family,
+        lastmile.diagnosis.class = field::Empty,
+        k8s.namespace.name = field::Empty,
+        k8s.pod.name = field::Empty,
+        k8s.job.name = field::Empty,
+        cicd.pipeline.run.id = field::Empty,
+        cicd.pipeline.name = field::Empty,
+    );
+    if let Some(ns) = &incident.subject.namespace {
+        span.record("k8s.namespace.name", ns.as_str());
+    }
+    if incident.subject.kind == "Pod" {
+        span.record("k8s.pod.name", incident.subject.name.as_str());
+    }
+    if let Some(owner) = incident.owner.as_ref().filter(|o| o.kind == "Job") {
+        span.record("k8s.job.name", owner.name.as_str());
+    }
+    if let Some(ci) = &incident.ci {
+        span.record("cicd.pipeline.run.id", ci.run_id.as_str());
+        if let Some(p) = &ci.pipeline {
+            span.record("cicd.pipeline.name", p.as_str());
+        }
+    }
+    span
+}
+
+/// Enforces the spec's evidence bound: items that do not fit are replaced by a note.
+fn bound_evidence(mut outcome: Outcome, max: usize) -> Outcome {
+    let mut used = 0usize;
+    for item in &mut outcome.evidence {
+        if used + item.bytes.len() > max {
+            let note = format!(
+                "evidence item {} ({} bytes) omitted: the bundle is capped at {} bytes",
+                item.name,
+                item.bytes.len(),
+                max
+            );
+            *item = lastmile_contract::EvidenceItem::text(format!("{}.omitted.txt", item.name), note);
+        }
+        used += item.bytes.len();
+    }
+    outcome
+}
+
+/// The current time as the executor stamps envelopes it creates without a cause.
+pub fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
