@@ -1,5 +1,11 @@
 //! Pending pods: why a pod never runs (scheduling, admission, scaling), with the smallest fix.
 
+pub mod index;
+pub mod messages;
+pub mod quantity;
+pub mod resources;
+pub mod selectors;
+
 use std::time::Duration;
 
 use lastmile_contract::{Context, Function, FunctionError, FunctionSpec, Outcome};

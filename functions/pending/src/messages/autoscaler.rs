@@ -1,0 +1,186 @@
+//! Node autoscalers: cluster-autoscaler (`NotTriggerScaleUp`, `TriggeredScaleUp`,
+//! `FailedScaleUp`) and Karpenter (`incompatible with nodepool …`, `no instance type …`).
+//!
+//! The cluster-autoscaler's reasons reuse the scheduler's per-node texts plus its own
+//! node-group reasons, so its list is read with the scheduler's histogram splitter.
+
+use crate::messages::reasons::{Reason, classify_reason};
+use crate::messages::scheduler::{FitMessage, parse_fit};
+
+/// What an autoscaler said about the pod.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AutoscalerSignal {
+    /// A scale-up is under way: the pod is waiting for a node, not stuck.
+    ScaleUpTriggered {
+        /// The quoted text.
+        text: String,
+    },
+    /// The autoscaler will not add a node.
+    NoScaleUp {
+        /// `cluster-autoscaler` or `karpenter`.
+        by: &'static str,
+        /// The quoted text (shortened).
+        text: String,
+        /// Per-reason `(count, reason)` items when the autoscaler listed them.
+        reasons: Vec<(u64, String)>,
+        /// A node group / NodePool hit its size or resource limit.
+        at_limit: bool,
+        /// The NodePools / provisioners named by Karpenter.
+        pools: Vec<String>,
+    },
+}
+
+/// Finds an autoscaler verdict in one message or text line.
+pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
+    let lower = text.to_ascii_lowercase();
+    let short = |from: usize| text.get(from..).unwrap_or("").chars().take(400).collect::<String>().trim().to_owned();
+    if let Some(at) = lower.find("didn't trigger scale-up").or_else(|| lower.find("did not trigger scale-up")) {
+        let rest = &text[at..];
+        let list = rest.split_once("):").or_else(|| rest.split_once(':')).map(|(_, l)| l).unwrap_or("");
+        // Same grammar as the scheduler's histogram.
+        let fit = parse_fit(&format!("0/0 nodes are available: {list}")).unwrap_or_default();
+        let reasons: Vec<(u64, String)> = fit.histogram.into_iter().chain(fit.prefilter.into_iter().map(|p| (1, p))).collect();
+        let at_limit = reasons.iter().any(|(_, r)| classify_reason(r) == Reason::Autoscaler);
+        let start = lower[..at].rfind("pod ").unwrap_or(at);
+        return Some(AutoscalerSignal::NoScaleUp { by: "cluster-autoscaler", text: short(start), reasons, at_limit, pools: Vec::new() });
+    }
+    for marker in ["failed to increase node group size", "scale-up timed out", "failedscaleup", "max node group size reached", "max cluster cpu, memory limits reached"] {
+        if let Some(at) = lower.find(marker) {
+            let at_limit = marker.starts_with("max");
+            return Some(AutoscalerSignal::NoScaleUp { by: "cluster-autoscaler", text: short(at), reasons: Vec::new(), at_limit, pools: Vec::new() });
+        }
+    }
+    const KARPENTER: [&str; 8] = [
+        "incompatible with nodepool",
+        "incompatible with provisioner",
+        "no instance type satisfied",
+        "no instance type met",
+        "no instance type which had enough resources",
+        "exceed limits for nodepool",
+        "exceeds limits",
+        "all available instance types exceed",
+    ];
+    if let Some(at) = KARPENTER.iter().filter_map(|m| lower.find(m)).min() {
+        let start = lower[..at].rfind("schedule pod").map(|p| p.saturating_sub(12)).unwrap_or(at);
+        let start = if text.is_char_boundary(start) { start } else { at };
+        let at_limit = lower.contains("exceed") && lower.contains("limit");
+        return Some(AutoscalerSignal::NoScaleUp {
+            by: "karpenter",
+            text: short(start),
+            reasons: karpenter_reasons(&lower),
+            at_limit,
+            pools: karpenter_pools(text),
+        });
+    }
+    if lower.contains("is restricted") && lower.contains("karpenter") {
+        let at = lower.find("is restricted").unwrap_or(0);
+        let start = lower[..at].rfind("label").unwrap_or(at);
+        return Some(AutoscalerSignal::NoScaleUp {
+            by: "karpenter",
+            text: short(start),
+            reasons: vec![(1, "node selector uses a restricted label".into())],
+            at_limit: false,
+            pools: Vec::new(),
+        });
+    }
+    if let Some(at) = lower.find("triggered scale-up").or_else(|| lower.find("triggeredscaleup")) {
+        return Some(AutoscalerSignal::ScaleUpTriggered { text: short(lower[..at].rfind("pod ").unwrap_or(at)) });
+    }
+    None
+}
+
+/// The per-NodePool causes Karpenter lists, as scheduler-style reasons.
+fn karpenter_reasons(lower: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut add = |s: &str| {
+        if !out.iter().any(|(_, r): &(u64, String)| r == s) {
+            out.push((1, s.to_owned()));
+        }
+    };
+    if lower.contains("did not tolerate") {
+        add("node(s) had untolerated taint(s)");
+    }
+    if lower.contains("incompatible requirements") || lower.contains("does not have known values") || lower.contains("is restricted") {
+        add("node(s) didn't match Pod's node affinity/selector");
+    }
+    if lower.contains("no instance type") {
+        add("Insufficient resources for any instance type");
+    }
+    if lower.contains("exceed") && lower.contains("limit") {
+        add("max node group size reached");
+    }
+    out
+}
+
+/// NodePool / provisioner names quoted after `incompatible with nodepool|provisioner`.
+fn karpenter_pools(text: &str) -> Vec<String> {
+    let mut pools = Vec::new();
+    let lower = text.to_ascii_lowercase();
+    for marker in ["incompatible with nodepool \"", "incompatible with provisioner \"", "nodepool \\\"", "provisioner \\\""] {
+        let mut from = 0;
+        while let Some(p) = lower[from..].find(marker).map(|p| p + from + marker.len()) {
+            let name: String = text[p..].chars().take_while(|c| *c != '"' && *c != '\\').take(63).collect();
+            if !name.is_empty() && !pools.contains(&name) {
+                pools.push(name);
+            }
+            from = p;
+        }
+    }
+    pools
+}
+
+/// True when a parsed fit message carries only autoscaler reasons.
+pub fn only_autoscaler(fit: &FitMessage) -> bool {
+    fit.reasons().iter().all(|(_, _, r)| *r == Reason::Autoscaler)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_autoscaler_current_and_old_shapes() {
+        let Some(AutoscalerSignal::NoScaleUp { reasons, at_limit, .. }) =
+            parse_autoscaler("Normal NotTriggerScaleUp 2m cluster-autoscaler pod didn't trigger scale-up: 12 node(s) didn't match Pod's node affinity/selector, 3 max node group size reached")
+        else {
+            panic!()
+        };
+        assert_eq!(reasons.len(), 2);
+        assert!(at_limit);
+        let Some(AutoscalerSignal::NoScaleUp { reasons, at_limit, .. }) =
+            parse_autoscaler("pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 Insufficient memory")
+        else {
+            panic!()
+        };
+        assert_eq!(reasons, vec![(1, "Insufficient memory".to_owned())]);
+        assert!(!at_limit);
+        assert!(matches!(
+            parse_autoscaler("pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 max limit reached"),
+            Some(AutoscalerSignal::NoScaleUp { at_limit: true, .. })
+        ));
+    }
+
+    #[test]
+    fn triggered_scale_up_is_progress() {
+        assert!(matches!(
+            parse_autoscaler("Normal TriggeredScaleUp pod triggered scale-up: [{eks-ci-pool-1a 2->4 (max: 10)}]"),
+            Some(AutoscalerSignal::ScaleUpTriggered { .. })
+        ));
+    }
+
+    #[test]
+    fn karpenter_nodepools_and_reasons() {
+        let m = r#"Failed to schedule pod, incompatible with nodepool "gpu", daemonset overhead={"cpu":"200m","pods":"3"}, did not tolerate nvidia.com/gpu=true:NoSchedule; incompatible with nodepool "default", daemonset overhead={"cpu":"200m","pods":"3"}, no instance type satisfied resources {"cpu":"96","memory":"400Gi","pods":"4"} and requirements karpenter.sh/capacity-type In [on-demand spot]"#;
+        let Some(AutoscalerSignal::NoScaleUp { by, pools, reasons, .. }) = parse_autoscaler(m) else { panic!() };
+        assert_eq!(by, "karpenter");
+        assert_eq!(pools, vec!["gpu", "default"]);
+        assert_eq!(reasons.len(), 2);
+    }
+
+    #[test]
+    fn karpenter_restricted_label() {
+        let m = r#"{"level":"DEBUG","logger":"controller.provisioner","message":"ignoring pod, label karpenter.sh/provisioner-name is restricted; specify a well known label: [karpenter.k8s.aws/instance-category ..."#;
+        let Some(AutoscalerSignal::NoScaleUp { reasons, .. }) = parse_autoscaler(m) else { panic!() };
+        assert_eq!(classify_reason(&reasons[0].1).class(), Some(lastmile_events::Class::NODE_AFFINITY));
+    }
+}

@@ -1,0 +1,259 @@
+//! Per-node reason texts (scheduler plugins, old predicates, autoscaler reasons) → classes.
+//!
+//! Matching is by lower-case keyword, never by whole-string equality: the texts changed
+//! between releases (`had taint {k: v}, that the pod didn't tolerate` → `had untolerated
+//! taint {k: v}` → `had untolerated taint(s)`), and wrappers re-phrase them.
+
+use lastmile_events::Class;
+
+/// What one reason text says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// `Insufficient <resource>` / `Too many pods` / kubelet `OutOf<resource>`.
+    Insufficient {
+        /// The resource (`cpu`, `memory`, `pods`, `nvidia.com/gpu`).
+        resource: String,
+    },
+    /// An untolerated taint; key and value when the text still carries them.
+    Taint {
+        /// Taint key.
+        key: Option<String>,
+        /// Taint value (may be empty).
+        value: Option<String>,
+    },
+    /// Node selector / required node affinity / node name.
+    NodeAffinity,
+    /// Inter-pod (anti-)affinity or topology spread.
+    PodAffinity,
+    /// Cordoned nodes.
+    Unschedulable,
+    /// Host port conflicts.
+    HostPorts,
+    /// Volume binding, zones, attach limits.
+    Volume,
+    /// The preemption PostFilter's own verdicts: not a cause.
+    Preemption,
+    /// The cluster-autoscaler's own node-group reasons (`max node group size reached`).
+    Autoscaler,
+    /// Anything else.
+    Other,
+}
+
+impl Reason {
+    /// The taxonomy class this reason stands for, if any.
+    pub fn class(&self) -> Option<&'static str> {
+        Some(match self {
+            Reason::Insufficient { .. } => Class::INSUFFICIENT_RESOURCES,
+            Reason::Taint { .. } => Class::UNTOLERATED_TAINT,
+            Reason::NodeAffinity => Class::NODE_AFFINITY,
+            Reason::PodAffinity => Class::POD_AFFINITY,
+            Reason::Unschedulable => Class::UNSCHEDULABLE_NODES,
+            Reason::HostPorts => Class::HOST_PORTS,
+            Reason::Volume => Class::VOLUME_BINDING,
+            Reason::Autoscaler => Class::NO_SCALE_UP,
+            Reason::Preemption | Reason::Other => return None,
+        })
+    }
+
+    /// True for reasons that usually mean "this node was never meant for the pod"
+    /// (control-plane taints, selectors): they explain why *those* nodes are out, not why
+    /// the pod is pending, when other nodes fail for another reason.
+    pub fn is_scope(&self) -> bool {
+        match self {
+            Reason::NodeAffinity => true,
+            Reason::Taint { key: Some(k), .. } => is_control_plane_taint(k),
+            _ => false,
+        }
+    }
+}
+
+/// `node-role.kubernetes.io/control-plane` and the older `…/master`.
+pub fn is_control_plane_taint(key: &str) -> bool {
+    key == "node-role.kubernetes.io/control-plane" || key == "node-role.kubernetes.io/master"
+}
+
+/// Classifies one reason text (a histogram item without its count).
+pub fn classify_reason(reason: &str) -> Reason {
+    let r = reason.trim().to_ascii_lowercase();
+    let r = r.as_str();
+    if r.contains("preemption") {
+        return Reason::Preemption;
+    }
+    if let Some(rest) = r.strip_prefix("insufficient ") {
+        let start = reason.len() - rest.len();
+        let resource = reason.trim().get(start..).unwrap_or(rest).trim().trim_end_matches('.');
+        return Reason::Insufficient { resource: resource.to_owned() };
+    }
+    if r.contains("too many pods") || r.contains("insufficient pods") {
+        return Reason::Insufficient { resource: "pods".into() };
+    }
+    if let Some(rest) = r.strip_prefix("outof") {
+        return Reason::Insufficient { resource: rest.trim().to_owned() };
+    }
+    if r.contains("podfitsresources") || r.contains("noderesourcesfit") || r.contains("enough resource") {
+        return Reason::Insufficient { resource: resource_after(r, "resource:").unwrap_or_else(|| "cpu/memory".into()) };
+    }
+    // Volume reasons first: "volume node affinity conflict" must not read as node affinity.
+    const VOLUME: [&str; 16] = [
+        "persistentvolumeclaim",
+        "persistent volume",
+        "persistentvolume's",
+        "volume node affinity",
+        "volume zone",
+        "enough free storage",
+        "available disk",
+        "max volume count",
+        "non-existent pv",
+        "readwriteoncepod",
+        "volumebinding",
+        "volumezone",
+        "novolumezoneconflict",
+        "maxebsvolumecount",
+        "checkvolumebinding",
+        "volume",
+    ];
+    if VOLUME.iter().any(|k| r.contains(k)) {
+        return Reason::Volume;
+    }
+    if r.contains("taint") || r.contains("didn't tolerate") || r.contains("did not tolerate") {
+        let (key, value) = taint_key_value(reason);
+        return Reason::Taint { key, value };
+    }
+    const NOT_READY: [&str; 6] =
+        ["nodenotready", "node(s) were not ready", "nodeunderdiskpressure", "nodeundermemorypressure", "nodeunderpidpressure", "nodeoutofdisk"];
+    if NOT_READY.iter().any(|k| r.contains(k)) {
+        return Reason::Taint { key: None, value: None };
+    }
+    if r.contains("unschedulable") || r.contains("unknown conditions") {
+        return Reason::Unschedulable;
+    }
+    if r.contains("free ports") || r.contains("hostport") || r.contains("nodeports") || r.contains("host port") {
+        return Reason::HostPorts;
+    }
+    const POD_AFFINITY: [&str; 8] = [
+        "pod affinity rules",
+        "anti-affinity",
+        "antiaffinity",
+        "pod affinity/anti",
+        "topology spread",
+        "interpodaffinity",
+        "serviceaffinity",
+        "podtopologyspread",
+    ];
+    if POD_AFFINITY.iter().any(|k| r.contains(k)) {
+        return Reason::PodAffinity;
+    }
+    const NODE_AFFINITY: [&str; 8] = [
+        "node affinity",
+        "node selector",
+        "nodeselector",
+        "nodeaffinity",
+        "affinity terms conflict",
+        "requested node name",
+        "requested hostname",
+        "hostname",
+    ];
+    if NODE_AFFINITY.iter().any(|k| r.contains(k)) {
+        return Reason::NodeAffinity;
+    }
+    if let Some(plugins) = r.split_once("plugin(s) [").or_else(|| r.split_once("plugin [")).map(|(_, p)| p) {
+        return classify_reason(plugins.split([']', ' ']).next().unwrap_or(""));
+    }
+    const AUTOSCALER: [&str; 6] =
+        ["max node group size", "max limit reached", "backoff after failed scale-up", "not ready for scale-up", "max cluster", "node group"];
+    if AUTOSCALER.iter().any(|k| r.contains(k)) {
+        return Reason::Autoscaler;
+    }
+    if r.contains("pod affinity") || r.contains("podaffinity") {
+        return Reason::PodAffinity;
+    }
+    Reason::Other
+}
+
+/// `{key: value}` from a taint reason; `(None, None)` when the text hides them.
+fn taint_key_value(reason: &str) -> (Option<String>, Option<String>) {
+    let Some(open) = reason.find('{') else { return (None, None) };
+    let inner = &reason[open + 1..];
+    let inner = inner.split('}').next().unwrap_or(inner);
+    match inner.split_once(':') {
+        Some((k, v)) => (Some(k.trim().to_owned()), Some(v.trim().to_owned())),
+        None => (Some(inner.trim().to_owned()), None),
+    }
+}
+
+fn resource_after(r: &str, marker: &str) -> Option<String> {
+    let rest = r.split_once(marker)?.1.trim();
+    let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-')).collect();
+    (!word.is_empty()).then_some(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_reason_has_its_class() {
+        let cases = [
+            ("Insufficient cpu", Class::INSUFFICIENT_RESOURCES),
+            ("Insufficient hugepages-2Mi", Class::INSUFFICIENT_RESOURCES),
+            ("Too many pods", Class::INSUFFICIENT_RESOURCES),
+            ("node(s) had untolerated taint(s)", Class::UNTOLERATED_TAINT),
+            ("node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }", Class::UNTOLERATED_TAINT),
+            ("node(s) had taint {dedicated: gpu}, that the pod didn't tolerate", Class::UNTOLERATED_TAINT),
+            ("node(s) had taints that the pod didn't tolerate", Class::UNTOLERATED_TAINT),
+            ("node(s) didn't match Pod's node affinity/selector", Class::NODE_AFFINITY),
+            ("node(s) didn't match node selector", Class::NODE_AFFINITY),
+            ("node(s) didn't match scheduler-enforced node affinity", Class::NODE_AFFINITY),
+            ("pod affinity terms conflict", Class::NODE_AFFINITY),
+            ("node(s) didn't satisfy plugin(s) [NodeAffinity]", Class::NODE_AFFINITY),
+            ("node(s) didn't satisfy plugin(s) [NodeAffinity VolumeBinding] simultaneously", Class::VOLUME_BINDING),
+            ("node(s) were unschedulable", Class::UNSCHEDULABLE_NODES),
+            ("node(s) had unknown conditions", Class::UNSCHEDULABLE_NODES),
+            ("node(s) didn't have free ports for the requested pod ports", Class::HOST_PORTS),
+            ("node(s) didn't match pod affinity rules", Class::POD_AFFINITY),
+            ("node(s) didn't match pod anti-affinity rules", Class::POD_AFFINITY),
+            ("node(s) didn't satisfy existing pods anti-affinity rules", Class::POD_AFFINITY),
+            ("node(s) didn't match pod affinity/anti-affinity", Class::POD_AFFINITY),
+            ("node(s) didn't match pod topology spread constraints", Class::POD_AFFINITY),
+            ("node(s) didn't match pod topology spread constraints (missing required label)", Class::POD_AFFINITY),
+            ("pod has unbound immediate PersistentVolumeClaims", Class::VOLUME_BINDING),
+            ("persistentvolumeclaim \"data-postgres-0\" not found", Class::VOLUME_BINDING),
+            ("node(s) didn't match PersistentVolume's node affinity", Class::VOLUME_BINDING),
+            ("node(s) had volume node affinity conflict", Class::VOLUME_BINDING),
+            ("node(s) didn't find available persistent volumes to bind", Class::VOLUME_BINDING),
+            ("node(s) did not have enough free storage", Class::VOLUME_BINDING),
+            ("node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)", Class::VOLUME_BINDING),
+            ("node(s) had no available disk", Class::VOLUME_BINDING),
+            ("node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode", Class::VOLUME_BINDING),
+            ("node(s) exceed max volume count", Class::VOLUME_BINDING),
+            ("node(s) had no available volume zone", Class::VOLUME_BINDING),
+            ("node(s) didn't match the requested node name", Class::NODE_AFFINITY),
+            ("node(s) didn't match the requested hostname", Class::NODE_AFFINITY),
+            // Pre-framework predicate names (OpenShift 3.x, Kubernetes ≤ 1.14).
+            ("MatchInterPodAffinity", Class::POD_AFFINITY),
+            ("ExistingPodsAntiAffinityRulesNotMatch", Class::POD_AFFINITY),
+            ("CheckServiceAffinity", Class::POD_AFFINITY),
+            ("MatchNodeSelector", Class::NODE_AFFINITY),
+            ("PodToleratesNodeTaints", Class::UNTOLERATED_TAINT),
+            ("NodeNotReady", Class::UNTOLERATED_TAINT),
+            ("PodFitsHostPorts", Class::HOST_PORTS),
+            ("NoVolumeZoneConflict", Class::VOLUME_BINDING),
+            ("max node group size reached", Class::NO_SCALE_UP),
+        ];
+        for (text, class) in cases {
+            assert_eq!(classify_reason(text).class(), Some(class), "{text}");
+        }
+        assert_eq!(classify_reason("Preemption is not helpful for scheduling").class(), None);
+    }
+
+    #[test]
+    fn insufficient_keeps_the_resource_name_case() {
+        assert_eq!(classify_reason("Insufficient nvidia.com/gpu"), Reason::Insufficient { resource: "nvidia.com/gpu".into() });
+    }
+
+    #[test]
+    fn control_plane_taints_are_scope() {
+        assert!(classify_reason("node(s) had untolerated taint {node-role.kubernetes.io/master: }").is_scope());
+        assert!(!classify_reason("node(s) had untolerated taint {dedicated: ci}").is_scope());
+    }
+}

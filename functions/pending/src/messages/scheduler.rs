@@ -1,0 +1,341 @@
+//! The kube-scheduler's fit error (`0/N nodes are available: …`) in every released shape.
+//!
+//! Grammar (reference §1.2): an optional PreFilter sentence, a histogram of
+//! `<count> <reason>` items sorted lexically and joined with `", "`, then an optional
+//! PostFilter part (` preemption: …`, `no new claims to deallocate`) that has its own
+//! `0/N` header. The histogram is split only where `", "` is followed by a count, because
+//! old taint reasons contain commas. Legacy (≤ v1.6) `predicates:: Reason (count)` lists
+//! are read too.
+
+use crate::messages::reasons::{Reason, classify_reason};
+
+/// One parsed fit error.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FitMessage {
+    /// N of `0/N`, when present and representable.
+    pub total: Option<u64>,
+    /// Reasons without a count (PreFilter messages).
+    pub prefilter: Vec<String>,
+    /// `(count, reason)` items of the histogram.
+    pub histogram: Vec<(u64, String)>,
+    /// The PostFilter text (preemption), without its `preemption: ` prefix.
+    pub postfilter: Option<String>,
+    /// The message ended in ` ...` (the event was cut at 1024 bytes).
+    pub truncated: bool,
+}
+
+impl FitMessage {
+    /// Every reason with its count (PreFilter reasons count as all nodes) and its class.
+    pub fn reasons(&self) -> Vec<(u64, &str, Reason)> {
+        let all = self.total.unwrap_or(1).max(1);
+        let mut out: Vec<(u64, &str, Reason)> = Vec::new();
+        for p in &self.prefilter {
+            out.push((all, p.as_str(), classify_reason(p)));
+        }
+        for (n, r) in &self.histogram {
+            out.push((*n, r.as_str(), classify_reason(r)));
+        }
+        out
+    }
+
+    /// True when preemption was ruled out because the pod may not preempt.
+    pub fn preemption_not_eligible(&self) -> bool {
+        self.postfilter.as_deref().is_some_and(|p| p.to_ascii_lowercase().contains("not eligible"))
+    }
+}
+
+/// Where fit errors start in `text` (byte offsets of `0/N nodes are available` and of the
+/// legacy `No nodes are available that match` anchor), skipping preemption headers.
+pub fn anchors(text: &str) -> Vec<usize> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find(" nodes are available").map(|p| p + from) {
+        // Walk back over `0/<digits>`.
+        let head = &lower[..pos];
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let slash = pos - digits;
+        if digits > 0 && slash >= 2 && lower.as_bytes().get(slash - 1) == Some(&b'/') && lower.as_bytes().get(slash - 2) == Some(&b'0') {
+            let start = slash - 2;
+            let before = lower[..start].trim_end();
+            if !before.ends_with("preemption:") {
+                out.push(start);
+            }
+        }
+        from = pos + 1;
+    }
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find("no nodes are available that match").map(|p| p + from) {
+        out.push(pos);
+        from = pos + 1;
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Parses one fit error starting at its `0/N` (or legacy) anchor. Text after the message's
+/// end (a closing quote or parenthesis of a wrapper, log noise) is ignored.
+pub fn parse_fit(message: &str) -> Option<FitMessage> {
+    let msg = lastmile_events::k8s::strip_aggregation_prefix(message).trim();
+    let lower = msg.to_ascii_lowercase();
+    if lower.starts_with("no nodes are available that match") {
+        return Some(parse_legacy(msg));
+    }
+    let rest = lower.strip_prefix("0/")?;
+    let digits_len = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let total = rest[..digits_len].parse::<u64>().ok();
+    let after = &msg[2 + digits_len..];
+    let after_lower = after.to_ascii_lowercase();
+    let body_start = after_lower.find(':').map(|p| p + 1)?;
+    let body = &after[body_start..];
+    let (body, truncated) = strip_truncation(body);
+    let (main, post) = split_postfilter(body);
+    let mut fit = FitMessage { total, truncated, ..Default::default() };
+    fit.postfilter = post.map(|p| trim_end_periods(p).to_owned());
+    read_histogram(trim_end_periods(main.trim()), &mut fit);
+    Some(fit)
+}
+
+fn parse_legacy(msg: &str) -> FitMessage {
+    let mut fit = FitMessage::default();
+    let body = msg.split_once("::").or_else(|| msg.split_once(':')).map(|(_, b)| b).unwrap_or("");
+    let (body, truncated) = strip_truncation(body);
+    fit.truncated = truncated;
+    for item in trim_end_periods(body.trim()).split(", ") {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        // `Insufficient cpu (1)`.
+        match item.rsplit_once(" (") {
+            Some((reason, count)) => {
+                let n = count.trim_end_matches(')').trim().parse::<u64>().unwrap_or(1);
+                fit.histogram.push((n, reason.trim().to_owned()));
+            }
+            None => fit.prefilter.push(item.to_owned()),
+        }
+    }
+    fit
+}
+
+fn strip_truncation(body: &str) -> (&str, bool) {
+    let mut t = body.trim_end();
+    // Wrappers (`(message: …)`, JSON strings) close the message with a character the
+    // message did not open; drop such unbalanced closers.
+    loop {
+        let before = t;
+        for (open, close) in [('(', ')'), ('[', ']'), ('{', '}')] {
+            if t.ends_with(close) && t.matches(close).count() > t.matches(open).count() {
+                t = t[..t.len() - 1].trim_end();
+            }
+        }
+        for quote in ['"', '\'', '`'] {
+            if t.ends_with(quote) && t.matches(quote).count() % 2 == 1 {
+                t = t[..t.len() - 1].trim_end();
+            }
+        }
+        if t.ends_with('\\') {
+            t = t[..t.len() - 1].trim_end();
+        }
+        if t == before {
+            break;
+        }
+    }
+    match t.strip_suffix("...") {
+        Some(s) if !s.ends_with('.') => (s.trim_end(), true),
+        _ => (t, false),
+    }
+}
+
+fn split_postfilter(body: &str) -> (&str, Option<&str>) {
+    let lower = body.to_ascii_lowercase();
+    let pre = lower.find("preemption:");
+    let dra = lower.find("no new claims to deallocate");
+    let cut = match (pre, dra) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match cut {
+        Some(at) => {
+            let post = &body[at..];
+            let post = match post.to_ascii_lowercase().find("preemption:") {
+                Some(p) => post[p + "preemption:".len()..].trim(),
+                None => post.trim(),
+            };
+            (&body[..at], Some(post))
+        }
+        None => (body, None),
+    }
+}
+
+fn trim_end_periods(s: &str) -> &str {
+    s.trim_end().trim_end_matches('.').trim_end()
+}
+
+/// Splits the main part into PreFilter sentences and `<count> <reason>` items.
+fn read_histogram(main: &str, fit: &mut FitMessage) {
+    let mut items: Vec<&str> = Vec::new();
+    let bytes = main.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        // Split at ", <digit>" or ". <digit>" (PreFilter sentence followed by the histogram).
+        if (bytes[i] == b',' || bytes[i] == b'.') && bytes[i + 1] == b' ' && starts_with_count(&main[i + 2..]) {
+            items.push(&main[start..i]);
+            start = i + 2;
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    items.push(&main[start..]);
+    for item in items {
+        let item = trim_end_periods(item.trim());
+        if item.is_empty() {
+            continue;
+        }
+        match split_count(item) {
+            Some((n, reason)) => fit.histogram.push((n, reason.to_owned())),
+            None => {
+                // A PreFilter message may be several sentences; keep each.
+                for sentence in item.split(". ") {
+                    let s = trim_end_periods(sentence.trim());
+                    if !s.is_empty() {
+                        fit.prefilter.push(s.to_owned());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn starts_with_count(s: &str) -> bool {
+    let digits = s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    digits > 0 && s.as_bytes().get(digits) == Some(&b' ')
+}
+
+fn split_count(item: &str) -> Option<(u64, &str)> {
+    let digits = item.len() - item.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 || item.as_bytes().get(digits) != Some(&b' ') {
+        return None;
+    }
+    let n = item[..digits].parse::<u64>().unwrap_or(u64::MAX);
+    Some((n, item[digits..].trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lastmile_events::Class;
+
+    fn classes(fit: &FitMessage) -> Vec<(u64, &'static str)> {
+        fit.reasons().into_iter().filter_map(|(n, _, r)| r.class().map(|c| (n, c))).collect()
+    }
+
+    #[test]
+    fn current_grammar_with_preemption_suffix() {
+        let m = "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.";
+        let fit = parse_fit(m).unwrap();
+        assert_eq!(fit.total, Some(3));
+        assert_eq!(fit.histogram.len(), 2);
+        assert_eq!(classes(&fit), vec![(1, Class::UNTOLERATED_TAINT), (2, Class::INSUFFICIENT_RESOURCES)]);
+        assert!(fit.postfilter.unwrap().starts_with("0/3 nodes are available: 1 Preemption"));
+    }
+
+    #[test]
+    fn double_period_of_v1_25_to_v1_27() {
+        let fit = parse_fit("0/1 nodes are available: 1 node(s) had volume node affinity conflict. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..").unwrap();
+        assert_eq!(classes(&fit), vec![(1, Class::VOLUME_BINDING)]);
+        assert_eq!(fit.postfilter.as_deref(), Some("0/1 nodes are available: 1 Preemption is not helpful for scheduling"));
+    }
+
+    #[test]
+    fn no_suffix_of_v1_7_to_v1_23() {
+        let fit = parse_fit("0/5 nodes are available: 3 Insufficient memory, 2 node(s) didn't match Pod's node affinity/selector.").unwrap();
+        assert_eq!(classes(&fit), vec![(3, Class::INSUFFICIENT_RESOURCES), (2, Class::NODE_AFFINITY)]);
+        assert!(fit.postfilter.is_none());
+    }
+
+    #[test]
+    fn prefilter_message_without_count() {
+        let fit = parse_fit("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.").unwrap();
+        assert_eq!(fit.prefilter, vec!["pod has unbound immediate PersistentVolumeClaims"]);
+        assert_eq!(classes(&fit), vec![(3, Class::VOLUME_BINDING)]);
+    }
+
+    #[test]
+    fn old_taint_text_with_embedded_comma_is_one_item() {
+        let fit = parse_fit("0/6 nodes are available: 3 node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate, 3 node(s) had volume node affinity conflict.").unwrap();
+        assert_eq!(fit.histogram.len(), 2);
+        assert_eq!(fit.histogram[0].1, "node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate");
+        match classify_reason(&fit.histogram[0].1) {
+            Reason::Taint { key, value } => {
+                assert_eq!(key.as_deref(), Some("node-role.kubernetes.io/master"));
+                assert_eq!(value.as_deref(), Some(""));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dra_postfilter_and_combined_prefix() {
+        let fit = parse_fit("(combined from similar events): 0/17 nodes are available: 17 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/17 nodes are available: 17 Preemption is not helpful for scheduling.").unwrap();
+        assert_eq!(classes(&fit), vec![(17, Class::UNTOLERATED_TAINT)]);
+        assert!(fit.postfilter.is_some());
+    }
+
+    #[test]
+    fn prefilter_result_plugin_list() {
+        let fit = parse_fit("0/46 nodes are available: 1 Too many pods, 45 node(s) didn't satisfy plugin(s) [NodeAffinity].").unwrap();
+        assert_eq!(classes(&fit), vec![(1, Class::INSUFFICIENT_RESOURCES), (45, Class::NODE_AFFINITY)]);
+    }
+
+    #[test]
+    fn truncated_event_keeps_the_complete_items() {
+        let mut m = String::from("0/500 nodes are available: ");
+        m.push_str("100 Insufficient cpu, 100 Insufficient memory, 300 node(s) had untolerated taint {dedicated: ci}, 7 node(s) didn't match Pod's no ...");
+        let fit = parse_fit(&m).unwrap();
+        assert!(fit.truncated);
+        assert_eq!(fit.histogram.len(), 4);
+        assert_eq!(fit.histogram[3].1, "node(s) didn't match Pod's no");
+    }
+
+    #[test]
+    fn legacy_predicates_list() {
+        let fit = parse_fit("No nodes are available that match all of the following predicates:: Insufficient cpu (1), MatchNodeSelector (2).").unwrap();
+        assert_eq!(classes(&fit), vec![(1, Class::INSUFFICIENT_RESOURCES), (2, Class::NODE_AFFINITY)]);
+    }
+
+    #[test]
+    fn lexical_order_and_big_counts() {
+        let fit = parse_fit("0/5000 nodes are available: 10 node(s) were unschedulable, 2 node(s) didn't have free ports for the requested pod ports, 4988 Insufficient nvidia.com/gpu.").unwrap();
+        assert_eq!(
+            classes(&fit),
+            vec![(10, Class::UNSCHEDULABLE_NODES), (2, Class::HOST_PORTS), (4988, Class::INSUFFICIENT_RESOURCES)]
+        );
+    }
+
+    #[test]
+    fn preemption_not_eligible_is_seen() {
+        let fit = parse_fit("0/2 nodes are available: 2 Insufficient memory. preemption: not eligible due to preemptionPolicy=Never.").unwrap();
+        assert!(fit.preemption_not_eligible());
+    }
+
+    #[test]
+    fn anchors_skip_the_preemption_header_and_find_wrapped_messages() {
+        let text = "Pending: Unschedulable (message: 0/1 nodes are available: 1 node(s) had taint {node-role.kubernetes.io/control-plane: }, that the pod didn't tolerate. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.)";
+        let a = anchors(text);
+        assert_eq!(a.len(), 1);
+        let fit = parse_fit(&text[a[0]..]).unwrap();
+        assert_eq!(classes(&fit), vec![(1, Class::UNTOLERATED_TAINT)]);
+    }
+
+    #[test]
+    fn hostile_counts_do_not_panic() {
+        let fit = parse_fit("0/99999999999999999999 nodes are available: 18446744073709551616 Insufficient cpu").unwrap();
+        assert_eq!(fit.total, None);
+        assert_eq!(fit.histogram[0].0, u64::MAX);
+        assert!(parse_fit("0/ nodes are available: -1 Insufficient \u{202e}cpu, , ,.. ... ").is_some());
+        assert!(parse_fit("0/").is_none());
+    }
+}
