@@ -123,6 +123,16 @@ pub struct ConsumerSpec {
     pub ack_wait: Duration,
 }
 
+impl ConsumerSpec {
+    /// How many times the bus delivers one message at most: `max_deliver + 1`. The host
+    /// dead-letters a message itself once `attempt >= max_deliver`; the one extra delivery
+    /// lets it also dead-letter a message whose every attempt died unsettled (a consumer
+    /// crash or an ack deadline missed) instead of the bus dropping it silently.
+    pub fn delivery_limit(&self) -> u64 {
+        self.max_deliver.saturating_add(1)
+    }
+}
+
 /// A bus: publish and consume.
 #[async_trait]
 pub trait Bus: Publisher {

@@ -1,0 +1,193 @@
+//! A real `nats-server` with JetStream, started on a free loopback port in a temp dir.
+//!
+//! The binary comes from `LASTMILE_NATS_SERVER`, else from the cache
+//! `scripts/install-test-deps` fills (`$LASTMILE_TOOLS` or `~/.cache/lastmile/tools`,
+//! `venv/bin/nats-server`). Debian's `/usr/sbin/nats-server` (2.9.10) is deliberately not
+//! used: async-nats enables server features it does not have.
+//!
+//! The server is killed when the [`NatsServer`] is dropped. [`NatsServer::restart`] kills it
+//! and starts it again on the same port with the same store directory, so tests can prove
+//! that clients reconnect and that acknowledged work survives.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+
+/// Env var naming the nats-server binary.
+pub const BINARY_ENV: &str = "LASTMILE_NATS_SERVER";
+
+/// How long the server may take to accept connections.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running nats-server with JetStream enabled.
+#[derive(Debug)]
+pub struct NatsServer {
+    binary: PathBuf,
+    dir: TempDir,
+    port: u16,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl NatsServer {
+    /// Finds the nats-server binary (see the module docs).
+    pub fn binary() -> anyhow::Result<PathBuf> {
+        if let Some(path) = std::env::var_os(BINARY_ENV).filter(|p| !p.is_empty()) {
+            let path = PathBuf::from(path);
+            if is_executable(&path) {
+                return Ok(path);
+            }
+            bail!(
+                "{BINARY_ENV}={} is not an executable file; run scripts/install-test-deps and export what it prints",
+                path.display()
+            );
+        }
+        let tools = match std::env::var_os("LASTMILE_TOOLS").filter(|p| !p.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                let home = std::env::var_os("HOME")
+                    .context("HOME is not set, cannot find the tools cache")?;
+                PathBuf::from(home).join(".cache/lastmile/tools")
+            }
+        };
+        let path = tools.join("venv/bin/nats-server");
+        if is_executable(&path) {
+            return Ok(path);
+        }
+        bail!(
+            "nats-server 2.15 not found (neither {BINARY_ENV} nor {}); run scripts/install-test-deps first",
+            path.display()
+        )
+    }
+
+    /// Starts a server on a free loopback port with JetStream storing under a new temp dir,
+    /// and waits until it accepts connections.
+    pub async fn start() -> anyhow::Result<Self> {
+        let binary = Self::binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix("lastmile-nats-")
+            .tempdir()
+            .context("creating the NATS store dir")?;
+        let port = free_port()?;
+        let mut server = Self {
+            binary,
+            dir,
+            port,
+            child: None,
+            starts: 0,
+        };
+        server.spawn().await?;
+        Ok(server)
+    }
+
+    /// The client URL, `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The port the server listens on (stable across restarts).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The JetStream store directory (stable across restarts).
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("jetstream")
+    }
+
+    /// Kills the server (SIGKILL: no graceful shutdown, like a crashed pod) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server and starts it again on the same port with the same store dir.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        self.spawn().await
+    }
+
+    /// The server's log of its latest start, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path(self.starts)).unwrap_or_default()
+    }
+
+    fn log_path(&self, start: u32) -> PathBuf {
+        self.dir.path().join(format!("nats-server.{start}.log"))
+    }
+
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        self.starts += 1;
+        let log = self.log_path(self.starts);
+        let child = Command::new(&self.binary)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store_dir())
+            .arg("-l")
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary.display()))?;
+        self.child = Some(child);
+        self.wait_ready(&log).await
+    }
+
+    async fn wait_ready(&mut self, log: &Path) -> anyhow::Result<()> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait().context("polling nats-server")? {
+                    bail!(
+                        "nats-server exited with {status} before it was ready; log:\n{}",
+                        self.log()
+                    );
+                }
+            }
+            let ready = std::fs::read_to_string(log).is_ok_and(|l| l.contains("Server is ready"));
+            if ready && TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let log = self.log();
+                self.kill();
+                bail!(
+                    "nats-server did not accept connections on {addr} within {READY_TIMEOUT:?}; log:\n{log}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> anyhow::Result<u16> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
