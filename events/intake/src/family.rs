@@ -1,0 +1,119 @@
+//! Guesses an incident family from free text. Only a routing hint: `lastmile explain`
+//! runs every function regardless, so a wrong guess costs nothing there.
+
+use lastmile_events::IncidentFamily;
+
+/// Keywords per family (lower case) and their weight. Kubernetes reasons weigh more than
+/// words that also appear in prose.
+const KEYWORDS: &[(IncidentFamily, &str, u32)] = &[
+    (IncidentFamily::Build, "go.sum", 3),
+    (IncidentFamily::Build, "go.mod", 3),
+    (IncidentFamily::Build, "checksum mismatch", 3),
+    (IncidentFamily::Build, "security error", 2),
+    (IncidentFamily::Build, "go: ", 1),
+    (IncidentFamily::Build, "go mod ", 2),
+    (IncidentFamily::Build, "go build", 2),
+    (IncidentFamily::Build, "dockerignore", 3),
+    (IncidentFamily::Build, "copy . .", 2),
+    (IncidentFamily::Build, "reproducib", 2),
+    (IncidentFamily::ImagePull, "errimagepull", 4),
+    (IncidentFamily::ImagePull, "imagepullbackoff", 4),
+    (IncidentFamily::ImagePull, "invalidimagename", 4),
+    (IncidentFamily::ImagePull, "errimageneverpull", 4),
+    (IncidentFamily::ImagePull, "failed to pull image", 4),
+    (IncidentFamily::ImagePull, "pulling image", 2),
+    (IncidentFamily::ImagePull, "pull access denied", 3),
+    (IncidentFamily::ImagePull, "manifest unknown", 3),
+    (IncidentFamily::ImagePull, "toomanyrequests", 3),
+    (IncidentFamily::ImagePull, "rate limit", 1),
+    (IncidentFamily::ImagePull, "x509", 2),
+    (IncidentFamily::ImagePull, "exec format error", 3),
+    (IncidentFamily::ImagePull, "no matching manifest", 3),
+    (
+        IncidentFamily::ImagePull,
+        "http response to https client",
+        3,
+    ),
+    (IncidentFamily::ImagePull, "registry", 1),
+    (IncidentFamily::Init, "init:", 3),
+    (IncidentFamily::Init, "init containers", 2),
+    (IncidentFamily::Init, "initcontainer", 2),
+    (IncidentFamily::Init, "podinitializing", 2),
+    (IncidentFamily::Init, "waiting for", 1),
+    (IncidentFamily::Init, "nslookup", 1),
+    (IncidentFamily::Init, "containersnotinitialized", 3),
+    (IncidentFamily::Job, "deadlineexceeded", 4),
+    (IncidentFamily::Job, "backofflimitexceeded", 4),
+    (IncidentFamily::Job, "backofflimit", 2),
+    (IncidentFamily::Job, "backoff limit", 3),
+    (IncidentFamily::Job, "activedeadlineseconds", 3),
+    (IncidentFamily::Job, "job was active longer", 4),
+    (IncidentFamily::Job, "podfailurepolicy", 3),
+    (IncidentFamily::Job, "job failed", 2),
+    (IncidentFamily::Job, "hook job", 1),
+    (IncidentFamily::Pending, "failedscheduling", 4),
+    (IncidentFamily::Pending, "nodes are available", 4),
+    (IncidentFamily::Pending, "exceeded quota", 4),
+    (IncidentFamily::Pending, "failed quota", 4),
+    (IncidentFamily::Pending, "must specify", 2),
+    (IncidentFamily::Pending, "failedcreate", 3),
+    (IncidentFamily::Pending, "insufficient", 2),
+    (IncidentFamily::Pending, "taint", 2),
+    (IncidentFamily::Pending, "unschedulable", 2),
+    (IncidentFamily::Pending, "persistentvolumeclaim", 2),
+    (IncidentFamily::Pending, "usage per container", 3),
+    (IncidentFamily::Pending, "usage per pod", 3),
+    (IncidentFamily::Pending, "node affinity", 2),
+    (IncidentFamily::Pending, "pod didn't trigger scale-up", 3),
+    (IncidentFamily::Pending, "pending", 1),
+];
+
+/// The family whose keywords weigh most in `text`; `Pending` when nothing matches (the
+/// most common way a deploy gets stuck).
+pub fn guess_family(text: &str) -> IncidentFamily {
+    let lower = text.to_lowercase();
+    let mut best = (IncidentFamily::Pending, 0u32);
+    for family in IncidentFamily::ALL {
+        let score: u32 = KEYWORDS
+            .iter()
+            .filter(|(f, word, _)| *f == family && lower.contains(word))
+            .map(|(_, _, weight)| weight)
+            .sum();
+        if score > best.1 {
+            best = (family, score);
+        }
+    }
+    best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_typical_texts() {
+        assert_eq!(
+            guess_family("Warning  FailedScheduling  0/3 nodes are available: 3 Insufficient cpu."),
+            IncidentFamily::Pending
+        );
+        assert_eq!(
+            guess_family("Back-off pulling image \"ghcr.io/acme/api:v2\": ImagePullBackOff"),
+            IncidentFamily::ImagePull
+        );
+        assert_eq!(
+            guess_family("verifying example.com/m@v1.0.0: checksum mismatch\nSECURITY ERROR"),
+            IncidentFamily::Build
+        );
+        assert_eq!(
+            guess_family(
+                "Warning  DeadlineExceeded  Job was active longer than specified deadline"
+            ),
+            IncidentFamily::Job
+        );
+        assert_eq!(
+            guess_family("pod stuck in Init:0/1\nwaiting for db"),
+            IncidentFamily::Init
+        );
+        assert_eq!(guess_family(""), IncidentFamily::Pending);
+    }
+}
