@@ -1,0 +1,285 @@
+//! Correlation: which CI run deployed a workload.
+//!
+//! Two sources, strongest first:
+//! 1. annotations or labels the pipeline puts on what it deploys (`lastmile.dev/ci-run`,
+//!    with optional `lastmile.dev/ci-provider`, `lastmile.dev/ci-url`, `lastmile.dev/commit`,
+//!    `lastmile.dev/pipeline`, `lastmile.dev/traceparent`); the value of `ci-run` may carry the
+//!    provider as `github/1234`;
+//! 2. the CI system's deploy events ([`CiEventKind::DeployRequested`]), which list the
+//!    workloads and images a run deploys: [`Correlator`] remembers them (bounded) and links
+//!    an incident by owner workload, then by image reference.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use lastmile_events::{CiEvent, CiEventKind, CiProvider, CiRunRef, Incident, ObjectRef};
+
+/// Annotation (or label) naming the CI run that deployed an object.
+pub const CI_RUN: &str = "lastmile.dev/ci-run";
+/// Annotation naming the CI provider (`github`, `gitlab`, `generic`).
+pub const CI_PROVIDER: &str = "lastmile.dev/ci-provider";
+/// Annotation holding the run URL.
+pub const CI_URL: &str = "lastmile.dev/ci-url";
+/// Annotation holding the commit SHA.
+pub const COMMIT: &str = "lastmile.dev/commit";
+/// Annotation holding the pipeline name.
+pub const PIPELINE: &str = "lastmile.dev/pipeline";
+/// Annotation holding the run's W3C `traceparent`.
+pub const TRACEPARENT: &str = "lastmile.dev/traceparent";
+
+fn provider(raw: &str) -> CiProvider {
+    match raw.to_ascii_lowercase().as_str() {
+        "github" | "github-actions" | "gha" => CiProvider::Github,
+        "gitlab" | "gitlab-ci" => CiProvider::Gitlab,
+        _ => CiProvider::Generic,
+    }
+}
+
+/// The CI run named by an object's annotations (preferred) or labels.
+pub fn from_metadata(meta: &ObjectMeta) -> Option<CiRunRef> {
+    let empty = BTreeMap::new();
+    let ann = meta.annotations.as_ref().unwrap_or(&empty);
+    let labels = meta.labels.as_ref().unwrap_or(&empty);
+    let get = |k: &str| {
+        ann.get(k)
+            .or_else(|| labels.get(k))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let raw = get(CI_RUN)?;
+    let (prov, run_id) = match raw.split_once('/') {
+        Some((p, id)) if !id.is_empty() => (provider(p), id),
+        _ => (
+            get(CI_PROVIDER)
+                .map(provider)
+                .unwrap_or(CiProvider::Generic),
+            raw,
+        ),
+    };
+    Some(CiRunRef {
+        provider: prov,
+        run_id: run_id.to_owned(),
+        pipeline: get(PIPELINE).map(str::to_owned),
+        url: get(CI_URL).map(str::to_owned),
+        commit: get(COMMIT).map(str::to_owned),
+        traceparent: get(TRACEPARENT).map(str::to_owned),
+    })
+}
+
+/// `kind/namespace/name`, lower-case kind: how workloads are named across lastmile.
+pub fn workload_key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{}/{}/{}", kind.to_ascii_lowercase(), namespace, name)
+}
+
+/// Remembers recent deploy events and links incidents to the run that deployed them.
+#[derive(Debug)]
+pub struct Correlator {
+    by_workload: HashMap<String, CiRunRef>,
+    by_image: HashMap<String, CiRunRef>,
+    order: VecDeque<(bool, String)>,
+    capacity: usize,
+}
+
+impl Correlator {
+    /// Keeps at most `capacity` workload and image links (oldest forgotten first).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            by_workload: HashMap::new(),
+            by_image: HashMap::new(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn remember(&mut self, is_image: bool, key: String, run: &CiRunRef) {
+        let map = if is_image {
+            &mut self.by_image
+        } else {
+            &mut self.by_workload
+        };
+        if map.insert(key.clone(), run.clone()).is_none() {
+            self.order.push_back((is_image, key));
+        }
+        while self.order.len() > self.capacity {
+            if let Some((img, k)) = self.order.pop_front() {
+                if img {
+                    self.by_image.remove(&k);
+                } else {
+                    self.by_workload.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// Learns from a CI event; only deploy events carry workloads.
+    pub fn learn(&mut self, ev: &CiEvent) {
+        if ev.kind != CiEventKind::DeployRequested {
+            return;
+        }
+        for w in &ev.workloads {
+            self.remember(false, workload_key(&w.kind, &w.namespace, &w.name), &ev.run);
+            for image in &w.images {
+                self.remember(true, image.clone(), &ev.run);
+            }
+        }
+    }
+
+    /// The run that deployed `obj`, if a deploy event named it.
+    pub fn run_for(&self, obj: &ObjectRef) -> Option<&CiRunRef> {
+        self.by_workload.get(&workload_key(
+            &obj.kind,
+            obj.namespace.as_deref().unwrap_or(""),
+            &obj.name,
+        ))
+    }
+
+    /// Sets `incident.ci` when it is not set yet: by owner, subject, then container image.
+    pub fn link(&self, incident: &mut Incident) {
+        if incident.ci.is_some() {
+            return;
+        }
+        let by_obj = incident
+            .owner
+            .as_ref()
+            .and_then(|o| self.run_for(o))
+            .or_else(|| self.run_for(&incident.subject));
+        let by_image = || {
+            let spec = incident.pod.as_ref()?.spec.as_ref()?;
+            spec.containers
+                .iter()
+                .chain(spec.init_containers.iter().flatten())
+                .filter_map(|c| c.image.as_ref())
+                .find_map(|img| self.by_image.get(img))
+        };
+        incident.ci = by_obj.or_else(by_image).cloned();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lastmile_events::{DeployedWorkload, IncidentFamily};
+
+    fn meta(ann: &[(&str, &str)], labels: &[(&str, &str)]) -> ObjectMeta {
+        let m = |kv: &[(&str, &str)]| {
+            Some(
+                kv.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        ObjectMeta {
+            annotations: m(ann),
+            labels: m(labels),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn provider_prefix_in_the_run_annotation_is_split() {
+        let r = from_metadata(&meta(
+            &[(CI_RUN, "github/9876543210"), (COMMIT, "abc123")],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(r.provider, CiProvider::Github);
+        assert_eq!(r.run_id, "9876543210");
+        assert_eq!(r.commit.as_deref(), Some("abc123"));
+    }
+
+    #[test]
+    fn label_is_used_when_no_annotation_and_provider_from_its_own_key() {
+        let r = from_metadata(&meta(&[(CI_PROVIDER, "gitlab")], &[(CI_RUN, "1187")])).unwrap();
+        assert_eq!(
+            (r.provider, r.run_id.as_str()),
+            (CiProvider::Gitlab, "1187")
+        );
+        assert!(from_metadata(&meta(&[(CI_RUN, "  ")], &[])).is_none());
+    }
+
+    #[test]
+    fn deploy_event_links_incident_by_owner_then_image() {
+        let run = CiRunRef {
+            provider: CiProvider::Github,
+            run_id: "77".into(),
+            pipeline: None,
+            url: None,
+            commit: None,
+            traceparent: None,
+        };
+        let ev = CiEvent {
+            kind: CiEventKind::DeployRequested,
+            run: run.clone(),
+            job: None,
+            workloads: vec![DeployedWorkload {
+                kind: "Job".into(),
+                namespace: "ci".into(),
+                name: "migrate".into(),
+                images: vec!["ghcr.io/acme/api:2.0".into()],
+            }],
+            at: chrono::Utc::now(),
+        };
+        let mut c = Correlator::new(16);
+        c.learn(&ev);
+        let pod = ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("ci".into()),
+            name: "migrate-x".into(),
+            ..Default::default()
+        };
+        let job = ObjectRef {
+            kind: "Job".into(),
+            namespace: Some("ci".into()),
+            name: "migrate".into(),
+            ..Default::default()
+        };
+        let mut inc = Incident::new(
+            IncidentFamily::Pending,
+            pod.clone(),
+            Some(job),
+            chrono::Utc::now(),
+        );
+        c.link(&mut inc);
+        assert_eq!(inc.ci.as_ref().map(|r| r.run_id.as_str()), Some("77"));
+
+        let mut other = Incident::new(IncidentFamily::ImagePull, pod, None, chrono::Utc::now());
+        other.pod = serde_json::from_value(serde_json::json!({"metadata": {"name": "x"}, "spec": {"containers": [{"name": "api", "image": "ghcr.io/acme/api:2.0"}]}})).ok();
+        c.link(&mut other);
+        assert_eq!(other.ci.map(|r| r.run_id), Some("77".into()));
+    }
+
+    #[test]
+    fn correlator_forgets_oldest_beyond_capacity() {
+        let run = CiRunRef {
+            provider: CiProvider::Generic,
+            run_id: "1".into(),
+            pipeline: None,
+            url: None,
+            commit: None,
+            traceparent: None,
+        };
+        let mut c = Correlator::new(2);
+        for n in ["a", "b", "c"] {
+            c.learn(&CiEvent {
+                kind: CiEventKind::DeployRequested,
+                run: run.clone(),
+                job: None,
+                workloads: vec![DeployedWorkload {
+                    kind: "Job".into(),
+                    namespace: "ns".into(),
+                    name: n.into(),
+                    images: vec![],
+                }],
+                at: chrono::Utc::now(),
+            });
+        }
+        let r = |n: &str| ObjectRef {
+            kind: "Job".into(),
+            namespace: Some("ns".into()),
+            name: n.into(),
+            ..Default::default()
+        };
+        assert!(c.run_for(&r("a")).is_none());
+        assert!(c.run_for(&r("c")).is_some());
+    }
+}

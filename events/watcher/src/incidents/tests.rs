@@ -1,0 +1,277 @@
+//! Tracker decisions on recorded objects (`fixtures/`, as `kubectl get -o json` prints them).
+
+use super::*;
+use chrono::TimeZone;
+
+fn fixture(name: &str) -> serde_json::Value {
+    let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn items<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
+    let v = fixture(name);
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| serde_json::from_value(i.clone()).unwrap())
+        .collect()
+}
+
+fn one<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    serde_json::from_value(fixture(name)).unwrap()
+}
+
+fn events() -> Vec<KubeEvent> {
+    items::<k8s_openapi::api::core::v1::Event>("events.json")
+        .iter()
+        .map(KubeEvent::from_core)
+        .collect()
+}
+
+fn at(min: u32, sec: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 10, min, sec).unwrap()
+}
+
+#[test]
+fn pending_pods_of_one_job_are_one_incident_after_the_threshold() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    for ev in events() {
+        assert!(
+            t.observe_event(ev, at(0, 30))
+                .iter()
+                .all(|i| i.family != IncidentFamily::Pending || i.subject.kind == "Job")
+        );
+    }
+    t.observe_job(&one("job-migrate-active.json"), at(0, 30));
+    let pods: Vec<Pod> = items("pods-job-pending.json");
+    for p in &pods {
+        let out = t.observe_pod(p, at(0, 30));
+        assert!(
+            out.iter().all(|i| i.subject.kind != "Pod"),
+            "published before the pending threshold: {out:?}"
+        );
+    }
+    let out = t.tick(at(1, 1));
+    let inc: Vec<&Incident> = out
+        .iter()
+        .filter(|i| {
+            i.family == IncidentFamily::Pending
+                && i.owner.as_ref().is_some_and(|o| o.name == "migrate")
+        })
+        .collect();
+    assert_eq!(inc.len(), 1, "{out:#?}");
+    let inc = inc[0];
+    assert_eq!(inc.count, 3);
+    assert_eq!(inc.status, IncidentStatus::Open);
+    assert_eq!(inc.first_seen, at(0, 0));
+    assert!(
+        inc.key.starts_with("pending.ci.job.migrate."),
+        "{}",
+        inc.key
+    );
+    // Events captured at once, deduplicated across the pods (same reason and message).
+    assert_eq!(
+        inc.events
+            .iter()
+            .filter(|e| e.reason == "FailedScheduling")
+            .count(),
+        1,
+        "{:#?}",
+        inc.events
+    );
+    assert!(inc.events.iter().any(|e| e.reason == "NotTriggerScaleUp"));
+    // The Job rides along, its env values redacted, and the run it came from is linked.
+    let job_json = serde_json::to_string(inc.job.as_ref().unwrap()).unwrap();
+    assert!(!job_json.contains("tok-123"));
+    assert_eq!(
+        inc.ci.as_ref().map(|c| c.run_id.as_str()),
+        Some("9876543210")
+    );
+    assert!(
+        !serde_json::to_string(inc.pod.as_ref().unwrap())
+            .unwrap()
+            .contains("s3cr3t")
+    );
+}
+
+#[test]
+fn scheduling_every_pod_resolves_the_incident_once() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let pods: Vec<Pod> = items("pods-job-pending.json");
+    for p in &pods {
+        t.observe_pod(p, at(0, 10));
+    }
+    assert_eq!(t.tick(at(2, 0)).len(), 1);
+    let mut resolved = Vec::new();
+    for (i, p) in pods.iter().enumerate() {
+        let mut p = p.clone();
+        p.spec.as_mut().unwrap().node_name = Some("node-a".into());
+        p.status.as_mut().unwrap().phase = Some("Running".into());
+        resolved.extend(t.observe_pod(&p, at(3, i as u32)));
+    }
+    // Count updates are throttled; the resolution is published at once.
+    let last = resolved.last().unwrap();
+    assert_eq!(last.status, IncidentStatus::Resolved);
+    assert!(
+        last.resolution
+            .as_deref()
+            .unwrap()
+            .contains("scheduled on node node-a"),
+        "{:?}",
+        last.resolution
+    );
+    assert_eq!(
+        resolved
+            .iter()
+            .filter(|i| i.status == IncidentStatus::Resolved)
+            .count(),
+        1
+    );
+    assert!(t.open_incidents().next().is_none());
+    assert!(t.tick(at(9, 0)).is_empty());
+}
+
+#[test]
+fn image_pull_backoff_is_an_incident_at_once_owned_by_the_deployment() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    for ev in events() {
+        t.observe_event(ev, at(0, 5));
+    }
+    let out = t.observe_pod(&one("pod-image-pull-backoff.json"), at(0, 6));
+    assert_eq!(out.len(), 1);
+    let inc = &out[0];
+    assert_eq!(inc.family, IncidentFamily::ImagePull);
+    let owner = inc.owner.as_ref().unwrap();
+    assert_eq!(
+        (owner.kind.as_str(), owner.name.as_str()),
+        ("Deployment", "api")
+    );
+    assert!(
+        inc.events
+            .iter()
+            .any(|e| e.message.contains("failed to resolve reference"))
+    );
+    // Normal `Scheduled` is noise; the kubelet's Normal BackOff is not kept either.
+    assert!(inc.events.iter().all(|e| e.reason != "Scheduled"));
+    let ci = inc.ci.as_ref().unwrap();
+    assert_eq!(
+        (ci.run_id.as_str(), ci.commit.as_deref()),
+        ("9876543210", Some("4f2a9c1e"))
+    );
+}
+
+#[test]
+fn init_container_running_too_long_becomes_an_init_incident() {
+    let cfg = TrackerConfig {
+        init_after: Duration::from_secs(120),
+        ..Default::default()
+    };
+    let mut t = Tracker::new(cfg);
+    let pod: Pod = one("pod-init-running.json");
+    assert!(t.observe_pod(&pod, at(1, 0)).is_empty());
+    assert!(
+        t.tick(at(2, 0)).is_empty(),
+        "started 10:00:03, threshold 2 min"
+    );
+    let out = t.tick(at(2, 4));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].family, IncidentFamily::Init);
+    assert_eq!(out[0].first_seen, at(0, 3));
+}
+
+#[test]
+fn job_failedcreate_opens_an_incident_on_the_job_with_the_quota_message() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    t.observe_job(&one("job-seed-quota.json"), at(0, 1));
+    let out: Vec<Incident> = events()
+        .into_iter()
+        .flat_map(|e| t.observe_event(e, at(0, 2)))
+        .collect();
+    let inc = out.iter().find(|i| i.subject.name == "seed-quota").unwrap();
+    assert_eq!(inc.family, IncidentFamily::Pending);
+    assert_eq!(inc.subject.kind, "Job");
+    assert!(inc.events[0].message.contains("exceeded quota: ci-quota"));
+    assert!(inc.job.is_some());
+}
+
+#[test]
+fn job_past_its_deadline_is_a_job_incident_and_deletion_resolves_it() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let out = t.observe_job(&one("job-report-deadline.json"), at(6, 0));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].family, IncidentFamily::Job);
+    assert_eq!(out[0].subject.name, "report");
+    let out = t.forget_job("ci", "report", at(7, 0));
+    assert_eq!(out[0].status, IncidentStatus::Resolved);
+}
+
+#[test]
+fn active_job_overdue_by_its_deadline_is_noticed_before_the_controller_marks_it() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let mut job: Job = one("job-migrate-active.json");
+    job.spec.as_mut().unwrap().active_deadline_seconds = Some(600);
+    assert!(t.observe_job(&job, at(5, 0)).is_empty());
+    let out = t.tick(at(10, 1));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].family, IncidentFamily::Job);
+}
+
+#[test]
+fn completing_the_job_resolves_its_pending_incident() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    t.observe_job(&one("job-migrate-active.json"), at(0, 1));
+    for p in items::<Pod>("pods-job-pending.json") {
+        t.observe_pod(&p, at(0, 1));
+    }
+    assert_eq!(t.tick(at(1, 30)).len(), 1);
+    let out = t.observe_job(&one("job-migrate-complete.json"), at(9, 12));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].status, IncidentStatus::Resolved);
+    assert_eq!(
+        out[0].resolution.as_deref(),
+        Some("Job ci/migrate completed")
+    );
+}
+
+#[test]
+fn events_are_bounded_per_subject_and_in_total() {
+    let cfg = TrackerConfig {
+        max_event_subjects: 10,
+        max_events_per_subject: 2,
+        ..Default::default()
+    };
+    let mut t = Tracker::new(cfg);
+    for i in 0..1000u32 {
+        let ev = KubeEvent {
+            ty: "Warning".into(),
+            reason: format!("R{}", i % 5),
+            message: "x".repeat(10_000),
+            regarding: ObjectRef {
+                kind: "Pod".into(),
+                namespace: Some("ns".into()),
+                name: format!("p{}", i % 50),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        t.observe_event(ev, at(0, 0));
+    }
+    assert!(t.sizes().2 <= 10);
+    assert!(
+        t.events
+            .values()
+            .all(|v| v.len() <= 2 && v.iter().all(|e| e.message.len() <= MAX_MESSAGE_LEN))
+    );
+}
+
+#[test]
+fn malformed_pod_without_spec_or_status_does_not_panic_and_is_pending() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let pod: Pod =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "bare", "namespace": "x"}}))
+            .unwrap();
+    t.observe_pod(&pod, at(0, 0));
+    assert_eq!(t.sizes().0, 1);
+    assert_eq!(t.forget_pod("x", "bare", at(0, 1)).len(), 0);
+}

@@ -1,0 +1,293 @@
+//! The outbox: a bounded queue in front of the bus that survives bus outages.
+//!
+//! Publishing never blocks the watch loop. Messages wait here while the bus is down and are
+//! re-sent with exponential back-off (with jitter) until the bus acknowledges them; each
+//! keeps its `Nats-Msg-Id`, so a re-send after a lost acknowledgement is dropped by
+//! JetStream's duplicate window instead of being delivered twice. Messages with the same
+//! coalescing key (an incident key) replace each other while queued: only the latest state
+//! of an incident matters. When the queue is full the oldest message is dropped and counted;
+//! drops are logged and visible in [`OutboxStats`].
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lastmile_runtime::bus::{BusError, Message, Publisher};
+use tokio::sync::Notify;
+
+/// Limits and timings of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// Messages queued at most; beyond this the oldest is dropped.
+    pub capacity: usize,
+    /// Timeout of one publish (waiting for the acknowledgement).
+    pub publish_timeout: Duration,
+    /// First retry delay.
+    pub backoff_min: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 10_000,
+            publish_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters of what happened to queued messages.
+#[derive(Debug, Default)]
+pub struct OutboxStats {
+    /// Acknowledged by the bus.
+    pub published: AtomicU64,
+    /// Dropped because the queue was full.
+    pub dropped: AtomicU64,
+    /// Refused by the bus for good (not retried).
+    pub rejected: AtomicU64,
+    /// Publish attempts that failed and were retried.
+    pub retries: AtomicU64,
+    /// Replaced by a newer message with the same key while queued.
+    pub coalesced: AtomicU64,
+}
+
+impl OutboxStats {
+    /// `(published, dropped, rejected, retries, coalesced)`.
+    pub fn snapshot(&self) -> (u64, u64, u64, u64, u64) {
+        (
+            self.published.load(Ordering::Relaxed),
+            self.dropped.load(Ordering::Relaxed),
+            self.rejected.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed),
+            self.coalesced.load(Ordering::Relaxed),
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    items: VecDeque<(Option<String>, Message)>,
+    closed: bool,
+}
+
+/// The producer side; cheap to clone.
+#[derive(Clone)]
+pub struct Outbox {
+    queue: Arc<Mutex<Queue>>,
+    notify: Arc<Notify>,
+    stats: Arc<OutboxStats>,
+    capacity: usize,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    /// Starts the sender task on the current runtime; returns the producer handle and the
+    /// task (it ends after [`Outbox::close`] once the queue is empty).
+    pub fn start(
+        publisher: Arc<dyn Publisher>,
+        cfg: OutboxConfig,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let outbox = Self {
+            queue: Arc::new(Mutex::new(Queue::default())),
+            notify: Arc::new(Notify::new()),
+            stats: Arc::new(OutboxStats::default()),
+            capacity: cfg.capacity.max(1),
+        };
+        let task = tokio::spawn(send_loop(outbox.clone(), publisher, cfg));
+        (outbox, task)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Arc<OutboxStats> {
+        &self.stats
+    }
+
+    /// Messages waiting.
+    pub fn len(&self) -> usize {
+        self.queue.lock().map(|q| q.items.len()).unwrap_or(0)
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues a message; a queued message with the same `coalesce` key is replaced.
+    pub fn push(&self, coalesce: Option<String>, message: Message) {
+        let Ok(mut q) = self.queue.lock() else { return };
+        if let Some(k) = coalesce.as_ref() {
+            if let Some(slot) = q.items.iter_mut().find(|(ck, _)| ck.as_ref() == Some(k)) {
+                slot.1 = message;
+                self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+                self.notify.notify_one();
+                return;
+            }
+        }
+        if q.items.len() >= self.capacity {
+            if let Some((_, old)) = q.items.pop_front() {
+                let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(subject = %old.subject, dropped_total = n, "Outbox full; dropped the oldest message.");
+            }
+        }
+        q.items.push_back((coalesce, message));
+        drop(q);
+        self.notify.notify_one();
+    }
+
+    /// No more messages will be pushed; the sender drains the queue and ends.
+    pub fn close(&self) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.closed = true;
+        }
+        self.notify.notify_one();
+    }
+
+    fn front(&self) -> Option<Option<Message>> {
+        let q = self.queue.lock().ok()?;
+        match q.items.front() {
+            Some((_, m)) => Some(Some(m.clone())),
+            None if q.closed => None,
+            None => Some(None),
+        }
+    }
+
+    /// Removes the front message if it is still `sent` (it may have been coalesced since).
+    fn pop_if(&self, sent: &Message) {
+        if let Ok(mut q) = self.queue.lock() {
+            if q.items.front().is_some_and(|(_, m)| m == sent) {
+                q.items.pop_front();
+            }
+        }
+    }
+}
+
+async fn send_loop(outbox: Outbox, publisher: Arc<dyn Publisher>, cfg: OutboxConfig) {
+    let mut delay = cfg.backoff_min;
+    loop {
+        let msg = match outbox.front() {
+            None => return,
+            Some(None) => {
+                outbox.notify.notified().await;
+                continue;
+            }
+            Some(Some(m)) => m,
+        };
+        let result =
+            match tokio::time::timeout(cfg.publish_timeout, publisher.publish(msg.clone())).await {
+                Ok(r) => r,
+                Err(_) => Err(BusError::Unavailable("publish timed out".into())),
+            };
+        match result {
+            Ok(()) => {
+                outbox.stats.published.fetch_add(1, Ordering::Relaxed);
+                outbox.pop_if(&msg);
+                delay = cfg.backoff_min;
+            }
+            Err(e) if e.is_retryable() => {
+                outbox.stats.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, subject = %msg.subject, queued = outbox.len(), retry_in_ms = delay.as_millis() as u64, "Publish failed; will retry.");
+                let jitter = rand::random_range(0..=delay.as_millis() as u64 / 4 + 1);
+                tokio::time::sleep(delay + Duration::from_millis(jitter)).await;
+                delay = (delay * 2).min(cfg.backoff_max);
+            }
+            Err(e) => {
+                outbox.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, subject = %msg.subject, "Bus rejected the message; dropped.");
+                outbox.pop_if(&msg);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::sync::atomic::AtomicBool;
+
+    /// A bus that is down until told otherwise and records what it stored. (The real NATS
+    /// outage is exercised end to end in tests/it/watcher.rs.)
+    #[derive(Default)]
+    struct Flaky {
+        up: AtomicBool,
+        stored: Mutex<Vec<Message>>,
+    }
+
+    #[async_trait]
+    impl Publisher for Flaky {
+        async fn publish(&self, message: Message) -> Result<(), BusError> {
+            if !self.up.load(Ordering::SeqCst) {
+                return Err(BusError::Unavailable("connection refused".into()));
+            }
+            if message.subject.contains("forbidden") {
+                return Err(BusError::Rejected("permissions violation".into()));
+            }
+            self.stored.lock().unwrap().push(message);
+            Ok(())
+        }
+    }
+
+    fn msg(subject: &str, body: &str) -> Message {
+        Message {
+            subject: subject.into(),
+            payload: body.as_bytes().to_vec().into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn outage_keeps_latest_per_key_drops_oldest_beyond_capacity_then_delivers_in_order() {
+        let bus = Arc::new(Flaky::default());
+        let cfg = OutboxConfig {
+            capacity: 3,
+            backoff_min: Duration::from_millis(5),
+            backoff_max: Duration::from_millis(20),
+            ..Default::default()
+        };
+        let (out, task) = Outbox::start(bus.clone(), cfg);
+        out.push(Some("a".into()), msg("s.a", "a1"));
+        // Wait until the sender has met the outage at least once.
+        for _ in 0..500 {
+            if out.stats().retries.load(Ordering::Relaxed) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        out.push(Some("a".into()), msg("s.a", "a2"));
+        out.push(None, msg("s.b", "b"));
+        out.push(None, msg("s.c", "c"));
+        out.push(None, msg("s.d", "d"));
+        out.push(None, msg("lastmile.forbidden", "x"));
+        bus.up.store(true, Ordering::SeqCst);
+        out.close();
+        task.await.unwrap();
+        let stored: Vec<String> = bus
+            .stored
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+            .collect();
+        // The queue held 3: a (then coalesced or in flight), b, c, d → the oldest were dropped.
+        assert!(
+            stored.ends_with(&["c".to_string(), "d".to_string()]),
+            "{stored:?}"
+        );
+        let (published, dropped, rejected, retries, _) = out.stats().snapshot();
+        assert_eq!(published as usize, stored.len());
+        assert!(dropped >= 1);
+        assert_eq!(rejected, 1);
+        assert!(retries >= 1);
+    }
+}

@@ -1,0 +1,292 @@
+//! The cluster state the functions reason against, kept in reduced form.
+//!
+//! Nodes without their image lists, bound pods reduced to their requests, and the
+//! namespace-scoped admission and storage objects. [`ClusterStore::snapshot_for`] picks what
+//! an incident's family needs, capped so an incident stays well under the stream's message
+//! size limit.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::{
+    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::ResourceExt;
+use lastmile_events::{ClusterSnapshot, Incident, IncidentFamily};
+
+use crate::trim;
+
+/// Most nodes put in one snapshot.
+pub const MAX_SNAPSHOT_NODES: usize = 1000;
+/// Most bound pods put in one snapshot.
+pub const MAX_SNAPSHOT_PODS: usize = 5000;
+
+/// A keyed set of objects that can be rebuilt by a relist: objects not seen again during
+/// a relist were deleted while the watch was down. Relists are scoped by namespace (one
+/// watch per allowed namespace), `None` meaning every namespace.
+#[derive(Debug)]
+pub struct Relistable<T> {
+    live: BTreeMap<String, T>,
+    relisting: BTreeMap<Option<String>, HashSet<String>>,
+}
+
+impl<T> Default for Relistable<T> {
+    fn default() -> Self {
+        Self {
+            live: BTreeMap::new(),
+            relisting: BTreeMap::new(),
+        }
+    }
+}
+
+fn in_scope(key: &str, scope: Option<&str>) -> bool {
+    match scope {
+        None => true,
+        Some(ns) => key
+            .strip_prefix(ns)
+            .is_some_and(|rest| rest.starts_with('/')),
+    }
+}
+
+impl<T> Relistable<T> {
+    /// Adds or replaces.
+    pub fn apply(&mut self, key: String, value: T) {
+        for (scope, seen) in &mut self.relisting {
+            if in_scope(&key, scope.as_deref()) {
+                seen.insert(key.clone());
+            }
+        }
+        self.live.insert(key, value);
+    }
+    /// Removes.
+    pub fn delete(&mut self, key: &str) {
+        self.live.remove(key);
+    }
+    /// A relist of `scope` starts.
+    pub fn relist_start(&mut self, scope: Option<&str>) {
+        self.relisting
+            .insert(scope.map(str::to_owned), HashSet::new());
+    }
+    /// The relist of `scope` ended: what it did not list is gone. Returns the removed keys.
+    pub fn relist_done(&mut self, scope: Option<&str>) -> Vec<String> {
+        let Some(seen) = self.relisting.remove(&scope.map(str::to_owned)) else {
+            return Vec::new();
+        };
+        let gone: Vec<String> = self
+            .live
+            .keys()
+            .filter(|k| in_scope(k, scope) && !seen.contains(*k))
+            .cloned()
+            .collect();
+        for k in &gone {
+            self.live.remove(k);
+        }
+        gone
+    }
+    /// The objects.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.live.values()
+    }
+    /// One object.
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.live.get(key)
+    }
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.live.len()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.live.is_empty()
+    }
+}
+
+/// `namespace/name`, or `name` for cluster-scoped objects.
+pub fn object_key<K: kube::Resource>(obj: &K) -> String {
+    match obj.meta().namespace.as_deref() {
+        Some(ns) => format!("{ns}/{}", obj.name_any()),
+        None => obj.name_any(),
+    }
+}
+
+/// The reduced cluster state.
+#[derive(Debug, Default)]
+pub struct ClusterStore {
+    /// Nodes, trimmed.
+    pub nodes: Relistable<Node>,
+    /// Pods bound to a node and not finished, reduced to requests.
+    pub bound_pods: Relistable<Pod>,
+    /// ResourceQuotas.
+    pub quotas: Relistable<ResourceQuota>,
+    /// LimitRanges.
+    pub limit_ranges: Relistable<LimitRange>,
+    /// PersistentVolumeClaims.
+    pub pvcs: Relistable<PersistentVolumeClaim>,
+    /// PersistentVolumes.
+    pub pvs: Relistable<PersistentVolume>,
+    /// StorageClasses.
+    pub storage_classes: Relistable<StorageClass>,
+}
+
+impl ClusterStore {
+    /// Records a pod: kept (reduced) while bound and running, dropped otherwise.
+    pub fn apply_pod(&mut self, pod: &Pod) {
+        let key = object_key(pod);
+        let bound = pod.spec.as_ref().is_some_and(|s| s.node_name.is_some());
+        let done = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|p| p == "Succeeded" || p == "Failed");
+        if bound && !done {
+            self.bound_pods.apply(key, trim::bound_pod(pod));
+        } else {
+            self.bound_pods.delete(&key);
+        }
+    }
+
+    /// The snapshot an incident of this family needs.
+    pub fn snapshot_for(&self, incident: &Incident, now: DateTime<Utc>) -> ClusterSnapshot {
+        let ns = incident.subject.namespace.as_deref().unwrap_or("");
+        let in_ns = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+            m.namespace.as_deref() == Some(ns)
+        };
+        let mut snap = ClusterSnapshot {
+            taken_at: Some(now),
+            ..Default::default()
+        };
+        match incident.family {
+            IncidentFamily::Pending => {
+                snap.nodes = self
+                    .nodes
+                    .values()
+                    .take(MAX_SNAPSHOT_NODES)
+                    .cloned()
+                    .collect();
+                snap.pods = self
+                    .bound_pods
+                    .values()
+                    .take(MAX_SNAPSHOT_PODS)
+                    .cloned()
+                    .collect();
+                snap.resource_quotas = self
+                    .quotas
+                    .values()
+                    .filter(|q| in_ns(&q.metadata))
+                    .cloned()
+                    .collect();
+                snap.limit_ranges = self
+                    .limit_ranges
+                    .values()
+                    .filter(|l| in_ns(&l.metadata))
+                    .cloned()
+                    .collect();
+                let claims: HashSet<String> = incident
+                    .pod
+                    .as_ref()
+                    .and_then(|p| p.spec.as_ref())
+                    .and_then(|s| s.volumes.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| {
+                        v.persistent_volume_claim
+                            .as_ref()
+                            .map(|c| format!("{ns}/{}", c.claim_name))
+                    })
+                    .collect();
+                snap.pvcs = claims
+                    .iter()
+                    .filter_map(|k| self.pvcs.get(k))
+                    .cloned()
+                    .collect();
+                let volumes: HashSet<&str> = snap
+                    .pvcs
+                    .iter()
+                    .filter_map(|c| c.spec.as_ref()?.volume_name.as_deref())
+                    .collect();
+                snap.pvs = volumes
+                    .iter()
+                    .filter_map(|v| self.pvs.get(v))
+                    .cloned()
+                    .collect();
+                if !snap.pvcs.is_empty() {
+                    snap.storage_classes = self.storage_classes.values().cloned().collect();
+                }
+            }
+            IncidentFamily::ImagePull => {
+                let node = incident
+                    .pod
+                    .as_ref()
+                    .and_then(|p| p.spec.as_ref()?.node_name.as_deref());
+                snap.nodes = node
+                    .and_then(|n| self.nodes.get(n))
+                    .cloned()
+                    .into_iter()
+                    .collect();
+            }
+            IncidentFamily::Job => {
+                snap.resource_quotas = self
+                    .quotas
+                    .values()
+                    .filter(|q| in_ns(&q.metadata))
+                    .cloned()
+                    .collect();
+                snap.limit_ranges = self
+                    .limit_ranges
+                    .values()
+                    .filter(|l| in_ns(&l.metadata))
+                    .cloned()
+                    .collect();
+            }
+            IncidentFamily::Init | IncidentFamily::Build => {}
+        }
+        snap
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relist_forgets_what_it_did_not_see() {
+        let mut r = Relistable::default();
+        r.apply("a".into(), 1);
+        r.apply("b".into(), 2);
+        r.apply("other/c".into(), 4);
+        r.relist_start(None);
+        r.apply("b".into(), 3);
+        assert_eq!(
+            r.relist_done(None),
+            vec!["a".to_string(), "other/c".to_string()]
+        );
+        assert_eq!((r.get("a"), r.get("b")), (None, Some(&3)));
+    }
+
+    #[test]
+    fn namespace_scoped_relist_leaves_other_namespaces_alone() {
+        let mut r = Relistable::default();
+        r.apply("ci/a".into(), 1);
+        r.apply("cid/b".into(), 2);
+        r.relist_start(Some("ci"));
+        assert_eq!(r.relist_done(Some("ci")), vec!["ci/a".to_string()]);
+        assert_eq!(r.get("cid/b"), Some(&2));
+    }
+
+    #[test]
+    fn finished_pods_leave_the_bound_set() {
+        let mut s = ClusterStore::default();
+        let mut pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n"},
+            "spec": {"nodeName": "node-a", "containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]},
+            "status": {"phase": "Running"}
+        }))
+        .unwrap();
+        s.apply_pod(&pod);
+        assert_eq!(s.bound_pods.len(), 1);
+        pod.status.as_mut().unwrap().phase = Some("Succeeded".into());
+        s.apply_pod(&pod);
+        assert!(s.bound_pods.is_empty());
+    }
+}

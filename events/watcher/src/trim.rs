@@ -1,0 +1,197 @@
+//! Trimming: keep only the fields diagnosis needs, and never secrets.
+//!
+//! Every object the watcher holds or publishes goes through here first. This is what keeps
+//! memory bounded (no `managedFields`, no node image lists, no last-applied annotations) and
+//! keeps secrets out of incidents (environment values are dropped; only names and
+//! `valueFrom` references stay).
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec, ResourceRequirements};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// Annotations longer than this are dropped (they are manifests, not facts).
+const MAX_ANNOTATION_LEN: usize = 512;
+
+/// Strips bookkeeping from object metadata: managed fields, last-applied manifests, long
+/// annotations.
+pub fn meta(m: &mut ObjectMeta) {
+    m.managed_fields = None;
+    if let Some(ann) = m.annotations.as_mut() {
+        ann.retain(|k, v| {
+            !k.ends_with("last-applied-configuration") && v.len() <= MAX_ANNOTATION_LEN
+        });
+        if ann.is_empty() {
+            m.annotations = None;
+        }
+    }
+}
+
+/// Drops environment values (they may hold secrets); names and `valueFrom` references stay.
+fn redact_container(c: &mut Container) {
+    if let Some(env) = c.env.as_mut() {
+        for var in env {
+            if var.value.is_some() {
+                var.value = Some("<redacted>".to_owned());
+            }
+        }
+    }
+}
+
+fn redact_spec(spec: &mut PodSpec) {
+    spec.containers.iter_mut().for_each(redact_container);
+    spec.init_containers
+        .iter_mut()
+        .flatten()
+        .for_each(redact_container);
+    if let Some(eph) = spec.ephemeral_containers.as_mut() {
+        for c in eph {
+            if let Some(env) = c.env.as_mut() {
+                for var in env {
+                    if var.value.is_some() {
+                        var.value = Some("<redacted>".to_owned());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A pod as incidents carry it: full spec and status, trimmed metadata, no env values.
+pub fn pod(p: &Pod) -> Pod {
+    let mut p = p.clone();
+    meta(&mut p.metadata);
+    if let Some(spec) = p.spec.as_mut() {
+        redact_spec(spec);
+    }
+    p
+}
+
+/// A Job as incidents carry it: trimmed like [`pod`] (its pod template too).
+pub fn job(j: &Job) -> Job {
+    let mut j = j.clone();
+    meta(&mut j.metadata);
+    if let Some(spec) = j.spec.as_mut() {
+        if let Some(m) = spec.template.metadata.as_mut() {
+            meta(m);
+        }
+        if let Some(s) = spec.template.spec.as_mut() {
+            redact_spec(s);
+        }
+    }
+    j
+}
+
+/// A node without its image list and volume bookkeeping (the bulk of a Node object).
+pub fn node(n: &Node) -> Node {
+    let mut n = n.clone();
+    meta(&mut n.metadata);
+    if let Some(st) = n.status.as_mut() {
+        st.images = None;
+        st.volumes_attached = None;
+        st.volumes_in_use = None;
+        st.config = None;
+    }
+    n
+}
+
+fn requests_only(c: &Container) -> Container {
+    Container {
+        name: c.name.clone(),
+        resources: c.resources.as_ref().map(|r| ResourceRequirements {
+            requests: r.requests.clone(),
+            ..Default::default()
+        }),
+        ports: c.ports.as_ref().map(|ports| {
+            ports
+                .iter()
+                .filter(|p| p.host_port.is_some())
+                .cloned()
+                .collect()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A bound pod reduced to what capacity and affinity reasoning needs: name, labels, node,
+/// containers' requests and host ports, overhead, phase.
+pub fn bound_pod(p: &Pod) -> Pod {
+    let m = &p.metadata;
+    Pod {
+        metadata: ObjectMeta {
+            name: m.name.clone(),
+            namespace: m.namespace.clone(),
+            uid: m.uid.clone(),
+            labels: m.labels.clone(),
+            ..Default::default()
+        },
+        spec: p.spec.as_ref().map(|s| PodSpec {
+            node_name: s.node_name.clone(),
+            containers: s.containers.iter().map(requests_only).collect(),
+            init_containers: s
+                .init_containers
+                .as_ref()
+                .map(|cs| cs.iter().map(requests_only).collect()),
+            overhead: s.overhead.clone(),
+            ..Default::default()
+        }),
+        status: p
+            .status
+            .as_ref()
+            .map(|s| k8s_openapi::api::core::v1::PodStatus {
+                phase: s.phase.clone(),
+                ..Default::default()
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded_pod() -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": "migrate-x7k2p", "namespace": "ci", "uid": "u-1",
+                "labels": {"job-name": "migrate"},
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"}]}",
+                    "lastmile.dev/ci-run": "github/42"
+                },
+                "managedFields": [{"manager": "kube-controller-manager", "operation": "Update"}]
+            },
+            "spec": {
+                "nodeName": "node-a",
+                "containers": [{
+                    "name": "migrate", "image": "ghcr.io/acme/migrate:1.4.2",
+                    "env": [{"name": "DB_PASSWORD", "value": "hunter2"},
+                            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "t"}}}],
+                    "resources": {"requests": {"cpu": "500m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
+                }]
+            },
+            "status": {"phase": "Running"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn pod_loses_env_values_and_last_applied_but_keeps_references() {
+        let p = pod(&recorded_pod());
+        let text = serde_json::to_string(&p).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("secretKeyRef"));
+        assert!(text.contains("lastmile.dev/ci-run"));
+        assert!(p.metadata.managed_fields.is_none());
+    }
+
+    #[test]
+    fn bound_pod_keeps_requests_and_node_only() {
+        let p = bound_pod(&recorded_pod());
+        let text = serde_json::to_string(&p).unwrap();
+        assert!(text.contains("500m") && text.contains("node-a") && text.contains("job-name"));
+        assert!(
+            !text.contains("512Mi") && !text.contains("image") && !text.contains("hunter2"),
+            "{text}"
+        );
+    }
+}

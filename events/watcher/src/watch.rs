@@ -1,0 +1,539 @@
+//! The watch loop: kube-rs watchers in, incidents out.
+//!
+//! One kube-rs [`watcher`] per kind (per allowed namespace for namespaced kinds), merged into
+//! one stream and consumed by a single task that owns the [`Tracker`] and the
+//! [`ClusterStore`], so there is no locking. kube-rs' watcher relists on `410 Gone` and
+//! reconnects with back-off after errors (API-server restarts); its `Init`/`InitDone`
+//! markers let the loop forget objects deleted while it was disconnected. Nothing is ever
+//! fatal once started: errors are logged and the watchers retry.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{BoxStream, SelectAll};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    Event as CoreEvent, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod,
+    ResourceQuota,
+};
+use k8s_openapi::api::events::v1::Event as V1Event;
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event, watcher};
+use kube::{Api, Client, Resource};
+use lastmile_events::envelope::stable_id;
+use lastmile_events::{CloudEvent, Incident, IncidentStatus, K8sObservation, KubeEvent, subjects};
+use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher, TRACEPARENT_HEADER};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::correlate::Correlator;
+use crate::incidents::{Tracker, TrackerConfig, job_terminal};
+use crate::outbox::{Outbox, OutboxConfig};
+use crate::store::{ClusterStore, Relistable, object_key};
+use crate::trim;
+
+/// Which Event API to watch. Both describe the same Events; watching both costs twice the
+/// traffic (the tracker merges duplicates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventApi {
+    /// core/v1 `Event` (what `kubectl get events` shows).
+    #[default]
+    Core,
+    /// events.k8s.io/v1 `Event`.
+    EventsV1,
+    /// Both.
+    Both,
+}
+
+/// How the watcher runs.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    /// Namespaces to watch; empty means all.
+    pub namespaces: Vec<String>,
+    /// Namespaces never watched (applied after `namespaces`).
+    pub deny_namespaces: Vec<String>,
+    /// Label selector for Pods and Jobs (e.g. `app.kubernetes.io/managed-by=ci`).
+    pub label_selector: Option<String>,
+    /// Which Event API to watch.
+    pub event_api: EventApi,
+    /// Also watch Nodes, quotas, limit ranges and storage for incident snapshots.
+    pub cluster_state: bool,
+    /// Incident thresholds.
+    pub tracker: TrackerConfig,
+    /// Publishing buffer and retry.
+    pub outbox: OutboxConfig,
+    /// CloudEvents `source`, e.g. `/lastmile/watcher/prod-eu1`.
+    pub source: String,
+    /// How often thresholds are re-evaluated.
+    pub tick: Duration,
+    /// Terminal Jobs older than this are not announced (a relist would re-announce them all).
+    pub announce_window: Duration,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            namespaces: Vec::new(),
+            deny_namespaces: Vec::new(),
+            label_selector: None,
+            event_api: EventApi::Core,
+            cluster_state: true,
+            tracker: TrackerConfig::default(),
+            outbox: OutboxConfig::default(),
+            source: "/lastmile/watcher".into(),
+            tick: Duration::from_secs(5),
+            announce_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One observation from any watcher, with the namespace scope of the watch it came from.
+enum Obs {
+    Pod(Event<Pod>),
+    Job(Event<Job>),
+    CoreEvent(Event<CoreEvent>),
+    V1Event(Event<V1Event>),
+    Node(Event<Node>),
+    Quota(Event<ResourceQuota>),
+    LimitRange(Event<LimitRange>),
+    Pvc(Event<PersistentVolumeClaim>),
+    Pv(Event<PersistentVolume>),
+    StorageClass(Event<StorageClass>),
+}
+
+type Scoped = (Option<String>, Obs);
+type ObsStream = BoxStream<'static, Result<Scoped, (&'static str, watcher::Error)>>;
+
+fn namespaced<K>(
+    client: &Client,
+    cfg: &WatchConfig,
+    labels: bool,
+    kind: &'static str,
+    wrap: fn(Event<K>) -> Obs,
+) -> Vec<ObsStream>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+{
+    let mut wc = watcher::Config::default();
+    if let Some(sel) = cfg.label_selector.as_deref().filter(|_| labels) {
+        wc = wc.labels(sel);
+    }
+    let scopes: Vec<Option<String>> = if cfg.namespaces.is_empty() {
+        vec![None]
+    } else {
+        cfg.namespaces.iter().cloned().map(Some).collect()
+    };
+    scopes
+        .into_iter()
+        .map(|scope| {
+            let api: Api<K> = match &scope {
+                Some(ns) => Api::namespaced(client.clone(), ns),
+                None => Api::all(client.clone()),
+            };
+            watcher(api, wc.clone())
+                .default_backoff()
+                .map_ok(move |e| (scope.clone(), wrap(e)))
+                .map_err(move |e| (kind, e))
+                .boxed()
+        })
+        .collect()
+}
+
+fn cluster<K>(client: &Client, kind: &'static str, wrap: fn(Event<K>) -> Obs) -> ObsStream
+where
+    K: Resource<Scope = ClusterResourceScope> + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+{
+    watcher(Api::<K>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .map_ok(move |e| (None, wrap(e)))
+        .map_err(move |e| (kind, e))
+        .boxed()
+}
+
+fn streams(client: &Client, cfg: &WatchConfig) -> SelectAll<ObsStream> {
+    let mut all: Vec<ObsStream> = Vec::new();
+    all.extend(namespaced(client, cfg, true, "Pod", Obs::Pod));
+    all.extend(namespaced(client, cfg, true, "Job", Obs::Job));
+    if matches!(cfg.event_api, EventApi::Core | EventApi::Both) {
+        all.extend(namespaced(client, cfg, false, "Event", Obs::CoreEvent));
+    }
+    if matches!(cfg.event_api, EventApi::EventsV1 | EventApi::Both) {
+        all.extend(namespaced(
+            client,
+            cfg,
+            false,
+            "events.k8s.io/Event",
+            Obs::V1Event,
+        ));
+    }
+    if cfg.cluster_state {
+        all.push(cluster(client, "Node", Obs::Node));
+        all.extend(namespaced(client, cfg, false, "ResourceQuota", Obs::Quota));
+        all.extend(namespaced(
+            client,
+            cfg,
+            false,
+            "LimitRange",
+            Obs::LimitRange,
+        ));
+        all.extend(namespaced(
+            client,
+            cfg,
+            false,
+            "PersistentVolumeClaim",
+            Obs::Pvc,
+        ));
+        all.push(cluster(client, "PersistentVolume", Obs::Pv));
+        all.push(cluster(client, "StorageClass", Obs::StorageClass));
+    }
+    futures::stream::select_all(all)
+}
+
+/// Counters the loop keeps, for logs and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LoopStats {
+    /// Watch events processed.
+    pub observed: u64,
+    /// Incidents (opened, updated, resolved) handed to the outbox.
+    pub incidents: u64,
+    /// Job completions/failures announced.
+    pub announced: u64,
+    /// Watch errors (each followed by a retry).
+    pub watch_errors: u64,
+}
+
+/// The loop's state: tracker, store and correlation, owned by one task.
+pub struct Watcher {
+    cfg: WatchConfig,
+    tracker: Tracker,
+    store: ClusterStore,
+    pods_seen: Relistable<()>,
+    correlator: Correlator,
+    outbox: Outbox,
+    stats: LoopStats,
+}
+
+impl Watcher {
+    /// A watcher that publishes through `outbox`.
+    pub fn new(cfg: WatchConfig, outbox: Outbox) -> Self {
+        Self {
+            tracker: Tracker::new(cfg.tracker.clone()),
+            store: ClusterStore::default(),
+            pods_seen: Relistable::default(),
+            correlator: Correlator::new(10_000),
+            outbox,
+            stats: LoopStats::default(),
+            cfg,
+        }
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> LoopStats {
+        self.stats
+    }
+
+    /// The correlator, to feed CI deploy events into.
+    pub fn correlator_mut(&mut self) -> &mut Correlator {
+        &mut self.correlator
+    }
+
+    fn denied(&self, ns: Option<&str>) -> bool {
+        ns.is_some_and(|ns| self.cfg.deny_namespaces.iter().any(|d| d == ns))
+    }
+
+    /// Processes one observation.
+    fn observe(&mut self, scope: Option<String>, obs: Obs, now: DateTime<Utc>) {
+        self.stats.observed += 1;
+        let scope = scope.as_deref();
+        let out = match obs {
+            Obs::Pod(ev) => self.on_pod(scope, ev, now),
+            Obs::Job(ev) => self.on_job(ev, now),
+            Obs::CoreEvent(Event::Apply(e) | Event::InitApply(e)) => {
+                self.on_event(KubeEvent::from_core(&e), now)
+            }
+            Obs::V1Event(Event::Apply(e) | Event::InitApply(e)) => {
+                self.on_event(KubeEvent::from_events_v1(&e), now)
+            }
+            Obs::CoreEvent(_) | Obs::V1Event(_) => Vec::new(),
+            Obs::Node(ev) => apply(&mut self.store.nodes, scope, ev, trim::node),
+            Obs::Quota(ev) => apply(&mut self.store.quotas, scope, ev, Clone::clone),
+            Obs::LimitRange(ev) => apply(&mut self.store.limit_ranges, scope, ev, Clone::clone),
+            Obs::Pvc(ev) => apply(&mut self.store.pvcs, scope, ev, Clone::clone),
+            Obs::Pv(ev) => apply(&mut self.store.pvs, scope, ev, Clone::clone),
+            Obs::StorageClass(ev) => {
+                apply(&mut self.store.storage_classes, scope, ev, Clone::clone)
+            }
+        };
+        self.emit(out, now);
+    }
+
+    fn on_event(&mut self, ev: KubeEvent, now: DateTime<Utc>) -> Vec<Incident> {
+        if self.denied(ev.regarding.namespace.as_deref()) {
+            return Vec::new();
+        }
+        self.tracker.observe_event(ev, now)
+    }
+
+    fn on_pod(&mut self, scope: Option<&str>, ev: Event<Pod>, now: DateTime<Utc>) -> Vec<Incident> {
+        match ev {
+            Event::Init => {
+                self.pods_seen.relist_start(scope);
+                self.store.bound_pods.relist_start(scope);
+                Vec::new()
+            }
+            Event::InitDone => {
+                self.store.bound_pods.relist_done(scope);
+                let mut out = Vec::new();
+                for gone in self.pods_seen.relist_done(scope) {
+                    if let Some((ns, name)) = gone.split_once('/') {
+                        out.extend(self.tracker.forget_pod(ns, name, now));
+                    }
+                }
+                out
+            }
+            Event::Apply(p) | Event::InitApply(p) => {
+                if self.denied(p.metadata.namespace.as_deref()) {
+                    return Vec::new();
+                }
+                self.pods_seen.apply(object_key(&p), ());
+                self.store.apply_pod(&p);
+                self.tracker.observe_pod(&p, now)
+            }
+            Event::Delete(p) => {
+                let key = object_key(&p);
+                self.pods_seen.delete(&key);
+                self.store.bound_pods.delete(&key);
+                let ns = p.metadata.namespace.as_deref().unwrap_or_default();
+                self.tracker
+                    .forget_pod(ns, p.metadata.name.as_deref().unwrap_or_default(), now)
+            }
+        }
+    }
+
+    fn on_job(&mut self, ev: Event<Job>, now: DateTime<Utc>) -> Vec<Incident> {
+        match ev {
+            Event::Apply(j) | Event::InitApply(j) => {
+                if self.denied(j.metadata.namespace.as_deref()) {
+                    return Vec::new();
+                }
+                self.announce_terminal(&j, now);
+                self.tracker.observe_job(&j, now)
+            }
+            Event::Delete(j) => self.tracker.forget_job(
+                j.metadata.namespace.as_deref().unwrap_or_default(),
+                j.metadata.name.as_deref().unwrap_or_default(),
+                now,
+            ),
+            Event::Init | Event::InitDone => Vec::new(),
+        }
+    }
+
+    /// The readiness signal: a finished Job is published as an observation on
+    /// `lastmile.k8s.job.<namespace>` (what `lastmile gate` waits for).
+    fn announce_terminal(&mut self, job: &Job, now: DateTime<Utc>) {
+        let Some((state, _)) = job_terminal(job) else {
+            return;
+        };
+        let since = job
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| {
+                cs.iter()
+                    .filter(|c| c.status == "True")
+                    .filter_map(|c| c.last_transition_time.as_ref())
+                    .map(|t| lastmile_events::k8s::ts(&t.0))
+                    .max()
+            });
+        let window =
+            chrono::Duration::from_std(self.cfg.announce_window).unwrap_or(chrono::Duration::MAX);
+        if since.is_some_and(|t| now - t > window) {
+            return;
+        }
+        let ns = job.metadata.namespace.as_deref();
+        let name = job.metadata.name.as_deref().unwrap_or_default();
+        let uid = job.metadata.uid.as_deref().unwrap_or_default();
+        let id = stable_id(&["job-terminal", ns.unwrap_or_default(), name, uid, state]);
+        let subject = format!("job/{}/{name}", ns.unwrap_or_default());
+        let ce = CloudEvent::new(
+            id.clone(),
+            self.cfg.source.clone(),
+            Some(subject),
+            now,
+            K8sObservation::Job(trim::job(job)),
+        );
+        match ce.to_vec() {
+            Ok(body) => {
+                let mut headers = BTreeMap::new();
+                headers.insert(MSG_ID_HEADER.to_owned(), id);
+                self.outbox.push(
+                    None,
+                    Message {
+                        subject: subjects::k8s("Job", ns),
+                        headers,
+                        payload: body.into(),
+                    },
+                );
+                self.stats.announced += 1;
+            }
+            Err(e) => tracing::error!(error = %e, "Could not serialise a Job observation."),
+        }
+    }
+
+    fn emit(&mut self, incidents: Vec<Incident>, now: DateTime<Utc>) {
+        for mut inc in incidents {
+            self.correlator.link(&mut inc);
+            if inc.status == IncidentStatus::Open {
+                inc.snapshot = self.store.snapshot_for(&inc, now);
+            }
+            match incident_message(&inc, &self.cfg.source, now) {
+                Ok(msg) => {
+                    tracing::info!(incident = %inc.key, family = %inc.family, status = ?inc.status, count = inc.count, "Incident published.");
+                    self.outbox.push(Some(inc.key.clone()), msg);
+                    self.stats.incidents += 1;
+                }
+                Err(e) => {
+                    tracing::error!(incident = %inc.key, error = %e, "Could not serialise an incident.")
+                }
+            }
+        }
+    }
+
+    /// Re-evaluates time thresholds.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        let out = self.tracker.tick(now);
+        self.emit(out, now);
+    }
+
+    /// Sizes of what is held: `(suspect pods, jobs, event subjects, bound pods, nodes)`.
+    pub fn held(&self) -> (usize, usize, usize, usize, usize) {
+        let (s, j, e) = self.tracker.sizes();
+        (s, j, e, self.store.bound_pods.len(), self.store.nodes.len())
+    }
+}
+
+fn apply<K: Resource, T>(
+    set: &mut Relistable<T>,
+    scope: Option<&str>,
+    ev: Event<K>,
+    keep: fn(&K) -> T,
+) -> Vec<Incident> {
+    match ev {
+        Event::Init => set.relist_start(scope),
+        Event::InitDone => {
+            set.relist_done(scope);
+        }
+        Event::Apply(o) | Event::InitApply(o) => set.apply(object_key(&o), keep(&o)),
+        Event::Delete(o) => set.delete(&object_key(&o)),
+    }
+    Vec::new()
+}
+
+/// The bus message for an incident: a structured CloudEvent on `lastmile.incident.<family>`,
+/// with a `Nats-Msg-Id` derived from what the incident says (so a restart that re-derives
+/// the same incident is de-duplicated) and the CI run's `traceparent` when linked.
+pub fn incident_message(
+    inc: &Incident,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Message, serde_json::Error> {
+    let mut facts: Vec<String> = inc
+        .events
+        .iter()
+        .map(|e| format!("{}:{}", e.reason, e.clean_message()))
+        .collect();
+    facts.sort();
+    let status = match inc.status {
+        IncidentStatus::Open => "open",
+        IncidentStatus::Resolved => "resolved",
+    };
+    let count = inc.count.to_string();
+    let facts = facts.join("\n");
+    let id = stable_id(&[
+        &inc.key,
+        status,
+        &count,
+        inc.resolution.as_deref().unwrap_or_default(),
+        &facts,
+    ]);
+    let mut ce = CloudEvent::new(
+        id.clone(),
+        source,
+        Some(inc.subject.to_string()),
+        now,
+        inc.clone(),
+    );
+    let mut headers = BTreeMap::new();
+    headers.insert(MSG_ID_HEADER.to_owned(), id);
+    let span = tracing::info_span!("incident.publish", incident = %inc.key);
+    if let Some(tp) = inc.ci.as_ref().and_then(|c| c.traceparent.clone()) {
+        let mut parent = BTreeMap::new();
+        parent.insert(TRACEPARENT_HEADER.to_owned(), tp.clone());
+        lastmile_runtime::telemetry::set_parent_from(&span, &parent);
+        headers.insert(TRACEPARENT_HEADER.to_owned(), tp);
+    }
+    span.in_scope(|| lastmile_runtime::telemetry::inject_current(&mut headers));
+    ce.traceparent = headers.get(TRACEPARENT_HEADER).cloned();
+    Ok(Message {
+        subject: subjects::incident(inc.family),
+        headers,
+        payload: ce.to_vec()?.into(),
+    })
+}
+
+/// Watch errors.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// No kubeconfig and not in a cluster, or the config is invalid: permanent.
+    #[error("cannot configure the Kubernetes client: {0}")]
+    Config(String),
+}
+
+/// Builds a client from in-cluster config or the kubeconfig (`KUBECONFIG`, `~/.kube/config`).
+pub async fn client() -> Result<Client, WatchError> {
+    Client::try_default()
+        .await
+        .map_err(|e| WatchError::Config(e.to_string()))
+}
+
+/// Runs until `shutdown` is cancelled: watches, tracks, publishes. Returns the counters.
+pub async fn run(
+    client: Client,
+    cfg: WatchConfig,
+    publisher: Arc<dyn Publisher>,
+    shutdown: CancellationToken,
+) -> LoopStats {
+    let (outbox, sender) = Outbox::start(publisher, cfg.outbox.clone());
+    let mut merged = streams(&client, &cfg);
+    let mut tick = tokio::time::interval(cfg.tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut w = Watcher::new(cfg, outbox.clone());
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = tick.tick() => w.tick(Utc::now()),
+            next = merged.next() => match next {
+                Some(Ok((scope, obs))) => w.observe(scope, obs, Utc::now()),
+                Some(Err((kind, e))) => {
+                    w.stats.watch_errors += 1;
+                    tracing::warn!(kind, error = %e, "Watch failed; retrying with back-off.");
+                }
+                None => break,
+            },
+        }
+    }
+    outbox.close();
+    // Give queued messages a bounded chance to go out.
+    let _ = tokio::time::timeout(Duration::from_secs(5), sender).await;
+    let (published, dropped, rejected, _, _) = outbox.stats().snapshot();
+    tracing::info!(published, dropped, rejected, "Watcher stopped.");
+    w.stats
+}
