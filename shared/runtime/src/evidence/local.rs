@@ -1,0 +1,175 @@
+//! A directory as an evidence store: the embedded default (`./lastmile-evidence/`).
+//!
+//! Writes are atomic (a temp file in the target directory, then `rename`), so a reader or a
+//! crashed writer never leaves a half-written object under its final key; keys are validated
+//! so a key can never escape the root (`..`, absolute paths, backslashes).
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+
+use super::{EvidenceError, EvidenceStore};
+
+/// Evidence kept under one directory; keys map to relative paths.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+/// Distinguishes temp files of concurrent writers in one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl LocalStore {
+    /// A store rooted at `dir` (created on first write). Relative paths are resolved
+    /// against the current directory now, so the store's URL is absolute.
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self, EvidenceError> {
+        let dir = dir.into();
+        let root = if dir.is_absolute() {
+            dir
+        } else {
+            std::env::current_dir()?.join(dir)
+        };
+        Ok(Self { root })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of `key`, or `Rejected` when the key could escape the root.
+    pub fn path_of(&self, key: &str) -> Result<PathBuf, EvidenceError> {
+        validate_key(key)?;
+        Ok(self.root.join(key))
+    }
+}
+
+/// Keys are relative `/`-separated paths of normal components.
+pub(crate) fn validate_key(key: &str) -> Result<(), EvidenceError> {
+    let bad = |why: &str| {
+        Err(EvidenceError::Rejected(format!(
+            "invalid evidence key {key:?}: {why}"
+        )))
+    };
+    if key.is_empty() {
+        return bad("empty");
+    }
+    if key.contains('\\') || key.contains('\0') {
+        return bad("backslash or NUL");
+    }
+    if key.starts_with('/') || Path::new(key).is_absolute() {
+        return bad("absolute path");
+    }
+    for part in key.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return bad("empty, `.` or `..` path component");
+        }
+    }
+    if !Path::new(key)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return bad("not a plain relative path");
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl EvidenceStore for LocalStore {
+    fn url(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    async fn put(&self, key: &str, bytes: &[u8], _media_type: &str) -> Result<(), EvidenceError> {
+        let path = self.path_of(key)?;
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        tokio::fs::create_dir_all(&dir).await?;
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+        if let Err(e) = tokio::fs::write(&tmp, bytes).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+        if let Err(e) = tokio::fs::rename(&tmp, &path).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
+        match tokio::fs::read(self.path_of(key)?).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, EvidenceError> {
+        Ok(tokio::fs::try_exists(self.path_of(key)?).await?)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn round_trip_and_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path()).unwrap();
+        assert!(!store.exists("objects/sha256/ab").await.unwrap());
+        assert_eq!(store.get("objects/sha256/ab").await.unwrap(), None);
+        store
+            .put("objects/sha256/ab", b"one", "text/plain")
+            .await
+            .unwrap();
+        assert!(store.exists("objects/sha256/ab").await.unwrap());
+        store
+            .put("objects/sha256/ab", b"two", "text/plain")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("objects/sha256/ab").await.unwrap().as_deref(),
+            Some(&b"two"[..])
+        );
+        assert_eq!(store.url(), format!("file://{}", dir.path().display()));
+        // No temp files left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("objects/sha256"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["ab".to_owned()]);
+    }
+
+    #[tokio::test]
+    async fn keys_cannot_escape_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("root")).unwrap();
+        for key in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "./a",
+            "a\\..\\b",
+            "",
+            "a/.",
+        ] {
+            let err = store.put(key, b"x", "text/plain").await.unwrap_err();
+            assert!(matches!(err, EvidenceError::Rejected(_)), "{key}: {err}");
+            assert!(!err.is_retryable());
+            assert!(store.get(key).await.is_err(), "{key}");
+        }
+        assert!(!dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn relative_roots_become_absolute() {
+        let store = LocalStore::new("lastmile-evidence").unwrap();
+        assert!(store.root().is_absolute());
+        assert!(store.url().starts_with("file:///"));
+    }
+}
