@@ -1,0 +1,106 @@
+//! `WWW-Authenticate` challenges (RFC 7235) as registries send them:
+//! `Bearer realm="…",service="…",scope="…",error="insufficient_scope"` or `Basic realm="…"`.
+
+use std::collections::BTreeMap;
+
+/// One parsed challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Challenge {
+    /// Scheme, lower-case (`bearer`, `basic`).
+    pub scheme: String,
+    /// Parameters, lower-case names.
+    pub params: BTreeMap<String, String>,
+}
+
+impl Challenge {
+    /// A parameter by name.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+}
+
+/// Parses a header value that may hold several challenges; never fails (garbage gives none).
+pub fn parse(header: &str) -> Vec<Challenge> {
+    let mut out: Vec<Challenge> = Vec::new();
+    let mut rest = header.trim();
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches([',', ' ']);
+        // A token followed by '=' is a parameter of the current challenge; otherwise a scheme.
+        let word_end = rest.find([' ', ',', '=']).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        if word.is_empty() {
+            break;
+        }
+        let after = &rest[word_end..];
+        if let Some(value_text) = after.strip_prefix('=') {
+            let (value, remaining) = read_value(value_text);
+            if let Some(c) = out.last_mut() {
+                c.params.insert(word.to_ascii_lowercase(), value);
+            }
+            rest = remaining;
+        } else {
+            out.push(Challenge {
+                scheme: word.to_ascii_lowercase(),
+                params: BTreeMap::new(),
+            });
+            rest = after;
+        }
+    }
+    out
+}
+
+fn read_value(s: &str) -> (String, &str) {
+    let s = s.trim_start();
+    if let Some(quoted) = s.strip_prefix('"') {
+        let mut value = String::new();
+        let mut chars = quoted.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, n)) = chars.next() {
+                        value.push(n);
+                    }
+                }
+                '"' => return (value, &quoted[i + 1..]),
+                c => value.push(c),
+            }
+        }
+        (value, "")
+    } else {
+        let end = s.find(',').unwrap_or(s.len());
+        (s[..end].trim().to_owned(), &s[end..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_registry_bearer_challenge() {
+        let c = parse(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push",error="insufficient_scope""#,
+        );
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].scheme, "bearer");
+        assert_eq!(c[0].param("realm"), Some("https://auth.docker.io/token"));
+        assert_eq!(
+            c[0].param("scope"),
+            Some("repository:samalba/my-app:pull,push")
+        );
+        assert_eq!(c[0].param("error"), Some("insufficient_scope"));
+    }
+
+    #[test]
+    fn basic_and_multiple_and_garbage() {
+        let c = parse(r#"Basic realm="Registry Realm", Bearer realm=x,service=y"#);
+        assert_eq!(
+            c.iter().map(|c| c.scheme.as_str()).collect::<Vec<_>>(),
+            ["basic", "bearer"]
+        );
+        assert_eq!(c[1].param("service"), Some("y"));
+        assert!(parse("").is_empty());
+        let _ = parse("=\"\\");
+        let _ = parse(",,, =");
+    }
+}

@@ -1,0 +1,491 @@
+//! Pull credentials as the kubelet picks them: the pod's `imagePullSecrets` (then the service
+//! account's), `kubernetes.io/dockerconfigjson` and legacy `kubernetes.io/dockercfg`, matched
+//! to the image with the kubelet keyring's rules (host glob per label, port must match, path
+//! prefix, most specific entry first, Docker Hub's many spellings as one).
+//!
+//! Secrets are an input built by the caller ([`ProbeCredentials`]): incidents do not carry
+//! Secret objects, and a function must never fetch them itself. Secret values never leave this
+//! module except as the [`Credential`] used for one request; `Debug` redacts them.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
+use serde::Deserialize;
+
+use crate::reference::ImageRef;
+
+/// Secrets and service accounts of the pod's namespace, supplied by whoever builds the probe.
+#[derive(Clone, Default)]
+pub struct ProbeCredentials {
+    /// Secrets visible to the caller (any namespace; the namespace is checked).
+    pub secrets: Vec<Secret>,
+    /// Service accounts (for their `imagePullSecrets`).
+    pub service_accounts: Vec<ServiceAccount>,
+    /// True when `secrets` is the complete list of the pod's namespace, so a named secret
+    /// that is absent is really missing (otherwise its absence proves nothing).
+    pub complete: bool,
+    /// Docker config files given directly (`lastmile image check --pull-secret FILE`),
+    /// tried after the pod's secrets.
+    pub docker_configs: Vec<DockerConfig>,
+}
+
+impl std::fmt::Debug for ProbeCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeCredentials")
+            .field("secrets", &self.secrets.len())
+            .field("service_accounts", &self.service_accounts.len())
+            .field("complete", &self.complete)
+            .field("docker_configs", &self.docker_configs.len())
+            .finish()
+    }
+}
+
+/// One registry login.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// User name.
+    pub username: String,
+    /// Password or token.
+    pub password: String,
+    /// Where it came from, for evidence (`secret ci/regcred, entry "registry.example.com"`).
+    pub source: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("username", &"[REDACTED]")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// A parsed docker config: registry key → login.
+#[derive(Clone, Default)]
+pub struct DockerConfig {
+    /// Entries as (key as written, login).
+    pub entries: Vec<(String, Credential)>,
+}
+
+/// What went wrong with a pull secret; each maps to an `image.auth` sub-cause.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum SecretProblem {
+    /// Named in the pod but absent from its namespace.
+    Missing {
+        /// Secret name.
+        name: String,
+    },
+    /// Named in the pod, absent from its namespace, present in another.
+    OtherNamespace {
+        /// Secret name.
+        name: String,
+        /// Where it exists.
+        found_in: String,
+    },
+    /// Present but unusable (wrong type, bad JSON/base64, no auth).
+    Malformed {
+        /// Secret name.
+        name: String,
+        /// What is wrong (never the value).
+        reason: String,
+    },
+    /// Well-formed, but no entry matches the image's registry.
+    NoMatchingEntry {
+        /// Secret name.
+        name: String,
+        /// The registries it has entries for.
+        registries: Vec<String>,
+    },
+}
+
+/// The outcome of picking credentials for one image.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Candidate logins in the kubelet's order (it tries each until one works).
+    pub candidates: Vec<Credential>,
+    /// Secret names the pod (or its service account) refers to.
+    pub referenced: Vec<String>,
+    /// Problems found on the way.
+    pub problems: Vec<SecretProblem>,
+}
+
+#[derive(Deserialize)]
+struct ConfigJson {
+    #[serde(default)]
+    auths: BTreeMap<String, AuthEntry>,
+}
+
+#[derive(Deserialize, Default)]
+struct AuthEntry {
+    #[serde(default)]
+    auth: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+impl DockerConfig {
+    /// Parses `.dockerconfigjson` (`{"auths": {...}}`) or legacy `.dockercfg` (`{host: {...}}`).
+    /// The error never contains the input.
+    pub fn parse(bytes: &[u8], source: &str) -> Result<Self, String> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| format!("not JSON (line {}, column {})", e.line(), e.column()))?;
+        let map: BTreeMap<String, AuthEntry> = if value.get("auths").is_some() {
+            serde_json::from_value::<ConfigJson>(value)
+                .map_err(|_| "\"auths\" is not a map of logins".to_owned())?
+                .auths
+        } else {
+            serde_json::from_value(value).map_err(|_| "not a map of registry logins".to_owned())?
+        };
+        let mut entries = Vec::new();
+        for (key, entry) in map {
+            let (username, password) = match (&entry.username, &entry.password, &entry.auth) {
+                (Some(u), Some(p), _) if !u.is_empty() => (u.clone(), p.clone()),
+                (_, _, Some(a)) if !a.is_empty() => {
+                    let decoded = STANDARD
+                        .decode(a.trim())
+                        .map_err(|_| format!("entry {key:?}: \"auth\" is not base64"))?;
+                    let text = String::from_utf8(decoded)
+                        .map_err(|_| format!("entry {key:?}: \"auth\" is not UTF-8"))?;
+                    let (u, p) = text
+                        .split_once(':')
+                        .ok_or_else(|| format!("entry {key:?}: \"auth\" is not user:password"))?;
+                    (u.to_owned(), p.to_owned())
+                }
+                _ => {
+                    return Err(format!(
+                        "entry {key:?} has neither auth nor username/password"
+                    ));
+                }
+            };
+            entries.push((
+                key.clone(),
+                Credential {
+                    username,
+                    password,
+                    source: format!("{source}, entry {key:?}"),
+                },
+            ));
+        }
+        Ok(Self { entries })
+    }
+
+    /// The logins whose key matches `image`, most specific key first.
+    pub fn lookup(&self, image: &ImageRef) -> Vec<Credential> {
+        let mut hits: Vec<(&String, &Credential)> = self
+            .entries
+            .iter()
+            .filter(|(k, _)| key_matches(k, image))
+            .map(|(k, c)| (k, c))
+            .collect();
+        hits.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| b.0.cmp(a.0)));
+        hits.into_iter().map(|(_, c)| c.clone()).collect()
+    }
+
+    /// The registries it holds logins for (keys as written).
+    pub fn registries(&self) -> Vec<String> {
+        self.entries.iter().map(|(k, _)| k.clone()).collect()
+    }
+}
+
+/// Docker Hub's spellings, all meaning the same registry.
+fn canonical_host(host: &str) -> &str {
+    match host {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" | "docker.io" => {
+            "docker.io"
+        }
+        h => h,
+    }
+}
+
+/// The kubelet keyring's match: `[scheme://]host[:port][/path]` with `*` globs per host label.
+pub fn key_matches(key: &str, image: &ImageRef) -> bool {
+    let key = key.trim();
+    let without_scheme = key.split_once("://").map_or(key, |(_, r)| r);
+    let (key_host_port, key_path) = match without_scheme.split_once('/') {
+        Some((h, p)) => (h, p.trim_end_matches('/')),
+        None => (without_scheme, ""),
+    };
+    let key_path = if key_path == "v1" || key_path == "v2" {
+        ""
+    } else {
+        key_path
+    };
+    let (key_host, key_port) = split_port(key_host_port);
+    let (img_host, img_port) = split_port(&image.registry);
+    if key_port != img_port {
+        return false;
+    }
+    let (kh, ih) = (
+        canonical_host(&key_host.to_lowercase()).to_owned(),
+        canonical_host(img_host).to_owned(),
+    );
+    let kl: Vec<&str> = kh.split('.').collect();
+    let il: Vec<&str> = ih.split('.').collect();
+    if kl.len() != il.len() || !kl.iter().zip(&il).all(|(k, i)| glob_label(k, i)) {
+        return false;
+    }
+    key_path.is_empty()
+        || image.repository == key_path
+        || image.repository.starts_with(&format!("{key_path}/"))
+}
+
+fn split_port(host: &str) -> (&str, Option<&str>) {
+    match host.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (host, None),
+    }
+}
+
+fn glob_label(pattern: &str, label: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == label,
+        Some((pre, post)) => {
+            label.len() >= pre.len() + post.len() && label.starts_with(pre) && label.ends_with(post)
+        }
+    }
+}
+
+/// Reads a Secret's docker config, checking its type and key like the kubelet.
+pub fn secret_config(secret: &Secret) -> Result<DockerConfig, String> {
+    let name = secret.metadata.name.clone().unwrap_or_default();
+    let ns = secret.metadata.namespace.clone().unwrap_or_default();
+    let source = format!("secret {ns}/{name}");
+    let ty = secret.type_.as_deref().unwrap_or("Opaque");
+    let key = match ty {
+        "kubernetes.io/dockerconfigjson" => ".dockerconfigjson",
+        "kubernetes.io/dockercfg" => ".dockercfg",
+        other => {
+            return Err(format!(
+                "type is {other:?}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg"
+            ));
+        }
+    };
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.clone())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| format!("has no {key} key"))?;
+    DockerConfig::parse(&bytes, &source)
+}
+
+/// Picks credentials for `image` the way the kubelet would for `pod`.
+pub fn select(pod: Option<&Pod>, image: &ImageRef, creds: &ProbeCredentials) -> Selection {
+    let mut sel = Selection::default();
+    let ns = pod
+        .and_then(|p| p.metadata.namespace.clone())
+        .unwrap_or_default();
+    let spec = pod.and_then(|p| p.spec.as_ref());
+    let mut names: Vec<String> = spec
+        .and_then(|s| s.image_pull_secrets.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|r| r.name.clone())
+        .collect();
+    let sa_name = spec
+        .and_then(|s| s.service_account_name.clone())
+        .unwrap_or_else(|| "default".into());
+    if let Some(sa) = creds.service_accounts.iter().find(|sa| {
+        sa.metadata.name.as_deref() == Some(&sa_name)
+            && sa.metadata.namespace.as_deref().unwrap_or(&ns) == ns
+    }) {
+        names.extend(
+            sa.image_pull_secrets
+                .iter()
+                .flatten()
+                .map(|r| r.name.clone()),
+        );
+    }
+    names.dedup();
+    for name in &names {
+        let local = creds.secrets.iter().find(|s| {
+            s.metadata.name.as_deref() == Some(name)
+                && s.metadata.namespace.as_deref().unwrap_or(&ns) == ns
+        });
+        match local {
+            Some(secret) => match secret_config(secret) {
+                Ok(cfg) => {
+                    let hits = cfg.lookup(image);
+                    if hits.is_empty() {
+                        sel.problems.push(SecretProblem::NoMatchingEntry {
+                            name: name.clone(),
+                            registries: cfg.registries(),
+                        });
+                    }
+                    sel.candidates.extend(hits);
+                }
+                Err(reason) => sel.problems.push(SecretProblem::Malformed {
+                    name: name.clone(),
+                    reason,
+                }),
+            },
+            None => {
+                let elsewhere = creds
+                    .secrets
+                    .iter()
+                    .find(|s| s.metadata.name.as_deref() == Some(name));
+                match elsewhere.and_then(|s| s.metadata.namespace.clone()) {
+                    Some(other) => sel.problems.push(SecretProblem::OtherNamespace {
+                        name: name.clone(),
+                        found_in: other,
+                    }),
+                    None if creds.complete => sel
+                        .problems
+                        .push(SecretProblem::Missing { name: name.clone() }),
+                    None => {}
+                }
+            }
+        }
+    }
+    sel.referenced = names;
+    for cfg in &creds.docker_configs {
+        sel.candidates.extend(cfg.lookup(image));
+    }
+    sel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::ByteString;
+
+    fn img(s: &str) -> ImageRef {
+        ImageRef::parse(s).unwrap()
+    }
+
+    #[test]
+    fn kubelet_host_matching_rules() {
+        let i = img("registry.example.com:5000/team/app:1");
+        assert!(key_matches("registry.example.com:5000", &i));
+        assert!(key_matches("https://registry.example.com:5000/v2/", &i));
+        assert!(key_matches("*.example.com:5000", &i));
+        assert!(key_matches("registry.example.com:5000/team", &i));
+        assert!(!key_matches("registry.example.com:5000/other", &i));
+        assert!(!key_matches("registry.example.com", &i), "port must match");
+        assert!(
+            !key_matches("*.com:5000", &i),
+            "a glob matches one label only"
+        );
+        let hub = img("acme/private:1");
+        for k in [
+            "https://index.docker.io/v1/",
+            "docker.io",
+            "index.docker.io",
+            "registry-1.docker.io",
+        ] {
+            assert!(key_matches(k, &hub), "{k}");
+        }
+    }
+
+    #[test]
+    fn dockerconfigjson_and_legacy_dockercfg_parse() {
+        let auth = STANDARD.encode("u:p:w");
+        let json = format!(
+            r#"{{"auths":{{"r.example":{{"auth":"{auth}"}},"*.example":{{"username":"x","password":"y"}}}}}}"#
+        );
+        let cfg = DockerConfig::parse(json.as_bytes(), "t").unwrap();
+        let hits = cfg.lookup(&img("r.example/a"));
+        assert_eq!(
+            hits.len(),
+            2,
+            "the exact key and the one-label glob both match"
+        );
+        assert_eq!(
+            (hits[0].username.as_str(), hits[0].password.as_str()),
+            ("u", "p:w")
+        );
+        let legacy = format!(r#"{{"https://r.example":{{"auth":"{auth}","email":"e"}}}}"#);
+        assert_eq!(
+            DockerConfig::parse(legacy.as_bytes(), "t")
+                .unwrap()
+                .lookup(&img("r.example/a"))
+                .len(),
+            1
+        );
+        let err = DockerConfig::parse(br#"{"auths":{"r":{"auth":"!!!"}}}"#, "t")
+            .err()
+            .unwrap();
+        assert!(err.contains("not base64") && !err.contains("!!!"));
+    }
+
+    fn secret(ns: &str, name: &str, ty: &str, key: &str, body: &str) -> Secret {
+        let mut s = Secret::default();
+        s.metadata.name = Some(name.into());
+        s.metadata.namespace = Some(ns.into());
+        s.type_ = Some(ty.into());
+        s.data = Some([(key.to_owned(), ByteString(body.as_bytes().to_vec()))].into());
+        s
+    }
+
+    fn pod_with(secrets: &[&str]) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ci"},
+            "spec": {"containers": [{"name": "c", "image": "r.example/a"}],
+                     "imagePullSecrets": secrets.iter().map(|n| serde_json::json!({"name": n})).collect::<Vec<_>>()}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn secret_problems_are_named() {
+        let good = r#"{"auths":{"other.example":{"auth":"dTpw"}}}"#;
+        let creds = ProbeCredentials {
+            secrets: vec![
+                secret(
+                    "ci",
+                    "wrong-host",
+                    "kubernetes.io/dockerconfigjson",
+                    ".dockerconfigjson",
+                    good,
+                ),
+                secret("ci", "opaque", "Opaque", ".dockerconfigjson", good),
+                secret(
+                    "prod",
+                    "elsewhere",
+                    "kubernetes.io/dockerconfigjson",
+                    ".dockerconfigjson",
+                    good,
+                ),
+            ],
+            complete: true,
+            ..Default::default()
+        };
+        let sel = select(
+            Some(&pod_with(&["wrong-host", "opaque", "elsewhere", "gone"])),
+            &img("r.example/a"),
+            &creds,
+        );
+        assert!(sel.candidates.is_empty());
+        let kinds: Vec<String> = sel
+            .problems
+            .iter()
+            .map(|p| {
+                serde_json::to_value(p).unwrap()["problem"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "no_matching_entry",
+                "malformed",
+                "other_namespace",
+                "missing"
+            ]
+        );
+    }
+}

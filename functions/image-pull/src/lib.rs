@@ -1,0 +1,62 @@
+//! The `image-pull` function: why a pod cannot pull its image (ErrImagePull,
+//! ImagePullBackOff, InvalidImageName, ErrImageNeverPull), with proof and a fix.
+//!
+//! It works in two layers. First it reads what the node wrote — waiting states, kubelet events,
+//! pasted text — and classifies the runtime's error ([`message`]); that alone serves
+//! `lastmile explain` and offline replay. Then, when the context grants HTTP access, it asks
+//! the registry itself what the node would ask ([`probe`]): with the pod's own pull secrets
+//! ([`credentials`]) and the node's own platform, through the distribution auth flow. The
+//! registry's answer is the ground truth and wins over stale kubelet text; when the two differ
+//! the diagnosis says so. The design choice: all network access goes through the injected
+//! [`lastmile_contract::RegistryHttp`], so the probe is pure logic, runs unchanged in every host,
+//! and is tested against a real registry without mocks.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod challenge;
+pub mod check;
+pub mod credentials;
+pub mod diagnose;
+pub mod message;
+pub mod observe;
+pub mod platform;
+pub mod probe;
+pub mod reference;
+pub mod remedy;
+pub mod transcript;
+
+use std::time::Duration;
+
+use lastmile_contract::{Context, Function, FunctionError, FunctionSpec, Outcome};
+use lastmile_events::{Incident, IncidentFamily};
+
+pub use credentials::{DockerConfig, ProbeCredentials};
+pub use probe::{ProbeOptions, ProbeReport};
+
+/// The function's spec.
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "image-pull",
+    description: "Diagnoses image pull failures from the node's errors and by probing the registry as the node would.",
+    families: &[IncidentFamily::ImagePull],
+    deadline: Duration::from_secs(30),
+    max_evidence_bytes: 512 * 1024,
+};
+
+/// Diagnoses one image-pull incident. Incidents carry no Secrets, so the probe (when
+/// `ctx.http` is set) uses no pull secrets here; hosts that can read them call
+/// [`diagnose::diagnose`] with [`ProbeCredentials`].
+pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
+    diagnose::diagnose(
+        incident,
+        ctx,
+        &ProbeCredentials::default(),
+        &ProbeOptions::default(),
+    )
+    .await
+}
+
+/// The registered function.
+pub const FUNCTION: Function = Function {
+    spec: &SPEC,
+    handle: |i, c| Box::pin(handle(i, c)),
+};
