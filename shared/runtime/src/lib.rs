@@ -11,5 +11,6 @@ pub mod bus;
 pub mod evidence;
 pub mod executor;
 pub mod host;
+pub mod http;
 pub mod redact;
 pub mod telemetry;
