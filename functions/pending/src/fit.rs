@@ -1,0 +1,468 @@
+//! Which nodes could run the pod, and what blocks each of the others.
+//!
+//! Unlike the scheduler, which stops at a node's first failing plugin, every check runs on
+//! every node: "tolerate the taint *and* it would still not fit" is what decides the
+//! smallest fix. Checks that depend on other pods (anti-affinity, topology spread) are
+//! prepared once per pod, then each node costs a few map lookups.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use k8s_openapi::api::core::v1::{NodeSelector, Pod, PodAffinityTerm, PodSpec, Toleration, TopologySpreadConstraint};
+use serde::Serialize;
+
+use crate::index::{NodeView, SnapshotIndex};
+use crate::quantity::Quantity;
+use crate::resources::{PodRequests, pod_requests};
+use crate::selectors::{Labels, first_selector_mismatch, label_selector_matches, node_selector_matches, untolerated};
+
+/// One reason a node cannot take the pod.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Block {
+    /// `spec.unschedulable` (cordoned).
+    Unschedulable,
+    /// A taint no toleration covers.
+    Taint {
+        /// Key.
+        key: String,
+        /// Value.
+        value: String,
+        /// Effect.
+        effect: String,
+    },
+    /// A `nodeSelector` pair the node lacks.
+    NodeSelector {
+        /// Label key.
+        key: String,
+        /// Wanted value.
+        value: String,
+    },
+    /// Required node affinity matches no term.
+    NodeAffinity,
+    /// A requested host port is taken.
+    HostPort {
+        /// The port.
+        port: i32,
+    },
+    /// Not enough of a resource (details in [`NodeCheck::short`]).
+    Insufficient {
+        /// Resource name.
+        resource: String,
+    },
+    /// A bound PV's node affinity excludes the node.
+    VolumeNodeAffinity {
+        /// The PV.
+        pv: String,
+    },
+    /// The pod's required anti-affinity: a matching pod runs in this topology domain.
+    AntiAffinity {
+        /// Topology key.
+        topology_key: String,
+    },
+    /// The pod's required affinity: no matching pod in this domain.
+    Affinity {
+        /// Topology key.
+        topology_key: String,
+    },
+    /// An existing pod's required anti-affinity excludes this pod here.
+    ExistingAntiAffinity {
+        /// Topology key.
+        topology_key: String,
+    },
+    /// A DoNotSchedule topology spread constraint would be violated.
+    TopologySpread {
+        /// Topology key.
+        topology_key: String,
+        /// The node lacks the topology label altogether.
+        missing_label: bool,
+    },
+}
+
+impl Block {
+    /// The taxonomy class.
+    pub fn class(&self) -> &'static str {
+        use lastmile_events::Class;
+        match self {
+            Block::Unschedulable => Class::UNSCHEDULABLE_NODES,
+            Block::Taint { .. } => Class::UNTOLERATED_TAINT,
+            Block::NodeSelector { .. } | Block::NodeAffinity => Class::NODE_AFFINITY,
+            Block::HostPort { .. } => Class::HOST_PORTS,
+            Block::Insufficient { .. } => Class::INSUFFICIENT_RESOURCES,
+            Block::VolumeNodeAffinity { .. } => Class::VOLUME_BINDING,
+            Block::AntiAffinity { .. } | Block::Affinity { .. } | Block::ExistingAntiAffinity { .. } | Block::TopologySpread { .. } => {
+                Class::POD_AFFINITY
+            }
+        }
+    }
+
+    /// Scheduler-style wording.
+    pub fn describe(&self) -> String {
+        match self {
+            Block::Unschedulable => "cordoned (spec.unschedulable)".into(),
+            Block::Taint { key, value, effect } => format!("untolerated taint {key}={value}:{effect}"),
+            Block::NodeSelector { key, value } => format!("nodeSelector {key}={value} does not match"),
+            Block::NodeAffinity => "required node affinity does not match".into(),
+            Block::HostPort { port } => format!("host port {port} already in use"),
+            Block::Insufficient { resource } => format!("insufficient {resource}"),
+            Block::VolumeNodeAffinity { pv } => format!("PersistentVolume {pv}'s node affinity excludes it"),
+            Block::AntiAffinity { topology_key } => format!("pod anti-affinity ({topology_key}): a matching pod already runs there"),
+            Block::Affinity { topology_key } => format!("pod affinity ({topology_key}): no matching pod there"),
+            Block::ExistingAntiAffinity { topology_key } => format!("an existing pod's anti-affinity ({topology_key}) excludes it"),
+            Block::TopologySpread { topology_key, missing_label: true } => format!("topology spread: node lacks label {topology_key}"),
+            Block::TopologySpread { topology_key, .. } => format!("topology spread on {topology_key} would exceed maxSkew"),
+        }
+    }
+
+    /// True for blocks that say "the pod was never meant for this node".
+    pub fn is_scope(&self) -> bool {
+        match self {
+            Block::NodeSelector { .. } | Block::NodeAffinity => true,
+            Block::Taint { key, .. } => crate::messages::reasons::is_control_plane_taint(key),
+            _ => false,
+        }
+    }
+}
+
+/// What the pending pod needs from a node.
+#[derive(Debug, Clone)]
+pub struct PodNeeds<'p> {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Labels.
+    pub labels: Labels,
+    /// The spec.
+    pub spec: &'p PodSpec,
+    /// Effective requests (LimitRange defaults applied).
+    pub requests: PodRequests,
+    /// Host ports: (protocol, port, host IP).
+    pub host_ports: Vec<(String, i32, String)>,
+}
+
+impl<'p> PodNeeds<'p> {
+    /// Reads the pod (or a Job's pod template), applying the namespace's LimitRange defaults.
+    pub fn new(namespace: &str, name: &str, labels: Labels, spec: &'p PodSpec, index: Option<&SnapshotIndex<'_>>) -> Self {
+        let lrs = index.map(|i| i.limit_ranges(namespace)).unwrap_or_default();
+        let requests = pod_requests(spec, &lrs);
+        let mut host_ports = Vec::new();
+        for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
+            for p in c.ports.iter().flatten() {
+                if let Some(hp) = p.host_port.filter(|p| *p > 0) {
+                    host_ports.push((
+                        p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                        hp,
+                        p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".into()),
+                    ));
+                }
+            }
+        }
+        Self { namespace: namespace.to_owned(), name: name.to_owned(), labels, spec, requests, host_ports }
+    }
+
+    /// From a Pod object.
+    pub fn from_pod(pod: &'p Pod, index: Option<&SnapshotIndex<'_>>) -> Option<Self> {
+        let spec = pod.spec.as_ref()?;
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod.metadata.name.as_deref().or(pod.metadata.generate_name.as_deref()).unwrap_or("");
+        Some(Self::new(ns, name, pod.metadata.labels.clone().unwrap_or_default(), spec, index))
+    }
+
+    fn tolerations(&self) -> &[Toleration] {
+        self.spec.tolerations.as_deref().unwrap_or(&[])
+    }
+
+    fn required_node_affinity(&self) -> Option<&NodeSelector> {
+        self.spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()
+    }
+}
+
+/// One node's verdict.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeCheck {
+    /// Everything that blocks the pod here, sorted; empty when it fits.
+    pub blocks: Vec<Block>,
+    /// For each insufficient resource: how much more the pod needs than is free.
+    pub short: Vec<(String, Quantity)>,
+}
+
+/// Per-pod preparation of the checks that depend on other pods and volumes.
+#[derive(Debug, Default)]
+struct Prepared {
+    /// PVs (name, node selector) the pod's bound claims pin it to.
+    pv_affinity: Vec<(String, NodeSelector)>,
+    /// (topology key, domains with a matching pod) for required anti-affinity.
+    anti: Vec<(String, HashSet<String>)>,
+    /// (topology key, domains with a matching pod, self-match) for required affinity.
+    affinity: Vec<(String, HashSet<String>, bool)>,
+    /// (topology key, domains excluded by existing pods' anti-affinity).
+    existing_anti: Vec<(String, HashSet<String>)>,
+    /// (topology key, max skew, counts per domain, global min, self-match).
+    spread: Vec<(String, i64, HashMap<String, i64>, i64, bool)>,
+}
+
+fn term_namespaces<'t>(term: &'t PodAffinityTerm, own: &'t str) -> Option<Vec<&'t str>> {
+    // A namespaceSelector (even empty) widens the scope; treat it as all namespaces.
+    if term.namespace_selector.is_some() {
+        return None;
+    }
+    match term.namespaces.as_deref() {
+        Some(ns) if !ns.is_empty() => Some(ns.iter().map(String::as_str).collect()),
+        _ => Some(vec![own]),
+    }
+}
+
+fn domains_with_match(index: &SnapshotIndex<'_>, term: &PodAffinityTerm, own_ns: &str) -> HashSet<String> {
+    let scope = term_namespaces(term, own_ns);
+    let mut out = HashSet::new();
+    for b in &index.bound {
+        if scope.as_ref().is_some_and(|s| !s.contains(&b.namespace)) {
+            continue;
+        }
+        if label_selector_matches(term.label_selector.as_ref(), b.labels)
+            && let Some(v) = index.nodes[b.node].label(&term.topology_key)
+        {
+            out.insert(v.to_owned());
+        }
+    }
+    out
+}
+
+fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
+    let mut p = Prepared::default();
+    for v in needs.spec.volumes.iter().flatten() {
+        let Some(claim) = v.persistent_volume_claim.as_ref().map(|c| c.claim_name.as_str()) else { continue };
+        let Some(pvc) = index.pvc(&needs.namespace, claim) else { continue };
+        let Some(pv_name) = pvc.spec.as_ref().and_then(|s| s.volume_name.as_deref()).filter(|n| !n.is_empty()) else { continue };
+        if let Some(sel) = index.pv(pv_name).and_then(|pv| pv.spec.as_ref()?.node_affinity.as_ref()?.required.clone()) {
+            p.pv_affinity.push((pv_name.to_owned(), sel));
+        }
+    }
+    let affinity = needs.spec.affinity.as_ref();
+    for term in affinity.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten() {
+        p.anti.push((term.topology_key.clone(), domains_with_match(index, term, &needs.namespace)));
+    }
+    for term in affinity.and_then(|a| a.pod_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten() {
+        let self_match = label_selector_matches(term.label_selector.as_ref(), &needs.labels);
+        p.affinity.push((term.topology_key.clone(), domains_with_match(index, term, &needs.namespace), self_match));
+    }
+    for &i in &index.with_anti_affinity {
+        let b = index.bound[i];
+        let terms = b
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.affinity.as_ref()?.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref());
+        for term in terms.into_iter().flatten() {
+            let in_scope = term_namespaces(term, b.namespace).is_none_or(|s| s.contains(&needs.namespace.as_str()));
+            if in_scope
+                && label_selector_matches(term.label_selector.as_ref(), &needs.labels)
+                && let Some(v) = index.nodes[b.node].label(&term.topology_key)
+            {
+                match p.existing_anti.iter_mut().find(|(k, _)| *k == term.topology_key) {
+                    Some((_, set)) => {
+                        set.insert(v.to_owned());
+                    }
+                    None => p.existing_anti.push((term.topology_key.clone(), HashSet::from([v.to_owned()]))),
+                }
+            }
+        }
+    }
+    for c in needs.spec.topology_spread_constraints.iter().flatten() {
+        if c.when_unsatisfiable != "DoNotSchedule" {
+            continue;
+        }
+        p.spread.push(prepare_spread(c, needs, index));
+    }
+    p
+}
+
+fn prepare_spread(c: &TopologySpreadConstraint, needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> (String, i64, HashMap<String, i64>, i64, bool) {
+    let key = c.topology_key.clone();
+    // Domains: label values of nodes the pod's node selector/affinity allows.
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    let mut eligible = vec![false; index.nodes.len()];
+    for (i, n) in index.nodes.iter().enumerate() {
+        if selector_ok(needs, n)
+            && let Some(v) = n.label(&key)
+        {
+            counts.entry(v.to_owned()).or_insert(0);
+            eligible[i] = true;
+        }
+    }
+    for b in &index.bound {
+        if b.namespace != needs.namespace || !eligible[b.node] {
+            continue;
+        }
+        if label_selector_matches(c.label_selector.as_ref(), b.labels)
+            && let Some(v) = index.nodes[b.node].label(&key)
+        {
+            *counts.entry(v.to_owned()).or_insert(0) += 1;
+        }
+    }
+    let min = counts.values().copied().min().unwrap_or(0);
+    let self_match = label_selector_matches(c.label_selector.as_ref(), &needs.labels);
+    (key, i64::from(c.max_skew.max(1)), counts, min, self_match)
+}
+
+fn selector_ok(needs: &PodNeeds<'_>, n: &NodeView<'_>) -> bool {
+    needs.spec.node_selector.as_ref().is_none_or(|s| first_selector_mismatch(s, n.labels).is_none())
+        && needs.required_node_affinity().is_none_or(|a| node_selector_matches(a, n.labels, n.name))
+}
+
+fn ports_conflict(want: &(String, i32, String), used: &(String, i32, String)) -> bool {
+    want.0 == used.0 && want.1 == used.1 && (want.2 == used.2 || want.2 == "0.0.0.0" || used.2 == "0.0.0.0")
+}
+
+fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCheck {
+    let mut out = NodeCheck::default();
+    if n.unschedulable {
+        out.blocks.push(Block::Unschedulable);
+    }
+    if let Some(t) = untolerated(n.taints, needs.tolerations()) {
+        out.blocks.push(Block::Taint { key: t.key.clone(), value: t.value.clone().unwrap_or_default(), effect: t.effect.clone() });
+    }
+    if let Some((k, v)) = needs.spec.node_selector.as_ref().and_then(|s| first_selector_mismatch(s, n.labels)) {
+        out.blocks.push(Block::NodeSelector { key: k.to_owned(), value: v.to_owned() });
+    }
+    if needs.required_node_affinity().is_some_and(|a| !node_selector_matches(a, n.labels, n.name)) {
+        out.blocks.push(Block::NodeAffinity);
+    }
+    if let Some(p) = needs.host_ports.iter().find(|want| n.ports.iter().any(|used| ports_conflict(want, used))) {
+        out.blocks.push(Block::HostPort { port: p.1 });
+    }
+    for (res, want) in &needs.requests.total {
+        if want.is_zero() {
+            continue;
+        }
+        let free = n.free(res);
+        if *want > free {
+            out.blocks.push(Block::Insufficient { resource: res.clone() });
+            out.short.push((res.clone(), want.sub(free)));
+        }
+    }
+    for (pv, sel) in &prep.pv_affinity {
+        if !node_selector_matches(sel, n.labels, n.name) {
+            out.blocks.push(Block::VolumeNodeAffinity { pv: pv.clone() });
+        }
+    }
+    for (key, domains) in &prep.anti {
+        if n.label(key).is_some_and(|v| domains.contains(v)) {
+            out.blocks.push(Block::AntiAffinity { topology_key: key.clone() });
+        }
+    }
+    for (key, domains, self_match) in &prep.affinity {
+        let ok = match n.label(key) {
+            Some(v) => domains.contains(v) || (domains.is_empty() && *self_match),
+            None => false,
+        };
+        if !ok {
+            out.blocks.push(Block::Affinity { topology_key: key.clone() });
+        }
+    }
+    for (key, domains) in &prep.existing_anti {
+        if n.label(key).is_some_and(|v| domains.contains(v)) {
+            out.blocks.push(Block::ExistingAntiAffinity { topology_key: key.clone() });
+        }
+    }
+    for (key, skew, counts, min, self_match) in &prep.spread {
+        match n.label(key) {
+            None => out.blocks.push(Block::TopologySpread { topology_key: key.clone(), missing_label: true }),
+            Some(v) => {
+                let here = counts.get(v).copied().unwrap_or(0) + i64::from(*self_match);
+                if here - min > *skew {
+                    out.blocks.push(Block::TopologySpread { topology_key: key.clone(), missing_label: false });
+                }
+            }
+        }
+    }
+    out.blocks.sort();
+    out.blocks.dedup();
+    out
+}
+
+/// The verdict for every node.
+#[derive(Debug, Clone)]
+pub struct FitReport {
+    /// One check per node, in index order.
+    pub nodes: Vec<NodeCheck>,
+}
+
+impl FitReport {
+    /// Indices of nodes where the pod fits now.
+    pub fn fitting(&self) -> Vec<usize> {
+        self.nodes.iter().enumerate().filter(|(_, c)| c.blocks.is_empty()).map(|(i, _)| i).collect()
+    }
+}
+
+/// Checks the pod against every node of the index.
+pub fn check_all(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> FitReport {
+    let prep = prepare(needs, index);
+    FitReport { nodes: index.nodes.iter().map(|n| check_node(needs, &prep, n)).collect() }
+}
+
+/// Nodes with the same blocks, pool and shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeGroup {
+    /// What blocks them (empty: the pod fits).
+    pub blocks: Vec<Block>,
+    /// Pool / node group (`""` when unknown).
+    pub pool: String,
+    /// Provider.
+    pub provider: crate::index::Provider,
+    /// Allocatable shape.
+    pub shape: String,
+    /// How many nodes.
+    pub count: usize,
+    /// Up to three node names.
+    pub sample: Vec<String>,
+    /// For each requested resource: the most free on any node of the group.
+    pub max_free: BTreeMap<String, String>,
+    #[serde(skip)]
+    /// Same as `max_free`, as quantities.
+    pub max_free_q: BTreeMap<String, Quantity>,
+}
+
+/// Groups nodes by (blocks, pool, shape); largest groups first.
+pub fn group(report: &FitReport, index: &SnapshotIndex<'_>, needs: &PodNeeds<'_>) -> Vec<NodeGroup> {
+    let mut by_key: HashMap<(&[Block], &str, &str), usize> = HashMap::new();
+    let mut groups: Vec<NodeGroup> = Vec::new();
+    for (i, check) in report.nodes.iter().enumerate() {
+        let n = &index.nodes[i];
+        let key = (check.blocks.as_slice(), n.pool, n.shape.as_str());
+        let g = match by_key.get(&key) {
+            Some(&g) => g,
+            None => {
+                groups.push(NodeGroup {
+                    blocks: check.blocks.clone(),
+                    pool: n.pool.to_owned(),
+                    provider: n.provider,
+                    shape: n.shape.clone(),
+                    count: 0,
+                    sample: Vec::new(),
+                    max_free: BTreeMap::new(),
+                    max_free_q: BTreeMap::new(),
+                });
+                by_key.insert(key, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        let grp = &mut groups[g];
+        grp.count += 1;
+        if grp.sample.len() < 3 {
+            grp.sample.push(n.name.to_owned());
+        }
+        for res in needs.requests.total.keys() {
+            let free = n.free(res);
+            let e = grp.max_free_q.entry(res.clone()).or_insert(free);
+            if free > *e {
+                *e = free;
+            }
+        }
+    }
+    for g in &mut groups {
+        g.max_free = g.max_free_q.iter().map(|(k, v)| (k.clone(), v.display_for(k))).collect();
+    }
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.pool.cmp(&b.pool)));
+    groups
+}
