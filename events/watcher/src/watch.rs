@@ -497,11 +497,29 @@ pub enum WatchError {
     Config(String),
 }
 
-/// Builds a client from in-cluster config or the kubeconfig (`KUBECONFIG`, `~/.kube/config`).
-pub async fn client() -> Result<Client, WatchError> {
-    Client::try_default()
-        .await
-        .map_err(|e| WatchError::Config(e.to_string()))
+/// Builds a client: from `kubeconfig` (and `context`) when given, else in-cluster config or
+/// the default kubeconfig (`KUBECONFIG`, `~/.kube/config`).
+pub async fn client(
+    kubeconfig: Option<&std::path::Path>,
+    context: Option<&str>,
+) -> Result<Client, WatchError> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| WatchError::Config(format!("reading {}: {e}", path.display())))?;
+            let opts = kube::config::KubeConfigOptions {
+                context: context.map(str::to_owned),
+                ..Default::default()
+            };
+            kube::Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| WatchError::Config(e.to_string()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| WatchError::Config(e.to_string()))?,
+    };
+    Client::try_from(config).map_err(|e| WatchError::Config(e.to_string()))
 }
 
 /// Runs until `shutdown` is cancelled: watches, tracks, publishes. Returns the counters.

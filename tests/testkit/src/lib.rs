@@ -5,5 +5,6 @@
 //! depend on a service left running on the machine.
 
 pub mod bin;
+pub mod apiserver;
 
 pub mod nats;
