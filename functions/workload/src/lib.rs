@@ -1,0 +1,117 @@
+//! The workload function: why an init container never finishes, and why a Job failed.
+//!
+//! Classes: `init.blocked`, `init.deadlock`, `init.crashloop`, `job.deadline_exceeded`,
+//! `job.backoff_limit`, `job.stuck_active` (see `shared/reference/taxonomy.md`).
+//!
+//! The main design choice: **state first, text second**. When the incident carries the
+//! Pod or Job as the API returned it, the function reads the fields Kubernetes itself
+//! decides on (init container states and restart counts, Job conditions, deadlines), which
+//! do not change wording between releases. Only when those are absent (a pasted `kubectl
+//! describe`, a CI log line) does it fall back to message-level rules, at lower confidence.
+//! A message rule never overrides a state finding of the same class.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod deps;
+mod init;
+mod job;
+mod remedy;
+mod text;
+
+use std::time::Duration;
+
+use lastmile_contract::{Context, EvidenceItem, Function, FunctionError, FunctionSpec, Outcome};
+use lastmile_events::{Diagnosis, Incident, IncidentFamily, Subject};
+
+/// The function's spec.
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "workload",
+    description: "Init containers that never finish (blocked, deadlocked, crash-looping) and Jobs that fail or overrun their deadline.",
+    families: &[IncidentFamily::Init, IncidentFamily::Job],
+    deadline: Duration::from_secs(5),
+    max_evidence_bytes: 64 * 1024,
+};
+
+/// The function, for hosts' static tables.
+pub const FUNCTION: Function = Function {
+    spec: &SPEC,
+    handle: |i, c| Box::pin(handle(i, c)),
+};
+
+/// Longest single evidence string kept (a quoted log line can be huge).
+const MAX_FACT: usize = 600;
+
+/// Diagnoses one incident. Pure: reads the incident and the context's snapshot only.
+pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
+    let snapshot = ctx.snapshot_for(incident).await;
+    let mut diagnoses = init::diagnose(incident, &snapshot);
+    diagnoses.extend(job::diagnose(incident));
+    for d in text::diagnose(incident) {
+        if !diagnoses.iter().any(|found| found.class == d.class) {
+            diagnoses.push(d);
+        }
+    }
+    diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    for d in &mut diagnoses {
+        d.function = Some(SPEC.name.to_owned());
+        d.incident = Some(incident.key.clone());
+        d.ci.clone_from(&incident.ci);
+        for fact in &mut d.evidence {
+            truncate(fact, MAX_FACT);
+        }
+    }
+    let evidence = if diagnoses.is_empty() {
+        Vec::new()
+    } else {
+        let facts: Vec<serde_json::Value> = diagnoses
+            .iter()
+            .map(|d| serde_json::json!({"class": d.class, "subject": d.subject, "evidence": d.evidence}))
+            .collect();
+        vec![EvidenceItem::json("workload-facts.json", &facts)?]
+    };
+    Ok(Outcome {
+        diagnoses,
+        evidence,
+    })
+}
+
+/// The subject of a diagnosis about `incident`, optionally narrowed to one container.
+pub(crate) fn subject(incident: &Incident, container: Option<&str>) -> Subject {
+    Subject {
+        kind: incident.subject.kind.clone(),
+        namespace: incident.subject.namespace.clone(),
+        name: incident.subject.name.clone(),
+        container: container.map(str::to_owned),
+    }
+}
+
+/// A diagnosis with evidence and remediation filled in.
+pub(crate) fn diagnosis(
+    class: &str,
+    confidence: f64,
+    summary: String,
+    subject: Subject,
+    evidence: Vec<String>,
+    remediation: Vec<lastmile_events::Remediation>,
+    definitive: bool,
+) -> Diagnosis {
+    let mut d = Diagnosis::new(class, confidence, summary, subject);
+    d.evidence = evidence;
+    d.remediation = remediation;
+    d.definitive = definitive;
+    d
+}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+//! Remediation steps: ready-to-run commands lastmile never runs itself.
+
+use lastmile_events::{Remediation, Subject};
+
+use crate::deps::Dependency;
+
+fn ns_flag(subject: &Subject) -> String {
+    subject
+        .namespace
+        .as_deref()
+        .map(|ns| format!(" -n {ns}"))
+        .unwrap_or_default()
+}
+
+fn step(description: impl Into<String>, command: impl Into<String>) -> Remediation {
+    Remediation {
+        description: description.into(),
+        command: Some(command.into()),
+    }
+}
+
+/// Read the init container's own output: it says what it waits for or why it fails.
+pub(crate) fn init_logs(subject: &Subject, container: &str, previous: bool) -> Remediation {
+    let prev = if previous { " --previous" } else { "" };
+    step(
+        if previous {
+            "Read the output of the last failed run of the init container."
+        } else {
+            "Read what the init container is printing while it waits."
+        },
+        format!(
+            "kubectl logs{} pod/{} -c {container}{prev} --tail=50",
+            ns_flag(subject),
+            subject.name
+        ),
+    )
+}
+
+/// Describe the pod: its events name the missing ConfigMap, Secret or volume.
+pub(crate) fn describe_pod(subject: &Subject) -> Remediation {
+    step(
+        "See which ConfigMap, Secret or volume the container is missing.",
+        format!("kubectl describe pod{} {}", ns_flag(subject), subject.name),
+    )
+}
+
+/// Check that the dependency exists and has ready endpoints.
+pub(crate) fn check_dependency(subject: &Subject, dep: &Dependency) -> Remediation {
+    let ns = dep
+        .namespace()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_else(|| ns_flag(subject));
+    let svc = dep.service();
+    step(
+        format!(
+            "Check that Service `{svc}` exists and has ready endpoints; the init container cannot finish until it answers{}.",
+            dep.port
+                .map(|p| format!(" on port {p}"))
+                .unwrap_or_default()
+        ),
+        format!(
+            "kubectl get service{ns} {svc} && kubectl get endpointslices{ns} -l kubernetes.io/service-name={svc}"
+        ),
+    )
+}
+
+/// Short names resolve only through the pod's search path; the FQDN always does.
+pub(crate) fn use_fqdn(name: &str) -> Remediation {
+    let mut parts = name.split('.');
+    let svc = parts.next().unwrap_or(name);
+    let ns = parts.next().unwrap_or("<namespace>");
+    Remediation {
+        description: format!(
+            "`{name}` did not resolve. Use the fully qualified name `{svc}.{ns}.svc.cluster.local` in the init container's command (busybox's resolver does not walk the search path reliably)."
+        ),
+        command: None,
+    }
+}
+
+/// Grant the service account read access a wait-for container needs.
+pub(crate) fn grant_read(namespace: &str, account: &str, resource: &str) -> Remediation {
+    step(
+        format!(
+            "Let service account `{namespace}:{account}` read {resource}, which the waiting container polls."
+        ),
+        format!(
+            "kubectl create role lastmile-wait-for -n {namespace} --verb=get,list,watch --resource={resource} && kubectl create rolebinding lastmile-wait-for -n {namespace} --role=lastmile-wait-for --serviceaccount={namespace}:{account}"
+        ),
+    )
+}
+
+/// Inspect a Job's spec, status and conditions.
+pub(crate) fn inspect_job(subject: &Subject) -> Remediation {
+    step(
+        "Inspect the Job's spec and status (deadline, backoffLimit, conditions, start time).",
+        format!(
+            "kubectl get job{} {} -o yaml",
+            ns_flag(subject),
+            subject.name
+        ),
+    )
+}
+
+/// Read the logs of a Job's pods.
+pub(crate) fn job_logs(subject: &Subject) -> Remediation {
+    step(
+        "Read the logs of the Job's pods to see why they failed (while the pods still exist).",
+        format!(
+            "kubectl logs{} -l batch.kubernetes.io/job-name={} --all-containers --prefix --tail=50",
+            ns_flag(subject),
+            subject.name
+        ),
+    )
+}
+
+/// A Job that failed cannot be resumed: fix the manifest and create it again.
+pub(crate) fn recreate_job(subject: &Subject, what: &str) -> Remediation {
+    step(
+        format!(
+            "{what} in the Job manifest, then delete the failed Job and create it again (a failed Job never restarts)."
+        ),
+        format!(
+            "kubectl delete job{} {} && kubectl apply -f <job-manifest.yaml>",
+            ns_flag(subject),
+            subject.name
+        ),
+    )
+}

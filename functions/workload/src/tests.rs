@@ -1,0 +1,295 @@
+//! The workload function against recorded incidents: `events/examples/` (through intake),
+//! pasted `kubectl describe` output, and pod pairs built to deadlock.
+
+use lastmile_contract::{Context, compliance};
+use lastmile_events::{Class, Incident, IncidentFamily, ObjectRef};
+
+use super::*;
+
+fn example(name: &str) -> Incident {
+    let path = format!(
+        "{}/../../events/examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    lastmile_intake::incidents_from_json(&bytes)
+        .unwrap()
+        .remove(0)
+}
+
+fn run(incident: &Incident) -> Outcome {
+    let ctx = Context::fixed(incident.last_seen);
+    futures_lite_block_on(handle(incident, &ctx)).unwrap()
+}
+
+/// A current-thread runtime per call keeps the tests synchronous and independent.
+fn futures_lite_block_on<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fut)
+}
+
+fn first_class(outcome: &Outcome) -> &str {
+    outcome.diagnoses.first().map_or("", |d| d.class.as_str())
+}
+
+#[test]
+fn init_waiting_for_postgres_is_blocked_on_that_service() {
+    let out = run(&example("init-waiting-for-postgres.json"));
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert!(d.confidence >= 0.85);
+    assert_eq!(d.subject.container.as_deref(), Some("wait-for-postgres"));
+    assert!(
+        d.summary.contains("postgres.shop.svc.cluster.local"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.evidence.iter().any(|e| e.contains("port 5432")),
+        "{:#?}",
+        d.evidence
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("containers with incomplete status: [wait-for-postgres]"))
+    );
+    let cmds: Vec<&str> = d
+        .remediation
+        .iter()
+        .filter_map(|r| r.command.as_deref())
+        .collect();
+    assert!(
+        cmds.contains(
+            &"kubectl logs -n shop pod/orders-5c7d9f8b6-7wq4j -c wait-for-postgres --tail=50"
+        ),
+        "{cmds:#?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| c.contains("kubectl get service -n shop postgres")),
+        "{cmds:#?}"
+    );
+    assert!(!d.definitive);
+    assert_eq!(d.function.as_deref(), Some("workload"));
+}
+
+#[test]
+fn job_deadline_exceeded_from_the_condition() {
+    let out = run(&example("job-deadline-exceeded.json"));
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::JOB_DEADLINE_EXCEEDED);
+    assert!(d.definitive);
+    assert!(d.confidence >= 0.95);
+    assert!(d.summary.contains("5m"), "{}", d.summary);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("spec.activeDeadlineSeconds: 300"))
+    );
+    assert!(
+        d.evidence.iter().any(|e| e.contains("(300 s active)")),
+        "{:#?}",
+        d.evidence
+    );
+    assert!(
+        d.remediation
+            .iter()
+            .any(|r| r.command.as_deref() == Some("kubectl get job -n ci db-migrate -o yaml"))
+    );
+}
+
+#[test]
+fn pending_and_image_pull_incidents_get_no_workload_diagnosis() {
+    for name in [
+        "pending-job-insufficient-cpu.json",
+        "imagepull-auth-401.json",
+        "quota-failedcreate-job.json",
+    ] {
+        let out = run(&example(name));
+        assert!(out.diagnoses.is_empty(), "{name}: {:#?}", out.diagnoses);
+    }
+}
+
+#[test]
+fn backoff_limit_exceeded_names_the_exit_code_and_a_zero_limit() {
+    let mut inc = example("job-deadline-exceeded.json");
+    let job = inc.job.as_mut().unwrap();
+    job.spec.as_mut().unwrap().backoff_limit = Some(0);
+    for c in job.status.as_mut().unwrap().conditions.as_mut().unwrap() {
+        c.reason = Some("BackoffLimitExceeded".into());
+        c.message = Some("Job has reached the specified backoff limit".into());
+    }
+    inc.events.retain(|e| e.reason != "DeadlineExceeded");
+    let out = run(&inc);
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::JOB_BACKOFF_LIMIT);
+    assert!(
+        d.evidence.iter().any(|e| e.contains("backoffLimit: 0")),
+        "{:#?}",
+        d.evidence
+    );
+}
+
+#[test]
+fn pod_failure_policy_message_is_parsed() {
+    let mut inc = example("job-deadline-exceeded.json");
+    inc.job = None;
+    inc.events.retain(|e| e.reason != "DeadlineExceeded");
+    inc.events.push(lastmile_events::KubeEvent {
+        ty: "Warning".into(),
+        reason: "PodFailurePolicy".into(),
+        message: "Container migrate for pod ci/db-migrate-8kq2n failed with exit code 42 matching FailJob rule at index 0".into(),
+        regarding: inc.subject.clone(),
+        ..Default::default()
+    });
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::JOB_BACKOFF_LIMIT);
+    assert!(d.summary.contains("code 42"), "{}", d.summary);
+}
+
+#[test]
+fn active_job_past_its_deadline() {
+    let mut inc = example("job-deadline-exceeded.json");
+    let job = inc.job.as_mut().unwrap();
+    let status = job.status.as_mut().unwrap();
+    status.conditions = None;
+    status.active = Some(1);
+    inc.events.retain(|e| e.reason != "DeadlineExceeded");
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::JOB_DEADLINE_EXCEEDED);
+    assert!((d.confidence - 0.8).abs() < 1e-9);
+}
+
+#[test]
+fn describe_output_with_crashlooping_init_container() {
+    let inc = lastmile_intake::incident_from_text(include_str!(
+        "../tests/fixtures/describe-init-crashloop.txt"
+    ));
+    let out = run(&inc);
+    let d = &out.diagnoses[0];
+    assert_eq!(
+        d.class.as_str(),
+        Class::INIT_CRASHLOOP,
+        "{:#?}",
+        out.diagnoses
+    );
+    assert_eq!(d.subject.container.as_deref(), Some("run-migrations"));
+    assert!(d.definitive);
+    assert!(d.remediation.iter().any(|r| r.command.as_deref() == Some("kubectl logs -n payments pod/billing-worker-6b7c8d9f5-lq2xz -c run-migrations --previous --tail=50")));
+}
+
+#[test]
+fn nslookup_loop_in_logs_is_blocked_with_fqdn_advice() {
+    let inc = lastmile_intake::incident_from_text(
+        "pod stuck in Init:0/1\n$ kubectl logs api-0 -c wait-for-cache\nwaiting for cache\nnslookup: can't resolve 'cache.infra'\n",
+    );
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert!(d.summary.contains("cache.infra"), "{}", d.summary);
+    assert!(
+        d.remediation
+            .iter()
+            .any(|r| r.description.contains("cache.infra.svc.cluster.local"))
+    );
+}
+
+#[test]
+fn service_account_that_cannot_read_jobs_blocks_a_waiter() {
+    let inc = lastmile_intake::incident_from_text(
+        "Error from server (Forbidden): jobs.batch \"seed\" is forbidden: User \"system:serviceaccount:shop:default\" cannot get resource \"jobs\" in API group \"batch\" in the namespace \"shop\"",
+    );
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert!(d.remediation[0].command.as_deref().is_some_and(|c| {
+        c.contains("--serviceaccount=shop:default") && c.contains("--resource=jobs")
+    }));
+}
+
+#[test]
+fn grpc_deadline_exceeded_is_not_a_job_deadline() {
+    let inc = lastmile_intake::incident_from_text(
+        "Failed to pull image \"registry.local:5000/app:1\": rpc error: code = DeadlineExceeded desc = failed to pull and unpack image: context deadline exceeded",
+    );
+    let out = run(&inc);
+    assert!(
+        out.diagnoses.iter().all(|d| d.class.family() != "job"),
+        "{:#?}",
+        out.diagnoses
+    );
+    assert!(
+        out.diagnoses.iter().all(|d| d.class.family() != "init"),
+        "{:#?}",
+        out.diagnoses
+    );
+}
+
+fn waiting_pod(name: &str, app: &str, waits_for: &str) -> k8s_openapi::api::core::v1::Pod {
+    serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "namespace": "shop", "labels": {"app": app}},
+        "spec": {
+            "initContainers": [{"name": "wait", "image": "busybox:1.36",
+                "command": ["sh", "-c", format!("until nc -z {waits_for} 8080; do sleep 2; done")]}],
+            "containers": [{"name": app, "image": format!("ghcr.io/acme/{app}:1")}]
+        },
+        "status": {"phase": "Pending", "initContainerStatuses": [{"name": "wait", "image": "busybox:1.36", "imageID": "",
+            "ready": false, "restartCount": 0, "state": {"running": {"startedAt": "2026-03-03T09:00:00Z"}}}]}
+    }))
+    .unwrap()
+}
+
+#[test]
+fn two_pods_waiting_for_each_other_are_a_deadlock() {
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("shop".into()),
+        name: "orders-5c7d9f8b6-7wq4j".into(),
+        ..Default::default()
+    };
+    let mut inc = Incident::new(
+        IncidentFamily::Init,
+        subject,
+        None,
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+    );
+    inc.pod = Some(waiting_pod(
+        "orders-5c7d9f8b6-7wq4j",
+        "orders",
+        "payments.shop.svc.cluster.local",
+    ));
+    inc.snapshot.pods.push(waiting_pod(
+        "payments-7d8e9f0a1-m4n5p",
+        "payments",
+        "orders",
+    ));
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::INIT_DEADLOCK);
+    assert!(
+        d.summary
+            .contains("`payments-7d8e9f0a1-m4n5p` waits for `orders`"),
+        "{}",
+        d.summary
+    );
+    // Without the other side's wait there is no cycle, only a blocked init container.
+    inc.snapshot.pods[0] = waiting_pod("payments-7d8e9f0a1-m4n5p", "payments", "ledger");
+    assert_eq!(first_class(&run(&inc)), Class::INIT_BLOCKED);
+}
+
+#[test]
+fn complies_with_the_function_spec() {
+    let samples: Vec<Incident> = [
+        "init-waiting-for-postgres.json",
+        "job-deadline-exceeded.json",
+        "pending-job-insufficient-cpu.json",
+    ]
+    .into_iter()
+    .map(example)
+    .chain([lastmile_intake::incident_from_text(include_str!(
+        "../tests/fixtures/describe-init-crashloop.txt"
+    ))])
+    .collect();
+    futures_lite_block_on(compliance::check(&FUNCTION, &samples, &Context::offline()));
+}
