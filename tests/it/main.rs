@@ -1,2 +1,4 @@
 mod x {}
 mod watcher;
+mod evidence;
+mod telemetry;

@@ -385,6 +385,9 @@ impl<P: SpanProcessor> SpanProcessor for Redacting<P> {
         redact_attributes(&mut span.attributes);
         for event in span.events.events.iter_mut() {
             redact_attributes(&mut event.attributes);
+            if let std::borrow::Cow::Owned(name) = redact::text(&event.name) {
+                event.name = name.into();
+            }
         }
         if let opentelemetry::trace::Status::Error { description } = &mut span.status
             && let std::borrow::Cow::Owned(d) = redact::text(description)

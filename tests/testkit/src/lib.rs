@@ -8,3 +8,5 @@ pub mod bin;
 pub mod apiserver;
 
 pub mod nats;
+pub mod s3;
+pub mod otlp;
