@@ -1,4 +1,5 @@
 mod x {}
 mod watcher;
 mod evidence;
+mod image_pull;
 mod telemetry;

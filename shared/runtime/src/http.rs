@@ -173,32 +173,41 @@ pub fn transport_error(err: &reqwest::Error) -> TransportError {
 
 fn classify(err: &reqwest::Error) -> TransportErrorKind {
     let mut kind = None;
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = cur {
+    for e in links(err) {
         if let Some(k) = kind_of(e) {
-            kind = Some(k);
-            // The innermost specific cause wins, except a TLS cause, which is always final.
+            // A TLS cause is final; otherwise the innermost specific cause wins.
             if matches!(k, TransportErrorKind::Tls | TransportErrorKind::NotTls) {
                 return k;
             }
+            kind = Some(k);
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(k) = kind_of(inner)
+    }
+    match kind {
+        Some(k) => k,
+        None if err.is_timeout() => TransportErrorKind::Timeout,
+        None => TransportErrorKind::Other,
+    }
+}
+
+/// Every error in the chain, outermost first, including the errors wrapped inside
+/// `io::Error`s: `io::Error::source()` skips the wrapped error itself, and hyper/tokio-rustls
+/// nest `io::Error(Other, io::Error(InvalidData, rustls::Error))`.
+fn links<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        out.push(e);
+        let mut inner = e;
+        while let Some(io) = inner.downcast_ref::<std::io::Error>()
+            && let Some(wrapped) = io.get_ref()
         {
-            // io::Error::source() skips the wrapped error itself, so look at it here.
-            return k;
+            let wrapped: &(dyn StdError + 'static) = wrapped;
+            out.push(wrapped);
+            inner = wrapped;
         }
         cur = e.source();
     }
-    if let Some(k) = kind {
-        return k;
-    }
-    if err.is_timeout() {
-        TransportErrorKind::Timeout
-    } else {
-        TransportErrorKind::Other
-    }
+    out
 }
 
 fn kind_of(e: &(dyn StdError + 'static)) -> Option<TransportErrorKind> {

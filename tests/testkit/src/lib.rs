@@ -8,5 +8,6 @@ pub mod bin;
 pub mod apiserver;
 
 pub mod nats;
+pub mod registry;
 pub mod s3;
 pub mod otlp;

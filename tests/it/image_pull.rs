@@ -1,0 +1,646 @@
+//! image-pull against real registries: Debian's docker-registry with no auth, htpasswd Basic,
+//! Bearer tokens from a test issuer, and TLS from a test CA; a 429 server; unresolvable and
+//! closed addresses. Every class the probe can produce is produced here for real.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{Node, Pod, Secret};
+use lastmile_contract::{Context, NoCluster, RegistryHttp, SystemClock};
+use lastmile_e2e::registry::{
+    Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TestCa, TokenIssuer, TokenUser,
+    linux,
+};
+use lastmile_events::{Incident, IncidentFamily, ObjectRef};
+use lastmile_fn_image_pull::credentials::{Credential, ProbeCredentials};
+use lastmile_fn_image_pull::message::Cause;
+use lastmile_fn_image_pull::platform::Platform;
+use lastmile_fn_image_pull::probe::{self, ProbeOptions, ProbeReport, Verdict};
+use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
+
+fn http(ca: Option<&str>) -> Arc<dyn RegistryHttp> {
+    let cfg = HttpConfig {
+        extra_ca_pems: ca.map(|c| vec![c.as_bytes().to_vec()]).unwrap_or_default(),
+        ..Default::default()
+    };
+    Arc::new(ReqwestRegistryHttp::new(&cfg).unwrap())
+}
+
+fn opts(platforms: &[&str]) -> ProbeOptions {
+    ProbeOptions {
+        timeout: Duration::from_secs(5),
+        platforms: platforms
+            .iter()
+            .map(|p| Platform::parse(p).unwrap())
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn login(user: &str, password: &str) -> Credential {
+    Credential {
+        username: user.into(),
+        password: password.into(),
+        source: format!("test login {user}"),
+    }
+}
+
+async fn run(
+    http: &Arc<dyn RegistryHttp>,
+    image: &str,
+    creds: &[Credential],
+    o: &ProbeOptions,
+) -> ProbeReport {
+    probe::probe(http.as_ref(), &SystemClock, image, creds, o).await
+}
+
+fn cause(r: &ProbeReport) -> Option<Cause> {
+    r.cause()
+}
+
+#[tokio::test]
+async fn no_auth_registry_tags_repos_platforms_and_references() {
+    let reg = Registry::start(RegistryAuth::None, None).await.unwrap();
+    let push = Pusher::new(&reg.base_url(), None, None).unwrap();
+    push.image("team/app", Some("1.0"), linux("amd64"), false)
+        .await
+        .unwrap();
+    push.image("team/app", Some("1.2.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+    push.index(
+        "team/multi",
+        "2.0",
+        &[
+            linux("amd64"),
+            Plat {
+                os: "linux",
+                arch: "arm64",
+                variant: Some("v8"),
+            },
+        ],
+        true,
+    )
+    .await
+    .unwrap();
+    push.index(
+        "team/dlist",
+        "3.0",
+        &[
+            linux("amd64"),
+            Plat {
+                os: "linux",
+                arch: "arm",
+                variant: Some("v7"),
+            },
+        ],
+        false,
+    )
+    .await
+    .unwrap();
+    let h = http(None);
+    let host = reg.host();
+
+    // Plain-HTTP loopback registry: HTTPS first, then the containerd-style fallback.
+    let ok = run(&h, &format!("{host}/team/app:1.0"), &[], &opts(&[])).await;
+    assert!(
+        matches!(&ok.verdict, Verdict::Pullable { media_type, .. } if media_type.contains("docker.distribution.manifest.v2")),
+        "{ok:#?}"
+    );
+    assert_eq!(
+        ok.transcript.entries[0]
+            .error
+            .as_deref()
+            .map(|e| e.starts_with("NotTls")),
+        Some(true),
+        "{:#?}",
+        ok.transcript
+    );
+    assert_eq!(
+        ok.transcript.entries[1].request_headers["accept"],
+        lastmile_fn_image_pull::platform::CONTAINERD_ACCEPT
+    );
+
+    let tag = run(&h, &format!("{host}/team/app:1.1"), &[], &opts(&[])).await;
+    assert_eq!(cause(&tag), Some(Cause::TagNotFound), "{tag:#?}");
+    assert_eq!(
+        tag.nearest_tags.first().map(String::as_str),
+        Some("1.0"),
+        "{:?}",
+        tag.nearest_tags
+    );
+
+    let repo = run(&h, &format!("{host}/team/nope:1"), &[], &opts(&[])).await;
+    assert_eq!(cause(&repo), Some(Cause::RepositoryNotFound), "{repo:#?}");
+
+    let arm = run(
+        &h,
+        &format!("{host}/team/multi:2.0"),
+        &[],
+        &opts(&["linux/arm64"]),
+    )
+    .await;
+    assert!(matches!(arm.verdict, Verdict::Pullable { .. }), "{arm:#?}");
+    let s390 = run(
+        &h,
+        &format!("{host}/team/multi:2.0"),
+        &[],
+        &opts(&["linux/s390x"]),
+    )
+    .await;
+    assert_eq!(cause(&s390), Some(Cause::PlatformNoMatch));
+    assert_eq!(
+        s390.published_platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["linux/amd64", "linux/arm64/v8"]
+    );
+    let armv6 = run(
+        &h,
+        &format!("{host}/team/dlist:3.0"),
+        &[],
+        &opts(&["linux/arm/v6"]),
+    )
+    .await;
+    assert_eq!(
+        cause(&armv6),
+        Some(Cause::PlatformNoMatch),
+        "a Docker manifest list with arm/v7 does not serve arm/v6"
+    );
+    let single = run(
+        &h,
+        &format!("{host}/team/app:1.2.0"),
+        &[],
+        &opts(&["linux/arm64"]),
+    )
+    .await;
+    assert_eq!(
+        cause(&single),
+        Some(Cause::PlatformNoMatch),
+        "single-arch OCI image's config says amd64: {single:#?}"
+    );
+
+    let invalid = run(&h, &format!("{host}/team/App:1"), &[], &opts(&[])).await;
+    assert_eq!(cause(&invalid), Some(Cause::InvalidReference));
+    assert!(
+        invalid.transcript.entries.is_empty(),
+        "an invalid reference is never sent"
+    );
+}
+
+fn pod_json(image: &str, policy: &str, secrets: &[&str], waiting: (&str, &str)) -> Pod {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "api-1", "namespace": "ci"},
+        "spec": {"nodeName": "node-arm", "containers": [{"name": "api", "image": image, "imagePullPolicy": policy}],
+                 "imagePullSecrets": secrets.iter().map(|n| serde_json::json!({"name": n})).collect::<Vec<_>>()},
+        "status": {"phase": "Pending", "containerStatuses": [{"name": "api", "image": image, "imageID": "", "ready": false, "restartCount": 0,
+                   "state": {"waiting": {"reason": waiting.0, "message": waiting.1}}}]}
+    }))
+    .unwrap()
+}
+
+fn arm_node() -> Node {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "node-arm", "labels": {"kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux"}},
+        "status": {"nodeInfo": {"architecture": "arm64", "operatingSystem": "linux", "bootID": "", "containerRuntimeVersion": "containerd://1.7.20",
+                   "kernelVersion": "", "kubeProxyVersion": "", "kubeletVersion": "v1.31.0", "machineID": "", "osImage": "", "systemUUID": ""}}
+    }))
+    .unwrap()
+}
+
+fn incident(pod: Pod) -> Incident {
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("ci".into()),
+        name: "api-1".into(),
+        ..Default::default()
+    };
+    let owner = ObjectRef {
+        kind: "Deployment".into(),
+        namespace: Some("ci".into()),
+        name: "api".into(),
+        ..Default::default()
+    };
+    let mut i = Incident::new(
+        IncidentFamily::ImagePull,
+        subject,
+        Some(owner),
+        chrono::Utc::now(),
+    );
+    i.pod = Some(pod);
+    i.snapshot.nodes.push(arm_node());
+    i
+}
+
+fn ctx(h: Arc<dyn RegistryHttp>) -> Context {
+    Context {
+        clock: Arc::new(SystemClock),
+        cluster: Arc::new(NoCluster),
+        http: Some(h),
+    }
+}
+
+#[tokio::test]
+async fn function_probes_with_the_node_platform_and_flags_stale_kubelet_text() {
+    let reg = Registry::start(RegistryAuth::None, None).await.unwrap();
+    let push = Pusher::new(&reg.base_url(), None, None).unwrap();
+    push.image("team/api", Some("1.4.2"), linux("amd64"), false)
+        .await
+        .unwrap();
+    let image = format!("{}/team/api:1.4.2", reg.host());
+
+    // The kubelet said "not found", but the tag exists now; the node is arm64 and the image
+    // is amd64 only: the registry's answer wins and says so.
+    let text = format!(
+        "Back-off pulling image \"{image}\": ErrImagePull: failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
+    );
+    let inc = incident(pod_json(
+        &image,
+        "IfNotPresent",
+        &[],
+        ("ImagePullBackOff", &text),
+    ));
+    let out = lastmile_fn_image_pull::handle(&inc, &ctx(http(None)))
+        .await
+        .unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.platform_mismatch", "{d:#?}");
+    assert_eq!(d.details["differs"], true);
+    assert_eq!(d.details["kubelet_cause"], "tag_not_found");
+    assert!(
+        d.summary
+            .contains("the registry's answer now says image.platform_mismatch"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("published platforms: linux/amd64")),
+        "{:?}",
+        d.evidence
+    );
+    assert!(d.remediation.iter().any(|r| {
+        r.command
+            .as_deref()
+            .is_some_and(|c| c.contains("kubernetes.io/arch") && c.contains("amd64"))
+    }));
+    let transcript = out
+        .evidence
+        .iter()
+        .find(|e| e.name == "probe-transcript.json")
+        .expect("transcript stored");
+    let t: serde_json::Value = serde_json::from_slice(&transcript.bytes).unwrap();
+    assert!(t[0]["transcript"]["entries"].as_array().unwrap().len() >= 3);
+
+    // The same pod on an amd64 node would pull now: stale text, not definitive.
+    let mut inc2 = inc.clone();
+    inc2.snapshot.nodes.clear();
+    let out = lastmile_fn_image_pull::handle(&inc2, &ctx(http(None)))
+        .await
+        .unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.not_found");
+    assert!(!d.definitive && d.confidence < 0.6, "{d:#?}");
+    assert!(d.summary.contains("stale"), "{}", d.summary);
+
+    // imagePullPolicy Never: nothing is asked of the registry.
+    let never = format!("Container image \"{image}\" is not present with pull policy of Never");
+    let inc3 = incident(pod_json(
+        &image,
+        "Never",
+        &[],
+        ("ErrImageNeverPull", &never),
+    ));
+    let out = lastmile_fn_image_pull::handle(&inc3, &ctx(http(None)))
+        .await
+        .unwrap();
+    assert_eq!(out.diagnoses[0].class.as_str(), "image.never_pull");
+    assert!(
+        out.evidence
+            .iter()
+            .all(|e| e.name != "probe-transcript.json")
+    );
+}
+
+fn docker_secret(ns: &str, name: &str, registry: &str, user: &str, password: &str) -> Secret {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let cfg = serde_json::json!({"auths": {registry: {"auth": auth}}}).to_string();
+    let mut s = Secret::default();
+    s.metadata.name = Some(name.into());
+    s.metadata.namespace = Some(ns.into());
+    s.type_ = Some("kubernetes.io/dockerconfigjson".into());
+    s.data = Some([(".dockerconfigjson".to_owned(), ByteString(cfg.into_bytes()))].into());
+    s
+}
+
+#[tokio::test]
+async fn htpasswd_registry_credentials_from_pull_secrets_and_no_secret_in_evidence() {
+    const PASSWORD: &str = "s3cr3t-Pa55word-xyz";
+    let reg = Registry::start(
+        RegistryAuth::Htpasswd(vec![("ci".into(), PASSWORD.into())]),
+        None,
+    )
+    .await
+    .unwrap();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("ci:{PASSWORD}"))
+    );
+    let push = Pusher::new(&reg.base_url(), Some(basic.clone()), None).unwrap();
+    push.image("team/private", Some("1"), linux("arm64"), false)
+        .await
+        .unwrap();
+    let h = http(None);
+    let image = format!("{}/team/private:1", reg.host());
+
+    assert_eq!(
+        cause(&run(&h, &image, &[], &opts(&[])).await),
+        Some(Cause::NoCredentials)
+    );
+    let wrong = run(&h, &image, &[login("ci", "nope")], &opts(&[])).await;
+    assert_eq!(cause(&wrong), Some(Cause::BadCredentials), "{wrong:#?}");
+    let ok = run(&h, &image, &[login("ci", PASSWORD)], &opts(&[])).await;
+    assert!(matches!(ok.verdict, Verdict::Pullable { .. }), "{ok:#?}");
+
+    let kubelet = format!(
+        "Failed to pull image \"{image}\": failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials"
+    );
+    let inc = incident(pod_json(
+        &image,
+        "IfNotPresent",
+        &["regcred"],
+        ("ErrImagePull", &kubelet),
+    ));
+    let o = ProbeOptions {
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let c = ctx(h.clone());
+
+    // The pull secret lives in another namespace: auth, with the copy command.
+    let elsewhere = ProbeCredentials {
+        secrets: vec![docker_secret(
+            "build",
+            "regcred",
+            &reg.host(),
+            "ci",
+            PASSWORD,
+        )],
+        complete: true,
+        ..Default::default()
+    };
+    let out = lastmile_fn_image_pull::diagnose::diagnose(&inc, &c, &elsewhere, &o)
+        .await
+        .unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.auth");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("exists only in namespace build")),
+        "{:?}",
+        d.evidence
+    );
+    assert!(
+        d.remediation[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .contains("kubectl get secret regcred --namespace build")
+    );
+
+    // A secret with the wrong password in the right namespace: the registry rejects it.
+    let wrong = ProbeCredentials {
+        secrets: vec![docker_secret(
+            "ci",
+            "regcred",
+            &reg.host(),
+            "ci",
+            "old-password",
+        )],
+        complete: true,
+        ..Default::default()
+    };
+    let out = lastmile_fn_image_pull::diagnose::diagnose(&inc, &c, &wrong, &o)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.diagnoses[0].details["registry_cause"],
+        "bad_credentials"
+    );
+
+    // Fixed secret: the registry serves the image, so the kubelet's text is stale.
+    let fixed = ProbeCredentials {
+        secrets: vec![docker_secret("ci", "regcred", &reg.host(), "ci", PASSWORD)],
+        complete: true,
+        ..Default::default()
+    };
+    let out = lastmile_fn_image_pull::diagnose::diagnose(&inc, &c, &fixed, &o)
+        .await
+        .unwrap();
+    let d = &out.diagnoses[0];
+    assert!(d.summary.contains("stale"), "{}", d.summary);
+    assert!(
+        d.evidence.iter().any(|e| e.contains("secret ci/regcred")),
+        "{:?}",
+        d.evidence
+    );
+
+    // No secret value anywhere: not the password, not the base64 auth, not the header.
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("ci:{PASSWORD}"));
+    let diagnoses = serde_json::to_string(&out.diagnoses).unwrap();
+    let mut everything = diagnoses.clone();
+    for e in &out.evidence {
+        everything.push_str(&String::from_utf8_lossy(&e.bytes));
+    }
+    everything.push_str(&format!("{fixed:?}{:?}", ok));
+    for secret in [PASSWORD, encoded.as_str(), "old-password"] {
+        assert!(
+            !everything.contains(secret),
+            "secret value leaked into evidence or debug output"
+        );
+    }
+    assert!(
+        everything.contains("Basic [REDACTED]"),
+        "the transcript shows that Basic auth was sent, redacted"
+    );
+}
+
+#[tokio::test]
+async fn bearer_token_registry_scopes_and_bad_credentials() {
+    let users = vec![
+        TokenUser {
+            name: "reader".into(),
+            password: "reader-pw-123".into(),
+            grants: vec![("team/app".into(), vec!["pull".into()])],
+        },
+        TokenUser {
+            name: "outsider".into(),
+            password: "outsider-pw-456".into(),
+            grants: vec![("other/thing".into(), vec!["pull".into()])],
+        },
+    ];
+    let issuer = Arc::new(
+        TokenIssuer::start(users, vec![("public/base".into(), vec!["pull".into()])])
+            .await
+            .unwrap(),
+    );
+    let reg = Registry::start(RegistryAuth::Token(issuer.clone()), None)
+        .await
+        .unwrap();
+    let token = issuer
+        .mint(
+            "ci",
+            &[
+                ("team/app", &["pull", "push"]),
+                ("public/base", &["pull", "push"]),
+            ],
+        )
+        .unwrap();
+    let push = Pusher::new(&reg.base_url(), Some(format!("Bearer {token}")), None).unwrap();
+    push.image("team/app", Some("1.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+    let token = issuer
+        .mint("ci", &[("public/base", &["pull", "push"])])
+        .unwrap();
+    Pusher::new(&reg.base_url(), Some(format!("Bearer {token}")), None)
+        .unwrap()
+        .image("public/base", Some("1"), linux("amd64"), true)
+        .await
+        .unwrap();
+    let h = http(None);
+    let image = format!("{}/team/app:1.0", reg.host());
+
+    let public = run(
+        &h,
+        &format!("{}/public/base:1", reg.host()),
+        &[],
+        &opts(&[]),
+    )
+    .await;
+    assert!(
+        matches!(public.verdict, Verdict::Pullable { .. }),
+        "anonymous token with pull scope: {public:#?}"
+    );
+    let anon = run(&h, &image, &[], &opts(&[])).await;
+    assert_eq!(cause(&anon), Some(Cause::AccessDenied), "{anon:#?}");
+    let wrong = run(&h, &image, &[login("reader", "nope")], &opts(&[])).await;
+    assert_eq!(cause(&wrong), Some(Cause::BadCredentials), "{wrong:#?}");
+    let outsider = run(
+        &h,
+        &image,
+        &[login("outsider", "outsider-pw-456")],
+        &opts(&[]),
+    )
+    .await;
+    assert_eq!(
+        cause(&outsider),
+        Some(Cause::InsufficientScope),
+        "{outsider:#?}"
+    );
+    let reader = run(&h, &image, &[login("reader", "reader-pw-123")], &opts(&[])).await;
+    assert!(
+        matches!(reader.verdict, Verdict::Pullable { .. }),
+        "{reader:#?}"
+    );
+
+    // The transcript shows the token step but never the token or the password.
+    let json = serde_json::to_string(&reader.transcript).unwrap();
+    assert!(
+        json.contains("\"step\":\"token\"") && json.contains("Bearer [REDACTED]"),
+        "{json}"
+    );
+    assert!(
+        !json.contains("reader-pw-123") && !json.contains("eyJ"),
+        "{json}"
+    );
+}
+
+#[tokio::test]
+async fn tls_registry_trusted_untrusted_and_wrong_name() {
+    let ca = TestCa::new("lastmile test CA").unwrap();
+    let reg = Registry::start(
+        RegistryAuth::None,
+        Some(ca.issue(&["127.0.0.1", "localhost"]).unwrap()),
+    )
+    .await
+    .unwrap();
+    Pusher::new(&reg.base_url(), None, Some(&ca.pem()))
+        .unwrap()
+        .image("team/app", Some("1"), linux("amd64"), false)
+        .await
+        .unwrap();
+    let image = format!("{}/team/app:1", reg.host());
+
+    let untrusted = run(&http(None), &image, &[], &opts(&[])).await;
+    assert_eq!(
+        cause(&untrusted),
+        Some(Cause::TlsUnknownAuthority),
+        "{untrusted:#?}"
+    );
+    let trusted = run(&http(Some(&ca.pem())), &image, &[], &opts(&[])).await;
+    assert!(
+        matches!(trusted.verdict, Verdict::Pullable { .. }),
+        "{trusted:#?}"
+    );
+
+    let misnamed = Registry::start(
+        RegistryAuth::None,
+        Some(ca.issue(&["registry.example.com"]).unwrap()),
+    )
+    .await
+    .unwrap();
+    let r = run(
+        &http(Some(&ca.pem())),
+        &format!("{}/team/app:1", misnamed.host()),
+        &[],
+        &opts(&[]),
+    )
+    .await;
+    assert_eq!(cause(&r), Some(Cause::TlsHostname), "{r:#?}");
+}
+
+#[tokio::test]
+async fn network_failures_and_rate_limits_are_real() {
+    let h = http(None);
+    let dns = run(
+        &h,
+        "registry.lastmile-test.invalid/team/app:1",
+        &[],
+        &opts(&[]),
+    )
+    .await;
+    assert_eq!(cause(&dns), Some(Cause::Dns), "{dns:#?}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = run(&h, &format!("127.0.0.1:{port}/team/app:1"), &[], &opts(&[])).await;
+    assert_eq!(cause(&refused), Some(Cause::Refused), "{refused:#?}");
+
+    let limited = RateLimitedRegistry::start().await.unwrap();
+    let o = ProbeOptions {
+        plain_http: vec![limited.host()],
+        ..opts(&[])
+    };
+    let r = run(
+        &h,
+        &format!("{}/library/busybox:latest", limited.host()),
+        &[],
+        &o,
+    )
+    .await;
+    assert_eq!(cause(&r), Some(Cause::RateLimited), "{r:#?}");
+    let rl = r.rate_limit.clone().unwrap();
+    assert_eq!(rl.remaining.as_deref(), Some("0;w=21600"));
+    assert_eq!(rl.retry_after.as_deref(), Some("3600"));
+}
