@@ -1,5 +1,7 @@
 mod x {}
 mod watcher;
+mod bus;
+mod host;
 mod evidence;
 mod image_pull;
 mod telemetry;

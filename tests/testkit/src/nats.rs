@@ -113,6 +113,15 @@ impl NatsServer {
         self.spawn().await
     }
 
+    /// Starts a killed server again on the same port with the same store dir (no-op when it
+    /// is running). With [`NatsServer::kill`] it simulates an outage of any length.
+    pub async fn resume(&mut self) -> anyhow::Result<()> {
+        if self.child.is_some() {
+            return Ok(());
+        }
+        self.spawn().await
+    }
+
     /// The server's log of its latest start, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path(self.starts)).unwrap_or_default()

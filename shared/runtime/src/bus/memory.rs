@@ -427,6 +427,7 @@ impl Settle for MemorySettle {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::collections::BTreeMap;
 

@@ -143,13 +143,11 @@ impl NatsConfig {
                 "--nats-user and --nats-password go together".into(),
             ));
         }
-        if let Some(path) = &self.creds_file {
-            if !path.is_file() {
-                return Err(ConfigError::Invalid(format!(
-                    "--nats-creds: {} is not a readable file",
-                    path.display()
-                )));
-            }
+        if let Some(path) = self.creds_file.as_ref().filter(|p| !p.is_file()) {
+            return Err(ConfigError::Invalid(format!(
+                "--nats-creds: {} is not a readable file",
+                path.display()
+            )));
         }
         for (name, value) in [
             ("--nats-connect-timeout", self.connect_timeout),
@@ -685,6 +683,7 @@ impl Settle for NatsSettle {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
