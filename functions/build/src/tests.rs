@@ -1,0 +1,196 @@
+//! The build function against recorded CI output.
+
+use lastmile_contract::{Context, compliance};
+use lastmile_events::{Class, Incident};
+use lastmile_intake::incident_from_text;
+
+use super::*;
+
+fn run(text: &str) -> Outcome {
+    let incident = incident_from_text(text);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(handle(&incident, &Context::offline())).unwrap()
+}
+
+fn classes(out: &Outcome) -> Vec<&str> {
+    out.diagnoses.iter().map(|d| d.class.as_str()).collect()
+}
+
+#[test]
+fn checksum_mismatch_in_a_github_actions_log() {
+    let out = run(include_str!("../tests/fixtures/gha-checksum-mismatch.log"));
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::BUILD_CHECKSUM_MISMATCH);
+    assert!(d.definitive);
+    assert!(
+        d.summary.contains("github.com/acme/ledger@v1.9.4"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e == "downloaded: h1:Qk5n1c8V3p1yJ0cZ0Jq2m7cJtG8y2Wd1mB6pB2F5E6s="),
+        "{:#?}",
+        d.evidence
+    );
+    assert!(d.evidence.iter().any(|e| e.starts_with("go.sum: h1:7w1c")));
+    assert_eq!(
+        d.remediation[0].command.as_deref(),
+        Some("curl -s https://sum.golang.org/lookup/github.com/acme/ledger@v1.9.4")
+    );
+    // A single build's download lines are not drift.
+    assert!(
+        !classes(&out).contains(&Class::BUILD_DEPENDENCY_DRIFT),
+        "{:?}",
+        classes(&out)
+    );
+}
+
+#[test]
+fn sumdb_lookup_failure_is_a_checksum_verification_failure() {
+    let out = run(
+        "go: github.com/acme/internal-sdk@v0.4.1: verifying module: github.com/acme/internal-sdk@v0.4.1: reading https://sum.golang.org/lookup/github.com/acme/internal-sdk@v0.4.1: 404 Not Found\n\tserver response: not found: github.com/acme/internal-sdk@v0.4.1: invalid version: git ls-remote -q origin: exit status 128",
+    );
+    assert_eq!(classes(&out)[0], Class::BUILD_CHECKSUM_MISMATCH);
+    assert!(out.diagnoses[0].summary.contains("checksum database"));
+}
+
+#[test]
+fn missing_go_sum_entry_suggests_tidy_and_gos_own_command() {
+    let out = run(
+        "main.go:9:2: missing go.sum entry for module providing package github.com/spf13/cobra (imported by github.com/acme/cli/cmd); to add:\n\tgo get github.com/acme/cli/cmd\n",
+    );
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::BUILD_MISSING_GO_SUM);
+    assert_eq!(
+        d.remediation[0].command.as_deref(),
+        Some("go mod tidy && git diff --exit-code go.mod go.sum")
+    );
+    assert_eq!(
+        d.remediation[1].command.as_deref(),
+        Some("go get github.com/acme/cli/cmd")
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("github.com/spf13/cobra"))
+    );
+}
+
+#[test]
+fn updates_to_go_mod_needed_is_an_untidy_module() {
+    for text in [
+        "#14 2.113 go: updates to go.mod needed; to update it:\n#14 2.113 \tgo mod tidy",
+        "go: github.com/acme/api imports\n\tgithub.com/acme/lib: updates to go.sum needed, disabled by -mod=readonly",
+        "$ go mod tidy && git diff --exit-code go.mod go.sum\ndiff --git a/go.sum b/go.sum\nindex 3e1f..9a2c 100644\n",
+    ] {
+        assert_eq!(
+            classes(&run(text)).first().copied(),
+            Some(Class::BUILD_GO_MOD_DIRTY),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn two_builds_with_different_deps_and_hashes() {
+    let out = run(include_str!("../tests/fixtures/two-builds-version-m.txt"));
+    let cs = classes(&out);
+    assert!(cs.contains(&Class::BUILD_DEPENDENCY_DRIFT), "{cs:?}");
+    assert!(cs.contains(&Class::BUILD_NOT_REPRODUCIBLE), "{cs:?}");
+    let drift = out
+        .diagnoses
+        .iter()
+        .find(|d| d.class.as_str() == Class::BUILD_DEPENDENCY_DRIFT)
+        .unwrap();
+    assert_eq!(
+        drift.evidence,
+        vec!["github.com/acme/ledger: v1.9.4 vs v1.10.0".to_owned()]
+    );
+    let repro = out
+        .diagnoses
+        .iter()
+        .find(|d| d.class.as_str() == Class::BUILD_NOT_REPRODUCIBLE)
+        .unwrap();
+    assert!(
+        repro
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("ledger-api: sha256 5c1f0a7e")),
+        "{:#?}",
+        repro.evidence
+    );
+    assert!(
+        repro
+            .evidence
+            .iter()
+            .any(|e| e == "build setting vcs.modified differs: false vs true"),
+        "{:#?}",
+        repro.evidence
+    );
+}
+
+#[test]
+fn go_sum_listing_many_versions_is_not_drift() {
+    let out = run(
+        "github.com/acme/lib v1.2.0 h1:abc=\ngithub.com/acme/lib v1.2.0/go.mod h1:def=\ngithub.com/acme/lib v1.3.0/go.mod h1:ghi=\n",
+    );
+    assert!(out.diagnoses.is_empty(), "{:#?}", out.diagnoses);
+}
+
+#[test]
+fn docker_build_with_huge_context_and_leaked_vendor_dir() {
+    let out = run(include_str!("../tests/fixtures/docker-build-context.log"));
+    let cs = classes(&out);
+    // The toolchain's own complaint comes first; the leak that caused it is reported too.
+    assert_eq!(cs[0], Class::BUILD_GO_MOD_DIRTY, "{cs:?}");
+    assert!(cs.contains(&Class::BUILD_CONTEXT_LEAK), "{cs:?}");
+    let leak = out
+        .diagnoses
+        .iter()
+        .find(|d| d.class.as_str() == Class::BUILD_CONTEXT_LEAK)
+        .unwrap();
+    assert!(
+        leak.evidence.iter().any(|e| e.contains("1.21GB")),
+        "{:#?}",
+        leak.evidence
+    );
+    assert!(leak.evidence.iter().any(|e| e.contains("COPY . .")));
+}
+
+#[test]
+fn copy_all_alone_is_not_a_leak() {
+    let out = run("FROM golang:1.24\nWORKDIR /src\nCOPY . .\nRUN go build ./...\n");
+    assert!(out.diagnoses.is_empty(), "{:#?}", out.diagnoses);
+}
+
+#[test]
+fn kubernetes_failures_are_not_build_failures() {
+    for text in [
+        "Warning  FailedScheduling  2m  default-scheduler  0/3 nodes are available: 3 Insufficient cpu.",
+        "Failed to pull image \"ghcr.io/acme/api:v2\": rpc error: code = NotFound desc = failed to pull and unpack image: not found",
+        "Warning  DeadlineExceeded  job-controller  Job was active longer than specified deadline",
+    ] {
+        assert!(run(text).diagnoses.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn complies_with_the_function_spec() {
+    let samples: Vec<Incident> = [
+        include_str!("../tests/fixtures/gha-checksum-mismatch.log"),
+        include_str!("../tests/fixtures/two-builds-version-m.txt"),
+        include_str!("../tests/fixtures/docker-build-context.log"),
+    ]
+    .into_iter()
+    .map(incident_from_text)
+    .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(compliance::check(&FUNCTION, &samples, &Context::offline()));
+}
