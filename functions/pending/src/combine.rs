@@ -19,32 +19,53 @@ use crate::remedy::{Workload, change_pod_spec, raise_quota};
 use crate::state::{Cause, StateAnalysis, analyse, limit_range_causes, quota_causes};
 
 /// Converts a k8s-openapi time to chrono.
-pub fn to_chrono(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.0.as_second(), u32::try_from(t.0.subsec_nanosecond()).unwrap_or(0))
+pub fn to_chrono(
+    t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(
+        t.0.as_second(),
+        u32::try_from(t.0.subsec_nanosecond()).unwrap_or(0),
+    )
 }
 
 /// Everything the messages of the incident say, merged by class.
 pub fn message_findings(incident: &Incident) -> Vec<Finding> {
     let mut all = Vec::new();
     // The newest scheduling event is the scheduler's current opinion; older ones are history.
-    let newest_sched = incident.events.iter().filter(|e| e.reason.eq_ignore_ascii_case("FailedScheduling")).filter_map(|e| e.last_time).max();
+    let newest_sched = incident
+        .events
+        .iter()
+        .filter(|e| e.reason.eq_ignore_ascii_case("FailedScheduling"))
+        .filter_map(|e| e.last_time)
+        .max();
     for e in &incident.events {
         let mut found = scan(e.clean_message());
         for f in &mut found {
             f.when = e.last_time.or(e.first_time);
-            if e.reason.eq_ignore_ascii_case("FailedScheduling") && newest_sched.is_some_and(|n| e.last_time.is_some_and(|t| t < n)) {
+            if e.reason.eq_ignore_ascii_case("FailedScheduling")
+                && newest_sched.is_some_and(|n| e.last_time.is_some_and(|t| t < n))
+            {
                 f.confidence *= 0.8;
-                f.summary.push_str(" (an older event; a newer FailedScheduling says otherwise)");
+                f.summary
+                    .push_str(" (an older event; a newer FailedScheduling says otherwise)");
             }
         }
         all.extend(found);
     }
     if let Some(pod) = &incident.pod {
-        for c in pod.status.as_ref().and_then(|s| s.conditions.as_ref()).into_iter().flatten() {
+        for c in pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .into_iter()
+            .flatten()
+        {
             if c.type_ == "PodScheduled" && c.status == "False" {
                 let msg = c.message.as_deref().unwrap_or("");
                 let mut found = scan(msg);
-                if c.reason.as_deref() == Some("SchedulingGated") && !found.iter().any(|f| f.class == Class::GATED) {
+                if c.reason.as_deref() == Some("SchedulingGated")
+                    && !found.iter().any(|f| f.class == Class::GATED)
+                {
                     found.extend(scan("SchedulingGated"));
                 }
                 for f in &mut found {
@@ -175,17 +196,33 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
 }
 
 /// The whole decision for one incident.
-pub fn decide(incident: &Incident, index: Option<&SnapshotIndex<'_>>) -> (Vec<Cause>, Option<StateAnalysis>) {
+pub fn decide(
+    incident: &Incident,
+    index: Option<&SnapshotIndex<'_>>,
+) -> (Vec<Cause>, Option<StateAnalysis>) {
     let w = Workload::from_refs(&incident.subject, incident.owner.as_ref());
     let findings = message_findings(incident);
-    let job_spec = incident.job.as_ref().and_then(|j| j.spec.as_ref()).and_then(|s| s.template.spec.as_ref());
+    let job_spec = incident
+        .job
+        .as_ref()
+        .and_then(|j| j.spec.as_ref())
+        .and_then(|s| s.template.spec.as_ref());
     let needs = match (&incident.pod, job_spec) {
         (Some(pod), _) if pod.spec.is_some() => PodNeeds::from_pod(pod, index),
         (_, Some(spec)) => {
             let job = incident.job.as_ref();
-            let ns = job.and_then(|j| j.metadata.namespace.as_deref()).or(incident.subject.namespace.as_deref()).unwrap_or("default");
-            let name = job.and_then(|j| j.metadata.name.as_deref()).unwrap_or(&incident.subject.name);
-            let labels = incident.job.as_ref().and_then(|j| j.spec.as_ref()?.template.metadata.as_ref()?.labels.clone()).unwrap_or_default();
+            let ns = job
+                .and_then(|j| j.metadata.namespace.as_deref())
+                .or(incident.subject.namespace.as_deref())
+                .unwrap_or("default");
+            let name = job
+                .and_then(|j| j.metadata.name.as_deref())
+                .unwrap_or(&incident.subject.name);
+            let labels = incident
+                .job
+                .as_ref()
+                .and_then(|j| j.spec.as_ref()?.template.metadata.as_ref()?.labels.clone())
+                .unwrap_or_default();
             Some(PodNeeds::new(ns, name, labels, spec, index))
         }
         _ => None,
@@ -195,7 +232,10 @@ pub fn decide(incident: &Incident, index: Option<&SnapshotIndex<'_>>) -> (Vec<Ca
     if let (Some(needs), Some(index)) = (needs.as_ref(), index) {
         let a = analyse(needs, index, &w);
         let pod_created = incident.pod.as_ref().is_some_and(|p| p.spec.is_some());
-        let admission_failed = incident.events.iter().any(|e| e.reason.eq_ignore_ascii_case("FailedCreate"));
+        let admission_failed = incident
+            .events
+            .iter()
+            .any(|e| e.reason.eq_ignore_ascii_case("FailedCreate"));
         if !pod_created || admission_failed {
             causes.extend(quota_causes(needs, &index.quotas(&needs.namespace), &w));
             causes.extend(limit_range_causes(needs, index));
@@ -208,11 +248,16 @@ pub fn decide(incident: &Incident, index: Option<&SnapshotIndex<'_>>) -> (Vec<Ca
     for f in &findings {
         if let Some(existing) = causes.iter_mut().find(|c| c.class == f.class) {
             existing.confidence = (existing.confidence + 0.03).min(0.98);
-            existing.evidence.push(format!("the message agrees: \"{}\"", f.quote));
+            existing
+                .evidence
+                .push(format!("the message agrees: \"{}\"", f.quote));
             continue;
         }
         if nodes_analysed && is_scheduling(f.class) {
-            let a = analysis.as_ref().map(|a| (a.fitting, a.nodes)).unwrap_or_default();
+            let a = analysis
+                .as_ref()
+                .map(|a| (a.fitting, a.nodes))
+                .unwrap_or_default();
             let event_newer = matches!((f.when, taken), (Some(e), Some(s)) if e > s);
             let mut c = finding_to_cause(f, &w, needs.as_ref());
             if event_newer {
@@ -224,8 +269,15 @@ pub fn decide(incident: &Incident, index: Option<&SnapshotIndex<'_>>) -> (Vec<Ca
             } else {
                 c.confidence *= 0.45;
                 c.definitive = false;
-                let state = if a.0 > 0 { format!("the pod fits {} of {} nodes now", a.0, a.1) } else { format!("no node is blocked by {}", f.class) };
-                c.summary = format!("stale message: {} — but the snapshot disagrees ({state})", c.summary);
+                let state = if a.0 > 0 {
+                    format!("the pod fits {} of {} nodes now", a.0, a.1)
+                } else {
+                    format!("no node is blocked by {}", f.class)
+                };
+                c.summary = format!(
+                    "stale message: {} — but the snapshot disagrees ({state})",
+                    c.summary
+                );
                 c.evidence.push(format!(
                     "using the snapshot{}, not the message{}: the snapshot is the newer view (capacity or nodes changed since)",
                     taken.map(|t| format!(" (taken {})", t.to_rfc3339())).unwrap_or_default(),

@@ -42,8 +42,18 @@ fn object_json<T: serde::Serialize>(obj: &T) -> Value {
 
 fn redact_pod_spec(spec: &mut Value) {
     for list in ["containers", "initContainers", "ephemeralContainers"] {
-        for c in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
-            for e in c.get_mut("env").and_then(Value::as_array_mut).into_iter().flatten() {
+        for c in spec
+            .get_mut(list)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            for e in c
+                .get_mut("env")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(obj) = e.as_object_mut()
                     && obj.contains_key("value")
                 {
@@ -54,7 +64,12 @@ fn redact_pod_spec(spec: &mut Value) {
     }
 }
 
-fn push_bounded(out: &mut Vec<EvidenceItem>, item: EvidenceItem, used: &mut usize, max: usize) -> bool {
+fn push_bounded(
+    out: &mut Vec<EvidenceItem>,
+    item: EvidenceItem,
+    used: &mut usize,
+    max: usize,
+) -> bool {
     if *used + item.bytes.len() > max {
         return false;
     }
@@ -64,19 +79,38 @@ fn push_bounded(out: &mut Vec<EvidenceItem>, item: EvidenceItem, used: &mut usiz
 }
 
 /// Collects the evidence for `incident` within `max` bytes.
-pub fn collect(incident: &Incident, analysis: Option<&StateAnalysis>, max: usize) -> Result<Vec<EvidenceItem>, FunctionError> {
+pub fn collect(
+    incident: &Incident,
+    analysis: Option<&StateAnalysis>,
+    max: usize,
+) -> Result<Vec<EvidenceItem>, FunctionError> {
     let mut out = Vec::new();
     let mut used = 0usize;
     if let Some(pod) = &incident.pod {
-        push_bounded(&mut out, EvidenceItem::json("pod.json", &object_json(pod))?, &mut used, max);
+        push_bounded(
+            &mut out,
+            EvidenceItem::json("pod.json", &object_json(pod))?,
+            &mut used,
+            max,
+        );
     }
     if let Some(job) = &incident.job {
-        push_bounded(&mut out, EvidenceItem::json("job.json", &object_json(job))?, &mut used, max);
+        push_bounded(
+            &mut out,
+            EvidenceItem::json("job.json", &object_json(job))?,
+            &mut used,
+            max,
+        );
     }
     let mut events: Vec<&lastmile_events::KubeEvent> = incident
         .events
         .iter()
-        .filter(|e| RELEVANT_REASONS.iter().any(|r| e.reason.eq_ignore_ascii_case(r)) || e.ty.eq_ignore_ascii_case("Warning"))
+        .filter(|e| {
+            RELEVANT_REASONS
+                .iter()
+                .any(|r| e.reason.eq_ignore_ascii_case(r))
+                || e.ty.eq_ignore_ascii_case("Warning")
+        })
         .collect();
     events.sort_by(|a, b| b.last_time.cmp(&a.last_time));
     let mut take = events.len().min(50);
@@ -96,7 +130,12 @@ pub fn collect(incident: &Incident, analysis: Option<&StateAnalysis>, max: usize
                 "groups_total": a.groups.len(),
                 "groups": &a.groups[..take],
             });
-            if push_bounded(&mut out, EvidenceItem::json("node-groups.json", &doc)?, &mut used, max) {
+            if push_bounded(
+                &mut out,
+                EvidenceItem::json("node-groups.json", &doc)?,
+                &mut used,
+                max,
+            ) {
                 break;
             }
             take /= 2;
@@ -106,7 +145,12 @@ pub fn collect(incident: &Incident, analysis: Option<&StateAnalysis>, max: usize
         let room = max.saturating_sub(used).min(64 * 1024);
         if room > 0 {
             let shown = crate::messages::shorten(text, room.saturating_sub(8));
-            push_bounded(&mut out, EvidenceItem::text("input.txt", shown), &mut used, max);
+            push_bounded(
+                &mut out,
+                EvidenceItem::text("input.txt", shown),
+                &mut used,
+                max,
+            );
         }
     }
     Ok(out)

@@ -7,13 +7,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use k8s_openapi::api::core::v1::{NodeSelector, Pod, PodAffinityTerm, PodSpec, Toleration, TopologySpreadConstraint};
+use k8s_openapi::api::core::v1::{
+    NodeSelector, Pod, PodAffinityTerm, PodSpec, Toleration, TopologySpreadConstraint,
+};
 use serde::Serialize;
 
 use crate::index::{NodeView, SnapshotIndex};
 use crate::quantity::Quantity;
 use crate::resources::{PodRequests, pod_requests};
-use crate::selectors::{Labels, first_selector_mismatch, label_selector_matches, node_selector_matches, untolerated};
+use crate::selectors::{
+    Labels, first_selector_mismatch, label_selector_matches, node_selector_matches, untolerated,
+};
 
 /// One reason a node cannot take the pod.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -89,9 +93,10 @@ impl Block {
             Block::HostPort { .. } => Class::HOST_PORTS,
             Block::Insufficient { .. } => Class::INSUFFICIENT_RESOURCES,
             Block::VolumeNodeAffinity { .. } => Class::VOLUME_BINDING,
-            Block::AntiAffinity { .. } | Block::Affinity { .. } | Block::ExistingAntiAffinity { .. } | Block::TopologySpread { .. } => {
-                Class::POD_AFFINITY
-            }
+            Block::AntiAffinity { .. }
+            | Block::Affinity { .. }
+            | Block::ExistingAntiAffinity { .. }
+            | Block::TopologySpread { .. } => Class::POD_AFFINITY,
         }
     }
 
@@ -99,17 +104,34 @@ impl Block {
     pub fn describe(&self) -> String {
         match self {
             Block::Unschedulable => "cordoned (spec.unschedulable)".into(),
-            Block::Taint { key, value, effect } => format!("untolerated taint {key}={value}:{effect}"),
-            Block::NodeSelector { key, value } => format!("nodeSelector {key}={value} does not match"),
+            Block::Taint { key, value, effect } => {
+                format!("untolerated taint {key}={value}:{effect}")
+            }
+            Block::NodeSelector { key, value } => {
+                format!("nodeSelector {key}={value} does not match")
+            }
             Block::NodeAffinity => "required node affinity does not match".into(),
             Block::HostPort { port } => format!("host port {port} already in use"),
             Block::Insufficient { resource } => format!("insufficient {resource}"),
-            Block::VolumeNodeAffinity { pv } => format!("PersistentVolume {pv}'s node affinity excludes it"),
-            Block::AntiAffinity { topology_key } => format!("pod anti-affinity ({topology_key}): a matching pod already runs there"),
-            Block::Affinity { topology_key } => format!("pod affinity ({topology_key}): no matching pod there"),
-            Block::ExistingAntiAffinity { topology_key } => format!("an existing pod's anti-affinity ({topology_key}) excludes it"),
-            Block::TopologySpread { topology_key, missing_label: true } => format!("topology spread: node lacks label {topology_key}"),
-            Block::TopologySpread { topology_key, .. } => format!("topology spread on {topology_key} would exceed maxSkew"),
+            Block::VolumeNodeAffinity { pv } => {
+                format!("PersistentVolume {pv}'s node affinity excludes it")
+            }
+            Block::AntiAffinity { topology_key } => {
+                format!("pod anti-affinity ({topology_key}): a matching pod already runs there")
+            }
+            Block::Affinity { topology_key } => {
+                format!("pod affinity ({topology_key}): no matching pod there")
+            }
+            Block::ExistingAntiAffinity { topology_key } => {
+                format!("an existing pod's anti-affinity ({topology_key}) excludes it")
+            }
+            Block::TopologySpread {
+                topology_key,
+                missing_label: true,
+            } => format!("topology spread: node lacks label {topology_key}"),
+            Block::TopologySpread { topology_key, .. } => {
+                format!("topology spread on {topology_key} would exceed maxSkew")
+            }
         }
     }
 
@@ -142,11 +164,21 @@ pub struct PodNeeds<'p> {
 
 impl<'p> PodNeeds<'p> {
     /// Reads the pod (or a Job's pod template), applying the namespace's LimitRange defaults.
-    pub fn new(namespace: &str, name: &str, labels: Labels, spec: &'p PodSpec, index: Option<&SnapshotIndex<'_>>) -> Self {
+    pub fn new(
+        namespace: &str,
+        name: &str,
+        labels: Labels,
+        spec: &'p PodSpec,
+        index: Option<&SnapshotIndex<'_>>,
+    ) -> Self {
         let lrs = index.map(|i| i.limit_ranges(namespace)).unwrap_or_default();
         let requests = pod_requests(spec, &lrs);
         let mut host_ports = Vec::new();
-        for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
+        for c in spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten())
+        {
             for p in c.ports.iter().flatten() {
                 if let Some(hp) = p.host_port.filter(|p| *p > 0) {
                     host_ports.push((
@@ -157,15 +189,33 @@ impl<'p> PodNeeds<'p> {
                 }
             }
         }
-        Self { namespace: namespace.to_owned(), name: name.to_owned(), labels, spec, requests, host_ports }
+        Self {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            labels,
+            spec,
+            requests,
+            host_ports,
+        }
     }
 
     /// From a Pod object.
     pub fn from_pod(pod: &'p Pod, index: Option<&SnapshotIndex<'_>>) -> Option<Self> {
         let spec = pod.spec.as_ref()?;
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-        let name = pod.metadata.name.as_deref().or(pod.metadata.generate_name.as_deref()).unwrap_or("");
-        Some(Self::new(ns, name, pod.metadata.labels.clone().unwrap_or_default(), spec, index))
+        let name = pod
+            .metadata
+            .name
+            .as_deref()
+            .or(pod.metadata.generate_name.as_deref())
+            .unwrap_or("");
+        Some(Self::new(
+            ns,
+            name,
+            pod.metadata.labels.clone().unwrap_or_default(),
+            spec,
+            index,
+        ))
     }
 
     fn tolerations(&self) -> &[Toleration] {
@@ -173,7 +223,13 @@ impl<'p> PodNeeds<'p> {
     }
 
     fn required_node_affinity(&self) -> Option<&NodeSelector> {
-        self.spec.affinity.as_ref()?.node_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()
+        self.spec
+            .affinity
+            .as_ref()?
+            .node_affinity
+            .as_ref()?
+            .required_during_scheduling_ignored_during_execution
+            .as_ref()
     }
 }
 
@@ -212,7 +268,11 @@ fn term_namespaces<'t>(term: &'t PodAffinityTerm, own: &'t str) -> Option<Vec<&'
     }
 }
 
-fn domains_with_match(index: &SnapshotIndex<'_>, term: &PodAffinityTerm, own_ns: &str) -> HashSet<String> {
+fn domains_with_match(
+    index: &SnapshotIndex<'_>,
+    term: &PodAffinityTerm,
+    own_ns: &str,
+) -> HashSet<String> {
     let scope = term_namespaces(term, own_ns);
     let mut out = HashSet::new();
     for b in &index.bound {
@@ -231,39 +291,92 @@ fn domains_with_match(index: &SnapshotIndex<'_>, term: &PodAffinityTerm, own_ns:
 fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
     let mut p = Prepared::default();
     for v in needs.spec.volumes.iter().flatten() {
-        let Some(claim) = v.persistent_volume_claim.as_ref().map(|c| c.claim_name.as_str()) else { continue };
-        let Some(pvc) = index.pvc(&needs.namespace, claim) else { continue };
-        let Some(pv_name) = pvc.spec.as_ref().and_then(|s| s.volume_name.as_deref()).filter(|n| !n.is_empty()) else { continue };
-        if let Some(sel) = index.pv(pv_name).and_then(|pv| pv.spec.as_ref()?.node_affinity.as_ref()?.required.clone()) {
+        let Some(claim) = v
+            .persistent_volume_claim
+            .as_ref()
+            .map(|c| c.claim_name.as_str())
+        else {
+            continue;
+        };
+        let Some(pvc) = index.pvc(&needs.namespace, claim) else {
+            continue;
+        };
+        let Some(pv_name) = pvc
+            .spec
+            .as_ref()
+            .and_then(|s| s.volume_name.as_deref())
+            .filter(|n| !n.is_empty())
+        else {
+            continue;
+        };
+        if let Some(sel) = index
+            .pv(pv_name)
+            .and_then(|pv| pv.spec.as_ref()?.node_affinity.as_ref()?.required.clone())
+        {
             p.pv_affinity.push((pv_name.to_owned(), sel));
         }
     }
     let affinity = needs.spec.affinity.as_ref();
-    for term in affinity.and_then(|a| a.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten() {
-        p.anti.push((term.topology_key.clone(), domains_with_match(index, term, &needs.namespace)));
+    for term in affinity
+        .and_then(|a| {
+            a.pod_anti_affinity
+                .as_ref()?
+                .required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .into_iter()
+        .flatten()
+    {
+        p.anti.push((
+            term.topology_key.clone(),
+            domains_with_match(index, term, &needs.namespace),
+        ));
     }
-    for term in affinity.and_then(|a| a.pod_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref()).into_iter().flatten() {
+    for term in affinity
+        .and_then(|a| {
+            a.pod_affinity
+                .as_ref()?
+                .required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .into_iter()
+        .flatten()
+    {
         let self_match = label_selector_matches(term.label_selector.as_ref(), &needs.labels);
-        p.affinity.push((term.topology_key.clone(), domains_with_match(index, term, &needs.namespace), self_match));
+        p.affinity.push((
+            term.topology_key.clone(),
+            domains_with_match(index, term, &needs.namespace),
+            self_match,
+        ));
     }
     for &i in &index.with_anti_affinity {
         let b = index.bound[i];
-        let terms = b
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.affinity.as_ref()?.pod_anti_affinity.as_ref()?.required_during_scheduling_ignored_during_execution.as_ref());
+        let terms = b.pod.spec.as_ref().and_then(|s| {
+            s.affinity
+                .as_ref()?
+                .pod_anti_affinity
+                .as_ref()?
+                .required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
         for term in terms.into_iter().flatten() {
-            let in_scope = term_namespaces(term, b.namespace).is_none_or(|s| s.contains(&needs.namespace.as_str()));
+            let in_scope = term_namespaces(term, b.namespace)
+                .is_none_or(|s| s.contains(&needs.namespace.as_str()));
             if in_scope
                 && label_selector_matches(term.label_selector.as_ref(), &needs.labels)
                 && let Some(v) = index.nodes[b.node].label(&term.topology_key)
             {
-                match p.existing_anti.iter_mut().find(|(k, _)| *k == term.topology_key) {
+                match p
+                    .existing_anti
+                    .iter_mut()
+                    .find(|(k, _)| *k == term.topology_key)
+                {
                     Some((_, set)) => {
                         set.insert(v.to_owned());
                     }
-                    None => p.existing_anti.push((term.topology_key.clone(), HashSet::from([v.to_owned()]))),
+                    None => p
+                        .existing_anti
+                        .push((term.topology_key.clone(), HashSet::from([v.to_owned()]))),
                 }
             }
         }
@@ -277,7 +390,11 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
     p
 }
 
-fn prepare_spread(c: &TopologySpreadConstraint, needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> (String, i64, HashMap<String, i64>, i64, bool) {
+fn prepare_spread(
+    c: &TopologySpreadConstraint,
+    needs: &PodNeeds<'_>,
+    index: &SnapshotIndex<'_>,
+) -> (String, i64, HashMap<String, i64>, i64, bool) {
     let key = c.topology_key.clone();
     // Domains: label values of nodes the pod's node selector/affinity allows.
     let mut counts: HashMap<String, i64> = HashMap::new();
@@ -306,12 +423,20 @@ fn prepare_spread(c: &TopologySpreadConstraint, needs: &PodNeeds<'_>, index: &Sn
 }
 
 fn selector_ok(needs: &PodNeeds<'_>, n: &NodeView<'_>) -> bool {
-    needs.spec.node_selector.as_ref().is_none_or(|s| first_selector_mismatch(s, n.labels).is_none())
-        && needs.required_node_affinity().is_none_or(|a| node_selector_matches(a, n.labels, n.name))
+    needs
+        .spec
+        .node_selector
+        .as_ref()
+        .is_none_or(|s| first_selector_mismatch(s, n.labels).is_none())
+        && needs
+            .required_node_affinity()
+            .is_none_or(|a| node_selector_matches(a, n.labels, n.name))
 }
 
 fn ports_conflict(want: &(String, i32, String), used: &(String, i32, String)) -> bool {
-    want.0 == used.0 && want.1 == used.1 && (want.2 == used.2 || want.2 == "0.0.0.0" || used.2 == "0.0.0.0")
+    want.0 == used.0
+        && want.1 == used.1
+        && (want.2 == used.2 || want.2 == "0.0.0.0" || used.2 == "0.0.0.0")
 }
 
 fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCheck {
@@ -319,16 +444,50 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCh
     if n.unschedulable {
         out.blocks.push(Block::Unschedulable);
     }
-    if let Some(t) = untolerated(n.taints, needs.tolerations()) {
-        out.blocks.push(Block::Taint { key: t.key.clone(), value: t.value.clone().unwrap_or_default(), effect: t.effect.clone() });
+    // A cordoned node also carries `node.kubernetes.io/unschedulable`: one fact, one block.
+    let taints: Vec<_> = if n.unschedulable {
+        n.taints
+            .iter()
+            .filter(|t| t.key != "node.kubernetes.io/unschedulable")
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let taints = if n.unschedulable {
+        taints.as_slice()
+    } else {
+        n.taints
+    };
+    if let Some(t) = untolerated(taints, needs.tolerations()) {
+        out.blocks.push(Block::Taint {
+            key: t.key.clone(),
+            value: t.value.clone().unwrap_or_default(),
+            effect: t.effect.clone(),
+        });
     }
-    if let Some((k, v)) = needs.spec.node_selector.as_ref().and_then(|s| first_selector_mismatch(s, n.labels)) {
-        out.blocks.push(Block::NodeSelector { key: k.to_owned(), value: v.to_owned() });
+    if let Some((k, v)) = needs
+        .spec
+        .node_selector
+        .as_ref()
+        .and_then(|s| first_selector_mismatch(s, n.labels))
+    {
+        out.blocks.push(Block::NodeSelector {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        });
     }
-    if needs.required_node_affinity().is_some_and(|a| !node_selector_matches(a, n.labels, n.name)) {
+    if needs
+        .required_node_affinity()
+        .is_some_and(|a| !node_selector_matches(a, n.labels, n.name))
+    {
         out.blocks.push(Block::NodeAffinity);
     }
-    if let Some(p) = needs.host_ports.iter().find(|want| n.ports.iter().any(|used| ports_conflict(want, used))) {
+    if let Some(p) = needs
+        .host_ports
+        .iter()
+        .find(|want| n.ports.iter().any(|used| ports_conflict(want, used)))
+    {
         out.blocks.push(Block::HostPort { port: p.1 });
     }
     for (res, want) in &needs.requests.total {
@@ -337,18 +496,23 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCh
         }
         let free = n.free(res);
         if *want > free {
-            out.blocks.push(Block::Insufficient { resource: res.clone() });
+            out.blocks.push(Block::Insufficient {
+                resource: res.clone(),
+            });
             out.short.push((res.clone(), want.sub(free)));
         }
     }
     for (pv, sel) in &prep.pv_affinity {
         if !node_selector_matches(sel, n.labels, n.name) {
-            out.blocks.push(Block::VolumeNodeAffinity { pv: pv.clone() });
+            out.blocks
+                .push(Block::VolumeNodeAffinity { pv: pv.clone() });
         }
     }
     for (key, domains) in &prep.anti {
         if n.label(key).is_some_and(|v| domains.contains(v)) {
-            out.blocks.push(Block::AntiAffinity { topology_key: key.clone() });
+            out.blocks.push(Block::AntiAffinity {
+                topology_key: key.clone(),
+            });
         }
     }
     for (key, domains, self_match) in &prep.affinity {
@@ -357,21 +521,31 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCh
             None => false,
         };
         if !ok {
-            out.blocks.push(Block::Affinity { topology_key: key.clone() });
+            out.blocks.push(Block::Affinity {
+                topology_key: key.clone(),
+            });
         }
     }
     for (key, domains) in &prep.existing_anti {
         if n.label(key).is_some_and(|v| domains.contains(v)) {
-            out.blocks.push(Block::ExistingAntiAffinity { topology_key: key.clone() });
+            out.blocks.push(Block::ExistingAntiAffinity {
+                topology_key: key.clone(),
+            });
         }
     }
     for (key, skew, counts, min, self_match) in &prep.spread {
         match n.label(key) {
-            None => out.blocks.push(Block::TopologySpread { topology_key: key.clone(), missing_label: true }),
+            None => out.blocks.push(Block::TopologySpread {
+                topology_key: key.clone(),
+                missing_label: true,
+            }),
             Some(v) => {
                 let here = counts.get(v).copied().unwrap_or(0) + i64::from(*self_match);
                 if here - min > *skew {
-                    out.blocks.push(Block::TopologySpread { topology_key: key.clone(), missing_label: false });
+                    out.blocks.push(Block::TopologySpread {
+                        topology_key: key.clone(),
+                        missing_label: false,
+                    });
                 }
             }
         }
@@ -391,14 +565,25 @@ pub struct FitReport {
 impl FitReport {
     /// Indices of nodes where the pod fits now.
     pub fn fitting(&self) -> Vec<usize> {
-        self.nodes.iter().enumerate().filter(|(_, c)| c.blocks.is_empty()).map(|(i, _)| i).collect()
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.blocks.is_empty())
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
 /// Checks the pod against every node of the index.
 pub fn check_all(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> FitReport {
     let prep = prepare(needs, index);
-    FitReport { nodes: index.nodes.iter().map(|n| check_node(needs, &prep, n)).collect() }
+    FitReport {
+        nodes: index
+            .nodes
+            .iter()
+            .map(|n| check_node(needs, &prep, n))
+            .collect(),
+    }
 }
 
 /// Nodes with the same blocks, pool and shape.
@@ -424,7 +609,11 @@ pub struct NodeGroup {
 }
 
 /// Groups nodes by (blocks, pool, shape); largest groups first.
-pub fn group(report: &FitReport, index: &SnapshotIndex<'_>, needs: &PodNeeds<'_>) -> Vec<NodeGroup> {
+pub fn group(
+    report: &FitReport,
+    index: &SnapshotIndex<'_>,
+    needs: &PodNeeds<'_>,
+) -> Vec<NodeGroup> {
     let mut by_key: HashMap<(&[Block], &str, &str), usize> = HashMap::new();
     let mut groups: Vec<NodeGroup> = Vec::new();
     for (i, check) in report.nodes.iter().enumerate() {
@@ -461,7 +650,11 @@ pub fn group(report: &FitReport, index: &SnapshotIndex<'_>, needs: &PodNeeds<'_>
         }
     }
     for g in &mut groups {
-        g.max_free = g.max_free_q.iter().map(|(k, v)| (k.clone(), v.display_for(k))).collect();
+        g.max_free = g
+            .max_free_q
+            .iter()
+            .map(|(k, v)| (k.clone(), v.display_for(k)))
+            .collect();
     }
     groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.pool.cmp(&b.pool)));
     groups

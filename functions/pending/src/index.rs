@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Taint};
+use k8s_openapi::api::core::v1::{
+    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Taint,
+};
 use k8s_openapi::api::storage::v1::StorageClass;
 use lastmile_events::ClusterSnapshot;
 
@@ -105,7 +107,10 @@ pub struct SnapshotIndex<'a> {
 
 /// True for pods that no longer hold node resources.
 pub fn is_terminal(pod: &Pod) -> bool {
-    matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"))
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
 }
 
 fn pool_of(labels: &Labels) -> &str {
@@ -119,20 +124,33 @@ fn pool_of(labels: &Labels) -> &str {
         "karpenter.sh/provisioner-name",
         "node.kubernetes.io/instance-type",
     ];
-    KEYS.iter().find_map(|k| labels.get(*k)).map_or("", String::as_str)
+    KEYS.iter()
+        .find_map(|k| labels.get(*k))
+        .map_or("", String::as_str)
 }
 
 fn provider_of(node: &Node, labels: &Labels) -> Provider {
-    let pid = node.spec.as_ref().and_then(|s| s.provider_id.as_deref()).unwrap_or("");
-    if labels.contains_key("karpenter.sh/nodepool") || labels.contains_key("karpenter.sh/provisioner-name") {
+    let pid = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.provider_id.as_deref())
+        .unwrap_or("");
+    if labels.contains_key("karpenter.sh/nodepool")
+        || labels.contains_key("karpenter.sh/provisioner-name")
+    {
         Provider::Karpenter
     } else if pid.starts_with("gce://") || labels.contains_key("cloud.google.com/gke-nodepool") {
         Provider::Gke
-    } else if labels.contains_key("eks.amazonaws.com/nodegroup") || (pid.starts_with("aws://") && labels.contains_key("alpha.eksctl.io/nodegroup-name")) {
+    } else if labels.contains_key("eks.amazonaws.com/nodegroup")
+        || (pid.starts_with("aws://") && labels.contains_key("alpha.eksctl.io/nodegroup-name"))
+    {
         Provider::Eks
     } else if pid.starts_with("azure://") || labels.contains_key("kubernetes.azure.com/agentpool") {
         Provider::Aks
-    } else if pid.starts_with("kind://") || pid.starts_with("k3s://") || labels.contains_key("minikube.k8s.io/name") {
+    } else if pid.starts_with("kind://")
+        || pid.starts_with("k3s://")
+        || labels.contains_key("minikube.k8s.io/name")
+    {
         Provider::Local
     } else if pid.starts_with("aws://") {
         Provider::Eks
@@ -150,11 +168,23 @@ impl<'a> SnapshotIndex<'a> {
             let name = node.metadata.name.as_deref().unwrap_or("");
             let labels = node.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS);
             let spec = node.spec.as_ref();
-            let allocatable = to_res(node.status.as_ref().and_then(|s| s.allocatable.as_ref().or(s.capacity.as_ref())));
+            let allocatable = to_res(
+                node.status
+                    .as_ref()
+                    .and_then(|s| s.allocatable.as_ref().or(s.capacity.as_ref())),
+            );
             let shape = format!(
                 "{} cpu, {} memory",
-                allocatable.get("cpu").copied().unwrap_or_default().display_cpu(),
-                allocatable.get("memory").copied().unwrap_or_default().display_bytes()
+                allocatable
+                    .get("cpu")
+                    .copied()
+                    .unwrap_or_default()
+                    .display_cpu(),
+                allocatable
+                    .get("memory")
+                    .copied()
+                    .unwrap_or_default()
+                    .display_bytes()
             );
             node_by_name.insert(name, nodes.len());
             nodes.push(NodeView {
@@ -173,15 +203,23 @@ impl<'a> SnapshotIndex<'a> {
         let mut bound = Vec::new();
         let mut with_anti_affinity = Vec::new();
         for pod in &snapshot.pods {
-            let Some(spec) = pod.spec.as_ref() else { continue };
-            let Some(&idx) = spec.node_name.as_deref().and_then(|n| node_by_name.get(n)) else { continue };
+            let Some(spec) = pod.spec.as_ref() else {
+                continue;
+            };
+            let Some(&idx) = spec.node_name.as_deref().and_then(|n| node_by_name.get(n)) else {
+                continue;
+            };
             if is_terminal(pod) {
                 continue;
             }
             let req = admitted_pod_requests(spec);
             let node = &mut nodes[idx];
             add_into(&mut node.requested, &req);
-            for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
+            for c in spec
+                .containers
+                .iter()
+                .chain(spec.init_containers.iter().flatten())
+            {
                 for p in c.ports.iter().flatten() {
                     if let Some(hp) = p.host_port.filter(|p| *p > 0) {
                         node.ports.push((
@@ -196,7 +234,10 @@ impl<'a> SnapshotIndex<'a> {
                 .affinity
                 .as_ref()
                 .and_then(|a| a.pod_anti_affinity.as_ref())
-                .and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())
+                .and_then(|a| {
+                    a.required_during_scheduling_ignored_during_execution
+                        .as_ref()
+                })
                 .is_some_and(|t| !t.is_empty());
             if has_anti {
                 with_anti_affinity.push(bound.len());
@@ -211,11 +252,36 @@ impl<'a> SnapshotIndex<'a> {
         let pvcs = snapshot
             .pvcs
             .iter()
-            .map(|p| ((p.metadata.namespace.as_deref().unwrap_or("default"), p.metadata.name.as_deref().unwrap_or("")), p))
+            .map(|p| {
+                (
+                    (
+                        p.metadata.namespace.as_deref().unwrap_or("default"),
+                        p.metadata.name.as_deref().unwrap_or(""),
+                    ),
+                    p,
+                )
+            })
             .collect();
-        let pvs = snapshot.pvs.iter().map(|p| (p.metadata.name.as_deref().unwrap_or(""), p)).collect();
-        let storage_classes = snapshot.storage_classes.iter().map(|s| (s.metadata.name.as_deref().unwrap_or(""), s)).collect();
-        Self { snapshot, nodes, bound, with_anti_affinity, node_by_name, pvcs, pvs, storage_classes }
+        let pvs = snapshot
+            .pvs
+            .iter()
+            .map(|p| (p.metadata.name.as_deref().unwrap_or(""), p))
+            .collect();
+        let storage_classes = snapshot
+            .storage_classes
+            .iter()
+            .map(|s| (s.metadata.name.as_deref().unwrap_or(""), s))
+            .collect();
+        Self {
+            snapshot,
+            nodes,
+            bound,
+            with_anti_affinity,
+            node_by_name,
+            pvcs,
+            pvs,
+            storage_classes,
+        }
     }
 
     /// A node by name.
@@ -242,8 +308,10 @@ impl<'a> SnapshotIndex<'a> {
     pub fn default_storage_class(&self) -> Option<&'a StorageClass> {
         self.snapshot.storage_classes.iter().find(|s| {
             s.metadata.annotations.as_ref().is_some_and(|a| {
-                a.get("storageclass.kubernetes.io/is-default-class").is_some_and(|v| v == "true")
-                    || a.get("storageclass.beta.kubernetes.io/is-default-class").is_some_and(|v| v == "true")
+                a.get("storageclass.kubernetes.io/is-default-class")
+                    .is_some_and(|v| v == "true")
+                    || a.get("storageclass.beta.kubernetes.io/is-default-class")
+                        .is_some_and(|v| v == "true")
             })
         })
     }
@@ -255,11 +323,19 @@ impl<'a> SnapshotIndex<'a> {
 
     /// LimitRanges of a namespace.
     pub fn limit_ranges(&self, namespace: &str) -> Vec<&'a LimitRange> {
-        self.snapshot.limit_ranges.iter().filter(|l| l.metadata.namespace.as_deref() == Some(namespace)).collect()
+        self.snapshot
+            .limit_ranges
+            .iter()
+            .filter(|l| l.metadata.namespace.as_deref() == Some(namespace))
+            .collect()
     }
 
     /// ResourceQuotas of a namespace.
     pub fn quotas(&self, namespace: &str) -> Vec<&'a ResourceQuota> {
-        self.snapshot.resource_quotas.iter().filter(|q| q.metadata.namespace.as_deref() == Some(namespace)).collect()
+        self.snapshot
+            .resource_quotas
+            .iter()
+            .filter(|q| q.metadata.namespace.as_deref() == Some(namespace))
+            .collect()
     }
 }

@@ -28,7 +28,9 @@ pub mod state;
 use std::time::Duration;
 
 use lastmile_contract::{Context, Function, FunctionError, FunctionSpec, Outcome};
-use lastmile_events::{ClusterSnapshot, Diagnosis, Incident, IncidentFamily, IncidentStatus, Subject};
+use lastmile_events::{
+    ClusterSnapshot, Diagnosis, Incident, IncidentFamily, IncidentStatus, Subject,
+};
 
 pub use index::SnapshotIndex;
 
@@ -55,7 +57,11 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
     let index = (!snapshot.is_empty()).then(|| SnapshotIndex::build(snapshot));
     let (causes, analysis) = combine::decide(incident, index.as_ref());
     let subject = Subject {
-        kind: if incident.subject.kind.is_empty() { "Pod".into() } else { incident.subject.kind.clone() },
+        kind: if incident.subject.kind.is_empty() {
+            "Pod".into()
+        } else {
+            incident.subject.kind.clone()
+        },
         namespace: incident.subject.namespace.clone(),
         name: incident.subject.name.clone(),
         container: None,
@@ -91,8 +97,14 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
     }
     diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     let evidence = evidence::collect(incident, analysis.as_ref(), SPEC.max_evidence_bytes)?;
-    Ok(Outcome { diagnoses, evidence })
+    Ok(Outcome {
+        diagnoses,
+        evidence,
+    })
 }
 
 /// The registered function.
-pub const FUNCTION: Function = Function { spec: &SPEC, handle: |i, c| Box::pin(handle(i, c)) };
+pub const FUNCTION: Function = Function {
+    spec: &SPEC,
+    handle: |i, c| Box::pin(handle(i, c)),
+};

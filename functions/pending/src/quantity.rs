@@ -28,7 +28,10 @@ pub struct QuantityError {
 
 impl QuantityError {
     fn new(text: &str, why: &'static str) -> Self {
-        Self { text: text.chars().take(64).collect(), why }
+        Self {
+            text: text.chars().take(64).collect(),
+            why,
+        }
     }
 }
 
@@ -48,7 +51,9 @@ impl Quantity {
 
     /// From nano-units.
     pub fn from_nanos(nanos: i128) -> Self {
-        Self { nanos: nanos.clamp(-LIMIT, LIMIT) }
+        Self {
+            nanos: nanos.clamp(-LIMIT, LIMIT),
+        }
     }
 
     /// The value in nano-units.
@@ -103,7 +108,9 @@ impl Quantity {
             b'+' => (false, &s[1..]),
             _ => (false, s),
         };
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let (number, suffix) = rest.split_at(num_end);
         let (int_part, frac_part) = match number.split_once('.') {
             Some((i, f)) => (i, f),
@@ -124,7 +131,9 @@ impl Quantity {
         let mantissa: i128 = if digits.is_empty() {
             0
         } else {
-            digits.parse().map_err(|_| QuantityError::new(text, "bad digits"))?
+            digits
+                .parse()
+                .map_err(|_| QuantityError::new(text, "bad digits"))?
         };
         let mut exp10: i32 = -(frac_part.len() as i32);
         let mut binary_shift: u32 = 0;
@@ -146,7 +155,9 @@ impl Quantity {
             "Pi" => binary_shift = 50,
             "Ei" => binary_shift = 60,
             s if s.starts_with(['e', 'E']) => {
-                let e: i32 = s[1..].parse().map_err(|_| QuantityError::new(text, "bad exponent"))?;
+                let e: i32 = s[1..]
+                    .parse()
+                    .map_err(|_| QuantityError::new(text, "bad exponent"))?;
                 if !(-60..=60).contains(&e) {
                     return Err(QuantityError::new(text, "exponent out of range"));
                 }
@@ -155,14 +166,18 @@ impl Quantity {
             _ => return Err(QuantityError::new(text, "unknown suffix")),
         }
         // nanos = mantissa × 2^shift × 10^(exp10 + 9), rounded up.
-        let scaled = mantissa.checked_shl(binary_shift).filter(|v| v >> binary_shift == mantissa);
+        let scaled = mantissa
+            .checked_shl(binary_shift)
+            .filter(|v| v >> binary_shift == mantissa);
         let Some(mut value) = scaled else {
             return Err(QuantityError::new(text, "too large"));
         };
         let e = exp10 + 9;
         if e >= 0 {
             for _ in 0..e {
-                value = value.checked_mul(10).ok_or_else(|| QuantityError::new(text, "too large"))?;
+                value = value
+                    .checked_mul(10)
+                    .ok_or_else(|| QuantityError::new(text, "too large"))?;
             }
         } else {
             let mut divisor: i128 = 1;
@@ -171,8 +186,14 @@ impl Quantity {
             }
             value = div_ceil(value, divisor);
         }
-        let value = if value > LIMIT { return Err(QuantityError::new(text, "too large")) } else { value };
-        Ok(Self { nanos: if negative { -value } else { value } })
+        let value = if value > LIMIT {
+            return Err(QuantityError::new(text, "too large"));
+        } else {
+            value
+        };
+        Ok(Self {
+            nanos: if negative { -value } else { value },
+        })
     }
 
     /// Parses, treating anything unparseable as zero (for objects the API already accepted).
@@ -204,8 +225,14 @@ impl Quantity {
     /// Binary units with at most two decimals when exact (`3.5Gi`), else bytes.
     pub fn display_bytes(self) -> String {
         let bytes = self.units_ceil();
-        const UNITS: [(&str, i128); 6] =
-            [("Ei", 1 << 60), ("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+        const UNITS: [(&str, i128); 6] = [
+            ("Ei", 1 << 60),
+            ("Pi", 1 << 50),
+            ("Ti", 1 << 40),
+            ("Gi", 1 << 30),
+            ("Mi", 1 << 20),
+            ("Ki", 1 << 10),
+        ];
         for (name, size) in UNITS {
             if bytes.abs() >= size && (bytes * 100) % size == 0 {
                 let hundredths = bytes * 100 / size;
@@ -231,7 +258,11 @@ impl Quantity {
             Self::from_millis(self.nanos.div_euclid(1_000_000))
         } else if is_bytes(resource) {
             let bytes = self.nanos.div_euclid(NANO);
-            if bytes >= 1 << 20 { Self::from_units(bytes - bytes.rem_euclid(1 << 20)) } else { Self::from_units(bytes) }
+            if bytes >= 1 << 20 {
+                Self::from_units(bytes - bytes.rem_euclid(1 << 20))
+            } else {
+                Self::from_units(bytes)
+            }
         } else {
             Self::from_units(self.nanos.div_euclid(NANO))
         }
@@ -329,7 +360,19 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        for bad in ["", "m", "Gi", "1.2.3", "1Zi", "1e", "1e999", "abc", "1 Gi", "--1", "99999999999999999999999999999999999Ei"] {
+        for bad in [
+            "",
+            "m",
+            "Gi",
+            "1.2.3",
+            "1Zi",
+            "1e",
+            "1e999",
+            "abc",
+            "1 Gi",
+            "--1",
+            "99999999999999999999999999999999999Ei",
+        ] {
             assert!(Quantity::parse(bad).is_err(), "{bad:?} parsed");
         }
     }

@@ -23,7 +23,11 @@ impl Workload {
     pub fn from_refs(subject: &ObjectRef, owner: Option<&ObjectRef>) -> Self {
         let who = owner.filter(|o| !o.name.is_empty()).unwrap_or(subject);
         Self {
-            kind: if who.kind.is_empty() { "Pod".into() } else { who.kind.clone() },
+            kind: if who.kind.is_empty() {
+                "Pod".into()
+            } else {
+                who.kind.clone()
+            },
             namespace: who.namespace.clone().unwrap_or_else(|| "default".into()),
             name: who.name.clone(),
         }
@@ -34,7 +38,10 @@ impl Workload {
     }
 
     fn is_templated(&self) -> bool {
-        matches!(self.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        matches!(
+            self.kind.as_str(),
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+        )
     }
 }
 
@@ -46,12 +53,22 @@ fn sh_quote(v: &Value) -> String {
 /// Changes `template_spec` (a JSON merge of the pod spec) on the workload: a
 /// strategic-merge patch where the API allows it, else a recreate of the Job.
 /// `jq_edit` is the same change as a jq filter on `.spec.template.spec`.
-pub fn change_pod_spec(w: &Workload, what: &str, template_spec: Value, jq_edit: &str) -> Remediation {
+pub fn change_pod_spec(
+    w: &Workload,
+    what: &str,
+    template_spec: Value,
+    jq_edit: &str,
+) -> Remediation {
     if w.is_templated() {
         let patch = json!({"spec": {"template": {"spec": template_spec}}});
         Remediation {
             description: format!("{what} in the pod template of {} {}", w.kind, w.name),
-            command: Some(format!("kubectl patch {} -n {} --type=strategic -p {}", w.resource(), w.namespace, sh_quote(&patch))),
+            command: Some(format!(
+                "kubectl patch {} -n {} --type=strategic -p {}",
+                w.resource(),
+                w.namespace,
+                sh_quote(&patch)
+            )),
         }
     } else if w.kind == "Job" || w.kind == "CronJob" {
         let filter = format!(
@@ -62,12 +79,24 @@ pub fn change_pod_spec(w: &Workload, what: &str, template_spec: Value, jq_edit: 
                 "{what}. A Job's pod template is immutable, so change it in the manifest (or CI values) and recreate the Job; this command does that for {} {} (it deletes the running Job first)",
                 w.kind, w.name
             ),
-            command: Some(format!("kubectl get {} -n {} -o json | jq '{}' | kubectl replace --force -f -", w.resource(), w.namespace, filter.replace('\'', "'\\''"))),
+            command: Some(format!(
+                "kubectl get {} -n {} -o json | jq '{}' | kubectl replace --force -f -",
+                w.resource(),
+                w.namespace,
+                filter.replace('\'', "'\\''")
+            )),
         }
     } else {
         Remediation {
-            description: format!("{what} in the manifest of {} {} and re-apply it (a running Pod's spec is mostly immutable)", w.kind, w.name),
-            command: Some(format!("kubectl get {} -n {} -o json | jq '.spec |= ({jq_edit})' | kubectl replace --force -f -", w.resource(), w.namespace)),
+            description: format!(
+                "{what} in the manifest of {} {} and re-apply it (a running Pod's spec is mostly immutable)",
+                w.kind, w.name
+            ),
+            command: Some(format!(
+                "kubectl get {} -n {} -o json | jq '.spec |= ({jq_edit})' | kubectl replace --force -f -",
+                w.resource(),
+                w.namespace
+            )),
         }
     }
 }
@@ -81,8 +110,13 @@ pub fn jq_str(s: &str) -> String {
 pub fn raise_quota(namespace: &str, quota: &str, resource: &str, new_hard: &str) -> Remediation {
     let patch = json!({"spec": {"hard": {resource: new_hard}}});
     Remediation {
-        description: format!("raise ResourceQuota {quota} {resource} to {new_hard} (or free usage in the namespace)"),
-        command: Some(format!("kubectl patch resourcequota {quota} -n {namespace} --type=merge -p {}", sh_quote(&patch))),
+        description: format!(
+            "raise ResourceQuota {quota} {resource} to {new_hard} (or free usage in the namespace)"
+        ),
+        command: Some(format!(
+            "kubectl patch resourcequota {quota} -n {namespace} --type=merge -p {}",
+            sh_quote(&patch)
+        )),
     }
 }
 
@@ -93,23 +127,46 @@ pub fn add_capacity(provider: crate::index::Provider, pool: &str, nodes: usize) 
     let (description, command) = match provider {
         Provider::Gke => (
             format!("add nodes to GKE node pool {pool_name} (or raise its autoscaling max)"),
-            Some(format!("gcloud container clusters resize <cluster> --node-pool {pool_name} --num-nodes {}", nodes + 1)),
+            Some(format!(
+                "gcloud container clusters resize <cluster> --node-pool {pool_name} --num-nodes {}",
+                nodes + 1
+            )),
         ),
         Provider::Eks => (
-            format!("scale EKS node group {pool_name} (or raise its maxSize for the cluster-autoscaler)"),
-            Some(format!("eksctl scale nodegroup --cluster <cluster> --name {pool_name} --nodes {} --nodes-max {}", nodes + 1, nodes + 2)),
+            format!(
+                "scale EKS node group {pool_name} (or raise its maxSize for the cluster-autoscaler)"
+            ),
+            Some(format!(
+                "eksctl scale nodegroup --cluster <cluster> --name {pool_name} --nodes {} --nodes-max {}",
+                nodes + 1,
+                nodes + 2
+            )),
         ),
         Provider::Aks => (
             format!("scale AKS agent pool {pool_name} (or raise its autoscaler max-count)"),
-            Some(format!("az aks nodepool scale --resource-group <rg> --cluster-name <cluster> --name {pool_name} --node-count {}", nodes + 1)),
+            Some(format!(
+                "az aks nodepool scale --resource-group <rg> --cluster-name <cluster> --name {pool_name} --node-count {}",
+                nodes + 1
+            )),
         ),
         Provider::Karpenter => (
-            format!("let Karpenter NodePool {pool_name} launch a larger node: raise spec.limits and allow bigger instance types"),
-            Some(format!("kubectl get nodepool {pool_name} -o yaml   # check spec.limits and spec.template.spec.requirements")),
+            format!(
+                "let Karpenter NodePool {pool_name} launch a larger node: raise spec.limits and allow bigger instance types"
+            ),
+            Some(format!(
+                "kubectl get nodepool {pool_name} -o yaml   # check spec.limits and spec.template.spec.requirements"
+            )),
         ),
-        Provider::Local | Provider::Other => ("add a node with enough allocatable capacity (or free capacity on existing nodes)".to_owned(), None),
+        Provider::Local | Provider::Other => (
+            "add a node with enough allocatable capacity (or free capacity on existing nodes)"
+                .to_owned(),
+            None,
+        ),
     };
-    Remediation { description, command }
+    Remediation {
+        description,
+        command,
+    }
 }
 
 #[cfg(test)]
@@ -117,28 +174,48 @@ mod tests {
     use super::*;
 
     fn w(kind: &str) -> Workload {
-        Workload { kind: kind.into(), namespace: "ci".into(), name: "migrate".into() }
+        Workload {
+            kind: kind.into(),
+            namespace: "ci".into(),
+            name: "migrate".into(),
+        }
     }
 
     #[test]
     fn deployment_gets_a_strategic_patch() {
-        let r = change_pod_spec(&w("Deployment"), "add toleration", json!({"tolerations": [{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}]}), ".");
+        let r = change_pod_spec(
+            &w("Deployment"),
+            "add toleration",
+            json!({"tolerations": [{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}]}),
+            ".",
+        );
         let cmd = r.command.unwrap();
         assert!(cmd.starts_with("kubectl patch deployment/migrate -n ci --type=strategic -p '{\"spec\":{\"template\":{\"spec\":{\"tolerations\""), "{cmd}");
     }
 
     #[test]
     fn job_is_recreated_because_its_template_is_immutable() {
-        let r = change_pod_spec(&w("Job"), "lower memory", json!({}), ".containers[0].resources.requests.memory = \"3Gi\"");
+        let r = change_pod_spec(
+            &w("Job"),
+            "lower memory",
+            json!({}),
+            ".containers[0].resources.requests.memory = \"3Gi\"",
+        );
         assert!(r.description.contains("immutable"));
         let cmd = r.command.unwrap();
-        assert!(cmd.contains("kubectl get job/migrate -n ci -o json | jq '"), "{cmd}");
+        assert!(
+            cmd.contains("kubectl get job/migrate -n ci -o json | jq '"),
+            "{cmd}"
+        );
         assert!(cmd.ends_with("| kubectl replace --force -f -"));
     }
 
     #[test]
     fn quotes_survive_the_shell() {
         let r = raise_quota("team-a", "compute", "requests.cpu", "2500m");
-        assert_eq!(r.command.unwrap(), "kubectl patch resourcequota compute -n team-a --type=merge -p '{\"spec\":{\"hard\":{\"requests.cpu\":\"2500m\"}}}'");
+        assert_eq!(
+            r.command.unwrap(),
+            "kubectl patch resourcequota compute -n team-a --type=merge -p '{\"spec\":{\"hard\":{\"requests.cpu\":\"2500m\"}}}'"
+        );
     }
 }

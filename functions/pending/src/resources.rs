@@ -16,7 +16,12 @@ pub type Res = BTreeMap<String, Quantity>;
 
 /// Converts an API resource list.
 pub fn to_res(list: Option<&BTreeMap<String, K8sQuantity>>) -> Res {
-    list.map(|m| m.iter().map(|(k, v)| (k.clone(), Quantity::parse_or_zero(&v.0))).collect()).unwrap_or_default()
+    list.map(|m| {
+        m.iter()
+            .map(|(k, v)| (k.clone(), Quantity::parse_or_zero(&v.0)))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Adds `b` into `a`.
@@ -127,7 +132,10 @@ fn container_res(c: &Container, init: bool, defaults: &(Res, Res)) -> ContainerR
     for (k, v) in &defaults.0 {
         if !requests.contains_key(k) {
             // A container that set its own limit gets that limit as request, not the default.
-            let from_limit = res.and_then(|r| r.limits.as_ref()).and_then(|l| l.get(k)).map(|q| Quantity::parse_or_zero(&q.0));
+            let from_limit = res
+                .and_then(|r| r.limits.as_ref())
+                .and_then(|l| l.get(k))
+                .map(|q| Quantity::parse_or_zero(&q.0));
             match from_limit {
                 Some(l) => {
                     requests.insert(k.clone(), l);
@@ -151,7 +159,11 @@ fn container_res(c: &Container, init: bool, defaults: &(Res, Res)) -> ContainerR
 
 /// The pod's effective requests with LimitRange defaults applied to what is missing.
 pub fn pod_requests(spec: &PodSpec, limit_ranges: &[&LimitRange]) -> PodRequests {
-    let defaults = if limit_ranges.is_empty() { (Res::new(), Res::new()) } else { container_defaults(limit_ranges) };
+    let defaults = if limit_ranges.is_empty() {
+        (Res::new(), Res::new())
+    } else {
+        container_defaults(limit_ranges)
+    };
     let mut containers = Vec::new();
     let mut init_max = Res::new();
     let mut sidecars = Res::new();
@@ -233,7 +245,9 @@ mod tests {
 
     #[test]
     fn limit_only_container_requests_its_limit() {
-        let s = spec(serde_json::json!({"containers": [{"name": "a", "resources": {"limits": {"memory": "2Gi"}}}]}));
+        let s = spec(
+            serde_json::json!({"containers": [{"name": "a", "resources": {"limits": {"memory": "2Gi"}}}]}),
+        );
         assert_eq!(pod_requests(&s, &[]).get("memory"), q("2Gi"));
     }
 
@@ -251,7 +265,11 @@ mod tests {
         let r = pod_requests(&s, &[&lr]);
         assert_eq!(r.get("memory"), q("12Gi"));
         assert_eq!(r.get("cpu"), q("950m"));
-        assert!(r.containers[0].defaulted.contains(&"requests.memory".to_owned()));
+        assert!(
+            r.containers[0]
+                .defaulted
+                .contains(&"requests.memory".to_owned())
+        );
         // b keeps its own request but gets the default limit, below the request.
         assert_eq!(r.containers[1].limits["cpu"], q("500m"));
     }

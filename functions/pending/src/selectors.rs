@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration};
+use k8s_openapi::api::core::v1::{
+    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 /// Node labels (empty when the node has none).
@@ -26,14 +28,19 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
     let op = t.operator.as_deref().unwrap_or("Equal");
     match op {
         "Exists" => key.is_empty() || key == taint.key,
-        "Equal" | "" => key == taint.key && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        "Equal" | "" => {
+            key == taint.key
+                && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+        }
         _ => false,
     }
 }
 
 /// The first blocking taint no toleration covers.
 pub fn untolerated<'t>(taints: &'t [Taint], tolerations: &[Toleration]) -> Option<&'t Taint> {
-    taints.iter().find(|taint| taint_blocks(taint) && !tolerations.iter().any(|t| tolerates(t, taint)))
+    taints
+        .iter()
+        .find(|taint| taint_blocks(taint) && !tolerations.iter().any(|t| tolerates(t, taint)))
 }
 
 /// One `matchExpressions` / `matchFields` requirement against a value lookup.
@@ -45,11 +52,17 @@ pub fn requirement_matches(req: &NodeSelectorRequirement, value: Option<&str>) -
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
         "Gt" | "Lt" => {
-            let (Some(v), Some(bound)) = (value.and_then(|v| v.parse::<i64>().ok()), values.first().and_then(|b| b.parse::<i64>().ok()))
-            else {
+            let (Some(v), Some(bound)) = (
+                value.and_then(|v| v.parse::<i64>().ok()),
+                values.first().and_then(|b| b.parse::<i64>().ok()),
+            ) else {
                 return false;
             };
-            if req.operator == "Gt" { v > bound } else { v < bound }
+            if req.operator == "Gt" {
+                v > bound
+            } else {
+                v < bound
+            }
         }
         _ => false,
     }
@@ -62,16 +75,24 @@ pub fn term_matches(term: &NodeSelectorTerm, labels: &Labels, node_name: &str) -
     if exprs.is_empty() && fields.is_empty() {
         return false;
     }
-    exprs.iter().all(|r| requirement_matches(r, labels.get(&r.key).map(String::as_str)))
+    exprs
+        .iter()
+        .all(|r| requirement_matches(r, labels.get(&r.key).map(String::as_str)))
         && fields.iter().all(|r| {
-            let v = if r.key == "metadata.name" { Some(node_name) } else { None };
+            let v = if r.key == "metadata.name" {
+                Some(node_name)
+            } else {
+                None
+            };
             requirement_matches(r, v)
         })
 }
 
 /// Required node affinity: any term matches.
 pub fn node_selector_matches(sel: &NodeSelector, labels: &Labels, node_name: &str) -> bool {
-    sel.node_selector_terms.iter().any(|t| term_matches(t, labels, node_name))
+    sel.node_selector_terms
+        .iter()
+        .any(|t| term_matches(t, labels, node_name))
 }
 
 /// `spec.nodeSelector`: every pair must be a node label.
@@ -80,26 +101,39 @@ pub fn node_selector_map_matches(sel: &BTreeMap<String, String>, labels: &Labels
 }
 
 /// The first `nodeSelector` key the node lacks or has with another value.
-pub fn first_selector_mismatch<'s>(sel: &'s BTreeMap<String, String>, labels: &Labels) -> Option<(&'s str, &'s str)> {
-    sel.iter().find(|(k, v)| labels.get(*k) != Some(*v)).map(|(k, v)| (k.as_str(), v.as_str()))
+pub fn first_selector_mismatch<'s>(
+    sel: &'s BTreeMap<String, String>,
+    labels: &Labels,
+) -> Option<(&'s str, &'s str)> {
+    sel.iter()
+        .find(|(k, v)| labels.get(*k) != Some(*v))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 /// A metav1 label selector; `None` (null) matches nothing, an empty one everything.
 pub fn label_selector_matches(sel: Option<&LabelSelector>, labels: &Labels) -> bool {
     let Some(sel) = sel else { return false };
-    let ok_labels = sel.match_labels.as_ref().is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let ok_labels = sel
+        .match_labels
+        .as_ref()
+        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
     ok_labels
-        && sel.match_expressions.as_deref().unwrap_or(&[]).iter().all(|r| {
-            let value = labels.get(&r.key).map(String::as_str);
-            let values = r.values.as_deref().unwrap_or(&[]);
-            match r.operator.as_str() {
-                "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
-                "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                _ => false,
-            }
-        })
+        && sel
+            .match_expressions
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .all(|r| {
+                let value = labels.get(&r.key).map(String::as_str);
+                let values = r.values.as_deref().unwrap_or(&[]);
+                match r.operator.as_str() {
+                    "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+                    "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    _ => false,
+                }
+            })
 }
 
 #[cfg(test)]
@@ -107,29 +141,69 @@ mod tests {
     use super::*;
 
     fn taint(key: &str, value: Option<&str>, effect: &str) -> Taint {
-        Taint { key: key.into(), value: value.map(Into::into), effect: effect.into(), ..Default::default() }
+        Taint {
+            key: key.into(),
+            value: value.map(Into::into),
+            effect: effect.into(),
+            ..Default::default()
+        }
     }
 
-    fn tol(key: Option<&str>, op: Option<&str>, value: Option<&str>, effect: Option<&str>) -> Toleration {
-        Toleration { key: key.map(Into::into), operator: op.map(Into::into), value: value.map(Into::into), effect: effect.map(Into::into), ..Default::default() }
+    fn tol(
+        key: Option<&str>,
+        op: Option<&str>,
+        value: Option<&str>,
+        effect: Option<&str>,
+    ) -> Toleration {
+        Toleration {
+            key: key.map(Into::into),
+            operator: op.map(Into::into),
+            value: value.map(Into::into),
+            effect: effect.map(Into::into),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn toleration_operators_and_effects() {
         let t = taint("dedicated", Some("ci"), "NoSchedule");
-        assert!(tolerates(&tol(Some("dedicated"), None, Some("ci"), Some("NoSchedule")), &t));
-        assert!(tolerates(&tol(Some("dedicated"), Some("Equal"), Some("ci"), None), &t));
-        assert!(!tolerates(&tol(Some("dedicated"), Some("Equal"), Some("gpu"), None), &t));
-        assert!(tolerates(&tol(Some("dedicated"), Some("Exists"), None, None), &t));
-        assert!(tolerates(&tol(None, Some("Exists"), None, None), &t), "empty key + Exists tolerates everything");
-        assert!(!tolerates(&tol(Some("dedicated"), Some("Exists"), None, Some("NoExecute")), &t));
+        assert!(tolerates(
+            &tol(Some("dedicated"), None, Some("ci"), Some("NoSchedule")),
+            &t
+        ));
+        assert!(tolerates(
+            &tol(Some("dedicated"), Some("Equal"), Some("ci"), None),
+            &t
+        ));
+        assert!(!tolerates(
+            &tol(Some("dedicated"), Some("Equal"), Some("gpu"), None),
+            &t
+        ));
+        assert!(tolerates(
+            &tol(Some("dedicated"), Some("Exists"), None, None),
+            &t
+        ));
+        assert!(
+            tolerates(&tol(None, Some("Exists"), None, None), &t),
+            "empty key + Exists tolerates everything"
+        );
+        assert!(!tolerates(
+            &tol(Some("dedicated"), Some("Exists"), None, Some("NoExecute")),
+            &t
+        ));
         assert!(!tolerates(&tol(None, Some("Equal"), Some("ci"), None), &t));
     }
 
     #[test]
     fn prefer_no_schedule_does_not_block() {
-        let taints = vec![taint("soft", None, "PreferNoSchedule"), taint("hard", Some("x"), "NoExecute")];
-        assert_eq!(untolerated(&taints, &[]).map(|t| t.key.as_str()), Some("hard"));
+        let taints = vec![
+            taint("soft", None, "PreferNoSchedule"),
+            taint("hard", Some("x"), "NoExecute"),
+        ];
+        assert_eq!(
+            untolerated(&taints, &[]).map(|t| t.key.as_str()),
+            Some("hard")
+        );
         assert!(untolerated(&taints[..1], &[]).is_none());
     }
 
@@ -143,26 +217,51 @@ mod tests {
 
     #[test]
     fn node_selector_operators() {
-        let labels: Labels = [("zone".to_owned(), "a".to_owned()), ("cores".to_owned(), "16".to_owned())].into();
+        let labels: Labels = [
+            ("zone".to_owned(), "a".to_owned()),
+            ("cores".to_owned(), "16".to_owned()),
+        ]
+        .into();
         let v = |k: &str| labels.get(k).map(String::as_str);
-        assert!(requirement_matches(&req("zone", "In", &["a", "b"]), v("zone")));
-        assert!(!requirement_matches(&req("zone", "NotIn", &["a"]), v("zone")));
+        assert!(requirement_matches(
+            &req("zone", "In", &["a", "b"]),
+            v("zone")
+        ));
+        assert!(!requirement_matches(
+            &req("zone", "NotIn", &["a"]),
+            v("zone")
+        ));
         assert!(requirement_matches(&req("gpu", "NotIn", &["a"]), v("gpu")));
         assert!(requirement_matches(&req("zone", "Exists", &[]), v("zone")));
-        assert!(requirement_matches(&req("gpu", "DoesNotExist", &[]), v("gpu")));
+        assert!(requirement_matches(
+            &req("gpu", "DoesNotExist", &[]),
+            v("gpu")
+        ));
         assert!(requirement_matches(&req("cores", "Gt", &["8"]), v("cores")));
-        assert!(!requirement_matches(&req("cores", "Lt", &["8"]), v("cores")));
+        assert!(!requirement_matches(
+            &req("cores", "Lt", &["8"]),
+            v("cores")
+        ));
         assert!(!requirement_matches(&req("zone", "Gt", &["8"]), v("zone")));
-        let term = NodeSelectorTerm { match_fields: Some(vec![req("metadata.name", "In", &["n1"])]), ..Default::default() };
+        let term = NodeSelectorTerm {
+            match_fields: Some(vec![req("metadata.name", "In", &["n1"])]),
+            ..Default::default()
+        };
         assert!(term_matches(&term, &labels, "n1"));
         assert!(!term_matches(&term, &labels, "n2"));
-        assert!(!term_matches(&NodeSelectorTerm::default(), &labels, "n1"), "empty term matches nothing");
+        assert!(
+            !term_matches(&NodeSelectorTerm::default(), &labels, "n1"),
+            "empty term matches nothing"
+        );
     }
 
     #[test]
     fn label_selector_null_and_empty() {
         let labels: Labels = [("app".to_owned(), "db".to_owned())].into();
         assert!(!label_selector_matches(None, &labels));
-        assert!(label_selector_matches(Some(&LabelSelector::default()), &labels));
+        assert!(label_selector_matches(
+            Some(&LabelSelector::default()),
+            &labels
+        ));
     }
 }

@@ -35,8 +35,21 @@ pub struct Cause {
 }
 
 impl Cause {
-    fn new(class: &'static str, confidence: f64, summary: impl Into<String>, definitive: bool) -> Self {
-        Self { class, confidence, summary: summary.into(), evidence: Vec::new(), remediation: Vec::new(), definitive, details: Value::Null }
+    fn new(
+        class: &'static str,
+        confidence: f64,
+        summary: impl Into<String>,
+        definitive: bool,
+    ) -> Self {
+        Self {
+            class,
+            confidence,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            remediation: Vec::new(),
+            definitive,
+            details: Value::Null,
+        }
     }
 }
 
@@ -66,24 +79,50 @@ fn groups_json(groups: &[&NodeGroup]) -> Value {
 }
 
 fn group_line(g: &NodeGroup) -> String {
-    let pool = if g.pool.is_empty() { String::new() } else { format!(" in pool {}", g.pool) };
+    let pool = if g.pool.is_empty() {
+        String::new()
+    } else {
+        format!(" in pool {}", g.pool)
+    };
     let blocks: Vec<String> = g.blocks.iter().map(Block::describe).collect();
-    let what = if blocks.is_empty() { "the pod fits".to_owned() } else { blocks.join("; ") };
-    format!("{} node(s){pool} ({}; e.g. {}): {what}", g.count, g.shape, g.sample.join(", "))
+    let what = if blocks.is_empty() {
+        "the pod fits".to_owned()
+    } else {
+        blocks.join("; ")
+    };
+    format!(
+        "{} node(s){pool} ({}; e.g. {}): {what}",
+        g.count,
+        g.shape,
+        g.sample.join(", ")
+    )
 }
 
 /// Analyses the pod against the indexed snapshot.
-pub fn analyse(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, workload: &Workload) -> StateAnalysis {
+pub fn analyse(
+    needs: &PodNeeds<'_>,
+    index: &SnapshotIndex<'_>,
+    workload: &Workload,
+) -> StateAnalysis {
     let mut causes = Vec::new();
-    if let Some(gates) = needs.spec.scheduling_gates.as_ref().filter(|g| !g.is_empty()) {
+    if let Some(gates) = needs
+        .spec
+        .scheduling_gates
+        .as_ref()
+        .filter(|g| !g.is_empty())
+    {
         let names: Vec<&str> = gates.iter().map(|g| g.name.as_str()).collect();
         let mut c = Cause::new(
             Class::GATED,
             0.95,
-            format!("the pod is held by scheduling gate(s) {}; the scheduler ignores it until they are removed", names.join(", ")),
+            format!(
+                "the pod is held by scheduling gate(s) {}; the scheduler ignores it until they are removed",
+                names.join(", ")
+            ),
             false,
         );
-        c.evidence.push(format!("spec.schedulingGates: [{}]", names.join(", ")));
+        c.evidence
+            .push(format!("spec.schedulingGates: [{}]", names.join(", ")));
         c.remediation.push(Remediation {
             description: "remove the gates once whatever owns them (a queue controller such as Kueue) is satisfied; removing them by hand bypasses that controller".into(),
             command: Some(format!("kubectl patch pod {} -n {} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/spec/schedulingGates\"}}]'", needs.name, needs.namespace)),
@@ -95,18 +134,37 @@ pub fn analyse(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, workload: &Workl
     let groups = group(&report, index, needs);
     let fitting = report.fitting().len();
     if index.nodes.is_empty() && !index.snapshot.pods.is_empty() {
-        let mut c = Cause::new(Class::NO_NODES, 0.7, "the cluster snapshot holds no nodes: there is nothing to schedule on", false);
+        let mut c = Cause::new(
+            Class::NO_NODES,
+            0.7,
+            "the cluster snapshot holds no nodes: there is nothing to schedule on",
+            false,
+        );
         c.evidence.push("snapshot: 0 nodes".into());
-        c.remediation.push(Remediation { description: "add nodes (or check that the node pool / autoscaler is running)".into(), command: Some("kubectl get nodes -o wide".into()) });
+        c.remediation.push(Remediation {
+            description: "add nodes (or check that the node pool / autoscaler is running)".into(),
+            command: Some("kubectl get nodes -o wide".into()),
+        });
         causes.push(c);
     } else if fitting == 0 && !index.nodes.is_empty() {
         causes.extend(node_causes(needs, index, &report, &groups, workload));
     }
     causes.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    StateAnalysis { causes, groups, fitting, nodes: index.nodes.len() }
+    StateAnalysis {
+        causes,
+        groups,
+        fitting,
+        nodes: index.nodes.len(),
+    }
 }
 
-fn node_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, report: &FitReport, groups: &[NodeGroup], w: &Workload) -> Vec<Cause> {
+fn node_causes(
+    needs: &PodNeeds<'_>,
+    index: &SnapshotIndex<'_>,
+    report: &FitReport,
+    groups: &[NodeGroup],
+    w: &Workload,
+) -> Vec<Cause> {
     // Per class: nodes where it is the only class blocking ("fix this alone and it fits"),
     // and nodes where it blocks at all, counting only in-scope nodes (not excluded by
     // selectors or control-plane taints) unless no node is in scope.
@@ -135,19 +193,37 @@ fn node_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, report: &FitRepo
     let mut scored: Vec<(&'static str, f64)> = any
         .keys()
         .map(|c| {
-            let is_scope_class = *c == Class::NODE_AFFINITY || (*c == Class::UNTOLERATED_TAINT && only_control_plane_taints(report));
+            let is_scope_class = *c == Class::NODE_AFFINITY
+                || (*c == Class::UNTOLERATED_TAINT && only_control_plane_taints(report));
             let s = *sole.get(c).unwrap_or(&0) as f64;
             let a = *any_in_scope.get(c).unwrap_or(&0) as f64;
-            let score = if is_scope_class && in_scope > 0 { (s * 10.0 + a) * 0.2 } else if is_scope_class { s * 10.0 + *any.get(c).unwrap_or(&0) as f64 * 2.0 } else { s * 10.0 + a };
+            let score = if is_scope_class && in_scope > 0 {
+                (s * 10.0 + a) * 0.2
+            } else if is_scope_class {
+                s * 10.0 + *any.get(c).unwrap_or(&0) as f64 * 2.0
+            } else {
+                s * 10.0 + a
+            };
             (*c, score)
         })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    let top = scored.first().map(|s| s.1).unwrap_or(0.0).max(f64::MIN_POSITIVE);
+    let top = scored
+        .first()
+        .map(|s| s.1)
+        .unwrap_or(0.0)
+        .max(f64::MIN_POSITIVE);
     let mut out = Vec::new();
     for (rank, (class, score)) in scored.iter().enumerate() {
-        let confidence = if rank == 0 { 0.92 } else { (0.35 + 0.45 * score / top).min(0.8) };
-        let mine: Vec<&NodeGroup> = groups.iter().filter(|g| g.blocks.iter().any(|b| b.class() == *class)).collect();
+        let confidence = if rank == 0 {
+            0.92
+        } else {
+            (0.35 + 0.45 * score / top).min(0.8)
+        };
+        let mine: Vec<&NodeGroup> = groups
+            .iter()
+            .filter(|g| g.blocks.iter().any(|b| b.class() == *class))
+            .collect();
         let sole_n = *sole.get(class).unwrap_or(&0);
         let mut c = match *class {
             Class::INSUFFICIENT_RESOURCES => insufficient(needs, index, &mine, groups, w),
@@ -155,7 +231,12 @@ fn node_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, report: &FitRepo
             Class::NODE_AFFINITY => affinity(index, &mine, w),
             Class::UNSCHEDULABLE_NODES => cordoned(&mine),
             Class::HOST_PORTS => ports(needs, &mine),
-            Class::VOLUME_BINDING => Cause::new(Class::VOLUME_BINDING, 0.0, "a bound PersistentVolume's node affinity (usually its zone) excludes the nodes that could otherwise run the pod", true),
+            Class::VOLUME_BINDING => Cause::new(
+                Class::VOLUME_BINDING,
+                0.0,
+                "a bound PersistentVolume's node affinity (usually its zone) excludes the nodes that could otherwise run the pod",
+                true,
+            ),
             _ => pod_affinity(&mine),
         };
         c.confidence = confidence;
@@ -168,7 +249,10 @@ fn node_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, report: &FitRepo
             c.evidence.push(group_line(g));
         }
         if mine.len() > 5 {
-            c.evidence.push(format!("… and {} more node group(s) (see details)", mine.len() - 5));
+            c.evidence.push(format!(
+                "… and {} more node group(s) (see details)",
+                mine.len() - 5
+            ));
         }
         let mut details = groups_json(&mine);
         if let Value::Object(m) = &mut details {
@@ -192,7 +276,13 @@ fn only_control_plane_taints(report: &FitReport) -> bool {
         .all(Block::is_scope)
 }
 
-fn insufficient(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, mine: &[&NodeGroup], all: &[NodeGroup], w: &Workload) -> Cause {
+fn insufficient(
+    needs: &PodNeeds<'_>,
+    index: &SnapshotIndex<'_>,
+    mine: &[&NodeGroup],
+    all: &[NodeGroup],
+    w: &Workload,
+) -> Cause {
     // Resources that are short somewhere, with the request and the most free on any node
     // that is otherwise a candidate (no scope block).
     let mut short: Vec<String> = mine
@@ -205,8 +295,15 @@ fn insufficient(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, mine: &[&NodeGr
         .collect();
     short.sort();
     short.dedup();
-    let candidates: Vec<&NodeGroup> = all.iter().filter(|g| !g.blocks.iter().any(Block::is_scope)).collect();
-    let candidates = if candidates.is_empty() { all.iter().collect() } else { candidates };
+    let candidates: Vec<&NodeGroup> = all
+        .iter()
+        .filter(|g| !g.blocks.iter().any(Block::is_scope))
+        .collect();
+    let candidates = if candidates.is_empty() {
+        all.iter().collect()
+    } else {
+        candidates
+    };
     let mut parts = Vec::new();
     let mut never = false;
     let mut details = serde_json::Map::new();
@@ -214,13 +311,36 @@ fn insufficient(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, mine: &[&NodeGr
     let mut best_group: Option<&NodeGroup> = None;
     for res in &short {
         let want = needs.requests.get(res);
-        let best = candidates.iter().max_by_key(|g| g.max_free_q.get(res).copied().unwrap_or_default());
-        let free = best.and_then(|g| g.max_free_q.get(res).copied()).unwrap_or_default().max(Quantity::ZERO);
-        let max_alloc = index.nodes.iter().map(|n| n.allocatable.get(res).copied().unwrap_or_default()).max().unwrap_or_default();
+        let best = candidates
+            .iter()
+            .max_by_key(|g| g.max_free_q.get(res).copied().unwrap_or_default());
+        let free = best
+            .and_then(|g| g.max_free_q.get(res).copied())
+            .unwrap_or_default()
+            .max(Quantity::ZERO);
+        let max_alloc = index
+            .nodes
+            .iter()
+            .map(|n| n.allocatable.get(res).copied().unwrap_or_default())
+            .max()
+            .unwrap_or_default();
         if want > max_alloc {
             never = true;
         }
-        let where_ = best.map(|g| format!(" on {}{} ({} node(s))", if g.pool.is_empty() { "nodes of shape " } else { "pool " }, if g.pool.is_empty() { &g.shape } else { &g.pool }, g.count)).unwrap_or_default();
+        let where_ = best
+            .map(|g| {
+                format!(
+                    " on {}{} ({} node(s))",
+                    if g.pool.is_empty() {
+                        "nodes of shape "
+                    } else {
+                        "pool "
+                    },
+                    if g.pool.is_empty() { &g.shape } else { &g.pool },
+                    g.count
+                )
+            })
+            .unwrap_or_default();
         parts.push(format!(
             "requests {} {res}; the largest free is {}{where_} (largest allocatable {})",
             want.display_for(res),
@@ -237,7 +357,13 @@ fn insufficient(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, mine: &[&NodeGr
         if res != "pods" && !free.is_zero() {
             let target = free.floor_for(res).display_for(res);
             // Spread the reduction over the app containers that request this resource.
-            if let Some(c) = needs.requests.containers.iter().filter(|c| !c.init).find(|c| c.requests.contains_key(res)) {
+            if let Some(c) = needs
+                .requests
+                .containers
+                .iter()
+                .filter(|c| !c.init)
+                .find(|c| c.requests.contains_key(res))
+            {
                 let others = want.sub(c.requests.get(res).copied().unwrap_or_default());
                 let room = free.sub(others).floor_for(res);
                 if !room.is_negative() && !room.is_zero() {
@@ -249,21 +375,40 @@ fn insufficient(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>, mine: &[&NodeGr
     let summary = if never {
         format!("no node in the cluster is big enough: {}", parts.join("; "))
     } else {
-        format!("no candidate node has enough free capacity: {}", parts.join("; "))
+        format!(
+            "no candidate node has enough free capacity: {}",
+            parts.join("; ")
+        )
     };
     let mut c = Cause::new(Class::INSUFFICIENT_RESOURCES, 0.0, summary, never);
     if needs.requests.any_defaulted() {
-        let d: Vec<String> = needs.requests.containers.iter().filter(|c| !c.defaulted.is_empty()).map(|c| format!("{}: {}", c.name, c.defaulted.join(", "))).collect();
-        c.evidence.push(format!("LimitRange defaults applied to containers without requests: {}", d.join("; ")));
+        let d: Vec<String> = needs
+            .requests
+            .containers
+            .iter()
+            .filter(|c| !c.defaulted.is_empty())
+            .map(|c| format!("{}: {}", c.name, c.defaulted.join(", ")))
+            .collect();
+        c.evidence.push(format!(
+            "LimitRange defaults applied to containers without requests: {}",
+            d.join("; ")
+        ));
     }
     for (container, res, room, _) in &jq_parts {
         let base = base_resource(res);
-        let spec = json!({"containers": [{"name": container, "resources": {"requests": {base: room}}}]});
-        let jq = format!("(.containers[] | select(.name == {}) | .resources.requests[{}]) = {}", jq_str(container), jq_str(base), jq_str(room));
+        let spec =
+            json!({"containers": [{"name": container, "resources": {"requests": {base: room}}}]});
+        let jq = format!(
+            "(.containers[] | select(.name == {}) | .resources.requests[{}]) = {}",
+            jq_str(container),
+            jq_str(base),
+            jq_str(room)
+        );
         c.remediation.push(change_pod_spec(w, &format!("lower container {container}'s {res} request to ≤{room} so it fits the largest free node"), spec, &jq));
     }
     if let Some(g) = best_group.or(mine.first().copied()) {
-        c.remediation.push(add_capacity(g.provider, &g.pool, g.count));
+        c.remediation
+            .push(add_capacity(g.provider, &g.pool, g.count));
     }
     c.details = Value::Object(details);
     c
@@ -273,22 +418,44 @@ fn taint(needs: &PodNeeds<'_>, mine: &[&NodeGroup], w: &Workload) -> Cause {
     // The taint whose toleration would unlock the most nodes on its own.
     let mut counts: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for g in mine {
-        let taints: Vec<&Block> = g.blocks.iter().filter(|b| matches!(b, Block::Taint { .. })).collect();
+        let taints: Vec<&Block> = g
+            .blocks
+            .iter()
+            .filter(|b| matches!(b, Block::Taint { .. }))
+            .collect();
         if let [Block::Taint { key, value, effect }] = taints.as_slice() {
             let only = g.blocks.iter().all(|b| matches!(b, Block::Taint { .. }));
-            *counts.entry((key.clone(), value.clone(), effect.clone())).or_default() += if only { g.count * 1000 } else { g.count };
+            *counts
+                .entry((key.clone(), value.clone(), effect.clone()))
+                .or_default() += if only { g.count * 1000 } else { g.count };
         }
     }
-    let best = counts.iter().max_by_key(|(_, n)| **n).map(|(k, _)| k.clone());
+    let best = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, _)| k.clone());
     let Some((key, value, effect)) = best else {
-        return Cause::new(Class::UNTOLERATED_TAINT, 0.0, "the candidate nodes carry taints the pod does not tolerate", true);
+        return Cause::new(
+            Class::UNTOLERATED_TAINT,
+            0.0,
+            "the candidate nodes carry taints the pod does not tolerate",
+            true,
+        );
     };
     let condition = key.starts_with("node.kubernetes.io/");
-    let shown = if value.is_empty() { format!("{key}:{effect}") } else { format!("{key}={value}:{effect}") };
-    let summary = if condition {
-        format!("the candidate nodes carry the condition taint {shown}: they are unhealthy (not ready, unreachable or under pressure), and the pod does not tolerate that")
+    let shown = if value.is_empty() {
+        format!("{key}:{effect}")
     } else {
-        format!("the nodes that could run the pod carry taint {shown}, which the pod does not tolerate")
+        format!("{key}={value}:{effect}")
+    };
+    let summary = if condition {
+        format!(
+            "the candidate nodes carry the condition taint {shown}: they are unhealthy (not ready, unreachable or under pressure), and the pod does not tolerate that"
+        )
+    } else {
+        format!(
+            "the nodes that could run the pod carry taint {shown}, which the pod does not tolerate"
+        )
     };
     let mut c = Cause::new(Class::UNTOLERATED_TAINT, 0.0, summary, !condition);
     if condition {
@@ -302,14 +469,31 @@ fn taint(needs: &PodNeeds<'_>, mine: &[&NodeGroup], w: &Workload) -> Cause {
     if value.is_empty() {
         tol = json!({"key": key, "operator": "Exists", "effect": effect});
     }
-    let mut all: Vec<Value> = needs.spec.tolerations.iter().flatten().filter_map(|t| serde_json::to_value(t).ok()).collect();
+    let mut all: Vec<Value> = needs
+        .spec
+        .tolerations
+        .iter()
+        .flatten()
+        .filter_map(|t| serde_json::to_value(t).ok())
+        .collect();
     all.push(tol.clone());
     let jq = format!(".tolerations = ((.tolerations // []) + [{tol}])");
-    c.remediation.push(change_pod_spec(w, &format!("add toleration {tol}"), json!({"tolerations": all}), &jq));
+    c.remediation.push(change_pod_spec(
+        w,
+        &format!("add toleration {tol}"),
+        json!({"tolerations": all}),
+        &jq,
+    ));
     if let Some(g) = mine.first().filter(|g| !g.pool.is_empty()) {
         c.remediation.push(Remediation {
-            description: format!("or, if the taint is not meant for this workload's pool, remove it from pool {}", g.pool),
-            command: Some(format!("kubectl taint nodes {} {shown}-", g.sample.join(" "))),
+            description: format!(
+                "or, if the taint is not meant for this workload's pool, remove it from pool {}",
+                g.pool
+            ),
+            command: Some(format!(
+                "kubectl taint nodes {} {shown}-",
+                g.sample.join(" ")
+            )),
         });
     }
     c.details = json!({"toleration": tol});
@@ -332,21 +516,50 @@ fn affinity(index: &SnapshotIndex<'_>, mine: &[&NodeGroup], w: &Workload) -> Cau
         let mut seen: Vec<&str> = index.nodes.iter().filter_map(|n| n.label(k)).collect();
         seen.sort_unstable();
         seen.dedup();
-        let have = if seen.is_empty() { "no node has that label".to_owned() } else { format!("nodes have {k} ∈ {{{}}}", seen.iter().take(8).copied().collect::<Vec<_>>().join(", ")) };
+        let have = if seen.is_empty() {
+            "no node has that label".to_owned()
+        } else {
+            format!(
+                "nodes have {k} ∈ {{{}}}",
+                seen.iter().take(8).copied().collect::<Vec<_>>().join(", ")
+            )
+        };
         parts.push(format!("nodeSelector {k}={v}: {have}"));
     }
     if mine.iter().any(|g| g.blocks.contains(&Block::NodeAffinity)) {
         parts.push("required node affinity matches none of these nodes".into());
     }
-    let mut c = Cause::new(Class::NODE_AFFINITY, 0.0, format!("the pod's node selection excludes the nodes: {}", parts.join("; ")), true);
+    let mut c = Cause::new(
+        Class::NODE_AFFINITY,
+        0.0,
+        format!(
+            "the pod's node selection excludes the nodes: {}",
+            parts.join("; ")
+        ),
+        true,
+    );
     if let Some((k, v)) = selector_miss.first() {
         let spec = json!({"nodeSelector": {k: Value::Null}});
         let jq = format!("del(.nodeSelector[{}])", jq_str(k));
-        c.remediation.push(change_pod_spec(w, &format!("drop nodeSelector {k}={v} (or correct it to a value nodes have)"), spec, &jq));
-        if let Some(g) = mine.iter().find(|g| g.blocks.iter().all(|b| b.class() == Class::NODE_AFFINITY)) {
+        c.remediation.push(change_pod_spec(
+            w,
+            &format!("drop nodeSelector {k}={v} (or correct it to a value nodes have)"),
+            spec,
+            &jq,
+        ));
+        if let Some(g) = mine
+            .iter()
+            .find(|g| g.blocks.iter().all(|b| b.class() == Class::NODE_AFFINITY))
+        {
             c.remediation.push(Remediation {
-                description: format!("or label the nodes that should run it ({} node(s) would then fit)", g.count),
-                command: Some(format!("kubectl label nodes {} {k}={v}", g.sample.join(" "))),
+                description: format!(
+                    "or label the nodes that should run it ({} node(s) would then fit)",
+                    g.count
+                ),
+                command: Some(format!(
+                    "kubectl label nodes {} {k}={v}",
+                    g.sample.join(" ")
+                )),
             });
         }
     }
@@ -355,8 +568,17 @@ fn affinity(index: &SnapshotIndex<'_>, mine: &[&NodeGroup], w: &Workload) -> Cau
 
 fn cordoned(mine: &[&NodeGroup]) -> Cause {
     let n: usize = mine.iter().map(|g| g.count).sum();
-    let mut c = Cause::new(Class::UNSCHEDULABLE_NODES, 0.0, format!("{n} otherwise suitable node(s) are cordoned (spec.unschedulable)"), false);
-    let names: Vec<String> = mine.iter().flat_map(|g| g.sample.iter().cloned()).take(10).collect();
+    let mut c = Cause::new(
+        Class::UNSCHEDULABLE_NODES,
+        0.0,
+        format!("{n} otherwise suitable node(s) are cordoned (spec.unschedulable)"),
+        false,
+    );
+    let names: Vec<String> = mine
+        .iter()
+        .flat_map(|g| g.sample.iter().cloned())
+        .take(10)
+        .collect();
     c.remediation.push(Remediation {
         description: "uncordon them if the drain or maintenance is over".into(),
         command: Some(format!("kubectl uncordon {}", names.join(" "))),
@@ -365,12 +587,19 @@ fn cordoned(mine: &[&NodeGroup]) -> Cause {
 }
 
 fn ports(needs: &PodNeeds<'_>, mine: &[&NodeGroup]) -> Cause {
-    let ports: Vec<String> = needs.host_ports.iter().map(|(p, n, _)| format!("{n}/{p}")).collect();
+    let ports: Vec<String> = needs
+        .host_ports
+        .iter()
+        .map(|(p, n, _)| format!("{n}/{p}"))
+        .collect();
     let n: usize = mine.iter().map(|g| g.count).sum();
     let mut c = Cause::new(
         Class::HOST_PORTS,
         0.0,
-        format!("host port(s) {} are already taken on {n} candidate node(s)", ports.join(", ")),
+        format!(
+            "host port(s) {} are already taken on {n} candidate node(s)",
+            ports.join(", ")
+        ),
         false,
     );
     c.remediation.push(Remediation {
@@ -381,10 +610,23 @@ fn ports(needs: &PodNeeds<'_>, mine: &[&NodeGroup]) -> Cause {
 }
 
 fn pod_affinity(mine: &[&NodeGroup]) -> Cause {
-    let mut kinds: Vec<String> = mine.iter().flat_map(|g| g.blocks.iter()).filter(|b| b.class() == Class::POD_AFFINITY).map(Block::describe).collect();
+    let mut kinds: Vec<String> = mine
+        .iter()
+        .flat_map(|g| g.blocks.iter())
+        .filter(|b| b.class() == Class::POD_AFFINITY)
+        .map(Block::describe)
+        .collect();
     kinds.sort();
     kinds.dedup();
-    let mut c = Cause::new(Class::POD_AFFINITY, 0.0, format!("inter-pod (anti-)affinity or topology spread rules exclude the nodes: {}", kinds.join("; ")), false);
+    let mut c = Cause::new(
+        Class::POD_AFFINITY,
+        0.0,
+        format!(
+            "inter-pod (anti-)affinity or topology spread rules exclude the nodes: {}",
+            kinds.join("; ")
+        ),
+        false,
+    );
     c.remediation.push(Remediation {
         description: "add nodes in another topology domain, reduce replicas, or relax the rule (preferredDuringScheduling… / whenUnsatisfiable: ScheduleAnyway)".into(),
         command: None,
@@ -394,7 +636,9 @@ fn pod_affinity(mine: &[&NodeGroup]) -> Cause {
 
 fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Vec<Cause> {
     let mut out = Vec::new();
-    let have_storage_state = !index.snapshot.pvcs.is_empty() || !index.snapshot.storage_classes.is_empty() || !index.snapshot.pvs.is_empty();
+    let have_storage_state = !index.snapshot.pvcs.is_empty()
+        || !index.snapshot.storage_classes.is_empty()
+        || !index.snapshot.pvs.is_empty();
     if !have_storage_state {
         return out;
     }
@@ -406,31 +650,64 @@ fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Vec<Cause> 
         };
         let Some(pvc) = index.pvc(&needs.namespace, &claim) else {
             if v.persistent_volume_claim.is_some() {
-                let mut c = Cause::new(Class::VOLUME_BINDING, 0.9, format!("PersistentVolumeClaim {claim} does not exist"), true);
-                c.evidence.push(format!("volume {} → persistentvolumeclaim \"{claim}\" not found in {}", v.name, needs.namespace));
+                let mut c = Cause::new(
+                    Class::VOLUME_BINDING,
+                    0.9,
+                    format!("PersistentVolumeClaim {claim} does not exist"),
+                    true,
+                );
+                c.evidence.push(format!(
+                    "volume {} → persistentvolumeclaim \"{claim}\" not found in {}",
+                    v.name, needs.namespace
+                ));
                 out.push(c);
             }
             continue;
         };
-        let phase = pvc.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+        let phase = pvc
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("Pending");
         if phase == "Bound" {
             continue;
         }
         let spec = pvc.spec.as_ref();
-        let sc_name = spec.and_then(|s| s.storage_class_name.clone()).or_else(|| index.default_storage_class().and_then(|s| s.metadata.name.clone()));
+        let sc_name = spec.and_then(|s| s.storage_class_name.clone()).or_else(|| {
+            index
+                .default_storage_class()
+                .and_then(|s| s.metadata.name.clone())
+        });
         match sc_name.as_deref() {
             Some("") | None => {
-                let mut c = Cause::new(Class::VOLUME_BINDING, 0.85, format!("PVC {claim} is Pending with no StorageClass, and no PersistentVolume is available to bind it"), true);
-                c.evidence.push(format!("pvc/{claim}: phase {phase}, storageClassName unset and no default StorageClass"));
+                let mut c = Cause::new(
+                    Class::VOLUME_BINDING,
+                    0.85,
+                    format!(
+                        "PVC {claim} is Pending with no StorageClass, and no PersistentVolume is available to bind it"
+                    ),
+                    true,
+                );
+                c.evidence.push(format!(
+                    "pvc/{claim}: phase {phase}, storageClassName unset and no default StorageClass"
+                ));
                 c.remediation.push(Remediation { description: "set a StorageClass on the claim (or mark one as default), or create a matching PersistentVolume".into(), command: Some("kubectl get storageclass".into()) });
                 out.push(c);
             }
-            Some(sc) => match index.storage_class(sc) {
-                None => {
-                    let mut c = Cause::new(Class::VOLUME_BINDING, 0.93, format!("PVC {claim} asks for StorageClass {sc}, which does not exist"), true);
-                    c.evidence.push(format!("pvc/{claim}: phase {phase}, storageClassName {sc}; storageclasses: [{}]", index.snapshot.storage_classes.iter().filter_map(|s| s.metadata.name.as_deref()).collect::<Vec<_>>().join(", ")));
-                    let default = index.default_storage_class().and_then(|s| s.metadata.name.clone());
-                    c.remediation.push(Remediation {
+            Some(sc) => {
+                match index.storage_class(sc) {
+                    None => {
+                        let mut c = Cause::new(
+                            Class::VOLUME_BINDING,
+                            0.93,
+                            format!("PVC {claim} asks for StorageClass {sc}, which does not exist"),
+                            true,
+                        );
+                        c.evidence.push(format!("pvc/{claim}: phase {phase}, storageClassName {sc}; storageclasses: [{}]", index.snapshot.storage_classes.iter().filter_map(|s| s.metadata.name.as_deref()).collect::<Vec<_>>().join(", ")));
+                        let default = index
+                            .default_storage_class()
+                            .and_then(|s| s.metadata.name.clone());
+                        c.remediation.push(Remediation {
                         description: format!(
                             "recreate the claim with an existing StorageClass{} (storageClassName is immutable)",
                             default.as_deref().map(|d| format!(" such as the default {d}")).unwrap_or_default()
@@ -441,30 +718,51 @@ fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Vec<Cause> 
                             ns = needs.namespace
                         )),
                     });
-                    out.push(c);
-                }
-                Some(class) => {
-                    let wffc = class.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer");
-                    let static_only = class.provisioner == "kubernetes.io/no-provisioner";
-                    if static_only {
-                        let available = index.all_pvs().iter().any(|pv| {
-                            pv.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()) == Some(sc)
-                                && pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Available")
-                        });
-                        if !available {
-                            let mut c = Cause::new(Class::VOLUME_BINDING, 0.88, format!("PVC {claim} uses StorageClass {sc} (no provisioner) and no Available PersistentVolume of that class exists"), true);
-                            c.evidence.push(format!("storageclass/{sc}: provisioner kubernetes.io/no-provisioner; 0 Available PVs"));
-                            c.remediation.push(Remediation { description: format!("create a PersistentVolume with storageClassName {sc} that satisfies the claim"), command: Some(format!("kubectl get pv -o wide | grep {sc}")) });
-                            out.push(c);
-                        }
-                    } else if !wffc {
-                        let mut c = Cause::new(Class::VOLUME_BINDING, 0.8, format!("PVC {claim} (StorageClass {sc}, Immediate binding) is still unbound: the provisioner {} has not created its volume", class.provisioner), false);
-                        c.evidence.push(format!("pvc/{claim}: phase {phase}"));
-                        c.remediation.push(Remediation { description: "check the claim's ProvisioningFailed events and the CSI provisioner's logs".into(), command: Some(format!("kubectl describe pvc {claim} -n {}", needs.namespace)) });
                         out.push(c);
                     }
+                    Some(class) => {
+                        let wffc =
+                            class.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer");
+                        let static_only = class.provisioner == "kubernetes.io/no-provisioner";
+                        if static_only {
+                            let available = index.all_pvs().iter().any(|pv| {
+                                pv.spec
+                                    .as_ref()
+                                    .and_then(|s| s.storage_class_name.as_deref())
+                                    == Some(sc)
+                                    && pv.status.as_ref().and_then(|s| s.phase.as_deref())
+                                        == Some("Available")
+                            });
+                            if !available {
+                                let mut c = Cause::new(
+                                    Class::VOLUME_BINDING,
+                                    0.88,
+                                    format!(
+                                        "PVC {claim} uses StorageClass {sc} (no provisioner) and no Available PersistentVolume of that class exists"
+                                    ),
+                                    true,
+                                );
+                                c.evidence.push(format!("storageclass/{sc}: provisioner kubernetes.io/no-provisioner; 0 Available PVs"));
+                                c.remediation.push(Remediation { description: format!("create a PersistentVolume with storageClassName {sc} that satisfies the claim"), command: Some(format!("kubectl get pv -o wide | grep {sc}")) });
+                                out.push(c);
+                            }
+                        } else if !wffc {
+                            let mut c = Cause::new(
+                                Class::VOLUME_BINDING,
+                                0.8,
+                                format!(
+                                    "PVC {claim} (StorageClass {sc}, Immediate binding) is still unbound: the provisioner {} has not created its volume",
+                                    class.provisioner
+                                ),
+                                false,
+                            );
+                            c.evidence.push(format!("pvc/{claim}: phase {phase}"));
+                            c.remediation.push(Remediation { description: "check the claim's ProvisioningFailed events and the CSI provisioner's logs".into(), command: Some(format!("kubectl describe pvc {claim} -n {}", needs.namespace)) });
+                            out.push(c);
+                        }
+                    }
                 }
-            },
+            }
         }
     }
     out
@@ -480,15 +778,39 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
     }
     for q in quotas {
         let name = q.metadata.name.as_deref().unwrap_or("");
-        let hard = to_res(q.status.as_ref().and_then(|s| s.hard.as_ref()).or(q.spec.as_ref().and_then(|s| s.hard.as_ref())));
+        let hard = to_res(
+            q.status
+                .as_ref()
+                .and_then(|s| s.hard.as_ref())
+                .or(q.spec.as_ref().and_then(|s| s.hard.as_ref())),
+        );
         let used = to_res(q.status.as_ref().and_then(|s| s.used.as_ref()));
         let mut missing = Vec::new();
         for (res, limit) in &hard {
             let (want, tracked_on_limits) = match res.as_str() {
                 "pods" | "count/pods" => (Some(Quantity::from_units(1)), None),
-                r if r.starts_with("requests.") => (Some(requests.get(&r["requests.".len()..]).copied().unwrap_or_default()), Some(false)),
-                r if r.starts_with("limits.") => (Some(limits.get(&r["limits.".len()..]).copied().unwrap_or_default()), Some(true)),
-                "cpu" | "memory" | "ephemeral-storage" => (Some(requests.get(res.as_str()).copied().unwrap_or_default()), Some(false)),
+                r if r.starts_with("requests.") => (
+                    Some(
+                        requests
+                            .get(&r["requests.".len()..])
+                            .copied()
+                            .unwrap_or_default(),
+                    ),
+                    Some(false),
+                ),
+                r if r.starts_with("limits.") => (
+                    Some(
+                        limits
+                            .get(&r["limits.".len()..])
+                            .copied()
+                            .unwrap_or_default(),
+                    ),
+                    Some(true),
+                ),
+                "cpu" | "memory" | "ephemeral-storage" => (
+                    Some(requests.get(res.as_str()).copied().unwrap_or_default()),
+                    Some(false),
+                ),
                 _ => (None, None),
             };
             let Some(want) = want else { continue };
@@ -496,7 +818,11 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
                 let base = base_resource(res);
                 if matches!(base, "cpu" | "memory") {
                     for c in needs.requests.containers.iter() {
-                        let has = if on_limits { c.limits.contains_key(base) } else { c.requests.contains_key(base) };
+                        let has = if on_limits {
+                            c.limits.contains_key(base)
+                        } else {
+                            c.requests.contains_key(base)
+                        };
                         if !has {
                             missing.push(format!("{res} for: {}", c.name));
                         }
@@ -518,8 +844,18 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
                     ),
                     want > *limit,
                 );
-                c.evidence.push(format!("resourcequota/{name} in {}: {res} hard={} used={}", needs.namespace, limit.display_for(res), u.display_for(res)));
-                c.remediation.push(raise_quota(&needs.namespace, name, res, &u.add(want).display_for(res)));
+                c.evidence.push(format!(
+                    "resourcequota/{name} in {}: {res} hard={} used={}",
+                    needs.namespace,
+                    limit.display_for(res),
+                    u.display_for(res)
+                ));
+                c.remediation.push(raise_quota(
+                    &needs.namespace,
+                    name,
+                    res,
+                    &u.add(want).display_for(res),
+                ));
                 if want <= *limit {
                     c.remediation.push(Remediation {
                         description: "or wait for / delete finished pods that still count against the quota (Terminating pods count until they are gone)".into(),
@@ -533,8 +869,19 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
         if !missing.is_empty() {
             missing.sort();
             missing.dedup();
-            let mut c = Cause::new(Class::QUOTA_EXCEEDED, 0.9, format!("quota {name} tracks cpu/memory, so every container must set them: must specify {}", missing.join("; ")), true);
-            c.evidence.push(format!("resourcequota/{name} hard: {}", hard.keys().cloned().collect::<Vec<_>>().join(", ")));
+            let mut c = Cause::new(
+                Class::QUOTA_EXCEEDED,
+                0.9,
+                format!(
+                    "quota {name} tracks cpu/memory, so every container must set them: must specify {}",
+                    missing.join("; ")
+                ),
+                true,
+            );
+            c.evidence.push(format!(
+                "resourcequota/{name} hard: {}",
+                hard.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
             c.remediation.push(Remediation {
                 description: "set requests and limits on every container (or add a LimitRange with defaults to the namespace)".into(),
                 command: Some(format!("kubectl set resources {}/{} -n {} --requests=cpu=100m,memory=128Mi --limits=cpu=500m,memory=512Mi", w.kind.to_lowercase(), w.name, w.namespace)),
@@ -570,8 +917,22 @@ pub fn limit_range_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Ve
                 for (res, r) in &c.requests {
                     if let Some(l) = c.limits.get(res).filter(|l| r > *l) {
                         let injected = c.defaulted.iter().any(|d| d == &format!("limits.{res}"));
-                        let how = if injected { format!("LimitRange {lr_name} injected the default limit {}", l.display_for(res)) } else { format!("its limit is {}", l.display_for(res)) };
-                        let mut cause = lr_cause(lr_name, &format!("container {} requests {} {res} but {how}: the request must not exceed the limit", c.name, r.display_for(res)));
+                        let how = if injected {
+                            format!(
+                                "LimitRange {lr_name} injected the default limit {}",
+                                l.display_for(res)
+                            )
+                        } else {
+                            format!("its limit is {}", l.display_for(res))
+                        };
+                        let mut cause = lr_cause(
+                            lr_name,
+                            &format!(
+                                "container {} requests {} {res} but {how}: the request must not exceed the limit",
+                                c.name,
+                                r.display_for(res)
+                            ),
+                        );
                         cause.remediation.insert(0, Remediation { description: format!("set limits.{res} ≥ {} on container {} (or drop its request and take the defaults)", r.display_for(res), c.name), command: None });
                         out.push(cause);
                     }
@@ -584,8 +945,18 @@ pub fn limit_range_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Ve
 }
 
 fn lr_cause(lr: &str, what: &str) -> Cause {
-    let mut c = Cause::new(Class::LIMIT_RANGE, 0.9, format!("LimitRange {lr} rejects the pod: {what}"), true);
+    let mut c = Cause::new(
+        Class::LIMIT_RANGE,
+        0.9,
+        format!("LimitRange {lr} rejects the pod: {what}"),
+        true,
+    );
     c.evidence.push(what.to_owned());
-    c.remediation.push(Remediation { description: format!("fit the container resources to LimitRange {lr}, or change the LimitRange"), command: Some(format!("kubectl get limitrange {lr} -o yaml")) });
+    c.remediation.push(Remediation {
+        description: format!(
+            "fit the container resources to LimitRange {lr}, or change the LimitRange"
+        ),
+        command: Some(format!("kubectl get limitrange {lr} -o yaml")),
+    });
     c
 }

@@ -53,8 +53,9 @@ pub enum QuotaRejection {
 static EXCEEDED: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)exceeded quota:\s*([^,]+),\s*requested:\s*(\S+?),?\s+used:\s*(\S+?),?\s+limited:\s*([^\s,\x22\\]+(?:,[^\s,\x22\\]+)*)").ok()
 });
-static MUST_SPECIFY: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)(?:failed quota:\s*([^:\s]+):\s*)?must specify\s+([^\x22\n]+)").ok());
+static MUST_SPECIFY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:failed quota:\s*([^:\s]+):\s*)?must specify\s+([^\x22\n]+)").ok()
+});
 
 /// Finds a quota rejection in `text`.
 pub fn parse_quota(text: &str) -> Option<QuotaRejection> {
@@ -76,12 +77,18 @@ pub fn parse_quota(text: &str) -> Option<QuotaRejection> {
     }
     let lower = text.to_ascii_lowercase();
     if let Some(c) = MUST_SPECIFY.as_ref().and_then(|re| re.captures(text))
-        && (lower.contains("quota") || lower.contains("must specify limits") || lower.contains("must specify requests"))
+        && (lower.contains("quota")
+            || lower.contains("must specify limits")
+            || lower.contains("must specify requests"))
     {
         let quota = c.get(1).map(|m| m.as_str().to_owned());
         let list = c.get(2).map_or("", |m| m.as_str()).trim();
         let (resources, containers) = must_specify_list(list);
-        return Some(QuotaRejection::MustSpecify { quota, resources, containers });
+        return Some(QuotaRejection::MustSpecify {
+            quota,
+            resources,
+            containers,
+        });
     }
     for marker in [
         "status unknown for quota",
@@ -93,7 +100,9 @@ pub fn parse_quota(text: &str) -> Option<QuotaRejection> {
     ] {
         if let Some(at) = lower.find(marker) {
             let what: String = text[at..].chars().take(200).collect();
-            return Some(QuotaRejection::Other { what: what.trim().to_owned() });
+            return Some(QuotaRejection::Other {
+                what: what.trim().to_owned(),
+            });
         }
     }
     None
@@ -125,7 +134,10 @@ fn must_specify_list(list: &str) -> (Vec<String>, Vec<String>) {
     } else {
         for res in list.split([',', ' ']) {
             let res = res.trim().trim_end_matches('.');
-            if res.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_')) {
+            if res
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
+            {
                 push_unique(&mut resources, res);
             }
         }
@@ -175,11 +187,17 @@ pub fn parse_limit_range(text: &str) -> Vec<LimitViolation> {
             let whole = c.get(0).map_or("", |m| m.as_str());
             out.push(LimitViolation {
                 text: whole.to_owned(),
-                check: if c[1].eq_ignore_ascii_case("minimum") { "minimum" } else { "maximum" },
+                check: if c[1].eq_ignore_ascii_case("minimum") {
+                    "minimum"
+                } else {
+                    "maximum"
+                },
                 resource: c[2].to_owned(),
                 scope: c[3].to_owned(),
                 enforced: Some(c[4].to_owned()),
-                observed: c.get(5).map(|m| m.as_str().trim_end_matches('.').to_owned()),
+                observed: c
+                    .get(5)
+                    .map(|m| m.as_str().trim_end_matches('.').to_owned()),
             });
         }
     }
@@ -221,36 +239,64 @@ pub struct PolicyDenial {
     pub unreachable: bool,
 }
 
-static WEBHOOK: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"(?i)admission webhook \\?"([^"\\]+)\\?" denied the request:?\s*([^\n]*)"#).ok());
-static PSA: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r#"(?i)violates PodSecurity \\?"([^"\\]+)\\?":?\s*([^\n]*)"#).ok());
-static FAILED_CALLING: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"(?i)failed calling webhook \\?"([^"\\]+)\\?":?\s*([^\n]*)"#).ok());
+static WEBHOOK: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?i)admission webhook \\?"([^"\\]+)\\?" denied the request:?\s*([^\n]*)"#).ok()
+});
+static PSA: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"(?i)violates PodSecurity \\?"([^"\\]+)\\?":?\s*([^\n]*)"#).ok());
+static FAILED_CALLING: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?i)failed calling webhook \\?"([^"\\]+)\\?":?\s*([^\n]*)"#).ok()
+});
 
 /// Finds a policy denial in `text`.
 pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
     let short = |s: &str| s.chars().take(300).collect::<String>().trim().to_owned();
     if let Some(c) = WEBHOOK.as_ref().and_then(|re| re.captures(text)) {
-        return Some(PolicyDenial { by: format!("admission webhook {:?}", &c[1]), text: short(&c[0]), unreachable: false });
+        return Some(PolicyDenial {
+            by: format!("admission webhook {:?}", &c[1]),
+            text: short(&c[0]),
+            unreachable: false,
+        });
     }
     if let Some(c) = PSA.as_ref().and_then(|re| re.captures(text)) {
-        return Some(PolicyDenial { by: format!("PodSecurity {:?}", &c[1]), text: short(&c[0]), unreachable: false });
+        return Some(PolicyDenial {
+            by: format!("PodSecurity {:?}", &c[1]),
+            text: short(&c[0]),
+            unreachable: false,
+        });
     }
     if let Some(c) = FAILED_CALLING.as_ref().and_then(|re| re.captures(text)) {
-        return Some(PolicyDenial { by: format!("admission webhook {:?}", &c[1]), text: short(&c[0]), unreachable: true });
+        return Some(PolicyDenial {
+            by: format!("admission webhook {:?}", &c[1]),
+            text: short(&c[0]),
+            unreachable: true,
+        });
     }
     let lower = text.to_ascii_lowercase();
     for (marker, by) in [
-        ("unable to validate against any security context constraint", "SecurityContextConstraints"),
-        ("unable to validate against any pod security policy", "PodSecurityPolicy"),
+        (
+            "unable to validate against any security context constraint",
+            "SecurityContextConstraints",
+        ),
+        (
+            "unable to validate against any pod security policy",
+            "PodSecurityPolicy",
+        ),
         ("denied by ", "a policy engine"),
         ("[denied by", "Gatekeeper"),
         ("validation error:", "a policy engine"),
-        ("error looking up service account", "ServiceAccount admission"),
+        (
+            "error looking up service account",
+            "ServiceAccount admission",
+        ),
     ] {
         if let Some(at) = lower.find(marker) {
             let start = lower[..at].rfind("forbidden:").unwrap_or(at);
-            return Some(PolicyDenial { by: by.into(), text: short(&text[start..]), unreachable: false });
+            return Some(PolicyDenial {
+                by: by.into(),
+                text: short(&text[start..]),
+                unreachable: false,
+            });
         }
     }
     None
@@ -267,7 +313,9 @@ mod tests {
     #[test]
     fn exceeded_quota_with_multiple_resources() {
         let m = "Error creating: pods \"jenkins-1-dr8p8\" is forbidden: exceeded quota: compute-resources, requested: limits.cpu=2,limits.memory=1Gi, used: limits.cpu=2,limits.memory=1Gi, limited: limits.cpu=2,limits.memory=1Gi";
-        let Some(QuotaRejection::Exceeded { quota, items }) = parse_quota(m) else { panic!() };
+        let Some(QuotaRejection::Exceeded { quota, items }) = parse_quota(m) else {
+            panic!()
+        };
         assert_eq!(quota, "compute-resources");
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].resource, "limits.memory");
@@ -282,10 +330,13 @@ mod tests {
         ) else {
             panic!()
         };
-        assert_eq!(items[0].limited.unwrap().sub(items[0].used.unwrap()), Quantity::from_millis(300));
-        let Some(QuotaRejection::Exceeded { items, .. }) =
-            parse_quota("(combined from similar events): Error creating: pods \"capybara-ds7zk\" is forbidden: exceeded quota: quota-pods, requested: count/pods=1, used: count/pods=1, limited: count/pods=1")
-        else {
+        assert_eq!(
+            items[0].limited.unwrap().sub(items[0].used.unwrap()),
+            Quantity::from_millis(300)
+        );
+        let Some(QuotaRejection::Exceeded { items, .. }) = parse_quota(
+            "(combined from similar events): Error creating: pods \"capybara-ds7zk\" is forbidden: exceeded quota: quota-pods, requested: count/pods=1, used: count/pods=1, limited: count/pods=1",
+        ) else {
             panic!()
         };
         assert_eq!(items[0].resource, "count/pods");
@@ -293,21 +344,37 @@ mod tests {
 
     #[test]
     fn must_specify_both_shapes() {
-        let Some(QuotaRejection::MustSpecify { quota, resources, containers }) = parse_quota(
+        let Some(QuotaRejection::MustSpecify {
+            quota,
+            resources,
+            containers,
+        }) = parse_quota(
             "pods \"hap-crdjob-1-6nxxb\" is forbidden: failed quota: ingress-stack: must specify limits.cpu for: crd; limits.memory for: crd; requests.cpu for: crd; requests.memory for: crd",
-        ) else {
-            panic!()
-        };
-        assert_eq!(quota.as_deref(), Some("ingress-stack"));
-        assert_eq!(resources, vec!["limits.cpu", "limits.memory", "requests.cpu", "requests.memory"]);
-        assert_eq!(containers, vec!["crd"]);
-        let Some(QuotaRejection::MustSpecify { resources, .. }) =
-            parse_quota("pods \"nginx-pod\" is forbidden: failed quota: quota: must specify cpu,memory")
+        )
         else {
             panic!()
         };
+        assert_eq!(quota.as_deref(), Some("ingress-stack"));
+        assert_eq!(
+            resources,
+            vec![
+                "limits.cpu",
+                "limits.memory",
+                "requests.cpu",
+                "requests.memory"
+            ]
+        );
+        assert_eq!(containers, vec!["crd"]);
+        let Some(QuotaRejection::MustSpecify { resources, .. }) = parse_quota(
+            "pods \"nginx-pod\" is forbidden: failed quota: quota: must specify cpu,memory",
+        ) else {
+            panic!()
+        };
         assert_eq!(resources, vec!["cpu", "memory"]);
-        assert!(matches!(parse_quota("Failed quota: q: must specify memory"), Some(QuotaRejection::MustSpecify { .. })));
+        assert!(matches!(
+            parse_quota("Failed quota: q: must specify memory"),
+            Some(QuotaRejection::MustSpecify { .. })
+        ));
     }
 
     #[test]
@@ -318,7 +385,10 @@ mod tests {
             "insufficient quota to match these scopes: [{PriorityClass In [high]}]",
             "Internal error occurred: resource quota evaluation timed out",
         ] {
-            assert!(matches!(parse_quota(m), Some(QuotaRejection::Other { .. })), "{m}");
+            assert!(
+                matches!(parse_quota(m), Some(QuotaRejection::Other { .. })),
+                "{m}"
+            );
         }
         assert!(parse_quota("0/3 nodes are available: 3 Insufficient cpu.").is_none());
     }
@@ -326,17 +396,50 @@ mod tests {
     #[test]
     fn limit_range_every_format() {
         let cases = [
-            ("minimum memory usage per Container is 100Mi, but request is 50Mi", "minimum"),
-            ("minimum cpu usage per Container is 100m.  No request is specified", "minimum"),
-            ("minimum cpu usage per Pod is 200m, but limit is 100m", "minimum"),
-            ("maximum cpu usage per Container is 2, but limit is 4", "maximum"),
-            ("maximum memory usage per Container is 1Gi.  No limit is specified", "maximum"),
-            ("maximum memory usage per Pod is 2Gi, but request is 3Gi", "maximum"),
-            ("minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi", "minimum"),
-            ("cpu max limit to request ratio per Container is 2, but provided ratio is 4.000000", "ratio"),
-            ("memory max limit to request ratio per Container is 2, but no request is specified or request is 0", "ratio"),
-            ("cpu max limit to request ratio per Container is 2, but no limit is specified or limit is 0", "ratio"),
-            ("maximum cpu usage per Container is 2, but limit is 4.", "maximum"),
+            (
+                "minimum memory usage per Container is 100Mi, but request is 50Mi",
+                "minimum",
+            ),
+            (
+                "minimum cpu usage per Container is 100m.  No request is specified",
+                "minimum",
+            ),
+            (
+                "minimum cpu usage per Pod is 200m, but limit is 100m",
+                "minimum",
+            ),
+            (
+                "maximum cpu usage per Container is 2, but limit is 4",
+                "maximum",
+            ),
+            (
+                "maximum memory usage per Container is 1Gi.  No limit is specified",
+                "maximum",
+            ),
+            (
+                "maximum memory usage per Pod is 2Gi, but request is 3Gi",
+                "maximum",
+            ),
+            (
+                "minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi",
+                "minimum",
+            ),
+            (
+                "cpu max limit to request ratio per Container is 2, but provided ratio is 4.000000",
+                "ratio",
+            ),
+            (
+                "memory max limit to request ratio per Container is 2, but no request is specified or request is 0",
+                "ratio",
+            ),
+            (
+                "cpu max limit to request ratio per Container is 2, but no limit is specified or limit is 0",
+                "ratio",
+            ),
+            (
+                "maximum cpu usage per Container is 2, but limit is 4.",
+                "maximum",
+            ),
         ];
         for (m, check) in cases {
             let v = parse_limit_range(m);
@@ -348,7 +451,8 @@ mod tests {
         );
         assert_eq!(agg.len(), 2);
         assert_eq!(agg[1].observed.as_deref(), Some("2Gi"));
-        let v = parse_limit_range("minimum cpu usage per Container is 100m.  No request is specified");
+        let v =
+            parse_limit_range("minimum cpu usage per Container is 100m.  No request is specified");
         assert_eq!(v[0].enforced.as_deref(), Some("100m"));
     }
 

@@ -33,21 +33,60 @@ pub enum AutoscalerSignal {
 /// Finds an autoscaler verdict in one message or text line.
 pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
     let lower = text.to_ascii_lowercase();
-    let short = |from: usize| text.get(from..).unwrap_or("").chars().take(400).collect::<String>().trim().to_owned();
-    if let Some(at) = lower.find("didn't trigger scale-up").or_else(|| lower.find("did not trigger scale-up")) {
+    let short = |from: usize| {
+        text.get(from..)
+            .unwrap_or("")
+            .chars()
+            .take(400)
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    if let Some(at) = lower
+        .find("didn't trigger scale-up")
+        .or_else(|| lower.find("did not trigger scale-up"))
+    {
         let rest = &text[at..];
-        let list = rest.split_once("):").or_else(|| rest.split_once(':')).map(|(_, l)| l).unwrap_or("");
+        let list = rest
+            .split_once("):")
+            .or_else(|| rest.split_once(':'))
+            .map(|(_, l)| l)
+            .unwrap_or("");
         // Same grammar as the scheduler's histogram.
         let fit = parse_fit(&format!("0/0 nodes are available: {list}")).unwrap_or_default();
-        let reasons: Vec<(u64, String)> = fit.histogram.into_iter().chain(fit.prefilter.into_iter().map(|p| (1, p))).collect();
-        let at_limit = reasons.iter().any(|(_, r)| classify_reason(r) == Reason::Autoscaler);
+        let reasons: Vec<(u64, String)> = fit
+            .histogram
+            .into_iter()
+            .chain(fit.prefilter.into_iter().map(|p| (1, p)))
+            .collect();
+        let at_limit = reasons
+            .iter()
+            .any(|(_, r)| classify_reason(r) == Reason::Autoscaler);
         let start = lower[..at].rfind("pod ").unwrap_or(at);
-        return Some(AutoscalerSignal::NoScaleUp { by: "cluster-autoscaler", text: short(start), reasons, at_limit, pools: Vec::new() });
+        return Some(AutoscalerSignal::NoScaleUp {
+            by: "cluster-autoscaler",
+            text: short(start),
+            reasons,
+            at_limit,
+            pools: Vec::new(),
+        });
     }
-    for marker in ["failed to increase node group size", "scale-up timed out", "failedscaleup", "max node group size reached", "max cluster cpu, memory limits reached"] {
+    for marker in [
+        "failed to increase node group size",
+        "scale-up timed out",
+        "failedscaleup",
+        "max node group size reached",
+        "max cluster cpu, memory limits reached",
+    ] {
         if let Some(at) = lower.find(marker) {
             let at_limit = marker.starts_with("max");
-            return Some(AutoscalerSignal::NoScaleUp { by: "cluster-autoscaler", text: short(at), reasons: Vec::new(), at_limit, pools: Vec::new() });
+            return Some(AutoscalerSignal::NoScaleUp {
+                by: "cluster-autoscaler",
+                text: short(at),
+                reasons: Vec::new(),
+                at_limit,
+                pools: Vec::new(),
+            });
         }
     }
     const KARPENTER: [&str; 8] = [
@@ -61,8 +100,15 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "all available instance types exceed",
     ];
     if let Some(at) = KARPENTER.iter().filter_map(|m| lower.find(m)).min() {
-        let start = lower[..at].rfind("schedule pod").map(|p| p.saturating_sub(12)).unwrap_or(at);
-        let start = if text.is_char_boundary(start) { start } else { at };
+        let start = lower[..at]
+            .rfind("schedule pod")
+            .map(|p| p.saturating_sub(12))
+            .unwrap_or(at);
+        let start = if text.is_char_boundary(start) {
+            start
+        } else {
+            at
+        };
         let at_limit = lower.contains("exceed") && lower.contains("limit");
         return Some(AutoscalerSignal::NoScaleUp {
             by: "karpenter",
@@ -83,8 +129,13 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             pools: Vec::new(),
         });
     }
-    if let Some(at) = lower.find("triggered scale-up").or_else(|| lower.find("triggeredscaleup")) {
-        return Some(AutoscalerSignal::ScaleUpTriggered { text: short(lower[..at].rfind("pod ").unwrap_or(at)) });
+    if let Some(at) = lower
+        .find("triggered scale-up")
+        .or_else(|| lower.find("triggeredscaleup"))
+    {
+        return Some(AutoscalerSignal::ScaleUpTriggered {
+            text: short(lower[..at].rfind("pod ").unwrap_or(at)),
+        });
     }
     None
 }
@@ -100,7 +151,10 @@ fn karpenter_reasons(lower: &str) -> Vec<(u64, String)> {
     if lower.contains("did not tolerate") {
         add("node(s) had untolerated taint(s)");
     }
-    if lower.contains("incompatible requirements") || lower.contains("does not have known values") || lower.contains("is restricted") {
+    if lower.contains("incompatible requirements")
+        || lower.contains("does not have known values")
+        || lower.contains("is restricted")
+    {
         add("node(s) didn't match Pod's node affinity/selector");
     }
     if lower.contains("no instance type") {
@@ -116,10 +170,19 @@ fn karpenter_reasons(lower: &str) -> Vec<(u64, String)> {
 fn karpenter_pools(text: &str) -> Vec<String> {
     let mut pools = Vec::new();
     let lower = text.to_ascii_lowercase();
-    for marker in ["incompatible with nodepool \"", "incompatible with provisioner \"", "nodepool \\\"", "provisioner \\\""] {
+    for marker in [
+        "incompatible with nodepool \"",
+        "incompatible with provisioner \"",
+        "nodepool \\\"",
+        "provisioner \\\"",
+    ] {
         let mut from = 0;
         while let Some(p) = lower[from..].find(marker).map(|p| p + from + marker.len()) {
-            let name: String = text[p..].chars().take_while(|c| *c != '"' && *c != '\\').take(63).collect();
+            let name: String = text[p..]
+                .chars()
+                .take_while(|c| *c != '"' && *c != '\\')
+                .take(63)
+                .collect();
             if !name.is_empty() && !pools.contains(&name) {
                 pools.push(name);
             }
@@ -131,7 +194,9 @@ fn karpenter_pools(text: &str) -> Vec<String> {
 
 /// True when a parsed fit message carries only autoscaler reasons.
 pub fn only_autoscaler(fit: &FitMessage) -> bool {
-    fit.reasons().iter().all(|(_, _, r)| *r == Reason::Autoscaler)
+    fit.reasons()
+        .iter()
+        .all(|(_, _, r)| *r == Reason::Autoscaler)
 }
 
 #[cfg(test)]
@@ -140,22 +205,30 @@ mod tests {
 
     #[test]
     fn cluster_autoscaler_current_and_old_shapes() {
-        let Some(AutoscalerSignal::NoScaleUp { reasons, at_limit, .. }) =
-            parse_autoscaler("Normal NotTriggerScaleUp 2m cluster-autoscaler pod didn't trigger scale-up: 12 node(s) didn't match Pod's node affinity/selector, 3 max node group size reached")
+        let Some(AutoscalerSignal::NoScaleUp {
+            reasons, at_limit, ..
+        }) = parse_autoscaler(
+            "Normal NotTriggerScaleUp 2m cluster-autoscaler pod didn't trigger scale-up: 12 node(s) didn't match Pod's node affinity/selector, 3 max node group size reached",
+        )
         else {
             panic!()
         };
         assert_eq!(reasons.len(), 2);
         assert!(at_limit);
-        let Some(AutoscalerSignal::NoScaleUp { reasons, at_limit, .. }) =
-            parse_autoscaler("pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 Insufficient memory")
+        let Some(AutoscalerSignal::NoScaleUp {
+            reasons, at_limit, ..
+        }) = parse_autoscaler(
+            "pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 Insufficient memory",
+        )
         else {
             panic!()
         };
         assert_eq!(reasons, vec![(1, "Insufficient memory".to_owned())]);
         assert!(!at_limit);
         assert!(matches!(
-            parse_autoscaler("pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 max limit reached"),
+            parse_autoscaler(
+                "pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 max limit reached"
+            ),
             Some(AutoscalerSignal::NoScaleUp { at_limit: true, .. })
         ));
     }
@@ -163,7 +236,9 @@ mod tests {
     #[test]
     fn triggered_scale_up_is_progress() {
         assert!(matches!(
-            parse_autoscaler("Normal TriggeredScaleUp pod triggered scale-up: [{eks-ci-pool-1a 2->4 (max: 10)}]"),
+            parse_autoscaler(
+                "Normal TriggeredScaleUp pod triggered scale-up: [{eks-ci-pool-1a 2->4 (max: 10)}]"
+            ),
             Some(AutoscalerSignal::ScaleUpTriggered { .. })
         ));
     }
@@ -171,7 +246,12 @@ mod tests {
     #[test]
     fn karpenter_nodepools_and_reasons() {
         let m = r#"Failed to schedule pod, incompatible with nodepool "gpu", daemonset overhead={"cpu":"200m","pods":"3"}, did not tolerate nvidia.com/gpu=true:NoSchedule; incompatible with nodepool "default", daemonset overhead={"cpu":"200m","pods":"3"}, no instance type satisfied resources {"cpu":"96","memory":"400Gi","pods":"4"} and requirements karpenter.sh/capacity-type In [on-demand spot]"#;
-        let Some(AutoscalerSignal::NoScaleUp { by, pools, reasons, .. }) = parse_autoscaler(m) else { panic!() };
+        let Some(AutoscalerSignal::NoScaleUp {
+            by, pools, reasons, ..
+        }) = parse_autoscaler(m)
+        else {
+            panic!()
+        };
         assert_eq!(by, "karpenter");
         assert_eq!(pools, vec!["gpu", "default"]);
         assert_eq!(reasons.len(), 2);
@@ -180,7 +260,12 @@ mod tests {
     #[test]
     fn karpenter_restricted_label() {
         let m = r#"{"level":"DEBUG","logger":"controller.provisioner","message":"ignoring pod, label karpenter.sh/provisioner-name is restricted; specify a well known label: [karpenter.k8s.aws/instance-category ..."#;
-        let Some(AutoscalerSignal::NoScaleUp { reasons, .. }) = parse_autoscaler(m) else { panic!() };
-        assert_eq!(classify_reason(&reasons[0].1).class(), Some(lastmile_events::Class::NODE_AFFINITY));
+        let Some(AutoscalerSignal::NoScaleUp { reasons, .. }) = parse_autoscaler(m) else {
+            panic!()
+        };
+        assert_eq!(
+            classify_reason(&reasons[0].1).class(),
+            Some(lastmile_events::Class::NODE_AFFINITY)
+        );
     }
 }

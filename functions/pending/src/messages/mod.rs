@@ -61,8 +61,23 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(class: &'static str, confidence: f64, summary: impl Into<String>, quote: &str, definitive: bool, fact: Fact) -> Self {
-        Self { class, confidence, summary: summary.into(), quote: shorten(quote, 600), definitive, fact, when: None }
+    fn new(
+        class: &'static str,
+        confidence: f64,
+        summary: impl Into<String>,
+        quote: &str,
+        definitive: bool,
+        fact: Fact,
+    ) -> Self {
+        Self {
+            class,
+            confidence,
+            summary: summary.into(),
+            quote: shorten(quote, 600),
+            definitive,
+            fact,
+            when: None,
+        }
     }
 }
 
@@ -82,7 +97,11 @@ pub fn shorten(s: &str, max: usize) -> String {
 /// Scans one text (an event message, a condition message or a whole pasted report).
 pub fn scan(text: &str) -> Vec<Finding> {
     // Bound the work on hostile input; real reports are far smaller.
-    let text = if text.len() > 256 * 1024 { &text[..floor_boundary(text, 256 * 1024)] } else { text };
+    let text = if text.len() > 256 * 1024 {
+        &text[..floor_boundary(text, 256 * 1024)]
+    } else {
+        text
+    };
     let mut out = Vec::new();
     scan_fit_errors(text, &mut out);
     let flat = flatten(text);
@@ -112,13 +131,17 @@ fn message_at(text: &str, start: usize) -> String {
     let mut msg = lines.next().unwrap_or("").trim_end().to_owned();
     for next in lines.take(4) {
         let t = next.trim();
-        let ended = msg.ends_with('.') || msg.ends_with(')') || msg.ends_with('"') || msg.ends_with("...");
+        let ended =
+            msg.ends_with('.') || msg.ends_with(')') || msg.ends_with('"') || msg.ends_with("...");
         let looks_new = t.is_empty()
             || t.starts_with("Warning")
             || t.starts_with("Normal")
             || t.starts_with("----")
-            || t.contains(" nodes are available")
-            || t.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && t.split_whitespace().next().is_some_and(|w| w.ends_with(':'));
+            || t.starts_with("0/")
+            || t.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && t.split_whitespace()
+                    .next()
+                    .is_some_and(|w| w.ends_with(':'));
         if ended || looks_new {
             break;
         }
@@ -129,13 +152,21 @@ fn message_at(text: &str, start: usize) -> String {
 }
 
 fn scan_fit_errors(text: &str, out: &mut Vec<Finding>) {
-    for start in scheduler::anchors(text) {
+    let anchors = scheduler::anchors(text);
+    if anchors.is_empty() {
+        scan_bare_reasons(text, out);
+    }
+    for start in anchors {
         let msg = message_at(text, start);
-        let Some(fit) = scheduler::parse_fit(&msg) else { continue };
+        let Some(fit) = scheduler::parse_fit(&msg) else {
+            continue;
+        };
         let reasons = fit.reasons();
         // Weight per class: node counts, with "scope" reasons (selectors, control-plane
         // taints) discounted when other reasons exist — those nodes were never candidates.
-        let has_real = reasons.iter().any(|(_, _, r)| r.class().is_some() && !r.is_scope());
+        let has_real = reasons
+            .iter()
+            .any(|(_, _, r)| r.class().is_some() && !r.is_scope());
         let mut weights: Vec<(&'static str, f64, Vec<&str>)> = Vec::new();
         for (n, text, r) in &reasons {
             let Some(class) = r.class() else { continue };
@@ -154,54 +185,158 @@ fn scan_fit_errors(text: &str, out: &mut Vec<Finding>) {
         let top = weights.iter().map(|w| w.1).fold(0.0_f64, f64::max);
         for (class, w, texts) in weights {
             let share = if top > 0.0 { w / top } else { 0.0 };
-            let confidence = if share >= 1.0 { 0.8 } else { (0.35 + 0.4 * share).min(0.75) };
-            let total = fit.total.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
-            let summary = format!("the scheduler rejects the pod on {} of {total} nodes: {}", count_for(&fit, class), texts.join("; "));
-            out.push(Finding::new(class, confidence, summary, &msg, definitive_by_text(class), Fact::Fit(fit.clone())));
+            let confidence = if share >= 1.0 {
+                0.8
+            } else {
+                (0.35 + 0.4 * share).min(0.75)
+            };
+            let total = fit
+                .total
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".into());
+            let summary = format!(
+                "the scheduler rejects the pod on {} of {total} nodes: {}",
+                count_for(&fit, class),
+                texts.join("; ")
+            );
+            out.push(Finding::new(
+                class,
+                confidence,
+                summary,
+                &msg,
+                definitive_by_text(class),
+                Fact::Fit(fit.clone()),
+            ));
         }
     }
 }
 
+static BARE_REASON: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+)|too many pods|pod has unbound immediate persistentvolumeclaims)").ok()
+});
+
+/// Reason phrases quoted without their `0/N nodes are available:` header (people paste
+/// just the part they think matters).
+fn scan_bare_reasons(text: &str, out: &mut Vec<Finding>) {
+    let Some(re) = BARE_REASON.as_ref() else {
+        return;
+    };
+    let mut seen: Vec<&'static str> = Vec::new();
+    for c in re.captures_iter(text).take(50) {
+        let reason = c.get(2).map_or("", |m| m.as_str());
+        let Some(class) = classify_reason(reason).class() else {
+            continue;
+        };
+        if seen.contains(&class) {
+            continue;
+        }
+        seen.push(class);
+        let quote = c.get(0).map_or(reason, |m| m.as_str());
+        let summary = format!(
+            "the scheduler's reason, quoted without its header: {}",
+            reason.trim()
+        );
+        out.push(Finding::new(
+            class,
+            0.65,
+            summary,
+            quote,
+            definitive_by_text(class),
+            Fact::None,
+        ));
+    }
+}
+
 fn count_for(fit: &FitMessage, class: &str) -> u64 {
-    fit.reasons().iter().filter(|(_, _, r)| r.class() == Some(class)).map(|(n, _, _)| *n).fold(0u64, u64::saturating_add)
+    fit.reasons()
+        .iter()
+        .filter(|(_, _, r)| r.class() == Some(class))
+        .map(|(n, _, _)| *n)
+        .fold(0u64, u64::saturating_add)
 }
 
 fn definitive_by_text(class: &str) -> bool {
-    matches!(class, Class::UNTOLERATED_TAINT | Class::NODE_AFFINITY | Class::VOLUME_BINDING | Class::LIMIT_RANGE | Class::POLICY_DENIED)
+    matches!(
+        class,
+        Class::UNTOLERATED_TAINT
+            | Class::NODE_AFFINITY
+            | Class::VOLUME_BINDING
+            | Class::LIMIT_RANGE
+            | Class::POLICY_DENIED
+    )
 }
 
 fn scan_admission(text: &str, flat: &str, out: &mut Vec<Finding>) {
-    let quota = text.lines().find_map(admission::parse_quota).or_else(|| admission::parse_quota(flat));
+    let quota = text
+        .lines()
+        .find_map(admission::parse_quota)
+        .or_else(|| admission::parse_quota(flat));
     if let Some(q) = quota {
         let (summary, quote, definitive) = match &q {
             QuotaRejection::Exceeded { quota, items } => {
                 let parts: Vec<String> = items
                     .iter()
                     .map(|i| {
-                        let f = |x: Option<crate::quantity::Quantity>| x.map(|v| v.display_for(&i.resource)).unwrap_or_else(|| "?".into());
+                        let f = |x: Option<crate::quantity::Quantity>| {
+                            x.map(|v| v.display_for(&i.resource))
+                                .unwrap_or_else(|| "?".into())
+                        };
                         let left = match (i.limited, i.used) {
                             (Some(l), Some(u)) => l.sub(u).display_for(&i.resource),
                             _ => "?".into(),
                         };
-                        format!("{}: {} left of {} (used {}), the pod asks {}", i.resource, left, f(i.limited), f(i.used), f(i.requested))
+                        format!(
+                            "{}: {} left of {} (used {}), the pod asks {}",
+                            i.resource,
+                            left,
+                            f(i.limited),
+                            f(i.used),
+                            f(i.requested)
+                        )
                     })
                     .collect();
-                (format!("ResourceQuota {quota} rejects the pod: {}", parts.join("; ")), format!("exceeded quota: {quota}"), false)
+                (
+                    format!(
+                        "ResourceQuota {quota} rejects the pod: {}",
+                        parts.join("; ")
+                    ),
+                    format!("exceeded quota: {quota}"),
+                    false,
+                )
             }
-            QuotaRejection::MustSpecify { quota, resources, containers } => (
+            QuotaRejection::MustSpecify {
+                quota,
+                resources,
+                containers,
+            } => (
                 format!(
                     "ResourceQuota {} requires {} on every container{}",
                     quota.as_deref().unwrap_or("(unnamed)"),
                     resources.join(", "),
-                    if containers.is_empty() { String::new() } else { format!("; missing on {}", containers.join(", ")) }
+                    if containers.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; missing on {}", containers.join(", "))
+                    }
                 ),
                 "must specify".into(),
                 true,
             ),
-            QuotaRejection::Other { what } => (format!("quota admission rejects the pod: {what}"), what.clone(), false),
+            QuotaRejection::Other { what } => (
+                format!("quota admission rejects the pod: {what}"),
+                what.clone(),
+                false,
+            ),
         };
         let quote = quote_around(text, &quote);
-        out.push(Finding::new(Class::QUOTA_EXCEEDED, 0.9, summary, &quote, definitive, Fact::Quota(q)));
+        out.push(Finding::new(
+            Class::QUOTA_EXCEEDED,
+            0.9,
+            summary,
+            &quote,
+            definitive,
+            Fact::Quota(q),
+        ));
     }
     let lr = admission::parse_limit_range(flat);
     if !lr.is_empty() {
@@ -209,26 +344,59 @@ fn scan_admission(text: &str, flat: &str, out: &mut Vec<Finding>) {
         let summary = if request_vs_limit {
             "the container's request is above its limit — typically a LimitRange default limit injected into a container that set only a request".to_owned()
         } else {
-            format!("LimitRange rejects the pod: {}", lr.iter().map(|v| v.text.as_str()).collect::<Vec<_>>().join("; "))
+            format!(
+                "LimitRange rejects the pod: {}",
+                lr.iter()
+                    .map(|v| v.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
         };
         let confidence = if request_vs_limit { 0.75 } else { 0.9 };
-        out.push(Finding::new(Class::LIMIT_RANGE, confidence, summary, &quote_around(text, &lr[0].text), true, Fact::Limit(lr)));
+        out.push(Finding::new(
+            Class::LIMIT_RANGE,
+            confidence,
+            summary,
+            &quote_around(text, &lr[0].text),
+            true,
+            Fact::Limit(lr),
+        ));
     }
-    let policy = text.lines().find_map(admission::parse_policy).or_else(|| admission::parse_policy(flat));
+    let policy = text
+        .lines()
+        .find_map(admission::parse_policy)
+        .or_else(|| admission::parse_policy(flat));
     if let Some(p) = policy {
         let summary = if p.unreachable {
-            format!("{} could not be called and its failurePolicy rejects the pod", p.by)
+            format!(
+                "{} could not be called and its failurePolicy rejects the pod",
+                p.by
+            )
         } else {
             format!("{} denies the pod", p.by)
         };
-        let conf = if p.by == "a policy engine" || p.by.starts_with("ServiceAccount") { 0.6 } else { 0.9 };
+        let conf = if p.by == "a policy engine" || p.by.starts_with("ServiceAccount") {
+            0.6
+        } else {
+            0.9
+        };
         let quote = p.text.clone();
-        out.push(Finding::new(Class::POLICY_DENIED, conf, summary, &quote, !p.unreachable, Fact::Policy(p)));
+        out.push(Finding::new(
+            Class::POLICY_DENIED,
+            conf,
+            summary,
+            &quote,
+            !p.unreachable,
+            Fact::Policy(p),
+        ));
     }
 }
 
 fn scan_autoscaler(text: &str, flat: &str, out: &mut Vec<Finding>) {
-    let signal = text.lines().find_map(autoscaler::parse_autoscaler).or_else(|| autoscaler::parse_autoscaler(flat));
+    let signal = text
+        .lines()
+        .find_map(autoscaler::parse_autoscaler)
+        .or_else(|| autoscaler::parse_autoscaler(flat));
     let Some(signal) = signal else { return };
     match &signal {
         AutoscalerSignal::ScaleUpTriggered { text } => {
@@ -242,16 +410,37 @@ fn scan_autoscaler(text: &str, flat: &str, out: &mut Vec<Finding>) {
                 Fact::Autoscaler(signal),
             ));
         }
-        AutoscalerSignal::NoScaleUp { by, text, reasons, at_limit, pools } => {
+        AutoscalerSignal::NoScaleUp {
+            by,
+            text,
+            reasons,
+            at_limit,
+            pools,
+        } => {
             let quote = text.clone();
             let restricted = text.to_ascii_lowercase().contains("is restricted");
             let detail = if reasons.is_empty() {
                 String::new()
             } else {
-                format!(": {}", reasons.iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", "))
+                format!(
+                    ": {}",
+                    reasons
+                        .iter()
+                        .map(|(n, r)| format!("{n} {r}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
-            let why = if *at_limit { " (a node group or NodePool is at its size/resource limit)" } else { "" };
-            let pools = if pools.is_empty() { String::new() } else { format!(" (NodePools: {})", pools.join(", ")) };
+            let why = if *at_limit {
+                " (a node group or NodePool is at its size/resource limit)"
+            } else {
+                ""
+            };
+            let pools = if pools.is_empty() {
+                String::new()
+            } else {
+                format!(" (NodePools: {})", pools.join(", "))
+            };
             let summary = format!("{by} will not add a node for the pod{why}{pools}{detail}");
             if restricted {
                 // The pod selects a label Karpenter refuses to provision for.
@@ -265,15 +454,24 @@ fn scan_autoscaler(text: &str, flat: &str, out: &mut Vec<Finding>) {
                 ));
             }
             let conf = if restricted { 0.7 } else { 0.82 };
-            out.push(Finding::new(Class::NO_SCALE_UP, conf, summary, &quote, *at_limit, Fact::Autoscaler(signal.clone())));
+            out.push(Finding::new(
+                Class::NO_SCALE_UP,
+                conf,
+                summary,
+                &quote,
+                *at_limit,
+                Fact::Autoscaler(signal.clone()),
+            ));
         }
     }
 }
 
-static PREDICATE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)predicate (\w+) failed|reason:\s+(OutOf\w+|NodeAffinity|NodeSelector|MatchNodeSelector|UnexpectedAdmissionError)").ok());
-static PLUGIN_ERROR: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"(?i)running (?:"?(\w+)"? )?(?:(?:pre)?filter |reserve |prebind |permit )?plugin \\?"?(\w+)\\?"?"#).ok());
+static PREDICATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)predicate (\w+) failed|reason:\s+(OutOf\w+|NodeAffinity|NodeSelector|MatchNodeSelector|UnexpectedAdmissionError)").ok()
+});
+static PLUGIN_ERROR: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?i)running (?:"?(\w+)"? )?(?:(?:pre)?filter |reserve |prebind |permit )?plugin \\?"?(\w+)\\?"?"#).ok()
+});
 static TAINTS_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?m)(?:^|\s)(?:Taints:)?\s*([A-Za-z0-9][A-Za-z0-9._/-]*)(?:=([A-Za-z0-9._/-]*))?:(NoSchedule|NoExecute)\b").ok()
 });
@@ -281,9 +479,19 @@ static TAINTS_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
     let lower = flat.to_ascii_lowercase();
     if let Some(at) = lower.find("no nodes available to schedule pods") {
-        out.push(Finding::new(Class::NO_NODES, 0.85, "the scheduler sees no nodes at all", &flat[at..], false, Fact::None));
+        out.push(Finding::new(
+            Class::NO_NODES,
+            0.85,
+            "the scheduler sees no nodes at all",
+            &flat[at..],
+            false,
+            Fact::None,
+        ));
     }
-    if let Some(at) = lower.find("schedulinggated").or_else(|| lower.find("scheduling gate")) {
+    if let Some(at) = lower
+        .find("schedulinggated")
+        .or_else(|| lower.find("scheduling gate"))
+    {
         out.push(Finding::new(
             Class::GATED,
             0.85,
@@ -296,7 +504,9 @@ fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
     if let Some(c) = PREDICATE.as_ref().and_then(|re| re.captures(flat)) {
         let name = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
         if let Some(class) = classify_reason(name).class() {
-            let summary = format!("the kubelet rejected the pod at admission: predicate {name} failed on the node it was bound to");
+            let summary = format!(
+                "the kubelet rejected the pod at admission: predicate {name} failed on the node it was bound to"
+            );
             out.push(Finding::new(class, 0.7, summary, &c[0], false, Fact::None));
         }
     }
@@ -304,22 +514,45 @@ fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
         let plugin = c.get(2).map_or("", |m| m.as_str());
         let at = c.get(0).map_or(0, |m| m.start());
         let quote = quote_at(flat, at);
-        let class = classify_reason(&quote).class().or_else(|| classify_reason(plugin).class());
+        let class = classify_reason(&quote)
+            .class()
+            .or_else(|| classify_reason(plugin).class());
         if let Some(class) = class {
-            let summary = format!("the scheduler's {plugin} plugin failed with an internal error (SchedulerError), not an unschedulable verdict");
+            let summary = format!(
+                "the scheduler's {plugin} plugin failed with an internal error (SchedulerError), not an unschedulable verdict"
+            );
             out.push(Finding::new(class, 0.6, summary, &quote, false, Fact::None));
         }
     }
     for (marker, summary) in [
-        ("storageclass.storage.k8s.io", "the PVC names a StorageClass that does not exist"),
-        ("no persistent volumes available for this claim", "no PersistentVolume matches the claim and no StorageClass provisions one"),
-        ("provisioningfailed", "the volume provisioner failed to create the claim's volume"),
-        ("failed to provision volume", "the volume provisioner failed to create the claim's volume"),
+        (
+            "storageclass.storage.k8s.io",
+            "the PVC names a StorageClass that does not exist",
+        ),
+        (
+            "no persistent volumes available for this claim",
+            "no PersistentVolume matches the claim and no StorageClass provisions one",
+        ),
+        (
+            "provisioningfailed",
+            "the volume provisioner failed to create the claim's volume",
+        ),
+        (
+            "failed to provision volume",
+            "the volume provisioner failed to create the claim's volume",
+        ),
     ] {
         if let Some(at) = lower.find(marker)
             && (marker != "storageclass.storage.k8s.io" || lower[at..].contains("not found"))
         {
-            out.push(Finding::new(Class::VOLUME_BINDING, 0.75, summary, &quote_at(flat, at), true, Fact::None));
+            out.push(Finding::new(
+                Class::VOLUME_BINDING,
+                0.75,
+                summary,
+                &quote_at(flat, at),
+                true,
+                Fact::None,
+            ));
             break;
         }
     }
@@ -330,7 +563,9 @@ fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
         let l = line.trim_start();
         if l.starts_with("Taints:") {
             in_block = true;
-        } else if in_block && (l.is_empty() || l.contains(": ") || !line.starts_with(char::is_whitespace)) {
+        } else if in_block
+            && (l.is_empty() || l.contains(": ") || !line.starts_with(char::is_whitespace))
+        {
             in_block = false;
         }
         if !in_block {
@@ -338,21 +573,50 @@ fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
         }
         if let Some(re) = TAINTS_LINE.as_ref() {
             for c in re.captures_iter(l) {
-                taints.push((c[1].to_owned(), c.get(2).map_or("", |m| m.as_str()).to_owned(), c[3].to_owned()));
+                taints.push((
+                    c[1].to_owned(),
+                    c.get(2).map_or("", |m| m.as_str()).to_owned(),
+                    c[3].to_owned(),
+                ));
             }
         }
     }
     if !taints.is_empty() {
-        let shown: Vec<String> = taints.iter().map(|(k, v, e)| if v.is_empty() { format!("{k}:{e}") } else { format!("{k}={v}:{e}") }).collect();
-        let not_ready = taints.iter().any(|(k, _, _)| k.starts_with("node.kubernetes.io/"));
+        let shown: Vec<String> = taints
+            .iter()
+            .map(|(k, v, e)| {
+                if v.is_empty() {
+                    format!("{k}:{e}")
+                } else {
+                    format!("{k}={v}:{e}")
+                }
+            })
+            .collect();
+        let not_ready = taints
+            .iter()
+            .any(|(k, _, _)| k.starts_with("node.kubernetes.io/"));
         let summary = if not_ready {
-            format!("the node carries {} — a condition taint the pod does not tolerate (the node is not healthy)", shown.join(", "))
+            format!(
+                "the node carries {} — a condition taint the pod does not tolerate (the node is not healthy)",
+                shown.join(", ")
+            )
         } else {
-            format!("the node carries taint(s) {} that block pods without a matching toleration", shown.join(", "))
+            format!(
+                "the node carries taint(s) {} that block pods without a matching toleration",
+                shown.join(", ")
+            )
         };
         let conf = if not_ready { 0.7 } else { 0.6 };
-        out.push(Finding::new(Class::UNTOLERATED_TAINT, conf, summary, &format!("Taints: {}", shown.join(", ")), true, Fact::NodeTaints(taints)));
-    } else if lower.contains("networkpluginnotready") || lower.contains("cni config uninitialized") {
+        out.push(Finding::new(
+            Class::UNTOLERATED_TAINT,
+            conf,
+            summary,
+            &format!("Taints: {}", shown.join(", ")),
+            true,
+            Fact::NodeTaints(taints),
+        ));
+    } else if lower.contains("networkpluginnotready") || lower.contains("cni config uninitialized")
+    {
         out.push(Finding::new(
             Class::UNTOLERATED_TAINT,
             0.55,
@@ -391,7 +655,8 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
         match out.iter_mut().find(|(g, _)| g.class == f.class) {
             Some((g, n)) => {
                 *n += 1;
-                if f.confidence > g.confidence || (f.confidence == g.confidence && f.when > g.when) {
+                if f.confidence > g.confidence || (f.confidence == g.confidence && f.when > g.when)
+                {
                     *g = f;
                 }
             }
@@ -402,7 +667,8 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
         .into_iter()
         .map(|(mut f, n)| {
             if n > 1 {
-                f.confidence = (f.confidence + 0.03 * (n as f64 - 1.0).min(3.0)).min(f.confidence.max(0.88));
+                f.confidence =
+                    (f.confidence + 0.03 * (n as f64 - 1.0).min(3.0)).min(f.confidence.max(0.88));
             }
             f
         })
@@ -413,7 +679,11 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
 
 /// The classes a reason list names, for comparing with the snapshot.
 pub fn fit_classes(fit: &FitMessage) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = fit.reasons().iter().filter_map(|(_, _, r)| r.class()).collect();
+    let mut v: Vec<&'static str> = fit
+        .reasons()
+        .iter()
+        .filter_map(|(_, _, r)| r.class())
+        .collect();
     v.dedup();
     v
 }
@@ -423,7 +693,10 @@ pub fn fit_taints(fit: &FitMessage) -> Vec<(String, String)> {
     fit.reasons()
         .into_iter()
         .filter_map(|(_, _, r)| match r {
-            Reason::Taint { key: Some(k), value } => Some((k, value.unwrap_or_default())),
+            Reason::Taint {
+                key: Some(k),
+                value,
+            } => Some((k, value.unwrap_or_default())),
             _ => None,
         })
         .collect()

@@ -81,17 +81,33 @@ pub fn classify_reason(reason: &str) -> Reason {
     }
     if let Some(rest) = r.strip_prefix("insufficient ") {
         let start = reason.len() - rest.len();
-        let resource = reason.trim().get(start..).unwrap_or(rest).trim().trim_end_matches('.');
-        return Reason::Insufficient { resource: resource.to_owned() };
+        let resource = reason
+            .trim()
+            .get(start..)
+            .unwrap_or(rest)
+            .trim()
+            .trim_end_matches('.');
+        return Reason::Insufficient {
+            resource: resource.to_owned(),
+        };
     }
     if r.contains("too many pods") || r.contains("insufficient pods") {
-        return Reason::Insufficient { resource: "pods".into() };
+        return Reason::Insufficient {
+            resource: "pods".into(),
+        };
     }
     if let Some(rest) = r.strip_prefix("outof") {
-        return Reason::Insufficient { resource: rest.trim().to_owned() };
+        return Reason::Insufficient {
+            resource: rest.trim().to_owned(),
+        };
     }
-    if r.contains("podfitsresources") || r.contains("noderesourcesfit") || r.contains("enough resource") {
-        return Reason::Insufficient { resource: resource_after(r, "resource:").unwrap_or_else(|| "cpu/memory".into()) };
+    if r.contains("podfitsresources")
+        || r.contains("noderesourcesfit")
+        || r.contains("enough resource")
+    {
+        return Reason::Insufficient {
+            resource: resource_after(r, "resource:").unwrap_or_else(|| "cpu/memory".into()),
+        };
     }
     // Volume reasons first: "volume node affinity conflict" must not read as node affinity.
     const VOLUME: [&str; 16] = [
@@ -119,15 +135,28 @@ pub fn classify_reason(reason: &str) -> Reason {
         let (key, value) = taint_key_value(reason);
         return Reason::Taint { key, value };
     }
-    const NOT_READY: [&str; 6] =
-        ["nodenotready", "node(s) were not ready", "nodeunderdiskpressure", "nodeundermemorypressure", "nodeunderpidpressure", "nodeoutofdisk"];
+    const NOT_READY: [&str; 6] = [
+        "nodenotready",
+        "node(s) were not ready",
+        "nodeunderdiskpressure",
+        "nodeundermemorypressure",
+        "nodeunderpidpressure",
+        "nodeoutofdisk",
+    ];
     if NOT_READY.iter().any(|k| r.contains(k)) {
-        return Reason::Taint { key: None, value: None };
+        return Reason::Taint {
+            key: None,
+            value: None,
+        };
     }
     if r.contains("unschedulable") || r.contains("unknown conditions") {
         return Reason::Unschedulable;
     }
-    if r.contains("free ports") || r.contains("hostport") || r.contains("nodeports") || r.contains("host port") {
+    if r.contains("free ports")
+        || r.contains("hostport")
+        || r.contains("nodeports")
+        || r.contains("host port")
+    {
         return Reason::HostPorts;
     }
     const POD_AFFINITY: [&str; 8] = [
@@ -156,11 +185,21 @@ pub fn classify_reason(reason: &str) -> Reason {
     if NODE_AFFINITY.iter().any(|k| r.contains(k)) {
         return Reason::NodeAffinity;
     }
-    if let Some(plugins) = r.split_once("plugin(s) [").or_else(|| r.split_once("plugin [")).map(|(_, p)| p) {
+    if let Some(plugins) = r
+        .split_once("plugin(s) [")
+        .or_else(|| r.split_once("plugin ["))
+        .map(|(_, p)| p)
+    {
         return classify_reason(plugins.split([']', ' ']).next().unwrap_or(""));
     }
-    const AUTOSCALER: [&str; 6] =
-        ["max node group size", "max limit reached", "backoff after failed scale-up", "not ready for scale-up", "max cluster", "node group"];
+    const AUTOSCALER: [&str; 6] = [
+        "max node group size",
+        "max limit reached",
+        "backoff after failed scale-up",
+        "not ready for scale-up",
+        "max cluster",
+        "node group",
+    ];
     if AUTOSCALER.iter().any(|k| r.contains(k)) {
         return Reason::Autoscaler;
     }
@@ -172,7 +211,9 @@ pub fn classify_reason(reason: &str) -> Reason {
 
 /// `{key: value}` from a taint reason; `(None, None)` when the text hides them.
 fn taint_key_value(reason: &str) -> (Option<String>, Option<String>) {
-    let Some(open) = reason.find('{') else { return (None, None) };
+    let Some(open) = reason.find('{') else {
+        return (None, None);
+    };
     let inner = &reason[open + 1..];
     let inner = inner.split('}').next().unwrap_or(inner);
     match inner.split_once(':') {
@@ -183,7 +224,10 @@ fn taint_key_value(reason: &str) -> (Option<String>, Option<String>) {
 
 fn resource_after(r: &str, marker: &str) -> Option<String> {
     let rest = r.split_once(marker)?.1.trim();
-    let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-')).collect();
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-'))
+        .collect();
     (!word.is_empty()).then_some(word)
 }
 
@@ -198,37 +242,112 @@ mod tests {
             ("Insufficient hugepages-2Mi", Class::INSUFFICIENT_RESOURCES),
             ("Too many pods", Class::INSUFFICIENT_RESOURCES),
             ("node(s) had untolerated taint(s)", Class::UNTOLERATED_TAINT),
-            ("node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }", Class::UNTOLERATED_TAINT),
-            ("node(s) had taint {dedicated: gpu}, that the pod didn't tolerate", Class::UNTOLERATED_TAINT),
-            ("node(s) had taints that the pod didn't tolerate", Class::UNTOLERATED_TAINT),
-            ("node(s) didn't match Pod's node affinity/selector", Class::NODE_AFFINITY),
+            (
+                "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }",
+                Class::UNTOLERATED_TAINT,
+            ),
+            (
+                "node(s) had taint {dedicated: gpu}, that the pod didn't tolerate",
+                Class::UNTOLERATED_TAINT,
+            ),
+            (
+                "node(s) had taints that the pod didn't tolerate",
+                Class::UNTOLERATED_TAINT,
+            ),
+            (
+                "node(s) didn't match Pod's node affinity/selector",
+                Class::NODE_AFFINITY,
+            ),
             ("node(s) didn't match node selector", Class::NODE_AFFINITY),
-            ("node(s) didn't match scheduler-enforced node affinity", Class::NODE_AFFINITY),
+            (
+                "node(s) didn't match scheduler-enforced node affinity",
+                Class::NODE_AFFINITY,
+            ),
             ("pod affinity terms conflict", Class::NODE_AFFINITY),
-            ("node(s) didn't satisfy plugin(s) [NodeAffinity]", Class::NODE_AFFINITY),
-            ("node(s) didn't satisfy plugin(s) [NodeAffinity VolumeBinding] simultaneously", Class::VOLUME_BINDING),
+            (
+                "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+                Class::NODE_AFFINITY,
+            ),
+            (
+                "node(s) didn't satisfy plugin(s) [NodeAffinity VolumeBinding] simultaneously",
+                Class::VOLUME_BINDING,
+            ),
             ("node(s) were unschedulable", Class::UNSCHEDULABLE_NODES),
             ("node(s) had unknown conditions", Class::UNSCHEDULABLE_NODES),
-            ("node(s) didn't have free ports for the requested pod ports", Class::HOST_PORTS),
-            ("node(s) didn't match pod affinity rules", Class::POD_AFFINITY),
-            ("node(s) didn't match pod anti-affinity rules", Class::POD_AFFINITY),
-            ("node(s) didn't satisfy existing pods anti-affinity rules", Class::POD_AFFINITY),
-            ("node(s) didn't match pod affinity/anti-affinity", Class::POD_AFFINITY),
-            ("node(s) didn't match pod topology spread constraints", Class::POD_AFFINITY),
-            ("node(s) didn't match pod topology spread constraints (missing required label)", Class::POD_AFFINITY),
-            ("pod has unbound immediate PersistentVolumeClaims", Class::VOLUME_BINDING),
-            ("persistentvolumeclaim \"data-postgres-0\" not found", Class::VOLUME_BINDING),
-            ("node(s) didn't match PersistentVolume's node affinity", Class::VOLUME_BINDING),
-            ("node(s) had volume node affinity conflict", Class::VOLUME_BINDING),
-            ("node(s) didn't find available persistent volumes to bind", Class::VOLUME_BINDING),
-            ("node(s) did not have enough free storage", Class::VOLUME_BINDING),
-            ("node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)", Class::VOLUME_BINDING),
+            (
+                "node(s) didn't have free ports for the requested pod ports",
+                Class::HOST_PORTS,
+            ),
+            (
+                "node(s) didn't match pod affinity rules",
+                Class::POD_AFFINITY,
+            ),
+            (
+                "node(s) didn't match pod anti-affinity rules",
+                Class::POD_AFFINITY,
+            ),
+            (
+                "node(s) didn't satisfy existing pods anti-affinity rules",
+                Class::POD_AFFINITY,
+            ),
+            (
+                "node(s) didn't match pod affinity/anti-affinity",
+                Class::POD_AFFINITY,
+            ),
+            (
+                "node(s) didn't match pod topology spread constraints",
+                Class::POD_AFFINITY,
+            ),
+            (
+                "node(s) didn't match pod topology spread constraints (missing required label)",
+                Class::POD_AFFINITY,
+            ),
+            (
+                "pod has unbound immediate PersistentVolumeClaims",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "persistentvolumeclaim \"data-postgres-0\" not found",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "node(s) didn't match PersistentVolume's node affinity",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "node(s) had volume node affinity conflict",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "node(s) didn't find available persistent volumes to bind",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "node(s) did not have enough free storage",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)",
+                Class::VOLUME_BINDING,
+            ),
             ("node(s) had no available disk", Class::VOLUME_BINDING),
-            ("node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode", Class::VOLUME_BINDING),
+            (
+                "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode",
+                Class::VOLUME_BINDING,
+            ),
             ("node(s) exceed max volume count", Class::VOLUME_BINDING),
-            ("node(s) had no available volume zone", Class::VOLUME_BINDING),
-            ("node(s) didn't match the requested node name", Class::NODE_AFFINITY),
-            ("node(s) didn't match the requested hostname", Class::NODE_AFFINITY),
+            (
+                "node(s) had no available volume zone",
+                Class::VOLUME_BINDING,
+            ),
+            (
+                "node(s) didn't match the requested node name",
+                Class::NODE_AFFINITY,
+            ),
+            (
+                "node(s) didn't match the requested hostname",
+                Class::NODE_AFFINITY,
+            ),
             // Pre-framework predicate names (OpenShift 3.x, Kubernetes ≤ 1.14).
             ("MatchInterPodAffinity", Class::POD_AFFINITY),
             ("ExistingPodsAntiAffinityRulesNotMatch", Class::POD_AFFINITY),
@@ -243,17 +362,28 @@ mod tests {
         for (text, class) in cases {
             assert_eq!(classify_reason(text).class(), Some(class), "{text}");
         }
-        assert_eq!(classify_reason("Preemption is not helpful for scheduling").class(), None);
+        assert_eq!(
+            classify_reason("Preemption is not helpful for scheduling").class(),
+            None
+        );
     }
 
     #[test]
     fn insufficient_keeps_the_resource_name_case() {
-        assert_eq!(classify_reason("Insufficient nvidia.com/gpu"), Reason::Insufficient { resource: "nvidia.com/gpu".into() });
+        assert_eq!(
+            classify_reason("Insufficient nvidia.com/gpu"),
+            Reason::Insufficient {
+                resource: "nvidia.com/gpu".into()
+            }
+        );
     }
 
     #[test]
     fn control_plane_taints_are_scope() {
-        assert!(classify_reason("node(s) had untolerated taint {node-role.kubernetes.io/master: }").is_scope());
+        assert!(
+            classify_reason("node(s) had untolerated taint {node-role.kubernetes.io/master: }")
+                .is_scope()
+        );
         assert!(!classify_reason("node(s) had untolerated taint {dedicated: ci}").is_scope());
     }
 }

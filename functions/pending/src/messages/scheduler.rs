@@ -40,7 +40,9 @@ impl FitMessage {
 
     /// True when preemption was ruled out because the pod may not preempt.
     pub fn preemption_not_eligible(&self) -> bool {
-        self.postfilter.as_deref().is_some_and(|p| p.to_ascii_lowercase().contains("not eligible"))
+        self.postfilter
+            .as_deref()
+            .is_some_and(|p| p.to_ascii_lowercase().contains("not eligible"))
     }
 }
 
@@ -55,7 +57,11 @@ pub fn anchors(text: &str) -> Vec<usize> {
         let head = &lower[..pos];
         let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
         let slash = pos - digits;
-        if digits > 0 && slash >= 2 && lower.as_bytes().get(slash - 1) == Some(&b'/') && lower.as_bytes().get(slash - 2) == Some(&b'0') {
+        if digits > 0
+            && slash >= 2
+            && lower.as_bytes().get(slash - 1) == Some(&b'/')
+            && lower.as_bytes().get(slash - 2) == Some(&b'0')
+        {
             let start = slash - 2;
             let before = lower[..start].trim_end();
             if !before.ends_with("preemption:") {
@@ -65,7 +71,10 @@ pub fn anchors(text: &str) -> Vec<usize> {
         from = pos + 1;
     }
     let mut from = 0;
-    while let Some(pos) = lower[from..].find("no nodes are available that match").map(|p| p + from) {
+    while let Some(pos) = lower[from..]
+        .find("no nodes are available that match")
+        .map(|p| p + from)
+    {
         out.push(pos);
         from = pos + 1;
     }
@@ -90,7 +99,11 @@ pub fn parse_fit(message: &str) -> Option<FitMessage> {
     let body = &after[body_start..];
     let (body, truncated) = strip_truncation(body);
     let (main, post) = split_postfilter(body);
-    let mut fit = FitMessage { total, truncated, ..Default::default() };
+    let mut fit = FitMessage {
+        total,
+        truncated,
+        ..Default::default()
+    };
     fit.postfilter = post.map(|p| trim_end_periods(p).to_owned());
     read_histogram(trim_end_periods(main.trim()), &mut fit);
     Some(fit)
@@ -98,7 +111,11 @@ pub fn parse_fit(message: &str) -> Option<FitMessage> {
 
 fn parse_legacy(msg: &str) -> FitMessage {
     let mut fit = FitMessage::default();
-    let body = msg.split_once("::").or_else(|| msg.split_once(':')).map(|(_, b)| b).unwrap_or("");
+    let body = msg
+        .split_once("::")
+        .or_else(|| msg.split_once(':'))
+        .map(|(_, b)| b)
+        .unwrap_or("");
     let (body, truncated) = strip_truncation(body);
     fit.truncated = truncated;
     for item in trim_end_periods(body.trim()).split(", ") {
@@ -109,7 +126,11 @@ fn parse_legacy(msg: &str) -> FitMessage {
         // `Insufficient cpu (1)`.
         match item.rsplit_once(" (") {
             Some((reason, count)) => {
-                let n = count.trim_end_matches(')').trim().parse::<u64>().unwrap_or(1);
+                let n = count
+                    .trim_end_matches(')')
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap_or(1);
                 fit.histogram.push((n, reason.trim().to_owned()));
             }
             None => fit.prefilter.push(item.to_owned()),
@@ -180,7 +201,10 @@ fn read_histogram(main: &str, fit: &mut FitMessage) {
     let mut i = 0;
     while i + 1 < bytes.len() {
         // Split at ", <digit>" or ". <digit>" (PreFilter sentence followed by the histogram).
-        if (bytes[i] == b',' || bytes[i] == b'.') && bytes[i + 1] == b' ' && starts_with_count(&main[i + 2..]) {
+        if (bytes[i] == b',' || bytes[i] == b'.')
+            && bytes[i + 1] == b' '
+            && starts_with_count(&main[i + 2..])
+        {
             items.push(&main[start..i]);
             start = i + 2;
             i += 2;
@@ -229,7 +253,10 @@ mod tests {
     use lastmile_events::Class;
 
     fn classes(fit: &FitMessage) -> Vec<(u64, &'static str)> {
-        fit.reasons().into_iter().filter_map(|(n, _, r)| r.class().map(|c| (n, c))).collect()
+        fit.reasons()
+            .into_iter()
+            .filter_map(|(n, _, r)| r.class().map(|c| (n, c)))
+            .collect()
     }
 
     #[test]
@@ -238,28 +265,50 @@ mod tests {
         let fit = parse_fit(m).unwrap();
         assert_eq!(fit.total, Some(3));
         assert_eq!(fit.histogram.len(), 2);
-        assert_eq!(classes(&fit), vec![(1, Class::UNTOLERATED_TAINT), (2, Class::INSUFFICIENT_RESOURCES)]);
-        assert!(fit.postfilter.unwrap().starts_with("0/3 nodes are available: 1 Preemption"));
+        assert_eq!(
+            classes(&fit),
+            vec![
+                (1, Class::UNTOLERATED_TAINT),
+                (2, Class::INSUFFICIENT_RESOURCES)
+            ]
+        );
+        assert!(
+            fit.postfilter
+                .unwrap()
+                .starts_with("0/3 nodes are available: 1 Preemption")
+        );
     }
 
     #[test]
     fn double_period_of_v1_25_to_v1_27() {
         let fit = parse_fit("0/1 nodes are available: 1 node(s) had volume node affinity conflict. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..").unwrap();
         assert_eq!(classes(&fit), vec![(1, Class::VOLUME_BINDING)]);
-        assert_eq!(fit.postfilter.as_deref(), Some("0/1 nodes are available: 1 Preemption is not helpful for scheduling"));
+        assert_eq!(
+            fit.postfilter.as_deref(),
+            Some("0/1 nodes are available: 1 Preemption is not helpful for scheduling")
+        );
     }
 
     #[test]
     fn no_suffix_of_v1_7_to_v1_23() {
         let fit = parse_fit("0/5 nodes are available: 3 Insufficient memory, 2 node(s) didn't match Pod's node affinity/selector.").unwrap();
-        assert_eq!(classes(&fit), vec![(3, Class::INSUFFICIENT_RESOURCES), (2, Class::NODE_AFFINITY)]);
+        assert_eq!(
+            classes(&fit),
+            vec![
+                (3, Class::INSUFFICIENT_RESOURCES),
+                (2, Class::NODE_AFFINITY)
+            ]
+        );
         assert!(fit.postfilter.is_none());
     }
 
     #[test]
     fn prefilter_message_without_count() {
         let fit = parse_fit("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.").unwrap();
-        assert_eq!(fit.prefilter, vec!["pod has unbound immediate PersistentVolumeClaims"]);
+        assert_eq!(
+            fit.prefilter,
+            vec!["pod has unbound immediate PersistentVolumeClaims"]
+        );
         assert_eq!(classes(&fit), vec![(3, Class::VOLUME_BINDING)]);
     }
 
@@ -267,7 +316,10 @@ mod tests {
     fn old_taint_text_with_embedded_comma_is_one_item() {
         let fit = parse_fit("0/6 nodes are available: 3 node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate, 3 node(s) had volume node affinity conflict.").unwrap();
         assert_eq!(fit.histogram.len(), 2);
-        assert_eq!(fit.histogram[0].1, "node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate");
+        assert_eq!(
+            fit.histogram[0].1,
+            "node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate"
+        );
         match classify_reason(&fit.histogram[0].1) {
             Reason::Taint { key, value } => {
                 assert_eq!(key.as_deref(), Some("node-role.kubernetes.io/master"));
@@ -287,7 +339,13 @@ mod tests {
     #[test]
     fn prefilter_result_plugin_list() {
         let fit = parse_fit("0/46 nodes are available: 1 Too many pods, 45 node(s) didn't satisfy plugin(s) [NodeAffinity].").unwrap();
-        assert_eq!(classes(&fit), vec![(1, Class::INSUFFICIENT_RESOURCES), (45, Class::NODE_AFFINITY)]);
+        assert_eq!(
+            classes(&fit),
+            vec![
+                (1, Class::INSUFFICIENT_RESOURCES),
+                (45, Class::NODE_AFFINITY)
+            ]
+        );
     }
 
     #[test]
@@ -303,7 +361,13 @@ mod tests {
     #[test]
     fn legacy_predicates_list() {
         let fit = parse_fit("No nodes are available that match all of the following predicates:: Insufficient cpu (1), MatchNodeSelector (2).").unwrap();
-        assert_eq!(classes(&fit), vec![(1, Class::INSUFFICIENT_RESOURCES), (2, Class::NODE_AFFINITY)]);
+        assert_eq!(
+            classes(&fit),
+            vec![
+                (1, Class::INSUFFICIENT_RESOURCES),
+                (2, Class::NODE_AFFINITY)
+            ]
+        );
     }
 
     #[test]
@@ -311,7 +375,11 @@ mod tests {
         let fit = parse_fit("0/5000 nodes are available: 10 node(s) were unschedulable, 2 node(s) didn't have free ports for the requested pod ports, 4988 Insufficient nvidia.com/gpu.").unwrap();
         assert_eq!(
             classes(&fit),
-            vec![(10, Class::UNSCHEDULABLE_NODES), (2, Class::HOST_PORTS), (4988, Class::INSUFFICIENT_RESOURCES)]
+            vec![
+                (10, Class::UNSCHEDULABLE_NODES),
+                (2, Class::HOST_PORTS),
+                (4988, Class::INSUFFICIENT_RESOURCES)
+            ]
         );
     }
 
@@ -332,10 +400,15 @@ mod tests {
 
     #[test]
     fn hostile_counts_do_not_panic() {
-        let fit = parse_fit("0/99999999999999999999 nodes are available: 18446744073709551616 Insufficient cpu").unwrap();
+        let fit = parse_fit(
+            "0/99999999999999999999 nodes are available: 18446744073709551616 Insufficient cpu",
+        )
+        .unwrap();
         assert_eq!(fit.total, None);
         assert_eq!(fit.histogram[0].0, u64::MAX);
-        assert!(parse_fit("0/ nodes are available: -1 Insufficient \u{202e}cpu, , ,.. ... ").is_some());
+        assert!(
+            parse_fit("0/ nodes are available: -1 Insufficient \u{202e}cpu, , ,.. ... ").is_some()
+        );
         assert!(parse_fit("0/").is_none());
     }
 }
