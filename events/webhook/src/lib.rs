@@ -1,1 +1,22 @@
-//! placeholder
+//! The CI side of lastmile: the webhook receiver that turns CI deliveries into CI events,
+//! and the gate a pipeline step waits on.
+//!
+//! The receiver's main design choice is to **verify before parsing**: the raw body is
+//! authenticated (HMAC-SHA256 or token, constant time) and size-limited before any JSON is
+//! read, then de-duplicated by delivery id, and only then turned into a typed
+//! [`lastmile_events::CiEvent`] and published through the [`lastmile_runtime::bus::Publisher`]
+//! trait (NATS in production, anything in tests). The gate ([`gate`]) is pure state over the
+//! messages it reads, so its verdicts are tested without a cluster.
+
+pub mod gate;
+pub mod github;
+pub mod gitlab;
+pub mod payload;
+pub mod reject;
+pub mod replay;
+pub mod server;
+pub mod trace;
+pub mod verify;
+
+pub use reject::Reject;
+pub use server::{WebhookConfig, router};

@@ -1,0 +1,285 @@
+//! Gate verdicts on recorded message sequences.
+
+use super::*;
+use lastmile_events::{CiProvider, CiRunRef, IncidentFamily, ObjectRef, Remediation, Subject};
+
+fn t0() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn cfg(target: Target) -> GateConfig {
+    GateConfig {
+        target,
+        timeout: Duration::from_secs(600),
+        grace: Duration::from_secs(20),
+        settle: None,
+        progress_every: Duration::from_secs(15),
+    }
+}
+
+fn run_ref(id: &str) -> CiRunRef {
+    CiRunRef {
+        provider: CiProvider::Github,
+        run_id: id.into(),
+        pipeline: None,
+        url: None,
+        commit: None,
+        traceparent: None,
+    }
+}
+
+fn incident(status: IncidentStatus, run: Option<&str>) -> Incident {
+    let pod = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("ci".into()),
+        name: "migrate-x7k2p".into(),
+        ..Default::default()
+    };
+    let job = ObjectRef {
+        kind: "Job".into(),
+        namespace: Some("ci".into()),
+        name: "migrate".into(),
+        ..Default::default()
+    };
+    let mut i = Incident::new(IncidentFamily::ImagePull, pod, Some(job), t0());
+    i.status = status;
+    i.ci = run.map(run_ref);
+    i
+}
+
+fn msg<T: lastmile_events::EventType>(subject: &str, data: T) -> Message {
+    let ce = CloudEvent::new("id", "/test", None, Utc::now(), data);
+    Message {
+        subject: subject.into(),
+        payload: ce.to_vec().unwrap().into(),
+        ..Default::default()
+    }
+}
+
+fn diagnosis(definitive: bool, incident_key: &str) -> Diagnosis {
+    let mut d = Diagnosis::new(
+        "image.not_found",
+        0.95,
+        "The tag 1.4.3 of ghcr.io/acme/migrate does not exist.",
+        Subject {
+            kind: "Pod".into(),
+            namespace: Some("ci".into()),
+            name: "migrate-x7k2p".into(),
+            container: Some("migrate".into()),
+        },
+    );
+    d.definitive = definitive;
+    d.incident = Some(incident_key.into());
+    d.trace_id = Some("4bf92f3577b34da6a3ce929d0e0e4736".into());
+    d.evidence
+        .push("Failed to pull image \"ghcr.io/acme/migrate:1.4.3\": not found".into());
+    d.remediation.push(Remediation {
+        description: "Deploy a tag that exists".into(),
+        command: Some(
+            "kubectl -n ci set image job/migrate migrate=ghcr.io/acme/migrate:1.4.2".into(),
+        ),
+    });
+    d
+}
+
+fn job(complete: bool) -> K8sObservation {
+    let cond = if complete { "Complete" } else { "Failed" };
+    K8sObservation::Job(
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "migrate", "namespace": "ci", "annotations": {"lastmile.dev/ci-run": "github/77"}},
+            "status": {"conditions": [{"type": cond, "status": "True", "reason": if complete { "CompletionsReached" } else { "BackoffLimitExceeded" }}]}
+        }))
+        .unwrap(),
+    )
+}
+
+#[test]
+fn definitive_diagnosis_for_the_workload_fails_at_once() {
+    let mut g = Gate::new(cfg(Target::workload("job/ci/migrate").unwrap()), t0());
+    let inc = incident(IncidentStatus::Open, None);
+    g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t0());
+    assert!(g.verdict(t0()).is_none());
+    g.observe(
+        &msg(
+            "lastmile.diagnosis.image.not_found",
+            diagnosis(true, &inc.key),
+        ),
+        t0(),
+    );
+    let v = g.verdict(t0()).unwrap();
+    assert_eq!(v.exit_code(), EXIT_FAILED);
+    let Verdict::Failed {
+        diagnosis: Some(d), ..
+    } = v
+    else {
+        panic!("{v:?}")
+    };
+    assert_eq!(d.class.as_str(), "image.not_found");
+}
+
+#[test]
+fn non_definitive_diagnosis_keeps_waiting_then_times_out_with_it() {
+    let mut c = cfg(Target::workload("job/ci/migrate").unwrap());
+    c.timeout = Duration::from_secs(60);
+    let mut g = Gate::new(c, t0());
+    let inc = incident(IncidentStatus::Open, None);
+    g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t0());
+    g.observe(
+        &msg(
+            "lastmile.diagnosis.image.not_found",
+            diagnosis(false, &inc.key),
+        ),
+        t0(),
+    );
+    assert!(g.verdict(t0()).is_none());
+    let v = g.verdict(t0() + chrono::Duration::seconds(61)).unwrap();
+    assert_eq!(v.exit_code(), EXIT_TIMEOUT);
+    assert!(matches!(v, Verdict::TimedOut { diagnoses } if diagnoses.len() == 1));
+}
+
+#[test]
+fn diagnosis_of_a_resolved_incident_does_not_fail_the_gate() {
+    let mut g = Gate::new(cfg(Target::workload("job/ci/migrate").unwrap()), t0());
+    let inc = incident(IncidentStatus::Open, None);
+    g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t0());
+    g.observe(
+        &msg(
+            "lastmile.diagnosis.image.not_found",
+            diagnosis(true, &inc.key),
+        ),
+        t0(),
+    );
+    g.observe(
+        &msg(
+            "lastmile.incident.image-pull",
+            incident(IncidentStatus::Resolved, None),
+        ),
+        t0(),
+    );
+    assert!(g.verdict(t0()).is_none());
+    g.observe(&msg("lastmile.k8s.job.ci", job(true)), t0());
+    assert_eq!(g.verdict(t0()).map(|v| v.exit_code()), Some(EXIT_READY));
+}
+
+#[test]
+fn ci_run_is_ready_when_every_deployed_workload_is() {
+    let mut g = Gate::new(cfg(Target::ci_run("github/77").unwrap()), t0());
+    let deploy = CiEvent {
+        kind: CiEventKind::DeployRequested,
+        run: run_ref("77"),
+        job: None,
+        workloads: vec![
+            lastmile_events::DeployedWorkload {
+                kind: "Job".into(),
+                namespace: "ci".into(),
+                name: "migrate".into(),
+                images: vec![],
+            },
+            lastmile_events::DeployedWorkload {
+                kind: "Job".into(),
+                namespace: "ci".into(),
+                name: "seed".into(),
+                images: vec![],
+            },
+        ],
+        at: t0(),
+    };
+    g.observe(&msg("lastmile.ci.github.deploy_requested", deploy), t0());
+    g.observe(&msg("lastmile.k8s.job.ci", job(true)), t0());
+    assert!(g.verdict(t0()).is_none(), "seed is not done yet");
+    let mut seed = job(true);
+    if let K8sObservation::Job(j) = &mut seed {
+        j.metadata.name = Some("seed".into());
+    }
+    g.observe(&msg("lastmile.k8s.job.ci", seed), t0());
+    assert!(matches!(g.verdict(t0()), Some(Verdict::Ready(_))));
+}
+
+#[test]
+fn other_runs_and_workloads_are_ignored() {
+    let mut g = Gate::new(cfg(Target::ci_run("github/78").unwrap()), t0());
+    let inc = incident(IncidentStatus::Open, Some("77"));
+    g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t0());
+    g.observe(
+        &msg(
+            "lastmile.diagnosis.image.not_found",
+            diagnosis(true, &inc.key),
+        ),
+        t0(),
+    );
+    g.observe(&msg("lastmile.k8s.job.ci", job(true)), t0());
+    assert!(g.verdict(t0()).is_none());
+    g.observe(
+        &Message {
+            subject: "lastmile.diagnosis.x".into(),
+            payload: "not json".into(),
+            ..Default::default()
+        },
+        t0(),
+    );
+}
+
+#[test]
+fn failed_job_waits_for_a_diagnosis_within_the_grace() {
+    let mut g = Gate::new(cfg(Target::ci_run("77").unwrap()), t0());
+    g.observe(&msg("lastmile.k8s.job.ci", job(false)), t0());
+    assert!(g.verdict(t0()).is_none(), "grace for the diagnosis");
+    let v = g.verdict(t0() + chrono::Duration::seconds(21)).unwrap();
+    assert!(
+        matches!(&v, Verdict::Failed { diagnosis: None, reason } if reason.contains("BackoffLimitExceeded")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn github_output_has_an_escaped_error_annotation_and_a_summary() {
+    let dir = std::env::temp_dir().join(format!("lastmile-gate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = dir.join("summary.md");
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Output::new(Box::new(W(buf.clone())), true, Some(summary.clone()));
+    let d = diagnosis(true, "k");
+    let target = Target::workload("job/ci/migrate").unwrap();
+    out.verdict(
+        &target,
+        &Verdict::Failed {
+            reason: d.summary.clone(),
+            diagnosis: Some(Box::new(d)),
+        },
+    );
+    let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+    let ann = text.lines().find(|l| l.starts_with("::error ")).unwrap();
+    assert!(
+        ann.starts_with("::error title=lastmile%3A image.not_found::"),
+        "{ann}"
+    );
+    assert!(ann.contains("%0Afix: kubectl -n ci set image"), "{ann}");
+    assert!(text.contains("trace:      4bf92f3577b34da6a3ce929d0e0e4736"));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("**image.not_found**") && md.contains("```sh\nkubectl -n ci set image"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn target_parsing_rejects_malformed_values() {
+    assert!(Target::workload("job/ci").is_err());
+    assert!(Target::workload("job//x").is_err());
+    assert!(Target::ci_run("github/").is_err());
+    assert_eq!(
+        Target::ci_run("gitlab/1187").unwrap(),
+        Target::CiRun {
+            provider: Some("gitlab".into()),
+            run_id: "1187".into()
+        }
+    );
+}

@@ -1,0 +1,81 @@
+//! Replay protection: remembers delivery ids for a while, bounded.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Delivery ids seen in the last `ttl`, at most `capacity` of them (oldest forgotten first).
+#[derive(Debug)]
+pub struct DeliveryLog {
+    seen: HashMap<String, Instant>,
+    order: VecDeque<(Instant, String)>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl DeliveryLog {
+    /// A log keeping ids for `ttl`, at most `capacity`.
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            seen: HashMap::new(),
+            order: VecDeque::new(),
+            ttl,
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some((at, id)) = self.order.front() {
+            if now.duration_since(*at) <= self.ttl && self.order.len() <= self.capacity {
+                break;
+            }
+            if self.seen.get(id) == Some(at) {
+                self.seen.remove(id);
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// Records `id`; false when it was already recorded (a replay).
+    pub fn first_time(&mut self, id: &str, now: Instant) -> bool {
+        self.expire(now);
+        if self.seen.contains_key(id) {
+            return false;
+        }
+        self.seen.insert(id.to_owned(), now);
+        self.order.push_back((now, id.to_owned()));
+        self.expire(now);
+        true
+    }
+
+    /// Forgets `id` (its delivery failed and the sender will retry).
+    pub fn forget(&mut self, id: &str) {
+        self.seen.remove(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_within_ttl_is_refused_and_allowed_after() {
+        let mut log = DeliveryLog::new(Duration::from_secs(60), 100);
+        let t = Instant::now();
+        assert!(log.first_time("a", t));
+        assert!(!log.first_time("a", t + Duration::from_secs(59)));
+        assert!(log.first_time("a", t + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn capacity_bounds_memory() {
+        let mut log = DeliveryLog::new(Duration::from_secs(3600), 3);
+        let t = Instant::now();
+        for id in ["a", "b", "c", "d"] {
+            assert!(log.first_time(id, t));
+        }
+        assert!(log.seen.len() <= 3);
+        assert!(log.first_time("a", t), "the oldest was forgotten");
+        log.forget("d");
+        assert!(log.first_time("d", t));
+    }
+}
