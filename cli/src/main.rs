@@ -4,6 +4,7 @@
 //! and maps errors to a one-line cause and a non-zero exit code.
 
 mod cmd;
+mod output;
 mod registry;
 
 use std::process::ExitCode;
@@ -25,6 +26,18 @@ enum Command {
     Replay(cmd::replay::Args),
     /// Host one function: on NATS JetStream, or on AWS Lambda when AWS_LAMBDA_RUNTIME_API is set.
     Function(cmd::function::Args),
+    /// Check that images would pull (exists, credentials, platforms) before deploying.
+    Image(cmd::image::Args),
+    /// Probe a registry's health as a node sees it: /v2/, a known manifest, the catalog.
+    Registry(cmd::registry_probe::Args),
+    /// Explain why a workload is stuck, from kubectl JSON, describe output, events or a log.
+    Explain(cmd::explain::Args),
+    /// Watch the cluster and publish incidents worth diagnosing.
+    Watch(cmd::watch::Args),
+    /// Receive CI webhooks (GitHub, GitLab, generic) and publish CI events.
+    Webhook(cmd::webhook::Args),
+    /// CI step: wait for a deploy; exit non-zero with the cause as soon as it is known.
+    Gate(cmd::gate::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -41,6 +54,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Replay(args) => cmd::replay::run(args).await,
             Command::Function(args) => cmd::function::run(args).await,
+            Command::Image(args) => cmd::image::run(args).await,
+            Command::Registry(args) => cmd::registry_probe::run(args).await,
+            Command::Explain(args) => cmd::explain::run(args).await,
+            Command::Watch(args) => cmd::watch::run(args).await,
+            Command::Webhook(args) => cmd::webhook::run(args).await,
+            Command::Gate(args) => cmd::gate::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

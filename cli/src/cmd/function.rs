@@ -1,12 +1,108 @@
-//! (being written)
+//! `lastmile function <name>`: host one function on NATS JetStream, or on AWS Lambda when
+//! `AWS_LAMBDA_RUNTIME_API` is set.
+//!
+//! Clients (NATS, S3, HTTP, telemetry) are built once here and handed to the runtime. Bad
+//! configuration fails before anything connects, with a one-line cause.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-/// Arguments.
+use anyhow::Context as _;
+use lastmile_contract::{Context, NoCluster, SystemClock};
+use lastmile_runtime::bus::Publisher;
+use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
+use lastmile_runtime::evidence::EvidenceStore;
+use lastmile_runtime::evidence::local::LocalStore;
+use lastmile_runtime::evidence::s3::{S3Config, S3Store};
+use lastmile_runtime::executor::Executor;
+use lastmile_runtime::host::nats::HostOptions;
+use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
+use lastmile_runtime::telemetry::{self, TelemetryConfig};
+
+use crate::registry;
+
+/// Host one function.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Configuration comes from flags or the environment variables shown; \
+OTEL_* variables configure tracing (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, \
+OTEL_SERVICE_NAME). With AWS_LAMBDA_RUNTIME_API set, the function serves Lambda invocations \
+(payload: the structured CloudEvent) instead of consuming from NATS; it still publishes \
+diagnoses to NATS when NATS_URL is set.")]
+pub struct Args {
+    /// The function: pending, image-pull, workload, build.
+    pub name: String,
+    /// Evidence directory, used when no S3 bucket is configured.
+    #[arg(long, env = "LASTMILE_EVIDENCE_DIR", default_value = "lastmile-evidence")]
+    pub evidence_dir: PathBuf,
+    /// Let functions ask registries over the network (the image-pull probe).
+    #[arg(long, env = "LASTMILE_PROBE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub probe: bool,
+    /// Extra CA certificate (PEM) to trust when probing registries; repeatable.
+    #[arg(long = "registry-ca", env = "LASTMILE_REGISTRY_CA", value_delimiter = ',')]
+    pub registry_ca: Vec<PathBuf>,
+    #[command(flatten)]
+    pub nats: NatsConfig,
+    #[command(flatten)]
+    pub host: HostOptions,
+    #[command(flatten)]
+    pub s3: S3Config,
+}
 
 /// Runs the command.
-pub async fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let function = *registry::find(&args.name).with_context(|| {
+        format!("unknown function {:?} (known: {})", args.name, registry::names().join(", "))
+    })?;
+    args.nats.validate().context("invalid NATS configuration")?;
+    args.host.validate().context("invalid host options")?;
+    args.s3.validate().context("invalid S3 configuration")?;
+    let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+
+    let telemetry_config =
+        TelemetryConfig::from_env(&format!("lastmile-{}", function.spec.name)).context("invalid telemetry configuration")?;
+    let telemetry = telemetry::init(&telemetry_config).context("cannot start telemetry")?;
+
+    let ctx = build_context(&args)?;
+    let evidence: Arc<dyn EvidenceStore> = match &args.s3.bucket {
+        Some(_) => Arc::new(S3Store::connect(&args.s3).await.context("cannot reach the S3 evidence store")?),
+        None => Arc::new(LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?),
+    };
+    let bus = Arc::new(NatsBus::connect(&args.nats).await.context("cannot connect to NATS")?);
+    bus.ensure_streams().await.context("cannot create the JetStream streams")?;
+    let executor = Executor::new(function, ctx, evidence, bus.clone() as Arc<dyn Publisher>);
+
+    if lambda {
+        lastmile_runtime::host::lambda::run(executor, telemetry).await.context("Lambda host failed")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = lastmile_runtime::host::nats::run(
+        executor,
+        bus,
+        args.host.clone(),
+        lastmile_runtime::host::nats::termination_signal(),
+    )
+    .await
+    .context("consumer host failed")?;
+    tracing::info!(?report, "Drained; exiting.");
+    if let Err(e) = telemetry.shutdown().await {
+        tracing::warn!(error = %e, "Spans not flushed at exit.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_context(args: &Args) -> anyhow::Result<Context> {
+    let http = if args.probe {
+        let mut config = HttpConfig::default();
+        for path in &args.registry_ca {
+            config
+                .extra_ca_pems
+                .push(std::fs::read(path).with_context(|| format!("cannot read --registry-ca {}", path.display()))?);
+        }
+        let client = ReqwestRegistryHttp::new(&config).context("cannot build the registry HTTP client")?;
+        Some(Arc::new(client) as Arc<dyn lastmile_contract::RegistryHttp>)
+    } else {
+        None
+    };
+    Ok(Context { clock: Arc::new(SystemClock), cluster: Arc::new(NoCluster), http })
 }
