@@ -19,11 +19,20 @@ pub enum Format {
 pub fn human_diagnosis(d: &Diagnosis) -> String {
     let mut out = String::new();
     let subject = match (&d.subject.namespace, &d.subject.container) {
-        (Some(ns), Some(c)) => format!("{} {}/{} (container {c})", d.subject.kind, ns, d.subject.name),
+        (Some(ns), Some(c)) => format!(
+            "{} {}/{} (container {c})",
+            d.subject.kind, ns, d.subject.name
+        ),
         (Some(ns), None) => format!("{} {}/{}", d.subject.kind, ns, d.subject.name),
         (None, _) => format!("{} {}", d.subject.kind, d.subject.name),
     };
-    let _ = writeln!(out, "  {} ({:.0}%) {}", d.class, d.confidence * 100.0, subject.trim());
+    let _ = writeln!(
+        out,
+        "  {} ({:.0}%) {}",
+        d.class,
+        d.confidence * 100.0,
+        subject.trim()
+    );
     let _ = writeln!(out, "    {}", d.summary);
     for e in &d.evidence {
         let _ = writeln!(out, "    - {e}");
@@ -37,7 +46,12 @@ pub fn human_diagnosis(d: &Diagnosis) -> String {
         }
     }
     if let Some(ev) = &d.evidence_ref {
-        let _ = writeln!(out, "    evidence: {}/{}", ev.store.trim_end_matches('/'), ev.manifest_key);
+        let _ = writeln!(
+            out,
+            "    evidence: {}/{}",
+            ev.store.trim_end_matches('/'),
+            ev.manifest_key
+        );
     }
     if let Some(trace) = &d.trace_id {
         let _ = writeln!(out, "    trace: {trace}");

@@ -24,22 +24,32 @@ use crate::registry;
 
 /// Host one function.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Configuration comes from flags or the environment variables shown; \
+#[command(
+    after_help = "Configuration comes from flags or the environment variables shown; \
 OTEL_* variables configure tracing (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, \
 OTEL_SERVICE_NAME). With AWS_LAMBDA_RUNTIME_API set, the function serves Lambda invocations \
 (payload: the structured CloudEvent) instead of consuming from NATS; it still publishes \
-diagnoses to NATS when NATS_URL is set.")]
+diagnoses to NATS when NATS_URL is set."
+)]
 pub struct Args {
     /// The function: pending, image-pull, workload, build.
     pub name: String,
     /// Evidence directory, used when no S3 bucket is configured.
-    #[arg(long, env = "LASTMILE_EVIDENCE_DIR", default_value = "lastmile-evidence")]
+    #[arg(
+        long,
+        env = "LASTMILE_EVIDENCE_DIR",
+        default_value = "lastmile-evidence"
+    )]
     pub evidence_dir: PathBuf,
     /// Let functions ask registries over the network (the image-pull probe).
     #[arg(long, env = "LASTMILE_PROBE", default_value_t = true, action = clap::ArgAction::Set)]
     pub probe: bool,
     /// Extra CA certificate (PEM) to trust when probing registries; repeatable.
-    #[arg(long = "registry-ca", env = "LASTMILE_REGISTRY_CA", value_delimiter = ',')]
+    #[arg(
+        long = "registry-ca",
+        env = "LASTMILE_REGISTRY_CA",
+        value_delimiter = ','
+    )]
     pub registry_ca: Vec<PathBuf>,
     #[command(flatten)]
     pub nats: NatsConfig,
@@ -52,28 +62,46 @@ pub struct Args {
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let function = *registry::find(&args.name).with_context(|| {
-        format!("unknown function {:?} (known: {})", args.name, registry::names().join(", "))
+        format!(
+            "unknown function {:?} (known: {})",
+            args.name,
+            registry::names().join(", ")
+        )
     })?;
     args.nats.validate().context("invalid NATS configuration")?;
     args.host.validate().context("invalid host options")?;
     args.s3.validate().context("invalid S3 configuration")?;
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
 
-    let telemetry_config =
-        TelemetryConfig::from_env(&format!("lastmile-{}", function.spec.name)).context("invalid telemetry configuration")?;
+    let telemetry_config = TelemetryConfig::from_env(&format!("lastmile-{}", function.spec.name))
+        .context("invalid telemetry configuration")?;
     let telemetry = telemetry::init(&telemetry_config).context("cannot start telemetry")?;
 
     let ctx = build_context(&args)?;
     let evidence: Arc<dyn EvidenceStore> = match &args.s3.bucket {
-        Some(_) => Arc::new(S3Store::connect(&args.s3).await.context("cannot reach the S3 evidence store")?),
-        None => Arc::new(LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?),
+        Some(_) => Arc::new(
+            S3Store::connect(&args.s3)
+                .await
+                .context("cannot reach the S3 evidence store")?,
+        ),
+        None => Arc::new(
+            LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?,
+        ),
     };
-    let bus = Arc::new(NatsBus::connect(&args.nats).await.context("cannot connect to NATS")?);
-    bus.ensure_streams().await.context("cannot create the JetStream streams")?;
+    let bus = Arc::new(
+        NatsBus::connect(&args.nats)
+            .await
+            .context("cannot connect to NATS")?,
+    );
+    bus.ensure_streams()
+        .await
+        .context("cannot create the JetStream streams")?;
     let executor = Executor::new(function, ctx, evidence, bus.clone() as Arc<dyn Publisher>);
 
     if lambda {
-        lastmile_runtime::host::lambda::run(executor, telemetry).await.context("Lambda host failed")?;
+        lastmile_runtime::host::lambda::run(executor, telemetry)
+            .await
+            .context("Lambda host failed")?;
         return Ok(ExitCode::SUCCESS);
     }
     let report = lastmile_runtime::host::nats::run(
@@ -95,14 +123,20 @@ fn build_context(args: &Args) -> anyhow::Result<Context> {
     let http = if args.probe {
         let mut config = HttpConfig::default();
         for path in &args.registry_ca {
-            config
-                .extra_ca_pems
-                .push(std::fs::read(path).with_context(|| format!("cannot read --registry-ca {}", path.display()))?);
+            config.extra_ca_pems.push(
+                std::fs::read(path)
+                    .with_context(|| format!("cannot read --registry-ca {}", path.display()))?,
+            );
         }
-        let client = ReqwestRegistryHttp::new(&config).context("cannot build the registry HTTP client")?;
+        let client =
+            ReqwestRegistryHttp::new(&config).context("cannot build the registry HTTP client")?;
         Some(Arc::new(client) as Arc<dyn lastmile_contract::RegistryHttp>)
     } else {
         None
     };
-    Ok(Context { clock: Arc::new(SystemClock), cluster: Arc::new(NoCluster), http })
+    Ok(Context {
+        clock: Arc::new(SystemClock),
+        cluster: Arc::new(NoCluster),
+        http,
+    })
 }

@@ -24,9 +24,11 @@ use crate::registry;
 
 /// Replay recorded incidents through every function, with no cluster and no servers.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Inputs: `kubectl get ... -o json` documents (Lists of Pods, Jobs, Events, \
+#[command(
+    after_help = "Inputs: `kubectl get ... -o json` documents (Lists of Pods, Jobs, Events, \
 Nodes, quotas, ...) or CloudEvents carrying an Incident; directories are searched for *.json. \
-Exit codes: 0 diagnoses printed; 1 nothing stuck was found in the inputs; 2 bad input or configuration.")]
+Exit codes: 0 diagnoses printed; 1 nothing stuck was found in the inputs; 2 bad input or configuration."
+)]
 pub struct Args {
     /// Files or directories of recorded incidents.
     #[arg(required = true)]
@@ -35,7 +37,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Where evidence bundles are written.
-    #[arg(long, env = "LASTMILE_EVIDENCE_DIR", default_value = "lastmile-evidence")]
+    #[arg(
+        long,
+        env = "LASTMILE_EVIDENCE_DIR",
+        default_value = "lastmile-evidence"
+    )]
     pub evidence_dir: PathBuf,
 }
 
@@ -44,24 +50,36 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let files = collect_files(&args.paths)?;
     let mut incidents = Vec::new();
     for file in &files {
-        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let found = lastmile_intake::incidents_from_json(&bytes)
             .with_context(|| format!("{} is not a recorded incident", file.display()))?;
         incidents.extend(found.into_iter().map(|i| (file.clone(), i)));
     }
     if incidents.is_empty() {
-        eprintln!("lastmile: no stuck workload found in {} file(s)", files.len());
+        eprintln!(
+            "lastmile: no stuck workload found in {} file(s)",
+            files.len()
+        );
         return Ok(ExitCode::from(1));
     }
 
     let bus = MemoryBus::new();
     for (file, incident) in &incidents {
-        bus.publish(incident_message(file, incident)?).await.context("in-process bus refused an incident")?;
+        bus.publish(incident_message(file, incident)?)
+            .await
+            .context("in-process bus refused an incident")?;
     }
     // Replay is reproducible: the clock stands at the newest moment the recordings show.
-    let now = incidents.iter().map(|(_, i)| i.last_seen).max().unwrap_or_default();
+    let now = incidents
+        .iter()
+        .map(|(_, i)| i.last_seen)
+        .max()
+        .unwrap_or_default();
     let ctx = Context::fixed(now);
-    let store = Arc::new(LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?);
+    let store = Arc::new(
+        LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?,
+    );
     let opts = HostOptions {
         concurrency: 4,
         max_deliver: 2,
@@ -85,8 +103,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut by_incident: BTreeMap<String, Vec<Diagnosis>> = BTreeMap::new();
     for msg in bus.published("lastmile.diagnosis.>") {
-        let event = CloudEvent::<Diagnosis>::from_slice(&msg.payload).context("a function published an unreadable diagnosis")?;
-        by_incident.entry(event.data.incident.clone().unwrap_or_default()).or_default().push(event.data);
+        let event = CloudEvent::<Diagnosis>::from_slice(&msg.payload)
+            .context("a function published an unreadable diagnosis")?;
+        by_incident
+            .entry(event.data.incident.clone().unwrap_or_default())
+            .or_default()
+            .push(event.data);
     }
     print(&incidents, by_incident, args.format)?;
     Ok(ExitCode::SUCCESS)
@@ -102,8 +124,16 @@ fn print(
     for (file, incident) in incidents {
         let report = DiagnosisReport::new(by_incident.remove(&incident.key).unwrap_or_default());
         if format == Format::Human {
-            let owner = incident.owner.as_ref().map(|o| format!(" of {o}")).unwrap_or_default();
-            let count = if incident.count > 1 { format!(" ({} pods)", incident.count) } else { String::new() };
+            let owner = incident
+                .owner
+                .as_ref()
+                .map(|o| format!(" of {o}"))
+                .unwrap_or_default();
+            let count = if incident.count > 1 {
+                format!(" ({} pods)", incident.count)
+            } else {
+                String::new()
+            };
             text.push_str(&format!(
                 "● {}{owner}{count} [{}] from {}\n",
                 incident.subject,
@@ -145,7 +175,8 @@ fn incident_message(file: &Path, incident: &Incident) -> anyhow::Result<Message>
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
             walk(path, &mut files)?;
         } else {

@@ -46,11 +46,19 @@ pub enum ProcessError {
 
 impl ProcessError {
     fn from_evidence(e: EvidenceError) -> Self {
-        if e.is_retryable() { Self::Retryable(e.to_string()) } else { Self::Permanent(e.to_string()) }
+        if e.is_retryable() {
+            Self::Retryable(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
     }
 
     fn from_bus(e: BusError) -> Self {
-        if e.is_retryable() { Self::Retryable(e.to_string()) } else { Self::Permanent(e.to_string()) }
+        if e.is_retryable() {
+            Self::Retryable(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
     }
 }
 
@@ -80,7 +88,12 @@ impl Executor {
         evidence: Arc<dyn EvidenceStore>,
         publisher: Arc<dyn Publisher>,
     ) -> Self {
-        Self { function, ctx, evidence, publisher }
+        Self {
+            function,
+            ctx,
+            evidence,
+            publisher,
+        }
     }
 
     /// The function this executor runs.
@@ -95,10 +108,10 @@ impl Executor {
         let span = function_span(self.function.spec.name, &event);
         // Header first (set by the transport), else the envelope's extension attribute.
         let mut parent = message.headers.clone();
-        if !parent.keys().any(|k| k.eq_ignore_ascii_case("traceparent")) {
-            if let Some(tp) = &event.traceparent {
-                parent.insert("traceparent".into(), tp.clone());
-            }
+        if !parent.keys().any(|k| k.eq_ignore_ascii_case("traceparent"))
+            && let Some(tp) = &event.traceparent
+        {
+            parent.insert("traceparent".into(), tp.clone());
         }
         telemetry::set_parent_from(&span, &parent);
         self.process_event(event).instrument(span).await
@@ -107,7 +120,12 @@ impl Executor {
     async fn process_event(&self, event: CloudEvent<Incident>) -> Result<Processed, ProcessError> {
         let spec = self.function.spec;
         let incident = &event.data;
-        let outcome = match tokio::time::timeout(spec.deadline, self.function.call(incident, &self.ctx)).await {
+        let outcome = match tokio::time::timeout(
+            spec.deadline,
+            self.function.call(incident, &self.ctx),
+        )
+        .await
+        {
             Err(_) => {
                 return Err(ProcessError::Retryable(format!(
                     "function {} exceeded its deadline of {:?}",
@@ -127,7 +145,12 @@ impl Executor {
         let trace_id = telemetry::trace_id_of(&tracing::Span::current());
         let mut published = Vec::with_capacity(outcome.diagnoses.len());
         for (index, mut diagnosis) in outcome.diagnoses.into_iter().enumerate() {
-            let id = stable_id(&[spec.name, &event.id, &index.to_string(), diagnosis.class.as_str()]);
+            let id = stable_id(&[
+                spec.name,
+                &event.id,
+                &index.to_string(),
+                diagnosis.class.as_str(),
+            ]);
             let manifest_key = format!("manifests/{}/{}.json", subjects::token(spec.name), id);
             let evidence_ref = store_bundle(self.evidence.as_ref(), &manifest_key, &outcome.evidence)
                 .instrument(tracing::info_span!("lastmile.evidence.store", lastmile.evidence.manifest = %manifest_key))
@@ -149,14 +172,27 @@ impl Executor {
             );
             published.push(diagnosis);
         }
-        Ok(Processed { incident: incident.key.clone(), diagnoses: published })
+        Ok(Processed {
+            incident: incident.key.clone(),
+            diagnoses: published,
+        })
     }
 
-    async fn publish_diagnosis(&self, cause: &CloudEvent<Incident>, diagnosis: &Diagnosis) -> Result<(), ProcessError> {
+    async fn publish_diagnosis(
+        &self,
+        cause: &CloudEvent<Incident>,
+        diagnosis: &Diagnosis,
+    ) -> Result<(), ProcessError> {
         let id = diagnosis.id.clone().unwrap_or_default();
         let source = format!("{SOURCE_PREFIX}/{}", self.function.spec.name);
         let subject_ref = Some(cause.data.subject.to_string());
-        let envelope = CloudEvent::new(id.clone(), source.clone(), subject_ref.clone(), cause.time, diagnosis.clone());
+        let envelope = CloudEvent::new(
+            id.clone(),
+            source.clone(),
+            subject_ref.clone(),
+            cause.time,
+            diagnosis.clone(),
+        );
         self.publish(subjects::diagnosis(diagnosis.class.as_str()), &id, envelope)
             .instrument(tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subjects::diagnosis(diagnosis.class.as_str())))
             .await?;
@@ -169,7 +205,13 @@ impl Executor {
                 subject: diagnosis.subject.clone(),
                 remediation: remediation.clone(),
             };
-            let envelope = CloudEvent::new(rid.clone(), source.clone(), subject_ref.clone(), cause.time, command);
+            let envelope = CloudEvent::new(
+                rid.clone(),
+                source.clone(),
+                subject_ref.clone(),
+                cause.time,
+                command,
+            );
             self.publish(subjects::remediation(diagnosis.class.as_str()), &rid, envelope)
                 .instrument(tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %subjects::remediation(diagnosis.class.as_str())))
                 .await?;
@@ -192,7 +234,11 @@ impl Executor {
             .to_vec()
             .map_err(|e| ProcessError::Permanent(format!("cannot serialise {}: {e}", T::TYPE)))?;
         self.publisher
-            .publish(Message { subject, headers, payload: Bytes::from(payload) })
+            .publish(Message {
+                subject,
+                headers,
+                payload: Bytes::from(payload),
+            })
             .await
             .map_err(ProcessError::from_bus)
     }
@@ -248,7 +294,8 @@ fn bound_evidence(mut outcome: Outcome, max: usize) -> Outcome {
                 item.bytes.len(),
                 max
             );
-            *item = lastmile_contract::EvidenceItem::text(format!("{}.omitted.txt", item.name), note);
+            *item =
+                lastmile_contract::EvidenceItem::text(format!("{}.omitted.txt", item.name), note);
         }
         used += item.bytes.len();
     }
