@@ -5,3 +5,4 @@ mod host;
 mod evidence;
 mod image_pull;
 mod telemetry;
+mod lambda;

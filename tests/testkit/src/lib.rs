@@ -11,3 +11,4 @@ pub mod nats;
 pub mod registry;
 pub mod s3;
 pub mod otlp;
+pub mod lambda_api;

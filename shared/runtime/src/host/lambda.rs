@@ -1,0 +1,265 @@
+//! The AWS Lambda host: one function behind the Lambda Runtime API, via `lambda_runtime`.
+//!
+//! The invocation payload is the structured-mode CloudEvent (the same bytes a NATS message
+//! carries). It is wrapped into a bus [`Message`] — with the envelope's `traceparent` /
+//! `tracestate` as headers, since Lambda has no transport headers of its own — and handed
+//! to the same [`Executor::process`] every host uses, so evidence and publishing behave
+//! exactly as on NATS. The response is the diagnoses in the taxonomy's JSON shape plus the
+//! incident key; a [`ProcessError`] becomes a Lambda error whose `errorType` says whether
+//! a retry can help (`lastmile.BadInput`, `lastmile.Permanent`, `lastmile.Retryable`).
+//! Spans are flushed at the end of every invocation: the execution environment may be
+//! frozen as soon as the response is posted.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use lastmile_events::{Diagnosis, IncidentFamily, subjects};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::bus::{Message, TRACEPARENT_HEADER};
+use crate::executor::{Executor, ProcessError};
+use crate::redact;
+use crate::telemetry::TelemetryGuard;
+
+/// Environment variables the Lambda runtime needs (it panics without them; we check first).
+pub const REQUIRED_ENV: &[&str] = &[
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+];
+
+/// `errorType` prefix of the errors this host reports.
+pub const ERROR_TYPE_PREFIX: &str = "lastmile.";
+
+/// Lambda host failures (the host itself, not one invocation).
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaHostError {
+    /// The Lambda environment is incomplete: not running on Lambda, or misconfigured.
+    #[error("not a Lambda environment: {0}")]
+    Config(String),
+    /// The runtime loop ended with an error (the Runtime API went away).
+    #[error("lambda runtime: {0}")]
+    Runtime(String),
+}
+
+/// What one successful invocation returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvocationResponse {
+    /// The incident key.
+    pub incident: String,
+    /// The diagnoses as published, most likely first.
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+/// A failed invocation, reported to the Runtime API's error endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error_type}: {message}")]
+pub struct InvocationError {
+    /// `lastmile.BadInput`, `lastmile.Permanent` or `lastmile.Retryable`.
+    pub error_type: String,
+    /// Why (redacted).
+    pub message: String,
+}
+
+impl InvocationError {
+    fn from_process(e: &ProcessError) -> Self {
+        let (kind, message) = match e {
+            ProcessError::BadInput(m) => ("BadInput", m),
+            ProcessError::Permanent(m) => ("Permanent", m),
+            ProcessError::Retryable(m) => ("Retryable", m),
+        };
+        Self {
+            error_type: format!("{ERROR_TYPE_PREFIX}{kind}"),
+            message: redact::text(message).into_owned(),
+        }
+    }
+
+    /// True when invoking again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.error_type.ends_with("Retryable")
+    }
+}
+
+impl From<InvocationError> for lambda_runtime::Diagnostic {
+    fn from(e: InvocationError) -> Self {
+        Self {
+            error_type: e.error_type,
+            error_message: e.message,
+        }
+    }
+}
+
+/// Checks that the Lambda environment is complete (without it `lambda_runtime` panics).
+pub fn check_env(var: impl Fn(&str) -> Option<String>) -> Result<(), LambdaHostError> {
+    let missing: Vec<&str> = REQUIRED_ENV
+        .iter()
+        .copied()
+        .filter(|k| var(k).is_none_or(|v| v.trim().is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(LambdaHostError::Config(format!(
+            "missing {}",
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Serves invocations until the Runtime API goes away. `AWS_LAMBDA_RUNTIME_API` and the
+/// other `AWS_LAMBDA_*` variables come from the environment, as Lambda sets them.
+pub async fn run(executor: Executor, telemetry: TelemetryGuard) -> Result<(), LambdaHostError> {
+    check_env(|k| std::env::var(k).ok())?;
+    let telemetry = Arc::new(telemetry);
+    tracing::info!(
+        function = executor.function().spec.name,
+        "Lambda host started."
+    );
+    let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Value>| {
+        let executor = executor.clone();
+        let telemetry = telemetry.clone();
+        async move {
+            let (payload, context) = event.into_parts();
+            let result = invoke(&executor, payload, &context.request_id).await;
+            if let Err(e) = telemetry.flush().await {
+                tracing::warn!(error = %e, "Spans not flushed after the invocation.");
+            }
+            result
+        }
+    });
+    lambda_runtime::run(handler)
+        .await
+        .map_err(|e| LambdaHostError::Runtime(e.to_string()))
+}
+
+/// Processes one invocation payload (the structured CloudEvent). The testable core of [`run`].
+pub async fn invoke(
+    executor: &Executor,
+    payload: Value,
+    request_id: &str,
+) -> Result<InvocationResponse, InvocationError> {
+    let message = message_from(payload).map_err(|e| InvocationError::from_process(&e))?;
+    match executor.process(&message).await {
+        Ok(processed) => {
+            tracing::info!(
+                request_id,
+                incident = %processed.incident,
+                diagnoses = processed.diagnoses.len(),
+                "Invocation processed."
+            );
+            Ok(InvocationResponse {
+                incident: processed.incident,
+                diagnoses: processed.diagnoses,
+            })
+        }
+        Err(e) => {
+            let err = InvocationError::from_process(&e);
+            tracing::warn!(request_id, error_type = %err.error_type, error = %err.message, "Invocation failed.");
+            Err(err)
+        }
+    }
+}
+
+/// Wraps a CloudEvent payload into the bus message the executor consumes.
+fn message_from(payload: Value) -> Result<Message, ProcessError> {
+    if !payload.is_object() {
+        return Err(ProcessError::BadInput(format!(
+            "the invocation payload must be a structured CloudEvent JSON object, got {}",
+            kind_of(&payload)
+        )));
+    }
+    let mut headers = BTreeMap::new();
+    for (attr, header) in [
+        ("traceparent", TRACEPARENT_HEADER),
+        ("tracestate", "tracestate"),
+    ] {
+        if let Some(v) = payload.get(attr).and_then(Value::as_str) {
+            headers.insert(header.to_owned(), v.to_owned());
+        }
+    }
+    let subject = payload
+        .pointer("/data/family")
+        .cloned()
+        .and_then(|f| serde_json::from_value::<IncidentFamily>(f).ok())
+        .map(subjects::incident)
+        .unwrap_or_else(|| "lambda.invocation".to_owned());
+    let bytes = serde_json::to_vec(&payload).map_err(|e| ProcessError::BadInput(e.to_string()))?;
+    Ok(Message {
+        subject,
+        headers,
+        payload: Bytes::from(bytes),
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_lambda_env_is_a_config_error_not_a_panic() {
+        let err = check_env(|_| None).unwrap_err();
+        assert!(err.to_string().contains("AWS_LAMBDA_RUNTIME_API"), "{err}");
+        let all: BTreeMap<&str, &str> = REQUIRED_ENV.iter().map(|k| (*k, "x")).collect();
+        check_env(|k| all.get(k).map(|v| (*v).to_owned())).unwrap();
+        let err = check_env(|k| (k != "AWS_LAMBDA_FUNCTION_VERSION").then(|| "x".to_owned()))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("AWS_LAMBDA_FUNCTION_VERSION")
+                && !err.to_string().contains("RUNTIME_API")
+        );
+    }
+
+    #[test]
+    fn envelope_trace_context_becomes_message_headers() {
+        let payload = serde_json::json!({
+            "specversion": "1.0", "id": "e1", "source": "/w", "type": "dev.lastmile.incident.v1",
+            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "tracestate": "vendor=x",
+            "data": {"family": "pending"}
+        });
+        let m = message_from(payload).unwrap();
+        assert_eq!(
+            m.header("traceparent"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        );
+        assert_eq!(m.header("tracestate"), Some("vendor=x"));
+        assert_eq!(m.subject, subjects::incident(IncidentFamily::Pending));
+        let m = message_from(serde_json::json!({"id": "x"})).unwrap();
+        assert!(m.headers.is_empty());
+        assert!(matches!(
+            message_from(serde_json::json!([1])),
+            Err(ProcessError::BadInput(_))
+        ));
+    }
+
+    #[test]
+    fn error_types_say_whether_to_retry_and_messages_are_redacted() {
+        let e = InvocationError::from_process(&ProcessError::Retryable(
+            "PutObject: https://u:hunter2@s3.example.com timed out".into(),
+        ));
+        assert_eq!(e.error_type, "lastmile.Retryable");
+        assert!(e.is_retryable());
+        assert!(!e.message.contains("hunter2"));
+        let d: lambda_runtime::Diagnostic =
+            InvocationError::from_process(&ProcessError::BadInput("bad".into())).into();
+        assert_eq!(d.error_type, "lastmile.BadInput");
+        assert_eq!(d.error_message, "bad");
+        assert!(
+            !InvocationError::from_process(&ProcessError::Permanent("p".into())).is_retryable()
+        );
+    }
+}

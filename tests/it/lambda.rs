@@ -1,0 +1,245 @@
+//! The Lambda host behind a Lambda Runtime API emulator.
+//!
+//! `lambda_runtime` reads `AWS_LAMBDA_RUNTIME_API` and friends from the process environment,
+//! which a test cannot set for itself alone (and `set_var` is unsafe). So each test
+//! re-executes this test binary as a child running only [`lambda_host_child`], with the
+//! emulator's environment given to that child: the real runtime client, the real host, the
+//! real `pending` function, talking HTTP to the emulator.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{TimeZone, Utc};
+use lastmile_contract::Context;
+use lastmile_e2e::lambda_api::{InvocationResult, LambdaApi};
+use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, KubeEvent, ObjectRef};
+use lastmile_runtime::bus::Message;
+use lastmile_runtime::bus::memory::MemoryBus;
+use lastmile_runtime::evidence::local::LocalStore;
+use lastmile_runtime::executor::Executor;
+use lastmile_runtime::telemetry::TelemetryGuard;
+
+/// Set (to the evidence directory) only in the child process.
+const CHILD_ENV: &str = "LASTMILE_TEST_LAMBDA_CHILD_EVIDENCE";
+const WAIT: Duration = Duration::from_secs(60);
+
+fn executor(evidence: &Path) -> anyhow::Result<Executor> {
+    Ok(Executor::new(
+        lastmile_fn_pending::FUNCTION,
+        Context::offline(),
+        Arc::new(LocalStore::new(evidence)?),
+        Arc::new(MemoryBus::new()),
+    ))
+}
+
+/// The Lambda host, run only as a child of the tests below.
+#[tokio::test]
+#[ignore = "runs only as the child process of the lambda tests"]
+async fn lambda_host_child() -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        return Ok(());
+    };
+    let executor = executor(Path::new(&dir))?;
+    lastmile_runtime::host::lambda::run(executor, TelemetryGuard::disabled()).await?;
+    Ok(())
+}
+
+/// This test binary, set up to run only [`lambda_host_child`] with `env`.
+fn host_command(env: &[(String, String)], evidence: &Path) -> anyhow::Result<Command> {
+    let exe = std::env::current_exe().context("locating the test binary")?;
+    let mut command = Command::new(exe);
+    command
+        .args([
+            "lambda::lambda_host_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env(CHILD_ENV, evidence)
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null());
+    Ok(command)
+}
+
+/// The child process; killed on drop.
+struct Host(Child);
+
+impl Host {
+    fn spawn(env: &[(String, String)], evidence: &Path) -> anyhow::Result<Self> {
+        let child = host_command(env, evidence)?
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the Lambda host child")?;
+        Ok(Self(child))
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A pod of Job ci/migrate stuck Pending: the scheduler's FailedScheduling event.
+fn incident_event() -> CloudEvent<Incident> {
+    let time = Utc
+        .with_ymd_and_hms(2026, 3, 3, 10, 2, 11)
+        .single()
+        .unwrap_or_default();
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("ci".into()),
+        name: "migrate-x7k2p".into(),
+        ..Default::default()
+    };
+    let owner = ObjectRef {
+        kind: "Job".into(),
+        namespace: Some("ci".into()),
+        name: "migrate".into(),
+        ..Default::default()
+    };
+    let mut incident = Incident::new(IncidentFamily::Pending, subject.clone(), Some(owner), time);
+    incident.events = vec![KubeEvent {
+        ty: "Warning".into(),
+        reason: "FailedScheduling".into(),
+        message: "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.".into(),
+        regarding: subject,
+        count: 4,
+        first_time: Some(time),
+        last_time: Some(time),
+        reporting_controller: "default-scheduler".into(),
+    }];
+    let mut event = CloudEvent::new(
+        "evt-migrate-x7k2p-1",
+        "/lastmile/watcher",
+        Some("pod/ci/migrate-x7k2p".into()),
+        time,
+        incident,
+    );
+    event.traceparent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+    event
+}
+
+fn response_diagnoses(result: InvocationResult) -> anyhow::Result<(String, Vec<Diagnosis>)> {
+    let InvocationResult::Response(body) = result else {
+        anyhow::bail!("expected a response, got {result:?}")
+    };
+    let v: serde_json::Value = serde_json::from_slice(&body)?;
+    let incident = v["incident"]
+        .as_str()
+        .context("response without incident")?
+        .to_owned();
+    Ok((incident, serde_json::from_value(v["diagnoses"].clone())?))
+}
+
+#[tokio::test]
+async fn lambda_invocation_gives_the_same_diagnosis_as_the_in_process_path() -> anyhow::Result<()> {
+    let api = LambdaApi::start().await?;
+    let evidence = tempfile::tempdir()?;
+    let _host = Host::spawn(&api.runtime_env(), evidence.path())?;
+    let event = incident_event();
+
+    let id = api.invoke(event.to_vec()?);
+    let (incident, diagnoses) = response_diagnoses(api.wait_result(&id, WAIT).await?)?;
+
+    // The same message through the executor in this process.
+    let message = Message {
+        payload: event.to_vec()?.into(),
+        ..Message::default()
+    };
+    let expected = executor(evidence.path())?.process(&message).await?;
+    assert_eq!(incident, event.data.key);
+    assert_eq!(diagnoses, expected.diagnoses);
+    assert_eq!(
+        diagnoses[0].class.as_str(),
+        "scheduling.insufficient_resources"
+    );
+    let evidence_ref = diagnoses[0]
+        .evidence_ref
+        .as_ref()
+        .context("no evidence ref")?;
+    assert!(
+        evidence.path().join(&evidence_ref.manifest_key).is_file(),
+        "the Lambda host stored the manifest"
+    );
+
+    // A redelivered invocation is idempotent.
+    let again = api.invoke(event.to_vec()?);
+    let (_, second) = response_diagnoses(api.wait_result(&again, WAIT).await?)?;
+    assert_eq!(second, diagnoses);
+    Ok(())
+}
+
+#[tokio::test]
+async fn lambda_malformed_payloads_get_error_responses_and_the_host_keeps_serving()
+-> anyhow::Result<()> {
+    let api = LambdaApi::start().await?;
+    let evidence = tempfile::tempdir()?;
+    let _host = Host::spawn(&api.runtime_env(), evidence.path())?;
+
+    // A CloudEvent of the wrong type: never processable.
+    let mut wrong = serde_json::to_value(incident_event())?;
+    wrong["type"] = "dev.lastmile.diagnosis.v1".into();
+    let id = api.invoke(serde_json::to_vec(&wrong)?);
+    let InvocationResult::Error(report) = api.wait_result(&id, WAIT).await? else {
+        anyhow::bail!("expected an error")
+    };
+    assert_eq!(report.error_type, "lastmile.BadInput", "{report:?}");
+    assert!(
+        report.error_message.contains("dev.lastmile.diagnosis.v1"),
+        "the reason names the type: {report:?}"
+    );
+
+    // Valid JSON, not a CloudEvent.
+    let id = api.invoke(br#"{"kind":"Pod","metadata":{"name":"x"}}"#.to_vec());
+    let InvocationResult::Error(report) = api.wait_result(&id, WAIT).await? else {
+        anyhow::bail!("expected an error")
+    };
+    assert_eq!(report.error_type, "lastmile.BadInput", "{report:?}");
+    assert!(!report.error_message.is_empty());
+
+    // Not JSON at all: the runtime's own deserialisation error.
+    let id = api.invoke(b"0/3 nodes are available".to_vec());
+    let InvocationResult::Error(report) = api.wait_result(&id, WAIT).await? else {
+        anyhow::bail!("expected an error")
+    };
+    assert!(
+        !report.error_type.is_empty() && !report.error_message.is_empty(),
+        "{report:?}"
+    );
+
+    // Still serving.
+    let id = api.invoke(incident_event().to_vec()?);
+    let (_, diagnoses) = response_diagnoses(api.wait_result(&id, WAIT).await?)?;
+    assert!(!diagnoses.is_empty());
+    assert!(api.init_error().is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn lambda_host_without_the_lambda_environment_fails_with_a_clear_error() -> anyhow::Result<()>
+{
+    let evidence = tempfile::tempdir()?;
+    let mut command = host_command(&[], evidence.path())?;
+    let status = tokio::task::spawn_blocking(move || command.output()).await??;
+    assert!(!status.status.success());
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&status.stdout),
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(out.contains("missing AWS_LAMBDA_RUNTIME_API"), "{out}");
+    assert!(
+        !out.contains("env var"),
+        "a config error, not lambda_runtime's panic: {out}"
+    );
+    Ok(())
+}
