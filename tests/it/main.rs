@@ -1,5 +1,7 @@
 mod x {}
 mod watcher;
+mod webhook;
+mod gate;
 mod bus;
 mod host;
 mod evidence;

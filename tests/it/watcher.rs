@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use futures::StreamExt;
 use lastmile_e2e::apiserver::FakeApiServer;
 use lastmile_e2e::nats::NatsServer;
 use lastmile_events::{CloudEvent, Incident, IncidentFamily, IncidentStatus, K8sObservation};
@@ -118,7 +119,13 @@ pub async fn start_watcher(
     let kubeconfig = api.kubeconfig()?;
     let client = lastmile_watcher::watch::client(Some(&kubeconfig), None).await?;
     let stop = CancellationToken::new();
-    let task = tokio::spawn(lastmile_watcher::run(client, cfg, bus, stop.clone()));
+    let task = tokio::spawn(lastmile_watcher::run(
+        client,
+        cfg,
+        bus,
+        futures::stream::pending().boxed(),
+        stop.clone(),
+    ));
     Ok(Running { stop, task })
 }
 

@@ -2,4 +2,7 @@
 
 pub mod function;
 pub mod replay;
+pub mod gate;
+pub mod watch;
+pub mod webhook;
 // -- more modules: add one per line above this marker --

@@ -27,7 +27,9 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
 use kube::{Api, Client, Resource};
 use lastmile_events::envelope::stable_id;
-use lastmile_events::{CloudEvent, Incident, IncidentStatus, K8sObservation, KubeEvent, subjects};
+use lastmile_events::{
+    CiEvent, CloudEvent, Incident, IncidentStatus, K8sObservation, KubeEvent, subjects,
+};
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher, TRACEPARENT_HEADER};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
@@ -522,11 +524,14 @@ pub async fn client(
     Client::try_from(config).map_err(|e| WatchError::Config(e.to_string()))
 }
 
-/// Runs until `shutdown` is cancelled: watches, tracks, publishes. Returns the counters.
+/// Runs until `shutdown` is cancelled: watches, tracks, publishes. `ci_events` feeds CI
+/// deploy events to the correlator (pass `futures::stream::pending()` to go without).
+/// Returns the counters.
 pub async fn run(
     client: Client,
     cfg: WatchConfig,
     publisher: Arc<dyn Publisher>,
+    mut ci_events: BoxStream<'static, CiEvent>,
     shutdown: CancellationToken,
 ) -> LoopStats {
     let (outbox, sender) = Outbox::start(publisher, cfg.outbox.clone());
@@ -538,6 +543,10 @@ pub async fn run(
         tokio::select! {
             () = shutdown.cancelled() => break,
             _ = tick.tick() => w.tick(Utc::now()),
+            ci = ci_events.next() => match ci {
+                Some(ev) => w.correlator.learn(&ev),
+                None => ci_events = futures::stream::pending().boxed(),
+            },
             next = merged.next() => match next {
                 Some(Ok((scope, obs))) => w.observe(scope, obs, Utc::now()),
                 Some(Err((kind, e))) => {

@@ -1,0 +1,76 @@
+//! `lastmile gate`: a CI step that waits for a deploy and fails fast with the cause.
+//!
+//! Exit codes: 0 ready; 1 the deploy will not become ready (a definitive diagnosis, or the
+//! Job failed), with the cause, the fix and the trace ID printed; 2 bad arguments or NATS
+//! unreachable; 3 timed out (the most likely causes so far are printed).
+//! Under GitHub Actions (`GITHUB_ACTIONS=true`) it also writes `::error` annotations and a
+//! Markdown job summary to `$GITHUB_STEP_SUMMARY`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
+use lastmile_webhook::gate::{self, GateConfig, Output, Target};
+
+/// Wait for a deploy; fail fast with the cause.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["ci_run", "workload"])))]
+#[command(
+    after_help = "Exit codes: 0 ready, 1 will not become ready (cause printed), \
+2 bad arguments or NATS unreachable, 3 timed out.\nReady means: a Job reached Complete \
+(announced by `lastmile watch`); for other kinds, their incidents resolved (or, with --settle, \
+none open for that long); for a CI run, every workload it deploys."
+)]
+pub struct Args {
+    /// The CI run to gate on, e.g. `9876543210` or `github/9876543210`.
+    #[arg(long, env = "LASTMILE_CI_RUN")]
+    pub ci_run: Option<String>,
+    /// The workload to gate on: KIND/NAMESPACE/NAME, e.g. `job/ci/migrate`.
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// Give up after this long (exit 3).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// After a Job failed, wait this long for a diagnosis to explain it.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub grace: Duration,
+    /// Non-Job workloads: ready when no incident is open for this long.
+    #[arg(long, value_parser = parse_duration)]
+    pub settle: Option<Duration>,
+    /// Also read what was published this long before the gate started.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub lookback: Duration,
+    /// Print a progress line this often.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub progress: Duration,
+    #[command(flatten)]
+    pub nats: NatsConfig,
+}
+
+/// Runs the command.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let target = match (&args.ci_run, &args.workload) {
+        (Some(run), _) => Target::ci_run(run),
+        (None, Some(w)) => Target::workload(w),
+        (None, None) => Err("one of --ci-run or --workload is required".to_owned()),
+    }
+    .map_err(anyhow::Error::msg)?;
+    args.nats.validate().context("invalid NATS configuration")?;
+    let bus = NatsBus::connect(&args.nats)
+        .await
+        .context("cannot connect to NATS")?;
+    let messages = gate::nats_source(bus.jetstream(), args.lookback)
+        .await
+        .context("cannot read lastmile events")?;
+    let cfg = GateConfig {
+        target,
+        timeout: args.timeout,
+        grace: args.grace,
+        settle: args.settle,
+        progress_every: args.progress,
+    };
+    let mut out = Output::from_env(Box::new(std::io::stdout()));
+    let verdict = gate::run(cfg, messages, &mut out).await;
+    Ok(ExitCode::from(verdict.exit_code()))
+}

@@ -1,0 +1,144 @@
+//! `lastmile watch`: watch the cluster and publish incidents worth diagnosing.
+//!
+//! Builds the Kubernetes client (kubeconfig or in-cluster) and the NATS bus once, then runs
+//! the watch loop until SIGINT/SIGTERM. Deploy events (`lastmile.ci.*.deploy_requested`)
+//! are read from core NATS to link incidents to the CI run that deployed them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::StreamExt;
+use lastmile_events::{CiEvent, CloudEvent};
+use lastmile_runtime::bus::Publisher;
+use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
+use lastmile_runtime::telemetry::{self, TelemetryConfig};
+use lastmile_watcher::{EventApi, OutboxConfig, TrackerConfig, WatchConfig};
+use tokio_util::sync::CancellationToken;
+
+/// Watch the cluster.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "RBAC: get/list/watch on pods, events (core and events.k8s.io), jobs, \
+nodes, resourcequotas, limitranges, persistentvolumeclaims, persistentvolumes and storageclasses \
+(see infra/k8s/watcher.yaml)."
+)]
+pub struct Args {
+    /// Kubeconfig file; without it, in-cluster config, then KUBECONFIG / ~/.kube/config.
+    #[arg(long, env = "LASTMILE_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, env = "LASTMILE_KUBE_CONTEXT")]
+    pub context: Option<String>,
+    /// Namespaces to watch (comma-separated or repeated); all when absent.
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        env = "LASTMILE_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub namespaces: Vec<String>,
+    /// Namespaces never watched.
+    #[arg(
+        long = "deny-namespace",
+        env = "LASTMILE_DENY_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub deny_namespaces: Vec<String>,
+    /// Label selector for Pods and Jobs, e.g. `app.kubernetes.io/managed-by=ci`.
+    #[arg(long, short = 'l', env = "LASTMILE_SELECTOR")]
+    pub selector: Option<String>,
+    /// Which Event API to watch: core, events-v1 or both.
+    #[arg(long, env = "LASTMILE_EVENT_API", default_value = "core", value_parser = ["core", "events-v1", "both"])]
+    pub event_api: String,
+    /// An unscheduled pod becomes an incident after this long.
+    #[arg(long, env = "LASTMILE_PENDING_AFTER", default_value = "60s", value_parser = parse_duration)]
+    pub pending_after: Duration,
+    /// A running init container becomes an incident after this long.
+    #[arg(long, env = "LASTMILE_INIT_AFTER", default_value = "5m", value_parser = parse_duration)]
+    pub init_after: Duration,
+    /// An active Job without a deadline becomes an incident after this long.
+    #[arg(long, env = "LASTMILE_JOB_STUCK_AFTER", default_value = "1h", value_parser = parse_duration)]
+    pub job_stuck_after: Duration,
+    /// Messages buffered while NATS is unreachable (oldest dropped beyond, and reported).
+    #[arg(long, env = "LASTMILE_BUFFER", default_value_t = 10_000)]
+    pub buffer: usize,
+    /// Do not watch nodes, quotas, limit ranges and storage (smaller RBAC, poorer snapshots).
+    #[arg(long, env = "LASTMILE_NO_CLUSTER_STATE")]
+    pub no_cluster_state: bool,
+    /// CloudEvents source, naming this cluster.
+    #[arg(long, env = "LASTMILE_SOURCE", default_value = "/lastmile/watcher")]
+    pub source: String,
+    #[command(flatten)]
+    pub nats: NatsConfig,
+}
+
+/// Runs the command.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.nats.validate().context("invalid NATS configuration")?;
+    let telemetry = telemetry::init(
+        &TelemetryConfig::from_env("lastmile-watcher")
+            .context("invalid telemetry configuration")?,
+    )
+    .context("cannot start telemetry")?;
+    let client =
+        lastmile_watcher::watch::client(args.kubeconfig.as_deref(), args.context.as_deref())
+            .await
+            .context("cannot configure the Kubernetes client")?;
+    let bus = Arc::new(
+        NatsBus::connect(&args.nats)
+            .await
+            .context("cannot connect to NATS")?,
+    );
+    bus.ensure_streams()
+        .await
+        .context("cannot create the JetStream streams")?;
+    let ci = bus
+        .client()
+        .subscribe("lastmile.ci.*.deploy_requested")
+        .await
+        .context("cannot subscribe to CI deploy events")?
+        .filter_map(|m| async move {
+            CloudEvent::<CiEvent>::from_slice(&m.payload)
+                .ok()
+                .map(|ce| ce.data)
+        })
+        .boxed();
+    let cfg = WatchConfig {
+        namespaces: args.namespaces,
+        deny_namespaces: args.deny_namespaces,
+        label_selector: args.selector,
+        event_api: match args.event_api.as_str() {
+            "events-v1" => EventApi::EventsV1,
+            "both" => EventApi::Both,
+            _ => EventApi::Core,
+        },
+        cluster_state: !args.no_cluster_state,
+        tracker: TrackerConfig {
+            pending_after: args.pending_after,
+            init_after: args.init_after,
+            job_stuck_after: args.job_stuck_after,
+            ..Default::default()
+        },
+        outbox: OutboxConfig {
+            capacity: args.buffer,
+            ..Default::default()
+        },
+        source: args.source,
+        ..Default::default()
+    };
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        lastmile_runtime::host::nats::termination_signal().await;
+        signal.cancel();
+    });
+    let stats = lastmile_watcher::run(client, cfg, bus as Arc<dyn Publisher>, ci, stop).await;
+    tracing::info!(?stats, "Watcher stopped.");
+    if let Err(e) = telemetry.shutdown().await {
+        tracing::warn!(error = %e, "Spans not flushed at exit.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
