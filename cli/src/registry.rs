@@ -5,6 +5,7 @@ use lastmile_contract::Function;
 /// Every function lastmile ships, by name.
 pub static FUNCTIONS: &[Function] = &[
     lastmile_fn_pending::FUNCTION,
+    lastmile_fn_image_pull::FUNCTION,
     // -- more functions: add one per line above this marker --
 ];
 

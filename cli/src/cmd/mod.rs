@@ -2,6 +2,8 @@
 
 pub mod function;
 pub mod replay;
+pub mod image;
+pub mod registry_probe;
 pub mod gate;
 pub mod watch;
 pub mod webhook;

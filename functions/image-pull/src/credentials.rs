@@ -69,6 +69,14 @@ pub struct DockerConfig {
     pub entries: Vec<(String, Credential)>,
 }
 
+impl std::fmt::Debug for DockerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerConfig")
+            .field("registries", &self.registries())
+            .finish()
+    }
+}
+
 /// What went wrong with a pull secret; each maps to an `image.auth` sub-cause.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]

@@ -1,0 +1,360 @@
+//! `lastmile image check`: would these images pull? Probes each reference the way a node
+//! would (credentials, auth flow, manifest, platforms), concurrently with a bound, and exits
+//! non-zero when any would fail — a CI gate before the deploy rather than an ImagePullBackOff
+//! after it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Secret;
+use lastmile_contract::SystemClock;
+use lastmile_fn_image_pull::credentials::{DockerConfig, secret_config};
+use lastmile_fn_image_pull::platform::Platform;
+use lastmile_fn_image_pull::probe::{ProbeOptions, ProbeReport, Verdict};
+use lastmile_fn_image_pull::{ProbeCredentials, check};
+use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
+
+/// Arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// Check that image references would pull: exists, credentials work, platforms published.
+    Check(CheckArgs),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per image.
+    Human,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions `::error` annotations.
+    Github,
+}
+
+/// `image check` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Image references (`nginx:1.27`, `registry.example.com:5000/team/app@sha256:…`).
+    pub images: Vec<String>,
+    /// Platforms every image must publish, comma-separated (`linux/amd64,linux/arm64`).
+    #[arg(long, value_delimiter = ',')]
+    pub platform: Vec<String>,
+    /// Pull secret: a Secret manifest (dockerconfigjson / dockercfg, YAML or JSON) or a docker config.json.
+    #[arg(long = "pull-secret")]
+    pub pull_secret: Vec<PathBuf>,
+    /// Read image references from the Kubernetes manifests (YAML/JSON) under this directory.
+    #[arg(long)]
+    pub manifests: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Images checked at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Per-request timeout, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Extra CA certificate (PEM) to trust, like a node's certs.d.
+    #[arg(long = "ca-cert")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Registry (`host:port`) reached over plain HTTP, like a runtime's insecure registries.
+    #[arg(long = "plain-http")]
+    pub plain_http: Vec<String>,
+}
+
+/// Runs the command.
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Sub::Check(a) => check_cmd(a).await,
+    }
+}
+
+/// Builds the HTTP client from `--ca-cert` files.
+pub fn http_client(ca_certs: &[PathBuf]) -> anyhow::Result<ReqwestRegistryHttp> {
+    let mut pems = Vec::new();
+    for p in ca_certs {
+        pems.push(
+            std::fs::read(p).with_context(|| format!("reading CA certificate {}", p.display()))?,
+        );
+    }
+    Ok(ReqwestRegistryHttp::new(&HttpConfig {
+        extra_ca_pems: pems,
+        ..Default::default()
+    })?)
+}
+
+async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut images = a.images.clone();
+    if let Some(dir) = &a.manifests {
+        images.extend(images_in_manifests(dir)?);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    images.retain(|i| seen.insert(i.clone()));
+    if images.is_empty() {
+        anyhow::bail!("no image references: pass REF... or --manifests DIR");
+    }
+    let platforms = a
+        .platform
+        .iter()
+        .map(|p| {
+            Platform::parse(p).with_context(|| format!("--platform {p:?} is not os/arch[/variant]"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut creds = ProbeCredentials::default();
+    for p in &a.pull_secret {
+        creds.docker_configs.push(read_pull_secret(p)?);
+    }
+    let http = http_client(&a.ca_cert)?;
+    let opts = ProbeOptions {
+        timeout: Duration::from_secs(a.timeout.max(1)),
+        plain_http: a.plain_http.clone(),
+        platforms,
+        list_tags: true,
+    };
+    let reports =
+        check::check_many(&http, &SystemClock, &images, &creds, &opts, a.concurrency).await;
+    let failed = reports.iter().filter(|r| r.cause().is_some()).count();
+    print!("{}", render(&reports, a.format));
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Renders the reports.
+pub fn render(reports: &[ProbeReport], format: Format) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = reports.iter().map(report_json).collect();
+            let failed = reports.iter().filter(|r| r.cause().is_some()).count();
+            let doc =
+                serde_json::json!({"images": items, "checked": reports.len(), "failed": failed});
+            out.push_str(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+            out.push('\n');
+        }
+        Format::Human => {
+            for r in reports {
+                match &r.verdict {
+                    Verdict::Pullable { digest, .. } => {
+                        out.push_str(&format!(
+                            "ok    {}  {}\n",
+                            r.image,
+                            digest.as_deref().unwrap_or("")
+                        ));
+                    }
+                    Verdict::Fails { cause, detail } => {
+                        out.push_str(&format!(
+                            "FAIL  {}  {}  {}{}\n",
+                            r.image,
+                            cause.class(),
+                            detail,
+                            hints(r)
+                        ));
+                    }
+                }
+            }
+            let failed = reports.iter().filter(|r| r.cause().is_some()).count();
+            out.push_str(&format!("{} checked, {failed} would fail\n", reports.len()));
+        }
+        Format::Github => {
+            for r in reports {
+                if let Verdict::Fails { cause, detail } = &r.verdict {
+                    let msg = format!("{}: {}{}", r.image, detail, hints(r))
+                        .replace('%', "%25")
+                        .replace('\n', "%0A");
+                    out.push_str(&format!(
+                        "::error title=lastmile {}::{msg}\n",
+                        cause.class()
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn hints(r: &ProbeReport) -> String {
+    let mut h = String::new();
+    if !r.nearest_tags.is_empty() {
+        h.push_str(&format!(" (nearest tags: {})", r.nearest_tags.join(", ")));
+    }
+    if !r.published_platforms.is_empty() && !r.missing_platforms.is_empty() {
+        let p: Vec<String> = r
+            .published_platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        h.push_str(&format!(" (published: {})", p.join(", ")));
+    }
+    if let Some(rl) = &r.rate_limit {
+        h.push_str(&format!(
+            " (ratelimit-remaining: {})",
+            rl.remaining.as_deref().unwrap_or("?")
+        ));
+    }
+    h
+}
+
+fn report_json(r: &ProbeReport) -> serde_json::Value {
+    let (ok, class, cause, detail, digest) = match &r.verdict {
+        Verdict::Pullable { digest, .. } => (true, None, None, None, digest.clone()),
+        Verdict::Fails { cause, detail } => (
+            false,
+            Some(cause.class()),
+            Some(*cause),
+            Some(detail.clone()),
+            None,
+        ),
+    };
+    serde_json::json!({
+        "image": r.image, "resolved": r.resolved, "ok": ok, "class": class, "cause": cause, "detail": detail,
+        "digest": digest, "auth": r.auth, "published_platforms": r.published_platforms, "missing_platforms": r.missing_platforms,
+        "nearest_tags": r.nearest_tags, "rate_limit": r.rate_limit,
+    })
+}
+
+/// Reads `--pull-secret`: a Secret (YAML/JSON) or a docker config.json. Errors never quote
+/// the file's content.
+pub fn read_pull_secret(path: &Path) -> anyhow::Result<DockerConfig> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading pull secret {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let value: serde_json::Value = serde_yaml_ng::from_str(&text)
+        .map_err(|_| anyhow::anyhow!("pull secret {} is neither YAML nor JSON", path.display()))?;
+    if value.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+        let secret: Secret = serde_json::from_value(value)
+            .map_err(|_| anyhow::anyhow!("pull secret {} is not a valid Secret", path.display()))?;
+        return secret_config(&secret)
+            .map_err(|e| anyhow::anyhow!("pull secret {}: {e}", path.display()));
+    }
+    DockerConfig::parse(&bytes, &format!("file {}", path.display()))
+        .map_err(|e| anyhow::anyhow!("pull secret {}: {e}", path.display()))
+}
+
+/// Every container image named in the manifests under `dir` (recursively; YAML multi-docs
+/// and JSON, including `List`s and pod templates of any workload kind).
+pub fn images_in_manifests(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    files.sort();
+    let mut images = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+            let value = <serde_json::Value as serde::Deserialize>::deserialize(doc)
+                .with_context(|| format!("{} is not valid YAML/JSON", f.display()))?;
+            walk(&value, &mut images);
+        }
+    }
+    Ok(images)
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    if meta.is_file() {
+        out.push(dir.to_owned());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for key in ["containers", "initContainers", "ephemeralContainers"] {
+                if let Some(list) = map.get(key).and_then(|l| l.as_array()) {
+                    out.extend(
+                        list.iter()
+                            .filter_map(|c| c.get("image")?.as_str())
+                            .map(str::to_owned),
+                    );
+                }
+            }
+            for (k, child) in map {
+                if !matches!(
+                    k.as_str(),
+                    "containers" | "initContainers" | "ephemeralContainers"
+                ) {
+                    walk(child, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_read_from_multi_doc_yaml_lists_and_json() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("deploy.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      initContainers:\n      - name: migrate\n        image: ghcr.io/acme/migrate:1.2\n      containers:\n      - name: api\n        image: ghcr.io/acme/api:1.2\n---\napiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: c\n            image: busybox\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/pod.json"), r#"{"kind":"List","items":[{"kind":"Pod","spec":{"containers":[{"name":"x","image":"nginx:1.27"}]}}]}"#).unwrap();
+        std::fs::write(dir.path().join("README.md"), "image: not-me").unwrap();
+        let imgs = images_in_manifests(dir.path()).unwrap();
+        assert_eq!(
+            imgs,
+            [
+                "ghcr.io/acme/migrate:1.2",
+                "ghcr.io/acme/api:1.2",
+                "busybox",
+                "nginx:1.27"
+            ]
+        );
+    }
+
+    #[test]
+    fn pull_secret_files_in_both_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("s.yaml");
+        // {"auths":{"r.example":{"auth":"dTpw"}}} base64-encoded, as kubectl prints it.
+        std::fs::write(&secret, "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\nmetadata:\n  name: regcred\ndata:\n  .dockerconfigjson: eyJhdXRocyI6eyJyLmV4YW1wbGUiOnsiYXV0aCI6ImRUcHcifX19\n").unwrap();
+        assert_eq!(
+            read_pull_secret(&secret).unwrap().registries(),
+            ["r.example"]
+        );
+        let cfg = dir.path().join("config.json");
+        std::fs::write(
+            &cfg,
+            r#"{"auths":{"ghcr.io":{"username":"u","password":"topsecret"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(read_pull_secret(&cfg).unwrap().registries(), ["ghcr.io"]);
+        std::fs::write(&cfg, r#"{"auths":{"ghcr.io":{"auth":"topsecret!!"}}}"#).unwrap();
+        let err = read_pull_secret(&cfg).unwrap_err().to_string();
+        assert!(!err.contains("topsecret"), "{err}");
+    }
+}
