@@ -155,6 +155,20 @@ fn main() {
             ));
         }
     }
+    // Where the time goes: the per-node checks and the grouping alone.
+    let pod = incident.pod.as_ref().expect("pod");
+    let needs = lastmile_fn_pending::fit::PodNeeds::from_pod(pod, Some(&index)).expect("needs");
+    let mut checks = Vec::new();
+    let mut grouping = Vec::new();
+    for _ in 0..iterations {
+        let t = Instant::now();
+        let report = lastmile_fn_pending::fit::check_all(&needs, &index);
+        checks.push(t.elapsed());
+        let t = Instant::now();
+        let groups = lastmile_fn_pending::fit::group(&report, &index, &needs);
+        grouping.push(t.elapsed());
+        std::hint::black_box(groups.len());
+    }
     let mut full = Vec::new();
     for _ in 0..(iterations / 4).max(1) {
         let t = Instant::now();
@@ -172,6 +186,11 @@ fn main() {
         "  analysis per pod after indexing:     median {:?}, max {:?} ({iterations} runs)",
         median(analyse.clone()),
         analyse.iter().max().copied().unwrap_or_default()
+    );
+    println!(
+        "    of which per-node checks (check_all): median {:?}; grouping: median {:?}",
+        median(checks),
+        median(grouping)
     );
     println!(
         "  full diagnose incl. index + evidence: median {:?}",

@@ -98,7 +98,15 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
     };
     match (&f.fact, f.class) {
         (Fact::Fit(fit), Class::UNTOLERATED_TAINT) => {
-            if let Some((k, v)) = fit_taints(fit).into_iter().find(|(k, _)| !crate::messages::reasons::is_control_plane_taint(k) || fit_taints(fit).len() == 1) {
+            let named = fit_taints(fit);
+            let condition = named.iter().find(|(k, _)| k.starts_with("node.kubernetes.io/")).map(|(k, _)| k.clone());
+            if let Some(k) = condition {
+                c.summary.push_str(&format!(" — {k} is a condition taint: the node is unhealthy"));
+                c.remediation.push(Remediation {
+                    description: format!("fix the node instead of tolerating {k}: check kubelet, container runtime, CNI and disk"),
+                    command: Some("kubectl get nodes -o wide && kubectl describe nodes | grep -A6 -E '^(Taints|Conditions):'".into()),
+                });
+            } else if let Some((k, v)) = named.iter().find(|(k, _)| !crate::messages::reasons::is_control_plane_taint(k) || named.len() == 1).cloned() {
                 let tol = if v.is_empty() {
                     json!({"key": k, "operator": "Exists", "effect": "NoSchedule"})
                 } else {
@@ -157,7 +165,7 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
         (Fact::Quota(QuotaRejection::Exceeded { quota, items }), _) => {
             for i in items {
                 if let (Some(req), Some(used)) = (i.requested, i.used) {
-                    c.remediation.push(raise_quota(&w.namespace, quota, &i.resource, &used.add(req).display_for(&i.resource)));
+                    c.remediation.push(raise_quota(&w.namespace, quota, &i.resource, &(used + req).display_for(&i.resource)));
                 }
             }
             c.remediation.push(Remediation {
@@ -200,7 +208,11 @@ pub fn decide(
     incident: &Incident,
     index: Option<&SnapshotIndex<'_>>,
 ) -> (Vec<Cause>, Option<StateAnalysis>) {
-    let w = Workload::from_refs(&incident.subject, incident.owner.as_ref());
+    let w = match (&incident.owner, &incident.pod) {
+        (None, Some(pod)) => Workload::from_pod_owner(pod)
+            .unwrap_or_else(|| Workload::from_refs(&incident.subject, None)),
+        _ => Workload::from_refs(&incident.subject, incident.owner.as_ref()),
+    };
     let findings = message_findings(incident);
     let job_spec = incident
         .job

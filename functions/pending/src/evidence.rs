@@ -112,7 +112,7 @@ pub fn collect(
                 || e.ty.eq_ignore_ascii_case("Warning")
         })
         .collect();
-    events.sort_by(|a, b| b.last_time.cmp(&a.last_time));
+    events.sort_by_key(|e| std::cmp::Reverse(e.last_time));
     let mut take = events.len().min(50);
     while take > 0 {
         let item = EvidenceItem::json("events.json", &events[..take])?;

@@ -242,6 +242,10 @@ pub struct NodeCheck {
     pub short: Vec<(String, Quantity)>,
 }
 
+/// A prepared DoNotSchedule spread constraint: (topology key, max skew, matching pods per
+/// domain, the smallest domain count, whether the pod matches its own selector).
+type Spread = (String, i64, HashMap<String, i64>, i64, bool);
+
 /// Per-pod preparation of the checks that depend on other pods and volumes.
 #[derive(Debug, Default)]
 struct Prepared {
@@ -254,7 +258,7 @@ struct Prepared {
     /// (topology key, domains excluded by existing pods' anti-affinity).
     existing_anti: Vec<(String, HashSet<String>)>,
     /// (topology key, max skew, counts per domain, global min, self-match).
-    spread: Vec<(String, i64, HashMap<String, i64>, i64, bool)>,
+    spread: Vec<Spread>,
 }
 
 fn term_namespaces<'t>(term: &'t PodAffinityTerm, own: &'t str) -> Option<Vec<&'t str>> {
@@ -394,7 +398,7 @@ fn prepare_spread(
     c: &TopologySpreadConstraint,
     needs: &PodNeeds<'_>,
     index: &SnapshotIndex<'_>,
-) -> (String, i64, HashMap<String, i64>, i64, bool) {
+) -> Spread {
     let key = c.topology_key.clone();
     // Domains: label values of nodes the pod's node selector/affinity allows.
     let mut counts: HashMap<String, i64> = HashMap::new();
@@ -499,7 +503,7 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCh
             out.blocks.push(Block::Insufficient {
                 resource: res.clone(),
             });
-            out.short.push((res.clone(), want.sub(free)));
+            out.short.push((res.clone(), *want - free));
         }
     }
     for (pv, sel) in &prep.pv_affinity {
@@ -643,9 +647,12 @@ pub fn group(
         }
         for res in needs.requests.total.keys() {
             let free = n.free(res);
-            let e = grp.max_free_q.entry(res.clone()).or_insert(free);
-            if free > *e {
-                *e = free;
+            match grp.max_free_q.get_mut(res) {
+                Some(e) if free > *e => *e = free,
+                Some(_) => {}
+                None => {
+                    grp.max_free_q.insert(res.clone(), free);
+                }
             }
         }
     }

@@ -51,6 +51,8 @@ pub struct NodeView<'a> {
     pub allocatable: Res,
     /// Sum of the effective requests of bound, non-terminal pods (with `pods`).
     pub requested: Res,
+    /// `allocatable − requested` per allocatable resource, computed once at indexing.
+    pub free: Res,
     /// Host ports in use: (protocol, port, host IP).
     pub ports: Vec<(String, i32, String)>,
     /// Node pool / node group / NodePool name, or `""`.
@@ -64,9 +66,10 @@ pub struct NodeView<'a> {
 impl NodeView<'_> {
     /// Free amount of `resource` (allocatable − requested; may be negative when overcommitted).
     pub fn free(&self, resource: &str) -> Quantity {
-        let alloc = self.allocatable.get(resource).copied().unwrap_or_default();
-        let used = self.requested.get(resource).copied().unwrap_or_default();
-        alloc.sub(used)
+        match self.free.get(resource) {
+            Some(f) => *f,
+            None => Quantity::ZERO - self.requested.get(resource).copied().unwrap_or_default(),
+        }
     }
 
     /// The topology value of `key` on this node.
@@ -194,6 +197,7 @@ impl<'a> SnapshotIndex<'a> {
                 unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
                 allocatable,
                 requested: Res::new(),
+                free: Res::new(),
                 ports: Vec::new(),
                 pool: pool_of(labels),
                 provider: provider_of(node, labels),
@@ -248,6 +252,18 @@ impl<'a> SnapshotIndex<'a> {
                 namespace: pod.metadata.namespace.as_deref().unwrap_or("default"),
                 labels: pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS),
             });
+        }
+        for n in &mut nodes {
+            n.free = n
+                .allocatable
+                .iter()
+                .map(|(k, a)| {
+                    (
+                        k.clone(),
+                        *a - n.requested.get(k).copied().unwrap_or_default(),
+                    )
+                })
+                .collect();
         }
         let pvcs = snapshot
             .pvcs

@@ -71,16 +71,6 @@ impl Quantity {
         div_ceil(self.nanos, NANO)
     }
 
-    /// Sum, saturating.
-    pub fn add(self, other: Quantity) -> Quantity {
-        Self::from_nanos(self.nanos.saturating_add(other.nanos))
-    }
-
-    /// Difference, saturating (may be negative).
-    pub fn sub(self, other: Quantity) -> Quantity {
-        Self::from_nanos(self.nanos.saturating_sub(other.nanos))
-    }
-
     /// Product with an integer, saturating.
     pub fn times(self, n: i128) -> Quantity {
         Self::from_nanos(self.nanos.saturating_mul(n))
@@ -269,6 +259,22 @@ impl Quantity {
     }
 }
 
+/// Sum, saturating.
+impl std::ops::Add for Quantity {
+    type Output = Quantity;
+    fn add(self, other: Quantity) -> Quantity {
+        Self::from_nanos(self.nanos.saturating_add(other.nanos))
+    }
+}
+
+/// Difference, saturating (may be negative).
+impl std::ops::Sub for Quantity {
+    type Output = Quantity;
+    fn sub(self, other: Quantity) -> Quantity {
+        Self::from_nanos(self.nanos.saturating_sub(other.nanos))
+    }
+}
+
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display_plain())
@@ -382,8 +388,8 @@ mod tests {
         assert!(q("1Gi") > q("1G"));
         assert_eq!(q("1024Mi"), q("1Gi"));
         assert_eq!(q("0.25"), q("250m"));
-        assert_eq!(q("300m").add(q("200m")), q("0.5"));
-        assert_eq!(q("1Gi").sub(q("512Mi")), q("0.5Gi"));
+        assert_eq!(q("300m") + q("200m"), q("0.5"));
+        assert_eq!(q("1Gi") - q("512Mi"), q("0.5Gi"));
     }
 
     #[test]

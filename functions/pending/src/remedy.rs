@@ -33,6 +33,39 @@ impl Workload {
         }
     }
 
+    /// The workload that owns `pod` through its controller reference, when the incident
+    /// did not name one. A ReplicaSet's template is managed by its Deployment, so a
+    /// ReplicaSet owner `web-5d8f7c9b4` becomes Deployment `web`.
+    pub fn from_pod_owner(pod: &k8s_openapi::api::core::v1::Pod) -> Option<Self> {
+        let ns = pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let owner = pod
+            .metadata
+            .owner_references
+            .as_ref()?
+            .iter()
+            .find(|o| o.controller == Some(true))?;
+        let (kind, name) = match owner.kind.as_str() {
+            "ReplicaSet" => match owner.name.rsplit_once('-') {
+                Some((deploy, hash))
+                    if !deploy.is_empty() && hash.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                {
+                    ("Deployment".to_owned(), deploy.to_owned())
+                }
+                _ => (owner.kind.clone(), owner.name.clone()),
+            },
+            kind => (kind.to_owned(), owner.name.clone()),
+        };
+        Some(Self {
+            kind,
+            namespace: ns,
+            name,
+        })
+    }
+
     fn resource(&self) -> String {
         format!("{}/{}", self.kind.to_lowercase(), self.name)
     }
@@ -208,6 +241,21 @@ mod tests {
             "{cmd}"
         );
         assert!(cmd.ends_with("| kubectl replace --force -f -"));
+    }
+
+    #[test]
+    fn replicaset_owner_means_its_deployment() {
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({"metadata": {"name": "web-5d8f7c9b4-x2x9z", "namespace": "ci",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d8f7c9b4", "uid": "u", "controller": true}]}}))
+        .unwrap();
+        assert_eq!(
+            Workload::from_pod_owner(&pod),
+            Some(Workload {
+                kind: "Deployment".into(),
+                namespace: "ci".into(),
+                name: "web".into()
+            })
+        );
     }
 
     #[test]

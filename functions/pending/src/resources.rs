@@ -28,7 +28,7 @@ pub fn to_res(list: Option<&BTreeMap<String, K8sQuantity>>) -> Res {
 pub fn add_into(a: &mut Res, b: &Res) {
     for (k, v) in b {
         let e = a.entry(k.clone()).or_default();
-        *e = e.add(*v);
+        *e = *e + *v;
     }
 }
 

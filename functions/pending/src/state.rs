@@ -295,14 +295,27 @@ fn insufficient(
         .collect();
     short.sort();
     short.dedup();
-    let candidates: Vec<&NodeGroup> = all
+    // Where lowering the request would be enough: groups blocked by capacity alone, else
+    // groups the pod is meant for (no selector/control-plane exclusion), else all.
+    let only_capacity: Vec<&NodeGroup> = mine
+        .iter()
+        .copied()
+        .filter(|g| {
+            g.blocks
+                .iter()
+                .all(|b| matches!(b, Block::Insufficient { .. }))
+        })
+        .collect();
+    let in_scope: Vec<&NodeGroup> = all
         .iter()
         .filter(|g| !g.blocks.iter().any(Block::is_scope))
         .collect();
-    let candidates = if candidates.is_empty() {
-        all.iter().collect()
+    let candidates = if !only_capacity.is_empty() {
+        only_capacity
+    } else if !in_scope.is_empty() {
+        in_scope
     } else {
-        candidates
+        all.iter().collect()
     };
     let mut parts = Vec::new();
     let mut never = false;
@@ -364,8 +377,8 @@ fn insufficient(
                 .filter(|c| !c.init)
                 .find(|c| c.requests.contains_key(res))
             {
-                let others = want.sub(c.requests.get(res).copied().unwrap_or_default());
-                let room = free.sub(others).floor_for(res);
+                let others = want - c.requests.get(res).copied().unwrap_or_default();
+                let room = (free - others).floor_for(res);
                 if !room.is_negative() && !room.is_zero() {
                     jq_parts.push((c.name.clone(), res.clone(), room.display_for(res), target));
                 }
@@ -830,7 +843,7 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
                 }
             }
             let u = used.get(res).copied().unwrap_or_default();
-            let left = limit.sub(u);
+            let left = *limit - u;
             if want > left {
                 let mut c = Cause::new(
                     Class::QUOTA_EXCEEDED,
@@ -854,7 +867,7 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
                     &needs.namespace,
                     name,
                     res,
-                    &u.add(want).display_for(res),
+                    &(u + want).display_for(res),
                 ));
                 if want <= *limit {
                     c.remediation.push(Remediation {

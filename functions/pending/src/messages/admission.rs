@@ -331,7 +331,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            items[0].limited.unwrap().sub(items[0].used.unwrap()),
+            items[0].limited.unwrap() - items[0].used.unwrap(),
             Quantity::from_millis(300)
         );
         let Some(QuotaRejection::Exceeded { items, .. }) = parse_quota(

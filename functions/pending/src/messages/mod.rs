@@ -126,7 +126,9 @@ fn flatten(text: &str) -> String {
 /// The message that starts at `start`: to the end of its line, plus continuation lines
 /// when the line was visibly wrapped (no closing period).
 fn message_at(text: &str, start: usize) -> String {
-    let rest = &text[start..];
+    // Fit errors are at most a few KiB (events are cut at 1 KiB); bounding the window keeps
+    // hostile one-line inputs with thousands of anchors linear.
+    let rest = &text[start..floor_boundary(text, (start + 8 * 1024).min(text.len()))];
     let mut lines = rest.lines();
     let mut msg = lines.next().unwrap_or("").trim_end().to_owned();
     for next in lines.take(4) {
@@ -156,11 +158,22 @@ fn scan_fit_errors(text: &str, out: &mut Vec<Finding>) {
     if anchors.is_empty() {
         scan_bare_reasons(text, out);
     }
-    for start in anchors {
+    for start in anchors.into_iter().take(200) {
         let msg = message_at(text, start);
         let Some(fit) = scheduler::parse_fit(&msg) else {
             continue;
         };
+        if fit.total == Some(0) {
+            out.push(Finding::new(
+                Class::NO_NODES,
+                0.85,
+                "the scheduler considered 0 nodes: the cluster has no nodes it can schedule on",
+                &msg,
+                false,
+                Fact::Fit(fit),
+            ));
+            continue;
+        }
         let reasons = fit.reasons();
         // Weight per class: node counts, with "scope" reasons (selectors, control-plane
         // taints) discounted when other reasons exist — those nodes were never candidates.
@@ -212,7 +225,7 @@ fn scan_fit_errors(text: &str, out: &mut Vec<Finding>) {
 }
 
 static BARE_REASON: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+)|too many pods|pod has unbound immediate persistentvolumeclaims)").ok()
+    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+)|too many pods|pod has unbound (?:immediate )?persistentvolumeclaims|persistentvolumeclaim \S+ not found|didn't have enough resource: [a-z0-9./-]+)").ok()
 });
 
 /// Reason phrases quoted without their `0/N nodes are available:` header (people paste
@@ -282,7 +295,7 @@ fn scan_admission(text: &str, flat: &str, out: &mut Vec<Finding>) {
                                 .unwrap_or_else(|| "?".into())
                         };
                         let left = match (i.limited, i.used) {
-                            (Some(l), Some(u)) => l.sub(u).display_for(&i.resource),
+                            (Some(l), Some(u)) => (l - u).display_for(&i.resource),
                             _ => "?".into(),
                         };
                         format!(
@@ -467,7 +480,7 @@ fn scan_autoscaler(text: &str, flat: &str, out: &mut Vec<Finding>) {
 }
 
 static PREDICATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)predicate (\w+) failed|reason:\s+(OutOf\w+|NodeAffinity|NodeSelector|MatchNodeSelector|UnexpectedAdmissionError)").ok()
+    Regex::new(r"(?i)predicate (\w+) failed|reason:\s+(OutOf\w+|NodeAffinity|NodeSelector|MatchNodeSelector)|\b(OutOf(?:cpu|memory|pods|ephemeral-storage|nvidia\.com/gpu))\b").ok()
 });
 static PLUGIN_ERROR: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"(?i)running (?:"?(\w+)"? )?(?:(?:pre)?filter |reserve |prebind |permit )?plugin \\?"?(\w+)\\?"?"#).ok()
@@ -502,7 +515,11 @@ fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
         ));
     }
     if let Some(c) = PREDICATE.as_ref().and_then(|re| re.captures(flat)) {
-        let name = c.get(1).or(c.get(2)).map_or("", |m| m.as_str());
+        let name = c
+            .get(1)
+            .or(c.get(2))
+            .or(c.get(3))
+            .map_or("", |m| m.as_str());
         if let Some(class) = classify_reason(name).class() {
             let summary = format!(
                 "the kubelet rejected the pod at admission: predicate {name} failed on the node it was bound to"

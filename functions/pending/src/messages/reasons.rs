@@ -80,9 +80,9 @@ pub fn classify_reason(reason: &str) -> Reason {
         return Reason::Preemption;
     }
     if let Some(rest) = r.strip_prefix("insufficient ") {
-        let start = reason.len() - rest.len();
-        let resource = reason
-            .trim()
+        let original = reason.trim();
+        let start = original.len() - rest.len();
+        let resource = original
             .get(start..)
             .unwrap_or(rest)
             .trim()
@@ -135,13 +135,19 @@ pub fn classify_reason(reason: &str) -> Reason {
         let (key, value) = taint_key_value(reason);
         return Reason::Taint { key, value };
     }
-    const NOT_READY: [&str; 6] = [
+    const NOT_READY: [&str; 12] = [
         "nodenotready",
-        "node(s) were not ready",
+        "were not ready",
+        "node(s) not ready",
         "nodeunderdiskpressure",
         "nodeundermemorypressure",
         "nodeunderpidpressure",
         "nodeoutofdisk",
+        "disk pressure",
+        "memory pressure",
+        "pid pressure",
+        "out of disk",
+        "network unavailable",
     ];
     if NOT_READY.iter().any(|k| r.contains(k)) {
         return Reason::Taint {
@@ -358,6 +364,8 @@ mod tests {
             ("PodFitsHostPorts", Class::HOST_PORTS),
             ("NoVolumeZoneConflict", Class::VOLUME_BINDING),
             ("max node group size reached", Class::NO_SCALE_UP),
+            ("node(s) had disk pressure", Class::UNTOLERATED_TAINT),
+            ("node(s) were not ready", Class::UNTOLERATED_TAINT),
         ];
         for (text, class) in cases {
             assert_eq!(classify_reason(text).class(), Some(class), "{text}");

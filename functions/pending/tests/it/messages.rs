@@ -333,3 +333,47 @@ fn unrelated_text_gives_no_diagnosis() {
     ));
     assert!(o.diagnoses.is_empty(), "{:?}", classes(&o));
 }
+
+#[test]
+fn condition_taint_is_fixed_on_the_node_not_tolerated() {
+    let o = run(&text_incident(
+        "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+    ));
+    let d = &o.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::UNTOLERATED_TAINT);
+    assert!(
+        d.remediation[0].description.starts_with("fix the node"),
+        "{:?}",
+        d.remediation
+    );
+    assert!(
+        d.remediation
+            .iter()
+            .all(|r| !r.command.as_deref().unwrap_or("").contains("tolerations"))
+    );
+}
+
+#[test]
+fn older_and_kubelet_phrasings() {
+    assert_eq!(first("0/0 nodes are available: ."), Class::NO_NODES);
+    assert_eq!(
+        first(
+            "NAME        READY   STATUS     RESTARTS   AGE\nmigrate-x   0/1     OutOfcpu   0          2m"
+        ),
+        Class::INSUFFICIENT_RESOURCES
+    );
+    assert_eq!(
+        first(
+            "Warning  OutOfmemory  kubelet  Node didn't have enough resource: memory, requested: 8589934592, used: 1073741824, capacity: 4294967296"
+        ),
+        Class::INSUFFICIENT_RESOURCES
+    );
+    assert_eq!(
+        first("0/3 nodes are available: 3 node(s) had disk pressure."),
+        Class::UNTOLERATED_TAINT
+    );
+    assert_eq!(
+        first("pod has unbound PersistentVolumeClaims (repeated 3 times)"),
+        Class::VOLUME_BINDING
+    );
+}

@@ -763,3 +763,19 @@ fn evidence_is_bounded_and_has_no_env_values() {
     }
     assert!(o.evidence_bytes() <= lastmile_fn_pending::SPEC.max_evidence_bytes);
 }
+
+#[test]
+fn scheduling_gates_without_any_snapshot() {
+    let pod = pending_pod(
+        "ci",
+        "p",
+        json!({"schedulingGates": [{"name": "example.com/quota-check"}]}),
+        None,
+    );
+    let o = run(&incident(
+        Some(pod),
+        vec![],
+        lastmile_events::ClusterSnapshot::default(),
+    ));
+    assert_eq!(classes(&o)[0], Class::GATED);
+}
