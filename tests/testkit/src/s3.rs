@@ -147,7 +147,24 @@ impl S3Server {
         Ok(out)
     }
 
-    /// The server's log so far.
+    /// An AWS SDK configuration with this server's credentials (static, region us-east-1),
+    /// so clients in tests never consult the ambient AWS credential chain.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        let credentials = aws_sdk_s3::config::Credentials::new(
+            self.access_key(),
+            self.secret_key(),
+            None,
+            None,
+            "lastmile-test",
+        );
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::from_static("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+            .build()
+    }
+
+    /// The server's log so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("s3s-fs.log")).unwrap_or_default()
     }
