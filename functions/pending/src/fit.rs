@@ -259,6 +259,9 @@ struct Prepared {
     existing_anti: Vec<(String, HashSet<String>)>,
     /// (topology key, max skew, counts per domain, global min, self-match).
     spread: Vec<Spread>,
+    /// Per node (index order): does the required node affinity allow it (empty when the
+    /// pod has none). Evaluated once, used by topology spread and the node checks.
+    affinity_ok: Vec<bool>,
 }
 
 fn term_namespaces<'t>(term: &'t PodAffinityTerm, own: &'t str) -> Option<Vec<&'t str>> {
@@ -279,10 +282,15 @@ fn domains_with_match(
 ) -> HashSet<String> {
     let scope = term_namespaces(term, own_ns);
     let mut out = HashSet::new();
-    for b in &index.bound {
-        if scope.as_ref().is_some_and(|s| !s.contains(&b.namespace)) {
-            continue;
-        }
+    let candidates: Box<dyn Iterator<Item = &crate::index::BoundPod<'_>>> = match &scope {
+        Some(namespaces) => Box::new(
+            namespaces
+                .iter()
+                .flat_map(|ns| index.bound_in(ns).iter().map(|&i| &index.bound[i])),
+        ),
+        None => Box::new(index.bound.iter()),
+    };
+    for b in candidates {
         if label_selector_matches(term.label_selector.as_ref(), b.labels)
             && let Some(v) = index.nodes[b.node].label(&term.topology_key)
         {
@@ -294,6 +302,13 @@ fn domains_with_match(
 
 fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
     let mut p = Prepared::default();
+    if let Some(a) = needs.required_node_affinity() {
+        p.affinity_ok = index
+            .nodes
+            .iter()
+            .map(|n| node_selector_matches(a, n.labels, n.name))
+            .collect();
+    }
     for v in needs.spec.volumes.iter().flatten() {
         let Some(claim) = v
             .persistent_volume_claim
@@ -389,7 +404,8 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
         if c.when_unsatisfiable != "DoNotSchedule" {
             continue;
         }
-        p.spread.push(prepare_spread(c, needs, index));
+        let spread = prepare_spread(c, needs, index, &p.affinity_ok);
+        p.spread.push(spread);
     }
     p
 }
@@ -398,21 +414,26 @@ fn prepare_spread(
     c: &TopologySpreadConstraint,
     needs: &PodNeeds<'_>,
     index: &SnapshotIndex<'_>,
+    affinity_ok: &[bool],
 ) -> Spread {
     let key = c.topology_key.clone();
     // Domains: label values of nodes the pod's node selector/affinity allows.
     let mut counts: HashMap<String, i64> = HashMap::new();
     let mut eligible = vec![false; index.nodes.len()];
     for (i, n) in index.nodes.iter().enumerate() {
-        if selector_ok(needs, n)
+        if selector_ok(needs, n, affinity_ok.get(i).copied())
             && let Some(v) = n.label(&key)
         {
             counts.entry(v.to_owned()).or_insert(0);
             eligible[i] = true;
         }
     }
-    for b in &index.bound {
-        if b.namespace != needs.namespace || !eligible[b.node] {
+    for b in index
+        .bound_in(&needs.namespace)
+        .iter()
+        .map(|&i| &index.bound[i])
+    {
+        if !eligible[b.node] {
             continue;
         }
         if label_selector_matches(c.label_selector.as_ref(), b.labels)
@@ -426,15 +447,13 @@ fn prepare_spread(
     (key, i64::from(c.max_skew.max(1)), counts, min, self_match)
 }
 
-fn selector_ok(needs: &PodNeeds<'_>, n: &NodeView<'_>) -> bool {
+fn selector_ok(needs: &PodNeeds<'_>, n: &NodeView<'_>, affinity_ok: Option<bool>) -> bool {
     needs
         .spec
         .node_selector
         .as_ref()
         .is_none_or(|s| first_selector_mismatch(s, n.labels).is_none())
-        && needs
-            .required_node_affinity()
-            .is_none_or(|a| node_selector_matches(a, n.labels, n.name))
+        && affinity_ok.unwrap_or(true)
 }
 
 fn ports_conflict(want: &(String, i32, String), used: &(String, i32, String)) -> bool {
@@ -443,7 +462,7 @@ fn ports_conflict(want: &(String, i32, String), used: &(String, i32, String)) ->
         && (want.2 == used.2 || want.2 == "0.0.0.0" || used.2 == "0.0.0.0")
 }
 
-fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCheck {
+fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, i: usize, n: &NodeView<'_>) -> NodeCheck {
     let mut out = NodeCheck::default();
     if n.unschedulable {
         out.blocks.push(Block::Unschedulable);
@@ -481,10 +500,7 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, n: &NodeView<'_>) -> NodeCh
             value: v.to_owned(),
         });
     }
-    if needs
-        .required_node_affinity()
-        .is_some_and(|a| !node_selector_matches(a, n.labels, n.name))
-    {
+    if prep.affinity_ok.get(i) == Some(&false) {
         out.blocks.push(Block::NodeAffinity);
     }
     if let Some(p) = needs
@@ -585,7 +601,8 @@ pub fn check_all(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> FitReport {
         nodes: index
             .nodes
             .iter()
-            .map(|n| check_node(needs, &prep, n))
+            .enumerate()
+            .map(|(i, n)| check_node(needs, &prep, i, n))
             .collect(),
     }
 }

@@ -103,6 +103,7 @@ pub struct SnapshotIndex<'a> {
     /// Indices into `bound` that carry required pod anti-affinity.
     pub with_anti_affinity: Vec<usize>,
     node_by_name: HashMap<&'a str, usize>,
+    bound_by_ns: HashMap<&'a str, Vec<usize>>,
     pvcs: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
     pvs: HashMap<&'a str, &'a PersistentVolume>,
     storage_classes: HashMap<&'a str, &'a StorageClass>,
@@ -253,6 +254,10 @@ impl<'a> SnapshotIndex<'a> {
                 labels: pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS),
             });
         }
+        let mut bound_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (i, b) in bound.iter().enumerate() {
+            bound_by_ns.entry(b.namespace).or_default().push(i);
+        }
         for n in &mut nodes {
             n.free = n
                 .allocatable
@@ -294,10 +299,16 @@ impl<'a> SnapshotIndex<'a> {
             bound,
             with_anti_affinity,
             node_by_name,
+            bound_by_ns,
             pvcs,
             pvs,
             storage_classes,
         }
+    }
+
+    /// Bound pods of one namespace (indices into [`Self::bound`]).
+    pub fn bound_in(&self, namespace: &str) -> &[usize] {
+        self.bound_by_ns.get(namespace).map_or(&[], Vec::as_slice)
     }
 
     /// A node by name.
