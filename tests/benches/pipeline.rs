@@ -8,9 +8,15 @@
 //! cargo bench -p lastmile-e2e --bench pipeline -- 5000    # N = 5000
 //! ```
 //!
-//! Latency is per event: from the start of its publish to the moment its diagnosis (or, for
-//! the raw run, the message itself) reaches a subscriber. Throughput is N over the time from
-//! the first publish to the last arrival.
+//! Two phases per path:
+//! - **burst**: all N published at once (64 publish acks in flight); throughput is N over
+//!   the time from the first publish to the last arrival, and latency (publish start →
+//!   arrival) is mostly queueing;
+//! - **one at a time**: 200 more events, each published only after the previous one
+//!   arrived; the latency is the service time of one event on an idle pipeline.
+//!
+//! "Arrival" is the diagnosis reaching a subscriber of `lastmile.diagnosis.>` for the
+//! pipeline, and the message reaching a pull consumer (which acks it) for raw JetStream.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,11 +33,16 @@ use lastmile_runtime::bus::{Bus, MSG_ID_HEADER, Message, Publisher};
 use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::nats::{self as host, HostOptions};
+use tokio::sync::mpsc;
 
-/// Publishes in flight at once (both runs).
+/// Publishes in flight at once during a burst (both paths).
 const PUBLISH_WINDOW: usize = 64;
 /// Host workers.
 const CONCURRENCY: usize = 16;
+/// Events of the one-at-a-time phase.
+const SINGLE: usize = 200;
+/// Bound on any wait.
+const PATIENCE: Duration = Duration::from_secs(600);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -44,26 +55,25 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(2000);
     let server = NatsServer::start().await?;
     let incident = recorded_incident()?;
-    let payloads: Vec<Message> = (0..n)
+    let events: Vec<(String, Message)> = (0..n + SINGLE)
         .map(|i| incident_message(&incident, i))
         .collect::<anyhow::Result<_>>()?;
-    let size = payloads.first().map_or(0, |m| m.payload.len());
+    let size = events.first().map_or(0, |(_, m)| m.payload.len());
     println!(
-        "lastmile pipeline bench: N = {n}, payload {size} bytes, nats-server {}",
-        server.url()
+        "lastmile pipeline bench: N = {n} (+{SINGLE} one at a time), payload {size} bytes, 2 cores, nats-server 2.15 (file storage)"
     );
 
-    let raw = raw_jetstream(&server, &payloads).await?;
-    let pipeline = pipeline(&server, &payloads).await?;
+    let raw = raw_jetstream(&server, &events, n).await?;
+    let pipeline = pipeline(&server, &events, n).await?;
 
     println!(
-        "{:<42} {:>10} {:>10} {:>10}",
-        "", "events/s", "p50 ms", "p99 ms"
+        "{:<40} {:>9} {:>9} {:>9} {:>11} {:>11}",
+        "", "events/s", "p50 ms", "p99 ms", "1-by-1 p50", "1-by-1 p99"
     );
     raw.print("raw JetStream publish -> consume");
     pipeline.print(&format!("NATS -> pending -> evidence (c={CONCURRENCY})"));
     println!(
-        "pipeline / raw throughput: {:.3} ({:.1}x slower)",
+        "pipeline / raw throughput: {:.3} (raw is {:.1}x faster)",
         pipeline.rate / raw.rate,
         raw.rate / pipeline.rate
     );
@@ -81,10 +91,11 @@ fn recorded_incident() -> anyhow::Result<Incident> {
         .context("the recording holds no pending incident")
 }
 
-/// Event `i`: the recorded incident under its own key and event id.
-fn incident_message(incident: &Incident, i: usize) -> anyhow::Result<Message> {
+/// Event `i`: the recorded incident under its own key and event id; returns (key, message).
+fn incident_message(incident: &Incident, i: usize) -> anyhow::Result<(String, Message)> {
     let mut incident = incident.clone();
     incident.key = format!("{}-{i}", incident.key);
+    let key = incident.key.clone();
     let id = format!("bench-{i}");
     let event = CloudEvent::new(
         id.clone(),
@@ -95,42 +106,37 @@ fn incident_message(incident: &Incident, i: usize) -> anyhow::Result<Message> {
     );
     let mut headers = std::collections::BTreeMap::new();
     headers.insert(MSG_ID_HEADER.to_owned(), id);
-    Ok(Message {
+    let message = Message {
         subject: subjects::incident(IncidentFamily::Pending),
         headers,
         payload: event.to_vec()?.into(),
-    })
+    };
+    Ok((key, message))
 }
 
 struct Figures {
     rate: f64,
     p50: Duration,
     p99: Duration,
+    single_p50: Duration,
+    single_p99: Duration,
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    let index = ((sorted.len().saturating_sub(1)) as f64 * q).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
 }
 
 impl Figures {
-    fn new(n: usize, elapsed: Duration, mut latencies: Vec<Duration>) -> Self {
-        latencies.sort();
-        let at = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
-                .copied()
-                .unwrap_or_default()
-        };
-        Self {
-            rate: n as f64 / elapsed.as_secs_f64(),
-            p50: at(0.50),
-            p99: at(0.99),
-        }
-    }
-
     fn print(&self, name: &str) {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!(
-            "{name:<42} {:>10.0} {:>10.2} {:>10.2}",
+            "{name:<40} {:>9.0} {:>9.2} {:>9.2} {:>11.2} {:>11.2}",
             self.rate,
             ms(self.p50),
-            ms(self.p99)
+            ms(self.p99),
+            ms(self.single_p50),
+            ms(self.single_p99)
         );
     }
 }
@@ -143,27 +149,78 @@ async fn connect(server: &NatsServer) -> anyhow::Result<NatsBus> {
     Ok(NatsBus::connect(&config).await?)
 }
 
-/// Publishes every message (a window of acks in flight), recording when each publish started.
-async fn publish_all(
+/// Runs both phases: `events[..n]` as a burst, the rest one at a time. `arrivals` yields the
+/// key of each event as it arrives at the far end.
+async fn measure(
     bus: &NatsBus,
-    messages: &[Message],
-    key: impl Fn(usize) -> String,
-) -> anyhow::Result<HashMap<String, Instant>> {
-    let mut started = HashMap::with_capacity(messages.len());
-    let mut acks = futures::stream::iter(messages.iter().enumerate().map(|(i, m)| {
+    events: &[(String, Message)],
+    n: usize,
+    arrivals: &mut mpsc::UnboundedReceiver<(String, Instant)>,
+) -> anyhow::Result<Figures> {
+    let (burst, single) = events.split_at(n.min(events.len()));
+
+    let start = Instant::now();
+    let mut started = HashMap::with_capacity(burst.len());
+    let mut acks = futures::stream::iter(burst.iter().map(|(key, message)| async move {
         let at = Instant::now();
-        async move { bus.publish(m.clone()).await.map(|()| (i, at)) }
+        bus.publish(message.clone())
+            .await
+            .map(|()| (key.as_str(), at))
     }))
     .buffer_unordered(PUBLISH_WINDOW);
     while let Some(done) = acks.next().await {
-        let (i, at) = done?;
-        started.insert(key(i), at);
+        let (key, at) = done?;
+        started.insert(key, at);
     }
-    Ok(started)
+    let mut arrived = HashMap::with_capacity(burst.len());
+    while arrived.len() < burst.len() {
+        let (key, at) = tokio::time::timeout(PATIENCE, arrivals.recv())
+            .await?
+            .context("arrivals ended")?;
+        arrived.entry(key).or_insert(at);
+    }
+    let last = arrived.values().max().copied().unwrap_or(start);
+    let mut latencies: Vec<Duration> = arrived
+        .iter()
+        .filter_map(|(k, end)| {
+            started
+                .get(k.as_str())
+                .map(|s| end.saturating_duration_since(*s))
+        })
+        .collect();
+    latencies.sort();
+
+    let mut single_latencies = Vec::with_capacity(single.len());
+    for (key, message) in single {
+        let at = Instant::now();
+        bus.publish(message.clone()).await?;
+        loop {
+            let (arrived_key, end) = tokio::time::timeout(PATIENCE, arrivals.recv())
+                .await?
+                .context("arrivals ended")?;
+            if &arrived_key == key {
+                single_latencies.push(end.saturating_duration_since(at));
+                break;
+            }
+        }
+    }
+    single_latencies.sort();
+
+    Ok(Figures {
+        rate: burst.len() as f64 / (last - start).as_secs_f64(),
+        p50: percentile(&latencies, 0.50),
+        p99: percentile(&latencies, 0.99),
+        single_p50: percentile(&single_latencies, 0.50),
+        single_p99: percentile(&single_latencies, 0.99),
+    })
 }
 
-/// Raw JetStream: a file stream and a durable pull consumer with explicit acks.
-async fn raw_jetstream(server: &NatsServer, messages: &[Message]) -> anyhow::Result<Figures> {
+/// Raw JetStream: a file stream, a durable pull consumer with explicit acks.
+async fn raw_jetstream(
+    server: &NatsServer,
+    events: &[(String, Message)],
+    n: usize,
+) -> anyhow::Result<Figures> {
     let bus = connect(server).await?;
     let js = bus.jetstream().clone();
     js.create_stream(async_nats::jetstream::stream::Config {
@@ -173,13 +230,6 @@ async fn raw_jetstream(server: &NatsServer, messages: &[Message]) -> anyhow::Res
         ..Default::default()
     })
     .await?;
-    let raw: Vec<Message> = messages
-        .iter()
-        .map(|m| Message {
-            subject: "bench.raw".into(),
-            ..m.clone()
-        })
-        .collect();
     let consumer = js
         .get_stream("BENCH_RAW")
         .await?
@@ -189,37 +239,53 @@ async fn raw_jetstream(server: &NatsServer, messages: &[Message]) -> anyhow::Res
             ..Default::default()
         })
         .await?;
-    let n = raw.len();
+    // Same bytes and headers, on the raw stream; keyed by Nats-Msg-Id.
+    let raw: Vec<(String, Message)> = events
+        .iter()
+        .map(|(_, m)| {
+            let id = m.header(MSG_ID_HEADER).unwrap_or_default().to_owned();
+            (
+                id,
+                Message {
+                    subject: "bench.raw".into(),
+                    ..m.clone()
+                },
+            )
+        })
+        .collect();
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
     let consume = tokio::spawn(async move {
-        let mut arrived = HashMap::with_capacity(n);
         let mut messages = consumer
             .stream()
             .max_messages_per_batch(2 * CONCURRENCY)
             .messages()
             .await?;
-        while arrived.len() < n {
-            let Some(message) = messages.next().await else {
-                bail!("raw consumer ended")
-            };
+        while let Some(message) = messages.next().await {
             let message = message.map_err(|e| anyhow::anyhow!("{e}"))?;
             let id = message
                 .headers
                 .as_ref()
                 .and_then(|h| h.get(MSG_ID_HEADER))
-                .map(|v| v.as_str().to_owned());
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default();
             message.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            arrived.insert(id.unwrap_or_default(), Instant::now());
+            if tx.send((id, Instant::now())).is_err() {
+                break;
+            }
         }
-        Ok(arrived)
+        anyhow::Ok(())
     });
-    let start = Instant::now();
-    let started = publish_all(&bus, &raw, |i| format!("bench-{i}")).await?;
-    let arrived = tokio::time::timeout(Duration::from_secs(600), consume).await???;
-    Ok(figures(start, &started, &arrived))
+    let figures = measure(&bus, &raw, n, &mut arrivals).await;
+    consume.abort();
+    figures
 }
 
 /// The full pipeline: the consumer host running `pending`, evidence in a temp dir.
-async fn pipeline(server: &NatsServer, messages: &[Message]) -> anyhow::Result<Figures> {
+async fn pipeline(
+    server: &NatsServer,
+    events: &[(String, Message)],
+    n: usize,
+) -> anyhow::Result<Figures> {
     let bus = connect(server).await?;
     bus.ensure_streams().await?;
     let evidence = tempfile::tempdir()?;
@@ -244,43 +310,29 @@ async fn pipeline(server: &NatsServer, messages: &[Message]) -> anyhow::Result<F
         },
     ));
 
-    // Diagnoses arrive on lastmile.diagnosis.>; a core subscription sees each as it is stored.
+    // A core subscription sees each diagnosis as JetStream stores it.
     let mut diagnoses = bus.client().subscribe("lastmile.diagnosis.>").await?;
-    let n = messages.len();
+    let (tx, mut arrivals) = mpsc::unbounded_channel();
     let watch = tokio::spawn(async move {
-        let mut arrived = HashMap::with_capacity(n);
-        while arrived.len() < n {
-            let Some(message) = diagnoses.next().await else {
-                bail!("diagnosis subscription ended")
-            };
+        while let Some(message) = diagnoses.next().await {
             let event = CloudEvent::<Diagnosis>::from_slice(&message.payload)?;
             let key = event.data.incident.unwrap_or_default();
-            arrived.entry(key).or_insert_with(Instant::now);
+            if tx.send((key, Instant::now())).is_err() {
+                break;
+            }
         }
-        Ok(arrived)
+        anyhow::Ok(())
     });
-    let keys: Vec<String> = messages
-        .iter()
-        .map(|m| CloudEvent::<Incident>::from_slice(&m.payload).map(|e| e.data.key))
-        .collect::<Result<_, _>>()?;
-    let start = Instant::now();
-    let started = publish_all(&bus, messages, |i| keys[i].clone()).await?;
-    let arrived = tokio::time::timeout(Duration::from_secs(600), watch).await???;
+    let figures = measure(&bus, events, n, &mut arrivals).await;
+    watch.abort();
     let _ = stop.send(());
     let report = host.await??;
-    eprintln!("host: {report:?}");
-    Ok(figures(start, &started, &arrived))
-}
-
-fn figures(
-    start: Instant,
-    started: &HashMap<String, Instant>,
-    arrived: &HashMap<String, Instant>,
-) -> Figures {
-    let last = arrived.values().max().copied().unwrap_or(start);
-    let latencies = arrived
-        .iter()
-        .filter_map(|(k, end)| started.get(k).map(|s| end.saturating_duration_since(*s)))
-        .collect();
-    Figures::new(arrived.len(), last - start, latencies)
+    if report.processed != events.len() as u64 {
+        bail!(
+            "the host processed {} of {} events: {report:?}",
+            report.processed,
+            events.len()
+        );
+    }
+    figures
 }

@@ -159,13 +159,15 @@ impl NatsServer {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait().context("polling nats-server")? {
-                    bail!(
-                        "nats-server exited with {status} before it was ready; log:\n{}",
-                        self.log()
-                    );
-                }
+            let exited = match self.child.as_mut() {
+                Some(child) => child.try_wait().context("polling nats-server")?,
+                None => None,
+            };
+            if let Some(status) = exited {
+                bail!(
+                    "nats-server exited with {status} before it was ready; log:\n{}",
+                    self.log()
+                );
             }
             let ready = std::fs::read_to_string(log).is_ok_and(|l| l.contains("Server is ready"));
             if ready && TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
