@@ -267,6 +267,8 @@ pub fn is_sensitive_key(key: &str) -> bool {
 
 /// The words that make a `key=value` key secret (case-insensitive, as a key suffix).
 const SECRET_WORDS: &str = r"(?:password|passwd|pwd|passphrase|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|auth)";
+/// Where a header name may start: line start, right after a quote, after curl's `-H`.
+const HEADER_AT: &str = r#"(?:^[ \t]*|["']|(?:-H|--header)[ \t=]+)"#;
 /// An unquoted value: not starting with a bracket, so `[REDACTED]` is never re-matched.
 const BARE_VALUE: &str = r#"[^\s"'&,;\[\]{}][^\s"'&,;\]}]*"#;
 
@@ -294,13 +296,19 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|\z)",
             "[REDACTED]",
         ),
-        // Headers whose whole value is a secret: keep the name (and the auth scheme).
+        // Headers whose whole value is a secret: keep the name (and the auth scheme). Only
+        // where a header is written (line start, quoted key, curl -H), never mid-sentence:
+        // "may require authorization: server message: …" is the evidence, not a secret.
         rule(
-            r#"(?im)(?P<k>\b(?:proxy-)?authorization"?\s*[:=]\s*"?(?:(?:bearer|basic|token|digest|negotiate|aws4-hmac-sha256)\s+)?)[^\s"'\r\n][^"\r\n]*"#,
+            &format!(
+                r#"(?im)(?P<k>{HEADER_AT}(?:proxy-)?authorization\\?"?[ \t]*[:=][ \t]*\\?"?(?:(?:bearer|basic|token|digest|negotiate|aws4-hmac-sha256)[ \t]+)?)[^\s"'\\][^"'\r\n\\]*"#
+            ),
             "${k}[REDACTED]",
         ),
         rule(
-            r#"(?im)(?P<k>\b(?:set-cookie|cookie|x-hub-signature(?:-256)?|x-gitlab-token|x-api-key|api-key|private-token)"?\s*:\s*"?)[^\s"'\r\n][^"\r\n]*"#,
+            &format!(
+                r#"(?im)(?P<k>{HEADER_AT}(?:set-cookie|cookie|x-hub-signature(?:-256)?|x-gitlab-token|x-api-key|api-key|private-token)\\?"?[ \t]*:[ \t]*\\?"?)[^\s"'\\][^"'\r\n\\]*"#
+            ),
             "${k}[REDACTED]",
         ),
         // A bearer token anywhere (long enough not to be `Bearer realm=`).
@@ -365,7 +373,11 @@ fn text_bytes(input: &[u8]) -> Cow<'_, [u8]> {
             current = Cow::Owned(bytes);
         }
     }
-    current
+    // Matches replaced by themselves (a base64 run that hides nothing) are no change.
+    match current {
+        Cow::Owned(bytes) if bytes == input => Cow::Borrowed(input),
+        other => other,
+    }
 }
 
 /// True when a base64 run decodes to a docker config or a secret-keyed document.
@@ -645,6 +657,16 @@ Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJhdXRoLmV4Y
     #[test]
     fn text_rules_cover_common_leaks() {
         let cases = [
+            ("curl -H 'Authorization: Bearer abc' https://r", "abc"),
+            (
+                "curl --header \"Authorization: token abc\" https://r",
+                "abc",
+            ),
+            (
+                r#"{\"Authorization\": \"Basic Zm9vOmJhcg==\"}"#,
+                "Zm9vOmJhcg",
+            ),
+            ("  Cookie: sid=1234", "sid=1234"),
             (
                 "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
                 "AKIAIOSFODNN7EXAMPLE",
@@ -692,6 +714,7 @@ Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJhdXRoLmV4Y
     #[test]
     fn clean_text_and_kubernetes_messages_are_untouched() {
         for input in [
+            "Failed to pull image \"org/private:1.0\": failed to pull and unpack image \"docker.io/org/private:1.0\": failed to resolve reference \"docker.io/org/private:1.0\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed",
             "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient memory. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
             "Failed to pull image \"registry.example.com/shop/api:1.4.2\": rpc error: code = Unknown desc = failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized",
             "MountVolume.SetUp failed for volume \"creds\" : secret \"api-creds\" not found",
