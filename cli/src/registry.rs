@@ -6,6 +6,8 @@ use lastmile_contract::Function;
 pub static FUNCTIONS: &[Function] = &[
     lastmile_fn_pending::FUNCTION,
     lastmile_fn_image_pull::FUNCTION,
+    lastmile_fn_workload::FUNCTION,
+    lastmile_fn_build::FUNCTION,
     // -- more functions: add one per line above this marker --
 ];
 

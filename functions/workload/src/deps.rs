@@ -109,7 +109,10 @@ pub(crate) fn waited_on(text: &str) -> Vec<Dependency> {
                 continue;
             }
             let port = caps.get(2).and_then(|m| m.as_str().parse().ok());
-            if !found.iter().any(|d| d.target == target) {
+            // `waiting for postgres` in the log of `nc -z postgres.shop.svc 5432` is the same wait.
+            let service = target.split('.').next().unwrap_or(target);
+            let same_service = *how == "log" && found.iter().any(|d| d.service() == service);
+            if !same_service && !found.iter().any(|d| d.target == target) {
                 found.push(Dependency {
                     target: target.to_owned(),
                     port,
@@ -152,10 +155,7 @@ mod tests {
             targets(
                 "sh -c until nc -z postgres.shop.svc.cluster.local 5432; do echo waiting for postgres; sleep 2; done"
             ),
-            vec![
-                ("postgres.shop.svc.cluster.local".into(), Some(5432), "nc"),
-                ("postgres".into(), None, "log")
-            ]
+            vec![("postgres.shop.svc.cluster.local".into(), Some(5432), "nc"),]
         );
         assert_eq!(
             targets("until nc -zv -w 2 redis 6379; do sleep 1; done")[0].0,

@@ -1,0 +1,167 @@
+//! `lastmile explain` end to end in-process: recorded inputs in, diagnoses out.
+
+#![allow(clippy::unwrap_used)]
+
+use lastmile_events::{Class, DiagnosisReport};
+
+use super::*;
+
+fn example(name: &str) -> Vec<u8> {
+    let path = format!("{}/../events/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn first_class(explanations: &[Explanation]) -> &str {
+    explanations[0].diagnoses[0].class.as_str()
+}
+
+#[tokio::test]
+async fn every_example_gets_a_real_diagnosis() {
+    for name in [
+        "pending-job-insufficient-cpu.json",
+        "imagepull-auth-401.json",
+        "init-waiting-for-postgres.json",
+        "job-deadline-exceeded.json",
+        "quota-failedcreate-job.json",
+    ] {
+        let ex = explain(&example(name), None).await.unwrap();
+        assert_eq!(ex.len(), 1, "{name}");
+        assert_ne!(
+            first_class(&ex),
+            Class::UNKNOWN,
+            "{name}: {:#?}",
+            ex[0].diagnoses
+        );
+        let ds = &ex[0].diagnoses;
+        assert!(
+            ds.windows(2).all(|w| w[0].confidence >= w[1].confidence),
+            "{name}: not sorted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn init_and_job_examples_name_their_class() {
+    let init = explain(&example("init-waiting-for-postgres.json"), None)
+        .await
+        .unwrap();
+    assert_eq!(first_class(&init), Class::INIT_BLOCKED);
+    let job = explain(&example("job-deadline-exceeded.json"), None)
+        .await
+        .unwrap();
+    assert_eq!(first_class(&job), Class::JOB_DEADLINE_EXCEEDED);
+    assert_eq!(job[0].diagnoses[0].function.as_deref(), Some("workload"));
+}
+
+#[tokio::test]
+async fn text_input_is_detected() {
+    let text = b"Events:\n  Type     Reason            Age   From            Message\n  ----     ------            ----  ----            -------\n  Warning  DeadlineExceeded  2m    job-controller  Job was active longer than specified deadline\n";
+    let ex = explain(text, None).await.unwrap();
+    assert_eq!(first_class(&ex), Class::JOB_DEADLINE_EXCEEDED);
+    assert!(ex[0].incident.text.is_some());
+}
+
+#[tokio::test]
+async fn unrecognised_text_is_unknown_with_what_was_seen() {
+    let ex = explain(b"the deploy is slow today\nno idea why\n", None)
+        .await
+        .unwrap();
+    let d = &ex[0].diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::UNKNOWN);
+    assert_eq!(ex[0].diagnoses.len(), 1);
+    assert_eq!(
+        d.evidence,
+        vec![
+            "\"the deploy is slow today\"".to_owned(),
+            "\"no idea why\"".to_owned()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_document_with_nothing_stuck_says_so() {
+    let doc = br#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"ok","namespace":"ci"},"status":{"phase":"Running"}}]}"#;
+    let ex = explain(doc, None).await.unwrap();
+    assert_eq!(first_class(&ex), Class::UNKNOWN);
+    assert!(
+        ex[0].diagnoses[0]
+            .summary
+            .starts_with("Nothing in the input is stuck")
+    );
+}
+
+#[tokio::test]
+async fn snapshot_objects_are_merged_into_incidents() {
+    let doc = example("quota-failedcreate-job.json");
+    let without = explain(&doc, None).await.unwrap();
+    assert_eq!(without[0].incident.snapshot.nodes.len(), 0);
+    let with = explain(&doc, Some(&example("pending-job-insufficient-cpu.json")))
+        .await
+        .unwrap();
+    assert_eq!(with[0].incident.snapshot.nodes.len(), 3);
+    assert_eq!(with[0].incident.snapshot.resource_quotas.len(), 1);
+}
+
+#[tokio::test]
+async fn a_malformed_cloud_event_is_an_error() {
+    let err = explain(br#"{"specversion":"1.0","id":"1","source":"/x","type":"dev.lastmile.ci.v1","time":"2026-01-01T00:00:00Z","data":{}}"#, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("CloudEvent"), "{err}");
+}
+
+#[tokio::test]
+async fn json_output_is_the_taxonomy_document() {
+    let ex = explain(&example("job-deadline-exceeded.json"), None)
+        .await
+        .unwrap();
+    let json = render::json(&ex).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let first = &value["diagnoses"][0];
+    assert_eq!(first["class"], "job.deadline_exceeded");
+    assert_eq!(first["subject"]["kind"], "Job");
+    assert_eq!(first["subject"]["name"], "db-migrate");
+    assert!(first["evidence"].as_array().is_some_and(|e| !e.is_empty()));
+    assert!(
+        first["remediation"][0]["command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("kubectl "))
+    );
+    let report: DiagnosisReport = serde_json::from_str(&json).unwrap();
+    assert!(
+        report
+            .diagnoses
+            .windows(2)
+            .all(|w| w[0].confidence >= w[1].confidence)
+    );
+}
+
+#[tokio::test]
+async fn human_output_shows_class_evidence_and_commands() {
+    let ex = explain(&example("init-waiting-for-postgres.json"), None)
+        .await
+        .unwrap();
+    let text = render::human(&ex);
+    assert!(
+        text.starts_with(
+            "pod/shop/orders-5c7d9f8b6-7wq4j (owned by replicaset/shop/orders-5c7d9f8b6) [init]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("1. init.blocked  (confidence 0.88)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "evidence:\n       - init container `wait-for-postgres` has been running since"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "$ kubectl logs -n shop pod/orders-5c7d9f8b6-7wq4j -c wait-for-postgres --tail=50"
+        ),
+        "{text}"
+    );
+}
