@@ -285,7 +285,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
         serde_json::Value::Object(map) => {
-            for key in ["containers", "initContainers", "ephemeralContainers"] {
+            for key in ["initContainers", "containers", "ephemeralContainers"] {
                 if let Some(list) = map.get(key).and_then(|l| l.as_array()) {
                     out.extend(
                         list.iter()
