@@ -87,7 +87,7 @@ fn pending_incident() -> Incident {
         serde_json::from_value(json!({
             "metadata": {"name": "migrate-x7k2p", "namespace": "team-1", "labels": {"app": "migrate"}},
             "spec": {
-                "containers": [{"name": "migrate", "resources": {"requests": {"cpu": "3", "memory": "12Gi"}}, "ports": [{"containerPort": 9100, "hostPort": 9100}]}],
+                "containers": [{"name": "migrate", "resources": {"requests": {"cpu": "6", "memory": "12Gi"}}, "ports": [{"containerPort": 9100, "hostPort": 9100}]}],
                 "initContainers": [{"name": "wait", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
                 "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}],
                 "affinity": {

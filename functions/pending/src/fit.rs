@@ -242,9 +242,9 @@ pub struct NodeCheck {
     pub short: Vec<(String, Quantity)>,
 }
 
-/// A prepared DoNotSchedule spread constraint: (topology key, max skew, matching pods per
-/// domain, the smallest domain count, whether the pod matches its own selector).
-type Spread = (String, i64, HashMap<String, i64>, i64, bool);
+/// A prepared DoNotSchedule spread constraint: the topology key and the domains where one
+/// more matching pod would exceed maxSkew.
+type Spread = (String, HashSet<String>);
 
 /// Per-pod preparation of the checks that depend on other pods and volumes.
 #[derive(Debug, Default)]
@@ -257,7 +257,7 @@ struct Prepared {
     affinity: Vec<(String, HashSet<String>, bool)>,
     /// (topology key, domains excluded by existing pods' anti-affinity).
     existing_anti: Vec<(String, HashSet<String>)>,
-    /// (topology key, max skew, counts per domain, global min, self-match).
+    /// DoNotSchedule spread constraints.
     spread: Vec<Spread>,
     /// Per node (index order): does the required node affinity allow it (empty when the
     /// pod has none). Evaluated once, used by topology spread and the node checks.
@@ -443,8 +443,17 @@ fn prepare_spread(
         }
     }
     let min = counts.values().copied().min().unwrap_or(0);
-    let self_match = label_selector_matches(c.label_selector.as_ref(), &needs.labels);
-    (key, i64::from(c.max_skew.max(1)), counts, min, self_match)
+    let self_match = i64::from(label_selector_matches(
+        c.label_selector.as_ref(),
+        &needs.labels,
+    ));
+    let skew = i64::from(c.max_skew.max(1));
+    let blocked = counts
+        .into_iter()
+        .filter(|(_, n)| n + self_match - min > skew)
+        .map(|(d, _)| d)
+        .collect();
+    (key, blocked)
 }
 
 fn selector_ok(needs: &PodNeeds<'_>, n: &NodeView<'_>, affinity_ok: Option<bool>) -> bool {
@@ -529,7 +538,7 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, i: usize, n: &NodeView<'_>)
         }
     }
     for (key, domains) in &prep.anti {
-        if n.label(key).is_some_and(|v| domains.contains(v)) {
+        if !domains.is_empty() && n.label(key).is_some_and(|v| domains.contains(v)) {
             out.blocks.push(Block::AntiAffinity {
                 topology_key: key.clone(),
             });
@@ -547,27 +556,25 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, i: usize, n: &NodeView<'_>)
         }
     }
     for (key, domains) in &prep.existing_anti {
-        if n.label(key).is_some_and(|v| domains.contains(v)) {
+        if !domains.is_empty() && n.label(key).is_some_and(|v| domains.contains(v)) {
             out.blocks.push(Block::ExistingAntiAffinity {
                 topology_key: key.clone(),
             });
         }
     }
-    for (key, skew, counts, min, self_match) in &prep.spread {
+    for (key, blocked) in &prep.spread {
         match n.label(key) {
             None => out.blocks.push(Block::TopologySpread {
                 topology_key: key.clone(),
                 missing_label: true,
             }),
-            Some(v) => {
-                let here = counts.get(v).copied().unwrap_or(0) + i64::from(*self_match);
-                if here - min > *skew {
-                    out.blocks.push(Block::TopologySpread {
-                        topology_key: key.clone(),
-                        missing_label: false,
-                    });
-                }
+            Some(v) if !blocked.is_empty() && blocked.contains(v) => {
+                out.blocks.push(Block::TopologySpread {
+                    topology_key: key.clone(),
+                    missing_label: false,
+                })
             }
+            Some(_) => {}
         }
     }
     out.blocks.sort();
@@ -635,11 +642,11 @@ pub fn group(
     index: &SnapshotIndex<'_>,
     needs: &PodNeeds<'_>,
 ) -> Vec<NodeGroup> {
-    let mut by_key: HashMap<(&[Block], &str, &str), usize> = HashMap::new();
+    let mut by_key: HashMap<(&[Block], usize), usize> = HashMap::new();
     let mut groups: Vec<NodeGroup> = Vec::new();
     for (i, check) in report.nodes.iter().enumerate() {
         let n = &index.nodes[i];
-        let key = (check.blocks.as_slice(), n.pool, n.shape.as_str());
+        let key = (check.blocks.as_slice(), n.kind_id);
         let g = match by_key.get(&key) {
             Some(&g) => g,
             None => {

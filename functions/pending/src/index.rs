@@ -61,6 +61,8 @@ pub struct NodeView<'a> {
     pub provider: Provider,
     /// Allocatable cpu and memory, e.g. `4 cpu, 15.5Gi memory`: nodes of one shape are grouped.
     pub shape: String,
+    /// Dense id of the node's (pool, shape) pair, for cheap grouping.
+    pub kind_id: usize,
 }
 
 impl NodeView<'_> {
@@ -203,6 +205,7 @@ impl<'a> SnapshotIndex<'a> {
                 pool: pool_of(labels),
                 provider: provider_of(node, labels),
                 shape,
+                kind_id: 0,
             });
         }
         let mut bound = Vec::new();
@@ -258,7 +261,10 @@ impl<'a> SnapshotIndex<'a> {
         for (i, b) in bound.iter().enumerate() {
             bound_by_ns.entry(b.namespace).or_default().push(i);
         }
+        let mut kinds: HashMap<(&'a str, String), usize> = HashMap::new();
         for n in &mut nodes {
+            let next = kinds.len();
+            n.kind_id = *kinds.entry((n.pool, n.shape.clone())).or_insert(next);
             n.free = n
                 .allocatable
                 .iter()
