@@ -156,6 +156,7 @@ impl Correlator {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use lastmile_events::{DeployedWorkload, IncidentFamily};

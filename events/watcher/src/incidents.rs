@@ -499,14 +499,14 @@ impl Tracker {
             .map(|(k, _)| k.clone())
             .collect();
         for k in targets {
-            if let Some(open) = self.incidents.get_mut(&k) {
-                if merge_event(
+            if let Some(open) = self.incidents.get_mut(&k)
+                && merge_event(
                     &mut open.incident.events,
                     ev.clone(),
                     self.cfg.max_events_per_incident,
-                ) {
-                    open.dirty = true;
-                }
+                )
+            {
+                open.dirty = true;
             }
         }
         self.flush(now)
@@ -704,19 +704,19 @@ impl Tracker {
         now: DateTime<Utc>,
     ) {
         let ik = Incident::key_for(family, owner, Some(owner));
-        if let Some(open) = self.incidents.get_mut(&ik) {
-            if open.owner_trigger.take().is_some() {
-                open.dirty = true;
-                open.incident.last_seen = now;
-                if open.members.is_empty() {
-                    open.incident.status = IncidentStatus::Resolved;
-                    open.incident.resolution = Some(format!(
-                        "{} {}/{}: {why}",
-                        owner.kind,
-                        owner.namespace.as_deref().unwrap_or(""),
-                        owner.name
-                    ));
-                }
+        if let Some(open) = self.incidents.get_mut(&ik)
+            && open.owner_trigger.take().is_some()
+        {
+            open.dirty = true;
+            open.incident.last_seen = now;
+            if open.members.is_empty() {
+                open.incident.status = IncidentStatus::Resolved;
+                open.incident.resolution = Some(format!(
+                    "{} {}/{}: {why}",
+                    owner.kind,
+                    owner.namespace.as_deref().unwrap_or(""),
+                    owner.name
+                ));
             }
         }
     }
@@ -813,4 +813,5 @@ fn merge_event(list: &mut Vec<KubeEvent>, ev: KubeEvent, max: usize) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -126,16 +126,18 @@ impl Outbox {
     /// Queues a message; a queued message with the same `coalesce` key is replaced.
     pub fn push(&self, coalesce: Option<String>, message: Message) {
         let Ok(mut q) = self.queue.lock() else { return };
-        if let Some(k) = coalesce.as_ref() {
-            if let Some(slot) = q.items.iter_mut().find(|(ck, _)| ck.as_ref() == Some(k)) {
-                slot.1 = message;
-                self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
-                self.notify.notify_one();
-                return;
-            }
+        if let Some(k) = coalesce.as_ref()
+            && let Some(slot) = q.items.iter_mut().find(|(ck, _)| ck.as_ref() == Some(k))
+        {
+            slot.1 = message;
+            self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+            self.notify.notify_one();
+            return;
         }
-        if q.items.len() >= self.capacity {
-            if let Some((_, old)) = q.items.pop_front() {
+        if q.items.len() >= self.capacity
+            && let Some((_, old)) = q.items.pop_front()
+        {
+            {
                 let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 tracing::warn!(subject = %old.subject, dropped_total = n, "Outbox full; dropped the oldest message.");
             }
@@ -164,10 +166,10 @@ impl Outbox {
 
     /// Removes the front message if it is still `sent` (it may have been coalesced since).
     fn pop_if(&self, sent: &Message) {
-        if let Ok(mut q) = self.queue.lock() {
-            if q.items.front().is_some_and(|(_, m)| m == sent) {
-                q.items.pop_front();
-            }
+        if let Ok(mut q) = self.queue.lock()
+            && q.items.front().is_some_and(|(_, m)| m == sent)
+        {
+            q.items.pop_front();
         }
     }
 }
@@ -211,6 +213,7 @@ async fn send_loop(outbox: Outbox, publisher: Arc<dyn Publisher>, cfg: OutboxCon
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use async_trait::async_trait;

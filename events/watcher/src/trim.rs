@@ -145,6 +145,7 @@ pub fn bound_pod(p: &Pod) -> Pod {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

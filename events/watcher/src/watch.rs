@@ -96,6 +96,8 @@ impl Default for WatchConfig {
 }
 
 /// One observation from any watcher, with the namespace scope of the watch it came from.
+/// Short-lived (consumed as soon as it arrives), so its size does not matter: not boxed.
+#[allow(clippy::large_enum_variant)]
 enum Obs {
     Pod(Event<Pod>),
     Job(Event<Job>),

@@ -272,42 +272,41 @@ impl Gate {
     pub fn observe(&mut self, msg: &Message, now: DateTime<Utc>) {
         let s = msg.subject.as_str();
         if s.starts_with("lastmile.diagnosis.") {
-            if let Ok(ce) = CloudEvent::<Diagnosis>::from_slice(&msg.payload) {
-                if self.diagnosis_matches(&ce.data) {
-                    let d = ce.data;
-                    let key = d.id.clone().unwrap_or_else(|| {
-                        format!("{}/{}", d.incident.as_deref().unwrap_or(""), d.class)
-                    });
-                    self.diagnoses.insert(key, d);
-                }
+            if let Ok(ce) = CloudEvent::<Diagnosis>::from_slice(&msg.payload)
+                && self.diagnosis_matches(&ce.data)
+            {
+                let d = ce.data;
+                let key = d.id.clone().unwrap_or_else(|| {
+                    format!("{}/{}", d.incident.as_deref().unwrap_or(""), d.class)
+                });
+                self.diagnoses.insert(key, d);
             }
         } else if s.starts_with("lastmile.incident.") {
-            if let Ok(ce) = CloudEvent::<Incident>::from_slice(&msg.payload) {
+            if let Ok(ce) = CloudEvent::<Incident>::from_slice(&msg.payload)
+                && self.incident_matches(&ce.data)
+            {
                 let inc = ce.data;
-                if self.incident_matches(&inc) {
-                    self.track_incident_workload(&inc);
-                    if inc.status == IncidentStatus::Open {
-                        self.quiet_since = now;
-                    }
-                    self.incidents.insert(inc.key.clone(), inc);
+                self.track_incident_workload(&inc);
+                if inc.status == IncidentStatus::Open {
+                    self.quiet_since = now;
                 }
+                self.incidents.insert(inc.key.clone(), inc);
             }
         } else if s.starts_with("lastmile.k8s.job.") {
-            if let Ok(ce) = CloudEvent::<K8sObservation>::from_slice(&msg.payload) {
-                if let K8sObservation::Job(job) = ce.data {
-                    self.observe_job(&job, now);
-                }
+            if let Ok(ce) = CloudEvent::<K8sObservation>::from_slice(&msg.payload)
+                && let K8sObservation::Job(job) = ce.data
+            {
+                self.observe_job(&job, now);
             }
-        } else if s.starts_with("lastmile.ci.") {
-            if let Ok(ce) = CloudEvent::<CiEvent>::from_slice(&msg.payload) {
-                let ev = ce.data;
-                if ev.kind == CiEventKind::DeployRequested && self.cfg.target.run_matches(&ev.run) {
-                    for w in &ev.workloads {
-                        self.workloads
-                            .entry(workload_key(&w.kind, &w.namespace, &w.name))
-                            .or_insert(Standing::Waiting);
-                    }
-                }
+        } else if s.starts_with("lastmile.ci.")
+            && let Ok(ce) = CloudEvent::<CiEvent>::from_slice(&msg.payload)
+            && ce.data.kind == CiEventKind::DeployRequested
+            && self.cfg.target.run_matches(&ce.data.run)
+        {
+            for w in &ce.data.workloads {
+                self.workloads
+                    .entry(workload_key(&w.kind, &w.namespace, &w.name))
+                    .or_insert(Standing::Waiting);
             }
         }
     }
@@ -803,4 +802,5 @@ pub async fn nats_source(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -137,6 +137,7 @@ fn deployment_run(body: &Value, repo: &Option<String>) -> Option<CiRunRef> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

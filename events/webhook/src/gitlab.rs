@@ -103,6 +103,7 @@ pub fn parse(body: &Value, now: DateTime<Utc>) -> Result<Option<CiEvent>, Reject
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -54,6 +54,7 @@ impl DeliveryLog {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

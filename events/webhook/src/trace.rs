@@ -46,6 +46,7 @@ pub fn trace_id(tp: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

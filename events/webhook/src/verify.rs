@@ -68,6 +68,7 @@ pub fn token(expected: &[u8], header: Option<&str>, header_name: &str) -> Result
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use axum::http::StatusCode;

@@ -354,9 +354,9 @@ impl Drop for FakeApiServer {
 /// `(resource, namespace filter)` from a request path.
 fn parse_path(path: &str) -> Option<(String, Option<String>)> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (prefix_len, rest) = match segs.first()? {
-        &"api" => (2, segs.get(2..)?),
-        &"apis" => (3, segs.get(3..)?),
+    let (prefix_len, rest) = match *segs.first()? {
+        "api" => (2, segs.get(2..)?),
+        "apis" => (3, segs.get(3..)?),
         _ => return None,
     };
     let prefix = format!("/{}", segs[..prefix_len].join("/"));
