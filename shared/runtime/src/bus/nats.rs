@@ -32,6 +32,7 @@ use serde::Deserialize;
 
 use super::memory::subject_matches;
 use super::{Bus, BusError, ConsumerSpec, Delivery, Message, Publisher, Settle, Subscription};
+use crate::redact;
 
 /// How to reach NATS. Flags and environment variables; secrets never appear in `Debug`.
 #[derive(Clone, PartialEq, Eq, clap::Args, Deserialize)]
@@ -125,7 +126,10 @@ impl NatsConfig {
         }
         for url in self.urls.iter().filter(|u| !u.trim().is_empty()) {
             ServerAddr::from_str(url.trim()).map_err(|e| {
-                ConfigError::Invalid(format!("--nats-url: {url:?} is not a NATS URL: {e}"))
+                ConfigError::Invalid(format!(
+                    "--nats-url: {:?} is not a NATS URL: {e}",
+                    redact::text(url)
+                ))
             })?;
         }
         let methods = [
@@ -172,7 +176,7 @@ impl std::fmt::Debug for NatsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
         f.debug_struct("NatsConfig")
-            .field("urls", &self.urls)
+            .field("urls", &redact::text(&self.urls.join(",")))
             .field("creds_file", &self.creds_file)
             .field("token", &hidden(&self.token))
             .field("user", &self.user)
@@ -302,15 +306,15 @@ impl NatsBus {
             .map(|u| u.trim())
             .filter(|u| !u.is_empty())
             .collect();
+        // URLs may carry `user:password@`; errors show them redacted.
+        let shown_urls = redact::text(&urls.join(",")).into_owned();
         // The client bounds each attempt by connect_timeout; bound the whole call too.
         let connect = options.connect(urls.as_slice());
         let client = tokio::time::timeout(config.connect_timeout.saturating_mul(2), connect)
             .await
-            .map_err(|_| {
-                BusError::Unavailable(format!("no NATS server answered at {}", urls.join(",")))
-            })?
+            .map_err(|_| BusError::Unavailable(format!("no NATS server answered at {shown_urls}")))?
             .map_err(|e| {
-                let detail = format!("cannot connect to NATS at {}: {e}", urls.join(","));
+                let detail = format!("cannot connect to NATS at {shown_urls}: {e}");
                 match e.kind() {
                     ConnectErrorKind::Authentication | ConnectErrorKind::AuthorizationViolation => {
                         BusError::Rejected(detail)
@@ -780,6 +784,8 @@ mod tests {
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        let config = NatsConfig::with_url("nats://ci:url-s3cr3t@nats.example.com:4222");
+        assert!(!format!("{config:?}").contains("url-s3cr3t"));
         let config = NatsConfig {
             token: Some("s3cr3t-token".into()),
             ..Default::default()

@@ -42,6 +42,7 @@ use crate::bus::{
     Message, Publisher, Settle,
 };
 use crate::executor::{Executor, ProcessError};
+use crate::redact;
 
 /// Header carrying how many deliveries a dead-lettered message had.
 pub const DLQ_ATTEMPTS_HEADER: &str = "Lastmile-Dlq-Attempts";
@@ -298,6 +299,7 @@ pub async fn handle(
         }
         Err(ProcessError::Retryable(e)) if attempt < opts.max_deliver => {
             let delay = opts.retry_delay(attempt);
+            let e = redact::text(&e);
             tracing::warn!(error = %e, attempt, ?delay, subject = %message.subject, "Retryable failure; will retry.");
             settled(settle.nak(delay).await, Settled::Retried(delay))
         }
@@ -350,7 +352,7 @@ async fn dead_letter(
 ) -> Settled {
     let letter = dead_letter_message(function, message, attempt, reason);
     tracing::error!(
-        reason,
+        reason = letter.header(DLQ_REASON_HEADER).unwrap_or_default(),
         attempt,
         subject = %message.subject,
         dlq = %letter.subject,
@@ -366,7 +368,9 @@ async fn dead_letter(
     }
 }
 
-/// The copy of `message` published on `lastmile.dlq.<function>`.
+/// The copy of `message` published on `lastmile.dlq.<function>`. The reason is redacted
+/// (errors may quote a URL with credentials or a header); the payload is kept as it was, so
+/// the message can be replayed once fixed.
 pub fn dead_letter_message(
     function: &str,
     message: &Message,
@@ -386,7 +390,10 @@ pub fn dead_letter_message(
     };
     let id = stable_id(&["dlq", function, &message.subject, &original]);
     headers.insert(MSG_ID_HEADER.to_owned(), id);
-    headers.insert(DLQ_REASON_HEADER.to_owned(), header_value(reason));
+    headers.insert(
+        DLQ_REASON_HEADER.to_owned(),
+        header_value(&redact::text(reason)),
+    );
     headers.insert(DLQ_SUBJECT_HEADER.to_owned(), message.subject.clone());
     headers.insert(DLQ_ATTEMPTS_HEADER.to_owned(), attempt.to_string());
     Message {
@@ -444,6 +451,42 @@ pub async fn termination_signal() {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// How a binary embeds the bus and host options.
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        nats: crate::bus::nats::NatsConfig,
+        #[command(flatten)]
+        host: HostOptions,
+    }
+
+    #[test]
+    fn flags_parse_with_defaults_and_durations() {
+        use clap::{CommandFactory, Parser};
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "lastmile",
+            "--nats-url",
+            "nats://a:4222,nats://b:4222",
+            "--ack-wait",
+            "45s",
+            "--concurrency",
+            "8",
+        ])
+        .unwrap();
+        assert_eq!(cli.nats.urls, ["nats://a:4222", "nats://b:4222"]);
+        assert_eq!(cli.host.ack_wait, Duration::from_secs(45));
+        assert_eq!(cli.host.concurrency, 8);
+        assert_eq!(cli.host.drain_timeout, HostOptions::default().drain_timeout);
+        assert_eq!(
+            cli.host.retry_backoff_max,
+            HostOptions::default().retry_backoff_max
+        );
+        assert!(cli.host.validate().is_ok() && cli.nats.validate().is_ok());
+        let err = Cli::try_parse_from(["lastmile", "--ack-wait", "soon"]).unwrap_err();
+        assert!(err.to_string().contains("not a duration"), "{err}");
+    }
 
     #[test]
     fn retry_delay_doubles_and_is_capped() {
@@ -532,6 +575,22 @@ mod tests {
         // Same message, later attempt and other reason: same id, so JetStream drops the repeat.
         let again = dead_letter_message("pending", &original, 5, "other");
         assert_eq!(again.header(MSG_ID_HEADER), Some(id));
+    }
+
+    #[test]
+    fn dead_letter_reason_is_redacted() {
+        let original = Message {
+            subject: "lastmile.incident.image-pull".to_owned(),
+            ..Message::default()
+        };
+        let reason = "retryable: GET https://ci-bot:hunter2-token@registry.example.com/v2/ failed; Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl";
+        let letter = dead_letter_message("image-pull", &original, 1, reason);
+        let shown = letter.header(DLQ_REASON_HEADER).unwrap();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("eyJzdWIi"),
+            "{shown}"
+        );
+        assert!(shown.contains("registry.example.com"), "{shown}");
     }
 
     #[test]
