@@ -605,6 +605,21 @@ async fn tls_registry_trusted_untrusted_and_wrong_name() {
     )
     .await;
     assert_eq!(cause(&r), Some(Cause::TlsHostname), "{r:#?}");
+
+    let expired = Registry::start(
+        RegistryAuth::None,
+        Some(ca.issue_expired(&["127.0.0.1"]).unwrap()),
+    )
+    .await
+    .unwrap();
+    let r = run(
+        &http(Some(&ca.pem())),
+        &format!("{}/team/app:1", expired.host()),
+        &[],
+        &opts(&[]),
+    )
+    .await;
+    assert_eq!(cause(&r), Some(Cause::TlsExpired), "{r:#?}");
 }
 
 #[tokio::test]
@@ -626,6 +641,24 @@ async fn network_failures_and_rate_limits_are_real() {
         .port();
     let refused = run(&h, &format!("127.0.0.1:{port}/team/app:1"), &[], &opts(&[])).await;
     assert_eq!(cause(&refused), Some(Cause::Refused), "{refused:#?}");
+
+    // A server that accepts connections and never answers: the per-request timeout fires.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_host = silent.local_addr().unwrap().to_string();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn);
+        }
+    });
+    let o = ProbeOptions {
+        timeout: Duration::from_millis(500),
+        plain_http: vec![silent_host.clone()],
+        ..opts(&[])
+    };
+    let timeout = run(&h, &format!("{silent_host}/team/app:1"), &[], &o).await;
+    assert_eq!(cause(&timeout), Some(Cause::Timeout), "{timeout:#?}");
+    holder.abort();
 
     let limited = RateLimitedRegistry::start().await.unwrap();
     let o = ProbeOptions {

@@ -255,6 +255,15 @@ fn build(
         if !problems.is_empty() {
             confidence = confidence.max(0.9);
         }
+        if report.is_some_and(|r| r.auth == "anonymous")
+            && !referenced.is_empty()
+            && problems.is_empty()
+        {
+            evidence.push(format!(
+                "the pod references imagePullSecrets [{}] whose contents were not available to the probe, so it asked anonymously",
+                referenced.join(", ")
+            ));
+        }
     }
     if report.is_none() && cause != Cause::Unspecified {
         let extra = " (from the error text alone; no registry probe)";

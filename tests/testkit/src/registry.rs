@@ -62,8 +62,21 @@ impl TestCa {
 
     /// A server certificate for `names` (DNS names or IP addresses): (cert PEM, key PEM).
     pub fn issue(&self, names: &[&str]) -> anyhow::Result<(String, String)> {
-        let params =
+        self.issue_with(names, false)
+    }
+
+    /// Like [`TestCa::issue`], but the certificate expired in 2021.
+    pub fn issue_expired(&self, names: &[&str]) -> anyhow::Result<(String, String)> {
+        self.issue_with(names, true)
+    }
+
+    fn issue_with(&self, names: &[&str], expired: bool) -> anyhow::Result<(String, String)> {
+        let mut params =
             CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
