@@ -15,12 +15,13 @@ use anyhow::Context as _;
 use chrono::{TimeZone, Utc};
 use lastmile_contract::Context;
 use lastmile_e2e::lambda_api::{InvocationResult, LambdaApi};
+use lastmile_e2e::otlp::OtlpReceiver;
 use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, KubeEvent, ObjectRef};
 use lastmile_runtime::bus::Message;
 use lastmile_runtime::bus::memory::MemoryBus;
 use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
-use lastmile_runtime::telemetry::TelemetryGuard;
+use lastmile_runtime::telemetry::{self, TelemetryConfig};
 
 /// Set (to the evidence directory) only in the child process.
 const CHILD_ENV: &str = "LASTMILE_TEST_LAMBDA_CHILD_EVIDENCE";
@@ -43,7 +44,9 @@ async fn lambda_host_child() -> anyhow::Result<()> {
         return Ok(());
     };
     let executor = executor(Path::new(&dir))?;
-    lastmile_runtime::host::lambda::run(executor, TelemetryGuard::disabled()).await?;
+    // As `lastmile function` does: telemetry from the OTEL_* environment.
+    let telemetry = telemetry::init(&TelemetryConfig::from_env("lastmile-lambda-test")?)?;
+    lastmile_runtime::host::lambda::run(executor, telemetry).await?;
     Ok(())
 }
 
@@ -157,7 +160,22 @@ async fn lambda_invocation_gives_the_same_diagnosis_as_the_in_process_path() -> 
     };
     let expected = executor(evidence.path())?.process(&message).await?;
     assert_eq!(incident, event.data.key);
-    assert_eq!(diagnoses, expected.diagnoses);
+    // Identical but for the trace id: the child has a tracer (the envelope's trace goes
+    // on), this process has none.
+    assert!(
+        diagnoses
+            .iter()
+            .all(|d| d.trace_id.as_deref() == Some("4bf92f3577b34da6a3ce929d0e0e4736"))
+    );
+    let untraced: Vec<Diagnosis> = diagnoses
+        .iter()
+        .cloned()
+        .map(|d| Diagnosis {
+            trace_id: None,
+            ..d
+        })
+        .collect();
+    assert_eq!(untraced, expected.diagnoses);
     assert_eq!(
         diagnoses[0].class.as_str(),
         "scheduling.insufficient_resources"
@@ -241,5 +259,69 @@ async fn lambda_host_without_the_lambda_environment_fails_with_a_clear_error() -
         !out.contains("env var"),
         "a config error, not lambda_runtime's panic: {out}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn lambda_spans_are_flushed_after_every_invocation_in_the_incoming_trace()
+-> anyhow::Result<()> {
+    let api = LambdaApi::start().await?;
+    let receiver = OtlpReceiver::start().await?;
+    let evidence = tempfile::tempdir()?;
+    let mut env = api.runtime_env();
+    env.extend(
+        [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+            ("OTEL_SERVICE_NAME", "lastmile-fn-pending".to_owned()),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment.name=test,cloud.provider=aws".to_owned(),
+            ),
+            // The batch timer never fires during the test: only the host's flush exports.
+            ("OTEL_BSP_SCHEDULE_DELAY", "3600000".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let _host = Host::spawn(&env, evidence.path())?;
+
+    let event = incident_event();
+    let id = api.invoke(event.to_vec()?);
+    let (_, diagnoses) = response_diagnoses(api.wait_result(&id, WAIT).await?)?;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    assert_eq!(
+        diagnoses[0].trace_id.as_deref(),
+        Some(trace_id),
+        "the envelope's trace continues"
+    );
+
+    let spans = receiver
+        .wait_for_trace(
+            trace_id,
+            &["diagnose pending", "lastmile.evidence.store"],
+            WAIT,
+        )
+        .await?;
+    let function = spans
+        .iter()
+        .find(|s| s.name == "diagnose pending")
+        .context("no function span")?;
+    assert_eq!(
+        function.parent_span_id, "00f067aa0ba902b7",
+        "child of the producer's span in the envelope"
+    );
+    assert_eq!(
+        function.resource.get("service.name").map(String::as_str),
+        Some("lastmile-fn-pending")
+    );
+    assert_eq!(
+        function
+            .resource
+            .get("deployment.environment.name")
+            .map(String::as_str),
+        Some("test")
+    );
+    assert_eq!(function.attr("k8s.pod.name"), Some("migrate-x7k2p"));
+    assert_eq!(function.attr("k8s.job.name"), Some("migrate"));
     Ok(())
 }
