@@ -8,7 +8,7 @@
 //! decides on (init container states and restart counts, Job conditions, deadlines), which
 //! do not change wording between releases. Only when those are absent (a pasted `kubectl
 //! describe`, a CI log line) does it fall back to message-level rules, at lower confidence.
-//! A message rule never overrides a state finding of the same class.
+//! A message rule never adds to a family (init, job) that the state already explained.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -46,8 +46,10 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
     let snapshot = ctx.snapshot_for(incident).await;
     let mut diagnoses = init::diagnose(incident, &snapshot);
     diagnoses.extend(job::diagnose(incident));
+    // The object's state is authoritative: a message rule only speaks for a family (init,
+    // job) the state said nothing about.
     for d in text::diagnose(incident) {
-        if !diagnoses.iter().any(|found| found.class == d.class) {
+        if !diagnoses.iter().any(|found| found.class.family() == d.class.family()) {
             diagnoses.push(d);
         }
     }

@@ -279,6 +279,22 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
 }
 
 #[test]
+fn recorded_pair_of_pods_waiting_on_each_other() {
+    let path = format!("{}/../../events/examples/init-deadlock-two-services.json", env!("CARGO_MANIFEST_DIR"));
+    let incidents = lastmile_intake::incidents_from_json(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(incidents.len(), 2);
+    for inc in &incidents {
+        let out = run(inc);
+        assert_eq!(classes_of(&out), vec![Class::INIT_DEADLOCK], "{:#?}", out.diagnoses);
+        assert!(out.diagnoses[0].definitive);
+    }
+}
+
+fn classes_of(out: &Outcome) -> Vec<&str> {
+    out.diagnoses.iter().map(|d| d.class.as_str()).collect()
+}
+
+#[test]
 fn complies_with_the_function_spec() {
     let samples: Vec<Incident> = [
         "init-waiting-for-postgres.json",
