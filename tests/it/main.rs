@@ -13,3 +13,4 @@ mod lambda;
 mod pipeline;
 mod webhook;
 mod gate;
+mod cli;

@@ -30,7 +30,10 @@ const BUCKET: &str = "lastmile-evidence";
 
 /// The recorded Pending Job incident shipped for `lastmile replay`.
 fn recorded_incident() -> anyhow::Result<Incident> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/examples/pending-job-insufficient-cpu.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/examples/pending-job-insufficient-cpu.json"
+    );
     let mut incidents = lastmile_intake::incidents_from_json(&std::fs::read(path)?)?;
     anyhow::ensure!(incidents.len() == 1, "expected one incident in {path}");
     Ok(incidents.remove(0))
@@ -41,7 +44,9 @@ struct FunctionProcess(tokio::process::Child);
 impl FunctionProcess {
     async fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
         let pid = self.0.id().context("function already exited")?;
-        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status()?;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()?;
         anyhow::ensure!(status.success(), "kill -TERM failed");
         Ok(tokio::time::timeout(WAIT, self.0.wait()).await??)
     }
@@ -56,7 +61,14 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
 
     let mut child = tokio::process::Command::new(lastmile_bin()?)
         .args(["function", "pending", "--nats-url", &nats.url()])
-        .args(["--s3-bucket", BUCKET, "--s3-prefix", "e2e", "--s3-endpoint", &s3.endpoint()])
+        .args([
+            "--s3-bucket",
+            BUCKET,
+            "--s3-prefix",
+            "e2e",
+            "--s3-endpoint",
+            &s3.endpoint(),
+        ])
         .args(["--s3-force-path-style", "--s3-region", "us-east-1"])
         .env("AWS_ACCESS_KEY_ID", s3.access_key())
         .env("AWS_SECRET_ACCESS_KEY", s3.secret_key())
@@ -88,12 +100,21 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
     // The producer: its own telemetry pipeline, exporting to the same receiver.
     let Telemetry { dispatch, guard } = telemetry::build(&TelemetryConfig {
         service_name: "e2e-producer".into(),
-        otlp: Some(OtlpConfig { protocol: OtlpProtocol::Grpc, endpoint: Some(receiver.endpoint()) }),
+        otlp: Some(OtlpConfig {
+            protocol: OtlpProtocol::Grpc,
+            endpoint: Some(receiver.endpoint()),
+        }),
         log_filter: "off".into(),
         json_logs: false,
     })?;
     let incident = recorded_incident()?;
-    let envelope = CloudEvent::new("e2e-incident-1", "/e2e/producer", Some(incident.subject.to_string()), incident.last_seen, incident.clone());
+    let envelope = CloudEvent::new(
+        "e2e-incident-1",
+        "/e2e/producer",
+        Some(incident.subject.to_string()),
+        incident.last_seen,
+        incident.clone(),
+    );
     let mut headers = BTreeMap::from([(MSG_ID_HEADER.to_owned(), envelope.id.clone())]);
     let trace_id = {
         let _installed = tracing::dispatcher::set_default(&dispatch);
@@ -114,18 +135,46 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
     .await?;
 
     // One diagnosis, the insufficient-resources one first.
-    let msg = tokio::time::timeout(WAIT, diagnoses.next()).await?.context("diagnosis subscription ended")?;
+    let msg = tokio::time::timeout(WAIT, diagnoses.next())
+        .await?
+        .context("diagnosis subscription ended")?;
     let diagnosis = CloudEvent::<Diagnosis>::from_slice(&msg.payload)?.data;
-    assert_eq!(msg.subject.as_str(), "lastmile.diagnosis.scheduling.insufficient_resources");
-    assert_eq!(diagnosis.class.as_str(), "scheduling.insufficient_resources");
+    assert_eq!(
+        msg.subject.as_str(),
+        "lastmile.diagnosis.scheduling.insufficient_resources"
+    );
+    assert_eq!(
+        diagnosis.class.as_str(),
+        "scheduling.insufficient_resources"
+    );
     assert_eq!(diagnosis.incident.as_deref(), Some(incident.key.as_str()));
-    assert_eq!(diagnosis.trace_id.as_deref(), Some(trace_id.as_str()), "the diagnosis names the trace");
-    let tp = msg.headers.as_ref().and_then(|h| h.get("traceparent")).context("diagnosis without traceparent header")?;
-    assert!(tp.as_str().contains(&trace_id), "diagnosis message continues the trace: {tp}");
+    assert_eq!(
+        diagnosis.trace_id.as_deref(),
+        Some(trace_id.as_str()),
+        "the diagnosis names the trace"
+    );
+    let tp = msg
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("traceparent"))
+        .context("diagnosis without traceparent header")?;
+    assert!(
+        tp.as_str().contains(&trace_id),
+        "diagnosis message continues the trace: {tp}"
+    );
 
     // Its evidence: a manifest in S3 listing content-addressed objects that are all there.
-    let evidence_ref = diagnosis.evidence_ref.clone().context("diagnosis without evidence")?;
-    assert!(evidence_ref.store.starts_with(&format!("s3://{BUCKET}/e2e")), "{}", evidence_ref.store);
+    let evidence_ref = diagnosis
+        .evidence_ref
+        .clone()
+        .context("diagnosis without evidence")?;
+    assert!(
+        evidence_ref
+            .store
+            .starts_with(&format!("s3://{BUCKET}/e2e")),
+        "{}",
+        evidence_ref.store
+    );
     let store = S3Store::from_sdk_config(
         &S3Config {
             bucket: Some(BUCKET.into()),
@@ -138,48 +187,124 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
         &s3.sdk_config(),
     )?;
     let manifest: EvidenceRef = serde_json::from_slice(
-        &store.get(&evidence_ref.manifest_key).await?.context("manifest missing in S3")?,
+        &store
+            .get(&evidence_ref.manifest_key)
+            .await?
+            .context("manifest missing in S3")?,
     )?;
-    assert_eq!(manifest, evidence_ref, "the stored manifest is the one the diagnosis carries");
+    assert_eq!(
+        manifest, evidence_ref,
+        "the stored manifest is the one the diagnosis carries"
+    );
     let names: BTreeSet<&str> = manifest.objects.iter().map(|o| o.name.as_str()).collect();
-    assert!(names.iter().any(|n| n.contains("pod")), "pod in evidence: {names:?}");
-    assert!(names.iter().any(|n| n.contains("event")), "events in evidence: {names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("pod")),
+        "pod in evidence: {names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains("event")),
+        "events in evidence: {names:?}"
+    );
     for object in &manifest.objects {
-        let bytes = store.get(&object.key).await?.with_context(|| format!("{} missing", object.key))?;
-        assert_eq!(hex::encode(Sha256::digest(&bytes)), object.sha256, "{} is content-addressed", object.name);
+        let bytes = store
+            .get(&object.key)
+            .await?
+            .with_context(|| format!("{} missing", object.key))?;
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            object.sha256,
+            "{} is content-addressed",
+            object.name
+        );
         assert_eq!(object.key, format!("objects/sha256/{}", object.sha256));
     }
 
     // Remediation commands on their subject, pointing back at the diagnosis.
-    let msg = tokio::time::timeout(WAIT, remediations.next()).await?.context("remediation subscription ended")?;
+    let msg = tokio::time::timeout(WAIT, remediations.next())
+        .await?
+        .context("remediation subscription ended")?;
     let command = CloudEvent::<RemediationCommand>::from_slice(&msg.payload)?.data;
-    assert!(msg.subject.as_str().starts_with("lastmile.remediation.scheduling."));
-    assert_eq!(Some(command.diagnosis_id.as_str()), diagnosis.id.as_deref().filter(|_| command.class == diagnosis.class).or(Some(command.diagnosis_id.as_str())));
-    assert!(command.remediation.command.as_deref().is_some_and(|c| c.contains("kubectl")), "{command:?}");
+    assert!(
+        msg.subject
+            .as_str()
+            .starts_with("lastmile.remediation.scheduling.")
+    );
+    assert_eq!(
+        Some(command.diagnosis_id.as_str()),
+        diagnosis
+            .id
+            .as_deref()
+            .filter(|_| command.class == diagnosis.class)
+            .or(Some(command.diagnosis_id.as_str()))
+    );
+    assert!(
+        command
+            .remediation
+            .command
+            .as_deref()
+            .is_some_and(|c| c.contains("kubectl")),
+        "{command:?}"
+    );
 
     // SIGTERM: drains and exits cleanly (and flushes its spans on the way out).
     let status = function.terminate().await?;
     let log = log.await?;
-    assert!(status.success(), "function exited with {status}; log:\n{log}");
+    assert!(
+        status.success(),
+        "function exited with {status}; log:\n{log}"
+    );
 
     // One trace: producer (root) → function span → evidence store + publish spans.
     let spans = receiver
-        .wait_for_trace(&trace_id, &["e2e.publish incident", "diagnose pending", "lastmile.evidence.store", "lastmile.diagnosis.publish", "lastmile.remediation.publish"], WAIT)
+        .wait_for_trace(
+            &trace_id,
+            &[
+                "e2e.publish incident",
+                "diagnose pending",
+                "lastmile.evidence.store",
+                "lastmile.diagnosis.publish",
+                "lastmile.remediation.publish",
+            ],
+            WAIT,
+        )
         .await?;
-    let by_name = |n: &str| spans.iter().find(|s| s.name == n).with_context(|| format!("no {n}"));
+    let by_name = |n: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == n)
+            .with_context(|| format!("no {n}"))
+    };
     let root = by_name("e2e.publish incident")?;
     let func = by_name("diagnose pending")?;
     assert_eq!(root.parent_span_id, "", "the publisher's span is the root");
-    assert_eq!(func.parent_span_id, root.span_id, "the function continues the publisher's trace");
-    assert_eq!(func.resource.get("service.name").map(String::as_str), Some("lastmile-fn-pending-e2e"));
+    assert_eq!(
+        func.parent_span_id, root.span_id,
+        "the function continues the publisher's trace"
+    );
+    assert_eq!(
+        func.resource.get("service.name").map(String::as_str),
+        Some("lastmile-fn-pending-e2e")
+    );
     assert_eq!(func.attr("k8s.namespace.name"), Some("ci"));
     assert_eq!(func.attr("k8s.job.name"), Some("integration-tests"));
-    assert_eq!(func.attr("lastmile.diagnosis.class").map(|c| c.starts_with("scheduling.")), Some(true));
+    assert_eq!(
+        func.attr("lastmile.diagnosis.class")
+            .map(|c| c.starts_with("scheduling.")),
+        Some(true)
+    );
     for s in spans.iter().filter(|s| s.name != root.name) {
         assert_eq!(s.trace_id, trace_id);
     }
-    for n in ["lastmile.evidence.store", "lastmile.diagnosis.publish", "lastmile.remediation.publish"] {
-        assert_eq!(by_name(n)?.parent_span_id, func.span_id, "{n} is a child of the function span");
+    for n in [
+        "lastmile.evidence.store",
+        "lastmile.diagnosis.publish",
+        "lastmile.remediation.publish",
+    ] {
+        assert_eq!(
+            by_name(n)?.parent_span_id,
+            func.span_id,
+            "{n} is a child of the function span"
+        );
     }
     Ok(())
 }

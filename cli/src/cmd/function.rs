@@ -70,7 +70,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     args.nats.validate().context("invalid NATS configuration")?;
     args.host.validate().context("invalid host options")?;
-    args.s3.validate().context("invalid S3 configuration")?;
+    if args.s3.bucket.is_some() {
+        args.s3.validate().context("invalid S3 configuration")?;
+    }
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
 
     let telemetry_config = TelemetryConfig::from_env(&format!("lastmile-{}", function.spec.name))

@@ -1,0 +1,213 @@
+//! The `lastmile` binary as users meet it: help, bad configuration, the embedded default.
+
+use std::process::Output;
+
+use lastmile_e2e::bin::lastmile_bin;
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Output> {
+    let mut cmd = std::process::Command::new(lastmile_bin()?);
+    cmd.args(args)
+        .env_remove("NATS_URL")
+        .env_remove("AWS_LAMBDA_RUNTIME_API");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Ok(cmd.output()?)
+}
+
+fn examples() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../events/examples").to_owned()
+}
+
+#[test]
+fn every_command_has_help() -> anyhow::Result<()> {
+    let top = run(&["--help"], &[])?;
+    assert!(top.status.success());
+    let text = String::from_utf8(top.stdout)?;
+    // Every subcommand listed in the top-level help answers --help itself.
+    let commands: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(
+        commands.contains(&"replay".to_owned()) && commands.contains(&"function".to_owned()),
+        "{commands:?}"
+    );
+    for c in &commands {
+        let out = run(&[c, "--help"], &[])?;
+        assert!(out.status.success(), "{c} --help failed");
+        assert!(
+            String::from_utf8(out.stdout)?.contains("Usage:"),
+            "{c} --help has no usage"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn unknown_function_exits_2_with_one_line_cause() -> anyhow::Result<()> {
+    let out = run(&["function", "no-such-function"], &[])?;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr)?;
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("unknown function \"no-such-function\"") && err.contains("pending"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn invalid_host_options_are_rejected_before_connecting() -> anyhow::Result<()> {
+    let out = run(
+        &["function", "pending"],
+        &[
+            ("LASTMILE_CONCURRENCY", "0"),
+            ("NATS_URL", "nats://127.0.0.1:1"),
+        ],
+    )?;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr)?;
+    assert!(err.contains("concurrency"), "names the setting: {err}");
+    assert!(
+        !err.contains("cannot connect"),
+        "failed before connecting: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn documented_example_config_parses_and_only_the_connection_fails() -> anyhow::Result<()> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/config/function.env");
+    let text = std::fs::read_to_string(path)?;
+    let mut env: Vec<(String, String)> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect::<Option<_>>()
+        .ok_or_else(|| anyhow::anyhow!("malformed line in {path}"))?;
+    // Point the connections at closed local ports so the test needs no network.
+    for (k, v) in &mut env {
+        match k.as_str() {
+            "NATS_URL" => *v = "nats://127.0.0.1:1".into(),
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => *v = "http://127.0.0.1:1".into(),
+            _ => {}
+        }
+    }
+    env.push(("LASTMILE_S3_ENDPOINT".into(), "http://127.0.0.1:1".into()));
+    let dir = tempfile::tempdir()?;
+    let evidence = dir.path().join("ev").display().to_string();
+    env.push(("LASTMILE_EVIDENCE_DIR".into(), evidence));
+    env.push(("NATS_CONNECT_TIMEOUT".into(), "1s".into()));
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let out = run(&["function", "pending"], &pairs)?;
+    let err = String::from_utf8(out.stderr)?;
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot connect to NATS"),
+        "configuration accepted, connection refused: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn replay_prints_taxonomy_json_for_the_recorded_incidents() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let evidence = dir.path().join("evidence");
+    let out = run(
+        &[
+            "replay",
+            &examples(),
+            "--format",
+            "json",
+            "--evidence-dir",
+            &evidence.display().to_string(),
+        ],
+        &[],
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let diagnoses = report["diagnoses"]
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("no diagnoses array"))?;
+    let classes: Vec<&str> = diagnoses
+        .iter()
+        .filter_map(|d| d["class"].as_str())
+        .collect();
+    for expected in [
+        "scheduling.insufficient_resources",
+        "admission.quota_exceeded",
+        "image.auth",
+        "job.deadline_exceeded",
+        "init.blocked",
+    ] {
+        assert!(
+            classes.contains(&expected),
+            "{expected} missing from {classes:?}"
+        );
+    }
+    for d in diagnoses {
+        for field in [
+            "class",
+            "confidence",
+            "summary",
+            "subject",
+            "evidence",
+            "remediation",
+        ] {
+            assert!(d.get(field).is_some(), "{field} missing in {d}");
+        }
+        // Every diagnosis's manifest is on disk, in the local evidence directory.
+        let key = d["evidence_ref"]["manifest_key"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no manifest"))?;
+        assert!(evidence.join(key).is_file(), "{key} not written");
+    }
+    // Replaying again is idempotent: same diagnoses, same evidence files.
+    let count = walk(&evidence)?;
+    let again = run(
+        &[
+            "replay",
+            &examples(),
+            "--format",
+            "json",
+            "--evidence-dir",
+            &evidence.display().to_string(),
+        ],
+        &[],
+    )?;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&again.stdout)?,
+        report
+    );
+    assert_eq!(walk(&evidence)?, count);
+    Ok(())
+}
+
+#[test]
+fn replay_of_a_file_that_is_not_an_incident_exits_2() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, b"{\"hello\": ")?;
+    let out = run(&["replay", &bad.display().to_string()], &[])?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)?.contains("bad.json"));
+    Ok(())
+}
+
+fn walk(dir: &std::path::Path) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        n += if path.is_dir() { walk(&path)? } else { 1 };
+    }
+    Ok(n)
+}
