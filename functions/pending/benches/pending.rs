@@ -87,7 +87,7 @@ fn pending_incident() -> Incident {
         serde_json::from_value(json!({
             "metadata": {"name": "migrate-x7k2p", "namespace": "team-1", "labels": {"app": "migrate"}},
             "spec": {
-                "containers": [{"name": "migrate", "resources": {"requests": {"cpu": "6", "memory": "12Gi"}}, "ports": [{"containerPort": 9100, "hostPort": 9100}]}],
+                "containers": [{"name": "migrate", "resources": {"requests": {"cpu": "7500m", "memory": "12Gi"}}, "ports": [{"containerPort": 9100, "hostPort": 9100}]}],
                 "initContainers": [{"name": "wait", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
                 "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}],
                 "affinity": {
@@ -169,6 +169,18 @@ fn main() {
         grouping.push(t.elapsed());
         std::hint::black_box(groups.len());
     }
+    let workload = lastmile_fn_pending::remedy::Workload {
+        kind: "Job".into(),
+        namespace: "team-1".into(),
+        name: "migrate".into(),
+    };
+    let mut state_times = Vec::new();
+    for _ in 0..iterations {
+        let t = Instant::now();
+        let a = lastmile_fn_pending::state::analyse(&needs, &index, &workload);
+        state_times.push(t.elapsed());
+        std::hint::black_box(a.causes.len());
+    }
     let mut full = Vec::new();
     for _ in 0..(iterations / 4).max(1) {
         let t = Instant::now();
@@ -187,6 +199,7 @@ fn main() {
         median(analyse.clone()),
         analyse.iter().max().copied().unwrap_or_default()
     );
+    println!("    state::analyse alone: median {:?}", median(state_times));
     println!(
         "    of which per-node checks (check_all): median {:?}; grouping: median {:?}",
         median(checks),

@@ -190,11 +190,12 @@ fn node_causes(
             *sole.entry(classes[0]).or_default() += 1;
         }
     }
+    let control_plane_only = only_control_plane_taints(report);
     let mut scored: Vec<(&'static str, f64)> = any
         .keys()
         .map(|c| {
             let is_scope_class = *c == Class::NODE_AFFINITY
-                || (*c == Class::UNTOLERATED_TAINT && only_control_plane_taints(report));
+                || (*c == Class::UNTOLERATED_TAINT && control_plane_only);
             let s = *sole.get(c).unwrap_or(&0) as f64;
             let a = *any_in_scope.get(c).unwrap_or(&0) as f64;
             let score = if is_scope_class && in_scope > 0 {
@@ -322,15 +323,29 @@ fn insufficient(
     let mut details = serde_json::Map::new();
     let mut jq_parts = Vec::new();
     let mut best_group: Option<&NodeGroup> = None;
-    for res in &short {
-        let want = needs.requests.get(res);
+    let most_free = |res: &str| {
         let best = candidates
             .iter()
+            .copied()
             .max_by_key(|g| g.max_free_q.get(res).copied().unwrap_or_default());
         let free = best
             .and_then(|g| g.max_free_q.get(res).copied())
             .unwrap_or_default()
             .max(Quantity::ZERO);
+        (best, free)
+    };
+    // Resources no candidate has enough of are the cause; the others are short only on
+    // some nodes (then it is the combination that fits nowhere).
+    let blocking: Vec<String> = short
+        .iter()
+        .filter(|r| needs.requests.get(r) > most_free(r).1)
+        .cloned()
+        .collect();
+    let combination = blocking.is_empty();
+    let short = if combination { short } else { blocking };
+    for res in &short {
+        let want = needs.requests.get(res);
+        let (best, free) = most_free(res);
         let max_alloc = index
             .nodes
             .iter()
@@ -365,7 +380,7 @@ fn insufficient(
             json!({"requested": want.display_for(res), "largest_free": free.display_for(res), "largest_allocatable": max_alloc.display_for(res)}),
         );
         if best_group.is_none() {
-            best_group = best.copied();
+            best_group = best;
         }
         if res != "pods" && !free.is_zero() {
             let target = free.floor_for(res).display_for(res);
@@ -387,6 +402,11 @@ fn insufficient(
     }
     let summary = if never {
         format!("no node in the cluster is big enough: {}", parts.join("; "))
+    } else if combination {
+        format!(
+            "no candidate node has enough of every resource at once (each is available somewhere, never together): {}",
+            parts.join("; ")
+        )
     } else {
         format!(
             "no candidate node has enough free capacity: {}",
