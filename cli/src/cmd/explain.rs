@@ -54,8 +54,8 @@ pub struct Args {
     /// File to read: kubectl JSON (List, single object, events), a CloudEvent incident,
     /// `kubectl describe` output, an events table or a log. `-` or nothing reads stdin.
     pub input: Option<PathBuf>,
-    /// Cluster state to reason against: the output of `kubectl get nodes,pods,resourcequota,
-    /// limitrange,pvc,pv,storageclass -A -o json`, merged into every incident's snapshot.
+    /// Cluster state to reason against, merged into every incident's snapshot: the output of
+    /// `kubectl get nodes,pods,resourcequota,limitrange,pvc,pv,storageclass -A -o json`.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
     /// Output format.

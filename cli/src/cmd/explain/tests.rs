@@ -23,9 +23,10 @@ async fn every_example_gets_a_real_diagnosis() {
         "init-waiting-for-postgres.json",
         "job-deadline-exceeded.json",
         "quota-failedcreate-job.json",
+        "init-deadlock-two-services.json",
     ] {
         let ex = explain(&example(name), None).await.unwrap();
-        assert_eq!(ex.len(), 1, "{name}");
+        assert!(!ex.is_empty(), "{name}");
         assert_ne!(
             first_class(&ex),
             Class::UNKNOWN,
