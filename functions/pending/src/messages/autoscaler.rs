@@ -77,9 +77,14 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "failedscaleup",
         "max node group size reached",
         "max cluster cpu, memory limits reached",
+        // GKE's autoscaler (cloud quota, stockouts): "Node scale up in zones … associated
+        // with this pod failed: GCE quota exceeded."
+        "associated with this pod failed",
+        "gce quota exceeded",
+        "scale.up.error",
     ] {
         if let Some(at) = lower.find(marker) {
-            let at_limit = marker.starts_with("max");
+            let at_limit = marker.starts_with("max") || lower.contains("quota exceeded");
             return Some(AutoscalerSignal::NoScaleUp {
                 by: "cluster-autoscaler",
                 text: short(at),

@@ -558,6 +558,10 @@ fn scan_misc(text: &str, flat: &str, out: &mut Vec<Finding>) {
             "failed to provision volume",
             "the volume provisioner failed to create the claim's volume",
         ),
+        (
+            "waiting for a volume to be created",
+            "the claim is still waiting for its provisioner to create a volume",
+        ),
     ] {
         if let Some(at) = lower.find(marker)
             && (marker != "storageclass.storage.k8s.io" || lower[at..].contains("not found"))

@@ -377,3 +377,26 @@ fn older_and_kubelet_phrasings() {
         Class::VOLUME_BINDING
     );
 }
+
+#[test]
+fn ci_runner_and_cloud_autoscaler_phrasings() {
+    // GitLab runner's Kubernetes executor quotes the condition message.
+    assert_eq!(
+        first(
+            "Waiting for pod gitlab-runner/runner-abc-project-1-concurrent-0 to be running, status is Pending\n\tUnschedulable: \"0/5 nodes are available: 5 node(s) didn't match Pod's node affinity/selector. preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.\""
+        ),
+        Class::NODE_AFFINITY
+    );
+    assert_eq!(
+        first(
+            "Warning  FailedScheduling  running PreBind plugin \"VolumeBinding\": binding volumes: context deadline exceeded"
+        ),
+        Class::VOLUME_BINDING
+    );
+    assert_eq!(
+        first(
+            "Normal  NotTriggerScaleUp  cluster-autoscaler  Node scale up in zones us-central1-a associated with this pod failed: GCE quota exceeded. Pod is at risk of not being scheduled."
+        ),
+        Class::NO_SCALE_UP
+    );
+}
