@@ -144,13 +144,11 @@ impl Executor {
 
         let trace_id = telemetry::trace_id_of(&tracing::Span::current());
         let mut published = Vec::with_capacity(outcome.diagnoses.len());
-        for (index, mut diagnosis) in outcome.diagnoses.into_iter().enumerate() {
-            let id = stable_id(&[
-                spec.name,
-                &event.id,
-                &index.to_string(),
-                diagnosis.class.as_str(),
-            ]);
+        let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
+        for mut diagnosis in outcome.diagnoses {
+            let ordinal = per_class.entry(diagnosis.class.to_string()).or_default();
+            *ordinal += 1;
+            let id = diagnosis_id(spec.name, incident, diagnosis.class.as_str(), *ordinal);
             let manifest_key = format!("manifests/{}/{}.json", subjects::token(spec.name), id);
             let evidence_ref = store_bundle(self.evidence.as_ref(), &manifest_key, &outcome.evidence)
                 .instrument(tracing::info_span!("lastmile.evidence.store", lastmile.evidence.manifest = %manifest_key))
@@ -244,6 +242,21 @@ impl Executor {
     }
 }
 
+/// The id of a diagnosis: the same workload stuck for the same cause since the same moment
+/// always gets the same id, whichever message carried the incident. So a redelivery, or an
+/// incident re-published because more pods of the same Job got stuck (an event storm), is
+/// one diagnosis on the bus (JetStream drops the repeated `Nats-Msg-Id`) and one manifest
+/// (rewritten with the newest evidence), while an incident that reopens later gets a new one.
+fn diagnosis_id(function: &str, incident: &Incident, class: &str, ordinal: usize) -> String {
+    stable_id(&[
+        function,
+        &incident.key,
+        &incident.first_seen.to_rfc3339(),
+        class,
+        &ordinal.to_string(),
+    ])
+}
+
 /// The function span, with the OTel semantic-convention attributes of the incident.
 fn function_span(function: &str, event: &CloudEvent<Incident>) -> tracing::Span {
     let incident = &event.data;
@@ -305,4 +318,97 @@ fn bound_evidence(mut outcome: Outcome, max: usize) -> Outcome {
 /// The current time as the executor stamps envelopes it creates without a cause.
 pub fn now() -> chrono::DateTime<Utc> {
     Utc::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use lastmile_events::{IncidentFamily, ObjectRef};
+
+    use super::*;
+
+    fn incident(pod: &str, count: u32, first_seen_min: u32) -> Incident {
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 3, 3, 10, first_seen_min, 0)
+            .single()
+            .unwrap_or_default();
+        let job = ObjectRef {
+            kind: "Job".into(),
+            namespace: Some("ci".into()),
+            name: "e2e".into(),
+            ..Default::default()
+        };
+        let pod = ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("ci".into()),
+            name: pod.into(),
+            ..Default::default()
+        };
+        let mut i = Incident::new(IncidentFamily::Pending, pod, Some(job), t0);
+        i.count = count;
+        i
+    }
+
+    #[test]
+    fn storm_updates_of_one_incident_keep_the_diagnosis_id() {
+        let first = diagnosis_id(
+            "pending",
+            &incident("e2e-a", 1, 0),
+            "scheduling.untolerated_taint",
+            1,
+        );
+        let grown = diagnosis_id(
+            "pending",
+            &incident("e2e-b", 500, 0),
+            "scheduling.untolerated_taint",
+            1,
+        );
+        assert_eq!(first, grown);
+    }
+
+    #[test]
+    fn another_cause_or_a_reopened_incident_gets_a_new_id() {
+        let base = diagnosis_id(
+            "pending",
+            &incident("a", 1, 0),
+            "scheduling.untolerated_taint",
+            1,
+        );
+        assert_ne!(
+            base,
+            diagnosis_id(
+                "pending",
+                &incident("a", 1, 0),
+                "scheduling.node_affinity",
+                1
+            )
+        );
+        assert_ne!(
+            base,
+            diagnosis_id(
+                "pending",
+                &incident("a", 1, 0),
+                "scheduling.untolerated_taint",
+                2
+            )
+        );
+        assert_ne!(
+            base,
+            diagnosis_id(
+                "pending",
+                &incident("a", 1, 30),
+                "scheduling.untolerated_taint",
+                1
+            )
+        );
+        assert_ne!(
+            base,
+            diagnosis_id(
+                "image-pull",
+                &incident("a", 1, 0),
+                "scheduling.untolerated_taint",
+                1
+            )
+        );
+    }
 }
