@@ -9,7 +9,10 @@ use regex::Regex;
 use crate::{diagnosis, line_at, step};
 
 static VERIFYING: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"verifying (?:module: )?([^\s@:]+)@([^\s:/]+)(/go\.mod)?: checksum mismatch").ok()
+    Regex::new(
+        r"verifying (?:module: |go\.mod: )?([^\s@:]+)@([^\s:/]+)(/go\.mod)?: checksum mismatch",
+    )
+    .ok()
 });
 static MISMATCH: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)checksum mismatch|SECURITY ERROR|checksum database|verifying go\.mod").ok()

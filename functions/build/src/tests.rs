@@ -50,6 +50,20 @@ fn checksum_mismatch_in_a_github_actions_log() {
 }
 
 #[test]
+fn go_mod_checksum_mismatch_names_the_module() {
+    let out = run(
+        "go: github.com/acme/lib@v1.0.0: verifying go.mod: github.com/acme/lib@v1.0.0/go.mod: checksum mismatch\n\tdownloaded: h1:aaa=\n\tgo.sum:     h1:bbb=\n",
+    );
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::BUILD_CHECKSUM_MISMATCH);
+    assert!(
+        d.summary.contains("github.com/acme/lib@v1.0.0"),
+        "{}",
+        d.summary
+    );
+}
+
+#[test]
 fn sumdb_lookup_failure_is_a_checksum_verification_failure() {
     let out = run(
         "go: github.com/acme/internal-sdk@v0.4.1: verifying module: github.com/acme/internal-sdk@v0.4.1: reading https://sum.golang.org/lookup/github.com/acme/internal-sdk@v0.4.1: 404 Not Found\n\tserver response: not found: github.com/acme/internal-sdk@v0.4.1: invalid version: git ls-remote -q origin: exit status 128",

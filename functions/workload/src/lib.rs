@@ -49,7 +49,10 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
     // The object's state is authoritative: a message rule only speaks for a family (init,
     // job) the state said nothing about.
     for d in text::diagnose(incident) {
-        if !diagnoses.iter().any(|found| found.class.family() == d.class.family()) {
+        if !diagnoses
+            .iter()
+            .any(|found| found.class.family() == d.class.family())
+        {
             diagnoses.push(d);
         }
     }

@@ -280,12 +280,20 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
 
 #[test]
 fn recorded_pair_of_pods_waiting_on_each_other() {
-    let path = format!("{}/../../events/examples/init-deadlock-two-services.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../events/examples/init-deadlock-two-services.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let incidents = lastmile_intake::incidents_from_json(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(incidents.len(), 2);
     for inc in &incidents {
         let out = run(inc);
-        assert_eq!(classes_of(&out), vec![Class::INIT_DEADLOCK], "{:#?}", out.diagnoses);
+        assert_eq!(
+            classes_of(&out),
+            vec![Class::INIT_DEADLOCK],
+            "{:#?}",
+            out.diagnoses
+        );
         assert!(out.diagnoses[0].definitive);
     }
 }
