@@ -13,4 +13,5 @@ mod lambda;
 mod pipeline;
 mod webhook;
 mod gate;
+mod infra;
 mod cli;

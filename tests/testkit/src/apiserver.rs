@@ -4,8 +4,8 @@
 //! -o json` prints it) over the same HTTP protocol kube-rs and client-go use:
 //!
 //! * `GET /api/v1/pods`, `/api/v1/namespaces/{ns}/pods`, `/apis/{group}/{version}/…`: a List
-//!   with `metadata.resourceVersion`; `labelSelector` (equality terms) is honoured, `limit`
-//!   is ignored (everything fits one page, which the protocol allows).
+//!   with `metadata.resourceVersion`; `labelSelector` (equality terms) is honoured, and `limit` /
+//!   `continue` page through it.
 //! * `?watch=1&resourceVersion=N`: a chunked stream of `{"type": "ADDED" | "MODIFIED" |
 //!   "DELETED" | "BOOKMARK" | "ERROR", "object": …}` lines, one per change after `N`,
 //!   then live changes; BOOKMARK only when `allowWatchBookmarks=true`.
@@ -410,13 +410,41 @@ async fn handle(
     };
     objects.requests.push(uri.to_string());
     if !is_watch {
+        // Pages of `limit` items; the `continue` token is the offset into the (sorted) set.
+        let offset: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let limit: usize = q
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .filter(|l| *l > 0)
+            .unwrap_or(usize::MAX);
+        let matching = objects
+            .by_resource
+            .get(&resource)
+            .map(|m| m.values().filter(|o| in_scope(o)).count())
+            .unwrap_or(0);
         let items: Vec<Value> = objects
             .by_resource
             .get(&resource)
-            .map(|m| m.values().filter(|o| in_scope(o)).cloned().collect())
+            .map(|m| {
+                m.values()
+                    .filter(|o| in_scope(o))
+                    .skip(offset)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
-        objects.lists.push((path, items.len()));
-        let list = json!({"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": objects.rv.to_string()}, "items": items});
+        let next = offset.saturating_add(items.len());
+        if offset == 0 {
+            objects.lists.push((path, matching));
+        }
+        let mut metadata = json!({"resourceVersion": objects.rv.to_string()});
+        if next < matching {
+            metadata["continue"] = json!(next.to_string());
+            metadata["remainingItemCount"] = json!(matching - next);
+        }
+        let list =
+            json!({"kind": "List", "apiVersion": "v1", "metadata": metadata, "items": items});
         return axum::Json(list).into_response();
     }
     let from: u64 = q

@@ -1,0 +1,256 @@
+//! Offline validation of `infra/`: every manifest parses, has the fields its kind requires,
+//! and the watcher's RBAC only reads.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+fn infra() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../infra")
+}
+
+/// Every YAML document of a file, as JSON values.
+fn documents(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|doc| {
+            Value::deserialize(doc)
+                .unwrap_or_else(|e| panic!("{}: not valid YAML: {e}", path.display()))
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+const API_VERSIONS: &[(&str, &str)] = &[
+    ("Namespace", "v1"),
+    ("ConfigMap", "v1"),
+    ("Service", "v1"),
+    ("ServiceAccount", "v1"),
+    ("StatefulSet", "apps/v1"),
+    ("Deployment", "apps/v1"),
+    ("ClusterRole", "rbac.authorization.k8s.io/v1"),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1"),
+    ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
+];
+
+fn check_workload(file: &str, doc: &Value, failures: &mut Vec<String>) {
+    let name = doc["metadata"]["name"].as_str().unwrap_or("?");
+    let selector = doc["spec"]["selector"]["matchLabels"].as_object();
+    let labels = doc["spec"]["template"]["metadata"]["labels"].as_object();
+    match (selector, labels) {
+        (Some(sel), Some(labels)) if sel.iter().all(|(k, v)| labels.get(k) == Some(v)) => {}
+        _ => failures.push(format!(
+            "{file}: {name}: spec.selector.matchLabels must match the pod template labels"
+        )),
+    }
+    let containers = doc["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if containers.is_empty() {
+        failures.push(format!("{file}: {name}: no containers"));
+    }
+    for c in containers {
+        let cname = c["name"].as_str().unwrap_or("?");
+        if c["image"].as_str().is_none_or(|i| !i.contains(':')) {
+            failures.push(format!(
+                "{file}: {name}/{cname}: image must be pinned to a tag"
+            ));
+        }
+        if c["resources"]["requests"].is_null() || c["resources"]["limits"]["memory"].is_null() {
+            failures.push(format!(
+                "{file}: {name}/{cname}: needs resource requests and a memory limit"
+            ));
+        }
+        if c["securityContext"]["allowPrivilegeEscalation"] != Value::Bool(false) {
+            failures.push(format!(
+                "{file}: {name}/{cname}: allowPrivilegeEscalation must be false"
+            ));
+        }
+        for env in c["env"].as_array().into_iter().flatten() {
+            let var = env["name"].as_str().unwrap_or("");
+            let secretish = ["SECRET", "TOKEN", "PASSWORD"]
+                .iter()
+                .any(|s| var.contains(s));
+            if secretish && !env["value"].is_null() {
+                failures.push(format!(
+                    "{file}: {name}/{cname}: {var} must come from a Secret, not a literal value"
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
+    let dir = infra().join("k8s");
+    let mut failures = Vec::new();
+    let mut kinds = BTreeMap::<String, usize>::new();
+    let mut roles = BTreeSet::new();
+    let mut accounts = BTreeSet::new();
+    let mut bindings = Vec::new();
+    let mut files = Vec::new();
+    for path in yaml_files(&dir) {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        files.push(file.clone());
+        for doc in documents(&path) {
+            let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
+            let api = doc["apiVersion"].as_str().unwrap_or_default();
+            match API_VERSIONS.iter().find(|(k, _)| *k == kind) {
+                Some((_, want)) if *want == api => {}
+                Some((_, want)) => {
+                    failures.push(format!("{file}: {kind} must be {want}, is {api:?}"))
+                }
+                None => failures.push(format!("{file}: unexpected kind {kind:?}")),
+            }
+            *kinds.entry(kind.clone()).or_default() += 1;
+            if kind == "Kustomization" {
+                for r in doc["resources"].as_array().into_iter().flatten() {
+                    if !dir.join(r.as_str().unwrap_or("")).exists() {
+                        failures.push(format!("{file}: resource {r} does not exist"));
+                    }
+                }
+                continue;
+            }
+            let name = doc["metadata"]["name"].as_str().unwrap_or("");
+            if name.is_empty() {
+                failures.push(format!("{file}: {kind} without metadata.name"));
+            }
+            let cluster_scoped = matches!(
+                kind.as_str(),
+                "Namespace" | "ClusterRole" | "ClusterRoleBinding"
+            );
+            if !cluster_scoped && doc["metadata"]["namespace"].as_str() != Some("lastmile") {
+                failures.push(format!(
+                    "{file}: {kind} {name} must be in namespace lastmile"
+                ));
+            }
+            match kind.as_str() {
+                "Deployment" | "StatefulSet" => check_workload(&file, &doc, &mut failures),
+                "ClusterRole" => {
+                    roles.insert(name.to_owned());
+                    for rule in doc["rules"].as_array().into_iter().flatten() {
+                        for verb in rule["verbs"].as_array().into_iter().flatten() {
+                            if !matches!(verb.as_str(), Some("get" | "list" | "watch")) {
+                                failures.push(format!("{file}: ClusterRole {name} grants {verb}: only get/list/watch are allowed"));
+                            }
+                        }
+                        if rule["resources"]
+                            .as_array()
+                            .is_some_and(|r| r.iter().any(|x| x == "*" || x == "secrets"))
+                        {
+                            failures.push(format!(
+                                "{file}: ClusterRole {name} must not read secrets or `*`"
+                            ));
+                        }
+                    }
+                }
+                "ServiceAccount" => {
+                    accounts.insert(name.to_owned());
+                }
+                "ClusterRoleBinding" => bindings.push((file.clone(), doc.clone())),
+                _ => {}
+            }
+        }
+    }
+    for (file, b) in bindings {
+        let role = b["roleRef"]["name"].as_str().unwrap_or("");
+        if !roles.contains(role) {
+            failures.push(format!("{file}: binding to unknown ClusterRole {role}"));
+        }
+        for s in b["subjects"].as_array().into_iter().flatten() {
+            if !accounts.contains(s["name"].as_str().unwrap_or("")) {
+                failures.push(format!(
+                    "{file}: binding to unknown ServiceAccount {}",
+                    s["name"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    for file in [
+        "nats.yaml",
+        "watcher.yaml",
+        "webhook.yaml",
+        "functions.yaml",
+        "kustomization.yaml",
+    ] {
+        assert!(files.iter().any(|f| f == file), "missing {file}");
+    }
+    assert_eq!(
+        kinds.get("Deployment"),
+        Some(&6),
+        "watcher, webhook and four functions: {kinds:?}"
+    );
+    assert_eq!(kinds.get("StatefulSet"), Some(&1), "NATS: {kinds:?}");
+}
+
+#[test]
+fn lambda_template_declares_every_function_with_a_runtime_and_the_bucket() {
+    let docs = documents(&infra().join("lambda/template.yaml"));
+    let t = &docs[0];
+    assert_eq!(t["Transform"], "AWS::Serverless-2016-10-31");
+    assert_eq!(t["Globals"]["Function"]["Runtime"], "provided.al2023");
+    let resources = t["Resources"].as_object().expect("Resources");
+    let mut functions: Vec<&str> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+        .filter_map(|r| r["Properties"]["Environment"]["Variables"]["LASTMILE_FUNCTION"].as_str())
+        .collect();
+    functions.sort_unstable();
+    assert_eq!(
+        functions,
+        vec!["build", "image-pull", "pending", "workload"]
+    );
+    assert!(resources.values().any(|r| r["Type"] == "AWS::S3::Bucket"));
+    for (name, r) in resources {
+        assert!(
+            r["Type"].as_str().is_some_and(|t| t.starts_with("AWS::")),
+            "{name} has no Type"
+        );
+    }
+    let bootstrap = std::fs::read_to_string(infra().join("lambda/bootstrap")).unwrap();
+    assert!(bootstrap.contains("function \"${LASTMILE_FUNCTION"));
+}
+
+#[test]
+fn local_stack_has_nats_with_jetstream_s3_and_jaeger_bound_to_loopback() {
+    let docs = documents(&infra().join("local/compose.yaml"));
+    let services = docs[0]["services"].as_object().expect("services");
+    for s in ["nats", "s3", "jaeger"] {
+        let svc = &services[s];
+        assert!(
+            svc["image"].as_str().is_some_and(|i| i.contains(':')),
+            "{s}: pinned image"
+        );
+        for p in svc["ports"].as_array().into_iter().flatten() {
+            assert!(
+                p.as_str().is_some_and(|p| p.starts_with("127.0.0.1:")),
+                "{s}: port {p} must bind to loopback"
+            );
+        }
+    }
+    assert!(
+        services["nats"]["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--jetstream")
+    );
+    assert_eq!(
+        services["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"],
+        "true"
+    );
+}
