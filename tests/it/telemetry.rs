@@ -230,3 +230,60 @@ async fn traceparent_in_the_cloudevent_envelope_continues_the_trace() -> anyhow:
     guard.flush().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn otlp_http_protobuf_export_carries_a_parent_child_chain_across_headers()
+-> anyhow::Result<()> {
+    let receiver = OtlpReceiver::start().await?;
+    let config = TelemetryConfig {
+        service_name: "lastmile-http-test".into(),
+        otlp: Some(OtlpConfig {
+            protocol: OtlpProtocol::HttpProtobuf,
+            endpoint: Some(receiver.http_traces_url()),
+        }),
+        log_filter: "off".into(),
+        json_logs: false,
+    };
+    let Telemetry { dispatch, guard } = telemetry::build(&config)?;
+    let _installed = tracing::dispatcher::set_default(&dispatch);
+
+    // producer → (headers on the bus) → consumer → its child: three processes' worth of spans.
+    let mut headers = std::collections::BTreeMap::new();
+    let producer = tracing::info_span!(
+        "ci.deploy.publish",
+        otel.kind = "producer",
+        cicd.pipeline.name = "deploy-api"
+    );
+    producer.in_scope(|| telemetry::inject_current(&mut headers));
+    let trace_id = telemetry::trace_id_of(&producer).context("no trace id")?;
+    drop(producer);
+    let consumer = tracing::info_span!(
+        "watcher.consume",
+        otel.kind = "consumer",
+        messaging.system = "nats"
+    );
+    telemetry::set_parent_from(&consumer, &headers);
+    consumer.in_scope(|| {
+        let write = tracing::info_span!("evidence.write");
+        drop(write);
+    });
+    drop(consumer);
+
+    guard.flush().await?;
+    let spans = receiver
+        .wait_for_trace(
+            &trace_id,
+            &["ci.deploy.publish", "watcher.consume", "evidence.write"],
+            WAIT,
+        )
+        .await?;
+    let producer = find(&spans, "ci.deploy.publish")?;
+    let consumer = find(&spans, "watcher.consume")?;
+    let write = find(&spans, "evidence.write")?;
+    assert_eq!(producer.parent_span_id, "");
+    assert_eq!(consumer.parent_span_id, producer.span_id);
+    assert_eq!(write.parent_span_id, consumer.span_id);
+    assert_eq!(producer.attr("cicd.pipeline.name"), Some("deploy-api"));
+    assert!(receiver.requests() >= 1);
+    Ok(())
+}

@@ -1,9 +1,12 @@
-//! A real OTLP/gRPC trace receiver on the official protobuf definitions
-//! (opentelemetry-proto + tonic), recording every span it receives.
+//! A real OTLP trace receiver on the official protobuf definitions (opentelemetry-proto),
+//! recording every span it receives.
 //!
-//! It serves `opentelemetry.proto.collector.trace.v1.TraceService/Export` on a free loopback
-//! port, as a collector does; exporters talk to it over real gRPC. Tests wait for spans by
-//! trace id and name with [`OtlpReceiver::wait_for_trace`]. The server stops on `Drop`.
+//! It serves, each on its own free loopback port, as a collector does:
+//! - OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export` (tonic);
+//! - OTLP/HTTP: `POST /v1/traces` with an `application/x-protobuf` body (axum + prost).
+//!
+//! Tests wait for spans by trace id and name with [`OtlpReceiver::wait_for_trace`]. Both
+//! servers stop on `Drop`.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -59,14 +62,10 @@ struct Recorded {
 #[derive(Debug, Clone)]
 struct Collector(Arc<Recorded>);
 
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+impl Collector {
+    fn record(&self, request: ExportTraceServiceRequest) {
         let mut flat = Vec::new();
-        for rs in request.into_inner().resource_spans {
+        for rs in request.resource_spans {
             let resource = rs
                 .resource
                 .map(|r| attributes(&r.attributes))
@@ -97,9 +96,61 @@ impl TraceService for Collector {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) += 1;
         self.0.changed.notify_waiters();
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.record(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse {
             partial_success: None,
         }))
+    }
+}
+
+/// `POST /v1/traces`: a protobuf `ExportTraceServiceRequest` in, a protobuf response out.
+async fn export_http(
+    axum::extract::State(collector): axum::extract::State<Collector>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use prost::Message as _;
+    let protobuf = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-protobuf"));
+    if !protobuf {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "only application/x-protobuf",
+        )
+            .into_response();
+    }
+    match ExportTraceServiceRequest::decode(body) {
+        Ok(request) => {
+            collector.record(request);
+            let response = ExportTraceServiceResponse {
+                partial_success: None,
+            }
+            .encode_to_vec();
+            (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "application/x-protobuf")],
+                response,
+            )
+                .into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("not an ExportTraceServiceRequest: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -107,13 +158,15 @@ impl TraceService for Collector {
 #[derive(Debug)]
 pub struct OtlpReceiver {
     addr: SocketAddr,
+    http_addr: SocketAddr,
     recorded: Arc<Recorded>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    http_task: JoinHandle<()>,
 }
 
 impl OtlpReceiver {
-    /// Starts a receiver on a free loopback port (bound before this returns, so exporters
+    /// Starts the receiver on free loopback ports (bound before this returns, so exporters
     /// can connect at once).
     pub async fn start() -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -135,17 +188,42 @@ impl OtlpReceiver {
                 eprintln!("otlp receiver stopped: {e}");
             }
         });
+        let http = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .context("binding the OTLP/HTTP receiver")?;
+        let http_addr = http.local_addr()?;
+        let app = axum::Router::new()
+            .route("/v1/traces", axum::routing::post(export_http))
+            .with_state(Collector(recorded.clone()));
+        let http_task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(http, app).await {
+                eprintln!("otlp/http receiver stopped: {e}");
+            }
+        });
         Ok(Self {
             addr,
+            http_addr,
             recorded,
             stop: Some(stop),
             task,
+            http_task,
         })
     }
 
     /// The endpoint to give an OTLP/gRPC exporter: `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The base endpoint of the OTLP/HTTP receiver (`OTEL_EXPORTER_OTLP_ENDPOINT` form:
+    /// exporters append `/v1/traces`).
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// The full OTLP/HTTP traces URL (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` form).
+    pub fn http_traces_url(&self) -> String {
+        format!("http://{}/v1/traces", self.http_addr)
     }
 
     /// Every span received so far.
@@ -221,6 +299,7 @@ impl Drop for OtlpReceiver {
             let _ = stop.send(());
         }
         self.task.abort();
+        self.http_task.abort();
     }
 }
 
