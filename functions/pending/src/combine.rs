@@ -272,6 +272,16 @@ pub fn decide(
                 .unwrap_or_default();
             let event_newer = matches!((f.when, taken), (Some(e), Some(s)) if e > s);
             let mut c = finding_to_cause(f, &w, needs.as_ref());
+            c.details = json!({
+                "disagreement": {
+                    "source_used": if event_newer { "message" } else { "snapshot" },
+                    "why": if event_newer { "the message is newer than the snapshot" } else { "the snapshot is newer than the message (or the message has no time)" },
+                    "message_last_seen": f.when.map(|t| t.to_rfc3339()),
+                    "snapshot_taken": taken.map(|t| t.to_rfc3339()),
+                    "nodes_fitting_in_snapshot": a.0,
+                    "nodes_in_snapshot": a.1,
+                }
+            });
             if event_newer {
                 c.evidence.push(format!(
                     "the snapshot (taken {}) is older than this message (last seen {}): using the message, the snapshot may miss recent changes",

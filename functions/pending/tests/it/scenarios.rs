@@ -644,6 +644,8 @@ fn stale_event_when_capacity_was_freed_since() {
         "{:?}",
         d.evidence
     );
+    assert_eq!(d.details["disagreement"]["source_used"], "snapshot");
+    assert_eq!(d.details["disagreement"]["nodes_fitting_in_snapshot"], 2);
 }
 
 #[test]
