@@ -15,6 +15,7 @@
 mod deps;
 mod init;
 mod job;
+mod redact;
 mod remedy;
 mod text;
 
@@ -62,6 +63,7 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
         d.incident = Some(incident.key.clone());
         d.ci.clone_from(&incident.ci);
         for fact in &mut d.evidence {
+            *fact = redact::redact(fact);
             truncate(fact, MAX_FACT);
         }
     }

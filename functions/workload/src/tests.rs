@@ -78,6 +78,30 @@ fn init_waiting_for_postgres_is_blocked_on_that_service() {
 }
 
 #[test]
+fn credentials_in_an_init_command_never_reach_evidence() {
+    let mut inc = example("init-waiting-for-postgres.json");
+    let pod = inc.pod.as_mut().unwrap();
+    let init = &mut pod.spec.as_mut().unwrap().init_containers.as_mut().unwrap()[0];
+    init.command = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        "until PGPASSWORD=hunter2 pg_isready -h postgres -p 5432; do sleep 2; done".into(),
+    ]);
+    let out = run(&inc);
+    assert_eq!(first_class(&out), Class::INIT_BLOCKED);
+    let all = format!(
+        "{:?} {:?}",
+        out.diagnoses,
+        out.evidence
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.bytes).into_owned())
+            .collect::<Vec<_>>()
+    );
+    assert!(!all.contains("hunter2"), "{all}");
+    assert!(all.contains("PGPASSWORD=[REDACTED]"));
+}
+
+#[test]
 fn job_deadline_exceeded_from_the_condition() {
     let out = run(&example("job-deadline-exceeded.json"));
     let d = &out.diagnoses[0];
