@@ -210,10 +210,11 @@ pub async fn stored(
     let last = stream.get_info().await?.state.last_sequence;
     let mut out = Vec::new();
     for seq in 1..=last {
-        if let Ok(message) = stream.get_raw_message(seq).await {
-            if lastmile_runtime::bus::memory::subject_matches(filter, &message.subject) {
-                out.push(message);
-            }
+        // A sequence can be missing (deleted or expired); skip it.
+        if let Ok(message) = stream.get_raw_message(seq).await
+            && lastmile_runtime::bus::memory::subject_matches(filter, &message.subject)
+        {
+            out.push(message);
         }
     }
     Ok(out)
