@@ -13,5 +13,6 @@ mod lambda;
 mod pipeline;
 mod webhook;
 mod gate;
-mod infra;
 mod cli;
+mod infra;
+mod storm;
