@@ -183,6 +183,30 @@ async fn no_auth_registry_tags_repos_platforms_and_references() {
         "single-arch OCI image's config says amd64: {single:#?}"
     );
 
+    // Signature policy: unsigned fails as image.signature; a cosign `.sig` tag satisfies it.
+    let signed_opts = ProbeOptions {
+        require_signature: true,
+        ..opts(&[])
+    };
+    let unsigned = run(&h, &format!("{host}/team/app:1.0"), &[], &signed_opts).await;
+    assert_eq!(cause(&unsigned), Some(Cause::Signature), "{unsigned:#?}");
+    let Verdict::Pullable {
+        digest: Some(digest),
+        ..
+    } = &ok.verdict
+    else {
+        panic!("no digest: {ok:#?}")
+    };
+    let sig_tag = format!("{}.sig", digest.replacen(':', "-", 1));
+    push.image("team/app", Some(&sig_tag), linux("amd64"), true)
+        .await
+        .unwrap();
+    let signed = run(&h, &format!("{host}/team/app:1.0"), &[], &signed_opts).await;
+    assert!(
+        matches!(signed.verdict, Verdict::Pullable { .. }),
+        "{signed:#?}"
+    );
+
     let invalid = run(&h, &format!("{host}/team/App:1"), &[], &opts(&[])).await;
     assert_eq!(cause(&invalid), Some(Cause::InvalidReference));
     assert!(

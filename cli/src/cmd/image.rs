@@ -69,6 +69,9 @@ pub struct CheckArgs {
     /// Registry (`host:port`) reached over plain HTTP, like a runtime's insecure registries.
     #[arg(long = "plain-http")]
     pub plain_http: Vec<String>,
+    /// Fail images without a cosign signature (presence only; not verified against a key).
+    #[arg(long = "require-signature")]
+    pub require_signature: bool,
 }
 
 /// Runs the command.
@@ -119,6 +122,7 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
         plain_http: a.plain_http.clone(),
         platforms,
         list_tags: true,
+        require_signature: a.require_signature,
     };
     let reports =
         check::check_many(&http, &SystemClock, &images, &creds, &opts, a.concurrency).await;

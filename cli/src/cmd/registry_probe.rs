@@ -114,6 +114,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
             platforms: Vec::new(),
             list_tags: false,
+            require_signature: false,
         };
         let started = Instant::now();
         let report = probe::probe(

@@ -84,6 +84,7 @@ async fn run(label: &str, host: &str, images: &[String]) -> anyhow::Result<()> {
         plain_http: vec![host.to_owned()],
         platforms: vec![Platform::new("linux", "amd64", None)],
         list_tags: true,
+        require_signature: false,
     };
     let creds = ProbeCredentials::default();
     // Warm-up (connection pool, registry caches).

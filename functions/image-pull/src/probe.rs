@@ -35,6 +35,9 @@ pub struct ProbeOptions {
     pub platforms: Vec<Platform>,
     /// List tags on a missing tag, to suggest the nearest one.
     pub list_tags: bool,
+    /// Require a cosign signature (`sha256-<digest>.sig` in the repository). Only presence is
+    /// checked: the signature is not verified against a public key yet.
+    pub require_signature: bool,
 }
 
 impl Default for ProbeOptions {
@@ -44,6 +47,7 @@ impl Default for ProbeOptions {
             plain_http: Vec::new(),
             platforms: Vec::new(),
             list_tags: true,
+            require_signature: false,
         }
     }
 }
@@ -565,6 +569,29 @@ impl Prober<'_> {
                 ),
             }
         };
+        if self.opts.require_signature
+            && let Verdict::Pullable {
+                digest: Some(d), ..
+            } = &report.verdict
+        {
+            let tag = format!("{}.sig", d.replacen(':', "-", 1));
+            let req = self.request(
+                "HEAD",
+                self.url(r, &format!("manifests/{tag}")),
+                auth,
+                Some(CONTAINERD_ACCEPT),
+            );
+            let signed = matches!(self.send("signature", req, true).await, Ok(resp) if (200..300).contains(&resp.status));
+            if !signed {
+                report.verdict = Verdict::Fails {
+                    cause: Cause::Signature,
+                    detail: format!(
+                        "{r} ({d}) has no cosign signature: {}:{tag} does not exist",
+                        r.name()
+                    ),
+                };
+            }
+        }
     }
 }
 
