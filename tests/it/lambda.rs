@@ -325,3 +325,105 @@ async fn lambda_spans_are_flushed_after_every_invocation_in_the_incoming_trace()
     assert_eq!(function.attr("k8s.job.name"), Some("migrate"));
     Ok(())
 }
+
+#[tokio::test]
+async fn lastmile_function_on_lambda_stores_evidence_in_s3_and_publishes_on_nats()
+-> anyhow::Result<()> {
+    use lastmile_e2e::nats::NatsServer;
+    use lastmile_e2e::s3::S3Server;
+
+    let nats = NatsServer::start().await?;
+    let s3 = S3Server::start().await?;
+    s3.create_bucket("evidence")?;
+    let api = LambdaApi::start().await?;
+    let bin = lastmile_e2e::bin::lastmile_bin()?;
+    let evidence = tempfile::tempdir()?;
+
+    let mut command = Command::new(bin);
+    command
+        .args([
+            "function",
+            "pending",
+            "--nats-url",
+            &nats.url(),
+            "--s3-bucket",
+            "evidence",
+        ])
+        .args([
+            "--s3-endpoint",
+            &s3.endpoint(),
+            "--s3-force-path-style",
+            "--s3-region",
+            "us-east-1",
+        ])
+        .arg("--evidence-dir")
+        .arg(evidence.path())
+        .envs(api.runtime_env())
+        .env("AWS_ACCESS_KEY_ID", s3.access_key())
+        .env("AWS_SECRET_ACCESS_KEY", s3.secret_key())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _host = Host(command.spawn().context("starting lastmile function")?);
+
+    let event = incident_event();
+    let id = api.invoke(event.to_vec()?);
+    let (incident, diagnoses) = response_diagnoses(api.wait_result(&id, WAIT).await?)?;
+    assert_eq!(incident, event.data.key);
+    assert_eq!(
+        diagnoses[0].class.as_str(),
+        "scheduling.insufficient_resources"
+    );
+
+    // Evidence went to S3, not to the local directory.
+    let evidence_ref = diagnoses[0]
+        .evidence_ref
+        .as_ref()
+        .context("no evidence ref")?;
+    assert_eq!(evidence_ref.store, "s3://evidence");
+    let stored: Vec<String> = s3
+        .stored_files()?
+        .into_iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert!(
+        stored
+            .iter()
+            .any(|p| p.ends_with(&evidence_ref.manifest_key)),
+        "{stored:?}"
+    );
+    for object in &evidence_ref.objects {
+        assert!(
+            stored.iter().any(|p| p.ends_with(&object.key)),
+            "{} not in {stored:?}",
+            object.key
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(evidence.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
+
+    // The diagnosis and its remediation were published on NATS, in the envelope's trace.
+    let bus = crate::host::connect(&nats).await?;
+    let published =
+        crate::host::wait_stored(&bus, "LASTMILE_DIAGNOSES", "lastmile.diagnosis.>", 1).await?;
+    let body: serde_json::Value = serde_json::from_slice(&published[0].payload)?;
+    assert_eq!(body["data"]["id"], serde_json::json!(diagnoses[0].id));
+    let traceparent = body["traceparent"]
+        .as_str()
+        .context("no traceparent on the diagnosis")?;
+    assert!(
+        traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{traceparent}"
+    );
+    crate::host::wait_stored(&bus, "LASTMILE_DIAGNOSES", "lastmile.remediation.>", 1).await?;
+    Ok(())
+}
