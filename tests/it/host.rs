@@ -597,3 +597,27 @@ async fn in_process_host_settles_like_the_nats_host() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_handler_running_past_ack_wait_keeps_its_delivery() -> anyhow::Result<()> {
+    let rig = Rig::start().await?;
+    // The handler sleeps 1.5 s; the host reports progress every 0.5 s.
+    let opts = HostOptions {
+        ack_wait: Duration::from_secs(1),
+        ..test_options()
+    };
+    let replica = rig.spawn_host(opts).await?;
+    rig.bus
+        .publish(incident_message("slower-than-ack-wait", Some("slow")))
+        .await?;
+    wait_stored(&rig.bus, "LASTMILE_DIAGNOSES", "lastmile.diagnosis.>", 1).await?;
+    wait_consumer_done(&rig.bus).await?;
+    let report = replica.stop().await?;
+    assert_eq!(report.processed, 1, "{report:?}");
+    let deliveries = consumer_info(&rig.bus).await?.delivered.consumer_sequence;
+    assert_eq!(
+        deliveries, 1,
+        "the server redelivered a message still being worked on"
+    );
+    Ok(())
+}
