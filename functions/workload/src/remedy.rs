@@ -12,6 +12,16 @@ fn ns_flag(subject: &Subject) -> String {
         .unwrap_or_default()
 }
 
+/// The object's name for a command; a placeholder when intake could not tell (pasted text
+/// without a `Name:` header), so the command reads as a template rather than a wrong name.
+fn name(subject: &Subject) -> String {
+    if subject.name.is_empty() || subject.name == "unknown" {
+        format!("<{}>", subject.kind.to_lowercase())
+    } else {
+        subject.name.clone()
+    }
+}
+
 fn step(description: impl Into<String>, command: impl Into<String>) -> Remediation {
     Remediation {
         description: description.into(),
@@ -31,7 +41,7 @@ pub(crate) fn init_logs(subject: &Subject, container: &str, previous: bool) -> R
         format!(
             "kubectl logs{} pod/{} -c {container}{prev} --tail=50",
             ns_flag(subject),
-            subject.name
+            name(subject)
         ),
     )
 }
@@ -40,7 +50,7 @@ pub(crate) fn init_logs(subject: &Subject, container: &str, previous: bool) -> R
 pub(crate) fn describe_pod(subject: &Subject) -> Remediation {
     step(
         "See which ConfigMap, Secret or volume the container is missing.",
-        format!("kubectl describe pod{} {}", ns_flag(subject), subject.name),
+        format!("kubectl describe pod{} {}", ns_flag(subject), name(subject)),
     )
 }
 
@@ -96,7 +106,7 @@ pub(crate) fn inspect_job(subject: &Subject) -> Remediation {
         format!(
             "kubectl get job{} {} -o yaml",
             ns_flag(subject),
-            subject.name
+            name(subject)
         ),
     )
 }
@@ -108,7 +118,7 @@ pub(crate) fn job_logs(subject: &Subject) -> Remediation {
         format!(
             "kubectl logs{} -l batch.kubernetes.io/job-name={} --all-containers --prefix --tail=50",
             ns_flag(subject),
-            subject.name
+            name(subject)
         ),
     )
 }
@@ -122,7 +132,7 @@ pub(crate) fn recreate_job(subject: &Subject, what: &str) -> Remediation {
         format!(
             "kubectl delete job{} {} && kubectl apply -f <job-manifest.yaml>",
             ns_flag(subject),
-            subject.name
+            name(subject)
         ),
     )
 }
