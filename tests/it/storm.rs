@@ -75,7 +75,7 @@ fn event(i: usize) -> Value {
         "metadata": {"name": format!("{name}.18a7f3c2d1e0b9a8"), "namespace": "ci", "uid": format!("uid-ev-{name}")},
         "involvedObject": {"kind": "Pod", "namespace": "ci", "name": name, "uid": format!("uid-{name}"), "apiVersion": "v1"},
         "reason": "FailedScheduling", "type": "Warning",
-        "message": if i % 3 == 0 { format!("(combined from similar events): {MESSAGE}") } else { MESSAGE.to_owned() },
+        "message": if i.is_multiple_of(3) { format!("(combined from similar events): {MESSAGE}") } else { MESSAGE.to_owned() },
         "source": {"component": "default-scheduler"}, "reportingComponent": "default-scheduler",
         "firstTimestamp": "2026-11-26T10:00:00Z", "lastTimestamp": "2026-11-26T10:04:00Z", "count": 1 + i % 7
     })
