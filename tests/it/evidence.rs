@@ -5,8 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_s3::config::Credentials;
 use lastmile_contract::EvidenceItem;
 use lastmile_e2e::s3::{S3Server, free_port};
 use lastmile_events::EvidenceRef;
@@ -30,13 +28,7 @@ const SECRETS: &[&str] = &[
 const DOCKERCONFIG_B64: &str = "eyJhdXRocyI6eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJ1c2VybmFtZSI6InJvYm90JGNpIiwicGFzc3dvcmQiOiJnaDBzdC1QdWxsLVRva2VuLTdjMSIsImF1dGgiOiJjbTlpYjNRa1kyazZaMmd3YzNRdFVIVnNiQzFVYjJ0bGJpMDNZekU9In19fQ==";
 
 fn sdk(access_key: &str, secret_key: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
-            Credentials::new(access_key, secret_key, None, None, "lastmile-test"),
-        ))
-        .build()
+    S3Server::sdk_config_with(access_key, secret_key)
 }
 
 fn config(endpoint: String) -> S3Config {

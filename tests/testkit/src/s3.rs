@@ -150,9 +150,15 @@ impl S3Server {
     /// An AWS SDK configuration with this server's credentials (static, region us-east-1),
     /// so clients in tests never consult the ambient AWS credential chain.
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        Self::sdk_config_with(self.access_key(), self.secret_key())
+    }
+
+    /// An AWS SDK configuration with the given static credentials (region us-east-1), e.g.
+    /// wrong ones to prove they are refused.
+    pub fn sdk_config_with(access_key: &str, secret_key: &str) -> aws_config::SdkConfig {
         let credentials = aws_sdk_s3::config::Credentials::new(
-            self.access_key(),
-            self.secret_key(),
+            access_key,
+            secret_key,
             None,
             None,
             "lastmile-test",
@@ -160,7 +166,9 @@ impl S3Server {
         aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_sdk_s3::config::Region::from_static("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
             .build()
     }
 
