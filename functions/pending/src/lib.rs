@@ -56,10 +56,13 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
 
 /// The pure core of [`handle`]: diagnoses `incident` against `snapshot`.
 pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outcome, FunctionError> {
+    // A pod the scheduler already placed (it is in Init, or pulling images) is not pending:
+    // state analysis would invent a scheduling cause. Only messages are read for it.
+    let scheduled = incident.pod.as_ref().is_some_and(is_scheduled);
     // An empty snapshot still indexes (cheaply): pod-level checks such as scheduling gates
     // need no cluster state.
-    let index = SnapshotIndex::build(snapshot);
-    let (causes, analysis) = combine::decide(incident, Some(&index));
+    let index = (!scheduled).then(|| SnapshotIndex::build(snapshot));
+    let (causes, analysis) = combine::decide(incident, index.as_ref());
     let subject = Subject {
         kind: if incident.subject.kind.is_empty() {
             "Pod".into()
@@ -85,7 +88,8 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
         })
         .collect();
     // A pod that is known but unexplained still gets an answer with what was checked.
-    if diagnoses.is_empty() && (incident.pod.is_some() || !incident.events.is_empty()) {
+    if diagnoses.is_empty() && !scheduled && (incident.pod.is_some() || !incident.events.is_empty())
+    {
         let mut d = Diagnosis::new(
             lastmile_events::Class::UNKNOWN,
             0.2,
@@ -107,8 +111,80 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
     })
 }
 
+/// True when the pod is bound to a node (`spec.nodeName`, or `PodScheduled=True`).
+fn is_scheduled(pod: &k8s_openapi::api::core::v1::Pod) -> bool {
+    let bound = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty());
+    let condition = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.type_ == "PodScheduled" && c.status == "True")
+        });
+    bound || condition
+}
+
 /// The registered function.
 pub const FUNCTION: Function = Function {
     spec: &SPEC,
     handle: |i, c| Box::pin(handle(i, c)),
 };
+
+#[cfg(test)]
+mod scheduled_pods {
+    use lastmile_events::ObjectRef;
+
+    use super::*;
+
+    /// Regression: a pod already placed on a node (stuck in Init) with an empty snapshot
+    /// was diagnosed as `scheduling.no_nodes`.
+    #[test]
+    fn a_scheduled_pod_in_init_gets_no_scheduling_diagnosis() {
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "orders-1", "namespace": "shop"},
+            "spec": {"nodeName": "node-a", "containers": [{"name": "app", "image": "app:1"}],
+                     "initContainers": [{"name": "wait-db", "image": "busybox"}]},
+            "status": {"phase": "Pending", "conditions": [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Initialized", "status": "False", "reason": "ContainersNotInitialized"}]}
+        }))
+        .unwrap();
+        let subject = ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("shop".into()),
+            name: "orders-1".into(),
+            ..Default::default()
+        };
+        let mut incident = Incident::new(
+            IncidentFamily::Init,
+            subject,
+            None,
+            chrono::DateTime::UNIX_EPOCH,
+        );
+        incident.pod = Some(pod.clone());
+        let out = diagnose(&incident, &ClusterSnapshot::default()).unwrap();
+        assert!(
+            out.diagnoses.is_empty(),
+            "{:?}",
+            out.diagnoses.iter().map(|d| &d.class).collect::<Vec<_>>()
+        );
+
+        // The same pod unscheduled still gets an answer: with no cluster state, an honest
+        // `unknown` that says what was missing.
+        let mut unscheduled = pod;
+        if let Some(spec) = unscheduled.spec.as_mut() {
+            spec.node_name = None;
+        }
+        unscheduled.status = None;
+        incident.pod = Some(unscheduled);
+        let out = diagnose(&incident, &ClusterSnapshot::default()).unwrap();
+        let first = out.diagnoses.first().unwrap();
+        assert_eq!(first.class.as_str(), "unknown");
+        assert!(first.summary.contains("no cluster state"), "{}", first.summary);
+    }
+}
