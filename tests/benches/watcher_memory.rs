@@ -146,14 +146,15 @@ async fn bench() -> anyhow::Result<()> {
         api.apply(event(i, pending))?;
     }
     let kubeconfig = api.kubeconfig()?;
+    let log = std::env::temp_dir().join(format!("lastmile-watch-bench-{}.log", std::process::id()));
     let started = Instant::now();
     let mut child = tokio::process::Command::new(&bin)
         .args(["watch", "--kubeconfig"])
         .arg(&kubeconfig)
         .args(["--nats-url", &nats.url(), "--pending-after", "1s"])
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
         .kill_on_drop(true)
         .spawn()
         .context("starting lastmile watch")?;
@@ -195,7 +196,13 @@ async fn bench() -> anyhow::Result<()> {
             break live_start.elapsed();
         }
         if live_start.elapsed() > Duration::from_secs(300) {
-            bail!("the live events were not processed in 5 minutes");
+            bail!(
+                "the live events were not processed in 5 minutes; watcher log: {}",
+                log.display()
+            );
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the watcher exited: {status}; log: {}", log.display());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };

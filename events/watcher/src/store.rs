@@ -21,6 +21,11 @@ use crate::trim;
 pub const MAX_SNAPSHOT_NODES: usize = 1000;
 /// Most bound pods put in one snapshot.
 pub const MAX_SNAPSHOT_PODS: usize = 5000;
+/// Serialized bytes the bound pods of one snapshot may take: an incident must fit NATS'
+/// default 1 MiB message limit together with its nodes, pod, Job and events. Beyond it the
+/// remaining pods are left out (and logged): functions then see less node usage than
+/// there is, which they must treat as "state incomplete".
+pub const SNAPSHOT_PODS_BUDGET: usize = 512 * 1024;
 
 /// A keyed set of objects that can be rebuilt by a relist: objects not seen again during
 /// a relist were deleted while the watch was down. Relists are scoped by namespace (one
@@ -164,12 +169,20 @@ impl ClusterStore {
                     .take(MAX_SNAPSHOT_NODES)
                     .cloned()
                     .collect();
-                snap.pods = self
-                    .bound_pods
-                    .values()
-                    .take(MAX_SNAPSHOT_PODS)
-                    .cloned()
-                    .collect();
+                let mut used = 0usize;
+                for pod in self.bound_pods.values().take(MAX_SNAPSHOT_PODS) {
+                    used += serde_json::to_vec(pod).map(|v| v.len()).unwrap_or(0);
+                    if used > SNAPSHOT_PODS_BUDGET {
+                        tracing::warn!(
+                            incident = %incident.key,
+                            kept = snap.pods.len(),
+                            bound = self.bound_pods.len(),
+                            "Snapshot pods over the size budget; the rest are left out."
+                        );
+                        break;
+                    }
+                    snap.pods.push(pod.clone());
+                }
                 snap.resource_quotas = self
                     .quotas
                     .values()
@@ -273,6 +286,31 @@ mod tests {
         r.relist_start(Some("ci"));
         assert_eq!(r.relist_done(Some("ci")), vec!["ci/a".to_string()]);
         assert_eq!(r.get("cid/b"), Some(&2));
+    }
+
+    #[test]
+    fn pending_snapshot_stays_under_the_message_budget_with_many_bound_pods() {
+        let mut s = ClusterStore::default();
+        for i in 0..9000 {
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("pod-{i}"), "namespace": "team", "labels": {"app": format!("app-{}", i % 400), "pod-template-hash": "5d8f7c9b6"}},
+                "spec": {"nodeName": format!("node-{}", i % 200), "containers": [{"name": "app", "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}}}]},
+                "status": {"phase": "Running"}
+            }))
+            .unwrap();
+            s.apply_pod(&pod);
+        }
+        let subject = lastmile_events::ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("ci".into()),
+            name: "p".into(),
+            ..Default::default()
+        };
+        let inc = Incident::new(IncidentFamily::Pending, subject, None, Utc::now());
+        let snap = s.snapshot_for(&inc, Utc::now());
+        let size = serde_json::to_vec(&snap).unwrap().len();
+        assert!(size <= SNAPSHOT_PODS_BUDGET + 8 * 1024, "{size}");
+        assert!(snap.pods.len() > 1000, "{}", snap.pods.len());
     }
 
     #[test]
