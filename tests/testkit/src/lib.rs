@@ -5,10 +5,11 @@
 //! depend on a service left running on the machine.
 
 pub mod bin;
-pub mod apiserver;
+pub mod tools;
 
+pub mod apiserver;
+pub mod lambda_api;
 pub mod nats;
+pub mod otlp;
 pub mod registry;
 pub mod s3;
-pub mod otlp;
-pub mod lambda_api;

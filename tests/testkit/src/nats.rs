@@ -9,12 +9,14 @@
 //! and starts it again on the same port with the same store directory, so tests can prove
 //! that clients reconnect and that acknowledged work survives.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+use crate::tools::{find_binary, free_port, tools_dir};
 use tempfile::TempDir;
 
 /// Env var naming the nats-server binary.
@@ -36,31 +38,10 @@ pub struct NatsServer {
 impl NatsServer {
     /// Finds the nats-server binary (see the module docs).
     pub fn binary() -> anyhow::Result<PathBuf> {
-        if let Some(path) = std::env::var_os(BINARY_ENV).filter(|p| !p.is_empty()) {
-            let path = PathBuf::from(path);
-            if is_executable(&path) {
-                return Ok(path);
-            }
-            bail!(
-                "{BINARY_ENV}={} is not an executable file; run scripts/install-test-deps and export what it prints",
-                path.display()
-            );
-        }
-        let tools = match std::env::var_os("LASTMILE_TOOLS").filter(|p| !p.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => {
-                let home = std::env::var_os("HOME")
-                    .context("HOME is not set, cannot find the tools cache")?;
-                PathBuf::from(home).join(".cache/lastmile/tools")
-            }
-        };
-        let path = tools.join("venv/bin/nats-server");
-        if is_executable(&path) {
-            return Ok(path);
-        }
-        bail!(
-            "nats-server 2.15 not found (neither {BINARY_ENV} nor {}); run scripts/install-test-deps first",
-            path.display()
+        find_binary(
+            BINARY_ENV,
+            &tools_dir()?.join("venv/bin/nats-server"),
+            "nats-server 2.15",
         )
     }
 
@@ -189,16 +170,4 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A loopback port nobody listens on right now.
-fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -9,13 +9,15 @@
 //! ([`Pusher`]): single-platform manifests and multi-platform indexes, OCI or Docker types.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+
+use crate::tools::{find_binary, free_port};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rcgen::{
@@ -105,16 +107,7 @@ pub struct Registry {
 impl Registry {
     /// Finds the binary (see the module docs).
     pub fn binary() -> anyhow::Result<PathBuf> {
-        let path = std::env::var_os(BINARY_ENV)
-            .filter(|p| !p.is_empty())
-            .map_or_else(|| PathBuf::from(DEFAULT_BINARY), PathBuf::from);
-        if is_executable(&path) {
-            return Ok(path);
-        }
-        bail!(
-            "docker-registry not found at {} ({BINARY_ENV} or the default); run scripts/install-test-deps first",
-            path.display()
-        )
+        find_binary(BINARY_ENV, Path::new(DEFAULT_BINARY), "docker-registry")
     }
 
     /// Starts a registry with `auth`, serving TLS with `tls` = (cert PEM, key PEM) when given.
@@ -700,15 +693,4 @@ impl Drop for RateLimitedRegistry {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -6,12 +6,14 @@
 //! access key / secret key pair it is started with, so tests can prove that bad
 //! credentials are refused. The server is killed when the [`S3Server`] is dropped.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+use crate::tools::{find_binary, free_port, tools_dir};
 use tempfile::TempDir;
 
 /// Env var naming the s3s-fs binary.
@@ -33,32 +35,7 @@ pub struct S3Server {
 impl S3Server {
     /// Finds the s3s-fs binary (see the module docs).
     pub fn binary() -> anyhow::Result<PathBuf> {
-        if let Some(path) = std::env::var_os(BINARY_ENV).filter(|p| !p.is_empty()) {
-            let path = PathBuf::from(path);
-            if is_executable(&path) {
-                return Ok(path);
-            }
-            bail!(
-                "{BINARY_ENV}={} is not an executable file; run scripts/install-test-deps and export what it prints",
-                path.display()
-            );
-        }
-        let tools = match std::env::var_os("LASTMILE_TOOLS").filter(|p| !p.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => {
-                let home = std::env::var_os("HOME")
-                    .context("HOME is not set, cannot find the tools cache")?;
-                PathBuf::from(home).join(".cache/lastmile/tools")
-            }
-        };
-        let path = tools.join("bin/s3s-fs");
-        if is_executable(&path) {
-            return Ok(path);
-        }
-        bail!(
-            "s3s-fs not found (neither {BINARY_ENV} nor {}); run scripts/install-test-deps first",
-            path.display()
-        )
+        find_binary(BINARY_ENV, &tools_dir()?.join("bin/s3s-fs"), "s3s-fs")
     }
 
     /// Starts a server on a free loopback port with its own data directory and a fresh
@@ -216,16 +193,4 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
