@@ -28,8 +28,9 @@ use crate::registry;
     after_help = "Configuration comes from flags or the environment variables shown; \
 OTEL_* variables configure tracing (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, \
 OTEL_SERVICE_NAME). With AWS_LAMBDA_RUNTIME_API set, the function serves Lambda invocations \
-(payload: the structured CloudEvent) instead of consuming from NATS; it still publishes \
-diagnoses to NATS when NATS_URL is set."
+(payload: the structured CloudEvent, response: the diagnoses) instead of consuming from NATS; \
+it still publishes diagnoses and remediation commands to NATS (NATS_URL), as every host does. \
+Exit codes: 0 drained after SIGTERM; 2 bad configuration or a dependency unreachable at start."
 )]
 pub struct Args {
     /// The function: pending, image-pull, workload, build.
