@@ -15,7 +15,7 @@ use lastmile_events::{CloudEvent, Diagnosis, DiagnosisReport, Incident, subjects
 use lastmile_runtime::bus::memory::MemoryBus;
 use lastmile_runtime::bus::{DLQ_REASON_HEADER, MSG_ID_HEADER, Message, Publisher};
 use lastmile_runtime::evidence::local::LocalStore;
-use lastmile_runtime::executor::Executor;
+use lastmile_runtime::executor::{Executor, HostKind};
 use lastmile_runtime::host::inprocess;
 use lastmile_runtime::host::nats::HostOptions;
 
@@ -88,7 +88,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..HostOptions::default()
     };
     for function in registry::FUNCTIONS {
-        let executor = Executor::new(*function, ctx.clone(), store.clone(), Arc::new(bus.clone()));
+        let executor = Executor::new(*function, ctx.clone(), store.clone(), Arc::new(bus.clone()))
+            .on_host(HostKind::InProcess);
         inprocess::run_until_idle(executor, &bus, opts.clone())
             .await
             .with_context(|| format!("function {} failed", function.spec.name))?;

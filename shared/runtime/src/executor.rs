@@ -78,6 +78,19 @@ pub struct Executor {
     ctx: Context,
     evidence: Arc<dyn EvidenceStore>,
     publisher: Arc<dyn Publisher>,
+    host: HostKind,
+}
+
+/// Where the executor runs; it picks the span attributes that describe the trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostKind {
+    /// A JetStream consumer (`messaging.system = nats`).
+    #[default]
+    Nats,
+    /// An AWS Lambda invocation (`cloud.provider = aws`, no messaging system).
+    Lambda,
+    /// The in-process bus of `lastmile replay`.
+    InProcess,
 }
 
 impl Executor {
@@ -93,7 +106,14 @@ impl Executor {
             ctx,
             evidence,
             publisher,
+            host: HostKind::Nats,
         }
+    }
+
+    /// The same executor, describing its spans as running in `host`.
+    pub fn on_host(mut self, host: HostKind) -> Self {
+        self.host = host;
+        self
     }
 
     /// The function this executor runs.
@@ -105,7 +125,7 @@ impl Executor {
     pub async fn process(&self, message: &Message) -> Result<Processed, ProcessError> {
         let event = CloudEvent::<Incident>::from_slice(&message.payload)
             .map_err(|e| ProcessError::BadInput(e.to_string()))?;
-        let span = function_span(self.function.spec.name, &event);
+        let span = function_span(self.function.spec.name, self.host, &event);
         // Header first (set by the transport), else the envelope's extension attribute.
         let mut parent = message.headers.clone();
         if !parent.keys().any(|k| k.eq_ignore_ascii_case("traceparent"))
@@ -258,7 +278,7 @@ fn diagnosis_id(function: &str, incident: &Incident, class: &str, ordinal: usize
 }
 
 /// The function span, with the OTel semantic-convention attributes of the incident.
-fn function_span(function: &str, event: &CloudEvent<Incident>) -> tracing::Span {
+fn function_span(function: &str, host: HostKind, event: &CloudEvent<Incident>) -> tracing::Span {
     let incident = &event.data;
     let span = tracing::info_span!(
         "lastmile.function",
@@ -266,7 +286,8 @@ fn function_span(function: &str, event: &CloudEvent<Incident>) -> tracing::Span 
         otel.kind = "consumer",
         faas.name = function,
         faas.trigger = "pubsub",
-        messaging.system = "nats",
+        messaging.system = field::Empty,
+        cloud.provider = field::Empty,
         cloudevents.event_id = %event.id,
         cloudevents.event_type = %event.ty,
         lastmile.incident.key = %incident.key,
@@ -278,6 +299,15 @@ fn function_span(function: &str, event: &CloudEvent<Incident>) -> tracing::Span 
         cicd.pipeline.run.id = field::Empty,
         cicd.pipeline.name = field::Empty,
     );
+    match host {
+        HostKind::Nats => {
+            span.record("messaging.system", "nats");
+        }
+        HostKind::Lambda => {
+            span.record("cloud.provider", "aws");
+        }
+        HostKind::InProcess => {}
+    }
     if let Some(ns) = &incident.subject.namespace {
         span.record("k8s.namespace.name", ns.as_str());
     }

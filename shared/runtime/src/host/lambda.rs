@@ -111,6 +111,7 @@ pub fn check_env(var: impl Fn(&str) -> Option<String>) -> Result<(), LambdaHostE
 /// Serves invocations until the Runtime API goes away. `AWS_LAMBDA_RUNTIME_API` and the
 /// other `AWS_LAMBDA_*` variables come from the environment, as Lambda sets them.
 pub async fn run(executor: Executor, telemetry: TelemetryGuard) -> Result<(), LambdaHostError> {
+    let executor = executor.on_host(crate::executor::HostKind::Lambda);
     check_env(|k| std::env::var(k).ok())?;
     let telemetry = Arc::new(telemetry);
     tracing::info!(
