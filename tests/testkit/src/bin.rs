@@ -26,7 +26,11 @@ pub fn lastmile_bin() -> anyhow::Result<PathBuf> {
                 return Err(format!("cargo build -p lastmile failed: {status}"));
             }
             let bin = target.join("debug").join("lastmile");
-            if bin.exists() { Ok(bin) } else { Err(format!("{} not found after building", bin.display())) }
+            if bin.exists() {
+                Ok(bin)
+            } else {
+                Err(format!("{} not found after building", bin.display()))
+            }
         })
         .clone()
         .map_err(anyhow::Error::msg)
