@@ -3,16 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod watcher;
 mod bus;
-mod host;
+mod cli;
 mod evidence;
+mod gate;
+mod host;
 mod image_pull;
-mod telemetry;
+mod infra;
 mod lambda;
 mod pipeline;
-mod webhook;
-mod gate;
-mod cli;
-mod infra;
 mod storm;
+mod telemetry;
+mod watcher;
+mod webhook;

@@ -10,7 +10,9 @@ use crate::ci::CiRunRef;
 use crate::envelope::EventType;
 
 /// A taxonomy class ID, e.g. `scheduling.insufficient_resources`. IDs never change meaning.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Class(pub String);
 
@@ -268,9 +270,17 @@ mod tests {
             Class::IMAGE_AUTH,
             0.9,
             "pull secret missing",
-            Subject { kind: "Pod".into(), namespace: Some("ci".into()), name: "m".into(), container: Some("c".into()) },
+            Subject {
+                kind: "Pod".into(),
+                namespace: Some("ci".into()),
+                name: "m".into(),
+                container: Some("c".into()),
+            },
         );
-        d.remediation.push(Remediation { description: "attach".into(), command: Some("kubectl patch".into()) });
+        d.remediation.push(Remediation {
+            description: "attach".into(),
+            command: Some("kubectl patch".into()),
+        });
         let low = Diagnosis::new(Class::UNKNOWN, 0.2, "?", Subject::default());
         let json = serde_json::to_value(DiagnosisReport::new(vec![low, d])).unwrap();
         let first = &json["diagnoses"][0];
@@ -283,7 +293,10 @@ mod tests {
 
     #[test]
     fn confidence_is_clamped() {
-        assert_eq!(Diagnosis::new("unknown", 7.0, "", Subject::default()).confidence, 1.0);
+        assert_eq!(
+            Diagnosis::new("unknown", 7.0, "", Subject::default()).confidence,
+            1.0
+        );
     }
 
     #[test]

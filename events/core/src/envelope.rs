@@ -120,7 +120,11 @@ impl<T> CloudEvent<T> {
         if self.specversion != SPEC_VERSION {
             return Err(EnvelopeError::SpecVersion(self.specversion.clone()));
         }
-        for (name, value) in [("id", &self.id), ("source", &self.source), ("type", &self.ty)] {
+        for (name, value) in [
+            ("id", &self.id),
+            ("source", &self.source),
+            ("type", &self.ty),
+        ] {
             if value.trim().is_empty() {
                 return Err(EnvelopeError::Empty(name));
             }

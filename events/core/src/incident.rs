@@ -151,20 +151,38 @@ impl EventType for Incident {
 
 impl Incident {
     /// The stable key for a workload stuck in a family: owner when known, else the subject.
-    pub fn key_for(family: IncidentFamily, subject: &ObjectRef, owner: Option<&ObjectRef>) -> String {
+    pub fn key_for(
+        family: IncidentFamily,
+        subject: &ObjectRef,
+        owner: Option<&ObjectRef>,
+    ) -> String {
         let who = owner.unwrap_or(subject);
         let ns = who.namespace.as_deref().unwrap_or("");
         let readable = format!("{}.{}.{}.{}", family, ns, who.kind.to_lowercase(), who.name);
         let sanitized: String = readable
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         // A short hash keeps keys unique even when sanitising merged two names.
-        format!("{sanitized}.{}", &stable_id(&[family.as_str(), ns, &who.kind, &who.name])[..8])
+        format!(
+            "{sanitized}.{}",
+            &stable_id(&[family.as_str(), ns, &who.kind, &who.name])[..8]
+        )
     }
 
     /// A minimal open incident about `subject`, for producers and tests to fill in.
-    pub fn new(family: IncidentFamily, subject: ObjectRef, owner: Option<ObjectRef>, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        family: IncidentFamily,
+        subject: ObjectRef,
+        owner: Option<ObjectRef>,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             key: Self::key_for(family, &subject, owner.as_ref()),
             family,
@@ -186,7 +204,9 @@ impl Incident {
 
     /// Events whose `regarding` object is the subject or the owner.
     pub fn events_about<'a>(&'a self, reason: &'a str) -> impl Iterator<Item = &'a KubeEvent> + 'a {
-        self.events.iter().filter(move |e| e.reason.eq_ignore_ascii_case(reason))
+        self.events
+            .iter()
+            .filter(move |e| e.reason.eq_ignore_ascii_case(reason))
     }
 }
 
@@ -195,16 +215,33 @@ mod tests {
     use super::*;
 
     fn obj(kind: &str, ns: &str, name: &str) -> ObjectRef {
-        ObjectRef { kind: kind.into(), namespace: Some(ns.into()), name: name.into(), ..Default::default() }
+        ObjectRef {
+            kind: kind.into(),
+            namespace: Some(ns.into()),
+            name: name.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn pods_of_one_job_share_an_incident_key() {
         let job = obj("Job", "ci", "migrate");
-        let a = Incident::key_for(IncidentFamily::Pending, &obj("Pod", "ci", "migrate-a"), Some(&job));
-        let b = Incident::key_for(IncidentFamily::Pending, &obj("Pod", "ci", "migrate-b"), Some(&job));
+        let a = Incident::key_for(
+            IncidentFamily::Pending,
+            &obj("Pod", "ci", "migrate-a"),
+            Some(&job),
+        );
+        let b = Incident::key_for(
+            IncidentFamily::Pending,
+            &obj("Pod", "ci", "migrate-b"),
+            Some(&job),
+        );
         assert_eq!(a, b);
-        let other = Incident::key_for(IncidentFamily::ImagePull, &obj("Pod", "ci", "migrate-a"), Some(&job));
+        let other = Incident::key_for(
+            IncidentFamily::ImagePull,
+            &obj("Pod", "ci", "migrate-a"),
+            Some(&job),
+        );
         assert_ne!(a, other);
         assert!(a.starts_with("pending.ci.job.migrate."), "{a}");
     }

@@ -53,7 +53,11 @@ fn one() -> u32 {
 /// Converts a Kubernetes timestamp (`k8s-openapi` uses `jiff`) to the `chrono` time used in
 /// lastmile's own types. Out-of-range values clamp to the Unix epoch.
 pub fn ts(t: &k8s_openapi::jiff::Timestamp) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.as_second(), u32::try_from(t.subsec_nanosecond()).unwrap_or(0)).unwrap_or_default()
+    DateTime::from_timestamp(
+        t.as_second(),
+        u32::try_from(t.subsec_nanosecond()).unwrap_or(0),
+    )
+    .unwrap_or_default()
 }
 
 /// [`ts`] for the `metav1.Time` wrapper.
@@ -141,7 +145,11 @@ impl KubeEvent {
                 .reporting_controller
                 .clone()
                 .filter(|c| !c.is_empty())
-                .or_else(|| ev.deprecated_source.as_ref().and_then(|s| s.component.clone()))
+                .or_else(|| {
+                    ev.deprecated_source
+                        .as_ref()
+                        .and_then(|s| s.component.clone())
+                })
                 .unwrap_or_default(),
         }
     }
@@ -269,7 +277,10 @@ mod tests {
         let n = KubeEvent::from_core(&ev);
         assert_eq!(n.count, 17);
         assert_eq!(n.reporting_controller, "default-scheduler");
-        assert_eq!(n.clean_message(), "0/3 nodes are available: 3 Insufficient cpu.");
+        assert_eq!(
+            n.clean_message(),
+            "0/3 nodes are available: 3 Insufficient cpu."
+        );
         assert_eq!(n.regarding.name, "x");
     }
 
@@ -293,7 +304,10 @@ mod tests {
 
     #[test]
     fn aggregation_prefix_is_case_insensitive_and_optional() {
-        assert_eq!(strip_aggregation_prefix("(Combined from similar events):  abc"), "abc");
+        assert_eq!(
+            strip_aggregation_prefix("(Combined from similar events):  abc"),
+            "abc"
+        );
         assert_eq!(strip_aggregation_prefix("abc"), "abc");
         assert_eq!(strip_aggregation_prefix("(comb"), "(comb");
     }

@@ -26,4 +26,4 @@ pub use diagnosis::{
 };
 pub use envelope::{CloudEvent, EnvelopeError, EventType};
 pub use incident::{Incident, IncidentFamily, IncidentStatus, ObjectRef};
-pub use k8s::{ClusterSnapshot, KubeEvent, K8sObservation};
+pub use k8s::{ClusterSnapshot, K8sObservation, KubeEvent};

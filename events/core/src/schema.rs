@@ -5,7 +5,10 @@
 
 use schemars::{JsonSchema, schema_for};
 
-use crate::{CiEvent, CloudEvent, Diagnosis, DiagnosisReport, EvidenceRef, Incident, K8sObservation, RemediationCommand};
+use crate::{
+    CiEvent, CloudEvent, Diagnosis, DiagnosisReport, EvidenceRef, Incident, K8sObservation,
+    RemediationCommand,
+};
 
 /// `(file name, schema)` for every event type, plus the `--format json` report.
 pub fn all() -> Vec<(&'static str, serde_json::Value)> {
@@ -13,11 +16,17 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         serde_json::to_value(schema_for!(T)).unwrap_or(serde_json::Value::Null)
     }
     vec![
-        ("k8s-observation.schema.json", one::<CloudEvent<K8sObservation>>()),
+        (
+            "k8s-observation.schema.json",
+            one::<CloudEvent<K8sObservation>>(),
+        ),
         ("ci-event.schema.json", one::<CloudEvent<CiEvent>>()),
         ("incident.schema.json", one::<CloudEvent<Incident>>()),
         ("diagnosis.schema.json", one::<CloudEvent<Diagnosis>>()),
-        ("remediation-command.schema.json", one::<CloudEvent<RemediationCommand>>()),
+        (
+            "remediation-command.schema.json",
+            one::<CloudEvent<RemediationCommand>>(),
+        ),
         ("evidence-ref.schema.json", one::<CloudEvent<EvidenceRef>>()),
         ("diagnosis-report.schema.json", one::<DiagnosisReport>()),
     ]

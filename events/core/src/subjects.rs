@@ -33,7 +33,11 @@ pub fn token(raw: &str) -> String {
 
 /// `lastmile.k8s.<kind>.<namespace>`.
 pub fn k8s(kind: &str, namespace: Option<&str>) -> String {
-    format!("{ROOT}.k8s.{}.{}", token(&kind.to_lowercase()), token(namespace.unwrap_or("_cluster")))
+    format!(
+        "{ROOT}.k8s.{}.{}",
+        token(&kind.to_lowercase()),
+        token(namespace.unwrap_or("_cluster"))
+    )
 }
 
 /// `lastmile.ci.<provider>.<event>`.
@@ -173,10 +177,19 @@ mod tests {
         assert_eq!(k8s("Pod", Some("ci")), "lastmile.k8s.pod.ci");
         assert_eq!(k8s("Node", None), "lastmile.k8s.node._cluster");
         assert_eq!(diagnosis("image.auth"), "lastmile.diagnosis.image.auth");
-        assert_eq!(remediation("scheduling.untolerated_taint"), "lastmile.remediation.scheduling.untolerated_taint");
-        assert_eq!(incident(IncidentFamily::ImagePull), "lastmile.incident.image-pull");
+        assert_eq!(
+            remediation("scheduling.untolerated_taint"),
+            "lastmile.remediation.scheduling.untolerated_taint"
+        );
+        assert_eq!(
+            incident(IncidentFamily::ImagePull),
+            "lastmile.incident.image-pull"
+        );
         assert_eq!(dlq("image pull"), "lastmile.dlq.image_pull");
-        assert_eq!(ci("github", "workflow.run"), "lastmile.ci.github.workflow_run");
+        assert_eq!(
+            ci("github", "workflow.run"),
+            "lastmile.ci.github.workflow_run"
+        );
     }
 
     #[test]
@@ -192,7 +205,11 @@ mod tests {
         for s in samples {
             let n = STREAMS
                 .iter()
-                .filter(|st| st.subjects.iter().any(|p| s.starts_with(p.trim_end_matches('>'))))
+                .filter(|st| {
+                    st.subjects
+                        .iter()
+                        .any(|p| s.starts_with(p.trim_end_matches('>')))
+                })
                 .count();
             assert_eq!(n, 1, "{s}");
         }

@@ -185,6 +185,10 @@ mod scheduled_pods {
         let out = diagnose(&incident, &ClusterSnapshot::default()).unwrap();
         let first = out.diagnoses.first().unwrap();
         assert_eq!(first.class.as_str(), "unknown");
-        assert!(first.summary.contains("no cluster state"), "{}", first.summary);
+        assert!(
+            first.summary.contains("no cluster state"),
+            "{}",
+            first.summary
+        );
     }
 }

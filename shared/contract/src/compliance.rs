@@ -20,15 +20,24 @@ use crate::{Context, Function};
 /// Incidents with nothing useful, or hostile content, that every function must survive.
 pub fn hostile_incidents(family: IncidentFamily) -> Vec<Incident> {
     let now = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
-    let subject = ObjectRef { kind: "Pod".into(), namespace: Some("ns".into()), name: "p".into(), ..Default::default() };
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("ns".into()),
+        name: "p".into(),
+        ..Default::default()
+    };
     let empty = Incident::new(family, subject.clone(), None, now);
     let mut texty = empty.clone();
-    texty.text = Some("\u{0}\u{fffd}0/ nodes are available: -1 Insufficient \u{202e}cpu, , ,.. ... ".repeat(50));
+    texty.text = Some(
+        "\u{0}\u{fffd}0/ nodes are available: -1 Insufficient \u{202e}cpu, , ,.. ... ".repeat(50),
+    );
     let mut weird_events = empty.clone();
     weird_events.events.push(lastmile_events::KubeEvent {
         ty: "Warning".into(),
         reason: "FailedScheduling".into(),
-        message: "0/99999999999999999999 nodes are available: 18446744073709551616 Insufficient cpu".into(),
+        message:
+            "0/99999999999999999999 nodes are available: 18446744073709551616 Insufficient cpu"
+                .into(),
         regarding: subject.clone(),
         ..Default::default()
     });
@@ -50,7 +59,10 @@ pub async fn check(function: &Function, samples: &[Incident], ctx: &Context) {
         let run = || async {
             let fut = AssertUnwindSafe(function.call(incident, ctx)).catch_unwind();
             match tokio_timeout(spec.deadline, fut).await {
-                None => panic!("{}: exceeded its deadline of {:?} on {}", spec.name, spec.deadline, incident.key),
+                None => panic!(
+                    "{}: exceeded its deadline of {:?} on {}",
+                    spec.name, spec.deadline, incident.key
+                ),
                 Some(Err(_)) => panic!("{}: panicked on incident {}", spec.name, incident.key),
                 Some(Ok(result)) => result,
             }
@@ -68,18 +80,41 @@ pub async fn check(function: &Function, samples: &[Incident], ctx: &Context) {
                     spec.max_evidence_bytes
                 );
                 for d in &a.diagnoses {
-                    assert!(Class::new(d.class.as_str()).is_known(), "{}: unknown class {}", spec.name, d.class);
-                    assert!((0.0..=1.0).contains(&d.confidence), "{}: confidence {}", spec.name, d.confidence);
-                    assert!(!d.summary.trim().is_empty(), "{}: empty summary for {}", spec.name, d.class);
+                    assert!(
+                        Class::new(d.class.as_str()).is_known(),
+                        "{}: unknown class {}",
+                        spec.name,
+                        d.class
+                    );
+                    assert!(
+                        (0.0..=1.0).contains(&d.confidence),
+                        "{}: confidence {}",
+                        spec.name,
+                        d.confidence
+                    );
+                    assert!(
+                        !d.summary.trim().is_empty(),
+                        "{}: empty summary for {}",
+                        spec.name,
+                        d.class
+                    );
                 }
             }
-            (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{}: error kind not stable", spec.name),
-            _ => panic!("{}: succeeded once and failed once on {}", spec.name, incident.key),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.kind(), b.kind(), "{}: error kind not stable", spec.name)
+            }
+            _ => panic!(
+                "{}: succeeded once and failed once on {}",
+                spec.name, incident.key
+            ),
         }
     }
 }
 
-async fn tokio_timeout<F: std::future::Future>(limit: std::time::Duration, fut: F) -> Option<F::Output> {
+async fn tokio_timeout<F: std::future::Future>(
+    limit: std::time::Duration,
+    fut: F,
+) -> Option<F::Output> {
     // A tiny select over the future and a sleeping thread, so this crate needs no runtime
     // dependency: the thread wakes the deadline future when time is up.
     let deadline = Box::pin(sleep(limit));

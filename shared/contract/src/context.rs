@@ -126,7 +126,10 @@ pub struct NoHttp;
 #[async_trait]
 impl RegistryHttp for NoHttp {
     async fn send(&self, _request: HttpRequest) -> HttpExchange {
-        Err(TransportError { kind: TransportErrorKind::Other, detail: "network access disabled".into() })
+        Err(TransportError {
+            kind: TransportErrorKind::Other,
+            detail: "network access disabled".into(),
+        })
     }
 }
 
@@ -144,12 +147,20 @@ pub struct Context {
 impl Context {
     /// A context with the system clock, no live cluster view and no network.
     pub fn offline() -> Self {
-        Self { clock: Arc::new(SystemClock), cluster: Arc::new(NoCluster), http: None }
+        Self {
+            clock: Arc::new(SystemClock),
+            cluster: Arc::new(NoCluster),
+            http: None,
+        }
     }
 
     /// A context pinned to `now`, with no live cluster view and no network (tests, replay).
     pub fn fixed(now: DateTime<Utc>) -> Self {
-        Self { clock: Arc::new(FixedClock(now)), cluster: Arc::new(NoCluster), http: None }
+        Self {
+            clock: Arc::new(FixedClock(now)),
+            cluster: Arc::new(NoCluster),
+            http: None,
+        }
     }
 
     /// The state a function should reason against: the live view when there is one,
@@ -164,6 +175,8 @@ impl Context {
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("http", &self.http.is_some()).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("http", &self.http.is_some())
+            .finish_non_exhaustive()
     }
 }

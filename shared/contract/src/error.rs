@@ -22,17 +22,26 @@ pub struct FunctionError {
 impl FunctionError {
     /// A transient failure.
     pub fn retryable(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Retryable, message: message.into() }
+        Self {
+            kind: ErrorKind::Retryable,
+            message: message.into(),
+        }
     }
 
     /// A failure retrying cannot fix.
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Permanent, message: message.into() }
+        Self {
+            kind: ErrorKind::Permanent,
+            message: message.into(),
+        }
     }
 
     /// Input that cannot be processed.
     pub fn bad_input(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::BadInput, message: message.into() }
+        Self {
+            kind: ErrorKind::BadInput,
+            message: message.into(),
+        }
     }
 
     /// The kind, for hosts to map onto nak / term / Lambda error types.

@@ -24,7 +24,8 @@ pub struct FunctionSpec {
 }
 
 /// The future a handler returns.
-pub type HandleFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, FunctionError>> + Send + 'a>>;
+pub type HandleFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Outcome, FunctionError>> + Send + 'a>>;
 
 /// A registered function: its spec and its handler. Hosts keep a plain static table of these.
 #[derive(Clone, Copy)]
@@ -44,6 +45,8 @@ impl Function {
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Function").field("spec", self.spec).finish_non_exhaustive()
+        f.debug_struct("Function")
+            .field("spec", self.spec)
+            .finish_non_exhaustive()
     }
 }

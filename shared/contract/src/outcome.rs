@@ -18,15 +18,26 @@ pub struct EvidenceItem {
 
 impl EvidenceItem {
     /// Evidence as pretty JSON.
-    pub fn json<T: Serialize + ?Sized>(name: impl Into<String>, value: &T) -> Result<Self, FunctionError> {
+    pub fn json<T: Serialize + ?Sized>(
+        name: impl Into<String>,
+        value: &T,
+    ) -> Result<Self, FunctionError> {
         let bytes = serde_json::to_vec_pretty(value)
             .map_err(|e| FunctionError::permanent(format!("evidence does not serialise: {e}")))?;
-        Ok(Self { name: name.into(), media_type: "application/json".into(), bytes })
+        Ok(Self {
+            name: name.into(),
+            media_type: "application/json".into(),
+            bytes,
+        })
     }
 
     /// Evidence as plain text.
     pub fn text(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { name: name.into(), media_type: "text/plain; charset=utf-8".into(), bytes: text.into().into_bytes() }
+        Self {
+            name: name.into(),
+            media_type: "text/plain; charset=utf-8".into(),
+            bytes: text.into().into_bytes(),
+        }
     }
 }
 
