@@ -7,6 +7,11 @@
 //! coalescing key (an incident key) replace each other while queued: only the latest state
 //! of an incident matters. When the queue is full the oldest message is dropped and counted;
 //! drops are logged and visible in [`OutboxStats`].
+//!
+//! A message may be queued *deferred* ([`Outbox::push_deferred`]): its body is rendered only
+//! when it is sent, and dropped right after. Incidents carry cluster snapshots close to a
+//! megabyte each; queuing them rendered made the queue, not the cluster state, the bulk of
+//! the watcher's memory. Deferred, only the one in flight exists as bytes.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,9 +73,25 @@ impl OutboxStats {
     }
 }
 
-#[derive(Debug, Default)]
+/// Renders a deferred message body at send time; an error drops the message (counted as
+/// rejected).
+pub type Render = Arc<dyn Fn() -> Result<bytes::Bytes, String> + Send + Sync>;
+
+/// One queued message: the head (subject, headers, body unless deferred) and, when deferred,
+/// how to render its body.
+#[derive(Clone)]
+struct Entry {
+    key: Option<String>,
+    /// Unique per push, so the sender removes exactly what it sent.
+    seq: u64,
+    message: Message,
+    render: Option<Render>,
+}
+
+#[derive(Default)]
 struct Queue {
-    items: VecDeque<(Option<String>, Message)>,
+    items: VecDeque<Entry>,
+    next_seq: u64,
     closed: bool,
 }
 
@@ -125,24 +146,44 @@ impl Outbox {
 
     /// Queues a message; a queued message with the same `coalesce` key is replaced.
     pub fn push(&self, coalesce: Option<String>, message: Message) {
+        self.enqueue(coalesce, message, None);
+    }
+
+    /// Queues a message whose body `render` produces when it is sent (`head.payload` is
+    /// ignored); a queued message with the same `coalesce` key is replaced.
+    pub fn push_deferred(&self, coalesce: Option<String>, head: Message, render: Render) {
+        self.enqueue(coalesce, head, Some(render));
+    }
+
+    fn enqueue(&self, key: Option<String>, message: Message, render: Option<Render>) {
         let Ok(mut q) = self.queue.lock() else { return };
-        if let Some(k) = coalesce.as_ref()
-            && let Some(slot) = q.items.iter_mut().find(|(ck, _)| ck.as_ref() == Some(k))
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        if let Some(k) = key.as_ref()
+            && let Some(slot) = q.items.iter_mut().find(|e| e.key.as_ref() == Some(k))
         {
-            slot.1 = message;
+            *slot = Entry {
+                key,
+                seq,
+                message,
+                render,
+            };
             self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
             self.notify.notify_one();
             return;
         }
         if q.items.len() >= self.capacity
-            && let Some((_, old)) = q.items.pop_front()
+            && let Some(old) = q.items.pop_front()
         {
-            {
-                let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                tracing::warn!(subject = %old.subject, dropped_total = n, "Outbox full; dropped the oldest message.");
-            }
+            let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(subject = %old.message.subject, dropped_total = n, "Outbox full; dropped the oldest message.");
         }
-        q.items.push_back((coalesce, message));
+        q.items.push_back(Entry {
+            key,
+            seq,
+            message,
+            render,
+        });
         drop(q);
         self.notify.notify_one();
     }
@@ -155,19 +196,20 @@ impl Outbox {
         self.notify.notify_one();
     }
 
-    fn front(&self) -> Option<Option<Message>> {
+    fn front(&self) -> Option<Option<Entry>> {
         let q = self.queue.lock().ok()?;
         match q.items.front() {
-            Some((_, m)) => Some(Some(m.clone())),
+            Some(e) => Some(Some(e.clone())),
             None if q.closed => None,
             None => Some(None),
         }
     }
 
-    /// Removes the front message if it is still `sent` (it may have been coalesced since).
-    fn pop_if(&self, sent: &Message) {
+    /// Removes the front message if it is still the one pushed as `seq` (it may have been
+    /// coalesced or dropped since).
+    fn pop_if(&self, seq: u64) {
         if let Ok(mut q) = self.queue.lock()
-            && q.items.front().is_some_and(|(_, m)| m == sent)
+            && q.items.front().is_some_and(|e| e.seq == seq)
         {
             q.items.pop_front();
         }
@@ -177,14 +219,27 @@ impl Outbox {
 async fn send_loop(outbox: Outbox, publisher: Arc<dyn Publisher>, cfg: OutboxConfig) {
     let mut delay = cfg.backoff_min;
     loop {
-        let msg = match outbox.front() {
+        let entry = match outbox.front() {
             None => return,
             Some(None) => {
                 outbox.notify.notified().await;
                 continue;
             }
-            Some(Some(m)) => m,
+            Some(Some(entry)) => entry,
         };
+        let seq = entry.seq;
+        let mut msg = entry.message;
+        if let Some(render) = entry.render {
+            match render() {
+                Ok(body) => msg.payload = body,
+                Err(e) => {
+                    outbox.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, subject = %msg.subject, "Could not render the message; dropped.");
+                    outbox.pop_if(seq);
+                    continue;
+                }
+            }
+        }
         let result =
             match tokio::time::timeout(cfg.publish_timeout, publisher.publish(msg.clone())).await {
                 Ok(r) => r,
@@ -193,7 +248,7 @@ async fn send_loop(outbox: Outbox, publisher: Arc<dyn Publisher>, cfg: OutboxCon
         match result {
             Ok(()) => {
                 outbox.stats.published.fetch_add(1, Ordering::Relaxed);
-                outbox.pop_if(&msg);
+                outbox.pop_if(seq);
                 delay = cfg.backoff_min;
             }
             Err(e) if e.is_retryable() => {
@@ -206,7 +261,7 @@ async fn send_loop(outbox: Outbox, publisher: Arc<dyn Publisher>, cfg: OutboxCon
             Err(e) => {
                 outbox.stats.rejected.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, subject = %msg.subject, "Bus rejected the message; dropped.");
-                outbox.pop_if(&msg);
+                outbox.pop_if(seq);
             }
         }
     }
@@ -292,5 +347,60 @@ mod tests {
         assert!(dropped >= 1);
         assert_eq!(rejected, 1);
         assert!(retries >= 1);
+    }
+
+    #[tokio::test]
+    async fn deferred_bodies_are_rendered_at_send_time_and_render_errors_are_dropped() {
+        use std::sync::atomic::AtomicUsize;
+        let bus = Arc::new(Flaky::default());
+        let cfg = OutboxConfig {
+            backoff_min: Duration::from_millis(5),
+            backoff_max: Duration::from_millis(20),
+            ..Default::default()
+        };
+        let (out, task) = Outbox::start(bus.clone(), cfg);
+        let renders = Arc::new(AtomicUsize::new(0));
+        let deferred = |body: &'static str, renders: Arc<AtomicUsize>| -> Render {
+            Arc::new(move || {
+                renders.fetch_add(1, Ordering::SeqCst);
+                Ok(body.as_bytes().to_vec().into())
+            })
+        };
+        out.push_deferred(
+            Some("k".into()),
+            msg("s.k", ""),
+            deferred("k1", renders.clone()),
+        );
+        out.push_deferred(
+            Some("k".into()),
+            msg("s.k", ""),
+            deferred("k2", renders.clone()),
+        );
+        out.push_deferred(
+            None,
+            msg("s.bad", ""),
+            Arc::new(|| Err("snapshot too large".to_owned())),
+        );
+        out.push(None, msg("s.plain", "plain"));
+        bus.up.store(true, Ordering::SeqCst);
+        out.close();
+        task.await.unwrap();
+        let stored: Vec<(String, String)> = bus
+            .stored
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m.subject.clone(),
+                    String::from_utf8_lossy(&m.payload).into_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(stored.last(), Some(&("s.plain".into(), "plain".into())));
+        assert!(stored.contains(&("s.k".into(), "k2".into())), "{stored:?}");
+        assert!(!stored.iter().any(|(s, _)| s == "s.bad"), "{stored:?}");
+        assert!(renders.load(Ordering::SeqCst) >= 1);
+        assert_eq!(out.stats().snapshot().2, 1);
     }
 }

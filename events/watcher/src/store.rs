@@ -34,6 +34,8 @@ pub const SNAPSHOT_PODS_BUDGET: usize = 512 * 1024;
 pub struct Relistable<T> {
     live: BTreeMap<String, T>,
     relisting: BTreeMap<Option<String>, HashSet<String>>,
+    /// Bumped on every change, so derived views can be cached.
+    version: u64,
 }
 
 impl<T> Default for Relistable<T> {
@@ -41,6 +43,7 @@ impl<T> Default for Relistable<T> {
         Self {
             live: BTreeMap::new(),
             relisting: BTreeMap::new(),
+            version: 0,
         }
     }
 }
@@ -63,10 +66,17 @@ impl<T> Relistable<T> {
             }
         }
         self.live.insert(key, value);
+        self.version = self.version.wrapping_add(1);
     }
     /// Removes.
     pub fn delete(&mut self, key: &str) {
-        self.live.remove(key);
+        if self.live.remove(key).is_some() {
+            self.version = self.version.wrapping_add(1);
+        }
+    }
+    /// Changes so far; equal versions mean equal contents.
+    pub fn version(&self) -> u64 {
+        self.version
     }
     /// A relist of `scope` starts.
     pub fn relist_start(&mut self, scope: Option<&str>) {
@@ -86,6 +96,9 @@ impl<T> Relistable<T> {
             .collect();
         for k in &gone {
             self.live.remove(k);
+        }
+        if !gone.is_empty() {
+            self.version = self.version.wrapping_add(1);
         }
         gone
     }
@@ -151,8 +164,59 @@ impl ClusterStore {
         }
     }
 
+    /// Changes to what [`ClusterStore::cluster_wide`] returns; equal versions mean equal
+    /// contents.
+    pub fn cluster_wide_version(&self) -> u64 {
+        self.nodes.version().wrapping_add(
+            self.bound_pods
+                .version()
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
+    }
+
+    /// The part of a Pending snapshot that is the same for every incident: nodes and bound
+    /// pods (capped by count and serialized size). Big, so callers share it between
+    /// incidents (see [`ClusterStore::cluster_wide_version`]).
+    pub fn cluster_wide(&self) -> ClusterSnapshot {
+        let mut snap = ClusterSnapshot {
+            nodes: self
+                .nodes
+                .values()
+                .take(MAX_SNAPSHOT_NODES)
+                .cloned()
+                .collect(),
+            ..Default::default()
+        };
+        let mut used = 0usize;
+        for pod in self.bound_pods.values().take(MAX_SNAPSHOT_PODS) {
+            used += serde_json::to_vec(pod).map(|v| v.len()).unwrap_or(0);
+            if used > SNAPSHOT_PODS_BUDGET {
+                tracing::warn!(
+                    kept = snap.pods.len(),
+                    bound = self.bound_pods.len(),
+                    "Snapshot pods over the size budget; the rest are left out."
+                );
+                break;
+            }
+            snap.pods.push(pod.clone());
+        }
+        snap
+    }
+
     /// The snapshot an incident of this family needs.
     pub fn snapshot_for(&self, incident: &Incident, now: DateTime<Utc>) -> ClusterSnapshot {
+        let mut snap = self.snapshot_local(incident, now);
+        if incident.family == IncidentFamily::Pending {
+            let wide = self.cluster_wide();
+            snap.nodes = wide.nodes;
+            snap.pods = wide.pods;
+        }
+        snap
+    }
+
+    /// The snapshot an incident needs, without the [`ClusterStore::cluster_wide`] part of a
+    /// Pending incident (its namespace's quotas, limit ranges and claimed storage only).
+    pub fn snapshot_local(&self, incident: &Incident, now: DateTime<Utc>) -> ClusterSnapshot {
         let ns = incident.subject.namespace.as_deref().unwrap_or("");
         let in_ns = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
             m.namespace.as_deref() == Some(ns)
@@ -163,26 +227,6 @@ impl ClusterStore {
         };
         match incident.family {
             IncidentFamily::Pending => {
-                snap.nodes = self
-                    .nodes
-                    .values()
-                    .take(MAX_SNAPSHOT_NODES)
-                    .cloned()
-                    .collect();
-                let mut used = 0usize;
-                for pod in self.bound_pods.values().take(MAX_SNAPSHOT_PODS) {
-                    used += serde_json::to_vec(pod).map(|v| v.len()).unwrap_or(0);
-                    if used > SNAPSHOT_PODS_BUDGET {
-                        tracing::warn!(
-                            incident = %incident.key,
-                            kept = snap.pods.len(),
-                            bound = self.bound_pods.len(),
-                            "Snapshot pods over the size budget; the rest are left out."
-                        );
-                        break;
-                    }
-                    snap.pods.push(pod.clone());
-                }
                 snap.resource_quotas = self
                     .quotas
                     .values()

@@ -28,9 +28,11 @@ use kube::runtime::watcher::{self, Event, watcher};
 use kube::{Api, Client, Resource};
 use lastmile_events::envelope::stable_id;
 use lastmile_events::{
-    CiEvent, CloudEvent, Incident, IncidentStatus, K8sObservation, KubeEvent, subjects,
+    CiEvent, CloudEvent, ClusterSnapshot, Incident, IncidentFamily, IncidentStatus, K8sObservation,
+    KubeEvent, subjects,
 };
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher, TRACEPARENT_HEADER};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
@@ -223,6 +225,8 @@ pub struct Watcher {
     correlator: Correlator,
     outbox: Outbox,
     stats: LoopStats,
+    /// The last cluster-wide snapshot part and the store version it was taken at.
+    wide: Option<(u64, Arc<ClusterSnapshot>)>,
 }
 
 impl Watcher {
@@ -235,6 +239,7 @@ impl Watcher {
             correlator: Correlator::new(10_000),
             outbox,
             stats: LoopStats::default(),
+            wide: None,
             cfg,
         }
     }
@@ -392,22 +397,45 @@ impl Watcher {
         }
     }
 
+    /// The cluster-wide part of Pending snapshots, shared by every incident queued while the
+    /// nodes and bound pods stay the same.
+    fn cluster_wide(&mut self) -> Arc<ClusterSnapshot> {
+        let version = self.store.cluster_wide_version();
+        match &self.wide {
+            Some((v, snap)) if *v == version => snap.clone(),
+            _ => {
+                let snap = Arc::new(self.store.cluster_wide());
+                self.wide = Some((version, snap.clone()));
+                snap
+            }
+        }
+    }
+
+    /// Queues incidents. Their snapshots are rendered only when sent (see
+    /// [`DeferredIncident`]): queued, an incident holds its small namespace-local snapshot
+    /// part and a shared reference to the cluster-wide one.
     fn emit(&mut self, incidents: Vec<Incident>, now: DateTime<Utc>) {
         for mut inc in incidents {
             self.correlator.link(&mut inc);
-            if inc.status == IncidentStatus::Open {
-                inc.snapshot = self.store.snapshot_for(&inc, now);
-            }
-            match incident_message(&inc, &self.cfg.source, now) {
-                Ok(msg) => {
-                    tracing::info!(incident = %inc.key, family = %inc.family, status = ?inc.status, count = inc.count, "Incident published.");
-                    self.outbox.push(Some(inc.key.clone()), msg);
-                    self.stats.incidents += 1;
-                }
-                Err(e) => {
-                    tracing::error!(incident = %inc.key, error = %e, "Could not serialise an incident.")
-                }
-            }
+            // The envelope's incident must not carry the snapshot: the view adds it.
+            let own = std::mem::take(&mut inc.snapshot);
+            let (local, wide) = if inc.status == IncidentStatus::Open {
+                let wide = (inc.family == IncidentFamily::Pending).then(|| self.cluster_wide());
+                (self.store.snapshot_local(&inc, now), wide)
+            } else {
+                (own, None)
+            };
+            tracing::info!(incident = %inc.key, family = %inc.family, status = ?inc.status, count = inc.count, "Incident published.");
+            let key = inc.key.clone();
+            let (head, envelope) = incident_envelope(inc, &self.cfg.source, now);
+            let deferred = DeferredIncident {
+                envelope,
+                local,
+                wide,
+            };
+            self.outbox
+                .push_deferred(Some(key), head, Arc::new(move || deferred.render()));
+            self.stats.incidents += 1;
         }
     }
 
@@ -449,6 +477,18 @@ pub fn incident_message(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<Message, serde_json::Error> {
+    let (mut head, envelope) = incident_envelope(inc.clone(), source, now);
+    head.payload = envelope.to_vec()?.into();
+    Ok(head)
+}
+
+/// The head of [`incident_message`] (subject and headers, empty payload) and the envelope
+/// its payload serialises.
+fn incident_envelope(
+    inc: Incident,
+    source: &str,
+    now: DateTime<Utc>,
+) -> (Message, CloudEvent<Incident>) {
     let mut facts: Vec<String> = inc
         .events
         .iter()
@@ -468,15 +508,8 @@ pub fn incident_message(
         inc.resolution.as_deref().unwrap_or_default(),
         &facts,
     ]);
-    let mut ce = CloudEvent::new(
-        id.clone(),
-        source,
-        Some(inc.subject.to_string()),
-        now,
-        inc.clone(),
-    );
     let mut headers = BTreeMap::new();
-    headers.insert(MSG_ID_HEADER.to_owned(), id);
+    headers.insert(MSG_ID_HEADER.to_owned(), id.clone());
     let span = tracing::info_span!("incident.publish", incident = %inc.key);
     if let Some(tp) = inc.ci.as_ref().and_then(|c| c.traceparent.clone()) {
         let mut parent = BTreeMap::new();
@@ -485,12 +518,102 @@ pub fn incident_message(
         headers.insert(TRACEPARENT_HEADER.to_owned(), tp);
     }
     span.in_scope(|| lastmile_runtime::telemetry::inject_current(&mut headers));
-    ce.traceparent = headers.get(TRACEPARENT_HEADER).cloned();
-    Ok(Message {
+    let head = Message {
         subject: subjects::incident(inc.family),
         headers,
-        payload: ce.to_vec()?.into(),
-    })
+        payload: bytes::Bytes::new(),
+    };
+    let subject = Some(inc.subject.to_string());
+    let mut ce = CloudEvent::new(id, source, subject, now, inc);
+    ce.traceparent = head.headers.get(TRACEPARENT_HEADER).cloned();
+    (head, ce)
+}
+
+/// A queued incident whose body is serialised only when it is sent: the envelope (its
+/// incident without snapshot), the namespace-local snapshot part, and the cluster-wide
+/// part shared with the other incidents queued at the same time. Serialises exactly as the
+/// incident with the whole snapshot would ([`incident_message`]).
+struct DeferredIncident {
+    envelope: CloudEvent<Incident>,
+    local: ClusterSnapshot,
+    wide: Option<Arc<ClusterSnapshot>>,
+}
+
+impl DeferredIncident {
+    fn render(&self) -> Result<bytes::Bytes, String> {
+        let e = &self.envelope;
+        let wide = self.wide.as_deref();
+        let view = CloudEvent {
+            specversion: e.specversion.clone(),
+            id: e.id.clone(),
+            source: e.source.clone(),
+            ty: e.ty.clone(),
+            subject: e.subject.clone(),
+            time: e.time,
+            datacontenttype: e.datacontenttype.clone(),
+            traceparent: e.traceparent.clone(),
+            tracestate: e.tracestate.clone(),
+            data: IncidentView {
+                incident: &e.data,
+                snapshot: SnapshotView {
+                    taken_at: self.local.taken_at.as_ref(),
+                    nodes: wide.map_or(&self.local.nodes[..], |w| &w.nodes[..]),
+                    pods: wide.map_or(&self.local.pods[..], |w| &w.pods[..]),
+                    resource_quotas: &self.local.resource_quotas,
+                    limit_ranges: &self.local.limit_ranges,
+                    pvcs: &self.local.pvcs,
+                    pvs: &self.local.pvs,
+                    storage_classes: &self.local.storage_classes,
+                },
+            },
+        };
+        serde_json::to_vec(&view)
+            .map(Into::into)
+            .map_err(|e| format!("serialising an incident: {e}"))
+    }
+}
+
+/// An incident (whose own snapshot is empty, so it is skipped) with a borrowed snapshot.
+#[derive(Serialize)]
+struct IncidentView<'a> {
+    #[serde(flatten)]
+    incident: &'a Incident,
+    #[serde(skip_serializing_if = "SnapshotView::is_empty")]
+    snapshot: SnapshotView<'a>,
+}
+
+/// [`ClusterSnapshot`] borrowed, serialised with the same names and omissions.
+#[derive(Serialize)]
+struct SnapshotView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taken_at: Option<&'a DateTime<Utc>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    nodes: &'a [Node],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pods: &'a [Pod],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    resource_quotas: &'a [ResourceQuota],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    limit_ranges: &'a [LimitRange],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pvcs: &'a [PersistentVolumeClaim],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pvs: &'a [PersistentVolume],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    storage_classes: &'a [StorageClass],
+}
+
+impl SnapshotView<'_> {
+    /// As [`ClusterSnapshot::is_empty`]: no objects (a time alone does not count).
+    fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+            && self.pods.is_empty()
+            && self.resource_quotas.is_empty()
+            && self.limit_ranges.is_empty()
+            && self.pvcs.is_empty()
+            && self.pvs.is_empty()
+            && self.storage_classes.is_empty()
+    }
 }
 
 /// Watch errors.
@@ -565,4 +688,117 @@ pub async fn run(
     let (published, dropped, rejected, _, _) = outbox.stats().snapshot();
     tracing::info!(published, dropped, rejected, "Watcher stopped.");
     w.stats
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use lastmile_events::ObjectRef;
+
+    fn store() -> ClusterStore {
+        let mut s = ClusterStore::default();
+        for i in 0..3 {
+            let node: Node = serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("node-{i}"), "labels": {"kubernetes.io/os": "linux"}},
+                "spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]},
+                "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"}}
+            }))
+            .unwrap();
+            s.nodes.apply(object_key(&node), trim::node(&node));
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("web-{i}"), "namespace": "team", "labels": {"app": "web"}},
+                "spec": {"nodeName": format!("node-{i}"), "containers": [{"name": "app", "resources": {"requests": {"cpu": "7500m"}}}]},
+                "status": {"phase": "Running"}
+            }))
+            .unwrap();
+            s.apply_pod(&pod);
+        }
+        let quota: ResourceQuota = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "compute", "namespace": "ci"},
+            "spec": {"hard": {"requests.cpu": "4"}}, "status": {"used": {"requests.cpu": "4"}}
+        }))
+        .unwrap();
+        s.quotas.apply(object_key(&quota), quota);
+        s
+    }
+
+    fn pending() -> Incident {
+        let subject = ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("ci".into()),
+            name: "migrate-x7k2p".into(),
+            ..Default::default()
+        };
+        Incident::new(IncidentFamily::Pending, subject, None, Utc::now())
+    }
+
+    #[test]
+    fn deferred_incident_renders_exactly_the_whole_incident() {
+        let s = store();
+        let now = Utc::now();
+        let inc = pending();
+        let mut whole = inc.clone();
+        whole.snapshot = s.snapshot_for(&whole, now);
+        assert_eq!(
+            (whole.snapshot.nodes.len(), whole.snapshot.pods.len()),
+            (3, 3)
+        );
+        assert_eq!(whole.snapshot.resource_quotas.len(), 1);
+        let expected = incident_message(&whole, "/lastmile/watcher/test", now).unwrap();
+
+        let (head, envelope) = incident_envelope(inc.clone(), "/lastmile/watcher/test", now);
+        let deferred = DeferredIncident {
+            envelope,
+            local: s.snapshot_local(&inc, now),
+            wide: Some(Arc::new(s.cluster_wide())),
+        };
+        let body = deferred.render().unwrap();
+        assert_eq!(head.subject, expected.subject);
+        assert_eq!(
+            head.headers.get(MSG_ID_HEADER),
+            expected.headers.get(MSG_ID_HEADER)
+        );
+        let got = CloudEvent::<Incident>::from_slice(&body).unwrap();
+        let want = CloudEvent::<Incident>::from_slice(&expected.payload).unwrap();
+        assert_eq!(got, want);
+        assert!(String::from_utf8_lossy(&body).contains("dedicated"));
+    }
+
+    #[test]
+    fn resolved_incident_renders_without_snapshot() {
+        let now = Utc::now();
+        let mut inc = pending();
+        inc.status = IncidentStatus::Resolved;
+        inc.resolution = Some("pod scheduled".into());
+        let (_, envelope) = incident_envelope(inc.clone(), "/w", now);
+        let deferred = DeferredIncident {
+            envelope,
+            local: ClusterSnapshot::default(),
+            wide: None,
+        };
+        let body = deferred.render().unwrap();
+        let got = CloudEvent::<Incident>::from_slice(&body).unwrap();
+        assert_eq!(got.data, inc);
+        assert!(!String::from_utf8_lossy(&body).contains("\"snapshot\""));
+    }
+
+    #[test]
+    fn cluster_wide_part_is_shared_until_the_store_changes() {
+        let mut s = store();
+        let v = s.cluster_wide_version();
+        let quota: ResourceQuota = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "more", "namespace": "ci"}
+        }))
+        .unwrap();
+        s.quotas.apply(object_key(&quota), quota);
+        assert_eq!(s.cluster_wide_version(), v, "quotas are not cluster-wide");
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-9", "namespace": "team"},
+            "spec": {"nodeName": "node-0", "containers": []}, "status": {"phase": "Running"}
+        }))
+        .unwrap();
+        s.apply_pod(&pod);
+        assert_ne!(s.cluster_wide_version(), v);
+    }
 }
