@@ -66,7 +66,7 @@ fn pod(i: usize, pending_job: Option<usize>) -> Value {
 }
 
 fn event(i: usize, pending_pods: usize) -> Value {
-    let (ns, pod, reason, ty, msg) = if i % 5 == 0 {
+    let (ns, pod, reason, ty, msg) = if i.is_multiple_of(5) {
         let p = i % pending_pods;
         (
             "ci".to_owned(),
