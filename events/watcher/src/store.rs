@@ -133,8 +133,10 @@ pub fn object_key<K: kube::Resource>(obj: &K) -> String {
 pub struct ClusterStore {
     /// Nodes, trimmed.
     pub nodes: Relistable<Node>,
-    /// Pods bound to a node and not finished, reduced to requests.
-    pub bound_pods: Relistable<Pod>,
+    /// Pods bound to a node and not finished, reduced to requests ([`trim::bound_pod`]) and
+    /// held serialised: thousands of them, and a deserialised `Pod` is mostly empty
+    /// `Option`s several times the size of its JSON.
+    pub bound_pods: Relistable<bytes::Bytes>,
     /// ResourceQuotas.
     pub quotas: Relistable<ResourceQuota>,
     /// LimitRanges.
@@ -158,7 +160,13 @@ impl ClusterStore {
             .and_then(|s| s.phase.as_deref())
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         if bound && !done {
-            self.bound_pods.apply(key, trim::bound_pod(pod));
+            match serde_json::to_vec(&trim::bound_pod(pod)) {
+                Ok(json) => self.bound_pods.apply(key, json.into()),
+                Err(e) => {
+                    tracing::warn!(pod = %key, error = %e, "Could not keep a bound pod.");
+                    self.bound_pods.delete(&key);
+                }
+            }
         } else {
             self.bound_pods.delete(&key);
         }
@@ -188,8 +196,8 @@ impl ClusterStore {
             ..Default::default()
         };
         let mut used = 0usize;
-        for pod in self.bound_pods.values().take(MAX_SNAPSHOT_PODS) {
-            used += serde_json::to_vec(pod).map(|v| v.len()).unwrap_or(0);
+        for json in self.bound_pods.values().take(MAX_SNAPSHOT_PODS) {
+            used += json.len();
             if used > SNAPSHOT_PODS_BUDGET {
                 tracing::warn!(
                     kept = snap.pods.len(),
@@ -198,7 +206,10 @@ impl ClusterStore {
                 );
                 break;
             }
-            snap.pods.push(pod.clone());
+            match serde_json::from_slice::<Pod>(json) {
+                Ok(pod) => snap.pods.push(pod),
+                Err(e) => tracing::warn!(error = %e, "A kept bound pod does not parse; left out."),
+            }
         }
         snap
     }
