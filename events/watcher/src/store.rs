@@ -236,20 +236,27 @@ impl ClusterStore {
             taken_at: Some(now),
             ..Default::default()
         };
+        // Admission (quota, LimitRange) decides both whether a pod is created and whether a
+        // Job can make progress, so both families get the namespace's policies.
+        if matches!(
+            incident.family,
+            IncidentFamily::Pending | IncidentFamily::Job
+        ) {
+            snap.resource_quotas = self
+                .quotas
+                .values()
+                .filter(|q| in_ns(&q.metadata))
+                .cloned()
+                .collect();
+            snap.limit_ranges = self
+                .limit_ranges
+                .values()
+                .filter(|l| in_ns(&l.metadata))
+                .cloned()
+                .collect();
+        }
         match incident.family {
             IncidentFamily::Pending => {
-                snap.resource_quotas = self
-                    .quotas
-                    .values()
-                    .filter(|q| in_ns(&q.metadata))
-                    .cloned()
-                    .collect();
-                snap.limit_ranges = self
-                    .limit_ranges
-                    .values()
-                    .filter(|l| in_ns(&l.metadata))
-                    .cloned()
-                    .collect();
                 let claims: HashSet<String> = incident
                     .pod
                     .as_ref()
@@ -293,21 +300,7 @@ impl ClusterStore {
                     .into_iter()
                     .collect();
             }
-            IncidentFamily::Job => {
-                snap.resource_quotas = self
-                    .quotas
-                    .values()
-                    .filter(|q| in_ns(&q.metadata))
-                    .cloned()
-                    .collect();
-                snap.limit_ranges = self
-                    .limit_ranges
-                    .values()
-                    .filter(|l| in_ns(&l.metadata))
-                    .cloned()
-                    .collect();
-            }
-            IncidentFamily::Init | IncidentFamily::Build => {}
+            IncidentFamily::Job | IncidentFamily::Init | IncidentFamily::Build => {}
         }
         snap
     }
