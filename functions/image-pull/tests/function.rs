@@ -128,10 +128,10 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/cases/real-failures-dev.jsonl");
+        .join("../../tests/fixtures/real-failures-dev.jsonl");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (shared/ must sit beside the repository)",
+            "{}: {e} (the copy of shared/cases in tests/fixtures)",
             path.display()
         )
     });

@@ -1,5 +1,5 @@
-//! The real failure reports in `shared/cases/real-failures-dev.jsonl`, run through intake
-//! and every registered function: the first diagnosis should be one the report accepts.
+//! The real failure reports in `tests/fixtures/real-failures-dev.jsonl` (a copy of
+//! `shared/cases`), run through intake and every registered function: the first diagnosis should be one the report accepts.
 //!
 //! Hit rates are asserted as floors, not exact numbers: the functions keep improving, and a
 //! few reports are misleading by design (their surface text points elsewhere than the
@@ -18,13 +18,13 @@ struct Case {
     input: String,
 }
 
-/// Where the reports live: `LASTMILE_CASES`, else `../shared/cases/` next to the repo.
+/// Where the reports live: `LASTMILE_CASES`, else the copy in `tests/fixtures/`.
 fn cases_path() -> std::path::PathBuf {
     std::env::var_os("LASTMILE_CASES")
         .map(Into::into)
         .unwrap_or_else(|| {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../shared/cases/real-failures-dev.jsonl")
+                .join("../tests/fixtures/real-failures-dev.jsonl")
         })
 }
 
