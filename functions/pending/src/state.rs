@@ -172,22 +172,24 @@ fn node_causes(
     let mut any_in_scope: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut any: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut in_scope = 0usize;
-    for check in &report.nodes {
-        let scoped = check.blocks.iter().any(Block::is_scope);
+    // Groups hold nodes with identical blocks, so counting per group (tens) instead of per
+    // node (thousands) gives the same totals.
+    for g in groups {
+        let scoped = g.blocks.iter().any(Block::is_scope);
         if !scoped {
-            in_scope += 1;
+            in_scope += g.count;
         }
-        let mut classes: Vec<&'static str> = check.blocks.iter().map(Block::class).collect();
+        let mut classes: Vec<&'static str> = g.blocks.iter().map(Block::class).collect();
         classes.sort_unstable();
         classes.dedup();
         for c in &classes {
-            *any.entry(c).or_default() += 1;
+            *any.entry(c).or_default() += g.count;
             if !scoped {
-                *any_in_scope.entry(c).or_default() += 1;
+                *any_in_scope.entry(c).or_default() += g.count;
             }
         }
         if classes.len() == 1 {
-            *sole.entry(classes[0]).or_default() += 1;
+            *sole.entry(classes[0]).or_default() += g.count;
         }
     }
     let control_plane_only = only_control_plane_taints(report);
