@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::Utc;
 use lastmile_contract::{Context, ErrorKind, Function, Outcome};
 use lastmile_events::envelope::stable_id;
 use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subjects};
@@ -345,14 +344,9 @@ fn bound_evidence(mut outcome: Outcome, max: usize) -> Outcome {
     outcome
 }
 
-/// The current time as the executor stamps envelopes it creates without a cause.
-pub fn now() -> chrono::DateTime<Utc> {
-    Utc::now()
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
     use lastmile_events::{IncidentFamily, ObjectRef};
 
     use super::*;
