@@ -116,6 +116,18 @@ pub struct Subject {
     pub container: Option<String>,
 }
 
+impl Subject {
+    /// The subject for an object, optionally narrowed to one of its containers.
+    pub fn of(object: &crate::ObjectRef, container: Option<&str>) -> Self {
+        Self {
+            kind: object.kind.clone(),
+            namespace: object.namespace.clone(),
+            name: object.name.clone(),
+            container: container.map(str::to_owned),
+        }
+    }
+}
+
 /// One step that would fix the cause. lastmile never runs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Remediation {

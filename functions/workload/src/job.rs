@@ -10,8 +10,8 @@ use regex::Regex;
 
 use crate::{diagnosis, remedy};
 
-/// Job subject: the Job itself when known, else the incident's owner or subject.
-fn job_subject(incident: &Incident, job: Option<&Job>) -> Subject {
+/// Job subject: the Job itself when known, else the incident's owner Job, else its subject.
+pub(crate) fn job_subject(incident: &Incident, job: Option<&Job>) -> Subject {
     if let Some(name) = job.and_then(|j| j.metadata.name.clone()) {
         return Subject {
             kind: "Job".into(),
@@ -25,12 +25,7 @@ fn job_subject(incident: &Incident, job: Option<&Job>) -> Subject {
         .as_ref()
         .filter(|o| o.kind == "Job")
         .unwrap_or(&incident.subject);
-    Subject {
-        kind: who.kind.clone(),
-        namespace: who.namespace.clone(),
-        name: who.name.clone(),
-        container: None,
-    }
+    Subject::of(who, None)
 }
 
 /// The terminal (or about-to-be terminal) failure condition.

@@ -84,12 +84,7 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
 
 /// The subject of a diagnosis about `incident`, optionally narrowed to one container.
 pub(crate) fn subject(incident: &Incident, container: Option<&str>) -> Subject {
-    Subject {
-        kind: incident.subject.kind.clone(),
-        namespace: incident.subject.namespace.clone(),
-        name: incident.subject.name.clone(),
-        container: container.map(str::to_owned),
-    }
+    Subject::of(&incident.subject, container)
 }
 
 /// A diagnosis with evidence and remediation filled in.

@@ -114,16 +114,10 @@ fn init_container_name(text: &str) -> Option<String> {
         .map(|m| m.as_str().to_owned())
 }
 
-fn with_container(incident: &Incident, container: Option<String>) -> Subject {
-    let mut s = crate::subject(incident, None);
-    s.container = container;
-    s
-}
-
 fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     let marker = matches(&INIT_MARKER, text);
     let container = init_container_name(text);
-    let subject = with_container(incident, container.clone());
+    let subject = crate::subject(incident, container.as_deref());
     let name = container
         .clone()
         .unwrap_or_else(|| "<init-container>".into());
@@ -252,21 +246,6 @@ fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     out
 }
 
-/// Job subject for text findings: the incident's owner Job when known.
-fn job_subject(incident: &Incident) -> Subject {
-    let who = incident
-        .owner
-        .as_ref()
-        .filter(|o| o.kind == "Job")
-        .unwrap_or(&incident.subject);
-    Subject {
-        kind: who.kind.clone(),
-        namespace: who.namespace.clone(),
-        name: who.name.clone(),
-        container: None,
-    }
-}
-
 fn deadline_mentioned(text: &str) -> Option<String> {
     let re = JOB_DEADLINE.as_ref()?;
     // A gRPC `code = DeadlineExceeded` or a `context deadline` is a timeout, not a Job.
@@ -280,7 +259,7 @@ fn deadline_mentioned(text: &str) -> Option<String> {
 }
 
 fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
-    let subject = job_subject(incident);
+    let subject = crate::job::job_subject(incident, None);
     let mut out = Vec::new();
     if let Some(quoted) = deadline_mentioned(text) {
         let exact = text.contains("active longer than specified deadline")
