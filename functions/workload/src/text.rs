@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use lastmile_events::{Class, Diagnosis, Incident, Subject};
+use lastmile_events::{Class, Diagnosis, Incident};
 use regex::Regex;
 
 use crate::deps::{unresolved, waited_on};
