@@ -219,31 +219,37 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
         assert_eq!(object.key, format!("objects/sha256/{}", object.sha256));
     }
 
-    // Remediation commands on their subject, pointing back at the diagnosis.
-    let msg = tokio::time::timeout(WAIT, remediations.next())
-        .await?
-        .context("remediation subscription ended")?;
-    let command = CloudEvent::<RemediationCommand>::from_slice(&msg.payload)?.data;
-    assert!(
-        msg.subject
-            .as_str()
-            .starts_with("lastmile.remediation.scheduling.")
-    );
+    // Remediation commands on their subject, pointing back at the diagnosis: every step of
+    // the diagnosis received above arrives, on its class's subject, with its command.
+    let diagnosis_id = diagnosis.id.clone().context("diagnosis without id")?;
+    let expected = diagnosis.remediation.len();
+    assert!(expected > 0, "the diagnosis proposes a fix");
+    let mut steps = Vec::new();
+    while steps.len() < expected {
+        let msg = tokio::time::timeout(WAIT, remediations.next())
+            .await?
+            .context("remediation subscription ended")?;
+        let command = CloudEvent::<RemediationCommand>::from_slice(&msg.payload)?.data;
+        if command.diagnosis_id != diagnosis_id {
+            continue; // a step of another diagnosis of the same incident
+        }
+        assert_eq!(
+            msg.subject.as_str(),
+            "lastmile.remediation.scheduling.insufficient_resources"
+        );
+        assert_eq!(command.class, diagnosis.class);
+        assert_eq!(command.incident, incident.key);
+        steps.push(command.remediation);
+    }
     assert_eq!(
-        Some(command.diagnosis_id.as_str()),
-        diagnosis
-            .id
-            .as_deref()
-            .filter(|_| command.class == diagnosis.class)
-            .or(Some(command.diagnosis_id.as_str()))
+        steps, diagnosis.remediation,
+        "the published steps are the diagnosis's"
     );
     assert!(
-        command
-            .remediation
-            .command
-            .as_deref()
-            .is_some_and(|c| c.contains("kubectl")),
-        "{command:?}"
+        steps
+            .iter()
+            .any(|r| r.command.as_deref().is_some_and(|c| c.contains("kubectl"))),
+        "{steps:?}"
     );
 
     // SIGTERM: drains and exits cleanly (and flushes its spans on the way out).
