@@ -34,12 +34,81 @@ impl Clock for FixedClock {
     }
 }
 
-/// Live cluster state beyond what the incident carries (e.g. the watcher's cache).
+/// What a single-object read from the cluster came to. Functions reason differently about
+/// each: an object that is [`NotFound`](Self::NotFound) is a finding about the workload
+/// ("secret regcred does not exist"), the others are limits of lastmile's own view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterRead<T> {
+    /// The object, as far as the view exposes it.
+    Found(T),
+    /// The API server answered that the object does not exist.
+    NotFound,
+    /// The API server refused lastmile (401/403: its RBAC does not allow the read).
+    Forbidden {
+        /// The server's reason, never object data.
+        detail: String,
+    },
+    /// The read failed (timeout, connection refused, 5xx); trying later may work.
+    Failed {
+        /// What went wrong, never object data.
+        detail: String,
+    },
+    /// There is no live cluster view to ask (replay, `explain`, hosts without cluster access).
+    Unavailable,
+}
+
+impl<T> ClusterRead<T> {
+    /// True for answers about the object itself ([`Found`](Self::Found) or
+    /// [`NotFound`](Self::NotFound)), false when lastmile could not find out.
+    pub fn is_decisive(&self) -> bool {
+        matches!(self, Self::Found(_) | Self::NotFound)
+    }
+}
+
+/// A pull secret as the kubelet reads it: its type and its docker config payloads. Only the
+/// `.dockerconfigjson` and `.dockercfg` keys are ever read out of a Secret; `Debug` shows the
+/// type and key names, never values.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct PullSecret {
+    /// `type` of the Secret (`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`,
+    /// `Opaque`, …); empty when unset.
+    pub type_: String,
+    /// Decoded values of the `.dockerconfigjson` / `.dockercfg` keys that are present.
+    pub data: BTreeMap<String, Vec<u8>>,
+}
+
+impl std::fmt::Debug for PullSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullSecret")
+            .field("type", &self.type_)
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Live cluster state beyond what the incident carries (e.g. the watcher's cache), and the
+/// few single objects a function may read as the kubelet would. Incidents never carry
+/// Secrets (they travel on the bus); a function that needs a pull secret asks here, and only
+/// by name. Every read defaults to [`ClusterRead::Unavailable`].
 #[async_trait]
 pub trait ClusterView: Send + Sync {
     /// The freshest state relevant to `incident`, or `None` when there is no live view
     /// (functions then use `incident.snapshot`).
     async fn snapshot(&self, incident: &Incident) -> Option<Arc<ClusterSnapshot>>;
+
+    /// The pull-secret part of Secret `namespace/name` (see [`PullSecret`]).
+    async fn pull_secret(&self, _namespace: &str, _name: &str) -> ClusterRead<PullSecret> {
+        ClusterRead::Unavailable
+    }
+
+    /// The `imagePullSecrets` names of ServiceAccount `namespace/name`.
+    async fn service_account_pull_secrets(
+        &self,
+        _namespace: &str,
+        _name: &str,
+    ) -> ClusterRead<Vec<String>> {
+        ClusterRead::Unavailable
+    }
 }
 
 /// No live view: functions work from the incident alone.
@@ -178,5 +247,38 @@ impl std::fmt::Debug for Context {
         f.debug_struct("Context")
             .field("http", &self.http.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_live_view_every_read_is_unavailable_not_a_finding() {
+        let view = NoCluster;
+        let secret = view.pull_secret("ci", "regcred").await;
+        assert_eq!(secret, ClusterRead::Unavailable);
+        assert!(!secret.is_decisive());
+        let sa = view.service_account_pull_secrets("ci", "default").await;
+        assert_eq!(sa, ClusterRead::Unavailable);
+        assert!(ClusterRead::<()>::NotFound.is_decisive());
+        assert!(
+            !ClusterRead::<()>::Forbidden {
+                detail: "rbac".into()
+            }
+            .is_decisive()
+        );
+    }
+
+    #[test]
+    fn pull_secret_debug_shows_keys_never_values() {
+        let s = PullSecret {
+            type_: "kubernetes.io/dockerconfigjson".into(),
+            data: [(".dockerconfigjson".to_owned(), b"hunter2-value".to_vec())].into(),
+        };
+        let shown = format!("{s:?}");
+        assert!(shown.contains(".dockerconfigjson") && shown.contains("dockerconfigjson"));
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

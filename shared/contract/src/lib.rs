@@ -15,8 +15,8 @@ mod function;
 mod outcome;
 
 pub use context::{
-    Clock, ClusterView, Context, FixedClock, HttpExchange, HttpRequest, HttpResponse, NoCluster,
-    NoHttp, RegistryHttp, SystemClock, TransportError, TransportErrorKind,
+    Clock, ClusterRead, ClusterView, Context, FixedClock, HttpExchange, HttpRequest, HttpResponse,
+    NoCluster, NoHttp, PullSecret, RegistryHttp, SystemClock, TransportError, TransportErrorKind,
 };
 pub use error::{ErrorKind, FunctionError};
 pub use function::{Function, FunctionSpec, HandleFuture};
