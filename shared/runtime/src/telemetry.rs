@@ -1,5 +1,7 @@
 //! Telemetry: `tracing` logs to stderr and, when an OTLP endpoint is configured, spans
 //! exported over OTLP (gRPC or HTTP/protobuf); W3C trace context in and out of messages.
+//! Metrics ([`metrics`]) follow the same rules with their own `OTEL_*_METRICS_*` overrides;
+//! [`registry_health`] defines the registry probe's instruments.
 //!
 //! Configuration is the standard `OTEL_*` environment: export is on when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set or
@@ -39,6 +41,9 @@ use tracing_subscriber::{Layer, Registry};
 
 use crate::redact;
 
+pub mod metrics;
+pub mod registry_health;
+
 /// How long a flush or shutdown may take before it is abandoned.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -55,8 +60,9 @@ pub enum TelemetryError {
     /// A global subscriber was already installed.
     #[error("telemetry is already initialised in this process")]
     AlreadyInitialised,
-    /// Flushing spans failed or timed out (spans may be lost; the work itself is done).
-    #[error("flushing spans failed: {0}")]
+    /// Flushing spans or metrics failed or timed out (they may be lost; the work itself is
+    /// done).
+    #[error("flushing telemetry failed: {0}")]
     Flush(String),
 }
 
@@ -118,33 +124,7 @@ impl TelemetryConfig {
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, TelemetryError> {
         let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
-        let exporter = set("OTEL_TRACES_EXPORTER").map(|v| v.trim().to_ascii_lowercase());
-        let enabled = match exporter.as_deref() {
-            Some("none") => false,
-            Some("otlp") => true,
-            Some(other) => {
-                return Err(TelemetryError::Config(format!(
-                    "OTEL_TRACES_EXPORTER={other:?} is not supported (use otlp or none)"
-                )));
-            }
-            None => {
-                set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
-                    || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
-            }
-        };
-        let otlp = if enabled {
-            let protocol = set("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-                .or_else(|| set("OTEL_EXPORTER_OTLP_PROTOCOL"))
-                .map(|p| p.parse())
-                .transpose()?
-                .unwrap_or(OtlpProtocol::HttpProtobuf);
-            Some(OtlpConfig {
-                protocol,
-                endpoint: None,
-            })
-        } else {
-            None
-        };
+        let otlp = otlp_from_lookup(Signal::Traces, &var)?;
         let log_filter = set("LASTMILE_LOG")
             .or_else(|| set("RUST_LOG"))
             .unwrap_or_else(|| "info".to_owned());
@@ -156,6 +136,64 @@ impl TelemetryConfig {
             json_logs,
         })
     }
+}
+
+/// An OTLP signal: each has its own `OTEL_<SIGNAL>_EXPORTER` and
+/// `OTEL_EXPORTER_OTLP_<SIGNAL>_{ENDPOINT,PROTOCOL}` overrides of the shared variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Spans.
+    Traces,
+    /// Metrics.
+    Metrics,
+}
+
+impl Signal {
+    fn env_name(self) -> &'static str {
+        match self {
+            Self::Traces => "TRACES",
+            Self::Metrics => "METRICS",
+        }
+    }
+}
+
+/// Whether and how `signal` is exported, from the standard `OTEL_*` variables: on when
+/// `OTEL_<SIGNAL>_EXPORTER=otlp` or an endpoint (shared or signal-specific) is set, off with
+/// `OTEL_<SIGNAL>_EXPORTER=none`; protocol from the signal-specific variable, else the shared
+/// one, else `http/protobuf` (the spec's default).
+pub(crate) fn otlp_from_lookup(
+    signal: Signal,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<OtlpConfig>, TelemetryError> {
+    let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+    let name = signal.env_name();
+    let exporter_var = format!("OTEL_{name}_EXPORTER");
+    let exporter = set(&exporter_var).map(|v| v.trim().to_ascii_lowercase());
+    let enabled = match exporter.as_deref() {
+        Some("none") => false,
+        Some("otlp") => true,
+        Some(other) => {
+            return Err(TelemetryError::Config(format!(
+                "{exporter_var}={other:?} is not supported (use otlp or none)"
+            )));
+        }
+        None => {
+            set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+                || set(&format!("OTEL_EXPORTER_OTLP_{name}_ENDPOINT")).is_some()
+        }
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let protocol = set(&format!("OTEL_EXPORTER_OTLP_{name}_PROTOCOL"))
+        .or_else(|| set("OTEL_EXPORTER_OTLP_PROTOCOL"))
+        .map(|p| p.parse())
+        .transpose()?
+        .unwrap_or(OtlpProtocol::HttpProtobuf);
+    Ok(Some(OtlpConfig {
+        protocol,
+        endpoint: None,
+    }))
 }
 
 /// A built, not yet installed, telemetry pipeline.
@@ -321,14 +359,7 @@ impl TelemetryGuard {
         let Some(provider) = self.provider.clone().filter(|_| self.exporting) else {
             return Ok(());
         };
-        let task = tokio::task::spawn_blocking(move || provider.force_flush());
-        match tokio::time::timeout(FLUSH_TIMEOUT, task).await {
-            Err(_) => Err(TelemetryError::Flush(format!(
-                "no answer within {FLUSH_TIMEOUT:?}"
-            ))),
-            Ok(Err(join)) => Err(TelemetryError::Flush(join.to_string())),
-            Ok(Ok(result)) => result.map_err(|e| TelemetryError::Flush(e.to_string())),
-        }
+        off_runtime(move || provider.force_flush()).await
     }
 
     /// Flushes and stops the exporter.
@@ -336,15 +367,7 @@ impl TelemetryGuard {
         let Some(provider) = self.provider.take() else {
             return Ok(());
         };
-        let task =
-            tokio::task::spawn_blocking(move || provider.shutdown_with_timeout(FLUSH_TIMEOUT));
-        match tokio::time::timeout(FLUSH_TIMEOUT, task).await {
-            Err(_) => Err(TelemetryError::Flush(format!(
-                "no answer within {FLUSH_TIMEOUT:?}"
-            ))),
-            Ok(Err(join)) => Err(TelemetryError::Flush(join.to_string())),
-            Ok(Ok(result)) => result.map_err(|e| TelemetryError::Flush(e.to_string())),
-        }
+        off_runtime(move || provider.shutdown_with_timeout(FLUSH_TIMEOUT)).await
     }
 }
 
@@ -353,22 +376,38 @@ impl Drop for TelemetryGuard {
         let Some(provider) = self.provider.take() else {
             return;
         };
-        if !self.exporting {
-            return;
-        }
-        // The batch processor is a tokio task: never block the only thread that drives it.
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
-                let _ =
-                    tokio::task::block_in_place(|| provider.shutdown_with_timeout(FLUSH_TIMEOUT));
-            }
-            Ok(_) => {
-                std::thread::spawn(move || provider.shutdown_with_timeout(FLUSH_TIMEOUT));
-            }
-            Err(_) => {
+        if self.exporting {
+            shutdown_on_drop(move || {
                 let _ = provider.shutdown_with_timeout(FLUSH_TIMEOUT);
-            }
+            });
         }
+    }
+}
+
+/// Runs a blocking SDK flush or shutdown on a blocking thread, bounded by [`FLUSH_TIMEOUT`]:
+/// the exporters are tokio tasks, so the runtime's own threads must stay free to drive them.
+pub(crate) async fn off_runtime(
+    work: impl FnOnce() -> OTelSdkResult + Send + 'static,
+) -> Result<(), TelemetryError> {
+    let task = tokio::task::spawn_blocking(work);
+    match tokio::time::timeout(FLUSH_TIMEOUT, task).await {
+        Err(_) => Err(TelemetryError::Flush(format!(
+            "no answer within {FLUSH_TIMEOUT:?}"
+        ))),
+        Ok(Err(join)) => Err(TelemetryError::Flush(join.to_string())),
+        Ok(Ok(result)) => result.map_err(|e| TelemetryError::Flush(e.to_string())),
+    }
+}
+
+/// Shuts an exporting provider down from `Drop` without blocking the only thread that may
+/// drive its exporter task.
+pub(crate) fn shutdown_on_drop(shutdown: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(shutdown),
+        Ok(_) => {
+            std::thread::spawn(shutdown);
+        }
+        Err(_) => shutdown(),
     }
 }
 
