@@ -316,7 +316,9 @@ pub fn select(pod: Option<&Pod>, image: &ImageRef, creds: &ProbeCredentials) -> 
                 .map(|r| r.name.clone()),
         );
     }
-    names.dedup();
+    // The pod's and its service account's lists often overlap, not necessarily adjacently.
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
     for name in &names {
         let local = creds.secrets.iter().find(|s| {
             s.metadata.name.as_deref() == Some(name)

@@ -5,11 +5,13 @@
 //! pasted text — and classifies the runtime's error ([`message`]); that alone serves
 //! `lastmile explain` and offline replay. Then, when the context grants HTTP access, it asks
 //! the registry itself what the node would ask ([`probe`]): with the pod's own pull secrets
-//! ([`credentials`]) and the node's own platform, through the distribution auth flow. The
-//! registry's answer is the ground truth and wins over stale kubelet text; when the two differ
-//! the diagnosis says so. The design choice: all network access goes through the injected
-//! [`lastmile_contract::RegistryHttp`], so the probe is pure logic, runs unchanged in every host,
-//! and is tested against a real registry without mocks.
+//! ([`credentials`], read by name through the context's cluster view: [`pull_secrets`]) and
+//! the node's own platform, through the distribution auth flow. The registry's answer is the
+//! ground truth and wins over stale kubelet text; when the two differ the diagnosis says so.
+//! The design choice: all network access goes through the injected
+//! [`lastmile_contract::RegistryHttp`] (and cluster reads through
+//! [`lastmile_contract::ClusterView`]), so the probe is pure logic, runs unchanged in every
+//! host, and is tested against a real registry without mocks.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -21,6 +23,7 @@ pub mod message;
 pub mod observe;
 pub mod platform;
 pub mod probe;
+pub mod pull_secrets;
 pub mod reference;
 pub mod remedy;
 pub mod transcript;
@@ -42,17 +45,23 @@ pub const SPEC: FunctionSpec = FunctionSpec {
     max_evidence_bytes: 512 * 1024,
 };
 
-/// Diagnoses one image-pull incident. Incidents carry no Secrets, so the probe (when
-/// `ctx.http` is set) uses no pull secrets here; hosts that can read them call
-/// [`diagnose::diagnose`] with [`ProbeCredentials`].
+/// Diagnoses one image-pull incident with the pod's own pull credentials: incidents carry
+/// no Secrets, so they are read by name through `ctx.cluster` ([`pull_secrets`]); without a
+/// live cluster view the probe asks anonymously and the diagnosis says so. Hosts holding
+/// credentials another way call [`diagnose::diagnose`] with [`ProbeCredentials`].
 pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
-    diagnose::diagnose(
+    let pod = incident.pod.as_ref();
+    let namespace = pull_secrets::namespace_of(incident.subject.namespace.as_deref(), pod);
+    let resolution = pull_secrets::resolve(pod, &namespace, ctx.cluster.as_ref()).await;
+    let mut outcome = diagnose::diagnose(
         incident,
         ctx,
-        &ProbeCredentials::default(),
+        &resolution.credentials,
         &ProbeOptions::default(),
     )
-    .await
+    .await?;
+    resolution.annotate(&mut outcome);
+    Ok(outcome)
 }
 
 /// The registered function.
