@@ -13,11 +13,10 @@ use k8s_openapi::api::core::v1::{
 use serde::Serialize;
 
 use crate::index::{NodeView, SnapshotIndex};
+use crate::labels::{CompiledLabelSelector, CompiledNodeSelector, CompiledSelectorMap, Sym};
 use crate::quantity::Quantity;
 use crate::resources::{PodRequests, pod_requests};
-use crate::selectors::{
-    Labels, first_selector_mismatch, label_selector_matches, node_selector_matches, untolerated,
-};
+use crate::selectors::{Labels, label_selector_matches, untolerated};
 
 /// One reason a node cannot take the pod.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -242,26 +241,60 @@ pub struct NodeCheck {
     pub short: Vec<(String, Quantity)>,
 }
 
-/// A prepared DoNotSchedule spread constraint: the topology key and the domains where one
-/// more matching pod would exceed maxSkew.
-type Spread = (String, HashSet<String>);
-
-/// Per-pod preparation of the checks that depend on other pods and volumes.
+/// Per-pod preparation of the checks that depend on other pods and volumes, with every
+/// selector compiled against the index's interned labels ([`crate::labels`]) so that each
+/// node costs a few integer comparisons.
 #[derive(Debug, Default)]
-struct Prepared {
+struct Prepared<'s> {
+    /// The pod's `nodeSelector`.
+    node_selector: Option<CompiledSelectorMap<'s>>,
+    /// Requested resources (non-zero): name, amount, free column of the index.
+    resources: Vec<(&'s str, Quantity, Option<&'s [Quantity]>)>,
     /// PVs (name, node selector) the pod's bound claims pin it to.
-    pv_affinity: Vec<(String, NodeSelector)>,
-    /// (topology key, domains with a matching pod) for required anti-affinity.
-    anti: Vec<(String, HashSet<String>)>,
-    /// (topology key, domains with a matching pod, self-match) for required affinity.
-    affinity: Vec<(String, HashSet<String>, bool)>,
-    /// (topology key, domains excluded by existing pods' anti-affinity).
-    existing_anti: Vec<(String, HashSet<String>)>,
-    /// DoNotSchedule spread constraints.
-    spread: Vec<Spread>,
+    pv_affinity: Vec<(String, CompiledNodeSelector<'s>)>,
+    /// Required anti-affinity: topology key and the domains with a matching pod.
+    anti: Vec<Domains>,
+    /// Required affinity: topology key, domains with a matching pod, self-match.
+    affinity: Vec<(Domains, bool)>,
+    /// Domains excluded by existing pods' anti-affinity.
+    existing_anti: Vec<Domains>,
+    /// DoNotSchedule spread constraints: the domains where one more matching pod would
+    /// exceed maxSkew.
+    spread: Vec<Domains>,
     /// Per node (index order): does the required node affinity allow it (empty when the
     /// pod has none). Evaluated once, used by topology spread and the node checks.
     affinity_ok: Vec<bool>,
+}
+
+/// A topology key and a set of its values (domains), interned.
+#[derive(Debug, Default)]
+struct Domains {
+    /// The key as written.
+    key: String,
+    /// Its id; `None` when no indexed object carries it.
+    id: Option<Sym>,
+    /// The domains.
+    values: HashSet<Sym>,
+}
+
+impl Domains {
+    fn new(key: &str, index: &SnapshotIndex<'_>) -> Self {
+        Self {
+            key: key.to_owned(),
+            id: index.labels.id(key),
+            values: HashSet::new(),
+        }
+    }
+
+    /// The node's domain for this key.
+    fn of(&self, index: &SnapshotIndex<'_>, n: &NodeView<'_>) -> Option<Sym> {
+        index.labels.get_str(n.label_set, self.id)
+    }
+
+    /// True when the node's domain is in the set.
+    fn holds(&self, index: &SnapshotIndex<'_>, n: &NodeView<'_>) -> bool {
+        !self.values.is_empty() && self.of(index, n).is_some_and(|v| self.values.contains(&v))
+    }
 }
 
 fn term_namespaces<'t>(term: &'t PodAffinityTerm, own: &'t str) -> Option<Vec<&'t str>> {
@@ -275,13 +308,13 @@ fn term_namespaces<'t>(term: &'t PodAffinityTerm, own: &'t str) -> Option<Vec<&'
     }
 }
 
-fn domains_with_match(
-    index: &SnapshotIndex<'_>,
-    term: &PodAffinityTerm,
-    own_ns: &str,
-) -> HashSet<String> {
+fn domains_with_match(index: &SnapshotIndex<'_>, term: &PodAffinityTerm, own_ns: &str) -> Domains {
+    let mut out = Domains::new(&term.topology_key, index);
+    if out.id.is_none() {
+        return out;
+    }
+    let selector = CompiledLabelSelector::new(term.label_selector.as_ref(), &index.labels);
     let scope = term_namespaces(term, own_ns);
-    let mut out = HashSet::new();
     let candidates: Box<dyn Iterator<Item = &crate::index::BoundPod<'_>>> = match &scope {
         Some(namespaces) => Box::new(
             namespaces
@@ -291,22 +324,37 @@ fn domains_with_match(
         None => Box::new(index.bound.iter()),
     };
     for b in candidates {
-        if label_selector_matches(term.label_selector.as_ref(), b.labels)
-            && let Some(v) = index.nodes[b.node].label(&term.topology_key)
+        if selector.matches(&index.labels, b.label_set)
+            && let Some(v) = out.of(index, &index.nodes[b.node])
         {
-            out.insert(v.to_owned());
+            out.values.insert(v);
         }
     }
     out
 }
 
-fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
-    let mut p = Prepared::default();
+fn prepare<'s>(needs: &'s PodNeeds<'_>, index: &'s SnapshotIndex<'_>) -> Prepared<'s> {
+    let mut p = Prepared {
+        node_selector: needs
+            .spec
+            .node_selector
+            .as_ref()
+            .map(|s| CompiledSelectorMap::new(s, &index.labels)),
+        resources: needs
+            .requests
+            .total
+            .iter()
+            .filter(|(_, q)| !q.is_zero())
+            .map(|(r, q)| (r.as_str(), *q, index.free_column(r)))
+            .collect(),
+        ..Prepared::default()
+    };
     if let Some(a) = needs.required_node_affinity() {
+        let a = CompiledNodeSelector::new(a, &index.labels);
         p.affinity_ok = index
             .nodes
             .iter()
-            .map(|n| node_selector_matches(a, n.labels, n.name))
+            .map(|n| a.matches(&index.labels, n.label_set, n.name))
             .collect();
     }
     for v in needs.spec.volumes.iter().flatten() {
@@ -330,9 +378,12 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
         };
         if let Some(sel) = index
             .pv(pv_name)
-            .and_then(|pv| pv.spec.as_ref()?.node_affinity.as_ref()?.required.clone())
+            .and_then(|pv| pv.spec.as_ref()?.node_affinity.as_ref()?.required.as_ref())
         {
-            p.pv_affinity.push((pv_name.to_owned(), sel));
+            p.pv_affinity.push((
+                pv_name.to_owned(),
+                CompiledNodeSelector::new(sel, &index.labels),
+            ));
         }
     }
     let affinity = needs.spec.affinity.as_ref();
@@ -346,10 +397,8 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
         .into_iter()
         .flatten()
     {
-        p.anti.push((
-            term.topology_key.clone(),
-            domains_with_match(index, term, &needs.namespace),
-        ));
+        p.anti
+            .push(domains_with_match(index, term, &needs.namespace));
     }
     for term in affinity
         .and_then(|a| {
@@ -363,7 +412,6 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
     {
         let self_match = label_selector_matches(term.label_selector.as_ref(), &needs.labels);
         p.affinity.push((
-            term.topology_key.clone(),
             domains_with_match(index, term, &needs.namespace),
             self_match,
         ));
@@ -381,22 +429,24 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
         for term in terms.into_iter().flatten() {
             let in_scope = term_namespaces(term, b.namespace)
                 .is_none_or(|s| s.contains(&needs.namespace.as_str()));
-            if in_scope
-                && label_selector_matches(term.label_selector.as_ref(), &needs.labels)
-                && let Some(v) = index.nodes[b.node].label(&term.topology_key)
+            if !in_scope || !label_selector_matches(term.label_selector.as_ref(), &needs.labels) {
+                continue;
+            }
+            let pos = match p
+                .existing_anti
+                .iter()
+                .position(|d| d.key == term.topology_key)
             {
-                match p
-                    .existing_anti
-                    .iter_mut()
-                    .find(|(k, _)| *k == term.topology_key)
-                {
-                    Some((_, set)) => {
-                        set.insert(v.to_owned());
-                    }
-                    None => p
-                        .existing_anti
-                        .push((term.topology_key.clone(), HashSet::from([v.to_owned()]))),
+                Some(pos) => pos,
+                None => {
+                    p.existing_anti
+                        .push(Domains::new(&term.topology_key, index));
+                    p.existing_anti.len() - 1
                 }
+            };
+            let d = &mut p.existing_anti[pos];
+            if let Some(v) = d.of(index, &index.nodes[b.node]) {
+                d.values.insert(v);
             }
         }
     }
@@ -404,7 +454,7 @@ fn prepare(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Prepared {
         if c.when_unsatisfiable != "DoNotSchedule" {
             continue;
         }
-        let spread = prepare_spread(c, needs, index, &p.affinity_ok);
+        let spread = prepare_spread(c, needs, index, &p);
         p.spread.push(spread);
     }
     p
@@ -414,20 +464,21 @@ fn prepare_spread(
     c: &TopologySpreadConstraint,
     needs: &PodNeeds<'_>,
     index: &SnapshotIndex<'_>,
-    affinity_ok: &[bool],
-) -> Spread {
-    let key = c.topology_key.clone();
+    p: &Prepared<'_>,
+) -> Domains {
+    let mut out = Domains::new(&c.topology_key, index);
     // Domains: label values of nodes the pod's node selector/affinity allows.
-    let mut counts: HashMap<String, i64> = HashMap::new();
+    let mut counts: HashMap<Sym, i64> = HashMap::new();
     let mut eligible = vec![false; index.nodes.len()];
     for (i, n) in index.nodes.iter().enumerate() {
-        if selector_ok(needs, n, affinity_ok.get(i).copied())
-            && let Some(v) = n.label(&key)
+        if selector_ok(p, index, i, n)
+            && let Some(v) = out.of(index, n)
         {
-            counts.entry(v.to_owned()).or_insert(0);
+            counts.entry(v).or_insert(0);
             eligible[i] = true;
         }
     }
+    let selector = CompiledLabelSelector::new(c.label_selector.as_ref(), &index.labels);
     for b in index
         .bound_in(&needs.namespace)
         .iter()
@@ -436,10 +487,10 @@ fn prepare_spread(
         if !eligible[b.node] {
             continue;
         }
-        if label_selector_matches(c.label_selector.as_ref(), b.labels)
-            && let Some(v) = index.nodes[b.node].label(&key)
+        if selector.matches(&index.labels, b.label_set)
+            && let Some(v) = out.of(index, &index.nodes[b.node])
         {
-            *counts.entry(v.to_owned()).or_insert(0) += 1;
+            *counts.entry(v).or_insert(0) += 1;
         }
     }
     let min = counts.values().copied().min().unwrap_or(0);
@@ -448,21 +499,19 @@ fn prepare_spread(
         &needs.labels,
     ));
     let skew = i64::from(c.max_skew.max(1));
-    let blocked = counts
+    out.values = counts
         .into_iter()
         .filter(|(_, n)| n + self_match - min > skew)
         .map(|(d, _)| d)
         .collect();
-    (key, blocked)
+    out
 }
 
-fn selector_ok(needs: &PodNeeds<'_>, n: &NodeView<'_>, affinity_ok: Option<bool>) -> bool {
-    needs
-        .spec
-        .node_selector
+fn selector_ok(p: &Prepared<'_>, index: &SnapshotIndex<'_>, i: usize, n: &NodeView<'_>) -> bool {
+    p.node_selector
         .as_ref()
-        .is_none_or(|s| first_selector_mismatch(s, n.labels).is_none())
-        && affinity_ok.unwrap_or(true)
+        .is_none_or(|s| s.first_mismatch(&index.labels, n.label_set).is_none())
+        && p.affinity_ok.get(i).copied().unwrap_or(true)
 }
 
 fn ports_conflict(want: &(String, i32, String), used: &(String, i32, String)) -> bool {
@@ -471,7 +520,13 @@ fn ports_conflict(want: &(String, i32, String), used: &(String, i32, String)) ->
         && (want.2 == used.2 || want.2 == "0.0.0.0" || used.2 == "0.0.0.0")
 }
 
-fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, i: usize, n: &NodeView<'_>) -> NodeCheck {
+fn check_node(
+    needs: &PodNeeds<'_>,
+    prep: &Prepared<'_>,
+    index: &SnapshotIndex<'_>,
+    i: usize,
+    n: &NodeView<'_>,
+) -> NodeCheck {
     let mut out = NodeCheck::default();
     if n.unschedulable {
         out.blocks.push(Block::Unschedulable);
@@ -498,11 +553,10 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, i: usize, n: &NodeView<'_>)
             effect: t.effect.clone(),
         });
     }
-    if let Some((k, v)) = needs
-        .spec
+    if let Some((k, v)) = prep
         .node_selector
         .as_ref()
-        .and_then(|s| first_selector_mismatch(s, n.labels))
+        .and_then(|s| s.first_mismatch(&index.labels, n.label_set))
     {
         out.blocks.push(Block::NodeSelector {
             key: k.to_owned(),
@@ -519,62 +573,59 @@ fn check_node(needs: &PodNeeds<'_>, prep: &Prepared, i: usize, n: &NodeView<'_>)
     {
         out.blocks.push(Block::HostPort { port: p.1 });
     }
-    for (res, want) in &needs.requests.total {
-        if want.is_zero() {
-            continue;
-        }
-        let free = n.free(res);
+    for (res, want, column) in &prep.resources {
+        let free = column
+            .and_then(|c| c.get(i).copied())
+            .unwrap_or(Quantity::ZERO);
         if *want > free {
             out.blocks.push(Block::Insufficient {
-                resource: res.clone(),
+                resource: (*res).to_owned(),
             });
-            out.short.push((res.clone(), *want - free));
+            out.short.push(((*res).to_owned(), *want - free));
         }
     }
     for (pv, sel) in &prep.pv_affinity {
-        if !node_selector_matches(sel, n.labels, n.name) {
+        if !sel.matches(&index.labels, n.label_set, n.name) {
             out.blocks
                 .push(Block::VolumeNodeAffinity { pv: pv.clone() });
         }
     }
-    for (key, domains) in &prep.anti {
-        if !domains.is_empty() && n.label(key).is_some_and(|v| domains.contains(v)) {
+    for d in &prep.anti {
+        if d.holds(index, n) {
             out.blocks.push(Block::AntiAffinity {
-                topology_key: key.clone(),
+                topology_key: d.key.clone(),
             });
         }
     }
-    for (key, domains, self_match) in &prep.affinity {
-        let ok = match n.label(key) {
-            Some(v) => domains.contains(v) || (domains.is_empty() && *self_match),
+    for (d, self_match) in &prep.affinity {
+        let ok = match d.of(index, n) {
+            Some(v) => d.values.contains(&v) || (d.values.is_empty() && *self_match),
             None => false,
         };
         if !ok {
             out.blocks.push(Block::Affinity {
-                topology_key: key.clone(),
+                topology_key: d.key.clone(),
             });
         }
     }
-    for (key, domains) in &prep.existing_anti {
-        if !domains.is_empty() && n.label(key).is_some_and(|v| domains.contains(v)) {
+    for d in &prep.existing_anti {
+        if d.holds(index, n) {
             out.blocks.push(Block::ExistingAntiAffinity {
-                topology_key: key.clone(),
+                topology_key: d.key.clone(),
             });
         }
     }
-    for (key, blocked) in &prep.spread {
-        match n.label(key) {
-            None => out.blocks.push(Block::TopologySpread {
-                topology_key: key.clone(),
+    for d in &prep.spread {
+        if d.of(index, n).is_none() {
+            out.blocks.push(Block::TopologySpread {
+                topology_key: d.key.clone(),
                 missing_label: true,
-            }),
-            Some(v) if !blocked.is_empty() && blocked.contains(v) => {
-                out.blocks.push(Block::TopologySpread {
-                    topology_key: key.clone(),
-                    missing_label: false,
-                })
-            }
-            Some(_) => {}
+            });
+        } else if d.holds(index, n) {
+            out.blocks.push(Block::TopologySpread {
+                topology_key: d.key.clone(),
+                missing_label: false,
+            });
         }
     }
     out.blocks.sort();
@@ -609,7 +660,7 @@ pub fn check_all(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> FitReport {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| check_node(needs, &prep, i, n))
+            .map(|(i, n)| check_node(needs, &prep, index, i, n))
             .collect(),
     }
 }
@@ -644,6 +695,12 @@ pub fn group(
 ) -> Vec<NodeGroup> {
     let mut by_key: HashMap<(&[Block], usize), usize> = HashMap::new();
     let mut groups: Vec<NodeGroup> = Vec::new();
+    let columns: Vec<_> = needs
+        .requests
+        .total
+        .keys()
+        .map(|r| (r, index.free_column(r)))
+        .collect();
     for (i, check) in report.nodes.iter().enumerate() {
         let n = &index.nodes[i];
         let key = (check.blocks.as_slice(), n.kind_id);
@@ -669,13 +726,15 @@ pub fn group(
         if grp.sample.len() < 3 {
             grp.sample.push(n.name.to_owned());
         }
-        for res in needs.requests.total.keys() {
-            let free = n.free(res);
-            match grp.max_free_q.get_mut(res) {
+        for (res, column) in &columns {
+            let free = column
+                .and_then(|c| c.get(i).copied())
+                .unwrap_or(Quantity::ZERO);
+            match grp.max_free_q.get_mut(*res) {
                 Some(e) if free > *e => *e = free,
                 Some(_) => {}
                 None => {
-                    grp.max_free_q.insert(res.clone(), free);
+                    grp.max_free_q.insert((*res).clone(), free);
                 }
             }
         }

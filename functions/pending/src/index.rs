@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::storage::v1::StorageClass;
 use lastmile_events::ClusterSnapshot;
 
+use crate::labels::{LabelSet, LabelTable};
 use crate::quantity::Quantity;
 use crate::resources::{Res, add_into, admitted_pod_requests, to_res};
 use crate::selectors::Labels;
@@ -43,6 +44,8 @@ pub struct NodeView<'a> {
     pub name: &'a str,
     /// Labels.
     pub labels: &'a Labels,
+    /// The same labels, interned in [`SnapshotIndex::labels`].
+    pub label_set: LabelSet,
     /// Taints.
     pub taints: &'a [Taint],
     /// `spec.unschedulable`.
@@ -91,6 +94,8 @@ pub struct BoundPod<'a> {
     pub namespace: &'a str,
     /// Labels.
     pub labels: &'a Labels,
+    /// The same labels, interned in [`SnapshotIndex::labels`].
+    pub label_set: LabelSet,
 }
 
 /// The indexed snapshot.
@@ -104,6 +109,10 @@ pub struct SnapshotIndex<'a> {
     pub bound: Vec<BoundPod<'a>>,
     /// Indices into `bound` that carry required pod anti-affinity.
     pub with_anti_affinity: Vec<usize>,
+    /// The labels of every node and bound pod, interned.
+    pub labels: LabelTable<'a>,
+    /// Per resource name: free amount on each node (index order), as [`NodeView::free`].
+    free_columns: HashMap<String, Vec<Quantity>>,
     node_by_name: HashMap<&'a str, usize>,
     bound_by_ns: HashMap<&'a str, Vec<usize>>,
     pvcs: HashMap<(&'a str, &'a str), &'a PersistentVolumeClaim>,
@@ -165,10 +174,26 @@ fn provider_of(node: &Node, labels: &Labels) -> Provider {
     }
 }
 
+/// One column per resource any node allocates or any bound pod requests.
+fn free_columns(nodes: &[NodeView<'_>]) -> HashMap<String, Vec<Quantity>> {
+    let mut names: Vec<&str> = nodes
+        .iter()
+        .flat_map(|n| n.free.keys().chain(n.requested.keys()))
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|r| (r.to_owned(), nodes.iter().map(|n| n.free(r)).collect()))
+        .collect()
+}
+
 impl<'a> SnapshotIndex<'a> {
     /// Indexes `snapshot`: one pass over nodes, one over pods.
     pub fn build(snapshot: &'a ClusterSnapshot) -> Self {
         let mut nodes = Vec::with_capacity(snapshot.nodes.len());
+        let mut table = LabelTable::default();
         let mut node_by_name = HashMap::with_capacity(snapshot.nodes.len());
         for node in &snapshot.nodes {
             let name = node.metadata.name.as_deref().unwrap_or("");
@@ -196,6 +221,7 @@ impl<'a> SnapshotIndex<'a> {
             nodes.push(NodeView {
                 name,
                 labels,
+                label_set: table.add(labels),
                 taints: spec.and_then(|s| s.taints.as_deref()).unwrap_or(&[]),
                 unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
                 allocatable,
@@ -250,11 +276,13 @@ impl<'a> SnapshotIndex<'a> {
             if has_anti {
                 with_anti_affinity.push(bound.len());
             }
+            let labels = pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS);
             bound.push(BoundPod {
                 pod,
                 node: idx,
                 namespace: pod.metadata.namespace.as_deref().unwrap_or("default"),
-                labels: pod.metadata.labels.as_ref().unwrap_or(&EMPTY_LABELS),
+                labels,
+                label_set: table.add(labels),
             });
         }
         let mut bound_by_ns: HashMap<&'a str, Vec<usize>> = HashMap::new();
@@ -276,6 +304,7 @@ impl<'a> SnapshotIndex<'a> {
                 })
                 .collect();
         }
+        let free_columns = free_columns(&nodes);
         let pvcs = snapshot
             .pvcs
             .iter()
@@ -304,12 +333,20 @@ impl<'a> SnapshotIndex<'a> {
             nodes,
             bound,
             with_anti_affinity,
+            labels: table,
+            free_columns,
             node_by_name,
             bound_by_ns,
             pvcs,
             pvs,
             storage_classes,
         }
+    }
+
+    /// Free amount of `resource` on every node (index order); `None` when no node has or
+    /// uses it (then every node has zero free).
+    pub fn free_column(&self, resource: &str) -> Option<&[Quantity]> {
+        self.free_columns.get(resource).map(Vec::as_slice)
     }
 
     /// Bound pods of one namespace (indices into [`Self::bound`]).

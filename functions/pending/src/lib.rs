@@ -20,6 +20,7 @@ pub mod combine;
 pub mod evidence;
 pub mod fit;
 pub mod index;
+pub mod labels;
 pub mod messages;
 pub mod quantity;
 pub mod remedy;
