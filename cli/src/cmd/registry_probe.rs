@@ -1,18 +1,32 @@
 //! `lastmile registry probe`: is a registry healthy as a node sees it? `GET /v2/` (API
-//! version, auth challenge), a known manifest through the full pull path when given, and the
-//! catalog where the registry allows it; each with status and latency. Exits non-zero when the
-//! registry is unreachable or the known manifest would not pull.
+//! version, auth challenge), each known manifest through the full pull path, and the catalog
+//! where the registry allows it; each with status and latency, for one or several registries.
+//!
+//! Every check is also measured as OTLP metrics (`registry_health_status`,
+//! `registry_latency_seconds`, by `endpoint` and `operation`) when an OTLP endpoint is
+//! configured. Once (the default) it exits non-zero when a registry is unreachable or a known
+//! manifest would not pull; with `--interval` it is the scheduled probe: a round every
+//! interval, metrics exported after each, until SIGTERM or Ctrl-C (exit 0 after a final
+//! flush).
 
-use std::collections::BTreeMap;
+mod checks;
+mod targets;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use lastmile_contract::{HttpRequest, RegistryHttp, SystemClock};
-use lastmile_fn_image_pull::probe::{self, ProbeOptions, Verdict, transport_cause};
-use serde::Serialize;
+use anyhow::Context as _;
+use lastmile_runtime::telemetry::metrics::{self, Metrics, MetricsConfig};
+use lastmile_runtime::telemetry::registry_health::{RegistryHealthMetrics, SCOPE};
+use lastmile_runtime::telemetry::{self, TelemetryConfig, TelemetryGuard};
 
+use self::checks::{Check, Prober};
+use self::targets::Target;
 use super::image::{Format, http_client, read_pull_secret};
+
+/// `service.name` unless the OTel environment names one.
+const SERVICE_NAME: &str = "lastmile-registry-probe";
 
 /// Arguments.
 #[derive(Debug, clap::Args)]
@@ -23,19 +37,27 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Sub {
-    /// Probe a registry: /v2/, a known manifest, the catalog.
+    /// Probe registries: /v2/, known manifests, the catalog; once, or every --interval.
+    #[command(after_help = "\
+Metrics: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) set, each \
+check is exported as registry_health_status (1/0) and registry_latency_seconds, by endpoint \
+and operation (api_version, manifest, catalog).
+Exit codes: once, 0 all healthy, 1 a check failed; with --interval, 0 after SIGTERM/Ctrl-C; \
+2 bad configuration.")]
     Probe(ProbeArgs),
 }
 
 /// `registry probe` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ProbeArgs {
-    /// Registry host (`registry.example.com`, `localhost:5000`).
-    pub registry: String,
-    /// A manifest that must exist, `repository:tag` (e.g. `library/busybox:latest`).
+    /// Registry hosts (`registry.example.com`, `localhost:5000`).
+    #[arg(required = true)]
+    pub registry: Vec<String>,
+    /// A manifest that must exist, `repository:tag`; repeatable. With several registries,
+    /// name the registry: `HOST/repository:tag`.
     #[arg(long)]
-    pub manifest: Option<String>,
-    /// Pull secret for the manifest check (Secret manifest or docker config.json).
+    pub manifest: Vec<String>,
+    /// Pull secret for the manifest checks (Secret manifest or docker config.json).
     #[arg(long = "pull-secret")]
     pub pull_secret: Option<PathBuf>,
     /// Use plain HTTP.
@@ -47,190 +69,157 @@ pub struct ProbeArgs {
     /// Per-request timeout, seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
-    /// Output format (`github` prints annotations for failed checks).
+    /// Probe every INTERVAL (`30s`, `1m`) until SIGTERM, exporting metrics after each round.
+    #[arg(long, env = "LASTMILE_PROBE_INTERVAL", value_parser = parse_interval)]
+    pub interval: Option<Duration>,
+    /// Output format (`github` prints annotations for failed checks; `json` prints one
+    /// document, one line per round with --interval).
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
 
-/// One check's result.
-#[derive(Debug, Serialize)]
-struct Check {
-    endpoint: String,
-    operation: &'static str,
-    healthy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
-    latency_ms: u128,
-    detail: String,
+fn parse_interval(raw: &str) -> Result<Duration, String> {
+    let every = lastmile_runtime::bus::nats::parse_duration(raw)?;
+    if every < Duration::from_secs(1) {
+        return Err(format!("{raw:?} is shorter than 1s"));
+    }
+    Ok(every)
 }
 
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Sub::Probe(a) = args.command;
-    let http = http_client(&a.ca_cert)?;
-    let scheme = if a.plain_http { "http" } else { "https" };
-    let timeout = Duration::from_secs(a.timeout.max(1));
-    let mut checks = Vec::new();
-
-    let base = format!("{scheme}://{}/v2/", a.registry);
-    let (status, headers, latency, detail) = get(&http, &base, timeout).await;
-    let api_ok = matches!(status, Some(200 | 401));
-    let version = headers
-        .get("docker-distribution-api-version")
-        .cloned()
-        .unwrap_or_default();
-    let challenge = headers.get("www-authenticate").cloned().unwrap_or_default();
-    checks.push(Check {
-        endpoint: base.clone(),
-        operation: "ping",
-        healthy: api_ok,
-        status,
-        latency_ms: latency,
-        detail: if detail.is_empty() {
-            format!("{version} {challenge}").trim().to_owned()
-        } else {
-            detail
-        },
-    });
-
-    if let Some(m) = &a.manifest {
-        let creds: Vec<_> = match &a.pull_secret {
-            Some(p) => {
-                let cfg = read_pull_secret(p)?;
-                let image = lastmile_fn_image_pull::reference::ImageRef::parse(&format!(
-                    "{}/{m}",
-                    a.registry
-                ))?;
-                cfg.lookup(&image)
-            }
-            None => Vec::new(),
-        };
-        let opts = ProbeOptions {
-            timeout,
-            plain_http: if a.plain_http {
-                vec![a.registry.clone()]
-            } else {
-                Vec::new()
-            },
-            platforms: Vec::new(),
-            list_tags: false,
-            require_signature: false,
-        };
-        let started = Instant::now();
-        let report = probe::probe(
-            &http,
-            &SystemClock,
-            &format!("{}/{m}", a.registry),
-            &creds,
-            &opts,
-        )
-        .await;
-        let (healthy, detail) = match &report.verdict {
-            Verdict::Pullable { digest, .. } => (
-                true,
-                format!("resolves to {}", digest.as_deref().unwrap_or("?")),
-            ),
-            Verdict::Fails { cause, detail } => (false, format!("{}: {detail}", cause.class())),
-        };
-        checks.push(Check {
-            endpoint: format!("{}/{m}", a.registry),
-            operation: "manifest",
-            healthy,
-            status: report
-                .transcript
-                .entries
-                .iter()
-                .rev()
-                .find_map(|e| e.status),
-            latency_ms: started.elapsed().as_millis(),
-            detail,
-        });
+    // Everything is checked before anything connects.
+    let targets = targets::plan(&a.registry, &a.manifest).map_err(anyhow::Error::msg)?;
+    let credentials = a.pull_secret.as_deref().map(read_pull_secret).transpose()?;
+    let prober = Prober {
+        http: http_client(&a.ca_cert)?,
+        plain_http: a.plain_http,
+        timeout: Duration::from_secs(a.timeout.max(1)),
+        credentials,
+    };
+    let mut traces = TelemetryConfig::from_env(SERVICE_NAME).context("telemetry configuration")?;
+    let log_set = ["LASTMILE_LOG", "RUST_LOG"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|x| !x.trim().is_empty()));
+    if a.interval.is_none() && !log_set {
+        // Once, the answer is on stdout; stderr only says what went wrong around it.
+        traces.log_filter = "warn".into();
     }
+    let metrics_config = MetricsConfig::from_env(SERVICE_NAME).context("metrics configuration")?;
+    let guard = telemetry::init(&traces).context("cannot start telemetry")?;
+    let metrics = metrics::build(&metrics_config).context("cannot start metrics")?;
+    let instruments = RegistryHealthMetrics::new(&metrics.meter(SCOPE));
 
-    let catalog = format!("{base}_catalog?n=100");
-    let (status, _, latency, detail) = get(&http, &catalog, timeout).await;
-    checks.push(Check {
-        endpoint: catalog,
-        operation: "catalog",
-        // A registry may refuse the catalog (401/403/404): that is policy, not ill health.
-        healthy: status.is_some(),
-        status,
-        latency_ms: latency,
-        detail: match status {
-            Some(200) => "catalog readable".into(),
-            Some(s) => format!("catalog not allowed ({s})"),
-            None => detail,
-        },
-    });
+    let code = match a.interval {
+        None => {
+            let checks = round(&prober, &targets, &instruments, &metrics).await;
+            print(&checks, &targets, a.format, false)?;
+            if checks.iter().all(|c| c.healthy) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Some(every) => {
+            let shutdown = lastmile_runtime::host::nats::termination_signal();
+            tokio::pin!(shutdown);
+            loop {
+                let checks = tokio::select! {
+                    checks = round(&prober, &targets, &instruments, &metrics) => checks,
+                    () = &mut shutdown => break,
+                };
+                print(&checks, &targets, a.format, true)?;
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    () = &mut shutdown => break,
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    finish(metrics, guard).await;
+    Ok(code)
+}
 
-    let healthy = checks.iter().all(|c| c.healthy);
-    match a.format {
+/// One round: probe, record every check, export the metrics now.
+async fn round(
+    prober: &Prober<impl lastmile_contract::RegistryHttp>,
+    targets: &[Target],
+    instruments: &RegistryHealthMetrics,
+    metrics: &Metrics,
+) -> Vec<Check> {
+    let checks = prober.round(targets).await;
+    for c in &checks {
+        instruments.record(&c.observation());
+    }
+    let failed = checks.iter().filter(|c| !c.healthy).count();
+    tracing::info!(checks = checks.len(), failed, "Registry probe round done.");
+    if let Err(e) = metrics.flush().await {
+        tracing::warn!(error = %e, "Registry metrics not exported this round.");
+    }
+    checks
+}
+
+/// Flushes what is left; export failures are reported, never fatal (the probe's answer
+/// stands).
+async fn finish(metrics: Metrics, guard: TelemetryGuard) {
+    if let Err(e) = metrics.shutdown().await {
+        tracing::warn!(error = %e, "Registry metrics not exported at exit.");
+    }
+    if let Err(e) = guard.shutdown().await {
+        tracing::warn!(error = %e, "Spans not exported at exit.");
+    }
+}
+
+fn print(
+    checks: &[Check],
+    targets: &[Target],
+    format: Format,
+    repeated: bool,
+) -> anyhow::Result<()> {
+    match format {
         Format::Json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"registry": a.registry, "healthy": healthy, "checks": checks})
-                )?
-            )
+            let registries: Vec<&str> = targets.iter().map(|t| t.registry.as_str()).collect();
+            let doc = serde_json::json!({
+                "registries": registries,
+                "healthy": checks.iter().all(|c| c.healthy),
+                "checks": checks,
+            });
+            if repeated {
+                println!("{}", serde_json::to_string(&doc)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            }
         }
         Format::Human => {
-            for c in &checks {
+            for c in checks {
                 let st = c.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
+                let what = c.manifest.as_deref().or(c.url.as_deref()).unwrap_or("");
                 println!(
-                    "{:<5} {:<8} {:>4} {:>6}ms  {}  {}",
+                    "{:<5} {:<11} {:>4} {:>6}ms  {}  {}  {}",
                     if c.healthy { "ok" } else { "FAIL" },
-                    c.operation,
+                    c.operation.as_str(),
                     st,
                     c.latency_ms,
                     c.endpoint,
+                    what,
                     c.detail
                 );
             }
         }
         Format::Github => {
             for c in checks.iter().filter(|c| !c.healthy) {
+                let what = c.manifest.as_deref().or(c.url.as_deref()).unwrap_or("");
                 println!(
-                    "::error title=lastmile registry {}::{} {}",
-                    c.operation, c.endpoint, c.detail
+                    "::error title=lastmile registry {}::{} {} {}",
+                    c.operation.as_str(),
+                    c.endpoint,
+                    what,
+                    c.detail
                 );
             }
         }
     }
-    Ok(if healthy {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-async fn get(
-    http: &dyn RegistryHttp,
-    url: &str,
-    timeout: Duration,
-) -> (Option<u16>, BTreeMap<String, String>, u128, String) {
-    let started = Instant::now();
-    let req = HttpRequest {
-        method: "GET".into(),
-        url: url.into(),
-        headers: BTreeMap::new(),
-        body: Vec::new(),
-        timeout,
-    };
-    match http.send(req).await {
-        Ok(resp) => (
-            Some(resp.status),
-            resp.headers,
-            started.elapsed().as_millis(),
-            String::new(),
-        ),
-        Err(e) => {
-            let cause = transport_cause(e.kind, &e.detail);
-            (
-                None,
-                BTreeMap::new(),
-                started.elapsed().as_millis(),
-                format!("{}: {}", cause.class(), e.detail),
-            )
-        }
-    }
+    Ok(())
 }

@@ -139,9 +139,6 @@ impl Metrics {
         let Some(provider) = self.provider.take() else {
             return Ok(());
         };
-        if !self.exporting {
-            return Ok(());
-        }
         off_runtime(move || provider.shutdown_with_timeout(FLUSH_TIMEOUT)).await
     }
 }
