@@ -814,6 +814,6 @@ async fn image_check_cli_reads_manifests_and_fails_the_gate() {
         .iter()
         .map(|c| c["operation"].as_str().unwrap())
         .collect();
-    assert_eq!(ops, ["ping", "manifest", "catalog"]);
+    assert_eq!(ops, ["api_version", "manifest", "catalog"]);
     assert_eq!(doc["checks"][2]["status"], 200);
 }

@@ -185,14 +185,15 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
         "watcher.yaml",
         "webhook.yaml",
         "functions.yaml",
+        "registry-probe.yaml",
         "kustomization.yaml",
     ] {
         assert!(files.iter().any(|f| f == file), "missing {file}");
     }
     assert_eq!(
         kinds.get("Deployment"),
-        Some(&6),
-        "watcher, webhook and four functions: {kinds:?}"
+        Some(&7),
+        "watcher, webhook, four functions and the registry probe: {kinds:?}"
     );
     assert_eq!(kinds.get("StatefulSet"), Some(&1), "NATS: {kinds:?}");
 }
