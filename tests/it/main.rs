@@ -12,6 +12,7 @@ mod image_pull;
 mod infra;
 mod lambda;
 mod pipeline;
+mod registry_health;
 mod storm;
 mod telemetry;
 mod watcher;

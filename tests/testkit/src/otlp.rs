@@ -1,12 +1,14 @@
-//! A real OTLP trace receiver on the official protobuf definitions (opentelemetry-proto),
-//! recording every span it receives.
+//! A real OTLP receiver on the official protobuf definitions (opentelemetry-proto),
+//! recording every span and every metric data point it receives.
 //!
 //! It serves, each on its own free loopback port, as a collector does:
-//! - OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export` (tonic);
-//! - OTLP/HTTP: `POST /v1/traces` with an `application/x-protobuf` body (axum + prost).
+//! - OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export` and
+//!   `opentelemetry.proto.collector.metrics.v1.MetricsService/Export` (tonic);
+//! - OTLP/HTTP: `POST /v1/traces` and `POST /v1/metrics` with an `application/x-protobuf`
+//!   body (axum + prost).
 //!
-//! Tests wait for spans by trace id and name with [`OtlpReceiver::wait_for_trace`]. Both
-//! servers stop on `Drop`.
+//! Tests wait for spans by trace id and name with [`OtlpReceiver::wait_for_trace`], and for
+//! metrics with [`OtlpReceiver::wait_for_metrics`]. Both servers stop on `Drop`.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -14,6 +16,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -21,6 +29,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
@@ -52,10 +61,61 @@ impl ReceivedSpan {
     }
 }
 
+/// What kind of metric a data point belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointKind {
+    /// Last value.
+    Gauge,
+    /// Counter or up-down counter.
+    Sum,
+    /// Explicit-bucket histogram.
+    Histogram,
+    /// Exponential histogram or summary (not flattened further).
+    Other,
+}
+
+/// One received metric data point, flattened for assertions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedPoint {
+    /// Metric name.
+    pub name: String,
+    /// Metric unit (`s`, `1`, …).
+    pub unit: String,
+    /// Instrumentation scope name.
+    pub scope: String,
+    /// Kind of metric.
+    pub kind: PointKind,
+    /// Data point attributes, values rendered as strings.
+    pub attributes: BTreeMap<String, String>,
+    /// Resource attributes of the exporting process.
+    pub resource: BTreeMap<String, String>,
+    /// Gauge or sum value.
+    pub value: Option<f64>,
+    /// Histogram: number of measurements.
+    pub count: u64,
+    /// Histogram: sum of measurements.
+    pub sum: Option<f64>,
+    /// Histogram: explicit bucket boundaries.
+    pub bounds: Vec<f64>,
+    /// Histogram: count per bucket (one more than `bounds`).
+    pub bucket_counts: Vec<u64>,
+    /// Time of the point, Unix nanoseconds.
+    pub time_unix_nano: u64,
+}
+
+impl ReceivedPoint {
+    /// An attribute value.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes.get(key).map(String::as_str)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Recorded {
     spans: Mutex<Vec<ReceivedSpan>>,
     requests: Mutex<usize>,
+    points: Mutex<Vec<ReceivedPoint>>,
+    metric_requests: Mutex<usize>,
     changed: Notify,
 }
 
@@ -97,6 +157,87 @@ impl Collector {
             .unwrap_or_else(PoisonError::into_inner) += 1;
         self.0.changed.notify_waiters();
     }
+
+    fn record_metrics(&self, request: ExportMetricsServiceRequest) {
+        let mut flat = Vec::new();
+        for rm in request.resource_metrics {
+            let resource = rm
+                .resource
+                .map(|r| attributes(&r.attributes))
+                .unwrap_or_default();
+            for sm in rm.scope_metrics {
+                let scope = sm.scope.map(|s| s.name).unwrap_or_default();
+                for m in sm.metrics {
+                    let point = |kind, attrs: &[KeyValue], time| ReceivedPoint {
+                        name: m.name.clone(),
+                        unit: m.unit.clone(),
+                        scope: scope.clone(),
+                        kind,
+                        attributes: attributes(attrs),
+                        resource: resource.clone(),
+                        value: None,
+                        count: 0,
+                        sum: None,
+                        bounds: Vec::new(),
+                        bucket_counts: Vec::new(),
+                        time_unix_nano: time,
+                    };
+                    let number =
+                        |kind, dp: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint| {
+                            ReceivedPoint {
+                                value: dp.value.map(|v| match v {
+                                    number_data_point::Value::AsDouble(d) => d,
+                                    number_data_point::Value::AsInt(i) => i as f64,
+                                }),
+                                ..point(kind, &dp.attributes, dp.time_unix_nano)
+                            }
+                        };
+                    match &m.data {
+                        Some(metric::Data::Gauge(g)) => {
+                            flat.extend(g.data_points.iter().map(|dp| number(PointKind::Gauge, dp)))
+                        }
+                        Some(metric::Data::Sum(g)) => {
+                            flat.extend(g.data_points.iter().map(|dp| number(PointKind::Sum, dp)))
+                        }
+                        Some(metric::Data::Histogram(h)) => {
+                            flat.extend(h.data_points.iter().map(|dp| ReceivedPoint {
+                                count: dp.count,
+                                sum: dp.sum,
+                                bounds: dp.explicit_bounds.clone(),
+                                bucket_counts: dp.bucket_counts.clone(),
+                                ..point(PointKind::Histogram, &dp.attributes, dp.time_unix_nano)
+                            }))
+                        }
+                        _ => flat.push(point(PointKind::Other, &[], 0)),
+                    }
+                }
+            }
+        }
+        self.0
+            .points
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(flat);
+        *self
+            .0
+            .metric_requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) += 1;
+        self.0.changed.notify_waiters();
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.record_metrics(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
 }
 
 #[tonic::async_trait]
@@ -113,14 +254,47 @@ impl TraceService for Collector {
 }
 
 /// `POST /v1/traces`: a protobuf `ExportTraceServiceRequest` in, a protobuf response out.
-async fn export_http(
+async fn export_traces_http(
     axum::extract::State(collector): axum::extract::State<Collector>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
+    export_http(
+        &headers,
+        body,
+        |r| collector.record(r),
+        ExportTraceServiceResponse {
+            partial_success: None,
+        },
+    )
+}
+
+/// `POST /v1/metrics`: a protobuf `ExportMetricsServiceRequest` in, a protobuf response out.
+async fn export_metrics_http(
+    axum::extract::State(collector): axum::extract::State<Collector>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    export_http(
+        &headers,
+        body,
+        |r| collector.record_metrics(r),
+        ExportMetricsServiceResponse {
+            partial_success: None,
+        },
+    )
+}
+
+/// An OTLP/HTTP export: checks the content type, decodes the request, records it, answers
+/// with the protobuf response.
+fn export_http<Req: prost::Message + Default, Resp: prost::Message>(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+    record: impl FnOnce(Req),
+    response: Resp,
+) -> axum::response::Response {
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
-    use prost::Message as _;
     let protobuf = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -132,23 +306,19 @@ async fn export_http(
         )
             .into_response();
     }
-    match ExportTraceServiceRequest::decode(body) {
+    match Req::decode(body) {
         Ok(request) => {
-            collector.record(request);
-            let response = ExportTraceServiceResponse {
-                partial_success: None,
-            }
-            .encode_to_vec();
+            record(request);
             (
                 StatusCode::OK,
                 [(axum::http::header::CONTENT_TYPE, "application/x-protobuf")],
-                response,
+                response.encode_to_vec(),
             )
                 .into_response()
         }
         Err(e) => (
             StatusCode::BAD_REQUEST,
-            format!("not an ExportTraceServiceRequest: {e}"),
+            format!("not an OTLP export request: {e}"),
         )
             .into_response(),
     }
@@ -176,10 +346,12 @@ impl OtlpReceiver {
         let recorded = Arc::new(Recorded::default());
         let (stop, stopped) = oneshot::channel::<()>();
         let service = TraceServiceServer::new(Collector(recorded.clone()));
+        let metrics_service = MetricsServiceServer::new(Collector(recorded.clone()));
         let incoming = tonic::transport::server::TcpIncoming::from(listener);
         let task = tokio::spawn(async move {
             let served = tonic::transport::Server::builder()
                 .add_service(service)
+                .add_service(metrics_service)
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stopped.await;
                 })
@@ -193,7 +365,8 @@ impl OtlpReceiver {
             .context("binding the OTLP/HTTP receiver")?;
         let http_addr = http.local_addr()?;
         let app = axum::Router::new()
-            .route("/v1/traces", axum::routing::post(export_http))
+            .route("/v1/traces", axum::routing::post(export_traces_http))
+            .route("/v1/metrics", axum::routing::post(export_metrics_http))
             .with_state(Collector(recorded.clone()));
         let http_task = tokio::spawn(async move {
             if let Err(e) = axum::serve(http, app).await {
@@ -244,6 +417,24 @@ impl OtlpReceiver {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Every metric data point received so far, in arrival order.
+    pub fn metrics(&self) -> Vec<ReceivedPoint> {
+        self.recorded
+            .points
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many metric export requests arrived.
+    pub fn metric_requests(&self) -> usize {
+        *self
+            .recorded
+            .metric_requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Waits until the spans received satisfy `done`, then returns them all.
     pub async fn wait_until(
         &self,
@@ -251,20 +442,52 @@ impl OtlpReceiver {
         what: &str,
         done: impl Fn(&[ReceivedSpan]) -> bool,
     ) -> anyhow::Result<Vec<ReceivedSpan>> {
+        self.wait(
+            timeout,
+            what,
+            || self.spans(),
+            done,
+            |s| format!("{} ({})", s.name, s.trace_id),
+        )
+        .await
+    }
+
+    /// Waits until the metric data points received satisfy `done`, then returns them all.
+    pub async fn wait_for_metrics(
+        &self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&[ReceivedPoint]) -> bool,
+    ) -> anyhow::Result<Vec<ReceivedPoint>> {
+        self.wait(
+            timeout,
+            what,
+            || self.metrics(),
+            done,
+            |p| format!("{} {:?}", p.name, p.attributes),
+        )
+        .await
+    }
+
+    async fn wait<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        received: impl Fn() -> Vec<T>,
+        done: impl Fn(&[T]) -> bool,
+        describe: impl Fn(&T) -> String,
+    ) -> anyhow::Result<Vec<T>> {
         let deadline = Instant::now() + timeout;
         loop {
             let notified = self.recorded.changed.notified();
-            let spans = self.spans();
-            if done(&spans) {
-                return Ok(spans);
+            let items = received();
+            if done(&items) {
+                return Ok(items);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                let names: Vec<String> = spans
-                    .iter()
-                    .map(|s| format!("{} ({})", s.name, s.trace_id))
-                    .collect();
-                bail!("waited {timeout:?} for {what}; received: {names:?}");
+                let seen: Vec<String> = items.iter().map(describe).collect();
+                bail!("waited {timeout:?} for {what}; received: {seen:?}");
             }
             let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
         }
