@@ -45,6 +45,9 @@ const API_VERSIONS: &[(&str, &str)] = &[
     ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
 ];
 
+/// The one ClusterRole allowed to read Secrets (by name: `get` only).
+const SECRET_READER: &str = "lastmile-fn-image-pull";
+
 fn check_workload(file: &str, doc: &Value, failures: &mut Vec<String>) {
     let name = doc["metadata"]["name"].as_str().unwrap_or("?");
     let selector = doc["spec"]["selector"]["matchLabels"].as_object();
@@ -102,6 +105,7 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
     let mut accounts = BTreeSet::new();
     let mut bindings = Vec::new();
     let mut files = Vec::new();
+    let mut secret_getters = BTreeSet::new();
     for path in yaml_files(&dir) {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         files.push(file.clone());
@@ -147,13 +151,19 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
                                 failures.push(format!("{file}: ClusterRole {name} grants {verb}: only get/list/watch are allowed"));
                             }
                         }
-                        if rule["resources"]
-                            .as_array()
-                            .is_some_and(|r| r.iter().any(|x| x == "*" || x == "secrets"))
-                        {
-                            failures.push(format!(
-                                "{file}: ClusterRole {name} must not read secrets or `*`"
-                            ));
+                        let resources = rule["resources"].as_array();
+                        if resources.is_some_and(|r| r.iter().any(|x| x == "*")) {
+                            failures.push(format!("{file}: ClusterRole {name} must not grant `*`"));
+                        }
+                        // Secrets: only the image-pull function, by name (`get`), never
+                        // list/watch (which would hand lastmile every Secret in the cluster).
+                        if resources.is_some_and(|r| r.iter().any(|x| x == "secrets")) {
+                            let verbs = rule["verbs"].as_array().cloned().unwrap_or_default();
+                            if name != SECRET_READER || verbs != [Value::from("get")] {
+                                failures.push(format!("{file}: ClusterRole {name} may not read secrets except {SECRET_READER} with exactly `get`, has {verbs:?}"));
+                            } else {
+                                secret_getters.insert(name.to_owned());
+                            }
                         }
                     }
                 }
@@ -180,6 +190,10 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        secret_getters.contains(SECRET_READER),
+        "the image-pull function needs `get` on secrets to probe with the pod's pull secrets"
+    );
     for file in [
         "nats.yaml",
         "watcher.yaml",

@@ -9,6 +9,7 @@ mod evidence;
 mod gate;
 mod host;
 mod image_pull;
+mod image_pull_hosted;
 mod infra;
 mod lambda;
 mod pipeline;

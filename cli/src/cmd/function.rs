@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use lastmile_contract::{Context, NoCluster, SystemClock};
+use lastmile_contract::{ClusterView, Context, NoCluster, SystemClock};
+use lastmile_kube_view::{KubeView, KubeViewConfig};
 use lastmile_runtime::bus::Publisher;
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
 use lastmile_runtime::evidence::EvidenceStore;
@@ -52,6 +53,17 @@ pub struct Args {
         value_delimiter = ','
     )]
     pub registry_ca: Vec<PathBuf>,
+    /// Read what the kubelet reads from the cluster (a pod's pull secrets and its service
+    /// account's imagePullSecrets, `get` by name only): `auto` when a kubeconfig or in-cluster
+    /// configuration is found, `on` (exit 2 without one), `off`.
+    #[arg(long, env = "LASTMILE_KUBE", value_enum, default_value_t = KubeMode::Auto)]
+    pub kube: KubeMode,
+    /// Kubeconfig file; without it, in-cluster config, then KUBECONFIG / ~/.kube/config.
+    #[arg(long, env = "LASTMILE_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long = "kube-context", env = "LASTMILE_KUBE_CONTEXT")]
+    pub kube_context: Option<String>,
     #[command(flatten)]
     pub nats: NatsConfig,
     #[command(flatten)]
@@ -80,7 +92,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("invalid telemetry configuration")?;
     let telemetry = telemetry::init(&telemetry_config).context("cannot start telemetry")?;
 
-    let ctx = build_context(&args)?;
+    let mut ctx = build_context(&args)?;
+    ctx.cluster = cluster_view(&args).await?;
     let evidence: Arc<dyn EvidenceStore> = match &args.s3.bucket {
         Some(_) => Arc::new(
             S3Store::connect(&args.s3)
@@ -142,4 +155,43 @@ fn build_context(args: &Args) -> anyhow::Result<Context> {
         cluster: Arc::new(NoCluster),
         http,
     })
+}
+
+/// Whether a function host reads from the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KubeMode {
+    /// When a kubeconfig or in-cluster configuration is found.
+    Auto,
+    /// Always; no configuration is a start-up error.
+    On,
+    /// Never: functions work from the incident alone (the image-pull probe asks anonymously).
+    Off,
+}
+
+/// The cluster view the mode asks for: the Kubernetes API (secrets and service accounts,
+/// `get` only, bounded, briefly cached) or none. A kubeconfig named explicitly must work.
+async fn cluster_view(args: &Args) -> anyhow::Result<Arc<dyn ClusterView>> {
+    if args.kube == KubeMode::Off {
+        return Ok(Arc::new(NoCluster));
+    }
+    let view = KubeView::connect(
+        args.kubeconfig.as_deref(),
+        args.kube_context.as_deref(),
+        KubeViewConfig::default(),
+    )
+    .await;
+    match view {
+        Ok(view) => {
+            tracing::info!("Reading pull secrets and service accounts from the cluster.");
+            Ok(view)
+        }
+        Err(e) if args.kube == KubeMode::Auto && args.kubeconfig.is_none() => {
+            tracing::info!(
+                reason = %e,
+                "No Kubernetes configuration; pull secrets are not read (LASTMILE_KUBE=off silences this)."
+            );
+            Ok(Arc::new(NoCluster))
+        }
+        Err(e) => Err(e).context("cannot read from the cluster (LASTMILE_KUBE)"),
+    }
 }

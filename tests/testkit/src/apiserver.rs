@@ -11,6 +11,9 @@
 //!   then live changes; BOOKMARK only when `allowWatchBookmarks=true`.
 //! * after [`FakeApiServer::compact`], a watch from an older resourceVersion gets the real
 //!   `410 Gone` watch event (`Status`, reason `Expired`), as after etcd compaction.
+//! * `GET /api/v1/namespaces/{ns}/{plural}/{name}` (and cluster-scoped `/api/v1/{plural}/{name}`):
+//!   the object, or the real `404 NotFound` `Status`; paths given to [`FakeApiServer::forbid`]
+//!   get the real `403 Forbidden` `Status` instead, as RBAC refusals do.
 //! * [`FakeApiServer::restart`] drops every connection, refuses new ones for a moment, and
 //!   listens again on the same port with the same objects, like an API-server rollout.
 //!
@@ -53,6 +56,8 @@ fn route_of(api_version: &str, kind: &str) -> Option<(String, &'static str, bool
         "PersistentVolume" => ("persistentvolumes", false),
         "StorageClass" => ("storageclasses", false),
         "Namespace" => ("namespaces", false),
+        "Secret" => ("secrets", true),
+        "ServiceAccount" => ("serviceaccounts", true),
         _ => return None,
     };
     Some((prefix, plural, namespaced))
@@ -78,6 +83,8 @@ struct Objects {
     requests: Vec<String>,
     /// The last list served per resource, as (path, item count).
     lists: Vec<(String, usize)>,
+    /// Path prefixes answered with 403 Forbidden (see [`FakeApiServer::forbid`]).
+    forbidden: Vec<String>,
 }
 
 struct Shared {
@@ -326,6 +333,15 @@ impl FakeApiServer {
             .unwrap_or(0)
     }
 
+    /// Answers every request whose path starts with `path_prefix` (e.g.
+    /// `/api/v1/namespaces/ci/secrets/locked`) with the API server's 403 `Status`, as when
+    /// the client's RBAC does not allow it.
+    pub fn forbid(&self, path_prefix: &str) {
+        if let Ok(mut o) = self.shared.objects.lock() {
+            o.forbidden.push(path_prefix.to_owned());
+        }
+    }
+
     /// Ends every connection, stays down for `down`, then listens again on the same port.
     pub async fn restart(&mut self, down: Duration) -> anyhow::Result<()> {
         self.shared.closing.send_replace(true);
@@ -349,6 +365,80 @@ impl Drop for FakeApiServer {
             task.abort();
         }
     }
+}
+
+/// `(resource, namespace, name)` from a single-object path: `/api/v1/namespaces/{ns}/{plural}/{name}`
+/// or, cluster-scoped, `/api/v1/{plural}/{name}` (and the same under `/apis/{group}/{version}`).
+fn parse_object_path(path: &str) -> Option<(String, String, String)> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (prefix_len, rest) = match *segs.first()? {
+        "api" => (2, segs.get(2..)?),
+        "apis" => (3, segs.get(3..)?),
+        _ => return None,
+    };
+    let prefix = format!("/{}", segs[..prefix_len].join("/"));
+    match rest {
+        ["namespaces", ns, plural, name] => Some((
+            format!("{prefix}/{plural}"),
+            (*ns).to_owned(),
+            (*name).to_owned(),
+        )),
+        [plural, name] => Some((
+            format!("{prefix}/{plural}"),
+            String::new(),
+            (*name).to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// The 403 a real API server sends when RBAC refuses a request.
+fn forbidden_status(path: &str) -> Value {
+    let (resource, ns, name) = parse_object_path(path).unwrap_or_default();
+    let plural = resource.rsplit('/').next().unwrap_or("");
+    status(
+        403,
+        "Forbidden",
+        &format!(
+            "{plural} \"{name}\" is forbidden: User \"system:serviceaccount:lastmile:lastmile-fn-image-pull\" cannot get resource \"{plural}\" in API group \"\" in the namespace \"{ns}\""
+        ),
+    )
+}
+
+/// Serves a single-object GET, or a 403 for a forbidden path; `None` for list/watch paths.
+fn single_object(shared: &Shared, uri: &Uri) -> Option<Response> {
+    let path = uri.path();
+    let mut objects = shared.objects.lock().ok()?;
+    if objects
+        .forbidden
+        .iter()
+        .any(|p| path.starts_with(p.as_str()))
+    {
+        objects.requests.push(uri.to_string());
+        return Some((StatusCode::FORBIDDEN, axum::Json(forbidden_status(path))).into_response());
+    }
+    let (resource, ns, name) = parse_object_path(path)?;
+    objects.requests.push(uri.to_string());
+    let found = objects
+        .by_resource
+        .get(&resource)
+        .and_then(|m| m.get(&(ns, name.clone())))
+        .cloned();
+    Some(match found {
+        Some(object) => axum::Json(object).into_response(),
+        None => {
+            let plural = resource.rsplit('/').next().unwrap_or("");
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(status(
+                    404,
+                    "NotFound",
+                    &format!("{plural} \"{name}\" not found"),
+                )),
+            )
+                .into_response()
+        }
+    })
 }
 
 /// `(resource, namespace filter)` from a request path.
@@ -382,6 +472,9 @@ async fn handle(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if let Some(response) = single_object(&shared, &uri) {
+        return response;
+    }
     let path = uri.path().to_owned();
     let Some((resource, ns)) = parse_path(&path) else {
         return (
@@ -547,6 +640,20 @@ mod tests {
             Some(("/apis/storage.k8s.io/v1/storageclasses".into(), None))
         );
         assert_eq!(parse_path("/version"), None);
+    }
+
+    #[test]
+    fn single_object_paths_name_the_object() {
+        assert_eq!(
+            parse_object_path("/api/v1/namespaces/ci/secrets/regcred"),
+            Some(("/api/v1/secrets".into(), "ci".into(), "regcred".into()))
+        );
+        assert_eq!(
+            parse_object_path("/api/v1/nodes/n1"),
+            Some(("/api/v1/nodes".into(), String::new(), "n1".into()))
+        );
+        assert_eq!(parse_object_path("/api/v1/namespaces/ci/pods"), None);
+        assert_eq!(parse_object_path("/api/v1/pods"), None);
     }
 
     #[test]
