@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
-use lastmile_contract::{Context, NoCluster, RegistryHttp, SystemClock};
+use lastmile_contract::{Context, RegistryHttp, SystemClock};
 use lastmile_e2e::registry::{
     Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TestCa, TokenIssuer, TokenUser,
     linux,
@@ -262,11 +262,7 @@ fn incident(pod: Pod) -> Incident {
 }
 
 fn ctx(h: Arc<dyn RegistryHttp>) -> Context {
-    Context {
-        clock: Arc::new(SystemClock),
-        cluster: Arc::new(NoCluster),
-        http: Some(h),
-    }
+    Context::offline().with_http(h)
 }
 
 #[tokio::test]

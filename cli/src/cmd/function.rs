@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use lastmile_contract::{ClusterView, Context, NoCluster, SystemClock};
+use lastmile_contract::{ClusterView, Context, NoCluster, Settings, SystemClock};
 use lastmile_kube_view::{KubeView, KubeViewConfig};
 use lastmile_runtime::bus::Publisher;
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
@@ -154,6 +154,7 @@ fn build_context(args: &Args) -> anyhow::Result<Context> {
         clock: Arc::new(SystemClock),
         cluster: Arc::new(NoCluster),
         http,
+        settings: Arc::new(Settings::from_env()),
     })
 }
 

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lastmile_events::{ClusterSnapshot, Incident};
 
+use crate::settings::Settings;
+
 /// The time source. Tests and replay pin it so outcomes are reproducible.
 pub trait Clock: Send + Sync {
     /// Now.
@@ -211,6 +213,9 @@ pub struct Context {
     pub cluster: Arc<dyn ClusterView>,
     /// HTTP access to registries; `None` disables probing.
     pub http: Option<Arc<dyn RegistryHttp>>,
+    /// Function configuration the host read at start-up (`LASTMILE_*` values and typed
+    /// extensions, see [`Settings`]); empty means every function's defaults.
+    pub settings: Arc<Settings>,
 }
 
 impl Context {
@@ -220,6 +225,7 @@ impl Context {
             clock: Arc::new(SystemClock),
             cluster: Arc::new(NoCluster),
             http: None,
+            settings: Arc::new(Settings::default()),
         }
     }
 
@@ -229,7 +235,20 @@ impl Context {
             clock: Arc::new(FixedClock(now)),
             cluster: Arc::new(NoCluster),
             http: None,
+            settings: Arc::new(Settings::default()),
         }
+    }
+
+    /// The same context with HTTP access to registries.
+    pub fn with_http(mut self, http: Arc<dyn RegistryHttp>) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The same context with `settings`.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = Arc::new(settings);
+        self
     }
 
     /// The state a function should reason against: the live view when there is one,
@@ -246,6 +265,7 @@ impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
             .field("http", &self.http.is_some())
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }

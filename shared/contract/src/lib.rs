@@ -13,6 +13,7 @@ mod context;
 mod error;
 mod function;
 mod outcome;
+mod settings;
 
 pub use context::{
     Clock, ClusterRead, ClusterView, Context, FixedClock, HttpExchange, HttpRequest, HttpResponse,
@@ -21,5 +22,6 @@ pub use context::{
 pub use error::{ErrorKind, FunctionError};
 pub use function::{Function, FunctionSpec, HandleFuture};
 pub use outcome::{EvidenceItem, Outcome};
+pub use settings::{ENV_PREFIX, Settings};
 
 pub use lastmile_events as events;
