@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use lastmile_contract::{ClusterView, Context, NoCluster, Settings, SystemClock};
+use lastmile_fn_image_pull::config::ImagePullConfig;
 use lastmile_kube_view::{KubeView, KubeViewConfig};
 use lastmile_runtime::bus::Publisher;
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
@@ -92,7 +93,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("invalid telemetry configuration")?;
     let telemetry = telemetry::init(&telemetry_config).context("cannot start telemetry")?;
 
-    let mut ctx = build_context(&args)?;
+    let mut ctx = build_context(&args, function.spec.name)?;
     ctx.cluster = cluster_view(&args).await?;
     let evidence: Arc<dyn EvidenceStore> = match &args.s3.bucket {
         Some(_) => Arc::new(
@@ -135,7 +136,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_context(args: &Args) -> anyhow::Result<Context> {
+/// The context every invocation gets: clock, HTTP client (when probing), and the function
+/// settings from `LASTMILE_*` variables, parsed and checked here for the function hosted.
+fn build_context(args: &Args, function: &str) -> anyhow::Result<Context> {
+    let mut settings = Settings::from_env();
+    if function == lastmile_fn_image_pull::SPEC.name {
+        ImagePullConfig::install(&mut settings).context("invalid image-pull configuration")?;
+    }
     let http = if args.probe {
         let mut config = HttpConfig::default();
         for path in &args.registry_ca {
@@ -154,7 +161,7 @@ fn build_context(args: &Args) -> anyhow::Result<Context> {
         clock: Arc::new(SystemClock),
         cluster: Arc::new(NoCluster),
         http,
-        settings: Arc::new(Settings::from_env()),
+        settings: Arc::new(settings),
     })
 }
 

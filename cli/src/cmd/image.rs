@@ -1,7 +1,8 @@
 //! `lastmile image check`: would these images pull? Probes each reference the way a node
 //! would (credentials, auth flow, manifest, platforms), concurrently with a bound, and exits
 //! non-zero when any would fail — a CI gate before the deploy rather than an ImagePullBackOff
-//! after it.
+//! after it. Optionally verifies cosign signatures (`--signature-key`) and reads each image's
+//! base OS from its layers (`--base-os`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,9 +11,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Secret;
 use lastmile_contract::SystemClock;
+use lastmile_fn_image_pull::base_os::{BaseOsOptions, DEFAULT_MAX_BYTES};
+use lastmile_fn_image_pull::cosign::SignatureCheck;
 use lastmile_fn_image_pull::credentials::{DockerConfig, secret_config};
 use lastmile_fn_image_pull::platform::Platform;
-use lastmile_fn_image_pull::probe::{ProbeOptions, ProbeReport, Verdict};
+use lastmile_fn_image_pull::policy::{EntrySpec, SignaturePolicy};
+use lastmile_fn_image_pull::probe::{Checks, ProbeOptions, ProbeReport, Verdict};
 use lastmile_fn_image_pull::{ProbeCredentials, check};
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
 
@@ -69,9 +73,20 @@ pub struct CheckArgs {
     /// Registry (`host:port`) reached over plain HTTP, like a runtime's insecure registries.
     #[arg(long = "plain-http")]
     pub plain_http: Vec<String>,
-    /// Fail images without a cosign signature (presence only; not verified against a key).
-    #[arg(long = "require-signature")]
+    /// Verify cosign signatures with this public key (PEM, ECDSA P-256): `KEY.pem` for every
+    /// image, or `PATTERN=KEY.pem` for images whose `registry/repository` matches the glob
+    /// (`*` within a segment, `**` across). Repeatable; any matching key may have signed.
+    #[arg(long = "signature-key", value_name = "[PATTERN=]PEM")]
+    pub signature_key: Vec<String>,
+    /// Also fail images no `--signature-key` pattern covers (needs `--signature-key`).
+    #[arg(long = "require-signature", requires = "signature_key")]
     pub require_signature: bool,
+    /// Read each image's base OS from /etc/os-release in its layers (no runtime needed).
+    #[arg(long = "base-os")]
+    pub base_os: bool,
+    /// With `--base-os`: layer bytes downloaded per image at most.
+    #[arg(long = "base-os-max-bytes", default_value_t = DEFAULT_MAX_BYTES)]
+    pub base_os_max_bytes: u64,
 }
 
 /// Runs the command.
@@ -117,6 +132,23 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
         creds.docker_configs.push(read_pull_secret(p)?);
     }
     let http = http_client(&a.ca_cert)?;
+    let specs = a
+        .signature_key
+        .iter()
+        .map(|k| EntrySpec::parse(k))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--signature-key")?;
+    let checks = Checks {
+        signature: SignaturePolicy::load(&specs).context("--signature-key")?,
+        base_os: if a.base_os {
+            BaseOsOptions {
+                max_bytes: a.base_os_max_bytes,
+                ..BaseOsOptions::enabled()
+            }
+        } else {
+            BaseOsOptions::default()
+        },
+    };
     let opts = ProbeOptions {
         timeout: Duration::from_secs(a.timeout.max(1)),
         plain_http: a.plain_http.clone(),
@@ -124,8 +156,16 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
         list_tags: true,
         require_signature: a.require_signature,
     };
-    let reports =
-        check::check_many(&http, &SystemClock, &images, &creds, &opts, a.concurrency).await;
+    let reports = check::check_many(
+        &http,
+        &SystemClock,
+        &images,
+        &creds,
+        &opts,
+        &checks,
+        a.concurrency,
+    )
+    .await;
     let failed = reports.iter().filter(|r| r.cause().is_some()).count();
     print!("{}", render(&reports, a.format));
     Ok(if failed == 0 {
@@ -152,9 +192,10 @@ pub fn render(reports: &[ProbeReport], format: Format) -> String {
                 match &r.verdict {
                     Verdict::Pullable { digest, .. } => {
                         out.push_str(&format!(
-                            "ok    {}  {}\n",
+                            "ok    {}  {}{}\n",
                             r.image,
-                            digest.as_deref().unwrap_or("")
+                            digest.as_deref().unwrap_or(""),
+                            hints(r)
                         ));
                     }
                     Verdict::Fails { cause, detail } => {
@@ -207,6 +248,12 @@ fn hints(r: &ProbeReport) -> String {
             rl.remaining.as_deref().unwrap_or("?")
         ));
     }
+    if let Some(SignatureCheck::Verified { key, .. }) = &r.signature {
+        h.push_str(&format!(" (signed: {key})"));
+    }
+    if let Some(os) = &r.base_os {
+        h.push_str(&format!(" (base OS: {})", os.summary()));
+    }
     h
 }
 
@@ -225,6 +272,7 @@ fn report_json(r: &ProbeReport) -> serde_json::Value {
         "image": r.image, "resolved": r.resolved, "ok": ok, "class": class, "cause": cause, "detail": detail,
         "digest": digest, "auth": r.auth, "published_platforms": r.published_platforms, "missing_platforms": r.missing_platforms,
         "nearest_tags": r.nearest_tags, "rate_limit": r.rate_limit,
+        "signature": r.signature, "base_os": r.base_os,
     })
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use lastmile_contract::SystemClock;
 use lastmile_e2e::registry::{Plat, Pusher, Registry, RegistryAuth, linux};
 use lastmile_fn_image_pull::platform::Platform;
-use lastmile_fn_image_pull::{ProbeCredentials, ProbeOptions, check};
+use lastmile_fn_image_pull::{Checks, ProbeCredentials, ProbeOptions, check};
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
 
 const REFS: usize = 200;
@@ -87,14 +87,32 @@ async fn run(label: &str, host: &str, images: &[String]) -> anyhow::Result<()> {
         require_signature: false,
     };
     let creds = ProbeCredentials::default();
+    let checks = Checks::default();
     // Warm-up (connection pool, registry caches).
-    let _ = check::check_many(&http, &SystemClock, &images[..20], &creds, &opts, 8).await;
+    let _ = check::check_many(
+        &http,
+        &SystemClock,
+        &images[..20],
+        &creds,
+        &opts,
+        &checks,
+        8,
+    )
+    .await;
     println!("image check of {} references, {label}:", images.len());
     let mut sequential = 0.0;
     for concurrency in [1usize, 4, 16, 32] {
         let started = Instant::now();
-        let reports =
-            check::check_many(&http, &SystemClock, images, &creds, &opts, concurrency).await;
+        let reports = check::check_many(
+            &http,
+            &SystemClock,
+            images,
+            &creds,
+            &opts,
+            &checks,
+            concurrency,
+        )
+        .await;
         let secs = started.elapsed().as_secs_f64();
         let failed = reports.iter().filter(|r| r.cause().is_some()).count();
         anyhow::ensure!(

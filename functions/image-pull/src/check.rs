@@ -4,16 +4,18 @@ use futures::StreamExt;
 use lastmile_contract::{Clock, RegistryHttp};
 
 use crate::credentials::ProbeCredentials;
-use crate::probe::{self, ProbeOptions, ProbeReport};
+use crate::probe::{self, Checks, ProbeOptions, ProbeReport};
 use crate::reference::ImageRef;
 
-/// Probes every image with at most `concurrency` probes in flight; results keep input order.
+/// Probes every image (with `checks`) with at most `concurrency` probes in flight; results
+/// keep input order.
 pub async fn check_many(
     http: &dyn RegistryHttp,
     clock: &dyn Clock,
     images: &[String],
     creds: &ProbeCredentials,
     opts: &ProbeOptions,
+    checks: &Checks,
     concurrency: usize,
 ) -> Vec<ProbeReport> {
     futures::stream::iter(images.iter())
@@ -26,7 +28,7 @@ pub async fn check_many(
                     .collect(),
                 Err(_) => Vec::new(),
             };
-            probe::probe(http, clock, image, &candidates, opts).await
+            probe::probe_checked(http, clock, image, &candidates, opts, checks).await
         })
         .buffered(concurrency.max(1))
         .collect()

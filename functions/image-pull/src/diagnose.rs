@@ -5,6 +5,8 @@ use lastmile_contract::{Context, EvidenceItem, FunctionError, Outcome};
 use lastmile_events::{Class, Diagnosis, Incident, Subject};
 use serde_json::json;
 
+use crate::config::ImagePullConfig;
+use crate::cosign::SignatureCheck;
 use crate::credentials::{self, ProbeCredentials, SecretProblem};
 use crate::message::Cause;
 use crate::observe::{self, Failure};
@@ -20,13 +22,17 @@ fn node_side(cause: Cause) -> bool {
     )
 }
 
-/// Diagnoses `incident`; probes the registry when `ctx.http` is set.
+/// Diagnoses `incident`; probes the registry when `ctx.http` is set, with the signature and
+/// base-OS checks of the host's [`ImagePullConfig`].
 pub async fn diagnose(
     incident: &Incident,
     ctx: &Context,
     creds: &ProbeCredentials,
     base: &ProbeOptions,
 ) -> Result<Outcome, FunctionError> {
+    let checks = ImagePullConfig::of(ctx)
+        .map_err(|e| FunctionError::permanent(e.to_string()))?
+        .checks;
     let snapshot = ctx.snapshot_for(incident).await;
     let pod = incident.pod.as_ref();
     let node = observe::node_platform(pod, &snapshot);
@@ -57,21 +63,26 @@ pub async fn diagnose(
         let selection = image
             .map(|i| credentials::select(pod, i, creds))
             .unwrap_or_default();
+        // A signature failure is the node's policy, unless ours covers the image too.
+        let our_policy = msg_cause == Cause::Signature
+            && image.is_some_and(|i| checks.signature.keys_for(&i.name()).is_some());
         let report = match (&ctx.http, f.image.as_deref()) {
             (Some(http), Some(raw))
-                if !node_side(msg_cause) && f.pull_policy.as_deref() != Some("Never") =>
+                if (!node_side(msg_cause) || our_policy)
+                    && f.pull_policy.as_deref() != Some("Never") =>
             {
                 let mut opts = base.clone();
                 if let Some(n) = &node {
                     opts.platforms = vec![n.clone()];
                 }
                 Some(
-                    probe::probe(
+                    probe::probe_checked(
                         http.as_ref(),
                         ctx.clock.as_ref(),
                         raw,
                         &selection.candidates,
                         &opts,
+                        &checks,
                     )
                     .await,
                 )
@@ -228,6 +239,13 @@ fn build(
                 r.nearest_tags.join(", ")
             ));
         }
+        // A failed check is the verdict's own detail, already above.
+        if let Some(SignatureCheck::Verified { key, tag }) = &r.signature {
+            evidence.push(format!("cosign signature {tag} verified with key {key}"));
+        }
+        if let Some(os) = &r.base_os {
+            evidence.push(format!("base OS: {}", os.summary()));
+        }
     }
     if cause.class() == Class::IMAGE_AUTH {
         if referenced.is_empty() && incident.pod.is_some() {
@@ -286,6 +304,8 @@ fn build(
         "differs": report.is_some_and(|r| r.cause().map(Cause::class) != Some(msg.cause.class())),
         "image": f.image,
         "probed": report.is_some(),
+        "signature": report.and_then(|r| r.signature.as_ref()),
+        "base_os": report.and_then(|r| r.base_os.as_ref()),
     });
     (d, cause)
 }

@@ -15,17 +15,24 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod base_os;
 pub mod challenge;
 pub mod check;
+pub mod config;
+pub mod cosign;
 pub mod credentials;
 pub mod diagnose;
+pub mod layer_scan;
 pub mod message;
 pub mod observe;
+pub mod os_release;
 pub mod platform;
+pub mod policy;
 pub mod probe;
 pub mod pull_secrets;
 pub mod reference;
 pub mod remedy;
+mod signature;
 pub mod transcript;
 
 use std::time::Duration;
@@ -34,7 +41,7 @@ use lastmile_contract::{Context, Function, FunctionError, FunctionSpec, Outcome}
 use lastmile_events::{Incident, IncidentFamily};
 
 pub use credentials::{DockerConfig, ProbeCredentials};
-pub use probe::{ProbeOptions, ProbeReport};
+pub use probe::{Checks, ProbeOptions, ProbeReport};
 
 /// The function's spec.
 pub const SPEC: FunctionSpec = FunctionSpec {

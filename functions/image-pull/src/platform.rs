@@ -103,6 +103,9 @@ pub struct ManifestDoc {
     /// Image config descriptor.
     #[serde(default)]
     pub config: Option<Descriptor>,
+    /// Layer descriptors, bottom layer first.
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
 }
 
 /// A content descriptor.
@@ -115,9 +118,17 @@ pub struct Descriptor {
     /// Digest.
     #[serde(default)]
     pub digest: String,
+    /// Size in bytes (`0` when absent or not a size).
+    #[serde(default, deserialize_with = "lenient_size")]
+    pub size: u64,
     /// Platform, for index entries.
     #[serde(default)]
     pub platform: Option<RawPlatform>,
+}
+
+/// A size that is not a non-negative integer reads as `0` rather than failing the document.
+fn lenient_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(serde_json::Value::deserialize(d)?.as_u64().unwrap_or(0))
 }
 
 /// A platform as written in a document.

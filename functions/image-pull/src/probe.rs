@@ -4,6 +4,9 @@
 //! check the index (or the image config) against the node's platform, and on a `404` tell a
 //! missing repository from a missing tag with `tags/list`, suggesting the nearest tag.
 //!
+//! Beyond "would it pull", [`Checks`] adds a cosign signature check of the resolved digest
+//! ([`crate::signature`]) and the image's base OS read from its layers ([`crate::base_os`]).
+//!
 //! The probe is pure logic over the HTTP trait, so it runs the same against a real registry in
 //! the end-to-end tests, in the CLI, and inside the function.
 
@@ -16,11 +19,15 @@ use lastmile_contract::{
     Clock, HttpExchange, HttpRequest, HttpResponse, RegistryHttp, TransportErrorKind,
 };
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
+use crate::base_os::{BaseOs, BaseOsOptions};
 use crate::challenge;
+use crate::cosign::SignatureCheck;
 use crate::credentials::Credential;
 use crate::message::{self, Cause};
 use crate::platform::{self, CONTAINERD_ACCEPT, ManifestDoc, Platform};
+use crate::policy::SignaturePolicy;
 use crate::reference::{ImageRef, is_loopback};
 use crate::transcript::Transcript;
 
@@ -35,9 +42,19 @@ pub struct ProbeOptions {
     pub platforms: Vec<Platform>,
     /// List tags on a missing tag, to suggest the nearest one.
     pub list_tags: bool,
-    /// Require a cosign signature (`sha256-<digest>.sig` in the repository). Only presence is
-    /// checked: the signature is not verified against a public key yet.
+    /// Every image must carry a cosign signature verified by a key of the signature policy
+    /// ([`Checks::signature`]): images the policy names no key for then fail as
+    /// `image.signature` too. Without it, only images the policy covers are checked.
     pub require_signature: bool,
+}
+
+/// Checks beyond "would it pull", configured per host (see [`crate::config`]).
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// Which images need a cosign signature, and by which keys.
+    pub signature: SignaturePolicy,
+    /// Reading the base OS from the image's layers (off by default).
+    pub base_os: BaseOsOptions,
 }
 
 impl Default for ProbeOptions {
@@ -115,6 +132,12 @@ pub struct ProbeReport {
     /// Rate-limit headers, when sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// The signature check, when the policy asked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureCheck>,
+    /// The base OS, when looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_os: Option<BaseOs>,
     /// Every request and answer, redacted.
     pub transcript: Transcript,
 }
@@ -129,16 +152,19 @@ impl ProbeReport {
     }
 }
 
-enum Auth {
+/// How requests are authorised once the challenge is answered.
+pub(crate) enum Auth {
     None,
     Basic(Credential),
     Bearer(String),
 }
 
-struct Prober<'a> {
-    http: &'a dyn RegistryHttp,
-    clock: &'a dyn Clock,
-    opts: &'a ProbeOptions,
+/// One probe in progress: the HTTP door, its options, and the transcript being written.
+pub(crate) struct Prober<'a> {
+    pub(crate) http: &'a dyn RegistryHttp,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) opts: &'a ProbeOptions,
+    pub(crate) checks: &'a Checks,
     transcript: Transcript,
     scheme: &'static str,
 }
@@ -150,6 +176,18 @@ pub async fn probe(
     image: &str,
     candidates: &[Credential],
     opts: &ProbeOptions,
+) -> ProbeReport {
+    probe_checked(http, clock, image, candidates, opts, &Checks::default()).await
+}
+
+/// [`probe`], plus the signature and base-OS [`Checks`].
+pub async fn probe_checked(
+    http: &dyn RegistryHttp,
+    clock: &dyn Clock,
+    image: &str,
+    candidates: &[Credential],
+    opts: &ProbeOptions,
+    checks: &Checks,
 ) -> ProbeReport {
     let mut report = ProbeReport {
         image: image.to_owned(),
@@ -163,6 +201,8 @@ pub async fn probe(
         missing_platforms: Vec::new(),
         nearest_tags: Vec::new(),
         rate_limit: None,
+        signature: None,
+        base_os: None,
         transcript: Transcript::default(),
     };
     let r = match ImageRef::parse(image) {
@@ -184,6 +224,7 @@ pub async fn probe(
         http,
         clock,
         opts,
+        checks,
         transcript: Transcript::default(),
         scheme: if plain { "http" } else { "https" },
     };
@@ -193,7 +234,13 @@ pub async fn probe(
 }
 
 impl Prober<'_> {
-    async fn send(&mut self, step: &str, req: HttpRequest, keep_body: bool) -> HttpExchange {
+    /// Sends `req` and records it in the transcript.
+    pub(crate) async fn send(
+        &mut self,
+        step: &str,
+        req: HttpRequest,
+        keep_body: bool,
+    ) -> HttpExchange {
         let started = self.clock.now();
         let answer = self.http.send(req.clone()).await;
         let elapsed = (self.clock.now() - started).num_milliseconds();
@@ -202,7 +249,14 @@ impl Prober<'_> {
         answer
     }
 
-    fn request(&self, method: &str, url: String, auth: &Auth, accept: Option<&str>) -> HttpRequest {
+    /// A request with `auth` and `accept`, under the probe's timeout.
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        url: String,
+        auth: &Auth,
+        accept: Option<&str>,
+    ) -> HttpRequest {
         let mut headers = BTreeMap::new();
         if let Some(a) = accept {
             headers.insert("accept".to_owned(), a.to_owned());
@@ -225,7 +279,8 @@ impl Prober<'_> {
         }
     }
 
-    fn url(&self, r: &ImageRef, path: &str) -> String {
+    /// `<scheme>://<api host>/v2/<repository>/<path>`.
+    pub(crate) fn url(&self, r: &ImageRef, path: &str) -> String {
         format!(
             "{}://{}/v2/{}/{}",
             self.scheme,
@@ -474,15 +529,20 @@ impl Prober<'_> {
         auth: &Auth,
         report: &mut ProbeReport,
     ) {
-        let digest = head.headers.get("docker-content-digest").cloned();
+        let head_digest = head.headers.get("docker-content-digest").cloned();
         let req = self.request(
             "GET",
             self.url(r, &format!("manifests/{}", r.reference())),
             auth,
             Some(CONTAINERD_ACCEPT),
         );
+        let mut body_digest = None;
         let (media_type, doc) = match self.send("manifest", req, true).await {
             Ok(resp) if (200..300).contains(&resp.status) => {
+                body_digest = Some(format!(
+                    "sha256:{}",
+                    hex::encode(Sha256::digest(&resp.body))
+                ));
                 let doc: ManifestDoc = serde_json::from_slice(&resp.body).unwrap_or_default();
                 let mt = resp
                     .headers
@@ -547,8 +607,13 @@ impl Prober<'_> {
                 .cloned()
                 .collect();
         }
+        // The digest the node resolves: the registry's header, else the bytes' own.
+        let digest = head_digest.or(body_digest);
         report.verdict = if report.missing_platforms.is_empty() {
-            Verdict::Pullable { digest, media_type }
+            Verdict::Pullable {
+                digest: digest.clone(),
+                media_type: media_type.clone(),
+            }
         } else {
             let published: Vec<String> = report
                 .published_platforms
@@ -569,29 +634,46 @@ impl Prober<'_> {
                 ),
             }
         };
-        if self.opts.require_signature
-            && let Verdict::Pullable {
-                digest: Some(d), ..
-            } = &report.verdict
-        {
-            let tag = format!("{}.sig", d.replacen(':', "-", 1));
-            let req = self.request(
-                "HEAD",
-                self.url(r, &format!("manifests/{tag}")),
-                auth,
-                Some(CONTAINERD_ACCEPT),
-            );
-            let signed = matches!(self.send("signature", req, true).await, Ok(resp) if (200..300).contains(&resp.status));
-            if !signed {
-                report.verdict = Verdict::Fails {
-                    cause: Cause::Signature,
-                    detail: format!(
-                        "{r} ({d}) has no cosign signature: {}:{tag} does not exist",
-                        r.name()
-                    ),
-                };
+        if matches!(report.verdict, Verdict::Pullable { .. }) {
+            self.signature_policy(r, auth, digest.as_deref(), report)
+                .await;
+            if self.checks.base_os.max_bytes > 0 {
+                report.base_os = Some(self.base_os(r, auth, &media_type, &doc).await);
             }
         }
+    }
+
+    /// Applies the signature policy to a pullable image.
+    async fn signature_policy(
+        &mut self,
+        r: &ImageRef,
+        auth: &Auth,
+        digest: Option<&str>,
+        report: &mut ProbeReport,
+    ) {
+        let checks = self.checks;
+        let keys = checks.signature.keys_for(&r.name());
+        if keys.is_none() && !self.opts.require_signature {
+            return;
+        }
+        let Some(digest) = digest else {
+            report.verdict = Verdict::Fails {
+                cause: Cause::Signature,
+                detail: format!("{r}: the registry gave no digest to check a signature for"),
+            };
+            return;
+        };
+        let check = match keys {
+            Some(keys) => self.check_signature(r, auth, digest, &keys).await,
+            None => SignatureCheck::NoTrustedKey,
+        };
+        if let Some(detail) = check.failure(&r.to_string(), digest) {
+            report.verdict = Verdict::Fails {
+                cause: Cause::Signature,
+                detail,
+            };
+        }
+        report.signature = Some(check);
     }
 }
 

@@ -1,0 +1,407 @@
+//! cosign "simple signing" signatures, verified without cosign: pure logic over bytes.
+//!
+//! `cosign sign --key` stores, for an image digest `sha256:<hex>`, a manifest tagged
+//! `sha256-<hex>.sig` in the image's repository. Each of its layers with media type
+//! [`SIMPLE_SIGNING`] is a JSON payload naming the signed digest
+//! (`critical.image.docker-manifest-digest`, `critical.type` = [`SIGNATURE_TYPE`]), and carries
+//! the annotation [`SIGNATURE_ANNOTATION`]: a base64 ASN.1 DER ECDSA P-256 / SHA-256 signature
+//! over the payload bytes. Trusted keys are PEM `PUBLIC KEY` (SPKI) documents, as written by
+//! `cosign generate-key-pair`.
+//!
+//! The verdicts tell apart what an operator must fix differently: no signature at all, a
+//! signature no trusted key made (another key, or altered bytes), a valid signature for
+//! another digest (a `.sig` copied or re-tagged onto this image), and malformed data.
+
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use p256::pkcs8::{DecodePublicKey, EncodePublicKey};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Media type of a simple-signing payload layer.
+pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+/// Annotation holding the base64 signature over the payload.
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+/// `critical.type` of a container image signature payload.
+pub const SIGNATURE_TYPE: &str = "cosign container image signature";
+/// Signature layers examined per image, at most.
+pub const MAX_SIGNATURES: usize = 16;
+
+/// A public key signatures must verify with.
+#[derive(Clone)]
+pub struct TrustedKey {
+    /// Where it came from (a file path, or a label in tests); shown in reports.
+    pub name: String,
+    /// `sha256:` + the first 16 hex digits of the SHA-256 of its SPKI DER.
+    pub fingerprint: String,
+    key: VerifyingKey,
+}
+
+impl std::fmt::Debug for TrustedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedKey")
+            .field("name", &self.name)
+            .field("fingerprint", &self.fingerprint)
+            .finish()
+    }
+}
+
+/// A key that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} is not a PEM ECDSA P-256 public key (PUBLIC KEY / SPKI): {reason}")]
+pub struct KeyError {
+    /// The key's name.
+    pub name: String,
+    /// The parser's reason.
+    pub reason: String,
+}
+
+impl TrustedKey {
+    /// Parses a PEM `PUBLIC KEY` holding an ECDSA P-256 key.
+    pub fn from_pem(name: &str, pem: &str) -> Result<Self, KeyError> {
+        let err = |reason: String| KeyError {
+            name: name.to_owned(),
+            reason,
+        };
+        let key = VerifyingKey::from_public_key_pem(pem.trim()).map_err(|e| err(e.to_string()))?;
+        let der = key.to_public_key_der().map_err(|e| err(e.to_string()))?;
+        let hash = hex::encode(Sha256::digest(der.as_bytes()));
+        Ok(Self {
+            name: name.to_owned(),
+            fingerprint: format!("sha256:{}", &hash[..16]),
+            key,
+        })
+    }
+
+    fn verifies(&self, payload: &[u8], signature: &Signature) -> bool {
+        self.key.verify(payload, signature).is_ok()
+    }
+}
+
+/// The tag cosign stores the signature of `digest` under: `sha256:<hex>` → `sha256-<hex>.sig`.
+/// `None` for anything that is not `<algorithm>:<hex>`.
+pub fn signature_tag(digest: &str) -> Option<String> {
+    let (alg, hex) = digest.split_once(':')?;
+    let ok = !alg.is_empty()
+        && alg.chars().all(|c| c.is_ascii_alphanumeric())
+        && !hex.is_empty()
+        && hex.chars().all(|c| c.is_ascii_hexdigit());
+    ok.then(|| format!("{alg}-{hex}.sig"))
+}
+
+/// What one signature layer proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerVerdict {
+    /// A trusted key signed a payload for the expected digest.
+    Verified {
+        /// The key's name.
+        key: String,
+    },
+    /// A trusted key signed a payload for another digest.
+    WrongDigest {
+        /// The key's name.
+        key: String,
+        /// The digest the payload names.
+        signed_digest: String,
+    },
+    /// No trusted key verifies this signature over these bytes.
+    Untrusted,
+    /// Not a usable cosign signature.
+    Malformed(String),
+}
+
+/// Verifies one payload (`payload` bytes, base64 `signature`) against `keys` for `digest`.
+pub fn verify_layer(
+    payload: &[u8],
+    signature_b64: &str,
+    keys: &[&TrustedKey],
+    digest: &str,
+) -> LayerVerdict {
+    use base64::Engine;
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature_b64.trim()) else {
+        return LayerVerdict::Malformed("the signature annotation is not base64".into());
+    };
+    let Ok(signature) = Signature::from_der(&raw) else {
+        return LayerVerdict::Malformed("the signature is not an ASN.1 DER ECDSA signature".into());
+    };
+    let Some(key) = keys.iter().find(|k| k.verifies(payload, &signature)) else {
+        return LayerVerdict::Untrusted;
+    };
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return LayerVerdict::Malformed("the signed payload is not JSON".into());
+    };
+    let critical = &doc["critical"];
+    let kind = critical["type"].as_str().unwrap_or_default();
+    if kind != SIGNATURE_TYPE {
+        return LayerVerdict::Malformed(format!(
+            "the signed payload's critical.type is {kind:?}, not {SIGNATURE_TYPE:?}"
+        ));
+    }
+    match critical["image"]["docker-manifest-digest"].as_str() {
+        Some(d) if d == digest => LayerVerdict::Verified {
+            key: key.name.clone(),
+        },
+        Some(d) => LayerVerdict::WrongDigest {
+            key: key.name.clone(),
+            signed_digest: d.chars().take(100).collect(),
+        },
+        None => LayerVerdict::Malformed(
+            "the signed payload has no critical.image.docker-manifest-digest".into(),
+        ),
+    }
+}
+
+/// The outcome of a signature check for one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SignatureCheck {
+    /// A trusted key signed this digest.
+    Verified {
+        /// The key's name.
+        key: String,
+        /// The signature tag read.
+        tag: String,
+    },
+    /// No `sha256-<hex>.sig` manifest exists.
+    Missing {
+        /// The signature tag looked for.
+        tag: String,
+    },
+    /// Signatures exist, none by a trusted key (another key, or altered payload bytes).
+    Untrusted {
+        /// The signature tag read.
+        tag: String,
+        /// Signature layers examined.
+        signatures: usize,
+    },
+    /// A trusted key signed another digest: the `.sig` was copied or re-tagged onto this image.
+    WrongDigest {
+        /// The key's name.
+        key: String,
+        /// The digest the payload names.
+        signed_digest: String,
+        /// The signature tag read.
+        tag: String,
+    },
+    /// The signature data is not a usable cosign signature.
+    Malformed {
+        /// Why.
+        reason: String,
+    },
+    /// The policy requires a signature but names no key for this image.
+    NoTrustedKey,
+    /// The registry did not let the signature be read (status, network).
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl SignatureCheck {
+    /// Combines the verdicts of every signature layer under `tag`: one verified signature
+    /// suffices; otherwise a wrong-digest signature says most, then untrusted, then malformed.
+    pub fn combine(tag: &str, verdicts: &[LayerVerdict]) -> Self {
+        if verdicts.is_empty() {
+            return Self::Malformed {
+                reason: format!("{tag} holds no {SIMPLE_SIGNING} layer"),
+            };
+        }
+        let mut untrusted = false;
+        let mut malformed = None;
+        for v in verdicts {
+            match v {
+                LayerVerdict::Verified { key } => {
+                    return Self::Verified {
+                        key: key.clone(),
+                        tag: tag.to_owned(),
+                    };
+                }
+                LayerVerdict::Untrusted => untrusted = true,
+                LayerVerdict::Malformed(r) => malformed = malformed.or(Some(r.clone())),
+                LayerVerdict::WrongDigest { .. } => {}
+            }
+        }
+        if let Some(LayerVerdict::WrongDigest { key, signed_digest }) = verdicts
+            .iter()
+            .find(|v| matches!(v, LayerVerdict::WrongDigest { .. }))
+        {
+            return Self::WrongDigest {
+                key: key.clone(),
+                signed_digest: signed_digest.clone(),
+                tag: tag.to_owned(),
+            };
+        }
+        if untrusted {
+            return Self::Untrusted {
+                tag: tag.to_owned(),
+                signatures: verdicts.len(),
+            };
+        }
+        Self::Malformed {
+            reason: malformed.unwrap_or_else(|| "no usable signature".into()),
+        }
+    }
+
+    /// True when the image passes the policy.
+    pub fn passed(&self) -> bool {
+        matches!(self, Self::Verified { .. })
+    }
+
+    /// One line saying why `image` (at `digest`) fails the policy; `None` when it passes.
+    pub fn failure(&self, image: &str, digest: &str) -> Option<String> {
+        Some(match self {
+            Self::Verified { .. } => return None,
+            Self::Missing { tag } => {
+                format!("{image} ({digest}) has no cosign signature: tag {tag} does not exist")
+            }
+            Self::Untrusted { tag, signatures } => format!(
+                "{image} ({digest}) is signed ({signatures} signature(s) in {tag}), but by no trusted key, or the signed payload was altered"
+            ),
+            Self::WrongDigest {
+                key,
+                signed_digest,
+                tag,
+            } => format!(
+                "the signature in {tag} (valid, key {key}) is for {signed_digest}, not {digest}: a signature copied or re-tagged from another image"
+            ),
+            Self::Malformed { reason } => {
+                format!("{image} ({digest}) has an unusable cosign signature: {reason}")
+            }
+            Self::NoTrustedKey => {
+                format!("{image} must be signed, but the signature policy names no key for it")
+            }
+            Self::Unreadable { reason } => {
+                format!("the cosign signature of {image} ({digest}) could not be read: {reason}")
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use p256::ecdsa::SigningKey;
+    use p256::ecdsa::signature::Signer;
+
+    const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn signer(seed: u8) -> (SigningKey, TrustedKey) {
+        let sk = SigningKey::from_slice(&[seed; 32]).unwrap();
+        let pem = sk
+            .verifying_key()
+            .to_public_key_pem(p256::pkcs8::LineEnding::LF)
+            .unwrap();
+        (
+            sk,
+            TrustedKey::from_pem(&format!("key{seed}"), &pem).unwrap(),
+        )
+    }
+
+    fn payload(digest: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({"critical": {"identity": {"docker-reference": "r/app"},
+            "image": {"docker-manifest-digest": digest}, "type": SIGNATURE_TYPE}, "optional": null}))
+        .unwrap()
+    }
+
+    fn sign(sk: &SigningKey, bytes: &[u8]) -> String {
+        let sig: Signature = sk.sign(bytes);
+        base64::engine::general_purpose::STANDARD.encode(sig.to_der().as_bytes())
+    }
+
+    #[test]
+    fn tags_follow_cosign() {
+        assert_eq!(
+            signature_tag("sha256:abc123").as_deref(),
+            Some("sha256-abc123.sig")
+        );
+        assert_eq!(signature_tag("sha256:"), None);
+        assert_eq!(signature_tag("latest"), None);
+        assert_eq!(signature_tag("sha256:../x"), None);
+    }
+
+    #[test]
+    fn each_verdict_is_told_apart() {
+        let (sk, trusted) = signer(7);
+        let (other, _) = signer(9);
+        let keys = [&trusted];
+        let p = payload(DIGEST);
+        assert_eq!(
+            verify_layer(&p, &sign(&sk, &p), &keys, DIGEST),
+            LayerVerdict::Verified { key: "key7".into() }
+        );
+        assert_eq!(
+            verify_layer(&p, &sign(&other, &p), &keys, DIGEST),
+            LayerVerdict::Untrusted
+        );
+        let mut tampered = p.clone();
+        tampered.push(b' ');
+        assert_eq!(
+            verify_layer(&tampered, &sign(&sk, &p), &keys, DIGEST),
+            LayerVerdict::Untrusted
+        );
+        let elsewhere = payload("sha256:ffff");
+        assert!(matches!(
+            verify_layer(&elsewhere, &sign(&sk, &elsewhere), &keys, DIGEST),
+            LayerVerdict::WrongDigest { signed_digest, .. } if signed_digest == "sha256:ffff"
+        ));
+        assert!(matches!(
+            verify_layer(&p, "%%%", &keys, DIGEST),
+            LayerVerdict::Malformed(_)
+        ));
+        assert!(matches!(
+            verify_layer(&p, "AAAA", &keys, DIGEST),
+            LayerVerdict::Malformed(_)
+        ));
+        let not_cosign = br#"{"critical":{"type":"something else"}}"#;
+        assert!(matches!(
+            verify_layer(not_cosign, &sign(&sk, not_cosign), &keys, DIGEST),
+            LayerVerdict::Malformed(r) if r.contains("critical.type")
+        ));
+    }
+
+    #[test]
+    fn one_good_signature_suffices_and_wrong_digest_outranks_untrusted() {
+        let good = LayerVerdict::Verified { key: "k".into() };
+        let wrong = LayerVerdict::WrongDigest {
+            key: "k".into(),
+            signed_digest: "sha256:ff".into(),
+        };
+        assert!(SignatureCheck::combine("t", &[LayerVerdict::Untrusted, good]).passed());
+        assert!(matches!(
+            SignatureCheck::combine("t", &[LayerVerdict::Untrusted, wrong]),
+            SignatureCheck::WrongDigest { .. }
+        ));
+        assert!(matches!(
+            SignatureCheck::combine(
+                "t",
+                &[LayerVerdict::Malformed("x".into()), LayerVerdict::Untrusted]
+            ),
+            SignatureCheck::Untrusted { signatures: 2, .. }
+        ));
+        assert!(matches!(
+            SignatureCheck::combine("t", &[]),
+            SignatureCheck::Malformed { .. }
+        ));
+        let missing = SignatureCheck::Missing { tag: "t".into() };
+        assert!(
+            missing
+                .failure("img", "sha256:1")
+                .unwrap()
+                .contains("no cosign signature")
+        );
+    }
+
+    #[test]
+    fn keys_must_be_p256_spki_pem() {
+        let err = TrustedKey::from_pem(
+            "k.pem",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("k.pem"), "{err}");
+        assert!(TrustedKey::from_pem("k.pem", "not pem").is_err());
+        let (_, k) = signer(3);
+        assert!(k.fingerprint.starts_with("sha256:") && k.fingerprint.len() == 23);
+    }
+}
