@@ -1,6 +1,8 @@
 //! image-pull against real registries: Debian's docker-registry with no auth, htpasswd Basic,
 //! Bearer tokens from a test issuer, and TLS from a test CA; a 429 server; unresolvable and
-//! closed addresses. Every class the probe can produce is produced here for real.
+//! closed addresses. Every class the probe can produce is produced here for real, including
+//! cosign signatures verified with a key the test generates and the base OS read from real
+//! gzip tar layers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,16 +10,20 @@ use std::time::Duration;
 use base64::Engine;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
-use lastmile_contract::{Context, RegistryHttp, SystemClock};
+use lastmile_contract::{Context, RegistryHttp, Settings, SystemClock};
 use lastmile_e2e::registry::{
-    Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TestCa, TokenIssuer, TokenUser,
-    linux,
+    CosignKey, Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TarEntry, TestCa,
+    TokenIssuer, TokenUser, incompressible, linux, tar_gz,
 };
 use lastmile_events::{Incident, IncidentFamily, ObjectRef};
+use lastmile_fn_image_pull::base_os::{self, BaseOsOptions, BaseOsStatus};
+use lastmile_fn_image_pull::config::{self, ImagePullConfig};
+use lastmile_fn_image_pull::cosign::SignatureCheck;
 use lastmile_fn_image_pull::credentials::{Credential, ProbeCredentials};
 use lastmile_fn_image_pull::message::Cause;
 use lastmile_fn_image_pull::platform::Platform;
-use lastmile_fn_image_pull::probe::{self, ProbeOptions, ProbeReport, Verdict};
+use lastmile_fn_image_pull::policy::{EntrySpec, SignaturePolicy};
+use lastmile_fn_image_pull::probe::{self, Checks, ProbeOptions, ProbeReport, Verdict};
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
 
 fn http(ca: Option<&str>) -> Arc<dyn RegistryHttp> {
@@ -181,30 +187,6 @@ async fn no_auth_registry_tags_repos_platforms_and_references() {
         cause(&single),
         Some(Cause::PlatformNoMatch),
         "single-arch OCI image's config says amd64: {single:#?}"
-    );
-
-    // Signature policy: unsigned fails as image.signature; a cosign `.sig` tag satisfies it.
-    let signed_opts = ProbeOptions {
-        require_signature: true,
-        ..opts(&[])
-    };
-    let unsigned = run(&h, &format!("{host}/team/app:1.0"), &[], &signed_opts).await;
-    assert_eq!(cause(&unsigned), Some(Cause::Signature), "{unsigned:#?}");
-    let Verdict::Pullable {
-        digest: Some(digest),
-        ..
-    } = &ok.verdict
-    else {
-        panic!("no digest: {ok:#?}")
-    };
-    let sig_tag = format!("{}.sig", digest.replacen(':', "-", 1));
-    push.image("team/app", Some(&sig_tag), linux("amd64"), true)
-        .await
-        .unwrap();
-    let signed = run(&h, &format!("{host}/team/app:1.0"), &[], &signed_opts).await;
-    assert!(
-        matches!(signed.verdict, Verdict::Pullable { .. }),
-        "{signed:#?}"
     );
 
     let invalid = run(&h, &format!("{host}/team/App:1"), &[], &opts(&[])).await;
@@ -812,4 +794,489 @@ async fn image_check_cli_reads_manifests_and_fails_the_gate() {
         .collect();
     assert_eq!(ops, ["api_version", "manifest", "catalog"]);
     assert_eq!(doc["checks"][2]["status"], 200);
+}
+
+const GZ_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+const DEBIAN_OS_RELEASE: &[u8] = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n";
+const ALPINE_OS_RELEASE: &[u8] =
+    b"NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\nPRETTY_NAME=\"Alpine Linux v3.20\"\n";
+
+async fn checked(
+    h: &Arc<dyn RegistryHttp>,
+    image: &str,
+    o: &ProbeOptions,
+    checks: &Checks,
+) -> ProbeReport {
+    probe::probe_checked(h.as_ref(), &SystemClock, image, &[], o, checks).await
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+#[tokio::test]
+async fn cosign_signatures_are_verified_against_the_policy_key() {
+    let reg = Registry::start(RegistryAuth::None, None).await.unwrap();
+    let push = Pusher::new(&reg.base_url(), None, None).unwrap();
+    let host = reg.host();
+    let trusted = CosignKey::generate().unwrap();
+    let stranger = CosignKey::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("cosign.pub");
+    std::fs::write(&key_file, trusted.public_pem()).unwrap();
+    let key_name = key_file.display().to_string();
+
+    let (signed, ..) = push
+        .image("team/signed", Some("1.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+    push.cosign_signature("team/signed", &signed, &signed, &trusted)
+        .await
+        .unwrap();
+    push.image("team/unsigned", Some("1.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+    let (other, ..) = push
+        .image("team/otherkey", Some("1.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+    push.cosign_signature("team/otherkey", &other, &other, &stranger)
+        .await
+        .unwrap();
+    // A valid signature of `signed`, copied onto another image's signature tag.
+    let (copy, ..) = push
+        .image("team/retagged", Some("1.0"), linux("arm64"), true)
+        .await
+        .unwrap();
+    push.cosign_signature("team/retagged", &copy, &signed, &trusted)
+        .await
+        .unwrap();
+    let (bad, ..) = push
+        .image("team/malformed", Some("1.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+    push.signature_manifest("team/malformed", &bad, b"{}", None)
+        .await
+        .unwrap();
+    push.image("elsewhere/app", Some("1.0"), linux("amd64"), true)
+        .await
+        .unwrap();
+
+    let policy = SignaturePolicy::load(&[EntrySpec {
+        pattern: format!("{host}/team/*"),
+        key_file: key_file.clone(),
+    }])
+    .unwrap();
+    let checks = Checks {
+        signature: policy,
+        ..Default::default()
+    };
+    let h = http(None);
+    let o = opts(&[]);
+
+    let ok = checked(&h, &format!("{host}/team/signed:1.0"), &o, &checks).await;
+    assert!(matches!(ok.verdict, Verdict::Pullable { .. }), "{ok:#?}");
+    assert_eq!(
+        ok.signature,
+        Some(SignatureCheck::Verified {
+            key: key_name.clone(),
+            tag: format!("{}.sig", signed.replacen(':', "-", 1))
+        })
+    );
+
+    let missing = checked(&h, &format!("{host}/team/unsigned:1.0"), &o, &checks).await;
+    assert_eq!(cause(&missing), Some(Cause::Signature), "{missing:#?}");
+    assert!(matches!(
+        missing.signature,
+        Some(SignatureCheck::Missing { .. })
+    ));
+
+    let foreign = checked(&h, &format!("{host}/team/otherkey:1.0"), &o, &checks).await;
+    assert_eq!(cause(&foreign), Some(Cause::Signature));
+    assert!(
+        matches!(
+            foreign.signature,
+            Some(SignatureCheck::Untrusted { signatures: 1, .. })
+        ),
+        "{:?}",
+        foreign.signature
+    );
+
+    let retagged = checked(&h, &format!("{host}/team/retagged:1.0"), &o, &checks).await;
+    assert_eq!(cause(&retagged), Some(Cause::Signature));
+    match &retagged.signature {
+        Some(SignatureCheck::WrongDigest { signed_digest, .. }) => {
+            assert_eq!(signed_digest, &signed)
+        }
+        s => panic!("{s:?}"),
+    }
+
+    let malformed = checked(&h, &format!("{host}/team/malformed:1.0"), &o, &checks).await;
+    assert_eq!(cause(&malformed), Some(Cause::Signature));
+    assert!(matches!(
+        malformed.signature,
+        Some(SignatureCheck::Malformed { .. })
+    ));
+
+    let uncovered = checked(&h, &format!("{host}/elsewhere/app:1.0"), &o, &checks).await;
+    assert!(matches!(uncovered.verdict, Verdict::Pullable { .. }));
+    assert_eq!(uncovered.signature, None, "the policy does not cover it");
+    let strict = ProbeOptions {
+        require_signature: true,
+        ..opts(&[])
+    };
+    let strict = checked(&h, &format!("{host}/elsewhere/app:1.0"), &strict, &checks).await;
+    assert_eq!(strict.signature, Some(SignatureCheck::NoTrustedKey));
+
+    // The function, configured through the host's settings, on the arm64 node.
+    let mut settings = Settings::new()
+        .with(
+            config::SIGNATURE_KEYS,
+            &format!("{host}/team/*={}", key_file.display()),
+        )
+        .with(config::BASE_OS_MAX_BYTES, "0");
+    ImagePullConfig::install(&mut settings).unwrap();
+    let image = format!("{host}/team/retagged:1.0");
+    let text = format!(
+        "Failed to pull image \"{image}\": SignatureValidationFailed: image pull failed for {image} because the signature validation failed: no matching signatures"
+    );
+    let inc = incident(pod_json(
+        &image,
+        "IfNotPresent",
+        &[],
+        ("SignatureValidationFailed", &text),
+    ));
+    let ctx = Context::offline()
+        .with_http(http(None))
+        .with_settings(settings);
+    let out = lastmile_fn_image_pull::handle(&inc, &ctx).await.unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.signature", "{d:#?}");
+    assert_eq!(d.details["probed"], true);
+    assert_eq!(d.details["signature"]["status"], "wrong_digest");
+    assert!(
+        d.evidence.iter().any(|e| e.contains("copied or re-tagged")),
+        "{:?}",
+        d.evidence
+    );
+
+    // The CLI: `--signature-key PATTERN=PEM`; exit 1 when any image fails.
+    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let out = std::process::Command::new(&bin)
+        .args([
+            "image",
+            "check",
+            &format!("{host}/team/signed:1.0"),
+            &format!("{host}/team/otherkey:1.0"),
+            "--signature-key",
+            &format!("{host}/team/*={}", key_file.display()),
+            "--plain-http",
+            &host,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["images"][0]["ok"], true);
+    assert_eq!(doc["images"][0]["signature"]["status"], "verified");
+    assert_eq!(doc["images"][1]["class"], "image.signature");
+    assert_eq!(doc["images"][1]["signature"]["status"], "untrusted");
+    let out = std::process::Command::new(&bin)
+        .args(["image", "check", "x:1", "--require-signature"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--require-signature needs a key"
+    );
+}
+
+#[tokio::test]
+async fn base_os_is_read_from_real_layers_within_the_byte_cap() {
+    let reg = Registry::start(RegistryAuth::None, None).await.unwrap();
+    let push = Pusher::new(&reg.base_url(), None, None).unwrap();
+    let host = reg.host();
+    let base = tar_gz(&[
+        TarEntry::File("bin/sh", b"#!"),
+        TarEntry::Symlink("etc/os-release", "../usr/lib/os-release"),
+        TarEntry::File("usr/lib/os-release", DEBIAN_OS_RELEASE),
+    ])
+    .unwrap();
+    let app = tar_gz(&[TarEntry::File("app/main.js", b"console.log(1)")]).unwrap();
+    push.image_with_layers(
+        "team/deb",
+        Some("12"),
+        linux("amd64"),
+        true,
+        &[(GZ_LAYER, base.clone()), (GZ_LAYER, app)],
+    )
+    .await
+    .unwrap();
+    let noise = incompressible(3 << 20, 7);
+    let big = tar_gz(&[TarEntry::File("data/blob.bin", &noise)]).unwrap();
+    assert!(big.len() > 3 << 20);
+    push.image_with_layers(
+        "team/big",
+        Some("1"),
+        linux("amd64"),
+        true,
+        &[(GZ_LAYER, base.clone()), (GZ_LAYER, big)],
+    )
+    .await
+    .unwrap();
+    let wipe = tar_gz(&[
+        TarEntry::File("etc/.wh.os-release", b""),
+        TarEntry::File("usr/lib/.wh.os-release", b""),
+    ])
+    .unwrap();
+    push.image_with_layers(
+        "team/wiped",
+        Some("1"),
+        linux("amd64"),
+        true,
+        &[(GZ_LAYER, base.clone()), (GZ_LAYER, wipe)],
+    )
+    .await
+    .unwrap();
+    push.image_with_layers(
+        "team/zstd",
+        Some("1"),
+        linux("amd64"),
+        true,
+        &[
+            (GZ_LAYER, base.clone()),
+            (
+                "application/vnd.oci.image.layer.v1.tar+zstd",
+                b"zstd".to_vec(),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let alpine = tar_gz(&[TarEntry::File("etc/os-release", ALPINE_OS_RELEASE)]).unwrap();
+    let arm = Plat {
+        os: "linux",
+        arch: "arm64",
+        variant: Some("v8"),
+    };
+    let amd = push
+        .image_with_layers(
+            "team/multi",
+            None,
+            linux("amd64"),
+            true,
+            &[(GZ_LAYER, base.clone())],
+        )
+        .await
+        .unwrap();
+    let arm_img = push
+        .image_with_layers("team/multi", None, arm, true, &[(GZ_LAYER, alpine)])
+        .await
+        .unwrap();
+    push.index_of(
+        "team/multi",
+        "3",
+        &[
+            (amd.0, amd.1, amd.2, linux("amd64")),
+            (arm_img.0, arm_img.1, arm_img.2, arm),
+        ],
+        true,
+    )
+    .await
+    .unwrap();
+
+    let h = http(None);
+    let with_cap = |max_bytes: u64| Checks {
+        base_os: BaseOsOptions {
+            max_bytes,
+            ..BaseOsOptions::enabled()
+        },
+        ..Default::default()
+    };
+    let on = with_cap(base_os::DEFAULT_MAX_BYTES);
+
+    let deb = checked(&h, &format!("{host}/team/deb:12"), &opts(&[]), &on).await;
+    let os = deb.base_os.clone().expect("looked up");
+    assert_eq!(os.status, BaseOsStatus::Found, "{os:#?}");
+    let release = os.os.clone().unwrap();
+    assert_eq!(release.id.as_deref(), Some("debian"));
+    assert_eq!(release.version_id.as_deref(), Some("12"));
+    assert_eq!(
+        release.pretty_name.as_deref(),
+        Some("Debian GNU/Linux 12 (bookworm)")
+    );
+    assert_eq!(
+        os.path.as_deref(),
+        Some("usr/lib/os-release"),
+        "symlink followed"
+    );
+    assert_eq!(os.layer, Some(sha256(&base)));
+    assert_eq!((os.layers_read, os.layers_total), (2, 2));
+    let layer_request = deb
+        .transcript
+        .entries
+        .iter()
+        .find(|e| e.step == "layer")
+        .expect("layer requests recorded");
+    assert!(layer_request.request_headers["range"].starts_with("bytes=0-"));
+    assert_eq!(layer_request.status, Some(206), "ranged reads");
+
+    // The 3 MiB top layer: cut off at a 1 MiB cap, read in 1 MiB ranges under a larger one.
+    let capped = checked(
+        &h,
+        &format!("{host}/team/big:1"),
+        &opts(&[]),
+        &with_cap(1 << 20),
+    )
+    .await;
+    let os = capped.base_os.unwrap();
+    assert_eq!(os.status, BaseOsStatus::BudgetExhausted, "{os:#?}");
+    assert_eq!(os.bytes_read, 1 << 20);
+    assert!(
+        matches!(capped.verdict, Verdict::Pullable { .. }),
+        "never fails the probe"
+    );
+    let roomy = checked(
+        &h,
+        &format!("{host}/team/big:1"),
+        &opts(&[]),
+        &with_cap(16 << 20),
+    )
+    .await;
+    let os = roomy.base_os.unwrap();
+    assert_eq!(os.status, BaseOsStatus::Found, "{os:#?}");
+    assert!(
+        os.bytes_read > 3 << 20 && os.bytes_read < 16 << 20,
+        "{}",
+        os.bytes_read
+    );
+
+    let wiped = checked(&h, &format!("{host}/team/wiped:1"), &opts(&[]), &on).await;
+    assert_eq!(wiped.base_os.unwrap().status, BaseOsStatus::NotFound);
+    let zstd = checked(&h, &format!("{host}/team/zstd:1"), &opts(&[]), &on).await;
+    let os = zstd.base_os.unwrap();
+    assert_eq!(os.status, BaseOsStatus::Unsupported);
+    assert!(os.detail.unwrap().contains("zstd"));
+
+    let multi = checked(
+        &h,
+        &format!("{host}/team/multi:3"),
+        &opts(&["linux/arm64"]),
+        &on,
+    )
+    .await;
+    let os = multi.base_os.unwrap();
+    assert_eq!(
+        os.os.unwrap().id.as_deref(),
+        Some("alpine"),
+        "the node's platform"
+    );
+    assert_eq!(os.platform.unwrap().to_string(), "linux/arm64/v8");
+    let off = checked(
+        &h,
+        &format!("{host}/team/deb:12"),
+        &opts(&[]),
+        &Checks::default(),
+    )
+    .await;
+    assert!(off.base_os.is_none(), "off by default in the probe");
+
+    // The function reads it by default (arm64 node), as evidence.
+    let image = format!("{host}/team/multi:3");
+    let text = format!("Failed to pull image \"{image}\": {image}: not found");
+    let inc = incident(pod_json(
+        &image,
+        "IfNotPresent",
+        &[],
+        ("ErrImagePull", &text),
+    ));
+    let out = lastmile_fn_image_pull::handle(&inc, &ctx(http(None)))
+        .await
+        .unwrap();
+    let d = &out.diagnoses[0];
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.starts_with("base OS: Alpine Linux v3.20 (ID=alpine VERSION_ID=3.20.3")),
+        "{:?}",
+        d.evidence
+    );
+    assert_eq!(d.details["base_os"]["os"]["id"], "alpine");
+    let transcript = out
+        .evidence
+        .iter()
+        .find(|e| e.name == "probe-transcript.json")
+        .unwrap();
+    let t: serde_json::Value = serde_json::from_slice(&transcript.bytes).unwrap();
+    assert_eq!(t[0]["base_os"]["status"], "found");
+
+    // `image check --base-os`: JSON and human output.
+    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let run_cli = |format: &str| {
+        std::process::Command::new(&bin)
+            .args([
+                "image",
+                "check",
+                &format!("{host}/team/deb:12"),
+                "--base-os",
+                "--plain-http",
+                &host,
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run_cli("json");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["images"][0]["base_os"]["os"]["id"], "debian");
+    let out = run_cli("human");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("base OS: Debian GNU/Linux 12 (bookworm)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn function_host_rejects_an_unusable_signature_key_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let out = std::process::Command::new(&bin)
+        .args(["function", "image-pull"])
+        .current_dir(dir.path())
+        .env(
+            "LASTMILE_SIGNATURE_KEYS",
+            "ghcr.io/acme/**=/nonexistent/cosign.pub",
+        )
+        .env("NATS_URL", "nats://127.0.0.1:1")
+        .env("NATS_CONNECT_TIMEOUT", "1s")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("LASTMILE_SIGNATURE_KEYS") && err.contains("/nonexistent/cosign.pub"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("cannot connect"),
+        "failed before connecting: {err}"
+    );
 }

@@ -6,7 +6,9 @@
 //! The binary comes from `LASTMILE_REGISTRY`, else `/usr/bin/docker-registry` (installed by
 //! `scripts/install-test-deps`). Each registry gets its own temp dir and free loopback port and
 //! is killed on `Drop`. Tests push their own images through the registry HTTP API
-//! ([`Pusher`]): single-platform manifests and multi-platform indexes, OCI or Docker types.
+//! ([`Pusher`]): single-platform manifests and multi-platform indexes, OCI or Docker types,
+//! images with real gzip tar layers ([`tar_gz`]), and cosign signatures made with a key the
+//! test generates ([`CosignKey`], the simple-signing format `cosign sign --key` writes).
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -375,36 +377,128 @@ impl Pusher {
         p: Plat<'_>,
         oci: bool,
     ) -> anyhow::Result<(String, &'static str, usize)> {
+        let layer = format!("layer of {repo} for {}/{}", p.os, p.arch).into_bytes();
+        let layer_mt = if oci {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        } else {
+            "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        };
+        self.image_with_layers(repo, tag, p, oci, &[(layer_mt, layer)])
+            .await
+    }
+
+    /// Pushes a single-platform image with these (media type, bytes) layers, bottom first.
+    /// Returns (manifest digest, media type, size).
+    pub async fn image_with_layers(
+        &self,
+        repo: &str,
+        tag: Option<&str>,
+        p: Plat<'_>,
+        oci: bool,
+        layers: &[(&str, Vec<u8>)],
+    ) -> anyhow::Result<(String, &'static str, usize)> {
         let mut config = serde_json::json!({"architecture": p.arch, "os": p.os, "rootfs": {"type": "layers", "diff_ids": []}, "config": {}});
         if let Some(v) = p.variant {
             config["variant"] = v.into();
         }
         let config = serde_json::to_vec(&config)?;
-        let layer = format!("layer of {repo} for {}/{}", p.os, p.arch).into_bytes();
         let config_digest = self.blob(repo, &config).await?;
-        let layer_digest = self.blob(repo, &layer).await?;
-        let (mt, cfg_mt, layer_mt) = if oci {
-            (
-                OCI_MANIFEST,
-                "application/vnd.oci.image.config.v1+json",
-                "application/vnd.oci.image.layer.v1.tar+gzip",
-            )
+        let mut descriptors = Vec::new();
+        for (mt, bytes) in layers {
+            let digest = self.blob(repo, bytes).await?;
+            descriptors
+                .push(serde_json::json!({"mediaType": mt, "digest": digest, "size": bytes.len()}));
+        }
+        let (mt, cfg_mt) = if oci {
+            (OCI_MANIFEST, "application/vnd.oci.image.config.v1+json")
         } else {
             (
                 DOCKER_MANIFEST,
                 "application/vnd.docker.container.image.v1+json",
-                "application/vnd.docker.image.rootfs.diff.tar.gzip",
             )
         };
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2, "mediaType": mt,
             "config": {"mediaType": cfg_mt, "digest": config_digest, "size": config.len()},
-            "layers": [{"mediaType": layer_mt, "digest": layer_digest, "size": layer.len()}]
+            "layers": descriptors
         }))?;
         let digest = digest_of(&manifest);
         self.manifest(repo, tag.unwrap_or(&digest), mt, &manifest)
             .await?;
         Ok((digest, mt, manifest.len()))
+    }
+
+    /// Pushes an index (OCI) or manifest list (Docker) of images already pushed:
+    /// (digest, media type, size, platform) each.
+    pub async fn index_of(
+        &self,
+        repo: &str,
+        tag: &str,
+        images: &[(String, &str, usize, Plat<'_>)],
+        oci: bool,
+    ) -> anyhow::Result<String> {
+        let entries: Vec<serde_json::Value> = images
+            .iter()
+            .map(|(digest, mt, size, p)| {
+                let mut platform = serde_json::json!({"os": p.os, "architecture": p.arch});
+                if let Some(v) = p.variant {
+                    platform["variant"] = v.into();
+                }
+                serde_json::json!({"mediaType": mt, "digest": digest, "size": size, "platform": platform})
+            })
+            .collect();
+        let mt = if oci { OCI_INDEX } else { DOCKER_LIST };
+        let body = serde_json::to_vec(
+            &serde_json::json!({"schemaVersion": 2, "mediaType": mt, "manifests": entries}),
+        )?;
+        self.manifest(repo, tag, mt, &body).await
+    }
+
+    /// Pushes a cosign signature for `digest` (tag `sha256-<hex>.sig`): a simple-signing
+    /// payload naming `signed_digest` (normally `digest` itself), signed by `key`.
+    pub async fn cosign_signature(
+        &self,
+        repo: &str,
+        digest: &str,
+        signed_digest: &str,
+        key: &CosignKey,
+    ) -> anyhow::Result<()> {
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "critical": {"identity": {"docker-reference": format!("{}/{repo}", self.base.split_once("://").map_or("", |(_, h)| h))},
+                         "image": {"docker-manifest-digest": signed_digest},
+                         "type": "cosign container image signature"},
+            "optional": null
+        }))?;
+        let signature = key.sign(&payload)?;
+        self.signature_manifest(repo, digest, &payload, Some(&signature))
+            .await
+    }
+
+    /// Pushes a signature manifest for `digest` with one simple-signing layer holding
+    /// `payload` and, when given, the `dev.cosignproject.cosign/signature` annotation.
+    pub async fn signature_manifest(
+        &self,
+        repo: &str,
+        digest: &str,
+        payload: &[u8],
+        signature_b64: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let payload_digest = self.blob(repo, payload).await?;
+        let config = b"{}".to_vec();
+        let config_digest = self.blob(repo, &config).await?;
+        let mut layer = serde_json::json!({"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+            "digest": payload_digest, "size": payload.len()});
+        if let Some(sig) = signature_b64 {
+            layer["annotations"] = serde_json::json!({"dev.cosignproject.cosign/signature": sig});
+        }
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+            "layers": [layer]
+        }))?;
+        let tag = format!("{}.sig", digest.replacen(':', "-", 1));
+        self.manifest(repo, &tag, OCI_MANIFEST, &manifest).await?;
+        Ok(())
     }
 
     /// Pushes one image per platform and an index (OCI) or manifest list (Docker) as `repo:tag`.
@@ -415,20 +509,12 @@ impl Pusher {
         platforms: &[Plat<'_>],
         oci: bool,
     ) -> anyhow::Result<String> {
-        let mut entries = Vec::new();
+        let mut images = Vec::new();
         for p in platforms {
             let (digest, mt, size) = self.image(repo, None, *p, oci).await?;
-            let mut platform = serde_json::json!({"os": p.os, "architecture": p.arch});
-            if let Some(v) = p.variant {
-                platform["variant"] = v.into();
-            }
-            entries.push(serde_json::json!({"mediaType": mt, "digest": digest, "size": size, "platform": platform}));
+            images.push((digest, mt, size, *p));
         }
-        let mt = if oci { OCI_INDEX } else { DOCKER_LIST };
-        let body = serde_json::to_vec(
-            &serde_json::json!({"schemaVersion": 2, "mediaType": mt, "manifests": entries}),
-        )?;
-        self.manifest(repo, tag, mt, &body).await
+        self.index_of(repo, tag, &images, oci).await
     }
 }
 
@@ -693,4 +779,72 @@ impl Drop for RateLimitedRegistry {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// A cosign key pair the test generates (ECDSA P-256, as `cosign generate-key-pair` makes).
+pub struct CosignKey {
+    key: KeyPair,
+}
+
+impl CosignKey {
+    /// A fresh key.
+    pub fn generate() -> anyhow::Result<Self> {
+        Ok(Self {
+            key: KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?,
+        })
+    }
+
+    /// The public key, PEM `PUBLIC KEY` (SPKI), as `cosign.pub` holds it.
+    pub fn public_pem(&self) -> String {
+        self.key.public_key_pem()
+    }
+
+    /// Base64 of the ASN.1 DER ECDSA/SHA-256 signature over `payload`.
+    pub fn sign(&self, payload: &[u8]) -> anyhow::Result<String> {
+        Ok(STANDARD.encode(self.key.sign(payload)?))
+    }
+}
+
+/// One entry of a test layer.
+pub enum TarEntry<'a> {
+    /// A regular file.
+    File(&'a str, &'a [u8]),
+    /// A symbolic link (path, target).
+    Symlink(&'a str, &'a str),
+}
+
+/// A gzip-compressed tar layer holding `entries` (GNU headers, long names as needed).
+pub fn tar_gz(entries: &[TarEntry<'_>]) -> anyhow::Result<Vec<u8>> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        match e {
+            TarEntry::File(path, bytes) => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(bytes.len() as u64);
+                b.append_data(&mut h, path, *bytes)?;
+            }
+            TarEntry::Symlink(path, target) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                b.append_link(&mut h, path, target)?;
+            }
+        }
+    }
+    Ok(b.into_inner()?.finish()?)
+}
+
+/// `n` bytes that do not compress (xorshift), to make layers of a known compressed size.
+pub fn incompressible(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
 }
