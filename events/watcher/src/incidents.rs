@@ -27,6 +27,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use lastmile_events::k8s::ts;
 use lastmile_events::{Incident, IncidentFamily, IncidentStatus, KubeEvent, ObjectRef};
+use serde_json::value::RawValue;
 
 use crate::{correlate, trim};
 
@@ -91,9 +92,15 @@ struct Finding {
     needs_age: bool,
 }
 
+/// A pod that may be (or is part of) an incident. Up to `max_suspects` of them (a storm of
+/// pending pods is thousands), so the trimmed pod is held as its JSON, a fraction of the
+/// size of a deserialised `Pod`; it is deserialised only when an incident shows it.
 #[derive(Debug)]
 struct Suspect {
-    pod: Pod,
+    /// The pod, trimmed ([`trim::pod`]), as JSON.
+    pod: Box<RawValue>,
+    /// The pod's reference.
+    subject: ObjectRef,
     owner: Option<ObjectRef>,
     finding: Finding,
     /// The incident key, once promoted.
@@ -119,6 +126,15 @@ fn key(ns: Option<&str>, name: Option<&str>) -> Key {
         ns.unwrap_or_default().to_owned(),
         name.unwrap_or_default().to_owned(),
     )
+}
+
+impl Suspect {
+    /// The trimmed pod, deserialised.
+    fn pod(&self) -> Option<Pod> {
+        serde_json::from_str(self.pod.get())
+            .inspect_err(|e| tracing::warn!(error = %e, "A kept suspect pod does not parse."))
+            .ok()
+    }
 }
 
 fn secs(d: Duration) -> chrono::Duration {
@@ -354,6 +370,13 @@ impl Tracker {
                 }
             }
             Some(finding) => {
+                let held = match serde_json::value::to_raw_value(&trim::pod(pod)) {
+                    Ok(held) => held,
+                    Err(e) => {
+                        tracing::warn!(pod = %k.1, error = %e, "Could not keep a suspect pod.");
+                        return self.flush(now);
+                    }
+                };
                 let previous = self.suspects.remove(&k);
                 let mut incident = None;
                 if let Some(old) = previous {
@@ -371,7 +394,8 @@ impl Tracker {
                     return self.flush(now);
                 }
                 let suspect = Suspect {
-                    pod: trim::pod(pod),
+                    pod: held,
+                    subject: pod_ref(pod),
                     owner,
                     finding,
                     incident,
@@ -622,19 +646,19 @@ impl Tracker {
             s.finding.family,
             s.finding.since,
             s.owner.clone(),
-            pod_ref(&s.pod),
+            s.subject.clone(),
         );
-        let pod = s.pod.clone();
         let ik = self.ensure_open(family, subject.clone(), owner, since);
         let pod_events: Vec<KubeEvent> = self.cached_events(&subject).cloned().collect();
         if let Some(open) = self.incidents.get_mut(&ik) {
             if open.members.is_empty() || open.incident.pod.is_none() {
+                let pod = self.suspects.get(k).and_then(Suspect::pod);
                 open.incident.ci = open
                     .incident
                     .ci
                     .take()
-                    .or_else(|| correlate::from_metadata(&pod.metadata));
-                open.incident.pod = Some(pod);
+                    .or_else(|| correlate::from_metadata(&pod.as_ref()?.metadata));
+                open.incident.pod = pod;
                 open.incident.subject = subject;
             }
             for ev in pod_events {
@@ -671,10 +695,10 @@ impl Tracker {
             let next = open.members.iter().next().cloned();
             if let Some(s) = next.and_then(|n| {
                 self.suspects
-                    .get(&key(old.pod.metadata.namespace.as_deref(), Some(&n)))
+                    .get(&key(old.subject.namespace.as_deref(), Some(&n)))
             }) {
-                open.incident.subject = pod_ref(&s.pod);
-                open.incident.pod = Some(s.pod.clone());
+                open.incident.subject = s.subject.clone();
+                open.incident.pod = s.pod();
             }
         }
     }

@@ -1,9 +1,16 @@
 //! The cluster state the functions reason against, kept in reduced form.
 //!
 //! Nodes without their image lists, bound pods reduced to their requests, and the
-//! namespace-scoped admission and storage objects. [`ClusterStore::snapshot_for`] picks what
-//! an incident's family needs, capped so an incident stays well under the stream's message
+//! namespace-scoped admission and storage objects. [`ClusterStore::snapshot_local`] picks what
+//! an incident's family needs; [`ClusterStore::cluster_wide`] adds the nodes and bound pods
+//! a Pending incident needs, capped so an incident stays well under the stream's message
 //! size limit.
+//!
+//! Nodes and bound pods are the bulk (thousands of them) and are only ever read to be
+//! published, so they are held as their JSON text ([`RawValue`], allocated to size), and the
+//! cluster-wide part is assembled from that text without deserialising it: a deserialised
+//! `Pod` is mostly empty `Option`s (2.4 KB, plus 2.3 KB per container) several times the size
+//! of its trimmed JSON.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -14,6 +21,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::ResourceExt;
 use lastmile_events::{ClusterSnapshot, Incident, IncidentFamily};
+use serde_json::value::{RawValue, to_raw_value};
 
 use crate::trim;
 
@@ -131,12 +139,11 @@ pub fn object_key<K: kube::Resource>(obj: &K) -> String {
 /// The reduced cluster state.
 #[derive(Debug, Default)]
 pub struct ClusterStore {
-    /// Nodes, trimmed.
-    pub nodes: Relistable<Node>,
+    /// Nodes, trimmed ([`trim::node`]) and held as JSON.
+    pub nodes: Relistable<Box<RawValue>>,
     /// Pods bound to a node and not finished, reduced to requests ([`trim::bound_pod`]) and
-    /// held serialised: thousands of them, and a deserialised `Pod` is mostly empty
-    /// `Option`s several times the size of its JSON.
-    pub bound_pods: Relistable<bytes::Bytes>,
+    /// held as JSON.
+    pub bound_pods: Relistable<Box<RawValue>>,
     /// ResourceQuotas.
     pub quotas: Relistable<ResourceQuota>,
     /// LimitRanges.
@@ -147,6 +154,60 @@ pub struct ClusterStore {
     pub pvs: Relistable<PersistentVolume>,
     /// StorageClasses.
     pub storage_classes: Relistable<StorageClass>,
+}
+
+/// The part of a Pending snapshot that is the same for every incident, serialised: the JSON
+/// arrays of the nodes and of the bound pods (capped by count and serialised size).
+#[derive(Debug)]
+pub struct ClusterWide {
+    /// JSON array of trimmed nodes.
+    pub nodes: Box<RawValue>,
+    /// JSON array of reduced bound pods.
+    pub pods: Box<RawValue>,
+}
+
+/// True when `raw` is an empty JSON array (as [`ClusterWide`]'s parts are written).
+pub fn is_empty_array(raw: &RawValue) -> bool {
+    raw.get() == "[]"
+}
+
+/// A JSON array of `items`, verbatim.
+fn raw_array<'a>(items: impl Iterator<Item = &'a RawValue>) -> Box<RawValue> {
+    let items: Vec<&RawValue> = items.collect();
+    match to_raw_value(&items) {
+        Ok(raw) => raw,
+        Err(e) => {
+            // Unreachable in practice: every item is already valid JSON.
+            tracing::warn!(error = %e, "Could not assemble a snapshot array; left empty.");
+            empty_array()
+        }
+    }
+}
+
+fn empty_array() -> Box<RawValue> {
+    RawValue::from_string("[]".to_owned()).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// Parses the objects of a JSON array held as text (for tests and [`ClusterStore::snapshot_for`]).
+fn parse_array<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Vec<T> {
+    serde_json::from_str(raw.get()).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "A kept snapshot part does not parse; left out.");
+        Vec::new()
+    })
+}
+
+impl Relistable<Box<RawValue>> {
+    /// Adds or replaces `value`, held as its JSON; drops the key when it cannot be
+    /// serialised.
+    pub fn apply_json<T: serde::Serialize>(&mut self, key: String, value: &T) {
+        match to_raw_value(value) {
+            Ok(raw) => self.apply(key, raw),
+            Err(e) => {
+                tracing::warn!(object = %key, error = %e, "Could not keep an object.");
+                self.delete(&key);
+            }
+        }
+    }
 }
 
 impl ClusterStore {
@@ -160,13 +221,7 @@ impl ClusterStore {
             .and_then(|s| s.phase.as_deref())
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         if bound && !done {
-            match serde_json::to_vec(&trim::bound_pod(pod)) {
-                Ok(json) => self.bound_pods.apply(key, json.into()),
-                Err(e) => {
-                    tracing::warn!(pod = %key, error = %e, "Could not keep a bound pod.");
-                    self.bound_pods.delete(&key);
-                }
-            }
+            self.bound_pods.apply_json(key, &trim::bound_pod(pod));
         } else {
             self.bound_pods.delete(&key);
         }
@@ -183,44 +238,41 @@ impl ClusterStore {
     }
 
     /// The part of a Pending snapshot that is the same for every incident: nodes and bound
-    /// pods (capped by count and serialized size). Big, so callers share it between
-    /// incidents (see [`ClusterStore::cluster_wide_version`]).
-    pub fn cluster_wide(&self) -> ClusterSnapshot {
-        let mut snap = ClusterSnapshot {
-            nodes: self
-                .nodes
+    /// pods (capped by count and serialized size). Callers share it between incidents (see
+    /// [`ClusterStore::cluster_wide_version`]).
+    pub fn cluster_wide(&self) -> ClusterWide {
+        let nodes = raw_array(
+            self.nodes
                 .values()
                 .take(MAX_SNAPSHOT_NODES)
-                .cloned()
-                .collect(),
-            ..Default::default()
-        };
+                .map(AsRef::as_ref),
+        );
         let mut used = 0usize;
+        let mut kept = 0usize;
         for json in self.bound_pods.values().take(MAX_SNAPSHOT_PODS) {
-            used += json.len();
+            used += json.get().len();
             if used > SNAPSHOT_PODS_BUDGET {
                 tracing::warn!(
-                    kept = snap.pods.len(),
+                    kept,
                     bound = self.bound_pods.len(),
                     "Snapshot pods over the size budget; the rest are left out."
                 );
                 break;
             }
-            match serde_json::from_slice::<Pod>(json) {
-                Ok(pod) => snap.pods.push(pod),
-                Err(e) => tracing::warn!(error = %e, "A kept bound pod does not parse; left out."),
-            }
+            kept += 1;
         }
-        snap
+        let pods = raw_array(self.bound_pods.values().take(kept).map(AsRef::as_ref));
+        ClusterWide { nodes, pods }
     }
 
-    /// The snapshot an incident of this family needs.
+    /// The snapshot an incident of this family needs, whole and deserialised (the watch
+    /// loop publishes the same without deserialising, see [`ClusterStore::cluster_wide`]).
     pub fn snapshot_for(&self, incident: &Incident, now: DateTime<Utc>) -> ClusterSnapshot {
         let mut snap = self.snapshot_local(incident, now);
         if incident.family == IncidentFamily::Pending {
             let wide = self.cluster_wide();
-            snap.nodes = wide.nodes;
-            snap.pods = wide.pods;
+            snap.nodes = parse_array(&wide.nodes);
+            snap.pods = parse_array(&wide.pods);
         }
         snap
     }
@@ -294,11 +346,14 @@ impl ClusterStore {
                     .pod
                     .as_ref()
                     .and_then(|p| p.spec.as_ref()?.node_name.as_deref());
-                snap.nodes = node
-                    .and_then(|n| self.nodes.get(n))
-                    .cloned()
-                    .into_iter()
-                    .collect();
+                if let Some(raw) = node.and_then(|n| self.nodes.get(n)) {
+                    match serde_json::from_str::<Node>(raw.get()) {
+                        Ok(n) => snap.nodes.push(n),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "A kept node does not parse; left out.")
+                        }
+                    }
+                }
             }
             IncidentFamily::Job | IncidentFamily::Init | IncidentFamily::Build => {}
         }

@@ -34,12 +34,13 @@ use lastmile_events::{
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher, TRACEPARENT_HEADER};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::correlate::Correlator;
 use crate::incidents::{Tracker, TrackerConfig, job_terminal};
 use crate::outbox::{Outbox, OutboxConfig};
-use crate::store::{ClusterStore, Relistable, object_key};
+use crate::store::{ClusterStore, ClusterWide, Relistable, is_empty_array, object_key};
 use crate::trim;
 
 /// Which Event API to watch. Both describe the same Events; watching both costs twice the
@@ -226,7 +227,7 @@ pub struct Watcher {
     outbox: Outbox,
     stats: LoopStats,
     /// The last cluster-wide snapshot part and the store version it was taken at.
-    wide: Option<(u64, Arc<ClusterSnapshot>)>,
+    wide: Option<(u64, Arc<ClusterWide>)>,
 }
 
 impl Watcher {
@@ -272,14 +273,14 @@ impl Watcher {
                 self.on_event(KubeEvent::from_events_v1(&e), now)
             }
             Obs::CoreEvent(_) | Obs::V1Event(_) => Vec::new(),
-            Obs::Node(ev) => apply(&mut self.store.nodes, scope, ev, trim::node),
-            Obs::Quota(ev) => apply(&mut self.store.quotas, scope, ev, Clone::clone),
-            Obs::LimitRange(ev) => apply(&mut self.store.limit_ranges, scope, ev, Clone::clone),
-            Obs::Pvc(ev) => apply(&mut self.store.pvcs, scope, ev, Clone::clone),
-            Obs::Pv(ev) => apply(&mut self.store.pvs, scope, ev, Clone::clone),
-            Obs::StorageClass(ev) => {
-                apply(&mut self.store.storage_classes, scope, ev, Clone::clone)
-            }
+            Obs::Node(ev) => apply(&mut self.store.nodes, scope, ev, |set, n| {
+                set.apply_json(object_key(&n), &trim::node(&n));
+            }),
+            Obs::Quota(ev) => apply(&mut self.store.quotas, scope, ev, keep),
+            Obs::LimitRange(ev) => apply(&mut self.store.limit_ranges, scope, ev, keep),
+            Obs::Pvc(ev) => apply(&mut self.store.pvcs, scope, ev, keep),
+            Obs::Pv(ev) => apply(&mut self.store.pvs, scope, ev, keep),
+            Obs::StorageClass(ev) => apply(&mut self.store.storage_classes, scope, ev, keep),
         };
         self.emit(out, now);
     }
@@ -399,7 +400,7 @@ impl Watcher {
 
     /// The cluster-wide part of Pending snapshots, shared by every incident queued while the
     /// nodes and bound pods stay the same.
-    fn cluster_wide(&mut self) -> Arc<ClusterSnapshot> {
+    fn cluster_wide(&mut self) -> Arc<ClusterWide> {
         let version = self.store.cluster_wide_version();
         match &self.wide {
             Some((v, snap)) if *v == version => snap.clone(),
@@ -452,18 +453,23 @@ impl Watcher {
     }
 }
 
+/// Keeps an object as it came.
+fn keep<K: Resource>(set: &mut Relistable<K>, o: K) {
+    set.apply(object_key(&o), o);
+}
+
 fn apply<K: Resource, T>(
     set: &mut Relistable<T>,
     scope: Option<&str>,
     ev: Event<K>,
-    keep: fn(&K) -> T,
+    keep: fn(&mut Relistable<T>, K),
 ) -> Vec<Incident> {
     match ev {
         Event::Init => set.relist_start(scope),
         Event::InitDone => {
             set.relist_done(scope);
         }
-        Event::Apply(o) | Event::InitApply(o) => set.apply(object_key(&o), keep(&o)),
+        Event::Apply(o) | Event::InitApply(o) => keep(set, o),
         Event::Delete(o) => set.delete(&object_key(&o)),
     }
     Vec::new()
@@ -531,12 +537,12 @@ fn incident_envelope(
 
 /// A queued incident whose body is serialised only when it is sent: the envelope (its
 /// incident without snapshot), the namespace-local snapshot part, and the cluster-wide
-/// part shared with the other incidents queued at the same time. Serialises exactly as the
-/// incident with the whole snapshot would ([`incident_message`]).
+/// part (already JSON) shared with the other incidents queued at the same time. Serialises
+/// exactly as the incident with the whole snapshot would ([`incident_message`]).
 struct DeferredIncident {
     envelope: CloudEvent<Incident>,
     local: ClusterSnapshot,
-    wide: Option<Arc<ClusterSnapshot>>,
+    wide: Option<Arc<ClusterWide>>,
 }
 
 impl DeferredIncident {
@@ -557,8 +563,8 @@ impl DeferredIncident {
                 incident: &e.data,
                 snapshot: SnapshotView {
                     taken_at: self.local.taken_at.as_ref(),
-                    nodes: wide.map_or(&self.local.nodes[..], |w| &w.nodes[..]),
-                    pods: wide.map_or(&self.local.pods[..], |w| &w.pods[..]),
+                    nodes: wide.map_or(Part::Objects(&self.local.nodes), |w| Part::Json(&w.nodes)),
+                    pods: wide.map_or(Part::Objects(&self.local.pods), |w| Part::Json(&w.pods)),
                     resource_quotas: &self.local.resource_quotas,
                     limit_ranges: &self.local.limit_ranges,
                     pvcs: &self.local.pvcs,
@@ -582,15 +588,32 @@ struct IncidentView<'a> {
     snapshot: SnapshotView<'a>,
 }
 
+/// A list of a snapshot: objects, or their JSON array already serialised.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Part<'a, T> {
+    Objects(&'a [T]),
+    Json(&'a RawValue),
+}
+
+impl<T> Part<'_, T> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Part::Objects(objects) => objects.is_empty(),
+            Part::Json(raw) => is_empty_array(raw),
+        }
+    }
+}
+
 /// [`ClusterSnapshot`] borrowed, serialised with the same names and omissions.
 #[derive(Serialize)]
 struct SnapshotView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     taken_at: Option<&'a DateTime<Utc>>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    nodes: &'a [Node],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pods: &'a [Pod],
+    #[serde(skip_serializing_if = "Part::is_empty")]
+    nodes: Part<'a, Node>,
+    #[serde(skip_serializing_if = "Part::is_empty")]
+    pods: Part<'a, Pod>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     resource_quotas: &'a [ResourceQuota],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -705,7 +728,7 @@ mod tests {
                 "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"}}
             }))
             .unwrap();
-            s.nodes.apply(object_key(&node), trim::node(&node));
+            s.nodes.apply_json(object_key(&node), &trim::node(&node));
             let pod: Pod = serde_json::from_value(serde_json::json!({
                 "metadata": {"name": format!("web-{i}"), "namespace": "team", "labels": {"app": "web"}},
                 "spec": {"nodeName": format!("node-{i}"), "containers": [{"name": "app", "resources": {"requests": {"cpu": "7500m"}}}]},

@@ -133,6 +133,46 @@ fn scheduling_every_pod_resolves_the_incident_once() {
 }
 
 #[test]
+fn scheduling_the_representative_pod_shows_a_still_pending_one_in_full() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let pods: Vec<Pod> = items("pods-job-pending.json");
+    for p in &pods {
+        t.observe_pod(p, at(0, 10));
+    }
+    let first = t.tick(at(2, 0));
+    assert_eq!(first.len(), 1);
+    let shown = first[0].subject.name.clone();
+    assert_eq!(
+        first[0].pod,
+        Some(trim::pod(
+            pods.iter()
+                .find(|p| p.metadata.name.as_deref() == Some(&shown))
+                .unwrap()
+        ))
+    );
+    let mut scheduled = pods
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(&shown))
+        .unwrap()
+        .clone();
+    scheduled.spec.as_mut().unwrap().node_name = Some("node-a".into());
+    scheduled.status.as_mut().unwrap().phase = Some("Running".into());
+    let out = t.observe_pod(&scheduled, at(3, 0));
+    assert_eq!(out.len(), 1, "{out:#?}");
+    let inc = &out[0];
+    assert_eq!(inc.status, IncidentStatus::Open);
+    assert_eq!(inc.count, 2);
+    assert_ne!(inc.subject.name, shown);
+    let still = pods
+        .iter()
+        .find(|p| p.metadata.name.as_deref() == Some(&inc.subject.name))
+        .unwrap();
+    // The pod is the whole trimmed pod (held as JSON while a suspect), uid and all.
+    assert_eq!(inc.pod, Some(trim::pod(still)));
+    assert_eq!(inc.subject.uid, still.metadata.uid);
+}
+
+#[test]
 fn image_pull_backoff_is_an_incident_at_once_owned_by_the_deployment() {
     let mut t = Tracker::new(TrackerConfig::default());
     for ev in events() {
