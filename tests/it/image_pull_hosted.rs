@@ -294,6 +294,10 @@ async fn hosted_function_pulls_with_the_pods_secrets_and_names_missing_and_refus
         stored.contains(r#""authorization": "[REDACTED]""#),
         "the transcripts show an Authorization header was sent, redacted"
     );
+    assert!(
+        stored.contains(r#""login": "secret ci/regcred"#),
+        "the stored probe report names the login it used (its source, not its value)"
+    );
     let secret_data = [
         PASSWORD.to_owned(),
         auth.clone(),

@@ -270,7 +270,7 @@ fn report_json(r: &ProbeReport) -> serde_json::Value {
     };
     serde_json::json!({
         "image": r.image, "resolved": r.resolved, "ok": ok, "class": class, "cause": cause, "detail": detail,
-        "digest": digest, "auth": r.auth, "published_platforms": r.published_platforms, "missing_platforms": r.missing_platforms,
+        "digest": digest, "login": r.auth, "published_platforms": r.published_platforms, "missing_platforms": r.missing_platforms,
         "nearest_tags": r.nearest_tags, "rate_limit": r.rate_limit,
         "signature": r.signature, "base_os": r.base_os,
     })

@@ -118,7 +118,9 @@ pub struct ProbeReport {
     /// The verdict.
     #[serde(flatten)]
     pub verdict: Verdict,
-    /// Which login was used (source only, never the value), or `anonymous`.
+    /// Which login was used (source only, never the value), or `anonymous`. Serialised as
+    /// `login`: the shared redaction hides any field named `auth` (docker config's secret).
+    #[serde(rename = "login")]
     pub auth: String,
     /// Platforms the image publishes (index entries, or the single image's config).
     #[serde(skip_serializing_if = "Vec::is_empty")]
