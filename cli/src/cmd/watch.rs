@@ -68,6 +68,10 @@ pub struct Args {
     /// Do not watch nodes, quotas, limit ranges and storage (smaller RBAC, poorer snapshots).
     #[arg(long, env = "LASTMILE_NO_CLUSTER_STATE")]
     pub no_cluster_state: bool,
+    /// Objects per page when listing (initial lists and relists); smaller pages use less
+    /// memory and more requests.
+    #[arg(long, env = "LASTMILE_LIST_PAGE_SIZE", default_value_t = lastmile_watcher::watch::LIST_PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub list_page_size: u32,
     /// CloudEvents source, naming this cluster.
     #[arg(long, env = "LASTMILE_SOURCE", default_value = "/lastmile/watcher")]
     pub source: String,
@@ -127,6 +131,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         source: args.source,
+        list_page_size: args.list_page_size,
         ..Default::default()
     };
     let stop = CancellationToken::new();
