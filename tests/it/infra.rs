@@ -238,6 +238,25 @@ fn lambda_template_declares_every_function_with_a_runtime_and_the_bucket() {
     }
     let bootstrap = std::fs::read_to_string(infra().join("lambda/bootstrap")).unwrap();
     assert!(bootstrap.contains("function \"${LASTMILE_FUNCTION"));
+
+    // The scheduled registry probe: its own entry point, targets from the environment, and an
+    // EventBridge schedule.
+    let probe = &resources["RegistryProbeFunction"];
+    assert_eq!(probe["Type"], "AWS::Serverless::Function");
+    let vars = &probe["Properties"]["Environment"]["Variables"];
+    assert!(vars["LASTMILE_PROBE_REGISTRIES"].is_object(), "{vars:?}");
+    assert!(vars["LASTMILE_PROBE_MANIFESTS"].is_object(), "{vars:?}");
+    let schedule = &probe["Properties"]["Events"]["Schedule"];
+    assert_eq!(schedule["Type"], "Schedule");
+    assert_eq!(schedule["Properties"]["Schedule"], "rate(5 minutes)");
+    let code = probe["Properties"]["CodeUri"].as_str().expect("CodeUri");
+    assert!(code.ends_with("/lastmile-registry-probe/"), "{code}");
+    let bootstrap =
+        std::fs::read_to_string(infra().join("lambda/bootstrap-registry-probe")).unwrap();
+    assert!(
+        bootstrap.contains("/lastmile\" registry probe"),
+        "{bootstrap}"
+    );
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Registry health over real OTLP: the `lastmile registry probe` binary against a real
 //! `docker-registry` (and a port nothing listens on), exporting `registry_health_status` and
 //! `registry_latency_seconds` to the test kit's OTLP receiver; once, and as the scheduled
-//! probe (`--interval`) that keeps exporting until SIGTERM.
+//! probe (`--interval`) that keeps exporting until SIGTERM, and on AWS Lambda (the Runtime
+//! API emulator) where each scheduled invocation runs one round and flushes before answering.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use lastmile_e2e::bin::lastmile_bin;
+use lastmile_e2e::lambda_api::{InvocationResult, LambdaApi};
 use lastmile_e2e::otlp::{OtlpReceiver, PointKind, ReceivedPoint};
 use lastmile_e2e::registry::{Pusher, Registry, RegistryAuth, linux};
 use lastmile_e2e::tools::free_port;
@@ -35,6 +37,10 @@ fn probe(endpoint: &str, protocol: &str, args: &[&str]) -> anyhow::Result<Comman
         "OTEL_SERVICE_NAME",
         "OTEL_RESOURCE_ATTRIBUTES",
         "LASTMILE_PROBE_INTERVAL",
+        "LASTMILE_PROBE_REGISTRIES",
+        "LASTMILE_PROBE_MANIFESTS",
+        "OTEL_METRIC_EXPORT_INTERVAL",
+        "AWS_LAMBDA_RUNTIME_API",
     ] {
         cmd.env_remove(var);
     }
@@ -276,5 +282,140 @@ async fn metrics_follow_the_otlp_protocol_setting_and_can_be_turned_off() -> any
         .await?;
     assert_eq!(out.status.code(), Some(2), "bad configuration exits 2");
     assert!(String::from_utf8_lossy(&out.stderr).contains("OTEL_METRICS_EXPORTER"));
+    Ok(())
+}
+
+/// What EventBridge sends a target on a `rate(...)` schedule.
+fn scheduled_event() -> serde_json::Value {
+    serde_json::json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-03-03T12:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/lastmile-registry-probe"],
+        "detail": {}
+    })
+}
+
+/// The response body of a successful invocation, as JSON.
+fn response_json(result: InvocationResult) -> anyhow::Result<serde_json::Value> {
+    match result {
+        InvocationResult::Response(body) => Ok(serde_json::from_slice(&body)?),
+        InvocationResult::Error(e) => anyhow::bail!("invocation failed: {e:?}"),
+    }
+}
+
+/// The `healthy` flag of the report's check for `operation` (and `manifest`).
+fn reported(doc: &serde_json::Value, operation: &str, manifest: Option<&str>) -> Option<bool> {
+    doc["checks"]
+        .as_array()?
+        .iter()
+        .find(|c| c["operation"] == operation && c["manifest"].as_str() == manifest)?["healthy"]
+        .as_bool()
+}
+
+#[tokio::test]
+async fn lambda_probe_runs_one_round_per_scheduled_invocation_and_flushes_metrics_before_answering()
+-> anyhow::Result<()> {
+    let reg = registry_with_app().await?;
+    let host = reg.host();
+    let receiver = OtlpReceiver::start().await?;
+    let api = LambdaApi::start().await?;
+    // Configured the way the SAM template does it: targets from the environment, and no
+    // periodic export that could deliver the metrics behind the response's back.
+    let mut child = probe(
+        &receiver.endpoint(),
+        "grpc",
+        &["--plain-http", "--timeout", "3"],
+    )?
+    .envs(api.runtime_env())
+    .env("LASTMILE_PROBE_REGISTRIES", &host)
+    .env("LASTMILE_PROBE_MANIFESTS", "team/app:1.0,team/app:9")
+    .env("OTEL_METRIC_EXPORT_INTERVAL", "3600000")
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit())
+    .spawn()?;
+
+    let api_version = [("endpoint", host.as_str()), ("operation", "api_version")];
+    let present = [("operation", "manifest"), ("manifest", "team/app:1.0")];
+    let missing = [("operation", "manifest"), ("manifest", "team/app:9")];
+    for round in 1..=2_u64 {
+        let before = receiver.metric_requests();
+        let id = api.invoke(serde_json::to_vec(&scheduled_event())?);
+        let doc = response_json(api.wait_result(&id, WAIT).await?)?;
+        assert_eq!(doc["registries"], serde_json::json!([host]), "{doc}");
+        assert_eq!(doc["healthy"], false, "a manifest is missing: {doc}");
+        assert_eq!(reported(&doc, "api_version", None), Some(true), "{doc}");
+        assert_eq!(reported(&doc, "manifest", Some("team/app:1.0")), Some(true));
+        assert_eq!(reported(&doc, "manifest", Some("team/app:9")), Some(false));
+        assert_eq!(reported(&doc, "catalog", None), Some(true), "{doc}");
+
+        // No waiting: the metrics were exported before the response was posted.
+        assert!(
+            receiver.metric_requests() > before,
+            "round {round}: no export before the response"
+        );
+        let points = receiver.metrics();
+        assert_eq!(health(&points, &api_version), Some(1.0), "round {round}");
+        assert_eq!(health(&points, &present), Some(1.0), "round {round}");
+        assert_eq!(health(&points, &missing), Some(0.0), "round {round}");
+        let hist = latest(&points, LATENCY_SECONDS, &api_version)
+            .ok_or_else(|| anyhow::anyhow!("no {LATENCY_SECONDS} for /v2/"))?;
+        assert_eq!(
+            hist.count, round,
+            "one measurement per invocation: {hist:?}"
+        );
+    }
+    assert!(api.init_error().is_none());
+    assert!(
+        child.try_wait()?.is_none(),
+        "the probe keeps serving after a round with a failed check"
+    );
+    child.kill().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn lambda_probe_with_bad_configuration_exits_2_before_serving() -> anyhow::Result<()> {
+    let receiver = OtlpReceiver::start().await?;
+    let api = LambdaApi::start().await?;
+    for (what, args, registries) in [
+        (
+            "a URL is not a host",
+            vec![],
+            "https://registry.example.com",
+        ),
+        (
+            "the schedule is Lambda's",
+            vec!["--interval", "1m"],
+            "registry.example.com",
+        ),
+    ] {
+        let id = api.invoke(serde_json::to_vec(&scheduled_event())?);
+        let out = tokio::time::timeout(
+            WAIT,
+            probe(&receiver.endpoint(), "grpc", &args)?
+                .envs(api.runtime_env())
+                .env("LASTMILE_PROBE_REGISTRIES", registries)
+                .output(),
+        )
+        .await??;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            api.wait_result(&id, Duration::from_millis(500))
+                .await
+                .is_err(),
+            "{what}: no invocation was served"
+        );
+    }
+    assert_eq!(receiver.metric_requests(), 0);
     Ok(())
 }

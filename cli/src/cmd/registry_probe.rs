@@ -7,7 +7,10 @@
 //! configured. Once (the default) it exits non-zero when a registry is unreachable or a known
 //! manifest would not pull; with `--interval` it is the scheduled probe: a round every
 //! interval, metrics exported after each, until SIGTERM or Ctrl-C (exit 0 after a final
-//! flush).
+//! flush). With `AWS_LAMBDA_RUNTIME_API` set (on AWS Lambda, triggered by an EventBridge
+//! schedule) it serves invocations instead: one round per invocation, whatever the payload,
+//! metrics flushed before the response (the environment freezes after it), and the round's
+//! JSON report as the response.
 
 mod checks;
 mod targets;
@@ -17,6 +20,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use lastmile_runtime::host::lambda::{self, LambdaHostError};
 use lastmile_runtime::telemetry::metrics::{self, Metrics, MetricsConfig};
 use lastmile_runtime::telemetry::registry_health::{RegistryHealthMetrics, SCOPE};
 use lastmile_runtime::telemetry::{self, TelemetryConfig, TelemetryGuard};
@@ -24,6 +28,9 @@ use lastmile_runtime::telemetry::{self, TelemetryConfig, TelemetryGuard};
 use self::checks::{Check, Prober};
 use self::targets::Target;
 use super::image::{Format, http_client, read_pull_secret};
+
+/// Set by AWS Lambda: serve invocations instead of probing once or on an interval.
+const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 
 /// `service.name` unless the OTel environment names one.
 const SERVICE_NAME: &str = "lastmile-registry-probe";
@@ -42,6 +49,9 @@ enum Sub {
 Metrics: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) set, each \
 check is exported as registry_health_status (1/0) and registry_latency_seconds, by endpoint \
 and operation (api_version, manifest, catalog).
+On AWS Lambda (AWS_LAMBDA_RUNTIME_API set) every invocation runs one round and returns its \
+JSON report; registries and manifests may then come from LASTMILE_PROBE_REGISTRIES and \
+LASTMILE_PROBE_MANIFESTS (comma-separated).
 Exit codes: once, 0 all healthy, 1 a check failed; with --interval, 0 after SIGTERM/Ctrl-C; \
 2 bad configuration.")]
     Probe(ProbeArgs),
@@ -51,11 +61,15 @@ Exit codes: once, 0 all healthy, 1 a check failed; with --interval, 0 after SIGT
 #[derive(Debug, clap::Args)]
 pub struct ProbeArgs {
     /// Registry hosts (`registry.example.com`, `localhost:5000`).
-    #[arg(required = true)]
+    #[arg(
+        required = true,
+        env = "LASTMILE_PROBE_REGISTRIES",
+        value_delimiter = ','
+    )]
     pub registry: Vec<String>,
-    /// A manifest that must exist, `repository:tag`; repeatable. With several registries,
-    /// name the registry: `HOST/repository:tag`.
-    #[arg(long)]
+    /// A manifest that must exist, `repository:tag`; repeatable (or comma-separated). With
+    /// several registries, name the registry: `HOST/repository:tag`.
+    #[arg(long, env = "LASTMILE_PROBE_MANIFESTS", value_delimiter = ',')]
     pub manifest: Vec<String>,
     /// Pull secret for the manifest checks (Secret manifest or docker config.json).
     #[arg(long = "pull-secret")]
@@ -90,7 +104,14 @@ fn parse_interval(raw: &str) -> Result<Duration, String> {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Sub::Probe(a) = args.command;
     // Everything is checked before anything connects.
-    let targets = targets::plan(&a.registry, &a.manifest).map_err(anyhow::Error::msg)?;
+    // An empty LASTMILE_PROBE_MANIFESTS (a template parameter left blank) means none.
+    let manifests: Vec<String> = a
+        .manifest
+        .iter()
+        .filter(|m| !m.trim().is_empty())
+        .cloned()
+        .collect();
+    let targets = targets::plan(&a.registry, &manifests).map_err(anyhow::Error::msg)?;
     let credentials = a.pull_secret.as_deref().map(read_pull_secret).transpose()?;
     let prober = Prober {
         http: http_client(&a.ca_cert)?,
@@ -98,11 +119,20 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         timeout: Duration::from_secs(a.timeout.max(1)),
         credentials,
     };
+    let lambda = std::env::var_os(LAMBDA_RUNTIME_API).is_some();
+    if lambda {
+        anyhow::ensure!(
+            a.interval.is_none(),
+            "--interval (LASTMILE_PROBE_INTERVAL) does not apply on Lambda: its schedule \
+             triggers each round"
+        );
+        lambda::check_env(|k| std::env::var(k).ok())?;
+    }
     let mut traces = TelemetryConfig::from_env(SERVICE_NAME).context("telemetry configuration")?;
     let log_set = ["LASTMILE_LOG", "RUST_LOG"]
         .iter()
         .any(|v| std::env::var(v).is_ok_and(|x| !x.trim().is_empty()));
-    if a.interval.is_none() && !log_set {
+    if a.interval.is_none() && !lambda && !log_set {
         // Once, the answer is on stdout; stderr only says what went wrong around it.
         traces.log_filter = "warn".into();
     }
@@ -112,6 +142,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let instruments = RegistryHealthMetrics::new(&metrics.meter(SCOPE));
 
     let code = match a.interval {
+        None if lambda => {
+            let served = serve_lambda(&prober, &targets, &instruments, &metrics, &guard).await;
+            finish(metrics, guard).await;
+            served.context("Lambda host failed")?;
+            return Ok(ExitCode::SUCCESS);
+        }
         None => {
             let checks = round(&prober, &targets, &instruments, &metrics).await;
             print(&checks, &targets, a.format, false)?;
@@ -161,6 +197,36 @@ async fn round(
     checks
 }
 
+/// Serves Lambda invocations until the Runtime API goes away: each one, whatever its payload
+/// (typically an EventBridge scheduled event), runs one [`round`] (which exports the metrics
+/// before returning) and answers with the round's [`report`]; spans are flushed too, since the
+/// environment may be frozen as soon as the response is posted.
+async fn serve_lambda(
+    prober: &Prober<impl lastmile_contract::RegistryHttp>,
+    targets: &[Target],
+    instruments: &RegistryHealthMetrics,
+    metrics: &Metrics,
+    guard: &TelemetryGuard,
+) -> Result<(), LambdaHostError> {
+    tracing::info!(
+        registries = targets.len(),
+        "Registry probe serving Lambda invocations."
+    );
+    let handler = lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let checks = round(prober, targets, instruments, metrics).await;
+            if let Err(e) = guard.flush().await {
+                tracing::warn!(error = %e, "Spans not flushed after the invocation.");
+            }
+            tracing::debug!(request_id = %event.context.request_id, "Invocation answered.");
+            Ok::<_, std::convert::Infallible>(report(&checks, targets))
+        },
+    );
+    lambda_runtime::run(handler)
+        .await
+        .map_err(|e| LambdaHostError::Runtime(e.to_string()))
+}
+
 /// Flushes what is left; export failures are reported, never fatal (the probe's answer
 /// stands).
 async fn finish(metrics: Metrics, guard: TelemetryGuard) {
@@ -172,6 +238,16 @@ async fn finish(metrics: Metrics, guard: TelemetryGuard) {
     }
 }
 
+/// One round's JSON report: the registries, whether all is healthy, and every check.
+fn report(checks: &[Check], targets: &[Target]) -> serde_json::Value {
+    let registries: Vec<&str> = targets.iter().map(|t| t.registry.as_str()).collect();
+    serde_json::json!({
+        "registries": registries,
+        "healthy": checks.iter().all(|c| c.healthy),
+        "checks": checks,
+    })
+}
+
 fn print(
     checks: &[Check],
     targets: &[Target],
@@ -180,12 +256,7 @@ fn print(
 ) -> anyhow::Result<()> {
     match format {
         Format::Json => {
-            let registries: Vec<&str> = targets.iter().map(|t| t.registry.as_str()).collect();
-            let doc = serde_json::json!({
-                "registries": registries,
-                "healthy": checks.iter().all(|c| c.healthy),
-                "checks": checks,
-            });
+            let doc = report(checks, targets);
             if repeated {
                 println!("{}", serde_json::to_string(&doc)?);
             } else {
