@@ -219,7 +219,7 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
     tracing::dispatcher::set_global_default(dispatch)
         .map_err(|_| TelemetryError::AlreadyInitialised)?;
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    if let Some(provider) = &guard.provider {
+    if let Some(provider) = guard.0.provider() {
         opentelemetry::global::set_tracer_provider(provider.clone());
     }
     Ok(guard)
@@ -259,10 +259,7 @@ pub fn build(config: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     let subscriber = Registry::default().with(vec![fmt, otel]);
     Ok(Telemetry {
         dispatch: tracing::Dispatch::new(subscriber),
-        guard: TelemetryGuard {
-            provider: Some(provider),
-            exporting,
-        },
+        guard: TelemetryGuard(Exporting::new(Some(provider), exporting)),
     })
 }
 
@@ -335,50 +332,110 @@ fn span_filter() -> Targets {
 
 /// Flushes buffered spans; shuts the exporter down on drop.
 #[derive(Debug)]
-pub struct TelemetryGuard {
-    provider: Option<SdkTracerProvider>,
-    exporting: bool,
-}
+pub struct TelemetryGuard(Exporting<SdkTracerProvider>);
 
 impl TelemetryGuard {
     /// A guard with nothing to flush (hosts in tests, telemetry set up elsewhere).
     pub fn disabled() -> Self {
-        Self {
-            provider: None,
-            exporting: false,
-        }
+        Self(Exporting::new(None, false))
     }
 
     /// True when spans are exported over OTLP.
     pub fn is_exporting(&self) -> bool {
-        self.exporting
+        self.0.is_exporting()
     }
 
     /// Exports every finished span now. Lambda calls this after each invocation.
     pub async fn flush(&self) -> Result<(), TelemetryError> {
-        let Some(provider) = self.provider.clone().filter(|_| self.exporting) else {
-            return Ok(());
-        };
-        off_runtime(move || provider.force_flush()).await
+        self.0.flush().await
     }
 
     /// Flushes and stops the exporter.
-    pub async fn shutdown(mut self) -> Result<(), TelemetryError> {
-        let Some(provider) = self.provider.take() else {
-            return Ok(());
-        };
-        off_runtime(move || provider.shutdown_with_timeout(FLUSH_TIMEOUT)).await
+    pub async fn shutdown(self) -> Result<(), TelemetryError> {
+        self.0.shutdown().await
     }
 }
 
-impl Drop for TelemetryGuard {
+/// An SDK provider (spans or metrics) whose exporter is flushed and shut down by
+/// [`Exporting`].
+pub(crate) trait SdkProvider: Clone + Send + std::fmt::Debug + 'static {
+    /// Exports everything buffered now (blocking).
+    fn flush_now(&self) -> OTelSdkResult;
+    /// Exports what is left and stops the exporter (blocking, bounded by `timeout`).
+    fn shutdown_within(&self, timeout: Duration) -> OTelSdkResult;
+}
+
+impl SdkProvider for SdkTracerProvider {
+    fn flush_now(&self) -> OTelSdkResult {
+        self.force_flush()
+    }
+
+    fn shutdown_within(&self, timeout: Duration) -> OTelSdkResult {
+        self.shutdown_with_timeout(timeout)
+    }
+}
+
+impl SdkProvider for opentelemetry_sdk::metrics::SdkMeterProvider {
+    fn flush_now(&self) -> OTelSdkResult {
+        self.force_flush()
+    }
+
+    fn shutdown_within(&self, timeout: Duration) -> OTelSdkResult {
+        self.shutdown_with_timeout(timeout)
+    }
+}
+
+/// Owns a provider: flushes it on demand and shuts it down once, explicitly or on drop
+/// (exporting what is left). The one implementation behind [`TelemetryGuard`] and
+/// [`metrics::Metrics`].
+#[derive(Debug)]
+pub(crate) struct Exporting<P: SdkProvider> {
+    provider: Option<P>,
+    exporting: bool,
+}
+
+impl<P: SdkProvider> Exporting<P> {
+    /// `exporting`: whether the provider has an OTLP exporter (else flushes are no-ops).
+    pub(crate) fn new(provider: Option<P>, exporting: bool) -> Self {
+        Self {
+            provider,
+            exporting,
+        }
+    }
+
+    /// The provider, until shut down.
+    pub(crate) fn provider(&self) -> Option<&P> {
+        self.provider.as_ref()
+    }
+
+    /// True when the provider exports over OTLP.
+    pub(crate) fn is_exporting(&self) -> bool {
+        self.exporting
+    }
+
+    async fn flush(&self) -> Result<(), TelemetryError> {
+        let Some(provider) = self.provider.clone().filter(|_| self.exporting) else {
+            return Ok(());
+        };
+        off_runtime(move || provider.flush_now()).await
+    }
+
+    async fn shutdown(mut self) -> Result<(), TelemetryError> {
+        let Some(provider) = self.provider.take() else {
+            return Ok(());
+        };
+        off_runtime(move || provider.shutdown_within(FLUSH_TIMEOUT)).await
+    }
+}
+
+impl<P: SdkProvider> Drop for Exporting<P> {
     fn drop(&mut self) {
         let Some(provider) = self.provider.take() else {
             return;
         };
         if self.exporting {
             shutdown_on_drop(move || {
-                let _ = provider.shutdown_with_timeout(FLUSH_TIMEOUT);
+                let _ = provider.shutdown_within(FLUSH_TIMEOUT);
             });
         }
     }
@@ -386,7 +443,7 @@ impl Drop for TelemetryGuard {
 
 /// Runs a blocking SDK flush or shutdown on a blocking thread, bounded by [`FLUSH_TIMEOUT`]:
 /// the exporters are tokio tasks, so the runtime's own threads must stay free to drive them.
-pub(crate) async fn off_runtime(
+async fn off_runtime(
     work: impl FnOnce() -> OTelSdkResult + Send + 'static,
 ) -> Result<(), TelemetryError> {
     let task = tokio::task::spawn_blocking(work);
@@ -401,7 +458,7 @@ pub(crate) async fn off_runtime(
 
 /// Shuts an exporting provider down from `Drop` without blocking the only thread that may
 /// drive its exporter task.
-pub(crate) fn shutdown_on_drop(shutdown: impl FnOnce() + Send + 'static) {
+fn shutdown_on_drop(shutdown: impl FnOnce() + Send + 'static) {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(shutdown),
         Ok(_) => {

@@ -23,8 +23,8 @@ use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicRead
 use opentelemetry_sdk::runtime;
 
 use super::{
-    FLUSH_TIMEOUT, OtlpConfig, OtlpProtocol, Signal, TelemetryError, off_runtime, otlp_from_lookup,
-    resource, shutdown_on_drop,
+    Exporting, FLUSH_TIMEOUT, OtlpConfig, OtlpProtocol, Signal, TelemetryError, otlp_from_lookup,
+    resource,
 };
 
 /// What [`build`] sets up.
@@ -58,10 +58,7 @@ impl MetricsConfig {
 /// A meter provider and its exporter; shuts the exporter down (exporting what is left) on
 /// drop, or explicitly with [`Metrics::shutdown`].
 #[derive(Debug)]
-pub struct Metrics {
-    provider: Option<SdkMeterProvider>,
-    exporting: bool,
-}
+pub struct Metrics(Exporting<SdkMeterProvider>);
 
 /// Builds the meter provider. Must run inside a tokio runtime when metrics are exported
 /// (the periodic reader is a tokio task).
@@ -73,10 +70,10 @@ pub fn build(config: &MetricsConfig) -> Result<Metrics, TelemetryError> {
             .build();
         builder = builder.with_reader(reader);
     }
-    Ok(Metrics {
-        provider: Some(builder.build()),
-        exporting: config.otlp.is_some(),
-    })
+    Ok(Metrics(Exporting::new(
+        Some(builder.build()),
+        config.otlp.is_some(),
+    )))
 }
 
 fn exporter(otlp: &OtlpConfig) -> Result<opentelemetry_otlp::MetricExporter, TelemetryError> {
@@ -107,20 +104,20 @@ fn exporter(otlp: &OtlpConfig) -> Result<opentelemetry_otlp::MetricExporter, Tel
 impl Metrics {
     /// A provider that exports nothing (tests, metrics set up elsewhere).
     pub fn disabled() -> Self {
-        Self {
-            provider: Some(SdkMeterProvider::builder().build()),
-            exporting: false,
-        }
+        Self(Exporting::new(
+            Some(SdkMeterProvider::builder().build()),
+            false,
+        ))
     }
 
     /// True when metrics are exported over OTLP.
     pub fn is_exporting(&self) -> bool {
-        self.exporting
+        self.0.is_exporting()
     }
 
     /// A meter for instruments of the instrumentation scope `scope` (e.g. `lastmile.registry`).
     pub fn meter(&self, scope: &'static str) -> Meter {
-        match &self.provider {
+        match self.0.provider() {
             Some(p) => p.meter(scope),
             None => opentelemetry::global::meter(scope),
         }
@@ -128,31 +125,12 @@ impl Metrics {
 
     /// Collects and exports every instrument now.
     pub async fn flush(&self) -> Result<(), TelemetryError> {
-        let Some(provider) = self.provider.clone().filter(|_| self.exporting) else {
-            return Ok(());
-        };
-        off_runtime(move || provider.force_flush()).await
+        self.0.flush().await
     }
 
     /// Exports what is left and stops the exporter.
-    pub async fn shutdown(mut self) -> Result<(), TelemetryError> {
-        let Some(provider) = self.provider.take() else {
-            return Ok(());
-        };
-        off_runtime(move || provider.shutdown_with_timeout(FLUSH_TIMEOUT)).await
-    }
-}
-
-impl Drop for Metrics {
-    fn drop(&mut self) {
-        let Some(provider) = self.provider.take() else {
-            return;
-        };
-        if self.exporting {
-            shutdown_on_drop(move || {
-                let _ = provider.shutdown_with_timeout(FLUSH_TIMEOUT);
-            });
-        }
+    pub async fn shutdown(self) -> Result<(), TelemetryError> {
+        self.0.shutdown().await
     }
 }
 
