@@ -288,7 +288,7 @@ impl Domains {
 
     /// The node's domain for this key.
     fn of(&self, index: &SnapshotIndex<'_>, n: &NodeView<'_>) -> Option<Sym> {
-        index.labels.get_str(n.label_set, self.id)
+        index.labels.lookup(n.label_set, self.id)
     }
 
     /// True when the node's domain is in the set.

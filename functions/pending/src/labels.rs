@@ -83,8 +83,9 @@ impl<'a> LabelTable<'a> {
         }
     }
 
-    /// The value id of `key` (possibly un-interned) in `set`.
-    pub fn get_str(&self, set: LabelSet, key: Option<Sym>) -> Option<Sym> {
+    /// The value id of `key` in `set`, where `key` is `None` when no indexed object carries
+    /// that key (then nothing has a value for it).
+    pub fn lookup(&self, set: LabelSet, key: Option<Sym>) -> Option<Sym> {
         key.and_then(|k| self.get(set, k))
     }
 }
@@ -161,7 +162,7 @@ impl CompiledLabelSelector {
             return false;
         };
         reqs.iter()
-            .all(|(k, op)| op.matches(table.get_str(set, *k)).unwrap_or(false))
+            .all(|(k, op)| op.matches(table.lookup(set, *k)).unwrap_or(false))
     }
 }
 
@@ -213,7 +214,7 @@ impl<'s> CompiledNodeSelector<'s> {
     pub fn matches(&self, table: &LabelTable<'_>, set: LabelSet, node_name: &str) -> bool {
         self.terms.iter().any(|t| {
             t.exprs.iter().all(|(k, op, raw)| {
-                let value = table.get_str(set, *k);
+                let value = table.lookup(set, *k);
                 op.matches(value)
                     .unwrap_or_else(|| requirement_matches(raw, value.map(|v| table.str(v))))
             }) && t.fields.iter().all(|r| {
