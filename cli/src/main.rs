@@ -4,8 +4,8 @@
 //! and maps errors to a one-line cause and a non-zero exit code.
 
 mod cmd;
+mod functions;
 mod output;
-mod registry;
 
 use std::process::ExitCode;
 

@@ -2,8 +2,8 @@
 //! `lastmile gate` process exit non-zero with the cause (issue 5 asks for under 2 s)?
 //!
 //! ```text
-//! cargo bench -p lastmile-e2e --bench gate_latency --profile dev          # 20 runs
-//! cargo bench -p lastmile-e2e --bench gate_latency --profile dev -- 50    # 50 runs
+//! cargo bench -p lastmile-tests --bench gate_latency --profile dev          # 20 runs
+//! cargo bench -p lastmile-tests --bench gate_latency --profile dev -- 50    # 50 runs
 //! ```
 //!
 //! Each run starts `lastmile gate --workload job/ci/NAME` (a new NAME each run) against one
@@ -17,12 +17,12 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use lastmile_e2e::bin::lastmile_bin;
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::envelope::stable_id;
 use lastmile_events::{Class, CloudEvent, Diagnosis, Remediation, Subject, subjects};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher};
+use lastmile_tests::bin::lastmile_bin;
+use lastmile_tests::nats::NatsServer;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 /// Bound on any wait.

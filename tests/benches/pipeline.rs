@@ -4,8 +4,8 @@
 //! in the same run.
 //!
 //! ```text
-//! cargo bench -p lastmile-e2e --bench pipeline            # N = 2000
-//! cargo bench -p lastmile-e2e --bench pipeline -- 5000    # N = 5000
+//! cargo bench -p lastmile-tests --bench pipeline            # N = 2000
+//! cargo bench -p lastmile-tests --bench pipeline -- 5000    # N = 5000
 //! ```
 //!
 //! Two phases per path:
@@ -26,13 +26,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use futures::StreamExt;
 use lastmile_contract::Context;
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, subjects};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
 use lastmile_runtime::bus::{Bus, MSG_ID_HEADER, Message, Publisher};
 use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::nats::{self as host, HostOptions};
+use lastmile_tests::nats::NatsServer;
 use tokio::sync::mpsc;
 
 /// Publishes in flight at once during a burst (both paths).

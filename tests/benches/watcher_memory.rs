@@ -1,7 +1,7 @@
 //! Watcher memory and throughput: the `lastmile watch` binary against the fake API server
 //! serving 10,000 pods and 50,000 events, publishing to a real nats-server.
 //!
-//! Run: `cargo bench -p lastmile-e2e --bench watcher_memory`. It measures the **release**
+//! Run: `cargo bench -p lastmile-tests --bench watcher_memory`. It measures the **release**
 //! build of `lastmile` (what production runs), building it with `cargo build --release -p
 //! lastmile` first; set `LASTMILE_BIN` to measure another build. A debug build's resident
 //! memory is ~20 MiB higher for about the same heap: its unoptimised code, mapped from the
@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use lastmile_e2e::apiserver::FakeApiServer;
-use lastmile_e2e::nats::NatsServer;
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
+use lastmile_tests::apiserver::FakeApiServer;
+use lastmile_tests::nats::NatsServer;
 use serde_json::{Value, json};
 
 const PODS: usize = 10_000;

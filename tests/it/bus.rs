@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream::stream::RetentionPolicy;
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::subjects::{Retention, STREAMS};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
 use lastmile_runtime::bus::{
     Bus, BusError, ConsumerSpec, Delivery, MSG_ID_HEADER, Message, Publisher, Subscription,
 };
+use lastmile_tests::nats::NatsServer;
 
 use crate::host::{connect, stored};
 

@@ -2,7 +2,7 @@
 
 use std::process::Output;
 
-use lastmile_e2e::bin::lastmile_bin;
+use lastmile_tests::bin::lastmile_bin;
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Output> {
     let mut cmd = std::process::Command::new(lastmile_bin()?);

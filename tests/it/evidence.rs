@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use lastmile_contract::EvidenceItem;
-use lastmile_e2e::s3::S3Server;
-use lastmile_e2e::tools::free_port;
 use lastmile_events::EvidenceRef;
 use lastmile_runtime::evidence::s3::{S3Config, S3Store};
 use lastmile_runtime::evidence::{EvidenceError, EvidenceStore, store_bundle};
+use lastmile_tests::s3::S3Server;
+use lastmile_tests::tools::free_port;
 
 const BUCKET: &str = "lastmile-evidence";
 

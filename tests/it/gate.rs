@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use lastmile_e2e::apiserver::FakeApiServer;
-use lastmile_e2e::bin::lastmile_bin;
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::envelope::stable_id;
 use lastmile_events::{
     CloudEvent, Diagnosis, IncidentFamily, IncidentStatus, Remediation, Subject, subjects,
 };
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher};
+use lastmile_tests::apiserver::FakeApiServer;
+use lastmile_tests::bin::lastmile_bin;
+use lastmile_tests::nats::NatsServer;
 
 use super::watcher::{bus, config, fixture, incidents, start_watcher, wait_for};
 

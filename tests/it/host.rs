@@ -14,7 +14,6 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use chrono::{TimeZone, Utc};
 use lastmile_contract::{Context, EvidenceItem, Function, FunctionError, FunctionSpec, Outcome};
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::{
     Class, CloudEvent, Diagnosis, Incident, IncidentFamily, ObjectRef, Remediation, Subject,
     subjects,
@@ -28,6 +27,7 @@ use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::inprocess;
 use lastmile_runtime::host::nats::{self as host, DLQ_ATTEMPTS_HEADER, HostOptions, HostReport};
+use lastmile_tests::nats::NatsServer;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 

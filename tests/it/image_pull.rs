@@ -11,10 +11,6 @@ use base64::Engine;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Node, Pod, Secret};
 use lastmile_contract::{Context, RegistryHttp, Settings, SystemClock};
-use lastmile_e2e::registry::{
-    CosignKey, Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TarEntry, TestCa,
-    TokenIssuer, TokenUser, incompressible, linux, tar_gz,
-};
 use lastmile_events::{Incident, IncidentFamily, ObjectRef};
 use lastmile_fn_image_pull::base_os::{self, BaseOsOptions, BaseOsStatus};
 use lastmile_fn_image_pull::config::{self, ImagePullConfig};
@@ -25,6 +21,10 @@ use lastmile_fn_image_pull::platform::Platform;
 use lastmile_fn_image_pull::policy::{EntrySpec, SignaturePolicy};
 use lastmile_fn_image_pull::probe::{self, Checks, ProbeOptions, ProbeReport, Verdict};
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
+use lastmile_tests::registry::{
+    CosignKey, Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TarEntry, TestCa,
+    TokenIssuer, TokenUser, incompressible, linux, tar_gz,
+};
 
 fn http(ca: Option<&str>) -> Arc<dyn RegistryHttp> {
     let cfg = HttpConfig {
@@ -699,7 +699,7 @@ async fn image_check_cli_reads_manifests_and_fails_the_gate() {
         ),
     )
     .unwrap();
-    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let bin = lastmile_tests::bin::lastmile_bin().unwrap();
     let out = std::process::Command::new(&bin)
         .args(["image", "check", "--manifests"])
         .arg(dir.path())
@@ -962,7 +962,7 @@ async fn cosign_signatures_are_verified_against_the_policy_key() {
     );
 
     // The CLI: `--signature-key PATTERN=PEM`; exit 1 when any image fails.
-    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let bin = lastmile_tests::bin::lastmile_bin().unwrap();
     let out = std::process::Command::new(&bin)
         .args([
             "image",
@@ -1220,7 +1220,7 @@ async fn base_os_is_read_from_real_layers_within_the_byte_cap() {
     assert_eq!(t[0]["base_os"]["status"], "found");
 
     // `image check --base-os`: JSON and human output.
-    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let bin = lastmile_tests::bin::lastmile_bin().unwrap();
     let run_cli = |format: &str| {
         std::process::Command::new(&bin)
             .args([
@@ -1256,7 +1256,7 @@ async fn base_os_is_read_from_real_layers_within_the_byte_cap() {
 #[test]
 fn function_host_rejects_an_unusable_signature_key_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = lastmile_e2e::bin::lastmile_bin().unwrap();
+    let bin = lastmile_tests::bin::lastmile_bin().unwrap();
     let out = std::process::Command::new(&bin)
         .args(["function", "image-pull"])
         .current_dir(dir.path())

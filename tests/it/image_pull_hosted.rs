@@ -18,14 +18,14 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use futures::StreamExt;
 use lastmile_contract::{ClusterRead, ClusterView};
-use lastmile_e2e::apiserver::FakeApiServer;
-use lastmile_e2e::bin::lastmile_bin;
-use lastmile_e2e::nats::NatsServer;
-use lastmile_e2e::registry::{Pusher, Registry, RegistryAuth, linux};
 use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, ObjectRef, subjects};
 use lastmile_kube_view::{KubeView, KubeViewConfig};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher};
+use lastmile_tests::apiserver::FakeApiServer;
+use lastmile_tests::bin::lastmile_bin;
+use lastmile_tests::nats::NatsServer;
+use lastmile_tests::registry::{Pusher, Registry, RegistryAuth, linux};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);

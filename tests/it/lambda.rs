@@ -14,14 +14,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{TimeZone, Utc};
 use lastmile_contract::Context;
-use lastmile_e2e::lambda_api::{InvocationResult, LambdaApi};
-use lastmile_e2e::otlp::OtlpReceiver;
 use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, KubeEvent, ObjectRef};
 use lastmile_runtime::bus::Message;
 use lastmile_runtime::bus::memory::MemoryBus;
 use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::telemetry::{self, TelemetryConfig};
+use lastmile_tests::lambda_api::{InvocationResult, LambdaApi};
+use lastmile_tests::otlp::OtlpReceiver;
 
 /// Set (to the evidence directory) only in the child process.
 const CHILD_ENV: &str = "LASTMILE_TEST_LAMBDA_CHILD_EVIDENCE";
@@ -329,14 +329,14 @@ async fn lambda_spans_are_flushed_after_every_invocation_in_the_incoming_trace()
 #[tokio::test]
 async fn lastmile_function_on_lambda_stores_evidence_in_s3_and_publishes_on_nats()
 -> anyhow::Result<()> {
-    use lastmile_e2e::nats::NatsServer;
-    use lastmile_e2e::s3::S3Server;
+    use lastmile_tests::nats::NatsServer;
+    use lastmile_tests::s3::S3Server;
 
     let nats = NatsServer::start().await?;
     let s3 = S3Server::start().await?;
     s3.create_bucket("evidence")?;
     let api = LambdaApi::start().await?;
-    let bin = lastmile_e2e::bin::lastmile_bin()?;
+    let bin = lastmile_tests::bin::lastmile_bin()?;
     let evidence = tempfile::tempdir()?;
 
     let mut command = Command::new(bin);

@@ -1,4 +1,4 @@
-//! End-to-end tests across crates, against real servers started by `lastmile_e2e`'s
+//! End-to-end tests across crates, against real servers started by `lastmile_tests`'s
 //! harnesses (one test binary: link time hurts with this many dependencies).
 
 #![allow(clippy::unwrap_used)]

@@ -7,14 +7,14 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use lastmile_e2e::bin::lastmile_bin;
-use lastmile_e2e::lambda_api::{InvocationResult, LambdaApi};
-use lastmile_e2e::otlp::{OtlpReceiver, PointKind, ReceivedPoint};
-use lastmile_e2e::registry::{Pusher, Registry, RegistryAuth, linux};
-use lastmile_e2e::tools::free_port;
 use lastmile_runtime::telemetry::registry_health::{
     HEALTH_STATUS, LATENCY_BUCKETS, LATENCY_SECONDS,
 };
+use lastmile_tests::bin::lastmile_bin;
+use lastmile_tests::lambda_api::{InvocationResult, LambdaApi};
+use lastmile_tests::otlp::{OtlpReceiver, PointKind, ReceivedPoint};
+use lastmile_tests::registry::{Pusher, Registry, RegistryAuth, linux};
+use lastmile_tests::tools::free_port;
 use tokio::process::Command;
 
 const WAIT: Duration = Duration::from_secs(30);

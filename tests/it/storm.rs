@@ -13,10 +13,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use lastmile_contract::Context;
-use lastmile_e2e::apiserver::FakeApiServer;
-use lastmile_e2e::nats::NatsServer;
-use lastmile_e2e::otlp::OtlpReceiver;
-use lastmile_e2e::s3::S3Server;
 use lastmile_events::{CloudEvent, Diagnosis, EvidenceRef, IncidentFamily};
 use lastmile_runtime::bus::Bus;
 use lastmile_runtime::evidence::EvidenceStore;
@@ -24,6 +20,10 @@ use lastmile_runtime::evidence::s3::{S3Config, S3Store};
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::nats::HostOptions;
 use lastmile_runtime::telemetry::{self, OtlpConfig, OtlpProtocol, Telemetry, TelemetryConfig};
+use lastmile_tests::apiserver::FakeApiServer;
+use lastmile_tests::nats::NatsServer;
+use lastmile_tests::otlp::OtlpReceiver;
+use lastmile_tests::s3::S3Server;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 

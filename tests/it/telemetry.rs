@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use lastmile_contract::Context;
-use lastmile_e2e::otlp::{OtlpReceiver, ReceivedSpan};
 use lastmile_runtime::bus::memory::MemoryBus;
 use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::telemetry::{self, OtlpConfig, OtlpProtocol, Telemetry, TelemetryConfig};
+use lastmile_tests::otlp::{OtlpReceiver, ReceivedSpan};
 
 use crate::host::{FUNCTION, incident_message};
 

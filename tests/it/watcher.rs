@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures::StreamExt;
-use lastmile_e2e::apiserver::FakeApiServer;
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::{CloudEvent, Incident, IncidentFamily, IncidentStatus, K8sObservation};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
+use lastmile_tests::apiserver::FakeApiServer;
+use lastmile_tests::nats::NatsServer;
 use lastmile_watcher::{TrackerConfig, WatchConfig};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lastmile_e2e::nats::NatsServer;
 use lastmile_events::{CiEvent, CiEventKind, CloudEvent};
 use lastmile_runtime::bus::Publisher;
+use lastmile_tests::nats::NatsServer;
 use lastmile_webhook::WebhookConfig;
 use lastmile_webhook::verify::sign;
 use reqwest::StatusCode;

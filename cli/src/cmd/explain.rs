@@ -21,7 +21,7 @@ use lastmile_contract::Context;
 use lastmile_events::{Class, Diagnosis, DiagnosisReport, Incident, Subject};
 use lastmile_intake::IntakeError;
 
-use crate::registry::FUNCTIONS;
+use crate::functions::FUNCTIONS;
 
 /// Exit codes, for `--help`.
 const EXIT_CODES: &str = "\

@@ -22,7 +22,7 @@ use lastmile_runtime::host::nats::HostOptions;
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
 use lastmile_runtime::telemetry::{self, TelemetryConfig};
 
-use crate::registry;
+use crate::functions;
 
 /// Host one function.
 #[derive(Debug, clap::Args)]
@@ -75,11 +75,11 @@ pub struct Args {
 
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let function = *registry::find(&args.name).with_context(|| {
+    let function = *functions::find(&args.name).with_context(|| {
         format!(
             "unknown function {:?} (known: {})",
             args.name,
-            registry::names().join(", ")
+            functions::names().join(", ")
         )
     })?;
     args.nats.validate().context("invalid NATS configuration")?;

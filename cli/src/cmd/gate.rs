@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use lastmile_gate::{self as gate, GateConfig, Output, Target};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
-use lastmile_webhook::gate::{self, GateConfig, Output, Target};
 
 /// Wait for a deploy; fail fast with the cause.
 #[derive(Debug, clap::Args)]

@@ -19,8 +19,8 @@ use lastmile_runtime::executor::{Executor, HostKind};
 use lastmile_runtime::host::inprocess;
 use lastmile_runtime::host::nats::HostOptions;
 
+use crate::functions;
 use crate::output::{self, Format};
-use crate::registry;
 
 /// Replay recorded incidents through every function, with no cluster and no servers.
 #[derive(Debug, clap::Args)]
@@ -87,7 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         retry_backoff_max: Duration::from_millis(50),
         ..HostOptions::default()
     };
-    for function in registry::FUNCTIONS {
+    for function in functions::FUNCTIONS {
         let executor = Executor::new(*function, ctx.clone(), store.clone(), Arc::new(bus.clone()))
             .on_host(HostKind::InProcess);
         inprocess::run_until_idle(executor, &bus, opts.clone())

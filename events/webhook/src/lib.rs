@@ -1,14 +1,12 @@
-//! The CI side of lastmile: the webhook receiver that turns CI deliveries into CI events,
-//! and the gate a pipeline step waits on.
+//! The CI side of lastmile: the webhook receiver that turns CI deliveries into CI events.
 //!
 //! The receiver's main design choice is to **verify before parsing**: the raw body is
 //! authenticated (HMAC-SHA256 or token, constant time) and size-limited before any JSON is
 //! read, then de-duplicated by delivery id, and only then turned into a typed
 //! [`lastmile_events::CiEvent`] and published through the [`lastmile_runtime::bus::Publisher`]
-//! trait (NATS in production, anything in tests). The gate ([`gate`]) is pure state over the
-//! messages it reads, so its verdicts are tested without a cluster.
+//! trait (NATS in production, anything in tests). The gate a pipeline step waits on is its
+//! own crate, `lastmile-gate`: a consumer of diagnoses, not a source of events.
 
-pub mod gate;
 pub mod github;
 pub mod gitlab;
 pub mod payload;

@@ -8,10 +8,10 @@
 use std::time::{Duration, Instant};
 
 use lastmile_contract::SystemClock;
-use lastmile_e2e::registry::{Plat, Pusher, Registry, RegistryAuth, linux};
 use lastmile_fn_image_pull::platform::Platform;
 use lastmile_fn_image_pull::{Checks, ProbeCredentials, ProbeOptions, check};
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
+use lastmile_tests::registry::{Plat, Pusher, Registry, RegistryAuth, linux};
 
 const REFS: usize = 200;
 

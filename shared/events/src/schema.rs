@@ -1,6 +1,6 @@
 //! JSON Schemas for every event payload, generated from the Rust types.
 //!
-//! The checked-in copies live in `events/core/schemas/`; `cargo test` fails when they drift
+//! The checked-in copies live in `shared/events/schemas/`; `cargo test` fails when they drift
 //! from the code, and `LASTMILE_BLESS=1 cargo test -p lastmile-events` rewrites them.
 
 use schemars::{JsonSchema, schema_for};
