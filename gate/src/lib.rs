@@ -36,8 +36,7 @@ use lastmile_events::{
     CiEvent, CiEventKind, CloudEvent, Diagnosis, Incident, IncidentStatus, K8sObservation,
 };
 use lastmile_runtime::bus::Message;
-use lastmile_watcher::correlate::{from_metadata, workload_key};
-use lastmile_watcher::incidents::job_terminal;
+use lastmile_events::facts::{JobTerminal, ci_run_of, job_terminal, workload_key};
 
 /// Exit code: the deploy is ready.
 pub const EXIT_READY: u8 = 0;
@@ -330,13 +329,15 @@ impl Gate {
         let name = job.metadata.name.as_deref().unwrap_or("");
         let key = workload_key("job", ns, name);
         let ours = self.workloads.contains_key(&key)
-            || from_metadata(&job.metadata).is_some_and(|r| self.cfg.target.run_matches(&r));
+            || ci_run_of(&job.metadata).is_some_and(|r| self.cfg.target.run_matches(&r));
         if !ours {
             return;
         }
         let standing = match job_terminal(job) {
-            Some(("Complete", _)) => Standing::Ready(format!("Job {ns}/{name} completed")),
-            Some((_, reason)) => {
+            Some(JobTerminal::Complete { .. }) => {
+                Standing::Ready(format!("Job {ns}/{name} completed"))
+            }
+            Some(JobTerminal::Failed { reason }) => {
                 self.job_failed_at.get_or_insert(now);
                 Standing::Failed(format!("Job {ns}/{name} failed: {reason}"))
             }

@@ -134,6 +134,7 @@ impl Objects {
             pvcs: self.pvcs.clone(),
             pvs: self.pvs.clone(),
             storage_classes: self.storage_classes.clone(),
+            ..ClusterSnapshot::default()
         };
         // An empty snapshot is not serialised, so it must not carry a time either (an
         // incident must survive a round trip through its CloudEvent unchanged).

@@ -2,6 +2,10 @@
 //! runs every function regardless, so a wrong guess costs nothing there.
 
 use lastmile_events::IncidentFamily;
+use lastmile_events::facts::IMAGE_PULL_REASONS;
+
+/// Weight of a kubelet image-pull waiting reason ([`IMAGE_PULL_REASONS`]) found in text.
+const PULL_REASON_WEIGHT: u32 = 4;
 
 /// Keywords per family (lower case) and their weight. Kubernetes reasons weigh more than
 /// words that also appear in prose.
@@ -16,10 +20,6 @@ const KEYWORDS: &[(IncidentFamily, &str, u32)] = &[
     (IncidentFamily::Build, "dockerignore", 3),
     (IncidentFamily::Build, "copy . .", 2),
     (IncidentFamily::Build, "reproducib", 2),
-    (IncidentFamily::ImagePull, "errimagepull", 4),
-    (IncidentFamily::ImagePull, "imagepullbackoff", 4),
-    (IncidentFamily::ImagePull, "invalidimagename", 4),
-    (IncidentFamily::ImagePull, "errimageneverpull", 4),
     (IncidentFamily::ImagePull, "failed to pull image", 4),
     (IncidentFamily::ImagePull, "pulling image", 2),
     (IncidentFamily::ImagePull, "pull access denied", 3),
@@ -74,11 +74,18 @@ pub fn guess_family(text: &str) -> IncidentFamily {
     let lower = text.to_lowercase();
     let mut best = (IncidentFamily::Pending, 0u32);
     for family in IncidentFamily::ALL {
-        let score: u32 = KEYWORDS
+        let mut score: u32 = KEYWORDS
             .iter()
             .filter(|(f, word, _)| *f == family && lower.contains(word))
             .map(|(_, _, weight)| weight)
             .sum();
+        if family == IncidentFamily::ImagePull {
+            score += IMAGE_PULL_REASONS
+                .iter()
+                .filter(|r| lower.contains(&r.to_ascii_lowercase()))
+                .map(|_| PULL_REASON_WEIGHT)
+                .sum::<u32>();
+        }
         if score > best.1 {
             best = (family, score);
         }
@@ -115,5 +122,9 @@ mod tests {
             IncidentFamily::Init
         );
         assert_eq!(guess_family(""), IncidentFamily::Pending);
+        assert_eq!(
+            guess_family("Warning  InspectFailed  Failed to inspect image \"app:1\": ImageInspectError"),
+            IncidentFamily::ImagePull
+        );
     }
 }

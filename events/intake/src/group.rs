@@ -28,7 +28,7 @@ pub(crate) fn incidents(objects: &Objects) -> Vec<Incident> {
     let mut pods: Vec<&Pod> = objects.pods.iter().collect();
     pods.sort_by(|a, b| ns_name(a.metadata()).cmp(&ns_name(b.metadata())));
     for pod in pods {
-        let owner = controller_of(pod.metadata());
+        let owner = stuck::owner(pod);
         let owned_by_job = owner.as_ref().is_some_and(|o| o.kind == "Job");
         if let Some(family) = stuck::pod_family(pod, owned_by_job) {
             let job = owner.as_ref().and_then(|o| find_job(&objects.jobs, o));
@@ -203,22 +203,6 @@ fn orphan_event_subjects(objects: &Objects) -> Vec<(ObjectRef, IncidentFamily)> 
             (subject, guess_family(&text))
         })
         .collect()
-}
-
-/// The controlling owner (or the first owner) of an object, as a reference in its namespace.
-fn controller_of(meta: &ObjectMeta) -> Option<ObjectRef> {
-    let refs = meta.owner_references.as_deref()?;
-    let owner = refs
-        .iter()
-        .find(|r| r.controller == Some(true))
-        .or_else(|| refs.first())?;
-    Some(ObjectRef {
-        kind: owner.kind.clone(),
-        namespace: meta.namespace.clone(),
-        name: owner.name.clone(),
-        uid: Some(owner.uid.clone()).filter(|u| !u.is_empty()),
-        field_path: None,
-    })
 }
 
 fn find_job<'a>(jobs: &'a [Job], owner: &ObjectRef) -> Option<&'a Job> {

@@ -55,7 +55,8 @@ fn image_pull_backoff_routes_to_image_pull() {
     assert_eq!(incidents[0].family, IncidentFamily::ImagePull);
     assert_eq!(
         incidents[0].owner.as_ref().map(|o| o.kind.as_str()),
-        Some("ReplicaSet")
+        Some("Deployment"),
+        "keyed by the workload the pipeline deployed, as the watcher keys it"
     );
     assert_eq!(incidents[0].events.len(), 6);
 }

@@ -8,8 +8,9 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -198,6 +199,12 @@ pub struct ClusterSnapshot {
     /// StorageClasses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storage_classes: Vec<StorageClass>,
+    /// Services (what init containers' DNS names resolve to).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// EndpointSlices of those Services (which endpoints are ready).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_slices: Vec<EndpointSlice>,
 }
 
 impl ClusterSnapshot {
@@ -210,6 +217,8 @@ impl ClusterSnapshot {
             && self.pvcs.is_empty()
             && self.pvs.is_empty()
             && self.storage_classes.is_empty()
+            && self.services.is_empty()
+            && self.endpoint_slices.is_empty()
     }
 }
 

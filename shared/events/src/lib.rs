@@ -14,6 +14,7 @@
 pub mod ci;
 pub mod diagnosis;
 pub mod envelope;
+pub mod facts;
 pub mod incident;
 pub mod k8s;
 pub mod schema;

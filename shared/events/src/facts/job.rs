@@ -1,0 +1,161 @@
+//! Jobs: finished (reference §4.1) or overdue.
+
+use chrono::{DateTime, Duration, Utc};
+use k8s_openapi::api::batch::v1::Job;
+
+use crate::k8s::time;
+
+/// A Job's terminal condition, as the Job controller sets it (reference §4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobTerminal {
+    /// `Complete` (or the earlier `SuccessCriteriaMet`) is `True`.
+    Complete {
+        /// The condition's reason, possibly empty.
+        reason: String,
+    },
+    /// `Failed` (or the earlier `FailureTarget`) is `True`: `BackoffLimitExceeded`,
+    /// `DeadlineExceeded`, `PodFailurePolicy`, `MaxFailedIndexesExceeded`, …
+    Failed {
+        /// The condition's reason (`Failed` when the condition has none).
+        reason: String,
+    },
+}
+
+impl JobTerminal {
+    /// `Complete` or `Failed`.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Self::Complete { .. } => "Complete",
+            Self::Failed { .. } => "Failed",
+        }
+    }
+
+    /// The condition's reason.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Complete { reason } | Self::Failed { reason } => reason,
+        }
+    }
+
+    /// True for [`JobTerminal::Failed`].
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Self::Failed { .. })
+    }
+}
+
+/// The Job's terminal condition, if any: the first `True` one of `Complete`,
+/// `SuccessCriteriaMet`, `Failed`, `FailureTarget` in the order the status lists them.
+pub fn job_terminal(job: &Job) -> Option<JobTerminal> {
+    let conds = job.status.as_ref()?.conditions.as_ref()?;
+    conds
+        .iter()
+        .filter(|c| c.status == "True")
+        .find_map(|c| match c.type_.as_str() {
+            "Complete" | "SuccessCriteriaMet" => Some(JobTerminal::Complete {
+                reason: c.reason.clone().unwrap_or_default(),
+            }),
+            "Failed" | "FailureTarget" => Some(JobTerminal::Failed {
+                reason: c.reason.clone().unwrap_or_else(|| "Failed".into()),
+            }),
+            _ => None,
+        })
+}
+
+/// Why an active Job is overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOverdue {
+    /// Active past `activeDeadlineSeconds` (the controller will fail it, or has not yet).
+    DeadlineExceeded,
+    /// Active, without a deadline, longer than the caller's patience.
+    StuckActive,
+}
+
+impl JobOverdue {
+    /// The reason as incidents carry it: `DeadlineExceeded` or `StuckActive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DeadlineExceeded => "DeadlineExceeded",
+            Self::StuckActive => "StuckActive",
+        }
+    }
+}
+
+/// Whether a Job that is not terminal and has active pods is overdue at `now`: past its
+/// `activeDeadlineSeconds`, or (without one) running longer than `stuck_after` when given.
+pub fn job_overdue(
+    job: &Job,
+    now: DateTime<Utc>,
+    stuck_after: Option<Duration>,
+) -> Option<JobOverdue> {
+    if job_terminal(job).is_some() {
+        return None;
+    }
+    let status = job.status.as_ref()?;
+    if status.active.unwrap_or(0) <= 0 {
+        return None;
+    }
+    let start = status.start_time.as_ref().map(time)?;
+    match job.spec.as_ref().and_then(|s| s.active_deadline_seconds) {
+        Some(secs) => Duration::try_seconds(secs)
+            .and_then(|d| start.checked_add_signed(d))
+            .is_some_and(|end| now > end)
+            .then_some(JobOverdue::DeadlineExceeded),
+        None => stuck_after
+            .is_some_and(|d| now - start > d)
+            .then_some(JobOverdue::StuckActive),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn failure_target_counts_as_failed_and_complete_as_complete() {
+        let job: Job = serde_json::from_value(serde_json::json!({"metadata": {"name": "j"},
+            "status": {"conditions": [{"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded"},
+                                      {"type": "Failed", "status": "False"}]}}))
+        .unwrap();
+        let t = job_terminal(&job).unwrap();
+        assert!(t.is_failed());
+        assert_eq!((t.state(), t.reason()), ("Failed", "BackoffLimitExceeded"));
+        let done: Job = serde_json::from_value(serde_json::json!({"metadata": {"name": "j"},
+            "status": {"conditions": [{"type": "Complete", "status": "True"}]}}))
+        .unwrap();
+        assert_eq!(
+            job_terminal(&done),
+            Some(JobTerminal::Complete {
+                reason: String::new()
+            })
+        );
+    }
+
+    #[test]
+    fn active_job_past_its_deadline_or_patience_is_overdue() {
+        let job: Job = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "j"}, "spec": {"activeDeadlineSeconds": 60, "template": {}},
+            "status": {"active": 1, "startTime": "2026-03-01T10:00:00Z"}}))
+        .unwrap();
+        assert_eq!(
+            job_overdue(&job, at("2026-03-01T10:05:00Z"), None),
+            Some(JobOverdue::DeadlineExceeded)
+        );
+        assert_eq!(job_overdue(&job, at("2026-03-01T10:00:30Z"), None), None);
+        let mut open = job.clone();
+        open.spec.as_mut().unwrap().active_deadline_seconds = None;
+        assert_eq!(job_overdue(&open, at("2026-03-01T12:00:00Z"), None), None);
+        assert_eq!(
+            job_overdue(
+                &open,
+                at("2026-03-01T12:00:00Z"),
+                Some(Duration::hours(1))
+            ),
+            Some(JobOverdue::StuckActive)
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! Stuck pods: which family a pod is stuck in, and since when (reference §5.2, §7).
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
+
+use crate::incident::IncidentFamily;
+use crate::k8s::time;
+
+/// The kubelet's waiting reasons of a container whose image cannot be pulled or used
+/// (reference §5.2, `pkg/kubelet/images/types.go`). `ImageInspectError` is the reason the
+/// API stores; `ErrImageInspect` is only the Go identifier behind it.
+pub const IMAGE_PULL_REASONS: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "ErrImageNeverPull",
+    "ImageInspectError",
+    "RegistryUnavailable",
+    "SignatureValidationFailed",
+];
+
+/// True when `reason` is one of [`IMAGE_PULL_REASONS`] (case as the API writes it).
+pub fn is_image_pull_reason(reason: &str) -> bool {
+    IMAGE_PULL_REASONS.contains(&reason)
+}
+
+/// Why a pod is stuck: the family, since when the condition holds, and whether it becomes
+/// an incident only after a grace period (an unscheduled pod may schedule in a second; an
+/// init container may legitimately run a while) or at once (the kubelet already gave up
+/// and backs off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StuckPod {
+    /// The failure family.
+    pub family: IncidentFamily,
+    /// Since when the condition holds, when the pod says (creation, or the start of the
+    /// init container that never finishes).
+    pub since: Option<DateTime<Utc>>,
+    /// True when the condition needs to last (see the type's docs).
+    pub needs_age: bool,
+}
+
+/// The waiting reason of a container, or `""`.
+pub fn waiting_reason(c: &ContainerStatus) -> &str {
+    c.state
+        .as_ref()
+        .and_then(|s| s.waiting.as_ref())
+        .and_then(|w| w.reason.as_deref())
+        .unwrap_or("")
+}
+
+fn terminated_exit(c: &ContainerStatus) -> Option<i32> {
+    c.state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref())
+        .map(|t| t.exit_code)
+}
+
+/// True for a native sidecar: an init container with `restartPolicy: Always` (v1.28+). It
+/// keeps running for the pod's life, so running is its finished state.
+pub fn is_native_sidecar(c: &Container) -> bool {
+    c.restart_policy.as_deref() == Some("Always")
+}
+
+/// True when the pod is bound to a node (`spec.nodeName` or `PodScheduled=True`).
+pub fn is_scheduled(pod: &Pod) -> bool {
+    pod.spec.as_ref().is_some_and(|s| s.node_name.is_some())
+        || pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.type_ == "PodScheduled" && c.status == "True")
+            })
+}
+
+/// The init containers that have not finished: `(status, spec)` of each regular init
+/// container not terminated with exit code 0, and of each native sidecar neither running
+/// nor started. Containers the spec lists but the status does not yet report count as
+/// unfinished only when the status reports none at all (the kubelet has not started).
+fn unfinished_init<'a>(pod: &'a Pod) -> Vec<&'a ContainerStatus> {
+    let specs: &[Container] = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.init_containers.as_deref())
+        .unwrap_or_default();
+    let statuses: &[ContainerStatus] = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
+    statuses
+        .iter()
+        .filter(|c| {
+            let sidecar = specs
+                .iter()
+                .find(|s| s.name == c.name)
+                .is_some_and(is_native_sidecar);
+            if sidecar {
+                let running = c.state.as_ref().and_then(|s| s.running.as_ref()).is_some();
+                !running && !c.started.unwrap_or(false)
+            } else {
+                terminated_exit(c) != Some(0)
+            }
+        })
+        .collect()
+}
+
+/// True when the `Initialized` condition says init containers have not completed.
+fn not_initialized(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.type_ == "Initialized"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("ContainersNotInitialized")
+            })
+        })
+}
+
+/// The family a pod is stuck in, or `None` when it is not (running, succeeded, being
+/// deleted, or failed in a way the owning Job's own condition reports).
+///
+/// In order: any container waiting with an image-pull reason → ImagePull (at once); a pod
+/// that failed because an init container failed → Init (at once); a Pending pod whose
+/// regular init containers have not all finished (native sidecars excluded) → Init (at once
+/// when one crash-loops, else after a grace period since it started); an unscheduled
+/// Pending pod → Pending (after a grace period); a Job's pod whose app container
+/// crash-loops → Job (at once).
+pub fn stuck_pod(pod: &Pod, owned_by_job: bool) -> Option<StuckPod> {
+    if pod.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+    if phase == "Succeeded" {
+        return None;
+    }
+    let created = pod.metadata.creation_timestamp.as_ref().map(time);
+    let now = |family| {
+        Some(StuckPod {
+            family,
+            since: created,
+            needs_age: false,
+        })
+    };
+    let init = status
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
+    let app = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    if init
+        .iter()
+        .chain(app)
+        .any(|c| is_image_pull_reason(waiting_reason(c)))
+    {
+        return now(IncidentFamily::ImagePull);
+    }
+    if phase == "Failed" {
+        let init_failed = init
+            .iter()
+            .any(|c| terminated_exit(c).is_some_and(|code| code != 0));
+        return if init_failed {
+            now(IncidentFamily::Init)
+        } else {
+            None
+        };
+    }
+    if phase == "Pending" || phase.is_empty() {
+        let unfinished = unfinished_init(pod);
+        if !unfinished.is_empty() || not_initialized(pod) {
+            if unfinished
+                .iter()
+                .any(|c| waiting_reason(c) == "CrashLoopBackOff")
+            {
+                return now(IncidentFamily::Init);
+            }
+            let started = unfinished
+                .iter()
+                .filter_map(|c| c.state.as_ref()?.running.as_ref()?.started_at.as_ref())
+                .map(time)
+                .min();
+            return Some(StuckPod {
+                family: IncidentFamily::Init,
+                since: started.or(created),
+                needs_age: true,
+            });
+        }
+        if !is_scheduled(pod) {
+            return Some(StuckPod {
+                family: IncidentFamily::Pending,
+                since: created,
+                needs_age: true,
+            });
+        }
+    }
+    if owned_by_job && app.iter().any(|c| waiting_reason(c) == "CrashLoopBackOff") {
+        return now(IncidentFamily::Job);
+    }
+    None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pod(v: serde_json::Value) -> Pod {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn family(p: &Pod) -> Option<IncidentFamily> {
+        stuck_pod(p, false).map(|s| s.family)
+    }
+
+    #[test]
+    fn every_kubelet_image_reason_is_image_pull_and_the_go_identifier_is_not() {
+        for reason in IMAGE_PULL_REASONS {
+            let p = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
+                "containerStatuses": [{"name": "app", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": reason}}}]}}));
+            assert_eq!(family(&p), Some(IncidentFamily::ImagePull), "{reason}");
+        }
+        assert!(is_image_pull_reason("ImageInspectError"));
+        assert!(!is_image_pull_reason("ErrImageInspect"));
+    }
+
+    #[test]
+    fn running_pod_with_a_native_sidecar_is_not_stuck() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "api-1", "creationTimestamp": "2026-03-01T10:00:00Z"},
+            "spec": {"nodeName": "n1", "initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
+                     "containers": [{"name": "api", "image": "api"}]},
+            "status": {"phase": "Running", "initContainerStatuses": [{"name": "proxy", "image": "envoy", "imageID": "",
+                "ready": true, "restartCount": 0, "started": true, "state": {"running": {"startedAt": "2026-03-01T10:00:01Z"}}}]}}));
+        assert_eq!(family(&p), None);
+        // The same sidecar while the pod is still Pending (app containers creating) is done too.
+        let mut pending = p.clone();
+        pending.status.as_mut().unwrap().phase = Some("Pending".into());
+        assert_eq!(family(&pending), None);
+    }
+
+    #[test]
+    fn running_regular_init_container_is_init_after_a_grace_period_since_it_started() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "p", "creationTimestamp": "2026-03-01T09:59:00Z"},
+            "spec": {"nodeName": "n1", "initContainers": [{"name": "wait-db", "image": "busybox"}], "containers": []},
+            "status": {"phase": "Pending", "initContainerStatuses": [{"name": "wait-db", "image": "busybox", "imageID": "",
+                "ready": false, "restartCount": 0, "state": {"running": {"startedAt": "2026-03-01T10:00:00Z"}}}]}}));
+        let s = stuck_pod(&p, false).unwrap();
+        assert_eq!(s.family, IncidentFamily::Init);
+        assert!(s.needs_age);
+        assert_eq!(s.since.unwrap().to_rfc3339(), "2026-03-01T10:00:00+00:00");
+    }
+
+    #[test]
+    fn crashlooping_init_is_at_once_and_failed_init_fails_the_pod() {
+        let p = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
+            "initContainerStatuses": [{"name": "migrate", "image": "m", "imageID": "", "ready": false, "restartCount": 4,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}));
+        assert_eq!(
+            stuck_pod(&p, false),
+            Some(StuckPod {
+                family: IncidentFamily::Init,
+                since: None,
+                needs_age: false
+            })
+        );
+        let failed = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Failed",
+            "initContainerStatuses": [{"name": "migrate", "image": "m", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}));
+        assert_eq!(family(&failed), Some(IncidentFamily::Init));
+    }
+
+    #[test]
+    fn unscheduled_is_pending_scheduled_is_not_and_finished_pods_are_never_stuck() {
+        let unscheduled = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}));
+        assert_eq!(family(&unscheduled), Some(IncidentFamily::Pending));
+        let creating = pod(serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
+            "status": {"phase": "Pending"}}));
+        assert_eq!(family(&creating), None);
+        for phase in ["Running", "Succeeded", "Failed"] {
+            let p = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": phase}}));
+            assert_eq!(family(&p), None, "{phase}");
+        }
+    }
+
+    #[test]
+    fn crashlooping_app_container_is_a_job_problem_only_for_job_pods() {
+        let p = pod(serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "a", "imageID": "",
+                "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}));
+        assert_eq!(
+            stuck_pod(&p, true).map(|s| s.family),
+            Some(IncidentFamily::Job)
+        );
+        assert_eq!(stuck_pod(&p, false), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! Workloads: which object a pipeline deployed a pod through, and how lastmile names it.
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::incident::ObjectRef;
+
+/// `kind/namespace/name`, lower-case kind: how workloads are named across lastmile (deploy
+/// events, the gate, incident owners).
+pub fn workload_key(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{}/{}/{}", kind.to_ascii_lowercase(), namespace, name)
+}
+
+/// A reference to an object of `kind` from its metadata.
+pub fn object_ref(kind: &str, meta: &ObjectMeta) -> ObjectRef {
+    ObjectRef {
+        kind: kind.to_owned(),
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone().unwrap_or_default(),
+        uid: meta.uid.clone(),
+        field_path: None,
+    }
+}
+
+/// The workload a pod belongs to: its controller (or, without one, its first owner), with a
+/// ReplicaSet that a Deployment made (named `<deployment>-<pod-template-hash>`) reported as
+/// that Deployment, the name the pipeline deployed.
+pub fn workload_of(pod: &Pod) -> Option<ObjectRef> {
+    let m = &pod.metadata;
+    let refs = m.owner_references.as_deref()?;
+    let r = refs
+        .iter()
+        .find(|r| r.controller == Some(true))
+        .or_else(|| refs.first())?;
+    if r.kind == "ReplicaSet" {
+        let hash = m.labels.as_ref().and_then(|l| l.get("pod-template-hash"));
+        if let Some(deploy) = hash.and_then(|h| r.name.strip_suffix(&format!("-{h}"))) {
+            return Some(ObjectRef {
+                kind: "Deployment".into(),
+                namespace: m.namespace.clone(),
+                name: deploy.to_owned(),
+                uid: None,
+                field_path: None,
+            });
+        }
+    }
+    Some(ObjectRef {
+        kind: r.kind.clone(),
+        namespace: m.namespace.clone(),
+        name: r.name.clone(),
+        uid: Some(r.uid.clone()).filter(|u| !u.is_empty()),
+        field_path: None,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicaset_of_a_deployment_is_the_deployment_and_a_job_is_itself() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({"metadata": {
+            "name": "api-7d9f8b6c5d-kq2xv", "namespace": "shop", "labels": {"pod-template-hash": "7d9f8b6c5d"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-7d9f8b6c5d", "uid": "u1", "controller": true}]}}))
+        .unwrap();
+        let w = workload_of(&pod).unwrap();
+        assert_eq!(
+            workload_key(&w.kind, w.namespace.as_deref().unwrap(), &w.name),
+            "deployment/shop/api"
+        );
+        let job_pod: Pod = serde_json::from_value(serde_json::json!({"metadata": {
+            "name": "migrate-x", "namespace": "ci",
+            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "migrate", "uid": "u2", "controller": true}]}}))
+        .unwrap();
+        assert_eq!(workload_of(&job_pod).unwrap().kind, "Job");
+    }
+}
