@@ -7,16 +7,8 @@ use lastmile_events::{ClusterSnapshot, Incident};
 use crate::message::{self, Cause, PullMessage};
 use crate::platform::Platform;
 
-/// Waiting reasons of the image family (API constants).
-const PULL_REASONS: &[&str] = &[
-    "ErrImagePull",
-    "ImagePullBackOff",
-    "InvalidImageName",
-    "ErrImageNeverPull",
-    "RegistryUnavailable",
-    "SignatureValidationFailed",
-    "ImageInspectError",
-];
+// Waiting reasons of the image family (the kubelet's, shared with every producer).
+use lastmile_events::facts::IMAGE_PULL_REASONS as PULL_REASONS;
 
 /// One classified statement, with where it came from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
