@@ -123,7 +123,9 @@ mod tests {
         );
         assert_eq!(guess_family(""), IncidentFamily::Pending);
         assert_eq!(
-            guess_family("Warning  InspectFailed  Failed to inspect image \"app:1\": ImageInspectError"),
+            guess_family(
+                "Warning  InspectFailed  Failed to inspect image \"app:1\": ImageInspectError"
+            ),
             IncidentFamily::ImagePull
         );
     }

@@ -24,21 +24,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
-use lastmile_events::k8s::ts;
+use k8s_openapi::api::core::v1::Pod;
+use lastmile_events::facts::{self, JobTerminal, StuckPod, job_terminal};
 use lastmile_events::{Incident, IncidentFamily, IncidentStatus, KubeEvent, ObjectRef};
 use serde_json::value::RawValue;
 
-use crate::{correlate, trim};
-
-/// Waiting reasons that mean the image cannot be pulled.
-pub const IMAGE_PULL_REASONS: &[&str] = &[
-    "ErrImagePull",
-    "ImagePullBackOff",
-    "InvalidImageName",
-    "ErrImageNeverPull",
-    "SignatureValidationFailed",
-];
+use crate::trim;
 
 /// Normal-type event reasons worth keeping (the autoscaler's verdicts).
 const NORMAL_REASONS_KEPT: &[&str] = &["NotTriggerScaleUp", "TriggeredScaleUp"];
@@ -82,16 +73,6 @@ impl Default for TrackerConfig {
     }
 }
 
-/// Why a pod is a suspect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Finding {
-    family: IncidentFamily,
-    /// Since when the condition holds.
-    since: DateTime<Utc>,
-    /// True when the condition needs `since` to be older than a threshold.
-    needs_age: bool,
-}
-
 /// A pod that may be (or is part of) an incident. Up to `max_suspects` of them (a storm of
 /// pending pods is thousands), so the trimmed pod is held as its JSON, a fraction of the
 /// size of a deserialised `Pod`; it is deserialised only when an incident shows it.
@@ -102,7 +83,9 @@ struct Suspect {
     /// The pod's reference.
     subject: ObjectRef,
     owner: Option<ObjectRef>,
-    finding: Finding,
+    /// Why it is a suspect, with `since` filled in (the time it was first seen when the
+    /// pod does not say).
+    finding: StuckPod,
     /// The incident key, once promoted.
     incident: Option<String>,
 }
@@ -153,37 +136,6 @@ pub struct Tracker {
     ignored_suspects: u64,
 }
 
-/// The owner a pod belongs to: its controller, with a ReplicaSet of a Deployment named
-/// as the Deployment (the name the pipeline deployed).
-pub fn owner_of(pod: &Pod) -> Option<ObjectRef> {
-    let m = &pod.metadata;
-    let r = m
-        .owner_references
-        .as_ref()?
-        .iter()
-        .find(|r| r.controller == Some(true))?;
-    let mut owner = ObjectRef {
-        kind: r.kind.clone(),
-        namespace: m.namespace.clone(),
-        name: r.name.clone(),
-        uid: Some(r.uid.clone()),
-        field_path: None,
-    };
-    if r.kind == "ReplicaSet" {
-        let hash = m.labels.as_ref().and_then(|l| l.get("pod-template-hash"));
-        if let Some(deploy) = hash.and_then(|h| r.name.strip_suffix(&format!("-{h}"))) {
-            owner = ObjectRef {
-                kind: "Deployment".into(),
-                namespace: m.namespace.clone(),
-                name: deploy.to_owned(),
-                uid: None,
-                field_path: None,
-            };
-        }
-    }
-    Some(owner)
-}
-
 fn pod_ref(pod: &Pod) -> ObjectRef {
     ObjectRef {
         kind: "Pod".into(),
@@ -204,85 +156,19 @@ fn job_ref(job: &Job) -> ObjectRef {
     }
 }
 
-fn waiting_reason(cs: &ContainerStatus) -> Option<&str> {
-    cs.state.as_ref()?.waiting.as_ref()?.reason.as_deref()
+/// Classifies a pod with the shared facts; `None` when nothing is wrong with it (yet).
+/// A condition whose start the pod does not say is taken to start `now`.
+fn classify(pod: &Pod, owner: Option<&ObjectRef>, now: DateTime<Utc>) -> Option<StuckPod> {
+    let owned_by_job = owner.is_some_and(|o| o.kind == "Job");
+    facts::stuck_pod(pod, owned_by_job).map(|s| StuckPod {
+        since: Some(s.since.unwrap_or(now)),
+        ..s
+    })
 }
 
-/// Classifies a pod; `None` when nothing is wrong with it (yet).
-fn classify(pod: &Pod, owner: Option<&ObjectRef>) -> Option<Finding> {
-    let status = pod.status.as_ref();
-    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
-    if matches!(phase, "Succeeded" | "Failed") || pod.metadata.deletion_timestamp.is_some() {
-        return None;
-    }
-    let created = pod
-        .metadata
-        .creation_timestamp
-        .as_ref()
-        .map(|t| ts(&t.0))
-        .unwrap_or_else(Utc::now);
-    let init = status
-        .and_then(|s| s.init_container_statuses.as_deref())
-        .unwrap_or_default();
-    let main = status
-        .and_then(|s| s.container_statuses.as_deref())
-        .unwrap_or_default();
-    let now_finding = |family| {
-        Some(Finding {
-            family,
-            since: created,
-            needs_age: false,
-        })
-    };
-
-    if init
-        .iter()
-        .chain(main)
-        .any(|c| waiting_reason(c).is_some_and(|r| IMAGE_PULL_REASONS.contains(&r)))
-    {
-        return now_finding(IncidentFamily::ImagePull);
-    }
-    if init
-        .iter()
-        .any(|c| waiting_reason(c) == Some("CrashLoopBackOff"))
-    {
-        return now_finding(IncidentFamily::Init);
-    }
-    if let Some(started) = init
-        .iter()
-        .filter_map(|c| c.state.as_ref()?.running.as_ref()?.started_at.as_ref())
-        .map(|t| ts(&t.0))
-        .min()
-    {
-        return Some(Finding {
-            family: IncidentFamily::Init,
-            since: started,
-            needs_age: true,
-        });
-    }
-    let scheduled = pod.spec.as_ref().is_some_and(|s| s.node_name.is_some())
-        || status
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|cs| {
-                cs.iter()
-                    .any(|c| c.type_ == "PodScheduled" && c.status == "True")
-            });
-    if phase == "Pending" && !scheduled {
-        return Some(Finding {
-            family: IncidentFamily::Pending,
-            since: created,
-            needs_age: true,
-        });
-    }
-    let job_owned = owner.is_some_and(|o| o.kind == "Job");
-    if job_owned
-        && main
-            .iter()
-            .any(|c| waiting_reason(c) == Some("CrashLoopBackOff"))
-    {
-        return now_finding(IncidentFamily::Job);
-    }
-    None
+/// When a suspect's condition started.
+fn since(s: &Suspect) -> DateTime<Utc> {
+    s.finding.since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
 /// What recovery looked like, for the resolution message.
@@ -304,26 +190,6 @@ fn recovery(pod: &Pod, was: IncidentFamily) -> String {
         (IncidentFamily::Init, _) => format!("pod {name}: init containers finished, phase {phase}"),
         _ => format!("pod {name} recovered, phase {phase}"),
     }
-}
-
-/// A Job's terminal condition, if any: `("Complete" | "Failed", reason)`.
-pub fn job_terminal(job: &Job) -> Option<(&'static str, String)> {
-    let conds = job.status.as_ref()?.conditions.as_ref()?;
-    for c in conds.iter().filter(|c| c.status == "True") {
-        match c.type_.as_str() {
-            "Complete" | "SuccessCriteriaMet" => {
-                return Some(("Complete", c.reason.clone().unwrap_or_default()));
-            }
-            "Failed" | "FailureTarget" => {
-                return Some((
-                    "Failed",
-                    c.reason.clone().unwrap_or_else(|| "Failed".into()),
-                ));
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 impl Tracker {
@@ -361,8 +227,8 @@ impl Tracker {
             pod.metadata.namespace.as_deref(),
             pod.metadata.name.as_deref(),
         );
-        let owner = owner_of(pod);
-        match classify(pod, owner.as_ref()) {
+        let owner = facts::workload_of(pod);
+        match classify(pod, owner.as_ref(), now) {
             None => {
                 if let Some(old) = self.suspects.remove(&k) {
                     let why = recovery(pod, old.finding.family);
@@ -430,20 +296,17 @@ impl Tracker {
         let jref = job_ref(job);
         let trimmed = trim::job(job);
         match job_terminal(job) {
-            Some(("Complete", _)) => {
+            Some(JobTerminal::Complete { .. }) => {
                 self.jobs.remove(&k);
                 let msg = format!("Job {}/{} completed", k.0, k.1);
                 self.resolve_owned(&jref, &msg, now);
             }
-            Some((_, reason)) => {
+            Some(JobTerminal::Failed { reason }) => {
                 self.jobs.insert(k.clone(), trimmed);
                 self.owner_trigger(IncidentFamily::Job, &jref, reason, now);
             }
             None => {
-                let status = job.status.as_ref();
-                let started = status.and_then(|s| s.start_time.as_ref()).map(|t| ts(&t.0));
-                let active = status.and_then(|s| s.active).unwrap_or(0);
-                let deadline = job.spec.as_ref().and_then(|s| s.active_deadline_seconds);
+                let active = job.status.as_ref().and_then(|s| s.active).unwrap_or(0);
                 self.jobs.insert(k.clone(), trimmed);
                 if active > 0 {
                     // Pods exist: an earlier FailedCreate no longer blocks the Job.
@@ -454,19 +317,9 @@ impl Tracker {
                         now,
                     );
                 }
-                if let Some(start) = started {
-                    let overdue = match deadline {
-                        Some(d) => now - start > chrono::Duration::seconds(d),
-                        None => now - start > secs(self.cfg.job_stuck_after),
-                    };
-                    if overdue {
-                        let reason = if deadline.is_some() {
-                            "DeadlineExceeded"
-                        } else {
-                            "StuckActive"
-                        };
-                        self.owner_trigger(IncidentFamily::Job, &jref, reason.into(), now);
-                    }
+                let patience = Some(secs(self.cfg.job_stuck_after));
+                if let Some(overdue) = facts::job_overdue(job, now, patience) {
+                    self.owner_trigger(IncidentFamily::Job, &jref, overdue.as_str().into(), now);
                 }
             }
         }
@@ -599,7 +452,7 @@ impl Tracker {
             if let Some(o) = inc.owner.as_ref().filter(|o| o.kind == "Job") {
                 let jk = key(o.namespace.as_deref(), Some(&o.name));
                 if let Some(job) = self.jobs.get(&jk) {
-                    inc.ci = correlate::from_metadata(&job.metadata);
+                    inc.ci = facts::ci_run_of(&job.metadata);
                     inc.job = Some(job.clone());
                 }
             }
@@ -639,12 +492,12 @@ impl Tracker {
             IncidentFamily::Init => self.cfg.init_after,
             _ => self.cfg.pending_after,
         };
-        if s.finding.needs_age && now - s.finding.since < secs(threshold) {
+        if s.finding.needs_age && now - since(s) < secs(threshold) {
             return;
         }
         let (family, since, owner, subject) = (
             s.finding.family,
-            s.finding.since,
+            since(s),
             s.owner.clone(),
             s.subject.clone(),
         );
@@ -657,7 +510,7 @@ impl Tracker {
                     .incident
                     .ci
                     .take()
-                    .or_else(|| correlate::from_metadata(&pod.as_ref()?.metadata));
+                    .or_else(|| facts::ci_run_of(&pod.as_ref()?.metadata));
                 open.incident.pod = pod;
                 open.incident.subject = subject;
             }

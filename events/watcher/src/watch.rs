@@ -38,10 +38,11 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::correlate::Correlator;
-use crate::incidents::{Tracker, TrackerConfig, job_terminal};
+use crate::incidents::{Tracker, TrackerConfig};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::store::{ClusterStore, ClusterWide, Relistable, is_empty_array, object_key};
 use crate::trim;
+use lastmile_events::facts::job_terminal;
 
 /// Which Event API to watch. Both describe the same Events; watching both costs twice the
 /// traffic (the tracker merges duplicates).
@@ -364,9 +365,10 @@ impl Watcher {
     /// The readiness signal: a finished Job is published as an observation on
     /// `lastmile.k8s.job.<namespace>` (what `lastmile gate` waits for).
     fn announce_terminal(&mut self, job: &Job, now: DateTime<Utc>) {
-        let Some((state, _)) = job_terminal(job) else {
+        let Some(terminal) = job_terminal(job) else {
             return;
         };
+        let state = terminal.state();
         let since = job
             .status
             .as_ref()

@@ -150,11 +150,7 @@ mod tests {
         open.spec.as_mut().unwrap().active_deadline_seconds = None;
         assert_eq!(job_overdue(&open, at("2026-03-01T12:00:00Z"), None), None);
         assert_eq!(
-            job_overdue(
-                &open,
-                at("2026-03-01T12:00:00Z"),
-                Some(Duration::hours(1))
-            ),
+            job_overdue(&open, at("2026-03-01T12:00:00Z"), Some(Duration::hours(1))),
             Some(JobOverdue::StuckActive)
         );
     }

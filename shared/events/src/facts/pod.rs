@@ -219,9 +219,11 @@ mod tests {
     #[test]
     fn every_kubelet_image_reason_is_image_pull_and_the_go_identifier_is_not() {
         for reason in IMAGE_PULL_REASONS {
-            let p = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
+            let p = pod(
+                serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
                 "containerStatuses": [{"name": "app", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
-                    "state": {"waiting": {"reason": reason}}}]}}));
+                    "state": {"waiting": {"reason": reason}}}]}}),
+            );
             assert_eq!(family(&p), Some(IncidentFamily::ImagePull), "{reason}");
         }
         assert!(is_image_pull_reason("ImageInspectError"));
@@ -258,9 +260,11 @@ mod tests {
 
     #[test]
     fn crashlooping_init_is_at_once_and_failed_init_fails_the_pod() {
-        let p = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
+        let p = pod(
+            serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
             "initContainerStatuses": [{"name": "migrate", "image": "m", "imageID": "", "ready": false, "restartCount": 4,
-                "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}));
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
+        );
         assert_eq!(
             stuck_pod(&p, false),
             Some(StuckPod {
@@ -269,19 +273,25 @@ mod tests {
                 needs_age: false
             })
         );
-        let failed = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Failed",
+        let failed = pod(
+            serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Failed",
             "initContainerStatuses": [{"name": "migrate", "image": "m", "imageID": "", "ready": false, "restartCount": 0,
-                "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}));
+                "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}),
+        );
         assert_eq!(family(&failed), Some(IncidentFamily::Init));
     }
 
     #[test]
     fn unscheduled_is_pending_scheduled_is_not_and_finished_pods_are_never_stuck() {
-        let unscheduled = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
-            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}));
+        let unscheduled = pod(
+            serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}),
+        );
         assert_eq!(family(&unscheduled), Some(IncidentFamily::Pending));
-        let creating = pod(serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
-            "status": {"phase": "Pending"}}));
+        let creating = pod(
+            serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
+            "status": {"phase": "Pending"}}),
+        );
         assert_eq!(family(&creating), None);
         for phase in ["Running", "Succeeded", "Failed"] {
             let p = pod(serde_json::json!({"metadata": {"name": "p"}, "status": {"phase": phase}}));
@@ -291,9 +301,11 @@ mod tests {
 
     #[test]
     fn crashlooping_app_container_is_a_job_problem_only_for_job_pods() {
-        let p = pod(serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
+        let p = pod(
+            serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
             "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "a", "imageID": "",
-                "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}));
+                "ready": false, "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
+        );
         assert_eq!(
             stuck_pod(&p, true).map(|s| s.family),
             Some(IncidentFamily::Job)

@@ -135,12 +135,7 @@ impl<'a> ServiceIndex<'a> {
                         == name
             })
             .flat_map(|s| s.endpoints.iter().flatten())
-            .filter(|e| {
-                e.conditions
-                    .as_ref()
-                    .and_then(|c| c.ready)
-                    .unwrap_or(true)
-            })
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
             .map(|e| ReadyEndpoint {
                 address: e.addresses.first().cloned().unwrap_or_default(),
                 pod: e
@@ -172,7 +167,10 @@ mod tests {
             t("payments.billing.svc.cluster.local"),
             s("billing", "payments")
         );
-        assert_eq!(t("Payments.billing.svc.corp.example."), s("billing", "payments"));
+        assert_eq!(
+            t("Payments.billing.svc.corp.example."),
+            s("billing", "payments")
+        );
         assert_eq!(t("db-0.db.billing.svc.cluster.local"), s("billing", "db"));
         assert_eq!(t("10.0.0.12"), None);
         assert_eq!(t("db.example.com"), None);
@@ -191,7 +189,9 @@ mod tests {
         let mut other = pod.clone();
         other.metadata.namespace = Some("billing".into());
         assert!(!ServiceIndex::selects(&svc, &other));
-        assert!(ServiceIndex::exposes(&svc, Some(8080)) && !ServiceIndex::exposes(&svc, Some(5432)));
+        assert!(
+            ServiceIndex::exposes(&svc, Some(8080)) && !ServiceIndex::exposes(&svc, Some(5432))
+        );
         let slices: Vec<EndpointSlice> = serde_json::from_value(serde_json::json!([{
             "metadata": {"name": "payments-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "payments"}},
             "addressType": "IPv4",
@@ -205,7 +205,11 @@ mod tests {
         let ready = index.ready_endpoints(&services[0]);
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].pod.as_deref(), Some("payments-2"));
-        assert!(index.resolve("payments.shop.svc.cluster.local", "other").is_some());
+        assert!(
+            index
+                .resolve("payments.shop.svc.cluster.local", "other")
+                .is_some()
+        );
         assert!(index.resolve("payments", "other").is_none());
     }
 }
