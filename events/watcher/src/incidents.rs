@@ -56,6 +56,10 @@ pub struct TrackerConfig {
     pub max_events_per_subject: usize,
     /// Suspect pods tracked at once (more are ignored and counted).
     pub max_suspects: usize,
+    /// A new incident that no Event is about yet waits this long for one before its first
+    /// publish: the kubelet records the Event with the status change, but the Event watch
+    /// may deliver it a moment later, and a first diagnosis made without it is poorer.
+    pub first_publish_wait: Duration,
 }
 
 impl Default for TrackerConfig {
@@ -69,6 +73,7 @@ impl Default for TrackerConfig {
             max_event_subjects: 5000,
             max_events_per_subject: 8,
             max_suspects: 50_000,
+            first_publish_wait: Duration::from_secs(3),
         }
     }
 }
@@ -99,6 +104,11 @@ struct Open {
     /// without member pods.
     owner_trigger: Option<String>,
     published: Option<DateTime<Utc>>,
+    /// When the tracker opened it (not when the condition started).
+    opened: DateTime<Utc>,
+    /// True when it opened the moment its pod changed (no grace period), so its Events may
+    /// still be on their way: the first publish waits for one, up to `first_publish_wait`.
+    fresh: bool,
     dirty: bool,
 }
 
@@ -134,6 +144,8 @@ pub struct Tracker {
     events: HashMap<(String, Key), Vec<KubeEvent>>,
     event_order: VecDeque<(String, Key)>,
     ignored_suspects: u64,
+    /// While true, nothing is published (the initial lists are still being read).
+    held: bool,
 }
 
 fn pod_ref(pod: &Pod) -> ObjectRef {
@@ -203,7 +215,30 @@ impl Tracker {
             events: HashMap::new(),
             event_order: VecDeque::new(),
             ignored_suspects: 0,
+            held: false,
         }
+    }
+
+    /// Publishes nothing until [`Tracker::release`]: incidents keep gathering pods, Events
+    /// and state meanwhile, so their first publish is informed.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
+    /// True while held.
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// Ends [`Tracker::hold`] and returns what is due now.
+    pub fn release(&mut self, now: DateTime<Utc>) -> Vec<Incident> {
+        self.held = false;
+        self.flush(now)
+    }
+
+    /// Warning Events cached about `obj` (kind, namespace, name), newest last.
+    pub fn cached_events_about(&self, obj: &ObjectRef) -> impl Iterator<Item = &KubeEvent> {
+        self.cached_events(obj)
     }
 
     /// Open incidents right now.
@@ -445,6 +480,7 @@ impl Tracker {
         subject: ObjectRef,
         owner: Option<ObjectRef>,
         since: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> String {
         let k = Incident::key_for(family, &subject, owner.as_ref());
         if !self.incidents.contains_key(&k) {
@@ -466,6 +502,17 @@ impl Tracker {
                     merge_event(&mut events, ev.clone(), self.cfg.max_events_per_incident);
                 }
             }
+            // A Job's incident is also about its pods, which may be gone already.
+            if let Some(job) = inc.owner.as_ref().filter(|o| o.kind == "Job") {
+                let ns = job.namespace.clone().unwrap_or_default();
+                for ((kind, (ev_ns, name)), evs) in &self.events {
+                    if kind == "Pod" && *ev_ns == ns && facts::is_pod_name_of_job(name, &job.name) {
+                        for ev in evs {
+                            merge_event(&mut events, ev.clone(), self.cfg.max_events_per_incident);
+                        }
+                    }
+                }
+            }
             inc.events = events;
             self.incidents.insert(
                 k.clone(),
@@ -474,6 +521,8 @@ impl Tracker {
                     members: BTreeSet::new(),
                     owner_trigger: None,
                     published: None,
+                    opened: now,
+                    fresh: false,
                     dirty: true,
                 },
             );
@@ -495,15 +544,19 @@ impl Tracker {
         if s.finding.needs_age && now - since(s) < secs(threshold) {
             return;
         }
-        let (family, since, owner, subject) = (
+        let (family, since, owner, subject, at_once) = (
             s.finding.family,
             since(s),
             s.owner.clone(),
             s.subject.clone(),
+            !s.finding.needs_age,
         );
-        let ik = self.ensure_open(family, subject.clone(), owner, since);
+        let ik = self.ensure_open(family, subject.clone(), owner, since, now);
         let pod_events: Vec<KubeEvent> = self.cached_events(&subject).cloned().collect();
         if let Some(open) = self.incidents.get_mut(&ik) {
+            if open.published.is_none() && open.members.is_empty() {
+                open.fresh = at_once;
+            }
             if open.members.is_empty() || open.incident.pod.is_none() {
                 let pod = self.suspects.get(k).and_then(Suspect::pod);
                 open.incident.ci = open
@@ -563,7 +616,7 @@ impl Tracker {
         reason: String,
         now: DateTime<Utc>,
     ) {
-        let ik = self.ensure_open(family, owner.clone(), Some(owner.clone()), now);
+        let ik = self.ensure_open(family, owner.clone(), Some(owner.clone()), now, now);
         if let Some(open) = self.incidents.get_mut(&ik) {
             if open.owner_trigger.as_deref() != Some(reason.as_str()) {
                 open.owner_trigger = Some(reason);
@@ -627,14 +680,26 @@ impl Tracker {
     /// Incidents to publish now: new and resolved ones at once, changed open ones at most
     /// every `update_interval`. Resolved incidents are forgotten once returned.
     fn flush(&mut self, now: DateTime<Utc>) -> Vec<Incident> {
+        if self.held {
+            return Vec::new();
+        }
         let interval = secs(self.cfg.update_interval);
+        let wait = secs(self.cfg.first_publish_wait);
         let mut out = Vec::new();
         let mut done = Vec::new();
         for (k, open) in &mut self.incidents {
             open.incident.count = u32::try_from(open.members.len().max(1)).unwrap_or(u32::MAX);
             let resolved = open.incident.status == IncidentStatus::Resolved;
+            if resolved && open.published.is_none() {
+                // Opened and resolved before anyone heard of it: nothing to announce.
+                tracing::debug!(incident = %k, "Incident resolved before its first publish.");
+                done.push(k.clone());
+                continue;
+            }
             let due = match open.published {
-                None => true,
+                None => {
+                    !open.fresh || !open.incident.events.is_empty() || now - open.opened >= wait
+                }
                 Some(at) => resolved || now - at >= interval,
             };
             if open.dirty && due {
@@ -659,11 +724,14 @@ fn concerns(open: &Open, ev: &KubeEvent) -> bool {
     let r = &ev.regarding;
     let inc = &open.incident;
     let same = |o: &ObjectRef| o.kind == r.kind && o.namespace == r.namespace && o.name == r.name;
+    let pod_of_job = |o: &ObjectRef| {
+        o.kind == "Job" && o.namespace == r.namespace && facts::is_pod_name_of_job(&r.name, &o.name)
+    };
     same(&inc.subject)
         || inc.owner.as_ref().is_some_and(same)
         || (r.kind == "Pod"
             && r.namespace == inc.subject.namespace
-            && open.members.contains(&r.name))
+            && (open.members.contains(&r.name) || inc.owner.as_ref().is_some_and(pod_of_job)))
 }
 
 /// Adds `ev` to `list`, merging it with an event of the same kind, reason and message (the

@@ -10,6 +10,7 @@
 
 pub mod correlate;
 pub mod incidents;
+pub mod live;
 pub mod outbox;
 pub mod store;
 pub mod trim;

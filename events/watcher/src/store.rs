@@ -23,12 +23,18 @@ use kube::ResourceExt;
 use lastmile_events::{ClusterSnapshot, Incident, IncidentFamily};
 use serde_json::value::{RawValue, to_raw_value};
 
-use crate::trim;
+use crate::{live, trim};
 
 /// Most nodes put in one snapshot.
 pub const MAX_SNAPSHOT_NODES: usize = 1000;
 /// Most bound pods put in one snapshot.
 pub const MAX_SNAPSHOT_PODS: usize = 5000;
+/// Most pods waiting in init put in an Init snapshot.
+pub const MAX_SNAPSHOT_INIT_PODS: usize = 200;
+/// Most Services (and slices per Service) put in an Init snapshot.
+pub const MAX_SNAPSHOT_SERVICES: usize = 300;
+/// Most pods of one Job put in a Job snapshot.
+pub const MAX_SNAPSHOT_JOB_PODS: usize = 50;
 /// Serialized bytes the bound pods of one snapshot may take: an incident must fit NATS'
 /// default 1 MiB message limit together with its nodes, pod, Job and events. Beyond it the
 /// remaining pods are left out (and logged): functions then see less node usage than
@@ -118,6 +124,16 @@ impl<T> Relistable<T> {
     pub fn get(&self, key: &str) -> Option<&T> {
         self.live.get(key)
     }
+    /// The objects whose key starts with `prefix` (e.g. `namespace/`), in key order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a T)> {
+        self.live
+            .range(prefix.to_owned()..)
+            .take_while(move |(k, _)| k.starts_with(prefix))
+    }
+    /// True when some object lives in `namespace` (keys `namespace/…`).
+    pub fn any_in(&self, namespace: &str) -> bool {
+        self.with_prefix(&format!("{namespace}/")).next().is_some()
+    }
     /// How many.
     pub fn len(&self) -> usize {
         self.live.len()
@@ -154,6 +170,15 @@ pub struct ClusterStore {
     pub pvs: Relistable<PersistentVolume>,
     /// StorageClasses.
     pub storage_classes: Relistable<StorageClass>,
+    /// Pods whose init containers have not finished, reduced ([`live::init_pod`]), as JSON.
+    pub init_pods: Relistable<Box<RawValue>>,
+    /// Pods of Jobs, reduced to how they ended ([`live::job_pod`]), as JSON.
+    pub job_pods: Relistable<Box<RawValue>>,
+    /// Services, reduced ([`live::service`]), as JSON, keyed `namespace/name`.
+    pub services: Relistable<Box<RawValue>>,
+    /// EndpointSlices, reduced ([`live::endpoint_slice`]), as JSON, keyed
+    /// `namespace/service/slice` so a Service's slices are one key range.
+    pub endpoint_slices: Relistable<Box<RawValue>>,
 }
 
 /// The part of a Pending snapshot that is the same for every incident, serialised: the JSON
@@ -186,6 +211,13 @@ fn raw_array<'a>(items: impl Iterator<Item = &'a RawValue>) -> Box<RawValue> {
 
 fn empty_array() -> Box<RawValue> {
     RawValue::from_string("[]".to_owned()).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// Parses one object held as text; logs and skips what does not parse.
+fn parse_one<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Option<T> {
+    serde_json::from_str(raw.get())
+        .inspect_err(|e| tracing::warn!(error = %e, "A kept object does not parse; left out."))
+        .ok()
 }
 
 /// Parses the objects of a JSON array held as text (for tests and [`ClusterStore::snapshot_for`]).
@@ -221,10 +253,120 @@ impl ClusterStore {
             .and_then(|s| s.phase.as_deref())
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         if bound && !done {
-            self.bound_pods.apply_json(key, &trim::bound_pod(pod));
+            self.bound_pods
+                .apply_json(key.clone(), &trim::bound_pod(pod));
         } else {
             self.bound_pods.delete(&key);
         }
+        if live::is_init_pod(pod) {
+            self.init_pods.apply_json(key.clone(), &live::init_pod(pod));
+        } else {
+            self.init_pods.delete(&key);
+        }
+        if live::is_job_pod(pod) {
+            self.job_pods.apply_json(key, &live::job_pod(pod));
+        } else {
+            self.job_pods.delete(&key);
+        }
+    }
+
+    /// Forgets a deleted pod.
+    pub fn delete_pod(&mut self, key: &str) {
+        self.bound_pods.delete(key);
+        self.init_pods.delete(key);
+        self.job_pods.delete(key);
+    }
+
+    /// A relist of pods in `scope` starts.
+    pub fn pods_relist_start(&mut self, scope: Option<&str>) {
+        self.bound_pods.relist_start(scope);
+        self.init_pods.relist_start(scope);
+        self.job_pods.relist_start(scope);
+    }
+
+    /// The relist of pods in `scope` ended: what it did not list is gone.
+    pub fn pods_relist_done(&mut self, scope: Option<&str>) {
+        self.bound_pods.relist_done(scope);
+        self.init_pods.relist_done(scope);
+        self.job_pods.relist_done(scope);
+    }
+
+    /// Records a Service (reduced).
+    pub fn apply_service(&mut self, svc: &k8s_openapi::api::core::v1::Service) {
+        self.services
+            .apply_json(object_key(svc), &live::service(svc));
+    }
+
+    /// The key of an EndpointSlice (`namespace/service/slice`); `None` without a Service.
+    pub fn slice_key(slice: &k8s_openapi::api::discovery::v1::EndpointSlice) -> Option<String> {
+        Some(format!(
+            "{}/{}",
+            live::slice_service(slice)?,
+            slice.metadata.name.as_deref().unwrap_or_default()
+        ))
+    }
+
+    /// Records an EndpointSlice (reduced); slices of no Service are not kept.
+    pub fn apply_slice(&mut self, slice: &k8s_openapi::api::discovery::v1::EndpointSlice) {
+        if let Some(key) = Self::slice_key(slice) {
+            self.endpoint_slices
+                .apply_json(key, &live::endpoint_slice(slice));
+        }
+    }
+
+    /// What an Init incident's diagnosis needs: the pods waiting in init in the namespaces
+    /// involved (the incident's and those its init commands name), their Services and
+    /// those Services' EndpointSlices.
+    fn init_state(&self, incident: &Incident, snap: &mut ClusterSnapshot) {
+        let own = incident.subject.namespace.clone().unwrap_or_default();
+        let namespaces = match incident.pod.as_ref() {
+            Some(pod) => live::namespaces_named(pod, |ns| self.services.any_in(ns)),
+            None => vec![own],
+        };
+        for ns in &namespaces {
+            let prefix = format!("{ns}/");
+            let room = MAX_SNAPSHOT_INIT_PODS.saturating_sub(snap.pods.len());
+            snap.pods.extend(
+                self.init_pods
+                    .with_prefix(&prefix)
+                    .take(room)
+                    .filter_map(|(_, raw)| parse_one(raw)),
+            );
+            let room = MAX_SNAPSHOT_SERVICES.saturating_sub(snap.services.len());
+            for (key, raw) in self.services.with_prefix(&prefix).take(room) {
+                let Some(svc) = parse_one(raw) else { continue };
+                snap.services.push(svc);
+                let slices = format!("{key}/");
+                snap.endpoint_slices.extend(
+                    self.endpoint_slices
+                        .with_prefix(&slices)
+                        .take(MAX_SNAPSHOT_SERVICES)
+                        .filter_map(|(_, raw)| parse_one(raw)),
+                );
+            }
+        }
+    }
+
+    /// What a Job incident's diagnosis needs besides the Job: its pods, and how they ended.
+    fn job_state(&self, incident: &Incident, snap: &mut ClusterSnapshot) {
+        let Some(job) = incident.owner.as_ref().filter(|o| o.kind == "Job") else {
+            return;
+        };
+        let prefix = format!(
+            "{}/{}-",
+            job.namespace.as_deref().unwrap_or_default(),
+            job.name
+        );
+        snap.pods = self
+            .job_pods
+            .with_prefix(&prefix)
+            .filter_map(|(_, raw)| parse_one::<Pod>(raw))
+            .filter(|p| {
+                lastmile_events::facts::workload_of(p)
+                    .is_some_and(|o| o.kind == "Job" && o.name == job.name)
+            })
+            .take(MAX_SNAPSHOT_JOB_PODS)
+            .collect();
     }
 
     /// Changes to what [`ClusterStore::cluster_wide`] returns; equal versions mean equal
@@ -355,7 +497,9 @@ impl ClusterStore {
                     }
                 }
             }
-            IncidentFamily::Job | IncidentFamily::Init | IncidentFamily::Build => {}
+            IncidentFamily::Init => self.init_state(incident, &mut snap),
+            IncidentFamily::Job => self.job_state(incident, &mut snap),
+            IncidentFamily::Build => {}
         }
         snap
     }

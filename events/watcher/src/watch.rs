@@ -7,7 +7,7 @@
 //! markers let the loop forget objects deleted while it was disconnected. Nothing is ever
 //! fatal once started: errors are logged and the watchers retry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +18,9 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     Event as CoreEvent, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-    ResourceQuota,
+    ResourceQuota, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::events::v1::Event as V1Event;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
@@ -85,6 +86,11 @@ pub struct WatchConfig {
     /// full Pods were the watcher's peak memory (~9 MiB of 55 in the `watcher_memory` bench).
     /// Smaller pages cost more list requests (100 for 10,000 pods), not more data.
     pub list_page_size: u32,
+    /// Longest the watcher waits, after starting, for the initial list of every watched
+    /// kind before it publishes anyway (a kind the RBAC forbids never lists). Until all have
+    /// listed, incidents gather their Events and state but are not published, so the first
+    /// publish after a (re)start is already informed.
+    pub initial_list_timeout: Duration,
 }
 
 /// Default [`WatchConfig::list_page_size`].
@@ -104,6 +110,7 @@ impl Default for WatchConfig {
             tick: Duration::from_secs(5),
             announce_window: Duration::from_secs(15 * 60),
             list_page_size: LIST_PAGE_SIZE,
+            initial_list_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -122,6 +129,49 @@ enum Obs {
     Pvc(Event<PersistentVolumeClaim>),
     Pv(Event<PersistentVolume>),
     StorageClass(Event<StorageClass>),
+    Service(Event<Service>),
+    Slice(Event<EndpointSlice>),
+}
+
+impl Obs {
+    /// The kind, as [`kinds`] names it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Pod(_) => "Pod",
+            Self::Job(_) => "Job",
+            Self::CoreEvent(_) => "Event",
+            Self::V1Event(_) => "events.k8s.io/Event",
+            Self::Node(_) => "Node",
+            Self::Quota(_) => "ResourceQuota",
+            Self::LimitRange(_) => "LimitRange",
+            Self::Pvc(_) => "PersistentVolumeClaim",
+            Self::Pv(_) => "PersistentVolume",
+            Self::StorageClass(_) => "StorageClass",
+            Self::Service(_) => "Service",
+            Self::Slice(_) => "EndpointSlice",
+        }
+    }
+
+    /// True for the end of an initial list (or relist).
+    fn is_init_done(&self) -> bool {
+        fn done<K>(e: &Event<K>) -> bool {
+            matches!(e, Event::InitDone)
+        }
+        match self {
+            Self::Pod(e) => done(e),
+            Self::Job(e) => done(e),
+            Self::CoreEvent(e) => done(e),
+            Self::V1Event(e) => done(e),
+            Self::Node(e) => done(e),
+            Self::Quota(e) => done(e),
+            Self::LimitRange(e) => done(e),
+            Self::Pvc(e) => done(e),
+            Self::Pv(e) => done(e),
+            Self::StorageClass(e) => done(e),
+            Self::Service(e) => done(e),
+            Self::Slice(e) => done(e),
+        }
+    }
 }
 
 type Scoped = (Option<String>, Obs);
@@ -181,41 +231,67 @@ where
         .boxed()
 }
 
-fn streams(client: &Client, cfg: &WatchConfig) -> SelectAll<ObsStream> {
-    let mut all: Vec<ObsStream> = Vec::new();
-    all.extend(namespaced(client, cfg, true, "Pod", Obs::Pod));
-    all.extend(namespaced(client, cfg, true, "Job", Obs::Job));
+/// The kinds watched under `cfg`, each with whether it is namespaced (watched once per
+/// allowed namespace) or cluster-scoped (watched once).
+fn kinds(cfg: &WatchConfig) -> Vec<(&'static str, bool)> {
+    let mut out = vec![("Pod", true), ("Job", true)];
     if matches!(cfg.event_api, EventApi::Core | EventApi::Both) {
-        all.extend(namespaced(client, cfg, false, "Event", Obs::CoreEvent));
+        out.push(("Event", true));
     }
     if matches!(cfg.event_api, EventApi::EventsV1 | EventApi::Both) {
-        all.extend(namespaced(
-            client,
-            cfg,
-            false,
-            "events.k8s.io/Event",
-            Obs::V1Event,
-        ));
+        out.push(("events.k8s.io/Event", true));
     }
     if cfg.cluster_state {
-        all.push(cluster(client, cfg, "Node", Obs::Node));
-        all.extend(namespaced(client, cfg, false, "ResourceQuota", Obs::Quota));
-        all.extend(namespaced(
-            client,
-            cfg,
-            false,
-            "LimitRange",
-            Obs::LimitRange,
-        ));
-        all.extend(namespaced(
-            client,
-            cfg,
-            false,
-            "PersistentVolumeClaim",
-            Obs::Pvc,
-        ));
-        all.push(cluster(client, cfg, "PersistentVolume", Obs::Pv));
-        all.push(cluster(client, cfg, "StorageClass", Obs::StorageClass));
+        out.extend([
+            ("Node", false),
+            ("ResourceQuota", true),
+            ("LimitRange", true),
+            ("PersistentVolumeClaim", true),
+            ("PersistentVolume", false),
+            ("StorageClass", false),
+            ("Service", true),
+            ("EndpointSlice", true),
+        ]);
+    }
+    out
+}
+
+/// Every watch stream `cfg` starts, as `(kind, namespace scope)`: what must have listed
+/// before incidents can be published informed.
+fn stream_keys(cfg: &WatchConfig) -> BTreeSet<(&'static str, Option<String>)> {
+    kinds(cfg)
+        .into_iter()
+        .flat_map(|(kind, namespaced)| {
+            let scopes: Vec<Option<String>> = if namespaced && !cfg.namespaces.is_empty() {
+                cfg.namespaces.iter().cloned().map(Some).collect()
+            } else {
+                vec![None]
+            };
+            scopes.into_iter().map(move |scope| (kind, scope))
+        })
+        .collect()
+}
+
+fn streams(client: &Client, cfg: &WatchConfig) -> SelectAll<ObsStream> {
+    let mut all: Vec<ObsStream> = Vec::new();
+    for (kind, _) in kinds(cfg) {
+        match kind {
+            "Pod" => all.extend(namespaced(client, cfg, true, kind, Obs::Pod)),
+            "Job" => all.extend(namespaced(client, cfg, true, kind, Obs::Job)),
+            "Event" => all.extend(namespaced(client, cfg, false, kind, Obs::CoreEvent)),
+            "events.k8s.io/Event" => {
+                all.extend(namespaced(client, cfg, false, kind, Obs::V1Event));
+            }
+            "Node" => all.push(cluster(client, cfg, kind, Obs::Node)),
+            "ResourceQuota" => all.extend(namespaced(client, cfg, false, kind, Obs::Quota)),
+            "LimitRange" => all.extend(namespaced(client, cfg, false, kind, Obs::LimitRange)),
+            "PersistentVolumeClaim" => all.extend(namespaced(client, cfg, false, kind, Obs::Pvc)),
+            "PersistentVolume" => all.push(cluster(client, cfg, kind, Obs::Pv)),
+            "StorageClass" => all.push(cluster(client, cfg, kind, Obs::StorageClass)),
+            "Service" => all.extend(namespaced(client, cfg, false, kind, Obs::Service)),
+            "EndpointSlice" => all.extend(namespaced(client, cfg, false, kind, Obs::Slice)),
+            other => tracing::error!(kind = other, "No watch for this kind; not watched."),
+        }
     }
     futures::stream::select_all(all)
 }
@@ -244,13 +320,21 @@ pub struct Watcher {
     stats: LoopStats,
     /// The last cluster-wide snapshot part and the store version it was taken at.
     wide: Option<(u64, Arc<ClusterWide>)>,
+    /// Watch streams whose initial list has not ended yet.
+    awaiting: BTreeSet<(&'static str, Option<String>)>,
+    /// When the first observation or tick came, for [`WatchConfig::initial_list_timeout`].
+    started: Option<DateTime<Utc>>,
 }
 
 impl Watcher {
     /// A watcher that publishes through `outbox`.
     pub fn new(cfg: WatchConfig, outbox: Outbox) -> Self {
+        let mut tracker = Tracker::new(cfg.tracker.clone());
+        tracker.hold();
         Self {
-            tracker: Tracker::new(cfg.tracker.clone()),
+            tracker,
+            awaiting: stream_keys(&cfg),
+            started: None,
             store: ClusterStore::default(),
             pods_seen: Relistable::default(),
             correlator: Correlator::new(10_000),
@@ -278,8 +362,10 @@ impl Watcher {
     /// Processes one observation.
     fn observe(&mut self, scope: Option<String>, obs: Obs, now: DateTime<Utc>) {
         self.stats.observed += 1;
+        self.started.get_or_insert(now);
+        let listed = obs.is_init_done().then(|| (obs.kind(), scope.clone()));
         let scope = scope.as_deref();
-        let out = match obs {
+        let mut out = match obs {
             Obs::Pod(ev) => self.on_pod(scope, ev, now),
             Obs::Job(ev) => self.on_job(ev, now),
             Obs::CoreEvent(Event::Apply(e) | Event::InitApply(e)) => {
@@ -297,8 +383,36 @@ impl Watcher {
             Obs::Pvc(ev) => apply(&mut self.store.pvcs, scope, ev, keep),
             Obs::Pv(ev) => apply(&mut self.store.pvs, scope, ev, keep),
             Obs::StorageClass(ev) => apply(&mut self.store.storage_classes, scope, ev, keep),
+            Obs::Service(ev) => apply(&mut self.store.services, scope, ev, |set, svc| {
+                set.apply_json(object_key(&svc), &crate::live::service(&svc));
+            }),
+            Obs::Slice(Event::Delete(slice)) => {
+                if let Some(key) = ClusterStore::slice_key(&slice) {
+                    self.store.endpoint_slices.delete(&key);
+                }
+                Vec::new()
+            }
+            Obs::Slice(ev) => apply(&mut self.store.endpoint_slices, scope, ev, |set, slice| {
+                if let Some(key) = ClusterStore::slice_key(&slice) {
+                    set.apply_json(key, &crate::live::endpoint_slice(&slice));
+                }
+            }),
         };
+        if let Some(stream) = listed
+            && self.awaiting.remove(&stream)
+            && self.awaiting.is_empty()
+            && self.tracker.is_held()
+        {
+            tracing::info!("Initial lists read; publishing incidents.");
+            out.extend(self.tracker.release(now));
+        }
         self.emit(out, now);
+    }
+
+    /// True once every watched kind has listed (or the wait for it timed out): incidents
+    /// are being published.
+    pub fn publishing(&self) -> bool {
+        !self.tracker.is_held()
     }
 
     fn on_event(&mut self, ev: KubeEvent, now: DateTime<Utc>) -> Vec<Incident> {
@@ -312,11 +426,11 @@ impl Watcher {
         match ev {
             Event::Init => {
                 self.pods_seen.relist_start(scope);
-                self.store.bound_pods.relist_start(scope);
+                self.store.pods_relist_start(scope);
                 Vec::new()
             }
             Event::InitDone => {
-                self.store.bound_pods.relist_done(scope);
+                self.store.pods_relist_done(scope);
                 let mut out = Vec::new();
                 for gone in self.pods_seen.relist_done(scope) {
                     if let Some((ns, name)) = gone.split_once('/') {
@@ -336,7 +450,7 @@ impl Watcher {
             Event::Delete(p) => {
                 let key = object_key(&p);
                 self.pods_seen.delete(&key);
-                self.store.bound_pods.delete(&key);
+                self.store.delete_pod(&key);
                 let ns = p.metadata.namespace.as_deref().unwrap_or_default();
                 self.tracker
                     .forget_pod(ns, p.metadata.name.as_deref().unwrap_or_default(), now)
@@ -459,7 +573,25 @@ impl Watcher {
 
     /// Re-evaluates time thresholds.
     pub fn tick(&mut self, now: DateTime<Utc>) {
-        let out = self.tracker.tick(now);
+        let started = *self.started.get_or_insert(now);
+        let patience = chrono::Duration::from_std(self.cfg.initial_list_timeout)
+            .unwrap_or(chrono::Duration::MAX);
+        let mut out = Vec::new();
+        if self.tracker.is_held() && now - started >= patience {
+            let missing: Vec<String> = self
+                .awaiting
+                .iter()
+                .map(|(kind, scope)| {
+                    format!("{kind} in {}", scope.as_deref().unwrap_or("all namespaces"))
+                })
+                .collect();
+            tracing::warn!(
+                ?missing,
+                "Initial lists not read in time (RBAC?); publishing with what is known."
+            );
+            out.extend(self.tracker.release(now));
+        }
+        out.extend(self.tracker.tick(now));
         self.emit(out, now);
     }
 

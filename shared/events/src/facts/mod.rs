@@ -23,4 +23,4 @@ pub use pod::{
     waiting_reason,
 };
 pub use service::{DnsTarget, ReadyEndpoint, ServiceIndex};
-pub use workload::{object_ref, workload_key, workload_of};
+pub use workload::{is_pod_name_of_job, object_ref, workload_key, workload_of};

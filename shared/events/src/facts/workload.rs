@@ -53,6 +53,14 @@ pub fn workload_of(pod: &Pod) -> Option<ObjectRef> {
     })
 }
 
+/// True when `pod` is named as the Job controller names its pods (`<job>-<suffix>`): how
+/// Events about a Job's pods are found after the controller deleted the pods themselves.
+pub fn is_pod_name_of_job(pod: &str, job: &str) -> bool {
+    pod.strip_prefix(job)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|suffix| !suffix.is_empty())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -74,5 +82,10 @@ mod tests {
             "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "migrate", "uid": "u2", "controller": true}]}}))
         .unwrap();
         assert_eq!(workload_of(&job_pod).unwrap().kind, "Job");
+        assert!(is_pod_name_of_job("migrate-x7k2p", "migrate"));
+        assert!(
+            !is_pod_name_of_job("migrate", "migrate")
+                && !is_pod_name_of_job("migrated-1", "migrate")
+        );
     }
 }
