@@ -42,7 +42,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::argument_error(&e),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -71,7 +74,7 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line: the cause chain, outermost first.
             let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
-            eprintln!("lastmile: {}", chain.join(": "));
+            eprintln!("lastmile: {}", output::error_line(&chain.join(": ")));
             ExitCode::from(2)
         }
     }

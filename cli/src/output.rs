@@ -1,9 +1,16 @@
 //! Printing diagnoses for people (`human`) and tools (`json`, the taxonomy's shape).
-//! Every diagnosing command prints through here so they read the same.
+//! Every diagnosing command prints through here so they read the same, and so that nothing
+//! reaches the terminal that did not pass the one output boundary
+//! ([`lastmile_contract::finalize`]: bounds and the redaction policy); human output also
+//! escapes control characters field by field, so input cannot move the cursor, recolour the
+//! terminal or forge a line.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use lastmile_contract::finalize;
 use lastmile_events::{Diagnosis, DiagnosisReport};
+use lastmile_runtime::redact;
 
 /// Output format of diagnosing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -15,8 +22,51 @@ pub enum Format {
     Json,
 }
 
+/// One field of human output: redacted, control characters escaped.
+pub fn field(s: &str) -> String {
+    match redact::text(s) {
+        Cow::Borrowed(clean) => redact::escape_control(clean).into_owned(),
+        Cow::Owned(clean) => redact::escape_control(&clean).into_owned(),
+    }
+}
+
+/// An error message for stderr, on one line: redacted (errors echo input, e.g. a URL with
+/// a password), control characters escaped.
+pub fn error_line(message: &str) -> String {
+    field(message)
+}
+
+/// Prints a command-line parsing error and returns its exit code. Help and version go out
+/// as clap renders them; errors echo the offending value (`--interval`, a registry URL from
+/// `LASTMILE_PROBE_REGISTRIES`), so they pass the redaction policy first.
+pub fn argument_error(e: &clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+    } else {
+        let rendered = e.render().to_string();
+        let lines: Vec<String> = rendered.lines().map(field).collect();
+        eprintln!("{}", lines.join("\n"));
+    }
+    std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
+/// A copy of `d` through the output boundary (idempotent: a finalized diagnosis comes out
+/// unchanged).
+pub fn finalized(d: &Diagnosis) -> Diagnosis {
+    let mut d = d.clone();
+    finalize::diagnosis(&mut d);
+    d
+}
+
 /// Renders one diagnosis as indented text.
 pub fn human_diagnosis(d: &Diagnosis) -> String {
+    let d = &finalized(d);
     let mut out = String::new();
     let subject = match (&d.subject.namespace, &d.subject.container) {
         (Some(ns), Some(c)) => format!(
@@ -29,19 +79,19 @@ pub fn human_diagnosis(d: &Diagnosis) -> String {
     let _ = writeln!(
         out,
         "  {} ({:.0}%) {}",
-        d.class,
+        field(d.class.as_str()),
         d.confidence * 100.0,
-        subject.trim()
+        field(subject.trim())
     );
-    let _ = writeln!(out, "    {}", d.summary);
+    let _ = writeln!(out, "    {}", field(&d.summary));
     for e in &d.evidence {
-        let _ = writeln!(out, "    - {e}");
+        let _ = writeln!(out, "    - {}", field(e));
     }
     for r in &d.remediation {
-        let _ = writeln!(out, "    fix: {}", r.description);
+        let _ = writeln!(out, "    fix: {}", field(&r.description));
         if let Some(cmd) = &r.command {
             for line in cmd.lines() {
-                let _ = writeln!(out, "      $ {line}");
+                let _ = writeln!(out, "      $ {}", field(line));
             }
         }
     }
@@ -49,20 +99,25 @@ pub fn human_diagnosis(d: &Diagnosis) -> String {
         let _ = writeln!(
             out,
             "    evidence: {}/{}",
-            ev.store.trim_end_matches('/'),
-            ev.manifest_key
+            field(ev.store.trim_end_matches('/')),
+            field(&ev.manifest_key)
         );
     }
     if let Some(trace) = &d.trace_id {
-        let _ = writeln!(out, "    trace: {trace}");
+        let _ = writeln!(out, "    trace: {}", field(trace));
     }
     out
 }
 
-/// Renders a report in `format`.
+/// Renders a report in `format`, every diagnosis through the output boundary first.
 pub fn render(report: &DiagnosisReport, format: Format) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Json => serde_json::to_string_pretty(report)? + "\n",
+        Format::Json => {
+            let clean = DiagnosisReport {
+                diagnoses: report.diagnoses.iter().map(finalized).collect(),
+            };
+            serde_json::to_string_pretty(&clean)? + "\n"
+        }
         Format::Human => report.diagnoses.iter().map(human_diagnosis).collect(),
     })
 }

@@ -36,6 +36,7 @@ use lastmile_events::{
     CiEvent, CiEventKind, CloudEvent, Diagnosis, Incident, IncidentStatus, K8sObservation,
 };
 use lastmile_runtime::bus::Message;
+use lastmile_runtime::redact;
 use lastmile_events::facts::{JobTerminal, ci_run_of, job_terminal, workload_key};
 
 /// Exit code: the deploy is ready.
@@ -559,8 +560,11 @@ impl Output {
         Self::new(out, github, summary)
     }
 
+    /// Every printed line (and so every annotation) passes the shared redaction policy and
+    /// has its control characters escaped: a CI log is public to everyone with repo access.
     fn line(&mut self, s: &str) {
-        let _ = writeln!(self.out, "{s}");
+        let clean = redact::text(s);
+        let _ = writeln!(self.out, "{}", redact::escape_control(&clean));
         let _ = self.out.flush();
     }
 
@@ -635,6 +639,7 @@ impl Output {
 
     fn summary(&mut self, md: &str) {
         let Some(path) = &self.summary else { return };
+        let md = redact::text(md);
         let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -14,6 +14,7 @@ mod infra;
 mod lambda;
 mod pipeline;
 mod registry_health;
+mod secrets;
 mod storm;
 mod telemetry;
 mod watcher;

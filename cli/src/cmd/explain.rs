@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use lastmile_contract::Context;
+use lastmile_contract::{Context, finalize};
 use lastmile_events::{Class, Diagnosis, DiagnosisReport, Incident, Subject};
 use lastmile_intake::IntakeError;
 
@@ -163,12 +163,8 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
         let call = function.call(incident, ctx);
         match tokio::time::timeout(function.spec.deadline, call).await {
             Ok(Ok(outcome)) => {
-                for mut d in outcome.diagnoses {
-                    d.function
-                        .get_or_insert_with(|| function.spec.name.to_owned());
-                    d.incident.get_or_insert_with(|| incident.key.clone());
-                    all.push(d);
-                }
+                // The same output boundary the hosts use: provenance, bounds, redaction.
+                all.extend(finalize::diagnoses(function.spec, incident, outcome.diagnoses));
             }
             Ok(Err(err)) => {
                 tracing::warn!(function = function.spec.name, error = %err, "Function failed; its view is missing.")

@@ -64,12 +64,18 @@ pub struct ProbeArgs {
     #[arg(
         required = true,
         env = "LASTMILE_PROBE_REGISTRIES",
+        hide_env_values = true,
         value_delimiter = ','
     )]
     pub registry: Vec<String>,
     /// A manifest that must exist, `repository:tag`; repeatable (or comma-separated). With
     /// several registries, name the registry: `HOST/repository:tag`.
-    #[arg(long, env = "LASTMILE_PROBE_MANIFESTS", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "LASTMILE_PROBE_MANIFESTS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub manifest: Vec<String>,
     /// Pull secret for the manifest checks (Secret manifest or docker config.json).
     #[arg(long = "pull-secret")]

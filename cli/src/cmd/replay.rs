@@ -99,7 +99,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!(
             "lastmile: {} could not process a message: {}",
             dead.subject,
-            dead.header(DLQ_REASON_HEADER).unwrap_or("no reason given")
+            output::error_line(dead.header(DLQ_REASON_HEADER).unwrap_or("no reason given"))
         );
     }
     let mut by_incident: BTreeMap<String, Vec<Diagnosis>> = BTreeMap::new();
@@ -136,10 +136,10 @@ fn print(
                 String::new()
             };
             text.push_str(&format!(
-                "● {}{owner}{count} [{}] from {}\n",
-                incident.subject,
+                "● {}{count} [{}] from {}\n",
+                output::field(&format!("{}{owner}", incident.subject)),
                 incident.family,
-                file.display()
+                output::field(&file.display().to_string())
             ));
             if report.diagnoses.is_empty() {
                 text.push_str("  no diagnosis: no function recognised this incident\n");

@@ -2,8 +2,9 @@
 //!
 //! Every object the watcher holds or publishes goes through here first. This is what keeps
 //! memory bounded (no `managedFields`, no node image lists, no last-applied annotations) and
-//! keeps secrets out of incidents (environment values are dropped; only names and
-//! `valueFrom` references stay).
+//! keeps secrets out of incidents: pods and Jobs pass the shared redaction policy
+//! ([`lastmile_redact::json`]: environment values, credentials in args and annotations),
+//! so only env names and `valueFrom` references stay.
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Container, Node, Pod, PodSpec, ResourceRequirements};
@@ -26,33 +27,15 @@ pub fn meta(m: &mut ObjectMeta) {
     }
 }
 
-/// Drops environment values (they may hold secrets); names and `valueFrom` references stay.
-fn redact_container(c: &mut Container) {
-    if let Some(env) = c.env.as_mut() {
-        for var in env {
-            if var.value.is_some() {
-                var.value = Some("<redacted>".to_owned());
-            }
-        }
-    }
-}
-
-fn redact_spec(spec: &mut PodSpec) {
-    spec.containers.iter_mut().for_each(redact_container);
-    spec.init_containers
-        .iter_mut()
-        .flatten()
-        .for_each(redact_container);
-    if let Some(eph) = spec.ephemeral_containers.as_mut() {
-        for c in eph {
-            if let Some(env) = c.env.as_mut() {
-                for var in env {
-                    if var.value.is_some() {
-                        var.value = Some("<redacted>".to_owned());
-                    }
-                }
-            }
-        }
+/// `obj` through the shared redaction policy; `None` when the redacted document no longer
+/// reads as `T` (a secret-named field that was not a string), so callers drop the part
+/// rather than keep it unredacted.
+fn redacted<T: serde::Serialize + serde::de::DeserializeOwned + Clone>(obj: &T) -> Option<T> {
+    let mut v = serde_json::to_value(obj).ok()?;
+    if lastmile_redact::json(&mut v) {
+        serde_json::from_value(v).ok()
+    } else {
+        Some(obj.clone())
     }
 }
 
@@ -60,25 +43,23 @@ fn redact_spec(spec: &mut PodSpec) {
 pub fn pod(p: &Pod) -> Pod {
     let mut p = p.clone();
     meta(&mut p.metadata);
-    if let Some(spec) = p.spec.as_mut() {
-        redact_spec(spec);
-    }
-    p
+    redacted(&p).unwrap_or(Pod {
+        metadata: p.metadata,
+        ..Pod::default()
+    })
 }
 
 /// A Job as incidents carry it: trimmed like [`pod`] (its pod template too).
 pub fn job(j: &Job) -> Job {
     let mut j = j.clone();
     meta(&mut j.metadata);
-    if let Some(spec) = j.spec.as_mut() {
-        if let Some(m) = spec.template.metadata.as_mut() {
-            meta(m);
-        }
-        if let Some(s) = spec.template.spec.as_mut() {
-            redact_spec(s);
-        }
+    if let Some(m) = j.spec.as_mut().and_then(|s| s.template.metadata.as_mut()) {
+        meta(m);
     }
-    j
+    redacted(&j).unwrap_or(Job {
+        metadata: j.metadata,
+        ..Job::default()
+    })
 }
 
 /// A node without its image list and volume bookkeeping (the bulk of a Node object).

@@ -37,9 +37,6 @@ pub const FUNCTION: Function = Function {
     handle: |i, c| Box::pin(handle(i, c)),
 };
 
-/// Longest single evidence string kept.
-const MAX_FACT: usize = 600;
-
 /// Diagnoses one incident from its text (and its events' messages). Pure.
 pub async fn handle(incident: &Incident, _ctx: &Context) -> Result<Outcome, FunctionError> {
     let text = corpus(incident);
@@ -49,14 +46,6 @@ pub async fn handle(incident: &Incident, _ctx: &Context) -> Result<Outcome, Func
     diagnoses.extend(drift::diagnose(&text, &subject));
     diagnoses.extend(context::diagnose(&text, &subject));
     diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    for d in &mut diagnoses {
-        d.function = Some(SPEC.name.to_owned());
-        d.incident = Some(incident.key.clone());
-        d.ci.clone_from(&incident.ci);
-        for fact in &mut d.evidence {
-            truncate(fact, MAX_FACT);
-        }
-    }
     let evidence = if diagnoses.is_empty() {
         Vec::new()
     } else {
@@ -130,17 +119,6 @@ pub(crate) fn line_at(text: &str, start: usize, end: usize) -> String {
     let from = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let to = text[end..].find('\n').map_or(text.len(), |i| end + i);
     format!("\"{}\"", text[from..to].trim())
-}
-
-fn truncate(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
 }
 
 #[cfg(test)]

@@ -114,9 +114,6 @@ pub async fn diagnose(
         };
         let cause = d.1;
         d.0.remediation = remedy::steps(cause, &target);
-        d.0.function = Some(crate::SPEC.name.into());
-        d.0.incident = Some(incident.key.clone());
-        d.0.ci = incident.ci.clone();
         // A second reading when the text is ambiguous and nothing settled it.
         if report.is_none()
             && let Some(alt) = best.message.alternative
@@ -130,8 +127,6 @@ pub async fn diagnose(
             );
             a.evidence = d.0.evidence.clone();
             a.remediation = remedy::steps(alt, &target);
-            a.function = d.0.function.clone();
-            a.incident = d.0.incident.clone();
             diagnoses.push(a);
         }
         diagnoses.push(d.0);

@@ -1,8 +1,10 @@
 //! The probe transcript: every request and answer, redacted as it is recorded.
 //!
-//! Redaction happens here, at recording time, not later: `Authorization` values become
-//! `<scheme> [REDACTED]`, token-endpoint bodies are never kept, and only an allow-list of
-//! response headers is copied. Nothing secret can then leak through evidence, logs or spans.
+//! Redaction happens here, at recording time, with the shared policy ([`lastmile_redact`]):
+//! `Authorization` values become `<scheme> [REDACTED]`, other headers that name a secret
+//! (`Cookie`, `X-Api-Key`) are blanked, token-endpoint bodies are never kept, and only an
+//! allow-list of response headers is copied. The host's output boundary redacts evidence
+//! again, so this is the first line, not the only one.
 
 use std::collections::BTreeMap;
 
@@ -63,14 +65,6 @@ pub struct Transcript {
     pub entries: Vec<Entry>,
 }
 
-/// Redacts an `Authorization` value to its scheme.
-pub fn redact_authorization(value: &str) -> String {
-    match value.split_once(' ') {
-        Some((scheme, _)) => format!("{scheme} [REDACTED]"),
-        None => "[REDACTED]".to_owned(),
-    }
-}
-
 impl Transcript {
     /// Records one exchange. `keep_body` is false for token endpoints.
     pub fn record(
@@ -86,11 +80,11 @@ impl Transcript {
             .iter()
             .map(|(k, v)| {
                 let v = if k.eq_ignore_ascii_case("authorization")
-                    || k.eq_ignore_ascii_case("cookie")
+                    || k.eq_ignore_ascii_case("proxy-authorization")
                 {
-                    redact_authorization(v)
+                    lastmile_redact::credential_with_scheme(v)
                 } else {
-                    v.clone()
+                    lastmile_redact::named_value(k, v).into_owned()
                 };
                 (k.to_lowercase(), v)
             })

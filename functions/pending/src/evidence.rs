@@ -22,7 +22,9 @@ const RELEVANT_REASONS: [&str; 9] = [
 ];
 
 /// A pod or Job as JSON, without `managedFields` (large, and no diagnosis uses it) and
-/// with every container env value redacted (env values may hold secrets).
+/// without the last-applied manifest (a second copy of the spec), through the shared
+/// redaction policy (env values, credentials in args). The host's output boundary redacts
+/// every evidence item again; doing it here keeps the function's own output clean too.
 fn object_json<T: serde::Serialize>(obj: &T) -> Value {
     let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -31,37 +33,8 @@ fn object_json<T: serde::Serialize>(obj: &T) -> Value {
             ann.remove("kubectl.kubernetes.io/last-applied-configuration");
         }
     }
-    if let Some(spec) = v.get_mut("spec") {
-        redact_pod_spec(spec);
-        if let Some(t) = spec.pointer_mut("/template/spec") {
-            redact_pod_spec(t);
-        }
-    }
+    lastmile_redact::json(&mut v);
     v
-}
-
-fn redact_pod_spec(spec: &mut Value) {
-    for list in ["containers", "initContainers", "ephemeralContainers"] {
-        for c in spec
-            .get_mut(list)
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-        {
-            for e in c
-                .get_mut("env")
-                .and_then(Value::as_array_mut)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(obj) = e.as_object_mut()
-                    && obj.contains_key("value")
-                {
-                    obj.insert("value".into(), Value::String("<redacted>".into()));
-                }
-            }
-        }
-    }
 }
 
 fn push_bounded(

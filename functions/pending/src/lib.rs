@@ -82,16 +82,13 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
             d.remediation = c.remediation;
             d.definitive = c.definitive;
             d.details = c.details;
-            d.function = Some(SPEC.name.to_owned());
-            d.incident = Some(incident.key.clone());
-            d.ci = incident.ci.clone();
             d
         })
         .collect();
     // A pod that is known but unexplained still gets an answer with what was checked.
     if diagnoses.is_empty() && !scheduled && (incident.pod.is_some() || !incident.events.is_empty())
     {
-        let mut d = Diagnosis::new(
+        let d = Diagnosis::new(
             lastmile_events::Class::UNKNOWN,
             0.2,
             match &analysis {
@@ -100,8 +97,6 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
             },
             subject.clone(),
         );
-        d.function = Some(SPEC.name.to_owned());
-        d.incident = Some(incident.key.clone());
         diagnoses.push(d);
     }
     diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));

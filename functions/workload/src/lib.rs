@@ -15,7 +15,6 @@
 mod deps;
 mod init;
 mod job;
-mod redact;
 mod remedy;
 mod text;
 
@@ -39,9 +38,6 @@ pub const FUNCTION: Function = Function {
     handle: |i, c| Box::pin(handle(i, c)),
 };
 
-/// Longest single evidence string kept (a quoted log line can be huge).
-const MAX_FACT: usize = 600;
-
 /// Diagnoses one incident. Pure: reads the incident and the context's snapshot only.
 pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
     let snapshot = ctx.snapshot_for(incident).await;
@@ -58,15 +54,6 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
         }
     }
     diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    for d in &mut diagnoses {
-        d.function = Some(SPEC.name.to_owned());
-        d.incident = Some(incident.key.clone());
-        d.ci.clone_from(&incident.ci);
-        for fact in &mut d.evidence {
-            *fact = redact::redact(fact);
-            truncate(fact, MAX_FACT);
-        }
-    }
     let evidence = if diagnoses.is_empty() {
         Vec::new()
     } else {
@@ -102,17 +89,6 @@ pub(crate) fn diagnosis(
     d.remediation = remediation;
     d.definitive = definitive;
     d
-}
-
-fn truncate(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
 }
 
 #[cfg(test)]

@@ -17,9 +17,11 @@ fn example(name: &str) -> Incident {
         .remove(0)
 }
 
+/// What a host publishes: the handler's outcome through the one output boundary.
 fn run(incident: &Incident) -> Outcome {
     let ctx = Context::fixed(incident.last_seen);
-    futures_lite_block_on(handle(incident, &ctx)).unwrap()
+    let out = futures_lite_block_on(handle(incident, &ctx)).unwrap();
+    lastmile_contract::finalize::outcome(&crate::SPEC, incident, out)
 }
 
 /// A current-thread runtime per call keeps the tests synchronous and independent.

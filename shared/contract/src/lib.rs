@@ -11,6 +11,7 @@
 pub mod compliance;
 mod context;
 mod error;
+pub mod finalize;
 mod function;
 mod outcome;
 mod settings;

@@ -33,6 +33,7 @@
 mod escape;
 mod json;
 mod keys;
+mod known;
 mod rules;
 pub mod samples;
 
@@ -41,6 +42,7 @@ use std::borrow::Cow;
 pub use escape::{escape_control, truncate_at_char_boundary};
 pub use json::json;
 pub use keys::is_sensitive_key;
+pub use known::Known;
 pub use rules::{RULE_NAMES, rule_names};
 
 /// What replaces every secret.

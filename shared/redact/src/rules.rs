@@ -231,20 +231,28 @@ static BASE64_RUN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Applies every rule, in order. Borrowed when nothing changed.
 pub(crate) fn text_bytes(input: &[u8]) -> Cow<'_, [u8]> {
+    redact_collecting(input, &mut None)
+}
+
+/// Applies every rule, in order, and (when `found` is given) records each replaced span.
+pub(crate) fn redact_collecting<'a>(
+    input: &'a [u8],
+    found: &mut Option<&mut Vec<Vec<u8>>>,
+) -> Cow<'a, [u8]> {
     let mut current: Cow<'_, [u8]> = Cow::Borrowed(input);
     for rule in RULES.iter() {
-        if let Some(out) = apply(rule, &current) {
+        if let Some(out) = apply(rule, &current, found) {
             current = Cow::Owned(out);
         }
     }
-    if let Some(out) = redact_base64(&current) {
+    if let Some(out) = redact_base64(&current, found) {
         current = Cow::Owned(out);
     }
     current
 }
 
 /// One rule over `input`; `None` when it replaced nothing.
-fn apply(rule: &Rule, input: &[u8]) -> Option<Vec<u8>> {
+fn apply(rule: &Rule, input: &[u8], found: &mut Option<&mut Vec<Vec<u8>>>) -> Option<Vec<u8>> {
     let mut out: Option<Vec<u8>> = None;
     let mut last = 0;
     for caps in rule.re.captures_iter(input) {
@@ -265,6 +273,9 @@ fn apply(rule: &Rule, input: &[u8]) -> Option<Vec<u8>> {
         buf.extend_from_slice(&input[last..secret.start()]);
         buf.extend_from_slice(REDACTED.as_bytes());
         last = secret.end();
+        if let Some(found) = found.as_deref_mut() {
+            found.push(secret.as_bytes().to_vec());
+        }
     }
     let mut buf = out?;
     buf.extend_from_slice(&input[last..]);
@@ -429,7 +440,7 @@ fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Base64 runs that decode to a docker config, a secret-keyed document or a secret.
-fn redact_base64(input: &[u8]) -> Option<Vec<u8>> {
+fn redact_base64(input: &[u8], found: &mut Option<&mut Vec<Vec<u8>>>) -> Option<Vec<u8>> {
     let mut out: Option<Vec<u8>> = None;
     let mut last = 0;
     for m in BASE64_RUN.find_iter(input) {
@@ -440,6 +451,9 @@ fn redact_base64(input: &[u8]) -> Option<Vec<u8>> {
         buf.extend_from_slice(&input[last..m.start()]);
         buf.extend_from_slice(REDACTED.as_bytes());
         last = m.end();
+        if let Some(found) = found.as_deref_mut() {
+            found.push(m.as_bytes().to_vec());
+        }
     }
     let mut buf = out?;
     buf.extend_from_slice(&input[last..]);

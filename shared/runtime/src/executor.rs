@@ -2,7 +2,9 @@
 //!
 //! 1. parse the structured-mode CloudEvent (bad bytes → [`ProcessError::BadInput`]);
 //! 2. open the function span as a child of the message's `traceparent`;
-//! 3. call the function under its deadline;
+//! 3. call the function under its deadline, and pass what it returns through the one output
+//!    boundary ([`lastmile_contract::finalize`]: provenance, bounds, redaction) — nothing
+//!    is stored or published that did not;
 //! 4. store one evidence bundle per diagnosis (redacted, content-addressed objects, one
 //!    manifest per diagnosis);
 //! 5. publish each diagnosis on `lastmile.diagnosis.<class>` and each remediation step on
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use lastmile_contract::{Context, ErrorKind, Function, Outcome};
+use lastmile_contract::{Context, ErrorKind, Function, finalize};
 use lastmile_events::envelope::stable_id;
 use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subjects};
 use tracing::{Instrument, field};
@@ -158,7 +160,7 @@ impl Executor {
                     ErrorKind::BadInput => ProcessError::BadInput(e.to_string()),
                 });
             }
-            Ok(Ok(outcome)) => bound_evidence(outcome, spec.max_evidence_bytes),
+            Ok(Ok(outcome)) => finalize::outcome(spec, incident, outcome),
         };
 
         let trace_id = telemetry::trace_id_of(&tracing::Span::current());
@@ -174,9 +176,6 @@ impl Executor {
                 .await
                 .map_err(ProcessError::from_evidence)?;
             diagnosis.id = Some(id.clone());
-            diagnosis.function = Some(spec.name.to_owned());
-            diagnosis.incident = Some(incident.key.clone());
-            diagnosis.ci = diagnosis.ci.or_else(|| incident.ci.clone());
             diagnosis.evidence_ref = Some(evidence_ref);
             diagnosis.trace_id = trace_id.clone();
             tracing::Span::current().record("lastmile.diagnosis.class", diagnosis.class.as_str());
@@ -323,25 +322,6 @@ fn function_span(function: &str, host: HostKind, event: &CloudEvent<Incident>) -
         }
     }
     span
-}
-
-/// Enforces the spec's evidence bound: items that do not fit are replaced by a note.
-fn bound_evidence(mut outcome: Outcome, max: usize) -> Outcome {
-    let mut used = 0usize;
-    for item in &mut outcome.evidence {
-        if used + item.bytes.len() > max {
-            let note = format!(
-                "evidence item {} ({} bytes) omitted: the bundle is capped at {} bytes",
-                item.name,
-                item.bytes.len(),
-                max
-            );
-            *item =
-                lastmile_contract::EvidenceItem::text(format!("{}.omitted.txt", item.name), note);
-        }
-        used += item.bytes.len();
-    }
-    outcome
 }
 
 #[cfg(test)]

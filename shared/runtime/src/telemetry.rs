@@ -510,13 +510,12 @@ impl<P: SpanProcessor> SpanProcessor for Redacting<P> {
 /// the text rules elsewhere.
 pub fn redact_attributes(attributes: &mut [KeyValue]) {
     for kv in attributes {
-        let last = kv.key.as_str().rsplit('.').next().unwrap_or_default();
-        if redact::is_sensitive_key(last) {
+        if redact::is_sensitive_key(kv.key.as_str().rsplit('.').next().unwrap_or_default()) {
             kv.value = Value::from(redact::REDACTED);
             continue;
         }
         if let Value::String(s) = &kv.value
-            && let std::borrow::Cow::Owned(clean) = redact::text(s.as_str())
+            && let std::borrow::Cow::Owned(clean) = redact::named_value(kv.key.as_str(), s.as_str())
         {
             kv.value = Value::from(clean);
         }
@@ -528,25 +527,26 @@ pub fn redact_attributes(attributes: &mut [KeyValue]) {
 struct RedactingStderr;
 
 impl<'a> MakeWriter<'a> for RedactingStderr {
-    type Writer = RedactingWriter;
+    type Writer = RedactingWriter<std::io::Stderr>;
     fn make_writer(&'a self) -> Self::Writer {
-        RedactingWriter
+        RedactingWriter(std::io::stderr())
     }
 }
 
-/// One log line's writer (the formatter writes each event in one call).
+/// A log writer: every formatted line (the formatter writes each event in one call) passes
+/// the redaction policy before it reaches `W`. Stderr in every binary; any `W` in tests.
 #[derive(Debug)]
-struct RedactingWriter;
+pub struct RedactingWriter<W>(pub W);
 
-impl Write for RedactingWriter {
+impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let clean = redact::bytes(buf, "text/plain");
-        std::io::stderr().lock().write_all(&clean)?;
+        self.0.write_all(&clean)?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        self.0.flush()
     }
 }
 

@@ -71,16 +71,18 @@ fn host(raw: &str) -> Result<String, String> {
     if h.is_empty() {
         return Err("an empty registry host".into());
     }
+    // Error messages show the host redacted: it may carry `user:password@`.
+    let shown = lastmile_runtime::redact::text(h);
     if h.contains("://") {
         return Err(format!(
-            "registry {h:?}: give the host only (use --plain-http for http)"
+            "registry {shown:?}: give the host only (use --plain-http for http)"
         ));
     }
     if h.contains('@') {
         return Err("a registry host must not carry credentials (use --pull-secret)".into());
     }
     if h.contains(['/', '?', '#']) || h.chars().any(char::is_whitespace) {
-        return Err(format!("registry {h:?} is not a host[:port]"));
+        return Err(format!("registry {shown:?} is not a host[:port]"));
     }
     Ok(h.to_ascii_lowercase())
 }
@@ -152,6 +154,13 @@ mod tests {
         }
         let e = plan(&s(&["robot:hunter2@r.example.com"]), &[]).unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
+        for url in [
+            "http://user:pw-s3cret@r.example.com",
+            "https://ci:pw-s3cret@r.example.com/v2/",
+        ] {
+            let e = plan(&s(&[url]), &[]).unwrap_err();
+            assert!(!e.contains("pw-s3cret") && e.contains("[REDACTED]"), "{e}");
+        }
         assert!(plan(&[], &[]).is_err());
     }
 
