@@ -19,6 +19,10 @@
 //! as a duplicate. If that publish fails the delivery is nak'ed instead: a message is only
 //! ever terminated once its copy is safely on the dead-letter subject.
 //!
+//! The loop and the settle rules are generic over a [`Processor`]: the [`Executor`] (a
+//! function hosted here) is one; other consumers of lastmile's subjects (the Lambda
+//! dispatcher, the watcher's CI consumer) plug in their own and settle exactly the same way.
+//!
 //! While a handler runs, the host tells the bus it is still working every half `ack_wait`.
 //! On shutdown the host stops pulling, waits for in-flight work up to `drain_timeout`, and
 //! returns; work still running after that is abandoned unsettled and redelivered elsewhere.
@@ -28,6 +32,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use bytes::Bytes;
 use lastmile_contract::FunctionSpec;
 use lastmile_events::envelope::stable_id;
@@ -171,6 +176,29 @@ pub enum Settled {
     Unsettled,
 }
 
+/// What the consumer loop does with one message. Its error decides the settlement (see the
+/// module docs): `Ok` acks, [`ProcessError::Retryable`] naks, the others dead-letter.
+#[async_trait]
+pub trait Processor: Send + Sync + 'static {
+    /// The name dead letters are filed under: `lastmile.dlq.<name>`.
+    fn name(&self) -> &str;
+    /// Processes one message.
+    async fn process(&self, message: &Message) -> Result<(), ProcessError>;
+}
+
+#[async_trait]
+impl Processor for Executor {
+    fn name(&self) -> &str {
+        self.function().spec.name
+    }
+
+    async fn process(&self, message: &Message) -> Result<(), ProcessError> {
+        let processed = Executor::process(self, message).await?;
+        tracing::debug!(incident = %processed.incident, diagnoses = processed.diagnoses.len(), "Processed.");
+        Ok(())
+    }
+}
+
 /// Runs `executor` on every delivery of its function's durable consumer until `shutdown`
 /// completes, then drains in-flight work (see the module docs) and returns what it did.
 pub async fn run(
@@ -181,6 +209,18 @@ pub async fn run(
 ) -> Result<HostReport, HostError> {
     opts.validate()?;
     let spec = opts.consumer_spec(executor.function().spec);
+    run_consumer(Arc::new(executor), spec, bus, opts, shutdown).await
+}
+
+/// [`run`] for any [`Processor`] on the durable consumer `spec`.
+pub async fn run_consumer(
+    processor: Arc<dyn Processor>,
+    spec: ConsumerSpec,
+    bus: Arc<dyn Bus>,
+    opts: HostOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<HostReport, HostError> {
+    opts.validate()?;
     let mut subscription = bus.subscribe(&spec).await.map_err(HostError::Subscribe)?;
     tracing::info!(
         consumer = %spec.durable,
@@ -223,9 +263,9 @@ pub async fn run(
                 break;
             }
         };
-        let (executor, bus, opts) = (executor.clone(), bus.clone(), opts.clone());
+        let (processor, bus, opts) = (processor.clone(), bus.clone(), opts.clone());
         tasks.spawn(async move {
-            let settled = handle(&executor, bus.as_ref(), &opts, delivery).await;
+            let settled = handle(processor.as_ref(), bus.as_ref(), &opts, delivery).await;
             drop(permit);
             settled
         });
@@ -273,7 +313,7 @@ fn count(report: &mut HostReport, done: Result<Settled, tokio::task::JoinError>)
 /// Processes one delivery and settles it by the rules in the module docs. Every host
 /// settles through this function.
 pub async fn handle(
-    executor: &Executor,
+    processor: &dyn Processor,
     dlq: &dyn Publisher,
     opts: &HostOptions,
     delivery: Delivery,
@@ -283,7 +323,7 @@ pub async fn handle(
         attempt,
         mut settle,
     } = delivery;
-    let function = executor.function().spec.name;
+    let function = processor.name();
     if attempt > opts.max_deliver {
         let reason = format!(
             "still unsettled after {} deliveries (earlier attempts crashed, ran past the ack wait or could not be dead-lettered)",
@@ -291,12 +331,9 @@ pub async fn handle(
         );
         return dead_letter(dlq, opts, function, &message, attempt, &reason, settle).await;
     }
-    let result = with_progress(executor.process(&message), settle.as_mut(), opts.ack_wait).await;
+    let result = with_progress(processor.process(&message), settle.as_mut(), opts.ack_wait).await;
     match result {
-        Ok(processed) => {
-            tracing::debug!(incident = %processed.incident, diagnoses = processed.diagnoses.len(), "Processed.");
-            settled(settle.ack().await, Settled::Acked)
-        }
+        Ok(()) => settled(settle.ack().await, Settled::Acked),
         Err(ProcessError::Retryable(e)) if attempt < opts.max_deliver => {
             let delay = opts.retry_delay(attempt);
             let e = redact::text(&e);
