@@ -38,6 +38,8 @@ enum Command {
     Webhook(cmd::webhook::Args),
     /// CI step: wait for a deploy; exit non-zero with the cause as soon as it is known.
     Gate(cmd::gate::Args),
+    /// Read Go binaries' build information; compare two builds.
+    Build(cmd::build::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
             Command::Watch(args) => cmd::watch::run(args).await,
             Command::Webhook(args) => cmd::webhook::run(args).await,
             Command::Gate(args) => cmd::gate::run(args).await,
+            Command::Build(args) => cmd::build::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

@@ -8,4 +8,5 @@ pub mod registry_probe;
 pub mod replay;
 pub mod watch;
 pub mod webhook;
+pub mod build;
 // -- more modules: add one per line above this marker --

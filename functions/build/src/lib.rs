@@ -13,6 +13,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod buildinfo;
+pub mod compare;
 mod context;
 mod drift;
 mod gomod;

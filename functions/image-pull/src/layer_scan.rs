@@ -11,6 +11,11 @@
 //! (`.wh..wh..opq`) in a layer hides the path in every lower layer. It follows
 //! `etc/os-release` (usually a symlink to `../usr/lib/os-release`) and, when that does not
 //! exist, falls back to `usr/lib/os-release`, as `os-release(5)` says readers must.
+//!
+//! Other readers of layers (the build function's Go binary reader) attach an [`EntryTap`]
+//! ([`TarScan::tapped`]): every regular file the scan does not keep is offered to it and,
+//! when it accepts, streamed to it chunk by chunk, so whole executables are read with no
+//! more memory than the tap itself holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -40,6 +45,28 @@ pub enum Entry {
     Link(String),
 }
 
+/// Receives the regular files a [`TarScan`] passes over, streamed in order.
+pub trait EntryTap {
+    /// A regular file of `size` bytes at normalised `path` starts; `true` asks for its bytes.
+    fn start(&mut self, path: &str, size: u64) -> bool;
+    /// The next bytes of the file last accepted.
+    fn data(&mut self, bytes: &[u8]);
+    /// The file last accepted ended (every byte was given to [`EntryTap::data`]).
+    fn end(&mut self);
+}
+
+/// The tap of a plain [`TarScan`]: accepts nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTap;
+
+impl EntryTap for NoTap {
+    fn start(&mut self, _path: &str, _size: u64) -> bool {
+        false
+    }
+    fn data(&mut self, _bytes: &[u8]) {}
+    fn end(&mut self) {}
+}
+
 #[derive(Debug)]
 enum Meta {
     LongName,
@@ -53,6 +80,8 @@ enum State {
     Header,
     /// Skipping `remaining` bytes (data and padding).
     Skip(u64),
+    /// Streaming `remaining` data bytes to the tap, then skipping `padding`.
+    Stream { remaining: u64, padding: u64 },
     /// Keeping up to a limit of `remaining` data bytes, then skipping `padding`.
     Keep {
         target: Target,
@@ -69,9 +98,10 @@ enum Target {
     Meta(Meta),
 }
 
-/// A push-mode tar reader recording wanted paths, whiteouts and opaque directories.
+/// A push-mode tar reader recording wanted paths, whiteouts and opaque directories, and
+/// streaming other regular files to its tap `T`.
 #[derive(Debug)]
-pub struct TarScan {
+pub struct TarScan<T: EntryTap = NoTap> {
     wanted: BTreeSet<String>,
     state: State,
     buf: Vec<u8>,
@@ -86,11 +116,20 @@ pub struct TarScan {
     pub opaque: BTreeSet<String>,
     /// Why the stream stopped making sense, if it did.
     pub error: Option<String>,
+    /// Where other regular files are streamed.
+    pub tap: T,
 }
 
 impl TarScan {
     /// A reader looking for `wanted` (normalised paths, no leading `/`).
     pub fn new(wanted: BTreeSet<String>) -> Self {
+        TarScan::tapped(wanted, NoTap)
+    }
+}
+
+impl<T: EntryTap> TarScan<T> {
+    /// A reader looking for `wanted` that offers every other regular file to `tap`.
+    pub fn tapped(wanted: BTreeSet<String>, tap: T) -> Self {
         Self {
             wanted,
             state: State::Header,
@@ -102,6 +141,7 @@ impl TarScan {
             whiteouts: BTreeSet::new(),
             opaque: BTreeSet::new(),
             error: None,
+            tap,
         }
     }
 
@@ -132,6 +172,22 @@ impl TarScan {
                     data = &data[take..];
                     if *remaining == 0 {
                         self.state = State::Header;
+                    }
+                }
+                State::Stream { remaining, padding } => {
+                    let take = usize::try_from(*remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
+                    self.tap.data(&data[..take]);
+                    *remaining -= take as u64;
+                    data = &data[take..];
+                    if *remaining == 0 {
+                        self.state = if *padding > 0 {
+                            State::Skip(*padding)
+                        } else {
+                            State::Header
+                        };
+                        self.tap.end();
                     }
                 }
                 State::Keep {
@@ -242,6 +298,12 @@ impl TarScan {
             return;
         }
         if !self.wanted.contains(&path) {
+            if (kind.is_file() || kind.is_contiguous()) && size > 0 && self.tap.start(&path, size) {
+                self.state = State::Stream {
+                    remaining: size,
+                    padding,
+                };
+            }
             return;
         }
         if kind.is_symlink() || kind.is_hard_link() {
@@ -287,7 +349,7 @@ impl TarScan {
     }
 }
 
-impl Write for TarScan {
+impl<T: EntryTap> Write for TarScan<T> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         self.feed(data);
         Ok(data.len())
@@ -388,12 +450,12 @@ impl Search {
 
     /// The answer if the layer being read (`current`, index `layer`) were cut off now. Its
     /// files and links count at once: nothing later in the same layer can change them.
-    pub fn answer_with(&self, current: Option<(&TarScan, usize)>) -> Answer {
+    pub fn answer_with<T: EntryTap>(&self, current: Option<(&TarScan<T>, usize)>) -> Answer {
         self.resolve(current, false)
     }
 
     /// Merges a fully read layer (index `layer`) under the ones before it.
-    pub fn merge(&mut self, scan: &TarScan, layer: usize) {
+    pub fn merge<T: EntryTap>(&mut self, scan: &TarScan<T>, layer: usize) {
         for (path, entry) in &scan.found {
             if !self.settled.contains_key(path) && !self.hidden(path) {
                 self.settled.insert(path.clone(), (entry.clone(), layer));
@@ -411,7 +473,7 @@ impl Search {
 
     /// The final answer once every layer was merged.
     pub fn finish(&self) -> Answer {
-        self.resolve(None, true)
+        self.resolve::<NoTap>(None, true)
     }
 
     /// True when an upper layer deleted `path` (or a directory above it).
@@ -420,7 +482,7 @@ impl Search {
             || self.opaque.iter().any(|d| path != d && is_within(path, d))
     }
 
-    fn resolve(&self, current: Option<(&TarScan, usize)>, bottom: bool) -> Answer {
+    fn resolve<T: EntryTap>(&self, current: Option<(&TarScan<T>, usize)>, bottom: bool) -> Answer {
         'start: for start in OS_RELEASE_PATHS {
             let mut path = start.to_owned();
             for _ in 0..=MAX_HOPS {
@@ -582,6 +644,66 @@ mod tests {
         }
         assert!(seen_at.unwrap() < 3000, "found before the big last file");
         assert!(s.ended() && s.error.is_none());
+    }
+
+    /// Records what a tap is given.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        files: Vec<(String, u64, Vec<u8>, bool)>,
+    }
+
+    impl EntryTap for Recorder {
+        fn start(&mut self, path: &str, size: u64) -> bool {
+            let wanted = path.starts_with("app/");
+            if wanted {
+                self.files.push((path.to_owned(), size, Vec::new(), false));
+            }
+            wanted
+        }
+        fn data(&mut self, bytes: &[u8]) {
+            if let Some(f) = self.files.last_mut() {
+                f.2.extend_from_slice(bytes);
+            }
+        }
+        fn end(&mut self) {
+            if let Some(f) = self.files.last_mut() {
+                f.3 = true;
+            }
+        }
+    }
+
+    #[test]
+    fn a_tap_receives_whole_files_it_accepts_and_the_search_still_works() {
+        let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        let layer = tar_of(&[
+            ("app/server", TestEntry::File(big.clone())),
+            ("etc/os-release", file("ID=alpine\n")),
+            ("skipped/x", file("nope")),
+            ("app/empty", file("")),
+            ("app/small", file("abc")),
+        ]);
+        let search = Search::new();
+        let mut s = TarScan::tapped(
+            BTreeSet::from(["etc/os-release".to_owned()]),
+            Recorder::default(),
+        );
+        for c in layer.chunks(333) {
+            s.write_all(c).unwrap();
+        }
+        assert!(s.ended() && s.error.is_none());
+        let files = &s.tap.files;
+        assert_eq!(
+            files.len(),
+            2,
+            "empty and unaccepted files are not offered or not kept"
+        );
+        assert_eq!((files[0].0.as_str(), files[0].1), ("app/server", 70_000));
+        assert!(files[0].2 == big && files[0].3);
+        assert_eq!((files[1].2.as_slice(), files[1].3), (&b"abc"[..], true));
+        assert!(matches!(
+            search.answer_with(Some((&s, 0))),
+            Answer::Found { .. }
+        ));
     }
 
     #[test]
