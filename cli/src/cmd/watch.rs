@@ -22,8 +22,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "RBAC: get/list/watch on pods, events (core and events.k8s.io), jobs, \
-nodes, resourcequotas, limitranges, persistentvolumeclaims, persistentvolumes and storageclasses \
-(see infra/k8s/watcher.yaml)."
+nodes, resourcequotas, limitranges, persistentvolumeclaims, persistentvolumes, storageclasses, \
+services and endpointslices (see infra/k8s/watcher.yaml)."
 )]
 pub struct Args {
     /// Kubeconfig file; without it, in-cluster config, then KUBECONFIG / ~/.kube/config.
@@ -65,7 +65,8 @@ pub struct Args {
     /// Messages buffered while NATS is unreachable (oldest dropped beyond, and reported).
     #[arg(long, env = "LASTMILE_BUFFER", default_value_t = 10_000)]
     pub buffer: usize,
-    /// Do not watch nodes, quotas, limit ranges and storage (smaller RBAC, poorer snapshots).
+    /// Do not watch nodes, quotas, limit ranges, storage, Services and EndpointSlices
+    /// (smaller RBAC, poorer snapshots: init waits are then not resolved to Services).
     #[arg(long, env = "LASTMILE_NO_CLUSTER_STATE")]
     pub no_cluster_state: bool,
     /// Objects per page when listing (initial lists and relists); smaller pages use less

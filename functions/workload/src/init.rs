@@ -7,17 +7,11 @@ use lastmile_events::k8s::time;
 use lastmile_events::{Class, ClusterSnapshot, Diagnosis, Incident, Subject};
 
 use crate::deps::{Dependency, waited_on};
+use crate::graph::{Step, WaitGraph, provides};
 use crate::{diagnosis, remedy};
 
-/// Waiting reasons the image-pull function owns.
-const PULL_REASONS: &[&str] = &[
-    "ErrImagePull",
-    "ImagePullBackOff",
-    "InvalidImageName",
-    "ErrImageNeverPull",
-    "RegistryUnavailable",
-    "SignatureValidationFailed",
-];
+// Waiting reasons the image-pull function owns (the shared kubelet list).
+use lastmile_events::facts::IMAGE_PULL_REASONS as PULL_REASONS;
 /// Waiting reasons of a container that cannot even be created (missing ConfigMap/Secret…).
 const START_REASONS: &[&str] = &[
     "CreateContainerConfigError",
@@ -170,31 +164,12 @@ pub(crate) fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Vec<D
         );
         return vec![d];
     }
-    if let Some(cycle) = deadlock(pod, snapshot) {
-        let chain: Vec<String> = cycle
-            .iter()
-            .map(|(p, t)| format!("`{p}` waits for `{t}`"))
-            .collect();
-        evidence.push(format!("wait cycle: {}", chain.join(", ")));
-        let d = diagnosis(
-            Class::INIT_DEADLOCK,
-            0.9,
-            format!("Init containers wait on each other in a cycle ({}); none can ever finish.", chain.join(", ")),
-            subject.clone(),
-            evidence,
-            vec![
-                lastmile_events::Remediation {
-                    description: "Break the cycle: drop the init-container wait on one side and let that application retry its connection (or gate it with a readiness probe) instead.".into(),
-                    command: None,
-                },
-                remedy::init_logs(&subject, stuck.name, false),
-            ],
-            true,
-        );
-        return vec![d];
+    let graph = WaitGraph::new(pod, snapshot, waits_of);
+    if let Some(cycle) = graph.cycle() {
+        return vec![deadlock(&graph, &cycle, &stuck, &subject, evidence)];
     }
     vec![blocked(
-        incident, pod, &stuck, &subject, &deps, snapshot, evidence,
+        incident, pod, &stuck, &subject, &deps, snapshot, &graph, evidence,
     )]
 }
 
@@ -301,6 +276,89 @@ fn crashloop(
     ))
 }
 
+/// The wait cycle `cycle` (through the incident's pod) as a diagnosis. One cycle is one
+/// deadlock, however many of its workloads have an incident: the workload whose key sorts
+/// first reports `init.deadlock` naming every workload; the others report that they are
+/// blocked by it (`init.blocked`, pointing at that report), so a deadlock is diagnosed once.
+fn deadlock(
+    graph: &WaitGraph<'_>,
+    cycle: &[Step],
+    stuck: &Unfinished<'_>,
+    subject: &Subject,
+    mut evidence: Vec<String>,
+) -> Diagnosis {
+    let workloads: std::collections::BTreeSet<&str> =
+        cycle.iter().map(|s| s.workload.as_str()).collect();
+    let names: Vec<&str> = workloads.iter().copied().collect();
+    let chain: Vec<String> = cycle
+        .iter()
+        .map(|s| match &s.service {
+            Some(svc) => format!("`{}` waits for `{}` (Service {svc})", s.pod, s.target),
+            None => format!("`{}` waits for `{}`", s.pod, s.target),
+        })
+        .collect();
+    evidence.push(format!("wait cycle: {}", chain.join(", ")));
+    for step in cycle {
+        let Some(key) = &step.service else { continue };
+        let svc = graph.index().services().iter().find(|s| {
+            format!(
+                "{}/{}",
+                s.metadata.namespace.as_deref().unwrap_or(""),
+                s.metadata.name.as_deref().unwrap_or("")
+            ) == *key
+        });
+        if let Some(svc) = svc {
+            let ready = graph.index().ready_endpoints(svc).len();
+            evidence.push(format!(
+                "Service {key} has {ready} ready endpoint(s): its pods wait in init themselves"
+            ));
+        }
+    }
+    if graph.guessed() {
+        evidence.push(
+            "no Services were in the snapshot: the cycle was matched by pod and Service names, not resolved through DNS and selectors".into(),
+        );
+    }
+    let own = cycle.first().map_or("", |s| s.workload.as_str());
+    let reporter = names.first().copied().unwrap_or(own);
+    if own != reporter {
+        let target = cycle.first().map_or("", |s| s.target.as_str());
+        return diagnosis(
+            Class::INIT_BLOCKED,
+            0.9,
+            format!(
+                "Init container `{}` waits for `{target}`, whose pods wait in init on this workload in turn: a wait cycle between {}, reported as init.deadlock on {reporter}.",
+                stuck.name,
+                names.join(" and ")
+            ),
+            subject.clone(),
+            evidence,
+            vec![remedy::init_logs(subject, stuck.name, false)],
+            false,
+        );
+    }
+    diagnosis(
+        Class::INIT_DEADLOCK,
+        if graph.guessed() { 0.8 } else { 0.95 },
+        format!(
+            "Init containers of {} wait on each other in a cycle ({}); none can ever finish.",
+            names.join(" and "),
+            chain.join(", ")
+        ),
+        subject.clone(),
+        evidence,
+        vec![
+            lastmile_events::Remediation {
+                description: "Break the cycle: drop the init-container wait on one side and let that application retry its connection (or gate it with a readiness probe) instead.".into(),
+                command: None,
+            },
+            remedy::init_logs(subject, stuck.name, false),
+        ],
+        true,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 fn blocked(
     incident: &Incident,
     pod: &Pod,
@@ -308,6 +366,7 @@ fn blocked(
     subject: &Subject,
     deps: &[Dependency],
     snapshot: &ClusterSnapshot,
+    graph: &WaitGraph<'_>,
     mut evidence: Vec<String>,
 ) -> Diagnosis {
     let (reason, _) = stuck.waiting();
@@ -351,7 +410,9 @@ fn blocked(
             dep.port.map(|p| format!(" port {p}")).unwrap_or_default(),
             dep.how
         ));
-        if !snapshot.pods.is_empty() {
+        if !graph.guessed() {
+            evidence.push(resolved(graph, pod, dep));
+        } else if !snapshot.pods.is_empty() {
             match snapshot.pods.iter().find(|p| provides(p, dep)) {
                 Some(p) => evidence.push(format!(
                     "pod `{}` matching `{}` is {}; check the Service's selector and port",
@@ -401,100 +462,37 @@ fn blocked(
     )
 }
 
-/// True when `pod` looks like what `dep` names: its app labels or its name without the
-/// controller's hash suffix equal the Service name.
-fn provides(pod: &Pod, dep: &Dependency) -> bool {
-    let svc = dep.service().to_lowercase();
-    let svc = svc
-        .strip_suffix("-svc")
-        .or_else(|| svc.strip_suffix("-service"))
-        .unwrap_or(&svc)
-        .to_owned();
-    let labels = pod.metadata.labels.as_ref();
-    let label_hit = [
-        "app",
-        "app.kubernetes.io/name",
-        "app.kubernetes.io/instance",
-        "name",
-        "component",
-    ]
-    .iter()
-    .filter_map(|k| labels.and_then(|l| l.get(*k)))
-    .any(|v| v.to_lowercase() == svc);
-    label_hit
-        || pod
-            .metadata
-            .name
-            .as_deref()
-            .is_some_and(|n| base_name(n) == svc)
-}
-
-/// `api-7c9b6d8f45-p2xnq` → `api`, `postgres-0` → `postgres`.
-fn base_name(name: &str) -> String {
-    let mut parts: Vec<&str> = name.split('-').collect();
-    let is_hash = |s: &str| {
-        (5..=10).contains(&s.len())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && s.chars().any(|c| c.is_ascii_digit())
+/// What `dep` resolves to through the snapshot's Services, as evidence.
+fn resolved(graph: &WaitGraph<'_>, pod: &Pod, dep: &Dependency) -> String {
+    let Some(svc) = graph.service_of(pod, dep) else {
+        return format!(
+            "`{}` resolves to no Service in the snapshot (from namespace {}): the Service does not exist there",
+            dep.target,
+            pod.metadata.namespace.as_deref().unwrap_or("default")
+        );
     };
-    while parts.len() > 1
-        && parts
-            .last()
-            .is_some_and(|p| is_hash(p) || p.chars().all(|c| c.is_ascii_digit()))
-    {
-        parts.pop();
-    }
-    parts.join("-").to_lowercase()
-}
-
-/// A cycle of pods stuck in init that wait on each other, starting at `pod`:
-/// `(pod name, what it waits for)` per step.
-fn deadlock(pod: &Pod, snapshot: &ClusterSnapshot) -> Option<Vec<(String, String)>> {
-    let mut nodes: Vec<(&Pod, Vec<Dependency>)> = vec![(pod, waits_of(pod))];
-    for p in &snapshot.pods {
-        if p.metadata.name != pod.metadata.name && p.metadata.namespace == pod.metadata.namespace {
-            let waits = waits_of(p);
-            if !waits.is_empty() {
-                nodes.push((p, waits));
-            }
-        }
-    }
-    if nodes[0].1.is_empty() || nodes.len() < 2 {
-        return None;
-    }
-    let mut path: Vec<(usize, String)> = Vec::new();
-    let mut seen = vec![false; nodes.len()];
-    if dfs(0, &nodes, &mut seen, &mut path) {
-        return Some(
-            path.into_iter()
-                .map(|(i, t)| (nodes[i].0.metadata.name.clone().unwrap_or_default(), t))
-                .collect(),
+    let key = format!(
+        "{}/{}",
+        svc.metadata.namespace.as_deref().unwrap_or(""),
+        svc.metadata.name.as_deref().unwrap_or("")
+    );
+    if !lastmile_events::facts::ServiceIndex::exposes(svc, dep.port) {
+        return format!(
+            "`{}` resolves to Service {key}, which does not expose port {}",
+            dep.target,
+            dep.port.unwrap_or_default()
         );
     }
-    None
-}
-
-fn dfs(
-    at: usize,
-    nodes: &[(&Pod, Vec<Dependency>)],
-    seen: &mut Vec<bool>,
-    path: &mut Vec<(usize, String)>,
-) -> bool {
-    seen[at] = true;
-    for dep in &nodes[at].1 {
-        for (j, (p, _)) in nodes.iter().enumerate() {
-            if j == at || !provides(p, dep) {
-                continue;
-            }
-            path.push((at, dep.target.clone()));
-            if j == 0 || (!seen[j] && dfs(j, nodes, seen, path)) {
-                return true;
-            }
-            path.pop();
-        }
+    match graph.index().ready_endpoints(svc).len() {
+        0 => format!(
+            "`{}` resolves to Service {key}, which has no ready endpoints: nothing behind it answers",
+            dep.target
+        ),
+        n => format!(
+            "`{}` resolves to Service {key} with {n} ready endpoint(s): check the probe itself (port, path, credentials)",
+            dep.target
+        ),
     }
-    false
 }
 
 fn waits_of(pod: &Pod) -> Vec<Dependency> {

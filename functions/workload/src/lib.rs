@@ -13,6 +13,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod deps;
+mod graph;
 mod init;
 mod job;
 mod remedy;

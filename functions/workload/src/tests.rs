@@ -2,7 +2,7 @@
 //! pasted `kubectl describe` output, and pod pairs built to deadlock.
 
 use lastmile_contract::{Context, compliance};
-use lastmile_events::{Class, Incident, IncidentFamily, ObjectRef};
+use lastmile_events::{Class, Diagnosis, Incident, IncidentFamily, ObjectRef};
 
 use super::*;
 
@@ -312,20 +312,124 @@ fn recorded_pair_of_pods_waiting_on_each_other() {
     );
     let incidents = lastmile_intake::incidents_from_json(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(incidents.len(), 2);
-    for inc in &incidents {
-        let out = run(inc);
-        assert_eq!(
-            classes_of(&out),
-            vec![Class::INIT_DEADLOCK],
-            "{:#?}",
-            out.diagnoses
-        );
-        assert!(out.diagnoses[0].definitive);
-    }
+    let outs: Vec<Outcome> = incidents.iter().map(run).collect();
+    let deadlocks: Vec<&Diagnosis> = outs
+        .iter()
+        .flat_map(|o| &o.diagnoses)
+        .filter(|d| d.class.as_str() == Class::INIT_DEADLOCK)
+        .collect();
+    assert_eq!(deadlocks.len(), 1, "one cycle is one deadlock: {outs:#?}");
+    assert!(deadlocks[0].definitive);
+    let other: Vec<&Diagnosis> = outs
+        .iter()
+        .flat_map(|o| &o.diagnoses)
+        .filter(|d| d.class.as_str() != Class::INIT_DEADLOCK)
+        .collect();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].class.as_str(), Class::INIT_BLOCKED);
+    assert!(
+        other[0].summary.contains("reported as init.deadlock on"),
+        "{}",
+        other[0].summary
+    );
 }
 
-fn classes_of(out: &Outcome) -> Vec<&str> {
-    out.diagnoses.iter().map(|d| d.class.as_str()).collect()
+/// Live state (what the watcher attaches): the waits resolve through cluster DNS to
+/// Services and through selectors to pods, whatever the pods and Services are called.
+#[test]
+fn deadlock_resolved_through_services_and_selectors_not_names() {
+    let path = format!(
+        "{}/../../events/watcher/fixtures/init-deadlock-services.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let list: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut snapshot = lastmile_events::ClusterSnapshot::default();
+    for item in list["items"].as_array().unwrap() {
+        match item["kind"].as_str().unwrap() {
+            "Pod" => snapshot
+                .pods
+                .push(serde_json::from_value(item.clone()).unwrap()),
+            "Service" => snapshot
+                .services
+                .push(serde_json::from_value(item.clone()).unwrap()),
+            "EndpointSlice" => snapshot
+                .endpoint_slices
+                .push(serde_json::from_value(item.clone()).unwrap()),
+            _ => {}
+        }
+    }
+    // Rename the pods' app labels and the Services so no name matches another: only the
+    // selectors connect them.
+    for pod in &mut snapshot.pods {
+        let labels = pod.metadata.labels.as_mut().unwrap();
+        let app = labels.remove("app").unwrap();
+        labels.insert("tier".into(), format!("t-{app}"));
+    }
+    for svc in &mut snapshot.services {
+        let sel = svc.spec.as_mut().unwrap().selector.as_mut().unwrap();
+        let app = sel.remove("app").unwrap();
+        sel.insert("tier".into(), format!("t-{app}"));
+    }
+    let orders = snapshot.pods[0].clone();
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("shop".into()),
+        name: orders.metadata.name.clone().unwrap(),
+        ..Default::default()
+    };
+    let owner = ObjectRef {
+        kind: "Deployment".into(),
+        namespace: Some("shop".into()),
+        name: "orders".into(),
+        ..Default::default()
+    };
+    let mut inc = Incident::new(
+        IncidentFamily::Init,
+        subject,
+        Some(owner),
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+    );
+    inc.pod = Some(orders);
+    inc.snapshot = snapshot.clone();
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::INIT_DEADLOCK, "{d:#?}");
+    assert!(
+        d.summary.contains("deployment/shop/orders")
+            && d.summary.contains("deployment/shop/payments"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("(Service shop/payments)"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("Service shop/orders has 0 ready endpoint(s)")),
+        "{:#?}",
+        d.evidence
+    );
+    assert!(
+        !d.evidence
+            .iter()
+            .any(|e| e.contains("matched by pod and Service names"))
+    );
+
+    // The payments Service now selects nothing waiting: no cycle, and the blocked
+    // diagnosis says what the name resolves to.
+    inc.snapshot.services[1].spec.as_mut().unwrap().selector =
+        Some([("tier".to_string(), "t-elsewhere".to_string())].into());
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("resolves to Service shop/payments, which has no ready endpoints")),
+        "{:#?}",
+        d.evidence
+    );
 }
 
 #[test]

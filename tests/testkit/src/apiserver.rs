@@ -57,6 +57,8 @@ fn route_of(api_version: &str, kind: &str) -> Option<(String, &'static str, bool
         "StorageClass" => ("storageclasses", false),
         "Namespace" => ("namespaces", false),
         "Secret" => ("secrets", true),
+        "Service" => ("services", true),
+        "EndpointSlice" => ("endpointslices", true),
         "ServiceAccount" => ("serviceaccounts", true),
         _ => return None,
     };
@@ -85,6 +87,9 @@ struct Objects {
     lists: Vec<(String, usize)>,
     /// Path prefixes answered with 403 Forbidden (see [`FakeApiServer::forbid`]).
     forbidden: Vec<String>,
+    /// Lists of paths containing the needle answer only after the delay (see
+    /// [`FakeApiServer::slow_lists`]).
+    slow: Vec<(String, Duration)>,
 }
 
 struct Shared {
@@ -342,6 +347,14 @@ impl FakeApiServer {
         }
     }
 
+    /// Makes list (not watch) requests whose path contains `needle` (e.g. `/nodes`) answer
+    /// only after `delay`, as a large list on a busy API server does.
+    pub fn slow_lists(&self, needle: &str, delay: Duration) {
+        if let Ok(mut o) = self.shared.objects.lock() {
+            o.slow.push((needle.to_owned(), delay));
+        }
+    }
+
     /// Ends every connection, stays down for `down`, then listens again on the same port.
     pub async fn restart(&mut self, down: Duration) -> anyhow::Result<()> {
         self.shared.closing.send_replace(true);
@@ -498,6 +511,19 @@ async fn handle(
         }
     };
     let is_watch = matches!(q.get("watch").map(String::as_str), Some("1" | "true"));
+    let delay = if is_watch {
+        None
+    } else {
+        shared.objects.lock().ok().and_then(|o| {
+            o.slow
+                .iter()
+                .find(|(needle, _)| path.contains(needle.as_str()))
+                .map(|(_, d)| *d)
+        })
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let Ok(mut objects) = shared.objects.lock() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
@@ -640,6 +666,14 @@ mod tests {
             Some(("/apis/storage.k8s.io/v1/storageclasses".into(), None))
         );
         assert_eq!(parse_path("/version"), None);
+        assert_eq!(
+            route_of("discovery.k8s.io/v1", "EndpointSlice"),
+            Some(("/apis/discovery.k8s.io/v1".into(), "endpointslices", true))
+        );
+        assert_eq!(
+            route_of("v1", "Service"),
+            Some(("/api/v1".into(), "services", true))
+        );
     }
 
     #[test]

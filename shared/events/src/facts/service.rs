@@ -78,6 +78,11 @@ impl<'a> ServiceIndex<'a> {
         self.services.is_empty()
     }
 
+    /// The Services indexed.
+    pub fn services(&self) -> &'a [Service] {
+        self.services
+    }
+
     fn find(&self, namespace: &str, name: &str) -> Option<&'a Service> {
         self.services.iter().find(|s| {
             s.metadata.namespace.as_deref() == Some(namespace)
