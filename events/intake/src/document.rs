@@ -1,22 +1,26 @@
 //! Reads a `kubectl get -o json` document into typed objects, by kind.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use k8s_openapi::Metadata;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use lastmile_events::{ClusterSnapshot, KubeEvent};
 use serde_json::Value;
 
 use crate::IntakeError;
+use crate::lenient::{At, Ignored, read};
 use crate::time::newest_timestamp;
 
-/// The objects of one document, sorted into buckets by kind. Items of other kinds, and
-/// items whose shape does not parse, are skipped: a recording with one odd object still
-/// yields the rest.
+/// The objects of one document, sorted into buckets by kind. Items of other kinds are not
+/// read; items of a known kind keep every field that parses (see [`crate::lenient`]), and
+/// whatever had to be left out is listed in `ignored`.
 #[derive(Debug, Default)]
 pub(crate) struct Objects {
     pub pods: Vec<Pod>,
@@ -28,139 +32,172 @@ pub(crate) struct Objects {
     pub pvcs: Vec<PersistentVolumeClaim>,
     pub pvs: Vec<PersistentVolume>,
     pub storage_classes: Vec<StorageClass>,
+    pub services: Vec<Service>,
+    pub endpoint_slices: Vec<EndpointSlice>,
     /// The newest timestamp anywhere in the document.
     pub newest: Option<DateTime<Utc>>,
+    /// Fields and objects that could not be read, in document order.
+    pub ignored: Vec<Ignored>,
 }
 
 impl Objects {
-    /// Sorts a list, typed list or single object into buckets.
-    pub fn from_value(value: &Value) -> Result<Self, IntakeError> {
+    /// Sorts a list, typed list or single object into buckets. Takes the document by value:
+    /// items are moved into their typed form, never copied.
+    pub fn from_value(value: Value) -> Result<Self, IntakeError> {
         let mut objects = Self {
-            newest: newest_timestamp(value),
+            newest: newest_timestamp(&value),
             ..Self::default()
         };
-        if let Some(items) = value.get("items").and_then(Value::as_array) {
-            // `kubectl get` prints kind `List` with typed items; the raw API returns e.g.
-            // `PodList` whose items carry no kind of their own.
-            let list_kind = value.get("kind").and_then(Value::as_str).unwrap_or("List");
-            let default_kind = list_kind.strip_suffix("List").unwrap_or("");
-            let default_api = value
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or("v1");
-            for item in items {
-                objects.add(item, default_kind, default_api);
-            }
-        } else if value.get("kind").is_some() {
-            objects.add(value, "", "v1");
-        } else {
-            return Err(IntakeError::NotKubernetes);
-        }
+        objects.add_document(value, "")?;
         Ok(objects)
     }
 
-    fn add(&mut self, item: &Value, default_kind: &str, default_api: &str) {
-        let kind = item
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or(default_kind);
-        let api = item
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or(default_api);
+    fn add_document(&mut self, mut value: Value, path: &str) -> Result<(), IntakeError> {
+        if let Some(items) = value.get_mut("items").map(Value::take) {
+            // `kubectl get` prints kind `List` with typed items; the raw API returns e.g.
+            // `PodList` whose items carry no kind of their own.
+            let list_kind = value.get("kind").and_then(Value::as_str).unwrap_or("List");
+            let default_kind = list_kind.strip_suffix("List").unwrap_or("").to_owned();
+            let default_api = value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("v1")
+                .to_owned();
+            let Value::Array(items) = items else {
+                self.ignored.push(Ignored {
+                    path: format!("{path}.items").trim_start_matches('.').to_owned(),
+                    object: String::new(),
+                    reason: "expected a list".into(),
+                    whole_object: true,
+                });
+                return Ok(());
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                let at = format!("{path}items[{i}]");
+                self.add(item, &default_kind, &default_api, &at);
+            }
+        } else if value.get("kind").is_some() {
+            self.add(value, "", "v1", path.trim_end_matches('.'));
+        } else {
+            return Err(IntakeError::NotKubernetes);
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, mut item: Value, default_kind: &str, default_api: &str, path: &str) {
         // Nested lists (`kubectl get -o json` of several resource types in old clients).
         if item.get("items").is_some() {
-            if let Ok(nested) = Self::from_value(item) {
-                self.absorb(nested);
+            let nested = format!("{path}.");
+            if self.add_document(item, &nested).is_err() {
+                self.ignored.push(Ignored {
+                    path: path.to_owned(),
+                    object: String::new(),
+                    reason: "a nested list that is not a Kubernetes list".into(),
+                    whole_object: true,
+                });
             }
             return;
         }
-        let body = without_type_fields(item);
-        match kind {
-            "Pod" => push(&mut self.pods, body),
-            "Job" => push(&mut self.jobs, body),
-            "Node" => push(&mut self.nodes, body),
-            "ResourceQuota" => push(&mut self.resource_quotas, body),
-            "LimitRange" => push(&mut self.limit_ranges, body),
-            "PersistentVolumeClaim" => push(&mut self.pvcs, body),
-            "PersistentVolume" => push(&mut self.pvs, body),
-            "StorageClass" => push(&mut self.storage_classes, body),
+        // The bucket fixes the type, and k8s-openapi rejects other API versions
+        // (`events.k8s.io/v1beta1`, `batch/v1beta1`) whose fields are the same.
+        let (kind, api) = match item.as_object_mut() {
+            Some(map) => {
+                let kind = take_str(map.remove("kind")).unwrap_or_else(|| default_kind.into());
+                let api = take_str(map.remove("apiVersion")).unwrap_or_else(|| default_api.into());
+                (kind, api)
+            }
+            None => {
+                self.ignored.push(Ignored {
+                    path: path.to_owned(),
+                    object: String::new(),
+                    reason: "expected an object".into(),
+                    whole_object: true,
+                });
+                return;
+            }
+        };
+        let object = describe(&kind, &item);
+        let essential: &[&str] = match kind.as_str() {
+            "Pod" | "Job" => &["metadata", "spec"],
+            "Event" if !api.starts_with("events.k8s.io") => &["metadata", "involvedObject"],
+            _ => &["metadata"],
+        };
+        let at = At {
+            path,
+            object: &object,
+            essential,
+        };
+        let notes = &mut self.ignored;
+        match kind.as_str() {
+            "Pod" => push(&mut self.pods, read(item, &at, notes)),
+            "Job" => push(&mut self.jobs, read(item, &at, notes)),
+            "Node" => push(&mut self.nodes, read(item, &at, notes)),
+            "ResourceQuota" => push(&mut self.resource_quotas, read(item, &at, notes)),
+            "LimitRange" => push(&mut self.limit_ranges, read(item, &at, notes)),
+            "PersistentVolumeClaim" => push(&mut self.pvcs, read(item, &at, notes)),
+            "PersistentVolume" => push(&mut self.pvs, read(item, &at, notes)),
+            "StorageClass" => push(&mut self.storage_classes, read(item, &at, notes)),
+            "Service" => push(&mut self.services, read(item, &at, notes)),
+            "EndpointSlice" => push(&mut self.endpoint_slices, read(item, &at, notes)),
             "Event" if api.starts_with("events.k8s.io") => {
-                if let Ok(ev) = serde_json::from_value::<k8s_openapi::api::events::v1::Event>(body)
-                {
-                    self.events.push(KubeEvent::from_events_v1(&ev));
-                }
+                let ev: Option<k8s_openapi::api::events::v1::Event> = read(item, &at, notes);
+                push(&mut self.events, ev.map(|e| KubeEvent::from_events_v1(&e)));
             }
             "Event" => {
-                if let Ok(ev) = serde_json::from_value::<k8s_openapi::api::core::v1::Event>(body) {
-                    self.events.push(KubeEvent::from_core(&ev));
-                }
+                let ev: Option<k8s_openapi::api::core::v1::Event> = read(item, &at, notes);
+                push(&mut self.events, ev.map(|e| KubeEvent::from_core(&e)));
             }
             _ => {}
         }
     }
 
-    fn absorb(&mut self, other: Self) {
-        self.pods.extend(other.pods);
-        self.jobs.extend(other.jobs);
-        self.events.extend(other.events);
-        self.nodes.extend(other.nodes);
-        self.resource_quotas.extend(other.resource_quotas);
-        self.limit_ranges.extend(other.limit_ranges);
-        self.pvcs.extend(other.pvcs);
-        self.pvs.extend(other.pvs);
-        self.storage_classes.extend(other.storage_classes);
-        self.newest = self.newest.max(other.newest);
-    }
-
-    /// The cluster state of the document, leaving out the pods named in `exclude`
-    /// (`(namespace, name)`: the stuck pods an incident already carries).
-    pub fn snapshot(&self, exclude: &[(String, String)]) -> ClusterSnapshot {
-        let pods = self
-            .pods
-            .iter()
-            .filter(|p| {
-                let (ns, name) = ns_name(p.metadata());
-                !exclude.iter().any(|(en, ename)| en == ns && ename == name)
-            })
-            .cloned()
-            .collect();
-        let mut snapshot = ClusterSnapshot {
+    /// The cluster state of the document with every pod, consuming the objects.
+    pub fn into_cluster(self) -> ClusterSnapshot {
+        let snapshot = ClusterSnapshot {
             taken_at: None,
-            nodes: self.nodes.clone(),
-            pods,
-            resource_quotas: self.resource_quotas.clone(),
-            limit_ranges: self.limit_ranges.clone(),
-            pvcs: self.pvcs.clone(),
-            pvs: self.pvs.clone(),
-            storage_classes: self.storage_classes.clone(),
-            ..ClusterSnapshot::default()
+            nodes: self.nodes,
+            pods: self.pods,
+            resource_quotas: self.resource_quotas,
+            limit_ranges: self.limit_ranges,
+            pvcs: self.pvcs,
+            pvs: self.pvs,
+            storage_classes: self.storage_classes,
+            services: self.services,
+            endpoint_slices: self.endpoint_slices,
         };
-        // An empty snapshot is not serialised, so it must not carry a time either (an
-        // incident must survive a round trip through its CloudEvent unchanged).
-        if !snapshot.is_empty() {
-            snapshot.taken_at = self.newest;
-        }
-        snapshot
+        stamped(snapshot, self.newest)
     }
 }
 
-/// A copy of the object without `apiVersion`/`kind`: the bucket already fixes the type, and
-/// k8s-openapi rejects other API versions (`events.k8s.io/v1beta1`, `batch/v1beta1`) whose
-/// fields are the same.
-fn without_type_fields(item: &Value) -> Value {
-    let mut body = item.clone();
-    if let Some(map) = body.as_object_mut() {
-        map.remove("apiVersion");
-        map.remove("kind");
+/// An empty snapshot is not serialised, so it must not carry a time either (an incident
+/// must survive a round trip through its CloudEvent unchanged).
+fn stamped(mut snapshot: ClusterSnapshot, newest: Option<DateTime<Utc>>) -> ClusterSnapshot {
+    if !snapshot.is_empty() {
+        snapshot.taken_at = newest;
     }
-    body
+    snapshot
 }
 
-fn push<T: serde::de::DeserializeOwned>(bucket: &mut Vec<T>, body: Value) {
-    if let Ok(obj) = serde_json::from_value(body) {
-        bucket.push(obj);
+fn take_str(value: Option<Value>) -> Option<String> {
+    match value {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
     }
+}
+
+/// `Kind namespace/name` for notes, from the raw item (its metadata may not parse).
+fn describe(kind: &str, item: &Value) -> String {
+    let meta = item.get("metadata");
+    let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+    match (field("namespace"), field("name")) {
+        (Some(ns), Some(name)) => format!("{kind} {ns}/{name}"),
+        (None, Some(name)) => format!("{kind} {name}"),
+        _ => kind.to_owned(),
+    }
+}
+
+fn push<T>(bucket: &mut Vec<T>, obj: Option<T>) {
+    bucket.extend(obj);
 }
 
 /// Namespace and name of an object (empty strings when absent).
@@ -180,13 +217,23 @@ pub(crate) fn merge_snapshot(into: &mut ClusterSnapshot, extra: &ClusterSnapshot
     merge(&mut into.pvcs, &extra.pvcs);
     merge(&mut into.pvs, &extra.pvs);
     merge(&mut into.storage_classes, &extra.storage_classes);
+    merge(&mut into.services, &extra.services);
+    merge(&mut into.endpoint_slices, &extra.endpoint_slices);
     into.taken_at = into.taken_at.max(extra.taken_at);
 }
 
 fn merge<T: Metadata<Ty = ObjectMeta> + Clone>(into: &mut Vec<T>, extra: &[T]) {
+    let present: HashSet<(String, String)> = into
+        .iter()
+        .map(|o| {
+            let (ns, name) = ns_name(o.metadata());
+            (ns.to_owned(), name.to_owned())
+        })
+        .collect();
+    let mut added: HashSet<(&str, &str)> = HashSet::new();
     for obj in extra {
         let key = ns_name(obj.metadata());
-        if !into.iter().any(|o| ns_name(o.metadata()) == key) {
+        if !present.contains(&(key.0.to_owned(), key.1.to_owned())) && added.insert(key) {
             into.push(obj.clone());
         }
     }

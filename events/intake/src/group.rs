@@ -5,40 +5,50 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use k8s_openapi::Metadata;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use lastmile_events::{Incident, IncidentFamily, KubeEvent, ObjectRef};
 
 use crate::document::{Objects, ns_name};
 use crate::family::guess_family;
+use crate::index::{Index, object_ref};
 use crate::stuck;
+
+/// An incident and the document's pods it stands for (indices into `Objects::pods`).
+pub(crate) struct Found {
+    pub incident: Incident,
+    pub pods: Vec<usize>,
+}
 
 /// One incident being assembled.
 struct Draft<'a> {
     family: IncidentFamily,
     subject: ObjectRef,
     owner: Option<ObjectRef>,
-    pods: Vec<&'a Pod>,
+    pods: Vec<usize>,
     job: Option<&'a Job>,
 }
 
-/// The incidents of a document, ordered by family then key.
-pub(crate) fn incidents(objects: &Objects) -> Vec<Incident> {
+/// The incidents of a document, ordered by family then key. Linear in the document: every
+/// lookup goes through one [`Index`].
+pub(crate) fn incidents(objects: &Objects) -> Vec<Found> {
+    let index = Index::new(objects);
     let mut drafts: Drafts<'_> = BTreeMap::new();
-    let mut pods: Vec<&Pod> = objects.pods.iter().collect();
-    pods.sort_by(|a, b| ns_name(a.metadata()).cmp(&ns_name(b.metadata())));
-    for pod in pods {
+    let mut pods: Vec<usize> = (0..objects.pods.len()).collect();
+    pods.sort_by(|&a, &b| {
+        ns_name(objects.pods[a].metadata()).cmp(&ns_name(objects.pods[b].metadata()))
+    });
+    for i in pods {
+        let pod = &objects.pods[i];
         let owner = stuck::owner(pod);
         let owned_by_job = owner.as_ref().is_some_and(|o| o.kind == "Job");
         if let Some(family) = stuck::pod_family(pod, owned_by_job) {
-            let job = owner.as_ref().and_then(|o| find_job(&objects.jobs, o));
+            let job = owner.as_ref().and_then(|o| index.job(o));
             add_draft(
                 &mut drafts,
                 Draft {
                     family,
                     subject: object_ref("Pod", pod.metadata()),
                     owner,
-                    pods: vec![pod],
+                    pods: vec![i],
                     job,
                 },
             );
@@ -66,7 +76,7 @@ pub(crate) fn incidents(objects: &Objects) -> Vec<Incident> {
                 field_path: None,
                 ..ev.regarding.clone()
             };
-            let job = find_job(&objects.jobs, &subject);
+            let job = index.job(&subject);
             add_draft(
                 &mut drafts,
                 Draft {
@@ -81,7 +91,7 @@ pub(crate) fn incidents(objects: &Objects) -> Vec<Incident> {
     }
     // Warning events about objects the document does not carry (a pasted EventList):
     // group them by the object they are about and route by their text.
-    for (subject, family) in orphan_event_subjects(objects) {
+    for (subject, family) in orphan_event_subjects(objects, &index) {
         add_draft(
             &mut drafts,
             Draft {
@@ -97,7 +107,7 @@ pub(crate) fn incidents(objects: &Objects) -> Vec<Incident> {
     let now = objects.newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     drafts
         .into_values()
-        .map(|d| build(d, objects, now))
+        .map(|d| build(d, objects, &index, now))
         .collect()
 }
 
@@ -115,25 +125,27 @@ fn add_draft<'a>(drafts: &mut Drafts<'a>, draft: Draft<'a>) {
     }
 }
 
-fn build(draft: Draft<'_>, objects: &Objects, now: DateTime<Utc>) -> Incident {
+fn build(draft: Draft<'_>, objects: &Objects, index: &Index<'_>, now: DateTime<Utc>) -> Found {
     let mut incident = Incident::new(draft.family, draft.subject, draft.owner, now);
     incident.count = u32::try_from(draft.pods.len()).unwrap_or(u32::MAX).max(1);
-    incident.pod = draft.pods.first().map(|p| (*p).clone());
+    incident.pod = draft.pods.first().map(|&p| objects.pods[p].clone());
     incident.job = draft.job.cloned();
-    let mut about: Vec<ObjectRef> = vec![incident.subject.clone()];
-    about.extend(incident.owner.clone());
-    about.extend(draft.pods.iter().map(|p| object_ref("Pod", p.metadata())));
-    let job_name = incident.job.as_ref().and_then(|j| j.metadata.name.clone());
-    let mut events: Vec<KubeEvent> = objects
-        .events
+    let pod_refs: Vec<ObjectRef> = draft
+        .pods
         .iter()
-        .filter(|e| {
-            about.iter().any(|o| same_object(&e.regarding, o))
-                || job_name
-                    .as_deref()
-                    .is_some_and(|j| is_pod_of_job(&e.regarding, j, &incident.subject))
-        })
-        .cloned()
+        .map(|&p| object_ref("Pod", objects.pods[p].metadata()))
+        .collect();
+    let mut about: Vec<&ObjectRef> = vec![&incident.subject];
+    about.extend(incident.owner.as_ref());
+    about.extend(&pod_refs);
+    let job_name = incident
+        .job
+        .as_ref()
+        .and_then(|j| j.metadata.name.as_deref());
+    let mut events: Vec<KubeEvent> = index
+        .events_about(&about, job_name, incident.subject.namespace.as_deref())
+        .into_iter()
+        .map(|i| objects.events[i].clone())
         .collect();
     events.sort_by(|a, b| {
         (a.last_time, &a.reason, &a.message)
@@ -142,31 +154,15 @@ fn build(draft: Draft<'_>, objects: &Objects, now: DateTime<Utc>) -> Incident {
     });
     events.dedup();
     incident.events = events;
-    let exclude: Vec<(String, String)> = draft
-        .pods
-        .iter()
-        .map(|p| {
-            let (ns, name) = ns_name(p.metadata());
-            (ns.to_owned(), name.to_owned())
-        })
-        .collect();
-    incident.snapshot = objects.snapshot(&exclude);
-    incident
+    Found {
+        incident,
+        pods: draft.pods,
+    }
 }
 
 /// Warning events about objects absent from the document, grouped by that object, each
 /// with the family its events' text suggests.
-fn orphan_event_subjects(objects: &Objects) -> Vec<(ObjectRef, IncidentFamily)> {
-    let present = |r: &ObjectRef| {
-        objects
-            .pods
-            .iter()
-            .any(|p| same_object(r, &object_ref("Pod", p.metadata())))
-            || objects
-                .jobs
-                .iter()
-                .any(|j| same_object(r, &object_ref("Job", j.metadata())))
-    };
+fn orphan_event_subjects(objects: &Objects, index: &Index<'_>) -> Vec<(ObjectRef, IncidentFamily)> {
     let mut by_subject: BTreeMap<(String, String, String), String> = BTreeMap::new();
     for ev in &objects.events {
         let terminal_job = matches!(
@@ -175,7 +171,7 @@ fn orphan_event_subjects(objects: &Objects) -> Vec<(ObjectRef, IncidentFamily)> 
         );
         if (ev.ty != "Warning" && !terminal_job)
             || ev.reason == "FailedCreate"
-            || present(&ev.regarding)
+            || index.carries(&ev.regarding)
         {
             continue;
         }
@@ -203,45 +199,6 @@ fn orphan_event_subjects(objects: &Objects) -> Vec<(ObjectRef, IncidentFamily)> 
             (subject, guess_family(&text))
         })
         .collect()
-}
-
-fn find_job<'a>(jobs: &'a [Job], owner: &ObjectRef) -> Option<&'a Job> {
-    if owner.kind != "Job" {
-        return None;
-    }
-    jobs.iter()
-        .find(|j| same_object(&object_ref("Job", j.metadata()), owner))
-}
-
-fn object_ref(kind: &str, meta: &ObjectMeta) -> ObjectRef {
-    ObjectRef {
-        kind: kind.to_owned(),
-        namespace: meta.namespace.clone(),
-        name: meta.name.clone().unwrap_or_default(),
-        uid: meta.uid.clone(),
-        field_path: None,
-    }
-}
-
-/// Same kind and name, and same namespace when both say one.
-fn same_object(a: &ObjectRef, b: &ObjectRef) -> bool {
-    a.kind.eq_ignore_ascii_case(&b.kind)
-        && a.name == b.name
-        && match (&a.namespace, &b.namespace) {
-            (Some(x), Some(y)) => x == y,
-            _ => true,
-        }
-}
-
-/// A pod the Job created (named `<job>-<suffix>`) in the Job's namespace: its events stay
-/// relevant after the Job controller deleted the pod itself.
-fn is_pod_of_job(regarding: &ObjectRef, job: &str, subject: &ObjectRef) -> bool {
-    regarding.kind == "Pod"
-        && regarding
-            .name
-            .strip_prefix(job)
-            .is_some_and(|rest| rest.starts_with('-'))
-        && (regarding.namespace.is_none() || regarding.namespace == subject.namespace)
 }
 
 fn family_rank(family: IncidentFamily) -> usize {

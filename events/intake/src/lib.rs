@@ -20,12 +20,17 @@
 mod document;
 mod family;
 mod group;
+mod index;
+mod lenient;
+mod recording;
 mod stuck;
 mod table;
 mod text;
 mod time;
 
 pub use family::guess_family;
+pub use lenient::Ignored;
+pub use recording::Recording;
 pub use text::incident_from_text;
 
 use lastmile_events::{CloudEvent, ClusterSnapshot, EnvelopeError, Incident};
@@ -52,31 +57,40 @@ impl IntakeError {
     }
 }
 
-/// Builds the incidents a JSON document describes.
+/// Reads a JSON document into a [`Recording`]: its incidents, the cluster state they share
+/// (one copy, not one per incident) and what could not be read.
 ///
 /// Accepts a `kubectl get ... -o json` document (a `List` or typed list of Pods, Jobs, core/v1
 /// and events.k8s.io/v1 Events, Nodes, ResourceQuotas, LimitRanges, PVCs, PVs,
 /// StorageClasses), a single such object, or a structured-mode CloudEvent whose data is an
 /// Incident. Stuck pods of one owner in one family become one incident with `count`; events
-/// about the pods and their owner are attached; every other object goes into `snapshot`.
-/// Timestamps come from the newest time found in the document, never the wall clock.
-/// A document with nothing stuck gives an empty vector.
-pub fn incidents_from_json(bytes: &[u8]) -> Result<Vec<Incident>, IntakeError> {
+/// about the pods and their owner are attached; every other object goes into the shared
+/// cluster state. Timestamps come from the newest time found in the document, never the wall
+/// clock. A document with nothing stuck gives no incidents. A field of the wrong type costs
+/// that field only, and is listed in [`Recording::ignored`]. Cost is linear in the document.
+pub fn read_json(bytes: &[u8]) -> Result<Recording, IntakeError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)?;
     if value.get("specversion").is_some() {
         let event = CloudEvent::<Incident>::from_slice(bytes)?;
-        return Ok(vec![event.data]);
+        return Ok(Recording::carried(event.data));
     }
-    let objects = document::Objects::from_value(&value)?;
-    Ok(group::incidents(&objects))
+    let objects = document::Objects::from_value(value)?;
+    Ok(Recording::from_objects(objects))
+}
+
+/// Builds the incidents a JSON document describes, each carrying its own copy of the cluster
+/// state (without its own stuck pods) in `snapshot`: what a single recorded incident looks
+/// like on the bus. The copies make this quadratic in the document; [`read_json`] shares one
+/// cluster state instead and is what large inputs should use.
+pub fn incidents_from_json(bytes: &[u8]) -> Result<Vec<Incident>, IntakeError> {
+    Ok(read_json(bytes)?.into_incidents_with_snapshots())
 }
 
 /// Reads a JSON document's cluster objects (nodes, pods, quotas, limit ranges, volumes,
 /// storage classes) into a snapshot, e.g. for `lastmile explain --snapshot`.
 pub fn snapshot_from_json(bytes: &[u8]) -> Result<ClusterSnapshot, IntakeError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)?;
-    let objects = document::Objects::from_value(&value)?;
-    Ok(objects.snapshot(&[]))
+    Ok(document::Objects::from_value(value)?.into_cluster())
 }
 
 /// Adds `extra`'s objects to `into`, skipping objects already present (same kind, namespace
