@@ -283,3 +283,54 @@ fn target_parsing_rejects_malformed_values() {
         }
     );
 }
+
+#[test]
+fn printed_lines_annotations_and_summary_carry_no_secret_or_control_character() {
+    let dir = std::env::temp_dir().join(format!("lastmile-gate-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = dir.join("summary.md");
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Output::new(Box::new(W(buf.clone())), true, Some(summary.clone()));
+    // A diagnosis as an older or foreign producer might publish it: not finalized.
+    let mut d = diagnosis(true, "k");
+    d.summary = "pull failed: docker login -u ci -p Gate-Pa55word r.example.com".into();
+    d.evidence = vec![
+        "\u{1b}[2K\u{1b}[1A::add-mask::x AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIgateK7MDENGbPxRfiCY"
+            .into(),
+        "curl -H 'Authorization: Bearer gate-tok-123' https://r.example.com/v2/".into(),
+    ];
+    let target = Target::workload("job/ci/migrate").unwrap();
+    out.verdict(
+        &target,
+        &Verdict::Failed {
+            reason: d.summary.clone(),
+            diagnosis: Some(Box::new(d)),
+        },
+    );
+    let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+    let md = std::fs::read_to_string(&summary).unwrap();
+    for secret in [
+        "Gate-Pa55word",
+        "wJalrXUtnFEMIgateK7MDENGbPxRfiCY",
+        "gate-tok-123",
+    ] {
+        assert!(
+            !text.contains(secret) && !md.contains(secret),
+            "{secret}:\n{text}\n{md}"
+        );
+    }
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("evidence:   \\x1b[2K"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("::error ")), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
