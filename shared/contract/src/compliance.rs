@@ -58,7 +58,17 @@ pub async fn check(function: &Function, samples: &[Incident], ctx: &Context) {
     for incident in &all {
         let run = || async {
             let fut = AssertUnwindSafe(function.call(incident, ctx)).catch_unwind();
-            match tokio_timeout(spec.deadline, fut).await {
+            // The timer catches a handler that never finishes; the clock catches one that
+            // finishes on its first poll after blocking the thread past the deadline (a
+            // CPU-bound handler never yields, so the timer cannot win the race).
+            let started = std::time::Instant::now();
+            let outcome = tokio_timeout(spec.deadline, fut).await;
+            let elapsed = started.elapsed();
+            match outcome {
+                _ if elapsed > spec.deadline => panic!(
+                    "{}: exceeded its deadline of {:?} on {} (took {elapsed:?})",
+                    spec.name, spec.deadline, incident.key
+                ),
                 None => panic!(
                     "{}: exceeded its deadline of {:?} on {}",
                     spec.name, spec.deadline, incident.key
@@ -131,4 +141,43 @@ async fn sleep(limit: std::time::Duration) {
         let _ = tx.send(());
     });
     let _ = rx.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use lastmile_events::IncidentFamily;
+
+    use super::*;
+    use crate::{FunctionSpec, HandleFuture, Outcome};
+
+    static SLOW: FunctionSpec = FunctionSpec {
+        name: "slow",
+        description: "blocks its thread past the deadline without ever yielding",
+        families: &[IncidentFamily::Pending],
+        deadline: Duration::from_millis(20),
+        max_evidence_bytes: 1024,
+    };
+
+    fn busy_handler<'a>(_: &'a Incident, _: &'a Context) -> HandleFuture<'a> {
+        Box::pin(async {
+            // CPU-bound: completes on its first poll, 3x past the deadline.
+            let until = std::time::Instant::now() + Duration::from_millis(60);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+            Ok(Outcome::default())
+        })
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "exceeded its deadline")]
+    async fn a_cpu_bound_handler_past_its_deadline_fails_the_check() {
+        let function = Function {
+            spec: &SLOW,
+            handle: busy_handler,
+        };
+        check(&function, &[], &Context::offline()).await;
+    }
 }
