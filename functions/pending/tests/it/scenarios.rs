@@ -755,6 +755,18 @@ fn evidence_is_bounded_and_has_no_env_values() {
         None,
     );
     let o = run(&incident(Some(pod), vec![], snapshot(items, None)));
+    // Not vacuous: the pod is in the evidence, with its env var's name but not its value.
+    let pod_evidence = o
+        .evidence
+        .iter()
+        .find(|e| e.name == "pod.json")
+        .unwrap_or_else(|| {
+            panic!(
+                "no pod.json in {:?}",
+                o.evidence.iter().map(|e| &e.name).collect::<Vec<_>>()
+            )
+        });
+    assert!(String::from_utf8_lossy(&pod_evidence.bytes).contains("\"TOKEN\""));
     for e in &o.evidence {
         let text = String::from_utf8_lossy(&e.bytes);
         assert!(
