@@ -13,6 +13,10 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# API docs, warnings as errors (broken intra-doc links, bad code blocks), as CI builds them.
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
 # Benchmarks: pipeline throughput vs raw JetStream, pending analysis, image check, watcher memory.
 bench:
     eval "$(./scripts/install-test-deps)" && cargo bench --workspace

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod architecture;
+mod build;
 mod bus;
 mod cli;
 mod evidence;
@@ -12,6 +14,7 @@ mod image_pull;
 mod image_pull_hosted;
 mod infra;
 mod lambda;
+mod live_state;
 mod pipeline;
 mod registry_health;
 mod secrets;
