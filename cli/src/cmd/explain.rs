@@ -7,19 +7,24 @@
 //! is the point: intake's family is only a guess from text, and a function that has nothing
 //! to say returns nothing, so the merged, confidence-sorted list is the answer.
 
+mod ignored;
+pub(crate) mod input;
+pub(crate) mod recorded;
 mod render;
 
 #[cfg(test)]
 mod cases;
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use lastmile_contract::{Context, finalize};
 use lastmile_events::{Class, Diagnosis, DiagnosisReport, Incident, Subject};
-use lastmile_intake::IntakeError;
+use lastmile_intake::{Ignored, IntakeError, Recording};
+
+use self::recorded::RecordedCluster;
 
 use crate::functions::FUNCTIONS;
 
@@ -27,16 +32,13 @@ use crate::functions::FUNCTIONS;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  a diagnosis was printed (possibly `unknown`, carrying what was seen)
-  2  the input could not be read (missing file, empty input, malformed CloudEvent)
+  2  the input could not be read (missing file, empty input, over 64 MiB, malformed CloudEvent)
 
 Examples:
   kubectl get pods,jobs,events -n ci -o json | lastmile explain -
   kubectl describe pod -n ci migrate-x7k2p | lastmile explain --format json
   lastmile explain events/examples/job-deadline-exceeded.json
   lastmile explain incident.json --snapshot <(kubectl get nodes,pods,resourcequota,limitrange,pvc,pv,storageclass -A -o json)";
-
-/// Largest input read; a pasted log beyond this is cut by intake anyway.
-const MAX_INPUT: u64 = 64 * 1024 * 1024;
 
 /// How to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,88 +74,103 @@ pub struct Explanation {
     pub diagnoses: Vec<Diagnosis>,
 }
 
+/// Everything explained about one input.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    /// One per incident (or one `unknown` when nothing is stuck).
+    pub explanations: Vec<Explanation>,
+    /// Fields and objects of the input that could not be read, in input order.
+    pub ignored: Vec<Ignored>,
+}
+
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let input = read_input(args.input.as_ref())?;
+    let input = input::read_bounded(args.input.as_deref())?;
+    if input.iter().all(u8::is_ascii_whitespace) {
+        anyhow::bail!(
+            "the input is empty: pass a file, or pipe kubectl output into `lastmile explain -`"
+        );
+    }
     let snapshot = match &args.snapshot {
         Some(path) => Some(
-            std::fs::read(path)
+            input::read_bounded(Some(path))
                 .with_context(|| format!("cannot read snapshot {}", path.display()))?,
         ),
         None => None,
     };
-    let explanations = explain(&input, snapshot.as_deref()).await?;
+    let explained = explain_document(&input, snapshot.as_deref()).await?;
     let out = match args.format {
-        Format::Human => render::human(&explanations),
-        Format::Json => render::json(&explanations)?,
+        Format::Human => {
+            let mut out = render::human(&explained.explanations);
+            out.push_str(&ignored::human(&explained.ignored));
+            out
+        }
+        Format::Json => ignored::json(&render::json(&explained.explanations)?, &explained.ignored)?,
     };
     println!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_input(path: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    match path {
-        Some(p) if p.as_os_str() != "-" => {
-            std::fs::File::open(p)
-                .with_context(|| format!("cannot read {}", p.display()))?
-                .take(MAX_INPUT)
-                .read_to_end(&mut bytes)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-        }
-        _ => {
-            std::io::stdin()
-                .take(MAX_INPUT)
-                .read_to_end(&mut bytes)
-                .context("cannot read stdin")?;
-        }
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        anyhow::bail!(
-            "the input is empty: pass a file, or pipe kubectl output into `lastmile explain -`"
-        );
-    }
-    Ok(bytes)
+/// Builds the incidents `input` describes and explains each with every function.
+#[cfg(test)]
+pub async fn explain(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Vec<Explanation>> {
+    Ok(explain_document(input, snapshot).await?.explanations)
 }
 
-/// Builds the incidents `input` describes and explains each with every function.
-pub async fn explain(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Vec<Explanation>> {
-    let mut incidents = incidents(input)?;
-    if let Some(bytes) = snapshot {
-        let extra = lastmile_intake::snapshot_from_json(bytes)
-            .context("--snapshot is not a kubectl JSON document")?;
-        for incident in &mut incidents {
-            lastmile_intake::merge_snapshot(&mut incident.snapshot, &extra);
-        }
-    }
+/// [`explain`], with what intake had to ignore. Every incident reasons against the one
+/// cluster state its document recorded (shared, see [`RecordedCluster`]), merged with
+/// `snapshot`'s objects.
+pub async fn explain_document(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Explained> {
+    let recording = intake(input)?;
+    let extra = match snapshot {
+        Some(bytes) => Some(
+            lastmile_intake::snapshot_from_json(bytes)
+                .context("--snapshot is not a kubectl JSON document")?,
+        ),
+        None => None,
+    };
+    let ignored = recording.ignored.clone();
+    let mut view = RecordedCluster::default();
+    let incidents = view.add(recording, extra.as_ref());
     if incidents.is_empty() {
-        return Ok(vec![nothing_stuck(input)]);
+        return Ok(Explained {
+            explanations: vec![nothing_stuck(input, ignored.len())],
+            ignored,
+        });
     }
-    let ctx = Context::offline();
-    let mut out = Vec::with_capacity(incidents.len());
+    let ctx = Context {
+        cluster: Arc::new(view),
+        ..Context::offline()
+    };
+    let mut explanations = Vec::with_capacity(incidents.len());
     for incident in incidents {
         let diagnoses = diagnose(&incident, &ctx).await;
-        out.push(Explanation {
+        explanations.push(Explanation {
             incident,
             diagnoses,
         });
     }
-    Ok(out)
+    Ok(Explained {
+        explanations,
+        ignored,
+    })
 }
 
 /// JSON documents go through JSON intake; anything else (or JSON that is not Kubernetes)
 /// is text. A malformed CloudEvent is an error: it was clearly meant as one.
-fn incidents(input: &[u8]) -> anyhow::Result<Vec<Incident>> {
+fn intake(input: &[u8]) -> anyhow::Result<Recording> {
     let trimmed = input.trim_ascii_start();
     if trimmed.starts_with(b"{") {
-        match lastmile_intake::incidents_from_json(input) {
+        match lastmile_intake::read_json(input) {
             Ok(found) => return Ok(found),
             Err(e @ IntakeError::Envelope(_)) => return Err(e.into()),
             Err(IntakeError::Json(_) | IntakeError::NotKubernetes) => {}
         }
     }
     let text = String::from_utf8_lossy(input);
-    Ok(vec![lastmile_intake::incident_from_text(&text)])
+    Ok(Recording::carrying(vec![
+        lastmile_intake::incident_from_text(&text),
+    ]))
 }
 
 /// Runs every function on `incident` and merges what they say.
@@ -164,7 +181,11 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
         match tokio::time::timeout(function.spec.deadline, call).await {
             Ok(Ok(outcome)) => {
                 // The same output boundary the hosts use: provenance, bounds, redaction.
-                all.extend(finalize::diagnoses(function.spec, incident, outcome.diagnoses));
+                all.extend(finalize::diagnoses(
+                    function.spec,
+                    incident,
+                    outcome.diagnoses,
+                ));
             }
             Ok(Err(err)) => {
                 tracing::warn!(function = function.spec.name, error = %err, "Function failed; its view is missing.")
@@ -251,8 +272,9 @@ fn unknown(incident: &Incident) -> Diagnosis {
     d
 }
 
-/// The answer for a document in which nothing is stuck.
-fn nothing_stuck(input: &[u8]) -> Explanation {
+/// The answer for a document in which nothing is stuck; `ignored` parts of it are counted,
+/// since what could not be read may be what was stuck.
+fn nothing_stuck(input: &[u8], ignored: usize) -> Explanation {
     let incident = lastmile_intake::incident_from_text("");
     let mut d = Diagnosis::new(
         Class::UNKNOWN,
@@ -269,6 +291,11 @@ fn nothing_stuck(input: &[u8]) -> Explanation {
         "read a {} byte JSON document with no stuck objects",
         input.len()
     ));
+    if ignored > 0 {
+        d.evidence.push(format!(
+            "{ignored} part(s) of the input could not be read and were ignored (listed below)"
+        ));
+    }
     Explanation {
         incident,
         diagnoses: vec![d],

@@ -72,7 +72,7 @@ pub fn read_json(bytes: &[u8]) -> Result<Recording, IntakeError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)?;
     if value.get("specversion").is_some() {
         let event = CloudEvent::<Incident>::from_slice(bytes)?;
-        return Ok(Recording::carried(event.data));
+        return Ok(Recording::carrying(vec![event.data]));
     }
     let objects = document::Objects::from_value(value)?;
     Ok(Recording::from_objects(objects))

@@ -29,11 +29,12 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// A CloudEvent's incident, which carries its own snapshot.
-    pub(crate) fn carried(incident: Incident) -> Self {
+    /// Incidents that carry their own snapshot (a CloudEvent's, one built from text), with
+    /// no shared cluster state.
+    pub fn carrying(incidents: Vec<Incident>) -> Self {
         Self {
-            incidents: vec![incident],
-            own_pods: vec![Vec::new()],
+            own_pods: vec![Vec::new(); incidents.len()],
+            incidents,
             ..Self::default()
         }
     }

@@ -1,0 +1,63 @@
+//! Reading what the user passes, whole or not at all.
+//!
+//! Input over [`MAX_INPUT`] is refused rather than cut: a cut JSON document no longer parses,
+//! would be read as text and diagnosed wrongly, with exit 0.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+/// Largest input `explain` and `replay` read (per file).
+pub const MAX_INPUT: u64 = 64 * 1024 * 1024;
+
+/// Reads `path` (`-` or `None`: stdin) completely, or fails with a one-line error that
+/// names the limit and how to filter the input below it.
+pub fn read_bounded(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            let file =
+                std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+            read_all(file, MAX_INPUT, &p.display().to_string())
+        }
+        _ => read_all(std::io::stdin(), MAX_INPUT, "stdin"),
+    }
+}
+
+/// Reads `from` whole when it holds at most `limit` bytes.
+pub fn read_all(from: impl Read, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    from.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {what}"))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+        anyhow::bail!("{}", too_large(what, limit));
+    }
+    Ok(bytes)
+}
+
+/// The refusal: one line, the limit, and two ways to get under it.
+pub fn too_large(what: &str, limit: u64) -> String {
+    format!(
+        "{what} is larger than {} MiB, the most lastmile reads; nothing was diagnosed. \
+Filter it first: one namespace (`kubectl get pods,jobs,events -n NS -o json`) or only what \
+is not running (`jq '.items |= map(select(.status.phase != \"Running\"))'`)",
+        limit / (1024 * 1024)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_at_the_limit_is_read_and_one_byte_more_is_refused() {
+        let at = vec![b'x'; 1024];
+        assert_eq!(read_all(&at[..], 1024, "stdin").unwrap().len(), 1024);
+        let over = vec![b'x'; 1025];
+        let err = read_all(&over[..], 1024, "stdin").unwrap_err().to_string();
+        assert!(err.starts_with("stdin is larger than 0 MiB"), "{err}");
+        assert!(!err.contains('\n'));
+        assert!(err.contains("-n NS") && err.contains("jq"), "{err}");
+    }
+}
