@@ -8,6 +8,7 @@ pub mod bin;
 pub mod tools;
 
 pub mod apiserver;
+pub mod gobuild;
 pub mod lambda_api;
 pub mod nats;
 pub mod otlp;
