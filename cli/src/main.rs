@@ -40,6 +40,8 @@ enum Command {
     Gate(cmd::gate::Args),
     /// Read Go binaries' build information; compare two builds.
     Build(cmd::build::Args),
+    /// Send incidents to the diagnosis functions on AWS Lambda (durable consumer, Invoke).
+    Dispatch(cmd::dispatch::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
             Command::Webhook(args) => cmd::webhook::run(args).await,
             Command::Gate(args) => cmd::gate::run(args).await,
             Command::Build(args) => cmd::build::run(args).await,
+            Command::Dispatch(args) => cmd::dispatch::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

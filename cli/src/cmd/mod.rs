@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod build;
+pub mod dispatch;
 pub mod explain;
 pub mod function;
 pub mod gate;
@@ -8,5 +10,4 @@ pub mod registry_probe;
 pub mod replay;
 pub mod watch;
 pub mod webhook;
-pub mod build;
 // -- more modules: add one per line above this marker --
