@@ -32,12 +32,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use lastmile_events::facts::{JobTerminal, ci_run_of, job_terminal, workload_key};
 use lastmile_events::{
     CiEvent, CiEventKind, CloudEvent, Diagnosis, Incident, IncidentStatus, K8sObservation,
 };
 use lastmile_runtime::bus::Message;
 use lastmile_runtime::redact;
-use lastmile_events::facts::{JobTerminal, ci_run_of, job_terminal, workload_key};
 
 /// Exit code: the deploy is ready.
 pub const EXIT_READY: u8 = 0;

@@ -194,8 +194,10 @@ fn every_build_class_comes_from_real_go_builds() {
     // Other -ldflags.
     let (_, ds) = diff(&b.v11, &b.ldflags);
     let d = class_of(&ds, "build.not_reproducible");
+    // With -trimpath the go command does not record -ldflags (they may hold paths), so
+    // the only recorded difference is the files' digest, and the fix names both flags.
     assert!(
-        evidence(d).contains("-ldflags: A (not recorded), B -X main.version=2.0.0"),
+        evidence(d).contains("though all recorded build information is equal"),
         "{d:#}"
     );
     assert!(d.to_string().contains("-ldflags=-buildid="));

@@ -1,6 +1,6 @@
 //! The watch loop: kube-rs watchers in, incidents out.
 //!
-//! One kube-rs [`watcher`] per kind (per allowed namespace for namespaced kinds), merged into
+//! One kube-rs [`watcher()`] per kind (per allowed namespace for namespaced kinds), merged into
 //! one stream and consumed by a single task that owns the [`Tracker`] and the
 //! [`ClusterStore`], so there is no locking. kube-rs' watcher relists on `410 Gone` and
 //! reconnects with back-off after errors (API-server restarts); its `Init`/`InitDone`

@@ -39,7 +39,7 @@ const MAX_WANTED: usize = 32;
 /// What a layer holds at a wanted path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    /// A regular file (its first [`MAX_KEPT`] bytes).
+    /// A regular file (its first `MAX_KEPT` bytes).
     File(Vec<u8>),
     /// A symbolic or hard link to this normalised path.
     Link(String),

@@ -5,7 +5,7 @@
 //! missing repository from a missing tag with `tags/list`, suggesting the nearest tag.
 //!
 //! Beyond "would it pull", [`Checks`] adds a cosign signature check of the resolved digest
-//! ([`crate::signature`]) and the image's base OS read from its layers ([`crate::base_os`]).
+//! (`signature`) and the image's base OS read from its layers (`base_os`).
 //!
 //! The probe is pure logic over the HTTP trait, so it runs the same against a real registry in
 //! the end-to-end tests, in the CLI, and inside the function.

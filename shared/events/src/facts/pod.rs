@@ -78,7 +78,7 @@ pub fn is_scheduled(pod: &Pod) -> bool {
 /// container not terminated with exit code 0, and of each native sidecar neither running
 /// nor started. Containers the spec lists but the status does not yet report count as
 /// unfinished only when the status reports none at all (the kubelet has not started).
-fn unfinished_init<'a>(pod: &'a Pod) -> Vec<&'a ContainerStatus> {
+fn unfinished_init(pod: &Pod) -> Vec<&ContainerStatus> {
     let specs: &[Container] = pod
         .spec
         .as_ref()

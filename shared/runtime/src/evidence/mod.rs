@@ -3,7 +3,7 @@
 //! Layout under the store's prefix:
 //! - `objects/sha256/<hex>`: redacted evidence bytes, keyed by their hash (idempotent:
 //!   writing the same bytes twice writes the same key);
-//! - `manifests/<function>/<diagnosis-id>.json`: the [`EvidenceRef`] listing the objects.
+//! - `manifests/<function>/<diagnosis-id>.json`: the [`lastmile_events::EvidenceRef`] listing the objects.
 //!
 //! Two stores implement [`EvidenceStore`]: [`s3`] (any S3-compatible server) and
 //! [`local`] (a directory; the embedded default `./lastmile-evidence/`).
