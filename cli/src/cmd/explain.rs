@@ -117,7 +117,7 @@ pub async fn explain(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Ve
     Ok(explain_document(input, snapshot).await?.explanations)
 }
 
-/// [`explain`], with what intake had to ignore. Every incident reasons against the one
+/// `explain`, with what intake had to ignore. Every incident reasons against the one
 /// cluster state its document recorded (shared, see [`RecordedCluster`]), merged with
 /// `snapshot`'s objects.
 pub async fn explain_document(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Explained> {
