@@ -93,14 +93,25 @@ async fn a_document_with_nothing_stuck_says_so() {
 
 #[tokio::test]
 async fn snapshot_objects_are_merged_into_incidents() {
+    // The cluster state is shared by the incidents through the context's view (one copy
+    // per document), not copied into each incident: ask the view what a function sees.
+    use lastmile_contract::ClusterView as _;
     let doc = example("quota-failedcreate-job.json");
-    let without = explain(&doc, None).await.unwrap();
-    assert_eq!(without[0].incident.snapshot.nodes.len(), 0);
-    let with = explain(&doc, Some(&example("pending-job-insufficient-cpu.json")))
-        .await
-        .unwrap();
-    assert_eq!(with[0].incident.snapshot.nodes.len(), 3);
-    assert_eq!(with[0].incident.snapshot.resource_quotas.len(), 1);
+    let seen = |snapshot: Option<&[u8]>| {
+        let recording = intake(&doc).unwrap();
+        let extra = snapshot.map(|b| lastmile_intake::snapshot_from_json(b).unwrap());
+        let mut view = RecordedCluster::default();
+        let incidents = view.add(recording, extra.as_ref());
+        (view, incidents)
+    };
+    let (view, incidents) = seen(None);
+    let without = view.snapshot(&incidents[0]).await;
+    assert_eq!(without.map_or(0, |s| s.nodes.len()), 0);
+    let cpu = example("pending-job-insufficient-cpu.json");
+    let (view, incidents) = seen(Some(&cpu));
+    let with = view.snapshot(&incidents[0]).await.expect("a snapshot");
+    assert_eq!(with.nodes.len(), 3);
+    assert_eq!(with.resource_quotas.len(), 1);
 }
 
 #[tokio::test]
@@ -145,7 +156,7 @@ async fn human_output_shows_class_evidence_and_commands() {
     let text = render::human(&ex);
     assert!(
         text.starts_with(
-            "pod/shop/orders-5c7d9f8b6-7wq4j (owned by replicaset/shop/orders-5c7d9f8b6) [init]"
+            "pod/shop/orders-5c7d9f8b6-7wq4j (owned by deployment/shop/orders) [init]"
         ),
         "{text}"
     );
