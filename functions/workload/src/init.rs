@@ -74,16 +74,7 @@ fn first_unfinished(pod: &Pod) -> Option<Unfinished<'_>> {
     if phase == "Running" || phase == "Succeeded" {
         return None;
     }
-    let specs: &[Container] = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.init_containers.as_deref())
-        .unwrap_or_default();
-    let statuses: &[ContainerStatus] = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.init_container_statuses.as_deref())
-        .unwrap_or_default();
+    let (specs, statuses) = lastmile_events::facts::pod::init_containers(pod);
     let names: Vec<&str> = if specs.is_empty() {
         statuses.iter().map(|s| s.name.as_str()).collect()
     } else {

@@ -74,21 +74,26 @@ pub fn is_scheduled(pod: &Pod) -> bool {
             })
 }
 
-/// The init containers that have not finished: `(status, spec)` of each regular init
-/// container not terminated with exit code 0, and of each native sidecar neither running
-/// nor started. Containers the spec lists but the status does not yet report count as
-/// unfinished only when the status reports none at all (the kubelet has not started).
-fn unfinished_init(pod: &Pod) -> Vec<&ContainerStatus> {
-    let specs: &[Container] = pod
+/// A pod's init containers as its spec lists them and as its status reports them (either
+/// empty when absent).
+pub fn init_containers(pod: &Pod) -> (&[Container], &[ContainerStatus]) {
+    let specs = pod
         .spec
         .as_ref()
         .and_then(|s| s.init_containers.as_deref())
         .unwrap_or_default();
-    let statuses: &[ContainerStatus] = pod
+    let statuses = pod
         .status
         .as_ref()
         .and_then(|s| s.init_container_statuses.as_deref())
         .unwrap_or_default();
+    (specs, statuses)
+}
+
+/// The statuses of the init containers that have not finished: each regular init container
+/// not terminated with exit code 0, and each native sidecar neither running nor started.
+fn unfinished_init(pod: &Pod) -> Vec<&ContainerStatus> {
+    let (specs, statuses) = init_containers(pod);
     statuses
         .iter()
         .filter(|c| {
