@@ -1,0 +1,152 @@
+//! Configuration, stream, header and backoff rules of the NATS bus (no server needed).
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use lastmile_events::subjects::STREAMS;
+
+use super::consume::reopen_backoff;
+use super::publish::to_header_map;
+use super::*;
+
+#[test]
+fn durations_parse_with_units() {
+    assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+    assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+    assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+    assert_eq!(parse_duration(" 1h "), Ok(Duration::from_secs(3600)));
+    for bad in ["", "s", "5 days", "-1s", "1.5s", "99999999999999999999h"] {
+        assert!(parse_duration(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn config_validation_names_the_flag() {
+    assert_eq!(NatsConfig::default().validate(), Ok(()));
+    let cases = [
+        (
+            NatsConfig {
+                urls: vec![" ".into()],
+                ..Default::default()
+            },
+            "--nats-url",
+        ),
+        (
+            NatsConfig {
+                urls: vec!["nats://host:notaport".into()],
+                ..Default::default()
+            },
+            "--nats-url",
+        ),
+        (
+            NatsConfig {
+                token: Some("t".into()),
+                user: Some("u".into()),
+                password: Some("p".into()),
+                ..Default::default()
+            },
+            "choose one",
+        ),
+        (
+            NatsConfig {
+                user: Some("u".into()),
+                ..Default::default()
+            },
+            "--nats-password",
+        ),
+        (
+            NatsConfig {
+                creds_file: Some("/nonexistent/user.creds".into()),
+                ..Default::default()
+            },
+            "--nats-creds",
+        ),
+        (
+            NatsConfig {
+                request_timeout: Duration::ZERO,
+                ..Default::default()
+            },
+            "--nats-request-timeout",
+        ),
+        (
+            NatsConfig {
+                pull_batch: 0,
+                ..Default::default()
+            },
+            "--nats-pull-batch",
+        ),
+    ];
+    for (config, flag) in cases {
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains(flag), "{err} should mention {flag}");
+    }
+}
+
+#[test]
+fn config_from_json_rejects_unknown_fields_and_reads_durations() {
+    let ok: NatsConfig =
+        serde_json::from_str(r#"{"urls":["nats://a:4222"],"request_timeout":"2s"}"#).unwrap();
+    assert_eq!(ok.request_timeout, Duration::from_secs(2));
+    assert_eq!(ok.connect_timeout, Duration::from_secs(5));
+    let err = serde_json::from_str::<NatsConfig>(r#"{"url":"nats://a:4222"}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown field"), "{err}");
+}
+
+#[test]
+fn debug_hides_secrets() {
+    let config = NatsConfig {
+        user: Some("ci".into()),
+        password: Some("hunter2-secret".into()),
+        ..Default::default()
+    };
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    let config = NatsConfig::with_url("nats://ci:url-s3cr3t@nats.example.com:4222");
+    assert!(!format!("{config:?}").contains("url-s3cr3t"));
+    let config = NatsConfig {
+        token: Some("s3cr3t-token".into()),
+        ..Default::default()
+    };
+    assert!(!format!("{config:?}").contains("s3cr3t"));
+}
+
+#[test]
+fn stream_config_follows_the_spec() {
+    for spec in STREAMS {
+        let c = stream_config(spec);
+        assert_eq!(c.name, spec.name);
+        assert_eq!(c.subjects, spec.subjects);
+        assert_eq!(c.max_age, Duration::from_secs(spec.max_age_secs));
+        assert_eq!(
+            c.duplicate_window,
+            Duration::from_secs(spec.duplicate_window_secs)
+        );
+        assert_eq!(c.max_message_size, spec.max_msg_size);
+    }
+}
+
+#[test]
+fn header_values_with_newlines_are_rejected_not_panicking() {
+    let mut headers = BTreeMap::new();
+    headers.insert(
+        "Lastmile-Dlq-Reason".to_owned(),
+        "line one\r\nline two".to_owned(),
+    );
+    assert!(matches!(
+        to_header_map(&headers),
+        Err(BusError::Rejected(_))
+    ));
+    let mut headers = BTreeMap::new();
+    headers.insert("bad:name".to_owned(), "v".to_owned());
+    assert!(matches!(
+        to_header_map(&headers),
+        Err(BusError::Rejected(_))
+    ));
+}
+
+#[test]
+fn reopen_backoff_grows_and_is_capped() {
+    assert!(reopen_backoff(1) < reopen_backoff(2));
+    assert_eq!(reopen_backoff(40), Duration::from_secs(5));
+}
