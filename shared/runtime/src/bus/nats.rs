@@ -7,7 +7,7 @@
 //!   makes re-sends inside the stream's duplicate window no-ops.
 //! - Subscribing opens a durable **pull** consumer (explicit ack) named after the function,
 //!   so every replica pulls from the same consumer and each message goes to one of them.
-//!   JetStream redelivers up to [`ConsumerSpec::delivery_limit`] times; the host
+//!   JetStream redelivers up to [`ConsumerSpec::delivery_limit`](super::ConsumerSpec::delivery_limit) times; the host
 //!   dead-letters a message itself (it knows the error), the bus only counts deliveries.
 //!
 //! Every network call is bounded by the configured request timeout. The client reconnects
