@@ -27,115 +27,26 @@
 //! On shutdown the host stops pulling, waits for in-flight work up to `drain_timeout`, and
 //! returns; work still running after that is abandoned unsettled and redelivered elsewhere.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use lastmile_contract::FunctionSpec;
-use lastmile_events::envelope::stable_id;
-use lastmile_events::subjects;
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::bus::nats::{ConfigError, parse_duration};
-use crate::bus::{
-    Bus, BusError, ConsumerSpec, DLQ_REASON_HEADER, DLQ_SUBJECT_HEADER, Delivery, MSG_ID_HEADER,
-    Message, Publisher, Settle,
-};
+use crate::bus::nats::ConfigError;
+use crate::bus::{Bus, BusError, ConsumerSpec, Delivery, Message, Publisher, Settle};
 use crate::executor::{Executor, ProcessError};
 use crate::redact;
 
-/// Header carrying how many deliveries a dead-lettered message had.
-pub const DLQ_ATTEMPTS_HEADER: &str = "Lastmile-Dlq-Attempts";
-/// Longest `Lastmile-Dlq-Reason` value, bytes (the full error is in the host's log).
-const MAX_REASON_BYTES: usize = 1024;
+mod dead_letter;
+mod options;
 
-/// How the host consumes. Flags and environment variables.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-pub struct HostOptions {
-    /// Messages processed at the same time by this replica.
-    #[arg(long, env = "LASTMILE_CONCURRENCY", default_value_t = 4)]
-    pub concurrency: usize,
-    /// Deliveries of a failing message before it is dead-lettered.
-    #[arg(long, env = "LASTMILE_MAX_DELIVER", default_value_t = 5)]
-    pub max_deliver: u64,
-    /// How long a delivery may stay unacknowledged before the bus redelivers it (the host
-    /// extends it while a handler runs).
-    #[arg(long, env = "LASTMILE_ACK_WAIT", default_value = "30s", value_parser = parse_duration)]
-    pub ack_wait: Duration,
-    /// First retry delay after a retryable failure; doubles per attempt.
-    #[arg(long, env = "LASTMILE_RETRY_BACKOFF", default_value = "1s", value_parser = parse_duration)]
-    pub retry_backoff: Duration,
-    /// Longest retry delay.
-    #[arg(long, env = "LASTMILE_RETRY_BACKOFF_MAX", default_value = "1m", value_parser = parse_duration)]
-    pub retry_backoff_max: Duration,
-    /// On shutdown, how long in-flight work may take to finish (keep it below the pod's
-    /// termination grace period).
-    #[arg(long, env = "LASTMILE_DRAIN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
-    pub drain_timeout: Duration,
-}
+pub use dead_letter::{DLQ_ATTEMPTS_HEADER, dead_letter_message};
+pub use options::HostOptions;
 
-impl Default for HostOptions {
-    fn default() -> Self {
-        Self {
-            concurrency: 4,
-            max_deliver: 5,
-            ack_wait: Duration::from_secs(30),
-            retry_backoff: Duration::from_secs(1),
-            retry_backoff_max: Duration::from_secs(60),
-            drain_timeout: Duration::from_secs(25),
-        }
-    }
-}
-
-impl HostOptions {
-    /// Checks the options; the message names the flag.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
-        if self.concurrency == 0 {
-            return invalid("--concurrency must be at least 1");
-        }
-        if self.max_deliver == 0 {
-            return invalid("--max-deliver must be at least 1");
-        }
-        if self.ack_wait < Duration::from_millis(100) {
-            return invalid("--ack-wait must be at least 100ms");
-        }
-        if self.retry_backoff > self.retry_backoff_max {
-            return invalid("--retry-backoff must not exceed --retry-backoff-max");
-        }
-        Ok(())
-    }
-
-    /// The durable consumer for `function`: named after it, on its incident subjects.
-    pub fn consumer_spec(&self, function: &FunctionSpec) -> ConsumerSpec {
-        ConsumerSpec {
-            durable: subjects::token(function.name),
-            subjects: function
-                .families
-                .iter()
-                .map(|f| subjects::incident(*f))
-                .collect(),
-            max_deliver: self.max_deliver,
-            ack_wait: self.ack_wait,
-        }
-    }
-
-    /// The nak delay after the `attempt`-th delivery failed: `retry_backoff * 2^(attempt-1)`,
-    /// capped at `retry_backoff_max`.
-    pub fn retry_delay(&self, attempt: u64) -> Duration {
-        let exponent = u32::try_from(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX)
-            .min(30);
-        self.retry_backoff
-            .saturating_mul(1u32 << exponent)
-            .min(self.retry_backoff_max)
-    }
-}
+use dead_letter::dead_letter;
 
 /// Why the host could not run.
 #[derive(Debug, thiserror::Error)]
@@ -378,84 +289,6 @@ fn settled(result: Result<(), BusError>, ok: Settled) -> Settled {
     }
 }
 
-async fn dead_letter(
-    dlq: &dyn Publisher,
-    opts: &HostOptions,
-    function: &str,
-    message: &Message,
-    attempt: u64,
-    reason: &str,
-    settle: Box<dyn Settle>,
-) -> Settled {
-    let letter = dead_letter_message(function, message, attempt, reason);
-    tracing::error!(
-        reason = letter.header(DLQ_REASON_HEADER).unwrap_or_default(),
-        attempt,
-        subject = %message.subject,
-        dlq = %letter.subject,
-        "Dead-lettering the message."
-    );
-    match dlq.publish(letter).await {
-        Ok(()) => settled(settle.term().await, Settled::DeadLettered),
-        Err(e) => {
-            let delay = opts.retry_delay(attempt);
-            tracing::error!(error = %e, ?delay, "Dead-letter publish failed; retrying the message later.");
-            settled(settle.nak(delay).await, Settled::Retried(delay))
-        }
-    }
-}
-
-/// The copy of `message` published on `lastmile.dlq.<function>`. The reason is redacted
-/// (errors may quote a URL with credentials or a header); the payload is kept as it was, so
-/// the message can be replayed once fixed.
-pub fn dead_letter_message(
-    function: &str,
-    message: &Message,
-    attempt: u64,
-    reason: &str,
-) -> Message {
-    // Server-interpreted headers (Nats-Msg-Id, Nats-Expected-*) must not be replayed.
-    let mut headers: BTreeMap<String, String> = message
-        .headers
-        .iter()
-        .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("nats-"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let original = match message.header(MSG_ID_HEADER) {
-        Some(id) => id.to_owned(),
-        None => hex::encode(Sha256::digest(&message.payload)),
-    };
-    let id = stable_id(&["dlq", function, &message.subject, &original]);
-    headers.insert(MSG_ID_HEADER.to_owned(), id);
-    headers.insert(
-        DLQ_REASON_HEADER.to_owned(),
-        header_value(&redact::text(reason)),
-    );
-    headers.insert(DLQ_SUBJECT_HEADER.to_owned(), message.subject.clone());
-    headers.insert(DLQ_ATTEMPTS_HEADER.to_owned(), attempt.to_string());
-    Message {
-        subject: subjects::dlq(function),
-        headers,
-        payload: Bytes::clone(&message.payload),
-    }
-}
-
-/// One line of at most [`MAX_REASON_BYTES`] bytes: header values cannot hold CR or LF.
-fn header_value(text: &str) -> String {
-    let line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if line.len() <= MAX_REASON_BYTES {
-        return line;
-    }
-    let mut end = MAX_REASON_BYTES;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &line[..end])
-}
-
 /// Completes on SIGTERM or Ctrl-C: the usual `shutdown` argument of [`run`].
 pub async fn termination_signal() {
     let ctrl_c = async {
@@ -485,171 +318,4 @@ pub async fn termination_signal() {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    /// How a binary embeds the bus and host options.
-    #[derive(Debug, clap::Parser)]
-    struct Cli {
-        #[command(flatten)]
-        nats: crate::bus::nats::NatsConfig,
-        #[command(flatten)]
-        host: HostOptions,
-    }
-
-    #[test]
-    fn flags_parse_with_defaults_and_durations() {
-        use clap::{CommandFactory, Parser};
-        Cli::command().debug_assert();
-        let cli = Cli::try_parse_from([
-            "lastmile",
-            "--nats-url",
-            "nats://a:4222,nats://b:4222",
-            "--ack-wait",
-            "45s",
-            "--concurrency",
-            "8",
-        ])
-        .unwrap();
-        assert_eq!(cli.nats.urls, ["nats://a:4222", "nats://b:4222"]);
-        assert_eq!(cli.host.ack_wait, Duration::from_secs(45));
-        assert_eq!(cli.host.concurrency, 8);
-        assert_eq!(cli.host.drain_timeout, HostOptions::default().drain_timeout);
-        assert_eq!(
-            cli.host.retry_backoff_max,
-            HostOptions::default().retry_backoff_max
-        );
-        assert!(cli.host.validate().is_ok() && cli.nats.validate().is_ok());
-        let err = Cli::try_parse_from(["lastmile", "--ack-wait", "soon"]).unwrap_err();
-        assert!(err.to_string().contains("not a duration"), "{err}");
-    }
-
-    #[test]
-    fn retry_delay_doubles_and_is_capped() {
-        let opts = HostOptions {
-            retry_backoff: Duration::from_secs(1),
-            retry_backoff_max: Duration::from_secs(10),
-            ..Default::default()
-        };
-        let delays: Vec<u64> = (1..=6).map(|a| opts.retry_delay(a).as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
-        assert_eq!(opts.retry_delay(u64::MAX), Duration::from_secs(10));
-    }
-
-    #[test]
-    fn options_validation_names_the_flag() {
-        assert!(HostOptions::default().validate().is_ok());
-        let cases = [
-            (
-                HostOptions {
-                    concurrency: 0,
-                    ..Default::default()
-                },
-                "--concurrency",
-            ),
-            (
-                HostOptions {
-                    max_deliver: 0,
-                    ..Default::default()
-                },
-                "--max-deliver",
-            ),
-            (
-                HostOptions {
-                    ack_wait: Duration::ZERO,
-                    ..Default::default()
-                },
-                "--ack-wait",
-            ),
-            (
-                HostOptions {
-                    retry_backoff: Duration::from_secs(120),
-                    ..Default::default()
-                },
-                "--retry-backoff",
-            ),
-        ];
-        for (opts, flag) in cases {
-            let err = opts.validate().unwrap_err().to_string();
-            assert!(err.contains(flag), "{err}");
-        }
-    }
-
-    #[test]
-    fn dead_letter_keeps_the_bytes_and_headers_and_gets_a_stable_id() {
-        let mut headers = BTreeMap::new();
-        headers.insert("Nats-Msg-Id".to_owned(), "incident-42".to_owned());
-        headers.insert("Nats-Expected-Stream".to_owned(), "X".to_owned());
-        headers.insert(
-            "traceparent".to_owned(),
-            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned(),
-        );
-        let original = Message {
-            subject: "lastmile.incident.pending".to_owned(),
-            headers,
-            payload: Bytes::from_static(b"{not json"),
-        };
-        let reason =
-            "bad input: malformed CloudEvent: key must be a string at line 1 column 2\nsecond line";
-        let letter = dead_letter_message("pending", &original, 3, reason);
-        assert_eq!(letter.subject, "lastmile.dlq.pending");
-        assert_eq!(letter.payload, original.payload);
-        assert_eq!(letter.header("traceparent"), original.header("traceparent"));
-        assert_eq!(
-            letter.header(DLQ_SUBJECT_HEADER),
-            Some("lastmile.incident.pending")
-        );
-        assert_eq!(letter.header(DLQ_ATTEMPTS_HEADER), Some("3"));
-        assert_eq!(letter.header("Nats-Expected-Stream"), None);
-        let shown = letter.header(DLQ_REASON_HEADER).unwrap();
-        assert!(
-            shown.contains("malformed CloudEvent") && !shown.contains('\n'),
-            "{shown}"
-        );
-        let id = letter.header(MSG_ID_HEADER).unwrap();
-        assert_ne!(id, "incident-42");
-        // Same message, later attempt and other reason: same id, so JetStream drops the repeat.
-        let again = dead_letter_message("pending", &original, 5, "other");
-        assert_eq!(again.header(MSG_ID_HEADER), Some(id));
-    }
-
-    #[test]
-    fn dead_letter_reason_is_redacted() {
-        let original = Message {
-            subject: "lastmile.incident.image-pull".to_owned(),
-            ..Message::default()
-        };
-        let reason = "retryable: GET https://ci-bot:hunter2-token@registry.example.com/v2/ failed; Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl";
-        let letter = dead_letter_message("image-pull", &original, 1, reason);
-        let shown = letter.header(DLQ_REASON_HEADER).unwrap();
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("eyJzdWIi"),
-            "{shown}"
-        );
-        assert!(shown.contains("registry.example.com"), "{shown}");
-    }
-
-    #[test]
-    fn long_reasons_are_cut_on_a_char_boundary() {
-        let reason = "é".repeat(2000);
-        let value = header_value(&reason);
-        assert!(value.len() <= MAX_REASON_BYTES + "…".len());
-        assert!(value.ends_with('…'));
-    }
-
-    #[test]
-    fn consumer_spec_is_named_after_the_function_and_its_families() {
-        let spec = FunctionSpec {
-            name: "image-pull",
-            description: "test",
-            families: &[lastmile_events::IncidentFamily::ImagePull],
-            deadline: Duration::from_secs(5),
-            max_evidence_bytes: 1024,
-        };
-        let consumer = HostOptions::default().consumer_spec(&spec);
-        assert_eq!(consumer.durable, "image-pull");
-        assert_eq!(consumer.subjects, ["lastmile.incident.image-pull"]);
-        assert_eq!(consumer.delivery_limit(), 6);
-    }
-}
+mod tests;
