@@ -1,0 +1,60 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+#[tokio::test]
+async fn round_trip_and_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path()).unwrap();
+    assert!(!store.exists("objects/sha256/ab").await.unwrap());
+    assert_eq!(store.get("objects/sha256/ab").await.unwrap(), None);
+    store
+        .put("objects/sha256/ab", b"one", "text/plain")
+        .await
+        .unwrap();
+    assert!(store.exists("objects/sha256/ab").await.unwrap());
+    store
+        .put("objects/sha256/ab", b"two", "text/plain")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("objects/sha256/ab").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    assert_eq!(store.url(), format!("file://{}", dir.path().display()));
+    // No temp files left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("objects/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["ab".to_owned()]);
+}
+
+#[tokio::test]
+async fn keys_cannot_escape_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path().join("root")).unwrap();
+    for key in [
+        "../x",
+        "a/../../x",
+        "/etc/passwd",
+        "a//b",
+        "./a",
+        "a\\..\\b",
+        "",
+        "a/.",
+    ] {
+        let err = store.put(key, b"x", "text/plain").await.unwrap_err();
+        assert!(matches!(err, EvidenceError::Rejected(_)), "{key}: {err}");
+        assert!(!err.is_retryable());
+        assert!(store.get(key).await.is_err(), "{key}");
+    }
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn relative_roots_become_absolute() {
+    let store = LocalStore::new("lastmile-evidence").unwrap();
+    assert!(store.root().is_absolute());
+    assert!(store.url().starts_with("file:///"));
+}
