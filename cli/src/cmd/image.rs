@@ -282,7 +282,7 @@ pub fn read_pull_secret(path: &Path) -> anyhow::Result<DockerConfig> {
     let bytes =
         std::fs::read(path).with_context(|| format!("reading pull secret {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
-    let value: serde_json::Value = serde_yaml_ng::from_str(&text)
+    let value: serde_json::Value = serde_saphyr::from_str(&text)
         .map_err(|_| anyhow::anyhow!("pull secret {} is neither YAML nor JSON", path.display()))?;
     if value.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
         let secret: Secret = serde_json::from_value(value)
@@ -304,10 +304,10 @@ pub fn images_in_manifests(dir: &Path) -> anyhow::Result<Vec<String>> {
     for f in files {
         let text =
             std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
-        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
-            let value = <serde_json::Value as serde::Deserialize>::deserialize(doc)
-                .with_context(|| format!("{} is not valid YAML/JSON", f.display()))?;
-            walk(&value, &mut images);
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+            .with_context(|| format!("{} is not valid YAML/JSON", f.display()))?;
+        for value in &docs {
+            walk(value, &mut images);
         }
     }
     Ok(images)
