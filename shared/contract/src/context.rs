@@ -12,7 +12,7 @@ use crate::settings::Settings;
 
 /// The time source. Tests and replay pin it so outcomes are reproducible.
 pub trait Clock: Send + Sync {
-    /// Now.
+    /// The current time (a fixed instant in tests and replays).
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -90,9 +90,9 @@ impl CiEventKind {
 pub struct DeployedWorkload {
     /// Kind, e.g. `Job`, `Deployment`.
     pub kind: String,
-    /// Namespace.
+    /// The namespace the deploy applies it to.
     pub namespace: String,
-    /// Name.
+    /// The workload's name as in its manifest.
     pub name: String,
     /// Images it runs (references as written in the manifest).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

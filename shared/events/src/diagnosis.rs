@@ -9,107 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::ci::CiRunRef;
 use crate::envelope::EventType;
 
-/// A taxonomy class ID, e.g. `scheduling.insufficient_resources`. IDs never change meaning.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(transparent)]
-pub struct Class(pub String);
-
-macro_rules! classes {
-    ($($konst:ident = $id:literal;)*) => {
-        impl Class {
-            $(
-                #[doc = concat!("`", $id, "`")]
-                pub const $konst: &'static str = $id;
-            )*
-            /// Every class the taxonomy defines.
-            pub const ALL: &'static [&'static str] = &[$($id),*];
-        }
-    };
-}
-
-classes! {
-    INSUFFICIENT_RESOURCES = "scheduling.insufficient_resources";
-    UNTOLERATED_TAINT = "scheduling.untolerated_taint";
-    NODE_AFFINITY = "scheduling.node_affinity";
-    POD_AFFINITY = "scheduling.pod_affinity";
-    UNSCHEDULABLE_NODES = "scheduling.unschedulable_nodes";
-    HOST_PORTS = "scheduling.host_ports";
-    VOLUME_BINDING = "scheduling.volume_binding";
-    NO_NODES = "scheduling.no_nodes";
-    GATED = "scheduling.gated";
-    QUOTA_EXCEEDED = "admission.quota_exceeded";
-    LIMIT_RANGE = "admission.limit_range";
-    POLICY_DENIED = "admission.policy_denied";
-    NO_SCALE_UP = "scaling.no_scale_up";
-    IMAGE_NOT_FOUND = "image.not_found";
-    IMAGE_AUTH = "image.auth";
-    IMAGE_PLATFORM_MISMATCH = "image.platform_mismatch";
-    IMAGE_TLS = "image.tls";
-    IMAGE_NETWORK = "image.network";
-    IMAGE_RATE_LIMITED = "image.rate_limited";
-    IMAGE_INVALID_REFERENCE = "image.invalid_reference";
-    IMAGE_NEVER_PULL = "image.never_pull";
-    IMAGE_SIGNATURE = "image.signature";
-    INIT_BLOCKED = "init.blocked";
-    INIT_DEADLOCK = "init.deadlock";
-    INIT_CRASHLOOP = "init.crashloop";
-    JOB_DEADLINE_EXCEEDED = "job.deadline_exceeded";
-    JOB_BACKOFF_LIMIT = "job.backoff_limit";
-    JOB_STUCK_ACTIVE = "job.stuck_active";
-    BUILD_CHECKSUM_MISMATCH = "build.checksum_mismatch";
-    BUILD_GO_MOD_DIRTY = "build.go_mod_dirty";
-    BUILD_MISSING_GO_SUM = "build.missing_go_sum";
-    BUILD_DEPENDENCY_DRIFT = "build.dependency_drift";
-    BUILD_NOT_REPRODUCIBLE = "build.not_reproducible";
-    BUILD_CONTEXT_LEAK = "build.context_leak";
-    UNKNOWN = "unknown";
-}
-
-impl Class {
-    /// A class from its ID. Unknown IDs are kept (newer producers may know more classes).
-    pub fn new(id: &str) -> Self {
-        Self(id.to_owned())
-    }
-
-    /// The ID.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The family: the first dotted segment (`scheduling`, `image`, …).
-    pub fn family(&self) -> &str {
-        self.0.split('.').next().unwrap_or(&self.0)
-    }
-
-    /// True when the ID is one the taxonomy defines.
-    pub fn is_known(&self) -> bool {
-        Self::ALL.contains(&self.0.as_str())
-    }
-}
-
-impl std::fmt::Display for Class {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for Class {
-    fn from(id: &str) -> Self {
-        Self::new(id)
-    }
-}
+pub use crate::class::Class;
 
 /// What the diagnosis is about (the taxonomy's `subject`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 pub struct Subject {
-    /// Kind, e.g. `Pod`.
+    /// The object's kind, e.g. `Pod`, `Job`, `Deployment`.
     pub kind: String,
-    /// Namespace.
+    /// Its namespace; absent for cluster-scoped objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// Name.
+    /// The object's name.
     pub name: String,
     /// Container, when the cause is specific to one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +51,7 @@ pub struct Remediation {
 /// One diagnosis in the taxonomy's shape, plus additive fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Diagnosis {
-    /// Taxonomy class.
+    /// What went wrong: a taxonomy class ID (docs/classes.md).
     pub class: Class,
     /// 0.0–1.0: how sure the function is.
     pub confidence: f64,
@@ -187,9 +97,14 @@ impl EventType for Diagnosis {
 
 impl Diagnosis {
     /// A diagnosis with the required fields; the rest start empty.
-    pub fn new(class: &str, confidence: f64, summary: impl Into<String>, subject: Subject) -> Self {
+    pub fn new(
+        class: impl Into<Class>,
+        confidence: f64,
+        summary: impl Into<String>,
+        subject: Subject,
+    ) -> Self {
         Self {
-            class: Class::new(class),
+            class: class.into(),
             confidence: confidence.clamp(0.0, 1.0),
             summary: summary.into(),
             subject,
@@ -230,11 +145,11 @@ pub struct RemediationCommand {
     pub diagnosis_id: String,
     /// The incident key.
     pub incident: String,
-    /// The diagnosis class.
+    /// The class of the diagnosis it fixes.
     pub class: Class,
-    /// What it targets.
+    /// The object the step changes.
     pub subject: Subject,
-    /// The step.
+    /// The step, with a ready-to-run command when one exists.
     pub remediation: Remediation,
 }
 
@@ -253,7 +168,7 @@ pub struct EvidenceObject {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
-    /// Media type.
+    /// Media type, e.g. `application/json`.
     pub media_type: String,
 }
 
@@ -264,7 +179,7 @@ pub struct EvidenceRef {
     pub store: String,
     /// Key of the manifest that lists the objects.
     pub manifest_key: String,
-    /// The objects.
+    /// The objects in the bundle (pod, events, nodes, logs…), each content-addressed.
     pub objects: Vec<EvidenceObject>,
 }
 
@@ -309,12 +224,5 @@ mod tests {
             Diagnosis::new("unknown", 7.0, "", Subject::default()).confidence,
             1.0
         );
-    }
-
-    #[test]
-    fn class_family_is_first_segment() {
-        assert_eq!(Class::new(Class::NO_SCALE_UP).family(), "scaling");
-        assert!(Class::new("image.tls").is_known());
-        assert!(!Class::new("image.tlsx").is_known());
     }
 }

@@ -21,7 +21,7 @@ pub struct ObjectRef {
     /// Namespace; absent for cluster-scoped objects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// Name.
+    /// The object's name.
     pub name: String,
     /// UID, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -178,7 +178,7 @@ pub struct ClusterSnapshot {
     /// When the snapshot was taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taken_at: Option<DateTime<Utc>>,
-    /// Nodes.
+    /// Nodes: allocatable capacity, labels, taints, conditions, cordons.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<Node>,
     /// Pods (bound ones count against node capacity).

@@ -12,6 +12,7 @@
 //! dependencies: no NATS, no AWS, no HTTP.
 
 pub mod ci;
+pub mod class;
 pub mod diagnosis;
 pub mod envelope;
 pub mod facts;
