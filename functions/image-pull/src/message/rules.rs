@@ -1,0 +1,525 @@
+//! The ordered rule table that decides a pull message's [`Cause`].
+//!
+//! [`RULES`] is evaluated top to bottom and the first rule that answers wins, because a
+//! message often carries several keywords (`pull access denied … not found`) and the most
+//! specific cause must win: reasons that settle it alone → platform → (only text about a
+//! registry from here on) not found → auth → rate limit → HTTP status → TLS → protocol →
+//! DNS → connectivity → a bare pull failure. To add a cause, add a rule at the place its
+//! specificity puts it, and a sample to `tests.rs` that hits exactly that rule.
+
+use super::Cause::{self, *};
+
+/// The text a rule looks at: lowercase, with wrapped lines joined by a space and glued
+/// together (pasted `kubectl describe` output wraps words mid-way), and the HTTP status it
+/// reports.
+pub(super) struct Text<'a> {
+    /// Lowercase, line breaks replaced by spaces.
+    pub(super) spaced: &'a str,
+    /// Lowercase, line breaks removed.
+    pub(super) glued: &'a str,
+    /// The HTTP status the text reports, if any.
+    pub(super) status: Option<u16>,
+}
+
+impl Text<'_> {
+    fn has(&self, needle: &str) -> bool {
+        self.spaced.contains(needle) || self.glued.contains(needle)
+    }
+
+    fn has_any(&self, needles: &[&str]) -> bool {
+        needles.iter().any(|n| self.has(n))
+    }
+
+    /// The first of `needles` the text contains.
+    fn which(&self, needles: &[&'static str]) -> Option<&'static str> {
+        needles.iter().copied().find(|n| self.has(n))
+    }
+}
+
+/// What a rule decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Decision {
+    /// The cause.
+    pub(super) cause: Cause,
+    /// How sure the text is about it (0..=1).
+    pub(super) confidence: f64,
+    /// A second reading when the text is ambiguous.
+    pub(super) alternative: Option<Cause>,
+    /// The lowercase fragment that decided it; the quote is taken around it.
+    pub(super) key: &'static str,
+}
+
+/// A rule's answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Verdict {
+    /// The cause is decided; later rules are not consulted.
+    Decided(Decision),
+    /// The text is not about an image pull; later rules are not consulted.
+    NotAPull,
+}
+
+/// One rule of the table.
+pub(super) struct Rule {
+    /// Stable name: the tests hit each rule by name.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "documents the table; read by tests")
+    )]
+    pub(super) name: &'static str,
+    /// The causes this rule can decide (empty for a rule that only stops the search).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "documents the table; read by tests")
+    )]
+    pub(super) causes: &'static [Cause],
+    /// The matcher and extractor: `None` lets the next rule look.
+    pub(super) decide: fn(&Text<'_>) -> Option<Verdict>,
+}
+
+fn decided(
+    cause: Cause,
+    confidence: f64,
+    alternative: Option<Cause>,
+    key: &'static str,
+) -> Option<Verdict> {
+    Some(Verdict::Decided(Decision {
+        cause,
+        confidence,
+        alternative,
+        key,
+    }))
+}
+
+/// The rules, in priority order.
+pub(super) static RULES: &[Rule] = &[
+    Rule {
+        name: "never-pull",
+        causes: &[NeverPull],
+        decide: |t| {
+            let k = t.which(&["errimageneverpull", "with pull policy of never"])?;
+            decided(NeverPull, 0.97, None, k)
+        },
+    },
+    Rule {
+        name: "invalid-reference",
+        causes: &[InvalidReference],
+        decide: |t| {
+            let k = t.which(&[
+                "invalidimagename",
+                "invalid reference format",
+                "failed to apply default image tag",
+                "couldn't parse image",
+            ])?;
+            decided(InvalidReference, 0.97, None, k)
+        },
+    },
+    Rule {
+        name: "signature",
+        causes: &[Signature],
+        decide: |t| {
+            let k = t.which(&[
+                "signaturevalidationfailed",
+                "signature validation failed",
+                "a signature was required",
+                "source image rejected",
+                "signature verification failed",
+                "no matching signatures",
+            ])?;
+            decided(Signature, 0.9, None, k)
+        },
+    },
+    Rule {
+        name: "platform",
+        causes: &[PlatformNoMatch],
+        decide: |t| {
+            if !t.has_any(&[
+                "no match for platform in manifest",
+                "no matching manifest for",
+                "no image found in manifest list for architecture",
+                "does not match the detected host platform",
+                "does not match the specified platform",
+                "in the manifest list entries",
+            ]) {
+                return None;
+            }
+            let k = if t.has("no match for platform") {
+                "no match for platform"
+            } else {
+                "manifest"
+            };
+            decided(PlatformNoMatch, 0.95, None, k)
+        },
+    },
+    Rule {
+        name: "exec-format",
+        causes: &[ExecFormat],
+        decide: |t| {
+            let k = t.which(&["exec format error"])?;
+            decided(ExecFormat, 0.85, None, k)
+        },
+    },
+    // From here on, only text about reaching a registry counts (a Job's DeadlineExceeded, a
+    // webhook's x509 error or a Deployment that "timed out progressing" is no pull failure).
+    Rule {
+        name: "not-about-a-pull",
+        causes: &[],
+        decide: |t| {
+            let about_pull = t.has_any(&[
+                "pull",
+                "image",
+                "registry",
+                "manifest",
+                "/v2/",
+                "failed to do request",
+                "x509",
+                "tls:",
+                "auth token",
+                "oauth",
+            ]);
+            (!about_pull || t.has("webhook")).then_some(Verdict::NotAPull)
+        },
+    },
+    // Registry answered: the statuses and codes first.
+    Rule {
+        name: "tag-not-found",
+        causes: &[TagNotFound],
+        decide: |t| {
+            let tag_missing = t.has_any(&["manifest unknown", "not found in repository"])
+                || t.has("manifest for ") && t.has("not found")
+                || t.has(": not found") && !auth_hint(t);
+            if !tag_missing || t.has("pull access denied") {
+                return None;
+            }
+            let k = if t.has("manifest unknown") {
+                "manifest unknown"
+            } else {
+                "not found"
+            };
+            decided(TagNotFound, 0.92, None, k)
+        },
+    },
+    Rule {
+        name: "repository-not-found",
+        causes: &[RepositoryNotFound],
+        decide: |t| {
+            let k = t.which(&["name unknown", "repository name not known"])?;
+            decided(RepositoryNotFound, 0.9, None, k)
+        },
+    },
+    Rule {
+        name: "access-denied",
+        causes: &[ExpiredCredentials, NoCredentials, AccessDenied],
+        decide: access_denied,
+    },
+    Rule {
+        name: "bad-credentials",
+        causes: &[BadCredentials],
+        decide: |t| {
+            let k = t.which(&[
+                "invalid username/password",
+                "incorrect username or password",
+                "username or password",
+                "bad credentials",
+                "invalid credentials",
+            ])?;
+            decided(BadCredentials, 0.9, None, k)
+        },
+    },
+    Rule {
+        name: "token-fetch",
+        causes: &[NoCredentials, BadCredentials],
+        decide: |t| {
+            if !t.has_any(&[
+                "failed to fetch oauth token",
+                "failed to fetch anonymous token",
+                "unable to retrieve auth token",
+                "failed to authorize",
+            ]) {
+                return None;
+            }
+            let cause = if t.has("anonymous") {
+                NoCredentials
+            } else {
+                BadCredentials
+            };
+            decided(cause, 0.85, None, "token")
+        },
+    },
+    Rule {
+        name: "expired-credentials",
+        causes: &[ExpiredCredentials],
+        decide: |t| {
+            let k = t.which(&[
+                "security token included in the request is invalid",
+                "token has expired",
+                "expired token",
+                "token is expired",
+                "credentials have expired",
+            ])?;
+            decided(ExpiredCredentials, 0.85, None, k)
+        },
+    },
+    Rule {
+        name: "no-basic-auth",
+        causes: &[NoCredentials],
+        decide: |t| {
+            let k = t.which(&["no basic auth credentials"])?;
+            decided(NoCredentials, 0.88, None, k)
+        },
+    },
+    Rule {
+        name: "authentication-required",
+        causes: &[NoCredentials],
+        decide: |t| {
+            let k = t.which(&[
+                "unauthorized: authentication required",
+                "authentication required",
+                "unauthorized:",
+            ])?;
+            decided(NoCredentials, 0.8, Some(BadCredentials), k)
+        },
+    },
+    Rule {
+        name: "rate-limited",
+        causes: &[RateLimited],
+        decide: |t| {
+            let said = t.has_any(&[
+                "toomanyrequests",
+                "too many requests",
+                "pull rate limit",
+                "rate limit exceeded",
+                "rate exceeded",
+            ]);
+            if !said && t.status != Some(429) {
+                return None;
+            }
+            let k = if t.has("toomanyrequests") {
+                "toomanyrequests"
+            } else {
+                "429"
+            };
+            decided(RateLimited, 0.95, None, k)
+        },
+    },
+    Rule {
+        name: "http-status",
+        causes: &[NoCredentials, AccessDenied, NotFound],
+        decide: |t| match t.status {
+            Some(401) => decided(NoCredentials, 0.75, Some(BadCredentials), "401"),
+            Some(403) => decided(AccessDenied, 0.8, None, "403"),
+            Some(404) => decided(NotFound, 0.8, None, "404"),
+            _ => None,
+        },
+    },
+    Rule {
+        name: "manifest-unreadable",
+        causes: &[NotFound],
+        decide: |t| {
+            let k = t.which(&[
+                "manifest unknown",
+                "not found: manifest",
+                "error reading manifest",
+                "reading manifest",
+            ])?;
+            decided(NotFound, 0.6, None, k)
+        },
+    },
+    Rule {
+        name: "tls",
+        causes: &[TlsUnknownAuthority, TlsExpired, TlsHostname, TlsOther],
+        decide: tls,
+    },
+    Rule {
+        name: "http-only-registry",
+        causes: &[HttpOnlyRegistry],
+        decide: |t| {
+            let k = t.which(&[
+                "server gave http response to https client",
+                "first record does not look like a tls handshake",
+                "wrong version number",
+            ])?;
+            decided(HttpOnlyRegistry, 0.92, None, k)
+        },
+    },
+    Rule {
+        name: "dns",
+        causes: &[Dns],
+        decide: |t| {
+            let k = t.which(&[
+                "no such host",
+                "server misbehaving",
+                "temporary failure in name resolution",
+                "name or service not known",
+                "could not resolve host",
+            ])?;
+            decided(Dns, 0.92, None, k)
+        },
+    },
+    Rule {
+        name: "refused",
+        causes: &[Refused],
+        decide: |t| {
+            if !t.has_any(&[
+                "connection refused",
+                "connection reset",
+                "registryunavailable: pinging",
+            ]) {
+                return None;
+            }
+            let k = if t.has("connection refused") {
+                "connection refused"
+            } else {
+                "connection reset"
+            };
+            decided(Refused, 0.9, None, k)
+        },
+    },
+    Rule {
+        name: "unreachable",
+        causes: &[Unreachable],
+        decide: |t| {
+            let k = t.which(&["network is unreachable", "no route to host", "proxyconnect"])?;
+            decided(Unreachable, 0.88, None, k)
+        },
+    },
+    Rule {
+        name: "timeout",
+        causes: &[Timeout],
+        decide: |t| {
+            let k = t.which(&[
+                "tls handshake timeout",
+                "i/o timeout",
+                "client.timeout exceeded",
+                "timeout awaiting",
+                "deadlineexceeded",
+                "context deadline exceeded",
+                "timed out",
+            ])?;
+            decided(Timeout, 0.75, None, k)
+        },
+    },
+    Rule {
+        name: "registry-unavailable",
+        causes: &[RegistryUnavailable],
+        decide: |t| {
+            let unavailable = t.status.is_some_and(|s| s >= 500)
+                || t.has_any(&[
+                    "registryunavailable",
+                    "registry is unavailable",
+                    "service unavailable",
+                    "bad gateway",
+                ]);
+            if !unavailable {
+                return None;
+            }
+            decided(RegistryUnavailable, 0.7, None, "unavailable")
+        },
+    },
+    Rule {
+        name: "pull-failed",
+        causes: &[Unspecified],
+        decide: |t| {
+            let k = t.which(&[
+                "errimagepull",
+                "imagepullbackoff",
+                "back-off pulling image",
+                "failed to pull image",
+                "failed to pull and unpack",
+            ])?;
+            decided(Unspecified, 0.3, None, k)
+        },
+    },
+];
+
+/// The phrases registries use to refuse access (or hide a missing repository).
+fn auth_hint(t: &Text<'_>) -> bool {
+    t.has_any(&[
+        "pull access denied",
+        "no pull access",
+        "may require 'docker login'",
+        "may require authorization",
+        "insufficient_scope",
+        "requested access to the resource is denied",
+        "denied:",
+    ])
+}
+
+/// The registry refused access: expired or missing credentials when the text says so, else
+/// access denied (with "the repository does not exist" as the second reading).
+fn access_denied(t: &Text<'_>) -> Option<Verdict> {
+    if !auth_hint(t) {
+        return None;
+    }
+    let k = if t.has("pull access denied") {
+        "pull access denied"
+    } else {
+        "denied"
+    };
+    if t.has_any(&[
+        "security token included in the request is invalid",
+        "token has expired",
+        "expired token",
+        "token is expired",
+        "has expired",
+    ]) && !t.has("x509")
+    {
+        return decided(ExpiredCredentials, 0.85, None, "expired");
+    }
+    if t.has("no basic auth credentials") {
+        return decided(
+            NoCredentials,
+            0.85,
+            Some(AccessDenied),
+            "no basic auth credentials",
+        );
+    }
+    if t.has("no pull access") || t.has("does not exist") || t.has("repository does not exist") {
+        // Docker Hub and most registries answer a private and a missing repository alike.
+        return decided(AccessDenied, 0.7, Some(RepositoryNotFound), k);
+    }
+    if t.has("insufficient_scope") {
+        return decided(
+            AccessDenied,
+            0.75,
+            Some(InsufficientScope),
+            "insufficient_scope",
+        );
+    }
+    decided(AccessDenied, 0.8, Some(RepositoryNotFound), k)
+}
+
+/// A TLS failure, by what the certificate error says.
+fn tls(t: &Text<'_>) -> Option<Verdict> {
+    if !(t.has("x509") || t.has("tls: failed to verify") || t.has("certificate") && t.has("tls")) {
+        return None;
+    }
+    if t.has_any(&[
+        "unknown authority",
+        "unknown ca",
+        "self signed certificate",
+        "self-signed certificate",
+        "unable to get local issuer",
+    ]) {
+        return decided(TlsUnknownAuthority, 0.95, None, "x509");
+    }
+    if t.has_any(&["has expired", "not yet valid", "certificate expired"]) {
+        return decided(TlsExpired, 0.95, None, "x509");
+    }
+    if t.has_any(&[
+        "is valid for",
+        "not valid for any names",
+        "legacy common name",
+        "doesn't match",
+        "does not match",
+    ]) {
+        return decided(TlsHostname, 0.95, None, "x509");
+    }
+    decided(TlsOther, 0.85, None, "x509")
+}
+
+/// The first rule that answers for `text`, and its answer.
+pub(super) fn first_match(text: &Text<'_>) -> Option<(&'static Rule, Verdict)> {
+    RULES
+        .iter()
+        .find_map(|rule| (rule.decide)(text).map(|v| (rule, v)))
+}

@@ -1,0 +1,341 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+fn cause(text: &str) -> Cause {
+    classify(text)
+        .map(|m| m.cause)
+        .unwrap_or(Cause::Unspecified)
+}
+
+#[test]
+fn containerd_variants_across_versions() {
+    assert_eq!(
+        cause(
+            r#"Failed to pull image "nginx:nope": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:nope": failed to resolve reference "docker.io/library/nginx:nope": docker.io/library/nginx:nope: not found"#
+        ),
+        Cause::TagNotFound
+    );
+    assert_eq!(
+        cause(
+            r#"failed to pull and unpack image "docker.io/library/busybox:latest": failed to resolve image: failed to authorize: failed to fetch oauth token: unexpected status from POST request to https://auth.example/token: 401 Unauthorized"#
+        ),
+        Cause::BadCredentials
+    );
+    assert_eq!(
+        cause(
+            r#"failed to pull and unpack image "r.example/app:1": failed to resolve reference "r.example/app:1": unexpected status from HEAD request to https://r.example/v2/app/manifests/1: 403 Forbidden"#
+        ),
+        Cause::AccessDenied
+    );
+    assert_eq!(
+        cause(
+            "failed to pull and unpack image \"docker.io/library/nginx:1\": failed to copy: httpReadSeeker: failed open: unexpected status from GET request to https://registry-1.docker.io/v2/library/nginx/blobs/sha256:abc: 429 Too Many Requests\ntoomanyrequests: You have reached your pull rate limit."
+        ),
+        Cause::RateLimited
+    );
+    assert_eq!(
+        cause(
+            "failed to pull and unpack image \"docker.io/library/nginx:1\": no match for platform in manifest: not found"
+        ),
+        Cause::PlatformNoMatch
+    );
+    assert_eq!(
+        cause(
+            r#"failed to do request: Head "https://registry.local:5000/v2/app/manifests/1.0": http: server gave HTTP response to HTTPS client"#
+        ),
+        Cause::HttpOnlyRegistry
+    );
+    assert_eq!(
+        cause("unexpected status code https://r/v2/a/manifests/1: 500 Internal Server Error"),
+        Cause::RegistryUnavailable
+    );
+}
+
+#[test]
+fn crio_and_docker_variants() {
+    assert_eq!(
+        cause(
+            "rpc error: code = Unknown desc = reading manifest 1.99 in quay.io/org/app: manifest unknown"
+        ),
+        Cause::TagNotFound
+    );
+    assert_eq!(
+        cause(
+            "rpc error: code = Unknown desc = Error reading manifest 1.99 in quay.io/org/app: manifest unknown: manifest unknown"
+        ),
+        Cause::TagNotFound
+    );
+    assert_eq!(
+        cause(
+            "initializing source docker://quay.io/org/app:1: reading manifest 1 in quay.io/org/app: unauthorized: access to the requested resource is not authorized"
+        ),
+        Cause::NoCredentials
+    );
+    assert_eq!(
+        cause(
+            "unable to retrieve auth token: invalid username/password: unauthorized: incorrect username or password"
+        ),
+        Cause::BadCredentials
+    );
+    assert_eq!(
+        cause(
+            r#"choosing image instance: no image found in manifest list for architecture "arm64", variant "v8", OS "linux""#
+        ),
+        Cause::PlatformNoMatch
+    );
+    assert_eq!(
+        cause(
+            r#"RegistryUnavailable: pinging container registry localhost:5000: Get "http://localhost:5000/v2/": dial tcp [::1]:5000: connect: connection refused"#
+        ),
+        Cause::Refused
+    );
+    assert_eq!(
+        cause(
+            "Error response from daemon: pull access denied for acme/private, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
+        ),
+        Cause::AccessDenied
+    );
+    assert_eq!(
+        cause(
+            "Error response from daemon: no matching manifest for linux/arm64/v8 in the manifest list entries"
+        ),
+        Cause::PlatformNoMatch
+    );
+    assert_eq!(
+        cause(
+            "Error response from daemon: manifest for acme/app:2 not found: manifest unknown: manifest unknown"
+        ),
+        Cause::TagNotFound
+    );
+}
+
+#[test]
+fn network_and_tls_causes() {
+    assert_eq!(
+        cause(
+            r#"pinging container registry registry.invalid: Get "https://registry.invalid/v2/": dial tcp: lookup registry.invalid on 10.96.0.10:53: no such host"#
+        ),
+        Cause::Dns
+    );
+    assert_eq!(
+        cause(
+            r#"failed to do request: Head "https://r.example/v2/a/manifests/1": dial tcp 10.0.0.5:443: i/o timeout"#
+        ),
+        Cause::Timeout
+    );
+    assert!(
+        classify("dial tcp 10.0.0.7:5432: connect: connection refused").is_none(),
+        "a database, not a registry"
+    );
+    assert_eq!(
+        cause("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
+        Cause::TlsUnknownAuthority
+    );
+    assert_eq!(
+        cause("x509: certificate is valid for ingress.local, not registry.example.com"),
+        Cause::TlsHostname
+    );
+    assert_eq!(
+        cause(
+            "x509: certificate has expired or is not yet valid: current time 2025-06-12T03:05:25Z is after 2025-06-07T05:48:45Z"
+        ),
+        Cause::TlsExpired
+    );
+    assert_eq!(
+        cause(
+            r#"Get "https://r.example/v2/": dial tcp 10.1.1.1:443: connect: network is unreachable"#
+        ),
+        Cause::Unreachable
+    );
+}
+
+#[test]
+fn kubelet_reasons_alone() {
+    assert_eq!(
+        cause(r#"Container image "app:dev" is not present with pull policy of Never"#),
+        Cause::NeverPull
+    );
+    assert_eq!(
+        cause(
+            r#"Failed to apply default image tag "Nginx": couldn't parse image name "Nginx": invalid reference format: repository name (library/Nginx) must be lowercase"#
+        ),
+        Cause::InvalidReference
+    );
+    assert_eq!(
+        cause(
+            "image pull failed for quay.io/a/b:1 because the signature validation failed: Source image rejected: A signature was required, but no signature exists"
+        ),
+        Cause::Signature
+    );
+    assert_eq!(
+        cause(r#"Back-off pulling image "nginx:1""#),
+        Cause::Unspecified
+    );
+    assert!(classify("everything is fine").is_none());
+    assert!(classify("ReplicaSet \"x\" has timed out progressing.").is_none());
+    assert!(classify("Internal error occurred: failed calling webhook \"v.example\": x509: certificate signed by unknown authority").is_none());
+}
+
+#[test]
+fn image_host_and_code_are_extracted() {
+    let m = classify(r#"Failed to pull image \"localhost:5000/hello-app:1.0\": rpc error: code = Unknown desc = failed to do request: Head "https://localhost:5000/v2/hello-app/manifests/1.0": dial tcp [::1]:5000: connect: connection refused"#).unwrap();
+    assert_eq!(m.image.as_deref(), Some("localhost:5000/hello-app:1.0"));
+    assert_eq!(m.grpc_code.as_deref(), Some("Unknown"));
+    assert_eq!(m.host.as_deref(), Some("localhost:5000"));
+}
+
+#[test]
+fn wrapped_lines_from_describe_still_match() {
+    let t = "Failed to pull image \"busybox\": rpc error: code = Unknown\ndesc = failed to pull and unpack image: unexpected status code https://registry-1.docker.io/v2/x: 429 Too Many Req\nuests";
+    assert_eq!(cause(t), Cause::RateLimited);
+}
+
+#[test]
+fn long_text_quote_is_bounded_and_utf8_safe() {
+    let t = format!(
+        "{} pinging container registry r: no such host {}",
+        "é".repeat(500),
+        "ü".repeat(500)
+    );
+    let m = classify(&t).unwrap();
+    assert!(m.quote.len() < 900 && m.quote.contains("no such host"));
+}
+
+#[test]
+fn every_pattern_compiles() {
+    for pattern in [&IMAGE, &GRPC, &STATUS, &HOST] {
+        LazyLock::force(pattern);
+    }
+}
+
+/// The rule that decides `text`, by name.
+fn rule_for(text: &str) -> &'static str {
+    let spaced = text.replace(['\r', '\n'], " ").to_lowercase();
+    let glued = text.replace(['\r', '\n'], "").to_lowercase();
+    let status = STATUS
+        .captures(&text.replace(['\r', '\n'], " "))
+        .and_then(|c| c.get(1).or(c.get(2))?.as_str().parse::<u16>().ok());
+    let facts = Text {
+        spaced: &spaced,
+        glued: &glued,
+        status,
+    };
+    rules::first_match(&facts).map_or("none", |(rule, _)| rule.name)
+}
+
+/// One sample per rule that reaches exactly that rule (every earlier rule passes), and the
+/// cause it then decides is one the rule declares.
+#[test]
+fn each_rule_decides_its_own_sample() {
+    let samples = [
+        (
+            "never-pull",
+            "ErrImageNeverPull: container image \"app:dev\" is not present",
+        ),
+        (
+            "invalid-reference",
+            "InvalidImageName: invalid reference format",
+        ),
+        ("signature", "image pull failed: SignatureValidationFailed"),
+        (
+            "platform",
+            "no matching manifest for linux/arm64 in the manifest list entries",
+        ),
+        ("exec-format", "exec /app: exec format error"),
+        (
+            "not-about-a-pull",
+            "dial tcp 10.0.0.7:5432: connect: connection refused",
+        ),
+        (
+            "tag-not-found",
+            "reading manifest 1.99 in quay.io/org/app: manifest unknown",
+        ),
+        (
+            "repository-not-found",
+            "pulling image r.example/a: name unknown: repository name not known to registry",
+        ),
+        (
+            "access-denied",
+            "pull access denied for acme/private, repository does not exist or may require 'docker login'",
+        ),
+        (
+            "bad-credentials",
+            "pulling image r.example/a: invalid username/password",
+        ),
+        (
+            "token-fetch",
+            "pulling image: failed to authorize: failed to fetch anonymous token",
+        ),
+        (
+            "expired-credentials",
+            "pulling image from ECR: the security token included in the request is invalid",
+        ),
+        (
+            "no-basic-auth",
+            "pulling image r.example/a: no basic auth credentials",
+        ),
+        (
+            "authentication-required",
+            "pulling image r.example/a: unauthorized: authentication required",
+        ),
+        (
+            "rate-limited",
+            "pulling image docker.io/library/nginx: toomanyrequests: You have reached your pull rate limit",
+        ),
+        (
+            "http-status",
+            "HEAD https://r.example/v2/a/manifests/1: 403 Forbidden",
+        ),
+        (
+            "manifest-unreadable",
+            "pulling image r.example/a: error reading manifest 1",
+        ),
+        (
+            "tls",
+            "pulling image: x509: certificate signed by unknown authority",
+        ),
+        (
+            "http-only-registry",
+            "pulling image: http: server gave HTTP response to HTTPS client",
+        ),
+        (
+            "dns",
+            "pinging container registry registry.invalid: lookup registry.invalid: no such host",
+        ),
+        (
+            "refused",
+            "pinging container registry localhost:5000: connect: connection refused",
+        ),
+        (
+            "unreachable",
+            "pulling image: connect: network is unreachable",
+        ),
+        (
+            "timeout",
+            "pulling image r.example/a: dial tcp 10.0.0.5:443: i/o timeout",
+        ),
+        (
+            "registry-unavailable",
+            "pulling image r.example/a: 503 Service Unavailable",
+        ),
+        ("pull-failed", "Back-off pulling image \"nginx:1\""),
+    ];
+    for (name, text) in samples {
+        assert_eq!(rule_for(text), name, "{text}");
+        if let Some(m) = classify(text) {
+            let rule = rules::RULES.iter().find(|r| r.name == name).unwrap();
+            assert!(rule.causes.contains(&m.cause), "{name}: {:?}", m.cause);
+        }
+    }
+    let named: Vec<&str> = samples.iter().map(|(n, _)| *n).collect();
+    for rule in rules::RULES {
+        assert!(
+            named.contains(&rule.name),
+            "no sample for rule {}",
+            rule.name
+        );
+    }
+    assert_eq!(rule_for("everything is fine"), "not-about-a-pull");
+    assert_eq!(rule_for("pulling the rope"), "none");
+}
