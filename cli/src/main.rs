@@ -46,6 +46,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // One rustls crypto provider for the process, before any TLS connection (NATS, S3, kube).
+    lastmile_runtime::tls::install_crypto_provider();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return output::argument_error(&e),

@@ -15,6 +15,7 @@ mod image_pull_hosted;
 mod infra;
 mod lambda;
 mod live_state;
+mod nats_tls;
 mod pipeline;
 mod registry_health;
 mod secrets;

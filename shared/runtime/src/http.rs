@@ -192,7 +192,7 @@ fn classify(err: &reqwest::Error) -> TransportErrorKind {
 /// Every error in the chain, outermost first, including the errors wrapped inside
 /// `io::Error`s: `io::Error::source()` skips the wrapped error itself, and hyper/tokio-rustls
 /// nest `io::Error(Other, io::Error(InvalidData, rustls::Error))`.
-fn links<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+pub(crate) fn links<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
     let mut out = Vec::new();
     let mut cur = Some(err);
     while let Some(e) = cur {

@@ -14,3 +14,4 @@ pub mod host;
 pub mod http;
 pub mod redact;
 pub mod telemetry;
+pub mod tls;

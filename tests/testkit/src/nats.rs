@@ -33,6 +33,19 @@ pub struct NatsServer {
     port: u16,
     child: Option<Child>,
     starts: u32,
+    /// Extra server flags (TLS), kept across restarts.
+    extra_args: Vec<String>,
+}
+
+/// TLS for a test server: PEM files the server reads.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    /// The server certificate (must name 127.0.0.1).
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// When given, clients must present a certificate signed by this CA (mutual TLS).
+    pub client_ca: Option<PathBuf>,
 }
 
 impl NatsServer {
@@ -48,6 +61,35 @@ impl NatsServer {
     /// Starts a server on a free loopback port with JetStream storing under a new temp dir,
     /// and waits until it accepts connections.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// Like [`NatsServer::start`], but clients must speak TLS (and, with `client_ca`, present
+    /// a certificate). Connect with `tls://127.0.0.1:<port>` ([`NatsServer::tls_url`]).
+    pub async fn start_tls(tls: &ServerTls) -> anyhow::Result<Self> {
+        let mut args = vec![
+            "--tls".to_owned(),
+            "--tlscert".to_owned(),
+            tls.cert.display().to_string(),
+            "--tlskey".to_owned(),
+            tls.key.display().to_string(),
+        ];
+        if let Some(ca) = &tls.client_ca {
+            args.extend([
+                "--tlsverify".to_owned(),
+                "--tlscacert".to_owned(),
+                ca.display().to_string(),
+            ]);
+        }
+        Self::start_with(args).await
+    }
+
+    /// The TLS client URL, `tls://127.0.0.1:<port>`.
+    pub fn tls_url(&self) -> String {
+        format!("tls://127.0.0.1:{}", self.port)
+    }
+
+    async fn start_with(extra_args: Vec<String>) -> anyhow::Result<Self> {
         let binary = Self::binary()?;
         let dir = tempfile::Builder::new()
             .prefix("lastmile-nats-")
@@ -60,6 +102,7 @@ impl NatsServer {
             port,
             child: None,
             starts: 0,
+            extra_args,
         };
         server.spawn().await?;
         Ok(server)
@@ -127,6 +170,7 @@ impl NatsServer {
             .arg(self.store_dir())
             .arg("-l")
             .arg(&log)
+            .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

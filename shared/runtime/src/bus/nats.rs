@@ -56,6 +56,7 @@ impl NatsBus {
         config
             .validate()
             .map_err(|e| BusError::Rejected(e.to_string()))?;
+        crate::tls::install_crypto_provider();
         let mut options = async_nats::ConnectOptions::new()
             .name("lastmile")
             .connection_timeout(config.connect_timeout)
@@ -78,6 +79,14 @@ impl NatsBus {
                 ))
             })?;
         }
+        if let Some(ca) = &config.tls_ca {
+            options = options.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
+            options = options
+                .add_client_certificate(cert.clone(), key.clone())
+                .require_tls(true);
+        }
         if let Some(token) = &config.token {
             options = options.token(token.clone());
         }
@@ -98,8 +107,16 @@ impl NatsBus {
             .await
             .map_err(|_| BusError::Unavailable(format!("no NATS server answered at {shown_urls}")))?
             .map_err(|e| {
-                let detail = format!("cannot connect to NATS at {shown_urls}: {e}");
+                let mut detail = format!("cannot connect to NATS at {shown_urls}: {e}");
                 match e.kind() {
+                    _ if crate::tls::is_tls_failure(&e) => {
+                        detail.push_str(if config.tls_ca.is_some() {
+                            " (is --nats-tls-ca the CA that signed the server's certificate?)"
+                        } else {
+                            " (a server with a private CA needs --nats-tls-ca)"
+                        });
+                        BusError::Rejected(detail)
+                    }
                     ConnectErrorKind::Authentication | ConnectErrorKind::AuthorizationViolation => {
                         BusError::Rejected(detail)
                     }

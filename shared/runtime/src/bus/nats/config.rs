@@ -47,6 +47,19 @@ pub struct NatsConfig {
     #[arg(long = "nats-request-timeout", env = "NATS_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     #[serde(default = "default_request_timeout", deserialize_with = "de_duration")]
     pub request_timeout: Duration,
+    /// PEM file of the CA(s) that signed the NATS servers' certificates (a private CA).
+    /// Given, the connection requires TLS even for `nats://` URLs.
+    #[arg(long = "nats-tls-ca", env = "NATS_TLS_CA")]
+    #[serde(default)]
+    pub tls_ca: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS (with `--nats-tls-key`).
+    #[arg(long = "nats-tls-cert", env = "NATS_TLS_CERT")]
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `--nats-tls-cert`.
+    #[arg(long = "nats-tls-key", env = "NATS_TLS_KEY")]
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
     /// Messages a subscription pulls ahead of processing. Pulled messages wait for a free
     /// worker while their ack deadline runs, so keep it near the host's concurrency.
     #[arg(long = "nats-pull-batch", env = "NATS_PULL_BATCH", default_value_t = DEFAULT_PULL_BATCH)]
@@ -79,6 +92,9 @@ impl Default for NatsConfig {
             password: None,
             connect_timeout: default_connect_timeout(),
             request_timeout: default_request_timeout(),
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
             pull_batch: DEFAULT_PULL_BATCH,
         }
     }
@@ -123,11 +139,23 @@ impl NatsConfig {
                 "--nats-user and --nats-password go together".into(),
             ));
         }
-        if let Some(path) = self.creds_file.as_ref().filter(|p| !p.is_file()) {
-            return Err(ConfigError::Invalid(format!(
-                "--nats-creds: {} is not a readable file",
-                path.display()
-            )));
+        for (flag, path) in [
+            ("--nats-creds", &self.creds_file),
+            ("--nats-tls-ca", &self.tls_ca),
+            ("--nats-tls-cert", &self.tls_cert),
+            ("--nats-tls-key", &self.tls_key),
+        ] {
+            if let Some(path) = path.as_ref().filter(|p| !p.is_file()) {
+                return Err(ConfigError::Invalid(format!(
+                    "{flag}: {} is not a readable file",
+                    path.display()
+                )));
+            }
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "--nats-tls-cert and --nats-tls-key go together".into(),
+            ));
         }
         for (name, value) in [
             ("--nats-connect-timeout", self.connect_timeout),
@@ -159,6 +187,9 @@ impl std::fmt::Debug for NatsConfig {
             .field("password", &hidden(&self.password))
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("tls_ca", &self.tls_ca)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
             .field("pull_batch", &self.pull_batch)
             .finish()
     }
