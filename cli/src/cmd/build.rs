@@ -28,6 +28,22 @@ enum Sub {
     Inspect(InspectArgs),
     /// Compare two builds (binaries, `go version -m` or `go list -m -json all` outputs).
     Diff(DiffArgs),
+    /// What an image build would copy from DIR that must not be in an image (`.git`,
+    /// `.env*`, keys, kubeconfigs, cloud credentials, `go.work`), per `.dockerignore`.
+    Context(ContextArgs),
+}
+
+/// `build context` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ContextArgs {
+    /// The build context directory.
+    pub dir: PathBuf,
+    /// The Dockerfile (default: DIR/Dockerfile).
+    #[arg(long, short = 'f')]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 /// `build inspect` arguments.
@@ -58,6 +74,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Sub::Inspect(a) => inspect(&a),
         Sub::Diff(a) => diff(&a),
+        Sub::Context(a) => context(&a),
     }
 }
 
@@ -179,5 +196,44 @@ fn diff(a: &DiffArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// `build context`: exit 1 when something that must not be in an image would enter it.
+/// Paths and sizes only; file contents are never read.
+fn context(a: &ContextArgs) -> anyhow::Result<ExitCode> {
+    let report = lastmile_fn_build::buildctx::evaluate(&a.dir, a.file.as_deref())?;
+    let subject = Subject {
+        kind: "BuildContext".into(),
+        namespace: None,
+        name: a.dir.display().to_string(),
+        container: None,
+    };
+    let diagnoses: Vec<_> = lastmile_fn_build::buildctx::diagnose(&report, &subject)
+        .into_iter()
+        .collect();
+    let leaking = !diagnoses.is_empty();
+    if !leaking && a.format == Format::Human {
+        println!(
+            "{}: nothing that must stay out of an image enters it ({} file(s), {} bytes copied from the context{})",
+            field(&a.dir.display().to_string()),
+            report.files_entering,
+            report.bytes_entering,
+            if report.truncated {
+                "; walk stopped early"
+            } else {
+                ""
+            }
+        );
+    } else {
+        print!(
+            "{}",
+            output::render(&DiagnosisReport::new(diagnoses), a.format)?
+        );
+    }
+    Ok(if leaking {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
