@@ -13,6 +13,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod attest;
 pub mod buildctx;
 pub mod buildinfo;
 pub mod compare;

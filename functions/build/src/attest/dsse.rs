@@ -1,0 +1,201 @@
+//! DSSE envelopes (the format `cosign attest` writes): the payload signed over its
+//! pre-authentication encoding `PAE(type, body) = "DSSEv1" SP len(type) SP type SP len(body)
+//! SP body`, with an ECDSA P-256 / SHA-256 key (cosign's default), DER signatures, base64.
+//!
+//! Keys: unencrypted PKCS#8 `PRIVATE KEY` PEM and SEC1 `EC PRIVATE KEY` PEM (what
+//! `openssl ecparam -genkey` writes; `cosign import-key-pair` takes these). cosign's own
+//! `ENCRYPTED SIGSTORE PRIVATE KEY` (scrypt + NaCl secretbox) is refused with a clear
+//! message: decrypt it first (`cosign import-key-pair` goes the other way; export with a
+//! KMS or keep an unencrypted PKCS#8 copy in the CI secret store).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
+use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The in-toto payload type.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// A DSSE envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// What the payload is.
+    pub payload_type: String,
+    /// The payload, base64.
+    pub payload: String,
+    /// Signatures over `PAE(payloadType, payload)`.
+    pub signatures: Vec<EnvelopeSignature>,
+}
+
+/// One signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopeSignature {
+    /// Key id (the public key's SHA-256 fingerprint here; may be empty).
+    #[serde(default)]
+    pub keyid: String,
+    /// DER ECDSA signature, base64.
+    pub sig: String,
+}
+
+/// Signing and verification failures.
+#[derive(Debug, thiserror::Error)]
+pub enum DsseError {
+    /// The key is not one this reads.
+    #[error("{0}")]
+    Key(String),
+    /// The envelope is malformed.
+    #[error("malformed DSSE envelope: {0}")]
+    Malformed(String),
+    /// No signature verifies with the key.
+    #[error("the attestation's signature does not verify with the public key ({0})")]
+    BadSignature(String),
+}
+
+/// The pre-authentication encoding.
+pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Reads a private key PEM (PKCS#8 or SEC1, unencrypted).
+pub fn signing_key(pem: &str) -> Result<SigningKey, DsseError> {
+    let pem = pem.trim();
+    if pem.contains("ENCRYPTED SIGSTORE PRIVATE KEY")
+        || pem.contains("ENCRYPTED COSIGN PRIVATE KEY")
+    {
+        return Err(DsseError::Key(
+            "cosign's encrypted key format (scrypt + secretbox) is not read: give an unencrypted PKCS#8 P-256 key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)".into(),
+        ));
+    }
+    if pem.contains("ENCRYPTED PRIVATE KEY") {
+        return Err(DsseError::Key(
+            "encrypted PKCS#8 keys are not read: give an unencrypted PKCS#8 P-256 key".into(),
+        ));
+    }
+    if pem.contains("BEGIN EC PRIVATE KEY") {
+        let sk = p256::SecretKey::from_sec1_pem(pem)
+            .map_err(|e| DsseError::Key(format!("not a P-256 SEC1 key: {e}")))?;
+        return Ok(SigningKey::from(sk));
+    }
+    SigningKey::from_pkcs8_pem(pem)
+        .map_err(|e| DsseError::Key(format!("not an ECDSA P-256 PKCS#8 private key: {e}")))
+}
+
+/// Reads a `PUBLIC KEY` PEM (SPKI, P-256), as `cosign.pub`.
+pub fn verifying_key(pem: &str) -> Result<VerifyingKey, DsseError> {
+    VerifyingKey::from_public_key_pem(pem.trim())
+        .map_err(|e| DsseError::Key(format!("not an ECDSA P-256 public key: {e}")))
+}
+
+/// `sha256:` + the first 16 hex digits of the key's SPKI DER.
+pub fn key_id(key: &VerifyingKey) -> String {
+    key.to_public_key_der()
+        .map(|der| {
+            let h = hex::encode(Sha256::digest(der.as_bytes()));
+            format!("sha256:{}", &h[..16])
+        })
+        .unwrap_or_default()
+}
+
+/// Signs `payload` into an envelope.
+pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey) -> Envelope {
+    let sig: DerSignature = key.sign(&pae(payload_type, payload));
+    Envelope {
+        payload_type: payload_type.to_owned(),
+        payload: STANDARD.encode(payload),
+        signatures: vec![EnvelopeSignature {
+            keyid: key_id(key.verifying_key()),
+            sig: STANDARD.encode(sig.as_bytes()),
+        }],
+    }
+}
+
+impl Envelope {
+    /// The decoded payload.
+    pub fn payload_bytes(&self) -> Result<Vec<u8>, DsseError> {
+        STANDARD
+            .decode(self.payload.trim())
+            .map_err(|e| DsseError::Malformed(format!("payload is not base64: {e}")))
+    }
+
+    /// The payload, when a signature verifies with `key`.
+    pub fn verify(&self, key: &VerifyingKey) -> Result<Vec<u8>, DsseError> {
+        let body = self.payload_bytes()?;
+        let message = pae(&self.payload_type, &body);
+        if self.signatures.is_empty() {
+            return Err(DsseError::BadSignature(
+                "the envelope has no signature".into(),
+            ));
+        }
+        for s in &self.signatures {
+            let Ok(raw) = STANDARD.decode(s.sig.trim()) else {
+                continue;
+            };
+            let sig = Signature::from_der(&raw).or_else(|_| Signature::from_slice(&raw));
+            if let Ok(sig) = sig
+                && key.verify(&message, &sig).is_ok()
+            {
+                return Ok(body);
+            }
+        }
+        Err(DsseError::BadSignature(format!("key {}", key_id(key))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::pkcs8::{EncodePrivateKey, LineEnding};
+
+    fn key() -> SigningKey {
+        SigningKey::from_slice(&[7u8; 32]).unwrap()
+    }
+
+    #[test]
+    fn pae_is_the_dsse_spec_encoding() {
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
+    }
+
+    #[test]
+    fn signed_envelopes_verify_and_tampering_fails() {
+        let sk = key();
+        let pem = sk.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let sk = signing_key(&pem).unwrap();
+        let vk_pem = sk
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        let vk = verifying_key(&vk_pem).unwrap();
+        let env = sign(IN_TOTO_PAYLOAD_TYPE, b"{\"a\":1}", &sk);
+        assert_eq!(env.verify(&vk).unwrap(), b"{\"a\":1}");
+        let mut tampered = env.clone();
+        tampered.payload = STANDARD.encode(b"{\"a\":2}");
+        assert!(matches!(
+            tampered.verify(&vk),
+            Err(DsseError::BadSignature(_))
+        ));
+        let other = SigningKey::from_slice(&[9u8; 32]).unwrap();
+        assert!(env.verify(other.verifying_key()).is_err());
+    }
+
+    #[test]
+    fn cosigns_encrypted_keys_are_refused_in_one_line() {
+        let e = signing_key("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unencrypted PKCS#8") && !e.contains('\n'), "{e}");
+    }
+}
