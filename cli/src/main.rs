@@ -42,6 +42,8 @@ enum Command {
     Build(cmd::build::Args),
     /// Send incidents to the diagnosis functions on AWS Lambda (durable consumer, Invoke).
     Dispatch(cmd::dispatch::Args),
+    /// CI steps: attest what the build produced; report a failed step's log.
+    Ci(cmd::ci::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
             Command::Gate(args) => cmd::gate::run(args).await,
             Command::Build(args) => cmd::build::run(args).await,
             Command::Dispatch(args) => cmd::dispatch::run(args).await,
+            Command::Ci(args) => cmd::ci::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

@@ -15,7 +15,7 @@ use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
 
 /// Wait for a deploy; fail fast with the cause.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["ci_run", "workload"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["ci_run", "workload", "attestation"])))]
 #[command(
     after_help = "Exit codes: 0 ready, 1 will not become ready (cause printed), \
 2 bad arguments or NATS unreachable, 3 timed out.\nReady means: a Job reached Complete \
@@ -44,12 +44,49 @@ pub struct Args {
     /// Print a progress line this often.
     #[arg(long, default_value = "15s", value_parser = parse_duration)]
     pub progress: Duration,
+    /// Before waiting: fail (exit 1) unless the Go binaries in `--image` are the ones this
+    /// CI attestation (`lastmile ci collect`) names. Alone, only this check runs.
+    #[arg(long, requires = "image")]
+    pub attestation: Option<std::path::PathBuf>,
+    /// The image about to be deployed (`--attestation`); repeatable.
+    #[arg(long)]
+    pub image: Vec<String>,
+    /// Public key (PEM, ECDSA P-256) verifying the attestation's signature.
+    #[arg(long = "public-key", requires = "attestation")]
+    pub public_key: Option<std::path::PathBuf>,
+    /// Registry (`host:port`) reached over plain HTTP for `--attestation`.
+    #[arg(long = "plain-http")]
+    pub plain_http: Vec<String>,
+    /// Extra CA certificate (PEM) for the registry of `--image`.
+    #[arg(long = "ca-cert")]
+    pub ca_cert: Vec<std::path::PathBuf>,
     #[command(flatten)]
     pub nats: NatsConfig,
 }
 
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(att) = &args.attestation {
+        let http = crate::cmd::image::http_client(&args.ca_cert)?;
+        let opts = crate::cmd::image::AttestationOptions {
+            attestation: att.clone(),
+            public_key: args.public_key.clone(),
+            plain_http: args.plain_http.clone(),
+            timeout: Duration::from_secs(10),
+        };
+        let mut passed = true;
+        for image in &args.image {
+            let (ok, text) = crate::cmd::image::check_attestation(&http, image, &opts).await?;
+            print!("{text}");
+            passed &= ok;
+        }
+        if !passed {
+            return Ok(ExitCode::from(gate::EXIT_FAILED));
+        }
+        if args.ci_run.is_none() && args.workload.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let target = match (&args.ci_run, &args.workload) {
         (Some(run), _) => Target::ci_run(run),
         (None, Some(w)) => Target::workload(w),

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod build;
+pub mod ci;
 pub mod dispatch;
 pub mod explain;
 pub mod function;

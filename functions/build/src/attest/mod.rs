@@ -11,3 +11,30 @@ pub mod statement;
 
 pub use check::{Mismatch, check};
 pub use statement::{CollectInput, Statement};
+
+use lastmile_events::{CiRunRef, EventType, EvidenceRef};
+use serde::{Deserialize, Serialize};
+
+/// An attestation CI made, as published on `lastmile.ci.<provider>.build_attested`
+/// (CloudEvents type `dev.lastmile.attestation.v1`; consumers of `CiEvent` skip it by type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttestationEvent {
+    /// The CI run that built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<CiRunRef>,
+    /// SLSA builder id.
+    pub builder_id: String,
+    /// The statement's subjects (binaries, image).
+    pub subjects: Vec<statement::ResourceDescriptor>,
+    /// True when signed (DSSE).
+    pub signed: bool,
+    /// SHA-256 of the attestation file.
+    pub sha256: String,
+    /// Where the attestation is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceRef>,
+}
+
+impl EventType for AttestationEvent {
+    const TYPE: &'static str = "dev.lastmile.attestation.v1";
+}

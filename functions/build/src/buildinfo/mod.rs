@@ -20,6 +20,7 @@ pub mod golist;
 pub mod input;
 pub mod layers;
 pub mod modinfo;
+pub mod registry;
 pub mod source;
 pub mod stream;
 
