@@ -4,17 +4,21 @@
 #![allow(clippy::unwrap_used)]
 
 mod architecture;
+mod attestation;
 mod build;
 mod bus;
 mod cli;
+mod dispatch;
 mod evidence;
 mod gate;
 mod host;
+mod hostile_input;
 mod image_pull;
 mod image_pull_hosted;
 mod infra;
 mod lambda;
 mod live_state;
+mod nats_cluster;
 mod nats_tls;
 mod pipeline;
 mod registry_health;

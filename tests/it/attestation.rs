@@ -1,0 +1,288 @@
+//! The attestation round trip against real servers: Go programs built here with Debian's
+//! `golang-go` from a local file proxy, `lastmile ci collect` signing a DSSE attestation,
+//! images pushed to a real `docker-registry` with the binary in a layer, and
+//! `lastmile image check --attestation` / `gate --attestation` reading the binary back out
+//! of the registry. Then `lastmile ci report` → NATS → the `build` function hosted on its
+//! JetStream consumer → `lastmile gate` failing the same CI run with the cause.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use lastmile_tests::bin::lastmile_bin;
+use lastmile_tests::gobuild::GoWork;
+use lastmile_tests::nats::NatsServer;
+use lastmile_tests::registry::{Pusher, Registry, RegistryAuth, TarEntry, linux, tar_gz};
+
+const GITHUB_ENV: &[(&str, &str)] = &[
+    ("GITHUB_ACTIONS", "true"),
+    ("GITHUB_SERVER_URL", "https://github.com"),
+    ("GITHUB_REPOSITORY", "acme/app"),
+    ("GITHUB_RUN_ID", "4242"),
+    ("GITHUB_RUN_ATTEMPT", "1"),
+    ("GITHUB_WORKFLOW", "ci"),
+    (
+        "GITHUB_WORKFLOW_REF",
+        "acme/app/.github/workflows/ci.yml@refs/heads/main",
+    ),
+    ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+];
+
+fn lastmile(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(lastmile_bin().unwrap());
+    c.args(args).env_remove("LASTMILE_CI_RUN");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+async fn push_binary(push: &Pusher, tag: &str, bin: &Path) -> String {
+    let bytes = std::fs::read(bin).unwrap();
+    let layer = tar_gz(&[
+        TarEntry::File("etc/os-release", b"ID=debian\nVERSION_ID=12\n"),
+        TarEntry::File("usr/local/bin/app", &bytes),
+    ])
+    .unwrap();
+    let (digest, _, _) = push
+        .image_with_layers(
+            "team/app",
+            Some(tag),
+            linux("amd64"),
+            true,
+            &[("application/vnd.oci.image.layer.v1.tar+gzip", layer)],
+        )
+        .await
+        .unwrap();
+    digest
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attested_image_passes_drifted_rebuild_and_tampered_signature_fail() {
+    let go = GoWork::new().unwrap();
+    go.publish("proxy", "v1.0.0", "hello").unwrap();
+    go.publish("proxy", "v1.1.0", "hello again").unwrap();
+    go.app("v1.0.0").unwrap();
+    std::fs::create_dir_all(go.path("ci")).unwrap();
+    std::fs::create_dir_all(go.path("drift")).unwrap();
+    let built = go.path("ci/app");
+    go.build(&built, &["-trimpath"], "proxy", "ci").unwrap();
+
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let (key_pem, pub_pem) = (go.path("cosign.key"), go.path("cosign.pub"));
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+    std::fs::write(&pub_pem, key.public_key_pem()).unwrap();
+
+    let reg = Registry::start(RegistryAuth::None, None).await.unwrap();
+    let push = Pusher::new(&reg.base_url(), None, None).unwrap();
+    let digest = push_binary(&push, "1", &built).await;
+    let image = format!("{}/team/app:1", reg.host());
+
+    let att = go.path("attestation.json");
+    let evidence = go.path("evidence");
+    let o = lastmile(
+        &[
+            "ci",
+            "collect",
+            p(&built),
+            "--image",
+            &format!("{}/team/app@{digest}", reg.host()),
+            "--go-sum",
+            p(&go.path("app/go.sum")),
+            "--key",
+            p(&key_pem),
+            "--out",
+            p(&att),
+            "--evidence-dir",
+            p(&evidence),
+        ],
+        GITHUB_ENV,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&att).unwrap()).unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    let statement: serde_json::Value = serde_json::from_slice(
+        &STANDARD
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(statement["subject"][0]["name"], "app");
+    assert_eq!(
+        statement["subject"][1]["digest"]["sha256"],
+        digest.trim_start_matches("sha256:")
+    );
+    let pred = &statement["predicate"];
+    assert_eq!(
+        pred["runDetails"]["metadata"]["invocationId"],
+        "https://github.com/acme/app/actions/runs/4242/attempts/1"
+    );
+    let deps = pred["buildDefinition"]["resolvedDependencies"].to_string();
+    assert!(
+        deps.contains("go.sum") && deps.contains("pkg:golang/example.com/greet@v1.0.0"),
+        "{deps}"
+    );
+    assert_eq!(
+        pred["buildDefinition"]["internalParameters"]["binaries"][0]["settings"]["-trimpath"],
+        "true"
+    );
+    // Stored as evidence: the attestation object is in the directory.
+    let stored = std::fs::read_dir(evidence.join("objects/sha256"))
+        .unwrap()
+        .count();
+    assert_eq!(stored, 1);
+
+    let check = |image: &str, att: &Path, key: bool| {
+        let mut args = vec![
+            "image",
+            "check",
+            image,
+            "--plain-http",
+            Box::leak(reg.host().into_boxed_str()),
+            "--attestation",
+            p(att),
+        ];
+        if key {
+            args.extend(["--public-key", p(&pub_pem)]);
+        }
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        lastmile(&args, &[])
+    };
+
+    // The image CI built and attested passes.
+    let o = check(&image, &att, true);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("matches the signed attestation (app)"),
+        "{}",
+        text(&o)
+    );
+
+    // Rebuilt with the dependency drifted to v1.1.0 and pushed under another tag: fails,
+    // naming the module and both versions.
+    go.app("v1.1.0").unwrap();
+    let drifted = go.path("drift/app");
+    go.build(&drifted, &["-trimpath"], "proxy", "drift")
+        .unwrap();
+    push_binary(&push, "2", &drifted).await;
+    let image2 = format!("{}/team/app:2", reg.host());
+    let o = check(&image2, &att, true);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("build.dependency_drift"), "{out}");
+    assert!(
+        out.contains("example.com/greet") && out.contains("v1.0.0") && out.contains("v1.1.0"),
+        "{out}"
+    );
+    // The gate option reaches the same verdict.
+    let host = reg.host();
+    let o = lastmile(
+        &[
+            "gate",
+            "--attestation",
+            p(&att),
+            "--image",
+            &image2,
+            "--public-key",
+            p(&pub_pem),
+            "--plain-http",
+            &host,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("example.com/greet"), "{}", text(&o));
+
+    // A tampered statement (the attested sha256 swapped for the drifted binary's) no
+    // longer verifies: refused, never a pass.
+    let mut tampered = envelope.clone();
+    let forged = serde_json::to_string(&statement)
+        .unwrap()
+        .replace("\"v1.0.0\"", "\"v1.1.0\"");
+    tampered["payload"] = STANDARD.encode(forged).into();
+    let bad = go.path("tampered.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let o = check(&image2, &bad, true);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("signature does not verify"),
+        "{}",
+        text(&o)
+    );
+    // Another key: refused too.
+    let other = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    std::fs::write(&pub_pem, other.public_key_pem()).unwrap();
+    let o = check(&image, &att, true);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_build_step_reported_in_ci_fails_the_gate_of_that_run_with_the_cause() {
+    let nats = NatsServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = Command::new(lastmile_bin().unwrap())
+        .args(["function", "build", "--kube", "off"])
+        .env("NATS_URL", nats.url())
+        .env("LASTMILE_EVIDENCE_DIR", dir.path().join("evidence"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let log = dir.path().join("build.log");
+    std::fs::write(
+        &log,
+        "+ go build ./...\ngo: downloading example.com/greet v1.1.0\nverifying example.com/greet@v1.1.0: checksum mismatch\n\tdownloaded: h1:4AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\tgo.sum:     h1:9BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n\nSECURITY ERROR\nThis download does NOT match an earlier download recorded in go.sum.\nexport AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    )
+    .unwrap();
+    let url = nats.url();
+    let o = lastmile(
+        &["ci", "report", "--log", p(&log), "--nats", &url],
+        GITHUB_ENV,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = lastmile(
+        &[
+            "gate",
+            "--ci-run",
+            "github/4242",
+            "--nats-url",
+            &url,
+            "--timeout",
+            "60s",
+            "--progress",
+            "5s",
+        ],
+        &[],
+    );
+    let _ = host.kill();
+    let _ = host.wait();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("build.checksum_mismatch"), "{out}");
+    assert!(out.contains("example.com/greet"), "{out}");
+    assert!(
+        !out.contains("wJalrXUtnFEMI"),
+        "the log excerpt is redacted: {out}"
+    );
+    let _ = Duration::from_secs(0);
+}
