@@ -44,7 +44,7 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Sub {
     /// After the build: attest the Go binaries (and image) CI built.
-    Collect(CollectArgs),
+    Collect(Box<CollectArgs>),
     /// On a failed step: publish the log's end as a Build incident of this CI run.
     Report(ReportArgs),
 }
@@ -98,7 +98,7 @@ pub struct ReportArgs {
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Sub::Collect(a) => collect(a).await,
+        Sub::Collect(a) => collect(*a).await,
         Sub::Report(a) => report(a).await,
     }
 }

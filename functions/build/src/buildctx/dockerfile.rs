@@ -50,10 +50,7 @@ fn sources_of(args: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut rest = args;
     // Flags first: `--from` means the sources are not in the context.
-    loop {
-        let Some(flag) = rest.strip_prefix("--") else {
-            break;
-        };
+    while let Some(flag) = rest.strip_prefix("--") {
         let (word, tail) = flag.split_once(char::is_whitespace).unwrap_or((flag, ""));
         if word.starts_with("from") {
             return Vec::new();

@@ -167,7 +167,7 @@ pub async fn read_image(
     opts: &RegistryOptions,
 ) -> Result<ImageBinaries, RegistryError> {
     let r = ImageRef::parse(image).map_err(|e| RegistryError(format!("{image}: {e}")))?;
-    let scheme = if opts.plain_http.iter().any(|h| *h == r.registry) {
+    let scheme = if opts.plain_http.contains(&r.registry) {
         "http"
     } else {
         "https"
