@@ -254,6 +254,41 @@ async fn a_failed_build_step_reported_in_ci_fails_the_gate_of_that_run_with_the_
     )
     .unwrap();
     let url = nats.url();
+
+    // `ci collect --nats` publishes the attestation as a CI event of this run (the
+    // nats-server release binary stands in for what CI built: a real Go binary).
+    let client = async_nats::connect(url.as_str()).await.unwrap();
+    let mut sub = client.subscribe("lastmile.ci.>").await.unwrap();
+    client.flush().await.unwrap();
+    let server_bin = std::env::var("LASTMILE_NATS_SERVER").unwrap();
+    let att = dir.path().join("att.json");
+    let o = lastmile(
+        &[
+            "ci",
+            "collect",
+            &server_bin,
+            "--out",
+            p(&att),
+            "--evidence-dir",
+            p(&dir.path().join("ci-evidence")),
+            "--nats",
+            &url,
+        ],
+        GITHUB_ENV,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let msg = tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(&mut sub))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(msg.subject.as_str(), "lastmile.ci.github.build_attested");
+    let ce: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
+    assert_eq!(ce["specversion"], "1.0");
+    assert_eq!(ce["type"], "dev.lastmile.attestation.v1");
+    assert_eq!(ce["data"]["run"]["run_id"], "4242");
+    assert_eq!(ce["data"]["subjects"][0]["name"], "nats-server");
+    assert_eq!(ce["data"]["signed"], false);
+
     let o = lastmile(
         &["ci", "report", "--log", p(&log), "--nats", &url],
         GITHUB_ENV,
@@ -284,5 +319,4 @@ async fn a_failed_build_step_reported_in_ci_fails_the_gate_of_that_run_with_the_
         !out.contains("wJalrXUtnFEMI"),
         "the log excerpt is redacted: {out}"
     );
-    let _ = Duration::from_secs(0);
 }

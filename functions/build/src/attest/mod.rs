@@ -2,7 +2,7 @@
 //! ([`statement`]) naming each Go binary by its SHA-256 (and the image by its digest), with
 //! each binary's build information, the `go.sum` digest and the Go environment that
 //! matters; signed as a DSSE envelope with a cosign-compatible key ([`dsse`]); and the
-//! deploy-side check that the binary about to run is the one attested ([`check`]).
+//! deploy-side check that the binary about to run is the one attested ([`mod@check`]).
 
 pub mod check;
 pub mod ci_env;
