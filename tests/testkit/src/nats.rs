@@ -90,12 +90,15 @@ impl NatsServer {
     }
 
     async fn start_with(extra_args: Vec<String>) -> anyhow::Result<Self> {
+        Self::start_on(free_port()?, extra_args).await
+    }
+
+    async fn start_on(port: u16, extra_args: Vec<String>) -> anyhow::Result<Self> {
         let binary = Self::binary()?;
         let dir = tempfile::Builder::new()
             .prefix("lastmile-nats-")
             .tempdir()
             .context("creating the NATS store dir")?;
-        let port = free_port()?;
         let mut server = Self {
             binary,
             dir,
@@ -144,6 +147,27 @@ impl NatsServer {
             return Ok(());
         }
         self.spawn().await
+    }
+
+    /// Stops the process (SIGSTOP) without closing its sockets: to its peers and clients it
+    /// looks like a network partition. [`NatsServer::unpause`] ends it.
+    pub fn pause(&self) -> anyhow::Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a paused server run again (SIGCONT).
+    pub fn unpause(&self) -> anyhow::Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let child = self.child.as_ref().context("the server is not running")?;
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .context("running kill")?;
+        anyhow::ensure!(status.success(), "kill {signal} failed: {status}");
+        Ok(())
     }
 
     /// The server's log of its latest start, for failure messages.
@@ -207,6 +231,59 @@ impl NatsServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// Three `nats-server`s on loopback forming one JetStream cluster (routes between all of
+/// them), as production runs NATS. Each member keeps its ports and store across restarts.
+#[derive(Debug)]
+pub struct NatsCluster {
+    /// The members, `n0`, `n1`, `n2`.
+    pub servers: Vec<NatsServer>,
+}
+
+impl NatsCluster {
+    /// Starts three members and waits until each accepts clients. JetStream's meta leader
+    /// is elected a moment later: callers retry their first stream creation.
+    pub async fn start() -> anyhow::Result<Self> {
+        const MEMBERS: usize = 3;
+        let client_ports: Vec<u16> = (0..MEMBERS)
+            .map(|_| free_port())
+            .collect::<Result<_, _>>()?;
+        let route_ports: Vec<u16> = (0..MEMBERS)
+            .map(|_| free_port())
+            .collect::<Result<_, _>>()?;
+        let routes = route_ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut servers = Vec::new();
+        for (i, (client, route)) in client_ports.iter().zip(&route_ports).enumerate() {
+            let args = vec![
+                "--name".to_owned(),
+                format!("n{i}"),
+                "--cluster_name".to_owned(),
+                "lastmile".to_owned(),
+                "--cluster".to_owned(),
+                format!("nats://127.0.0.1:{route}"),
+                "--routes".to_owned(),
+                routes.clone(),
+            ];
+            servers.push(NatsServer::start_on(*client, args).await?);
+        }
+        Ok(Self { servers })
+    }
+
+    /// Every member's client URL, for a client that fails over between them.
+    pub fn urls(&self) -> Vec<String> {
+        self.servers.iter().map(NatsServer::url).collect()
+    }
+
+    /// The member whose server name (`n0`…) is `name`.
+    pub fn member(&mut self, name: &str) -> Option<&mut NatsServer> {
+        let index: usize = name.strip_prefix('n')?.parse().ok()?;
+        self.servers.get_mut(index)
     }
 }
 

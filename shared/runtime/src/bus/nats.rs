@@ -37,6 +37,7 @@ pub struct NatsBus {
     js: jetstream::Context,
     request_timeout: Duration,
     pull_batch: usize,
+    stream_replicas: usize,
 }
 
 impl std::fmt::Debug for NatsBus {
@@ -123,11 +124,10 @@ impl NatsBus {
                     _ => BusError::Unavailable(detail),
                 }
             })?;
-        Ok(Self::from_client(
-            client,
-            config.request_timeout,
-            config.pull_batch,
-        ))
+        Ok(
+            Self::from_client(client, config.request_timeout, config.pull_batch)
+                .with_stream_replicas(config.stream_replicas),
+        )
     }
 
     /// Wraps an already connected client.
@@ -145,7 +145,14 @@ impl NatsBus {
             js,
             request_timeout,
             pull_batch: pull_batch.max(1),
+            stream_replicas: 1,
         }
+    }
+
+    /// Streams this bus creates get `replicas` copies (see `--nats-stream-replicas`).
+    pub fn with_stream_replicas(mut self, replicas: usize) -> Self {
+        self.stream_replicas = replicas.max(1);
+        self
     }
 
     /// The NATS client.

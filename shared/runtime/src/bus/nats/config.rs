@@ -60,6 +60,15 @@ pub struct NatsConfig {
     #[arg(long = "nats-tls-key", env = "NATS_TLS_KEY")]
     #[serde(default)]
     pub tls_key: Option<PathBuf>,
+    /// Replicas of every stream lastmile creates: 1 for a single server, 3 for a
+    /// three-node JetStream cluster (a stream then survives the loss of one server).
+    #[arg(
+        long = "nats-stream-replicas",
+        env = "NATS_STREAM_REPLICAS",
+        default_value_t = 1
+    )]
+    #[serde(default = "default_stream_replicas")]
+    pub stream_replicas: usize,
     /// Messages a subscription pulls ahead of processing. Pulled messages wait for a free
     /// worker while their ack deadline runs, so keep it near the host's concurrency.
     #[arg(long = "nats-pull-batch", env = "NATS_PULL_BATCH", default_value_t = DEFAULT_PULL_BATCH)]
@@ -78,6 +87,9 @@ fn default_connect_timeout() -> Duration {
 fn default_request_timeout() -> Duration {
     Duration::from_secs(10)
 }
+fn default_stream_replicas() -> usize {
+    1
+}
 fn default_pull_batch() -> usize {
     DEFAULT_PULL_BATCH
 }
@@ -95,6 +107,7 @@ impl Default for NatsConfig {
             tls_ca: None,
             tls_cert: None,
             tls_key: None,
+            stream_replicas: 1,
             pull_batch: DEFAULT_PULL_BATCH,
         }
     }
@@ -167,6 +180,11 @@ impl NatsConfig {
                 )));
             }
         }
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(ConfigError::Invalid(
+                "--nats-stream-replicas must be between 1 and 5 (JetStream's limit)".into(),
+            ));
+        }
         if self.pull_batch == 0 {
             return Err(ConfigError::Invalid(
                 "--nats-pull-batch must be at least 1".into(),
@@ -190,6 +208,7 @@ impl std::fmt::Debug for NatsConfig {
             .field("tls_ca", &self.tls_ca)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
+            .field("stream_replicas", &self.stream_replicas)
             .field("pull_batch", &self.pull_batch)
             .finish()
     }

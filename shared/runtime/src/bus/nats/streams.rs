@@ -11,8 +11,9 @@ use super::NatsBus;
 use crate::bus::BusError;
 use crate::bus::memory::subject_matches;
 
-/// The JetStream stream configuration for one of lastmile's [`StreamSpec`]s.
-pub fn stream_config(spec: &StreamSpec) -> stream::Config {
+/// The JetStream stream configuration for one of lastmile's [`StreamSpec`]s, with
+/// `replicas` copies (1 on a single server, 3 on a three-node cluster).
+pub fn stream_config(spec: &StreamSpec, replicas: usize) -> stream::Config {
     stream::Config {
         name: spec.name.to_owned(),
         subjects: spec.subjects.iter().map(|s| (*s).to_owned()).collect(),
@@ -26,7 +27,7 @@ pub fn stream_config(spec: &StreamSpec) -> stream::Config {
         max_message_size: spec.max_msg_size,
         storage: StorageType::File,
         discard: DiscardPolicy::Old,
-        num_replicas: 1,
+        num_replicas: replicas.max(1),
         ..Default::default()
     }
 }
@@ -43,7 +44,9 @@ impl NatsBus {
 
     /// Creates or updates one stream; returns the server's view of it.
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> Result<stream::Info, BusError> {
-        let call = self.js.create_or_update_stream(stream_config(spec));
+        let call = self
+            .js
+            .create_or_update_stream(stream_config(spec, self.stream_replicas));
         let info = self
             .bounded(&format!("creating stream {}", spec.name), call)
             .await?

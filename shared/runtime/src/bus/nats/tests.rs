@@ -114,7 +114,7 @@ fn debug_hides_secrets() {
 #[test]
 fn stream_config_follows_the_spec() {
     for spec in STREAMS {
-        let c = stream_config(spec);
+        let c = stream_config(spec, 1);
         assert_eq!(c.name, spec.name);
         assert_eq!(c.subjects, spec.subjects);
         assert_eq!(c.max_age, Duration::from_secs(spec.max_age_secs));
