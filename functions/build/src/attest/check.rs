@@ -13,17 +13,20 @@ use crate::compare::{self, Finding};
 #[derive(Debug, thiserror::Error)]
 pub enum AttestationError {
     /// Neither a DSSE envelope nor an in-toto statement.
-    #[error("not an attestation (neither a DSSE envelope nor an in-toto statement): {0}")]
-    Unreadable(String),
+    #[error("not an attestation (neither a DSSE envelope nor an in-toto statement)")]
+    Unreadable(#[source] serde_json::Error),
     /// Signature or key problem.
     #[error(transparent)]
     Dsse(#[from] dsse::DsseError),
     /// A public key was given but the file is an unsigned statement.
     #[error("the attestation is not signed, but a public key was given to verify it")]
     Unsigned,
+    /// The envelope carries something other than an in-toto statement.
+    #[error("payloadType {0:?} is not {IN_TOTO}", IN_TOTO = dsse::IN_TOTO_PAYLOAD_TYPE)]
+    PayloadType(String),
     /// The statement is not one this reads.
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] super::statement::StatementError),
 }
 
 /// Reads an attestation file: a DSSE envelope (verified with `key` when given) or a bare
@@ -33,16 +36,11 @@ pub fn read(
     key: Option<&p256::ecdsa::VerifyingKey>,
 ) -> Result<(Statement, bool), AttestationError> {
     let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| AttestationError::Unreadable(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(AttestationError::Unreadable)?;
     let (payload, verified) = if value.get("payloadType").is_some() {
-        let env: Envelope = serde_json::from_value(value)
-            .map_err(|e| AttestationError::Unreadable(e.to_string()))?;
+        let env: Envelope = serde_json::from_value(value).map_err(AttestationError::Unreadable)?;
         if env.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
-            return Err(AttestationError::Invalid(format!(
-                "payloadType {:?} is not {}",
-                env.payload_type,
-                dsse::IN_TOTO_PAYLOAD_TYPE
-            )));
+            return Err(AttestationError::PayloadType(env.payload_type));
         }
         match key {
             Some(k) => (env.verify(k)?, true),
@@ -54,9 +52,9 @@ pub fn read(
         }
         (bytes.to_vec(), false)
     };
-    let statement: Statement = serde_json::from_slice(&payload)
-        .map_err(|e| AttestationError::Unreadable(format!("statement: {e}")))?;
-    statement.validate().map_err(AttestationError::Invalid)?;
+    let statement: Statement =
+        serde_json::from_slice(&payload).map_err(AttestationError::Unreadable)?;
+    statement.validate()?;
     Ok((statement, verified))
 }
 

@@ -215,19 +215,32 @@ impl Statement {
     }
 
     /// Checks the statement is one this reads.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), StatementError> {
         if self.ty != STATEMENT_TYPE {
-            return Err(format!("not an in-toto Statement v1 (_type {:?})", self.ty));
+            return Err(StatementError::NotInToto(self.ty.clone()));
         }
         if self.predicate_type != SLSA_PROVENANCE {
-            return Err(format!(
-                "not a SLSA Provenance v1 predicate ({:?})",
-                self.predicate_type
+            return Err(StatementError::NotSlsaProvenance(
+                self.predicate_type.clone(),
             ));
         }
         if self.binaries().is_empty() {
-            return Err("the statement attests no Go binary".into());
+            return Err(StatementError::NoGoBinary);
         }
         Ok(())
     }
+}
+
+/// Why a statement is not one lastmile can check a deploy against.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementError {
+    /// `_type` is not in-toto Statement v1.
+    #[error("not an in-toto Statement v1 (_type {0:?})")]
+    NotInToto(String),
+    /// `predicateType` is not SLSA Provenance v1.
+    #[error("not a SLSA Provenance v1 predicate ({0:?})")]
+    NotSlsaProvenance(String),
+    /// The statement lists no Go binary with build info.
+    #[error("the statement attests no Go binary")]
+    NoGoBinary,
 }

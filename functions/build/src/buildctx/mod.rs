@@ -25,8 +25,16 @@ pub const MAX_FILES: usize = 500_000;
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
     /// Reading the directory or a file failed.
-    #[error("{0}")]
-    Io(String),
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        /// What was being done: `read`, `list`, `stat`.
+        action: &'static str,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The operating system's answer.
+        #[source]
+        source: std::io::Error,
+    },
     /// A `.dockerignore` pattern Docker would refuse too.
     #[error(transparent)]
     Pattern(#[from] ignore::PatternError),
@@ -101,21 +109,25 @@ pub struct ContextReport {
     pub truncated: bool,
 }
 
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> ContextError {
+    ContextError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Evaluates the context `dir` for the Dockerfile at `dockerfile` (default `dir/Dockerfile`).
 pub fn evaluate(dir: &Path, dockerfile: Option<&Path>) -> Result<ContextReport, ContextError> {
     let df_path = dockerfile.map_or_else(|| dir.join("Dockerfile"), Path::to_path_buf);
-    let df_text = std::fs::read_to_string(&df_path)
-        .map_err(|e| ContextError::Io(format!("cannot read {}: {e}", df_path.display())))?;
+    let df_text = std::fs::read_to_string(&df_path).map_err(|e| io_error("read", &df_path, e))?;
     let sources = dockerfile::context_sources(&df_text);
     let ignore_path = dir.join(".dockerignore");
     let (ignore, has_ignore) = match std::fs::read_to_string(&ignore_path) {
         Ok(t) => (IgnoreFile::parse(&t)?, true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (IgnoreFile::default(), false),
         Err(e) => {
-            return Err(ContextError::Io(format!(
-                "cannot read {}: {e}",
-                ignore_path.display()
-            )));
+            return Err(io_error("read", &ignore_path, e));
         }
     };
     evaluate_with(dir, &sources, &ignore, has_ignore)
@@ -178,15 +190,11 @@ fn walk(
     } else {
         root.join(rel)
     };
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|e| ContextError::Io(format!("cannot list {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(&dir).map_err(|e| io_error("list", &dir, e))?;
     let mut names: Vec<(String, std::fs::FileType, u64)> = Vec::new();
     for entry in entries {
-        let entry =
-            entry.map_err(|e| ContextError::Io(format!("cannot list {}: {e}", dir.display())))?;
-        let meta = entry
-            .metadata()
-            .map_err(|e| ContextError::Io(format!("cannot stat {}: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| io_error("list", &dir, e))?;
+        let meta = entry.metadata().map_err(|e| io_error("stat", &dir, e))?;
         names.push((
             entry.file_name().to_string_lossy().into_owned(),
             meta.file_type(),
