@@ -43,10 +43,15 @@ impl Platform {
             .filter(|v| !v.is_empty())
             .map(str::to_lowercase)
             .or(default_variant.map(str::to_owned));
-        let variant = if architecture == "amd64" && variant.as_deref() == Some("v1") {
-            None
-        } else {
-            variant
+        let variant = match (architecture.as_str(), variant.as_deref()) {
+            ("amd64", Some("v1")) => None,
+            // containerd writes arm64 v8.0 / v9.0 as v8 / v9.
+            ("arm64", Some("8" | "v8.0")) => Some("v8".to_owned()),
+            ("arm64", Some("9" | "9.0" | "v9.0")) => Some("v9".to_owned()),
+            ("arm", Some(n)) if n.len() == 1 && n.chars().all(|c| c.is_ascii_digit()) => {
+                Some(format!("v{n}"))
+            }
+            _ => variant,
         };
         Self {
             os,
@@ -67,17 +72,91 @@ impl Platform {
         Some(Self::new(os, arch, variant))
     }
 
-    /// True when an image built for `self` runs on a node of platform `node`.
+    /// True when an image built for `self` runs on a node of platform `node`, by containerd's
+    /// default matcher (`platforms.Only`): the node's platform or any it is compatible with
+    /// ([`Platform::compatible`]).
     pub fn serves(&self, node: &Platform) -> bool {
-        self.os == node.os
-            && self.architecture == node.architecture
-            && (node.variant.is_none() || self.variant.is_none() || self.variant == node.variant)
+        node.compatible().iter().any(|p| p == self)
+    }
+
+    /// The platforms whose images a node of this platform runs, most preferred first, as
+    /// containerd's `platforms.Only` orders them:
+    /// - `amd64/vN` also runs `amd64/vN-1` … `amd64` (v1) and `386`;
+    /// - `arm/vN` also runs `arm/vN-1` … `arm/v5`;
+    /// - `arm64/v8.x` also runs `arm64/v8.x-1` … `arm64/v8`; `arm64/v9.x` runs `v9.x-1` …
+    ///   `v9` and then `v8.min(x+5, 9)` … `v8`; every `arm64` also runs `arm/v8` … `arm/v5`.
+    ///
+    /// A node's amd64 micro-architecture level is not in its labels; when it is unknown (no
+    /// variant), every level is accepted, so lastmile never calls a pullable image a mismatch.
+    pub fn compatible(&self) -> Vec<Platform> {
+        let with = |arch: &str, variant: Option<String>| Platform {
+            os: self.os.clone(),
+            architecture: arch.to_owned(),
+            variant,
+        };
+        let level = |v: &str| v.strip_prefix('v').and_then(|n| n.parse::<u32>().ok());
+        let mut out = vec![self.clone()];
+        match self.architecture.as_str() {
+            "amd64" => {
+                let top = match self.variant.as_deref() {
+                    Some(v) => level(v).unwrap_or(1),
+                    None => {
+                        // Unknown level: accept every level an image may declare.
+                        out.extend((2..=4).rev().map(|n| with("amd64", Some(format!("v{n}")))));
+                        1
+                    }
+                };
+                out.extend(
+                    (1..top)
+                        .rev()
+                        .map(|n| with("amd64", (n > 1).then(|| format!("v{n}")))),
+                );
+                out.push(with("386", None));
+            }
+            "arm" => {
+                if let Some(top) = self.variant.as_deref().and_then(level) {
+                    out.extend((5..top).rev().map(|n| with("arm", Some(format!("v{n}")))));
+                }
+            }
+            "arm64" => {
+                let variant = self.variant.as_deref().unwrap_or("v8");
+                let (major, minor) = arm64_version(variant).unwrap_or((8, 0));
+                let name = |major: u32, minor: u32| {
+                    Some(if minor == 0 {
+                        format!("v{major}")
+                    } else {
+                        format!("v{major}.{minor}")
+                    })
+                };
+                let mut v8_top = minor;
+                if major == 9 {
+                    out.extend((0..minor).rev().map(|m| with("arm64", name(9, m))));
+                    // v9.0 diverged from v8.5: v9.x runs v8.(x+5) and below, up to v8.9.
+                    v8_top = (minor + 5).min(9);
+                    out.push(with("arm64", name(8, v8_top)));
+                }
+                if major >= 8 {
+                    out.extend((0..v8_top).rev().map(|m| with("arm64", name(8, m))));
+                }
+                out.extend(with("arm", Some("v8".to_owned())).compatible());
+            }
+            _ => {}
+        }
+        out.dedup();
+        out
     }
 
     /// True for attestation/unknown entries that buildx adds to indexes.
     pub fn is_unknown(&self) -> bool {
         self.os == "unknown" || self.architecture == "unknown"
     }
+}
+
+/// `v8.2` → (8, 2), `v9` → (9, 0).
+fn arm64_version(variant: &str) -> Option<(u32, u32)> {
+    let rest = variant.strip_prefix('v')?;
+    let (major, minor) = rest.split_once('.').unwrap_or((rest, "0"));
+    Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
 impl std::fmt::Display for Platform {
