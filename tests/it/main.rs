@@ -17,6 +17,7 @@ mod infra;
 mod lambda;
 mod live_state;
 mod nats_tls;
+mod otlp_tls;
 mod pipeline;
 mod registry_health;
 mod secrets;

@@ -103,6 +103,7 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
         otlp: Some(OtlpConfig {
             protocol: OtlpProtocol::Grpc,
             endpoint: Some(receiver.endpoint()),
+            tls: Default::default(),
         }),
         log_filter: "off".into(),
         json_logs: false,

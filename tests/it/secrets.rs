@@ -266,6 +266,7 @@ async fn published_diagnoses_evidence_spans_and_logs_carry_no_secret() -> anyhow
         otlp: Some(OtlpConfig {
             protocol: OtlpProtocol::Grpc,
             endpoint: Some(receiver.endpoint()),
+            tls: Default::default(),
         }),
         log_filter: "off".into(),
         json_logs: false,

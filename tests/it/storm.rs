@@ -102,6 +102,7 @@ async fn storm_of_failed_scheduling_is_one_incident_one_diagnosis_with_evidence_
         otlp: Some(OtlpConfig {
             protocol: OtlpProtocol::Grpc,
             endpoint: Some(receiver.endpoint()),
+            tls: Default::default(),
         }),
         log_filter: "off".into(),
         json_logs: false,

@@ -45,6 +45,7 @@ async fn one_trace_from_producer_through_the_bus_to_function_evidence_and_remedi
         otlp: Some(OtlpConfig {
             protocol: OtlpProtocol::Grpc,
             endpoint: Some(receiver.endpoint()),
+            tls: Default::default(),
         }),
         log_filter: "off".into(),
         json_logs: false,
@@ -240,6 +241,7 @@ async fn otlp_http_protobuf_export_carries_a_parent_child_chain_across_headers()
         otlp: Some(OtlpConfig {
             protocol: OtlpProtocol::HttpProtobuf,
             endpoint: Some(receiver.http_traces_url()),
+            tls: Default::default(),
         }),
         log_filter: "off".into(),
         json_logs: false,

@@ -32,7 +32,7 @@ mod propagation;
 mod redacting;
 pub mod registry_health;
 
-pub use config::{OtlpConfig, OtlpProtocol, TelemetryConfig};
+pub use config::{OtlpConfig, OtlpProtocol, OtlpTls, TelemetryConfig};
 pub(crate) use config::{Signal, otlp_from_lookup};
 pub(crate) use lifecycle::Exporting;
 pub use lifecycle::TelemetryGuard;

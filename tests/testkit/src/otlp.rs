@@ -327,6 +327,7 @@ fn export_http<Req: prost::Message + Default, Resp: prost::Message>(
 /// A running OTLP/gRPC receiver.
 #[derive(Debug)]
 pub struct OtlpReceiver {
+    scheme: &'static str,
     addr: SocketAddr,
     http_addr: SocketAddr,
     recorded: Arc<Recorded>,
@@ -339,6 +340,27 @@ impl OtlpReceiver {
     /// Starts the receiver on free loopback ports (bound before this returns, so exporters
     /// can connect at once).
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// Like [`OtlpReceiver::start`], but the gRPC receiver serves TLS with `cert_pem` /
+    /// `key_pem` (the certificate must name 127.0.0.1); with `client_ca_pem`, exporters must
+    /// present a certificate signed by it. Its endpoint is `https://…` ([`Self::endpoint`]).
+    pub async fn start_tls(
+        cert_pem: &str,
+        key_pem: &str,
+        client_ca_pem: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(cert_pem, key_pem));
+        if let Some(ca) = client_ca_pem {
+            tls = tls.client_ca_root(Certificate::from_pem(ca));
+        }
+        Self::start_with(Some(tls)).await
+    }
+
+    async fn start_with(tls: Option<tonic::transport::ServerTlsConfig>) -> anyhow::Result<Self> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .context("binding the OTLP receiver")?;
@@ -349,7 +371,17 @@ impl OtlpReceiver {
         let metrics_service = MetricsServiceServer::new(Collector(recorded.clone()));
         let incoming = tonic::transport::server::TcpIncoming::from(listener);
         let task = tokio::spawn(async move {
-            let served = tonic::transport::Server::builder()
+            let mut builder = tonic::transport::Server::builder();
+            if let Some(tls) = tls {
+                builder = match builder.tls_config(tls) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("otlp receiver: bad TLS configuration: {e}");
+                        return;
+                    }
+                };
+            }
+            let served = builder
                 .add_service(service)
                 .add_service(metrics_service)
                 .serve_with_incoming_shutdown(incoming, async {
@@ -374,6 +406,7 @@ impl OtlpReceiver {
             }
         });
         Ok(Self {
+            scheme,
             addr,
             http_addr,
             recorded,
@@ -383,9 +416,10 @@ impl OtlpReceiver {
         })
     }
 
-    /// The endpoint to give an OTLP/gRPC exporter: `http://127.0.0.1:<port>`.
+    /// The endpoint to give an OTLP/gRPC exporter: `http://127.0.0.1:<port>` (`https://`
+    /// when started with TLS).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The base endpoint of the OTLP/HTTP receiver (`OTEL_EXPORTER_OTLP_ENDPOINT` form:

@@ -33,6 +33,72 @@ pub struct OtlpConfig {
     /// Explicit endpoint (gRPC: `http://host:4317`; HTTP: the full `…/v1/traces` URL).
     /// `None` lets the SDK read `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`.
     pub endpoint: Option<String>,
+    /// TLS beyond the system roots: a private CA, a client certificate (gRPC).
+    pub tls: OtlpTls,
+}
+
+/// TLS for an OTLP/gRPC exporter (`https://` endpoints), from the standard variables
+/// `OTEL_EXPORTER_OTLP_[<SIGNAL>_]CERTIFICATE`, `…_CLIENT_CERTIFICATE` and `…_CLIENT_KEY`
+/// (PEM files). Without them an `https://` endpoint is verified against the system roots.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OtlpTls {
+    /// The endpoint the SDK will read from the environment is `https://`.
+    pub https: bool,
+    /// PEM file of the CA that signed the collector's certificate.
+    pub ca: Option<std::path::PathBuf>,
+    /// PEM client certificate for mutual TLS (with `client_key`).
+    pub client_cert: Option<std::path::PathBuf>,
+    /// PEM private key of `client_cert`.
+    pub client_key: Option<std::path::PathBuf>,
+}
+
+impl OtlpTls {
+    /// True when nothing beyond the defaults is configured.
+    pub fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// True when the exporter must speak TLS with this configuration: an `https://`
+    /// endpoint (given or from the environment) or any certificate file.
+    pub fn applies_to(&self, endpoint: Option<&str>) -> bool {
+        !self.is_default() || endpoint.is_some_and(|e| e.starts_with("https://"))
+    }
+
+    /// The tonic client configuration: system roots plus the CA, and the client identity.
+    pub(crate) fn client_config(
+        &self,
+    ) -> Result<opentelemetry_otlp::tonic_types::transport::ClientTlsConfig, TelemetryError> {
+        use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
+        let read = |what: &str, path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| {
+                TelemetryError::Config(format!(
+                    "cannot read the OTLP {what} {}: {e}",
+                    path.display()
+                ))
+            })
+        };
+        crate::tls::install_crypto_provider();
+        let mut config = ClientTlsConfig::new().with_native_roots();
+        if let Some(ca) = &self.ca {
+            config = config.ca_certificate(Certificate::from_pem(read("CA certificate", ca)?));
+        }
+        match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => {
+                config = config.identity(Identity::from_pem(
+                    read("client certificate", cert)?,
+                    read("client key", key)?,
+                ));
+            }
+            (None, None) => {}
+            _ => {
+                return Err(TelemetryError::Config(
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY go together"
+                        .into(),
+                ));
+            }
+        }
+        Ok(config)
+    }
 }
 
 /// What [`init`](super::init) sets up.
@@ -127,8 +193,31 @@ pub(crate) fn otlp_from_lookup(
         .map(|p| p.parse())
         .transpose()?
         .unwrap_or(OtlpProtocol::HttpProtobuf);
+    let file = |suffix: &str| {
+        set(&format!("OTEL_EXPORTER_OTLP_{name}_{suffix}"))
+            .or_else(|| set(&format!("OTEL_EXPORTER_OTLP_{suffix}")))
+            .map(std::path::PathBuf::from)
+    };
+    let https = set(&format!("OTEL_EXPORTER_OTLP_{name}_ENDPOINT"))
+        .or_else(|| set("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        .is_some_and(|e| e.trim().starts_with("https://"));
+    let tls = OtlpTls {
+        https,
+        ca: file("CERTIFICATE"),
+        client_cert: file("CLIENT_CERTIFICATE"),
+        client_key: file("CLIENT_KEY"),
+    };
+    if (tls.ca.is_some() || tls.client_cert.is_some() || tls.client_key.is_some())
+        && protocol != OtlpProtocol::Grpc
+    {
+        return Err(TelemetryError::Config(
+            "OTEL_EXPORTER_OTLP_*CERTIFICATE/CLIENT_KEY are supported with OTEL_EXPORTER_OTLP_PROTOCOL=grpc"
+                .into(),
+        ));
+    }
     Ok(Some(OtlpConfig {
         protocol,
         endpoint: None,
+        tls,
     }))
 }

@@ -80,9 +80,13 @@ fn exporter(otlp: &OtlpConfig) -> Result<opentelemetry_otlp::MetricExporter, Tel
     use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
     let built = match otlp.protocol {
         OtlpProtocol::Grpc => {
-            let b = MetricExporter::builder()
+            let mut b = MetricExporter::builder()
                 .with_tonic()
                 .with_protocol(Protocol::Grpc);
+            if otlp.tls.applies_to(otlp.endpoint.as_deref()) {
+                use opentelemetry_otlp::WithTonicConfig;
+                b = b.with_tls_config(otlp.tls.client_config()?);
+            }
             match &otlp.endpoint {
                 Some(e) => b.with_endpoint(e.clone()).build(),
                 None => b.build(),

@@ -100,9 +100,13 @@ fn exporter(otlp: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, Telem
     use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
     let built = match otlp.protocol {
         OtlpProtocol::Grpc => {
-            let b = SpanExporter::builder()
+            let mut b = SpanExporter::builder()
                 .with_tonic()
                 .with_protocol(Protocol::Grpc);
+            if otlp.tls.applies_to(otlp.endpoint.as_deref()) {
+                use opentelemetry_otlp::WithTonicConfig;
+                b = b.with_tls_config(otlp.tls.client_config()?);
+            }
             match &otlp.endpoint {
                 Some(e) => b.with_endpoint(e.clone()).build(),
                 None => b.build(),

@@ -29,7 +29,8 @@ fn config_follows_the_otel_environment() {
         c.otlp,
         Some(OtlpConfig {
             protocol: OtlpProtocol::HttpProtobuf,
-            endpoint: None
+            endpoint: None,
+            tls: Default::default(),
         })
     );
     let c = TelemetryConfig::from_lookup(

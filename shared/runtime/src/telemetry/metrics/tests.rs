@@ -24,7 +24,8 @@ fn metrics_config_follows_the_otel_environment() {
         otlp(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318")]).unwrap(),
         Some(OtlpConfig {
             protocol: OtlpProtocol::HttpProtobuf,
-            endpoint: None
+            endpoint: None,
+            tls: Default::default(),
         })
     );
     // So does the metrics endpoint alone; the traces endpoint does not.
