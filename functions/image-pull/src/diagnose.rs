@@ -5,6 +5,7 @@ use lastmile_contract::{Context, EvidenceItem, FunctionError, Outcome};
 use lastmile_events::{Class, Diagnosis, Incident, Subject};
 use serde_json::json;
 
+use crate::cloud;
 use crate::config::ImagePullConfig;
 use crate::cosign::SignatureCheck;
 use crate::credentials::{self, ProbeCredentials, SecretProblem};
@@ -36,6 +37,7 @@ pub async fn diagnose(
     let snapshot = ctx.snapshot_for(incident).await;
     let pod = incident.pod.as_ref();
     let node = observe::node_platform(pod, &snapshot);
+    let cloud_node = observe::pod_node(pod, &snapshot).and_then(cloud::node_cloud);
     let ns = incident
         .subject
         .namespace
@@ -89,13 +91,20 @@ pub async fn diagnose(
             }
             _ => None,
         };
+        // EKS/GKE/AKS nodes pull their own cloud's registry with the node identity.
+        let node_identity = cloud_node
+            .as_ref()
+            .filter(|n| image.is_some_and(|i| cloud::pulls_with_node_identity(n, &i.registry)));
         let mut d = build(
             incident,
             f,
             best,
             report.as_ref(),
-            &selection.problems,
-            &selection.referenced,
+            Secrets {
+                problems: &selection.problems,
+                referenced: &selection.referenced,
+                node_identity,
+            },
         );
         let target = Target {
             namespace: &ns,
@@ -111,6 +120,7 @@ pub async fn diagnose(
                 .map_or(&[][..], |r| &r.published_platforms[..]),
             node: node.as_ref(),
             secret_problems: &selection.problems,
+            node_identity,
         };
         let cause = d.1;
         d.0.remediation = remedy::steps(cause, &target);
@@ -158,14 +168,28 @@ fn who(f: &Failure) -> String {
     }
 }
 
+/// What is known about the credentials a pull used.
+struct Secrets<'a> {
+    /// Problems with the referenced pull secrets.
+    problems: &'a [SecretProblem],
+    /// The pull secrets the pod and its service account reference, by name.
+    referenced: &'a [String],
+    /// The node pulls this registry with its cloud identity (no pull secret needed).
+    node_identity: Option<&'a cloud::CloudNode>,
+}
+
 fn build(
     incident: &Incident,
     f: &Failure,
     best: &observe::Observed,
     report: Option<&ProbeReport>,
-    problems: &[SecretProblem],
-    referenced: &[String],
+    secrets: Secrets<'_>,
 ) -> (Diagnosis, Cause) {
+    let Secrets {
+        problems,
+        referenced,
+        node_identity,
+    } = secrets;
     let msg = &best.message;
     let subject = Subject {
         kind: incident.subject.kind.clone(),
@@ -243,8 +267,18 @@ fn build(
         }
     }
     if cause.class() == Class::IMAGE_AUTH {
-        if referenced.is_empty() && incident.pod.is_some() {
-            evidence.push("the pod and its service account reference no imagePullSecrets".into());
+        match node_identity {
+            Some(n) => evidence.push(format!(
+                "node {} runs on {} ({}): it pulls from {} with {} through the kubelet credential provider, no imagePullSecret needed, so that identity is what the registry refused",
+                n.name,
+                n.cloud.kubernetes_service(),
+                n.because,
+                n.cloud.registry_service(),
+                n.cloud.node_identity()
+            )),
+            None if referenced.is_empty() && incident.pod.is_some() => evidence
+                .push("the pod and its service account reference no imagePullSecrets".into()),
+            None => {}
         }
         for p in problems {
             evidence.push(match p {

@@ -18,6 +18,7 @@
 pub mod base_os;
 pub mod challenge;
 pub mod check;
+pub mod cloud;
 pub mod config;
 pub mod cosign;
 pub mod credentials;

@@ -197,11 +197,7 @@ fn same_image(a: &str, b: &str) -> bool {
 
 /// The platform of the node the pod runs on, from the snapshot.
 pub fn node_platform(pod: Option<&Pod>, snapshot: &ClusterSnapshot) -> Option<Platform> {
-    let node_name = pod?.spec.as_ref()?.node_name.as_deref()?;
-    let node = snapshot
-        .nodes
-        .iter()
-        .find(|n| n.metadata.name.as_deref() == Some(node_name))?;
+    let node = pod_node(pod, snapshot)?;
     let labels = node.metadata.labels.clone().unwrap_or_default();
     let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
     let os = info
@@ -214,4 +210,16 @@ pub fn node_platform(pod: Option<&Pod>, snapshot: &ClusterSnapshot) -> Option<Pl
         .or_else(|| labels.get("kubernetes.io/arch").cloned())?;
     let variant = labels.get("kubernetes.io/arch-variant").map(String::as_str);
     Some(Platform::new(&os, &arch, variant))
+}
+
+/// The node the pod is bound to, from the snapshot.
+pub fn pod_node<'a>(
+    pod: Option<&Pod>,
+    snapshot: &'a ClusterSnapshot,
+) -> Option<&'a k8s_openapi::api::core::v1::Node> {
+    let node_name = pod?.spec.as_ref()?.node_name.as_deref()?;
+    snapshot
+        .nodes
+        .iter()
+        .find(|n| n.metadata.name.as_deref() == Some(node_name))
 }

@@ -32,6 +32,8 @@ pub struct Target<'a> {
     pub node: Option<&'a Platform>,
     /// Pull-secret problems found.
     pub secret_problems: &'a [SecretProblem],
+    /// The node pulls this image's registry with its cloud identity (EKS/GKE/AKS).
+    pub node_identity: Option<&'a crate::cloud::CloudNode>,
 }
 
 fn step(description: impl Into<String>, command: Option<String>) -> Remediation {
@@ -85,6 +87,9 @@ pub fn steps(cause: Cause, t: &Target<'_>) -> Vec<Remediation> {
         | Cause::BadCredentials
         | Cause::ExpiredCredentials
         | Cause::InsufficientScope => {
+            if let (Some(node), true) = (t.node_identity, t.secret_problems.is_empty()) {
+                return node_identity_steps(node, t);
+            }
             let mut v = Vec::new();
             for p in t.secret_problems {
                 if let SecretProblem::OtherNamespace { name, found_in } = p {
@@ -223,6 +228,50 @@ pub fn steps(cause: Cause, t: &Target<'_>) -> Vec<Remediation> {
         Cause::Unspecified => vec![step(
             "Read the full pull error on the node or in the pod's events",
             Some(format!("kubectl describe {} --namespace {ns}", t.workload)),
+        )],
+    }
+}
+
+/// Fixes for a registry that refuses the node's own cloud identity: grant it read access
+/// (a pull secret is not how these nodes authenticate).
+fn node_identity_steps(node: &crate::cloud::CloudNode, t: &Target<'_>) -> Vec<Remediation> {
+    use crate::cloud::Cloud;
+    let repo = t
+        .image
+        .map(|i| i.repository.as_str())
+        .unwrap_or("<repository>");
+    let registry = t.image.map(|i| i.registry.as_str()).unwrap_or("<registry>");
+    let pool = node.pool.as_deref().unwrap_or("<node-group>");
+    match node.cloud {
+        Cloud::Aws => vec![
+            step(
+                format!(
+                    "Let the IAM role of node group {pool} read ECR (the kubelet pulls with it; a cross-account repository also needs a repository policy allowing that role)"
+                ),
+                Some(
+                    "aws iam attach-role-policy --role-name <node-instance-role> --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+                        .to_owned(),
+                ),
+            ),
+            step(
+                format!("Check that repository {repo} exists in that account and region and whose policy admits the role"),
+                Some(format!("aws ecr get-repository-policy --repository-name {repo}")),
+            ),
+        ],
+        Cloud::Gcp => vec![step(
+            format!(
+                "Grant the service account of node pool {pool} read access to the repository (roles/artifactregistry.reader), or use Workload Identity for the pod"
+            ),
+            Some(format!(
+                "gcloud artifacts repositories add-iam-policy-binding <repository> --location=<location> --member=serviceAccount:<node-service-account> --role=roles/artifactregistry.reader  # registry {registry}"
+            )),
+        )],
+        Cloud::Azure => vec![step(
+            format!("Attach the registry {registry} to the AKS cluster, which grants AcrPull to the kubelet identity"),
+            Some(format!(
+                "az aks update --name <cluster> --resource-group <resource-group> --attach-acr {}",
+                registry.split('.').next().unwrap_or(registry)
+            )),
         )],
     }
 }

@@ -196,3 +196,108 @@ async fn real_failure_reports_of_other_families_are_not_claimed_confidently() {
     println!("other-family cases claimed: {claimed:#?}");
     assert!(claimed.is_empty(), "{claimed:#?}");
 }
+
+/// A pod on an EKS node pulling from the account's ECR, refused with 403 (the node role lacks
+/// ECR read): no pull secret is expected there.
+fn ecr_incident(provider_id: Option<&str>) -> Incident {
+    let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.4.2";
+    let message = format!(
+        "Back-off pulling image \"{image}\": ErrImagePull: failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": unexpected status from HEAD request to https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/team/api/manifests/1.4.2: 403 Forbidden"
+    );
+    let pod = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "api-5c8d-q1", "namespace": "ci", "uid": "u-2"},
+        "spec": {"nodeName": "ip-10-0-1-23.eu-west-1.compute.internal",
+                 "containers": [{"name": "api", "image": image}]},
+        "status": {"phase": "Pending", "containerStatuses": [{"name": "api", "image": image, "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": message}}}]}
+    }))
+    .unwrap();
+    let mut spec = serde_json::json!({});
+    if let Some(p) = provider_id {
+        spec = serde_json::json!({"providerID": p});
+    }
+    let mut labels =
+        serde_json::json!({"kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux"});
+    if provider_id.is_some() {
+        labels["eks.amazonaws.com/nodegroup"] = "ci-runners".into();
+    }
+    let node = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "ip-10-0-1-23.eu-west-1.compute.internal", "labels": labels},
+        "spec": spec,
+        "status": {"nodeInfo": {"architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": "v1.31.2",
+            "osImage": "Amazon Linux 2023", "containerRuntimeVersion": "containerd://1.7.22", "kernelVersion": "6.1.0",
+            "machineID": "m", "systemUUID": "s", "bootID": "b", "kubeProxyVersion": ""}}
+    }))
+    .unwrap();
+    let mut i = Incident::new(
+        IncidentFamily::ImagePull,
+        pod_ref("api-5c8d-q1"),
+        None,
+        now(),
+    );
+    i.pod = Some(pod);
+    i.snapshot.nodes.push(node);
+    i
+}
+
+#[tokio::test]
+async fn an_eks_node_pulling_ecr_is_about_the_node_role_not_a_pull_secret() {
+    let out = handle(
+        &ecr_incident(Some("aws:///eu-west-1a/i-0abc123")),
+        &Context::fixed(now()),
+    )
+    .await
+    .unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.auth", "{d:?}");
+    let evidence = d.evidence.join("\n");
+    assert!(evidence.contains("runs on EKS"), "{evidence}");
+    assert!(evidence.contains("IAM role"), "{evidence}");
+    assert!(
+        !evidence.contains("reference no imagePullSecrets"),
+        "{evidence}"
+    );
+    let commands: Vec<&str> = d
+        .remediation
+        .iter()
+        .filter_map(|r| r.command.as_deref())
+        .collect();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.contains("AmazonEC2ContainerRegistryReadOnly")),
+        "{commands:?}"
+    );
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.contains("create secret docker-registry")),
+        "a pull secret is not how EKS nodes pull ECR: {commands:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_pull_on_a_node_of_no_known_cloud_still_asks_for_a_pull_secret() {
+    let out = handle(&ecr_incident(None), &Context::fixed(now()))
+        .await
+        .unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.auth");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("reference no imagePullSecrets")),
+        "{:?}",
+        d.evidence
+    );
+    assert!(
+        d.remediation
+            .iter()
+            .filter_map(|r| r.command.as_deref())
+            .any(|c| c.contains("create secret docker-registry")),
+        "{:?}",
+        d.remediation
+    );
+}
