@@ -24,3 +24,11 @@ bench:
 # Regenerate the checked-in JSON Schemas and NATS stream files after changing the event model.
 bless:
     LASTMILE_BLESS=1 cargo test -p lastmile-events
+
+# Coverage-guided fuzzing (cargo-fuzz, libFuzzer, nightly) of every parser for SECONDS each.
+# Crashes land in fuzz/artifacts/<target>/; each one found becomes a regression test.
+fuzz SECONDS="60":
+    cargo +nightly install cargo-fuzz --locked --quiet 2>/dev/null || true
+    cd fuzz && for t in $(cargo +nightly fuzz list); do \
+      cargo +nightly fuzz run "$t" -- -max_total_time={{SECONDS}} -rss_limit_mb=2048 -max_len=65536 || exit 1; \
+    done
