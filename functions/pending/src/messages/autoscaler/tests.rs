@@ -1,0 +1,67 @@
+use super::*;
+
+#[test]
+fn cluster_autoscaler_current_and_old_shapes() {
+    let Some(AutoscalerSignal::NoScaleUp {
+        reasons, at_limit, ..
+    }) = parse_autoscaler(
+        "Normal NotTriggerScaleUp 2m cluster-autoscaler pod didn't trigger scale-up: 12 node(s) didn't match Pod's node affinity/selector, 3 max node group size reached",
+    )
+    else {
+        panic!()
+    };
+    assert_eq!(reasons.len(), 2);
+    assert!(at_limit);
+    let Some(AutoscalerSignal::NoScaleUp {
+        reasons, at_limit, ..
+    }) = parse_autoscaler(
+        "pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 Insufficient memory",
+    )
+    else {
+        panic!()
+    };
+    assert_eq!(reasons, vec![(1, "Insufficient memory".to_owned())]);
+    assert!(!at_limit);
+    assert!(matches!(
+        parse_autoscaler(
+            "pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 max limit reached"
+        ),
+        Some(AutoscalerSignal::NoScaleUp { at_limit: true, .. })
+    ));
+}
+
+#[test]
+fn triggered_scale_up_is_progress() {
+    assert!(matches!(
+        parse_autoscaler(
+            "Normal TriggeredScaleUp pod triggered scale-up: [{eks-ci-pool-1a 2->4 (max: 10)}]"
+        ),
+        Some(AutoscalerSignal::ScaleUpTriggered { .. })
+    ));
+}
+
+#[test]
+fn karpenter_nodepools_and_reasons() {
+    let m = r#"Failed to schedule pod, incompatible with nodepool "gpu", daemonset overhead={"cpu":"200m","pods":"3"}, did not tolerate nvidia.com/gpu=true:NoSchedule; incompatible with nodepool "default", daemonset overhead={"cpu":"200m","pods":"3"}, no instance type satisfied resources {"cpu":"96","memory":"400Gi","pods":"4"} and requirements karpenter.sh/capacity-type In [on-demand spot]"#;
+    let Some(AutoscalerSignal::NoScaleUp {
+        by, pools, reasons, ..
+    }) = parse_autoscaler(m)
+    else {
+        panic!()
+    };
+    assert_eq!(by, "karpenter");
+    assert_eq!(pools, vec!["gpu", "default"]);
+    assert_eq!(reasons.len(), 2);
+}
+
+#[test]
+fn karpenter_restricted_label() {
+    let m = r#"{"level":"DEBUG","logger":"controller.provisioner","message":"ignoring pod, label karpenter.sh/provisioner-name is restricted; specify a well known label: [karpenter.k8s.aws/instance-category ..."#;
+    let Some(AutoscalerSignal::NoScaleUp { reasons, .. }) = parse_autoscaler(m) else {
+        panic!()
+    };
+    assert_eq!(
+        classify_reason(&reasons[0].1).class(),
+        Some(lastmile_events::Class::NODE_AFFINITY)
+    );
+}
