@@ -84,8 +84,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // One line: the cause chain, outermost first.
-            let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
-            eprintln!("lastmile: {}", output::error_line(&chain.join(": ")));
+            eprintln!("lastmile: {}", output::error_chain(err.as_ref()));
             ExitCode::from(2)
         }
     }

@@ -36,6 +36,22 @@ pub fn error_line(message: &str) -> String {
     field(message)
 }
 
+/// An error and its causes as one [`error_line`], outermost first. A cause the message
+/// before it already quotes (thiserror's `"...: {0}"` with `#[from]`) is not repeated.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
+    }
+    error_line(&line)
+}
+
 /// Prints a command-line parsing error and returns its exit code. Help and version go out
 /// as clap renders them; errors echo the offending value (`--interval`, a registry URL from
 /// `LASTMILE_PROBE_REGISTRIES`), so they pass the redaction policy first.

@@ -11,6 +11,7 @@ mod cli;
 mod evidence;
 mod gate;
 mod host;
+mod hostile_input;
 mod image_pull;
 mod image_pull_hosted;
 mod infra;

@@ -2,9 +2,9 @@
 //!
 //! Two entry points, both pure and deterministic (no clock, no network):
 //!
-//! * [`incidents_from_json`] reads what `kubectl get ... -o json` prints (a `List` of mixed
-//!   kinds, a typed list such as `PodList`, or a single object) or a CloudEvent carrying an
-//!   Incident, finds the stuck workloads and groups them into incidents keyed like the
+//! * [`read_json`] (and, for small recordings, [`incidents_from_json`]) reads what
+//!   `kubectl get ... -o json` prints (a `List` of mixed kinds, a typed list such as
+//!   `PodList`, or a single object) or a CloudEvent carrying an Incident, finds the stuck workloads and groups them into incidents keyed like the
 //!   watcher keys them ([`Incident::key_for`]), so replaying a recording and watching a live
 //!   cluster produce the same incidents.
 //! * [`incident_from_text`] reads `kubectl describe` output, `kubectl get events` tables and
@@ -78,10 +78,12 @@ pub fn read_json(bytes: &[u8]) -> Result<Recording, IntakeError> {
     Ok(Recording::from_objects(objects))
 }
 
-/// Builds the incidents a JSON document describes, each carrying its own copy of the cluster
-/// state (without its own stuck pods) in `snapshot`: what a single recorded incident looks
-/// like on the bus. The copies make this quadratic in the document; [`read_json`] shares one
-/// cluster state instead and is what large inputs should use.
+/// Builds the incidents a JSON document describes, each self-contained: its own copy of the
+/// cluster state (without its own stuck pods) in `snapshot`, as an incident travels alone on
+/// the bus to a function with no cluster view. An owned snapshot per incident costs
+/// incidents × cluster objects, so this is for small recordings and tests; [`read_json`]
+/// shares one cluster state between the incidents and is linear (`explain` and `replay` use
+/// it, with the shared state behind the functions' `ClusterView`).
 pub fn incidents_from_json(bytes: &[u8]) -> Result<Vec<Incident>, IntakeError> {
     Ok(read_json(bytes)?.into_incidents_with_snapshots())
 }

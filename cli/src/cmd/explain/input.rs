@@ -26,20 +26,25 @@ pub fn read_bounded(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
 
 /// Reads `from` whole when it holds at most `limit` bytes.
 pub fn read_all(from: impl Read, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    from.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {what}"))?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
-        anyhow::bail!("{}", too_large(what, limit));
+    match read_within(from, limit).with_context(|| format!("cannot read {what}"))? {
+        Some(bytes) => Ok(bytes),
+        None => anyhow::bail!("{what} is {}", over_limit(limit)),
     }
-    Ok(bytes)
 }
 
-/// The refusal: one line, the limit, and two ways to get under it.
-pub fn too_large(what: &str, limit: u64) -> String {
+/// Reads `from` whole, or `None` when it holds more than `limit` bytes (reading stops one
+/// byte past the limit: nothing larger is ever held in memory).
+pub fn read_within(from: impl Read, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    from.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((u64::try_from(bytes.len()).unwrap_or(u64::MAX) <= limit).then_some(bytes))
+}
+
+/// The refusal, after the name of what was refused: one line, the limit, and two ways to
+/// get under it. `explain` and `replay` (per file) say the same.
+pub fn over_limit(limit: u64) -> String {
     format!(
-        "{what} is larger than {} MiB, the most lastmile reads; nothing was diagnosed. \
+        "larger than {} MiB, the most lastmile reads; not diagnosed. \
 Filter it first: one namespace (`kubectl get pods,jobs,events -n NS -o json`) or only what \
 is not running (`jq '.items |= map(select(.status.phase != \"Running\"))'`)",
         limit / (1024 * 1024)

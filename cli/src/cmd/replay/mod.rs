@@ -19,15 +19,22 @@ use lastmile_runtime::executor::{Executor, HostKind};
 use lastmile_runtime::host::inprocess;
 use lastmile_runtime::host::nats::HostOptions;
 
+use self::inputs::Outcome;
+use crate::cmd::explain::recorded::RecordedCluster;
 use crate::functions;
 use crate::output::{self, Format};
+
+mod inputs;
 
 /// Replay recorded incidents through every function, with no cluster and no servers.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Inputs: `kubectl get ... -o json` documents (Lists of Pods, Jobs, Events, \
-Nodes, quotas, ...) or CloudEvents carrying an Incident; directories are searched for *.json. \
-Exit codes: 0 diagnoses printed; 1 nothing stuck was found in the inputs; 2 bad input or configuration."
+Nodes, quotas, ...) or CloudEvents carrying an Incident; directories are searched for *.json, \
+each directory and each content once. A file that cannot be used (empty, not JSON, over 64 MiB, \
+a malformed CloudEvent, unreadable) is reported in one line and the others are still diagnosed. \
+Exit codes: 0 diagnoses printed; 1 nothing stuck was found in the inputs; 2 some input could not \
+be used (the rest was diagnosed) or bad configuration."
 )]
 pub struct Args {
     /// Files or directories of recorded incidents.
@@ -45,27 +52,89 @@ pub struct Args {
     pub evidence_dir: PathBuf,
 }
 
-/// Runs the command.
+/// Runs the command: every path is read (each once), bad files are reported one line each
+/// and skipped, the good ones are diagnosed, and a summary line closes stderr.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let files = collect_files(&args.paths)?;
+    let mut tally = Tally::default();
+    let mut view = RecordedCluster::default();
     let mut incidents = Vec::new();
-    for file in &files {
-        let bytes =
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let found = lastmile_intake::incidents_from_json(&bytes)
-            .with_context(|| format!("{} is not a recorded incident", file.display()))?;
-        incidents.extend(found.into_iter().map(|i| (file.clone(), i)));
+    for (file, outcome) in inputs::read_all(&args.paths) {
+        let shown = output::error_line(&file.display().to_string());
+        match outcome {
+            Outcome::Read(recording) => {
+                tally.read += 1;
+                if !recording.ignored.is_empty() {
+                    eprintln!(
+                        "lastmile: {shown}: {} part(s) could not be read and were left out, first: {}",
+                        recording.ignored.len(),
+                        output::error_line(&recording.ignored[0].to_string())
+                    );
+                }
+                let found = view.add(recording, None);
+                incidents.extend(found.into_iter().map(|i| (file.clone(), i)));
+            }
+            Outcome::Failed(reason) => {
+                tally.failed += 1;
+                eprintln!("lastmile: {shown}: {}", output::error_line(&reason));
+            }
+            Outcome::Duplicate(first) => {
+                tally.duplicates += 1;
+                eprintln!(
+                    "lastmile: {shown}: repeats {} (same content); replayed once",
+                    output::error_line(&first.display().to_string())
+                );
+            }
+            Outcome::Revisit(first) => eprintln!(
+                "lastmile: {shown}: the same directory as {} (a symlink loop or second link); visited once",
+                output::error_line(&first.display().to_string())
+            ),
+        }
     }
     if incidents.is_empty() {
-        eprintln!(
-            "lastmile: no stuck workload found in {} file(s)",
-            files.len()
-        );
-        return Ok(ExitCode::from(1));
+        eprintln!("lastmile: no stuck workload found; {tally}");
+        return Ok(ExitCode::from(if tally.failed > 0 { 2 } else { 1 }));
     }
+    let by_incident = diagnose(&incidents, view, &args.evidence_dir).await?;
+    print(&incidents, by_incident, args.format)?;
+    eprintln!("lastmile: {tally}");
+    Ok(if tally.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
 
+/// How many paths came to what.
+#[derive(Debug, Default)]
+struct Tally {
+    read: usize,
+    failed: usize,
+    duplicates: usize,
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} file(s), {} diagnosed, {} failed, {} duplicate(s)",
+            self.read + self.failed + self.duplicates,
+            self.read,
+            self.failed,
+            self.duplicates
+        )
+    }
+}
+
+/// Every incident through the in-process bus to every function; the diagnoses by incident
+/// key. Incidents carry no snapshot of their own: `view` shares each document's one cluster
+/// state with its incidents, as `explain` does.
+async fn diagnose(
+    incidents: &[(PathBuf, Incident)],
+    view: RecordedCluster,
+    evidence_dir: &Path,
+) -> anyhow::Result<BTreeMap<String, Vec<Diagnosis>>> {
     let bus = MemoryBus::new();
-    for (file, incident) in &incidents {
+    for (file, incident) in incidents {
         bus.publish(incident_message(file, incident)?)
             .await
             .context("in-process bus refused an incident")?;
@@ -76,10 +145,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|(_, i)| i.last_seen)
         .max()
         .unwrap_or_default();
-    let ctx = Context::fixed(now);
-    let store = Arc::new(
-        LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?,
-    );
+    let ctx = Context {
+        cluster: Arc::new(view),
+        ..Context::fixed(now)
+    };
+    let store =
+        Arc::new(LocalStore::new(evidence_dir).context("cannot open the evidence directory")?);
     let opts = HostOptions {
         concurrency: 4,
         max_deliver: 2,
@@ -111,8 +182,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .or_default()
             .push(event.data);
     }
-    print(&incidents, by_incident, args.format)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(by_incident)
 }
 
 fn print(
@@ -171,34 +241,4 @@ fn incident_message(file: &Path, incident: &Incident) -> anyhow::Result<Message>
         headers: BTreeMap::from([(MSG_ID_HEADER.to_owned(), id)]),
         payload: Bytes::from(event.to_vec()?),
     })
-}
-
-fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if meta.is_dir() {
-            walk(path, &mut files)?;
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
