@@ -86,7 +86,11 @@ fn render_object(out: &mut String, name: &str, schema: &serde_json::Value) {
             out,
             "| `{field}` | {} | {} | {meaning} |",
             type_name(property),
-            if required.contains(&field.as_str()) { "yes" } else { "no" },
+            if required.contains(&field.as_str()) {
+                "yes"
+            } else {
+                "no"
+            },
         );
     }
 }

@@ -53,8 +53,7 @@ fn every_id_is_in_the_reference_taxonomy() {
 
 #[test]
 fn docs_class_list_is_generated_from_the_enum() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/classes.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/classes.md");
     let text = markdown_table();
     if std::env::var_os("LASTMILE_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
