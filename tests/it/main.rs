@@ -17,6 +17,7 @@ mod image_pull_hosted;
 mod infra;
 mod lambda;
 mod live_state;
+mod nats_cluster;
 mod nats_tls;
 mod otlp_tls;
 mod pipeline;
