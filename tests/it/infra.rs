@@ -197,14 +197,15 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
         "webhook.yaml",
         "functions.yaml",
         "registry-probe.yaml",
+        "dispatch.yaml",
         "kustomization.yaml",
     ] {
         assert!(files.iter().any(|f| f == file), "missing {file}");
     }
     assert_eq!(
         kinds.get("Deployment"),
-        Some(&7),
-        "watcher, webhook, four functions and the registry probe: {kinds:?}"
+        Some(&8),
+        "watcher, webhook, four functions, the registry probe and the dispatcher: {kinds:?}"
     );
     assert_eq!(kinds.get("StatefulSet"), Some(&1), "NATS: {kinds:?}");
 }
@@ -283,5 +284,123 @@ fn local_stack_has_nats_with_jetstream_s3_and_jaeger_bound_to_loopback() {
     assert_eq!(
         services["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"],
         "true"
+    );
+}
+
+/// Seconds of a `LASTMILE_*` duration such as `60s` or `2m`.
+fn seconds(value: &str) -> u64 {
+    let (n, unit) = value.split_at(value.len() - 1);
+    let n: u64 = n
+        .parse()
+        .unwrap_or_else(|_| panic!("not a duration: {value:?}"));
+    match unit {
+        "s" => n,
+        "m" => n * 60,
+        _ => panic!("unexpected unit in {value:?}"),
+    }
+}
+
+#[test]
+fn dispatcher_runs_next_to_nats_and_may_only_invoke_the_diagnosis_functions() {
+    // Kubernetes: a Deployment running `lastmile dispatch` under its own ServiceAccount.
+    let docs = documents(&infra().join("k8s/dispatch.yaml"));
+    let account = docs
+        .iter()
+        .find(|d| d["kind"] == "ServiceAccount")
+        .expect("a ServiceAccount for the dispatcher");
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("a Deployment for the dispatcher");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], account["metadata"]["name"]);
+    let container = &pod["containers"][0];
+    assert_eq!(container["args"], serde_json::json!(["dispatch"]));
+    let env: BTreeMap<&str, &str> = container["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e["name"].as_str()?, e["value"].as_str()?)))
+        .collect();
+    assert!(
+        env["NATS_URL"].starts_with("nats://nats.lastmile.svc"),
+        "{env:?}"
+    );
+
+    // SAM: the functions it invokes, named as the dispatcher names them by default.
+    let template = &documents(&infra().join("lambda/template.yaml"))[0];
+    let resources = template["Resources"].as_object().unwrap();
+    let functions: BTreeMap<&str, &Value> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .filter_map(|(id, r)| {
+            r["Properties"]["Environment"]["Variables"]["LASTMILE_FUNCTION"]
+                .as_str()
+                .map(|_| (id.as_str(), r))
+        })
+        .collect();
+    assert_eq!(functions.len(), 4);
+    let lambda_timeout = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    for (id, f) in &functions {
+        let name = f["Properties"]["Environment"]["Variables"]["LASTMILE_FUNCTION"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            f["Properties"]["FunctionName"],
+            format!("lastmile-fn-{name}"),
+            "{id}: the dispatcher's default Lambda name"
+        );
+        assert!(
+            f["Properties"]["Events"].is_null(),
+            "{id}: incidents come from the dispatcher, not from another event source"
+        );
+    }
+    // Timeouts nest: Lambda's < the dispatcher's invoke timeout < the consumer's ack wait,
+    // so a slow invocation is neither cut short nor redelivered while it runs.
+    let invoke = seconds(env["LASTMILE_LAMBDA_INVOKE_TIMEOUT"]);
+    assert!(lambda_timeout < invoke, "{lambda_timeout}s vs {invoke}s");
+    assert!(invoke < seconds(env["LASTMILE_ACK_WAIT"]), "{env:?}");
+    let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(seconds(env["LASTMILE_DRAIN_TIMEOUT"]) < grace, "{env:?}");
+
+    // IAM: lambda:InvokeFunction on exactly those four ARNs, nothing else.
+    let role = &resources["DispatcherRole"];
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    let mut statements = Vec::new();
+    for policy in role["Properties"]["Policies"].as_array().unwrap() {
+        statements.extend(policy["PolicyDocument"]["Statement"].as_array().unwrap());
+    }
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(statements[0]["Effect"], "Allow");
+    assert_eq!(statements[0]["Action"], "lambda:InvokeFunction");
+    let mut granted: Vec<&str> = statements[0]["Resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let att = r["Fn::GetAtt"]
+                .as_array()
+                .expect("Fn::GetAtt of a function");
+            assert_eq!(att[1], "Arn");
+            att[0].as_str().unwrap()
+        })
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(granted, functions.keys().copied().collect::<Vec<_>>());
+    let association = &resources["DispatcherPodIdentity"]["Properties"];
+    assert_eq!(association["ServiceAccount"], account["metadata"]["name"]);
+    assert_eq!(association["Namespace"], "lastmile");
+
+    // Not deployed together with the NATS-hosted functions by default.
+    let kustomization = &documents(&infra().join("k8s/kustomization.yaml"))[0];
+    let listed: Vec<&str> = kustomization["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !(listed.contains(&"dispatch.yaml") && listed.contains(&"functions.yaml")),
+        "{listed:?}"
     );
 }

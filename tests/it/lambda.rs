@@ -93,20 +93,30 @@ impl Drop for Host {
 
 /// A pod of Job ci/migrate stuck Pending: the scheduler's FailedScheduling event.
 fn incident_event() -> CloudEvent<Incident> {
+    pending_incident(
+        "migrate",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+}
+
+/// A pod of Job `ci/<job>` stuck Pending (FailedScheduling, insufficient cpu), as the watcher
+/// publishes it: event id `evt-<job>-x7k2p-1`, `traceparent` in the envelope.
+pub(crate) fn pending_incident(job: &str, traceparent: &str) -> CloudEvent<Incident> {
     let time = Utc
         .with_ymd_and_hms(2026, 3, 3, 10, 2, 11)
         .single()
         .unwrap_or_default();
+    let pod = format!("{job}-x7k2p");
     let subject = ObjectRef {
         kind: "Pod".into(),
         namespace: Some("ci".into()),
-        name: "migrate-x7k2p".into(),
+        name: pod.clone(),
         ..Default::default()
     };
     let owner = ObjectRef {
         kind: "Job".into(),
         namespace: Some("ci".into()),
-        name: "migrate".into(),
+        name: job.into(),
         ..Default::default()
     };
     let mut incident = Incident::new(IncidentFamily::Pending, subject.clone(), Some(owner), time);
@@ -121,13 +131,13 @@ fn incident_event() -> CloudEvent<Incident> {
         reporting_controller: "default-scheduler".into(),
     }];
     let mut event = CloudEvent::new(
-        "evt-migrate-x7k2p-1",
+        format!("evt-{pod}-1"),
         "/lastmile/watcher",
-        Some("pod/ci/migrate-x7k2p".into()),
+        Some(format!("pod/ci/{pod}")),
         time,
         incident,
     );
-    event.traceparent = Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+    event.traceparent = Some(traceparent.into());
     event
 }
 

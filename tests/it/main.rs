@@ -8,6 +8,7 @@ mod attestation;
 mod build;
 mod bus;
 mod cli;
+mod dispatch;
 mod evidence;
 mod gate;
 mod host;

@@ -10,6 +10,7 @@ pub mod tools;
 pub mod apiserver;
 pub mod gobuild;
 pub mod lambda_api;
+pub mod lambda_invoke;
 pub mod nats;
 pub mod otlp;
 pub mod registry;
