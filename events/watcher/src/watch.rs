@@ -1,13 +1,13 @@
 //! The watch loop: kube-rs watchers in, incidents out.
 //!
 //! One kube-rs [`watcher()`](kube::runtime::watcher()) per kind (per allowed namespace for
-//! namespaced kinds), merged into one stream ([`streams`]) and consumed by a single task
+//! namespaced kinds), merged into one stream (`streams`) and consumed by a single task
 //! ([`run`]) that owns the [`Watcher`] (its [`Tracker`](crate::Tracker) and
 //! [`ClusterStore`](crate::store::ClusterStore)), so there is no locking. kube-rs' watcher
 //! relists on `410 Gone` and reconnects with back-off after errors (API-server restarts); its
 //! `Init`/`InitDone` markers let the loop forget objects deleted while it was disconnected.
 //! Nothing is ever fatal once started: errors are logged and the watchers retry. Incidents
-//! are rendered for the bus by [`render`].
+//! are rendered for the bus by `render`.
 
 mod render;
 mod state;
