@@ -93,19 +93,10 @@ impl IgnoreFile {
     }
 }
 
-/// Go's `filepath.Clean` on a slash path, then the leading `/` removed (`.` becomes empty).
+/// Go's `filepath.Clean` on a slash path, then the leading `/` removed (`.` becomes empty):
+/// the same cleaning as image layers' paths ([`lastmile_fn_image_pull::layer_scan::normalise`]).
 pub fn clean(raw: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in raw.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
+    lastmile_fn_image_pull::layer_scan::normalise(raw)
 }
 
 /// The anchored regex of a cleaned pattern.
