@@ -1,0 +1,3 @@
+//! `lastmile-wait`: waits for init-container dependencies with a deadline (issue 11).
+
+fn main() {}
