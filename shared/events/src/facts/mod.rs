@@ -14,6 +14,7 @@ pub mod annotations;
 pub mod job;
 pub mod pod;
 pub mod service;
+pub mod waits;
 pub mod workload;
 
 pub use annotations::ci_run_of;
@@ -23,4 +24,5 @@ pub use pod::{
     waiting_reason,
 };
 pub use service::{DnsTarget, ReadyEndpoint, ServiceIndex};
+pub use waits::{Dependency, unresolved, waited_on};
 pub use workload::{is_pod_name_of_job, object_ref, workload_key, workload_of};

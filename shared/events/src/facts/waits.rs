@@ -1,0 +1,313 @@
+//! What an init container waits for, read from its command line or its log output.
+//!
+//! Init containers that gate on a dependency are nearly always a shell loop around a
+//! probe (`until nc -z db 5432`, `nslookup svc`, `wait-for-it host:port`, `pg_isready -h`,
+//! `curl http://svc/health`) or a waiter image (`k8s-wait-for job <name>`,
+//! `lastmile-wait tcp://db:5432 job:ns/migrate`); their logs say `waiting for <x>`. The names
+//! they wait on are what a person must go and check.
+//!
+//! Read once here for every reader: the workload function (live pods stuck in init) and
+//! `lastmile-lint` (manifests before they are deployed) must agree on what a command waits for.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// One thing an init container waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// Host, service or object name, as written (`postgres.shop.svc.cluster.local`, `db`).
+    pub target: String,
+    /// Port, when the probe names one.
+    pub port: Option<u16>,
+    /// How it is probed (`nc`, `nslookup`, `wait-for-it`, `pg_isready`, `mysqladmin`, `http`,
+    /// `k8s-wait-for`, `lastmile-wait`, `log`).
+    pub how: &'static str,
+    /// The kind of API object waited for (`job`, `pod`, `service`) when the waiter reads the
+    /// API (`k8s-wait-for job migrate`, `lastmile-wait job:shop/migrate`) instead of probing a
+    /// DNS name; `target` is then the object's name, or `namespace/name` when written so.
+    pub object: Option<&'static str>,
+}
+
+impl Dependency {
+    /// The first DNS label: the Service name when `target` is a cluster DNS name.
+    pub fn service(&self) -> &str {
+        self.target.split('.').next().unwrap_or(&self.target)
+    }
+
+    /// The namespace part of `svc.ns[.svc.cluster.local]`, when written.
+    pub fn namespace(&self) -> Option<&str> {
+        let mut labels = self.target.split('.');
+        labels.next()?;
+        labels.next().filter(|ns| !ns.is_empty() && *ns != "svc")
+    }
+}
+
+const HOST: &str = r"(?P<t>[A-Za-z0-9][-A-Za-z0-9_.]{0,252})";
+const PORT: &str = r"(?P<p>\d{1,5})";
+
+static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    let specs: [(&'static str, String); 8] = [
+        (
+            "nc",
+            format!(r"\bnc\s+(?:-[A-Za-z]+\s+(?:\d+\s+)?)*{HOST}\s+{PORT}"),
+        ),
+        (
+            "nslookup",
+            format!(r"\b(?:nslookup|getent\s+hosts|dig)\s+(?:-\S+\s+)*{HOST}"),
+        ),
+        (
+            "wait-for-it",
+            format!(r"\bwait-for(?:-it)?(?:\.sh)?\s+(?:-\S+\s+)*{HOST}:{PORT}"),
+        ),
+        (
+            "pg_isready",
+            format!(r"\bpg_isready\b[^\n;]*?\s-h\s*{HOST}(?:[^\n;]*?\s-p\s*{PORT})?"),
+        ),
+        (
+            "mysqladmin",
+            format!(r"\bmysqladmin\b[^\n;]*?\s-h\s*{HOST}(?:[^\n;]*?\s-P\s*{PORT})?"),
+        ),
+        (
+            "http",
+            format!(r"\b(?:curl|wget)\b[^\n;]*?https?://{HOST}(?::{PORT})?"),
+        ),
+        (
+            "k8s-wait-for",
+            format!(
+                r"\b(?:k8s-wait-for|wait_for\.sh)\b[^\n;]*?\b(?P<o>pod|job|service|job-wr|pod-r)\s+(?:-l\s+)?{HOST}"
+            ),
+        ),
+        ("log", format!(r"(?i)\bwaiting for\s+(?:the\s+)?{HOST}")),
+    ];
+    specs
+        .into_iter()
+        .filter_map(|(how, re)| Regex::new(&re).ok().map(|r| (how, r)))
+        .collect()
+});
+
+/// Words that follow "waiting for" in logs but are not dependencies.
+const NOT_TARGETS: &[&str] = &[
+    "the",
+    "a",
+    "it",
+    "pod",
+    "pods",
+    "container",
+    "containers",
+    "init",
+    "more",
+    "completion",
+    "job",
+];
+
+/// Every dependency mentioned in `text` (a joined command line or log), first seen first.
+pub fn waited_on(text: &str) -> Vec<Dependency> {
+    let mut found: Vec<Dependency> = Vec::new();
+    for (how, re) in PATTERNS.iter() {
+        for caps in re.captures_iter(text) {
+            let Some(target) = caps
+                .name("t")
+                .map(|m| m.as_str().trim_end_matches(['.', ':', ',', '\'', '"']))
+            else {
+                continue;
+            };
+            if target.is_empty()
+                || NOT_TARGETS.contains(&target.to_lowercase().as_str())
+                || target.starts_with('-')
+            {
+                continue;
+            }
+            let port = caps.name("p").and_then(|m| m.as_str().parse().ok());
+            let object = caps.name("o").map(|m| match m.as_str() {
+                "pod" | "pod-r" => "pod",
+                "service" => "service",
+                _ => "job",
+            });
+            // `waiting for postgres` in the log of `nc -z postgres.shop.svc 5432` is the same wait.
+            let service = target.split('.').next().unwrap_or(target);
+            let same_service = *how == "log" && found.iter().any(|d| d.service() == service);
+            if !same_service && !found.iter().any(|d| d.target == target) {
+                found.push(Dependency {
+                    target: target.to_owned(),
+                    port,
+                    how,
+                    object,
+                });
+            }
+        }
+    }
+    for dep in lastmile_wait_targets(text) {
+        if !found.iter().any(|d| d.target == dep.target) {
+            found.push(dep);
+        }
+    }
+    found
+}
+
+/// The targets of every `lastmile-wait` invocation in `text`: `tcp://host:port`,
+/// `http[s]://host[:port]/path`, `dns:host`, `job:[namespace/]name` (flags skipped).
+fn lastmile_wait_targets(text: &str) -> Vec<Dependency> {
+    let mut found = Vec::new();
+    for (_, after) in text
+        .match_indices("lastmile-wait")
+        .map(|(i, m)| text.split_at(i + m.len()))
+    {
+        let invocation = after
+            .split(['\n', ';', '|', '&'])
+            .next()
+            .unwrap_or_default();
+        for arg in invocation.split_whitespace() {
+            let arg = arg.trim_matches(['\'', '"']);
+            let (target, port, object) = if let Some(rest) = arg.strip_prefix("tcp://") {
+                match rest.rsplit_once(':') {
+                    Some((host, port)) => (host, port.parse().ok(), None),
+                    None => (rest, None, None),
+                }
+            } else if let Some(rest) = arg
+                .strip_prefix("http://")
+                .or_else(|| arg.strip_prefix("https://"))
+            {
+                let authority = rest.split('/').next().unwrap_or_default();
+                match authority.rsplit_once(':') {
+                    Some((host, port)) => (host, port.parse().ok(), None),
+                    None => (authority, None, None),
+                }
+            } else if let Some(host) = arg.strip_prefix("dns:") {
+                (host, None, None)
+            } else if let Some(job) = arg.strip_prefix("job:") {
+                (job, None, Some("job"))
+            } else {
+                continue;
+            };
+            if !target.is_empty() {
+                found.push(Dependency {
+                    target: target.to_owned(),
+                    port,
+                    how: "lastmile-wait",
+                    object,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// `nslookup: can't resolve 'x'` and friends: the name did not resolve.
+pub fn unresolved(text: &str) -> Option<String> {
+    static RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r#"(?i)(?:can't resolve|can not resolve|could not resolve(?: host)?:?|NXDOMAIN|server can't find|Name or service not known[^'"]*)\s*'?"?([A-Za-z0-9][-A-Za-z0-9_.]*)"#).ok()
+    });
+    let caps = RE.as_ref()?.captures(text)?;
+    Some(
+        caps.get(1)?
+            .as_str()
+            .trim_end_matches(['.', ':'])
+            .to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(text: &str) -> Vec<(String, Option<u16>, &'static str)> {
+        waited_on(text)
+            .into_iter()
+            .map(|d| (d.target, d.port, d.how))
+            .collect()
+    }
+
+    #[test]
+    fn shell_loops_name_their_target() {
+        assert_eq!(
+            targets(
+                "sh -c until nc -z postgres.shop.svc.cluster.local 5432; do echo waiting for postgres; sleep 2; done"
+            ),
+            vec![("postgres.shop.svc.cluster.local".into(), Some(5432), "nc"),]
+        );
+        assert_eq!(
+            targets("until nc -zv -w 2 redis 6379; do sleep 1; done")[0].0,
+            "redis"
+        );
+        assert_eq!(targets("until nslookup myservice.$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace).svc.cluster.local; do sleep 2; done")[0].0, "myservice");
+        assert_eq!(
+            targets("/wait-for-it.sh --timeout=0 mysql:3306 -- echo up")[0],
+            ("mysql".into(), Some(3306), "wait-for-it")
+        );
+        assert_eq!(
+            targets("until pg_isready -h db -p 5432; do sleep 1; done")[0],
+            ("db".into(), Some(5432), "pg_isready")
+        );
+        assert_eq!(
+            targets("until curl -sf http://config-server:8888/actuator/health; do sleep 5; done")
+                [0],
+            ("config-server".into(), Some(8888), "http")
+        );
+        assert_eq!(
+            targets("wait_for.sh job db-migrate")[0],
+            ("db-migrate".into(), None, "k8s-wait-for")
+        );
+        assert_eq!(
+            waited_on("k8s-wait-for job db-migrate")[0].object,
+            Some("job")
+        );
+        assert_eq!(
+            waited_on("until nc -z db 5432; do sleep 1; done")[0].object,
+            None
+        );
+        assert_eq!(
+            targets("until mysqladmin ping -h mysql -P 3307 --silent; do sleep 2; done")[0],
+            ("mysql".into(), Some(3307), "mysqladmin")
+        );
+    }
+
+    #[test]
+    fn lastmile_wait_names_each_target() {
+        let deps = waited_on(
+            "lastmile-wait tcp://postgres:5432 http://orders:8080/healthz dns:payments.shop.svc job:shop/migrate --timeout 2m",
+        );
+        let got: Vec<_> = deps
+            .iter()
+            .map(|d| (d.target.as_str(), d.port, d.how, d.object))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("postgres", Some(5432), "lastmile-wait", None),
+                ("orders", Some(8080), "lastmile-wait", None),
+                ("payments.shop.svc", None, "lastmile-wait", None),
+                ("shop/migrate", None, "lastmile-wait", Some("job")),
+            ]
+        );
+    }
+
+    #[test]
+    fn log_lines_and_resolution_failures() {
+        let log = "waiting for firmamentservice\nnslookup: can't resolve 'firmament-service.kube-system'\n";
+        assert_eq!(targets(log)[0].0, "firmamentservice");
+        assert_eq!(
+            unresolved(log).as_deref(),
+            Some("firmament-service.kube-system")
+        );
+        assert!(targets("waiting for the pod to start").is_empty());
+    }
+
+    #[test]
+    fn service_and_namespace_of_dns_names() {
+        let d = Dependency {
+            target: "postgres.shop.svc.cluster.local".into(),
+            port: None,
+            how: "nc",
+            object: None,
+        };
+        assert_eq!((d.service(), d.namespace()), ("postgres", Some("shop")));
+        let short = Dependency {
+            target: "db".into(),
+            port: None,
+            how: "nc",
+            object: None,
+        };
+        assert_eq!((short.service(), short.namespace()), ("db", None));
+    }
+}
