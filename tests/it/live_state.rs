@@ -70,8 +70,6 @@ async fn diagnoses(
 }
 
 #[tokio::test]
-#[ignore = "unverified after the fix in 1371b18 (the watcher's rendering dropped the Services and \
-            EndpointSlices of Init incidents); session hit its hard stop before running it: run with --ignored"]
 async fn init_deadlock_across_two_deployments_is_one_diagnosis_naming_both_and_a_job_past_its_deadline_is_deadline_exceeded()
 -> anyhow::Result<()> {
     let nats = NatsServer::start().await?;
