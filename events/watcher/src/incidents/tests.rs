@@ -315,3 +315,70 @@ fn malformed_pod_without_spec_or_status_does_not_panic_and_is_pending() {
     assert_eq!(t.sizes().0, 1);
     assert_eq!(t.forget_pod("x", "bare", at(0, 1)).len(), 0);
 }
+
+/// The kubelet's Events about the image-pull pod, as the Event watch delivers them.
+fn pull_events() -> Vec<KubeEvent> {
+    events()
+        .into_iter()
+        .filter(|e| e.regarding.name.starts_with("api-") && e.ty == "Warning")
+        .collect()
+}
+
+#[test]
+fn image_pull_incident_waits_for_its_events_when_they_arrive_after_the_pod() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let pod: Pod = one("pod-image-pull-backoff.json");
+    assert!(
+        t.observe_pod(&pod, at(0, 6)).is_empty(),
+        "no Event about it yet: the first publish waits for one"
+    );
+    let mut out = Vec::new();
+    for ev in pull_events() {
+        out.extend(t.observe_event(ev, at(0, 7)));
+    }
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert!(
+        out[0]
+            .events
+            .iter()
+            .any(|e| e.message.contains("failed to resolve reference")),
+        "the first publish carries the Event: {:#?}",
+        out[0].events
+    );
+}
+
+#[test]
+fn image_pull_incident_without_events_is_published_after_the_first_publish_wait() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let pod: Pod = one("pod-image-pull-backoff.json");
+    assert!(t.observe_pod(&pod, at(0, 6)).is_empty());
+    assert!(t.tick(at(0, 8)).is_empty(), "3 s wait not over");
+    let out = t.tick(at(0, 9));
+    assert_eq!(out.len(), 1);
+    assert!(out[0].events.is_empty());
+}
+
+#[test]
+fn held_tracker_publishes_nothing_until_released_then_with_what_was_read_meanwhile() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    t.hold();
+    // Relist order after a restart: pods first, their Events later.
+    assert!(
+        t.observe_pod(&one("pod-image-pull-backoff.json"), at(0, 6))
+            .is_empty()
+    );
+    for ev in pull_events() {
+        assert!(t.observe_event(ev, at(0, 7)).is_empty(), "held");
+    }
+    assert!(t.tick(at(5, 0)).is_empty(), "held past every wait");
+    let out = t.release(at(5, 1));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].family, IncidentFamily::ImagePull);
+    assert!(
+        out[0]
+            .events
+            .iter()
+            .any(|e| e.message.contains("failed to resolve reference"))
+    );
+    assert!(t.tick(at(5, 2)).is_empty(), "published once");
+}
