@@ -234,6 +234,93 @@ async fn attested_image_passes_drifted_rebuild_and_tampered_signature_fail() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
+/// A key made by `cosign generate-key-pair` (here: the same format written by Go's own
+/// scrypt and secretbox) signs with `COSIGN_PASSWORD`, and `cosign.pub` verifies the image;
+/// a missing or wrong password is refused in one line that never echoes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cosign_encrypted_key_signs_with_cosign_password_and_the_image_check_verifies() {
+    let go = GoWork::new().unwrap();
+    go.publish("proxy", "v1.0.0", "hello").unwrap();
+    go.app("v1.0.0").unwrap();
+    std::fs::create_dir_all(go.path("ci")).unwrap();
+    let built = go.path("ci/app");
+    go.build(&built, &["-trimpath"], "proxy", "ci").unwrap();
+    let password = "c0rrect-h0rse-battery";
+    let (key_pem, pub_pem) = go.cosign_key_pair(&go.path("ci"), password).unwrap();
+    assert!(
+        std::fs::read_to_string(&key_pem)
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    );
+
+    let reg = Registry::start(RegistryAuth::None, None).await.unwrap();
+    let push = Pusher::new(&reg.base_url(), None, None).unwrap();
+    let digest = push_binary(&push, "1", &built).await;
+    let att = go.path("attestation.json");
+    let evidence = go.path("evidence");
+    let image_ref = format!("{}/team/app@{digest}", reg.host());
+    let collect = |env: &[(&str, &str)]| {
+        lastmile(
+            &[
+                "ci",
+                "collect",
+                p(&built),
+                "--image",
+                &image_ref,
+                "--key",
+                p(&key_pem),
+                "--out",
+                p(&att),
+                "--evidence-dir",
+                p(&evidence),
+            ],
+            env,
+        )
+    };
+    // No password, then a wrong one: exit 2, one line naming the variable, no secret.
+    let o = collect(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("COSIGN_PASSWORD"), "{}", text(&o));
+    let o = collect(&[("COSIGN_PASSWORD", "hunter2-wrong")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("wrong COSIGN_PASSWORD") && !text(&o).contains("hunter2-wrong"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !att.exists(),
+        "nothing is written when the key does not open"
+    );
+
+    let mut env = GITHUB_ENV.to_vec();
+    env.push(("COSIGN_PASSWORD", password));
+    let o = collect(&env);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains(password), "{}", text(&o));
+    let host = reg.host();
+    let o = lastmile(
+        &[
+            "image",
+            "check",
+            &format!("{host}/team/app:1"),
+            "--plain-http",
+            &host,
+            "--attestation",
+            p(&att),
+            "--public-key",
+            p(&pub_pem),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("matches the signed attestation (app)"),
+        "{}",
+        text(&o)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_build_step_reported_in_ci_fails_the_gate_of_that_run_with_the_cause() {
     let nats = NatsServer::start().await.unwrap();

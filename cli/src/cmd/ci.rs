@@ -2,8 +2,8 @@
 //!
 //! - `collect` (after the build): an in-toto Statement v1 with a SLSA Provenance v1
 //!   predicate for the Go binaries built (and the image digest, when given), written to a
-//!   file, signed as a DSSE envelope with `--key` (ECDSA P-256, unencrypted PKCS#8 or SEC1
-//!   PEM), stored as evidence (local directory or S3), and published on the bus as
+//!   file, signed as a DSSE envelope with `--key` (ECDSA P-256: unencrypted PKCS#8 or SEC1
+//!   PEM, or a cosign key opened with `COSIGN_PASSWORD`), stored as evidence (local directory or S3), and published on the bus as
 //!   `dev.lastmile.attestation.v1` on `lastmile.ci.<provider>.build_attested` (`--nats`).
 //! - `report --log FILE` (on a failed step): the end of the log, bounded and redacted, as a
 //!   Build incident naming this CI run, so the `build` function diagnoses it live and
@@ -64,7 +64,8 @@ pub struct CollectArgs {
     /// Where to write the attestation (a DSSE envelope with --key, else the statement).
     #[arg(long, default_value = "lastmile-attestation.json")]
     pub out: PathBuf,
-    /// Sign with this ECDSA P-256 private key (unencrypted PKCS#8 or SEC1 PEM).
+    /// Sign with this ECDSA P-256 private key: unencrypted PKCS#8 or SEC1 PEM, or a
+    /// `cosign generate-key-pair` key (its password from `COSIGN_PASSWORD`).
     #[arg(long, env = "LASTMILE_SIGNING_KEY")]
     pub key: Option<PathBuf>,
     /// Evidence directory, used when no S3 bucket is configured.
@@ -148,7 +149,9 @@ async fn collect(a: CollectArgs) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let pem = std::fs::read_to_string(path)
                 .with_context(|| format!("reading key {}", path.display()))?;
-            let key = dsse::signing_key(&pem).with_context(|| path.display().to_string())?;
+            let password = std::env::var("COSIGN_PASSWORD").ok();
+            let key = dsse::signing_key(&pem, password.as_deref())
+                .with_context(|| path.display().to_string())?;
             let env = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, &payload, &key);
             (serde_json::to_vec_pretty(&env)?, true)
         }

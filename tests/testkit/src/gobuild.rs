@@ -144,6 +144,43 @@ impl GoWork {
         self.go(&args, proxy, cache_name).map(drop)
     }
 
+    /// Writes a key pair as `cosign generate-key-pair` does (`cosign.key`, encrypted with
+    /// `password`, and `cosign.pub`) into `dir`, with Go's own scrypt and secretbox
+    /// (Debian's golang-golang-x-crypto-dev, GOPATH mode): `tests/fixtures/go/cosignkey`.
+    pub fn cosign_key_pair(
+        &self,
+        dir: &Path,
+        password: &str,
+    ) -> anyhow::Result<(PathBuf, PathBuf)> {
+        let gocode = Path::new("/usr/share/gocode");
+        if !gocode.join("src/golang.org/x/crypto/scrypt").is_dir() {
+            bail!("golang-golang-x-crypto-dev is not installed: run scripts/install-test-deps");
+        }
+        let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/go/cosignkey/main.go");
+        let (key, public) = (dir.join("cosign.key"), dir.join("cosign.pub"));
+        let output = Command::new("go")
+            .arg("run")
+            .arg(&program)
+            .args([&key, &public])
+            .arg(password)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("gopath"))
+            .env("GOPATH", gocode)
+            .env("GOCACHE", self.path("cache"))
+            .env("GO111MODULE", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env("CGO_ENABLED", "0")
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "cosignkey failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok((key, public))
+    }
+
     /// Runs `go ARGS` in the app directory with the workspace's environment; its stdout.
     pub fn go(&self, args: &[&str], proxy: &str, cache_name: &str) -> anyhow::Result<Vec<u8>> {
         let modcache = self.path(&format!("modcache-{cache_name}"));

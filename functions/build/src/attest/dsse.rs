@@ -3,10 +3,8 @@
 //! SP body`, with an ECDSA P-256 / SHA-256 key (cosign's default), DER signatures, base64.
 //!
 //! Keys: unencrypted PKCS#8 `PRIVATE KEY` PEM and SEC1 `EC PRIVATE KEY` PEM (what
-//! `openssl ecparam -genkey` writes; `cosign import-key-pair` takes these). cosign's own
-//! `ENCRYPTED SIGSTORE PRIVATE KEY` (scrypt + NaCl secretbox) is refused with a clear
-//! message: decrypt it first (`cosign import-key-pair` goes the other way; export with a
-//! KMS or keep an unencrypted PKCS#8 copy in the CI secret store).
+//! `openssl ecparam -genkey` writes), and cosign's own `ENCRYPTED SIGSTORE PRIVATE KEY`
+//! (`cosign generate-key-pair`; scrypt + NaCl secretbox, see [`super::cosign_key`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,6 +13,8 @@ use p256::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use super::cosign_key;
 
 /// The in-toto payload type.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -67,19 +67,18 @@ pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Reads a private key PEM (PKCS#8 or SEC1, unencrypted).
-pub fn signing_key(pem: &str) -> Result<SigningKey, DsseError> {
+/// Reads a private key PEM: PKCS#8 or SEC1 unencrypted, or cosign's encrypted format
+/// (opened with `password`, which the CLI takes from `COSIGN_PASSWORD` as cosign does).
+pub fn signing_key(pem: &str, password: Option<&str>) -> Result<SigningKey, DsseError> {
     let pem = pem.trim();
-    if pem.contains("ENCRYPTED SIGSTORE PRIVATE KEY")
-        || pem.contains("ENCRYPTED COSIGN PRIVATE KEY")
-    {
-        return Err(DsseError::Key(
-            "cosign's encrypted key format (scrypt + secretbox) is not read: give an unencrypted PKCS#8 P-256 key (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)".into(),
-        ));
+    if cosign_key::is_cosign_encrypted(pem) {
+        let der = cosign_key::decrypt(pem, password).map_err(|e| DsseError::Key(e.to_string()))?;
+        return SigningKey::from_pkcs8_der(&der)
+            .map_err(|e| DsseError::Key(format!("the cosign key is not an ECDSA P-256 key: {e}")));
     }
     if pem.contains("ENCRYPTED PRIVATE KEY") {
         return Err(DsseError::Key(
-            "encrypted PKCS#8 keys are not read: give an unencrypted PKCS#8 P-256 key".into(),
+            "encrypted PKCS#8 keys are not read: give an unencrypted PKCS#8 P-256 key or a cosign key".into(),
         ));
     }
     if pem.contains("BEGIN EC PRIVATE KEY") {
@@ -173,7 +172,7 @@ mod tests {
     fn signed_envelopes_verify_and_tampering_fails() {
         let sk = key();
         let pem = sk.to_pkcs8_pem(LineEnding::LF).unwrap();
-        let sk = signing_key(&pem).unwrap();
+        let sk = signing_key(&pem, None).unwrap();
         let vk_pem = sk
             .verifying_key()
             .to_public_key_pem(LineEnding::LF)
@@ -192,10 +191,10 @@ mod tests {
     }
 
     #[test]
-    fn cosigns_encrypted_keys_are_refused_in_one_line() {
-        let e = signing_key("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+    fn cosign_encrypted_keys_need_their_password() {
+        let e = signing_key("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjoxNiwiciI6OCwicCI6MX0sInNhbHQiOiJBQT09In0sImNpcGhlciI6eyJuYW1lIjoibmFjbC9zZWNyZXRib3giLCJub25jZSI6IkFBPT0ifSwiY2lwaGVydGV4dCI6IkFBPT0ifQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n", None)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("unencrypted PKCS#8") && !e.contains('\n'), "{e}");
+        assert!(e.contains("COSIGN_PASSWORD") && !e.contains('\n'), "{e}");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod ci_env;
+pub mod cosign_key;
 pub mod dsse;
 pub mod statement;
 
