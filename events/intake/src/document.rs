@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::Metadata;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Service,
+    ConfigMap, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+    Secret, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use lastmile_events::{ClusterSnapshot, KubeEvent};
+use lastmile_events::{ClusterSnapshot, ConfigObject, KubeEvent};
 use serde_json::Value;
 
 use crate::IntakeError;
@@ -34,6 +35,8 @@ pub(crate) struct Objects {
     pub storage_classes: Vec<StorageClass>,
     pub services: Vec<Service>,
     pub endpoint_slices: Vec<EndpointSlice>,
+    /// ConfigMaps and Secrets, names and key names only (values dropped as they are read).
+    pub configs: Vec<ConfigObject>,
     /// The newest timestamp anywhere in the document.
     pub newest: Option<DateTime<Utc>>,
     /// Fields and objects that could not be read, in document order.
@@ -139,6 +142,20 @@ impl Objects {
             "StorageClass" => push(&mut self.storage_classes, read(item, &at, notes)),
             "Service" => push(&mut self.services, read(item, &at, notes)),
             "EndpointSlice" => push(&mut self.endpoint_slices, read(item, &at, notes)),
+            "ConfigMap" => {
+                let cm: Option<ConfigMap> = read(item, &at, notes);
+                push(
+                    &mut self.configs,
+                    cm.map(|c| ConfigObject::from_config_map(&c)),
+                );
+            }
+            "Secret" => {
+                let secret: Option<Secret> = read(item, &at, notes);
+                push(
+                    &mut self.configs,
+                    secret.map(|s| ConfigObject::from_secret(&s)),
+                );
+            }
             "Event" if api.starts_with("events.k8s.io") => {
                 let ev: Option<k8s_openapi::api::events::v1::Event> = read(item, &at, notes);
                 push(&mut self.events, ev.map(|e| KubeEvent::from_events_v1(&e)));
@@ -164,6 +181,7 @@ impl Objects {
             storage_classes: self.storage_classes,
             services: self.services,
             endpoint_slices: self.endpoint_slices,
+            configs: self.configs,
         };
         stamped(snapshot, self.newest)
     }
@@ -219,6 +237,15 @@ pub(crate) fn merge_snapshot(into: &mut ClusterSnapshot, extra: &ClusterSnapshot
     merge(&mut into.storage_classes, &extra.storage_classes);
     merge(&mut into.services, &extra.services);
     merge(&mut into.endpoint_slices, &extra.endpoint_slices);
+    for c in &extra.configs {
+        let present = into
+            .configs
+            .iter()
+            .any(|o| (&o.kind, &o.namespace, &o.name) == (&c.kind, &c.namespace, &c.name));
+        if !present {
+            into.configs.push(c.clone());
+        }
+    }
     into.taken_at = into.taken_at.max(extra.taken_at);
 }
 

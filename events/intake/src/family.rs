@@ -66,6 +66,33 @@ const KEYWORDS: &[(IncidentFamily, &str, u32)] = &[
     (IncidentFamily::Pending, "node affinity", 2),
     (IncidentFamily::Pending, "pod didn't trigger scale-up", 3),
     (IncidentFamily::Pending, "pending", 1),
+    (IncidentFamily::Runtime, "crashloopbackoff", 3),
+    (
+        IncidentFamily::Runtime,
+        "back-off restarting failed container",
+        2,
+    ),
+    (IncidentFamily::Runtime, "createcontainerconfigerror", 4),
+    (IncidentFamily::Runtime, "createcontainererror", 4),
+    (IncidentFamily::Runtime, "runcontainererror", 4),
+    (IncidentFamily::Runtime, "couldn't find key", 4),
+    (IncidentFamily::Runtime, "oomkilled", 4),
+    (IncidentFamily::Runtime, "exit code:    137", 2),
+    (IncidentFamily::Runtime, "out of memory", 2),
+    (IncidentFamily::Runtime, "failedmount", 4),
+    (IncidentFamily::Runtime, "mountvolume", 3),
+    (IncidentFamily::Runtime, "multi-attach", 4),
+    (IncidentFamily::Runtime, "failedattachvolume", 4),
+    (IncidentFamily::Runtime, "unable to attach or mount", 3),
+    (IncidentFamily::Runtime, "registered csi drivers", 3),
+    (IncidentFamily::Runtime, "probe failed", 4),
+    (IncidentFamily::Runtime, "liveness probe", 2),
+    (IncidentFamily::Runtime, "readiness probe", 2),
+    (IncidentFamily::Runtime, "starting container process", 3),
+    (IncidentFamily::Runtime, "executable file not found", 3),
+    (IncidentFamily::Runtime, "oci runtime", 2),
+    (IncidentFamily::Runtime, "permission denied", 1),
+    (IncidentFamily::Runtime, "panic:", 2),
 ];
 
 /// The family whose keywords weigh most in `text`; `Pending` when nothing matches (the
@@ -79,6 +106,13 @@ pub fn guess_family(text: &str) -> IncidentFamily {
             .filter(|(f, word, _)| *f == family && lower.contains(word))
             .map(|(_, _, weight)| weight)
             .sum();
+        // Main containers that wait for init (`PodInitializing`, `Init:…`) have not run, so
+        // whatever failed is an init container's.
+        if family == IncidentFamily::Runtime
+            && (lower.contains("podinitializing") || lower.contains("init:"))
+        {
+            continue;
+        }
         if family == IncidentFamily::ImagePull {
             score += IMAGE_PULL_REASONS
                 .iter()
@@ -127,6 +161,25 @@ mod tests {
                 "Warning  InspectFailed  Failed to inspect image \"app:1\": ImageInspectError"
             ),
             IncidentFamily::ImagePull
+        );
+    }
+
+    #[test]
+    fn routes_runtime_texts() {
+        for text in [
+            "Warning  BackOff  3m (x41 over 10m)  kubelet  Back-off restarting failed container\n    State:          Waiting\n      Reason:       CrashLoopBackOff",
+            "Warning  Failed  2s (x5 over 54s)  kubelet  Error: couldn't find key VALUE in Secret default/app",
+            "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137",
+            "Warning  FailedMount  1m  kubelet  MountVolume.SetUp failed for volume \"cfg\" : configmap \"app\" not found",
+            "Warning  Unhealthy  10s (x9 over 1m)  kubelet  Readiness probe failed: HTTP probe failed with statuscode: 404",
+            "Error: failed to start container \"app\": OCI runtime create failed: starting container process caused: exec: \"/app\": executable file not found in $PATH",
+        ] {
+            assert_eq!(guess_family(text), IncidentFamily::Runtime, "{text}");
+        }
+        // An init container's crash loop stays an init incident.
+        assert_eq!(
+            guess_family("web-1  0/1  Init:CrashLoopBackOff  5  3m\ninit containers: wait-db"),
+            IncidentFamily::Init
         );
     }
 }

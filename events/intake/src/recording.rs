@@ -117,5 +117,6 @@ fn without_pods(c: &ClusterSnapshot) -> ClusterSnapshot {
         storage_classes: c.storage_classes.clone(),
         services: c.services.clone(),
         endpoint_slices: c.endpoint_slices.clone(),
+        configs: c.configs.clone(),
     }
 }

@@ -136,6 +136,18 @@ classes! {
         "two builds of the same commit produced different binaries (flags, paths, toolchain, VCS stamping)";
     BuildContextLeak = BUILD_CONTEXT_LEAK = "build.context_leak",
         "the image build context copies files it should not (`COPY . .` without a fitting `.dockerignore`)";
+    RuntimeCrashloop = RUNTIME_CRASHLOOP = "runtime.crashloop",
+        "a main container keeps exiting (CrashLoopBackOff): bad config or env, wrong command/args, failed migration, permission denied, panic";
+    RuntimeOomKilled = RUNTIME_OOM_KILLED = "runtime.oom_killed",
+        "a container is killed for exceeding its memory limit (OOMKilled, exit 137)";
+    RuntimeConfigMissing = RUNTIME_CONFIG_MISSING = "runtime.config_missing",
+        "CreateContainerConfigError: a referenced Secret, ConfigMap or key does not exist";
+    RuntimeMountFailed = RUNTIME_MOUNT_FAILED = "runtime.mount_failed",
+        "a volume cannot be attached or mounted (FailedMount, FailedAttachVolume, Multi-Attach, CSI errors)";
+    RuntimeProbeFailing = RUNTIME_PROBE_FAILING = "runtime.probe_failing",
+        "readiness, liveness or startup probes keep failing, so the pod never becomes Ready or is restarted";
+    RuntimeExecFailed = RUNTIME_EXEC_FAILED = "runtime.exec_failed",
+        "the container cannot start its process (executable not found, permission denied); `exec format error` is `image.platform_mismatch`";
     Unknown = UNKNOWN = "unknown",
         "nothing definitive; the diagnosis still carries the evidence gathered";
 }

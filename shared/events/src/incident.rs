@@ -55,16 +55,20 @@ pub enum IncidentFamily {
     Job,
     /// A CI build step failed (Go modules, reproducibility).
     Build,
+    /// A scheduled, pulled pod whose main containers never become Ready (crash loops, OOM
+    /// kills, missing config, failed mounts, failing probes, exec failures).
+    Runtime,
 }
 
 impl IncidentFamily {
     /// Every family, in subject order.
-    pub const ALL: [IncidentFamily; 5] = [
+    pub const ALL: [IncidentFamily; 6] = [
         Self::Pending,
         Self::ImagePull,
         Self::Init,
         Self::Job,
         Self::Build,
+        Self::Runtime,
     ];
 
     /// The subject token, e.g. `image-pull`.
@@ -75,6 +79,7 @@ impl IncidentFamily {
             Self::Init => "init",
             Self::Job => "job",
             Self::Build => "build",
+            Self::Runtime => "runtime",
         }
     }
 }

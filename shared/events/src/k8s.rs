@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Service,
+    ConfigMap, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
+    Secret, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -205,6 +206,71 @@ pub struct ClusterSnapshot {
     /// EndpointSlices of those Services (which endpoints are ready).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endpoint_slices: Vec<EndpointSlice>,
+    /// ConfigMaps and Secrets by name and key names only (never values): what a missing
+    /// `configMapKeyRef`/`secretKeyRef` or volume is checked against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configs: Vec<ConfigObject>,
+}
+
+/// A ConfigMap or Secret as a diagnosis may see it: where it is, which keys it has and when
+/// it was created. The values are dropped when it is read, so a snapshot can never leak one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+pub struct ConfigObject {
+    /// `ConfigMap` or `Secret`.
+    pub kind: String,
+    /// Its namespace.
+    #[serde(default)]
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// The names of its keys (`data` and `binaryData`/`stringData`), sorted.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// `metadata.creationTimestamp`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl ConfigObject {
+    /// The names-only view of a ConfigMap.
+    pub fn from_config_map(cm: &ConfigMap) -> Self {
+        let keys = cm
+            .data
+            .iter()
+            .flat_map(|d| d.keys())
+            .chain(cm.binary_data.iter().flat_map(|d| d.keys()))
+            .cloned()
+            .collect();
+        Self::named("ConfigMap", &cm.metadata, keys)
+    }
+
+    /// The names-only view of a Secret: its values are never copied.
+    pub fn from_secret(secret: &Secret) -> Self {
+        let keys = secret
+            .data
+            .iter()
+            .flat_map(|d| d.keys())
+            .chain(secret.string_data.iter().flat_map(|d| d.keys()))
+            .cloned()
+            .collect();
+        Self::named("Secret", &secret.metadata, keys)
+    }
+
+    fn named(
+        kind: &str,
+        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        mut keys: Vec<String>,
+    ) -> Self {
+        keys.sort();
+        keys.dedup();
+        Self {
+            kind: kind.to_owned(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            keys,
+            created: meta.creation_timestamp.as_ref().map(time),
+        }
+    }
 }
 
 impl ClusterSnapshot {
@@ -219,6 +285,7 @@ impl ClusterSnapshot {
             && self.storage_classes.is_empty()
             && self.services.is_empty()
             && self.endpoint_slices.is_empty()
+            && self.configs.is_empty()
     }
 }
 
@@ -309,6 +376,20 @@ mod tests {
         assert_eq!(n.count, 1);
         assert!(n.message.starts_with("Error creating"));
         assert_eq!(n.reporting_controller, "job-controller");
+    }
+
+    #[test]
+    fn secret_keeps_key_names_and_never_values() {
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "db", "namespace": "shop", "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "data": {"password": "aHVudGVyMg==", "DB_USER": "YWRtaW4="}
+        }))
+        .unwrap();
+        let c = ConfigObject::from_secret(&secret);
+        assert_eq!(c.keys, ["DB_USER", "password"]);
+        assert_eq!((c.kind.as_str(), c.namespace.as_str()), ("Secret", "shop"));
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(!json.contains("aHVudGVyMg"), "{json}");
     }
 
     #[test]

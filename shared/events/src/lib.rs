@@ -28,4 +28,4 @@ pub use diagnosis::{
 };
 pub use envelope::{CloudEvent, EnvelopeError, EventType};
 pub use incident::{Incident, IncidentFamily, IncidentStatus, ObjectRef};
-pub use k8s::{ClusterSnapshot, K8sObservation, KubeEvent};
+pub use k8s::{ClusterSnapshot, ConfigObject, K8sObservation, KubeEvent};

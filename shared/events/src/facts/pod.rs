@@ -133,7 +133,9 @@ fn not_initialized(pod: &Pod) -> bool {
 /// regular init containers have not all finished (native sidecars excluded) → Init (at once
 /// when one crash-loops, else after a grace period since it started); an unscheduled
 /// Pending pod → Pending (after a grace period); a Job's pod whose app container
-/// crash-loops → Job (at once).
+/// crash-loops → Job (at once); any other pod whose main containers cannot run → Runtime
+/// (see [`RUNTIME_WAITING_REASONS`]; at once, or after a grace period for containers that
+/// stay creating or never turn Ready).
 pub fn stuck_pod(pod: &Pod, owned_by_job: bool) -> Option<StuckPod> {
     if pod.metadata.deletion_timestamp.is_some() {
         return None;
@@ -205,7 +207,75 @@ pub fn stuck_pod(pod: &Pod, owned_by_job: bool) -> Option<StuckPod> {
     if owned_by_job && app.iter().any(|c| waiting_reason(c) == "CrashLoopBackOff") {
         return now(IncidentFamily::Job);
     }
-    None
+    if owned_by_job {
+        return None;
+    }
+    runtime_stuck(app, phase, created)
+}
+
+/// The kubelet's waiting reasons of a main container that was scheduled and pulled but
+/// cannot run: it keeps exiting, or cannot even be created or started. Each is a Runtime
+/// incident at once (the kubelet already retried).
+pub const RUNTIME_WAITING_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "PreStartHookError",
+];
+
+/// True when the container's current or last run ended `OOMKilled`.
+pub fn oom_killed(c: &ContainerStatus) -> bool {
+    let ended = |s: Option<&k8s_openapi::api::core::v1::ContainerState>| {
+        s.and_then(|s| s.terminated.as_ref())
+            .and_then(|t| t.reason.as_deref())
+            == Some("OOMKilled")
+    };
+    ended(c.state.as_ref()) || ended(c.last_state.as_ref())
+}
+
+/// The Runtime rules, for pods outside Jobs (a Job's own conditions report its pods): a main
+/// container waiting with a [`RUNTIME_WAITING_REASONS`] reason, or restarted after an OOM
+/// kill → at once; a scheduled pod whose containers stay `ContainerCreating` (volumes that
+/// do not mount) or a running container that never turns Ready (failing probes) → after a
+/// grace period since the pod was created or the container started.
+fn runtime_stuck(
+    app: &[ContainerStatus],
+    phase: &str,
+    created: Option<DateTime<Utc>>,
+) -> Option<StuckPod> {
+    let at_once = app.iter().any(|c| {
+        RUNTIME_WAITING_REASONS.contains(&waiting_reason(c))
+            || (c.restart_count > 0 && oom_killed(c))
+    });
+    if at_once {
+        return Some(StuckPod {
+            family: IncidentFamily::Runtime,
+            since: created,
+            needs_age: false,
+        });
+    }
+    if app.iter().any(|c| waiting_reason(c) == "ContainerCreating") {
+        return Some(StuckPod {
+            family: IncidentFamily::Runtime,
+            since: created,
+            needs_age: true,
+        });
+    }
+    if phase != "Running" {
+        return None;
+    }
+    let not_ready_since = app
+        .iter()
+        .filter(|c| !c.ready)
+        .filter_map(|c| c.state.as_ref()?.running.as_ref())
+        .map(|r| r.started_at.as_ref().map(time).or(created))
+        .min()?;
+    Some(StuckPod {
+        family: IncidentFamily::Runtime,
+        since: not_ready_since.or(created),
+        needs_age: true,
+    })
 }
 
 #[cfg(test)]
@@ -305,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn crashlooping_app_container_is_a_job_problem_only_for_job_pods() {
+    fn crashlooping_app_container_is_a_job_problem_for_job_pods_and_runtime_otherwise() {
         let p = pod(
             serde_json::json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n", "containers": []},
             "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "a", "imageID": "",
@@ -315,6 +385,73 @@ mod tests {
             stuck_pod(&p, true).map(|s| s.family),
             Some(IncidentFamily::Job)
         );
-        assert_eq!(stuck_pod(&p, false), None);
+        assert_eq!(
+            stuck_pod(&p, false).map(|s| s.family),
+            Some(IncidentFamily::Runtime)
+        );
+    }
+
+    fn app_pod(phase: &str, status: serde_json::Value) -> Pod {
+        let mut status = status;
+        status["name"] = "app".into();
+        status["image"] = "a".into();
+        status["imageID"] = "".into();
+        pod(
+            serde_json::json!({"metadata": {"name": "web-1", "creationTimestamp": "2026-03-01T10:00:00Z"},
+            "spec": {"nodeName": "n", "containers": [{"name": "app", "image": "a"}]},
+            "status": {"phase": phase, "containerStatuses": [status]}}),
+        )
+    }
+
+    #[test]
+    fn main_containers_that_cannot_run_are_runtime_at_once_outside_jobs() {
+        for reason in RUNTIME_WAITING_REASONS {
+            let p = app_pod(
+                "Pending",
+                serde_json::json!({"ready": false, "restartCount": 0, "state": {"waiting": {"reason": reason}}}),
+            );
+            let s = stuck_pod(&p, false).unwrap();
+            assert_eq!(
+                (s.family, s.needs_age),
+                (IncidentFamily::Runtime, false),
+                "{reason}"
+            );
+            // A Job's pods are reported through the Job (its conditions and backoff limit).
+            assert_ne!(
+                stuck_pod(&p, true).map(|s| s.family),
+                Some(IncidentFamily::Runtime)
+            );
+        }
+        let oom = app_pod(
+            "Running",
+            serde_json::json!({"ready": false, "restartCount": 3, "state": {"running": {"startedAt": "2026-03-01T10:05:00Z"}},
+                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}),
+        );
+        assert_eq!(
+            stuck_pod(&oom, false).map(|s| (s.family, s.needs_age)),
+            Some((IncidentFamily::Runtime, false))
+        );
+    }
+
+    #[test]
+    fn creating_and_not_ready_containers_are_runtime_after_a_grace_period() {
+        let creating = app_pod(
+            "Pending",
+            serde_json::json!({"ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}),
+        );
+        let s = stuck_pod(&creating, false).unwrap();
+        assert_eq!((s.family, s.needs_age), (IncidentFamily::Runtime, true));
+        let unready = app_pod(
+            "Running",
+            serde_json::json!({"ready": false, "restartCount": 0, "started": true, "state": {"running": {"startedAt": "2026-03-01T10:01:00Z"}}}),
+        );
+        let s = stuck_pod(&unready, false).unwrap();
+        assert_eq!((s.family, s.needs_age), (IncidentFamily::Runtime, true));
+        assert_eq!(s.since.unwrap().to_rfc3339(), "2026-03-01T10:01:00+00:00");
+        let ready = app_pod(
+            "Running",
+            serde_json::json!({"ready": true, "restartCount": 0, "state": {"running": {"startedAt": "2026-03-01T10:01:00Z"}}}),
+        );
+        assert_eq!(stuck_pod(&ready, false), None);
     }
 }
