@@ -116,16 +116,21 @@ pub async fn start_watcher(
     bus: Arc<NatsBus>,
     cfg: WatchConfig,
 ) -> anyhow::Result<Running> {
+    let stop = CancellationToken::new();
+    start_watcher_with_ci(api, bus, cfg, futures::stream::pending().boxed(), stop).await
+}
+
+/// [`start_watcher`] reading CI deploy events from `ci`, stopped by `stop`.
+pub async fn start_watcher_with_ci(
+    api: &FakeApiServer,
+    bus: Arc<NatsBus>,
+    cfg: WatchConfig,
+    ci: futures::stream::BoxStream<'static, lastmile_events::CiEvent>,
+    stop: CancellationToken,
+) -> anyhow::Result<Running> {
     let kubeconfig = api.kubeconfig()?;
     let client = lastmile_watcher::watch::client(Some(&kubeconfig), None).await?;
-    let stop = CancellationToken::new();
-    let task = tokio::spawn(lastmile_watcher::run(
-        client,
-        cfg,
-        bus,
-        futures::stream::pending().boxed(),
-        stop.clone(),
-    ));
+    let task = tokio::spawn(lastmile_watcher::run(client, cfg, bus, ci, stop.clone()));
     Ok(Running { stop, task })
 }
 

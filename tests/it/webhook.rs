@@ -272,3 +272,150 @@ async fn gitlab_and_generic_deliveries_and_a_bus_outage() -> anyhow::Result<()> 
     );
     Ok(())
 }
+
+/// The watcher reads CI deploy events through a durable JetStream consumer: a deploy event
+/// the webhook accepted while no watcher ran links the workload's incident once a watcher
+/// starts, and a malformed event on the deploy subject is dead-lettered with its reason.
+#[tokio::test]
+async fn deploy_events_sent_while_the_watcher_is_down_are_read_when_it_starts_and_malformed_ones_are_dead_lettered()
+-> anyhow::Result<()> {
+    use lastmile_runtime::bus::{Bus, DLQ_REASON_HEADER, DLQ_SUBJECT_HEADER};
+    use lastmile_tests::apiserver::FakeApiServer;
+    use lastmile_watcher::CiConsumer;
+
+    use super::watcher::{config, fixture as object, incidents, start_watcher_with_ci, wait_for};
+
+    let nats = NatsServer::start().await?;
+    let bus = bus(&nats).await?;
+    let js = bus.jetstream().clone();
+    let r = receiver(bus.clone(), 1 << 20).await?;
+    let deploy = serde_json::to_vec(&serde_json::json!({
+        "kind": "deploy_requested",
+        "run": {"provider": "generic", "run_id": "jenkins-deploy-901", "pipeline": "deploy"},
+        "workloads": [{"kind": "Deployment", "namespace": "shop", "name": "worker",
+            "images": ["registry.example.com/team/worker:3.1.0"]}],
+        "at": "2026-11-26T10:00:00Z"
+    }))?;
+    let status = http()
+        .post(format!("{}/webhook/generic", r.url))
+        .header("Idempotency-Key", "deploy-901")
+        .header("X-Lastmile-Signature-256", sign(SECRET, &deploy))
+        .body(deploy)
+        .send()
+        .await?
+        .status();
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // A sender that bypasses the webhook with a truncated body.
+    js.publish(
+        "lastmile.ci.generic.deploy_requested",
+        r#"{"specversion":"1.0","type":"dev.lastmile.ci"#.into(),
+    )
+    .await?
+    .await?;
+
+    // The watcher starts only now: both were sent while it was down.
+    let api = FakeApiServer::start().await?;
+    api.apply_all(object("nodes.json"))?;
+    api.apply_all(object("pod-image-inspect-error.json"))?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let consumer = CiConsumer::default();
+    let (ci, ci_task) = consumer.start(bus.clone() as Arc<dyn Bus>, stop.clone());
+    // The backlog is settled (the deploy event handed over, the bad one dead-lettered)
+    // before the watch loop starts, so the incident's first publish can be linked.
+    let ci_info = || async {
+        let stream = js.get_stream("LASTMILE_CI").await?;
+        let mut consumer = stream
+            .get_consumer::<async_nats::jetstream::consumer::pull::Config>("watcher")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::Ok(consumer.info().await?.clone())
+    };
+    let mut settled = false;
+    for _ in 0..100 {
+        if let Ok(i) = ci_info().await
+            && i.delivered.consumer_sequence >= 2
+            && i.num_pending == 0
+            && i.num_ack_pending == 0
+        {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        settled,
+        "the CI backlog was not consumed: {:?}",
+        ci_info().await
+    );
+    let w = start_watcher_with_ci(&api, bus.clone(), config(), ci, stop.clone()).await?;
+
+    let s = wait_for(
+        &js,
+        "LASTMILE_INCIDENTS",
+        "the worker's incident linked to the deploy run",
+        |s| {
+            incidents(s).iter().any(|i| {
+                i.owner.as_ref().is_some_and(|o| o.name == "worker")
+                    && i.ci
+                        .as_ref()
+                        .is_some_and(|c| c.run_id == "jenkins-deploy-901")
+            })
+        },
+    )
+    .await?;
+    let worker: Vec<_> = incidents(&s)
+        .into_iter()
+        .filter(|i| i.owner.as_ref().is_some_and(|o| o.name == "worker"))
+        .collect();
+    assert!(
+        worker.iter().all(|i| i.ci.is_some()),
+        "every publish is linked: {worker:#?}"
+    );
+
+    // The malformed one is on lastmile.dlq.watcher with the reason, once.
+    let mut dlq = js.get_stream("LASTMILE_DLQ").await?;
+    let mut letters = Vec::new();
+    for _ in 0..100 {
+        let last = dlq.info().await?.state.last_sequence;
+        letters.clear();
+        for seq in 1..=last {
+            letters.push(dlq.get_raw_message(seq).await?);
+        }
+        if !letters.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(letters.len(), 1, "one dead letter");
+    let letter = &letters[0];
+    assert_eq!(letter.subject.as_str(), "lastmile.dlq.watcher");
+    let header = |name: &str| {
+        letter
+            .headers
+            .get(name)
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(
+        header(DLQ_REASON_HEADER).contains("not a CI CloudEvent"),
+        "{}",
+        header(DLQ_REASON_HEADER)
+    );
+    assert_eq!(
+        header(DLQ_SUBJECT_HEADER),
+        "lastmile.ci.generic.deploy_requested"
+    );
+
+    stop.cancel();
+    w.task.await?;
+    let report = ci_task.await??;
+    assert_eq!(
+        (report.processed, report.dead_lettered),
+        (1, 1),
+        "{report:?}"
+    );
+    // Acked and terminated: a restarted consumer reads neither again.
+    let info = ci_info().await?;
+    assert_eq!((info.num_pending, info.num_ack_pending), (0, 0));
+    Ok(())
+}

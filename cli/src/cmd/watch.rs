@@ -2,7 +2,9 @@
 //!
 //! Builds the Kubernetes client (kubeconfig or in-cluster) and the NATS bus once, then runs
 //! the watch loop until SIGINT/SIGTERM. Deploy events (`lastmile.ci.*.deploy_requested`)
-//! are read from core NATS to link incidents to the CI run that deployed them.
+//! are read through a durable JetStream consumer on `LASTMILE_CI` (events sent while the
+//! watcher was down are read when it starts; malformed ones are dead-lettered) to link
+//! incidents to the CI run that deployed them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,12 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use futures::StreamExt;
-use lastmile_events::{CiEvent, CloudEvent};
-use lastmile_runtime::bus::Publisher;
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
+use lastmile_runtime::bus::{Bus, Publisher};
 use lastmile_runtime::telemetry::{self, TelemetryConfig};
-use lastmile_watcher::{EventApi, OutboxConfig, TrackerConfig, WatchConfig};
+use lastmile_watcher::{CiConsumer, EventApi, OutboxConfig, TrackerConfig, WatchConfig};
 use tokio_util::sync::CancellationToken;
 
 /// Watch the cluster.
@@ -76,6 +76,11 @@ pub struct Args {
     /// CloudEvents source, naming this cluster.
     #[arg(long, env = "LASTMILE_SOURCE", default_value = "/lastmile/watcher")]
     pub source: String,
+    /// Durable JetStream consumer of CI deploy events: one name per cluster (each watcher
+    /// reads every deploy event), kept across restarts. Malformed events are dead-lettered
+    /// on `lastmile.dlq.<name>`.
+    #[arg(long, env = "LASTMILE_CI_CONSUMER", default_value = lastmile_watcher::ci::DEFAULT_CONSUMER)]
+    pub ci_consumer: String,
     #[command(flatten)]
     pub nats: NatsConfig,
 }
@@ -83,6 +88,11 @@ pub struct Args {
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     args.nats.validate().context("invalid NATS configuration")?;
+    let ci_consumer = CiConsumer {
+        durable: args.ci_consumer.clone(),
+        ..Default::default()
+    };
+    ci_consumer.validate().context("--ci-consumer")?;
     let telemetry = telemetry::init(
         &TelemetryConfig::from_env("lastmile-watcher")
             .context("invalid telemetry configuration")?,
@@ -100,17 +110,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     bus.ensure_streams()
         .await
         .context("cannot create the JetStream streams")?;
-    let ci = bus
-        .client()
-        .subscribe("lastmile.ci.*.deploy_requested")
-        .await
-        .context("cannot subscribe to CI deploy events")?
-        .filter_map(|m| async move {
-            CloudEvent::<CiEvent>::from_slice(&m.payload)
-                .ok()
-                .map(|ce| ce.data)
-        })
-        .boxed();
     let cfg = WatchConfig {
         namespaces: args.namespaces,
         deny_namespaces: args.deny_namespaces,
@@ -141,8 +140,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         lastmile_runtime::host::nats::termination_signal().await;
         signal.cancel();
     });
+    let (ci, ci_task) = ci_consumer.start(bus.clone() as Arc<dyn Bus>, stop.clone());
     let stats = lastmile_watcher::run(client, cfg, bus as Arc<dyn Publisher>, ci, stop).await;
     tracing::info!(?stats, "Watcher stopped.");
+    match ci_task.await {
+        Ok(Ok(report)) => tracing::info!(?report, "CI consumer stopped."),
+        Ok(Err(_)) => {} // logged when it happened
+        Err(e) => tracing::error!(error = %e, "CI consumer task failed."),
+    }
     if let Err(e) = telemetry.shutdown().await {
         tracing::warn!(error = %e, "Spans not flushed at exit.");
     }

@@ -8,6 +8,7 @@
 //! objects are trimmed ([`trim`]), Events are kept only while they are recent and relevant,
 //! and cluster state for the functions is kept in reduced form ([`store::ClusterStore`]).
 
+pub mod ci;
 pub mod correlate;
 pub mod incidents;
 pub mod live;
@@ -16,6 +17,7 @@ pub mod store;
 pub mod trim;
 pub mod watch;
 
+pub use ci::CiConsumer;
 pub use incidents::{Tracker, TrackerConfig};
 pub use outbox::{Outbox, OutboxConfig};
 pub use watch::{EventApi, WatchConfig, run};

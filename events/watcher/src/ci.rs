@@ -1,0 +1,202 @@
+//! CI deploy events for the [`Correlator`](crate::correlate::Correlator), read durably.
+//!
+//! The webhook publishes deploy events on `lastmile.ci.<provider>.deploy_requested`, kept by
+//! the `LASTMILE_CI` stream. The watcher reads them through a **durable** JetStream consumer
+//! (one per cluster, [`CiConsumer::durable`]), so events sent while it restarts are read when
+//! it is back. It runs on the runtime's consumer loop
+//! ([`lastmile_runtime::host::nats::run_consumer`]) and settles exactly as functions do: a
+//! deploy event handed to the watch loop is acked; one that is not a CI CloudEvent is
+//! dead-lettered on `lastmile.dlq.<durable>` with the reason (`Lastmile-Dlq-Reason`) and
+//! never seen again.
+//!
+//! What the correlator learned lives in memory: an event acked before a restart is not read
+//! again. Pods deployed by a pipeline that annotates them (`lastmile.dev/ci-run`) stay linked
+//! regardless; see [`crate::correlate`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use lastmile_events::{CiEvent, CiEventKind, CloudEvent, subjects};
+use lastmile_runtime::bus::{Bus, ConsumerSpec, Message};
+use lastmile_runtime::executor::ProcessError;
+use lastmile_runtime::host::nats::{HostError, HostOptions, HostReport, Processor, run_consumer};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Default durable consumer name.
+pub const DEFAULT_CONSUMER: &str = "watcher";
+
+/// Deploy events buffered between the consumer and the watch loop.
+const BUFFER: usize = 256;
+
+/// The watcher's consumer of CI deploy events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CiConsumer {
+    /// Durable consumer name: one per cluster (each watcher must read every deploy event),
+    /// the same across restarts of one watcher. Dead letters go to `lastmile.dlq.<durable>`.
+    pub durable: String,
+    /// How the consumer loop runs (deliveries, ack wait, backoff).
+    pub host: HostOptions,
+}
+
+impl Default for CiConsumer {
+    fn default() -> Self {
+        Self {
+            durable: DEFAULT_CONSUMER.into(),
+            host: HostOptions {
+                // Deploy events are learned in the order they were sent.
+                concurrency: 1,
+                ..HostOptions::default()
+            },
+        }
+    }
+}
+
+/// An invalid [`CiConsumer`].
+#[derive(Debug, thiserror::Error)]
+#[error("invalid CI consumer name {0:?}: use letters, digits, '-' and '_' only")]
+pub struct InvalidConsumerName(pub String);
+
+impl CiConsumer {
+    /// Checks the durable name against what JetStream accepts (no `.`, `*`, `>`, slashes,
+    /// whitespace or control characters).
+    pub fn validate(&self) -> Result<(), InvalidConsumerName> {
+        let ok = !self.durable.is_empty()
+            && self
+                .durable
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if ok {
+            Ok(())
+        } else {
+            Err(InvalidConsumerName(self.durable.clone()))
+        }
+    }
+
+    /// The consumer: every provider's deploy events.
+    pub fn spec(&self) -> ConsumerSpec {
+        ConsumerSpec {
+            durable: self.durable.clone(),
+            // Not `subjects::ci`: it would turn the wildcard into a literal token.
+            subjects: vec![format!(
+                "{}.ci.*.{}",
+                subjects::ROOT,
+                CiEventKind::DeployRequested.as_str()
+            )],
+            max_deliver: self.host.max_deliver,
+            ack_wait: self.host.ack_wait,
+        }
+    }
+
+    /// Starts consuming on `bus` until `shutdown`: returns the deploy events as a stream for
+    /// [`crate::run`] and the consumer task (its report once stopped).
+    pub fn start(
+        &self,
+        bus: Arc<dyn Bus>,
+        shutdown: CancellationToken,
+    ) -> (
+        BoxStream<'static, CiEvent>,
+        JoinHandle<Result<HostReport, HostError>>,
+    ) {
+        let (tx, rx) = mpsc::channel(BUFFER);
+        let feed = Arc::new(CiFeed {
+            name: self.durable.clone(),
+            tx,
+        });
+        let (spec, opts) = (self.spec(), self.host.clone());
+        let task = tokio::spawn(async move {
+            let report = run_consumer(feed, spec, bus, opts, shutdown.cancelled_owned()).await;
+            if let Err(e) = &report {
+                tracing::error!(error = %e, "CI deploy events cannot be consumed; incidents are linked by annotations only.");
+            }
+            report
+        });
+        let events =
+            futures::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|ev| (ev, rx)) },
+            )
+            .boxed();
+        (events, task)
+    }
+}
+
+/// Hands each deploy event to the watch loop.
+struct CiFeed {
+    name: String,
+    tx: mpsc::Sender<CiEvent>,
+}
+
+/// The deploy event a message carries, or why it is not one.
+pub fn parse(message: &Message) -> Result<CiEvent, ProcessError> {
+    let ce = CloudEvent::<CiEvent>::from_slice(&message.payload)
+        .map_err(|e| ProcessError::BadInput(format!("not a CI CloudEvent: {e}")))?;
+    if ce.data.kind != CiEventKind::DeployRequested {
+        return Err(ProcessError::BadInput(format!(
+            "a {} event on the deploy subject {}",
+            ce.data.kind.as_str(),
+            message.subject
+        )));
+    }
+    Ok(ce.data)
+}
+
+#[async_trait]
+impl Processor for CiFeed {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn process(&self, message: &Message) -> Result<(), ProcessError> {
+        let event = parse(message)?;
+        tracing::info!(run = %event.run.run_id, workloads = event.workloads.len(), "CI deploy event read.");
+        self.tx
+            .send(event)
+            .await
+            .map_err(|_| ProcessError::Retryable("the watch loop has stopped".into()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumer_names_jetstream_refuses_are_refused() {
+        for bad in ["", "a.b", "prod/eu", "a b", "x*", "y>"] {
+            let c = CiConsumer {
+                durable: bad.into(),
+                ..Default::default()
+            };
+            assert!(c.validate().is_err(), "{bad:?}");
+        }
+        assert!(CiConsumer::default().validate().is_ok());
+    }
+
+    #[test]
+    fn consumes_every_providers_deploy_events() {
+        assert_eq!(
+            CiConsumer::default().spec().subjects,
+            vec!["lastmile.ci.*.deploy_requested".to_string()]
+        );
+    }
+
+    #[test]
+    fn malformed_and_misfiled_messages_are_bad_input() {
+        let msg = |payload: &str| Message {
+            subject: "lastmile.ci.github.deploy_requested".into(),
+            payload: payload.to_owned().into(),
+            ..Default::default()
+        };
+        for bad in ["{not json", "{}", r#"{"specversion":"1.0"}"#] {
+            assert!(
+                matches!(parse(&msg(bad)), Err(ProcessError::BadInput(_))),
+                "{bad}"
+            );
+        }
+    }
+}
