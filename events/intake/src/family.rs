@@ -109,7 +109,7 @@ pub fn guess_family(text: &str) -> IncidentFamily {
         // Main containers that wait for init (`PodInitializing`, `Init:…`) have not run, so
         // whatever failed is an init container's.
         if family == IncidentFamily::Runtime
-            && (lower.contains("podinitializing") || lower.contains("init:"))
+            && (lower.contains("podinitializing") || init_status(&lower))
         {
             continue;
         }
@@ -125,6 +125,15 @@ pub fn guess_family(text: &str) -> IncidentFamily {
         }
     }
     best.0
+}
+
+/// True when `lower` shows a pod status of the init phase (`Init:0/1`,
+/// `Init:CrashLoopBackOff`), not the runtime's own wording (`error during container init:
+/// exec …`).
+fn init_status(lower: &str) -> bool {
+    lower
+        .match_indices("init:")
+        .any(|(i, m)| lower[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -176,6 +185,12 @@ mod tests {
         ] {
             assert_eq!(guess_family(text), IncidentFamily::Runtime, "{text}");
         }
+        assert_eq!(
+            guess_family(
+                "OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: \"/run.sh\": permission denied"
+            ),
+            IncidentFamily::Runtime
+        );
         // An init container's crash loop stays an init incident.
         assert_eq!(
             guess_family("web-1  0/1  Init:CrashLoopBackOff  5  3m\ninit containers: wait-db"),

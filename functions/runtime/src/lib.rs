@@ -1,2 +1,160 @@
-//! The `runtime` family (issue 12): pods that are scheduled and pulled but never become
-//! Ready.
+//! The `runtime` function: pods that are scheduled and pulled but never become Ready.
+//!
+//! Classes: `runtime.crashloop`, `runtime.oom_killed`, `runtime.config_missing`,
+//! `runtime.mount_failed`, `runtime.probe_failing`, `runtime.exec_failed`, and
+//! `image.platform_mismatch` for `exec format error` (see `shared/reference/taxonomy.md`).
+//!
+//! The main design choice: **one set of facts, one rule per class**. [`facts::Facts`] reads
+//! the worst main container once — from the Pod the API returned when there is one, else
+//! from pasted `kubectl describe` text — together with the Events and log lines; each class
+//! module then asks its own question of those facts and of the cluster snapshot (ConfigMap
+//! and Secret names, PVCs and the pods that mount them, LimitRanges), and says how sure it
+//! is. The answers are ranked by confidence, so a crash loop whose liveness probe kills it
+//! is reported as the probe, and an OOM kill is not reported as a plain crash. Secret values
+//! never enter a diagnosis: the snapshot carries key names only, env values are never read,
+//! and quoted lines go through `lastmile-redact`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod config;
+mod crashloop;
+mod exec;
+mod facts;
+mod mount;
+mod oom;
+mod probe;
+mod remedy;
+mod text;
+
+use std::time::Duration;
+
+use lastmile_contract::{Context, EvidenceItem, Function, FunctionError, FunctionSpec, Outcome};
+use lastmile_events::{Class, Diagnosis, Incident, IncidentFamily, Subject};
+
+/// The function's spec.
+pub const SPEC: FunctionSpec = FunctionSpec {
+    name: "runtime",
+    description: "Rollouts that never become Ready: crash loops, OOM kills, missing Secrets/ConfigMaps, volumes that do not mount, failing probes, exec failures.",
+    families: &[IncidentFamily::Runtime],
+    deadline: Duration::from_secs(5),
+    max_evidence_bytes: 64 * 1024,
+};
+
+/// The function, for hosts' static tables.
+pub const FUNCTION: Function = Function {
+    spec: &SPEC,
+    handle: |i, c| Box::pin(handle(i, c)),
+};
+
+/// Diagnoses one incident. Pure: reads the incident and the context's snapshot only.
+pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
+    let snapshot = ctx.snapshot_for(incident).await;
+    let diagnoses = diagnose(incident, &snapshot);
+    let evidence = if diagnoses.is_empty() {
+        Vec::new()
+    } else {
+        let facts: Vec<serde_json::Value> = diagnoses
+            .iter()
+            .map(|d| serde_json::json!({"class": d.class, "subject": d.subject, "evidence": d.evidence}))
+            .collect();
+        vec![EvidenceItem::json("runtime-facts.json", &facts)?]
+    };
+    Ok(Outcome {
+        diagnoses,
+        evidence,
+    })
+}
+
+/// Every class's answer for the incident, most confident first.
+pub fn diagnose(
+    incident: &Incident,
+    snapshot: &lastmile_events::ClusterSnapshot,
+) -> Vec<Diagnosis> {
+    let f = facts::Facts::of(incident);
+    let t = remedy::Target::of(incident);
+    // What the kubelet says about creating a container (a missing Secret, a volume, an
+    // executable) holds for init containers too; how an app behaves once running (exits,
+    // memory, probes) is the workload function's question for init containers.
+    let app = !init_incident(incident);
+    let found = [
+        exec::diagnose(&f, &t),
+        config::diagnose(&f, incident, snapshot, &t),
+        mount::diagnose(&f, incident, snapshot, &t),
+        app.then(|| oom::diagnose(&f, incident, snapshot, &t))
+            .flatten(),
+        app.then(|| probe::diagnose(&f, &t)).flatten(),
+        app.then(|| crashloop::diagnose(&f, &t)).flatten(),
+    ];
+    let mut out: Vec<Diagnosis> = found
+        .into_iter()
+        .flatten()
+        .map(|x| x.into_diagnosis(incident))
+        .collect();
+    // An OOM kill or an exec failure also makes the container exit; the crash loop is then
+    // their symptom, not a second cause.
+    let explained = out.iter().any(|d| {
+        matches!(
+            d.class.as_str(),
+            Class::RUNTIME_OOM_KILLED | Class::RUNTIME_EXEC_FAILED | Class::IMAGE_PLATFORM_MISMATCH
+        ) && d.confidence >= 0.85
+    });
+    if explained {
+        out.retain(|d| d.class.as_str() != Class::RUNTIME_CRASHLOOP || d.confidence >= 0.9);
+    }
+    out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    out
+}
+
+/// True when the incident is about an init container (the workload function's), which
+/// this function leaves alone: a pod object stuck in init, or text that says so.
+fn init_incident(incident: &Incident) -> bool {
+    if incident.family == IncidentFamily::Init {
+        return true;
+    }
+    if let Some(pod) = &incident.pod {
+        return lastmile_events::facts::stuck_pod(pod, false)
+            .is_some_and(|s| s.family == IncidentFamily::Init);
+    }
+    false
+}
+
+/// One class module's finding, before the subject is filled in.
+pub(crate) struct Found {
+    diagnosis: Diagnosis,
+    container: Option<String>,
+    evidence: Vec<String>,
+}
+
+impl Found {
+    fn new(diagnosis: Diagnosis, container: Option<&str>, evidence: Vec<String>) -> Self {
+        Self {
+            diagnosis,
+            container: container.map(str::to_owned),
+            evidence,
+        }
+    }
+
+    fn into_diagnosis(self, incident: &Incident) -> Diagnosis {
+        let mut d = self.diagnosis;
+        d.subject = Subject::of(&incident.subject, self.container.as_deref());
+        d.evidence = self.evidence;
+        d.definitive = d.confidence >= 0.85;
+        d
+    }
+}
+
+/// A line from the input, trimmed, redacted and bounded, for evidence.
+pub(crate) fn quote(line: &str) -> String {
+    let mut s = lastmile_redact::text(line.trim()).into_owned();
+    lastmile_redact::truncate_at_char_boundary(&mut s, 400);
+    s
+}
+
+/// A built-in regular expression.
+#[allow(clippy::expect_used)]
+pub(crate) fn re(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).expect("a valid built-in pattern")
+}
+
+#[cfg(test)]
+mod tests;

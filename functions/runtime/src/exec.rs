@@ -1,0 +1,209 @@
+//! `runtime.exec_failed`: the runtime cannot start the container's process (the command is
+//! not in the image, not executable, or its interpreter is missing). `exec format error`
+//! is the binary's architecture, `image.platform_mismatch`.
+
+use lastmile_events::{Class, Diagnosis};
+
+use crate::facts::Facts;
+use crate::remedy::{self, Target};
+use crate::{Found, quote};
+
+/// What the runtime said about the process it could not start.
+#[derive(Debug, PartialEq)]
+enum Failure {
+    NotFound,
+    PermissionDenied,
+    FormatError,
+}
+
+const STARTING: &[&str] = &[
+    "starting container process",
+    "exec user process caused",
+    "unable to start container process",
+    "oci runtime create failed",
+    "runcontainererror",
+    "createcontainererror",
+    "failed to create containerd task",
+];
+
+fn classify(line: &str) -> Option<Failure> {
+    let l = line.to_lowercase();
+    if l.contains("exec format error") {
+        return Some(Failure::FormatError);
+    }
+    let starting = STARTING.iter().any(|s| l.contains(s)) || l.contains("exec: \"");
+    if starting
+        && (l.contains("executable file not found")
+            || l.contains("no such file or directory")
+            || l.contains("not found in $path"))
+    {
+        return Some(Failure::NotFound);
+    }
+    if starting && l.contains("permission denied") {
+        return Some(Failure::PermissionDenied);
+    }
+    // `/bin/sh: 1: /entrypoint.sh: Permission denied`: the shell found the script but may not
+    // execute it (no execute bit).
+    let tail = l.trim_end_matches(|c: char| c == '`' || c == '_' || c.is_whitespace());
+    if l.contains("/bin/sh: ") && tail.ends_with(": permission denied") {
+        return Some(Failure::PermissionDenied);
+    }
+    None
+}
+
+/// The exec diagnosis, when a line says the process could not be started.
+pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
+    let (line, failure) = f
+        .waiting
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .chain(f.termination_message.as_deref())
+        .chain(f.lines.iter().map(String::as_str))
+        .find_map(|l| classify(l).map(|k| (l, k)))?;
+    let c = f.container.as_deref();
+    let who = c
+        .map(|c| format!("Container `{c}`"))
+        .unwrap_or_else(|| "The container".into());
+    let image = f.image.as_deref().unwrap_or("<image>");
+    let path = executable(line);
+    let mut evidence = vec![format!("the runtime said: {}", quote(line))];
+    if let Some(cmd) = &f.command {
+        evidence.push(format!("the container's command: {cmd}"));
+    }
+    let d = match failure {
+        Failure::FormatError => {
+            let mut d = Diagnosis::new(
+                Class::IMAGE_PLATFORM_MISMATCH,
+                0.9,
+                format!(
+                    "{who} cannot start: `exec format error` means its binary was built for another CPU architecture than the node's."
+                ),
+                Default::default(),
+            );
+            d.remediation = vec![
+                remedy::step(
+                    "Compare the image's platforms with the node's architecture.",
+                    format!(
+                        "docker manifest inspect {image} | grep -A2 platform; kubectl get nodes -L kubernetes.io/arch"
+                    ),
+                ),
+                remedy::advice(
+                    "Publish the image for the node's architecture (docker buildx build --platform linux/amd64,linux/arm64) or schedule the workload on matching nodes (nodeSelector kubernetes.io/arch).",
+                ),
+            ];
+            d
+        }
+        Failure::NotFound => {
+            let what = path
+                .as_deref()
+                .map(|p| format!("`{p}`"))
+                .unwrap_or_else(|| "its command".into());
+            let mut d = Diagnosis::new(
+                Class::RUNTIME_EXEC_FAILED,
+                0.88,
+                format!(
+                    "{who} cannot start: {what} is not in the image (wrong command or path, a file not copied into the image, or a script whose interpreter is missing)."
+                ),
+                Default::default(),
+            );
+            d.remediation = vec![
+                remedy::step(
+                    "Check that the path exists in the image and what the image's entrypoint is.",
+                    format!(
+                        "docker run --rm --entrypoint sh {image} -c 'ls -l {} ; echo $PATH'",
+                        path.as_deref().unwrap_or("/")
+                    ),
+                ),
+                remedy::step(
+                    "Fix the command/args in the pod template (or drop them to use the image's entrypoint).",
+                    format!("kubectl edit{} {}", t.ns(), t.workload()),
+                ),
+            ];
+            d
+        }
+        Failure::PermissionDenied => {
+            let mut d = Diagnosis::new(
+                Class::RUNTIME_EXEC_FAILED,
+                0.85,
+                format!(
+                    "{who} cannot start: {} is not executable (no execute bit for the user the container runs as, or a noexec mount).",
+                    path.as_deref()
+                        .map(|p| format!("`{p}`"))
+                        .unwrap_or_else(|| "its entrypoint".into())
+                ),
+                Default::default(),
+            );
+            d.remediation = vec![
+                remedy::step(
+                    "See the file's mode and owner in the image.",
+                    format!(
+                        "docker run --rm --entrypoint sh {image} -c 'ls -l {}'",
+                        path.as_deref().unwrap_or("<entrypoint>")
+                    ),
+                ),
+                remedy::advice(
+                    "Make it executable in the image (RUN chmod 0755 <file>, or COPY --chmod=0755) and rebuild; for a script, running it as `sh <file>` also works.",
+                ),
+            ];
+            d
+        }
+    };
+    Some(Found::new(d, c, evidence))
+}
+
+/// The executable named in `exec: "/app"`, `exec: \"/app\"` or `/bin/sh: 1: /x.sh:`.
+fn executable(line: &str) -> Option<String> {
+    let cleaned = line.replace("\\\"", "\"").replace("\\\\", "");
+    if let Some(rest) = cleaned.split("exec: \"").nth(1) {
+        return rest.split('"').next().map(str::to_owned);
+    }
+    cleaned
+        .split(": ")
+        .find(|p| p.starts_with('/') && !p.starts_with("/bin/sh"))
+        .map(|p| p.trim_matches(|c: char| c == '`' || c == '_').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_runtime_phrasing() {
+        for (line, want) in [
+            (
+                r#"Error: failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/app": stat /app: no such file or directory: unknown"#,
+                Failure::NotFound,
+            ),
+            (
+                r#"container_linux.go:262: starting container process caused "exec: \"/entrypoint.sh\": permission denied""#,
+                Failure::PermissionDenied,
+            ),
+            (
+                "/bin/sh: 1: /updater.sh: Permission denied",
+                Failure::PermissionDenied,
+            ),
+            (
+                "standard_init_linux.go:228: exec user process caused: exec format error",
+                Failure::FormatError,
+            ),
+        ] {
+            assert_eq!(classify(line), Some(want), "{line}");
+        }
+        assert_eq!(
+            classify("mkdir: cannot create directory '/data': Permission denied"),
+            None
+        );
+    }
+
+    #[test]
+    fn names_the_executable() {
+        assert_eq!(
+            executable(r#"caused "exec: \"/entrypoint.sh\": permission denied""#).as_deref(),
+            Some("/entrypoint.sh")
+        );
+        assert_eq!(
+            executable("/bin/sh: 1: /updater.sh: Permission denied").as_deref(),
+            Some("/updater.sh")
+        );
+    }
+}

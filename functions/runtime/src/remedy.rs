@@ -1,0 +1,96 @@
+//! Remediation steps as kubectl commands lastmile never runs itself. Values a person must
+//! supply are `<placeholders>`; secret values are never written into a command.
+
+use lastmile_events::{Incident, Remediation};
+
+/// Where commands point: the namespace flag and the object that owns the pod template
+/// (`deployment/api`), or the pod itself when no workload is known.
+pub(crate) struct Target {
+    ns: String,
+    pod: String,
+    workload: Option<String>,
+}
+
+impl Target {
+    /// The target for an incident.
+    pub fn of(incident: &Incident) -> Self {
+        let ns = incident
+            .subject
+            .namespace
+            .as_deref()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        let pod = if incident.subject.name.is_empty() || incident.subject.name == "unknown" {
+            "<pod>".to_owned()
+        } else {
+            incident.subject.name.clone()
+        };
+        let workload = incident
+            .owner
+            .as_ref()
+            .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
+            .map(|o| format!("{}/{}", o.kind.to_lowercase(), o.name));
+        Self { ns, pod, workload }
+    }
+
+    /// ` -n ns` or empty.
+    pub fn ns(&self) -> &str {
+        &self.ns
+    }
+
+    /// The namespace, or `<namespace>`.
+    pub fn namespace(&self) -> &str {
+        self.ns.strip_prefix(" -n ").unwrap_or("<namespace>")
+    }
+
+    /// `deployment/api`, or `deployment/<name>` when the owner is unknown.
+    pub fn workload(&self) -> &str {
+        self.workload.as_deref().unwrap_or("deployment/<name>")
+    }
+
+    /// `pod/NAME`.
+    pub fn pod(&self) -> String {
+        format!("pod/{}", self.pod)
+    }
+}
+
+/// A step with a command.
+pub(crate) fn step(description: impl Into<String>, command: impl Into<String>) -> Remediation {
+    Remediation {
+        description: description.into(),
+        command: Some(command.into()),
+    }
+}
+
+/// A step without a command.
+pub(crate) fn advice(description: impl Into<String>) -> Remediation {
+    Remediation {
+        description: description.into(),
+        command: None,
+    }
+}
+
+/// Read the output of the last failed run.
+pub(crate) fn previous_logs(t: &Target, container: Option<&str>) -> Remediation {
+    let c = container.map(|c| format!(" -c {c}")).unwrap_or_default();
+    step(
+        "Read the last lines the container printed before it exited.",
+        format!("kubectl logs{} {}{c} --previous --tail=50", t.ns(), t.pod()),
+    )
+}
+
+/// Describe the pod: its events say what the kubelet tried.
+pub(crate) fn describe(t: &Target) -> Remediation {
+    step(
+        "See the pod's events and container states.",
+        format!("kubectl describe{} {}", t.ns(), t.pod()),
+    )
+}
+
+/// Roll the workload back to its previous template.
+pub(crate) fn rollback(t: &Target) -> Remediation {
+    step(
+        "If the previous version worked, roll back while the cause is fixed.",
+        format!("kubectl rollout undo{} {}", t.ns(), t.workload()),
+    )
+}

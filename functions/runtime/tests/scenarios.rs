@@ -1,0 +1,325 @@
+//! Stateful scenarios: `kubectl get -o json` recordings of a cluster (the stuck pod, its
+//! Events, and the objects around it) go through intake exactly as `lastmile replay` takes
+//! them, and the function must reason against those objects: the key that exists under
+//! another spelling, the Secret in another namespace, the volume still held on another
+//! node, the probe on the wrong port, the LimitRange that set the memory limit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use lastmile_events::{Diagnosis, Incident, IncidentFamily};
+use serde_json::{Value, json};
+
+const CREATED: &str = "2026-03-03T09:00:00Z";
+
+/// The incidents of a recording, each with the cluster state it was recorded with.
+fn incidents(items: Vec<Value>) -> Vec<Incident> {
+    let doc = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    lastmile_intake::read_json(&serde_json::to_vec(&doc).unwrap())
+        .unwrap()
+        .into_incidents_with_snapshots()
+}
+
+/// The one runtime incident of a recording and what the function says about it.
+fn diagnose(items: Vec<Value>) -> (Incident, Vec<Diagnosis>) {
+    let all = incidents(items);
+    let incident = all
+        .into_iter()
+        .find(|i| i.family == IncidentFamily::Runtime)
+        .expect("a runtime incident");
+    let snapshot = incident.snapshot.clone();
+    let d = lastmile_fn_runtime::diagnose(&incident, &snapshot);
+    assert!(!d.is_empty(), "no diagnosis for {}", incident.key);
+    (incident, d)
+}
+
+fn pod(name: &str, container: Value, status: Value) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "shop", "creationTimestamp": CREATED, "uid": format!("uid-{name}"),
+            "labels": {"app": "api", "pod-template-hash": template_hash(name)},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-7c9b6d8f45", "uid": "rs-1", "controller": true}]},
+        "spec": {"nodeName": "node-b", "containers": [container]},
+        "status": {"phase": status["phase"].clone(), "containerStatuses": [status["container"].clone()]}
+    })
+}
+
+/// `7c9b6d8f45` of `api-7c9b6d8f45-p2xnq`: the ReplicaSet's hash, as the controller labels it.
+fn template_hash(pod: &str) -> &str {
+    pod.rsplit('-').nth(1).unwrap_or("")
+}
+
+fn event(pod: &str, reason: &str, message: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": format!("{pod}.{reason}"), "namespace": "shop"},
+        "involvedObject": {"kind": "Pod", "namespace": "shop", "name": pod},
+        "reason": reason, "type": "Warning", "message": message, "count": 12,
+        "lastTimestamp": "2026-03-03T09:20:00Z", "source": {"component": "kubelet"}
+    })
+}
+
+fn waiting(reason: &str, message: &str) -> Value {
+    json!({"phase": "Pending", "container": {"name": "api", "image": "ghcr.io/acme/api:2.14.0", "imageID": "",
+        "ready": false, "restartCount": 0, "state": {"waiting": {"reason": reason, "message": message}}}})
+}
+
+fn text(d: &[Diagnosis]) -> String {
+    serde_json::to_string(d).unwrap()
+}
+
+#[test]
+fn config_key_spelled_differently_names_the_existing_key_and_never_a_value() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0",
+        "env": [{"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "api-db", "key": "database-url"}}},
+                {"name": "MODE", "value": "hunter2-literal"}]});
+    let (incident, d) = diagnose(vec![
+        pod(
+            "api-7c9b6d8f45-p2xnq",
+            container,
+            waiting(
+                "CreateContainerConfigError",
+                "couldn't find key database-url in Secret shop/api-db",
+            ),
+        ),
+        event(
+            "api-7c9b6d8f45-p2xnq",
+            "Failed",
+            "Error: couldn't find key database-url in Secret shop/api-db",
+        ),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-db", "namespace": "shop", "creationTimestamp": "2026-03-01T00:00:00Z"},
+            "data": {"DATABASE_URL": "cG9zdGdyZXM6Ly91OnNlY3JldEBkYi9zaG9w"}}),
+    ]);
+    assert_eq!(
+        incident.owner.as_ref().map(|o| o.kind.as_str()),
+        Some("Deployment")
+    );
+    let first = &d[0];
+    assert_eq!(first.class, "runtime.config_missing");
+    assert!(
+        first.summary.contains("`DATABASE_URL`"),
+        "{}",
+        first.summary
+    );
+    assert!(
+        first.summary.contains("spelled differently"),
+        "{}",
+        first.summary
+    );
+    assert!(
+        first
+            .evidence
+            .iter()
+            .any(|e| e.contains("env DATABASE_URL is set from key `database-url`")),
+        "{:?}",
+        first.evidence
+    );
+    assert!(
+        first.remediation[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .contains("deployment/api"),
+        "{:?}",
+        first.remediation
+    );
+    let all = text(&d);
+    assert!(
+        !all.contains("cG9zdGdyZXM") && !all.contains("hunter2-literal"),
+        "{all}"
+    );
+}
+
+#[test]
+fn secret_in_another_namespace_is_copied_not_created() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0",
+        "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "registry-token", "key": "token"}}}]});
+    let (_, d) = diagnose(vec![
+        pod(
+            "api-7c9b6d8f45-p2xnq",
+            container,
+            waiting(
+                "CreateContainerConfigError",
+                "secret \"registry-token\" not found",
+            ),
+        ),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "registry-token", "namespace": "platform"}, "data": {"token": "c2VjcmV0"}}),
+    ]);
+    assert_eq!(d[0].class, "runtime.config_missing");
+    assert!(
+        d[0].summary.contains("it exists in platform"),
+        "{}",
+        d[0].summary
+    );
+    let cmd = d[0].remediation[0].command.as_deref().unwrap();
+    assert!(
+        cmd.starts_with("kubectl get secret registry-token -n platform -o json")
+            && cmd.ends_with("kubectl apply -n shop -f -"),
+        "{cmd}"
+    );
+}
+
+#[test]
+fn missing_configmap_gets_a_create_command_with_the_keys_the_pod_reads() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0",
+        "env": [{"name": "CLUSTER_NAME", "valueFrom": {"configMapKeyRef": {"name": "cluster-config", "key": "cluster_name"}}}]});
+    let (_, d) = diagnose(vec![
+        pod(
+            "api-7c9b6d8f45-p2xnq",
+            container,
+            waiting(
+                "CreateContainerConfigError",
+                "configmap \"cluster-config\" not found",
+            ),
+        ),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other", "namespace": "shop"}, "data": {"a": "b"}}),
+    ]);
+    assert_eq!(d[0].class, "runtime.config_missing");
+    assert_eq!(
+        d[0].remediation[0].command.as_deref(),
+        Some("kubectl create configmap cluster-config -n shop --from-literal=cluster_name=<value>")
+    );
+}
+
+#[test]
+fn configmap_created_after_the_pod_is_said_so() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0"});
+    let (_, d) = diagnose(vec![
+        pod(
+            "api-7c9b6d8f45-p2xnq",
+            container,
+            waiting(
+                "CreateContainerConfigError",
+                "configmap \"api-flags\" not found",
+            ),
+        ),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-flags", "namespace": "shop", "creationTimestamp": "2026-03-03T09:05:00Z"}, "data": {"x": "1"}}),
+    ]);
+    assert!(
+        d[0].summary
+            .contains("created at 2026-03-03T09:05:00+00:00 after the pod"),
+        "{}",
+        d[0].summary
+    );
+}
+
+#[test]
+fn multi_attach_names_the_pod_and_node_that_hold_the_volume() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0"});
+    let mut new_pod = pod(
+        "api-7c9b6d8f45-p2xnq",
+        container.clone(),
+        waiting("ContainerCreating", ""),
+    );
+    new_pod["spec"]["volumes"] =
+        json!([{"name": "data", "persistentVolumeClaim": {"claimName": "api-data"}}]);
+    let mut old_pod = pod(
+        "api-5f6d7c8b9-old01",
+        container,
+        json!({"phase": "Running", "container": {"name": "api", "image": "x", "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {}}}}),
+    );
+    old_pod["spec"]["nodeName"] = json!("node-a");
+    old_pod["spec"]["volumes"] = new_pod["spec"]["volumes"].clone();
+    old_pod["metadata"]["ownerReferences"][0]["name"] = json!("api-5f6d7c8b9");
+    let (_, d) = diagnose(vec![
+        new_pod,
+        old_pod,
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "api-data", "namespace": "shop"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": "pvc-7a81d56f"}, "status": {"phase": "Bound"}}),
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "x.1", "namespace": "shop"},
+            "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "api-7c9b6d8f45-p2xnq"},
+            "reason": "FailedAttachVolume", "type": "Warning", "count": 3, "source": {"component": "attachdetach-controller"},
+            "message": "Multi-Attach error for volume \"pvc-7a81d56f\" Volume is already exclusively attached to one node and can't be attached to another"}),
+    ]);
+    assert_eq!(d[0].class, "runtime.mount_failed");
+    assert!(
+        d[0].summary
+            .contains("pod api-5f6d7c8b9-old01 on node node-a"),
+        "{}",
+        d[0].summary
+    );
+    assert!(
+        d[0].evidence
+            .iter()
+            .any(|e| e == "this pod runs on node node-b"),
+        "{:?}",
+        d[0].evidence
+    );
+    let cmds: Vec<&str> = d[0]
+        .remediation
+        .iter()
+        .filter_map(|r| r.command.as_deref())
+        .collect();
+    assert!(
+        cmds.contains(&"kubectl delete pod -n shop api-5f6d7c8b9-old01"),
+        "{cmds:?}"
+    );
+    assert!(cmds.iter().any(|c| c.contains("\"Recreate\"")), "{cmds:?}");
+}
+
+#[test]
+fn readiness_probe_on_a_port_the_container_does_not_declare() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0",
+        "ports": [{"name": "http", "containerPort": 3000}],
+        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10, "failureThreshold": 3}});
+    let status = json!({"phase": "Running", "container": {"name": "api", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
+        "started": true, "state": {"running": {"startedAt": "2026-03-03T09:00:05Z"}}}});
+    let (_, d) = diagnose(vec![
+        pod("api-7c9b6d8f45-p2xnq", container, status),
+        event(
+            "api-7c9b6d8f45-p2xnq",
+            "Unhealthy",
+            "Readiness probe failed: Get \"http://10.0.3.117:8080/healthz\": dial tcp 10.0.3.117:8080: connect: connection refused",
+        ),
+    ]);
+    assert_eq!(d[0].class, "runtime.probe_failing");
+    assert!(
+        d[0].summary
+            .contains("checks port 8080, which the container does not declare (its ports: 3000)"),
+        "{}",
+        d[0].summary
+    );
+    let cmd = d[0].remediation[0].command.as_deref().unwrap();
+    assert!(
+        cmd.contains(r#""name":"api","readinessProbe":{"httpGet":{"port":3000}}"#),
+        "{cmd}"
+    );
+}
+
+#[test]
+fn oom_kill_says_the_limit_came_from_the_limit_range() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0",
+        "resources": {"limits": {"memory": "128Mi"}, "requests": {"memory": "64Mi"}}});
+    let status = json!({"phase": "Running", "container": {"name": "api", "image": "x", "imageID": "", "ready": false, "restartCount": 4,
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}});
+    let mut p = pod("api-7c9b6d8f45-p2xnq", container, status);
+    p["metadata"]["annotations"] = json!({"kubernetes.io/limit-ranger": "LimitRanger plugin set: memory limit for container api"});
+    let (_, d) = diagnose(vec![
+        p,
+        json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults", "namespace": "shop"},
+            "spec": {"limits": [{"type": "Container", "default": {"memory": "128Mi"}, "defaultRequest": {"memory": "64Mi"}}]}}),
+    ]);
+    assert_eq!(d[0].class, "runtime.oom_killed");
+    assert!(
+        d[0].summary.contains(
+            "memory limit of 128Mi, 4 restarts so far (set by the namespace's LimitRange default"
+        ),
+        "{}",
+        d[0].summary
+    );
+    assert!(
+        d[0].evidence
+            .iter()
+            .any(|e| e.contains("LimitRange defaults defaults memory limits to 128Mi")),
+        "{:?}",
+        d[0].evidence
+    );
+    assert_eq!(
+        d[0].remediation[0].command.as_deref(),
+        Some(
+            "kubectl set resources -n shop deployment/api -c api --limits=memory=256Mi --requests=memory=64Mi"
+        )
+    );
+    // The crash loop is the OOM kill's symptom, not a second cause.
+    assert!(d.iter().all(|x| x.class != "runtime.crashloop"), "{d:#?}");
+}
