@@ -44,6 +44,8 @@ enum Command {
     Dispatch(cmd::dispatch::Args),
     /// CI steps: attest what the build produced; report a failed step's log.
     Ci(cmd::ci::Args),
+    /// Check Kubernetes manifests before deploy: init-container wait cycles, unbounded waits, Job hygiene.
+    Lint(cmd::lint::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
             Command::Build(args) => cmd::build::run(args).await,
             Command::Dispatch(args) => cmd::dispatch::run(args).await,
             Command::Ci(args) => cmd::ci::run(args).await,
+            Command::Lint(args) => cmd::lint::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

@@ -17,6 +17,7 @@ mod image_pull;
 mod image_pull_hosted;
 mod infra;
 mod lambda;
+mod lint;
 mod live_state;
 mod nats_cluster;
 mod nats_tls;

@@ -11,4 +11,5 @@ pub mod registry_probe;
 pub mod replay;
 pub mod watch;
 pub mod webhook;
+pub mod lint;
 // -- more modules: add one per line above this marker --
