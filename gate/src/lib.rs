@@ -39,6 +39,8 @@ use lastmile_events::{
 use lastmile_runtime::bus::Message;
 use lastmile_runtime::redact;
 
+mod trace;
+
 /// Exit code: the deploy is ready.
 pub const EXIT_READY: u8 = 0;
 /// Exit code: the deploy will not become ready (definitive diagnosis, or the Job failed).
@@ -197,6 +199,9 @@ pub struct GateConfig {
     pub settle: Option<Duration>,
     /// Print a progress line this often.
     pub progress_every: Duration,
+    /// The CI step's own trace context (`TRACEPARENT`), which the gate's span continues;
+    /// without it, the run's as its messages carry it (see `trace`).
+    pub traceparent: Option<String>,
 }
 
 /// The gate's state. Feed it messages with [`Gate::observe`]; ask [`Gate::verdict`].
@@ -209,6 +214,8 @@ pub struct Gate {
     workloads: BTreeMap<String, Standing>,
     job_failed_at: Option<DateTime<Utc>>,
     quiet_since: DateTime<Utc>,
+    /// The run's trace context, from the first message about the target that carries it.
+    traceparent: Option<String>,
 }
 
 impl Gate {
@@ -231,7 +238,13 @@ impl Gate {
             workloads,
             job_failed_at: None,
             quiet_since: now,
+            traceparent: None,
         }
+    }
+
+    /// The run's trace context, once a message about the target carried it.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
     }
 
     fn incident_matches(&self, inc: &Incident) -> bool {
@@ -276,6 +289,9 @@ impl Gate {
                 && self.diagnosis_matches(&ce.data)
             {
                 let d = ce.data;
+                if self.traceparent.is_none() {
+                    self.traceparent = d.ci.as_ref().and_then(|c| c.traceparent.clone());
+                }
                 let key = d.id.clone().unwrap_or_else(|| {
                     format!("{}/{}", d.incident.as_deref().unwrap_or(""), d.class)
                 });
@@ -286,6 +302,9 @@ impl Gate {
                 && self.incident_matches(&ce.data)
             {
                 let inc = ce.data;
+                if self.traceparent.is_none() {
+                    self.traceparent = inc.ci.as_ref().and_then(|c| c.traceparent.clone());
+                }
                 self.track_incident_workload(&inc);
                 if inc.status == IncidentStatus::Open {
                     self.quiet_since = now;
@@ -303,6 +322,9 @@ impl Gate {
             && ce.data.kind == CiEventKind::DeployRequested
             && self.cfg.target.run_matches(&ce.data.run)
         {
+            if self.traceparent.is_none() {
+                self.traceparent = ce.traceparent.clone().or(ce.data.run.traceparent.clone());
+            }
             for w in &ce.data.workloads {
                 self.workloads
                     .entry(workload_key(&w.kind, &w.namespace, &w.name))
@@ -482,6 +504,10 @@ pub async fn run(
     out: &mut Output,
 ) -> Verdict {
     let mut gate = Gate::new(cfg.clone(), Utc::now());
+    let mut span = cfg
+        .traceparent
+        .as_deref()
+        .map(|tp| trace::gate_span(&cfg.target, Some(tp)));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_progress = std::time::Instant::now();
@@ -493,7 +519,12 @@ pub async fn run(
     loop {
         tokio::select! {
             next = messages.next() => match next {
-                Some(msg) => gate.observe(&msg, Utc::now()),
+                Some(msg) => {
+                gate.observe(&msg, Utc::now());
+                if span.is_none() && gate.traceparent().is_some() {
+                    span = Some(trace::gate_span(&cfg.target, gate.traceparent()));
+                }
+            }
                 None => {
                     // The source ended (shutdown): wait out the timeout on the tick alone.
                     messages = futures::stream::pending().boxed();
@@ -508,6 +539,8 @@ pub async fn run(
         }
         if let Some(v) = gate.verdict(Utc::now()) {
             out.verdict(&cfg.target, &v);
+            let span = span.unwrap_or_else(|| trace::gate_span(&cfg.target, None));
+            trace::record_verdict(&span, &v);
             return v;
         }
     }

@@ -14,6 +14,7 @@ fn cfg(target: Target) -> GateConfig {
         grace: Duration::from_secs(20),
         settle: None,
         progress_every: Duration::from_secs(15),
+        traceparent: None,
     }
 }
 
@@ -333,4 +334,26 @@ fn printed_lines_annotations_and_summary_carry_no_secret_or_control_character() 
     assert!(text.contains("evidence:   \\x1b[2K"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("::error ")), "{text}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn gate_joins_the_trace_of_its_runs_first_message_that_carries_one() {
+    const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let mut g = Gate::new(cfg(Target::ci_run("github/77").unwrap()), t0());
+    let mut other = incident(IncidentStatus::Open, Some("78"));
+    if let Some(ci) = other.ci.as_mut() {
+        ci.traceparent = Some("00-11111111111111111111111111111111-2222222222222222-01".into());
+    }
+    g.observe(&msg("lastmile.incident.image-pull", other), t0());
+    assert_eq!(g.traceparent(), None, "another run's trace");
+    let mut deploy = CiEvent {
+        kind: CiEventKind::DeployRequested,
+        run: run_ref("77"),
+        job: None,
+        workloads: vec![],
+        at: t0(),
+    };
+    deploy.run.traceparent = Some(TP.into());
+    g.observe(&msg("lastmile.ci.github.deploy_requested", deploy), t0());
+    assert_eq!(g.traceparent(), Some(TP));
 }

@@ -27,5 +27,6 @@ mod registry_health;
 mod secrets;
 mod storm;
 mod telemetry;
+mod trace_ci;
 mod watcher;
 mod webhook;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use lastmile_gate::{self as gate, GateConfig, Output, Target};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
+use lastmile_runtime::telemetry::{self, TelemetryConfig};
 
 /// Wait for a deploy; fail fast with the cause.
 #[derive(Debug, clap::Args)]
@@ -60,6 +61,10 @@ pub struct Args {
     /// Extra CA certificate (PEM) for the registry of `--image`.
     #[arg(long = "ca-cert")]
     pub ca_cert: Vec<std::path::PathBuf>,
+    /// The CI step's W3C trace context: the gate's span continues it. Without it, the gate
+    /// joins the run's trace as the webhook recorded it on the run's deploy event.
+    #[arg(long, env = "TRACEPARENT")]
+    pub traceparent: Option<String>,
     #[command(flatten)]
     pub nats: NatsConfig,
 }
@@ -94,6 +99,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     .map_err(anyhow::Error::msg)?;
     args.nats.validate().context("invalid NATS configuration")?;
+    let telemetry = telemetry::init(
+        &TelemetryConfig::from_env("lastmile-gate").context("invalid telemetry configuration")?,
+    )
+    .context("cannot start telemetry")?;
     let bus = NatsBus::connect(&args.nats)
         .await
         .context("cannot connect to NATS")?;
@@ -106,8 +115,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         grace: args.grace,
         settle: args.settle,
         progress_every: args.progress,
+        traceparent: args.traceparent.filter(|tp| !tp.trim().is_empty()),
     };
     let mut out = Output::from_env(Box::new(std::io::stdout()));
     let verdict = gate::run(cfg, messages, &mut out).await;
+    if let Err(e) = telemetry.shutdown().await {
+        tracing::warn!(error = %e, "Spans not flushed at exit.");
+    }
     Ok(ExitCode::from(verdict.exit_code()))
 }

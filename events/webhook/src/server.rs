@@ -27,6 +27,7 @@ use lastmile_events::envelope::stable_id;
 use lastmile_events::{CiEvent, CloudEvent, subjects};
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher, TRACEPARENT_HEADER};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::reject::Reject;
 use crate::replay::DeliveryLog;
@@ -119,6 +120,7 @@ fn disabled(provider: &str) -> Reject {
 }
 
 async fn github_hook(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let span = trace::server_span("/webhook/github", header(&headers, TRACEPARENT_HEADER));
     let result = async {
         let secret = st
             .cfg
@@ -141,11 +143,15 @@ async fn github_hook(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
         let parsed = github::parse(&event, &json_body(&body)?, Utc::now())?;
         accept(&st, "github", delivery, parsed, &headers).await
     }
+    .instrument(span.clone())
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    trace::record_status(&span, response.status().as_u16());
+    response
 }
 
 async fn gitlab_hook(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let span = trace::server_span("/webhook/gitlab", header(&headers, TRACEPARENT_HEADER));
     let result = async {
         let token = st
             .cfg
@@ -159,8 +165,11 @@ async fn gitlab_hook(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
         let parsed = gitlab::parse(&json_body(&body)?, Utc::now())?;
         accept(&st, "gitlab", delivery, parsed, &headers).await
     }
+    .instrument(span.clone())
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    trace::record_status(&span, response.status().as_u16());
+    response
 }
 
 async fn generic_hook(
@@ -168,6 +177,7 @@ async fn generic_hook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let span = trace::server_span("/webhook/generic", header(&headers, TRACEPARENT_HEADER));
     let result = async {
         let secret = st
             .cfg
@@ -184,8 +194,11 @@ async fn generic_hook(
         let parsed = payload::parse_generic(&body)?;
         accept(&st, "generic", delivery, Some(parsed), &headers).await
     }
+    .instrument(span.clone())
     .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    trace::record_status(&span, response.status().as_u16());
+    response
 }
 
 fn accepted_ignored(what: &str) -> Response {
@@ -220,7 +233,11 @@ async fn accept(
             header(headers, "x-github-event").unwrap_or("unsupported"),
         ));
     };
-    let traceparent = trace::continue_or_start(header(headers, TRACEPARENT_HEADER));
+    trace::record_run(&tracing::Span::current(), &event.run);
+    // The server span's context when spans are exported (so what follows descends from a
+    // span the collector has), else a child id of the sender's trace.
+    let traceparent = trace::current_traceparent()
+        .unwrap_or_else(|| trace::continue_or_start(header(headers, TRACEPARENT_HEADER)));
     event.run.traceparent = Some(traceparent.clone());
     let subject = subjects::ci(provider, event.kind.as_str());
     let id = match &delivery {
