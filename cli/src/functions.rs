@@ -8,6 +8,7 @@ pub static FUNCTIONS: &[Function] = &[
     lastmile_fn_image_pull::FUNCTION,
     lastmile_fn_workload::FUNCTION,
     lastmile_fn_build::FUNCTION,
+    lastmile_fn_runtime::FUNCTION,
     // -- more functions: add one per line above this marker --
 ];
 

@@ -24,6 +24,7 @@ mod nats_tls;
 mod otlp_tls;
 mod pipeline;
 mod registry_health;
+mod runtime;
 mod secrets;
 mod storm;
 mod telemetry;

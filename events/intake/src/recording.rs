@@ -65,7 +65,8 @@ impl Recording {
             && c.pvs.is_empty()
             && c.storage_classes.is_empty()
             && c.services.is_empty()
-            && c.endpoint_slices.is_empty();
+            && c.endpoint_slices.is_empty()
+            && c.configs.is_empty();
         (!only_own).then(|| Arc::clone(c))
     }
 

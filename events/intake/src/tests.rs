@@ -220,6 +220,41 @@ fn snapshot_merge_skips_objects_already_present() {
     assert_eq!(snap.resource_quotas.len(), 1);
 }
 
+#[test]
+fn crashlooping_deployment_pod_is_a_runtime_incident_and_secrets_keep_key_names_only() {
+    let doc = serde_json::json!({"kind": "List", "apiVersion": "v1", "items": [
+        {"kind": "Pod", "apiVersion": "v1",
+         "metadata": {"name": "api-7c9b6d8f45-p2xnq", "namespace": "shop", "labels": {"pod-template-hash": "7c9b6d8f45"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-7c9b6d8f45", "uid": "rs", "controller": true}]},
+         "spec": {"nodeName": "n1", "containers": [{"name": "api", "image": "api:2"}]},
+         "status": {"phase": "Running", "containerStatuses": [{"name": "api", "image": "api:2", "imageID": "", "ready": false,
+            "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}},
+        {"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "db", "namespace": "shop"},
+         "data": {"password": "aHVudGVyMg=="}},
+        {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "flags", "namespace": "shop"},
+         "data": {"mode": "fast"}}
+    ]});
+    let rec = read_json(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    assert_eq!(rec.incidents.len(), 1);
+    assert_eq!(rec.incidents[0].family, IncidentFamily::Runtime);
+    assert!(
+        rec.incidents[0]
+            .key
+            .starts_with("runtime.shop.deployment.api."),
+        "{}",
+        rec.incidents[0].key
+    );
+    // The configs are cluster state: the incident reasons against them.
+    let cluster = rec.cluster_for(0).expect("configs count as cluster state");
+    assert_eq!(cluster.configs.len(), 2);
+    assert_eq!(cluster.configs[0].keys, ["password"]);
+    let all = serde_json::to_string(&*cluster).unwrap();
+    assert!(
+        !all.contains("aHVudGVyMg") && !all.contains("fast"),
+        "{all}"
+    );
+}
+
 mod prop {
     use proptest::prelude::*;
 

@@ -25,11 +25,19 @@ impl Target {
         } else {
             incident.subject.name.clone()
         };
-        let workload = incident
-            .owner
-            .as_ref()
-            .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
-            .map(|o| format!("{}/{}", o.kind.to_lowercase(), o.name));
+        let workload = incident.owner.as_ref().and_then(|o| match o.kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" => {
+                Some(format!("{}/{}", o.kind.to_lowercase(), o.name))
+            }
+            // Pasted describe text names the ReplicaSet (`api-7c9b6d8f45`); its Deployment
+            // is the name without the pod-template hash.
+            "ReplicaSet" => o
+                .name
+                .rsplit_once('-')
+                .filter(|(_, hash)| template_hash(hash))
+                .map(|(deployment, _)| format!("deployment/{deployment}")),
+            _ => None,
+        });
         Self { ns, pod, workload }
     }
 
@@ -52,6 +60,13 @@ impl Target {
     pub fn pod(&self) -> String {
         format!("pod/{}", self.pod)
     }
+}
+
+/// True for a pod-template hash: 6 to 10 characters of the controller's alphabet.
+fn template_hash(s: &str) -> bool {
+    (6..=10).contains(&s.len())
+        && s.bytes()
+            .all(|b| b"bcdfghjklmnpqrstvwxz2456789".contains(&b))
 }
 
 /// A step with a command.
@@ -93,4 +108,46 @@ pub(crate) fn rollback(t: &Target) -> Remediation {
         "If the previous version worked, roll back while the cause is fixed.",
         format!("kubectl rollout undo{} {}", t.ns(), t.workload()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use lastmile_events::{IncidentFamily, ObjectRef};
+
+    use super::*;
+
+    fn target(kind: &str, name: &str) -> Target {
+        let subject = ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("shop".into()),
+            name: "p".into(),
+            ..Default::default()
+        };
+        let owner = ObjectRef {
+            kind: kind.into(),
+            name: name.into(),
+            ..Default::default()
+        };
+        Target::of(&Incident::new(
+            IncidentFamily::Runtime,
+            subject,
+            Some(owner),
+            chrono::DateTime::UNIX_EPOCH,
+        ))
+    }
+
+    #[test]
+    fn a_replicasets_deployment_is_its_name_without_the_template_hash() {
+        assert_eq!(
+            target("ReplicaSet", "api-7c9b6d8f45").workload(),
+            "deployment/api"
+        );
+        assert_eq!(target("StatefulSet", "db").workload(), "statefulset/db");
+        // Not a hash: no guess.
+        assert_eq!(
+            target("ReplicaSet", "api-v1").workload(),
+            "deployment/<name>"
+        );
+        assert_eq!(target("Job", "migrate").workload(), "deployment/<name>");
+    }
 }
