@@ -222,6 +222,7 @@ impl<'a> Check<'a> {
                         m.kind, m.name
                     ));
                 } else {
+                    check.verdict = " when the kubelet tried; it exists now, so the next retry should create the container".into();
                     check.evidence.push(format!(
                         "{} {ns}/{} exists in the snapshot now",
                         m.kind, m.name

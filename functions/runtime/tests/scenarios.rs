@@ -323,3 +323,20 @@ fn oom_kill_says_the_limit_came_from_the_limit_range() {
     // The crash loop is the OOM kill's symptom, not a second cause.
     assert!(d.iter().all(|x| x.class != "runtime.crashloop"), "{d:#?}");
 }
+
+#[test]
+fn secret_that_exists_now_is_reported_as_a_retry_not_a_missing_object() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0"});
+    let (_, d) = diagnose(vec![
+        pod(
+            "api-7c9b6d8f45-p2xnq",
+            container,
+            waiting("CreateContainerConfigError", "secret \"api-db\" not found"),
+        ),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-db", "namespace": "shop", "creationTimestamp": "2026-03-01T00:00:00Z"}, "data": {"url": "eA=="}}),
+    ]);
+    assert_eq!(d[0].class, "runtime.config_missing");
+    assert!(d[0].summary.contains("it exists now"), "{}", d[0].summary);
+    // Nothing to create: only the restart that retries at once.
+    assert_eq!(d[0].remediation.len(), 1, "{:#?}", d[0].remediation);
+}
