@@ -1,7 +1,15 @@
 //! Gate verdicts on recorded message sequences.
 
 use super::*;
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lastmile_events::{
+    CiEvent, CiEventKind, CloudEvent, Diagnosis, Incident, IncidentStatus, K8sObservation,
+};
 use lastmile_events::{CiProvider, CiRunRef, IncidentFamily, ObjectRef, Remediation, Subject};
+use lastmile_runtime::bus::Message;
 
 fn t0() -> DateTime<Utc> {
     Utc::now()

@@ -1,0 +1,362 @@
+//! The gate's state and verdicts: what each message means for the target.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lastmile_events::facts::{JobTerminal, ci_run_of, job_terminal, workload_key};
+use lastmile_events::{
+    CiEvent, CiEventKind, CloudEvent, Diagnosis, Incident, IncidentStatus, K8sObservation,
+};
+use lastmile_runtime::bus::Message;
+
+use crate::{EXIT_FAILED, EXIT_READY, EXIT_TIMEOUT, Target};
+
+/// How one workload stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Standing {
+    Waiting,
+    Ready(String),
+    Failed(String),
+}
+
+/// The gate's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Ready; the string says what showed it.
+    Ready(String),
+    /// Will not become ready: the diagnosis that says why, or the failure seen.
+    Failed {
+        /// The most confident definitive diagnosis, when one arrived.
+        diagnosis: Option<Box<Diagnosis>>,
+        /// What failed, in words.
+        reason: String,
+    },
+    /// The timeout passed; the best (non-definitive) diagnoses so far.
+    TimedOut {
+        /// Diagnoses seen, most confident first.
+        diagnoses: Vec<Diagnosis>,
+    },
+}
+
+impl Verdict {
+    /// The documented exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Ready(_) => EXIT_READY,
+            Self::Failed { .. } => EXIT_FAILED,
+            Self::TimedOut { .. } => EXIT_TIMEOUT,
+        }
+    }
+}
+
+/// Settings of one gate run.
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    /// What to wait for.
+    pub target: Target,
+    /// Give up after this long.
+    pub timeout: Duration,
+    /// After a Job failed, wait this long for a diagnosis before failing without one.
+    pub grace: Duration,
+    /// For non-Job workloads: ready when no incident is open for this long (off when None).
+    pub settle: Option<Duration>,
+    /// Print a progress line this often.
+    pub progress_every: Duration,
+    /// The CI step's own trace context (`TRACEPARENT`), which the gate's span continues;
+    /// without it, the run's as its messages carry it (see `trace`).
+    pub traceparent: Option<String>,
+}
+
+/// The gate's state. Feed it messages with [`Gate::observe`]; ask [`Gate::verdict`].
+#[derive(Debug)]
+pub struct Gate {
+    cfg: GateConfig,
+    started: DateTime<Utc>,
+    incidents: BTreeMap<String, Incident>,
+    diagnoses: BTreeMap<String, Diagnosis>,
+    workloads: BTreeMap<String, Standing>,
+    job_failed_at: Option<DateTime<Utc>>,
+    quiet_since: DateTime<Utc>,
+    /// The run's trace context, from the first message about the target that carries it.
+    traceparent: Option<String>,
+}
+
+impl Gate {
+    /// A gate that started at `now`.
+    pub fn new(cfg: GateConfig, now: DateTime<Utc>) -> Self {
+        let mut workloads = BTreeMap::new();
+        if let Target::Workload {
+            kind,
+            namespace,
+            name,
+        } = &cfg.target
+        {
+            workloads.insert(workload_key(kind, namespace, name), Standing::Waiting);
+        }
+        Self {
+            cfg,
+            started: now,
+            incidents: BTreeMap::new(),
+            diagnoses: BTreeMap::new(),
+            workloads,
+            job_failed_at: None,
+            quiet_since: now,
+            traceparent: None,
+        }
+    }
+
+    /// The run's trace context, once a message about the target carried it.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
+    }
+
+    fn incident_matches(&self, inc: &Incident) -> bool {
+        let t = &self.cfg.target;
+        inc.ci.as_ref().is_some_and(|r| t.run_matches(r))
+            || [Some(&inc.subject), inc.owner.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|o| {
+                    t.is(&o.kind, o.namespace.as_deref(), &o.name)
+                        || self.workloads.contains_key(&workload_key(
+                            &o.kind,
+                            o.namespace.as_deref().unwrap_or(""),
+                            &o.name,
+                        ))
+                })
+    }
+
+    fn diagnosis_matches(&self, d: &Diagnosis) -> bool {
+        let t = &self.cfg.target;
+        d.ci.as_ref().is_some_and(|r| t.run_matches(r))
+            || d.incident
+                .as_ref()
+                .is_some_and(|k| self.incidents.contains_key(k))
+            || t.is(
+                &d.subject.kind,
+                d.subject.namespace.as_deref(),
+                &d.subject.name,
+            )
+            || self.incidents.values().any(|i| {
+                i.subject.kind.eq_ignore_ascii_case(&d.subject.kind)
+                    && i.subject.name == d.subject.name
+                    && i.subject.namespace == d.subject.namespace
+            })
+    }
+
+    /// Takes one message into account. Unknown or malformed messages are ignored.
+    pub fn observe(&mut self, msg: &Message, now: DateTime<Utc>) {
+        let s = msg.subject.as_str();
+        if s.starts_with("lastmile.diagnosis.") {
+            if let Ok(ce) = CloudEvent::<Diagnosis>::from_slice(&msg.payload)
+                && self.diagnosis_matches(&ce.data)
+            {
+                let d = ce.data;
+                if self.traceparent.is_none() {
+                    self.traceparent = d.ci.as_ref().and_then(|c| c.traceparent.clone());
+                }
+                let key = d.id.clone().unwrap_or_else(|| {
+                    format!("{}/{}", d.incident.as_deref().unwrap_or(""), d.class)
+                });
+                self.diagnoses.insert(key, d);
+            }
+        } else if s.starts_with("lastmile.incident.") {
+            if let Ok(ce) = CloudEvent::<Incident>::from_slice(&msg.payload)
+                && self.incident_matches(&ce.data)
+            {
+                let inc = ce.data;
+                if self.traceparent.is_none() {
+                    self.traceparent = inc.ci.as_ref().and_then(|c| c.traceparent.clone());
+                }
+                self.track_incident_workload(&inc);
+                if inc.status == IncidentStatus::Open {
+                    self.quiet_since = now;
+                }
+                self.incidents.insert(inc.key.clone(), inc);
+            }
+        } else if s.starts_with("lastmile.k8s.job.") {
+            if let Ok(ce) = CloudEvent::<K8sObservation>::from_slice(&msg.payload)
+                && let K8sObservation::Job(job) = ce.data
+            {
+                self.observe_job(&job, now);
+            }
+        } else if s.starts_with("lastmile.ci.")
+            && let Ok(ce) = CloudEvent::<CiEvent>::from_slice(&msg.payload)
+            && ce.data.kind == CiEventKind::DeployRequested
+            && self.cfg.target.run_matches(&ce.data.run)
+        {
+            if self.traceparent.is_none() {
+                self.traceparent = ce.traceparent.clone().or(ce.data.run.traceparent.clone());
+            }
+            for w in &ce.data.workloads {
+                self.workloads
+                    .entry(workload_key(&w.kind, &w.namespace, &w.name))
+                    .or_insert(Standing::Waiting);
+            }
+        }
+    }
+
+    fn track_incident_workload(&mut self, inc: &Incident) {
+        if !matches!(self.cfg.target, Target::CiRun { .. }) {
+            return;
+        }
+        let o = inc.owner.as_ref().unwrap_or(&inc.subject);
+        self.workloads
+            .entry(workload_key(
+                &o.kind,
+                o.namespace.as_deref().unwrap_or(""),
+                &o.name,
+            ))
+            .or_insert(Standing::Waiting);
+    }
+
+    fn observe_job(&mut self, job: &k8s_openapi::api::batch::v1::Job, now: DateTime<Utc>) {
+        let ns = job.metadata.namespace.as_deref().unwrap_or("");
+        let name = job.metadata.name.as_deref().unwrap_or("");
+        let key = workload_key("job", ns, name);
+        let ours = self.workloads.contains_key(&key)
+            || ci_run_of(&job.metadata).is_some_and(|r| self.cfg.target.run_matches(&r));
+        if !ours {
+            return;
+        }
+        let standing = match job_terminal(job) {
+            Some(JobTerminal::Complete { .. }) => {
+                Standing::Ready(format!("Job {ns}/{name} completed"))
+            }
+            Some(JobTerminal::Failed { reason }) => {
+                self.job_failed_at.get_or_insert(now);
+                Standing::Failed(format!("Job {ns}/{name} failed: {reason}"))
+            }
+            None => return,
+        };
+        self.workloads.insert(key, standing);
+    }
+
+    fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents
+            .values()
+            .filter(|i| i.status == IncidentStatus::Open)
+    }
+
+    fn ranked(&self) -> Vec<Diagnosis> {
+        let mut ds: Vec<Diagnosis> = self
+            .diagnoses
+            .values()
+            .filter(|d| {
+                d.incident
+                    .as_ref()
+                    .and_then(|k| self.incidents.get(k))
+                    .is_none_or(|i| i.status == IncidentStatus::Open)
+            })
+            .cloned()
+            .collect();
+        ds.sort_by(|a, b| {
+            b.definitive
+                .cmp(&a.definitive)
+                .then(b.confidence.total_cmp(&a.confidence))
+        });
+        ds
+    }
+
+    /// The verdict now, if there is one.
+    pub fn verdict(&self, now: DateTime<Utc>) -> Option<Verdict> {
+        let ranked = self.ranked();
+        if let Some(d) = ranked.iter().find(|d| d.definitive) {
+            return Some(Verdict::Failed {
+                reason: d.summary.clone(),
+                diagnosis: Some(Box::new(d.clone())),
+            });
+        }
+        if let Some(reason) = self.workloads.values().find_map(|s| match s {
+            Standing::Failed(r) => Some(r.clone()),
+            _ => None,
+        }) {
+            let grace = chrono::Duration::from_std(self.cfg.grace).unwrap_or(chrono::Duration::MAX);
+            let waited = self.job_failed_at.is_some_and(|t| now - t >= grace);
+            if waited || !ranked.is_empty() {
+                return Some(Verdict::Failed {
+                    reason,
+                    diagnosis: ranked.first().cloned().map(Box::new),
+                });
+            }
+        }
+        let any_open = self.open_incidents().next().is_some();
+        if !any_open && !self.workloads.is_empty() {
+            let all_ready = self.workloads.iter().all(|(key, s)| match s {
+                Standing::Ready(_) => true,
+                Standing::Failed(_) => false,
+                // Non-Job workloads: a resolved incident shows progress.
+                Standing::Waiting => !key.starts_with("job/") && self.resolved_for(key),
+            });
+            if all_ready {
+                let how: Vec<String> = self
+                    .workloads
+                    .iter()
+                    .map(|(k, s)| match s {
+                        Standing::Ready(r) => r.clone(),
+                        _ => format!("{k}: its incidents resolved"),
+                    })
+                    .collect();
+                return Some(Verdict::Ready(how.join("; ")));
+            }
+            if let Some(settle) = self.cfg.settle {
+                let settle = chrono::Duration::from_std(settle).unwrap_or(chrono::Duration::MAX);
+                let no_jobs_waiting = !self
+                    .workloads
+                    .iter()
+                    .any(|(k, s)| k.starts_with("job/") && *s == Standing::Waiting);
+                if no_jobs_waiting && now - self.quiet_since >= settle {
+                    return Some(Verdict::Ready(format!(
+                        "no incident open for {}s",
+                        settle.num_seconds()
+                    )));
+                }
+            }
+        }
+        let timeout = chrono::Duration::from_std(self.cfg.timeout).unwrap_or(chrono::Duration::MAX);
+        if now - self.started >= timeout {
+            return Some(Verdict::TimedOut { diagnoses: ranked });
+        }
+        None
+    }
+
+    fn resolved_for(&self, workload: &str) -> bool {
+        let mine: Vec<&Incident> = self
+            .incidents
+            .values()
+            .filter(|i| {
+                let o = i.owner.as_ref().unwrap_or(&i.subject);
+                workload_key(&o.kind, o.namespace.as_deref().unwrap_or(""), &o.name) == workload
+            })
+            .collect();
+        !mine.is_empty() && mine.iter().all(|i| i.status == IncidentStatus::Resolved)
+    }
+
+    /// One progress line.
+    pub fn progress(&self, now: DateTime<Utc>) -> String {
+        let open: Vec<String> = self
+            .open_incidents()
+            .map(|i| format!("{} ({} x{})", i.subject, i.family, i.count))
+            .collect();
+        let waiting: BTreeSet<&String> = self
+            .workloads
+            .iter()
+            .filter(|(_, s)| **s == Standing::Waiting)
+            .map(|(k, _)| k)
+            .collect();
+        format!(
+            "lastmile gate: waiting for {} ({}s): {} workload(s) not ready {:?}, open incidents: {}, diagnoses: {}",
+            self.cfg.target,
+            (now - self.started).num_seconds(),
+            waiting.len(),
+            waiting,
+            if open.is_empty() {
+                "none".to_owned()
+            } else {
+                open.join(", ")
+            },
+            self.diagnoses.len()
+        )
+    }
+}
