@@ -58,6 +58,10 @@ pub struct Args {
     /// Registry (`host:port`) reached over plain HTTP for `--attestation`.
     #[arg(long = "plain-http")]
     pub plain_http: Vec<String>,
+    /// Docker config.json or pull Secret with the login for `--image`'s registry
+    /// (repeatable); without it, the job's own `docker login` is used when there is one.
+    #[arg(long = "pull-secret", requires = "attestation")]
+    pub pull_secret: Vec<std::path::PathBuf>,
     /// Extra CA certificate (PEM) for the registry of `--image`.
     #[arg(long = "ca-cert")]
     pub ca_cert: Vec<std::path::PathBuf>,
@@ -78,6 +82,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             public_key: args.public_key.clone(),
             plain_http: args.plain_http.clone(),
             timeout: Duration::from_secs(10),
+            docker_configs: crate::cmd::image::docker_configs(&args.pull_secret)?,
         };
         let mut passed = true;
         for image in &args.image {

@@ -20,6 +20,9 @@ use lastmile_fn_image_pull::probe::{Checks, ProbeOptions, ProbeReport, Verdict};
 use lastmile_fn_image_pull::{ProbeCredentials, check};
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
 
+mod attestation;
+pub use attestation::{AttestationOptions, check_attestation, docker_configs};
+
 /// Arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -181,6 +184,7 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
             public_key: a.public_key.clone(),
             plain_http: a.plain_http.clone(),
             timeout: Duration::from_secs(a.timeout.max(1)),
+            docker_configs: docker_configs(&a.pull_secret)?,
         };
         for image in &images {
             let (ok, text) = check_attestation(&http, image, &opts).await?;
@@ -195,89 +199,6 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// What `--attestation` checks against.
-#[derive(Debug, Clone)]
-pub struct AttestationOptions {
-    /// The attestation file.
-    pub attestation: PathBuf,
-    /// The public key verifying it, when given.
-    pub public_key: Option<PathBuf>,
-    /// Registries reached over plain HTTP.
-    pub plain_http: Vec<String>,
-    /// Per-request timeout.
-    pub timeout: Duration,
-}
-
-/// Reads the Go binaries out of `image` in its registry and compares them with the
-/// attestation: `(passed, lines to print)`. Unreadable attestation or key, or a signature
-/// that does not verify, is an error of its own (exit 2), never a pass.
-pub async fn check_attestation(
-    http: &dyn lastmile_contract::RegistryHttp,
-    image: &str,
-    o: &AttestationOptions,
-) -> anyhow::Result<(bool, String)> {
-    use lastmile_fn_build::attest::{check, dsse};
-    use lastmile_fn_build::buildinfo::registry::{RegistryOptions, read_image};
-    let bytes = std::fs::read(&o.attestation)
-        .with_context(|| format!("reading attestation {}", o.attestation.display()))?;
-    let key = match &o.public_key {
-        Some(p) => Some(
-            dsse::verifying_key(
-                &std::fs::read_to_string(p)
-                    .with_context(|| format!("reading public key {}", p.display()))?,
-            )
-            .with_context(|| p.display().to_string())?,
-        ),
-        None => None,
-    };
-    let (statement, verified) = check::read(&bytes, key.as_ref())
-        .with_context(|| format!("attestation {}", o.attestation.display()))?;
-    let found = read_image(
-        http,
-        image,
-        &RegistryOptions {
-            timeout: o.timeout,
-            plain_http: o.plain_http.clone(),
-            max_bytes: 1 << 30,
-        },
-    )
-    .await
-    .with_context(|| format!("reading the Go binaries of {image}"))?;
-    let (ok, bad) = check::check(&statement, &found.binaries);
-    let mut out = String::new();
-    let trust = if verified { "signed" } else { "UNSIGNED" };
-    if bad.is_empty() {
-        out.push_str(&format!(
-            "ok    {image}  matches the {trust} attestation ({})\n",
-            ok.join(", ")
-        ));
-        return Ok((true, out));
-    }
-    let subject = lastmile_events::Subject {
-        kind: "Image".into(),
-        namespace: None,
-        name: image.to_owned(),
-        container: None,
-    };
-    for m in &bad {
-        out.push_str(&format!(
-            "FAIL  {image}  build.attestation_mismatch  {}\n",
-            crate::output::field(&m.summary())
-        ));
-        for d in m.diagnoses(&subject) {
-            out.push_str(&format!(
-                "      {}: {}\n",
-                d.class,
-                crate::output::field(&d.summary)
-            ));
-            for e in &d.evidence {
-                out.push_str(&format!("        - {}\n", crate::output::field(e)));
-            }
-        }
-    }
-    Ok((false, out))
 }
 
 /// Renders the reports.

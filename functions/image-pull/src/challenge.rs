@@ -19,6 +19,44 @@ impl Challenge {
     }
 }
 
+/// The token request for pulling `repository` from a Bearer challenge's `realm` and
+/// `service` (distribution's token protocol: `GET realm?service=…&scope=repository:R:pull`).
+pub fn pull_token_url(realm: &str, service: Option<&str>, repository: &str) -> String {
+    let mut url = realm.to_owned();
+    url.push(if url.contains('?') { '&' } else { '?' });
+    if let Some(service) = service {
+        url.push_str(&format!("service={}&", query_escape(service)));
+    }
+    url.push_str(&format!(
+        "scope={}",
+        query_escape(&format!("repository:{repository}:pull"))
+    ));
+    url
+}
+
+/// The `Authorization` value of HTTP Basic auth (the value is a secret: never log it).
+pub fn basic_authorization(username: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+    )
+}
+
+/// Percent-encodes a query value (unreserved characters, `/` and `:` kept).
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                out.push(b as char)
+            }
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Parses a header value that may hold several challenges; never fails (garbage gives none).
 pub fn parse(header: &str) -> Vec<Challenge> {
     let mut out: Vec<Challenge> = Vec::new();

@@ -13,8 +13,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use lastmile_contract::{
     Clock, HttpExchange, HttpRequest, HttpResponse, RegistryHttp, TransportErrorKind,
 };
@@ -266,7 +264,10 @@ impl Prober<'_> {
         match auth {
             Auth::None => {}
             Auth::Basic(c) => {
-                headers.insert("authorization".into(), basic(c));
+                headers.insert(
+                    "authorization".into(),
+                    challenge::basic_authorization(&c.username, &c.password),
+                );
             }
             Auth::Bearer(t) => {
                 headers.insert("authorization".into(), format!("Bearer {t}"));
@@ -397,15 +398,7 @@ impl Prober<'_> {
                 format!("bearer challenge without a usable realm: {realm:?}"),
             ));
         }
-        let mut url = realm.to_owned();
-        url.push(if url.contains('?') { '&' } else { '?' });
-        if let Some(service) = c.param("service") {
-            url.push_str(&format!("service={}&", query_escape(service)));
-        }
-        url.push_str(&format!(
-            "scope={}",
-            query_escape(&format!("repository:{}:pull", r.repository))
-        ));
+        let url = challenge::pull_token_url(realm, c.param("service"), &r.repository);
         let auth = login.map_or(Auth::None, |l| Auth::Basic(l.clone()));
         let req = self.request("GET", url, &auth, None);
         let resp = match self.send("token", req, false).await {
@@ -677,26 +670,6 @@ impl Prober<'_> {
         }
         report.signature = Some(check);
     }
-}
-
-fn basic(c: &Credential) -> String {
-    format!(
-        "Basic {}",
-        STANDARD.encode(format!("{}:{}", c.username, c.password))
-    )
-}
-
-fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
-                out.push(b as char)
-            }
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn error_code(body: &[u8]) -> Option<String> {

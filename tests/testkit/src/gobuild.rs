@@ -170,7 +170,6 @@ impl GoWork {
             .env("GOCACHE", self.path("cache"))
             .env("GO111MODULE", "off")
             .env("GOTOOLCHAIN", "local")
-            .env("CGO_ENABLED", "0")
             .output()?;
         if !output.status.success() {
             bail!(

@@ -3,14 +3,16 @@
 //! every layer fetched in `Range` requests of 1 MiB and streamed through the same
 //! [`LayerReader`] `build inspect` uses for layer files (image-pull's `TarScan` tap), so
 //! memory stays bounded whatever the image. All HTTP goes through the injected
-//! [`RegistryHttp`] (each request with its timeout); anonymous access, or a registry's
-//! anonymous Bearer token when it challenges for one.
+//! [`RegistryHttp`] (each request with its timeout). A `401` is answered as containerd
+//! does: Basic auth with the login given for the registry, or a Bearer token from the
+//! challenge's realm (with that login, else anonymous). Logins never reach an error text.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use lastmile_contract::{HttpRequest, HttpResponse, RegistryHttp};
 use lastmile_fn_image_pull::challenge;
+use lastmile_fn_image_pull::credentials::Credential;
 use lastmile_fn_image_pull::platform::{CONTAINERD_ACCEPT, ManifestDoc, is_index};
 use lastmile_fn_image_pull::reference::ImageRef;
 
@@ -30,6 +32,8 @@ pub struct RegistryOptions {
     pub plain_http: Vec<String>,
     /// Compressed layer bytes read per image at most.
     pub max_bytes: u64,
+    /// The login for the image's registry (from a docker config), when there is one.
+    pub credential: Option<Credential>,
 }
 
 /// The image's manifest digest and every Go binary in its layers.
@@ -50,7 +54,9 @@ struct Client<'a> {
     http: &'a dyn RegistryHttp,
     opts: &'a RegistryOptions,
     base: String,
-    token: Option<String>,
+    repository: String,
+    /// The `Authorization` value once a challenge was answered.
+    authorization: Option<String>,
 }
 
 impl Client<'_> {
@@ -65,8 +71,8 @@ impl Client<'_> {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect();
-            if let Some(t) = &self.token {
-                h.insert("authorization".into(), format!("Bearer {t}"));
+            if let Some(a) = &self.authorization {
+                h.insert("authorization".into(), a.clone());
             }
             let req = HttpRequest {
                 method: "GET".into(),
@@ -82,38 +88,55 @@ impl Client<'_> {
                 .map_err(|e| RegistryError(format!("{path}: {e}")))?;
             if resp.status == 401 && !retried {
                 retried = true;
-                self.token = Some(self.anonymous_token(&resp).await?);
+                self.authorization = Some(self.answer(&resp).await?);
                 continue;
             }
             return Ok(resp);
         }
     }
 
-    async fn anonymous_token(&self, resp: &HttpResponse) -> Result<String, RegistryError> {
+    /// Who asked: for error texts (the login's source, never its value).
+    fn who(&self) -> String {
+        match &self.opts.credential {
+            Some(c) => format!("the login from {}", c.source),
+            None => "anonymous access (no login for this registry: pass --pull-secret with a docker config.json that can pull it)".into(),
+        }
+    }
+
+    /// The `Authorization` value answering a `401`'s challenge.
+    async fn answer(&self, resp: &HttpResponse) -> Result<String, RegistryError> {
         let header = resp
             .headers
             .get("www-authenticate")
             .cloned()
             .unwrap_or_default();
-        let ch = challenge::parse(&header)
-            .into_iter()
+        let challenges = challenge::parse(&header);
+        let login = self
+            .opts
+            .credential
+            .as_ref()
+            .map(|c| challenge::basic_authorization(&c.username, &c.password));
+        let Some(ch) = challenges
+            .iter()
             .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
-            .ok_or_else(|| RegistryError("the registry requires credentials".into()))?;
+        else {
+            return login.ok_or_else(|| {
+                RegistryError(format!("the registry requires credentials: {}", self.who()))
+            });
+        };
         let realm = ch
             .param("realm")
             .ok_or_else(|| RegistryError("Bearer challenge without realm".into()))?;
-        let mut url = format!("{realm}?");
-        for k in ["service", "scope"] {
-            if let Some(v) = ch.param(k) {
-                url.push_str(&format!("{k}={}&", v.replace(' ', "%20")));
-            }
+        let mut headers = BTreeMap::new();
+        if let Some(l) = login {
+            headers.insert("authorization".to_owned(), l);
         }
         let resp = self
             .http
             .send(HttpRequest {
                 method: "GET".into(),
-                url,
-                headers: BTreeMap::new(),
+                url: challenge::pull_token_url(realm, ch.param("service"), &self.repository),
+                headers,
                 body: Vec::new(),
                 timeout: self.opts.timeout,
             })
@@ -123,10 +146,11 @@ impl Client<'_> {
         v["token"]
             .as_str()
             .or_else(|| v["access_token"].as_str())
-            .map(str::to_owned)
+            .map(|t| format!("Bearer {t}"))
             .ok_or_else(|| {
                 RegistryError(format!(
-                    "anonymous token refused ({}): the image needs credentials",
+                    "the token service refused {} ({})",
+                    self.who(),
                     resp.status
                 ))
             })
@@ -142,6 +166,14 @@ impl Client<'_> {
                 &[("accept", CONTAINERD_ACCEPT.to_owned())],
             )
             .await?;
+        if matches!(resp.status, 401 | 403) {
+            return Err(RegistryError(format!(
+                "{}: the registry refused {} ({}) for manifest {reference}",
+                self.repository,
+                self.who(),
+                resp.status
+            )));
+        }
         if resp.status != 200 {
             return Err(RegistryError(format!(
                 "manifest {reference} answered {}",
@@ -176,7 +208,8 @@ pub async fn read_image(
         http,
         opts,
         base: format!("{scheme}://{}/v2/{}", r.api_host(), r.repository),
-        token: None,
+        repository: r.repository.clone(),
+        authorization: None,
     };
     let (mut doc, mt, mut digest) = c.manifest(r.reference()).await?;
     if is_index(&mt) || !doc.manifests.is_empty() {

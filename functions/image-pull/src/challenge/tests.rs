@@ -27,3 +27,16 @@ fn basic_and_multiple_and_garbage() {
     let _ = parse("=\"\\");
     let _ = parse(",,, =");
 }
+
+#[test]
+fn token_urls_keep_the_scope_readable_and_escape_the_rest() {
+    assert_eq!(
+        pull_token_url("https://auth.example/token", Some("reg istry&x"), "a/b"),
+        "https://auth.example/token?service=reg%20istry%26x&scope=repository:a/b:pull"
+    );
+    assert_eq!(
+        pull_token_url("https://auth.example/token?x=1", None, "a/b"),
+        "https://auth.example/token?x=1&scope=repository:a/b:pull"
+    );
+    assert_eq!(basic_authorization("u", "p:w"), "Basic dTpwOnc=");
+}

@@ -39,8 +39,3 @@ fn rustls_and_go_tls_texts_map_to_the_same_causes() {
     );
 }
 
-#[test]
-fn query_escaping_keeps_scope_readable() {
-    assert_eq!(query_escape("repository:a/b:pull"), "repository:a/b:pull");
-    assert_eq!(query_escape("a b&c"), "a%20b%26c");
-}
