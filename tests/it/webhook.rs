@@ -414,8 +414,15 @@ async fn deploy_events_sent_while_the_watcher_is_down_are_read_when_it_starts_an
         (1, 1),
         "{report:?}"
     );
-    // Acked and terminated: a restarted consumer reads neither again.
+    // Acked and terminated: a restarted consumer reads neither again...
     let info = ci_info().await?;
     assert_eq!((info.num_pending, info.num_ack_pending), (0, 0));
+    // ...so a restarted watcher re-reads what its correlator knew from the stream: the
+    // deploy event, not the malformed one.
+    let known =
+        lastmile_watcher::ci::recent(&js, Duration::from_secs(3600), 100, Duration::from_secs(10))
+            .await?;
+    let runs: Vec<&str> = known.iter().map(|e| e.run.run_id.as_str()).collect();
+    assert_eq!(runs, ["jenkins-deploy-901"]);
     Ok(())
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use futures::StreamExt;
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig, parse_duration};
 use lastmile_runtime::bus::{Bus, Publisher};
 use lastmile_runtime::telemetry::{self, TelemetryConfig};
@@ -140,7 +141,24 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         lastmile_runtime::host::nats::termination_signal().await;
         signal.cancel();
     });
+    // What the correlator knew before a restart: the durable consumer will not redeliver it.
+    let known = match lastmile_watcher::ci::recent(
+        bus.jetstream(),
+        lastmile_watcher::ci::RECENT_WINDOW,
+        lastmile_watcher::ci::RECENT_MAX,
+        Duration::from_secs(15),
+    )
+    .await
+    {
+        Ok(known) => known,
+        Err(e) => {
+            tracing::warn!(error = %e, "Starting without earlier CI deploy events.");
+            Vec::new()
+        }
+    };
+    tracing::info!(deploys = known.len(), "Recent CI deploy events re-read.");
     let (ci, ci_task) = ci_consumer.start(bus.clone() as Arc<dyn Bus>, stop.clone());
+    let ci = futures::stream::iter(known).chain(ci).boxed();
     let stats = lastmile_watcher::run(client, cfg, bus as Arc<dyn Publisher>, ci, stop).await;
     tracing::info!(?stats, "Watcher stopped.");
     match ci_task.await {

@@ -9,11 +9,13 @@
 //! dead-lettered on `lastmile.dlq.<durable>` with the reason (`Lastmile-Dlq-Reason`) and
 //! never seen again.
 //!
-//! What the correlator learned lives in memory: an event acked before a restart is not read
-//! again. Pods deployed by a pipeline that annotates them (`lastmile.dev/ci-run`) stay linked
-//! regardless; see [`crate::correlate`].
+//! What the correlator learned lives in memory, and the durable consumer does not deliver
+//! an acked event again; so at start the watcher first re-reads the deploy events of the
+//! last hours from the stream ([`recent`], an ordered consumer that leaves nothing on the
+//! server) and only then follows the durable consumer. Learning an event twice is harmless.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -28,6 +30,11 @@ use tokio_util::sync::CancellationToken;
 
 /// Default durable consumer name.
 pub const DEFAULT_CONSUMER: &str = "watcher";
+
+/// How far back [`recent`] re-reads deploy events at start.
+pub const RECENT_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// Most deploy events [`recent`] keeps (the correlator's capacity).
+pub const RECENT_MAX: usize = 10_000;
 
 /// Deploy events buffered between the consumer and the watch loop.
 const BUFFER: usize = 256;
@@ -121,6 +128,69 @@ impl CiConsumer {
             )
             .boxed();
         (events, task)
+    }
+}
+
+/// Why [`recent`] could not read the stream.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot re-read recent CI deploy events: {0}")]
+pub struct RecentError(String);
+
+/// The deploy events stored in `LASTMILE_CI` during the last `window` (at most `max`, the
+/// newest kept), read once through an ordered consumer; malformed ones are skipped (the
+/// durable consumer dead-letters them). Bounded by `timeout`.
+pub async fn recent(
+    js: &async_nats::jetstream::Context,
+    window: Duration,
+    max: usize,
+    timeout: Duration,
+) -> Result<Vec<CiEvent>, RecentError> {
+    use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+    let read = async {
+        let err = |e: &dyn std::fmt::Display| RecentError(e.to_string());
+        let start = chrono::Utc::now() - chrono::Duration::from_std(window).unwrap_or_default();
+        let start =
+            time::OffsetDateTime::from_unix_timestamp(start.timestamp()).map_err(|e| err(&e))?;
+        let spec = CiConsumer::default().spec();
+        let stream = js.get_stream("LASTMILE_CI").await.map_err(|e| err(&e))?;
+        let mut consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                filter_subject: spec.subjects.concat(),
+                deliver_policy: DeliverPolicy::ByStartTime { start_time: start },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| err(&e))?;
+        let pending = consumer.info().await.map_err(|e| err(&e))?.num_pending;
+        let mut out = std::collections::VecDeque::new();
+        if pending == 0 {
+            return Ok(out);
+        }
+        let mut messages = consumer.messages().await.map_err(|e| err(&e))?;
+        let mut seen = 0;
+        while seen < pending {
+            let Some(m) = messages.next().await else {
+                break;
+            };
+            let m = m.map_err(|e| err(&e))?;
+            seen += 1;
+            let message = Message {
+                subject: m.subject.to_string(),
+                payload: m.payload.clone(),
+                ..Default::default()
+            };
+            if let Ok(ev) = parse(&message) {
+                out.push_back(ev);
+                if out.len() > max {
+                    out.pop_front();
+                }
+            }
+        }
+        Ok(out)
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(r) => r.map(Vec::from),
+        Err(_) => Err(RecentError(format!("timed out after {timeout:?}"))),
     }
 }
 

@@ -65,7 +65,7 @@ impl Watcher {
             started: None,
             store: ClusterStore::default(),
             pods_seen: Relistable::default(),
-            correlator: Correlator::new(10_000),
+            correlator: Correlator::new(crate::ci::RECENT_MAX),
             outbox,
             stats: LoopStats::default(),
             wide: None,
