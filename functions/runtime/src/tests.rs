@@ -360,6 +360,14 @@ fn healthy_pods_and_init_containers_are_left_alone() {
         )
         .is_empty()
     );
+    // A CI step's exit code is not a container's.
+    assert!(
+        diagnose(
+            &text("Error: deploy step 4/9 failed with exit code 1"),
+            &ClusterSnapshot::default()
+        )
+        .is_empty()
+    );
 }
 
 #[test]

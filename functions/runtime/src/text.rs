@@ -20,8 +20,10 @@ static TARGET: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(?:https?://[^:/\s]*)?:([A-Za-z0-9-]+)(/\S*)?"));
 static PORT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d{1,5})/(?:TCP|UDP|SCTP)"));
 static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| re(r"^(\s*)([A-Za-z][A-Za-z ]*?):\s*(.*)$"));
+/// `Exit Code:    137` (describe) or `exitCode: 137` (a status in YAML), at a line's start:
+/// a CI log's "failed with exit code 1" is not a container's.
 static EXIT_CODE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)(?:exit\s*code|exitcode)[:\s]+(-?\d+)"));
+    LazyLock::new(|| re(r"(?im)^\s*(?:exit code|exitcode):\s*(-?\d+)"));
 
 /// The facts of the first main container in `text`.
 pub(crate) fn describe_facts(text: &str) -> Facts {
