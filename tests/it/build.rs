@@ -329,6 +329,51 @@ fn stripped_binaries_and_binaries_in_layers_are_read() {
     assert_eq!(results[1]["binary"]["sha256"], sha256sum(&bin));
 }
 
+/// Mach-O and PE read from real binaries: the same program cross-compiled by Go for
+/// darwin/arm64 and windows/amd64 reads with the Linux build's modules, and each with its
+/// own target in the settings and its container format named.
+#[test]
+fn mach_o_and_pe_binaries_cross_compiled_by_go_are_read() {
+    let go = GoWork::new().unwrap();
+    go.publish("proxy", "v1.0.0", "hi").unwrap();
+    go.app("v1.0.0").unwrap();
+    let inspect = |goos: &str, goarch: &str| {
+        let bin = go.path(&format!("app-{goos}-{goarch}"));
+        go.build_for(
+            &bin,
+            &["-trimpath"],
+            "proxy",
+            "a",
+            &[("GOOS", goos), ("GOARCH", goarch)],
+        )
+        .unwrap();
+        let o = lastmile(&["build", "inspect", p(&bin), "--format", "json"]);
+        assert!(o.status.success(), "{goos}/{goarch}: {}", text(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["results"][0]["binary"].clone()
+    };
+    let setting = |b: &Value, key: &str| {
+        b["info"]["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .map(|s| s["value"].clone())
+    };
+    let linux = inspect("linux", "amd64");
+    for (goos, goarch, format) in [
+        ("darwin", "arm64", "Mach-O 64-bit arm64"),
+        ("windows", "amd64", "PE32+ x86-64"),
+    ] {
+        let b = inspect(goos, goarch);
+        assert_eq!(b["source"], format, "{b:#}");
+        assert_eq!(b["info"]["deps"], linux["info"]["deps"], "{goos}");
+        assert_eq!(b["info"]["main"], linux["info"]["main"], "{goos}");
+        assert_eq!(setting(&b, "GOOS"), Some(goos.into()), "{b:#}");
+        assert_eq!(setting(&b, "GOARCH"), Some(goarch.into()), "{b:#}");
+    }
+}
+
 #[test]
 fn the_nats_server_release_binary_reads_as_go_version_m_reads_it() {
     let Some(nats) = std::env::var_os("LASTMILE_NATS_SERVER") else {

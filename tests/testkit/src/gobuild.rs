@@ -1,6 +1,6 @@
-//! Real Go builds for the build tests: a temp workspace with its own GOPATH, module cache
-//! and build cache, a local module proxy served from files (`GOPROXY=file://…`: no network),
-//! one dependency published there at several versions (and, for a poisoned-proxy case, the
+//! Real Go builds for the build tests: a temp workspace with its own GOPATH and module
+//! cache (Go's build cache is shared: `go_build_cache`), a local module proxy served from
+//! files (`GOPROXY=file://…`: no network), one dependency published there at several versions (and, for a poisoned-proxy case, the
 //! same version with other content), and a main module in a git repository so builds are
 //! VCS-stamped. Built with the machine's `go` (Debian's `golang-go`, installed by
 //! `scripts/install-test-deps`).
@@ -33,7 +33,7 @@ impl GoWork {
         let w = Self {
             dir: tempfile::tempdir()?,
         };
-        for d in ["gopath", "cache", "proxy", "proxy-poisoned", "app"] {
+        for d in ["gopath", "proxy", "proxy-poisoned", "app"] {
             std::fs::create_dir_all(w.path(d))?;
         }
         Ok(w)
@@ -136,12 +136,24 @@ impl GoWork {
         proxy: &str,
         cache_name: &str,
     ) -> anyhow::Result<()> {
+        self.build_for(out, flags, proxy, cache_name, &[])
+    }
+
+    /// As [`Self::build`], with extra environment (`GOOS`/`GOARCH` to cross-compile).
+    pub fn build_for(
+        &self,
+        out: &Path,
+        flags: &[&str],
+        proxy: &str,
+        cache_name: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(self.path("app").join("go.sum"));
         let mut args = vec!["build"];
         args.extend_from_slice(flags);
         let out = out.to_string_lossy();
         args.extend_from_slice(&["-o", &out, "."]);
-        self.go(&args, proxy, cache_name).map(drop)
+        self.go_env(&args, proxy, cache_name, env).map(drop)
     }
 
     /// Writes a key pair as `cosign generate-key-pair` does (`cosign.key`, encrypted with
@@ -167,7 +179,7 @@ impl GoWork {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path("gopath"))
             .env("GOPATH", gocode)
-            .env("GOCACHE", self.path("cache"))
+            .env("GOCACHE", go_build_cache())
             .env("GO111MODULE", "off")
             .env("GOTOOLCHAIN", "local")
             .output()?;
@@ -182,6 +194,16 @@ impl GoWork {
 
     /// Runs `go ARGS` in the app directory with the workspace's environment; its stdout.
     pub fn go(&self, args: &[&str], proxy: &str, cache_name: &str) -> anyhow::Result<Vec<u8>> {
+        self.go_env(args, proxy, cache_name, &[])
+    }
+
+    fn go_env(
+        &self,
+        args: &[&str],
+        proxy: &str,
+        cache_name: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Vec<u8>> {
         let modcache = self.path(&format!("modcache-{cache_name}"));
         let output = Command::new("go")
             .args(args)
@@ -190,7 +212,7 @@ impl GoWork {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path("gopath"))
             .env("GOPATH", self.path("gopath"))
-            .env("GOCACHE", self.path("cache"))
+            .env("GOCACHE", go_build_cache())
             .env("GOMODCACHE", &modcache)
             .env("GOPROXY", format!("file://{}", self.path(proxy).display()))
             .env("GOFLAGS", "-mod=mod -modcacherw")
@@ -198,6 +220,7 @@ impl GoWork {
             .env("GONOSUMDB", "*")
             .env("GOTOOLCHAIN", "local")
             .env("CGO_ENABLED", "0")
+            .envs(env.iter().copied())
             .output()?;
         if !output.status.success() {
             bail!(
@@ -207,6 +230,17 @@ impl GoWork {
         }
         Ok(output.stdout)
     }
+}
+
+/// Go's build cache, shared by every workspace and test run (`go` keys it by content and
+/// locks it, so concurrent builds are safe): the standard library is compiled once per
+/// target, not once per test. `$LASTMILE_TOOLS/gocache` (default `~/.cache/lastmile/tools`).
+fn go_build_cache() -> PathBuf {
+    let tools = std::env::var_os("LASTMILE_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/lastmile/tools")))
+        .unwrap_or_else(std::env::temp_dir);
+    tools.join("gocache")
 }
 
 /// A zip archive with `files` stored uncompressed (what a module zip needs).
