@@ -39,11 +39,14 @@ pub(crate) fn bytes(q: &str) -> Option<u64> {
 pub(crate) fn new_limit(limit: u64, request: Option<u64>) -> u64 {
     const MI: u64 = 1024 * 1024;
     let grown = if limit < 256 * MI {
-        limit * 2
+        limit.saturating_mul(2)
     } else {
-        limit + limit / 2
+        limit.saturating_add(limit / 2)
     };
-    grown.max(request.unwrap_or(0)).div_ceil(64 * MI) * 64 * MI
+    grown
+        .max(request.unwrap_or(0))
+        .div_ceil(64 * MI)
+        .saturating_mul(64 * MI)
 }
 
 /// `384Mi` or `1.5Gi`.
@@ -237,6 +240,9 @@ mod tests {
         assert_eq!(human(new_limit(mi(30), None)), "64Mi");
         assert_eq!(human(new_limit(mi(512), None)), "768Mi");
         assert_eq!(human(new_limit(mi(1024), None)), "1.5Gi");
+        // Absurd quantities saturate instead of overflowing.
+        let huge = bytes("99999999Ti").unwrap();
+        assert!(new_limit(huge, Some(huge)) >= huge);
         // Never below the request.
         assert_eq!(human(new_limit(mi(100), Some(mi(300)))), "320Mi");
     }

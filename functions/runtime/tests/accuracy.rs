@@ -107,3 +107,19 @@ fn other_families_real_reports_get_no_confident_runtime_class() {
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+mod prop {
+    use lastmile_events::ClusterSnapshot;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any paste, however mangled, gives diagnoses or none, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(
+            text in "(Exit Code: -?[0-9]{1,4}\n|Readiness probe failed: Get \"http://1.2.3.4:[0-9]{1,6}/x\"\n|Multi-Attach error for volume \"v\" Volume is already used by pod\\(s\\) ,\n|couldn't find key  in Secret /\n|exec: \"\n|memory: [0-9.]{0,8}[A-Za-z]{0,2}\n|Containers:\n  a:\n|.{0,40}\n){0,12}"
+        ) {
+            let incident = lastmile_intake::incident_from_text(&text);
+            let _ = lastmile_fn_runtime::diagnose(&incident, &ClusterSnapshot::default());
+        }
+    }
+}
