@@ -46,6 +46,8 @@ enum Command {
     Ci(cmd::ci::Args),
     /// Check Kubernetes manifests before deploy: init-container wait cycles, unbounded waits, Job hygiene.
     Lint(cmd::lint::Args),
+    /// Admission webhook (HTTPS): the lint rules on Pods and workloads as they are created.
+    Admission(cmd::admission::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
             Command::Dispatch(args) => cmd::dispatch::run(args).await,
             Command::Ci(args) => cmd::ci::run(args).await,
             Command::Lint(args) => cmd::lint::run(args).await,
+            Command::Admission(args) => cmd::admission::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

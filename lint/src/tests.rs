@@ -325,3 +325,67 @@ fn outputs_carry_file_and_line() {
     assert!(human.contains("k8s/cycle2.yaml:41: error init.deadlock"));
     assert!(human.ends_with("1 error, 2 warnings\n"), "{human}");
 }
+
+fn admission_request(namespace: &str, object: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "namespace": namespace,
+            "operation": "CREATE",
+            "object": object,
+        }
+    })
+}
+
+#[test]
+fn admission_warns_or_denies_by_mode() {
+    use admission::{Mode, review};
+    let manifests = parse("cycle3.yaml", include_str!("../fixtures/cycle3.yaml")).unwrap();
+    let db = manifests
+        .iter()
+        .find(|m| m.kind() == "StatefulSet")
+        .unwrap();
+    let req = admission_request("web", db.value.clone());
+    let warn = review(&req, Mode::Warn, &Config::default()).unwrap();
+    assert_eq!(
+        warn["response"]["uid"],
+        "705ab4f5-6393-11e8-b7cc-42010a800002"
+    );
+    assert_eq!(warn["response"]["allowed"], true);
+    let warnings = warn["response"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2);
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.as_str().unwrap().chars().count() <= admission::MAX_WARNING_CHARS)
+    );
+    let deny = review(&req, Mode::Deny, &Config::default()).unwrap();
+    assert_eq!(deny["response"]["allowed"], false);
+    assert_eq!(deny["response"]["status"]["code"], 403);
+    assert!(deny["response"]["status"]["message"].as_str().unwrap().contains("init.privileged: init container `wait-frontend` of statefulset/web/catalog-db runs privileged"));
+    // Only warnings: admitted even in deny mode.
+    let catalog = manifests
+        .iter()
+        .find(|m| m.kind() == "Deployment" && m.name() == "catalog")
+        .unwrap();
+    let ok = review(
+        &admission_request("web", catalog.value.clone()),
+        Mode::Deny,
+        &Config::default(),
+    )
+    .unwrap();
+    assert_eq!(ok["response"]["allowed"], true);
+    assert_eq!(ok["response"]["warnings"].as_array().unwrap().len(), 1);
+    assert!(
+        review(
+            &serde_json::json!({"kind": "Pod"}),
+            Mode::Warn,
+            &Config::default()
+        )
+        .is_err()
+    );
+}

@@ -12,4 +12,5 @@ pub mod replay;
 pub mod watch;
 pub mod webhook;
 pub mod lint;
+pub mod admission;
 // -- more modules: add one per line above this marker --
