@@ -426,3 +426,67 @@ async fn deploy_events_sent_while_the_watcher_is_down_are_read_when_it_starts_an
     assert_eq!(runs, ["jenkins-deploy-901"]);
     Ok(())
 }
+
+/// A deploy event read after the workload's incident was first published links it: the
+/// incident is published again, now naming the run.
+#[tokio::test]
+async fn deploy_event_read_after_the_first_publish_links_the_incident() -> anyhow::Result<()> {
+    use lastmile_runtime::bus::Bus;
+    use lastmile_tests::apiserver::FakeApiServer;
+    use lastmile_watcher::CiConsumer;
+
+    use super::watcher::{config, fixture as object, incidents, start_watcher_with_ci, wait_for};
+
+    let nats = NatsServer::start().await?;
+    let bus = bus(&nats).await?;
+    let js = bus.jetstream().clone();
+    let r = receiver(bus.clone(), 1 << 20).await?;
+    let api = FakeApiServer::start().await?;
+    api.apply_all(object("nodes.json"))?;
+    api.apply_all(object("pod-image-inspect-error.json"))?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (ci, _ci_task) = CiConsumer::default().start(bus.clone() as Arc<dyn Bus>, stop.clone());
+    let w = start_watcher_with_ci(&api, bus.clone(), config(), ci, stop.clone()).await?;
+    let worker = |s: &[super::watcher::Stored]| {
+        incidents(s)
+            .into_iter()
+            .filter(|i| i.owner.as_ref().is_some_and(|o| o.name == "worker"))
+            .collect::<Vec<_>>()
+    };
+    let first = wait_for(&js, "LASTMILE_INCIDENTS", "the worker's incident", |s| {
+        !worker(s).is_empty()
+    })
+    .await?;
+    assert!(worker(&first).iter().all(|i| i.ci.is_none()), "no run yet");
+
+    let deploy = serde_json::to_vec(&serde_json::json!({
+        "kind": "deploy_requested",
+        "run": {"provider": "generic", "run_id": "jenkins-deploy-902", "pipeline": "deploy"},
+        "workloads": [{"kind": "Deployment", "namespace": "shop", "name": "worker"}],
+        "at": "2026-11-26T10:00:00Z"
+    }))?;
+    let status = http()
+        .post(format!("{}/webhook/generic", r.url))
+        .header("Idempotency-Key", "deploy-902")
+        .header("X-Lastmile-Signature-256", sign(SECRET, &deploy))
+        .body(deploy)
+        .send()
+        .await?
+        .status();
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let s = wait_for(&js, "LASTMILE_INCIDENTS", "the incident linked", |s| {
+        worker(s).iter().any(|i| {
+            i.ci.as_ref()
+                .is_some_and(|c| c.run_id == "jenkins-deploy-902")
+        })
+    })
+    .await?;
+    let linked = worker(&s).into_iter().last().expect("linked");
+    assert!(
+        linked.ci.and_then(|c| c.traceparent).is_some(),
+        "with the run's trace context"
+    );
+    stop.cancel();
+    w.task.await?;
+    Ok(())
+}

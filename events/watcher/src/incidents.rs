@@ -236,6 +236,20 @@ impl Tracker {
         self.flush(now)
     }
 
+    /// Marks the published open incidents `pred` selects as changed (a CI deploy event now
+    /// links them to a run) and returns what is due; the rest go out with the next updates.
+    pub fn touch(&mut self, pred: impl Fn(&Incident) -> bool, now: DateTime<Utc>) -> Vec<Incident> {
+        for open in self.incidents.values_mut() {
+            if open.published.is_some()
+                && open.incident.status == IncidentStatus::Open
+                && pred(&open.incident)
+            {
+                open.dirty = true;
+            }
+        }
+        self.flush(now)
+    }
+
     /// Warning Events cached about `obj` (kind, namespace, name), newest last.
     pub fn cached_events_about(&self, obj: &ObjectRef) -> impl Iterator<Item = &KubeEvent> {
         self.cached_events(obj)

@@ -153,7 +153,7 @@ pub async fn run(
             () = shutdown.cancelled() => break,
             _ = tick.tick() => w.tick(Utc::now()),
             ci = ci_events.next() => match ci {
-                Some(ev) => w.correlator.learn(&ev),
+                Some(ev) => w.learn_ci(&ev, Utc::now()),
                 None => ci_events = futures::stream::pending().boxed(),
             },
             next = merged.next() => match next {

@@ -382,3 +382,29 @@ fn held_tracker_publishes_nothing_until_released_then_with_what_was_read_meanwhi
     );
     assert!(t.tick(at(5, 2)).is_empty(), "published once");
 }
+
+#[test]
+fn touched_incident_is_published_again_after_the_update_interval_untouched_ones_are_not() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    for ev in pull_events() {
+        t.observe_event(ev, at(0, 5));
+    }
+    assert_eq!(
+        t.observe_pod(&one("pod-image-pull-backoff.json"), at(0, 6))
+            .len(),
+        1
+    );
+    assert!(t.touch(|_| false, at(0, 7)).is_empty());
+    assert!(t.tick(at(1, 0)).is_empty(), "nothing changed");
+    assert!(
+        t.touch(
+            |i| i.owner.as_ref().is_some_and(|o| o.name == "api"),
+            at(1, 1)
+        )
+        .len()
+            == 1,
+        "past the update interval: at once"
+    );
+    assert!(t.touch(|_| true, at(1, 2)).is_empty(), "throttled");
+    assert_eq!(t.tick(at(1, 17)).len(), 1, "then with the next update");
+}

@@ -45,12 +45,20 @@ pub(super) fn incident_envelope(
     };
     let count = inc.count.to_string();
     let facts = facts.join("\n");
+    // The run it is linked to counts: a deploy event read after the first publish links
+    // the incident, and that publish must not be dropped as a duplicate.
+    let run = inc
+        .ci
+        .as_ref()
+        .map(|c| c.run_id.as_str())
+        .unwrap_or_default();
     let id = stable_id(&[
         &inc.key,
         status,
         &count,
         inc.resolution.as_deref().unwrap_or_default(),
         &facts,
+        run,
     ]);
     let mut headers = BTreeMap::new();
     headers.insert(MSG_ID_HEADER.to_owned(), id.clone());

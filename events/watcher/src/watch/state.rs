@@ -9,9 +9,10 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Resource;
 use kube::runtime::watcher::Event;
 use lastmile_events::envelope::stable_id;
-use lastmile_events::facts::job_terminal;
+use lastmile_events::facts::{job_terminal, workload_key};
 use lastmile_events::{
-    CloudEvent, Incident, IncidentFamily, IncidentStatus, K8sObservation, KubeEvent, subjects,
+    CiEvent, CiEventKind, CloudEvent, Incident, IncidentFamily, IncidentStatus, K8sObservation,
+    KubeEvent, ObjectRef, subjects,
 };
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message};
 
@@ -134,6 +135,35 @@ impl Watcher {
             tracing::info!("Initial lists read; publishing incidents.");
             out.extend(self.tracker.release(now));
         }
+        self.emit(out, now);
+    }
+
+    /// Learns a CI event. Incidents already published about a workload a deploy event
+    /// names are published again, now linked to the run (and so in its trace): their first
+    /// publish came before the event.
+    pub(super) fn learn_ci(&mut self, ev: &CiEvent, now: DateTime<Utc>) {
+        self.correlator.learn(ev);
+        if ev.kind != CiEventKind::DeployRequested || ev.workloads.is_empty() {
+            return;
+        }
+        let deployed: BTreeSet<String> = ev
+            .workloads
+            .iter()
+            .map(|w| workload_key(&w.kind, &w.namespace, &w.name))
+            .collect();
+        let named = |o: &ObjectRef| {
+            deployed.contains(&workload_key(
+                &o.kind,
+                o.namespace.as_deref().unwrap_or_default(),
+                &o.name,
+            ))
+        };
+        let out = self.tracker.touch(
+            |inc| {
+                inc.ci.is_none() && (inc.owner.as_ref().is_some_and(named) || named(&inc.subject))
+            },
+            now,
+        );
         self.emit(out, now);
     }
 
