@@ -175,9 +175,14 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         ),
         (Outcome::Timeout, _) => {
             let timeout = spec.map_or(1, |p| p.timeout);
+            let set = if spec.is_some() {
+                ""
+            } else {
+                ", the default when not set"
+            };
             (
                 format!(
-                    "The {} probe of {who} times out: the app answers slower than timeoutSeconds ({timeout}s).",
+                    "The {} probe of {who} times out: the app answers slower than timeoutSeconds ({timeout}s{set}).",
                     main.kind
                 ),
                 0.86,
@@ -230,7 +235,11 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         Default::default(),
     );
     d.remediation = fix.into_iter().collect();
-    d.remediation.push(remedy::previous_logs(t, c));
+    d.remediation.push(if f.restarting() {
+        remedy::previous_logs(t, c)
+    } else {
+        remedy::current_logs(t, c)
+    });
     Some(Found::new(d, c, evidence))
 }
 

@@ -94,6 +94,15 @@ pub(crate) fn previous_logs(t: &Target, container: Option<&str>) -> Remediation 
     )
 }
 
+/// Read what the app logs now (it runs, but does not answer its probe).
+pub(crate) fn current_logs(t: &Target, container: Option<&str>) -> Remediation {
+    let c = container.map(|c| format!(" -c {c}")).unwrap_or_default();
+    step(
+        "Read what the app logs while its probe fails (start-up progress, the port it listens on).",
+        format!("kubectl logs{} {}{c} --tail=50", t.ns(), t.pod()),
+    )
+}
+
 /// Describe the pod: its events say what the kubelet tried.
 pub(crate) fn describe(t: &Target) -> Remediation {
     step(
