@@ -81,6 +81,30 @@ fn real_reports_first_diagnosis_accuracy_by_class() {
     }
 }
 
+/// Reports collected after the rules were written (`*-heldout.jsonl`), never used to tune
+/// them: the figure that says how the function does on reports it has not seen.
+#[test]
+fn held_out_real_reports_first_diagnosis_accuracy() {
+    let cases = read("tests/cases/real-failures-runtime-heldout.jsonl");
+    let mut misses = Vec::new();
+    for case in &cases {
+        let incident = lastmile_intake::incident_from_text(&case.input);
+        let got = lastmile_fn_runtime::diagnose(&incident, &ClusterSnapshot::default())
+            .first()
+            .map(|d| d.class.as_str().to_owned())
+            .unwrap_or_else(|| "(none)".into());
+        if !case.accept.contains(&got) {
+            misses.push(format!("{}: got {got}, accept {:?}", case.id, case.accept));
+        }
+    }
+    let hits = cases.len() - misses.len();
+    eprintln!(
+        "held-out reports: {hits}/{}; misses: {misses:#?}",
+        cases.len()
+    );
+    assert!(hits * 10 >= cases.len() * 8, "{misses:#?}");
+}
+
 /// The other families' real reports (scheduling, admission, image pulls, init, Jobs, Go
 /// builds), which the rules above were not written against: the runtime function must not
 /// claim them with confidence, except `exec format error` as a platform mismatch.
