@@ -91,6 +91,12 @@ pub(crate) fn diagnose(
     if missing.is_none() && !config_error {
         return None;
     }
+    // CreateContainerConfigError has other causes, which other rules name: a root image
+    // under runAsNonRoot, a subPath whose directory is missing.
+    if missing.is_none() && (f.mentions("runasnonroot") || f.mentions("no such file or directory"))
+    {
+        return None;
+    }
     let c = f.container.as_deref();
     let who = c
         .map(|c| format!("Container `{c}`"))

@@ -11,6 +11,8 @@ use crate::{Found, quote};
 /// What the runtime said about the process it could not start.
 #[derive(Debug, PartialEq)]
 enum Failure {
+    /// `runAsNonRoot` with an image whose user is root (or not numeric).
+    NonRoot,
     NotFound,
     PermissionDenied,
     FormatError,
@@ -30,6 +32,11 @@ fn classify(line: &str) -> Option<Failure> {
     let l = line.to_lowercase();
     if l.contains("exec format error") {
         return Some(Failure::FormatError);
+    }
+    if l.contains("runasnonroot")
+        && (l.contains("will run as root") || l.contains("non-numeric user"))
+    {
+        return Some(Failure::NonRoot);
     }
     let starting = STARTING.iter().any(|s| l.contains(s)) || l.contains("exec: \"");
     if starting
@@ -89,6 +96,32 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
                 ),
                 remedy::advice(
                     "Publish the image for the node's architecture (docker buildx build --platform linux/amd64,linux/arm64) or schedule the workload on matching nodes (nodeSelector kubernetes.io/arch).",
+                ),
+            ];
+            d
+        }
+        Failure::NonRoot => {
+            let mut d = Diagnosis::new(
+                Class::RUNTIME_EXEC_FAILED,
+                0.9,
+                format!(
+                    "{who} cannot start: the pod requires a non-root user (runAsNonRoot) and the image runs as root (or names its user by name, which the kubelet cannot check)."
+                ),
+                Default::default(),
+            );
+            d.remediation = vec![
+                remedy::step(
+                    "Run it as a numeric non-root user the image can work with (or build the image with a numeric USER, e.g. USER 65532).",
+                    format!(
+                        "kubectl patch{} {} -p '{{\"spec\":{{\"template\":{{\"spec\":{{\"containers\":[{{\"name\":\"{}\",\"securityContext\":{{\"runAsUser\":65532}}}}]}}}}}}}}'",
+                        t.ns(),
+                        t.workload(),
+                        c.unwrap_or("<container>")
+                    ),
+                ),
+                remedy::step(
+                    "See which user the image declares.",
+                    format!("docker image inspect {image} --format '{{{{.Config.User}}}}'"),
                 ),
             ];
             d

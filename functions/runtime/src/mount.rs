@@ -20,6 +20,9 @@ static DRIVER: LazyLock<Regex> =
 static OBJECT: LazyLock<Regex> = LazyLock::new(|| {
     re(r#"(?i)\b(secret|configmap|persistentvolumeclaim)s?\s+\\?"([^"\\]+)\\?"\s+not found"#)
 });
+/// `stat /logs/pods/: no such file or directory` while the kubelet creates the container.
+static STAT_MISSING: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\bstat (/[^:\s`]*): no such file or directory"));
 static UNMOUNTED: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)unmounted volumes=\[([^\]]*)\]"));
 
 /// The kind of mount failure, most specific first.
@@ -61,6 +64,9 @@ pub(crate) fn diagnose(
             MOUNT_WORDS.iter().any(|w| lower.contains(w))
         })
         .collect();
+    if let Some(found) = sub_path(f, t) {
+        return Some(found);
+    }
     let first = *lines.first()?;
     let kind_line = |pred: &dyn Fn(&str) -> bool| lines.iter().copied().find(|l| pred(l));
     let (kind, line) = if let Some(l) = kind_line(&|l| l.to_lowercase().contains("multi-attach")) {
@@ -303,6 +309,51 @@ fn multi_attach(
         ),
         0.93,
         remediation,
+    )
+}
+
+/// A container that cannot be created because the directory behind a `subPath` mount does
+/// not exist (a hostPath or PV directory missing on the node, a `$(VAR)` that `subPath`
+/// does not expand: that needs `subPathExpr`).
+fn sub_path(f: &Facts, t: &Target) -> Option<Found> {
+    let creating = f.mentions("createcontainerconfigerror")
+        || f.mentions("createcontainererror")
+        || f.mentions("subpath");
+    if !creating {
+        return None;
+    }
+    let (line, path) = f
+        .waiting
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .chain(f.lines.iter().map(String::as_str))
+        .filter(|l| !l.contains("exec:"))
+        .find_map(|l| STAT_MISSING.captures(l).map(|c| (l, c[1].to_owned())))?;
+    let (summary, confidence, remediation) = sub_path_summary(&path, t);
+    let mut d = Diagnosis::new(
+        Class::RUNTIME_MOUNT_FAILED,
+        confidence,
+        summary,
+        Default::default(),
+    );
+    d.remediation = remediation;
+    Some(Found::new(d, f.container.as_deref(), vec![quote(line)]))
+}
+
+fn sub_path_summary(path: &str, t: &Target) -> (String, f64, Vec<Remediation>) {
+    (
+        format!(
+            "The container cannot be created: `{path}`, the volume path behind a subPath mount, does not exist on the node (a hostPath/PV directory that is not there, or a $(VAR) in subPath, which only subPathExpr expands)."
+        ),
+        0.86,
+        vec![remedy::step(
+            "See the volume and the subPath that point at it; create the directory on the node (or use a volume that exists there), and use subPathExpr for $(VAR).",
+            format!(
+                "kubectl get{} {} -o jsonpath='{{.spec.template.spec.volumes}}{{\"\\n\"}}{{.spec.template.spec.containers[*].volumeMounts}}'",
+                t.ns(),
+                t.workload()
+            ),
+        )],
     )
 }
 

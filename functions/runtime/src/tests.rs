@@ -240,6 +240,17 @@ fn mount_table() {
             command: "kubectl get csinode node-b -o yaml",
         },
         Row {
+            name: "subPath directory missing on the node",
+            incident: state(
+                json!({"volumeMounts": [{"name": "logs", "mountPath": "/logs", "subPath": "$(POD_NAME)"}]}),
+                json!({"state": {"waiting": {"reason": "CreateContainerConfigError", "message": "stat /logs/pods/: no such file or directory"}}}),
+                &[],
+            ),
+            class: "runtime.mount_failed",
+            summary: "`/logs/pods/`, the volume path behind a subPath mount, does not exist on the node",
+            command: "kubectl get -n shop deployment/api -o jsonpath='{.spec.template.spec.volumes}",
+        },
+        Row {
             name: "multi-attach used by pod",
             incident: text(
                 "Warning  FailedAttachVolume  17m  attachdetach-controller  Multi-Attach error for volume \"pvc-ec89\" Volume is already used by pod(s) percona-58bdfcd4df-sg7rs",
@@ -328,6 +339,17 @@ fn exec_table() {
             class: "runtime.exec_failed",
             summary: "`/docker-entrypoint.sh` is not executable",
             command: "ls -l /docker-entrypoint.sh",
+        },
+        Row {
+            name: "root image under runAsNonRoot",
+            incident: state(
+                json!({"securityContext": {"runAsNonRoot": true}}),
+                json!({"state": {"waiting": {"reason": "CreateContainerConfigError", "message": "container has runAsNonRoot and image will run as root (pod: \"api-7c9b6d8f45-p2xnq_shop(0b9f)\", container: api)"}}}),
+                &[],
+            ),
+            class: "runtime.exec_failed",
+            summary: "requires a non-root user (runAsNonRoot) and the image runs as root",
+            command: "\"securityContext\":{\"runAsUser\":65532}",
         },
         Row {
             name: "exec format error is the platform",
