@@ -29,6 +29,7 @@ mod runtime;
 mod secrets;
 mod storm;
 mod telemetry;
+mod wait;
 mod trace_ci;
 mod watcher;
 mod webhook;
