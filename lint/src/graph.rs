@@ -100,7 +100,10 @@ pub(crate) fn check(
                 if dep.object.is_some() {
                     continue;
                 }
-                let Some(t) = DnsTarget::parse(&dep.target, &w.namespace) else {
+                // The pod itself, or a name outside the cluster.
+                let Some(t) = DnsTarget::parse(&dep.target, &w.namespace)
+                    .filter(|_| !dep.target.eq_ignore_ascii_case("localhost"))
+                else {
                     continue;
                 };
                 let Some(svc) = index.resolve(&dep.target, &w.namespace) else {

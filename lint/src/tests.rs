@@ -389,3 +389,47 @@ fn admission_warns_or_denies_by_mode() {
         .is_err()
     );
 }
+
+#[test]
+fn pre_install_hook_waiting_on_a_main_workload_deadlocks_and_localhost_is_not_a_service() {
+    let text = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: redis}
+spec: {selector: {app: redis}, ports: [{port: 6379}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: redis}
+spec:
+  selector: {matchLabels: {app: redis}}
+  template:
+    metadata: {labels: {app: redis}}
+    spec:
+      initContainers:
+        - {name: self-check, image: busybox, command: [sh, -c, "timeout 30 sh -c 'until nc -z localhost 6379; do sleep 1; done'"]}
+      containers: [{name: redis, image: redis:7}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: seed
+  annotations: {helm.sh/hook: pre-install, helm.sh/hook-delete-policy: hook-succeeded}
+spec:
+  activeDeadlineSeconds: 300
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - {name: wait-redis, image: ghcr.io/acme/lastmile-wait:0.1, args: ["tcp://redis:6379", --timeout, 2m]}
+      containers: [{name: seed, image: ghcr.io/acme/seed:1}]
+"#;
+    let findings = lint_file("chart.yaml", text);
+    assert_eq!(rules_of(&findings), vec!["init.deadlock"], "{findings:#?}");
+    let why: Vec<&str> = findings[0].edges.iter().map(|e| e.why.as_str()).collect();
+    assert!(
+        why[1].contains("Service default/redis selects statefulset/default/redis"),
+        "{why:?}"
+    );
+    assert!(why[0].contains("Helm creates statefulset/default/redis only after pre-install hook job/default/seed has completed"), "{why:?}");
+}
