@@ -149,24 +149,23 @@ fn main() -> ExitCode {
     }
     let elapsed = started.elapsed();
     let ok = ready == args.targets.len();
-    let report = report(
-        &args.targets,
-        &states,
-        elapsed,
-        ok.then_some(()).map_or("timed out", |_| "ready"),
-    );
-    otlp::export(&args.targets, &states, wall, elapsed, ok);
     if ok {
         eprintln!(
-            "lastmile-wait: all {} target(s) up after {:.1}s",
-            ready,
+            "lastmile-wait: all {ready} target(s) up after {:.1}s",
             elapsed.as_secs_f64()
         );
-        return ExitCode::SUCCESS;
+    } else {
+        // The termination log first: the span is best effort and may take its timeout.
+        let report = report(&args.targets, &states, elapsed, "timed out");
+        eprint!("{report}");
+        write_termination_log(&args.termination_log, &report);
     }
-    eprint!("{report}");
-    write_termination_log(&args.termination_log, &report);
-    ExitCode::from(EXIT_TIMEOUT)
+    otlp::export(&args.targets, &states, wall, elapsed, ok);
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_TIMEOUT)
+    }
 }
 
 /// What it waited for, what answered, and each other target's last error.
