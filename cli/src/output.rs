@@ -22,6 +22,37 @@ pub enum Format {
     Json,
 }
 
+/// Writes to stdout. When the reader went away (`lastmile explain | head`), the process
+/// ends quietly with 141, as a shell reports SIGPIPE, instead of panicking in `print!`; any
+/// other write error is one line on stderr and exit 2.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("lastmile: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// `print!` through [`write_stdout`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`write_stdout`].
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => {{
+        $crate::output::write_stdout(format_args!($($arg)*));
+        $crate::output::write_stdout(format_args!("\n"));
+    }};
+}
+
 /// One field of human output: redacted, control characters escaped.
 pub fn field(s: &str) -> String {
     match redact::text(s) {

@@ -211,3 +211,48 @@ fn walk(dir: &std::path::Path) -> anyhow::Result<usize> {
     }
     Ok(n)
 }
+
+/// `lastmile explain BIG | head -1`: the reader goes away after one line; lastmile ends
+/// quietly with 141 (as a shell reports SIGPIPE), no panic message on stderr.
+#[test]
+fn a_closed_stdout_ends_quietly_instead_of_panicking() -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let pods: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("debug-{i:05}"), "namespace": "dev",
+                    "uid": format!("00000000-0000-0000-0000-{i:012}"),
+                    "creationTimestamp": "2026-03-03T10:00:00Z"},
+                "spec": {"containers": [{"name": "app", "image": "busybox:1.36",
+                    "resources": {"requests": {"cpu": "64"}}}]},
+                "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled",
+                    "status": "False", "reason": "Unschedulable",
+                    "message": "0/3 nodes are available: 3 Insufficient cpu.",
+                    "lastTransitionTime": "2026-03-03T10:00:01Z"}]}
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("pods.json");
+    std::fs::write(
+        &input,
+        serde_json::to_vec(&serde_json::json!({"kind": "List", "items": pods}))?,
+    )?;
+    let mut child = Command::new(lastmile_bin()?)
+        .args(["explain", input.to_str().unwrap_or_default()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped");
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first)?;
+    // The reader is dropped here: the pipe is closed with most of the output unread.
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!first.is_empty(), "the first line arrived");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Ok(())
+}

@@ -107,7 +107,7 @@ fn inspect(a: &InspectArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Human => all.iter().map(human).collect(),
     };
-    print!("{out}");
+    crate::out!("{out}");
     Ok(if all_go {
         ExitCode::SUCCESS
     } else {
@@ -178,7 +178,7 @@ fn diff(a: &DiffArgs) -> anyhow::Result<ExitCode> {
     let report = DiagnosisReport::new(compare::diagnoses(&findings, &na, &nb, &subject));
     let rendered = output::render(&report, a.format)?;
     if report.diagnoses.is_empty() && a.format == Format::Human {
-        println!(
+        crate::outln!(
             "{} and {}: the same build (toolchain, {} module(s), settings{})",
             field(&na),
             field(&nb),
@@ -190,7 +190,7 @@ fn diff(a: &DiffArgs) -> anyhow::Result<ExitCode> {
             }
         );
     } else {
-        print!("{rendered}");
+        crate::out!("{rendered}");
     }
     Ok(if report.diagnoses.is_empty() {
         ExitCode::SUCCESS
@@ -214,7 +214,7 @@ fn context(a: &ContextArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let leaking = !diagnoses.is_empty();
     if !leaking && a.format == Format::Human {
-        println!(
+        crate::outln!(
             "{}: nothing that must stay out of an image enters it ({} file(s), {} bytes copied from the context{})",
             field(&a.dir.display().to_string()),
             report.files_entering,
@@ -226,7 +226,7 @@ fn context(a: &ContextArgs) -> anyhow::Result<ExitCode> {
             }
         );
     } else {
-        print!(
+        crate::out!(
             "{}",
             output::render(&DiagnosisReport::new(diagnoses), a.format)?
         );

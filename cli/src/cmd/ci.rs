@@ -212,7 +212,7 @@ async fn collect(a: CollectArgs) -> anyhow::Result<ExitCode> {
         )
         .await?;
     }
-    println!(
+    crate::outln!(
         "{}: {} binar{} attested{}, sha256 {digest}; evidence {}{}",
         a.out.display(),
         input.binaries.len(),
@@ -325,7 +325,7 @@ async fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
         ce.to_vec()?,
     )
     .await?;
-    println!(
+    crate::outln!(
         "reported step {} of CI run {} ({} log bytes, redacted) as a build incident",
         a.step,
         run.run_id,

@@ -107,7 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Json => ignored::json(&render::json(&explained.explanations)?, &explained.ignored)?,
     };
-    println!("{out}");
+    crate::outln!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -177,7 +177,7 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
     )
     .await;
     let mut failed = reports.iter().filter(|r| r.cause().is_some()).count();
-    print!("{}", render(&reports, a.format));
+    crate::out!("{}", render(&reports, a.format));
     if let Some(att) = &a.attestation {
         let opts = AttestationOptions {
             attestation: att.clone(),
@@ -188,7 +188,7 @@ async fn check_cmd(a: CheckArgs) -> anyhow::Result<ExitCode> {
         };
         for image in &images {
             let (ok, text) = check_attestation(&http, image, &opts).await?;
-            print!("{text}");
+            crate::out!("{text}");
             if !ok {
                 failed += 1;
             }

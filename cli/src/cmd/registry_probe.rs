@@ -264,16 +264,16 @@ fn print(
         Format::Json => {
             let doc = report(checks, targets);
             if repeated {
-                println!("{}", serde_json::to_string(&doc)?);
+                crate::outln!("{}", serde_json::to_string(&doc)?);
             } else {
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&doc)?);
             }
         }
         Format::Human => {
             for c in checks {
                 let st = c.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
                 let what = c.manifest.as_deref().or(c.url.as_deref()).unwrap_or("");
-                println!(
+                crate::outln!(
                     "{:<5} {:<11} {:>4} {:>6}ms  {}  {}  {}",
                     if c.healthy { "ok" } else { "FAIL" },
                     c.operation.as_str(),
@@ -288,7 +288,7 @@ fn print(
         Format::Github => {
             for c in checks.iter().filter(|c| !c.healthy) {
                 let what = c.manifest.as_deref().or(c.url.as_deref()).unwrap_or("");
-                println!(
+                crate::outln!(
                     "::error title=lastmile registry {}::{} {} {}",
                     c.operation.as_str(),
                     c.endpoint,

@@ -78,13 +78,13 @@ async fn real_failure_reports_get_an_accepted_first_class() {
     } else {
         own_hits as f64 / own_total as f64
     };
-    println!(
+    crate::outln!(
         "cases: {hits}/{} first-class hits ({:.0}%); init/job/build {own_hits}/{own_total}",
         cases.len(),
         rate * 100.0
     );
     if !misses.is_empty() {
-        println!("misses:\n{}", misses.join("\n"));
+        crate::outln!("misses:\n{}", misses.join("\n"));
     }
     assert!(
         own_rate >= MIN_WORKLOAD_BUILD_HIT_RATE,

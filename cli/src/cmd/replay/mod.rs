@@ -223,7 +223,7 @@ fn print(
         Format::Human => text,
         Format::Json => output::render(&DiagnosisReport { diagnoses: all }, format)?,
     };
-    print!("{rendered}");
+    crate::out!("{rendered}");
     Ok(())
 }
 
