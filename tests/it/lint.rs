@@ -74,6 +74,18 @@ fn helm_template_on_stdin_as_github_annotations() -> anyhow::Result<()> {
         "{text}"
     );
     assert!(first.contains("Helm runs post-install,post-upgrade hook job/default/shop-migrate only after deployment/default/shop-web is ready"));
+    // The file name annotations carry for stdin.
+    let out = lint(
+        &[
+            "-",
+            "--format",
+            "github",
+            "--stdin-name",
+            "rendered/shop.yaml",
+        ],
+        Some(&helm),
+    )?;
+    assert!(String::from_utf8(out.stdout)?.starts_with("::error file=rendered/shop.yaml,line=20,"));
     // Under --helm-no-wait the hook runs at once: only the unbounded wait remains, a warning.
     let out = lint(&["-", "--helm-no-wait"], Some(&helm))?;
     assert_eq!(

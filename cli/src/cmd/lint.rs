@@ -58,6 +58,10 @@ pub struct Args {
     /// Warnings fail too (exit 1).
     #[arg(long)]
     pub strict: bool,
+    /// The file name findings in stdin's manifests carry (`file=` of annotations, SARIF
+    /// `uri`), e.g. the path `helm template` output is saved to; default `-`.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
 }
 
 /// Runs the command.
@@ -65,7 +69,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut manifests: Vec<Manifest> = Vec::new();
     let mut bad = 0usize;
     for file in inputs(&args.paths, &mut bad) {
-        match read(&file)
+        match read(&file, args.stdin_name.as_deref())
             .and_then(|(name, text)| lastmile_lint::parse(&name, &text).map_err(|e| e.to_string()))
         {
             Ok(mut found) => manifests.append(&mut found),
@@ -153,8 +157,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut usize) {
 
 /// The text of one input (`-`: stdin), refusing more than [`MAX_INPUT_BYTES`] before
 /// reading it all.
-fn read(path: &Path) -> Result<(String, String), String> {
-    let name = path.display().to_string();
+fn read(path: &Path, stdin_name: Option<&str>) -> Result<(String, String), String> {
+    let stdin = path.as_os_str() == "-";
+    let name = match stdin_name {
+        Some(n) if stdin => n.to_owned(),
+        _ => path.display().to_string(),
+    };
     let too_large = |size: u64| {
         LoadError::TooLarge {
             file: name.clone(),
@@ -166,7 +174,7 @@ fn read(path: &Path) -> Result<(String, String), String> {
     let io = |e: std::io::Error| format!("{name}: {e}");
     let limit = MAX_INPUT_BYTES as u64 + 1;
     let mut bytes = Vec::new();
-    if name == "-" {
+    if stdin {
         std::io::stdin()
             .lock()
             .take(limit)
