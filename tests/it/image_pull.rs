@@ -14,7 +14,7 @@ use lastmile_contract::{Context, RegistryHttp, Settings, SystemClock};
 use lastmile_events::{Incident, IncidentFamily, ObjectRef};
 use lastmile_fn_image_pull::base_os::{self, BaseOsOptions, BaseOsStatus};
 use lastmile_fn_image_pull::config::{self, ImagePullConfig};
-use lastmile_fn_image_pull::cosign::SignatureCheck;
+use lastmile_fn_image_pull::cosign::{Format, Found, SignatureCheck, Source};
 use lastmile_fn_image_pull::credentials::{Credential, ProbeCredentials};
 use lastmile_fn_image_pull::message::Cause;
 use lastmile_fn_image_pull::platform::Platform;
@@ -881,7 +881,11 @@ async fn cosign_signatures_are_verified_against_the_policy_key() {
         ok.signature,
         Some(SignatureCheck::Verified {
             key: key_name.clone(),
-            tag: format!("{}.sig", signed.replacen(':', "-", 1))
+            format: Format::SimpleSigning,
+            found: Found {
+                source: Source::LegacyTag,
+                manifest: format!("{}.sig", signed.replacen(':', "-", 1))
+            }
         })
     );
 

@@ -27,6 +27,7 @@ mod pipeline;
 mod registry_health;
 mod runtime;
 mod secrets;
+mod signatures;
 mod storm;
 mod telemetry;
 mod wait;

@@ -8,15 +8,27 @@
 //! over the payload bytes. Trusted keys are PEM `PUBLIC KEY` (SPKI) documents, as written by
 //! `cosign generate-key-pair`.
 //!
+//! cosign v3 stores a Sigstore bundle instead, as an OCI 1.1 referrer of the image
+//! ([`referrers`] finds them, [`bundle`] verifies them, [`cert`] reads who signed keyless).
+//!
 //! The verdicts tell apart what an operator must fix differently: no signature at all, a
 //! signature no trusted key made (another key, or altered bytes), a valid signature for
-//! another digest (a `.sig` copied or re-tagged onto this image), and malformed data.
+//! another digest (a `.sig` copied or re-tagged onto this image), a keyless signature the
+//! configured key cannot verify, and malformed data ([`SignatureCheck`]).
 
 use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::pkcs8::{DecodePublicKey, EncodePublicKey};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub mod bundle;
+pub mod cert;
+mod check;
+pub mod referrers;
+
+pub use check::{Found, SignatureCheck, Source};
 
 /// Media type of a simple-signing payload layer.
 pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -76,6 +88,40 @@ impl TrustedKey {
     fn verifies(&self, payload: &[u8], signature: &Signature) -> bool {
         self.key.verify(payload, signature).is_ok()
     }
+
+    /// True when `signature` is this key's over a message whose SHA-256 is `digest`.
+    fn verifies_prehash(&self, digest: &[u8], signature: &Signature) -> bool {
+        self.key.verify_prehash(digest, signature).is_ok()
+    }
+}
+
+/// An ECDSA signature as cosign and DSSE write it (ASN.1 DER), or as 64 raw `r || s` bytes.
+pub(crate) fn parse_signature(raw: &[u8]) -> Option<Signature> {
+    Signature::from_der(raw)
+        .ok()
+        .or_else(|| Signature::from_slice(raw).ok())
+}
+
+/// What kind of signature verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// cosign's simple-signing payload (the legacy `.sig` tag).
+    SimpleSigning,
+    /// A Sigstore bundle's `messageSignature` over the image manifest digest.
+    MessageSignature,
+    /// A Sigstore bundle's `dsseEnvelope`: an in-toto statement whose subject is the image.
+    Dsse,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::SimpleSigning => "cosign simple-signing payload",
+            Self::MessageSignature => "Sigstore bundle message signature",
+            Self::Dsse => "Sigstore bundle DSSE in-toto statement",
+        })
+    }
 }
 
 /// The tag cosign stores the signature of `digest` under: `sha256:<hex>` → `sha256-<hex>.sig`.
@@ -96,6 +142,8 @@ pub enum LayerVerdict {
     Verified {
         /// The key's name.
         key: String,
+        /// What was signed.
+        format: Format,
     },
     /// A trusted key signed a payload for another digest.
     WrongDigest {
@@ -106,6 +154,13 @@ pub enum LayerVerdict {
     },
     /// No trusted key verifies this signature over these bytes.
     Untrusted,
+    /// Signed keyless (a Fulcio certificate in the bundle), not with a configured key.
+    Keyless {
+        /// The certificate's subject alternative name (e-mail, URI), when it has one.
+        identity: Option<String>,
+        /// The OIDC issuer recorded in the certificate (Fulcio extension), when present.
+        issuer: Option<String>,
+    },
     /// Not a usable cosign signature.
     Malformed(String),
 }
@@ -140,6 +195,7 @@ pub fn verify_layer(
     match critical["image"]["docker-manifest-digest"].as_str() {
         Some(d) if d == digest => LayerVerdict::Verified {
             key: key.name.clone(),
+            format: Format::SimpleSigning,
         },
         Some(d) => LayerVerdict::WrongDigest {
             key: key.name.clone(),
@@ -148,132 +204,6 @@ pub fn verify_layer(
         None => LayerVerdict::Malformed(
             "the signed payload has no critical.image.docker-manifest-digest".into(),
         ),
-    }
-}
-
-/// The outcome of a signature check for one image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum SignatureCheck {
-    /// A trusted key signed this digest.
-    Verified {
-        /// The key's name.
-        key: String,
-        /// The signature tag read.
-        tag: String,
-    },
-    /// No `sha256-<hex>.sig` manifest exists.
-    Missing {
-        /// The signature tag looked for.
-        tag: String,
-    },
-    /// Signatures exist, none by a trusted key (another key, or altered payload bytes).
-    Untrusted {
-        /// The signature tag read.
-        tag: String,
-        /// Signature layers examined.
-        signatures: usize,
-    },
-    /// A trusted key signed another digest: the `.sig` was copied or re-tagged onto this image.
-    WrongDigest {
-        /// The key's name.
-        key: String,
-        /// The digest the payload names.
-        signed_digest: String,
-        /// The signature tag read.
-        tag: String,
-    },
-    /// The signature data is not a usable cosign signature.
-    Malformed {
-        /// Why.
-        reason: String,
-    },
-    /// The policy requires a signature but names no key for this image.
-    NoTrustedKey,
-    /// The registry did not let the signature be read (status, network).
-    Unreadable {
-        /// Why.
-        reason: String,
-    },
-}
-
-impl SignatureCheck {
-    /// Combines the verdicts of every signature layer under `tag`: one verified signature
-    /// suffices; otherwise a wrong-digest signature says most, then untrusted, then malformed.
-    pub fn combine(tag: &str, verdicts: &[LayerVerdict]) -> Self {
-        if verdicts.is_empty() {
-            return Self::Malformed {
-                reason: format!("{tag} holds no {SIMPLE_SIGNING} layer"),
-            };
-        }
-        let mut untrusted = false;
-        let mut malformed = None;
-        for v in verdicts {
-            match v {
-                LayerVerdict::Verified { key } => {
-                    return Self::Verified {
-                        key: key.clone(),
-                        tag: tag.to_owned(),
-                    };
-                }
-                LayerVerdict::Untrusted => untrusted = true,
-                LayerVerdict::Malformed(r) => malformed = malformed.or(Some(r.clone())),
-                LayerVerdict::WrongDigest { .. } => {}
-            }
-        }
-        if let Some(LayerVerdict::WrongDigest { key, signed_digest }) = verdicts
-            .iter()
-            .find(|v| matches!(v, LayerVerdict::WrongDigest { .. }))
-        {
-            return Self::WrongDigest {
-                key: key.clone(),
-                signed_digest: signed_digest.clone(),
-                tag: tag.to_owned(),
-            };
-        }
-        if untrusted {
-            return Self::Untrusted {
-                tag: tag.to_owned(),
-                signatures: verdicts.len(),
-            };
-        }
-        Self::Malformed {
-            reason: malformed.unwrap_or_else(|| "no usable signature".into()),
-        }
-    }
-
-    /// True when the image passes the policy.
-    pub fn passed(&self) -> bool {
-        matches!(self, Self::Verified { .. })
-    }
-
-    /// One line saying why `image` (at `digest`) fails the policy; `None` when it passes.
-    pub fn failure(&self, image: &str, digest: &str) -> Option<String> {
-        Some(match self {
-            Self::Verified { .. } => return None,
-            Self::Missing { tag } => {
-                format!("{image} ({digest}) has no cosign signature: tag {tag} does not exist")
-            }
-            Self::Untrusted { tag, signatures } => format!(
-                "{image} ({digest}) is signed ({signatures} signature(s) in {tag}), but by no trusted key, or the signed payload was altered"
-            ),
-            Self::WrongDigest {
-                key,
-                signed_digest,
-                tag,
-            } => format!(
-                "the signature in {tag} (valid, key {key}) is for {signed_digest}, not {digest}: a signature copied or re-tagged from another image"
-            ),
-            Self::Malformed { reason } => {
-                format!("{image} ({digest}) has an unusable cosign signature: {reason}")
-            }
-            Self::NoTrustedKey => {
-                format!("{image} must be signed, but the signature policy names no key for it")
-            }
-            Self::Unreadable { reason } => {
-                format!("the cosign signature of {image} ({digest}) could not be read: {reason}")
-            }
-        })
     }
 }
 

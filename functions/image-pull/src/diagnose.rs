@@ -259,8 +259,8 @@ fn build(
             ));
         }
         // A failed check is the verdict's own detail, already above.
-        if let Some(SignatureCheck::Verified { key, tag }) = &r.signature {
-            evidence.push(format!("cosign signature {tag} verified with key {key}"));
+        if let Some(line) = r.signature.as_ref().and_then(SignatureCheck::verified_line) {
+            evidence.push(line);
         }
         if let Some(os) = &r.base_os {
             evidence.push(format!("base OS: {}", os.summary()));

@@ -8,7 +8,8 @@
 //! is killed on `Drop`. Tests push their own images through the registry HTTP API
 //! ([`Pusher`]): single-platform manifests and multi-platform indexes, OCI or Docker types,
 //! images with real gzip tar layers ([`tar_gz`]), and cosign signatures made with a key the
-//! test generates ([`CosignKey`], the simple-signing format `cosign sign --key` writes).
+//! test generates ([`CosignKey`], the simple-signing format `cosign sign --key` writes), and
+//! cosign v3's Sigstore bundles as OCI referrers ([`sigstore`]).
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -28,6 +29,8 @@ use rcgen::{
 };
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
+
+pub mod sigstore;
 
 /// Env var naming the docker-registry binary.
 pub const BINARY_ENV: &str = "LASTMILE_REGISTRY";
@@ -802,6 +805,11 @@ impl CosignKey {
     /// Base64 of the ASN.1 DER ECDSA/SHA-256 signature over `payload`.
     pub fn sign(&self, payload: &[u8]) -> anyhow::Result<String> {
         Ok(STANDARD.encode(self.key.sign(payload)?))
+    }
+
+    /// The ASN.1 DER ECDSA/SHA-256 signature over `payload`.
+    pub fn sign_der(&self, payload: &[u8]) -> anyhow::Result<Vec<u8>> {
+        Ok(self.key.sign(payload)?)
     }
 }
 

@@ -47,7 +47,10 @@ fn each_verdict_is_told_apart() {
     let p = payload(DIGEST);
     assert_eq!(
         verify_layer(&p, &sign(&sk, &p), &keys, DIGEST),
-        LayerVerdict::Verified { key: "key7".into() }
+        LayerVerdict::Verified {
+            key: "key7".into(),
+            format: Format::SimpleSigning
+        }
     );
     assert_eq!(
         verify_layer(&p, &sign(&other, &p), &keys, DIGEST),
@@ -79,35 +82,79 @@ fn each_verdict_is_told_apart() {
     ));
 }
 
+fn at(source: Source) -> Found {
+    Found {
+        source,
+        manifest: "m".into(),
+    }
+}
+
 #[test]
 fn one_good_signature_suffices_and_wrong_digest_outranks_untrusted() {
-    let good = LayerVerdict::Verified { key: "k".into() };
+    let good = LayerVerdict::Verified {
+        key: "k".into(),
+        format: Format::Dsse,
+    };
     let wrong = LayerVerdict::WrongDigest {
         key: "k".into(),
         signed_digest: "sha256:ff".into(),
     };
-    assert!(SignatureCheck::combine("t", &[LayerVerdict::Untrusted, good]).passed());
+    let keyless = LayerVerdict::Keyless {
+        identity: Some("dev@example.com".into()),
+        issuer: None,
+    };
+    let judge = |v: Vec<(Found, LayerVerdict)>| SignatureCheck::judge(&v, vec![], None);
+    let r = at(Source::Referrers);
+    let legacy = at(Source::LegacyTag);
+    let ok = judge(vec![
+        (legacy.clone(), LayerVerdict::Untrusted),
+        (r.clone(), good),
+    ]);
+    assert!(ok.passed());
+    assert!(ok.verified_line().unwrap().contains("DSSE"), "{ok:?}");
     assert!(matches!(
-        SignatureCheck::combine("t", &[LayerVerdict::Untrusted, wrong]),
-        SignatureCheck::WrongDigest { .. }
+        judge(vec![(r.clone(), LayerVerdict::Untrusted), (legacy.clone(), wrong)]),
+        SignatureCheck::WrongDigest { found, .. } if found.source == Source::LegacyTag
     ));
     assert!(matches!(
-        SignatureCheck::combine(
-            "t",
-            &[LayerVerdict::Malformed("x".into()), LayerVerdict::Untrusted]
-        ),
-        SignatureCheck::Untrusted { signatures: 2, .. }
+        judge(vec![
+            (r.clone(), LayerVerdict::Malformed("x".into())),
+            (r.clone(), keyless.clone()),
+            (legacy.clone(), LayerVerdict::Untrusted)
+        ]),
+        SignatureCheck::Untrusted { signatures: 1, .. }
     ));
-    assert!(matches!(
-        SignatureCheck::combine("t", &[]),
-        SignatureCheck::Malformed { .. }
-    ));
-    let missing = SignatureCheck::Missing { tag: "t".into() };
+    let k = judge(vec![
+        (r.clone(), LayerVerdict::Malformed("x".into())),
+        (r.clone(), keyless),
+    ]);
+    let line = k.failure("img", "sha256:1").unwrap();
     assert!(
-        missing
-            .failure("img", "sha256:1")
+        line.contains("keyless by dev@example.com") && line.contains("referrers API"),
+        "{line}"
+    );
+    assert!(!k.passed());
+    let m = judge(vec![(
+        at(Source::ReferrersTag),
+        LayerVerdict::Malformed("x".into()),
+    )]);
+    assert!(
+        m.failure("img", "sha256:1")
             .unwrap()
-            .contains("no cosign signature")
+            .contains("referrers tag schema"),
+        "{m:?}"
+    );
+    assert_eq!(
+        SignatureCheck::judge(&[], vec![], Some("500".into())),
+        SignatureCheck::Unreadable {
+            reason: "500".into()
+        }
+    );
+    let missing = SignatureCheck::judge(&[], vec!["the legacy tag t (absent)".into()], None);
+    let line = missing.failure("img", "sha256:1").unwrap();
+    assert!(
+        line.contains("no cosign signature") && line.contains("legacy tag t"),
+        "{line}"
     );
 }
 
