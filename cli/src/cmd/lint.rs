@@ -97,7 +97,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         LintFormat::Github => render::github(&findings),
         LintFormat::Sarif => render::sarif(&findings),
     };
-    print!("{text}");
+    crate::out!("{text}");
     if format == LintFormat::Github {
         eprintln!("lastmile lint: {}", render::summary(&findings));
     }
