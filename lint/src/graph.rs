@@ -97,7 +97,8 @@ pub(crate) fn check(
                     }
                     continue;
                 }
-                if dep.object.is_some() {
+                // `k8s-wait-for pod -l …` names a selector, not a name: not followed.
+                if dep.object == Some("pod") {
                     continue;
                 }
                 // The pod itself, or a name outside the cluster.
@@ -131,7 +132,7 @@ pub(crate) fn check(
                 }
                 // A name-only probe of a Service publishing not-ready addresses resolves
                 // before its pods are ready: no wait on readiness.
-                let dns_only = dep.port.is_none() && dep.how != "http";
+                let dns_only = dep.port.is_none() && dep.how != "http" && dep.object.is_none();
                 if dns_only
                     && svc
                         .spec

@@ -203,6 +203,18 @@ spec:
     assert!(blocked[0].contains("Service shop/redis is not in the manifests"));
     assert!(blocked[1].contains("Job shop/seed is not in the manifests"));
     assert!(!rules_of(&findings).contains(&"init.unbounded_wait"));
+    // k8s-wait-for waits on a Service's ready endpoints: a missing one is named too.
+    let waiting_on_service = text.replace(
+        "args: [job:shop/seed]",
+        "args: [k8s-wait-for, service, search]",
+    );
+    let on_service = lint_file("api.yaml", &waiting_on_service);
+    assert!(
+        on_service.iter().any(|f| f
+            .message
+            .contains("Service shop/search is not in the manifests")),
+        "{on_service:#?}"
+    );
 }
 
 #[test]
