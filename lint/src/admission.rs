@@ -14,6 +14,9 @@ use crate::{Config, Manifest, Severity, check_object};
 
 /// Longest warning sent: the API server truncates longer ones.
 pub const MAX_WARNING_CHARS: usize = 256;
+/// Most warnings sent for one object (the API server bounds their total size); the rest are
+/// counted in a last warning.
+pub const MAX_WARNINGS: usize = 10;
 
 /// What the webhook does with findings in a namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +82,17 @@ pub fn review(review: &Value, mode: Mode, config: &Config) -> Result<Value, Revi
     }
     let manifest = Manifest::detached("admission", object);
     let findings = check_object(&manifest, &config);
-    let warnings: Vec<String> = findings
+    let mut warnings: Vec<String> = findings
         .iter()
+        .take(MAX_WARNINGS)
         .map(|f| short(&format!("{}: {}", f.rule, f.message)))
         .collect();
+    if findings.len() > MAX_WARNINGS {
+        warnings.push(format!(
+            "lastmile admission: {} more finding(s); run `lastmile lint` on the manifest",
+            findings.len() - MAX_WARNINGS
+        ));
+    }
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

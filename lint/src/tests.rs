@@ -445,3 +445,26 @@ spec:
     );
     assert!(why[0].contains("Helm creates statefulset/default/redis only after pre-install hook job/default/seed has completed"), "{why:?}");
 }
+
+#[test]
+fn admission_warnings_are_capped_with_a_count_of_the_rest() {
+    let containers: Vec<serde_json::Value> = (0..15)
+        .map(|i| serde_json::json!({"name": format!("init-{i}"), "image": "busybox:1", "securityContext": {"privileged": true}}))
+        .collect();
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ops"},
+        "spec": {"initContainers": containers, "containers": [{"name": "c", "image": "c:1"}]}
+    });
+    let r = admission::review(
+        &admission_request("ops", pod),
+        admission::Mode::Warn,
+        &Config::default(),
+    )
+    .unwrap();
+    let warnings = r["response"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), admission::MAX_WARNINGS + 1);
+    assert_eq!(
+        warnings[admission::MAX_WARNINGS],
+        "lastmile admission: 5 more finding(s); run `lastmile lint` on the manifest"
+    );
+}

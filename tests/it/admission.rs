@@ -223,6 +223,33 @@ async fn deny_mode_per_namespace_refuses_errors_only() -> anyhow::Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn a_check_past_the_handler_timeout_admits_and_says_it_was_not_checked() -> anyhow::Result<()>
+{
+    let w = start(&["--mode", "deny", "--handler-timeout", "1ms"]).await?;
+    // Thousands of init containers to read: far more than a millisecond of work.
+    let mut big = deployment("prod", true);
+    let one = big["spec"]["template"]["spec"]["initContainers"][0].clone();
+    let many: Vec<Value> = (0..20_000)
+        .map(|i| {
+            let mut c = one.clone();
+            c["name"] = json!(format!("wait-{i}"));
+            c["command"][2] = json!(format!("until nc -z db-{i} 5432; do sleep 1; done"));
+            c
+        })
+        .collect();
+    big["spec"]["template"]["spec"]["initContainers"] = json!(many);
+    let (status, body) = send(&w, "/validate", &review("t1", "prod", &big)).await?;
+    assert_eq!(status, 200);
+    assert_eq!(body["response"]["uid"], "t1");
+    assert_eq!(body["response"]["allowed"], true, "{}", body["response"]);
+    assert_eq!(
+        body["response"]["warnings"],
+        json!(["lastmile admission: not checked: the check took longer than 1ms"])
+    );
+    Ok(())
+}
+
 #[test]
 fn infra_webhook_fails_closed_only_in_deny_namespaces_and_passes_its_own_lint() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../infra/admission");
