@@ -5,10 +5,12 @@
 //! tell apart another key, a copied signature, a keyless signer and no signature at all, and
 //! still verify the legacy `.sig` tag; then the same through `lastmile image check`.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lastmile_contract::{RegistryHttp, SystemClock};
+use lastmile_contract::{HttpExchange, HttpRequest, RegistryHttp, SystemClock};
 use lastmile_fn_image_pull::cosign::{Format, SignatureCheck, Source};
 use lastmile_fn_image_pull::message::Cause;
 use lastmile_fn_image_pull::policy::{EntrySpec, SignaturePolicy};
@@ -19,9 +21,45 @@ use lastmile_tests::registry::{CosignKey, Pusher, Registry, RegistryAuth, linux}
 
 const SLSA: &str = "https://slsa.dev/provenance/v1";
 
+fn real_http() -> Arc<dyn RegistryHttp> {
+    Arc::new(ReqwestRegistryHttp::new(&HttpConfig::default()).unwrap())
+}
+
+/// The test registry as an OCI 1.1 registry with the referrers API: `GET
+/// /v2/<repo>/referrers/<digest>` answers the referrers index the registry holds under the
+/// tag schema (an empty index when there is none), as a registry that maintains it would;
+/// every other request goes to the registry unchanged.
+struct WithReferrersApi(Arc<dyn RegistryHttp>);
+
+impl RegistryHttp for WithReferrersApi {
+    fn send<'a, 'b>(
+        &'a self,
+        mut request: HttpRequest,
+    ) -> Pin<Box<dyn Future<Output = HttpExchange> + Send + 'b>>
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        Box::pin(async move {
+            let Some((base, digest)) = request.url.split_once("/referrers/") else {
+                return self.0.send(request).await;
+            };
+            request.url = format!("{base}/manifests/{}", digest.replacen(':', "-", 1));
+            let mut resp = self.0.send(request).await?;
+            if resp.status == 404 {
+                resp.status = 200;
+                resp.body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.to_vec();
+            }
+            Ok(resp)
+        })
+    }
+}
+
 async fn check(image: &str, checks: &Checks) -> ProbeReport {
-    let http: Arc<dyn RegistryHttp> =
-        Arc::new(ReqwestRegistryHttp::new(&HttpConfig::default()).unwrap());
+    check_with(real_http(), image, checks).await
+}
+
+async fn check_with(http: Arc<dyn RegistryHttp>, image: &str, checks: &Checks) -> ProbeReport {
     let o = ProbeOptions {
         timeout: Duration::from_secs(5),
         ..Default::default()
@@ -205,6 +243,35 @@ async fn cosign_v3_referrers_are_found_through_the_tag_schema_and_verified() {
         matches!(&old.signature, Some(SignatureCheck::Verified { format: Format::SimpleSigning, found, .. }) if found.source == Source::LegacyTag),
         "{:?}",
         old.signature
+    );
+
+    // A registry that serves the referrers API: the same referrers are found there, and the
+    // tag schema is not asked; an image without referrers is unsigned without a fallback.
+    let api: Arc<dyn RegistryHttp> = Arc::new(WithReferrersApi(real_http()));
+    let via_api = check_with(api.clone(), &format!("{host}/team/v3:1.0"), &checks).await;
+    assert!(
+        matches!(&via_api.signature, Some(SignatureCheck::Verified { found, .. }) if found.source == Source::Referrers),
+        "{:?}",
+        via_api.signature
+    );
+    let steps: Vec<&str> = via_api
+        .transcript
+        .entries
+        .iter()
+        .map(|e| e.step.as_str())
+        .collect();
+    assert!(!steps.contains(&"signature-referrers-tag"), "{steps:?}");
+    let other = check_with(api.clone(), &format!("{host}/team/v3-other:1.0"), &checks).await;
+    assert!(
+        detail(&other).contains("listed by the OCI referrers API"),
+        "{}",
+        detail(&other)
+    );
+    let none = check_with(api, &format!("{host}/team/unsigned:1.0"), &checks).await;
+    let d = detail(&none);
+    assert!(
+        d.contains("the OCI referrers API (0 referrer(s)") && !d.contains("referrers tag"),
+        "{d}"
     );
 
     // The CLI gate: v3 and legacy pass; another key fails with its cause; unsigned fails
