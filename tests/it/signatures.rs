@@ -138,6 +138,13 @@ async fn cosign_v3_referrers_are_found_through_the_tag_schema_and_verified() {
     )
     .await
     .unwrap();
+    // A message-signature bundle over the image manifest's bytes (no predicate type).
+    let (message, mt, size) = image(&push, "team/message").await;
+    let manifest = push.manifest_bytes("team/message", &message).await.unwrap();
+    let bundle = sigstore::message_bundle(&trusted, &manifest).unwrap();
+    push.sigstore_referrer("team/message", &message, mt, size, &bundle, "")
+        .await
+        .unwrap();
     image(&push, "team/unsigned").await;
     let (legacy, ..) = image(&push, "team/legacy").await;
     push.cosign_signature("team/legacy", &legacy, &legacy, &trusted)
@@ -176,6 +183,18 @@ async fn cosign_v3_referrers_are_found_through_the_tag_schema_and_verified() {
         referrers.url
     );
     assert_eq!(referrers.status, Some(404));
+
+    let msg = check(&format!("{host}/team/message:1.0"), &checks).await;
+    assert!(
+        matches!(
+            &msg.signature,
+            Some(SignatureCheck::Verified {
+                format: Format::MessageSignature,
+                ..
+            })
+        ),
+        "{msg:#?}"
+    );
 
     let other = check(&format!("{host}/team/v3-other:1.0"), &checks).await;
     assert_eq!(other.cause(), Some(Cause::Signature), "{other:#?}");

@@ -61,6 +61,21 @@ pub fn dsse_bundle(key: &CosignKey, statement: &[u8]) -> anyhow::Result<Vec<u8>>
     }))?)
 }
 
+/// A bundle with a `messageSignature` over `manifest` (the image manifest's bytes): its
+/// SHA-256 as `messageDigest` and the key's signature over it.
+pub fn message_bundle(key: &CosignKey, manifest: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let digest = digest_of(manifest);
+    let raw = hex::decode(digest.trim_start_matches("sha256:"))?;
+    Ok(serde_json::to_vec(&serde_json::json!({
+        "mediaType": BUNDLE_V03,
+        "verificationMaterial": {"publicKey": {"hint": ""}, "tlogEntries": []},
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(raw)},
+            "signature": STANDARD.encode(key.sign_der(manifest)?)
+        }
+    }))?)
+}
+
 /// A keyless-style bundle: a DSSE envelope signed by a fresh key whose self-signed
 /// certificate names `email` (SAN) and `issuer` (Fulcio's OIDC-issuer extension,
 /// 1.3.6.1.4.1.57264.1.1), as Fulcio's leaf certificates do.
@@ -89,7 +104,8 @@ impl Pusher {
     /// Pushes `bundle` as a cosign v3 referrer of the image `digest` (of media type
     /// `subject_type`) and lists it in the referrers tag schema index `sha256-<hex>`, as
     /// cosign v3 does when the registry has no referrers API. `predicate_type` goes into the
-    /// annotations (`dev.sigstore.bundle.predicateType`). Returns the referrer's digest.
+    /// annotations (`dev.sigstore.bundle.predicateType`; empty for a message-signature bundle,
+    /// which has none). Returns the referrer's digest.
     pub async fn sigstore_referrer(
         &self,
         repo: &str,
@@ -101,11 +117,18 @@ impl Pusher {
     ) -> anyhow::Result<String> {
         let bundle_digest = self.blob(repo, bundle).await?;
         let empty = self.blob(repo, b"{}").await?;
-        let annotations = serde_json::json!({
-            "dev.sigstore.bundle.content": "dsse-envelope",
-            "dev.sigstore.bundle.predicateType": predicate_type,
+        let content = if predicate_type.is_empty() {
+            "message-signature"
+        } else {
+            "dsse-envelope"
+        };
+        let mut annotations = serde_json::json!({
+            "dev.sigstore.bundle.content": content,
             "org.opencontainers.image.created": "2026-01-01T00:00:00Z"
         });
+        if !predicate_type.is_empty() {
+            annotations["dev.sigstore.bundle.predicateType"] = predicate_type.into();
+        }
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": BUNDLE_V03,
             "config": {"mediaType": EMPTY, "digest": empty, "size": 2},
@@ -129,6 +152,22 @@ impl Pusher {
         )?;
         self.manifest(repo, &tag, OCI_INDEX, &index).await?;
         Ok(referrer)
+    }
+
+    /// The bytes of the manifest `repo:reference`, as the registry serves them.
+    pub async fn manifest_bytes(&self, repo: &str, reference: &str) -> anyhow::Result<Vec<u8>> {
+        let resp = self
+            .auth(
+                self.client
+                    .get(format!("{}/v2/{repo}/manifests/{reference}", self.base)),
+            )
+            .header("accept", format!("{OCI_MANIFEST}, {OCI_INDEX}"))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("GET manifest {repo}:{reference}: {}", resp.status());
+        }
+        Ok(resp.bytes().await?.to_vec())
     }
 
     /// The descriptors the referrers tag `tag` lists today (none when it does not exist).

@@ -223,3 +223,19 @@ fn malformed_and_oversized_bundles_are_told() {
         LayerVerdict::Malformed(_)
     ));
 }
+
+proptest::proptest! {
+    /// Whatever a registry serves, the bundle, certificate and referrer parsers answer
+    /// without panicking.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1024)) {
+        let (_, k) = signer(12);
+        let _ = verify(&bytes, &[&k], &digest_of(MANIFEST));
+        let _ = cert::identity(&bytes);
+        let _ = super::super::referrers::listing(&bytes);
+        let mut json = br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","dsseEnvelope":{"payloadType":"application/vnd.in-toto+json","payload":""#.to_vec();
+        json.extend(STANDARD.encode(&bytes).into_bytes());
+        json.extend(br#"","signatures":[{"sig":"AA=="}]}}"#);
+        let _ = verify(&json, &[&k], &digest_of(MANIFEST));
+    }
+}
