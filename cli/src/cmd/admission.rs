@@ -4,7 +4,7 @@
 //! HTTPS only (the API server calls webhooks over TLS): rustls on the process's one provider,
 //! the certificate and key re-read when their files change (cert-manager rotates them in
 //! place). TLS handshakes run in their own tasks, bounded, so a slow client holds no one else
-//! up. `POST /validate` decides with `--mode` and the per-namespace overrides;
+//! up, and a connection silent for a minute is closed. `POST /validate` decides with `--mode` and the per-namespace overrides;
 //! `/validate/warn` and `/validate/deny` force a mode (one webhook entry per namespace
 //! selector, see `infra/admission/`). The check runs under `--handler-timeout`; past it the
 //! request is admitted with a warning saying it was not checked (fail open at the handler;
@@ -35,6 +35,9 @@ use tokio_rustls::server::TlsStream;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Longest a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection that sends nothing for this long is closed (a client trickling a request,
+/// or an idle keep-alive the API server will reopen).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Mode of the webhook (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -247,7 +250,7 @@ impl CertFiles {
 
 /// Accepts TCP connections and hands finished TLS handshakes to axum.
 struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(Idle<TlsStream<TcpStream>>, SocketAddr)>,
     local: SocketAddr,
 }
 
@@ -285,7 +288,7 @@ impl TlsListener {
                     if let Ok(Ok(tls)) =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
                     {
-                        let _ = tx.send((tls, peer)).await;
+                        let _ = tx.send((Idle::new(tls), peer)).await;
                     }
                 });
             }
@@ -295,7 +298,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Idle<TlsStream<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -308,5 +311,72 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         Ok(self.local)
+    }
+}
+
+/// A stream whose reads fail with `TimedOut` after [`IDLE_TIMEOUT`] without data, so hyper
+/// (which has no request-header timeout of its own here) lets go of silent clients.
+struct Idle<S> {
+    inner: S,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> Idle<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            timer: Box::pin(tokio::time::sleep(IDLE_TIMEOUT)),
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Idle<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                this.timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
+                Poll::Ready(r)
+            }
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no data from the client",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Idle<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
