@@ -39,13 +39,22 @@ struct Point {
 
 fn main() -> anyhow::Result<()> {
     let bin = release_lastmile()?;
-    let dir = tempfile::tempdir()?;
+    let tmp = tempfile::tempdir()?;
+    // LASTMILE_SCALE_KEEP=1 keeps the generated inputs (to profile one by hand).
+    let kept;
+    let dir: &Path = if std::env::var_os("LASTMILE_SCALE_KEEP").is_some() {
+        kept = tmp.keep();
+        println!("inputs kept in {}", kept.display());
+        &kept
+    } else {
+        tmp.path()
+    };
     println!("lastmile explain scale ({})", bin.display());
     let mut missed = Vec::new();
 
     let a = series(
         &bin,
-        dir.path(),
+        dir,
         "(a) get nodes,pods,events -A: running + Pending Job pods",
         |k| {
             let running = 625 * k;
@@ -57,7 +66,7 @@ fn main() -> anyhow::Result<()> {
         },
     )?;
     budget(&mut missed, "(a) 5,000 + 500", a.last(), 2.0, Some(300.0));
-    let b = series(&bin, dir.path(), "(b) bare Pending pods", |k| {
+    let b = series(&bin, dir, "(b) bare Pending pods", |k| {
         let n = 1000 * k;
         (n.to_string(), bare_pending(n))
     })?;
@@ -70,7 +79,7 @@ fn main() -> anyhow::Result<()> {
     );
     let c = series(
         &bin,
-        dir.path(),
+        dir,
         "(c) Warning events on different pods",
         |k| {
             let n = 12_500 * k;

@@ -19,6 +19,20 @@ use crate::IntakeError;
 use crate::lenient::{At, Ignored, read};
 use crate::time::newest_timestamp;
 
+/// The top of a list document; the items stay borrowed JSON text until each is read.
+#[derive(serde::Deserialize)]
+struct ListHead<'a> {
+    #[serde(borrow, default)]
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(rename = "apiVersion", default)]
+    api_version: Option<String>,
+    /// A CloudEvent is not a list, whatever its data holds.
+    #[serde(default)]
+    specversion: Option<serde::de::IgnoredAny>,
+}
+
 /// The objects of one document, sorted into buckets by kind. Items of other kinds are not
 /// read; items of a known kind keep every field that parses (see [`crate::lenient`]), and
 /// whatever had to be left out is listed in `ignored`.
@@ -53,6 +67,33 @@ impl Objects {
         };
         objects.add_document(value, "")?;
         Ok(objects)
+    }
+
+    /// As [`Self::from_value`] for a list document (`{"kind":"List","items":[…]}`), read
+    /// one item at a time: each item is parsed from its borrowed JSON text, sorted and
+    /// dropped, so memory is the input plus the typed objects, never the whole document as
+    /// a `Value` (several times the input's size). `None` when `bytes` is not a list.
+    pub fn from_list_slice(bytes: &[u8]) -> Option<Result<Self, IntakeError>> {
+        let head: ListHead<'_> = serde_json::from_slice(bytes).ok()?;
+        let items = head.items?;
+        if head.specversion.is_some() {
+            return None;
+        }
+        let list_kind = head.kind.as_deref().unwrap_or("List");
+        let default_kind = list_kind.strip_suffix("List").unwrap_or("");
+        let default_api = head.api_version.as_deref().unwrap_or("v1");
+        let mut objects = Self::default();
+        for (i, raw) in items.into_iter().enumerate() {
+            let item: Value = match serde_json::from_str(raw.get()) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e.into())),
+            };
+            if let Some(t) = newest_timestamp(&item) {
+                objects.newest = Some(objects.newest.map_or(t, |n| n.max(t)));
+            }
+            objects.add(item, default_kind, default_api, &format!("items[{i}]"));
+        }
+        Some(Ok(objects))
     }
 
     fn add_document(&mut self, mut value: Value, path: &str) -> Result<(), IntakeError> {

@@ -69,6 +69,10 @@ impl IntakeError {
 /// clock. A document with nothing stuck gives no incidents. A field of the wrong type costs
 /// that field only, and is listed in [`Recording::ignored`]. Cost is linear in the document.
 pub fn read_json(bytes: &[u8]) -> Result<Recording, IntakeError> {
+    // A list is read one item at a time (the document is never held as one `Value`).
+    if let Some(objects) = document::Objects::from_list_slice(bytes) {
+        return Ok(Recording::from_objects(objects?));
+    }
     let value: serde_json::Value = serde_json::from_slice(bytes)?;
     if value.get("specversion").is_some() {
         let event = CloudEvent::<Incident>::from_slice(bytes)?;
@@ -91,6 +95,9 @@ pub fn incidents_from_json(bytes: &[u8]) -> Result<Vec<Incident>, IntakeError> {
 /// Reads a JSON document's cluster objects (nodes, pods, quotas, limit ranges, volumes,
 /// storage classes) into a snapshot, e.g. for `lastmile explain --snapshot`.
 pub fn snapshot_from_json(bytes: &[u8]) -> Result<ClusterSnapshot, IntakeError> {
+    if let Some(objects) = document::Objects::from_list_slice(bytes) {
+        return Ok(objects?.into_cluster());
+    }
     let value: serde_json::Value = serde_json::from_slice(bytes)?;
     Ok(document::Objects::from_value(value)?.into_cluster())
 }

@@ -99,7 +99,7 @@ pub struct BoundPod<'a> {
 }
 
 /// The indexed snapshot.
-#[derive(Debug)]
+#[derive(Debug, yoke::Yokeable)]
 pub struct SnapshotIndex<'a> {
     /// The snapshot.
     pub snapshot: &'a ClusterSnapshot,

@@ -26,6 +26,7 @@ pub mod quantity;
 pub mod remedy;
 pub mod resources;
 pub mod selectors;
+pub mod shared_index;
 pub mod state;
 
 use std::time::Duration;
@@ -52,7 +53,11 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
         return Ok(Outcome::default());
     }
     let snapshot = ctx.snapshot_for(incident).await;
-    diagnose(incident, &snapshot)
+    if incident.pod.as_ref().is_some_and(is_scheduled) {
+        return diagnose_indexed(incident, None);
+    }
+    let index = shared_index::index_for(&snapshot);
+    diagnose_indexed(incident, Some(index.get()))
 }
 
 /// The pure core of [`handle`]: diagnoses `incident` against `snapshot`.
@@ -63,7 +68,16 @@ pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outco
     // An empty snapshot still indexes (cheaply): pod-level checks such as scheduling gates
     // need no cluster state.
     let index = (!scheduled).then(|| SnapshotIndex::build(snapshot));
-    let (causes, analysis) = combine::decide(incident, index.as_ref());
+    diagnose_indexed(incident, index.as_ref())
+}
+
+/// [`diagnose`] against an index already built (`None` for a pod already scheduled).
+pub fn diagnose_indexed(
+    incident: &Incident,
+    index: Option<&SnapshotIndex<'_>>,
+) -> Result<Outcome, FunctionError> {
+    let scheduled = index.is_none();
+    let (causes, analysis) = combine::decide(incident, index);
     let subject = Subject {
         kind: if incident.subject.kind.is_empty() {
             "Pod".into()
