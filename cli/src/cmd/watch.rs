@@ -60,14 +60,18 @@ pub struct Args {
     /// A running init container becomes an incident after this long.
     #[arg(long, env = "LASTMILE_INIT_AFTER", default_value = "5m", value_parser = parse_duration)]
     pub init_after: Duration,
+    /// A running pod whose containers never become Ready becomes an incident after this
+    /// long (crash loops and OOM kills are reported at once).
+    #[arg(long, env = "LASTMILE_RUNTIME_AFTER", default_value = "3m", value_parser = parse_duration)]
+    pub runtime_after: Duration,
     /// An active Job without a deadline becomes an incident after this long.
     #[arg(long, env = "LASTMILE_JOB_STUCK_AFTER", default_value = "1h", value_parser = parse_duration)]
     pub job_stuck_after: Duration,
     /// Messages buffered while NATS is unreachable (oldest dropped beyond, and reported).
     #[arg(long, env = "LASTMILE_BUFFER", default_value_t = 10_000)]
     pub buffer: usize,
-    /// Do not watch nodes, quotas, limit ranges, storage, Services and EndpointSlices
-    /// (smaller RBAC, poorer snapshots: init waits are then not resolved to Services).
+    /// Do not watch nodes, quotas, limit ranges, storage, Services, EndpointSlices,
+    /// ConfigMaps and Secrets (smaller RBAC, poorer snapshots: init waits are then not resolved to Services).
     #[arg(long, env = "LASTMILE_NO_CLUSTER_STATE")]
     pub no_cluster_state: bool,
     /// Objects per page when listing (initial lists and relists); smaller pages use less
@@ -124,6 +128,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         tracker: TrackerConfig {
             pending_after: args.pending_after,
             init_after: args.init_after,
+            runtime_after: args.runtime_after,
             job_stuck_after: args.job_stuck_after,
             ..Default::default()
         },

@@ -44,6 +44,10 @@ pub struct TrackerConfig {
     pub pending_after: Duration,
     /// A running init container becomes an incident after this long.
     pub init_after: Duration,
+    /// A running pod whose main containers never become Ready (failing probes, a container
+    /// waiting to be created) becomes a Runtime incident after this long; crash loops and
+    /// OOM kills open at once.
+    pub runtime_after: Duration,
     /// An active Job without a deadline becomes an incident after this long.
     pub job_stuck_after: Duration,
     /// An open incident whose count or events change is re-published at most this often.
@@ -67,6 +71,7 @@ impl Default for TrackerConfig {
         Self {
             pending_after: Duration::from_secs(60),
             init_after: Duration::from_secs(300),
+            runtime_after: Duration::from_secs(180),
             job_stuck_after: Duration::from_secs(3600),
             update_interval: Duration::from_secs(15),
             max_events_per_incident: 20,
@@ -553,6 +558,7 @@ impl Tracker {
         }
         let threshold = match s.finding.family {
             IncidentFamily::Init => self.cfg.init_after,
+            IncidentFamily::Runtime => self.cfg.runtime_after,
             _ => self.cfg.pending_after,
         };
         if s.finding.needs_age && now - since(s) < secs(threshold) {

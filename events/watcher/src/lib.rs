@@ -13,6 +13,7 @@ pub mod correlate;
 pub mod incidents;
 pub mod live;
 pub mod outbox;
+pub mod runtime;
 pub mod store;
 pub mod trim;
 pub mod watch;

@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::ResourceExt;
-use lastmile_events::{ClusterSnapshot, Incident, IncidentFamily};
+use lastmile_events::{ClusterSnapshot, ConfigObject, Incident, IncidentFamily};
 use serde_json::value::{RawValue, to_raw_value};
 
 use crate::{live, trim};
@@ -33,6 +33,10 @@ pub const MAX_SNAPSHOT_PODS: usize = 5000;
 pub const MAX_SNAPSHOT_INIT_PODS: usize = 200;
 /// Most Services (and slices per Service) put in an Init snapshot.
 pub const MAX_SNAPSHOT_SERVICES: usize = 300;
+/// Most ConfigMap/Secret names put in a Runtime snapshot.
+pub const MAX_SNAPSHOT_CONFIGS: usize = 500;
+/// Most other pods mounting a Runtime incident's claims put in its snapshot.
+pub const MAX_SNAPSHOT_CLAIM_HOLDERS: usize = 50;
 /// Most pods of one Job put in a Job snapshot.
 pub const MAX_SNAPSHOT_JOB_PODS: usize = 50;
 /// Serialized bytes the bound pods of one snapshot may take: an incident must fit NATS'
@@ -179,6 +183,10 @@ pub struct ClusterStore {
     /// EndpointSlices, reduced ([`live::endpoint_slice`]), as JSON, keyed
     /// `namespace/service/slice` so a Service's slices are one key range.
     pub endpoint_slices: Relistable<Box<RawValue>>,
+    /// ConfigMaps by name and key names only ([`ConfigObject`]).
+    pub config_maps: Relistable<ConfigObject>,
+    /// Secrets by name and key names only ([`ConfigObject`], never values).
+    pub secrets: Relistable<ConfigObject>,
 }
 
 /// The part of a Pending snapshot that is the same for every incident, serialised: the JSON
@@ -214,7 +222,7 @@ fn empty_array() -> Box<RawValue> {
 }
 
 /// Parses one object held as text; logs and skips what does not parse.
-fn parse_one<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Option<T> {
+pub(crate) fn parse_one<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Option<T> {
     serde_json::from_str(raw.get())
         .inspect_err(|e| tracing::warn!(error = %e, "A kept object does not parse; left out."))
         .ok()
@@ -369,6 +377,34 @@ impl ClusterStore {
             .collect();
     }
 
+    /// The claims the incident's pod mounts (in `ns`) and their volumes.
+    fn claimed_storage(&self, incident: &Incident, ns: &str, snap: &mut ClusterSnapshot) {
+        let claims: HashSet<String> = incident
+            .pod
+            .as_ref()
+            .map(|p| {
+                crate::runtime::claims_of(p)
+                    .map(|c| format!("{ns}/{c}"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        snap.pvcs = claims
+            .iter()
+            .filter_map(|k| self.pvcs.get(k))
+            .cloned()
+            .collect();
+        let volumes: HashSet<&str> = snap
+            .pvcs
+            .iter()
+            .filter_map(|c| c.spec.as_ref()?.volume_name.as_deref())
+            .collect();
+        snap.pvs = volumes
+            .iter()
+            .filter_map(|v| self.pvs.get(v))
+            .cloned()
+            .collect();
+    }
+
     /// Changes to what [`ClusterStore::cluster_wide`] returns; equal versions mean equal
     /// contents.
     pub fn cluster_wide_version(&self) -> u64 {
@@ -432,9 +468,10 @@ impl ClusterStore {
         };
         // Admission (quota, LimitRange) decides both whether a pod is created and whether a
         // Job can make progress, so both families get the namespace's policies.
+        // A Runtime incident needs the LimitRanges too: a default limit may be what OOM-kills.
         if matches!(
             incident.family,
-            IncidentFamily::Pending | IncidentFamily::Job
+            IncidentFamily::Pending | IncidentFamily::Job | IncidentFamily::Runtime
         ) {
             snap.resource_quotas = self
                 .quotas
@@ -451,34 +488,7 @@ impl ClusterStore {
         }
         match incident.family {
             IncidentFamily::Pending => {
-                let claims: HashSet<String> = incident
-                    .pod
-                    .as_ref()
-                    .and_then(|p| p.spec.as_ref())
-                    .and_then(|s| s.volumes.as_ref())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| {
-                        v.persistent_volume_claim
-                            .as_ref()
-                            .map(|c| format!("{ns}/{}", c.claim_name))
-                    })
-                    .collect();
-                snap.pvcs = claims
-                    .iter()
-                    .filter_map(|k| self.pvcs.get(k))
-                    .cloned()
-                    .collect();
-                let volumes: HashSet<&str> = snap
-                    .pvcs
-                    .iter()
-                    .filter_map(|c| c.spec.as_ref()?.volume_name.as_deref())
-                    .collect();
-                snap.pvs = volumes
-                    .iter()
-                    .filter_map(|v| self.pvs.get(v))
-                    .cloned()
-                    .collect();
+                self.claimed_storage(incident, ns, &mut snap);
                 if !snap.pvcs.is_empty() {
                     snap.storage_classes = self.storage_classes.values().cloned().collect();
                 }
@@ -500,10 +510,10 @@ impl ClusterStore {
             IncidentFamily::Init => self.init_state(incident, &mut snap),
             IncidentFamily::Job => self.job_state(incident, &mut snap),
             IncidentFamily::Build => {}
-            // The runtime function works from the pod, its Events and text today; the
-            // namespace state it could use (LimitRanges, ConfigMap/Secret names, PVC holders)
-            // is listed in issue 12's report for the watcher's owner.
-            IncidentFamily::Runtime => {}
+            IncidentFamily::Runtime => {
+                self.claimed_storage(incident, ns, &mut snap);
+                crate::runtime::state(self, incident, ns, &mut snap);
+            }
         }
         snap
     }

@@ -113,6 +113,21 @@ pub fn bound_pod(p: &Pod) -> Pod {
                 .as_ref()
                 .map(|cs| cs.iter().map(requests_only).collect()),
             overhead: s.overhead.clone(),
+            // Only claim volumes: who else mounts a ReadWriteOnce claim (Multi-Attach).
+            volumes: s
+                .volumes
+                .as_ref()
+                .map(|vs| {
+                    vs.iter()
+                        .filter(|v| v.persistent_volume_claim.is_some())
+                        .map(|v| k8s_openapi::api::core::v1::Volume {
+                            name: v.name.clone(),
+                            persistent_volume_claim: v.persistent_volume_claim.clone(),
+                            ..Default::default()
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .filter(|vs| !vs.is_empty()),
             ..Default::default()
         }),
         status: p

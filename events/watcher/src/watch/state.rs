@@ -11,8 +11,8 @@ use kube::runtime::watcher::Event;
 use lastmile_events::envelope::stable_id;
 use lastmile_events::facts::{job_terminal, workload_key};
 use lastmile_events::{
-    CiEvent, CiEventKind, CloudEvent, Incident, IncidentFamily, IncidentStatus, K8sObservation,
-    KubeEvent, ObjectRef, subjects,
+    CiEvent, CiEventKind, CloudEvent, ConfigObject, Incident, IncidentFamily, IncidentStatus,
+    K8sObservation, KubeEvent, ObjectRef, subjects,
 };
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message};
 
@@ -121,6 +121,12 @@ impl Watcher {
                 }
                 Vec::new()
             }
+            Obs::ConfigMap(ev) => apply(&mut self.store.config_maps, scope, ev, |set, cm| {
+                set.apply(object_key(&cm), ConfigObject::from_config_map(&cm));
+            }),
+            Obs::Secret(ev) => apply(&mut self.store.secrets, scope, ev, |set, secret| {
+                set.apply(object_key(&secret), ConfigObject::from_secret(&secret));
+            }),
             Obs::Slice(ev) => apply(&mut self.store.endpoint_slices, scope, ev, |set, slice| {
                 if let Some(key) = ClusterStore::slice_key(&slice) {
                     set.apply_json(key, &crate::live::endpoint_slice(&slice));

@@ -7,8 +7,8 @@ use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
-    Event as CoreEvent, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-    ResourceQuota, Service,
+    ConfigMap, Event as CoreEvent, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod,
+    ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::events::v1::Event as V1Event;
@@ -37,6 +37,8 @@ pub(super) enum Obs {
     StorageClass(Event<StorageClass>),
     Service(Event<Service>),
     Slice(Event<EndpointSlice>),
+    ConfigMap(Event<ConfigMap>),
+    Secret(Event<Secret>),
 }
 
 impl Obs {
@@ -55,6 +57,8 @@ impl Obs {
             Self::StorageClass(_) => "StorageClass",
             Self::Service(_) => "Service",
             Self::Slice(_) => "EndpointSlice",
+            Self::ConfigMap(_) => "ConfigMap",
+            Self::Secret(_) => "Secret",
         }
     }
 
@@ -76,6 +80,8 @@ impl Obs {
             Self::StorageClass(e) => done(e),
             Self::Service(e) => done(e),
             Self::Slice(e) => done(e),
+            Self::ConfigMap(e) => done(e),
+            Self::Secret(e) => done(e),
         }
     }
 }
@@ -157,6 +163,10 @@ fn kinds(cfg: &WatchConfig) -> Vec<(&'static str, bool)> {
             ("StorageClass", false),
             ("Service", true),
             ("EndpointSlice", true),
+            // Names and key names only are kept (Runtime snapshots); values are dropped
+            // as each object arrives.
+            ("ConfigMap", true),
+            ("Secret", true),
         ]);
     }
     out
@@ -196,6 +206,8 @@ pub(super) fn streams(client: &Client, cfg: &WatchConfig) -> SelectAll<ObsStream
             "StorageClass" => all.push(cluster(client, cfg, kind, Obs::StorageClass)),
             "Service" => all.extend(namespaced(client, cfg, false, kind, Obs::Service)),
             "EndpointSlice" => all.extend(namespaced(client, cfg, false, kind, Obs::Slice)),
+            "ConfigMap" => all.extend(namespaced(client, cfg, false, kind, Obs::ConfigMap)),
+            "Secret" => all.extend(namespaced(client, cfg, false, kind, Obs::Secret)),
             other => tracing::error!(kind = other, "No watch for this kind; not watched."),
         }
     }
