@@ -145,6 +145,11 @@ async fn cosign_v3_referrers_are_found_through_the_tag_schema_and_verified() {
     push.sigstore_referrer("team/message", &message, mt, size, &bundle, "")
         .await
         .unwrap();
+    // cosign v2's `--registry-referrers-mode=oci-1-1`: simple signing as a referrer.
+    let (v2, mt, size) = image(&push, "team/v2-referrer").await;
+    push.cosign_v2_referrer("team/v2-referrer", &v2, (mt, size), &v2, &trusted)
+        .await
+        .unwrap();
     image(&push, "team/unsigned").await;
     let (legacy, ..) = image(&push, "team/legacy").await;
     push.cosign_signature("team/legacy", &legacy, &legacy, &trusted)
@@ -194,6 +199,13 @@ async fn cosign_v3_referrers_are_found_through_the_tag_schema_and_verified() {
             })
         ),
         "{msg:#?}"
+    );
+
+    let v2 = check(&format!("{host}/team/v2-referrer:1.0"), &checks).await;
+    assert!(
+        matches!(&v2.signature, Some(SignatureCheck::Verified { format: Format::SimpleSigning, found, .. }) if found.source == Source::ReferrersTag),
+        "{:?}",
+        v2.signature
     );
 
     let other = check(&format!("{host}/team/v3-other:1.0"), &checks).await;

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::cosign::bundle::{self, BUNDLE_PREFIX, BundleVerdict, MAX_BUNDLE};
-use crate::cosign::referrers::{self, Descriptor, Listing, MAX_INDEX, ReferrerManifest};
+use crate::cosign::referrers::{
+    self, COSIGN_SIGNATURE_ARTIFACT, Descriptor, Listing, MAX_INDEX, ReferrerManifest,
+};
 use crate::cosign::{self, Found, LayerVerdict, SignatureCheck, Source, TrustedKey};
 use crate::platform::{DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
 use crate::probe::{Auth, Prober};
@@ -77,11 +79,31 @@ impl Prober<'_> {
         };
         let mut s = Search::default();
         if let Some((source, listing)) = self.listing(r, auth, digest, &ref_tag, &mut s).await {
-            for d in &listing.bundles {
+            for d in &listing.signatures {
                 let found = Found {
                     source,
                     manifest: d.digest.clone(),
                 };
+                if d.artifact_type == COSIGN_SIGNATURE_ARTIFACT {
+                    let accept = Some(OCI_MANIFEST);
+                    match self
+                        .blob(r, auth, "manifests", &d.digest, MAX_INDEX, accept)
+                        .await
+                    {
+                        Ok(m) => {
+                            self.simple_signing(r, auth, digest, &m, found, keys, &mut s)
+                                .await
+                        }
+                        Err(Fetch::Bad(reason)) => {
+                            s.verdicts.push((found, LayerVerdict::Malformed(reason)));
+                        }
+                        Err(Fetch::Unreadable(reason)) => s.unreadable = Some(reason),
+                    }
+                    if s.verified() {
+                        break;
+                    }
+                    continue;
+                }
                 match self.referrer(r, auth, d, digest, keys).await {
                     Ok(BundleVerdict::Signature(v)) => s.verdicts.push((found, v)),
                     Ok(BundleVerdict::Attestation(_)) => s.attestations += 1,
@@ -241,7 +263,23 @@ impl Prober<'_> {
             source: Source::LegacyTag,
             manifest: tag.to_owned(),
         };
-        let Ok(doc) = serde_json::from_slice::<SignatureManifest>(&manifest) else {
+        self.simple_signing(r, auth, digest, &manifest, found, keys, s)
+            .await;
+    }
+
+    /// The simple-signing layers of a `.sig` manifest (or a cosign v2 referrer of one).
+    #[allow(clippy::too_many_arguments)]
+    async fn simple_signing(
+        &mut self,
+        r: &ImageRef,
+        auth: &Auth,
+        digest: &str,
+        manifest: &[u8],
+        found: Found,
+        keys: &[&TrustedKey],
+        s: &mut Search,
+    ) {
+        let Ok(doc) = serde_json::from_slice::<SignatureManifest>(manifest) else {
             let bad = LayerVerdict::Malformed("not an image manifest".into());
             s.verdicts.push((found, bad));
             return;
@@ -325,7 +363,7 @@ fn described(
         ));
         return None;
     };
-    if listing.bundles.is_empty() {
+    if listing.signatures.is_empty() {
         s.looked.push(format!(
             "{what} ({} referrer(s), none a Sigstore signature bundle)",
             listing.others

@@ -151,5 +151,29 @@ mod tests {
                 issuer: Some("https:x".into())
             })
         );
+        // Fulcio's v2 issuer extension wraps the URL in a UTF8String, and a URI SAN.
+        let uri = [
+            &[0x30, 0x0c, 0x06, 0x03][..],
+            SAN,
+            &[0x04, 0x05, 0x30, 0x03, 0x86, 0x01, b'u'][..],
+        ]
+        .concat();
+        let iss = [
+            &[0x30, 0x11, 0x06, 0x0a][..],
+            FULCIO_ISSUER_V2,
+            &[0x04, 0x03, 0x0c, 0x01, b'i'][..],
+        ]
+        .concat();
+        let exts = [&[0x30, (uri.len() + iss.len()) as u8][..], &uri, &iss].concat();
+        let a3 = [&[0xa3, exts.len() as u8][..], &exts].concat();
+        let tbs = [&[0x30, a3.len() as u8][..], &a3].concat();
+        let cert = [&[0x30, tbs.len() as u8][..], &tbs].concat();
+        assert_eq!(
+            identity(&cert),
+            Some(CertIdentity {
+                san: Some("u".into()),
+                issuer: Some("i".into())
+            })
+        );
     }
 }

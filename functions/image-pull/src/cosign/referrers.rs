@@ -2,7 +2,9 @@
 //! (`GET /v2/<repo>/referrers/<digest>`) answers an image index of referrer descriptors;
 //! a registry without it answers 404, and then the referrers tag schema applies: the same
 //! index is tagged `sha256-<hex>`. Each descriptor whose `artifactType` is a Sigstore bundle
-//! points to a manifest (empty config, one bundle layer, `subject` = the image). Pure parsing.
+//! points to a manifest (empty config, one bundle layer, `subject` = the image). cosign v2's
+//! `--registry-referrers-mode=oci-1-1` wrote [`COSIGN_SIGNATURE_ARTIFACT`] referrers instead:
+//! the `.sig` manifest's simple-signing layers, with a `subject`. Pure parsing.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,8 @@ use super::bundle::{BUNDLE_PREFIX, SIGN_PREDICATE};
 pub const MAX_REFERRERS: usize = 16;
 /// A referrer index or bundle manifest larger than this is not one cosign wrote.
 pub const MAX_INDEX: usize = 1024 * 1024;
+/// `artifactType` of cosign v2's simple-signing referrers (`--registry-referrers-mode=oci-1-1`).
+pub const COSIGN_SIGNATURE_ARTIFACT: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
 /// Annotation with the predicate type of a DSSE bundle (cosign sets it on the manifest).
 pub const PREDICATE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
 
@@ -61,8 +65,9 @@ pub struct ReferrerManifest {
 /// What a referrers index lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listing {
-    /// Sigstore bundle referrers that may be signatures, at most [`MAX_REFERRERS`].
-    pub bundles: Vec<Descriptor>,
+    /// Referrers that may be signatures (Sigstore bundles, cosign v2 simple-signing
+    /// referrers), at most [`MAX_REFERRERS`].
+    pub signatures: Vec<Descriptor>,
     /// Referrers of other artifact types, or bundles of attestations (by annotation).
     pub others: usize,
 }
@@ -75,13 +80,14 @@ pub fn listing(body: &[u8]) -> Option<Listing> {
     let index: Index = serde_json::from_slice(body).ok()?;
     let mut out = Listing::default();
     for d in index.manifests {
-        let bundle = d.artifact_type.starts_with(BUNDLE_PREFIX);
+        let bundle = d.artifact_type.starts_with(BUNDLE_PREFIX)
+            || d.artifact_type == COSIGN_SIGNATURE_ARTIFACT;
         let attestation = d
             .annotations
             .get(PREDICATE_ANNOTATION)
             .is_some_and(|p| p != SIGN_PREDICATE);
-        if bundle && !attestation && out.bundles.len() < MAX_REFERRERS {
-            out.bundles.push(d);
+        if bundle && !attestation && out.signatures.len() < MAX_REFERRERS {
+            out.signatures.push(d);
         } else {
             out.others += 1;
         }
@@ -113,11 +119,13 @@ mod tests {
             {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:cc", "size": 500,
              "artifactType": "application/spdx+json"},
             {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:dd", "size": 700,
-             "artifactType": "application/vnd.dev.sigstore.bundle+json;version=0.2"}
+             "artifactType": "application/vnd.dev.sigstore.bundle+json;version=0.2"},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:ee", "size": 600,
+             "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json"}
         ]});
         let l = listing(&serde_json::to_vec(&body).unwrap()).unwrap();
-        let digests: Vec<&str> = l.bundles.iter().map(|d| d.digest.as_str()).collect();
-        assert_eq!(digests, ["sha256:aa", "sha256:dd"]);
+        let digests: Vec<&str> = l.signatures.iter().map(|d| d.digest.as_str()).collect();
+        assert_eq!(digests, ["sha256:aa", "sha256:dd", "sha256:ee"]);
         assert_eq!(l.others, 2);
         assert_eq!(listing(b"not json"), None);
         assert_eq!(listing(&vec![b' '; MAX_INDEX + 1]), None);

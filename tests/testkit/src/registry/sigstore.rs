@@ -138,14 +138,60 @@ impl Pusher {
             "subject": {"mediaType": subject_type, "digest": digest, "size": subject_size},
             "annotations": annotations
         }))?;
-        let referrer = digest_of(&manifest);
-        self.manifest(repo, &referrer, OCI_MANIFEST, &manifest)
+        self.list_referrer(repo, digest, &manifest, BUNDLE_V03, annotations)
+            .await
+    }
+
+    /// Pushes a cosign signature as cosign v2 did with `--registry-referrers-mode=oci-1-1`: the
+    /// simple-signing manifest (payload naming `signed_digest`, signed by `key`) as a referrer
+    /// of `digest` with `artifactType` `application/vnd.dev.cosign.artifact.sig.v1+json`,
+    /// listed in the referrers tag schema index. Returns the referrer's digest.
+    pub async fn cosign_v2_referrer(
+        &self,
+        repo: &str,
+        digest: &str,
+        subject: (&str, usize),
+        signed_digest: &str,
+        key: &CosignKey,
+    ) -> anyhow::Result<String> {
+        let payload = serde_json::to_vec(&serde_json::json!({
+            "critical": {"identity": {"docker-reference": repo},
+                         "image": {"docker-manifest-digest": signed_digest},
+                         "type": "cosign container image signature"},
+            "optional": null
+        }))?;
+        let payload_digest = self.blob(repo, &payload).await?;
+        let config_digest = self.blob(repo, b"{}").await?;
+        let artifact = "application/vnd.dev.cosign.artifact.sig.v1+json";
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": artifact,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": 2},
+            "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                "digest": payload_digest, "size": payload.len(),
+                "annotations": {"dev.cosignproject.cosign/signature": key.sign(&payload)?}}],
+            "subject": {"mediaType": subject.0, "digest": digest, "size": subject.1}
+        }))?;
+        self.list_referrer(repo, digest, &manifest, artifact, serde_json::json!({}))
+            .await
+    }
+
+    /// Pushes `manifest` by digest and appends it to `digest`'s referrers tag schema index.
+    async fn list_referrer(
+        &self,
+        repo: &str,
+        digest: &str,
+        manifest: &[u8],
+        artifact_type: &str,
+        annotations: serde_json::Value,
+    ) -> anyhow::Result<String> {
+        let referrer = digest_of(manifest);
+        self.manifest(repo, &referrer, OCI_MANIFEST, manifest)
             .await?;
         let tag = digest.replacen(':', "-", 1);
         let mut entries = self.referrers_tag(repo, &tag).await?;
         entries.push(serde_json::json!({
             "mediaType": OCI_MANIFEST, "digest": referrer, "size": manifest.len(),
-            "artifactType": BUNDLE_V03, "annotations": annotations
+            "artifactType": artifact_type, "annotations": annotations
         }));
         let index = serde_json::to_vec(
             &serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}),
