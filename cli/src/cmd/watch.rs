@@ -70,8 +70,12 @@ pub struct Args {
     /// Messages buffered while NATS is unreachable (oldest dropped beyond, and reported).
     #[arg(long, env = "LASTMILE_BUFFER", default_value_t = 10_000)]
     pub buffer: usize,
-    /// Do not watch nodes, quotas, limit ranges, storage, Services, EndpointSlices,
-    /// ConfigMaps and Secrets (smaller RBAC, poorer snapshots: init waits are then not resolved to Services).
+    /// Also watch Secrets for their names and key names (never values), so a missing
+    /// Secret is checked against the cluster; needs list/watch on Secrets.
+    #[arg(long, env = "LASTMILE_SECRET_NAMES")]
+    pub secret_names: bool,
+    /// Do not watch nodes, quotas, limit ranges, storage, Services, EndpointSlices and
+    /// ConfigMaps (smaller RBAC, poorer snapshots: init waits are then not resolved to Services).
     #[arg(long, env = "LASTMILE_NO_CLUSTER_STATE")]
     pub no_cluster_state: bool,
     /// Objects per page when listing (initial lists and relists); smaller pages use less
@@ -125,6 +129,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             _ => EventApi::Core,
         },
         cluster_state: !args.no_cluster_state,
+        secret_names: args.secret_names,
         tracker: TrackerConfig {
             pending_after: args.pending_after,
             init_after: args.init_after,

@@ -56,6 +56,10 @@ pub struct WatchConfig {
     pub event_api: EventApi,
     /// Also watch Nodes, quotas, limit ranges and storage for incident snapshots.
     pub cluster_state: bool,
+    /// Also list and watch Secrets, keeping their names and key names only (never values),
+    /// so a Runtime incident's missing Secret is checked against the cluster. Off by default:
+    /// it needs list/watch on Secrets, which the shipped RBAC does not grant.
+    pub secret_names: bool,
     /// Incident thresholds.
     pub tracker: TrackerConfig,
     /// Publishing buffer and retry.
@@ -89,6 +93,7 @@ impl Default for WatchConfig {
             label_selector: None,
             event_api: EventApi::Core,
             cluster_state: true,
+            secret_names: false,
             tracker: TrackerConfig::default(),
             outbox: OutboxConfig::default(),
             source: "/lastmile/watcher".into(),

@@ -166,8 +166,10 @@ fn kinds(cfg: &WatchConfig) -> Vec<(&'static str, bool)> {
             // Names and key names only are kept (Runtime snapshots); values are dropped
             // as each object arrives.
             ("ConfigMap", true),
-            ("Secret", true),
         ]);
+    }
+    if cfg.secret_names {
+        out.push(("Secret", true));
     }
     out
 }
