@@ -204,8 +204,8 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
     }
     assert_eq!(
         kinds.get("Deployment"),
-        Some(&8),
-        "watcher, webhook, four functions, the registry probe and the dispatcher: {kinds:?}"
+        Some(&9),
+        "watcher, webhook, five functions, the registry probe and the dispatcher: {kinds:?}"
     );
     assert_eq!(kinds.get("StatefulSet"), Some(&1), "NATS: {kinds:?}");
 }
@@ -225,7 +225,7 @@ fn lambda_template_declares_every_function_with_a_runtime_and_the_bucket() {
     functions.sort_unstable();
     assert_eq!(
         functions,
-        vec!["build", "image-pull", "pending", "workload"]
+        vec!["build", "image-pull", "pending", "runtime", "workload"]
     );
     assert!(resources.values().any(|r| r["Type"] == "AWS::S3::Bucket"));
     for (name, r) in resources {
@@ -339,7 +339,7 @@ fn dispatcher_runs_next_to_nats_and_may_only_invoke_the_diagnosis_functions() {
                 .map(|_| (id.as_str(), r))
         })
         .collect();
-    assert_eq!(functions.len(), 4);
+    assert_eq!(functions.len(), 5);
     let lambda_timeout = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
     for (id, f) in &functions {
         let name = f["Properties"]["Environment"]["Variables"]["LASTMILE_FUNCTION"]
