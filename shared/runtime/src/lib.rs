@@ -8,6 +8,7 @@
 //! between hosts.
 
 pub mod bus;
+pub mod error;
 pub mod evidence;
 pub mod executor;
 pub mod host;

@@ -45,22 +45,28 @@ pub use redacting::{RedactingWriter, redact_attributes};
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Telemetry set-up failures. All are bad input (configuration) except `Exporter`, which
-/// is permanent for this process.
+/// is permanent for this process. Each keeps the error underneath as its source.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
-    /// An `OTEL_*` / `LASTMILE_LOG` value is invalid: fix the configuration.
+    /// An `OTEL_*` / `LASTMILE_LOG` value is invalid, or a file it names cannot be read: fix
+    /// the configuration. The source is the parse or io error, when there is one.
     #[error("invalid telemetry configuration: {0}")]
-    Config(String),
+    Config(#[source] crate::error::Detail),
     /// The exporter could not be built.
     #[error("cannot build the OTLP exporter: {0}")]
-    Exporter(String),
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
     /// A global subscriber was already installed.
     #[error("telemetry is already initialised in this process")]
     AlreadyInitialised,
-    /// Flushing spans or metrics failed or timed out (they may be lost; the work itself is
-    /// done).
+    /// Flushing spans or metrics failed (they may be lost; the work itself is done).
     #[error("flushing telemetry failed: {0}")]
-    Flush(String),
+    Flush(#[source] opentelemetry_sdk::error::OTelSdkError),
+    /// Flushing did not finish within [`FLUSH_TIMEOUT`] (spans or metrics may be lost).
+    #[error("flushing telemetry failed: no answer within {FLUSH_TIMEOUT:?}")]
+    FlushTimedOut,
+    /// The blocking task that flushed panicked or was cancelled.
+    #[error("flushing telemetry failed: {0}")]
+    FlushTask(#[source] tokio::task::JoinError),
 }
 
 #[cfg(test)]

@@ -205,13 +205,12 @@ fn stream_for(subject: &str) -> Option<&'static StreamSpec> {
 impl Publisher for MemoryBus {
     async fn publish(&self, message: Message) -> Result<(), BusError> {
         if !is_publish_subject(&message.subject) {
-            return Err(BusError::Rejected(format!(
-                "invalid subject {:?}",
-                message.subject
-            )));
+            return Err(BusError::Rejected(
+                format!("invalid subject {:?}", message.subject).into(),
+            ));
         }
         let stream = stream_for(&message.subject).ok_or_else(|| {
-            BusError::Rejected(format!("no stream captures subject {}", message.subject))
+            BusError::Rejected(format!("no stream captures subject {}", message.subject).into())
         })?;
         let size = message.payload.len()
             + message
@@ -220,10 +219,13 @@ impl Publisher for MemoryBus {
                 .map(|(k, v)| k.len() + v.len() + 4)
                 .sum::<usize>();
         if size > usize::try_from(stream.max_msg_size).unwrap_or(usize::MAX) {
-            return Err(BusError::Rejected(format!(
-                "message of {size} bytes exceeds the {} bytes limit of stream {}",
-                stream.max_msg_size, stream.name
-            )));
+            return Err(BusError::Rejected(
+                format!(
+                    "message of {size} bytes exceeds the {} bytes limit of stream {}",
+                    stream.max_msg_size, stream.name
+                )
+                .into(),
+            ));
         }
         {
             let mut state = self.shared.lock();

@@ -12,6 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::error::Detail;
+
 /// Header carrying the reason a message was dead-lettered.
 pub const DLQ_REASON_HEADER: &str = "Lastmile-Dlq-Reason";
 /// Header carrying the subject a dead-lettered message was first published on.
@@ -42,15 +44,16 @@ impl Message {
     }
 }
 
-/// Bus failures, each saying whether a retry can help.
+/// Bus failures, each saying whether a retry can help. The client's own error (async-nats'
+/// `ConnectError`, `PublishError`, ...) is kept as the [`Detail`]'s source.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     /// The server is unreachable or did not acknowledge in time: retry.
     #[error("bus unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Detail),
     /// The server refused the operation (bad stream config, permissions): do not retry.
     #[error("bus rejected the operation: {0}")]
-    Rejected(String),
+    Rejected(#[source] Detail),
     /// The subscription ended (host shutting down).
     #[error("subscription closed")]
     Closed,

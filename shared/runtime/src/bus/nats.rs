@@ -28,6 +28,7 @@ pub use config::{ConfigError, NatsConfig, parse_duration};
 pub use streams::stream_config;
 
 use super::BusError;
+use crate::error::Detail;
 use crate::redact;
 
 /// A connected JetStream bus. Cheap to clone (the client is shared).
@@ -56,7 +57,7 @@ impl NatsBus {
     pub async fn connect(config: &NatsConfig) -> Result<Self, BusError> {
         config
             .validate()
-            .map_err(|e| BusError::Rejected(e.to_string()))?;
+            .map_err(|e| BusError::Rejected(Detail::caused_by(e.to_string(), e)))?;
         crate::tls::install_crypto_provider();
         let mut options = async_nats::ConnectOptions::new()
             .name("lastmile")
@@ -74,9 +75,9 @@ impl NatsBus {
             });
         if let Some(path) = &config.creds_file {
             options = options.credentials_file(path).await.map_err(|e| {
-                BusError::Rejected(format!(
-                    "cannot read NATS credentials file {}: {e}",
-                    path.display()
+                BusError::Rejected(Detail::caused_by(
+                    format!("cannot read NATS credentials file {}: {e}", path.display()),
+                    e,
                 ))
             })?;
         }
@@ -106,7 +107,9 @@ impl NatsBus {
         let connect = options.connect(urls.as_slice());
         let client = tokio::time::timeout(config.connect_timeout.saturating_mul(2), connect)
             .await
-            .map_err(|_| BusError::Unavailable(format!("no NATS server answered at {shown_urls}")))?
+            .map_err(|_| {
+                BusError::Unavailable(format!("no NATS server answered at {shown_urls}").into())
+            })?
             .map_err(|e| {
                 let mut detail = format!("cannot connect to NATS at {shown_urls}: {e}");
                 match e.kind() {
@@ -116,12 +119,12 @@ impl NatsBus {
                         } else {
                             " (a server with a private CA needs --nats-tls-ca)"
                         });
-                        BusError::Rejected(detail)
+                        BusError::Rejected(Detail::caused_by(detail, e))
                     }
                     ConnectErrorKind::Authentication | ConnectErrorKind::AuthorizationViolation => {
-                        BusError::Rejected(detail)
+                        BusError::Rejected(Detail::caused_by(detail, e))
                     }
-                    _ => BusError::Unavailable(detail),
+                    _ => BusError::Unavailable(Detail::caused_by(detail, e)),
                 }
             })?;
         Ok(
@@ -174,10 +177,9 @@ impl NatsBus {
         tokio::time::timeout(self.request_timeout, call.into_future())
             .await
             .map_err(|_| {
-                BusError::Unavailable(format!(
-                    "{what}: no answer within {:?}",
-                    self.request_timeout
-                ))
+                BusError::Unavailable(
+                    format!("{what}: no answer within {:?}", self.request_timeout).into(),
+                )
             })
     }
 }

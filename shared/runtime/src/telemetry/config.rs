@@ -2,6 +2,7 @@
 //! [`super`]).
 
 use super::TelemetryError;
+use crate::error::Detail;
 
 /// OTLP transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,9 +19,10 @@ impl std::str::FromStr for OtlpProtocol {
         match s.trim() {
             "grpc" => Ok(Self::Grpc),
             "http/protobuf" => Ok(Self::HttpProtobuf),
-            other => Err(TelemetryError::Config(format!(
-                "OTLP protocol {other:?} is not supported (use grpc or http/protobuf)"
-            ))),
+            other => Err(TelemetryError::Config(
+                format!("OTLP protocol {other:?} is not supported (use grpc or http/protobuf)")
+                    .into(),
+            )),
         }
     }
 }
@@ -71,9 +73,9 @@ impl OtlpTls {
         use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
         let read = |what: &str, path: &std::path::Path| {
             std::fs::read(path).map_err(|e| {
-                TelemetryError::Config(format!(
-                    "cannot read the OTLP {what} {}: {e}",
-                    path.display()
+                TelemetryError::Config(Detail::caused_by(
+                    format!("cannot read the OTLP {what} {}: {e}", path.display()),
+                    e,
                 ))
             })
         };
@@ -176,9 +178,9 @@ pub(crate) fn otlp_from_lookup(
         Some("none") => false,
         Some("otlp") => true,
         Some(other) => {
-            return Err(TelemetryError::Config(format!(
-                "{exporter_var}={other:?} is not supported (use otlp or none)"
-            )));
+            return Err(TelemetryError::Config(
+                format!("{exporter_var}={other:?} is not supported (use otlp or none)").into(),
+            ));
         }
         None => {
             set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()

@@ -126,11 +126,9 @@ async fn off_runtime(
 ) -> Result<(), TelemetryError> {
     let task = tokio::task::spawn_blocking(work);
     match tokio::time::timeout(FLUSH_TIMEOUT, task).await {
-        Err(_) => Err(TelemetryError::Flush(format!(
-            "no answer within {FLUSH_TIMEOUT:?}"
-        ))),
-        Ok(Err(join)) => Err(TelemetryError::Flush(join.to_string())),
-        Ok(Ok(result)) => result.map_err(|e| TelemetryError::Flush(e.to_string())),
+        Err(_) => Err(TelemetryError::FlushTimedOut),
+        Ok(Err(join)) => Err(TelemetryError::FlushTask(join)),
+        Ok(Ok(result)) => result.map_err(TelemetryError::Flush),
     }
 }
 

@@ -102,7 +102,7 @@ fn exporter(otlp: &OtlpConfig) -> Result<opentelemetry_otlp::MetricExporter, Tel
             }
         }
     };
-    built.map_err(|e| TelemetryError::Exporter(e.to_string()))
+    built.map_err(TelemetryError::Exporter)
 }
 
 impl Metrics {

@@ -12,6 +12,7 @@ use tracing_subscriber::{Layer, Registry};
 use super::lifecycle::Exporting;
 use super::redacting::{Redacting, RedactingStderr};
 use super::{OtlpConfig, OtlpProtocol, TelemetryConfig, TelemetryError, TelemetryGuard};
+use crate::error::Detail;
 
 /// A built, not yet installed, telemetry pipeline.
 pub struct Telemetry {
@@ -47,7 +48,12 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
 pub fn build(config: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     let log_filter = EnvFilter::builder()
         .parse(&config.log_filter)
-        .map_err(|e| TelemetryError::Config(format!("log filter {:?}: {e}", config.log_filter)))?;
+        .map_err(|e| {
+            TelemetryError::Config(Detail::caused_by(
+                format!("log filter {:?}: {e}", config.log_filter),
+                e,
+            ))
+        })?;
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(RedactingStderr)
         .with_target(true);
@@ -122,7 +128,7 @@ fn exporter(otlp: &OtlpConfig) -> Result<opentelemetry_otlp::SpanExporter, Telem
             }
         }
     };
-    built.map_err(|e| TelemetryError::Exporter(e.to_string()))
+    built.map_err(TelemetryError::Exporter)
 }
 
 /// Spans exported: info and above, minus the transport crates (exporting spans about

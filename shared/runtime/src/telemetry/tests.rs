@@ -84,6 +84,18 @@ fn a_bad_log_filter_is_a_config_error() {
 }
 
 #[test]
+fn a_bad_log_filter_keeps_the_parse_error_as_its_source() {
+    let mut c = TelemetryConfig::from_lookup("svc", lookup(&[])).unwrap();
+    c.log_filter = "lastmile=notalevel".into();
+    let err = build(&c).err().unwrap();
+    assert!(err.to_string().contains("lastmile=notalevel"), "{err}");
+    let parse = std::error::Error::source(&err)
+        .and_then(std::error::Error::source)
+        .and_then(|s| s.downcast_ref::<tracing_subscriber::filter::ParseError>());
+    assert!(parse.is_some(), "{err:?}");
+}
+
+#[test]
 fn trace_context_round_trips_through_headers() {
     let c = TelemetryConfig::from_lookup("svc", lookup(&[("LASTMILE_LOG", "off")])).unwrap();
     let telemetry = build(&c).unwrap();

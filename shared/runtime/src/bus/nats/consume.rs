@@ -13,15 +13,15 @@ use futures::StreamExt;
 use super::NatsBus;
 use super::publish::from_header_map;
 use crate::bus::{Bus, BusError, ConsumerSpec, Delivery, Message, Settle, Subscription};
+use crate::error::Detail;
 
 #[async_trait]
 impl Bus for NatsBus {
     async fn subscribe(&self, spec: &ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
         if spec.durable.is_empty() || spec.durable.contains(['.', '*', '>', ' ']) {
-            return Err(BusError::Rejected(format!(
-                "invalid durable consumer name {:?}",
-                spec.durable
-            )));
+            return Err(BusError::Rejected(
+                format!("invalid durable consumer name {:?}", spec.durable).into(),
+            ));
         }
         let stream = self.stream_of(&spec.subjects).await?;
         let (filter_subject, filter_subjects) = match spec.subjects.as_slice() {
@@ -79,18 +79,19 @@ impl NatsSubscription {
             .bus
             .js
             .create_consumer_on_stream(self.config.clone(), self.stream.clone());
-        let consumer: PullConsumer =
-            self.bus
-                .bounded(&format!("creating consumer {name}"), create)
-                .await?
-                .map_err(|e| {
-                    let detail = format!("cannot create consumer {name} on {}: {e}", self.stream);
-                    match e.kind() {
-                        stream::ConsumerErrorKind::TimedOut
-                        | stream::ConsumerErrorKind::Request => BusError::Unavailable(detail),
-                        _ => BusError::Rejected(detail),
+        let consumer: PullConsumer = self
+            .bus
+            .bounded(&format!("creating consumer {name}"), create)
+            .await?
+            .map_err(|e| {
+                let detail = format!("cannot create consumer {name} on {}: {e}", self.stream);
+                match e.kind() {
+                    stream::ConsumerErrorKind::TimedOut | stream::ConsumerErrorKind::Request => {
+                        BusError::Unavailable(Detail::caused_by(detail, e))
                     }
-                })?;
+                    _ => BusError::Rejected(Detail::caused_by(detail, e)),
+                }
+            })?;
         let pull = consumer
             .stream()
             .max_messages_per_batch(self.bus.pull_batch)
@@ -100,7 +101,12 @@ impl NatsSubscription {
         self.bus
             .bounded(&format!("starting to pull from {name}"), pull)
             .await?
-            .map_err(|e| BusError::Unavailable(format!("cannot pull from consumer {name}: {e}")))
+            .map_err(|e| {
+                BusError::Unavailable(Detail::caused_by(
+                    format!("cannot pull from consumer {name}: {e}"),
+                    e,
+                ))
+            })
     }
 }
 
@@ -132,9 +138,9 @@ impl Subscription for NatsSubscription {
                     self.failures = self.failures.saturating_add(1);
                     tracing::warn!(error = %e, stream = %self.stream, "Pull failed; re-opening the subscription.");
                     tokio::time::sleep(reopen_backoff(self.failures)).await;
-                    return Some(Err(BusError::Unavailable(format!(
-                        "pulling from {}: {e}",
-                        self.stream
+                    return Some(Err(BusError::Unavailable(Detail::caused_by(
+                        format!("pulling from {}: {e}", self.stream),
+                        e,
                     ))));
                 }
                 None => {
@@ -185,9 +191,9 @@ impl NatsSettle {
         tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| {
-                BusError::Unavailable(format!("{what}: no answer within {:?}", self.timeout))
+                BusError::Unavailable(format!("{what}: no answer within {:?}", self.timeout).into())
             })?
-            .map_err(|e| BusError::Unavailable(format!("{what}: {e}")))
+            .map_err(|e| BusError::Unavailable(Detail::caused_by(format!("{what}: {e}"), e)))
     }
 }
 

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use super::NatsBus;
 use crate::bus::{BusError, Message, Publisher};
+use crate::error::Detail;
 
 #[async_trait]
 impl Publisher for NatsBus {
@@ -43,10 +44,10 @@ fn publish_error(subject: &str, e: jetstream::context::PublishError) -> BusError
         | PublishErrorKind::TimedOut
         | PublishErrorKind::BrokenPipe
         | PublishErrorKind::MaxAckPending
-        | PublishErrorKind::Other => BusError::Unavailable(detail),
+        | PublishErrorKind::Other => BusError::Unavailable(Detail::caused_by(detail, e)),
         PublishErrorKind::WrongLastMessageId
         | PublishErrorKind::WrongLastSequence
-        | PublishErrorKind::MaxPayloadExceeded => BusError::Rejected(detail),
+        | PublishErrorKind::MaxPayloadExceeded => BusError::Rejected(Detail::caused_by(detail, e)),
     }
 }
 
@@ -54,11 +55,11 @@ pub(super) fn to_header_map(headers: &BTreeMap<String, String>) -> Result<Header
     let mut map = HeaderMap::new();
     for (name, value) in headers {
         let n = HeaderName::from_str(name)
-            .map_err(|_| BusError::Rejected(format!("invalid header name {name:?}")))?;
+            .map_err(|_| BusError::Rejected(format!("invalid header name {name:?}").into()))?;
         let v = HeaderValue::from_str(value).map_err(|_| {
-            BusError::Rejected(format!(
-                "invalid value for header {name} (no CR or LF allowed)"
-            ))
+            BusError::Rejected(
+                format!("invalid value for header {name} (no CR or LF allowed)").into(),
+            )
         })?;
         map.insert(n, v);
     }

@@ -10,6 +10,7 @@ use lastmile_events::subjects::{Retention, STREAMS, StreamSpec};
 use super::NatsBus;
 use crate::bus::BusError;
 use crate::bus::memory::subject_matches;
+use crate::error::Detail;
 
 /// The JetStream stream configuration for one of lastmile's [`StreamSpec`]s, with
 /// `replicas` copies (1 on a single server, 3 on a three-node cluster).
@@ -54,8 +55,10 @@ impl NatsBus {
                 let detail = format!("cannot create or update stream {}: {e}", spec.name);
                 match e.kind() {
                     CreateStreamErrorKind::TimedOut
-                    | CreateStreamErrorKind::JetStreamUnavailable => BusError::Unavailable(detail),
-                    _ => BusError::Rejected(detail),
+                    | CreateStreamErrorKind::JetStreamUnavailable => {
+                        BusError::Unavailable(Detail::caused_by(detail, e))
+                    }
+                    _ => BusError::Rejected(Detail::caused_by(detail, e)),
                 }
             })?;
         tracing::debug!(stream = spec.name, "Stream ensured.");
@@ -81,6 +84,11 @@ impl NatsBus {
             self.js.stream_by_subject(first.clone()),
         )
         .await?
-        .map_err(|e| BusError::Rejected(format!("no stream captures {first}: {e}")))
+        .map_err(|e| {
+            BusError::Rejected(Detail::caused_by(
+                format!("no stream captures {first}: {e}"),
+                e,
+            ))
+        })
     }
 }

@@ -150,3 +150,24 @@ fn reopen_backoff_grows_and_is_capped() {
     assert!(reopen_backoff(1) < reopen_backoff(2));
     assert_eq!(reopen_backoff(40), Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_missing_credentials_file_is_rejected_with_the_config_error_as_source() {
+    let config = NatsConfig {
+        creds_file: Some("/nonexistent/lastmile.creds".into()),
+        ..NatsConfig::with_url("nats://127.0.0.1:1")
+    };
+    let err = NatsBus::connect(&config).await.err().unwrap();
+    assert!(matches!(err, BusError::Rejected(_)), "{err}");
+    assert!(
+        err.to_string().contains("/nonexistent/lastmile.creds"),
+        "{err}"
+    );
+    let config_error = std::error::Error::source(&err)
+        .and_then(std::error::Error::source)
+        .and_then(|s| s.downcast_ref::<ConfigError>());
+    assert!(
+        matches!(config_error, Some(ConfigError::Invalid(m)) if m.contains("--nats-creds")),
+        "{err:?}"
+    );
+}

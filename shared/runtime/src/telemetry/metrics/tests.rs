@@ -84,7 +84,9 @@ fn metrics_config_follows_the_otel_environment() {
 #[test]
 fn bad_metrics_settings_are_config_errors_that_name_the_variable() {
     let e = otlp(&[("OTEL_METRICS_EXPORTER", "prometheus")]).unwrap_err();
-    assert!(matches!(&e, TelemetryError::Config(m) if m.contains("OTEL_METRICS_EXPORTER")));
+    assert!(
+        matches!(&e, TelemetryError::Config(m) if m.as_str().contains("OTEL_METRICS_EXPORTER"))
+    );
     let e = otlp(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
         ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json"),
