@@ -26,6 +26,7 @@ mod otlp_tls;
 mod pipeline;
 mod registry_health;
 mod runtime;
+mod runtime_live;
 mod secrets;
 mod signatures;
 mod storm;
