@@ -341,7 +341,7 @@ pub fn diagnoses(findings: &[Finding], a: &str, b: &str, subject: &Subject) -> V
             );
         }
         out.push(diagnosis(
-            Class::BUILD_DEPENDENCY_DRIFT,
+            Class::BuildDependencyDrift,
             0.95,
             summary,
             subject,
@@ -377,7 +377,7 @@ pub fn diagnoses(findings: &[Finding], a: &str, b: &str, subject: &Subject) -> V
             ),
         ];
         out.push(diagnosis(
-            Class::BUILD_CHECKSUM_MISMATCH,
+            Class::BuildChecksumMismatch,
             0.95,
             summary,
             subject,
@@ -448,7 +448,7 @@ pub fn diagnoses(findings: &[Finding], a: &str, b: &str, subject: &Subject) -> V
             format!("lastmile build diff {a} {b}"),
         ));
         out.push(diagnosis(
-            Class::BUILD_NOT_REPRODUCIBLE,
+            Class::BuildNotReproducible,
             0.9,
             summary,
             subject,

@@ -86,7 +86,7 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         ),
     ];
     Some(diagnosis(
-        Class::BUILD_CONTEXT_LEAK,
+        Class::BuildContextLeak,
         score,
         summary,
         subject,

@@ -86,7 +86,7 @@ fn drift(text: &str, subject: &Subject) -> Option<Diagnosis> {
         ),
     ];
     Some(diagnosis(
-        Class::BUILD_DEPENDENCY_DRIFT,
+        Class::BuildDependencyDrift,
         0.85,
         summary,
         subject,
@@ -175,7 +175,7 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         ),
     ];
     Some(diagnosis(
-        Class::BUILD_NOT_REPRODUCIBLE,
+        Class::BuildNotReproducible,
         confidence,
         summary,
         subject,

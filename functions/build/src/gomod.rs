@@ -113,7 +113,7 @@ fn checksum(text: &str, subject: &Subject) -> Option<Diagnosis> {
         "go clean -modcache && go mod download -x",
     ));
     Some(diagnosis(
-        Class::BUILD_CHECKSUM_MISMATCH,
+        Class::BuildChecksumMismatch,
         if sumdb_failure { 0.85 } else { 0.95 },
         summary,
         subject,
@@ -157,7 +157,7 @@ fn missing_sum(text: &str, subject: &Subject) -> Option<Diagnosis> {
         None => "go.sum lacks an entry the build needs; since Go 1.16 builds do not add it themselves, so go.sum must be updated and committed.".into(),
     };
     Some(diagnosis(
-        Class::BUILD_MISSING_GO_SUM,
+        Class::BuildMissingGoSum,
         0.95,
         summary,
         subject,
@@ -187,7 +187,7 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         "The build needed to change go.mod/go.sum, which -mod=readonly (the default for go build since 1.16) forbids: the committed module files are not tidy, or a CI step rewrote them.".to_owned()
     };
     Some(diagnosis(
-        Class::BUILD_GO_MOD_DIRTY,
+        Class::BuildGoModDirty,
         0.9,
         summary,
         subject,

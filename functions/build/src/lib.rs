@@ -24,7 +24,7 @@ mod gomod;
 use std::time::Duration;
 
 use lastmile_contract::{Context, EvidenceItem, Function, FunctionError, FunctionSpec, Outcome};
-use lastmile_events::{Diagnosis, Incident, IncidentFamily, Remediation, Subject};
+use lastmile_events::{Class, Diagnosis, Incident, IncidentFamily, Remediation, Subject};
 
 /// The function's spec.
 pub const SPEC: FunctionSpec = FunctionSpec {
@@ -95,7 +95,7 @@ fn subject(incident: &Incident) -> Subject {
 
 /// A diagnosis with its evidence, remediation and definitiveness.
 pub(crate) fn diagnosis(
-    class: &str,
+    class: Class,
     confidence: f64,
     summary: String,
     subject: &Subject,

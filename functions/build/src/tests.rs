@@ -14,15 +14,15 @@ fn run(text: &str) -> Outcome {
     rt.block_on(handle(&incident, &Context::offline())).unwrap()
 }
 
-fn classes(out: &Outcome) -> Vec<&str> {
-    out.diagnoses.iter().map(|d| d.class.as_str()).collect()
+fn classes(out: &Outcome) -> Vec<&Class> {
+    out.diagnoses.iter().map(|d| &d.class).collect()
 }
 
 #[test]
 fn checksum_mismatch_in_a_github_actions_log() {
     let out = run(include_str!("../tests/fixtures/gha-checksum-mismatch.log"));
     let d = &out.diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::BUILD_CHECKSUM_MISMATCH);
+    assert_eq!(d.class, Class::BuildChecksumMismatch);
     assert!(d.definitive);
     assert!(
         d.summary.contains("github.com/acme/ledger@v1.9.4"),
@@ -43,7 +43,7 @@ fn checksum_mismatch_in_a_github_actions_log() {
     );
     // A single build's download lines are not drift.
     assert!(
-        !classes(&out).contains(&Class::BUILD_DEPENDENCY_DRIFT),
+        !classes(&out).contains(&&Class::BuildDependencyDrift),
         "{:?}",
         classes(&out)
     );
@@ -55,7 +55,7 @@ fn go_mod_checksum_mismatch_names_the_module() {
         "go: github.com/acme/lib@v1.0.0: verifying go.mod: github.com/acme/lib@v1.0.0/go.mod: checksum mismatch\n\tdownloaded: h1:aaa=\n\tgo.sum:     h1:bbb=\n",
     );
     let d = &out.diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::BUILD_CHECKSUM_MISMATCH);
+    assert_eq!(d.class, Class::BuildChecksumMismatch);
     assert!(
         d.summary.contains("github.com/acme/lib@v1.0.0"),
         "{}",
@@ -68,7 +68,7 @@ fn sumdb_lookup_failure_is_a_checksum_verification_failure() {
     let out = run(
         "go: github.com/acme/internal-sdk@v0.4.1: verifying module: github.com/acme/internal-sdk@v0.4.1: reading https://sum.golang.org/lookup/github.com/acme/internal-sdk@v0.4.1: 404 Not Found\n\tserver response: not found: github.com/acme/internal-sdk@v0.4.1: invalid version: git ls-remote -q origin: exit status 128",
     );
-    assert_eq!(classes(&out)[0], Class::BUILD_CHECKSUM_MISMATCH);
+    assert_eq!(*classes(&out)[0], Class::BuildChecksumMismatch);
     assert!(out.diagnoses[0].summary.contains("checksum database"));
 }
 
@@ -78,7 +78,7 @@ fn missing_go_sum_entry_suggests_tidy_and_gos_own_command() {
         "main.go:9:2: missing go.sum entry for module providing package github.com/spf13/cobra (imported by github.com/acme/cli/cmd); to add:\n\tgo get github.com/acme/cli/cmd\n",
     );
     let d = &out.diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::BUILD_MISSING_GO_SUM);
+    assert_eq!(d.class, Class::BuildMissingGoSum);
     assert_eq!(
         d.remediation[0].command.as_deref(),
         Some("go mod tidy && git diff --exit-code go.mod go.sum")
@@ -103,7 +103,7 @@ fn updates_to_go_mod_needed_is_an_untidy_module() {
     ] {
         assert_eq!(
             classes(&run(text)).first().copied(),
-            Some(Class::BUILD_GO_MOD_DIRTY),
+            Some(&Class::BuildGoModDirty),
             "{text}"
         );
     }
@@ -113,12 +113,12 @@ fn updates_to_go_mod_needed_is_an_untidy_module() {
 fn two_builds_with_different_deps_and_hashes() {
     let out = run(include_str!("../tests/fixtures/two-builds-version-m.txt"));
     let cs = classes(&out);
-    assert!(cs.contains(&Class::BUILD_DEPENDENCY_DRIFT), "{cs:?}");
-    assert!(cs.contains(&Class::BUILD_NOT_REPRODUCIBLE), "{cs:?}");
+    assert!(cs.contains(&&Class::BuildDependencyDrift), "{cs:?}");
+    assert!(cs.contains(&&Class::BuildNotReproducible), "{cs:?}");
     let drift = out
         .diagnoses
         .iter()
-        .find(|d| d.class.as_str() == Class::BUILD_DEPENDENCY_DRIFT)
+        .find(|d| d.class == Class::BuildDependencyDrift)
         .unwrap();
     assert_eq!(
         drift.evidence,
@@ -127,7 +127,7 @@ fn two_builds_with_different_deps_and_hashes() {
     let repro = out
         .diagnoses
         .iter()
-        .find(|d| d.class.as_str() == Class::BUILD_NOT_REPRODUCIBLE)
+        .find(|d| d.class == Class::BuildNotReproducible)
         .unwrap();
     assert!(
         repro
@@ -160,12 +160,12 @@ fn docker_build_with_huge_context_and_leaked_vendor_dir() {
     let out = run(include_str!("../tests/fixtures/docker-build-context.log"));
     let cs = classes(&out);
     // The toolchain's own complaint comes first; the leak that caused it is reported too.
-    assert_eq!(cs[0], Class::BUILD_GO_MOD_DIRTY, "{cs:?}");
-    assert!(cs.contains(&Class::BUILD_CONTEXT_LEAK), "{cs:?}");
+    assert_eq!(*cs[0], Class::BuildGoModDirty, "{cs:?}");
+    assert!(cs.contains(&&Class::BuildContextLeak), "{cs:?}");
     let leak = out
         .diagnoses
         .iter()
-        .find(|d| d.class.as_str() == Class::BUILD_CONTEXT_LEAK)
+        .find(|d| d.class == Class::BuildContextLeak)
         .unwrap();
     assert!(
         leak.evidence.iter().any(|e| e.contains("1.21GB")),

@@ -141,7 +141,7 @@ pub(crate) fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Vec<D
             ),
         );
         let d = diagnosis(
-            Class::INIT_BLOCKED,
+            Class::InitBlocked,
             0.8,
             format!(
                 "Init container `{}` cannot start ({reason}): {}",
@@ -253,7 +253,7 @@ fn crashloop(
             .map(|d| remedy::check_dependency(subject, d)),
     );
     Some(diagnosis(
-        Class::INIT_CRASHLOOP,
+        Class::InitCrashloop,
         if reason == "CrashLoopBackOff" {
             0.92
         } else {
@@ -315,7 +315,7 @@ fn deadlock(
     if own != reporter {
         let target = cycle.first().map_or("", |s| s.target.as_str());
         return diagnosis(
-            Class::INIT_BLOCKED,
+            Class::InitBlocked,
             0.9,
             format!(
                 "Init container `{}` waits for `{target}`, whose pods wait in init on this workload in turn: a wait cycle between {}, reported as init.deadlock on {reporter}.",
@@ -329,7 +329,7 @@ fn deadlock(
         );
     }
     diagnosis(
-        Class::INIT_DEADLOCK,
+        Class::InitDeadlock,
         if graph.guessed() { 0.8 } else { 0.95 },
         format!(
             "Init containers of {} wait on each other in a cycle ({}); none can ever finish.",
@@ -443,7 +443,7 @@ fn blocked(
             .map(|d| remedy::check_dependency(subject, d)),
     );
     diagnosis(
-        Class::INIT_BLOCKED,
+        Class::InitBlocked,
         confidence,
         summary,
         subject.clone(),

@@ -203,7 +203,7 @@ fn deadline(
     ];
     let confidence = if from_condition { 0.95 } else { 0.88 };
     diagnosis(
-        Class::JOB_DEADLINE_EXCEEDED,
+        Class::JobDeadlineExceeded,
         confidence,
         summary,
         subject,
@@ -291,7 +291,7 @@ fn backoff(
     ];
     let confidence = if from_condition { 0.95 } else { 0.88 };
     diagnosis(
-        Class::JOB_BACKOFF_LIMIT,
+        Class::JobBackoffLimit,
         confidence,
         summary,
         subject,
@@ -355,7 +355,7 @@ fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnos
             remedy::recreate_job(&subject, "Raise `spec.activeDeadlineSeconds`"),
         ];
         return vec![diagnosis(
-            Class::JOB_DEADLINE_EXCEEDED,
+            Class::JobDeadlineExceeded,
             0.8,
             summary,
             subject,
@@ -374,7 +374,7 @@ fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnos
         );
         let remediation = vec![remedy::job_logs(&subject), remedy::inspect_job(&subject)];
         return vec![diagnosis(
-            Class::JOB_STUCK_ACTIVE,
+            Class::JobStuckActive,
             0.55,
             summary,
             subject,

@@ -22,7 +22,7 @@ mod text;
 use std::time::Duration;
 
 use lastmile_contract::{Context, EvidenceItem, Function, FunctionError, FunctionSpec, Outcome};
-use lastmile_events::{Diagnosis, Incident, IncidentFamily, Subject};
+use lastmile_events::{Class, Diagnosis, Incident, IncidentFamily, Subject};
 
 /// The function's spec.
 pub const SPEC: FunctionSpec = FunctionSpec {
@@ -77,7 +77,7 @@ pub(crate) fn subject(incident: &Incident, container: Option<&str>) -> Subject {
 
 /// A diagnosis with evidence and remediation filled in.
 pub(crate) fn diagnosis(
-    class: &str,
+    class: Class,
     confidence: f64,
     summary: String,
     subject: Subject,

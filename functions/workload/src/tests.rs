@@ -33,15 +33,18 @@ fn futures_lite_block_on<F: std::future::Future>(fut: F) -> F::Output {
         .block_on(fut)
 }
 
-fn first_class(outcome: &Outcome) -> &str {
-    outcome.diagnoses.first().map_or("", |d| d.class.as_str())
+fn first_class(outcome: &Outcome) -> Class {
+    outcome
+        .diagnoses
+        .first()
+        .map_or_else(|| Class::new(""), |d| d.class.clone())
 }
 
 #[test]
 fn init_waiting_for_postgres_is_blocked_on_that_service() {
     let out = run(&example("init-waiting-for-postgres.json"));
     let d = &out.diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert_eq!(d.class, Class::InitBlocked);
     assert!(d.confidence >= 0.85);
     assert_eq!(d.subject.container.as_deref(), Some("wait-for-postgres"));
     assert!(
@@ -90,7 +93,7 @@ fn credentials_in_an_init_command_never_reach_evidence() {
         "until PGPASSWORD=hunter2 pg_isready -h postgres -p 5432; do sleep 2; done".into(),
     ]);
     let out = run(&inc);
-    assert_eq!(first_class(&out), Class::INIT_BLOCKED);
+    assert_eq!(first_class(&out), Class::InitBlocked);
     let all = format!(
         "{:?} {:?}",
         out.diagnoses,
@@ -107,7 +110,7 @@ fn credentials_in_an_init_command_never_reach_evidence() {
 fn job_deadline_exceeded_from_the_condition() {
     let out = run(&example("job-deadline-exceeded.json"));
     let d = &out.diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::JOB_DEADLINE_EXCEEDED);
+    assert_eq!(d.class, Class::JobDeadlineExceeded);
     assert!(d.definitive);
     assert!(d.confidence >= 0.95);
     assert!(d.summary.contains("5m"), "{}", d.summary);
@@ -152,7 +155,7 @@ fn backoff_limit_exceeded_names_the_exit_code_and_a_zero_limit() {
     inc.events.retain(|e| e.reason != "DeadlineExceeded");
     let out = run(&inc);
     let d = &out.diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::JOB_BACKOFF_LIMIT);
+    assert_eq!(d.class, Class::JobBackoffLimit);
     assert!(
         d.evidence.iter().any(|e| e.contains("backoffLimit: 0")),
         "{:#?}",
@@ -173,7 +176,7 @@ fn pod_failure_policy_message_is_parsed() {
         ..Default::default()
     });
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::JOB_BACKOFF_LIMIT);
+    assert_eq!(d.class, Class::JobBackoffLimit);
     assert!(d.summary.contains("code 42"), "{}", d.summary);
 }
 
@@ -186,7 +189,7 @@ fn active_job_past_its_deadline() {
     status.active = Some(1);
     inc.events.retain(|e| e.reason != "DeadlineExceeded");
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::JOB_DEADLINE_EXCEEDED);
+    assert_eq!(d.class, Class::JobDeadlineExceeded);
     assert!((d.confidence - 0.8).abs() < 1e-9);
 }
 
@@ -197,12 +200,7 @@ fn describe_output_with_crashlooping_init_container() {
     ));
     let out = run(&inc);
     let d = &out.diagnoses[0];
-    assert_eq!(
-        d.class.as_str(),
-        Class::INIT_CRASHLOOP,
-        "{:#?}",
-        out.diagnoses
-    );
+    assert_eq!(d.class, Class::InitCrashloop, "{:#?}", out.diagnoses);
     assert_eq!(d.subject.container.as_deref(), Some("run-migrations"));
     assert!(d.definitive);
     assert!(d.remediation.iter().any(|r| r.command.as_deref() == Some("kubectl logs -n payments pod/billing-worker-6b7c8d9f5-lq2xz -c run-migrations --previous --tail=50")));
@@ -214,7 +212,7 @@ fn nslookup_loop_in_logs_is_blocked_with_fqdn_advice() {
         "pod stuck in Init:0/1\n$ kubectl logs api-0 -c wait-for-cache\nwaiting for cache\nnslookup: can't resolve 'cache.infra'\n",
     );
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert_eq!(d.class, Class::InitBlocked);
     assert!(d.summary.contains("cache.infra"), "{}", d.summary);
     assert!(
         d.remediation
@@ -229,7 +227,7 @@ fn service_account_that_cannot_read_jobs_blocks_a_waiter() {
         "Error from server (Forbidden): jobs.batch \"seed\" is forbidden: User \"system:serviceaccount:shop:default\" cannot get resource \"jobs\" in API group \"batch\" in the namespace \"shop\"",
     );
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert_eq!(d.class, Class::InitBlocked);
     assert!(d.remediation[0].command.as_deref().is_some_and(|c| {
         c.contains("--serviceaccount=shop:default") && c.contains("--resource=jobs")
     }));
@@ -292,7 +290,7 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
         "orders",
     ));
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::INIT_DEADLOCK);
+    assert_eq!(d.class, Class::InitDeadlock);
     assert!(
         d.summary
             .contains("`payments-7d8e9f0a1-m4n5p` waits for `orders`"),
@@ -301,7 +299,7 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
     );
     // Without the other side's wait there is no cycle, only a blocked init container.
     inc.snapshot.pods[0] = waiting_pod("payments-7d8e9f0a1-m4n5p", "payments", "ledger");
-    assert_eq!(first_class(&run(&inc)), Class::INIT_BLOCKED);
+    assert_eq!(first_class(&run(&inc)), Class::InitBlocked);
 }
 
 #[test]
@@ -316,17 +314,17 @@ fn recorded_pair_of_pods_waiting_on_each_other() {
     let deadlocks: Vec<&Diagnosis> = outs
         .iter()
         .flat_map(|o| &o.diagnoses)
-        .filter(|d| d.class.as_str() == Class::INIT_DEADLOCK)
+        .filter(|d| d.class == Class::InitDeadlock)
         .collect();
     assert_eq!(deadlocks.len(), 1, "one cycle is one deadlock: {outs:#?}");
     assert!(deadlocks[0].definitive);
     let other: Vec<&Diagnosis> = outs
         .iter()
         .flat_map(|o| &o.diagnoses)
-        .filter(|d| d.class.as_str() != Class::INIT_DEADLOCK)
+        .filter(|d| d.class != Class::InitDeadlock)
         .collect();
     assert_eq!(other.len(), 1);
-    assert_eq!(other[0].class.as_str(), Class::INIT_BLOCKED);
+    assert_eq!(other[0].class, Class::InitBlocked);
     assert!(
         other[0].summary.contains("reported as init.deadlock on"),
         "{}",
@@ -392,7 +390,7 @@ fn deadlock_resolved_through_services_and_selectors_not_names() {
     inc.pod = Some(orders);
     inc.snapshot = snapshot.clone();
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::INIT_DEADLOCK, "{d:#?}");
+    assert_eq!(d.class, Class::InitDeadlock, "{d:#?}");
     assert!(
         d.summary.contains("deployment/shop/orders")
             && d.summary.contains("deployment/shop/payments"),
@@ -422,7 +420,7 @@ fn deadlock_resolved_through_services_and_selectors_not_names() {
     inc.snapshot.services[1].spec.as_mut().unwrap().selector =
         Some([("tier".to_string(), "t-elsewhere".to_string())].into());
     let d = &run(&inc).diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::INIT_BLOCKED);
+    assert_eq!(d.class, Class::InitBlocked);
     assert!(
         d.evidence
             .iter()

@@ -146,7 +146,7 @@ fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             evidence.push(format!("Restart Count: {restarts}"));
         }
         out.push(diagnosis(
-            Class::INIT_CRASHLOOP,
+            Class::InitCrashloop,
             0.8,
             format!("Init container `{name}` fails repeatedly, so the pod never leaves Init; its previous logs say why."),
             subject.clone(),
@@ -159,7 +159,7 @@ fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     // Two or more pods waiting on each other.
     if marker && matches(&DEADLOCK, text) {
         out.push(diagnosis(
-            Class::INIT_DEADLOCK,
+            Class::InitDeadlock,
             0.6,
             "Init containers of several pods appear to wait on each other; none can finish until one side stops waiting.".into(),
             subject.clone(),
@@ -181,7 +181,7 @@ fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         );
         let resource = resource.split('.').next().unwrap_or(resource);
         out.push(diagnosis(
-            Class::INIT_BLOCKED,
+            Class::InitBlocked,
             if marker { 0.85 } else { 0.75 },
             format!("Service account `{ns}:{sa}` may not read {resource}, so the container that polls the API for them (a wait-for init container) can never see its dependency ready."),
             subject.clone(),
@@ -234,7 +234,7 @@ fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             (None, None) => "The pod stays in Init: an init container has not finished; its logs say what it waits for.".into(),
         };
         out.push(diagnosis(
-            Class::INIT_BLOCKED,
+            Class::InitBlocked,
             confidence,
             summary,
             subject,
@@ -265,7 +265,7 @@ fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         let exact = text.contains("active longer than specified deadline")
             || text.contains("DeadlineExceeded");
         out.push(diagnosis(
-            Class::JOB_DEADLINE_EXCEEDED,
+            Class::JobDeadlineExceeded,
             if exact { 0.85 } else { 0.7 },
             "The Job ran past its activeDeadlineSeconds and was stopped (DeadlineExceeded); the deadline is too short for the work, or the pods spent it waiting.".into(),
             subject.clone(),
@@ -288,7 +288,7 @@ fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     };
     if let Some(q) = backoff_quote {
         out.push(diagnosis(
-            Class::JOB_BACKOFF_LIMIT,
+            Class::JobBackoffLimit,
             confidence,
             "The Job failed: its pods failed more times than backoffLimit allows (or a podFailurePolicy rule failed it); with backoffLimit 0 the first failure is final.".into(),
             subject.clone(),
@@ -305,7 +305,7 @@ fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         && let Some(q) = quote(text, &JOB_STUCK)
     {
         out.push(diagnosis(
-            Class::JOB_STUCK_ACTIVE,
+            Class::JobStuckActive,
             0.45,
             "The Job stays active without finishing; its pods are running but not completing."
                 .into(),

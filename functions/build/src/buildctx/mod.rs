@@ -356,7 +356,7 @@ pub fn diagnose(report: &ContextReport, subject: &Subject) -> Option<Diagnosis> 
         ),
     ];
     Some(diagnosis(
-        Class::BUILD_CONTEXT_LEAK,
+        Class::BuildContextLeak,
         0.95,
         summary,
         subject,

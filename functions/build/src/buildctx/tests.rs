@@ -78,7 +78,7 @@ fn every_leak_kind_is_found_with_sizes_and_no_content() {
         container: None,
     };
     let d = diagnose(&report, &subject).unwrap();
-    assert_eq!(d.class, Class::BUILD_CONTEXT_LEAK);
+    assert_eq!(d.class, Class::BuildContextLeak);
     let all = serde_json::to_string(&d).unwrap();
     assert!(!all.contains("SECRET") && !all.contains("hunter2"), "{all}");
     assert!(all.contains("deploy/tls/server.pem (33 bytes)"), "{all}");
