@@ -103,16 +103,9 @@ fn newest_time(text: &str) -> Option<DateTime<Utc>> {
         .max()
 }
 
-/// The last `max` bytes of `text`, cut at a character boundary.
+/// At most the last `max` bytes of `text`, starting at a character boundary.
 fn tail(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut start = text.len() - max;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
+    &text[text.ceil_char_boundary(text.len().saturating_sub(max))..]
 }
 
 #[cfg(test)]
@@ -214,5 +207,14 @@ mod tests {
         let text = "é".repeat(MAX_TEXT);
         let inc = incident_from_text(&text);
         assert!(inc.text.as_deref().is_some_and(|t| t.len() <= MAX_TEXT));
+    }
+
+    #[test]
+    fn tail_keeps_the_end_and_never_splits_a_character() {
+        // "aéé" is 5 bytes; the last 3 start inside the first "é", so only the second stays.
+        assert_eq!(tail("aéé", 3), "é");
+        assert_eq!(tail("aéé", 4), "éé");
+        assert_eq!(tail("abc", 5), "abc");
+        assert_eq!(tail("abc", 0), "");
     }
 }
