@@ -777,6 +777,10 @@ fn merge_event(list: &mut Vec<KubeEvent>, ev: KubeEvent, max: usize) -> bool {
     true
 }
 
+mod rollout;
+
+pub use rollout::rollout_stuck;
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

@@ -97,6 +97,19 @@ impl Watcher {
         let mut out = match obs {
             Obs::Pod(ev) => self.on_pod(scope, ev, now),
             Obs::Job(ev) => self.on_job(ev, now),
+            Obs::Deployment(Event::Apply(d) | Event::InitApply(d)) => {
+                if self.denied(d.metadata.namespace.as_deref()) {
+                    Vec::new()
+                } else {
+                    self.tracker.observe_deployment(&d, now)
+                }
+            }
+            Obs::Deployment(Event::Delete(d)) => self.tracker.forget_deployment(
+                d.metadata.namespace.as_deref().unwrap_or_default(),
+                d.metadata.name.as_deref().unwrap_or_default(),
+                now,
+            ),
+            Obs::Deployment(Event::Init | Event::InitDone) => Vec::new(),
             Obs::CoreEvent(Event::Apply(e) | Event::InitApply(e)) => {
                 self.on_event(KubeEvent::from_core(&e), now)
             }

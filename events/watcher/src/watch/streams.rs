@@ -5,6 +5,7 @@ use std::fmt::Debug;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event as CoreEvent, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod,
@@ -27,6 +28,7 @@ use super::{EventApi, WatchConfig};
 pub(super) enum Obs {
     Pod(Event<Pod>),
     Job(Event<Job>),
+    Deployment(Event<Deployment>),
     CoreEvent(Event<CoreEvent>),
     V1Event(Event<V1Event>),
     Node(Event<Node>),
@@ -47,6 +49,7 @@ impl Obs {
         match self {
             Self::Pod(_) => "Pod",
             Self::Job(_) => "Job",
+            Self::Deployment(_) => "Deployment",
             Self::CoreEvent(_) => "Event",
             Self::V1Event(_) => "events.k8s.io/Event",
             Self::Node(_) => "Node",
@@ -70,6 +73,7 @@ impl Obs {
         match self {
             Self::Pod(e) => done(e),
             Self::Job(e) => done(e),
+            Self::Deployment(e) => done(e),
             Self::CoreEvent(e) => done(e),
             Self::V1Event(e) => done(e),
             Self::Node(e) => done(e),
@@ -146,7 +150,8 @@ where
 /// The kinds watched under `cfg`, each with whether it is namespaced (watched once per
 /// allowed namespace) or cluster-scoped (watched once).
 fn kinds(cfg: &WatchConfig) -> Vec<(&'static str, bool)> {
-    let mut out = vec![("Pod", true), ("Job", true)];
+    // Deployments: a rollout past its progress deadline (Runtime, keyed per Deployment).
+    let mut out = vec![("Pod", true), ("Job", true), ("Deployment", true)];
     if matches!(cfg.event_api, EventApi::Core | EventApi::Both) {
         out.push(("Event", true));
     }
@@ -196,6 +201,7 @@ pub(super) fn streams(client: &Client, cfg: &WatchConfig) -> SelectAll<ObsStream
         match kind {
             "Pod" => all.extend(namespaced(client, cfg, true, kind, Obs::Pod)),
             "Job" => all.extend(namespaced(client, cfg, true, kind, Obs::Job)),
+            "Deployment" => all.extend(namespaced(client, cfg, true, kind, Obs::Deployment)),
             "Event" => all.extend(namespaced(client, cfg, false, kind, Obs::CoreEvent)),
             "events.k8s.io/Event" => {
                 all.extend(namespaced(client, cfg, false, kind, Obs::V1Event));
