@@ -55,8 +55,11 @@ async fn crash_looping_rollout_is_one_crashloop_diagnosis_and_the_workload_gate_
     let client = async_nats::connect(nats.url()).await?;
     let mut sub = client.subscribe("lastmile.diagnosis.>").await?;
 
+    // Evidence goes to a temp dir, never into the working directory.
+    let evidence = tempfile::tempdir()?;
     let _function = tokio::process::Command::new(lastmile_bin()?)
         .args(["function", "runtime", "--nats-url", &nats.url()])
+        .env("LASTMILE_EVIDENCE_DIR", evidence.path())
         .env("LASTMILE_KUBE", "off")
         .env("LASTMILE_LOG", "warn")
         .env_remove("NATS_URL")
