@@ -77,15 +77,10 @@ fn main() -> anyhow::Result<()> {
         2.0,
         Some(300.0),
     );
-    let c = series(
-        &bin,
-        dir,
-        "(c) Warning events on different pods",
-        |k| {
-            let n = 12_500 * k;
-            (n.to_string(), events_on_pods(n))
-        },
-    )?;
+    let c = series(&bin, dir, "(c) Warning events on different pods", |k| {
+        let n = 12_500 * k;
+        (n.to_string(), events_on_pods(n))
+    })?;
     budget(&mut missed, "(c) 100,000 events", c.last(), 10.0, None);
     if missed.is_empty() {
         println!("all budgets met");

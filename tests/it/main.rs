@@ -31,7 +31,7 @@ mod secrets;
 mod signatures;
 mod storm;
 mod telemetry;
-mod wait;
 mod trace_ci;
+mod wait;
 mod watcher;
 mod webhook;

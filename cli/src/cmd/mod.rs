@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admission;
 pub mod build;
 pub mod ci;
 pub mod dispatch;
@@ -7,10 +8,9 @@ pub mod explain;
 pub mod function;
 pub mod gate;
 pub mod image;
+pub mod lint;
 pub mod registry_probe;
 pub mod replay;
 pub mod watch;
 pub mod webhook;
-pub mod lint;
-pub mod admission;
 // -- more modules: add one per line above this marker --

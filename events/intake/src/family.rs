@@ -89,7 +89,11 @@ const KEYWORDS: &[(IncidentFamily, &str, u32)] = &[
     (IncidentFamily::Runtime, "liveness probe", 2),
     (IncidentFamily::Runtime, "readiness probe", 2),
     (IncidentFamily::Runtime, "starting container process", 3),
-    (IncidentFamily::Runtime, "unable to start container process", 3),
+    (
+        IncidentFamily::Runtime,
+        "unable to start container process",
+        3,
+    ),
     (IncidentFamily::Runtime, "executable file not found", 3),
     (IncidentFamily::Runtime, "oci runtime", 2),
     (IncidentFamily::Runtime, "permission denied", 1),

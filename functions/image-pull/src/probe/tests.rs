@@ -38,4 +38,3 @@ fn rustls_and_go_tls_texts_map_to_the_same_causes() {
         Cause::Unreachable
     );
 }
-

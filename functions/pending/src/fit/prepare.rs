@@ -282,12 +282,7 @@ pub(super) fn prepare_spread(
 }
 
 /// Whether the node passes the pod's `nodeSelector` and required node affinity.
-fn selector_ok(
-    p: &Prepared<'_>,
-    index: &SnapshotIndex<'_>,
-    i: usize,
-    n: &NodeView<'_>,
-) -> bool {
+fn selector_ok(p: &Prepared<'_>, index: &SnapshotIndex<'_>, i: usize, n: &NodeView<'_>) -> bool {
     p.node_selector
         .as_ref()
         .is_none_or(|s| s.first_mismatch(&index.labels, n.label_set).is_none())
