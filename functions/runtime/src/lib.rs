@@ -4,7 +4,7 @@
 //! `runtime.mount_failed`, `runtime.probe_failing`, `runtime.exec_failed`, and
 //! `image.platform_mismatch` for `exec format error` (see `shared/reference/taxonomy.md`).
 //!
-//! The main design choice: **one set of facts, one rule per class**. [`facts::Facts`] reads
+//! The main design choice: **one set of facts, one rule per class**. `facts::Facts` reads
 //! the worst main container once — from the Pod the API returned when there is one, else
 //! from pasted `kubectl describe` text — together with the Events and log lines; each class
 //! module then asks its own question of those facts and of the cluster snapshot (ConfigMap

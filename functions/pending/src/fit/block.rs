@@ -31,7 +31,7 @@ pub enum Block {
         /// The port.
         port: i32,
     },
-    /// Not enough of a resource (details in [`NodeCheck::short`]).
+    /// Not enough of a resource (details in [`NodeCheck::short`](super::NodeCheck::short)).
     Insufficient {
         /// Resource name.
         resource: String,
