@@ -86,6 +86,7 @@ async fn crash_looping_rollout_is_one_crashloop_diagnosis_and_the_workload_gate_
 
     let api = FakeApiServer::start().await?;
     api.apply_all(fixture("nodes.json"))?;
+    // The Deployment (Progressing=False), its new ReplicaSet, the crash-looping pod, its Event.
     api.apply_all(fixture("deployment-crashloop.json"))?;
     let w = start_watcher(&api, bus, config()).await?;
 
@@ -110,6 +111,14 @@ async fn crash_looping_rollout_is_one_crashloop_diagnosis_and_the_workload_gate_
         ("Deployment", Some("shop"), "checkout")
     );
     assert_eq!(incident.subject.name, "checkout-6d9f7b8c5-7xk2q");
+    // The Deployment is served too, past its progress deadline (Progressing=False): the
+    // stalled rollout is the same incident as its crash-looping pod's, not a second one.
+    let keys: std::collections::BTreeSet<String> = incidents(&stored)
+        .into_iter()
+        .filter(|i| i.family == IncidentFamily::Runtime)
+        .map(|i| i.key)
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
 
     // The function's diagnosis: one crash loop, naming the container and how it exits.
     let got = runtime_diagnoses(&mut sub, Duration::from_secs(3)).await?;

@@ -60,6 +60,9 @@ fn route_of(api_version: &str, kind: &str) -> Option<(String, &'static str, bool
         "Service" => ("services", true),
         "EndpointSlice" => ("endpointslices", true),
         "ServiceAccount" => ("serviceaccounts", true),
+        "ConfigMap" => ("configmaps", true),
+        "Deployment" => ("deployments", true),
+        "ReplicaSet" => ("replicasets", true),
         _ => return None,
     };
     Some((prefix, plural, namespaced))
