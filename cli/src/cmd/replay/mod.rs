@@ -192,8 +192,34 @@ fn print(
 ) -> anyhow::Result<()> {
     let mut all = Vec::new();
     let mut text = String::new();
+    // Recordings of one workload in several files give incidents with one key: each file
+    // gets the diagnoses about its own pod, the last one whatever is left.
+    let mut left: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, incident) in incidents {
+        *left.entry(incident.key.as_str()).or_default() += 1;
+    }
     for (file, incident) in incidents {
-        let report = DiagnosisReport::new(by_incident.remove(&incident.key).unwrap_or_default());
+        let mut mine = by_incident.remove(&incident.key).unwrap_or_default();
+        let others = left.get_mut(incident.key.as_str()).map_or(0, |n| {
+            *n -= 1;
+            *n
+        });
+        if others > 0 {
+            let (own, rest): (Vec<_>, Vec<_>) = mine
+                .into_iter()
+                .partition(|d| d.subject.name == incident.subject.name);
+            by_incident.insert(incident.key.clone(), rest);
+            mine = own;
+        }
+        // Functions run concurrently: a total order, so a replay prints the same every time.
+        mine.sort_by(|a, b| {
+            (&a.subject.name, a.class.as_str(), &a.id).cmp(&(
+                &b.subject.name,
+                b.class.as_str(),
+                &b.id,
+            ))
+        });
+        let report = DiagnosisReport::new(mine);
         if format == Format::Human {
             let owner = incident
                 .owner
