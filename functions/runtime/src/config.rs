@@ -150,17 +150,17 @@ pub(crate) fn diagnose(
         "Once it exists, the kubelet creates the container on its next retry; restart the pod to retry at once.",
         format!("kubectl delete{} {}", t.ns(), t.pod()),
     ));
-    let mut d = Diagnosis::new(
+    Some(Found::of(
         Class::RUNTIME_CONFIG_MISSING,
         0.92,
         format!(
             "{who} cannot be created: {what} does not exist{}.",
             check.verdict
         ),
-        Default::default(),
-    );
-    d.remediation = remediation;
-    Some(Found::new(d, c, evidence))
+        remediation,
+        c,
+        evidence,
+    ))
 }
 
 /// What the snapshot says about the missing object.

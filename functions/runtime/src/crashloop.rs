@@ -2,7 +2,7 @@
 //! meaning, signal, `Error`/`Completed`), what it printed last and the termination message,
 //! and the likely cause with the line that shows it.
 
-use lastmile_events::{Class, Diagnosis};
+use lastmile_events::Class;
 
 use crate::facts::Facts;
 use crate::remedy::{self, Target};
@@ -226,14 +226,14 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         }
     };
     remediation.push(remedy::rollback(t));
-    let mut d = Diagnosis::new(
+    Some(Found::of(
         Class::RUNTIME_CRASHLOOP,
         confidence,
         summary,
-        Default::default(),
-    );
-    d.remediation = remediation;
-    Some(Found::new(d, c, evidence))
+        remediation,
+        c,
+        evidence,
+    ))
 }
 
 /// The first recognised cause in the termination message, then the output lines.

@@ -126,6 +126,21 @@ pub(crate) struct Found {
 }
 
 impl Found {
+    /// A finding of `class`: the diagnosis with its summary and remediation, about
+    /// `container`, with its evidence lines.
+    fn of(
+        class: &'static str,
+        confidence: f64,
+        summary: String,
+        remediation: Vec<lastmile_events::Remediation>,
+        container: Option<&str>,
+        evidence: Vec<String>,
+    ) -> Self {
+        let mut d = Diagnosis::new(class, confidence, summary, Default::default());
+        d.remediation = remediation;
+        Self::new(d, container, evidence)
+    }
+
     fn new(diagnosis: Diagnosis, container: Option<&str>, evidence: Vec<String>) -> Self {
         Self {
             diagnosis,

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use k8s_openapi::api::core::v1::Pod;
-use lastmile_events::{Class, ClusterSnapshot, Diagnosis, Incident, Remediation};
+use lastmile_events::{Class, ClusterSnapshot, Incident, Remediation};
 use regex::Regex;
 
 use crate::facts::Facts;
@@ -211,14 +211,14 @@ pub(crate) fn diagnose(
             vec![remedy::describe(t)],
         ),
     };
-    let mut d = Diagnosis::new(
+    Some(Found::of(
         Class::RUNTIME_MOUNT_FAILED,
         confidence,
         summary,
-        Default::default(),
-    );
-    d.remediation = remediation;
-    Some(Found::new(d, None, evidence))
+        remediation,
+        None,
+        evidence,
+    ))
 }
 
 fn multi_attach(
@@ -330,14 +330,14 @@ fn sub_path(f: &Facts, t: &Target) -> Option<Found> {
         .filter(|l| !l.contains("exec:"))
         .find_map(|l| STAT_MISSING.captures(l).map(|c| (l, c[1].to_owned())))?;
     let (summary, confidence, remediation) = sub_path_summary(&path, t);
-    let mut d = Diagnosis::new(
+    Some(Found::of(
         Class::RUNTIME_MOUNT_FAILED,
         confidence,
         summary,
-        Default::default(),
-    );
-    d.remediation = remediation;
-    Some(Found::new(d, f.container.as_deref(), vec![quote(line)]))
+        remediation,
+        f.container.as_deref(),
+        vec![quote(line)],
+    ))
 }
 
 fn sub_path_summary(path: &str, t: &Target) -> (String, f64, Vec<Remediation>) {

@@ -3,7 +3,7 @@
 //! `Evicted`. Says the limit, the request, how often, a computed new limit, and whether a
 //! LimitRange default (not the manifest) set the limit.
 
-use lastmile_events::{Class, ClusterSnapshot, Diagnosis, Incident};
+use lastmile_events::{Class, ClusterSnapshot, Incident};
 
 use crate::facts::Facts;
 use crate::remedy::{self, Target};
@@ -174,14 +174,14 @@ pub(crate) fn diagnose(
     } else {
         0.6
     };
-    let mut d = Diagnosis::new(
+    Some(Found::of(
         Class::RUNTIME_OOM_KILLED,
         confidence,
         summary,
-        Default::default(),
-    );
-    d.remediation = remediation;
-    Some(Found::new(d, c, evidence))
+        remediation,
+        c,
+        evidence,
+    ))
 }
 
 /// Evidence that a LimitRange default set the container's memory limit: the LimitRanger
