@@ -7,7 +7,6 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -16,7 +15,7 @@ use lastmile_tests::bin::lastmile_bin;
 use lastmile_tests::gobuild::GoWork;
 use lastmile_tests::nats::NatsServer;
 use lastmile_tests::registry::{
-    Pusher, Registry, RegistryAuth, TarEntry, TokenIssuer, TokenUser, linux, tar_gz,
+    Pusher, Registry, RegistryAuth, TarEntry, TokenUser, linux, tar_gz, token_registry,
 };
 
 const GITHUB_ENV: &[(&str, &str)] = &[
@@ -329,31 +328,17 @@ async fn a_cosign_encrypted_key_signs_with_cosign_password_and_the_image_check_v
 /// one line that says how to log in, never a pass, and read with a docker config's login.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_image_check_reads_through_anonymous_and_logged_in_bearer_tokens() {
-    let issuer = Arc::new(
-        TokenIssuer::start(
-            vec![TokenUser {
-                name: "ci-reader".into(),
-                password: "reader-pw-789".into(),
-                grants: vec![("team/app".into(), vec!["pull".into()])],
-            }],
-            vec![("public/app".into(), vec!["pull".into()])],
-        )
-        .await
-        .unwrap(),
-    );
-    let reg = Registry::start(RegistryAuth::Token(issuer.clone()), None)
-        .await
-        .unwrap();
-    let token = issuer
-        .mint(
-            "ci",
-            &[
-                ("public/app", &["pull", "push"]),
-                ("team/app", &["pull", "push"]),
-            ],
-        )
-        .unwrap();
-    let push = Pusher::new(&reg.base_url(), Some(format!("Bearer {token}")), None).unwrap();
+    let (_issuer, reg, push) = token_registry(
+        vec![TokenUser {
+            name: "ci-reader".into(),
+            password: "reader-pw-789".into(),
+            grants: vec![("team/app".into(), vec!["pull".into()])],
+        }],
+        vec![("public/app".into(), vec!["pull".into()])],
+        &["public/app", "team/app"],
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let built = dir.path().join("app");
     std::fs::copy(NatsServer::binary().unwrap(), &built).unwrap();

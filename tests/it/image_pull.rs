@@ -23,7 +23,7 @@ use lastmile_fn_image_pull::probe::{self, Checks, ProbeOptions, ProbeReport, Ver
 use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
 use lastmile_tests::registry::{
     CosignKey, Plat, Pusher, RateLimitedRegistry, Registry, RegistryAuth, TarEntry, TestCa,
-    TokenIssuer, TokenUser, incompressible, linux, tar_gz,
+    TokenUser, incompressible, linux, tar_gz, token_registry,
 };
 
 fn http(ca: Option<&str>) -> Arc<dyn RegistryHttp> {
@@ -488,24 +488,13 @@ async fn bearer_token_registry_scopes_and_bad_credentials() {
             grants: vec![("other/thing".into(), vec!["pull".into()])],
         },
     ];
-    let issuer = Arc::new(
-        TokenIssuer::start(users, vec![("public/base".into(), vec!["pull".into()])])
-            .await
-            .unwrap(),
-    );
-    let reg = Registry::start(RegistryAuth::Token(issuer.clone()), None)
-        .await
-        .unwrap();
-    let token = issuer
-        .mint(
-            "ci",
-            &[
-                ("team/app", &["pull", "push"]),
-                ("public/base", &["pull", "push"]),
-            ],
-        )
-        .unwrap();
-    let push = Pusher::new(&reg.base_url(), Some(format!("Bearer {token}")), None).unwrap();
+    let (issuer, reg, push) = token_registry(
+        users,
+        vec![("public/base".into(), vec!["pull".into()])],
+        &["team/app", "public/base"],
+    )
+    .await
+    .unwrap();
     push.image("team/app", Some("1.0"), linux("amd64"), true)
         .await
         .unwrap();

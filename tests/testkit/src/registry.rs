@@ -532,6 +532,22 @@ pub struct TokenUser {
     pub grants: Vec<(String, Vec<String>)>,
 }
 
+/// A registry behind a [`TokenIssuer`] for `users` (anonymous requests get `anonymous`
+/// grants), and a pusher whose token may push and pull every repository in `push_to`.
+pub async fn token_registry(
+    users: Vec<TokenUser>,
+    anonymous: Vec<(String, Vec<String>)>,
+    push_to: &[&str],
+) -> anyhow::Result<(Arc<TokenIssuer>, Registry, Pusher)> {
+    let issuer = Arc::new(TokenIssuer::start(users, anonymous).await?);
+    let reg = Registry::start(RegistryAuth::Token(issuer.clone()), None).await?;
+    let both: &[&str] = &["pull", "push"];
+    let access: Vec<(&str, &[&str])> = push_to.iter().map(|r| (*r, both)).collect();
+    let token = issuer.mint("ci", &access)?;
+    let push = Pusher::new(&reg.base_url(), Some(format!("Bearer {token}")), None)?;
+    Ok((issuer, reg, push))
+}
+
 /// A token server the registry trusts (distribution's `auth.token`), signing ES256 JWTs with
 /// the signing certificate in the `x5c` header. Served with axum on a free loopback port.
 pub struct TokenIssuer {
