@@ -150,7 +150,9 @@ fn derive_key(
     Ok(key)
 }
 
-/// The base64-decoded body of the first cosign-labelled PEM block.
+/// The base64-decoded body of the first cosign-labelled PEM block. Lenient like Go's
+/// `encoding/pem`, which cosign uses: any line length (a key pasted into a CI secret often
+/// loses its line breaks), where the strict RFC 7468 decoder in `der::pem` refuses it.
 fn pem_body(pem: &str) -> Result<Vec<u8>, CosignKeyError> {
     let label = PEM_LABELS
         .iter()
