@@ -111,17 +111,19 @@ async fn crash_looping_rollout_is_one_crashloop_diagnosis_and_the_workload_gate_
         ("Deployment", Some("shop"), "checkout")
     );
     assert_eq!(incident.subject.name, "checkout-6d9f7b8c5-7xk2q");
+
+    // The function's diagnosis: one crash loop, naming the container and how it exits.
+    let got = runtime_diagnoses(&mut sub, Duration::from_secs(3)).await?;
+    // Read the stream again once the diagnoses settled, so a later publish is seen too.
+    let after = wait_for(&js, "LASTMILE_INCIDENTS", "the incidents", |_| true).await?;
     // The Deployment is served too, past its progress deadline (Progressing=False): the
     // stalled rollout is the same incident as its crash-looping pod's, not a second one.
-    let keys: std::collections::BTreeSet<String> = incidents(&stored)
+    let keys: std::collections::BTreeSet<String> = incidents(&after)
         .into_iter()
         .filter(|i| i.family == IncidentFamily::Runtime)
         .map(|i| i.key)
         .collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
-
-    // The function's diagnosis: one crash loop, naming the container and how it exits.
-    let got = runtime_diagnoses(&mut sub, Duration::from_secs(3)).await?;
     let classes: Vec<&str> = got.iter().map(|d| d.class.as_str()).collect();
     assert_eq!(classes, ["runtime.crashloop"], "{got:#?}");
     let d = &got[0];
