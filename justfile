@@ -21,6 +21,10 @@ doc:
 bench:
     eval "$(./scripts/install-test-deps)" && cargo bench --workspace
 
+# A lean Lambda package for one function: target/lambda/FUNCTION.zip (ship profile; slow).
+lambda-package FUNCTION:
+    ./infra/lambda/package.sh {{FUNCTION}}
+
 # Regenerate the checked-in JSON Schemas and NATS stream files after changing the event model.
 bless:
     LASTMILE_BLESS=1 cargo test -p lastmile-events

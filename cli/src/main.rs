@@ -48,6 +48,8 @@ enum Command {
     Lint(cmd::lint::Args),
     /// Admission webhook (HTTPS): the lint rules on Pods and workloads as they are created.
     Admission(cmd::admission::Args),
+    /// Apply allowlisted structured remediations (off by default): dry run first, audited.
+    Remediate(cmd::remediate::Args),
     // -- more subcommands: add one variant per line above this marker --
 }
 
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
             Command::Ci(args) => cmd::ci::run(args).await,
             Command::Lint(args) => cmd::lint::run(args).await,
             Command::Admission(args) => cmd::admission::run(args).await,
+            Command::Remediate(args) => cmd::remediate::run(args).await,
             // -- more dispatch arms: add one per line above this marker --
         }
     });

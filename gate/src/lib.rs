@@ -8,11 +8,19 @@
 //! | `lastmile.diagnosis.>` | a diagnosis; a *definitive* one about the target fails the gate at once |
 //! | `lastmile.incident.>` | the target is stuck (open) or recovered (resolved) |
 //! | `lastmile.k8s.job.>` | the watcher's **readiness signal**: a Job reached `Complete` (ready) or `Failed` |
+//! | `lastmile.k8s.{deployment,statefulset,daemonset}.>` | the **rollout signal**: the workload's rollout state changed (complete, waiting, stalled; [`lastmile_events::rollout`]) |
 //! | `lastmile.ci.>` | a deploy event of the run: the workloads the run deploys |
 //!
-//! **Ready** means: for a Job, its `Complete` observation; for other kinds, a resolved
-//! incident and none open, or (with `--settle`) no open incident for that long; for a CI
-//! run, every workload it deploys is ready and none has an open incident.
+//! **Ready** means: for a Job, its `Complete` observation; for a Deployment, StatefulSet or
+//! DaemonSet, its newest rollout observation says complete (as `kubectl rollout status`
+//! decides it) and no incident is open — one of an older generation does not count, and one
+//! published before the gate started counts after a 2 s catch-up, so the previous
+//! generation's "complete" read through `lookback` cannot pass a fresh `kubectl apply`;
+//! without any rollout observation (an older watcher), a resolved incident and none open;
+//! or (with `--settle`) no open incident for that long; for a CI run, every workload it
+//! deploys is ready by the same rules and none has an open incident. A stalled rollout
+//! (`ProgressDeadlineExceeded`) is never ready: the watcher's incident for it brings the
+//! diagnosis that fails the gate.
 //!
 //! **Failed** means: a definitive diagnosis about the target whose incident is not
 //! resolved, or a Job that failed (the gate then waits `grace` for a diagnosis to explain
@@ -33,9 +41,9 @@ mod trace;
 
 pub use output::{Output, describe, escape_annotation, markdown};
 pub use run::run;
-pub use source::{GateError, nats_source};
+pub use source::{GateError, READINESS_SUBJECTS, nats_source};
 pub use state::{Gate, GateConfig, Verdict};
-pub use target::Target;
+pub use target::{Target, TargetError};
 
 /// Exit code: the deploy is ready.
 pub const EXIT_READY: u8 = 0;

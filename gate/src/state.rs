@@ -1,10 +1,11 @@
 //! The gate's state and verdicts: what each message means for the target.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lastmile_events::facts::{JobTerminal, ci_run_of, job_terminal, workload_key};
+use lastmile_events::rollout::Rollout;
 use lastmile_events::{
     CiEvent, CiEventKind, CloudEvent, Diagnosis, Incident, IncidentStatus, K8sObservation,
 };
@@ -68,6 +69,26 @@ pub struct GateConfig {
     pub traceparent: Option<String>,
 }
 
+/// Diagnoses kept while no incident they name has arrived yet.
+const UNMATCHED_KEPT: usize = 1024;
+
+/// How long a rollout observation published before the gate started must stand before it
+/// counts as complete. The gate reads `lookback` into the past, so the first observation it
+/// reads may be the previous generation's "complete", published before the `kubectl apply`
+/// the gate follows; the new generation's "waiting" is normally right behind it.
+const CATCH_UP: chrono::Duration = chrono::Duration::seconds(2);
+
+/// The newest rollout observation of a Deployment, StatefulSet or DaemonSet.
+#[derive(Debug, Clone)]
+struct RolloutSeen {
+    /// `metadata.generation` of the object observed.
+    generation: i64,
+    /// Its rollout decision.
+    rollout: Rollout,
+    /// When the watcher published it.
+    published: DateTime<Utc>,
+}
+
 /// The gate's state. Feed it messages with [`Gate::observe`]; ask [`Gate::verdict`].
 #[derive(Debug)]
 pub struct Gate {
@@ -75,7 +96,15 @@ pub struct Gate {
     started: DateTime<Utc>,
     incidents: BTreeMap<String, Incident>,
     diagnoses: BTreeMap<String, Diagnosis>,
+    /// Diagnoses that matched nothing yet, newest last (at most [`UNMATCHED_KEPT`]): the
+    /// gate reads diagnoses and incidents through separate consumers, so when it starts
+    /// after both were published, a diagnosis may arrive before the incident that makes it
+    /// about the target.
+    unmatched: VecDeque<Diagnosis>,
     workloads: BTreeMap<String, Standing>,
+    /// The newest rollout observation per workload key (Deployments, StatefulSets,
+    /// DaemonSets): what decides their readiness once one arrived.
+    rollouts: BTreeMap<String, RolloutSeen>,
     job_failed_at: Option<DateTime<Utc>>,
     quiet_since: DateTime<Utc>,
     /// The run's trace context, from the first message about the target that carries it.
@@ -99,7 +128,9 @@ impl Gate {
             started: now,
             incidents: BTreeMap::new(),
             diagnoses: BTreeMap::new(),
+            unmatched: VecDeque::new(),
             workloads,
+            rollouts: BTreeMap::new(),
             job_failed_at: None,
             quiet_since: now,
             traceparent: None,
@@ -149,17 +180,15 @@ impl Gate {
     pub fn observe(&mut self, msg: &Message, now: DateTime<Utc>) {
         let s = msg.subject.as_str();
         if s.starts_with("lastmile.diagnosis.") {
-            if let Ok(ce) = CloudEvent::<Diagnosis>::from_slice(&msg.payload)
-                && self.diagnosis_matches(&ce.data)
-            {
-                let d = ce.data;
-                if self.traceparent.is_none() {
-                    self.traceparent = d.ci.as_ref().and_then(|c| c.traceparent.clone());
+            if let Ok(ce) = CloudEvent::<Diagnosis>::from_slice(&msg.payload) {
+                if self.diagnosis_matches(&ce.data) {
+                    self.keep_diagnosis(ce.data);
+                } else {
+                    if self.unmatched.len() >= UNMATCHED_KEPT {
+                        self.unmatched.pop_front();
+                    }
+                    self.unmatched.push_back(ce.data);
                 }
-                let key = d.id.clone().unwrap_or_else(|| {
-                    format!("{}/{}", d.incident.as_deref().unwrap_or(""), d.class)
-                });
-                self.diagnoses.insert(key, d);
             }
         } else if s.starts_with("lastmile.incident.") {
             if let Ok(ce) = CloudEvent::<Incident>::from_slice(&msg.payload)
@@ -174,12 +203,23 @@ impl Gate {
                     self.quiet_since = now;
                 }
                 self.incidents.insert(inc.key.clone(), inc);
+                // Diagnoses read before this incident may be about it.
+                let (now_matching, still): (Vec<Diagnosis>, Vec<Diagnosis>) =
+                    std::mem::take(&mut self.unmatched)
+                        .into_iter()
+                        .partition(|d| self.diagnosis_matches(d));
+                self.unmatched = still.into();
+                for d in now_matching {
+                    self.keep_diagnosis(d);
+                }
             }
-        } else if s.starts_with("lastmile.k8s.job.") {
-            if let Ok(ce) = CloudEvent::<K8sObservation>::from_slice(&msg.payload)
-                && let K8sObservation::Job(job) = ce.data
-            {
-                self.observe_job(&job, now);
+        } else if s.starts_with("lastmile.k8s.") {
+            if let Ok(ce) = CloudEvent::<K8sObservation>::from_slice(&msg.payload) {
+                if let K8sObservation::Job(job) = &ce.data {
+                    self.observe_job(job, now);
+                } else {
+                    self.observe_rollout(&ce.data, ce.time);
+                }
             }
         } else if s.starts_with("lastmile.ci.")
             && let Ok(ce) = CloudEvent::<CiEvent>::from_slice(&msg.payload)
@@ -195,6 +235,16 @@ impl Gate {
                     .or_insert(Standing::Waiting);
             }
         }
+    }
+
+    fn keep_diagnosis(&mut self, d: Diagnosis) {
+        if self.traceparent.is_none() {
+            self.traceparent = d.ci.as_ref().and_then(|c| c.traceparent.clone());
+        }
+        let key =
+            d.id.clone()
+                .unwrap_or_else(|| format!("{}/{}", d.incident.as_deref().unwrap_or(""), d.class));
+        self.diagnoses.insert(key, d);
     }
 
     fn track_incident_workload(&mut self, inc: &Incident) {
@@ -231,6 +281,52 @@ impl Gate {
             None => return,
         };
         self.workloads.insert(key, standing);
+    }
+
+    /// A Deployment, StatefulSet or DaemonSet observation: its rollout decision replaces the
+    /// one held unless it is about an older generation (a late redelivery).
+    fn observe_rollout(&mut self, obs: &K8sObservation, published: DateTime<Utc>) {
+        let kind = obs.kind();
+        let Some((meta, rollout)) = obs.rollout() else {
+            return;
+        };
+        let ns = meta.namespace.as_deref().unwrap_or("");
+        let name = meta.name.as_deref().unwrap_or("");
+        let key = workload_key(kind, ns, name);
+        let ours = self.workloads.contains_key(&key)
+            || ci_run_of(meta).is_some_and(|r| self.cfg.target.run_matches(&r));
+        if !ours {
+            return;
+        }
+        let generation = meta.generation.unwrap_or(0);
+        if self
+            .rollouts
+            .get(&key)
+            .is_some_and(|seen| seen.generation > generation)
+        {
+            return;
+        }
+        self.workloads
+            .entry(key.clone())
+            .or_insert(Standing::Waiting);
+        self.rollouts.insert(
+            key,
+            RolloutSeen {
+                generation,
+                rollout,
+                published,
+            },
+        );
+    }
+
+    /// Whether a waiting workload is ready by its rollout observation: `Some(complete)` once
+    /// one arrived, `None` without one (then the incident rule applies).
+    fn rollout_ready(&self, key: &str, now: DateTime<Utc>) -> Option<bool> {
+        let seen = self.rollouts.get(key)?;
+        Some(
+            seen.rollout.is_complete()
+                && (seen.published >= self.started || now - self.started >= CATCH_UP),
+        )
     }
 
     fn open_incidents(&self) -> impl Iterator<Item = &Incident> {
@@ -286,15 +382,22 @@ impl Gate {
             let all_ready = self.workloads.iter().all(|(key, s)| match s {
                 Standing::Ready(_) => true,
                 Standing::Failed(_) => false,
-                // Non-Job workloads: a resolved incident shows progress.
-                Standing::Waiting => !key.starts_with("job/") && self.resolved_for(key),
+                // Deployments, StatefulSets, DaemonSets: their newest rollout observation;
+                // without one (an older watcher), a resolved incident shows progress.
+                Standing::Waiting => {
+                    !key.starts_with("job/")
+                        && self
+                            .rollout_ready(key, now)
+                            .unwrap_or_else(|| self.resolved_for(key))
+                }
             });
             if all_ready {
                 let how: Vec<String> = self
                     .workloads
                     .iter()
-                    .map(|(k, s)| match s {
-                        Standing::Ready(r) => r.clone(),
+                    .map(|(k, s)| match (s, self.rollouts.get(k)) {
+                        (Standing::Ready(r), _) => r.clone(),
+                        (_, Some(seen)) => seen.rollout.text().to_owned(),
                         _ => format!("{k}: its incidents resolved"),
                     })
                     .collect();
@@ -339,11 +442,14 @@ impl Gate {
             .open_incidents()
             .map(|i| format!("{} ({} x{})", i.subject, i.family, i.count))
             .collect();
-        let waiting: BTreeSet<&String> = self
+        let waiting: BTreeSet<String> = self
             .workloads
             .iter()
             .filter(|(_, s)| **s == Standing::Waiting)
-            .map(|(k, _)| k)
+            .map(|(k, _)| match self.rollouts.get(k) {
+                Some(seen) => format!("{k}: {}", seen.rollout.text()),
+                None => k.clone(),
+            })
             .collect();
         format!(
             "lastmile gate: waiting for {} ({}s): {} workload(s) not ready {:?}, open incidents: {}, diagnoses: {}",

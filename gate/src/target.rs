@@ -12,7 +12,7 @@ pub enum Target {
     },
     /// One workload.
     Workload {
-        /// Kind, lower case (`job`, `deployment`).
+        /// Kind, lower case (`job`, `deployment`, `statefulset`, `daemonset`).
         kind: String,
         /// Namespace.
         namespace: String,
@@ -21,16 +21,36 @@ pub enum Target {
     },
 }
 
+/// A `--ci-run` or `--workload` value the gate cannot read. Bad input: the message quotes
+/// the flag and what was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// `--ci-run` without a run id (`""`, `github/`).
+    #[error("--ci-run {raw:?}: empty run id")]
+    EmptyRunId {
+        /// The value as given (trimmed).
+        raw: String,
+    },
+    /// `--workload` not of the form `KIND/NAMESPACE/NAME`.
+    #[error("--workload {raw:?}: expected KIND/NAMESPACE/NAME, e.g. job/ci/migrate")]
+    BadWorkload {
+        /// The value as given.
+        raw: String,
+    },
+}
+
 impl Target {
     /// `--ci-run 123` or `--ci-run github/123`.
-    pub fn ci_run(raw: &str) -> Result<Self, String> {
+    pub fn ci_run(raw: &str) -> Result<Self, TargetError> {
         let raw = raw.trim();
         let (provider, run_id) = match raw.split_once('/') {
             Some((p, id)) => (Some(p.to_ascii_lowercase()), id),
             None => (None, raw),
         };
         if run_id.is_empty() {
-            return Err(format!("--ci-run {raw:?}: empty run id"));
+            return Err(TargetError::EmptyRunId {
+                raw: raw.to_owned(),
+            });
         }
         Ok(Self::CiRun {
             provider,
@@ -39,7 +59,7 @@ impl Target {
     }
 
     /// `--workload job/NAMESPACE/NAME`.
-    pub fn workload(raw: &str) -> Result<Self, String> {
+    pub fn workload(raw: &str) -> Result<Self, TargetError> {
         match raw.trim().split('/').collect::<Vec<_>>().as_slice() {
             [kind, ns, name] if !kind.is_empty() && !ns.is_empty() && !name.is_empty() => {
                 Ok(Self::Workload {
@@ -48,9 +68,9 @@ impl Target {
                     name: (*name).to_owned(),
                 })
             }
-            _ => Err(format!(
-                "--workload {raw:?}: expected KIND/NAMESPACE/NAME, e.g. job/ci/migrate"
-            )),
+            _ => Err(TargetError::BadWorkload {
+                raw: raw.to_owned(),
+            }),
         }
     }
 

@@ -281,9 +281,15 @@ fn github_output_has_an_escaped_error_annotation_and_a_summary() {
 
 #[test]
 fn target_parsing_rejects_malformed_values() {
-    assert!(Target::workload("job/ci").is_err());
+    assert!(matches!(
+        Target::workload("job/ci"),
+        Err(TargetError::BadWorkload { raw }) if raw == "job/ci"
+    ));
     assert!(Target::workload("job//x").is_err());
-    assert!(Target::ci_run("github/").is_err());
+    assert_eq!(
+        Target::ci_run("github/").unwrap_err().to_string(),
+        r#"--ci-run "github/": empty run id"#
+    );
     assert_eq!(
         Target::ci_run("gitlab/1187").unwrap(),
         Target::CiRun {
@@ -365,3 +371,27 @@ fn gate_joins_the_trace_of_its_runs_first_message_that_carries_one() {
     g.observe(&msg("lastmile.ci.github.deploy_requested", deploy), t0());
     assert_eq!(g.traceparent(), Some(TP));
 }
+
+#[test]
+fn diagnosis_read_before_its_incident_still_fails_the_gate() {
+    // A gate started late replays the diagnosis and incident streams through separate
+    // consumers: the diagnosis about the pod may come first.
+    let mut g = Gate::new(cfg(Target::workload("job/ci/migrate").unwrap()), t0());
+    let inc = incident(IncidentStatus::Open, None);
+    g.observe(
+        &msg(
+            "lastmile.diagnosis.image.not_found",
+            diagnosis(true, &inc.key),
+        ),
+        t0(),
+    );
+    assert!(
+        g.verdict(t0()).is_none(),
+        "not known to be about the Job yet"
+    );
+    g.observe(&msg("lastmile.incident.image-pull", inc), t0());
+    let v = g.verdict(t0()).unwrap();
+    assert_eq!(v.exit_code(), EXIT_FAILED, "{v:?}");
+}
+
+mod rollout;

@@ -54,7 +54,20 @@ pub(crate) fn check(
         .collect();
     let only: Vec<Service> = services.iter().map(|(s, _)| s.clone()).collect();
     let index = ServiceIndex::new(&only, &[]);
-    let namespaces: BTreeSet<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
+    let cluster = config.cluster.as_ref();
+    let in_cluster = ServiceIndex::new(cluster.map_or(&[][..], |c| &c.services), &[]);
+    // Where a name that resolves to nothing is known to be missing (not an outside name).
+    let mut namespaces: BTreeSet<&str> = workloads.iter().map(|w| w.namespace.as_str()).collect();
+    namespaces.extend(
+        cluster
+            .into_iter()
+            .flat_map(|c| c.namespaces.iter().map(String::as_str)),
+    );
+    let nowhere = if cluster.is_some() {
+        "is not in the manifests or the cluster"
+    } else {
+        "is not in the manifests"
+    };
     let mut findings = Vec::new();
     let mut edges = Vec::new();
     for (i, w) in workloads.iter().enumerate() {
@@ -90,8 +103,9 @@ pub(crate) fn check(
                             why: format!("{probe} to complete"),
                             line,
                         }),
+                        None if cluster.is_some_and(|c| c.has_job(ns, name)) => {}
                         None => blocked(
-                            format!("Job {ns}/{name} is not in the manifests"),
+                            format!("Job {ns}/{name} {nowhere}"),
                             "add the Job, or check its name and namespace",
                         ),
                     }
@@ -107,16 +121,22 @@ pub(crate) fn check(
                 else {
                     continue;
                 };
-                let Some(svc) = index.resolve(&dep.target, &w.namespace) else {
-                    // `name.other` may be an outside name; only namespaces of this set are
-                    // known to be cluster namespaces.
-                    if namespaces.contains(t.namespace.as_str()) {
-                        blocked(
-                            format!("Service {}/{} is not in the manifests", t.namespace, t.name),
-                            "add the Service, fix the name, or deploy what provides it first",
-                        );
-                    }
-                    continue;
+                let (svc, deployed) = match index.resolve(&dep.target, &w.namespace) {
+                    Some(svc) => (svc, false),
+                    None => match in_cluster.resolve(&dep.target, &w.namespace) {
+                        Some(svc) => (svc, true),
+                        None => {
+                            // `name.other` may be an outside name; only namespaces of this
+                            // set (and of the cluster state) are known cluster namespaces.
+                            if namespaces.contains(t.namespace.as_str()) {
+                                blocked(
+                                    format!("Service {}/{} {nowhere}", t.namespace, t.name),
+                                    "add the Service, fix the name, or deploy what provides it first",
+                                );
+                            }
+                            continue;
+                        }
+                    },
                 };
                 if !ServiceIndex::exposes(svc, dep.port) {
                     blocked(
@@ -128,6 +148,10 @@ pub(crate) fn check(
                         ),
                         "probe a port the Service lists, or add it to the Service",
                     );
+                    continue;
+                }
+                // Already deployed: what it selects runs outside this set, no edge here.
+                if deployed {
                     continue;
                 }
                 // A name-only probe of a Service publishing not-ready addresses resolves

@@ -21,12 +21,15 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admission;
+mod cluster;
 mod graph;
 mod kinds;
 mod load;
 pub mod render;
 mod rules;
 mod workload;
+
+pub use cluster::{Cluster, ClusterError};
 
 use serde::Serialize;
 
@@ -180,6 +183,9 @@ pub struct Config {
     /// Helm installs with `--wait` (or `--atomic`): post-install hooks run only after every
     /// main-phase workload is ready, so a main workload waiting on one never starts.
     pub helm_wait: bool,
+    /// What already runs in the cluster (`--cluster`): waits on its Services and Jobs are
+    /// not findings. `None`: only the manifests are known.
+    pub cluster: Option<Cluster>,
 }
 
 impl Default for Config {
@@ -188,6 +194,7 @@ impl Default for Config {
             default_namespace: "default".to_owned(),
             allowed_registries: Vec::new(),
             helm_wait: true,
+            cluster: None,
         }
     }
 }

@@ -133,21 +133,29 @@ fn target_url(d: &Dependency) -> String {
     }
 }
 
+/// A `timeout` wrapper with a numeric duration.
+static TIMEOUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s;&|(])timeout\s+(?:-\S+\s+)*\d").expect("timeout-wrapper regex")
+});
+/// A counted loop (`seq`, brace ranges, numeric comparisons, arithmetic).
+static COUNTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bseq\b|\{\d+\.\.\d+\}|\s-(?:ge|gt|lt|le|eq)\s|\$\(\(|\blet\b")
+        .expect("counted-loop regex")
+});
+/// A shell `until`/`while` loop.
+static LOOP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:until|while)\b").expect("shell-loop regex"));
+/// wait-for-it told to wait forever (`-t 0` / `--timeout 0`).
+static WAIT_FOR_IT_FOREVER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:-t\s*0\b|--timeout[=\s]0\b)").expect("wait-for-it zero-timeout regex")
+});
+
 /// True when the command bounds its own wait: `lastmile-wait` (always has a deadline), a
 /// `timeout` wrapper, wait-for-it with a non-zero timeout (its default is 15 s), a counted
 /// loop, or a single probe with no loop at all (it fails and the kubelet restarts it, which
 /// shows as a crash loop rather than a silent hang).
 fn bounded(command: &str, deps: &[Dependency]) -> bool {
-    static TIMEOUT: LazyLock<Option<Regex>> =
-        LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(])timeout\s+(?:-\S+\s+)*\d").ok());
-    static COUNTED: LazyLock<Option<Regex>> = LazyLock::new(|| {
-        Regex::new(r"\bseq\b|\{\d+\.\.\d+\}|\s-(?:ge|gt|lt|le|eq)\s|\$\(\(|\blet\b").ok()
-    });
-    static LOOP: LazyLock<Option<Regex>> =
-        LazyLock::new(|| Regex::new(r"\b(?:until|while)\b").ok());
-    static WAIT_FOR_IT_FOREVER: LazyLock<Option<Regex>> =
-        LazyLock::new(|| Regex::new(r"(?:-t\s*0\b|--timeout[=\s]0\b)").ok());
-    let hit = |re: &LazyLock<Option<Regex>>| re.as_ref().is_some_and(|r| r.is_match(command));
+    let hit = |re: &Regex| re.is_match(command);
     if deps.iter().all(|d| d.how == "lastmile-wait") || hit(&TIMEOUT) || hit(&COUNTED) {
         return true;
     }
@@ -180,4 +188,16 @@ fn allowed(image: &str, allowed: &[String]) -> bool {
                 .strip_prefix(a)
                 .is_some_and(|rest| rest.starts_with('/'))
     })
+}
+
+#[cfg(test)]
+mod regex_tests {
+    use super::*;
+
+    #[test]
+    fn builds_every_regex() {
+        for re in [&TIMEOUT, &COUNTED, &LOOP, &WAIT_FOR_IT_FOREVER] {
+            LazyLock::force(re);
+        }
+    }
 }

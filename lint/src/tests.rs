@@ -174,9 +174,9 @@ fn clean_set_as_a_json_list_has_no_findings() {
     assert!(lint(&again, &Config::default()).is_empty());
 }
 
-#[test]
-fn waits_on_objects_missing_from_the_set_are_blocked() {
-    let text = r#"
+/// A Deployment whose init containers wait on Service `redis:6379` and Job `shop/seed`,
+/// neither of which the set defines.
+pub(super) const API_WAITS_ON_REDIS_AND_SEED: &str = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api, namespace: shop}
@@ -193,6 +193,10 @@ spec:
           args: [job:shop/seed]
       containers: [{name: api, image: api}]
 "#;
+
+#[test]
+fn waits_on_objects_missing_from_the_set_are_blocked() {
+    let text = API_WAITS_ON_REDIS_AND_SEED;
     let findings = lint_file("api.yaml", text);
     let blocked: Vec<&str> = findings
         .iter()
@@ -468,3 +472,5 @@ fn admission_warnings_are_capped_with_a_count_of_the_rest() {
         "lastmile admission: 5 more finding(s); run `lastmile lint` on the manifest"
     );
 }
+
+mod cluster;

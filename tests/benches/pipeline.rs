@@ -17,6 +17,13 @@
 //!
 //! "Arrival" is the diagnosis reaching a subscriber of `lastmile.diagnosis.>` for the
 //! pipeline, and the message reaching a pull consumer (which acks it) for raw JetStream.
+//!
+//! Then, in process (no NATS), where the time of one event goes: each stage of the
+//! executor timed alone over the same incidents, one at a time (parsing the envelope, the
+//! function's own work, the output boundary, the evidence bundle, serialising the
+//! diagnosis and remediation envelopes), the whole executor with the in-memory bus as its
+//! publisher, one at a time and with the host's concurrency, and the function alone with
+//! the same concurrency: the runtime's own cost is the difference.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,6 +41,9 @@ use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::nats::{self as host, HostOptions};
 use lastmile_tests::nats::NatsServer;
 use tokio::sync::mpsc;
+
+#[path = "pipeline/breakdown.rs"]
+mod breakdown;
 
 /// Publishes in flight at once during a burst (both paths).
 const PUBLISH_WINDOW: usize = 64;
@@ -77,7 +87,8 @@ async fn main() -> anyhow::Result<()> {
         pipeline.rate / raw.rate,
         raw.rate / pipeline.rate
     );
-    Ok(())
+    drop(server);
+    breakdown::print(&events[..n.min(breakdown::EVENTS)], CONCURRENCY).await
 }
 
 /// The recorded Pending incident from `events/examples/`.

@@ -256,3 +256,93 @@ fn a_closed_stdout_ends_quietly_instead_of_panicking() -> anyhow::Result<()> {
     assert!(!stderr.contains("panicked"), "{stderr}");
     Ok(())
 }
+
+/// `lastmile explain pods.json --snapshot cluster.json`: the pod's 6Gi memory request is
+/// the LimitRange's default (its Job's template sets none), which the snapshot's LimitRange
+/// and nodes show; the diagnosis names the LimitRange, in text and in `details.provenance`.
+#[test]
+fn explain_with_a_snapshot_says_the_request_came_from_the_limit_range() -> anyhow::Result<()> {
+    use serde_json::json;
+    let input = json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "batch/v1", "kind": "Job",
+         "metadata": {"name": "migrate", "namespace": "ci", "uid": "uid-job", "creationTimestamp": "2026-03-03T10:00:00Z"},
+         "spec": {"backoffLimit": 2, "template": {"spec": {"restartPolicy": "Never",
+             "containers": [{"name": "migrate", "image": "registry.example.com/migrate:2.1.0"}]}}},
+         "status": {"active": 1, "startTime": "2026-03-03T10:00:00Z"}},
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": "migrate-x7k2p", "namespace": "ci", "uid": "uid-pod",
+             "creationTimestamp": "2026-03-03T10:00:01Z", "labels": {"job-name": "migrate"},
+             "annotations": {"kubernetes.io/limit-ranger": "LimitRanger plugin set: cpu, memory request for container migrate; cpu, memory limit for container migrate"},
+             "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "migrate", "uid": "uid-job", "controller": true}]},
+         "spec": {"restartPolicy": "Never", "containers": [{"name": "migrate", "image": "registry.example.com/migrate:2.1.0",
+             "resources": {"requests": {"cpu": "250m", "memory": "6Gi"}, "limits": {"cpu": "1", "memory": "8Gi"}}}]},
+         "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+             "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient memory.",
+             "lastTransitionTime": "2026-03-03T10:00:02Z"}]}}
+    ]});
+    let node = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
+            "status": {"allocatable": {"cpu": "4", "memory": "4Gi", "pods": "110"},
+                "capacity": {"cpu": "4", "memory": "4Gi", "pods": "110"},
+                "conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    let cluster = json!({"apiVersion": "v1", "kind": "List", "items": [
+        node("n0"), node("n1"), node("n2"),
+        {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults", "namespace": "ci"},
+         "spec": {"limits": [{"type": "Container", "default": {"cpu": "1", "memory": "8Gi"},
+             "defaultRequest": {"cpu": "250m", "memory": "6Gi"}}]}}
+    ]});
+    let dir = tempfile::tempdir()?;
+    let pods = dir.path().join("pods.json");
+    let snap = dir.path().join("cluster.json");
+    std::fs::write(&pods, serde_json::to_vec(&input)?)?;
+    std::fs::write(&snap, serde_json::to_vec(&cluster)?)?;
+    let (pods, snap) = (
+        pods.to_str().unwrap_or_default(),
+        snap.to_str().unwrap_or_default(),
+    );
+
+    let out = run(
+        &["explain", pods, "--snapshot", snap, "--format", "json"],
+        &[],
+    )?;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let first = &report["diagnoses"][0];
+    assert_eq!(
+        first["class"], "scheduling.insufficient_resources",
+        "{report:#}"
+    );
+    let prov = first["details"]["provenance"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        prov.iter().any(|p| p["container"] == "migrate"
+            && p["kind"] == "requests"
+            && p["resource"] == "memory"
+            && p["value"] == "6Gi"
+            && p["source"] == json!({"kind": "limit_range_default", "limit_range": "defaults"})),
+        "{first:#}"
+    );
+
+    let out = run(&["explain", pods, "--snapshot", snap], &[])?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "the pod's values come from LimitRange defaults's defaults: the manifest sets none"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("$ kubectl edit limitrange defaults -n ci"),
+        "{text}"
+    );
+    Ok(())
+}

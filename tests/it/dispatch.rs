@@ -167,6 +167,10 @@ async fn dispatch_to_lambda_survives_a_kill_mid_burst_with_one_diagnosis_per_inc
     let lambda = InvokeApi::start([(LAMBDA.to_owned(), function)]).await?;
     // The first two invocations are throttled: they must be retried, not lost.
     lambda.throttle(LAMBDA, 2);
+    // Each invocation takes at least 100 ms, so the kill below lands mid-burst however fast
+    // the machine is (the function serves one invocation at a time, as one Lambda
+    // environment does).
+    lambda.set_latency(Duration::from_millis(100));
 
     let mut keys = Vec::new();
     for i in 0..BURST {

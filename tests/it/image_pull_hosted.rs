@@ -8,22 +8,20 @@
 //! RBAC refuses are told apart. No secret value reaches diagnoses, evidence or logs.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bytes::Bytes;
 use futures::StreamExt;
 use lastmile_contract::{ClusterRead, ClusterView};
-use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, ObjectRef, subjects};
+use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, ObjectRef};
 use lastmile_kube_view::{KubeView, KubeViewConfig};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
-use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher};
 use lastmile_tests::apiserver::FakeApiServer;
-use lastmile_tests::bin::lastmile_bin;
+use lastmile_tests::files::read_tree;
+
+use crate::support::{HostedFunction, publish_incident};
 use lastmile_tests::nats::NatsServer;
 use lastmile_tests::registry::{Pusher, Registry, RegistryAuth, linux};
 use serde_json::{Value, json};
@@ -71,21 +69,6 @@ fn incident(pod: Value) -> anyhow::Result<Incident> {
     Ok(i)
 }
 
-/// Every file under `dir`, as text.
-fn all_files(dir: &Path, out: &mut String) -> anyhow::Result<usize> {
-    let mut n = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            n += all_files(&path, out)?;
-        } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path)?));
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
 #[tokio::test]
 async fn hosted_function_pulls_with_the_pods_secrets_and_names_missing_and_refused_ones()
 -> anyhow::Result<()> {
@@ -129,29 +112,8 @@ async fn hosted_function_pulls_with_the_pods_secrets_and_names_missing_and_refus
 
     let nats = NatsServer::start().await?;
     let evidence = tempfile::tempdir()?;
-    let mut child = tokio::process::Command::new(lastmile_bin()?)
-        .args(["function", "image-pull", "--nats-url", &nats.url()])
-        .arg("--evidence-dir")
-        .arg(evidence.path())
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["--kube", "on"])
-        .env_remove("KUBECONFIG")
-        .env_remove("LASTMILE_S3_BUCKET")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env("LASTMILE_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let stderr = child.stderr.take().context("no stderr")?;
-    let log = tokio::spawn(async move {
-        use tokio::io::AsyncReadExt;
-        let mut s = String::new();
-        let mut stderr = stderr;
-        let _ = stderr.read_to_string(&mut s).await;
-        s
-    });
+    let function =
+        HostedFunction::start("image-pull", &nats.url(), evidence.path(), &kubeconfig, &[])?;
 
     let client = async_nats::connect(nats.url()).await?;
     let mut diagnoses = client.subscribe("lastmile.diagnosis.>").await?;
@@ -164,20 +126,7 @@ async fn hosted_function_pulls_with_the_pods_secrets_and_names_missing_and_refus
         pod("api-locked", &image, &["locked"], None),
     ];
     for (n, p) in pods.into_iter().enumerate() {
-        let inc = incident(p)?;
-        let envelope = CloudEvent::new(
-            format!("hosted-{n}"),
-            "/e2e/producer",
-            Some(inc.subject.to_string()),
-            inc.last_seen,
-            inc,
-        );
-        bus.publish(Message {
-            subject: subjects::incident(IncidentFamily::ImagePull),
-            headers: BTreeMap::from([(MSG_ID_HEADER.to_owned(), envelope.id.clone())]),
-            payload: Bytes::from(envelope.to_vec()?),
-        })
-        .await?;
+        publish_incident(&bus, format!("hosted-{n}"), incident(p)?).await?;
     }
 
     // The most confident diagnosis per pod (an ambiguous text may add a second reading).
@@ -277,18 +226,11 @@ async fn hosted_function_pulls_with_the_pods_secrets_and_names_missing_and_refus
     }
 
     // SIGTERM: drains and exits 0.
-    let pid = child.id().context("function already exited")?;
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()?;
-    anyhow::ensure!(killed.success(), "kill -TERM failed");
-    let status = tokio::time::timeout(WAIT, child.wait()).await??;
-    let log = log.await?;
-    assert!(status.success(), "exit {status}; log:\n{log}");
+    let log = function.stop(WAIT).await?;
 
     // No secret value anywhere: diagnoses on the bus, evidence files, the debug log.
     let mut stored = String::new();
-    let files = all_files(evidence.path(), &mut stored)?;
+    let files = read_tree(evidence.path(), &mut stored)?;
     assert!(files > 0, "evidence was written");
     assert!(
         stored.contains(r#""authorization": "[REDACTED]""#),

@@ -5,6 +5,9 @@
 //! re-executes this test binary as a child running only [`lambda_host_child`], with the
 //! emulator's environment given to that child: the real runtime client, the real host, the
 //! real `pending` function, talking HTTP to the emulator.
+//!
+//! [`lean`] runs the lean per-function binary (`lastmile-lambda --features pending`) the same
+//! way, as a packaged Lambda would run.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{TimeZone, Utc};
-use lastmile_contract::Context;
+use lastmile_contract::{Context, Function, HandleFuture};
 use lastmile_events::{CloudEvent, Diagnosis, Incident, IncidentFamily, KubeEvent, ObjectRef};
 use lastmile_runtime::bus::Message;
 use lastmile_runtime::bus::memory::MemoryBus;
@@ -23,13 +26,34 @@ use lastmile_runtime::telemetry::{self, TelemetryConfig};
 use lastmile_tests::lambda_api::{InvocationResult, LambdaApi};
 use lastmile_tests::otlp::OtlpReceiver;
 
+mod lean;
+
 /// Set (to the evidence directory) only in the child process.
 const CHILD_ENV: &str = "LASTMILE_TEST_LAMBDA_CHILD_EVIDENCE";
+/// Set in the child to host [`PANICKY`] instead of `pending`.
+const PANICKY_ENV: &str = "LASTMILE_TEST_LAMBDA_CHILD_PANICKY";
 const WAIT: Duration = Duration::from_secs(60);
 
+/// `pending`, with a bug: it panics on the pods of Job `panic`.
+const PANICKY: Function = Function {
+    spec: &lastmile_fn_pending::SPEC,
+    handle: panicky,
+};
+
+fn panicky<'a>(incident: &'a Incident, ctx: &'a Context) -> HandleFuture<'a> {
+    if incident.subject.name.starts_with("panic-") {
+        panic!("no node fits (probed https://ci:hunter2@registry.example.com)");
+    }
+    lastmile_fn_pending::FUNCTION.call(incident, ctx)
+}
+
 fn executor(evidence: &Path) -> anyhow::Result<Executor> {
+    executor_for(lastmile_fn_pending::FUNCTION, evidence)
+}
+
+fn executor_for(function: Function, evidence: &Path) -> anyhow::Result<Executor> {
     Ok(Executor::new(
-        lastmile_fn_pending::FUNCTION,
+        function,
         Context::offline(),
         Arc::new(LocalStore::new(evidence)?),
         Arc::new(MemoryBus::new()),
@@ -43,7 +67,11 @@ async fn lambda_host_child() -> anyhow::Result<()> {
     let Some(dir) = std::env::var_os(CHILD_ENV) else {
         return Ok(());
     };
-    let executor = executor(Path::new(&dir))?;
+    let function = match std::env::var_os(PANICKY_ENV) {
+        Some(_) => PANICKY,
+        None => lastmile_fn_pending::FUNCTION,
+    };
+    let executor = executor_for(function, Path::new(&dir))?;
     // As `lastmile function` does: telemetry from the OTEL_* environment.
     let telemetry = telemetry::init(&TelemetryConfig::from_env("lastmile-lambda-test")?)?;
     lastmile_runtime::host::lambda::run(executor, telemetry).await?;
@@ -339,101 +367,45 @@ async fn lambda_spans_are_flushed_after_every_invocation_in_the_incoming_trace()
 #[tokio::test]
 async fn lastmile_function_on_lambda_stores_evidence_in_s3_and_publishes_on_nats()
 -> anyhow::Result<()> {
-    use lastmile_tests::nats::NatsServer;
-    use lastmile_tests::s3::S3Server;
-
-    let nats = NatsServer::start().await?;
-    let s3 = S3Server::start().await?;
-    s3.create_bucket("evidence")?;
-    let api = LambdaApi::start().await?;
     let bin = lastmile_tests::bin::lastmile_bin()?;
+    lean::serves_one_invocation_with_s3_evidence_and_nats(&bin, &["function", "pending"]).await
+}
+
+#[tokio::test]
+async fn lambda_panicking_function_is_a_permanent_invocation_error_and_the_host_keeps_serving()
+-> anyhow::Result<()> {
+    let api = LambdaApi::start().await?;
     let evidence = tempfile::tempdir()?;
+    let mut env = api.runtime_env();
+    env.push((PANICKY_ENV.to_owned(), "1".to_owned()));
+    let _host = Host::spawn(&env, evidence.path())?;
 
-    let mut command = Command::new(bin);
-    command
-        .args([
-            "function",
-            "pending",
-            "--nats-url",
-            &nats.url(),
-            "--s3-bucket",
-            "evidence",
-        ])
-        .args([
-            "--s3-endpoint",
-            &s3.endpoint(),
-            "--s3-force-path-style",
-            "--s3-region",
-            "us-east-1",
-        ])
-        .arg("--evidence-dir")
-        .arg(evidence.path())
-        .envs(api.runtime_env())
-        .env("AWS_ACCESS_KEY_ID", s3.access_key())
-        .env("AWS_SECRET_ACCESS_KEY", s3.secret_key())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _host = Host(command.spawn().context("starting lastmile function")?);
+    // The function panics on this pod (a bug on one input)...
+    let boom = pending_incident(
+        "panic",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    );
+    let id = api.invoke(boom.to_vec()?);
+    let InvocationResult::Error(report) = api.wait_result(&id, WAIT).await? else {
+        anyhow::bail!("expected an error for the panicking invocation")
+    };
+    // ...which is the event's own permanent error (the dispatcher dead-letters it with this
+    // reason), redacted, not a dead process.
+    assert_eq!(report.error_type, "lastmile.Permanent", "{report:?}");
+    assert!(
+        report.error_message.contains("the function panicked")
+            && report.error_message.contains("no node fits"),
+        "{report:?}"
+    );
+    assert!(!report.error_message.contains("hunter2"), "{report:?}");
 
-    let event = incident_event();
-    let id = api.invoke(event.to_vec()?);
-    let (incident, diagnoses) = response_diagnoses(api.wait_result(&id, WAIT).await?)?;
-    assert_eq!(incident, event.data.key);
+    // The same process serves the next event.
+    let id = api.invoke(incident_event().to_vec()?);
+    let (_, diagnoses) = response_diagnoses(api.wait_result(&id, WAIT).await?)?;
     assert_eq!(
         diagnoses[0].class.as_str(),
         "scheduling.insufficient_resources"
     );
-
-    // Evidence went to S3, not to the local directory.
-    let evidence_ref = diagnoses[0]
-        .evidence_ref
-        .as_ref()
-        .context("no evidence ref")?;
-    assert_eq!(evidence_ref.store, "s3://evidence");
-    let stored: Vec<String> = s3
-        .stored_files()?
-        .into_iter()
-        .map(|(p, _)| p.display().to_string())
-        .collect();
-    assert!(
-        stored
-            .iter()
-            .any(|p| p.ends_with(&evidence_ref.manifest_key)),
-        "{stored:?}"
-    );
-    for object in &evidence_ref.objects {
-        assert!(
-            stored.iter().any(|p| p.ends_with(&object.key)),
-            "{} not in {stored:?}",
-            object.key
-        );
-    }
-    assert_eq!(
-        std::fs::read_dir(evidence.path())
-            .map(|d| d.count())
-            .unwrap_or(0),
-        0
-    );
-
-    // The diagnosis and its remediation were published on NATS, in the envelope's trace.
-    let bus = crate::host::connect(&nats).await?;
-    let published =
-        crate::host::wait_stored(&bus, "LASTMILE_DIAGNOSES", "lastmile.diagnosis.>", 1).await?;
-    let body: serde_json::Value = serde_json::from_slice(&published[0].payload)?;
-    assert_eq!(body["data"]["id"], serde_json::json!(diagnoses[0].id));
-    let traceparent = body["traceparent"]
-        .as_str()
-        .context("no traceparent on the diagnosis")?;
-    assert!(
-        traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
-        "{traceparent}"
-    );
-    crate::host::wait_stored(&bus, "LASTMILE_DIAGNOSES", "lastmile.remediation.>", 1).await?;
+    assert!(api.init_error().is_none());
     Ok(())
 }

@@ -178,3 +178,60 @@ fn bad_manifests_each_get_one_line_and_exit_2() -> anyhow::Result<()> {
     assert!(String::from_utf8(out.stdout)?.contains("d-cycle.yaml:41: error init.deadlock"));
     Ok(())
 }
+
+#[test]
+fn cluster_state_settles_waits_on_what_already_runs() -> anyhow::Result<()> {
+    let manifest = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      initContainers:
+        - name: wait-db
+          image: busybox
+          command: [sh, -c, "timeout 60 sh -c 'until nc -z postgres 5432; do sleep 1; done'"]
+      containers: [{name: api, image: api}]
+"#;
+    let dir = tempfile::tempdir()?;
+    // As `kubectl get services,jobs -A -o json` prints it.
+    let cluster = dir.path().join("cluster.json");
+    std::fs::write(
+        &cluster,
+        r#"{"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": [
+  {"apiVersion": "v1", "kind": "Service",
+   "metadata": {"name": "postgres", "namespace": "shop", "uid": "5d1c", "resourceVersion": "88"},
+   "spec": {"clusterIP": "10.96.4.12", "ports": [{"name": "pg", "port": 5432, "protocol": "TCP", "targetPort": 5432}],
+            "selector": {"app": "postgres"}, "type": "ClusterIP"},
+   "status": {"loadBalancer": {}}}
+]}"#,
+    )?;
+    // A wait on a missing Service is a warning: --strict makes it fail the step.
+    let alone = lint(&["-", "--strict"], Some(manifest))?;
+    assert_eq!(alone.status.code(), Some(1));
+    assert!(
+        String::from_utf8(alone.stdout)?.contains("Service shop/postgres is not in the manifests"),
+    );
+    let known = lint(
+        &["-", "--cluster", cluster.to_str().unwrap()],
+        Some(manifest),
+    )?;
+    let text = String::from_utf8(known.stdout)?;
+    assert_eq!(known.status.code(), Some(0), "{text}");
+    assert!(!text.contains("init.blocked"), "{text}");
+
+    std::fs::write(&cluster, "{\"items\": [")?;
+    let bad = lint(
+        &["-", "--cluster", cluster.to_str().unwrap()],
+        Some(manifest),
+    )?;
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8(bad.stderr)?;
+    assert!(
+        err.contains("--cluster ") && err.contains("cluster.json: not JSON (line 1"),
+        "{err}"
+    );
+    Ok(())
+}

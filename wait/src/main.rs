@@ -62,7 +62,7 @@ fn parse_args() -> Result<Args, String> {
             "--termination-log" => log = args.next().ok_or("--termination-log needs a path")?,
             _ if a.starts_with("--timeout=") => timeout = Some(a["--timeout=".len()..].to_owned()),
             _ if a.starts_with('-') => return Err(format!("unknown flag {a}")),
-            _ => targets.push(Target::parse(&a)?),
+            _ => targets.push(Target::parse(&a).map_err(|e| e.to_string())?),
         }
     }
     if targets.is_empty() {

@@ -38,8 +38,11 @@ pub enum Target {
 
 impl Target {
     /// Parses one command-line target.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("bad target {s:?}: {why}");
+    pub fn parse(s: &str) -> Result<Self, BadTarget> {
+        let bad = |why: &'static str| BadTarget {
+            target: s.to_owned(),
+            want: why,
+        };
         if let Some(rest) = s.strip_prefix("tcp://") {
             let (host, port) = host_port(rest, None).ok_or_else(|| bad("want tcp://HOST:PORT"))?;
             return Ok(Self::Tcp { host, port });
@@ -79,6 +82,22 @@ impl Target {
         Err(bad("use tcp://, http://, https://, dns: or job:"))
     }
 }
+
+/// A command-line target that [`Target::parse`] could not read: the text given and
+/// the form it should have had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadTarget {
+    target: String,
+    want: &'static str,
+}
+
+impl fmt::Display for BadTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad target {:?}: {}", self.target, self.want)
+    }
+}
+
+impl std::error::Error for BadTarget {}
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -359,43 +378,4 @@ fn job_complete(namespace: &str, name: &str, timeout: Duration) -> Result<(), St
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_parse_and_print() {
-        let shown: Vec<String> = [
-            "tcp://postgres:5432",
-            "http://orders:8080/healthz",
-            "https://api.example.com",
-            "dns:payments.shop.svc",
-            "job:shop/migrate",
-            "tcp://[::1]:6379",
-        ]
-        .iter()
-        .map(|s| {
-            Target::parse(s)
-                .map(|t| t.to_string())
-                .unwrap_or_else(|e| e)
-        })
-        .collect();
-        assert_eq!(
-            shown,
-            vec![
-                "tcp://postgres:5432",
-                "http://orders:8080/healthz",
-                "https://api.example.com:443/",
-                "dns:payments.shop.svc",
-                "job:shop/migrate",
-                "tcp://::1:6379",
-            ]
-        );
-        assert!(Target::parse("tcp://postgres").is_err());
-        assert!(Target::parse("postgres:5432").is_err());
-    }
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
-    }
-}
+mod tests;

@@ -15,7 +15,7 @@ use lastmile_fn_build::compare;
 
 use crate::output::{self, Format, field};
 
-/// Arguments.
+/// `lastmile build`: one subcommand.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]

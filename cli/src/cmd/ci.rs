@@ -34,7 +34,7 @@ use lastmile_runtime::redact;
 /// Log bytes a report carries at most (its end: where the failure is).
 const MAX_LOG: usize = 64 * 1024;
 
-/// Arguments.
+/// `lastmile ci`: one subcommand.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]

@@ -11,6 +11,7 @@ mod ignored;
 pub(crate) mod input;
 pub(crate) mod recorded;
 mod render;
+mod unknown;
 
 #[cfg(test)]
 mod cases;
@@ -130,11 +131,15 @@ pub async fn explain_document(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::
         None => None,
     };
     let ignored = recording.ignored.clone();
+    let recorded = std::sync::Arc::clone(&recording.cluster);
     let mut view = RecordedCluster::default();
     let incidents = view.add(recording, extra.as_ref());
     if incidents.is_empty() {
         return Ok(Explained {
-            explanations: vec![nothing_stuck(input, ignored.len())],
+            explanations: vec![Explanation {
+                incident: lastmile_intake::incident_from_text(""),
+                diagnoses: vec![unknown::nothing_stuck(input, ignored.len(), &recorded)],
+            }],
             ignored,
         });
     }
@@ -214,92 +219,17 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
         merged.retain(|d| d.class.as_str() != Class::UNKNOWN);
     }
     if merged.is_empty() {
-        merged.push(unknown(incident));
+        let cluster = ctx.cluster.snapshot(incident).await;
+        merged.push(unknown::unknown(incident, cluster.as_deref()));
+    } else if merged.iter().all(|d| d.class.as_str() == Class::UNKNOWN) {
+        // A function's own `unknown` says what it saw; add what every family searched.
+        let cluster = ctx.cluster.snapshot(incident).await;
+        let searched = unknown::searched(incident, cluster.as_deref());
+        for d in &mut merged {
+            unknown::attach(d, &searched);
+        }
     }
     merged
-}
-
-/// The `unknown` diagnosis: nothing recognised, but here is what was seen.
-fn unknown(incident: &Incident) -> Diagnosis {
-    let subject = Subject {
-        kind: incident.subject.kind.clone(),
-        namespace: incident.subject.namespace.clone(),
-        name: incident.subject.name.clone(),
-        container: None,
-    };
-    let mut d = Diagnosis::new(
-        Class::UNKNOWN,
-        0.1,
-        format!(
-            "No function recognised the cause of this {} incident; the evidence is what was seen.",
-            incident.family
-        ),
-        subject,
-    );
-    d.evidence.extend(
-        incident
-            .events
-            .iter()
-            .filter(|e| e.ty == "Warning")
-            .take(8)
-            .map(|e| {
-                format!(
-                    "{} {} (x{}): {}",
-                    e.ty,
-                    e.reason,
-                    e.count,
-                    e.clean_message()
-                )
-            }),
-    );
-    if d.evidence.is_empty()
-        && let Some(text) = &incident.text
-    {
-        d.evidence.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .take(5)
-                .map(|l| format!("\"{l}\"")),
-        );
-    }
-    if let Some(pod) = &incident.pod
-        && let Some(phase) = pod.status.as_ref().and_then(|s| s.phase.as_deref())
-    {
-        d.evidence.push(format!("pod phase: {phase}"));
-    }
-    d.incident = Some(incident.key.clone());
-    d
-}
-
-/// The answer for a document in which nothing is stuck; `ignored` parts of it are counted,
-/// since what could not be read may be what was stuck.
-fn nothing_stuck(input: &[u8], ignored: usize) -> Explanation {
-    let incident = lastmile_intake::incident_from_text("");
-    let mut d = Diagnosis::new(
-        Class::UNKNOWN,
-        0.05,
-        "Nothing in the input is stuck: no Pending or waiting pod, failed Job, or Warning event was found.",
-        Subject {
-            kind: "Input".into(),
-            namespace: None,
-            name: "document".into(),
-            container: None,
-        },
-    );
-    d.evidence.push(format!(
-        "read a {} byte JSON document with no stuck objects",
-        input.len()
-    ));
-    if ignored > 0 {
-        d.evidence.push(format!(
-            "{ignored} part(s) of the input could not be read and were ignored (listed below)"
-        ));
-    }
-    Explanation {
-        incident,
-        diagnoses: vec![d],
-    }
 }
 
 #[cfg(test)]

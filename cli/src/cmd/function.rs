@@ -9,18 +9,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use lastmile_contract::{ClusterView, Context, NoCluster, Settings, SystemClock};
+use lastmile_contract::{ClusterView, NoCluster, Settings};
 use lastmile_fn_image_pull::config::ImagePullConfig;
 use lastmile_kube_view::{KubeView, KubeViewConfig};
 use lastmile_runtime::bus::Publisher;
-use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
-use lastmile_runtime::evidence::EvidenceStore;
-use lastmile_runtime::evidence::local::LocalStore;
-use lastmile_runtime::evidence::s3::{S3Config, S3Store};
 use lastmile_runtime::executor::Executor;
+use lastmile_runtime::host::lambda::setup::{self, FunctionHostConfig};
 use lastmile_runtime::host::nats::HostOptions;
-use lastmile_runtime::http::{HttpConfig, ReqwestRegistryHttp};
-use lastmile_runtime::telemetry::{self, TelemetryConfig};
 
 use crate::functions;
 
@@ -35,25 +30,8 @@ it still publishes diagnoses and remediation commands to NATS (NATS_URL), as eve
 Exit codes: 0 drained after SIGTERM; 2 bad configuration or a dependency unreachable at start."
 )]
 pub struct Args {
-    /// The function: pending, image-pull, workload, build.
+    /// The function: pending, image-pull, workload, build, runtime.
     pub name: String,
-    /// Evidence directory, used when no S3 bucket is configured.
-    #[arg(
-        long,
-        env = "LASTMILE_EVIDENCE_DIR",
-        default_value = "lastmile-evidence"
-    )]
-    pub evidence_dir: PathBuf,
-    /// Let functions ask registries over the network (the image-pull probe).
-    #[arg(long, env = "LASTMILE_PROBE", default_value_t = true, action = clap::ArgAction::Set)]
-    pub probe: bool,
-    /// Extra CA certificate (PEM) to trust when probing registries; repeatable.
-    #[arg(
-        long = "registry-ca",
-        env = "LASTMILE_REGISTRY_CA",
-        value_delimiter = ','
-    )]
-    pub registry_ca: Vec<PathBuf>,
     /// Read what the kubelet reads from the cluster (a pod's pull secrets and its service
     /// account's imagePullSecrets, `get` by name only): `auto` when a kubeconfig or in-cluster
     /// configuration is found, `on` (exit 2 without one), `off`.
@@ -65,12 +43,12 @@ pub struct Args {
     /// Kubeconfig context (default: the current context).
     #[arg(long = "kube-context", env = "LASTMILE_KUBE_CONTEXT")]
     pub kube_context: Option<String>,
+    /// Evidence, probing, NATS and S3: what every function host reads (shared with the lean
+    /// Lambda binaries).
     #[command(flatten)]
-    pub nats: NatsConfig,
+    pub setup: FunctionHostConfig,
     #[command(flatten)]
     pub host: HostOptions,
-    #[command(flatten)]
-    pub s3: S3Config,
 }
 
 /// Runs the command.
@@ -82,38 +60,21 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             functions::names().join(", ")
         )
     })?;
-    args.nats.validate().context("invalid NATS configuration")?;
+    args.setup.validate()?;
     args.host.validate().context("invalid host options")?;
-    if args.s3.bucket.is_some() {
-        args.s3.validate().context("invalid S3 configuration")?;
-    }
     let lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
 
-    let telemetry_config = TelemetryConfig::from_env(&format!("lastmile-{}", function.spec.name))
-        .context("invalid telemetry configuration")?;
-    let telemetry = telemetry::init(&telemetry_config).context("cannot start telemetry")?;
-
-    let mut ctx = build_context(&args, function.spec.name)?;
-    ctx.cluster = cluster_view(&args).await?;
-    let evidence: Arc<dyn EvidenceStore> = match &args.s3.bucket {
-        Some(_) => Arc::new(
-            S3Store::connect(&args.s3)
-                .await
-                .context("cannot reach the S3 evidence store")?,
-        ),
-        None => Arc::new(
-            LocalStore::new(&args.evidence_dir).context("cannot open the evidence directory")?,
-        ),
-    };
-    let bus = Arc::new(
-        NatsBus::connect(&args.nats)
-            .await
-            .context("cannot connect to NATS")?,
+    let telemetry = setup::start_telemetry(function.spec.name)?;
+    let settings = settings(function.spec.name)?;
+    let cluster = cluster_view(&args).await?;
+    let mut clients = args.setup.connect(settings).await?;
+    clients.context.cluster = cluster;
+    let executor = Executor::new(
+        function,
+        clients.context,
+        clients.evidence,
+        clients.bus.clone() as Arc<dyn Publisher>,
     );
-    bus.ensure_streams()
-        .await
-        .context("cannot create the JetStream streams")?;
-    let executor = Executor::new(function, ctx, evidence, bus.clone() as Arc<dyn Publisher>);
 
     if lambda {
         lastmile_runtime::host::lambda::run(executor, telemetry)
@@ -123,7 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let report = lastmile_runtime::host::nats::run(
         executor,
-        bus,
+        clients.bus,
         args.host.clone(),
         lastmile_runtime::host::nats::termination_signal(),
     )
@@ -136,33 +97,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The context every invocation gets: clock, HTTP client (when probing), and the function
-/// settings from `LASTMILE_*` variables, parsed and checked here for the function hosted.
-fn build_context(args: &Args, function: &str) -> anyhow::Result<Context> {
+/// The function settings from `LASTMILE_*` variables, parsed and checked here for the
+/// function hosted.
+fn settings(function: &str) -> anyhow::Result<Settings> {
     let mut settings = Settings::from_env();
     if function == lastmile_fn_image_pull::SPEC.name {
         ImagePullConfig::install(&mut settings).context("invalid image-pull configuration")?;
     }
-    let http = if args.probe {
-        let mut config = HttpConfig::default();
-        for path in &args.registry_ca {
-            config.extra_ca_pems.push(
-                std::fs::read(path)
-                    .with_context(|| format!("cannot read --registry-ca {}", path.display()))?,
-            );
-        }
-        let client =
-            ReqwestRegistryHttp::new(&config).context("cannot build the registry HTTP client")?;
-        Some(Arc::new(client) as Arc<dyn lastmile_contract::RegistryHttp>)
-    } else {
-        None
-    };
-    Ok(Context {
-        clock: Arc::new(SystemClock),
-        cluster: Arc::new(NoCluster),
-        http,
-        settings: Arc::new(settings),
-    })
+    Ok(settings)
 }
 
 /// Whether a function host reads from the cluster.

@@ -20,14 +20,18 @@ use lastmile_runtime::telemetry::{self, TelemetryConfig};
 #[command(
     after_help = "Exit codes: 0 ready, 1 will not become ready (cause printed), \
 2 bad arguments or NATS unreachable, 3 timed out.\nReady means: a Job reached Complete \
-(announced by `lastmile watch`); for other kinds, their incidents resolved (or, with --settle, \
-none open for that long); for a CI run, every workload it deploys."
+(announced by `lastmile watch`); a Deployment, StatefulSet or DaemonSet rollout complete as \
+`kubectl rollout status` decides it (announced by `lastmile watch`) with no incident open; \
+without that signal, their incidents resolved (or, with --settle, none open for that long); \
+for a CI run, every workload it deploys."
 )]
 pub struct Args {
     /// The CI run to gate on, e.g. `9876543210` or `github/9876543210`.
     #[arg(long, env = "LASTMILE_CI_RUN")]
     pub ci_run: Option<String>,
-    /// The workload to gate on: KIND/NAMESPACE/NAME, e.g. `job/ci/migrate`.
+    /// The workload to gate on: KIND/NAMESPACE/NAME, e.g. `job/ci/migrate`,
+    /// `deployment/shop/checkout`, `statefulset/shop/ledger`, `daemonset/ops/node-agent`
+    /// (a stuck rollout of the last three fails the gate with its pods' diagnosis).
     #[arg(long)]
     pub workload: Option<String>,
     /// Give up after this long (exit 3).
@@ -98,11 +102,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let target = match (&args.ci_run, &args.workload) {
-        (Some(run), _) => Target::ci_run(run),
-        (None, Some(w)) => Target::workload(w),
-        (None, None) => Err("one of --ci-run or --workload is required".to_owned()),
-    }
-    .map_err(anyhow::Error::msg)?;
+        (Some(run), _) => Target::ci_run(run)?,
+        (None, Some(w)) => Target::workload(w)?,
+        (None, None) => anyhow::bail!("one of --ci-run or --workload is required"),
+    };
     args.nats.validate().context("invalid NATS configuration")?;
     let telemetry = telemetry::init(
         &TelemetryConfig::from_env("lastmile-gate").context("invalid telemetry configuration")?,

@@ -55,6 +55,11 @@ pub struct Args {
     /// Helm installs without --wait: post-install hooks do not wait for the release.
     #[arg(long)]
     pub helm_no_wait: bool,
+    /// What already runs in the cluster, as `kubectl get services,jobs -A -o json` prints
+    /// it: waits on its Services and Jobs are not findings, and a wait on a name neither the
+    /// manifests nor the cluster has is "not in the manifests or the cluster".
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
     /// Warnings fail too (exit 1).
     #[arg(long)]
     pub strict: bool,
@@ -79,10 +84,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let cluster = args.cluster.as_deref().and_then(|path| {
+        let read = std::fs::read(path).map_err(|e| e.to_string());
+        match read.and_then(|b| lastmile_lint::Cluster::from_json(&b).map_err(|e| e.to_string())) {
+            Ok(cluster) => Some(cluster),
+            Err(e) => {
+                bad += 1;
+                eprintln!(
+                    "lastmile lint: {}",
+                    error_line(&format!("--cluster {}: {e}", path.display()))
+                );
+                None
+            }
+        }
+    });
     let config = Config {
         default_namespace: args.namespace,
         allowed_registries: args.allowed_registries,
         helm_wait: !args.helm_no_wait,
+        cluster,
     };
     let findings = lastmile_lint::lint(&manifests, &config);
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");

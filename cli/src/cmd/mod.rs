@@ -10,6 +10,7 @@ pub mod gate;
 pub mod image;
 pub mod lint;
 pub mod registry_probe;
+pub mod remediate;
 pub mod replay;
 pub mod watch;
 pub mod webhook;

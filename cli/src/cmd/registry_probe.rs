@@ -35,7 +35,7 @@ const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 /// `service.name` unless the OTel environment names one.
 const SERVICE_NAME: &str = "lastmile-registry-probe";
 
-/// Arguments.
+/// `lastmile registry`: one subcommand.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -99,7 +99,7 @@ pub struct ProbeArgs {
 }
 
 fn parse_interval(raw: &str) -> Result<Duration, String> {
-    let every = lastmile_runtime::bus::nats::parse_duration(raw)?;
+    let every = lastmile_runtime::bus::nats::parse_duration(raw).map_err(|e| e.to_string())?;
     if every < Duration::from_secs(1) {
         return Err(format!("{raw:?} is shorter than 1s"));
     }
@@ -230,7 +230,7 @@ async fn serve_lambda(
     );
     lambda_runtime::run(handler)
         .await
-        .map_err(|e| LambdaHostError::Runtime(e.to_string()))
+        .map_err(LambdaHostError::Runtime)
 }
 
 /// Flushes what is left; export failures are reported, never fatal (the probe's answer

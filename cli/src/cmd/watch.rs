@@ -64,6 +64,10 @@ pub struct Args {
     /// long (crash loops and OOM kills are reported at once).
     #[arg(long, env = "LASTMILE_RUNTIME_AFTER", default_value = "3m", value_parser = parse_duration)]
     pub runtime_after: Duration,
+    /// A StatefulSet or DaemonSet whose rollout has not converged (pods not updated, not
+    /// Ready or unavailable) becomes an incident after this long.
+    #[arg(long, env = "LASTMILE_ROLLOUT_AFTER", default_value = "10m", value_parser = parse_duration)]
+    pub rollout_after: Duration,
     /// An active Job without a deadline becomes an incident after this long.
     #[arg(long, env = "LASTMILE_JOB_STUCK_AFTER", default_value = "1h", value_parser = parse_duration)]
     pub job_stuck_after: Duration,
@@ -134,6 +138,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             pending_after: args.pending_after,
             init_after: args.init_after,
             runtime_after: args.runtime_after,
+            rollout_after: args.rollout_after,
             job_stuck_after: args.job_stuck_after,
             ..Default::default()
         },

@@ -11,6 +11,7 @@
 pub mod ci;
 pub mod correlate;
 pub mod incidents;
+pub mod init_trace;
 pub mod live;
 pub mod outbox;
 pub mod runtime;

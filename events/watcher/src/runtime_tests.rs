@@ -229,3 +229,41 @@ fn crash_loop_opens_at_once_whatever_the_runtime_threshold() {
     assert_eq!(out[0].family, IncidentFamily::Runtime);
     assert_eq!(out[0].owner.as_ref().unwrap().kind, "Deployment");
 }
+
+#[test]
+fn runtime_snapshot_carries_the_pods_node_and_its_platform_only() {
+    let mut s = store();
+    for (name, arch) in [("node-a", "amd64"), ("node-b", "arm64")] {
+        let node: k8s_openapi::api::core::v1::Node = serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": {"kubernetes.io/arch": arch, "kubernetes.io/os": "linux"}},
+            "status": {"nodeInfo": {"architecture": arch, "operatingSystem": "linux",
+                "kubeletVersion": "v1.31.2", "containerRuntimeVersion": "containerd://1.7.22",
+                "bootID": "b", "kernelVersion": "6.1.0", "kubeProxyVersion": "", "machineID": "m",
+                "osImage": "Debian GNU/Linux 12 (bookworm)", "systemUUID": "u"}}
+        }))
+        .unwrap();
+        s.nodes
+            .apply_json(object_key(&node), &crate::trim::node(&node));
+    }
+    let pod = api_pod("api-7c9d8f6b5-x2x9k", "node-a", crash_looping());
+    s.apply_pod(&pod);
+    let snap = s.snapshot_local(&runtime_incident(pod), at(4, 0));
+    let nodes: Vec<(&str, &str)> = snap
+        .nodes
+        .iter()
+        .map(|n| {
+            (
+                n.metadata.name.as_deref().unwrap(),
+                n.status
+                    .as_ref()
+                    .unwrap()
+                    .node_info
+                    .as_ref()
+                    .unwrap()
+                    .architecture
+                    .as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(nodes, [("node-a", "amd64")]);
+}

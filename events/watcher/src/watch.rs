@@ -10,6 +10,7 @@
 //! are rendered for the bus by `render`.
 
 mod render;
+mod rollouts;
 mod state;
 mod streams;
 
@@ -39,7 +40,8 @@ pub enum EventApi {
     Core,
     /// events.k8s.io/v1 `Event`.
     EventsV1,
-    /// Both.
+    /// Both APIs (clusters in migration may record a reason in only one of them); the
+    /// same Event seen twice is merged by the tracker.
     Both,
 }
 
@@ -110,7 +112,7 @@ impl Default for WatchConfig {
 pub enum WatchError {
     /// No kubeconfig and not in a cluster, or the config is invalid: permanent.
     #[error("cannot configure the Kubernetes client: {0}")]
-    Config(String),
+    Config(#[from] lastmile_kube_view::KubeClientError),
 }
 
 /// Builds a client: from `kubeconfig` (and `context`) when given, else in-cluster config or
@@ -119,23 +121,7 @@ pub async fn client(
     kubeconfig: Option<&std::path::Path>,
     context: Option<&str>,
 ) -> Result<Client, WatchError> {
-    let config = match kubeconfig {
-        Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(path)
-                .map_err(|e| WatchError::Config(format!("reading {}: {e}", path.display())))?;
-            let opts = kube::config::KubeConfigOptions {
-                context: context.map(str::to_owned),
-                ..Default::default()
-            };
-            kube::Config::from_custom_kubeconfig(kc, &opts)
-                .await
-                .map_err(|e| WatchError::Config(e.to_string()))?
-        }
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| WatchError::Config(e.to_string()))?,
-    };
-    Client::try_from(config).map_err(|e| WatchError::Config(e.to_string()))
+    Ok(lastmile_kube_view::kube_client(kubeconfig, context, None).await?)
 }
 
 /// Runs until `shutdown` is cancelled: watches, tracks, publishes. `ci_events` feeds CI

@@ -9,32 +9,97 @@ use regex::Regex;
 
 use crate::{diagnosis, line_at, step};
 
-static COPY_ALL: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?im)^(?:\s*#?\d*\s*(?:\[[^\]]*\]\s*)?)(?:COPY|ADD)\s+(?:--\S+\s+)*\.\s+\S+").ok()
+static COPY_ALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^(?:\s*#?\d*\s*(?:\[[^\]]*\]\s*)?)(?:COPY|ADD)\s+(?:--\S+\s+)*\.\s+\S+")
+        .expect("the build patterns are valid regexes")
 });
-static NO_IGNORE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:no|missing|without(?: a)?) \.dockerignore|\.dockerignore(?: file)? (?:is )?(?:missing|not found|does not exist)").ok()
+static NO_IGNORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:no|missing|without(?: a)?) \.dockerignore|\.dockerignore(?: file)? (?:is )?(?:missing|not found|does not exist)")
+.expect("the build patterns are valid regexes")
 });
-static SECRETS: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?m)(?:^|[\s/])(\.env(?:\.\w+)?|\.git/|\.npmrc|\.netrc|id_rsa|id_ed25519|[\w.-]+\.pem|[\w.-]+\.key|\.aws/credentials|kubeconfig|\.docker/config\.json)(?:\s|$|:)").ok()
+static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?:^|[\s/])(\.env(?:\.\w+)?|\.git/|\.npmrc|\.netrc|id_rsa|id_ed25519|[\w.-]+\.pem|[\w.-]+\.key|\.aws/credentials|kubeconfig|\.docker/config\.json)(?:\s|$|:)")
+.expect("the build patterns are valid regexes")
 });
-static CONTEXT_SIZE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"transferring context: (\d+(?:\.\d+)?)\s*([KMG]i?B)").ok());
-static LEAKED_GO: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"go: inconsistent vendoring|go\.work|cannot load module .* listed in go\.work").ok()
+static CONTEXT_SIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"transferring context: (\d+(?:\.\d+)?)\s*([KMG]i?B)")
+        .expect("the build patterns are valid regexes")
 });
+static LEAKED_GO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"go: inconsistent vendoring|go\.work|cannot load module .* listed in go\.work")
+        .expect("the build patterns are valid regexes")
+});
+
+/// A missing .dockerignore told in words, without the Dockerfile line.
+static IGNORE_ABSENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:no|missing|without)(?: an?| the| any)? \.?dockerignore\b|\.?dockerignore(?: file)? (?:is )?(?:missing|not found|does not exist)")
+        .expect("the build patterns are valid regexes")
+});
+/// What such a build then copies: everything, host node_modules, .git, .env files.
+static COPIES_TOO_MUCH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bcop(?:y|ies|ied|ying) (?:everything|all (?:the )?files|the whole (?:context|directory|folder|repo))|\bnode_modules\b|\.git/|(?:^|\s)\.env\b")
+        .expect("the build patterns are valid regexes")
+});
+
+/// A file the image must not carry said to end up in it (`copies the whole .git folder into
+/// the Docker image`, `.env included in the image`), in either order.
+static IN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b|\.aws/credentials\b|\.docker/config\.json\b)[^.\n]{0,80}?\b(?:in|into|inside|to)\s+(?:the |a |an |our |your |every |each )?(?:final |resulting |built |production |runtime )?(?:docker |container |oci )?image\b|\bimages?\b[^.\n]{0,40}?\b(?:contains?|includes?|ships?|carr(?:y|ies))\b[^.\n]{0,40}?(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b)")
+        .expect("the build patterns are valid regexes")
+});
+
+/// A secret-bearing file told to be copied into the image, without the Dockerfile line.
+fn told_in_image(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    let m = IN_IMAGE.find(text)?;
+    Some(diagnosis(
+        Class::BuildContextLeak,
+        0.6,
+        "The image build copies files from the context that must not ship in an image (.git with its config and history, .env, credentials): exclude them with a .dockerignore and copy only what the build needs.".to_owned(),
+        subject,
+        vec![line_at(text, m.start(), m.end())],
+        vec![step(
+            "Exclude what must never reach the image, then check the image no longer carries it.",
+            "printf '.git\\n.env*\\n.npmrc\\n.netrc\\n*.pem\\n*.key\\n' >> .dockerignore",
+        )],
+        false,
+    ))
+}
+
+/// The leak told in prose (people describe it instead of pasting the Dockerfile): no
+/// .dockerignore, and what the copy then brings in.
+fn told(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    let (Some(absent), Some(what)) = (IGNORE_ABSENT.find(text), COPIES_TOO_MUCH.find(text)) else {
+        return told_in_image(text, subject);
+    };
+    Some(diagnosis(
+        Class::BuildContextLeak,
+        0.55,
+        "The image build has no .dockerignore, so copying the context brings in files the build should not see (host node_modules, .git, .env): add a .dockerignore and copy only what is needed.".to_owned(),
+        subject,
+        vec![
+            line_at(text, absent.start(), absent.end()),
+            line_at(text, what.start(), what.end()),
+        ],
+        vec![step(
+            "Exclude what must never reach the image or the build.",
+            "printf 'node_modules\\n.git\\n.env*\\n' >> .dockerignore",
+        )],
+        false,
+    ))
+}
 
 /// A context-leak finding, when a copy-everything instruction meets a sign of a leak.
 pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
-    let copy = COPY_ALL.as_ref()?.find(text)?;
+    let Some(copy) = COPY_ALL.find(text) else {
+        return told(text, subject);
+    };
     let mut evidence = vec![line_at(text, copy.start(), copy.end())];
     let mut score: f64 = 0.0;
-    if let Some(m) = NO_IGNORE.as_ref()?.find(text) {
+    if let Some(m) = NO_IGNORE.find(text) {
         evidence.push(line_at(text, m.start(), m.end()));
         score = score.max(0.55);
     }
     let secrets: Vec<&str> = SECRETS
-        .as_ref()?
         .captures_iter(text)
         .filter_map(|c| c.get(1).map(|m| m.as_str()))
         .collect();
@@ -51,7 +116,7 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         ));
         score = score.max(0.75);
     }
-    if let Some(c) = CONTEXT_SIZE.as_ref()?.captures(text) {
+    if let Some(c) = CONTEXT_SIZE.captures(text) {
         let n: f64 = c
             .get(1)
             .and_then(|m| m.as_str().parse().ok())
@@ -67,7 +132,7 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
             score = score.max(0.6);
         }
     }
-    if let Some(m) = LEAKED_GO.as_ref()?.find(text) {
+    if let Some(m) = LEAKED_GO.find(text) {
         evidence.push(line_at(text, m.start(), m.end()));
         score = score.max(0.6);
     }
@@ -94,4 +159,21 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         remediation,
         false,
     ))
+}
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    for p in [
+        &COPY_ALL,
+        &NO_IGNORE,
+        &SECRETS,
+        &CONTEXT_SIZE,
+        &LEAKED_GO,
+        &IGNORE_ABSENT,
+        &COPIES_TOO_MUCH,
+        &IN_IMAGE,
+    ] {
+        LazyLock::force(p);
+    }
 }

@@ -22,23 +22,37 @@ static MODULE_VERSION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?m)^([a-z0-9][-a-z0-9.]*\.[a-z]{2,}/\S+) (v\d+\.\d+\.\d+\S*)[ \t]*\r?$",
     ]
     .into_iter()
-    .filter_map(|p| Regex::new(p).ok())
+    .map(|p| Regex::new(p).expect("the build patterns are valid regexes"))
     .collect()
 });
 /// `<sha256>  <file>` as sha256sum prints it.
-static SHA_LINE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*(?:\S+:\s+)?([0-9a-f]{64})\s+\*?(\S+)\s*$").ok());
+static SHA_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*(?:\S+:\s+)?([0-9a-f]{64})\s+\*?(\S+)\s*$")
+        .expect("the build patterns are valid regexes")
+});
 /// `build\t<key>=<value>` lines of go version -m.
-static BUILD_SETTING: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?m)^\s*build\s+(-?[A-Za-z.]+)=(\S*)").ok());
-static WORDS: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)not reproducible|non-reproducible|unreproducible|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|do not match|don't match)").ok()
+static BUILD_SETTING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*build\s+(-?[A-Za-z.]+)=(\S*)")
+        .expect("the build patterns are valid regexes")
+});
+/// A reproducibility failure told in words: "non-reproducibility", "byte-for-byte identical
+/// … except", "different binaries depending on the checkout path", a build ID that differs.
+static WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|byte-for-byte identical|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)")
+.expect("the build patterns are valid regexes")
+});
+
+/// Go's own drift report after a `go` directive change: `loaded from mod@v1, but go 1.16
+/// would select v2` (two toolchains resolve different versions of the same module).
+static WOULD_SELECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"loaded from ([^\s@]+)@(\S+?),?\s+but go (\d+\.\d+) would select (\S+)")
+        .expect("the build patterns are valid regexes")
 });
 
 /// Drift and reproducibility findings.
 pub(crate) fn diagnose(text: &str, subject: &Subject) -> Vec<Diagnosis> {
     let mut out = Vec::new();
-    out.extend(drift(text, subject));
+    out.extend(drift(text, subject).or_else(|| would_select(text, subject)));
     out.extend(not_reproducible(text, subject));
     out
 }
@@ -96,9 +110,34 @@ fn drift(text: &str, subject: &Subject) -> Option<Diagnosis> {
     ))
 }
 
+/// `… loaded from m@v1, but go 1.16 would select v2`: the module graph differs between the
+/// toolchain the go directive names and the older one.
+fn would_select(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    let found: Vec<String> = WOULD_SELECT
+        .captures_iter(text)
+        .take(5)
+        .map(|c| format!("{} {} (go {} would select {})", &c[1], &c[2], &c[3], &c[4]))
+        .collect();
+    let first = found.first()?;
+    Some(diagnosis(
+        Class::BuildDependencyDrift,
+        0.8,
+        format!(
+            "Builds with different Go toolchains resolve different module versions: {first}; the module graph recorded in go.mod is not what the older toolchain selects."
+        ),
+        subject,
+        found.clone(),
+        vec![step(
+            "Record a graph both toolchains agree on (or drop compatibility with the older one), then commit go.mod and go.sum.",
+            "go mod tidy -go=1.16 && go mod tidy -go=1.17   # or: go mod tidy -compat=1.17",
+        )],
+        true,
+    ))
+}
+
 fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let mut by_file: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for caps in SHA_LINE.as_ref()?.captures_iter(text) {
+    for caps in SHA_LINE.captures_iter(text) {
         let (Some(hash), Some(file)) = (caps.get(1), caps.get(2)) else {
             continue;
         };
@@ -116,7 +155,7 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let differing: Vec<(&String, &Vec<&str>)> =
         by_file.iter().filter(|(_, hs)| hs.len() > 1).collect();
     let mut settings: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for caps in BUILD_SETTING.as_ref()?.captures_iter(text) {
+    for caps in BUILD_SETTING.captures_iter(text) {
         let (Some(k), Some(v)) = (caps.get(1), caps.get(2)) else {
             continue;
         };
@@ -130,7 +169,7 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         .filter(|(_, vs)| vs.len() > 1)
         .map(|(k, vs)| format!("build setting {k} differs: {}", vs.join(" vs ")))
         .collect();
-    let words = WORDS.as_ref()?.find(text);
+    let words = WORDS.find(text);
     if differing.is_empty() && setting_diffs.is_empty() && words.is_none() {
         return None;
     }
@@ -183,4 +222,13 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         remediation,
         false,
     ))
+}
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    LazyLock::force(&MODULE_VERSION);
+    for p in [&SHA_LINE, &BUILD_SETTING, &WORDS, &WOULD_SELECT] {
+        LazyLock::force(p);
+    }
 }

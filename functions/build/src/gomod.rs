@@ -8,27 +8,65 @@ use regex::Regex;
 
 use crate::{diagnosis, line_at, step};
 
-static VERIFYING: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static VERIFYING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"verifying (?:module: |go\.mod: )?([^\s@:]+)@([^\s:/]+)(/go\.mod)?: checksum mismatch",
     )
-    .ok()
+    .expect("the build patterns are valid regexes")
 });
-static MISMATCH: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)checksum mismatch|SECURITY ERROR|checksum database|verifying go\.mod").ok()
+/// The newer wording (Go 1.13+): `m@v: verifying module: checksum mismatch`, the module
+/// first, often behind an importing file's `path.go:7:2: ` prefix.
+static VERIFYING_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([^\s@:]+)@([^\s:/]+)(/go\.mod)?: verifying (?:module|go\.mod): (?:[^\s@:]+@[^\s:]+: )?checksum mismatch")
+        .expect("the build patterns are valid regexes")
 });
-static SUMDB: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"verifying (?:module: )?([^\s@:]+)@([^\s:]+): (?:reading|Get) \S*sum\.golang\.org/lookup/\S+:? (\d{3}[^\n]*)").ok()
+static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)checksum mismatch|SECURITY ERROR|checksum database|verifying go\.mod")
+        .expect("the build patterns are valid regexes")
 });
-static HASHES: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?m)(?:^|\s)(downloaded|go\.sum):\s+(h1:\S+)").ok());
-static MISSING_SUM: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"missing go\.sum entry(?: for module providing package ([^\s;]+)(?: \(imported by ([^)\s]+)\))?| for go\.mod file| for module ([^\s;]+))?").ok()
+static SUMDB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"verifying (?:module: )?([^\s@:]+)@([^\s:]+): (?:reading|Get) \S*sum\.golang\.org/lookup/\S+:? (\d{3}[^\n]*)")
+.expect("the build patterns are valid regexes")
 });
-static TO_ADD: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"to add(?: it)?:\s*\n?\s*(go (?:get|mod download) [^\n]+)").ok());
-static DIRTY: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)updates to go\.(?:mod|sum) needed|disabled by -mod=readonly|-mod=readonly|go: inconsistent vendoring|go\.mod file (?:is not tidy|needs to be updated)|go mod tidy(?: -diff)? (?:produced|found) (?:changes|a diff)|please run .?go mod tidy|diff --git a/go\.(?:mod|sum) b/go\.(?:mod|sum)").ok()
+static HASHES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?:^|\s)(downloaded|go\.sum|sum\.golang\.[\w.]+):\s+(h1:\S+)")
+        .expect("the build patterns are valid regexes")
+});
+/// `SECURITY ERROR` and the sentence after it, which says what the download was compared with.
+static SECURITY_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"SECURITY ERROR(?:\s+(?:\d{4}-\d\d-\d\dT\S+\s+)?(This download does NOT match [^\n]*))?",
+    )
+    .expect("the build patterns are valid regexes")
+});
+/// The comparison was with the checksum database (not go.sum): its hash line or its sentence.
+static AGAINST_SUMDB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)(?:^|\s)sum\.golang\.[\w.]+:\s+h1:|reported by the checksum server")
+        .expect("the build patterns are valid regexes")
+});
+static MISSING_SUM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"missing go\.sum entry(?: for module providing package ([^\s;]+)(?: \(imported by ([^)\s]+)\))?| for go\.mod file| for module ([^\s;]+))?")
+.expect("the build patterns are valid regexes")
+});
+static TO_ADD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"to add(?: it)?:\s*\n?\s*(go (?:get|mod download) [^\n]+)")
+        .expect("the build patterns are valid regexes")
+});
+static DIRTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)updates to go\.(?:mod|sum) needed|disabled by -mod=readonly|-mod=readonly|go: inconsistent vendoring|go\.mod file (?:is not tidy|needs to be updated)|go mod tidy(?: -diff)? (?:produced|found) (?:changes|a diff)|please run .?go mod tidy|diff --git a/go\.(?:mod|sum) b/go\.(?:mod|sum)")
+.expect("the build patterns are valid regexes")
+});
+/// A vendored build missing a package: `cannot find module providing package p: import
+/// lookup disabled by -mod=vendor` (and the older `cannot find package "p" in vendor`).
+static VENDOR_MISSING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"cannot find module providing package \S+: import lookup disabled by -mod=vendor|cannot find package \S+ in vendor|package \S+ is not in vendor/modules\.txt")
+        .expect("the build patterns are valid regexes")
+});
+/// A build told to have rewritten go.mod: `go build` (or test/run/list/vet) near go.mod being
+/// (or not meant to be) changed, in either order.
+static BUILD_REWROTE_GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)\bgo (?:build|test|run|list|vet|install)\b.{0,400}?\bgo\.mod (?:should(?: not|n't) be|is|was|gets?|got|has been|keeps being) (?:changed|modified|rewritten|updated|touched|edited)\b|\bgo (?:build|test|run|list|vet|install)\b[^\n]{0,60}?\b(?:changes|modifies|rewrites|updates|edits|touches)\b[^\n]{0,20}?\bgo\.mod\b")
+        .expect("the build patterns are valid regexes")
 });
 
 /// Every go.mod/go.sum finding in `text`.
@@ -41,11 +79,16 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Vec<Diagnosis> {
 }
 
 fn checksum(text: &str, subject: &Subject) -> Option<Diagnosis> {
-    let verifying = VERIFYING.as_ref()?.captures(text);
-    let sumdb = SUMDB.as_ref()?.captures(text);
-    let generic = MISMATCH.as_ref()?.find(text);
-    let go_context =
-        text.contains("go.sum") || text.contains("go: ") || verifying.is_some() || sumdb.is_some();
+    let verifying = VERIFYING
+        .captures(text)
+        .or_else(|| VERIFYING_AFTER.captures(text));
+    let sumdb = SUMDB.captures(text);
+    let generic = MISMATCH.find(text);
+    let go_context = text.contains("go.sum")
+        || text.contains("go: ")
+        || HASHES.is_match(text)
+        || verifying.is_some()
+        || sumdb.is_some();
     if verifying.is_none() && sumdb.is_none() && !(generic.is_some() && go_context) {
         return None;
     }
@@ -73,15 +116,20 @@ fn checksum(text: &str, subject: &Subject) -> Option<Diagnosis> {
             (None, None)
         }
     };
-    for caps in HASHES.as_ref()?.captures_iter(text) {
+    for caps in HASHES.captures_iter(text) {
         evidence.push(format!(
             "{}: {}",
             caps.get(1)?.as_str(),
             caps.get(2)?.as_str()
         ));
     }
-    if text.contains("SECURITY ERROR") {
-        evidence.push("\"SECURITY ERROR: This download does NOT match an earlier download recorded in go.sum.\"".into());
+    // What the download was compared with: go.sum, or the checksum database itself.
+    let against_sumdb = AGAINST_SUMDB.is_match(text);
+    if let Some(c) = SECURITY_ERROR.captures(text) {
+        evidence.push(match c.get(1) {
+            Some(sentence) => format!("\"SECURITY ERROR: {}\"", sentence.as_str()),
+            None => "\"SECURITY ERROR\"".to_owned(),
+        });
     }
     let target = match (&module, &version) {
         (Some(m), Some(v)) => format!("{m}@{v}"),
@@ -91,6 +139,10 @@ fn checksum(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let summary = if sumdb_failure {
         format!(
             "Go could not verify {target} against the checksum database, so it refused to use it; the version is unknown to sum.golang.org (a moved or deleted tag) or a private module is not listed in GONOSUMDB/GOPRIVATE."
+        )
+    } else if against_sumdb {
+        format!(
+            "Go refused {target}: the downloaded content does not match the hash the checksum database recorded, so the tag was moved upstream after publication or a proxy or cache served other bytes. Do not bypass the checksum database (GONOSUMDB/GOFLAGS=-insecure)."
         )
     } else {
         format!(
@@ -124,7 +176,7 @@ fn checksum(text: &str, subject: &Subject) -> Option<Diagnosis> {
 }
 
 fn missing_sum(text: &str, subject: &Subject) -> Option<Diagnosis> {
-    let caps = MISSING_SUM.as_ref()?.captures(text)?;
+    let caps = MISSING_SUM.captures(text)?;
     let m = caps.get(0)?;
     let mut evidence = vec![line_at(text, m.start(), m.end())];
     let package = caps
@@ -142,11 +194,7 @@ fn missing_sum(text: &str, subject: &Subject) -> Option<Diagnosis> {
         "Record the missing hashes in the repository and fail CI when the module files are not tidy.",
         "go mod tidy && git diff --exit-code go.mod go.sum",
     )];
-    if let Some(suggested) = TO_ADD
-        .as_ref()
-        .and_then(|r| r.captures(text))
-        .and_then(|c| c.get(1))
-    {
+    if let Some(suggested) = TO_ADD.captures(text).and_then(|c| c.get(1)) {
         remediation.push(step(
             "Or run the command Go suggested, then commit go.sum.",
             suggested.as_str().trim(),
@@ -167,32 +215,77 @@ fn missing_sum(text: &str, subject: &Subject) -> Option<Diagnosis> {
     ))
 }
 
+/// How the module files are out of step with the build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dirt {
+    /// The build needed to change go.mod/go.sum (`-mod=readonly`, untidy files).
+    Untidy,
+    /// vendor/modules.txt disagrees with go.mod.
+    StaleVendor,
+    /// A package go.mod needs is absent from vendor/ (`import lookup disabled by -mod=vendor`).
+    IncompleteVendor,
+    /// The reporter says a build rewrote go.mod, without the toolchain's line.
+    Rewritten,
+}
+
 fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
-    let m = DIRTY.as_ref()?.find(text)?;
-    let vendoring = m.as_str().contains("vendoring");
+    let (m, dirt, confidence) = if let Some(m) = VENDOR_MISSING.find(text) {
+        (m, Dirt::IncompleteVendor, 0.9)
+    } else if let Some(m) = DIRTY.find(text) {
+        let dirt = if m.as_str().contains("vendoring") {
+            Dirt::StaleVendor
+        } else {
+            Dirt::Untidy
+        };
+        (m, dirt, 0.9)
+    } else {
+        (BUILD_REWROTE_GO_MOD.find(text)?, Dirt::Rewritten, 0.6)
+    };
     let evidence = vec![line_at(text, m.start(), m.end())];
     let mut remediation = vec![step(
         "Tidy the module files, commit them, and keep CI failing when they drift (`go mod tidy -diff` on Go 1.23+).",
         "go mod tidy && git diff --exit-code go.mod go.sum",
     )];
-    if vendoring {
+    if matches!(dirt, Dirt::StaleVendor | Dirt::IncompleteVendor) {
         remediation.push(step(
-            "Re-create vendor/ from go.mod and commit it.",
-            "go mod vendor && git diff --exit-code vendor/ go.mod",
+            "Re-create vendor/ from go.mod and commit it (check that .gitignore does not drop any of it).",
+            "go mod vendor && git status --ignored vendor/ && git diff --exit-code vendor/ go.mod",
         ));
     }
-    let summary = if vendoring {
-        "vendor/modules.txt does not match go.mod: the vendored copy is stale, so the build refuses it.".to_owned()
-    } else {
-        "The build needed to change go.mod/go.sum, which -mod=readonly (the default for go build since 1.16) forbids: the committed module files are not tidy, or a CI step rewrote them.".to_owned()
+    let summary = match dirt {
+        Dirt::StaleVendor => "vendor/modules.txt does not match go.mod: the vendored copy is stale, so the build refuses it.".to_owned(),
+        Dirt::IncompleteVendor => "The build uses vendor/ (-mod=vendor) and a package go.mod needs is not in it: the committed vendor tree is incomplete (not re-vendored, or a .gitignore pattern kept part of it out of the repository).".to_owned(),
+        Dirt::Untidy => "The build needed to change go.mod/go.sum, which -mod=readonly (the default for go build since 1.16) forbids: the committed module files are not tidy, or a CI step rewrote them.".to_owned(),
+        Dirt::Rewritten => "A Go build changed go.mod: the committed module files are not what the toolchain resolves (an untidy go.mod, or a requirement naming a branch or non-canonical version that the build rewrites to a pseudo-version).".to_owned(),
     };
     Some(diagnosis(
         Class::BuildGoModDirty,
-        0.9,
+        confidence,
         summary,
         subject,
         evidence,
         remediation,
-        true,
+        dirt != Dirt::Rewritten,
     ))
+}
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    for p in [
+        &VERIFYING,
+        &VERIFYING_AFTER,
+        &MISMATCH,
+        &SECURITY_ERROR,
+        &AGAINST_SUMDB,
+        &SUMDB,
+        &HASHES,
+        &MISSING_SUM,
+        &TO_ADD,
+        &DIRTY,
+        &VENDOR_MISSING,
+        &BUILD_REWROTE_GO_MOD,
+    ] {
+        LazyLock::force(p);
+    }
 }

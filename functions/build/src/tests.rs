@@ -208,3 +208,147 @@ fn complies_with_the_function_spec() {
         .unwrap();
     rt.block_on(compliance::check(&FUNCTION, &samples, &Context::offline()));
 }
+
+#[test]
+fn every_pattern_compiles() {
+    crate::gomod::compile_all();
+    crate::drift::compile_all();
+    crate::context::compile_all();
+}
+
+/// Go's own report that two toolchains select different versions is drift.
+#[test]
+fn go_would_select_a_different_version_is_drift() {
+    let out = run(
+        "  github.com/urfave/cli/v2 imports\n  \tgithub.com/cpuguy83/go-md2man/v2/md2man loaded from github.com/cpuguy83/go-md2man/v2@v2.0.0-20190314233015-f79a8a8ca69d,\n  \tbut go 1.16 would select v2.0.0\n\nTo upgrade to the versions selected by go 1.16:\n\tgo mod tidy -go=1.16 && go mod tidy -go=1.17",
+    );
+    assert_eq!(classes(&out)[0], &Class::BuildDependencyDrift);
+    assert!(
+        out.diagnoses[0].summary.contains("go-md2man"),
+        "{}",
+        out.diagnoses[0].summary
+    );
+}
+
+/// Unreproducible builds described in words, without two hash lines.
+#[test]
+fn reproducibility_failures_told_in_words() {
+    for text in [
+        "plain 'go build' embeds absolute source paths, producing different binaries depending on the checkout path. Verified non-reproducibility by building from two paths.",
+        "I was hoping for byte-for-byte identical builds on any machine, but the build ID differs between them.",
+    ] {
+        assert_eq!(
+            classes(&run(text))[0],
+            &Class::BuildNotReproducible,
+            "{text}"
+        );
+    }
+}
+
+/// A missing .dockerignore described in prose, with what the copy then brings in.
+#[test]
+fn a_context_leak_told_in_prose() {
+    let out = run(
+        "Without the dockerignore, docker will copy everything including the node_modules, which breaks native modules.",
+    );
+    assert_eq!(classes(&out)[0], &Class::BuildContextLeak);
+    // Mentioning .dockerignore alone is no leak.
+    assert!(
+        run("I added a .dockerignore file and the build is fine")
+            .diagnoses
+            .is_empty()
+    );
+}
+
+/// Go 1.13+ puts the module first (`m@v: verifying module: checksum mismatch`), often after
+/// an importing file's position, and compares with the checksum database rather than go.sum.
+#[test]
+fn checksum_mismatch_against_the_checksum_database_in_the_newer_wording() {
+    for (text, target) in [
+        (
+            "$ go mod download\nexample.com/acme/widgets@v1.4.2: verifying module: checksum mismatch\n\tdownloaded: h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\tsum.golang.org: h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n\nSECURITY ERROR\nThis download does NOT match the one reported by the checksum server.\nThe bits may have been replaced on the origin server, or an attacker may\nhave intercepted the download attempt.\n",
+            "example.com/acme/widgets@v1.4.2",
+        ),
+        (
+            "internal/store/db.go:12:2: github.com/acme/orm/v3@v3.0.1: verifying module: checksum mismatch\n        downloaded: h1:cccc=\n        sum.golang.google.cn: h1:dddd=\nSECURITY ERROR\n",
+            "github.com/acme/orm/v3@v3.0.1",
+        ),
+        (
+            "go: github.com/acme/lib@v0.2.0: verifying go.mod: checksum mismatch\n\tdownloaded: h1:eeee=\n\tsum.golang.org: h1:ffff=\n",
+            "github.com/acme/lib@v0.2.0",
+        ),
+    ] {
+        let out = run(text);
+        let d = &out.diagnoses[0];
+        assert_eq!(d.class, Class::BuildChecksumMismatch, "{text}");
+        assert!(d.summary.contains(target), "{}", d.summary);
+        assert!(d.summary.contains("checksum database"), "{}", d.summary);
+        assert!(
+            d.evidence.iter().any(|e| e.starts_with("sum.golang.")),
+            "{:#?}",
+            d.evidence
+        );
+    }
+    // The go.sum comparison keeps its own explanation.
+    let d = &run("github.com/acme/lib@v1.0.0: verifying module: checksum mismatch\n\tdownloaded: h1:aaa=\n\tgo.sum:     h1:bbb=\n\nSECURITY ERROR\nThis download does NOT match an earlier download recorded in go.sum.\n").diagnoses[0];
+    assert_eq!(d.class, Class::BuildChecksumMismatch);
+    assert!(d.summary.contains("hash in go.sum"), "{}", d.summary);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("does NOT match an earlier download recorded in go.sum")),
+        "{:#?}",
+        d.evidence
+    );
+}
+
+/// A vendored build that lacks a package go.mod needs: the vendor tree is incomplete.
+#[test]
+fn incomplete_vendor_tree_is_go_mod_dirty() {
+    for text in [
+        "vendor/github.com/acme/cache/ring.go:9:2: cannot find module providing package github.com/acme/errs: import lookup disabled by -mod=vendor\n\t(Go version in go.mod is at least 1.14 and vendor directory exists.)",
+        "cmd/api/main.go:5:2: cannot find package \"github.com/acme/log\" in vendor tree",
+        "go: package golang.org/x/sync/errgroup is not in vendor/modules.txt",
+    ] {
+        let out = run(text);
+        assert_eq!(classes(&out)[0], &Class::BuildGoModDirty, "{text}");
+        assert!(out.diagnoses[0].summary.contains("vendor"), "{text}");
+    }
+}
+
+/// A build that rewrites go.mod, told by the reporter rather than by `-mod=readonly`.
+#[test]
+fn a_build_rewriting_go_mod_told_in_words() {
+    for text in [
+        "go.mod:\n\nrequire github.com/acme/api release-2.1\n\nRun `go build`.\n\nWhat did you expect? go.mod should not be changed",
+        "Every time I run go test ./... it rewrites go.mod and CI shows a diff.",
+    ] {
+        let out = run(text);
+        assert_eq!(classes(&out)[0], &Class::BuildGoModDirty, "{text}");
+        assert!(!out.diagnoses[0].definitive, "{text}");
+    }
+    assert!(
+        run("go build works and go.mod is fine")
+            .diagnoses
+            .is_empty()
+    );
+}
+
+/// `.git` or credentials said to end up in the image: a context leak without the Dockerfile.
+#[test]
+fn secrets_or_git_copied_into_the_image_told_in_words() {
+    for text in [
+        "The Dockerfile copies the whole `.git` directory into the Docker image, including .git/config with a token in the remote URL.",
+        "Please exclude the .git folder: it should not be included in the container image.",
+        "Our production image contains .env with the database password.",
+    ] {
+        let out = run(text);
+        assert_eq!(classes(&out)[0], &Class::BuildContextLeak, "{text}");
+    }
+    for text in [
+        "I cloned the .git repo and built the image",
+        "the image was built from a tag in the .git history",
+    ] {
+        assert!(run(text).diagnoses.is_empty(), "{text}");
+    }
+}

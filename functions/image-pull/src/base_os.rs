@@ -45,7 +45,7 @@ pub struct BaseOsOptions {
 }
 
 impl Default for BaseOsOptions {
-    /// Off.
+    /// The lookup off (`max_bytes` 0), with the default time budget ready if it is turned on.
     fn default() -> Self {
         Self {
             max_bytes: 0,

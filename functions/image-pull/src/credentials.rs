@@ -136,18 +136,80 @@ struct AuthEntry {
     password: Option<String>,
 }
 
+/// Why a docker config (a pull secret's `.dockerconfigjson`/`.dockercfg`, or a
+/// `config.json`) cannot be read. Bad input; the message never quotes a credential.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DockerConfigError {
+    /// The bytes are not JSON.
+    #[error("not JSON (line {line}, column {column})")]
+    NotJson {
+        /// Line of the first syntax error.
+        line: usize,
+        /// Column of the first syntax error.
+        column: usize,
+    },
+    /// `auths` is there but does not hold `{registry: login}` objects.
+    #[error("\"auths\" is not a map of logins")]
+    AuthsNotAMap,
+    /// A legacy `.dockercfg` that is not `{registry: login}`.
+    #[error("not a map of registry logins")]
+    NotAMapOfLogins,
+    /// An entry's `auth` does not decode as base64.
+    #[error("entry {entry:?}: \"auth\" is not base64")]
+    AuthNotBase64 {
+        /// The registry key of the entry.
+        entry: String,
+    },
+    /// An entry's `auth` decodes to bytes that are not UTF-8.
+    #[error("entry {entry:?}: \"auth\" is not UTF-8")]
+    AuthNotUtf8 {
+        /// The registry key of the entry.
+        entry: String,
+    },
+    /// An entry's `auth` decodes to text without the `user:password` colon.
+    #[error("entry {entry:?}: \"auth\" is not user:password")]
+    AuthNotUserPassword {
+        /// The registry key of the entry.
+        entry: String,
+    },
+    /// An entry with neither `auth` nor `username`/`password`.
+    #[error("entry {entry:?} has neither auth nor username/password")]
+    NoLogin {
+        /// The registry key of the entry.
+        entry: String,
+    },
+    /// A Secret whose type is not one the kubelet reads pull credentials from.
+    #[error(
+        "type is {secret_type:?}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg"
+    )]
+    WrongSecretType {
+        /// The Secret's `type`.
+        secret_type: String,
+    },
+    /// A pull Secret of the right type without its data key.
+    #[error("has no {key} key")]
+    MissingKey {
+        /// `.dockerconfigjson` or `.dockercfg`.
+        key: &'static str,
+    },
+}
+
 impl DockerConfig {
     /// Parses `.dockerconfigjson` (`{"auths": {...}}`) or legacy `.dockercfg` (`{host: {...}}`).
     /// The error never contains the input.
-    pub fn parse(bytes: &[u8], source: &str) -> Result<Self, String> {
-        let value: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| format!("not JSON (line {}, column {})", e.line(), e.column()))?;
+    pub fn parse(bytes: &[u8], source: &str) -> Result<Self, DockerConfigError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| DockerConfigError::NotJson {
+                line: e.line(),
+                column: e.column(),
+            })?;
         let map: BTreeMap<String, AuthEntry> = if value.get("auths").is_some() {
             serde_json::from_value::<ConfigJson>(value)
-                .map_err(|_| "\"auths\" is not a map of logins".to_owned())?
+                .map_err(|_| DockerConfigError::AuthsNotAMap)?
                 .auths
         } else {
-            serde_json::from_value(value).map_err(|_| "not a map of registry logins".to_owned())?
+            serde_json::from_value(value).map_err(|_| DockerConfigError::NotAMapOfLogins)?
         };
         let mut entries = Vec::new();
         for (key, entry) in map {
@@ -156,18 +218,16 @@ impl DockerConfig {
                 (_, _, Some(a)) if !a.is_empty() => {
                     let decoded = STANDARD
                         .decode(a.trim())
-                        .map_err(|_| format!("entry {key:?}: \"auth\" is not base64"))?;
+                        .map_err(|_| DockerConfigError::AuthNotBase64 { entry: key.clone() })?;
                     let text = String::from_utf8(decoded)
-                        .map_err(|_| format!("entry {key:?}: \"auth\" is not UTF-8"))?;
-                    let (u, p) = text
-                        .split_once(':')
-                        .ok_or_else(|| format!("entry {key:?}: \"auth\" is not user:password"))?;
+                        .map_err(|_| DockerConfigError::AuthNotUtf8 { entry: key.clone() })?;
+                    let (u, p) = text.split_once(':').ok_or_else(|| {
+                        DockerConfigError::AuthNotUserPassword { entry: key.clone() }
+                    })?;
                     (u.to_owned(), p.to_owned())
                 }
                 _ => {
-                    return Err(format!(
-                        "entry {key:?} has neither auth nor username/password"
-                    ));
+                    return Err(DockerConfigError::NoLogin { entry: key });
                 }
             };
             entries.push((
@@ -259,7 +319,7 @@ fn glob_label(pattern: &str, label: &str) -> bool {
 }
 
 /// Reads a Secret's docker config, checking its type and key like the kubelet.
-pub fn secret_config(secret: &Secret) -> Result<DockerConfig, String> {
+pub fn secret_config(secret: &Secret) -> Result<DockerConfig, DockerConfigError> {
     let name = secret.metadata.name.clone().unwrap_or_default();
     let ns = secret.metadata.namespace.clone().unwrap_or_default();
     let source = format!("secret {ns}/{name}");
@@ -268,9 +328,9 @@ pub fn secret_config(secret: &Secret) -> Result<DockerConfig, String> {
         "kubernetes.io/dockerconfigjson" => ".dockerconfigjson",
         "kubernetes.io/dockercfg" => ".dockercfg",
         other => {
-            return Err(format!(
-                "type is {other:?}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg"
-            ));
+            return Err(DockerConfigError::WrongSecretType {
+                secret_type: other.to_owned(),
+            });
         }
     };
     let bytes = secret
@@ -285,7 +345,7 @@ pub fn secret_config(secret: &Secret) -> Result<DockerConfig, String> {
                 .and_then(|d| d.get(key))
                 .map(|s| s.clone().into_bytes())
         })
-        .ok_or_else(|| format!("has no {key} key"))?;
+        .ok_or(DockerConfigError::MissingKey { key })?;
     DockerConfig::parse(&bytes, &source)
 }
 
@@ -336,9 +396,9 @@ pub fn select(pod: Option<&Pod>, image: &ImageRef, creds: &ProbeCredentials) -> 
                     }
                     sel.candidates.extend(hits);
                 }
-                Err(reason) => sel.problems.push(SecretProblem::Malformed {
+                Err(e) => sel.problems.push(SecretProblem::Malformed {
                     name: name.clone(),
-                    reason,
+                    reason: e.to_string(),
                 }),
             },
             None => {

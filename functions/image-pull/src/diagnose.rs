@@ -324,8 +324,12 @@ fn build(
     );
     let mut d = Diagnosis::new(cause.class(), confidence, summary, subject);
     d.evidence = evidence;
-    d.definitive =
-        cause.definitive() && !matches!(report.map(|r| &r.verdict), Some(Verdict::Pullable { .. }));
+    // A cause only described in words is a reading until the registry confirms it: it must
+    // not fail a CI gate fast.
+    let reading = msg.told && report.is_none();
+    d.definitive = cause.definitive()
+        && !reading
+        && !matches!(report.map(|r| &r.verdict), Some(Verdict::Pullable { .. }));
     d.details = json!({
         "cause": cause,
         "kubelet_cause": msg.cause,

@@ -187,6 +187,10 @@ pub struct PullMessage {
     /// A second reading when the text is ambiguous (Docker Hub's denied-or-missing answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative: Option<Cause>,
+    /// The cause was described by a person, not quoted from a registry, runtime or
+    /// kubelet message: without a registry probe to confirm it, it is not definitive.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub told: bool,
 }
 
 /// Compiles one of this module's patterns; they are constants, so a failure is a bug that
@@ -250,6 +254,7 @@ pub fn classify(text: &str) -> Option<PullMessage> {
         host,
         quote: quote_around(&spaced, &lower, decision.key),
         alternative: decision.alternative,
+        told: decision.told,
     })
 }
 

@@ -194,7 +194,7 @@ pub struct Descriptor {
     /// Media type.
     #[serde(default)]
     pub media_type: String,
-    /// Digest.
+    /// `sha256:<hex>` of the content.
     #[serde(default)]
     pub digest: String,
     /// Size in bytes (`0` when absent or not a size).
@@ -213,19 +213,19 @@ fn lenient_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error>
 /// A platform as written in a document.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RawPlatform {
-    /// OS.
+    /// Operating system (`linux`, `windows`).
     #[serde(default)]
     pub os: String,
-    /// Architecture.
+    /// CPU architecture (`amd64`, `arm64`), as the config spells it.
     #[serde(default)]
     pub architecture: String,
-    /// Variant.
+    /// CPU variant (`v7`, `v8`), when the image sets one.
     #[serde(default)]
     pub variant: Option<String>,
 }
 
 impl RawPlatform {
-    /// Normalised.
+    /// As a [`Platform`], normalised (`aarch64` → `arm64`, `arm64` → `arm64/v8`).
     pub fn platform(&self) -> Platform {
         Platform::new(&self.os, &self.architecture, self.variant.as_deref())
     }

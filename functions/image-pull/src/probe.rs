@@ -9,25 +9,34 @@
 //!
 //! The probe is pure logic over the HTTP trait, so it runs the same against a real registry in
 //! the end-to-end tests, in the CLI, and inside the function.
+//!
+//! The steps live in submodules: `auth` (the challenge and token flow), `inspect` (the
+//! manifest, its platforms and the signature policy), `tags` (a missing repository or tag,
+//! and the nearest tags), `status` (what a status code or transport error means).
+
+mod auth;
+mod inspect;
+mod status;
+mod tags;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use lastmile_contract::{
-    Clock, HttpExchange, HttpRequest, HttpResponse, RegistryHttp, TransportErrorKind,
-};
+use lastmile_contract::{Clock, HttpExchange, HttpRequest, RegistryHttp};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::base_os::{BaseOs, BaseOsOptions};
 use crate::challenge;
 use crate::cosign::SignatureCheck;
 use crate::credentials::Credential;
-use crate::message::{self, Cause};
-use crate::platform::{self, CONTAINERD_ACCEPT, ManifestDoc, Platform};
+use crate::message::Cause;
+use crate::platform::Platform;
 use crate::policy::SignaturePolicy;
-use crate::reference::{ImageRef, is_loopback};
+use crate::reference::ImageRef;
 use crate::transcript::Transcript;
+
+pub use status::transport_cause;
+pub use tags::nearest;
 
 /// How to probe.
 #[derive(Debug, Clone)]
@@ -98,7 +107,7 @@ pub enum Verdict {
     },
     /// It would fail.
     Fails {
-        /// Why.
+        /// The failure class and its cause, as the node would meet it.
         cause: Cause,
         /// One line of detail from the answer.
         detail: String,
@@ -293,6 +302,7 @@ impl Prober<'_> {
         )
     }
 
+    /// Tries each login in turn until one gets the manifest `HEAD` through, then inspects it.
     async fn run(&mut self, r: &ImageRef, candidates: &[Credential], report: &mut ProbeReport) {
         let manifest_path = format!("manifests/{}", r.reference());
         let mut logins: Vec<Option<&Credential>> = candidates.iter().map(Some).collect();
@@ -320,483 +330,6 @@ impl Prober<'_> {
             report.verdict = Verdict::Fails { cause, detail };
         }
     }
-
-    /// HEADs the manifest, answering challenges. Ok when 2xx; Err(cause) otherwise.
-    async fn authorised_head(
-        &mut self,
-        r: &ImageRef,
-        path: &str,
-        login: Option<&Credential>,
-        report: &mut ProbeReport,
-    ) -> Result<(HttpResponse, Auth), (Cause, String)> {
-        let mut auth = Auth::None;
-        let mut answered_challenge = false;
-        for _ in 0..3 {
-            let req = self.request("HEAD", self.url(r, path), &auth, Some(CONTAINERD_ACCEPT));
-            let resp = match self.send("manifest", req.clone(), true).await {
-                Ok(resp) => resp,
-                Err(e)
-                    if e.kind == TransportErrorKind::NotTls
-                        && self.scheme == "https"
-                        && is_loopback(&r.registry) =>
-                {
-                    // containerd falls back to plain HTTP for loopback registries.
-                    self.scheme = "http";
-                    continue;
-                }
-                Err(e) => return Err((transport_cause(e.kind, &e.detail), e.detail)),
-            };
-            match resp.status {
-                200..=299 => return Ok((resp, auth)),
-                401 if !answered_challenge => {
-                    answered_challenge = true;
-                    let challenges = challenge::parse(
-                        resp.headers
-                            .get("www-authenticate")
-                            .map_or("", String::as_str),
-                    );
-                    if let Some(b) = challenges.iter().find(|c| c.scheme == "bearer") {
-                        auth = self.token(r, b, login).await?;
-                    } else if challenges.iter().any(|c| c.scheme == "basic") {
-                        match login {
-                            Some(c) => auth = Auth::Basic(c.clone()),
-                            None => return Err((
-                                Cause::NoCredentials,
-                                "the registry asks for Basic credentials and none are configured"
-                                    .into(),
-                            )),
-                        }
-                    } else {
-                        return Err(status_cause(&resp, login.is_some(), true));
-                    }
-                }
-                404 => return Err(self.not_found(r, &auth, report).await),
-                _ => {
-                    if resp.status == 429 {
-                        report.rate_limit = Some(rate_limit(&resp));
-                    }
-                    return Err(status_cause(&resp, login.is_some(), answered_challenge));
-                }
-            }
-        }
-        Err((
-            Cause::Unspecified,
-            "too many redirects or challenges".into(),
-        ))
-    }
-
-    async fn token(
-        &mut self,
-        r: &ImageRef,
-        c: &challenge::Challenge,
-        login: Option<&Credential>,
-    ) -> Result<Auth, (Cause, String)> {
-        let realm = c.param("realm").unwrap_or_default();
-        if !(realm.starts_with("https://") || realm.starts_with("http://")) {
-            return Err((
-                Cause::Unspecified,
-                format!("bearer challenge without a usable realm: {realm:?}"),
-            ));
-        }
-        let url = challenge::pull_token_url(realm, c.param("service"), &r.repository);
-        let auth = login.map_or(Auth::None, |l| Auth::Basic(l.clone()));
-        let req = self.request("GET", url, &auth, None);
-        let resp = match self.send("token", req, false).await {
-            Ok(resp) => resp,
-            Err(e) => {
-                return Err((
-                    transport_cause(e.kind, &e.detail),
-                    format!("token endpoint: {}", e.detail),
-                ));
-            }
-        };
-        if resp.status == 401 || resp.status == 403 {
-            let cause = if login.is_some() {
-                Cause::BadCredentials
-            } else {
-                Cause::NoCredentials
-            };
-            return Err((
-                cause,
-                format!("the token endpoint {realm} answered {}", resp.status),
-            ));
-        }
-        if resp.status == 429 {
-            return Err((
-                Cause::RateLimited,
-                format!("the token endpoint {realm} answered 429"),
-            ));
-        }
-        if !(200..300).contains(&resp.status) {
-            return Err((
-                Cause::RegistryUnavailable,
-                format!("the token endpoint {realm} answered {}", resp.status),
-            ));
-        }
-        let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-        let token = body
-            .get("token")
-            .or_else(|| body.get("access_token"))
-            .and_then(|t| t.as_str())
-            .unwrap_or_default();
-        if token.is_empty() {
-            return Err((
-                Cause::RegistryUnavailable,
-                format!("the token endpoint {realm} returned no token"),
-            ));
-        }
-        Ok(Auth::Bearer(token.to_owned()))
-    }
-
-    async fn not_found(
-        &mut self,
-        r: &ImageRef,
-        auth: &Auth,
-        report: &mut ProbeReport,
-    ) -> (Cause, String) {
-        // HEAD has no body: GET it to read the registry's error code.
-        let req = self.request(
-            "GET",
-            self.url(r, &format!("manifests/{}", r.reference())),
-            auth,
-            Some(CONTAINERD_ACCEPT),
-        );
-        let code = match self.send("manifest", req, true).await {
-            Ok(resp) => error_code(&resp.body),
-            Err(_) => None,
-        };
-        if code.as_deref() == Some("NAME_UNKNOWN") {
-            return (
-                Cause::RepositoryNotFound,
-                format!("repository {} does not exist (NAME_UNKNOWN)", r.name()),
-            );
-        }
-        if !self.opts.list_tags {
-            return (
-                Cause::TagNotFound,
-                format!("{} not found ({})", r, code.unwrap_or_else(|| "404".into())),
-            );
-        }
-        let req = self.request(
-            "GET",
-            self.url(r, "tags/list"),
-            auth,
-            Some("application/json"),
-        );
-        match self.send("tags", req, true).await {
-            Ok(resp) if resp.status == 404 => (
-                Cause::RepositoryNotFound,
-                format!(
-                    "repository {} does not exist ({})",
-                    r.name(),
-                    error_code(&resp.body).unwrap_or_else(|| "404".into())
-                ),
-            ),
-            Ok(resp) if resp.status == 200 => {
-                let tags: Vec<String> = serde_json::from_slice::<serde_json::Value>(&resp.body)
-                    .ok()
-                    .and_then(|v| v.get("tags").cloned())
-                    .and_then(|t| serde_json::from_value(t).ok())
-                    .unwrap_or_default();
-                if tags.is_empty() {
-                    return (
-                        Cause::RepositoryNotFound,
-                        format!("repository {} has no tags", r.name()),
-                    );
-                }
-                report.nearest_tags = nearest(r.reference(), &tags, 3);
-                (
-                    Cause::TagNotFound,
-                    format!("{} not found; the repository has {} tag(s)", r, tags.len()),
-                )
-            }
-            _ => (
-                Cause::TagNotFound,
-                format!("{} not found ({})", r, code.unwrap_or_else(|| "404".into())),
-            ),
-        }
-    }
-
-    async fn inspect(
-        &mut self,
-        r: &ImageRef,
-        head: HttpResponse,
-        auth: &Auth,
-        report: &mut ProbeReport,
-    ) {
-        let head_digest = head.headers.get("docker-content-digest").cloned();
-        let req = self.request(
-            "GET",
-            self.url(r, &format!("manifests/{}", r.reference())),
-            auth,
-            Some(CONTAINERD_ACCEPT),
-        );
-        let mut body_digest = None;
-        let (media_type, doc) = match self.send("manifest", req, true).await {
-            Ok(resp) if (200..300).contains(&resp.status) => {
-                body_digest = Some(format!(
-                    "sha256:{}",
-                    hex::encode(Sha256::digest(&resp.body))
-                ));
-                let doc: ManifestDoc = serde_json::from_slice(&resp.body).unwrap_or_default();
-                let mt = resp
-                    .headers
-                    .get("content-type")
-                    .cloned()
-                    .or_else(|| doc.media_type.clone())
-                    .or_else(|| head.headers.get("content-type").cloned())
-                    .unwrap_or_default();
-                (mt, doc)
-            }
-            _ => (
-                head.headers
-                    .get("content-type")
-                    .cloned()
-                    .unwrap_or_default(),
-                ManifestDoc::default(),
-            ),
-        };
-        if media_type.contains("manifest.v1+prettyjws")
-            || media_type.contains("manifest.v1+json") && !media_type.contains("oci")
-        {
-            report.verdict = Verdict::Fails {
-                cause: Cause::NotFound,
-                detail: format!(
-                    "{r} is a Docker schema 1 manifest, which containerd 2.x no longer pulls"
-                ),
-            };
-            return;
-        }
-        if platform::is_index(&media_type) || !doc.manifests.is_empty() {
-            report.published_platforms = doc.platforms();
-        } else if !self.opts.platforms.is_empty()
-            && let Some(cfg) = doc.config.as_ref()
-        {
-            let req = self.request(
-                "GET",
-                self.url(r, &format!("blobs/{}", cfg.digest)),
-                auth,
-                None,
-            );
-            if let Ok(resp) = self.send("config", req, true).await
-                && (200..300).contains(&resp.status)
-            {
-                let raw: platform::RawPlatform =
-                    serde_json::from_slice(&resp.body).unwrap_or_default();
-                if !raw.os.is_empty() {
-                    report.published_platforms = vec![raw.platform()];
-                }
-            }
-        }
-        if !report.published_platforms.is_empty() {
-            report.missing_platforms = self
-                .opts
-                .platforms
-                .iter()
-                .filter(|want| {
-                    !report
-                        .published_platforms
-                        .iter()
-                        .any(|have| have.serves(want))
-                })
-                .cloned()
-                .collect();
-        }
-        // The digest the node resolves: the registry's header, else the bytes' own.
-        let digest = head_digest.or(body_digest);
-        report.verdict = if report.missing_platforms.is_empty() {
-            Verdict::Pullable {
-                digest: digest.clone(),
-                media_type: media_type.clone(),
-            }
-        } else {
-            let published: Vec<String> = report
-                .published_platforms
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            let missing: Vec<String> = report
-                .missing_platforms
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            Verdict::Fails {
-                cause: Cause::PlatformNoMatch,
-                detail: format!(
-                    "{r} publishes [{}] but not {}",
-                    published.join(", "),
-                    missing.join(", ")
-                ),
-            }
-        };
-        if matches!(report.verdict, Verdict::Pullable { .. }) {
-            self.signature_policy(r, auth, digest.as_deref(), report)
-                .await;
-            if self.checks.base_os.max_bytes > 0 {
-                report.base_os = Some(self.base_os(r, auth, &media_type, &doc).await);
-            }
-        }
-    }
-
-    /// Applies the signature policy to a pullable image.
-    async fn signature_policy(
-        &mut self,
-        r: &ImageRef,
-        auth: &Auth,
-        digest: Option<&str>,
-        report: &mut ProbeReport,
-    ) {
-        let checks = self.checks;
-        let keys = checks.signature.keys_for(&r.name());
-        if keys.is_none() && !self.opts.require_signature {
-            return;
-        }
-        let Some(digest) = digest else {
-            report.verdict = Verdict::Fails {
-                cause: Cause::Signature,
-                detail: format!("{r}: the registry gave no digest to check a signature for"),
-            };
-            return;
-        };
-        let check = match keys {
-            Some(keys) => self.check_signature(r, auth, digest, &keys).await,
-            None => SignatureCheck::NoTrustedKey,
-        };
-        if let Some(detail) = check.failure(&r.to_string(), digest) {
-            report.verdict = Verdict::Fails {
-                cause: Cause::Signature,
-                detail,
-            };
-        }
-        report.signature = Some(check);
-    }
-}
-
-fn error_code(body: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    v.get("errors")?
-        .get(0)?
-        .get("code")?
-        .as_str()
-        .map(str::to_owned)
-}
-
-fn rate_limit(resp: &HttpResponse) -> RateLimit {
-    let h = |k: &str| resp.headers.get(k).cloned();
-    RateLimit {
-        limit: h("ratelimit-limit").or_else(|| h("x-ratelimit-limit")),
-        remaining: h("ratelimit-remaining").or_else(|| h("x-ratelimit-remaining")),
-        retry_after: h("retry-after"),
-        source: h("docker-ratelimit-source"),
-    }
-}
-
-/// The cause a non-2xx manifest answer means.
-fn status_cause(resp: &HttpResponse, had_login: bool, after_challenge: bool) -> (Cause, String) {
-    let code = error_code(&resp.body);
-    let www = resp
-        .headers
-        .get("www-authenticate")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let scope_error = challenge::parse(www)
-        .iter()
-        .any(|c| c.param("error") == Some("insufficient_scope"));
-    let detail = format!(
-        "the registry answered {}{}",
-        resp.status,
-        code.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
-    );
-    let cause = match resp.status {
-        401 if scope_error && had_login => Cause::InsufficientScope,
-        401 if scope_error => Cause::AccessDenied,
-        401 if had_login && after_challenge => Cause::BadCredentials,
-        401 => Cause::NoCredentials,
-        403 if had_login => Cause::InsufficientScope,
-        403 => Cause::AccessDenied,
-        404 => Cause::NotFound,
-        429 => Cause::RateLimited,
-        s if s >= 500 => Cause::RegistryUnavailable,
-        300..=399 => Cause::Unspecified,
-        _ => Cause::Unspecified,
-    };
-    (cause, detail)
-}
-
-/// The cause a transport failure means; TLS details are read like the runtime's text.
-pub fn transport_cause(kind: TransportErrorKind, detail: &str) -> Cause {
-    match kind {
-        TransportErrorKind::Dns => Cause::Dns,
-        TransportErrorKind::Refused => Cause::Refused,
-        TransportErrorKind::Timeout => Cause::Timeout,
-        TransportErrorKind::NotTls => Cause::HttpOnlyRegistry,
-        TransportErrorKind::Tls => match message::classify(detail).map(|m| m.cause) {
-            Some(c @ (Cause::TlsUnknownAuthority | Cause::TlsExpired | Cause::TlsHostname)) => c,
-            _ => tls_detail(detail),
-        },
-        TransportErrorKind::Other => match message::classify(detail).map(|m| m.cause) {
-            Some(c)
-                if c.class() == lastmile_events::Class::IMAGE_NETWORK
-                    || c.class() == lastmile_events::Class::IMAGE_TLS =>
-            {
-                c
-            }
-            _ => Cause::Unreachable,
-        },
-    }
-}
-
-/// rustls words its certificate errors differently from Go.
-fn tls_detail(detail: &str) -> Cause {
-    let d = detail.to_lowercase();
-    if d.contains("unknownissuer") || d.contains("unknown issuer") || d.contains("unknown ca") {
-        Cause::TlsUnknownAuthority
-    } else if d.contains("expired") || d.contains("notvalidyet") || d.contains("not valid yet") {
-        Cause::TlsExpired
-    } else if d.contains("notvalidforname")
-        || d.contains("not valid for name")
-        || d.contains("name mismatch")
-    {
-        Cause::TlsHostname
-    } else {
-        Cause::TlsOther
-    }
-}
-
-/// The `n` tags nearest to `wanted` (edit distance, then shared prefix).
-pub fn nearest(wanted: &str, tags: &[String], n: usize) -> Vec<String> {
-    let mut scored: Vec<(usize, usize, &String)> = tags
-        .iter()
-        .map(|t| {
-            let prefix = wanted
-                .chars()
-                .zip(t.chars())
-                .take_while(|(a, b)| a == b)
-                .count();
-            (levenshtein(wanted, t), usize::MAX - prefix, t)
-        })
-        .collect();
-    scored.sort();
-    scored
-        .into_iter()
-        .take(n)
-        .map(|(_, _, t)| t.clone())
-        .collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

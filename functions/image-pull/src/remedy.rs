@@ -10,7 +10,7 @@ use crate::reference::ImageRef;
 /// What the steps are about.
 #[derive(Debug, Clone, Default)]
 pub struct Target<'a> {
-    /// Namespace.
+    /// The pod's namespace (`-n` in the commands).
     pub namespace: &'a str,
     /// The workload to change: `deployment/api`, `job/migrate`, or `pod/x`.
     pub workload: String,

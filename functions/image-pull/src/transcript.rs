@@ -36,7 +36,7 @@ const BODY_EXCERPT: usize = 1024;
 pub struct Entry {
     /// Why the request was made (`manifest`, `token`, `tags`, …).
     pub step: String,
-    /// Method.
+    /// HTTP method (`HEAD`, `GET`).
     pub method: String,
     /// URL (never carries credentials: the probe sends them only in headers).
     pub url: String,

@@ -301,3 +301,20 @@ async fn the_same_pull_on_a_node_of_no_known_cloud_still_asks_for_a_pull_secret(
         d.remediation
     );
 }
+
+/// A cause only described in words (no registry message, no probe) is a reading: it keeps
+/// its class but is not definitive, so a CI gate waits instead of failing on a guess.
+#[tokio::test]
+async fn a_cause_described_in_words_is_not_definitive() {
+    let mut i = backoff_incident();
+    i.pod = None;
+    i.events.clear();
+    i.text = Some(
+        "Pods report ImagePullBackOff; the tokens stored in the pull secret `acr-pull` are expired."
+            .into(),
+    );
+    let out = handle(&i, &Context::fixed(now())).await.unwrap();
+    let d = &out.diagnoses[0];
+    assert_eq!(d.class.as_str(), "image.auth", "{d:?}");
+    assert!(!d.definitive, "{d:?}");
+}

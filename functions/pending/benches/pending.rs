@@ -150,7 +150,7 @@ fn main() {
         analyse.push(t.elapsed());
         if first.is_none() {
             first = Some((
-                causes.first().map(|c| (c.class, c.summary.clone())),
+                causes.first().map(|c| (c.class.clone(), c.summary.clone())),
                 analysis.map(|a| (a.fitting, a.groups.len())),
             ));
         }

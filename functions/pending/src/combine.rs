@@ -64,7 +64,7 @@ pub fn message_findings(incident: &Incident) -> Vec<Finding> {
                 let msg = c.message.as_deref().unwrap_or("");
                 let mut found = scan(msg);
                 if c.reason.as_deref() == Some("SchedulingGated")
-                    && !found.iter().any(|f| f.class == Class::GATED)
+                    && !found.iter().any(|f| f.class == Class::Gated)
                 {
                     found.extend(scan("SchedulingGated"));
                 }
@@ -81,14 +81,14 @@ pub fn message_findings(incident: &Incident) -> Vec<Finding> {
     merge(all)
 }
 
-fn is_scheduling(class: &str) -> bool {
-    class.starts_with("scheduling.")
+fn is_scheduling(class: &Class) -> bool {
+    class.as_str().starts_with("scheduling.")
 }
 
 /// Turns a message-only finding into a cause with the remediation its facts allow.
 pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>) -> Cause {
     let mut c = Cause {
-        class: f.class,
+        class: f.class.clone(),
         confidence: f.confidence,
         summary: f.summary.clone(),
         evidence: vec![format!("\"{}\"", f.quote)],
@@ -96,8 +96,8 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
         definitive: f.definitive,
         details: serde_json::Value::Null,
     };
-    match (&f.fact, f.class) {
-        (Fact::Fit(fit), Class::UNTOLERATED_TAINT) => {
+    match (&f.fact, &f.class) {
+        (Fact::Fit(fit), Class::UntoleratedTaint) => {
             let named = fit_taints(fit);
             let condition = named.iter().find(|(k, _)| k.starts_with("node.kubernetes.io/")).map(|(k, _)| k.clone());
             if let Some(k) = condition {
@@ -134,34 +134,34 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
                 command: Some("kubectl get nodes -o wide && kubectl describe nodes | grep -A3 -i -E 'taints|conditions'".into()),
             });
         }
-        (_, Class::INSUFFICIENT_RESOURCES) => {
+        (_, Class::InsufficientResources) => {
             c.remediation.push(Remediation {
                 description: "compare the pod's requests with the nodes' free allocatable capacity; lower the requests (watch units: 500 cpu is 500 cores, 500m is half a core) or add capacity".into(),
                 command: Some(format!("kubectl get {}/{} -n {} -o jsonpath='{{..resources}}' && kubectl describe nodes | grep -A8 'Allocated resources'", w.kind.to_lowercase(), w.name, w.namespace)),
             });
         }
-        (_, Class::NODE_AFFINITY) => c.remediation.push(Remediation {
+        (_, Class::NodeAffinity) => c.remediation.push(Remediation {
             description: "compare the pod's nodeSelector/affinity with the node labels; fix the selector or label the nodes".into(),
             command: Some("kubectl get nodes --show-labels".into()),
         }),
-        (_, Class::UNSCHEDULABLE_NODES) => c.remediation.push(Remediation {
+        (_, Class::UnschedulableNodes) => c.remediation.push(Remediation {
             description: "uncordon the nodes once maintenance is over".into(),
             command: Some("kubectl get nodes | grep SchedulingDisabled".into()),
         }),
-        (_, Class::VOLUME_BINDING) => c.remediation.push(Remediation {
+        (_, Class::VolumeBinding) => c.remediation.push(Remediation {
             description: "check the claims: their StorageClass must exist, and a zonal volume needs a node in its zone (prefer WaitForFirstConsumer binding)".into(),
             command: Some(format!("kubectl get pvc -n {} && kubectl get storageclass", w.namespace)),
         }),
-        (_, Class::POD_AFFINITY) => c.remediation.push(Remediation {
+        (_, Class::PodAffinity) => c.remediation.push(Remediation {
             description: "relax required (anti-)affinity / topology spread, or add nodes in the needed topology domains".into(),
             command: None,
         }),
-        (_, Class::HOST_PORTS) => c.remediation.push(Remediation { description: "drop the hostPort or make sure at most one such pod runs per node".into(), command: None }),
-        (_, Class::GATED) => c.remediation.push(Remediation {
+        (_, Class::HostPorts) => c.remediation.push(Remediation { description: "drop the hostPort or make sure at most one such pod runs per node".into(), command: None }),
+        (_, Class::Gated) => c.remediation.push(Remediation {
             description: "the controller that added the gate (e.g. Kueue) must remove it; check why it has not".into(),
             command: Some(format!("kubectl get pods -n {} -o custom-columns=NAME:.metadata.name,GATES:.spec.schedulingGates", w.namespace)),
         }),
-        (_, Class::NO_NODES) => c.remediation.push(Remediation { description: "add nodes or check the node pool / autoscaler".into(), command: Some("kubectl get nodes".into()) }),
+        (_, Class::NoNodes) => c.remediation.push(Remediation { description: "add nodes or check the node pool / autoscaler".into(), command: Some("kubectl get nodes".into()) }),
         (Fact::Quota(QuotaRejection::Exceeded { quota, items }), _) => {
             for i in items {
                 if let (Some(req), Some(used)) = (i.requested, i.used) {
@@ -173,12 +173,17 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
                 command: Some(format!("kubectl describe resourcequota {quota} -n {}", w.namespace)),
             });
         }
-        (Fact::Quota(QuotaRejection::MustSpecify { .. }), _) => c.remediation.push(Remediation {
-            description: "set requests and limits for the listed resources on every container (or add a LimitRange with defaults)".into(),
-            command: Some(format!("kubectl set resources {}/{} -n {} --requests=cpu=100m,memory=128Mi --limits=cpu=500m,memory=512Mi", w.kind.to_lowercase(), w.name, w.namespace)),
-        }),
-        (_, Class::QUOTA_EXCEEDED) => c.remediation.push(Remediation { description: "inspect the namespace's quotas".into(), command: Some(format!("kubectl describe resourcequota -n {}", w.namespace)) }),
-        (_, Class::LIMIT_RANGE) => c.remediation.push(Remediation {
+        (Fact::Quota(QuotaRejection::MustSpecify { quota, resources, containers }), _) => {
+            c.remediation.push(Remediation {
+                description: "set requests and limits for the listed resources on every container (or add a LimitRange with defaults)".into(),
+                command: Some(format!("kubectl set resources {}/{} -n {} --requests=cpu=100m,memory=128Mi --limits=cpu=500m,memory=512Mi", w.kind.to_lowercase(), w.name, w.namespace)),
+            });
+            let who = if containers.is_empty() { vec!["*".to_owned()] } else { containers.clone() };
+            let missing: Vec<(String, String)> = resources.iter().flat_map(|r| who.iter().map(move |c| (r.clone(), c.clone()))).collect();
+            crate::provenance::must_specify(&mut c, quota.as_deref(), &missing, w);
+        }
+        (_, Class::QuotaExceeded) => c.remediation.push(Remediation { description: "inspect the namespace's quotas".into(), command: Some(format!("kubectl describe resourcequota -n {}", w.namespace)) }),
+        (_, Class::LimitRange) => c.remediation.push(Remediation {
             description: "fit each container's requests/limits within the LimitRange (a request above the defaulted limit needs an explicit limit)".into(),
             command: Some(format!("kubectl describe limitrange -n {}", w.namespace)),
         }),
@@ -265,7 +270,7 @@ pub fn decide(
                 .push(format!("the message agrees: \"{}\"", f.quote));
             continue;
         }
-        if nodes_analysed && is_scheduling(f.class) {
+        if nodes_analysed && is_scheduling(&f.class) {
             let a = analysis
                 .as_ref()
                 .map(|a| (a.fitting, a.nodes))
@@ -313,6 +318,10 @@ pub fn decide(
             continue;
         }
         causes.push(finding_to_cause(f, &w, needs.as_ref()));
+    }
+    if let (Some(needs), Some(index)) = (needs.as_ref(), index) {
+        let origins = crate::provenance::origins(incident, needs, index);
+        crate::provenance::annotate(&mut causes, &origins, &w);
     }
     causes.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     (causes, analysis)

@@ -40,13 +40,13 @@ pub enum Provider {
 /// One node with what the scheduler needs.
 #[derive(Debug, Clone)]
 pub struct NodeView<'a> {
-    /// Name.
+    /// The node's name.
     pub name: &'a str,
-    /// Labels.
+    /// `metadata.labels` (affinity and topology keys are read from them).
     pub labels: &'a Labels,
     /// The same labels, interned in [`SnapshotIndex::labels`].
     pub label_set: LabelSet,
-    /// Taints.
+    /// `spec.taints`.
     pub taints: &'a [Taint],
     /// `spec.unschedulable`.
     pub unschedulable: bool,
@@ -60,7 +60,7 @@ pub struct NodeView<'a> {
     pub ports: Vec<(String, i32, String)>,
     /// Node pool / node group / NodePool name, or `""`.
     pub pool: &'a str,
-    /// Provider.
+    /// Where the node comes from (GKE, EKS, AKS, Karpenter, local), read from its labels and provider ID.
     pub provider: Provider,
     /// Allocatable cpu and memory, e.g. `4 cpu, 15.5Gi memory`: nodes of one shape are grouped.
     pub shape: String,
@@ -90,9 +90,9 @@ pub struct BoundPod<'a> {
     pub pod: &'a Pod,
     /// Index into [`SnapshotIndex::nodes`].
     pub node: usize,
-    /// Namespace.
+    /// The pod's namespace (inter-pod affinity and spread are namespace-scoped).
     pub namespace: &'a str,
-    /// Labels.
+    /// The pod's labels (what affinity and spread selectors match).
     pub labels: &'a Labels,
     /// The same labels, interned in [`SnapshotIndex::labels`].
     pub label_set: LabelSet,

@@ -22,6 +22,7 @@ pub mod fit;
 pub mod index;
 pub mod labels;
 pub mod messages;
+pub mod provenance;
 pub mod quantity;
 pub mod remedy;
 pub mod resources;
@@ -103,7 +104,7 @@ pub fn diagnose_indexed(
     if diagnoses.is_empty() && !scheduled && (incident.pod.is_some() || !incident.events.is_empty())
     {
         let d = Diagnosis::new(
-            lastmile_events::Class::UNKNOWN,
+            lastmile_events::Class::Unknown,
             0.2,
             match &analysis {
                 Some(a) if a.fitting > 0 => format!("no blocking cause found: the pod fits {} of {} nodes in the snapshot; it should schedule on the next attempt", a.fitting, a.nodes),

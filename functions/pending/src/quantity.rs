@@ -36,7 +36,7 @@ impl QuantityError {
 }
 
 impl Quantity {
-    /// Zero.
+    /// Nothing: `0`.
     pub const ZERO: Quantity = Quantity { nanos: 0 };
 
     /// From whole units (e.g. pods, GPUs, bytes).

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 pub struct Workload {
     /// Kind (`Job`, `Deployment`, `Pod`, …).
     pub kind: String,
-    /// Namespace.
+    /// The workload's namespace.
     pub namespace: String,
-    /// Name.
+    /// The workload's name.
     pub name: String,
 }
 

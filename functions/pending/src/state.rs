@@ -22,15 +22,15 @@ use volumes::volume_causes;
 /// One cause, before it becomes a [`lastmile_events::Diagnosis`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cause {
-    /// Class.
-    pub class: &'static str,
-    /// 0..1.
+    /// The failure class this cause stands for.
+    pub class: Class,
+    /// How sure, 0..1.
     pub confidence: f64,
     /// One sentence.
     pub summary: String,
-    /// Facts.
+    /// The facts it rests on (node groups, arithmetic, quoted messages, value origins).
     pub evidence: Vec<String>,
-    /// Fixes.
+    /// Steps that would let the pod run, smallest first.
     pub remediation: Vec<Remediation>,
     /// Waiting cannot fix it.
     pub definitive: bool,
@@ -39,12 +39,7 @@ pub struct Cause {
 }
 
 impl Cause {
-    fn new(
-        class: &'static str,
-        confidence: f64,
-        summary: impl Into<String>,
-        definitive: bool,
-    ) -> Self {
+    fn new(class: Class, confidence: f64, summary: impl Into<String>, definitive: bool) -> Self {
         Self {
             class,
             confidence,
@@ -88,7 +83,7 @@ pub fn analyse(
     {
         let names: Vec<&str> = gates.iter().map(|g| g.name.as_str()).collect();
         let mut c = Cause::new(
-            Class::GATED,
+            Class::Gated,
             0.95,
             format!(
                 "the pod is held by scheduling gate(s) {}; the scheduler ignores it until they are removed",
@@ -110,7 +105,7 @@ pub fn analyse(
     let fitting = report.fitting().len();
     if index.nodes.is_empty() && !index.snapshot.pods.is_empty() {
         let mut c = Cause::new(
-            Class::NO_NODES,
+            Class::NoNodes,
             0.7,
             "the cluster snapshot holds no nodes: there is nothing to schedule on",
             false,

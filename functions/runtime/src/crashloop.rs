@@ -2,11 +2,14 @@
 //! meaning, signal, `Error`/`Completed`), what it printed last and the termination message,
 //! and the likely cause with the line that shows it.
 
+use std::sync::LazyLock;
+
 use lastmile_events::Class;
+use regex::Regex;
 
 use crate::facts::Facts;
 use crate::remedy::{self, Target};
-use crate::{Found, quote};
+use crate::{Found, quote, re};
 
 /// What an exit code means (POSIX shells and the container runtimes' conventions).
 pub(crate) fn exit_meaning(code: i32) -> String {
@@ -142,21 +145,47 @@ const CAUSES: &[Cause] = &[
             "no such host",
             "connection timed out",
             "failed to connect",
+            // Node.js / libc errno names and connection pools giving up at start.
+            "econnrefused",
+            "ehostunreach",
+            "etimedout",
+            "no route to host",
+            "pool timed out",
         ],
         explain: "a service the app needs at start (database, broker, API) does not answer",
     },
 ];
 
 /// The crash-loop diagnosis, when the container keeps exiting.
+/// Restarts told in words: `crash-loop`, `crashlooping`, `restarted it 3× via backoff`,
+/// `keeps restarting`.
+static RESTARTS_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bcrash[- ]?loop(?:s|ing|ed)?\b|\brestart(?:ed|s)?\b[^.\n]{0,20}?\b\d+\s*(?:×|x|times)|\bkeeps? (?:on )?(?:restarting|crashing)\b",
+    )
+});
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    LazyLock::force(&RESTARTS_SAID);
+}
+
+/// True when the container restarts, by its state or in the report's words.
+fn restarting(f: &Facts) -> bool {
+    f.restarting() || f.lines.iter().any(|l| RESTARTS_SAID.is_match(l))
+}
+
 pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
+    // 137 with no other reason given is the OOM killer's SIGKILL, the OOM rule's finding.
     let exited = f
         .exit_code
-        .is_some_and(|c| c != 137 || f.exit_reason.as_deref() != Some("OOMKilled"));
+        .is_some_and(|c| c != 137 || !matches!(f.exit_reason.as_deref(), None | Some("OOMKilled")));
     // Without a sign that the container ran and exited, only an app's own failure line
     // counts: a refused connection alone is as likely an image pull or a probe.
     let cause =
-        cause(f).filter(|(c, _)| f.restarting() || exited || c.name != "dependency unreachable");
-    if !f.restarting() && !exited && cause.is_none() {
+        cause(f).filter(|(c, _)| restarting(f) || exited || c.name != "dependency unreachable");
+    if !restarting(f) && !exited && cause.is_none() {
         return None;
     }
     let c = f.container.as_deref();
@@ -206,7 +235,7 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
                     "{who} keeps exiting{how}; likely cause: {} — {}.",
                     cause.name, cause.explain
                 ),
-                if f.restarting() || exited { 0.9 } else { 0.78 },
+                if restarting(f) || exited { 0.9 } else { 0.78 },
             )
         }
         None if f.exit_code == Some(0) => (
@@ -263,6 +292,7 @@ fn is_kubelet_noise(line: &str) -> bool {
     [
         "probe failed",
         "starting container process",
+        "container process: exec: ",
         "exec user process",
         "oci runtime",
         "mountvolume",
@@ -325,55 +355,4 @@ fn fix(cause: &str, t: &Target) -> Vec<lastmile_events::Remediation> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_have_meanings() {
-        assert!(exit_meaning(137).contains("SIGKILL"));
-        assert!(exit_meaning(139).contains("SIGSEGV"));
-        assert!(exit_meaning(127).contains("not found"));
-        assert!(exit_meaning(0).contains("keep running"));
-    }
-
-    #[test]
-    fn each_cause_is_recognised_alone() {
-        for (line, name) in [
-            (
-                "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address in use)",
-                "port already in use",
-            ),
-            (
-                "error: Dirty database version 12. Fix and force version.",
-                "failed migration",
-            ),
-            (
-                "Error: environment variable DATABASE_URL is not set",
-                "missing environment variable",
-            ),
-            (
-                "open /etc/app/config.yaml: no such file or directory",
-                "missing config file",
-            ),
-            ("mkdir /data/loki: permission denied", "permission denied"),
-            (
-                "Error: unknown flag: --listen",
-                "wrong command or arguments",
-            ),
-            (
-                "panic: runtime error: invalid memory address or nil pointer dereference",
-                "panic",
-            ),
-            (
-                "dial tcp 10.0.0.7:5432: connect: connection refused",
-                "dependency unreachable",
-            ),
-        ] {
-            let f = Facts {
-                lines: vec![line.into()],
-                ..Facts::default()
-            };
-            assert_eq!(cause(&f).map(|(c, _)| c.name), Some(name), "{line}");
-        }
-    }
-}
+mod tests;

@@ -1,6 +1,9 @@
 //! `runtime.exec_failed`: the runtime cannot start the container's process (the command is
 //! not in the image, not executable, or its interpreter is missing). `exec format error`
-//! is the binary's architecture, `image.platform_mismatch`.
+//! is the binary's architecture, `image.platform_mismatch`; when the host gives registry
+//! access, [`platforms`] then reads which platforms the image was published for.
+
+pub(crate) mod platforms;
 
 use lastmile_events::{Class, Diagnosis};
 
@@ -68,9 +71,7 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         .chain(f.lines.iter().map(String::as_str))
         .find_map(|l| classify(l).map(|k| (l, k)))?;
     let c = f.container.as_deref();
-    let who = c
-        .map(|c| format!("Container `{c}`"))
-        .unwrap_or_else(|| "The container".into());
+    let who = who(c);
     let image = f.image.as_deref().unwrap_or("<image>");
     let path = executable(line);
     let mut evidence = vec![format!("the runtime said: {}", quote(line))];
@@ -98,6 +99,8 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
                     "Publish the image for the node's architecture (docker buildx build --platform linux/amd64,linux/arm64) or schedule the workload on matching nodes (nodeSelector kubernetes.io/arch).",
                 ),
             ];
+            // What the registry check needs besides the pod: the binary the runtime named.
+            d.details = serde_json::json!({ "executable": path });
             d
         }
         Failure::NonRoot => {
@@ -184,11 +187,25 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
     Some(Found::new(d, c, evidence))
 }
 
-/// The executable named in `exec: "/app"`, `exec: \"/app\"` or `/bin/sh: 1: /x.sh:`.
+/// `Container `api``, or `The container` when its name is unknown: how summaries start.
+pub(crate) fn who(container: Option<&str>) -> String {
+    container
+        .map(|c| format!("Container `{c}`"))
+        .unwrap_or_else(|| "The container".into())
+}
+
+/// The executable named in `exec: "/app"`, `exec: \"/app\"`, `exec /app: exec format
+/// error` (runc 1.1+, in the container's log) or `/bin/sh: 1: /x.sh:`.
 fn executable(line: &str) -> Option<String> {
     let cleaned = line.replace("\\\"", "\"").replace("\\\\", "");
     if let Some(rest) = cleaned.split("exec: \"").nth(1) {
         return rest.split('"').next().map(str::to_owned);
+    }
+    if let Some(rest) = cleaned.split("exec /").nth(1)
+        && let Some((path, _)) = rest.split_once(": ")
+        && !path.contains(char::is_whitespace)
+    {
+        return Some(format!("/{path}"));
     }
     cleaned
         .split(": ")
@@ -197,46 +214,4 @@ fn executable(line: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_each_runtime_phrasing() {
-        for (line, want) in [
-            (
-                r#"Error: failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/app": stat /app: no such file or directory: unknown"#,
-                Failure::NotFound,
-            ),
-            (
-                r#"container_linux.go:262: starting container process caused "exec: \"/entrypoint.sh\": permission denied""#,
-                Failure::PermissionDenied,
-            ),
-            (
-                "/bin/sh: 1: /updater.sh: Permission denied",
-                Failure::PermissionDenied,
-            ),
-            (
-                "standard_init_linux.go:228: exec user process caused: exec format error",
-                Failure::FormatError,
-            ),
-        ] {
-            assert_eq!(classify(line), Some(want), "{line}");
-        }
-        assert_eq!(
-            classify("mkdir: cannot create directory '/data': Permission denied"),
-            None
-        );
-    }
-
-    #[test]
-    fn names_the_executable() {
-        assert_eq!(
-            executable(r#"caused "exec: \"/entrypoint.sh\": permission denied""#).as_deref(),
-            Some("/entrypoint.sh")
-        );
-        assert_eq!(
-            executable("/bin/sh: 1: /updater.sh: Permission denied").as_deref(),
-            Some("/updater.sh")
-        );
-    }
-}
+mod tests;

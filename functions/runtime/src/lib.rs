@@ -13,6 +13,12 @@
 //! is reported as the probe, and an OOM kill is not reported as a plain crash. Secret values
 //! never enter a diagnosis: the snapshot carries key names only, env values are never read,
 //! and quoted lines go through `lastmile-redact`.
+//!
+//! One class asks beyond the incident: for `exec format error`, when the host gives registry
+//! access, [`handle`] reads which platforms the image the pod runs was published for, with
+//! the image-pull function's registry client (its probe, the pod's pull secrets, the node's
+//! platform) rather than a second one, bounded well inside the deadline; without an answer
+//! the diagnosis stays the text-only one and says the platforms were not checked.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -46,19 +52,37 @@ pub const FUNCTION: Function = Function {
     handle: |i, c| Box::pin(handle(i, c)),
 };
 
-/// Diagnoses one incident. Pure: reads the incident and the context's snapshot only.
+/// Diagnoses one incident from the incident and the context's snapshot. One question goes
+/// further: for `exec format error`, when the host gives registry access (`ctx.http`), the
+/// image's platforms are read from the registry, within the deadline, and a failed read
+/// only says they were not checked.
 pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
     let snapshot = ctx.snapshot_for(incident).await;
-    let diagnoses = diagnose(incident, &snapshot);
-    let evidence = if diagnoses.is_empty() {
-        Vec::new()
-    } else {
+    let mut diagnoses = diagnose(incident, &snapshot);
+    let mut probe = None;
+    if let Some(d) = diagnoses
+        .iter_mut()
+        .find(|d| d.class.as_str() == Class::IMAGE_PLATFORM_MISMATCH)
+    {
+        probe = exec::platforms::settle(d, incident, &snapshot, ctx).await;
+        diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    }
+    let mut evidence = Vec::new();
+    if !diagnoses.is_empty() {
         let facts: Vec<serde_json::Value> = diagnoses
             .iter()
             .map(|d| serde_json::json!({"class": d.class, "subject": d.subject, "evidence": d.evidence}))
             .collect();
-        vec![EvidenceItem::json("runtime-facts.json", &facts)?]
-    };
+        evidence.push(EvidenceItem::json("runtime-facts.json", &facts)?);
+    }
+    if let Some(report) = &probe {
+        let transcript = EvidenceItem::json("platform-check.json", report)?;
+        let used: usize = evidence.iter().map(|e| e.bytes.len()).sum();
+        // The transcript is supporting detail: left out rather than crowding the facts.
+        if used + transcript.bytes.len() <= SPEC.max_evidence_bytes {
+            evidence.push(transcript);
+        }
+    }
     Ok(Outcome {
         diagnoses,
         evidence,

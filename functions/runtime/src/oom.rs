@@ -1,13 +1,94 @@
 //! `runtime.oom_killed`: the container was killed for exceeding its own memory limit
 //! (`OOMKilled`, exit 137) — not a node-pressure eviction, which the kubelet reports as
-//! `Evicted`. Says the limit, the request, how often, a computed new limit, and whether a
-//! LimitRange default (not the manifest) set the limit.
+//! `Evicted`. Says the limit, the request, how often, a computed new limit, and where the
+//! limit came from ([`provenance`]): a LimitRange default (the manifest sets none: both
+//! fixes are offered, the manifest or the default) or a change at admission. The origins
+//! are also structured evidence, `details.provenance`.
 
+use std::sync::LazyLock;
+
+use lastmile_events::facts::provenance::{self, Source, ValueOrigin};
 use lastmile_events::{Class, ClusterSnapshot, Incident};
+use regex::Regex;
 
 use crate::facts::Facts;
 use crate::remedy::{self, Target};
 use crate::{Found, quote};
+
+/// The OOM killer told in words: `OOM killed`, `the OOM killer`, `killed by the OOM`, and the
+/// frequent `OMM` misspelling (`OMMKiller was acting`).
+static OOM_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bo(?:om|mm)[- ]?kill(?:ed|er|ing|s)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b")
+        .expect("the OOM patterns are valid regexes")
+});
+
+/// A memory limit written in the report: a YAML `limits:` block, `memory limit of 256Mi`,
+/// `100 MB (which was the limit)`.
+static LIMIT_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^\s*limits:\s*\n(?:\s+[a-z.-]+:\s*\S+\s*\n){0,3}?\s+memory:\s*([0-9.]+\s*[KMGT]?i?)\s*$|\bmemory limit(?: of| is| was| at|:)?\s+([0-9.]+\s*[KMGT]i?B?)\b|\b([0-9.]+\s*[KMGT]i?B?)\b[^.\n]{0,20}?\bwhich (?:is|was) the limit")
+        .expect("the OOM patterns are valid regexes")
+});
+/// Memory the app is said to use or need: `memory usage average on 55Mi`, `needs on startup
+/// more than 100 MB`, `peaks at 1.2Gi`.
+static USAGE_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:memory usage|memory use|memory consumption|uses|using|needs|requires|consumes|peaks? at)\b[^.\n]{0,40}?\b([0-9.]+\s*[KMGT]i?B?)\b")
+        .expect("the OOM patterns are valid regexes")
+});
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    for p in [&OOM_SAID, &LIMIT_SAID, &USAGE_SAID] {
+        LazyLock::force(p);
+    }
+}
+
+/// Bytes of a quantity as people write it: Kubernetes units, or `100 MB` / `100Mb`.
+fn said_bytes(q: &str) -> Option<u64> {
+    let q: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    let q = q.strip_suffix(['B', 'b']).unwrap_or(&q);
+    bytes(&q.replace(['k'], "K"))
+}
+
+/// What the report says about memory against the limit, as written there.
+struct SaidUsage {
+    /// The limit, in bytes.
+    limit: u64,
+    /// The limit as written (`30Mi`, `100 MB`).
+    limit_text: String,
+    /// The usage as written.
+    used_text: String,
+    /// The line that states the usage, up to the quantity.
+    line: String,
+}
+
+/// The report says the app uses or needs more memory than its limit.
+fn usage_above_limit(text: &str) -> Option<SaidUsage> {
+    let limit_caps = LIMIT_SAID.captures(text)?;
+    let (limit, limit_text) = limit_caps
+        .iter()
+        .skip(1)
+        .flatten()
+        .find_map(|m| Some((said_bytes(m.as_str())?, m.as_str().trim().to_owned())))?;
+    USAGE_SAID.captures_iter(text).find_map(|c| {
+        let m = c.get(1)?;
+        let used = said_bytes(m.as_str())?;
+        // "needs more than <the limit>" counts as above it; a stated value must exceed it.
+        let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[start..m.end()].trim().to_owned();
+        let above = used > limit || (used == limit && line.to_lowercase().contains("more than"));
+        above.then(|| SaidUsage {
+            limit,
+            limit_text: limit_text.clone(),
+            used_text: if used == limit {
+                format!("more than {}", m.as_str().trim())
+            } else {
+                m.as_str().trim().to_owned()
+            },
+            line,
+        })
+    })
+}
 
 /// Bytes in a Kubernetes memory quantity (`512Mi`, `1G`, `268435456`, `1.5Gi`).
 pub(crate) fn bytes(q: &str) -> Option<u64> {
@@ -68,14 +149,23 @@ pub(crate) fn diagnose(
     t: &Target,
 ) -> Option<Found> {
     let reason_oom = f.exit_reason.as_deref() == Some("OOMKilled");
-    let line = f.first_line_with(&[
-        "oomkilled",
-        "memory cgroup out of memory",
-        "out of memory",
-        "oom-kill",
-    ]);
+    let line = f
+        .first_line_with(&[
+            "oomkilled",
+            "memory cgroup out of memory",
+            "out of memory",
+            "oom-kill",
+        ])
+        .or_else(|| {
+            f.lines
+                .iter()
+                .map(String::as_str)
+                .find(|l| OOM_SAID.is_match(l))
+        });
     let exit137 = f.exit_code == Some(137) && f.exit_reason.as_deref() != Some("Error");
-    if !reason_oom && line.is_none() && !exit137 {
+    let text = f.lines.join("\n");
+    let above = usage_above_limit(&text);
+    if !reason_oom && line.is_none() && !exit137 && above.is_none() {
         return None;
     }
     let c = f.container.as_deref();
@@ -93,6 +183,14 @@ pub(crate) fn diagnose(
     if let Some(l) = line.filter(|_| !reason_oom) {
         evidence.push(format!("the report says: {}", quote(l)));
     }
+    if let Some(u) = &above {
+        evidence.push(format!(
+            "the report puts the app's memory at {} against a limit of {}: {}",
+            u.used_text,
+            u.limit_text,
+            quote(&u.line)
+        ));
+    }
     let how_often = f
         .restarts
         .filter(|n| *n > 0)
@@ -101,7 +199,11 @@ pub(crate) fn diagnose(
     if let Some(n) = f.restarts.filter(|n| *n > 0) {
         evidence.push(format!("restartCount: {n}"));
     }
-    let limit = f.mem_limit.as_deref().and_then(bytes);
+    let limit = f
+        .mem_limit
+        .as_deref()
+        .and_then(bytes)
+        .or(above.as_ref().map(|a| a.limit));
     let request = f.mem_request.as_deref().and_then(bytes);
     if let Some(l) = &f.mem_limit {
         evidence.push(format!(
@@ -111,10 +213,11 @@ pub(crate) fn diagnose(
                 .unwrap_or("not set (defaults to the limit)")
         ));
     }
-    let defaulted = limit_range_default(incident, snapshot, c);
-    if let Some(d) = &defaulted {
-        evidence.push(d.clone());
-    }
+    let origins = memory_origins(incident, snapshot, c);
+    let limit_origin = origins
+        .iter()
+        .find(|o| o.kind == "limits" && o.resource == "memory");
+    evidence.extend(origins.iter().map(ValueOrigin::sentence));
     let container_flag = c.map(|c| format!(" -c {c}")).unwrap_or_default();
     let mut remediation = Vec::new();
     let summary = match limit {
@@ -139,11 +242,7 @@ pub(crate) fn diagnose(
             format!(
                 "{who} is killed for exceeding its memory limit of {}{how_often}{}; raise it to about {}.",
                 human(l),
-                if defaulted.is_some() {
-                    " (set by the namespace's LimitRange default, not the manifest)"
-                } else {
-                    ""
-                },
+                limit_origin.map(origin_clause).unwrap_or_default(),
                 human(new)
             )
         }
@@ -161,89 +260,115 @@ pub(crate) fn diagnose(
             )
         }
     };
-    if defaulted.is_some() {
-        remediation.push(remedy::advice(
-            "The limit came from the namespace's LimitRange default: set resources.limits.memory in the manifest so the default no longer applies.",
-        ));
+    if let Some(o) = limit_origin {
+        remediation.extend(origin_fixes(o, limit, request, snapshot, t));
     }
     remediation.push(remedy::previous_logs(t, c));
     let confidence = if reason_oom || line.is_some_and(|l| l.to_lowercase().contains("oomkilled")) {
         0.93
     } else if line.is_some() {
         0.85
+    } else if above.is_some() && !exit137 {
+        0.65
     } else {
         0.6
     };
-    Some(Found::of(
+    let mut found = Found::of(
         Class::RUNTIME_OOM_KILLED,
         confidence,
         summary,
         remediation,
         c,
         evidence,
-    ))
+    );
+    if !origins.is_empty() {
+        found.diagnosis.details = serde_json::json!({ "provenance": origins });
+    }
+    Some(found)
 }
 
-/// Evidence that a LimitRange default set the container's memory limit: the LimitRanger
-/// admission plugin's annotation on the pod, named with the snapshot's LimitRange.
-fn limit_range_default(
+/// Where the container's memory request and limit came from, when not from the manifest
+/// as written: a LimitRange default or a change at admission ([`provenance`]).
+fn memory_origins(
     incident: &Incident,
     snapshot: &ClusterSnapshot,
     container: Option<&str>,
-) -> Option<String> {
-    let note = incident
-        .pod
-        .as_ref()?
-        .metadata
-        .annotations
-        .as_ref()?
-        .get("kubernetes.io/limit-ranger")?;
-    let about = container.is_none_or(|c| note.contains(&format!("memory limit for container {c}")));
-    if !note.contains("memory limit") || !about {
-        return None;
+) -> Vec<ValueOrigin> {
+    let Some(pod) = incident.pod.as_ref() else {
+        return Vec::new();
+    };
+    let manifest = provenance::manifest_spec(pod, incident.job.as_ref());
+    let first = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .map(|c| c.name.as_str());
+    let Some(name) = container.or(first) else {
+        return Vec::new();
+    };
+    provenance::resource_origins(pod, manifest.as_ref(), &snapshot.limit_ranges)
+        .into_iter()
+        .filter(|o| o.container == name && o.resource == "memory")
+        .collect()
+}
+
+/// The summary's clause on where the limit came from.
+fn origin_clause(o: &ValueOrigin) -> String {
+    match &o.source {
+        Source::LimitRangeDefault {
+            limit_range: Some(lr),
+        } => format!(
+            " (set by the namespace's LimitRange default, LimitRange `{lr}`: the manifest sets none)"
+        ),
+        Source::LimitRangeDefault { limit_range: None } => {
+            " (set by the namespace's LimitRange default: the manifest sets none)".to_owned()
+        }
+        Source::Admission { manifest: Some(m) } => {
+            format!(" (changed at admission: the manifest says {m})")
+        }
+        Source::Admission { manifest: None } => {
+            " (added at admission: the manifest sets none)".to_owned()
+        }
+        Source::QuotaRequires { .. } => String::new(),
     }
-    let range = snapshot
-        .limit_ranges
-        .iter()
-        .find_map(|lr| {
-            let default = lr
-                .spec
-                .as_ref()?
-                .limits
-                .iter()
-                .find_map(|l| l.default.as_ref()?.get("memory"))?;
-            Some(format!(
-                " (LimitRange {} defaults memory limits to {})",
-                lr.metadata.name.as_deref().unwrap_or("?"),
-                default.0
-            ))
-        })
-        .unwrap_or_default();
-    Some(format!(
-        "annotation kubernetes.io/limit-ranger: {note}{range}"
-    ))
+}
+
+/// The fixes that follow from where the limit came from: for a LimitRange default, the
+/// manifest (the first step already sets it there) or the default itself; for a change at
+/// admission, the webhook or policy that made it.
+fn origin_fixes(
+    o: &ValueOrigin,
+    limit: Option<u64>,
+    request: Option<u64>,
+    snapshot: &ClusterSnapshot,
+    t: &Target,
+) -> Vec<lastmile_events::Remediation> {
+    let new = limit.map(|l| human(new_limit(l, request)));
+    match &o.source {
+        Source::LimitRangeDefault { limit_range } => {
+            let mut fixes = vec![remedy::advice(
+                "The limit came from the namespace's LimitRange default: setting resources.limits.memory in the manifest (the step above) stops the default from applying to this workload.",
+            )];
+            let patch = limit_range
+                .as_deref()
+                .zip(new.as_deref())
+                .and_then(|(lr, new)| remedy::limit_range_default(t, snapshot, lr, "memory", new));
+            fixes.push(match patch {
+                Some(step) => step,
+                None => remedy::advice(format!(
+                    "Or raise the default in {} (every container of the namespace that sets no memory limit gets it).",
+                    limit_range.as_deref().map_or("the namespace's LimitRange".to_owned(), |lr| format!("LimitRange {lr}"))
+                )),
+            });
+            fixes
+        }
+        Source::Admission { .. } => vec![remedy::step(
+            "The limit was changed at admission, not by a LimitRange: find the mutating webhook or policy that sets it, or a raised limit in the manifest may be overridden again.",
+            "kubectl get mutatingwebhookconfigurations",
+        )],
+        Source::QuotaRequires { .. } => Vec::new(),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities_and_new_limits() {
-        assert_eq!(bytes("512Mi"), Some(512 * 1024 * 1024));
-        assert_eq!(bytes("1Gi"), Some(1 << 30));
-        assert_eq!(bytes("512M"), Some(512_000_000));
-        assert_eq!(bytes("1.5Gi"), Some(3 << 29));
-        assert_eq!(bytes("lots"), None);
-        let mi = |n: u64| n * 1024 * 1024;
-        assert_eq!(human(new_limit(mi(90), Some(mi(60)))), "192Mi");
-        assert_eq!(human(new_limit(mi(30), None)), "64Mi");
-        assert_eq!(human(new_limit(mi(512), None)), "768Mi");
-        assert_eq!(human(new_limit(mi(1024), None)), "1.5Gi");
-        // Absurd quantities saturate instead of overflowing.
-        let huge = bytes("99999999Ti").unwrap();
-        assert!(new_limit(huge, Some(huge)) >= huge);
-        // Never below the request.
-        assert_eq!(human(new_limit(mi(100), Some(mi(300)))), "320Mi");
-    }
-}
+mod tests;

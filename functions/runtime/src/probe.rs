@@ -28,6 +28,27 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
     re(r#"(?i)(?:get|dial tcp)\s+\\?"?(?:https?://)?\[?[0-9a-f.:]*?\]?:(\d{1,5})(/[^"\s\\]*)?"#)
 });
 static STATUS: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)statuscode:\s*(\d{3})"));
+/// The app's own access log answering the kubelet's probe (`user-agent: kube-probe/1.x`)
+/// with an error status: `status:503`, `status=500` or a combined-log `" 503 `.
+static PROBE_ANSWER: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)\bstatus\W{0,3}([45]\d{2})\b|HTTP/\d(?:\.\d)?"\s+([45]\d{2})\b"#));
+/// The path a logged request asked for.
+static LOGGED_PATH: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)\bpath[:=]\s*"?(/[^\s"]*)|"(?:GET|HEAD) (/\S*)"#));
+/// A probe or health check named in words (`readiness probe`, `readyness prob`, `health
+/// check url`, `livenessProbe`).
+static PROBE_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:readiness|readyness|liveness|startup)\s*-?\s*prob(?:e|es)?\b|\b(?:readiness|liveness|startup)probe\b|\bhealth[- ]?check",
+    )
+});
+/// An HTTP error status told in words: `503 http status`, `HTTP 500`, `status 503`,
+/// `returns a 404`.
+static STATUS_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b([45]\d{2})\s+(?:http\s+)?(?:status|error|response)\b|\bhttp(?:\s+status)?(?:\s+code)?[\s:]+([45]\d{2})\b|\bstatus(?:\s+code)?[\s:=]+([45]\d{2})\b|\b(?:returns?|returning|answers?|responds? with|getting|gets?)\s+(?:an?\s+)?(?:http\s+)?([45]\d{2})\b",
+    )
+});
 static LISTENING: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\b(?:listening|listens|serving|started server|server started|running)\b[^\n]*?(?:port\s+|:)(\d{2,5})\b",
@@ -245,7 +266,85 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
 
 /// A report in words: a liveness/readiness probe that restarts a container that starts
 /// slowly (no kubelet line quoted).
+/// The app's log shows the kubelet's probe requests answered with an error status: the
+/// probe reaches the app, and the app says it is not healthy/ready.
+fn answered_with_error(f: &Facts, c: Option<&str>) -> Option<Found> {
+    let (line, status) = f.lines.iter().find_map(|l| {
+        if !l.to_ascii_lowercase().contains("kube-probe/") {
+            return None;
+        }
+        let caps = PROBE_ANSWER.captures(l)?;
+        let status = caps.get(1).or(caps.get(2))?.as_str().to_owned();
+        Some((l.as_str(), status))
+    })?;
+    let path = LOGGED_PATH
+        .captures(line)
+        .and_then(|c| c.get(1).or(c.get(2)))
+        .map_or("its probe path", |m| m.as_str());
+    let mut d = Diagnosis::new(
+        Class::RUNTIME_PROBE_FAILING,
+        0.75,
+        format!(
+            "The app answers the kubelet's probe on {path} with HTTP {status}: the probe reaches it, and the app reports itself not ready (a dependency its health check needs, or a probe aimed at the wrong endpoint)."
+        ),
+        Default::default(),
+    );
+    d.remediation = vec![remedy::advice(
+        "Read what the app's health endpoint checks (its logs around the probe requests say which dependency fails), or point the probe at an endpoint that reflects the app alone.",
+    )];
+    Some(Found::new(d, c, vec![quote(line)]))
+}
+
+/// A probe described beside an HTTP error status: the probe reaches the app and the app
+/// answers that it is not healthy. A readiness probe only takes the pod out of its
+/// Service (nothing restarts it); a liveness probe restarts it.
+fn status_told(f: &Facts, c: Option<&str>) -> Option<Found> {
+    let text = f.lines.join("\n");
+    let probe = PROBE_SAID.find(&text)?;
+    let caps = STATUS_SAID.captures(&text)?;
+    let status = caps.iter().skip(1).flatten().next()?.as_str().to_owned();
+    let lower = text.to_lowercase();
+    let readiness_only =
+        (lower.contains("readiness") || lower.contains("readyness")) && !lower.contains("liveness");
+    let summary = if readiness_only {
+        format!(
+            "The readiness probe's endpoint answers HTTP {status}, so the kubelet marks the pod not ready and its Service sends it no traffic; a readiness probe never restarts a pod (only a liveness probe does). Find what the health endpoint checks that fails."
+        )
+    } else {
+        format!(
+            "The probe's endpoint answers HTTP {status}: the probe reaches the app and the app reports itself unhealthy (a dependency its health check needs, or a probe aimed at the wrong endpoint); a readiness failure takes the pod out of its Service, a liveness failure restarts it."
+        )
+    };
+    let mut d = Diagnosis::new(
+        Class::RUNTIME_PROBE_FAILING,
+        0.6,
+        summary,
+        Default::default(),
+    );
+    d.remediation = vec![remedy::advice(
+        "Call the probe's endpoint from inside the pod to see the status and body it returns, and read what the health check depends on; add a liveness probe only if a restart would fix it.",
+    )];
+    let line_of = |at: usize| {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        quote(&text[start..end])
+    };
+    let mut evidence = vec![line_of(probe.start())];
+    let status_at = caps.get(0).map_or(0, |m| m.start());
+    let status_line = line_of(status_at);
+    if !evidence.contains(&status_line) {
+        evidence.push(status_line);
+    }
+    Some(Found::new(d, c, evidence))
+}
+
 fn prose(f: &Facts, t: &Target, c: Option<&str>) -> Option<Found> {
+    if let Some(found) = answered_with_error(f, c) {
+        return Some(found);
+    }
+    if let Some(found) = status_told(f, c) {
+        return Some(found);
+    }
     let line = f.first_line_with(&["liveness", "readiness", "livenessprobe", "readinessprobe"])?;
     let text = f.lines.join(" ").to_lowercase();
     let tuning = [
@@ -357,20 +456,4 @@ fn startup_probe(t: &Target, c: Option<&str>, spec: Option<&ProbeSpec>) -> Remed
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_probe_failures() {
-        let f = failure(r#"Readiness probe failed: Get "http://10.42.1.48:8080/ready": dial tcp 10.42.1.48:8080: connect: connection refused"#).unwrap();
-        assert_eq!(
-            (f.kind.as_str(), f.port, f.path.as_deref(), f.outcome),
-            ("readiness", Some(8080), Some("/ready"), Outcome::Refused)
-        );
-        let f = failure("Liveness probe failed: HTTP probe failed with statuscode: 404").unwrap();
-        assert_eq!(f.outcome, Outcome::Status(404));
-        let f = failure(r#"Readiness probe failed: Get "http://10.130.6.151:8080/health/ready": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"#).unwrap();
-        assert_eq!((f.port, f.outcome), (Some(8080), Outcome::Timeout));
-        assert!(failure("Started container web").is_none());
-    }
-}
+mod tests;

@@ -111,6 +111,33 @@ pub(crate) fn describe(t: &Target) -> Remediation {
     )
 }
 
+/// Change LimitRange `name`'s Container default for `resource` to `value` (a JSON patch
+/// of the one item that has the default), when the snapshot shows the LimitRange.
+pub(crate) fn limit_range_default(
+    t: &Target,
+    snapshot: &lastmile_events::ClusterSnapshot,
+    name: &str,
+    resource: &str,
+    value: &str,
+) -> Option<Remediation> {
+    let lr = snapshot
+        .limit_ranges
+        .iter()
+        .find(|lr| lr.metadata.name.as_deref() == Some(name))?;
+    let index = lr.spec.as_ref()?.limits.iter().position(|l| {
+        l.type_ == "Container" && l.default.as_ref().is_some_and(|d| d.contains_key(resource))
+    })?;
+    Some(step(
+        format!(
+            "Or raise the default in LimitRange {name}: every container of the namespace that sets no {resource} limit gets it."
+        ),
+        format!(
+            "kubectl patch limitrange {name}{} --type=json -p '[{{\"op\":\"replace\",\"path\":\"/spec/limits/{index}/default/{resource}\",\"value\":\"{value}\"}}]'",
+            t.ns()
+        ),
+    ))
+}
+
 /// Roll the workload back to its previous template.
 pub(crate) fn rollback(t: &Target) -> Remediation {
     step(
@@ -120,43 +147,4 @@ pub(crate) fn rollback(t: &Target) -> Remediation {
 }
 
 #[cfg(test)]
-mod tests {
-    use lastmile_events::{IncidentFamily, ObjectRef};
-
-    use super::*;
-
-    fn target(kind: &str, name: &str) -> Target {
-        let subject = ObjectRef {
-            kind: "Pod".into(),
-            namespace: Some("shop".into()),
-            name: "p".into(),
-            ..Default::default()
-        };
-        let owner = ObjectRef {
-            kind: kind.into(),
-            name: name.into(),
-            ..Default::default()
-        };
-        Target::of(&Incident::new(
-            IncidentFamily::Runtime,
-            subject,
-            Some(owner),
-            chrono::DateTime::UNIX_EPOCH,
-        ))
-    }
-
-    #[test]
-    fn a_replicasets_deployment_is_its_name_without_the_template_hash() {
-        assert_eq!(
-            target("ReplicaSet", "api-7c9b6d8f45").workload(),
-            "deployment/api"
-        );
-        assert_eq!(target("StatefulSet", "db").workload(), "statefulset/db");
-        // Not a hash: no guess.
-        assert_eq!(
-            target("ReplicaSet", "api-v1").workload(),
-            "deployment/<name>"
-        );
-        assert_eq!(target("Job", "migrate").workload(), "deployment/<name>");
-    }
-}
+mod tests;

@@ -392,6 +392,34 @@ fn healthy_pods_and_init_containers_are_left_alone() {
     );
 }
 
+/// Exit code 137 with no other reason, even told in prose, is the OOM killer's: the OOM
+/// finding leads, not a generic crash loop.
+#[test]
+fn a_bare_exit_137_is_an_oom_kill_not_a_crash_loop() {
+    let d = diagnose(
+        &text(
+            "the test pod failed: \"command terminated with exit code 137\"; memory limit is 2Gi",
+        ),
+        &ClusterSnapshot::default(),
+    );
+    assert_eq!(d[0].class, "runtime.oom_killed", "{d:#?}");
+}
+
+/// A missing Secret beside a failing pull is the pod's image pull secret (the image-pull
+/// function's `image.auth`), not a missing env Secret.
+#[test]
+fn a_missing_pull_secret_is_left_to_the_image_pull_function() {
+    let events = "Normal   Pulling  Pulling image \"keelhq/keel:latest\"\nWarning  Failed   Error: secret \"registry-pull-credentials\" not found\nNormal   BackOff  Back-off pulling image \"keelhq/keel:latest\"\nWarning  Failed   Error: ImagePullBackOff";
+    let d = diagnose(&text(events), &ClusterSnapshot::default());
+    assert!(
+        d.iter().all(|d| d.class != "runtime.config_missing"),
+        "{d:#?}"
+    );
+    let env = "Warning  Failed  Error: secret \"api-db\" not found\nWarning  Failed  Error: CreateContainerConfigError";
+    let d = diagnose(&text(env), &ClusterSnapshot::default());
+    assert_eq!(d[0].class, "runtime.config_missing");
+}
+
 #[test]
 fn env_values_and_secrets_in_logs_never_reach_a_diagnosis() {
     let i = state(
@@ -432,4 +460,23 @@ fn runtime_passes_the_compliance_check() {
         &samples,
         &Context::fixed(t0()),
     ));
+}
+
+/// An OOM kill told in prose (no `OOMKilled` field): the limit the report states is used for
+/// the new-limit advice.
+#[test]
+fn an_oom_kill_told_in_prose_uses_the_stated_limit() {
+    let d = diagnose(
+        &text(
+            "Problem: the operator's controller is OOM killed.\nresources:\n  limits:\n    memory: 30Mi\nIts memory usage averages 55Mi.",
+        ),
+        &ClusterSnapshot::default(),
+    );
+    assert_eq!(d[0].class, "runtime.oom_killed", "{d:#?}");
+    assert!(d[0].summary.contains("limit of 30Mi"), "{}", d[0].summary);
+    let d = diagnose(
+        &text("The app needs about 900Mi on startup, its memory limit is 512Mi, and it restarts."),
+        &ClusterSnapshot::default(),
+    );
+    assert_eq!(d[0].class, "runtime.oom_killed", "{d:#?}");
 }

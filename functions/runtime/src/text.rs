@@ -24,6 +24,11 @@ static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| re(r"^(\s*)([A-Za-z][A-Za-z
 /// a CI log's "failed with exit code 1" is not a container's.
 static EXIT_CODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?im)^\s*(?:exit code|exitcode):\s*(-?\d+)"));
+/// Exit code 137 told in prose (`command terminated with exit code 137`, `exited with
+/// 137`): unlike other codes it names one thing, a SIGKILL, so a sentence is enough.
+static EXIT_137: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:exit(?:ed)?(?: with)?(?: exit)?(?: code| status)?|code)\s*:?\s*137\b")
+});
 
 /// The facts of the first main container in `text`.
 pub(crate) fn describe_facts(text: &str) -> Facts {
@@ -89,7 +94,8 @@ pub(crate) fn describe_facts(text: &str) -> Facts {
     if f.exit_code.is_none() {
         f.exit_code = EXIT_CODE
             .captures(text)
-            .and_then(|c| c.get(1)?.as_str().parse().ok());
+            .and_then(|c| c.get(1)?.as_str().parse().ok())
+            .or_else(|| EXIT_137.is_match(text).then_some(137));
     }
     if f.restarts.is_none() {
         f.restarts = text
@@ -156,46 +162,4 @@ fn probe(line: &str) -> Option<ProbeSpec> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DESCRIBE: &str = "Name:         web-7d4b9c-x2x\nNamespace:    shop\nInit Containers:\n  init:\n    State:          Terminated\n      Reason:       Completed\n      Exit Code:    0\nContainers:\n  web:\n    Image:          ghcr.io/acme/web:1.2\n    Port:           8080/TCP\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n    Ready:          False\n    Restart Count:  7\n    Limits:\n      cpu:     500m\n      memory:  256Mi\n    Requests:\n      cpu:        100m\n      memory:     128Mi\n    Liveness:   http-get http://:9090/healthz delay=5s timeout=1s period=10s #success=1 #failure=3\n    Readiness:  tcp-socket :8080 delay=0s timeout=1s period=10s #success=1 #failure=3\nConditions:\n  Type   Status\n  Ready  False\n";
-
-    #[test]
-    fn reads_the_main_container_not_the_init_container() {
-        let f = describe_facts(DESCRIBE);
-        assert_eq!(f.container.as_deref(), Some("web"));
-        assert_eq!(f.waiting_reason(), Some("CrashLoopBackOff"));
-        assert_eq!(
-            (f.exit_code, f.exit_reason.as_deref()),
-            (Some(137), Some("OOMKilled"))
-        );
-        assert_eq!(f.restarts, Some(7));
-        assert_eq!(
-            (f.mem_limit.as_deref(), f.mem_request.as_deref()),
-            (Some("256Mi"), Some("128Mi"))
-        );
-        assert_eq!(f.ports, vec![(None, 8080)]);
-        assert_eq!(f.probes.len(), 2);
-        assert_eq!(
-            (
-                f.probes[0].kind,
-                f.probes[0].port,
-                f.probes[0].path.as_deref()
-            ),
-            ("liveness", Some(9090), Some("/healthz"))
-        );
-        assert_eq!(
-            (f.probes[1].action.as_str(), f.probes[1].port),
-            ("tcp-socket", Some(8080))
-        );
-    }
-
-    #[test]
-    fn a_bare_status_excerpt_still_gives_the_exit_code() {
-        let f = describe_facts(
-            "    lastState:\n      terminated:\n        exitCode: 137\n        reason: OOMKilled\n    restartCount: 2\n",
-        );
-        assert_eq!((f.exit_code, f.restarts), (Some(137), Some(2)));
-    }
-}
+mod tests;

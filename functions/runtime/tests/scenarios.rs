@@ -310,7 +310,8 @@ fn oom_kill_says_the_limit_came_from_the_limit_range() {
     assert!(
         d[0].evidence
             .iter()
-            .any(|e| e.contains("LimitRange defaults defaults memory limits to 128Mi")),
+            .any(|e| e
+                == "resources.limits.memory 128Mi of container `api` is LimitRange defaults's default: the manifest sets none (annotation kubernetes.io/limit-ranger)"),
         "{:?}",
         d[0].evidence
     );
@@ -339,4 +340,123 @@ fn secret_that_exists_now_is_reported_as_a_retry_not_a_missing_object() {
     assert!(d[0].summary.contains("it exists now"), "{}", d[0].summary);
     // Nothing to create: only the restart that retries at once.
     assert_eq!(d[0].remediation.len(), 1, "{:#?}", d[0].remediation);
+}
+
+/// An OOM-killed container status with `restarts`.
+fn oom_killed(restarts: u32) -> Value {
+    json!({"phase": "Running", "container": {"name": "api", "image": "x", "imageID": "", "ready": false,
+        "restartCount": restarts, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}})
+}
+
+#[test]
+fn oom_kill_of_a_kubectl_applied_pod_names_the_limit_range_whose_default_it_runs_with() {
+    // The pod was applied without resources (its last-applied manifest says so); the
+    // LimitRange `mem-defaults` filled in 256Mi. No limit-ranger annotation: the recording
+    // was trimmed of it, so the manifest comparison is what shows the default.
+    let applied = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "report-gen", "namespace": "shop"},
+        "spec": {"containers": [{"name": "api", "image": "ghcr.io/acme/report:1.4.0"}]}})
+    .to_string();
+    let p = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "report-gen", "namespace": "shop", "creationTimestamp": CREATED, "uid": "uid-report",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}},
+        "spec": {"nodeName": "node-b", "containers": [{"name": "api", "image": "ghcr.io/acme/report:1.4.0",
+            "resources": {"limits": {"memory": "256Mi"}, "requests": {"memory": "256Mi"}}}]},
+        "status": {"phase": "Running", "containerStatuses": [oom_killed(6)["container"].clone()]}});
+    let (_, d) = diagnose(vec![
+        p,
+        json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "mem-defaults", "namespace": "shop"},
+            "spec": {"limits": [{"type": "Pod", "max": {"memory": "8Gi"}},
+                                {"type": "Container", "default": {"memory": "256Mi", "cpu": "500m"}}]}}),
+    ]);
+    let oom = &d[0];
+    assert_eq!(oom.class, "runtime.oom_killed");
+    assert!(
+        oom.summary.contains(
+            "memory limit of 256Mi, 6 restarts so far (set by the namespace's LimitRange default, LimitRange `mem-defaults`: the manifest sets none)"
+        ),
+        "{}",
+        oom.summary
+    );
+    // Both fixes: the manifest (the workload's resources), and the default itself.
+    let commands: Vec<&str> = oom
+        .remediation
+        .iter()
+        .filter_map(|r| r.command.as_deref())
+        .collect();
+    assert!(
+        commands[0].starts_with("kubectl set resources -n shop"),
+        "{commands:#?}"
+    );
+    assert!(
+        commands.contains(
+            &r#"kubectl patch limitrange mem-defaults -n shop --type=json -p '[{"op":"replace","path":"/spec/limits/1/default/memory","value":"384Mi"}]'"#
+        ),
+        "{commands:#?}"
+    );
+    // Structured: the request and the limit, each with its LimitRange and what showed it.
+    let prov = &oom.details["provenance"];
+    assert_eq!(prov.as_array().unwrap().len(), 2, "{prov:#}");
+    assert_eq!(prov[1]["kind"], "limits");
+    assert_eq!(prov[1]["resource"], "memory");
+    assert_eq!(prov[1]["value"], "256Mi");
+    assert_eq!(prov[1]["source"]["kind"], "limit_range_default");
+    assert_eq!(prov[1]["source"]["limit_range"], "mem-defaults");
+    assert_eq!(
+        prov[1]["basis"],
+        "the pod's last-applied-configuration sets none"
+    );
+}
+
+#[test]
+fn oom_kill_of_a_job_pod_whose_limit_admission_changed_says_the_manifest_value() {
+    // The Job asks for 512Mi; a mutating webhook capped the pod at 256Mi.
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "nightly-export", "namespace": "shop", "uid": "job-1", "creationTimestamp": CREATED},
+        "spec": {"backoffLimit": 6, "template": {"spec": {"restartPolicy": "OnFailure",
+            "containers": [{"name": "api", "image": "ghcr.io/acme/export:3.0.1",
+                "resources": {"limits": {"memory": "512Mi"}}}]}}},
+        "status": {"active": 1, "startTime": CREATED}});
+    let p = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "nightly-export-7xk2p", "namespace": "shop", "creationTimestamp": CREATED, "uid": "uid-export",
+            "labels": {"job-name": "nightly-export"},
+            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "nightly-export", "uid": "job-1", "controller": true}]},
+        "spec": {"nodeName": "node-b", "restartPolicy": "OnFailure", "containers": [{"name": "api", "image": "ghcr.io/acme/export:3.0.1",
+            "resources": {"limits": {"memory": "256Mi"}}}]},
+        "status": {"phase": "Running", "containerStatuses": [oom_killed(3)["container"].clone()]}});
+    let all = incidents(vec![job, p]);
+    let incident = all
+        .iter()
+        .find(|i| i.pod.is_some())
+        .expect("an incident about the pod");
+    assert!(incident.job.is_some(), "{incident:#?}");
+    let d = lastmile_fn_runtime::diagnose(incident, &incident.snapshot);
+    let oom = d
+        .iter()
+        .find(|x| x.class == "runtime.oom_killed")
+        .expect("an OOM diagnosis");
+    assert!(
+        oom.summary
+            .contains("memory limit of 256Mi, 3 restarts so far (changed at admission: the manifest says 512Mi)"),
+        "{}",
+        oom.summary
+    );
+    assert!(
+        oom.evidence.iter().any(|e| e
+            == "resources.limits.memory 256Mi of container `api` was changed at admission: the manifest says 512Mi (the Job's pod template says 512Mi)"),
+        "{:#?}",
+        oom.evidence
+    );
+    assert_eq!(
+        oom.details["provenance"][0]["source"],
+        json!({"kind": "admission", "manifest": "512Mi"})
+    );
+    assert!(
+        oom.remediation
+            .iter()
+            .any(|r| r.command.as_deref() == Some("kubectl get mutatingwebhookconfigurations")),
+        "{:#?}",
+        oom.remediation
+    );
 }

@@ -8,7 +8,7 @@ use lastmile_events::k8s::time;
 use lastmile_events::{Class, Diagnosis, Incident, Subject};
 use regex::Regex;
 
-use crate::{diagnosis, remedy};
+use crate::{diagnosis, remedy, structured};
 
 /// Job subject: the Job itself when known, else the incident's owner Job, else its subject.
 pub(crate) fn job_subject(incident: &Incident, job: Option<&Job>) -> Subject {
@@ -202,7 +202,7 @@ fn deadline(
         ),
     ];
     let confidence = if from_condition { 0.95 } else { 0.88 };
-    diagnosis(
+    let mut d = diagnosis(
         Class::JobDeadlineExceeded,
         confidence,
         summary,
@@ -210,11 +210,16 @@ fn deadline(
         evidence,
         remediation,
         true,
-    )
+    );
+    if let Some(job) = job {
+        structured::ttl_after_finished(&mut d, job);
+    }
+    d
 }
 
-static POLICY: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"Container (\S+) for pod (\S+)/(\S+) failed with exit code (\d+) matching (\w+) rule at index (\d+)").ok()
+/// Parses the Job controller's pod-failure-policy message (container, pod, exit code, action, rule).
+pub(crate) static POLICY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"Container (\S+) for pod (\S+)/(\S+) failed with exit code (\d+) matching (\w+) rule at index (\d+)").expect("pod-failure-policy message regex")
 });
 
 fn backoff(
@@ -248,9 +253,7 @@ fn backoff(
         None if job.is_some() => evidence.push("spec.backoffLimit not set (default 6)".into()),
         None => {}
     }
-    let policy = message
-        .as_deref()
-        .and_then(|m| POLICY.as_ref()?.captures(m));
+    let policy = message.as_deref().and_then(|m| POLICY.captures(m));
     let exit = policy
         .as_ref()
         .and_then(|c| c.get(4))
@@ -354,7 +357,7 @@ fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnos
             remedy::job_logs(&subject),
             remedy::recreate_job(&subject, "Raise `spec.activeDeadlineSeconds`"),
         ];
-        return vec![diagnosis(
+        let mut d = diagnosis(
             Class::JobDeadlineExceeded,
             0.8,
             summary,
@@ -362,7 +365,9 @@ fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnos
             evidence,
             remediation,
             true,
-        )];
+        );
+        structured::raise_deadline(&mut d, job, secs, elapsed.num_seconds());
+        return vec![d];
     }
     let succeeded = status.and_then(|s| s.succeeded).unwrap_or(0);
     if deadline.is_none() && elapsed > Duration::hours(1) && succeeded == 0 {
@@ -373,7 +378,7 @@ fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnos
             human(elapsed.num_seconds())
         );
         let remediation = vec![remedy::job_logs(&subject), remedy::inspect_job(&subject)];
-        return vec![diagnosis(
+        let mut d = diagnosis(
             Class::JobStuckActive,
             0.55,
             summary,
@@ -381,7 +386,9 @@ fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnos
             evidence,
             remediation,
             false,
-        )];
+        );
+        structured::suspend(&mut d, job);
+        return vec![d];
     }
     Vec::new()
 }

@@ -17,6 +17,7 @@ mod graph;
 mod init;
 mod job;
 mod remedy;
+mod structured;
 mod text;
 
 use std::time::Duration;

@@ -445,3 +445,8 @@ fn complies_with_the_function_spec() {
     .collect();
     futures_lite_block_on(compliance::check(&FUNCTION, &samples, &Context::offline()));
 }
+
+#[test]
+fn builds_every_regex() {
+    std::sync::LazyLock::force(&crate::job::POLICY);
+}

@@ -117,6 +117,7 @@ pub fn diagnosis_against(d: &mut Diagnosis, known: &Known) {
             clean(cmd, MAX_REMEDIATION, known);
         }
     }
+    structured_patches(d, known);
     let mut names = vec![&mut d.subject.name];
     names.extend(d.subject.container.as_mut());
     if let Some(ci) = d.ci.as_mut() {
@@ -132,6 +133,43 @@ pub fn diagnosis_against(d: &mut Diagnosis, known: &Known) {
     if !known.is_empty() {
         scrub_json(&mut d.details, known);
     }
+}
+
+/// The structured patches pass the same policy as the text beside them: the body and the
+/// expected values through the JSON rules, names through the text rules. A patch whose body
+/// exceeds [`MAX_REMEDIATION`] cannot be cut (half a patch is a different patch), so it is
+/// dropped and an evidence line says so.
+fn structured_patches(d: &mut Diagnosis, known: &Known) {
+    let steps = d.remediation.len();
+    let mut dropped = Vec::new();
+    d.patches.retain_mut(|p| {
+        let patch = &mut p.patch;
+        json(&mut patch.body);
+        for field in &mut patch.preconditions.fields {
+            json(&mut field.value);
+        }
+        let target = &mut patch.target;
+        for name in [&mut target.name, &mut target.kind, &mut target.api_version]
+            .into_iter()
+            .chain(target.namespace.as_mut())
+        {
+            text_in_place(name);
+            known.scrub(name);
+        }
+        if !known.is_empty() {
+            scrub_json(&mut patch.body, known);
+        }
+        let size = serde_json::to_vec(&patch.body).map_or(usize::MAX, |b| b.len());
+        let keep = p.step < steps && size <= MAX_REMEDIATION;
+        if !keep {
+            dropped.push(format!(
+                "(structured patch for remediation step {} omitted: {size} bytes, or no such step)",
+                p.step
+            ));
+        }
+        keep
+    });
+    d.evidence.extend(dropped);
 }
 
 /// Redacts one evidence item's bytes per its media type.

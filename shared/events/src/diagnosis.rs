@@ -11,6 +11,14 @@ use crate::envelope::EventType;
 
 pub use crate::class::Class;
 
+pub mod patch;
+pub mod searched;
+
+pub use patch::{
+    ExpectedField, PatchSpec, PatchTarget, PatchType, Preconditions, StructuredRemediation,
+};
+pub use searched::{FamilySearch, Searched};
+
 /// What the diagnosis is about (the taxonomy's `subject`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 pub struct Subject {
@@ -38,7 +46,8 @@ impl Subject {
     }
 }
 
-/// One step that would fix the cause. lastmile never runs it.
+/// One step that would fix the cause, as text for people. A machine-applicable form, when
+/// there is one, is a `StructuredRemediation` beside it in `Diagnosis::patches`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Remediation {
     /// What the step does and why it is enough.
@@ -65,6 +74,10 @@ pub struct Diagnosis {
     /// Steps that would fix it.
     #[serde(default)]
     pub remediation: Vec<Remediation>,
+    /// Steps of `remediation` also given as a patch a machine can check and apply (the
+    /// `patch` module); additive, absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<StructuredRemediation>,
     /// Deterministic id: the same incident state diagnosed twice gives the same id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -86,7 +99,8 @@ pub struct Diagnosis {
     /// True when the cause will not go away by waiting (CI gates may fail fast).
     #[serde(default)]
     pub definitive: bool,
-    /// Function-specific structured details (e.g. node groups), additive.
+    /// Function-specific structured details (e.g. node groups), additive; the keys with a
+    /// fixed shape (`provenance`, `searched`) are listed in `docs/json-contract.md`.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub details: serde_json::Value,
 }
@@ -110,6 +124,7 @@ impl Diagnosis {
             subject,
             evidence: Vec::new(),
             remediation: Vec::new(),
+            patches: Vec::new(),
             id: None,
             function: None,
             incident: None,
@@ -138,7 +153,8 @@ impl DiagnosisReport {
 }
 
 /// A remediation command, published on `lastmile.remediation.<class>` for people or
-/// automation to review. lastmile itself never applies it.
+/// automation to review. Only `lastmile remediate`, when a namespace's allowlist permits it,
+/// ever applies one, and only through its structured `patch`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RemediationCommand {
     /// The diagnosis it fixes.
@@ -151,6 +167,9 @@ pub struct RemediationCommand {
     pub subject: Subject,
     /// The step, with a ready-to-run command when one exists.
     pub remediation: Remediation,
+    /// The same step as a structured patch, when the function gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<PatchSpec>,
 }
 
 impl EventType for RemediationCommand {
@@ -188,41 +207,4 @@ impl EventType for EvidenceRef {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn report_matches_the_taxonomy_shape() {
-        let mut d = Diagnosis::new(
-            Class::IMAGE_AUTH,
-            0.9,
-            "pull secret missing",
-            Subject {
-                kind: "Pod".into(),
-                namespace: Some("ci".into()),
-                name: "m".into(),
-                container: Some("c".into()),
-            },
-        );
-        d.remediation.push(Remediation {
-            description: "attach".into(),
-            command: Some("kubectl patch".into()),
-        });
-        let low = Diagnosis::new(Class::UNKNOWN, 0.2, "?", Subject::default());
-        let json = serde_json::to_value(DiagnosisReport::new(vec![low, d])).unwrap();
-        let first = &json["diagnoses"][0];
-        assert_eq!(first["class"], "image.auth");
-        assert_eq!(first["subject"]["container"], "c");
-        assert_eq!(first["remediation"][0]["command"], "kubectl patch");
-        assert!(first["evidence"].is_array());
-        assert_eq!(json["diagnoses"][1]["class"], "unknown");
-    }
-
-    #[test]
-    fn confidence_is_clamped() {
-        assert_eq!(
-            Diagnosis::new("unknown", 7.0, "", Subject::default()).confidence,
-            1.0
-        );
-    }
-}
+mod tests;

@@ -6,6 +6,7 @@
 //! different field names, so both are normalised into [`KubeEvent`].
 
 use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota,
@@ -185,19 +186,19 @@ pub struct ClusterSnapshot {
     /// Pods (bound ones count against node capacity).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<Pod>,
-    /// ResourceQuotas.
+    /// ResourceQuotas: hard limits against what is used, and the resources they make pods specify.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_quotas: Vec<ResourceQuota>,
-    /// LimitRanges.
+    /// LimitRanges: the defaults they fill into containers that set none, and their min/max.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub limit_ranges: Vec<LimitRange>,
-    /// PersistentVolumeClaims.
+    /// PersistentVolumeClaims (a pod's claims are looked up here): phase, storage class, the volume they bound.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pvcs: Vec<PersistentVolumeClaim>,
-    /// PersistentVolumes.
+    /// PersistentVolumes: the node affinity (zone) a bound claim pins the pod to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pvs: Vec<PersistentVolume>,
-    /// StorageClasses.
+    /// StorageClasses: provisioner and binding mode of a claim still waiting.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storage_classes: Vec<StorageClass>,
     /// Services (what init containers' DNS names resolve to).
@@ -312,6 +313,13 @@ pub enum K8sObservation {
     PersistentVolume(PersistentVolume),
     /// A StorageClass.
     StorageClass(StorageClass),
+    /// A Deployment, compact ([`rollout::compact_deployment`](crate::rollout::compact_deployment)):
+    /// published when its rollout state changes.
+    Deployment(Deployment),
+    /// A StatefulSet, compact: published when its rollout state changes.
+    StatefulSet(StatefulSet),
+    /// A DaemonSet, compact: published when its rollout state changes.
+    DaemonSet(DaemonSet),
 }
 
 impl EventType for K8sObservation {
@@ -331,74 +339,12 @@ impl K8sObservation {
             Self::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
             Self::PersistentVolume(_) => "PersistentVolume",
             Self::StorageClass(_) => "StorageClass",
+            Self::Deployment(_) => "Deployment",
+            Self::StatefulSet(_) => "StatefulSet",
+            Self::DaemonSet(_) => "DaemonSet",
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn core_event_series_count_wins_over_deprecated_count() {
-        let ev: k8s_openapi::api::core::v1::Event = serde_json::from_value(serde_json::json!({
-            "metadata": {"name": "x.1", "namespace": "ci"},
-            "involvedObject": {"kind": "Pod", "namespace": "ci", "name": "x", "uid": "u1"},
-            "reason": "FailedScheduling", "type": "Warning",
-            "message": "(combined from similar events): 0/3 nodes are available: 3 Insufficient cpu.",
-            "count": 2, "series": {"count": 17, "lastObservedTime": "2026-01-01T00:10:00.000000Z"},
-            "source": {"component": "default-scheduler"}
-        }))
-        .unwrap();
-        let n = KubeEvent::from_core(&ev);
-        assert_eq!(n.count, 17);
-        assert_eq!(n.reporting_controller, "default-scheduler");
-        assert_eq!(
-            n.clean_message(),
-            "0/3 nodes are available: 3 Insufficient cpu."
-        );
-        assert_eq!(n.regarding.name, "x");
-    }
-
-    #[test]
-    fn events_v1_note_becomes_message() {
-        let ev: k8s_openapi::api::events::v1::Event = serde_json::from_value(serde_json::json!({
-            "metadata": {"name": "x.2", "namespace": "ci"},
-            "eventTime": "2026-01-01T00:00:00.000000Z",
-            "regarding": {"kind": "Job", "namespace": "ci", "name": "migrate"},
-            "reason": "FailedCreate", "type": "Warning", "reportingController": "job-controller",
-            "reportingInstance": "kcm-1", "action": "Create",
-            "note": "Error creating: pods \"migrate-abc\" is forbidden: exceeded quota: q, requested: cpu=1, used: cpu=2, limited: cpu=2"
-        }))
-        .unwrap();
-        let n = KubeEvent::from_events_v1(&ev);
-        assert_eq!(n.regarding.kind, "Job");
-        assert_eq!(n.count, 1);
-        assert!(n.message.starts_with("Error creating"));
-        assert_eq!(n.reporting_controller, "job-controller");
-    }
-
-    #[test]
-    fn secret_keeps_key_names_and_never_values() {
-        let secret: Secret = serde_json::from_value(serde_json::json!({
-            "metadata": {"name": "db", "namespace": "shop", "creationTimestamp": "2026-01-01T00:00:00Z"},
-            "data": {"password": "aHVudGVyMg==", "DB_USER": "YWRtaW4="}
-        }))
-        .unwrap();
-        let c = ConfigObject::from_secret(&secret);
-        assert_eq!(c.keys, ["DB_USER", "password"]);
-        assert_eq!((c.kind.as_str(), c.namespace.as_str()), ("Secret", "shop"));
-        let json = serde_json::to_string(&c).unwrap();
-        assert!(!json.contains("aHVudGVyMg"), "{json}");
-    }
-
-    #[test]
-    fn aggregation_prefix_is_case_insensitive_and_optional() {
-        assert_eq!(
-            strip_aggregation_prefix("(Combined from similar events):  abc"),
-            "abc"
-        );
-        assert_eq!(strip_aggregation_prefix("abc"), "abc");
-        assert_eq!(strip_aggregation_prefix("(comb"), "(comb");
-    }
-}
+mod tests;

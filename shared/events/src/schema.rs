@@ -49,14 +49,108 @@ pub fn contract_markdown() -> String {
          Fields are only ever added; consumers must ignore fields they do not know.\n",
     );
     render_object(&mut out, "DiagnosisReport", &schema);
+    render_defs(&mut out, &schema);
+    render_details_keys(&mut out);
+    out
+}
+
+/// Every object (and tagged enum) a schema defines, in name order.
+fn render_defs(out: &mut String, schema: &serde_json::Value) {
     if let Some(defs) = schema.get("$defs").and_then(|d| d.as_object()) {
         for (name, def) in defs {
             if def.get("properties").is_some() {
-                render_object(&mut out, name, def);
+                render_object(out, name, def);
+            } else if def.get("oneOf").is_some() {
+                render_tagged(out, name, def);
             }
         }
     }
-    out
+}
+
+/// The `details` keys whose shape is part of the contract: key, what sets it, its schema.
+fn details_keys() -> Vec<(&'static str, &'static str, serde_json::Value)> {
+    use crate::diagnosis::Searched;
+    use crate::facts::provenance::ValueOrigin;
+    vec![
+        (
+            "provenance",
+            "`pending` resource causes and `runtime.oom_killed`, when the pod's admission \
+             records or `--snapshot` show where a request or limit came from",
+            serde_json::to_value(schema_for!(Vec<ValueOrigin>)).unwrap_or_default(),
+        ),
+        (
+            "searched",
+            "the `unknown` answer of `explain`/`replay`: what was looked for, what the input \
+             lacked, and which input would settle it",
+            serde_json::to_value(schema_for!(Searched)).unwrap_or_default(),
+        ),
+    ]
+}
+
+/// The well-known keys of `Diagnosis.details`, and the objects they hold.
+fn render_details_keys(out: &mut String) {
+    use std::fmt::Write as _;
+    out.push_str(
+        "\n## Well-known `details` keys\n\n\
+         `details` is function-specific and additive; these keys have a fixed shape.\n\n\
+         | key | type | set by |\n|---|---|---|\n",
+    );
+    let keys = details_keys();
+    for (key, set_by, schema) in &keys {
+        let ty = match schema.get("title").and_then(|t| t.as_str()) {
+            Some(title) if schema.get("properties").is_some() => title.to_owned(),
+            _ => type_name(schema),
+        };
+        let _ = writeln!(out, "| `{key}` | {ty} | {set_by} |");
+    }
+    for (_, _, schema) in &keys {
+        if let Some(title) = schema.get("title").and_then(|t| t.as_str())
+            && schema.get("properties").is_some()
+        {
+            render_object(out, title, schema);
+        }
+        render_defs(out, schema);
+    }
+}
+
+/// An internally tagged enum (`{"kind": "...", ...}`): one row per variant.
+fn render_tagged(out: &mut String, name: &str, schema: &serde_json::Value) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "\n## `{name}`\n\n");
+    if let Some(description) = schema.get("description").and_then(|d| d.as_str()) {
+        let _ = write!(out, "{description}\n\n");
+    }
+    out.push_str("| variant | other fields | meaning |\n|---|---|---|\n");
+    for variant in schema["oneOf"].as_array().into_iter().flatten() {
+        let properties = variant.get("properties").and_then(|p| p.as_object());
+        // A unit variant is a string constant; a struct variant carries its tag field.
+        let tag = match variant.get("const").and_then(|c| c.as_str()) {
+            Some(c) => format!("`\"{c}\"`"),
+            None => properties
+                .into_iter()
+                .flatten()
+                .find_map(|(field, p)| {
+                    p.get("const")
+                        .and_then(|c| c.as_str())
+                        .map(|c| format!("`{field}: {c}`"))
+                })
+                .unwrap_or_default(),
+        };
+        let fields = properties
+            .into_iter()
+            .flatten()
+            .filter(|(_, p)| p.get("const").is_none())
+            .map(|(field, p)| format!("`{field}` ({})", type_name(p)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let meaning = variant
+            .get("description")
+            .and_then(|d| d.as_str())
+            .unwrap_or("")
+            .replace('|', "\\|")
+            .replace('\n', " ");
+        let _ = writeln!(out, "| {tag} | {fields} | {meaning} |");
+    }
 }
 
 fn render_object(out: &mut String, name: &str, schema: &serde_json::Value) {
@@ -119,44 +213,4 @@ fn type_name(schema: &serde_json::Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    #[test]
-    fn checked_in_schemas_match_the_code() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
-        let bless = std::env::var_os("LASTMILE_BLESS").is_some();
-        let mut drifted = Vec::new();
-        for (name, schema) in super::all() {
-            assert!(!schema.is_null(), "{name} did not serialise");
-            let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
-            let path = dir.join(name);
-            if bless {
-                std::fs::write(&path, &text).unwrap();
-            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                drifted.push(name);
-            }
-        }
-        assert!(
-            drifted.is_empty(),
-            "schemas drifted from the Rust types: {drifted:?}; run `LASTMILE_BLESS=1 cargo test -p lastmile-events` and commit"
-        );
-    }
-
-    #[test]
-    fn docs_json_contract_is_generated_from_the_types() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/json-contract.md");
-        let text = super::contract_markdown();
-        for needle in ["`class` | Class | yes", "`diagnoses`", "## `Remediation`"] {
-            assert!(text.contains(needle), "{needle} missing from:\n{text}");
-        }
-        if std::env::var_os("LASTMILE_BLESS").is_some() {
-            std::fs::write(&path, &text).unwrap();
-        }
-        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            checked_in == text,
-            "docs/json-contract.md drifted from the types; run `LASTMILE_BLESS=1 cargo test -p lastmile-events` and commit"
-        );
-    }
-}
+mod tests;

@@ -16,6 +16,7 @@
 //!   cached, so the next incident asks again.
 
 mod cache;
+pub mod client;
 
 use std::fmt::Debug;
 use std::path::Path;
@@ -26,6 +27,8 @@ use async_trait::async_trait;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::{Api, Client, Resource};
+
+pub use client::{KubeClientError, kube_client};
 use lastmile_contract::events::{ClusterSnapshot, Incident};
 use lastmile_contract::{ClusterRead, ClusterView, PullSecret};
 use serde::de::DeserializeOwned;
@@ -61,7 +64,7 @@ impl Default for KubeViewConfig {
 pub enum KubeViewError {
     /// No usable kubeconfig or in-cluster configuration (permanent).
     #[error("cannot configure the Kubernetes client: {0}")]
-    Config(String),
+    Config(#[from] KubeClientError),
 }
 
 type Key = (String, String);
@@ -102,27 +105,7 @@ impl KubeView {
         context: Option<&str>,
         config: KubeViewConfig,
     ) -> Result<Arc<Self>, KubeViewError> {
-        let mut kc = match kubeconfig {
-            Some(path) => {
-                let file = kube::config::Kubeconfig::read_from(path).map_err(|e| {
-                    KubeViewError::Config(format!("reading {}: {e}", path.display()))
-                })?;
-                let opts = kube::config::KubeConfigOptions {
-                    context: context.map(str::to_owned),
-                    ..Default::default()
-                };
-                kube::Config::from_custom_kubeconfig(file, &opts)
-                    .await
-                    .map_err(|e| KubeViewError::Config(e.to_string()))?
-            }
-            None => kube::Config::infer()
-                .await
-                .map_err(|e| KubeViewError::Config(e.to_string()))?,
-        };
-        kc.connect_timeout = Some(config.timeout);
-        kc.read_timeout = Some(config.timeout);
-        kc.write_timeout = Some(config.timeout);
-        let client = Client::try_from(kc).map_err(|e| KubeViewError::Config(e.to_string()))?;
+        let client = client::kube_client(kubeconfig, context, Some(config.timeout)).await?;
         Ok(Arc::new(Self::new(client, config)))
     }
 
@@ -272,77 +255,4 @@ impl ClusterView for KubeView {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::ByteString;
-
-    #[test]
-    fn only_docker_config_keys_leave_a_secret() {
-        let mut s = Secret {
-            type_: Some("kubernetes.io/dockerconfigjson".into()),
-            ..Default::default()
-        };
-        s.data = Some(
-            [
-                (".dockerconfigjson", "{}"),
-                ("token", "not-for-lastmile"),
-                (".dockercfg", "{}"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), ByteString(v.as_bytes().to_vec())))
-            .collect(),
-        );
-        let p = pull_secret_of(s);
-        assert_eq!(p.type_, "kubernetes.io/dockerconfigjson");
-        assert_eq!(
-            p.data.keys().collect::<Vec<_>>(),
-            [".dockercfg", ".dockerconfigjson"]
-        );
-    }
-
-    #[test]
-    fn names_that_are_not_object_names_are_never_requested() {
-        for bad in [
-            "",
-            "a/b",
-            "..",
-            "-x",
-            "Regcred",
-            "x?watch=1",
-            &"a".repeat(254),
-        ] {
-            assert!(!valid_name(bad), "{bad:?}");
-        }
-        for good in ["regcred", "my.registry-cred", "default", "a1"] {
-            assert!(valid_name(good), "{good}");
-        }
-    }
-
-    #[test]
-    fn api_statuses_map_to_read_answers() {
-        let status = |code: u16, reason: &str| {
-            kube::Error::Api(Box::new(kube::core::Status {
-                code,
-                reason: reason.into(),
-                message: format!("secrets \"x\" is {reason}"),
-                ..Default::default()
-            }))
-        };
-        assert_eq!(
-            classify::<()>(&status(404, "NotFound")),
-            ClusterRead::NotFound
-        );
-        assert!(matches!(
-            classify::<()>(&status(403, "Forbidden")),
-            ClusterRead::Forbidden { detail } if detail.contains("403 Forbidden")
-        ));
-        assert!(matches!(
-            classify::<()>(&status(401, "Unauthorized")),
-            ClusterRead::Forbidden { .. }
-        ));
-        assert!(matches!(
-            classify::<()>(&status(503, "ServiceUnavailable")),
-            ClusterRead::Failed { .. }
-        ));
-    }
-}
+mod tests;

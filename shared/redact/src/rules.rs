@@ -9,10 +9,15 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use base64::Engine as _;
 use regex::bytes::{Captures, Regex};
 
 use crate::REDACTED;
+
+mod base64_runs;
+mod guards;
+
+use base64_runs::redact_base64;
+use guards::{basic_credential, bearer_credential, is_placeholder, named_key, secret_key};
 
 /// The words that make a `KEY=value` / `KEY: value` key secret (as the key's last word).
 const WORDS: &str = r"(?:password|passwd|pwd|passphrase|secret|token|api[_\-]?key|access[_\-]?key|account[_\-]?key|private[_\-]?key(?:[_\-]?id)?|secret[_\-]?key|signing[_\-]?key|encryption[_\-]?key|master[_\-]?key|auth|signature|sig)";
@@ -223,12 +228,6 @@ pub const RULE_NAMES: &[&str] = &[
     "base64-docker-config",
 ];
 
-/// Base64 runs long enough to hide a docker config.
-static BASE64_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
-    Regex::new(r"[A-Za-z0-9+/]{24,}={0,2}").expect("the base64 pattern compiles")
-});
-
 /// Applies every rule, in order. Borrowed when nothing changed.
 pub(crate) fn text_bytes(input: &[u8]) -> Cow<'_, [u8]> {
     redact_collecting(input, &mut None)
@@ -302,223 +301,5 @@ fn secret_of<'h>(caps: &Captures<'h>) -> Option<regex::bytes::Match<'h>> {
         .or_else(|| caps.name("w"))
 }
 
-/// Values that are visibly not secrets: empty, already redacted, placeholders
-/// (`<password>`, `<set to the key 'password' in secret 'db'>`, `$TOKEN`, `${X}`, `$(cat f)`,
-/// `***`, `xxxx`) and booleans/null.
-pub(crate) fn is_placeholder(secret: &[u8]) -> bool {
-    let s = secret.trim_ascii();
-    let s = s
-        .strip_prefix(b"\"")
-        .and_then(|x| x.strip_suffix(b"\""))
-        .unwrap_or(s);
-    if s.is_empty() || s.starts_with(REDACTED.as_bytes()) || s.starts_with(b"\\[REDACTED") {
-        return true;
-    }
-    if s.starts_with(b"<") && s.contains(&b'>') {
-        return true;
-    }
-    if s.starts_with(b"${") || s.starts_with(b"$(") || s.starts_with(b"{{") {
-        return true;
-    }
-    if let Some(var) = s.strip_prefix(b"$")
-        && !var.is_empty()
-        && var
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
-    {
-        return true;
-    }
-    if s == "…".as_bytes()
-        || (s.len() >= 3 && s.iter().all(|b| matches!(b, b'*' | b'x' | b'X' | b'.')))
-    {
-        return true;
-    }
-    let lower = s.to_ascii_lowercase();
-    matches!(
-        lower.as_slice(),
-        b"true" | b"false" | b"null" | b"nil" | b"none" | b"~" | b"redacted" | b"<redacted>"
-    )
-}
-
-/// Words that follow "Bearer" in prose and in challenges, never credentials.
-const BEARER_PROSE: &[&str] = &[
-    "token",
-    "tokens",
-    "auth",
-    "authentication",
-    "authorization",
-    "realm",
-    "scheme",
-    "error",
-    "required",
-    "header",
-    "challenge",
-    "is",
-    "was",
-    "the",
-    "a",
-    "an",
-    "and",
-    "or",
-    "not",
-    "with",
-    "for",
-    "to",
-    "in",
-    "of",
-    "missing",
-    "invalid",
-    "expired",
-    "must",
-    "should",
-    "type",
-];
-
-/// `Bearer <credential>`, not `Bearer realm="…"` (an auth parameter) nor prose.
-fn bearer_credential(hit: &Hit<'_>) -> bool {
-    !is_auth_param(hit)
-        && !BEARER_PROSE
-            .iter()
-            .any(|w| w.as_bytes().eq_ignore_ascii_case(hit.secret))
-}
-
-/// `Basic <base64 of user:password>`; "basic checks" and `Basic realm=` stay.
-fn basic_credential(hit: &Hit<'_>) -> bool {
-    if is_auth_param(hit) {
-        return false;
-    }
-    decode_base64(hit.secret)
-        .and_then(|d| String::from_utf8(d).ok())
-        .is_some_and(|d| d.contains(':'))
-}
-
-/// `realm="…"`, `error=invalid_token`: the token ends in `=` and a value follows.
-fn is_auth_param(hit: &Hit<'_>) -> bool {
-    hit.secret.ends_with(b"=")
-        && hit
-            .after
-            .first()
-            .is_some_and(|b| *b == b'"' || b.is_ascii_alphanumeric())
-}
-
-/// `KEY=value`: not a comparison (`password == x`), not the shell's `PWD` / `OLDPWD`.
-fn secret_key(hit: &Hit<'_>) -> bool {
-    if hit.secret.starts_with(b"=") {
-        return false;
-    }
-    let key = key_of(hit.whole, b'=');
-    !(key.eq_ignore_ascii_case(b"pwd") || key.eq_ignore_ascii_case(b"oldpwd"))
-}
-
-/// `KEY: value` mid-line: only keys that are visibly names: UPPER_CASE, snake/kebab/dotted
-/// compounds, or camelCase. A single prose word (`token:`, `Password:`) is a message.
-fn named_key(hit: &Hit<'_>) -> bool {
-    let key = key_of(hit.whole, b':');
-    let letters = key.iter().filter(|b| b.is_ascii_alphabetic());
-    let upper = key.iter().any(u8::is_ascii_alphabetic)
-        && letters.clone().all(u8::is_ascii_uppercase)
-        && key.len() >= 3;
-    let compound = key.iter().any(|b| matches!(b, b'_' | b'-' | b'.'));
-    let camel = key
-        .windows(2)
-        .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
-    upper || compound || camel
-}
-
-/// The key of a `KEY<sep>value` match: what precedes `sep`, without spaces and quotes.
-fn key_of(whole: &[u8], sep: u8) -> &[u8] {
-    let end = whole.iter().position(|b| *b == sep).unwrap_or(whole.len());
-    let key = whole[..end].trim_ascii();
-    let start = key
-        .iter()
-        .position(|b| !matches!(b, b'"' | b'\\' | b'\''))
-        .unwrap_or(key.len());
-    let key = &key[start..];
-    let end = key
-        .iter()
-        .rposition(|b| !matches!(b, b'"' | b'\\' | b'\''))
-        .map_or(0, |i| i + 1);
-    &key[..end]
-}
-
-fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    engine
-        .decode(run)
-        .or_else(|_| {
-            let bare = run.strip_suffix(b"==").or_else(|| run.strip_suffix(b"="));
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(bare.unwrap_or(run))
-        })
-        .ok()
-}
-
-/// Base64 runs that decode to a docker config, a secret-keyed document or a secret.
-fn redact_base64(input: &[u8], found: &mut Option<&mut Vec<Vec<u8>>>) -> Option<Vec<u8>> {
-    let mut out: Option<Vec<u8>> = None;
-    let mut last = 0;
-    for m in BASE64_RUN.find_iter(input) {
-        if !base64_hides_secret(m.as_bytes()) {
-            continue;
-        }
-        let buf = out.get_or_insert_with(|| Vec::with_capacity(input.len()));
-        buf.extend_from_slice(&input[last..m.start()]);
-        buf.extend_from_slice(REDACTED.as_bytes());
-        last = m.end();
-        if let Some(found) = found.as_deref_mut() {
-            found.push(m.as_bytes().to_vec());
-        }
-    }
-    let mut buf = out?;
-    buf.extend_from_slice(&input[last..]);
-    Some(buf)
-}
-
-fn base64_hides_secret(run: &[u8]) -> bool {
-    let Some(decoded) = decode_base64(run) else {
-        return false;
-    };
-    let Ok(decoded) = std::str::from_utf8(&decoded) else {
-        return false;
-    };
-    let lower = decoded.to_ascii_lowercase();
-    lower.contains("\"auths\"")
-        || lower.contains("\"auth\"")
-        || lower.contains("\"password\"")
-        || lower.contains("private key-----")
-        || !matches!(text_bytes(decoded.as_bytes()), Cow::Borrowed(_))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_rule_compiles_and_is_listed() {
-        let names: Vec<&str> = super::rule_names().collect();
-        assert_eq!(names, super::RULE_NAMES);
-        assert!(
-            TRIGGER.is_match(b"Bearer x")
-                && BASE64_RUN.is_match(b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY")
-        );
-    }
-
-    /// Whatever any rule matches in any sample also trips the trigger (else the rule
-    /// table would be skipped for it).
-    #[test]
-    fn every_sample_trips_the_trigger() {
-        for seed in 0..256 {
-            for sample in crate::samples::all(seed) {
-                for rule in RULES.iter() {
-                    for m in rule.re.find_iter(sample.text.as_bytes()) {
-                        assert!(
-                            TRIGGER.is_match(m.as_bytes()),
-                            "{}: {:?}",
-                            rule.name,
-                            String::from_utf8_lossy(m.as_bytes())
-                        );
-                    }
-                }
-            }
-        }
-    }
-}
+mod tests;

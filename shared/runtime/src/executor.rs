@@ -25,7 +25,7 @@ use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subje
 use tracing::{Instrument, field};
 
 use crate::bus::{BusError, MSG_ID_HEADER, Message, Publisher};
-use crate::evidence::{EvidenceError, EvidenceStore, store_bundle};
+use crate::evidence::{EvidenceError, EvidenceStore, store_manifest, store_objects};
 use crate::telemetry;
 
 /// Producer source written into the envelopes the executor publishes.
@@ -164,6 +164,16 @@ impl Executor {
         };
 
         let trace_id = telemetry::trace_id_of(&tracing::Span::current());
+        // The diagnoses share the outcome's evidence: its objects are stored once, each
+        // diagnosis gets its own manifest listing them.
+        let objects = if outcome.diagnoses.is_empty() {
+            Vec::new()
+        } else {
+            store_objects(self.evidence.as_ref(), &outcome.evidence)
+                .instrument(tracing::info_span!("lastmile.evidence.objects"))
+                .await
+                .map_err(ProcessError::from_evidence)?
+        };
         let mut published = Vec::with_capacity(outcome.diagnoses.len());
         let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
         for mut diagnosis in outcome.diagnoses {
@@ -171,7 +181,7 @@ impl Executor {
             *ordinal += 1;
             let id = diagnosis_id(spec.name, incident, diagnosis.class.as_str(), *ordinal);
             let manifest_key = format!("manifests/{}/{}.json", subjects::token(spec.name), id);
-            let evidence_ref = store_bundle(self.evidence.as_ref(), &manifest_key, &outcome.evidence)
+            let evidence_ref = store_manifest(self.evidence.as_ref(), &manifest_key, objects.clone())
                 .instrument(tracing::info_span!("lastmile.evidence.store", lastmile.evidence.manifest = %manifest_key))
                 .await
                 .map_err(ProcessError::from_evidence)?;
@@ -220,6 +230,11 @@ impl Executor {
                 class: diagnosis.class.clone(),
                 subject: diagnosis.subject.clone(),
                 remediation: remediation.clone(),
+                patch: diagnosis
+                    .patches
+                    .iter()
+                    .find(|p| p.step == step)
+                    .map(|p| p.patch.clone()),
             };
             let envelope = CloudEvent::new(
                 rid.clone(),

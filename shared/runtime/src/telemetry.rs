@@ -29,6 +29,7 @@ mod lifecycle;
 pub mod metrics;
 mod pipeline;
 mod propagation;
+mod recorded;
 mod redacting;
 pub mod registry_health;
 
@@ -39,6 +40,7 @@ pub use lifecycle::TelemetryGuard;
 pub(crate) use pipeline::resource;
 pub use pipeline::{Telemetry, build, init};
 pub use propagation::{extract, inject_context, inject_current, set_parent_from, trace_id_of};
+pub use recorded::{RecordedSpan, SpanValue, record_span};
 pub use redacting::{RedactingWriter, redact_attributes};
 
 /// How long a flush or shutdown may take before it is abandoned.

@@ -14,6 +14,15 @@
 //! * `GET /api/v1/namespaces/{ns}/{plural}/{name}` (and cluster-scoped `/api/v1/{plural}/{name}`):
 //!   the object, or the real `404 NotFound` `Status`; paths given to [`FakeApiServer::forbid`]
 //!   get the real `403 Forbidden` `Status` instead, as RBAC refusals do.
+//! * `PATCH` of one object with the three patch types (`application/strategic-merge-patch+json`,
+//!   `application/merge-patch+json`, `application/json-patch+json`; semantics and limits in
+//!   [`patch`]): the patched object's `metadata.resourceVersion` must be the stored one, else
+//!   the real `409 Conflict` `Status` (a client sends the version it read as its
+//!   precondition); `?dryRun=All` validates and returns the patched object without storing
+//!   it or bumping the resourceVersion. A patch that cannot apply gets `422 Invalid`.
+//! * `POST` to a namespaced collection creates the object (`generateName` honoured, `409
+//!   AlreadyExists` for a taken name), so the Events a client records can be read back.
+//!   [`FakeApiServer::writes`] lists every write with its content type and body, in order.
 //! * [`FakeApiServer::restart`] drops every connection, refuses new ones for a moment, and
 //!   listens again on the same port with the same objects, like an API-server rollout.
 //!
@@ -26,17 +35,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use axum::body::Body;
+use anyhow::bail;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::Response;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::{broadcast, watch};
 
-/// Longest a watch stays open, seconds (real servers use `timeoutSeconds` or ~30-60 min).
-const MAX_WATCH_SECS: u64 = 600;
+mod control;
+pub mod patch;
+mod read;
+mod write;
 
 /// Where a kind is served: (path prefix, plural, namespaced).
 fn route_of(api_version: &str, kind: &str) -> Option<(String, &'static str, bool)> {
@@ -62,6 +72,8 @@ fn route_of(api_version: &str, kind: &str) -> Option<(String, &'static str, bool
         "ServiceAccount" => ("serviceaccounts", true),
         "ConfigMap" => ("configmaps", true),
         "Deployment" => ("deployments", true),
+        "StatefulSet" => ("statefulsets", true),
+        "DaemonSet" => ("daemonsets", true),
         "ReplicaSet" => ("replicasets", true),
         _ => return None,
     };
@@ -93,6 +105,31 @@ struct Objects {
     /// Lists of paths containing the needle answer only after the delay (see
     /// [`FakeApiServer::slow_lists`]).
     slow: Vec<(String, Duration)>,
+    /// Every PATCH and POST, in order.
+    writes: Vec<Write>,
+    /// Single-object paths whose next GET is followed by a write of the object (see
+    /// [`FakeApiServer::touch_after_next_get`]).
+    touch_after_get: Vec<String>,
+}
+
+/// One write request as the server received it (see [`FakeApiServer::writes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    /// `PATCH` or `POST`.
+    pub method: String,
+    /// Path and query, e.g. `/apis/batch/v1/namespaces/ci/jobs/migrate?dryRun=All`.
+    pub uri: String,
+    /// The `Content-Type` header (the patch type of a PATCH).
+    pub content_type: String,
+    /// The body, `null` when it was not JSON.
+    pub body: Value,
+}
+
+impl Write {
+    /// True for a `dryRun=All` request.
+    pub fn is_dry_run(&self) -> bool {
+        self.uri.contains("dryRun=All")
+    }
 }
 
 struct Shared {
@@ -207,171 +244,6 @@ impl FakeApiServer {
         std::fs::write(&path, text)?;
         Ok(path)
     }
-
-    /// Creates or updates an object (ADDED / MODIFIED), stamping a new resourceVersion.
-    pub fn apply(&self, mut object: Value) -> anyhow::Result<u64> {
-        let api_version = object["apiVersion"].as_str().unwrap_or("v1").to_owned();
-        let kind = object["kind"].as_str().unwrap_or_default().to_owned();
-        let Some((prefix, plural, namespaced)) = route_of(&api_version, &kind) else {
-            bail!("the fake API server does not serve {api_version}/{kind}")
-        };
-        let ns = if namespaced {
-            meta_str(&object, "namespace").to_owned()
-        } else {
-            String::new()
-        };
-        let name = meta_str(&object, "name").to_owned();
-        if name.is_empty() {
-            bail!("object without metadata.name");
-        }
-        let mut objects = self
-            .shared
-            .objects
-            .lock()
-            .map_err(|_| anyhow::anyhow!("state poisoned"))?;
-        objects.rv += 1;
-        let rv = objects.rv;
-        object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let resource = format!("{prefix}/{plural}");
-        let map = objects.by_resource.entry(resource.clone()).or_default();
-        let ty = if map.insert((ns, name), object.clone()).is_some() {
-            "MODIFIED"
-        } else {
-            "ADDED"
-        };
-        let change = Change {
-            rv,
-            resource,
-            ty,
-            object,
-        };
-        objects.log.push(change.clone());
-        drop(objects);
-        let _ = self.shared.changes.send(change);
-        Ok(rv)
-    }
-
-    /// Applies every item of a `kubectl get -o json` List (or one object).
-    pub fn apply_all(&self, list_or_object: Value) -> anyhow::Result<()> {
-        match list_or_object.get("items").and_then(Value::as_array) {
-            Some(items) => items
-                .iter()
-                .try_for_each(|i| self.apply(i.clone()).map(|_| ())),
-            None => self.apply(list_or_object).map(|_| ()),
-        }
-    }
-
-    /// Deletes an object (DELETED); `namespace` is ignored for cluster-scoped kinds.
-    pub fn delete(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: &str,
-        name: &str,
-    ) -> anyhow::Result<()> {
-        let (prefix, plural, namespaced) = route_of(api_version, kind).context("unknown kind")?;
-        let ns = if namespaced {
-            namespace.to_owned()
-        } else {
-            String::new()
-        };
-        let mut objects = self
-            .shared
-            .objects
-            .lock()
-            .map_err(|_| anyhow::anyhow!("state poisoned"))?;
-        objects.rv += 1;
-        let rv = objects.rv;
-        let resource = format!("{prefix}/{plural}");
-        let Some(mut object) = objects
-            .by_resource
-            .get_mut(&resource)
-            .and_then(|m| m.remove(&(ns, name.to_owned())))
-        else {
-            bail!("{kind} {namespace}/{name} does not exist")
-        };
-        object["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let change = Change {
-            rv,
-            resource,
-            ty: "DELETED",
-            object,
-        };
-        objects.log.push(change.clone());
-        drop(objects);
-        let _ = self.shared.changes.send(change);
-        Ok(())
-    }
-
-    /// Forgets the change history, as etcd compaction does: watches from any earlier
-    /// resourceVersion now get `410 Gone` and clients must relist.
-    pub fn compact(&self) {
-        if let Ok(mut o) = self.shared.objects.lock() {
-            o.floor = o.rv;
-            o.log.clear();
-        }
-    }
-
-    /// Sends a BOOKMARK with the current resourceVersion to watches that allow bookmarks.
-    pub fn bookmark(&self) {
-        let rv = self.shared.objects.lock().map(|o| o.rv).unwrap_or(0);
-        let _ = self.shared.changes.send(Change {
-            rv,
-            resource: "*".into(),
-            ty: "BOOKMARK",
-            object: Value::Null,
-        });
-    }
-
-    /// Request paths (with query) served so far.
-    pub fn requests(&self) -> Vec<String> {
-        self.shared
-            .objects
-            .lock()
-            .map(|o| o.requests.clone())
-            .unwrap_or_default()
-    }
-
-    /// How many list (not watch) requests were served for paths containing `needle`.
-    pub fn list_count(&self, needle: &str) -> usize {
-        self.shared
-            .objects
-            .lock()
-            .map(|o| o.lists.iter().filter(|(p, _)| p.contains(needle)).count())
-            .unwrap_or(0)
-    }
-
-    /// Answers every request whose path starts with `path_prefix` (e.g.
-    /// `/api/v1/namespaces/ci/secrets/locked`) with the API server's 403 `Status`, as when
-    /// the client's RBAC does not allow it.
-    pub fn forbid(&self, path_prefix: &str) {
-        if let Ok(mut o) = self.shared.objects.lock() {
-            o.forbidden.push(path_prefix.to_owned());
-        }
-    }
-
-    /// Makes list (not watch) requests whose path contains `needle` (e.g. `/nodes`) answer
-    /// only after `delay`, as a large list on a busy API server does.
-    pub fn slow_lists(&self, needle: &str, delay: Duration) {
-        if let Ok(mut o) = self.shared.objects.lock() {
-            o.slow.push((needle.to_owned(), delay));
-        }
-    }
-
-    /// Ends every connection, stays down for `down`, then listens again on the same port.
-    pub async fn restart(&mut self, down: Duration) -> anyhow::Result<()> {
-        self.shared.closing.send_replace(true);
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
-        }
-        tokio::time::sleep(down).await;
-        self.shared.closing.send_replace(false);
-        let listener = tokio::net::TcpListener::bind(self.addr)
-            .await
-            .context("re-binding the API server port")?;
-        self.serve(listener);
-        Ok(())
-    }
 }
 
 impl Drop for FakeApiServer {
@@ -381,6 +253,49 @@ impl Drop for FakeApiServer {
             task.abort();
         }
     }
+}
+
+/// Creates or updates an object (ADDED / MODIFIED) with a new resourceVersion; returns the
+/// version and the object as stored.
+fn store(shared: &Shared, mut object: Value) -> anyhow::Result<(u64, Value)> {
+    let api_version = object["apiVersion"].as_str().unwrap_or("v1").to_owned();
+    let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+    let Some((prefix, plural, namespaced)) = route_of(&api_version, &kind) else {
+        bail!("the fake API server does not serve {api_version}/{kind}")
+    };
+    let ns = if namespaced {
+        meta_str(&object, "namespace").to_owned()
+    } else {
+        String::new()
+    };
+    let name = meta_str(&object, "name").to_owned();
+    if name.is_empty() {
+        bail!("object without metadata.name");
+    }
+    let mut objects = shared
+        .objects
+        .lock()
+        .map_err(|_| anyhow::anyhow!("state poisoned"))?;
+    objects.rv += 1;
+    let rv = objects.rv;
+    object["metadata"]["resourceVersion"] = json!(rv.to_string());
+    let resource = format!("{prefix}/{plural}");
+    let map = objects.by_resource.entry(resource.clone()).or_default();
+    let ty = if map.insert((ns, name), object.clone()).is_some() {
+        "MODIFIED"
+    } else {
+        "ADDED"
+    };
+    let change = Change {
+        rv,
+        resource,
+        ty,
+        object: object.clone(),
+    };
+    objects.log.push(change.clone());
+    drop(objects);
+    let _ = shared.changes.send(change);
+    Ok((rv, object))
 }
 
 /// `(resource, namespace, name)` from a single-object path: `/api/v1/namespaces/{ns}/{plural}/{name}`
@@ -408,55 +323,6 @@ fn parse_object_path(path: &str) -> Option<(String, String, String)> {
     }
 }
 
-/// The 403 a real API server sends when RBAC refuses a request.
-fn forbidden_status(path: &str) -> Value {
-    let (resource, ns, name) = parse_object_path(path).unwrap_or_default();
-    let plural = resource.rsplit('/').next().unwrap_or("");
-    status(
-        403,
-        "Forbidden",
-        &format!(
-            "{plural} \"{name}\" is forbidden: User \"system:serviceaccount:lastmile:lastmile-fn-image-pull\" cannot get resource \"{plural}\" in API group \"\" in the namespace \"{ns}\""
-        ),
-    )
-}
-
-/// Serves a single-object GET, or a 403 for a forbidden path; `None` for list/watch paths.
-fn single_object(shared: &Shared, uri: &Uri) -> Option<Response> {
-    let path = uri.path();
-    let mut objects = shared.objects.lock().ok()?;
-    if objects
-        .forbidden
-        .iter()
-        .any(|p| path.starts_with(p.as_str()))
-    {
-        objects.requests.push(uri.to_string());
-        return Some((StatusCode::FORBIDDEN, axum::Json(forbidden_status(path))).into_response());
-    }
-    let (resource, ns, name) = parse_object_path(path)?;
-    objects.requests.push(uri.to_string());
-    let found = objects
-        .by_resource
-        .get(&resource)
-        .and_then(|m| m.get(&(ns, name.clone())))
-        .cloned();
-    Some(match found {
-        Some(object) => axum::Json(object).into_response(),
-        None => {
-            let plural = resource.rsplit('/').next().unwrap_or("");
-            (
-                StatusCode::NOT_FOUND,
-                axum::Json(status(
-                    404,
-                    "NotFound",
-                    &format!("{plural} \"{name}\" not found"),
-                )),
-            )
-                .into_response()
-        }
-    })
-}
-
 /// `(resource, namespace filter)` from a request path.
 fn parse_path(path: &str) -> Option<(String, Option<String>)> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -477,228 +343,26 @@ fn status(code: u16, reason: &str, message: &str) -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code})
 }
 
-fn line(v: &Value) -> bytes::Bytes {
-    let mut b = serde_json::to_vec(v).unwrap_or_default();
-    b.push(b'\n');
-    b.into()
-}
-
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    method: Method,
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
 ) -> Response {
-    if let Some(response) = single_object(&shared, &uri) {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Some(response) = write::handle(&shared, &method, &uri, content_type, &body) {
         return response;
     }
-    let path = uri.path().to_owned();
-    let Some((resource, ns)) = parse_path(&path) else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(status(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            )),
-        )
-            .into_response();
-    };
-    let selector = q.get("labelSelector").cloned();
-    let in_scope = {
-        let ns = ns.clone();
-        let selector = selector.clone();
-        move |obj: &Value| {
-            ns.as_deref()
-                .is_none_or(|n| meta_str(obj, "namespace") == n)
-                && labels_match(obj, selector.as_deref())
-        }
-    };
-    let is_watch = matches!(q.get("watch").map(String::as_str), Some("1" | "true"));
-    let delay = if is_watch {
-        None
-    } else {
-        shared.objects.lock().ok().and_then(|o| {
-            o.slow
-                .iter()
-                .find(|(needle, _)| path.contains(needle.as_str()))
-                .map(|(_, d)| *d)
-        })
-    };
-    if let Some(delay) = delay {
-        tokio::time::sleep(delay).await;
+    if let Some(response) = read::single_object(&shared, &uri) {
+        return response;
     }
-    let Ok(mut objects) = shared.objects.lock() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    objects.requests.push(uri.to_string());
-    if !is_watch {
-        // Pages of `limit` items; the `continue` token is the offset into the (sorted) set.
-        let offset: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
-        let limit: usize = q
-            .get("limit")
-            .and_then(|l| l.parse().ok())
-            .filter(|l| *l > 0)
-            .unwrap_or(usize::MAX);
-        let matching = objects
-            .by_resource
-            .get(&resource)
-            .map(|m| m.values().filter(|o| in_scope(o)).count())
-            .unwrap_or(0);
-        let items: Vec<Value> = objects
-            .by_resource
-            .get(&resource)
-            .map(|m| {
-                m.values()
-                    .filter(|o| in_scope(o))
-                    .skip(offset)
-                    .take(limit)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        let next = offset.saturating_add(items.len());
-        if offset == 0 {
-            objects.lists.push((path, matching));
-        }
-        let mut metadata = json!({"resourceVersion": objects.rv.to_string()});
-        if next < matching {
-            metadata["continue"] = json!(next.to_string());
-            metadata["remainingItemCount"] = json!(matching - next);
-        }
-        let list =
-            json!({"kind": "List", "apiVersion": "v1", "metadata": metadata, "items": items});
-        return axum::Json(list).into_response();
-    }
-    let from: u64 = q
-        .get("resourceVersion")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(objects.rv);
-    let bookmarks = q.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let timeout = q
-        .get("timeoutSeconds")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MAX_WATCH_SECS)
-        .min(MAX_WATCH_SECS);
-    if from < objects.floor {
-        let gone = json!({"type": "ERROR", "object": status(410, "Expired", &format!("too old resource version: {from} ({})", objects.floor))});
-        return Response::builder()
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(line(&gone)))
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-    }
-    let backlog: Vec<Change> = objects
-        .log
-        .iter()
-        .filter(|c| c.rv > from && c.resource == resource && in_scope(&c.object))
-        .cloned()
-        .collect();
-    let mut live = shared.changes.subscribe();
-    let mut closing = shared.closing.subscribe();
-    drop(objects);
-
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(256);
-    tokio::spawn(async move {
-        let mut last = from;
-        for c in backlog {
-            last = c.rv;
-            if tx
-                .send(Ok(line(&json!({"type": c.ty, "object": c.object}))))
-                .await
-                .is_err()
-            {
-                return;
-            }
-        }
-        let deadline = tokio::time::sleep(Duration::from_secs(timeout));
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                () = &mut deadline => return,
-                () = async { let _ = closing.wait_for(|c| *c).await; } => return,
-                next = live.recv() => {
-                    let c = match next {
-                        Ok(c) => c,
-                        // Too slow a reader: end the watch, the client resumes from its last RV.
-                        Err(_) => return,
-                    };
-                    let event = if c.ty == "BOOKMARK" {
-                        if !bookmarks { continue; }
-                        json!({"type": "BOOKMARK", "object": {"kind": "Bookmark", "apiVersion": "v1", "metadata": {"resourceVersion": c.rv.to_string()}}})
-                    } else if c.resource == resource && c.rv > last && in_scope(&c.object) {
-                        last = c.rv;
-                        json!({"type": c.ty, "object": c.object})
-                    } else {
-                        continue;
-                    };
-                    if tx.send(Ok(line(&event))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (b, rx))
-    }));
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    read::list_or_watch(shared, &uri, &q).await
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_map_to_resources_and_namespaces() {
-        assert_eq!(
-            parse_path("/api/v1/pods"),
-            Some(("/api/v1/pods".into(), None))
-        );
-        assert_eq!(
-            parse_path("/api/v1/namespaces/ci/events"),
-            Some(("/api/v1/events".into(), Some("ci".into())))
-        );
-        assert_eq!(
-            parse_path("/apis/batch/v1/namespaces/ci/jobs"),
-            Some(("/apis/batch/v1/jobs".into(), Some("ci".into())))
-        );
-        assert_eq!(
-            parse_path("/apis/storage.k8s.io/v1/storageclasses"),
-            Some(("/apis/storage.k8s.io/v1/storageclasses".into(), None))
-        );
-        assert_eq!(parse_path("/version"), None);
-        assert_eq!(
-            route_of("discovery.k8s.io/v1", "EndpointSlice"),
-            Some(("/apis/discovery.k8s.io/v1".into(), "endpointslices", true))
-        );
-        assert_eq!(
-            route_of("v1", "Service"),
-            Some(("/api/v1".into(), "services", true))
-        );
-    }
-
-    #[test]
-    fn single_object_paths_name_the_object() {
-        assert_eq!(
-            parse_object_path("/api/v1/namespaces/ci/secrets/regcred"),
-            Some(("/api/v1/secrets".into(), "ci".into(), "regcred".into()))
-        );
-        assert_eq!(
-            parse_object_path("/api/v1/nodes/n1"),
-            Some(("/api/v1/nodes".into(), String::new(), "n1".into()))
-        );
-        assert_eq!(parse_object_path("/api/v1/namespaces/ci/pods"), None);
-        assert_eq!(parse_object_path("/api/v1/pods"), None);
-    }
-
-    #[test]
-    fn equality_label_selectors() {
-        let o = json!({"metadata": {"labels": {"app": "api", "tier": "web"}}});
-        assert!(labels_match(&o, Some("app=api,tier==web")));
-        assert!(!labels_match(&o, Some("app=api,tier!=web")));
-        assert!(labels_match(&o, Some("app")));
-        assert!(!labels_match(&o, Some("missing")));
-    }
-}
+mod tests;

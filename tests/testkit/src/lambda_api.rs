@@ -10,10 +10,17 @@
 //!
 //! Tests queue invocations with [`LambdaApi::invoke`] and await what the runtime posted
 //! back with [`LambdaApi::wait_result`]. [`LambdaApi::runtime_env`] gives the environment a
-//! runtime process needs (`AWS_LAMBDA_RUNTIME_API`, …). The server stops on `Drop`.
+//! runtime process needs (`AWS_LAMBDA_RUNTIME_API`, …). [`LambdaApi::wait_first_poll`] tells
+//! when the runtime first asked for an invocation (the end of its cold init). The server
+//! stops on `Drop`.
+//!
+//! [`lean_lambda_bin`] builds the lean per-function binary (`lastmile-lambda`, dev profile)
+//! that tests and the cold-start bench run under the emulator.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,6 +75,7 @@ struct Inner {
     results: BTreeMap<String, InvocationResult>,
     delivered: Vec<String>,
     init_error: Option<ErrorReport>,
+    first_poll: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -189,6 +197,23 @@ impl LambdaApi {
         }
     }
 
+    /// Waits until the runtime first asks for an invocation (`GET …/invocation/next`, or an
+    /// init error), and returns when that request arrived.
+    pub async fn wait_first_poll(&self, timeout: Duration) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let answered = self.shared.answered.notified();
+            if let Some(at) = self.shared.lock().first_poll {
+                return Ok(at);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!("the runtime did not poll for an invocation within {timeout:?}");
+            }
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(50)), answered).await;
+        }
+    }
+
     /// The init error the runtime reported, if any.
     pub fn init_error(&self) -> Option<ErrorReport> {
         self.shared.lock().init_error.clone()
@@ -203,6 +228,9 @@ impl Drop for LambdaApi {
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
+    let arrived = Instant::now();
+    shared.lock().first_poll.get_or_insert(arrived);
+    shared.answered.notify_waiters();
     loop {
         let queued = shared.queued.notified();
         if let Some(inv) = {
@@ -304,7 +332,54 @@ async fn init_error(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    shared.lock().init_error = Some(report(&headers, &body));
+    let arrived = Instant::now();
+    {
+        let mut inner = shared.lock();
+        inner.init_error = Some(report(&headers, &body));
+        inner.first_poll.get_or_insert(arrived);
+    }
     shared.answered.notify_waiters();
     accepted()
+}
+
+/// Path to the lean Lambda binary hosting `function` (`cargo build -p lastmile-lambda
+/// --features FUNCTION`, dev profile), building it if needed.
+///
+/// Every feature builds the same `target/debug/lastmile-lambda`, so the result is copied to
+/// `target/debug/lastmile-lambda-FUNCTION` (through a rename: a running copy is never
+/// overwritten in place). Builds of different features must not run at the same time.
+pub fn lean_lambda_bin(function: &str) -> anyhow::Result<PathBuf> {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "lastmile-lambda",
+            "--features",
+            function,
+        ])
+        .current_dir(&workspace)
+        .status()
+        .context("running cargo to build lastmile-lambda")?;
+    if !status.success() {
+        bail!("cargo build -p lastmile-lambda --features {function} failed: {status}");
+    }
+    let dir = target.join("debug");
+    let built = dir.join("lastmile-lambda");
+    let copy = dir.join(format!("lastmile-lambda-{function}"));
+    static COPIES: AtomicU64 = AtomicU64::new(0);
+    let staging = dir.join(format!(
+        ".lastmile-lambda-{function}.{}.{}",
+        std::process::id(),
+        COPIES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::copy(&built, &staging)
+        .with_context(|| format!("copying {} to {}", built.display(), staging.display()))?;
+    std::fs::rename(&staging, &copy)?;
+    Ok(copy)
 }

@@ -91,7 +91,10 @@ pub struct InvokeCall {
 #[derive(Debug, Default)]
 struct Shared {
     functions: BTreeMap<String, Arc<FunctionProcess>>,
+    /// One execution environment per function: an invocation holds it while it runs.
+    environments: BTreeMap<String, tokio::sync::Mutex<()>>,
     throttle: Mutex<BTreeMap<String, u32>>,
+    latency: Mutex<Duration>,
     calls: Mutex<Vec<InvokeCall>>,
 }
 
@@ -112,11 +115,16 @@ impl InvokeApi {
             .await
             .context("binding the Lambda Invoke endpoint")?;
         let addr = listener.local_addr()?;
+        let functions: BTreeMap<String, Arc<FunctionProcess>> = functions
+            .into_iter()
+            .map(|(name, process)| (name, Arc::new(process)))
+            .collect();
         let shared = Arc::new(Shared {
-            functions: functions
-                .into_iter()
-                .map(|(name, process)| (name, Arc::new(process)))
+            environments: functions
+                .keys()
+                .map(|name| (name.clone(), tokio::sync::Mutex::new(())))
                 .collect(),
+            functions,
             ..Shared::default()
         });
         let app = Router::new()
@@ -140,6 +148,13 @@ impl InvokeApi {
         *lock(&self.shared.throttle)
             .entry(function.to_owned())
             .or_default() += n;
+    }
+
+    /// Adds `latency` before every later invocation reaches its function, as a slower
+    /// function would take (invocations of one function run one at a time, so they queue):
+    /// tests that act mid-burst stop depending on the machine's speed.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.shared.latency) = latency;
     }
 
     /// Every request answered so far, in order.
@@ -237,6 +252,16 @@ async fn answer(
             .headers_mut()
             .insert("retry-after", axum::http::HeaderValue::from_static("1"));
         return response;
+    }
+    // The environment is busy until this invocation's result is in; the added latency is
+    // part of the invocation, so concurrent invocations queue behind it.
+    let _environment = match shared.environments.get(name) {
+        Some(env) => Some(env.lock().await),
+        None => None,
+    };
+    let latency = *lock(&shared.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let runtime = function.runtime();
     let id = runtime.invoke(body.to_vec());

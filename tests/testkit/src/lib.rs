@@ -8,6 +8,7 @@ pub mod bin;
 pub mod tools;
 
 pub mod apiserver;
+pub mod files;
 pub mod gobuild;
 pub mod lambda_api;
 pub mod lambda_invoke;

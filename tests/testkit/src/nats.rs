@@ -244,8 +244,24 @@ pub struct NatsCluster {
 
 impl NatsCluster {
     /// Starts three members and waits until each accepts clients. JetStream's meta leader
-    /// is elected a moment later: callers retry their first stream creation.
+    /// is elected a moment later (lastmile's bus retries its first stream creation).
+    ///
+    /// The six ports are picked before any member starts, so another process can take one
+    /// in between (an outgoing connection's ephemeral port): then the cluster is started
+    /// again on fresh ports, a few times.
     pub async fn start() -> anyhow::Result<Self> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once().await {
+                Err(e) if attempt < 4 && format!("{e:#}").contains("address already in use") => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once() -> anyhow::Result<Self> {
         const MEMBERS: usize = 3;
         let client_ports: Vec<u16> = (0..MEMBERS)
             .map(|_| free_port())

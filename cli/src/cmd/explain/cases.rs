@@ -1,13 +1,26 @@
-//! The real failure reports in `tests/fixtures/real-failures-dev.jsonl` (a copy of
-//! `shared/cases`), run through intake and every registered function: the first diagnosis should be one the report accepts.
+//! Real failure reports run through intake and every registered function: the first
+//! diagnosis should be one the report accepts.
+//!
+//! Two sets are scored:
+//! - `tests/fixtures/real-failures-dev.jsonl` (a copy of `shared/cases`), the development set;
+//! - `tests/fixtures/corpus/{tune,heldout}.jsonl` (issue 15), reports gathered from public
+//!   threads. Rules may be tuned against `tune` only; `heldout` is never read to write a rule,
+//!   so its figure is the one that says how `explain` does on reports it has not seen. The
+//!   split is fixed by a hash of each case's id (see the corpus README), checked below.
 //!
 //! Hit rates are asserted as floors, not exact numbers: the functions keep improving, and a
 //! few reports are misleading by design (their surface text points elsewhere than the
-//! cause). Misses are printed per case (`cargo test -p lastmile cases -- --nocapture`).
+//! cause). Accuracy per class family and per class, with every miss, is printed:
+//! `cargo test -p lastmile cases -- --nocapture`.
 
 #![allow(clippy::unwrap_used)]
 
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use lastmile_events::Class;
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 
 use super::explain;
 
@@ -18,82 +31,261 @@ struct Case {
     input: String,
 }
 
-/// Where the reports live: `LASTMILE_CASES`, else the copy in `tests/fixtures/`.
-fn cases_path() -> std::path::PathBuf {
-    std::env::var_os("LASTMILE_CASES")
-        .map(Into::into)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../tests/fixtures/real-failures-dev.jsonl")
-        })
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
 }
 
-/// Overall floor across every case (all functions).
-const MIN_HIT_RATE: f64 = 0.85;
-/// Floor for the init / job / build cases, which the workload and build functions own.
-const MIN_WORKLOAD_BUILD_HIT_RATE: f64 = 1.0;
+/// Where the dev reports live: `LASTMILE_CASES`, else the copy in `tests/fixtures/`.
+fn dev_path() -> PathBuf {
+    std::env::var_os("LASTMILE_CASES")
+        .map(Into::into)
+        .unwrap_or_else(|| fixtures().join("real-failures-dev.jsonl"))
+}
 
-#[tokio::test]
-async fn real_failure_reports_get_an_accepted_first_class() {
-    let path = cases_path();
-    let Ok(raw) = std::fs::read_to_string(&path) else {
-        panic!(
-            "{} is missing: set LASTMILE_CASES to the real-failures-dev.jsonl file",
-            path.display()
-        );
+fn corpus_path(split: &str) -> PathBuf {
+    fixtures().join("corpus").join(format!("{split}.jsonl"))
+}
+
+fn load(path: &Path) -> Vec<Case> {
+    let Ok(raw) = std::fs::read_to_string(path) else {
+        panic!("{} is missing", path.display());
     };
-    let cases: Vec<Case> = raw
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert!(cases.len() >= 10, "too few cases in {}", path.display());
-    let (mut hits, mut own_hits, mut own_total) = (0usize, 0usize, 0usize);
-    let mut misses = Vec::new();
-    for case in &cases {
+    raw.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1))
+        })
+        .collect()
+}
+
+/// Hits and totals of one scored set: overall, per family and per class (the class of a
+/// case is the first one it accepts, the class its thread's cause belongs to).
+#[derive(Debug, Default)]
+struct Score {
+    hits: usize,
+    total: usize,
+    families: BTreeMap<String, (usize, usize)>,
+    classes: BTreeMap<String, (usize, usize)>,
+    misses: Vec<String>,
+}
+
+impl Score {
+    fn rate(&self) -> f64 {
+        ratio(self.hits, self.total)
+    }
+
+    fn family_rate(&self, family: &str) -> Option<f64> {
+        self.families.get(family).map(|&(h, t)| ratio(h, t))
+    }
+
+    /// The table `--nocapture` shows: families, then classes, then misses.
+    fn render(&self, name: &str) -> String {
+        let mut out = format!(
+            "{name}: {}/{} first-diagnosis hits ({:.0}%)\n  by family:\n",
+            self.hits,
+            self.total,
+            self.rate() * 100.0
+        );
+        for (family, &(h, t)) in &self.families {
+            out.push_str(&format!(
+                "    {family:<12} {h:>3}/{t:<3} {:>4.0}%\n",
+                ratio(h, t) * 100.0
+            ));
+        }
+        out.push_str("  by class:\n");
+        for (class, &(h, t)) in &self.classes {
+            out.push_str(&format!(
+                "    {class:<36} {h:>3}/{t:<3} {:>4.0}%\n",
+                ratio(h, t) * 100.0
+            ));
+        }
+        if !self.misses.is_empty() {
+            out.push_str(&format!("  misses:\n{}\n", self.misses.join("\n")));
+        }
+        out
+    }
+}
+
+fn ratio(hits: usize, total: usize) -> f64 {
+    if total == 0 {
+        1.0
+    } else {
+        hits as f64 / total as f64
+    }
+}
+
+fn family(class: &str) -> &str {
+    class.split('.').next().unwrap_or(class)
+}
+
+async fn score(cases: &[Case]) -> Score {
+    let mut s = Score::default();
+    for case in cases {
         let explained = explain(case.input.as_bytes(), None).await.unwrap();
         let first = explained[0].diagnoses[0].class.as_str().to_owned();
         let ok = case.accept.contains(&first);
-        let own = case
-            .accept
-            .iter()
-            .any(|a| a.starts_with("init.") || a.starts_with("job.") || a.starts_with("build."));
-        hits += usize::from(ok);
-        if own {
-            own_total += 1;
-            own_hits += usize::from(ok);
-        }
+        let class = case.accept[0].clone();
+        s.total += 1;
+        s.hits += usize::from(ok);
+        let fam = s.families.entry(family(&class).to_owned()).or_default();
+        fam.0 += usize::from(ok);
+        fam.1 += 1;
+        let cls = s.classes.entry(class).or_default();
+        cls.0 += usize::from(ok);
+        cls.1 += 1;
         if !ok {
-            misses.push(format!(
-                "  {:<48} got {:<36} want {}",
+            s.misses.push(format!(
+                "    {:<52} got {:<36} want {}",
                 case.id,
                 first,
                 case.accept.join("|")
             ));
         }
     }
-    let rate = hits as f64 / cases.len() as f64;
-    let own_rate = if own_total == 0 {
-        1.0
-    } else {
-        own_hits as f64 / own_total as f64
-    };
-    crate::outln!(
-        "cases: {hits}/{} first-class hits ({:.0}%); init/job/build {own_hits}/{own_total}",
-        cases.len(),
-        rate * 100.0
-    );
-    if !misses.is_empty() {
-        crate::outln!("misses:\n{}", misses.join("\n"));
-    }
+    s
+}
+
+/// Overall floor across every dev case (all functions).
+const MIN_HIT_RATE: f64 = 0.85;
+/// Floor for the dev init / job / build cases, which the workload and build functions own.
+const MIN_WORKLOAD_BUILD_HIT_RATE: f64 = 1.0;
+
+#[tokio::test]
+async fn real_failure_reports_get_an_accepted_first_class() {
+    let path = dev_path();
+    let cases = load(&path);
+    assert!(cases.len() >= 10, "too few cases in {}", path.display());
+    let s = score(&cases).await;
+    let own: (usize, usize) = ["init", "job", "build"]
+        .iter()
+        .filter_map(|f| s.families.get(*f))
+        .fold((0, 0), |a, &(h, t)| (a.0 + h, a.1 + t));
+    crate::outln!("{}", s.render("dev"));
+    let own_rate = ratio(own.0, own.1);
     assert!(
         own_rate >= MIN_WORKLOAD_BUILD_HIT_RATE,
-        "init/job/build hit rate {own_rate:.2} < {MIN_WORKLOAD_BUILD_HIT_RATE}\n{}",
-        misses.join("\n")
+        "dev init/job/build hit rate {own_rate:.2} < {MIN_WORKLOAD_BUILD_HIT_RATE}\n{}",
+        s.misses.join("\n")
     );
     assert!(
-        rate >= MIN_HIT_RATE,
-        "hit rate {rate:.2} < {MIN_HIT_RATE}\n{}",
-        misses.join("\n")
+        s.rate() >= MIN_HIT_RATE,
+        "dev hit rate {:.2} < {MIN_HIT_RATE}\n{}",
+        s.rate(),
+        s.misses.join("\n")
     );
+}
+
+/// Floors for the corpus: lower bounds of what was measured when the corpus was last
+/// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
+/// overall and one per family, so a regression fails while one flaky case does not. Raise
+/// them as rules improve; never lower them to make a change pass.
+const TUNE_FLOORS: Floors = Floors {
+    overall: 0.99,
+    families: &[
+        ("admission", 0.95),
+        ("build", 0.97),
+        ("image", 0.98),
+        ("init", 0.95),
+        ("job", 0.95),
+        ("runtime", 0.96),
+        ("scaling", 0.9),
+        ("scheduling", 0.98),
+    ],
+};
+/// Re-measured when batch 2 was added (2026-12-06): its 75 held-out cases brought the
+/// first-diagnosis rate of some families down (image 0.93 → 0.85 on the larger set), while
+/// none of the first 90 held-out cases regressed (73/90 → 77/90).
+const HELDOUT_FLOORS: Floors = Floors {
+    overall: 0.81,
+    families: &[
+        ("admission", 0.78),
+        ("build", 0.75),
+        ("image", 0.82),
+        ("init", 0.66),
+        ("job", 0.5),
+        ("runtime", 0.83),
+        ("scaling", 0.71),
+        ("scheduling", 0.78),
+    ],
+};
+
+struct Floors {
+    overall: f64,
+    families: &'static [(&'static str, f64)],
+}
+
+fn check(name: &str, s: &Score, floors: &Floors) -> Vec<String> {
+    let mut failed = Vec::new();
+    if s.rate() < floors.overall {
+        failed.push(format!(
+            "{name}: overall {:.3} < floor {}",
+            s.rate(),
+            floors.overall
+        ));
+    }
+    for &(fam, floor) in floors.families {
+        let rate = s.family_rate(fam).unwrap_or(0.0);
+        if rate < floor {
+            failed.push(format!("{name}: {fam} {rate:.3} < floor {floor}"));
+        }
+    }
+    failed
+}
+
+#[tokio::test]
+async fn corpus_reports_get_an_accepted_first_class() {
+    let tune = load(&corpus_path("tune"));
+    let heldout = load(&corpus_path("heldout"));
+    assert!(tune.len() >= 20 && heldout.len() >= 10, "corpus too small");
+    let (t, h) = (score(&tune).await, score(&heldout).await);
+    crate::outln!("{}", t.render("corpus tune"));
+    crate::outln!("{}", h.render("corpus heldout (never tuned against)"));
+    let mut failed = check("tune", &t, &TUNE_FLOORS);
+    failed.extend(check("heldout", &h, &HELDOUT_FLOORS));
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// The split rule of the corpus README: heldout iff the first byte of SHA-256(id) is
+/// divisible by 3. A case in the wrong file was moved after it was seen.
+fn heldout_by_rule(id: &str) -> bool {
+    Sha256::digest(id.as_bytes())[0].is_multiple_of(3)
+}
+
+#[test]
+fn corpus_cases_sit_in_the_split_their_id_hashes_to() {
+    for (split, heldout) in [("tune", false), ("heldout", true)] {
+        for case in load(&corpus_path(split)) {
+            assert_eq!(
+                heldout_by_rule(&case.id),
+                heldout,
+                "{} is in {split}.jsonl but its id hashes to the other split",
+                case.id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_case_accepts_only_taxonomy_classes_and_ids_are_unique() {
+    let mut ids = HashSet::new();
+    let paths = [
+        fixtures().join("real-failures-dev.jsonl"),
+        corpus_path("tune"),
+        corpus_path("heldout"),
+    ];
+    for path in &paths {
+        for case in load(path) {
+            assert!(!case.accept.is_empty(), "{}: empty accept", case.id);
+            for class in &case.accept {
+                assert!(
+                    Class::ALL.contains(&class.as_str()),
+                    "{}: `{class}` ({}) is not a taxonomy class",
+                    case.id,
+                    path.display()
+                );
+            }
+            assert!(ids.insert(case.id.clone()), "duplicate id {}", case.id);
+        }
+    }
 }

@@ -70,12 +70,20 @@ async fn unrecognised_text_is_unknown_with_what_was_seen() {
     let d = &ex[0].diagnoses[0];
     assert_eq!(d.class.as_str(), Class::UNKNOWN);
     assert_eq!(ex[0].diagnoses.len(), 1);
+    // What was seen comes first; what was searched and what would settle it follow.
     assert_eq!(
-        d.evidence,
-        vec![
+        d.evidence[..2],
+        [
             "\"the deploy is slow today\"".to_owned(),
             "\"no idea why\"".to_owned()
         ]
+    );
+    assert!(
+        d.evidence[2..].iter().all(|e| e.starts_with("input: ")
+            || e.starts_with("searched ")
+            || e.starts_with("to settle it: ")),
+        "{:#?}",
+        d.evidence
     );
 }
 

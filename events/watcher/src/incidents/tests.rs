@@ -1,7 +1,11 @@
 //! Tracker decisions on recorded objects (`fixtures/`, as `kubectl get -o json` prints them).
 
-use super::*;
 use chrono::TimeZone;
+use lastmile_events::IncidentFamily;
+
+use super::events::MAX_MESSAGE_LEN;
+use super::*;
+use crate::trim;
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Resource;
@@ -18,9 +19,11 @@ use lastmile_runtime::bus::{MSG_ID_HEADER, Message};
 
 use super::WatchConfig;
 use super::render::{DeferredIncident, incident_envelope};
+use super::rollouts::RolloutAnnouncer;
 use super::streams::{Obs, stream_keys};
 use crate::correlate::Correlator;
 use crate::incidents::Tracker;
+use crate::init_trace::InitTracer;
 use crate::outbox::Outbox;
 use crate::store::{ClusterStore, ClusterWide, Relistable, object_key};
 use crate::trim;
@@ -32,7 +35,7 @@ pub struct LoopStats {
     pub observed: u64,
     /// Incidents (opened, updated, resolved) handed to the outbox.
     pub incidents: u64,
-    /// Job completions/failures announced.
+    /// Job completions/failures and rollout state changes announced.
     pub announced: u64,
     /// Watch errors (each followed by a retry).
     pub watch_errors: u64,
@@ -53,6 +56,10 @@ pub struct Watcher {
     awaiting: BTreeSet<(&'static str, Option<String>)>,
     /// When the first observation or tick came, for [`WatchConfig::initial_list_timeout`].
     started: Option<DateTime<Utc>>,
+    /// Init-phase spans already recorded, per incident and trace.
+    init_tracer: InitTracer,
+    /// The rollout state last published per Deployment, StatefulSet and DaemonSet.
+    rollouts: RolloutAnnouncer,
 }
 
 impl Watcher {
@@ -64,6 +71,8 @@ impl Watcher {
             tracker,
             awaiting: stream_keys(&cfg),
             started: None,
+            init_tracer: InitTracer::default(),
+            rollouts: RolloutAnnouncer::new(cfg.announce_window),
             store: ClusterStore::default(),
             pods_seen: Relistable::default(),
             correlator: Correlator::new(crate::ci::RECENT_MAX),
@@ -88,6 +97,78 @@ impl Watcher {
         ns.is_some_and(|ns| self.cfg.deny_namespaces.iter().any(|d| d == ns))
     }
 
+    fn forget_rollout(
+        &mut self,
+        kind: &'static str,
+        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        now: DateTime<Utc>,
+    ) -> Vec<Incident> {
+        let (ns, name) = ns_name(meta);
+        self.rollouts.forget(kind, ns, name);
+        self.tracker.forget_rollout(kind, ns, name, now)
+    }
+
+    /// A Deployment added or changed (`first_list`: in an initial list or relist): its
+    /// rollout observation when the state changed, and the stuck-rollout tracking.
+    fn on_deployment(
+        &mut self,
+        d: &Deployment,
+        first_list: bool,
+        now: DateTime<Utc>,
+    ) -> Vec<Incident> {
+        if self.denied(d.metadata.namespace.as_deref()) {
+            return Vec::new();
+        }
+        let m = self
+            .rollouts
+            .deployment(d, first_list, &self.cfg.source, now);
+        self.announce(m);
+        self.tracker.observe_deployment(d, now)
+    }
+
+    /// [`Self::on_deployment`] for a StatefulSet.
+    fn on_statefulset(
+        &mut self,
+        s: &StatefulSet,
+        first_list: bool,
+        now: DateTime<Utc>,
+    ) -> Vec<Incident> {
+        if self.denied(s.metadata.namespace.as_deref()) {
+            return Vec::new();
+        }
+        let m = self
+            .rollouts
+            .statefulset(s, first_list, &self.cfg.source, now);
+        self.announce(m);
+        self.tracker.observe_statefulset(s, now)
+    }
+
+    /// [`Self::on_deployment`] for a DaemonSet.
+    fn on_daemonset(
+        &mut self,
+        d: &DaemonSet,
+        first_list: bool,
+        now: DateTime<Utc>,
+    ) -> Vec<Incident> {
+        if self.denied(d.metadata.namespace.as_deref()) {
+            return Vec::new();
+        }
+        let m = self
+            .rollouts
+            .daemonset(d, first_list, &self.cfg.source, now);
+        self.announce(m);
+        self.tracker.observe_daemonset(d, now)
+    }
+
+    /// Queues a rollout observation (see `rollouts`), replacing a queued one of the same
+    /// workload.
+    fn announce(&mut self, announcement: Option<super::rollouts::Announcement>) {
+        if let Some((key, m)) = announcement {
+            self.outbox.push(Some(key), m);
+            self.stats.announced += 1;
+        }
+    }
+
     /// Processes one observation.
     pub(super) fn observe(&mut self, scope: Option<String>, obs: Obs, now: DateTime<Utc>) {
         self.stats.observed += 1;
@@ -97,19 +178,24 @@ impl Watcher {
         let mut out = match obs {
             Obs::Pod(ev) => self.on_pod(scope, ev, now),
             Obs::Job(ev) => self.on_job(ev, now),
-            Obs::Deployment(Event::Apply(d) | Event::InitApply(d)) => {
-                if self.denied(d.metadata.namespace.as_deref()) {
-                    Vec::new()
-                } else {
-                    self.tracker.observe_deployment(&d, now)
-                }
+            Obs::Deployment(Event::Apply(d)) => self.on_deployment(&d, false, now),
+            Obs::Deployment(Event::InitApply(d)) => self.on_deployment(&d, true, now),
+            Obs::Deployment(Event::Delete(d)) => {
+                let (ns, name) = ns_name(&d.metadata);
+                self.rollouts.forget("Deployment", ns, name);
+                self.tracker.forget_deployment(ns, name, now)
             }
-            Obs::Deployment(Event::Delete(d)) => self.tracker.forget_deployment(
-                d.metadata.namespace.as_deref().unwrap_or_default(),
-                d.metadata.name.as_deref().unwrap_or_default(),
-                now,
-            ),
             Obs::Deployment(Event::Init | Event::InitDone) => Vec::new(),
+            Obs::StatefulSet(Event::Apply(w)) => self.on_statefulset(&w, false, now),
+            Obs::StatefulSet(Event::InitApply(w)) => self.on_statefulset(&w, true, now),
+            Obs::DaemonSet(Event::Apply(w)) => self.on_daemonset(&w, false, now),
+            Obs::DaemonSet(Event::InitApply(w)) => self.on_daemonset(&w, true, now),
+            Obs::StatefulSet(Event::Delete(w)) => {
+                self.forget_rollout("StatefulSet", &w.metadata, now)
+            }
+            Obs::DaemonSet(Event::Delete(w)) => self.forget_rollout("DaemonSet", &w.metadata, now),
+            Obs::StatefulSet(Event::Init | Event::InitDone)
+            | Obs::DaemonSet(Event::Init | Event::InitDone) => Vec::new(),
             Obs::CoreEvent(Event::Apply(e) | Event::InitApply(e)) => {
                 self.on_event(KubeEvent::from_core(&e), now)
             }
@@ -337,6 +423,8 @@ impl Watcher {
             tracing::info!(incident = %inc.key, family = %inc.family, status = ?inc.status, count = inc.count, "Incident published.");
             let key = inc.key.clone();
             let (head, envelope) = incident_envelope(inc, &self.cfg.source, now);
+            self.init_tracer
+                .on_publish(&envelope.data, &head.headers, now);
             let deferred = DeferredIncident {
                 envelope,
                 local,
@@ -377,6 +465,13 @@ impl Watcher {
         let (s, j, e) = self.tracker.sizes();
         (s, j, e, self.store.bound_pods.len(), self.store.nodes.len())
     }
+}
+
+fn ns_name(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (&str, &str) {
+    (
+        meta.namespace.as_deref().unwrap_or_default(),
+        meta.name.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Keeps an object as it came.

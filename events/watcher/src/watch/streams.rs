@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event as CoreEvent, LimitRange, Node, PersistentVolume, PersistentVolumeClaim, Pod,
@@ -29,6 +29,8 @@ pub(super) enum Obs {
     Pod(Event<Pod>),
     Job(Event<Job>),
     Deployment(Event<Deployment>),
+    StatefulSet(Event<StatefulSet>),
+    DaemonSet(Event<DaemonSet>),
     CoreEvent(Event<CoreEvent>),
     V1Event(Event<V1Event>),
     Node(Event<Node>),
@@ -50,6 +52,8 @@ impl Obs {
             Self::Pod(_) => "Pod",
             Self::Job(_) => "Job",
             Self::Deployment(_) => "Deployment",
+            Self::StatefulSet(_) => "StatefulSet",
+            Self::DaemonSet(_) => "DaemonSet",
             Self::CoreEvent(_) => "Event",
             Self::V1Event(_) => "events.k8s.io/Event",
             Self::Node(_) => "Node",
@@ -74,6 +78,8 @@ impl Obs {
             Self::Pod(e) => done(e),
             Self::Job(e) => done(e),
             Self::Deployment(e) => done(e),
+            Self::StatefulSet(e) => done(e),
+            Self::DaemonSet(e) => done(e),
             Self::CoreEvent(e) => done(e),
             Self::V1Event(e) => done(e),
             Self::Node(e) => done(e),
@@ -150,8 +156,15 @@ where
 /// The kinds watched under `cfg`, each with whether it is namespaced (watched once per
 /// allowed namespace) or cluster-scoped (watched once).
 fn kinds(cfg: &WatchConfig) -> Vec<(&'static str, bool)> {
-    // Deployments: a rollout past its progress deadline (Runtime, keyed per Deployment).
-    let mut out = vec![("Pod", true), ("Job", true), ("Deployment", true)];
+    // Rollouts: a Deployment past its progress deadline, a StatefulSet or DaemonSet that
+    // does not converge (Runtime, keyed per workload).
+    let mut out = vec![
+        ("Pod", true),
+        ("Job", true),
+        ("Deployment", true),
+        ("StatefulSet", true),
+        ("DaemonSet", true),
+    ];
     if matches!(cfg.event_api, EventApi::Core | EventApi::Both) {
         out.push(("Event", true));
     }
@@ -202,6 +215,8 @@ pub(super) fn streams(client: &Client, cfg: &WatchConfig) -> SelectAll<ObsStream
             "Pod" => all.extend(namespaced(client, cfg, true, kind, Obs::Pod)),
             "Job" => all.extend(namespaced(client, cfg, true, kind, Obs::Job)),
             "Deployment" => all.extend(namespaced(client, cfg, true, kind, Obs::Deployment)),
+            "StatefulSet" => all.extend(namespaced(client, cfg, true, kind, Obs::StatefulSet)),
+            "DaemonSet" => all.extend(namespaced(client, cfg, true, kind, Obs::DaemonSet)),
             "Event" => all.extend(namespaced(client, cfg, false, kind, Obs::CoreEvent)),
             "events.k8s.io/Event" => {
                 all.extend(namespaced(client, cfg, false, kind, Obs::V1Event));

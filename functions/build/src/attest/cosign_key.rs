@@ -37,11 +37,11 @@ pub enum CosignKeyError {
     /// The scrypt parameters are out of range.
     #[error("cosign key has unusable scrypt parameters (N={n}, r={r}, p={p})")]
     Params {
-        /// Cost.
+        /// CPU/memory cost `N` (a power of two).
         n: u64,
         /// Block size.
         r: u32,
-        /// Parallelism.
+        /// Parallelisation `p`.
         p: u32,
     },
     /// No password was given.

@@ -29,7 +29,7 @@ pub enum Streamed {
     Unreadable {
         /// The format.
         format: String,
-        /// Why.
+        /// What stopped it: the stream ended early, or the build-info blob did not parse.
         reason: String,
     },
 }

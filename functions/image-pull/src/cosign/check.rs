@@ -98,7 +98,7 @@ pub enum SignatureCheck {
     NoTrustedKey,
     /// The registry did not let the signature be read (status, network).
     Unreadable {
-        /// Why.
+        /// What failed: the status code or transport error of the read.
         reason: String,
     },
 }

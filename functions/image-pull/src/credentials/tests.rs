@@ -57,6 +57,8 @@ fn dockerconfigjson_and_legacy_dockercfg_parse() {
     let err = DockerConfig::parse(br#"{"auths":{"r":{"auth":"!!!"}}}"#, "t")
         .err()
         .unwrap();
+    assert_eq!(err, DockerConfigError::AuthNotBase64 { entry: "r".into() });
+    let err = err.to_string();
     assert!(err.contains("not base64") && !err.contains("!!!"));
 }
 

@@ -1,3 +1,6 @@
+use std::collections::BTreeSet;
+use std::io::Write;
+
 use super::*;
 
 /// A tar built with the `tar` crate's writer (an independent implementation of the format).

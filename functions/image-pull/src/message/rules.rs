@@ -5,9 +5,20 @@
 //! specific cause must win: reasons that settle it alone → platform → (only text about a
 //! registry from here on) not found → auth → rate limit → HTTP status → TLS → protocol →
 //! DNS → connectivity → a bare pull failure. To add a cause, add a rule at the place its
-//! specificity puts it, and a sample to `tests.rs` that hits exactly that rule.
+//! specificity puts it, and a sample to `tests.rs` that hits exactly that rule. The
+//! judgements several rules share (access denied, TLS, causes told in words) are in
+//! `rules/judges.rs`.
+
+#[cfg(test)]
+use std::sync::LazyLock;
 
 use super::Cause::{self, *};
+
+mod judges;
+
+use judges::{
+    EXPIRED_SAID, MISSING_SAID, PRIVATE_SAID, access_denied, auth_hint, pull_secret_missing, tls,
+};
 
 /// The text a rule looks at: lowercase, with wrapped lines joined by a space and glued
 /// together (pasted `kubectl describe` output wraps words mid-way), and the HTTP status it
@@ -47,6 +58,9 @@ pub(super) struct Decision {
     pub(super) alternative: Option<Cause>,
     /// The lowercase fragment that decided it; the quote is taken around it.
     pub(super) key: &'static str,
+    /// Decided from a person's description (`our token expired`), not a message a
+    /// registry, runtime or kubelet printed: a reading, never definitive on its own.
+    pub(super) told: bool,
 }
 
 /// A rule's answer.
@@ -87,7 +101,21 @@ fn decided(
         confidence,
         alternative,
         key,
+        told: false,
     }))
+}
+
+/// [`decided`] for a cause a person described rather than a message quoted.
+fn told(
+    cause: Cause,
+    confidence: f64,
+    alternative: Option<Cause>,
+    key: &'static str,
+) -> Option<Verdict> {
+    let Some(Verdict::Decided(d)) = decided(cause, confidence, alternative, key) else {
+        return None;
+    };
+    Some(Verdict::Decided(Decision { told: true, ..d }))
 }
 
 /// The rules, in priority order.
@@ -124,6 +152,12 @@ pub(super) static RULES: &[Rule] = &[
                 "source image rejected",
                 "signature verification failed",
                 "no matching signatures",
+                // Policy engines verifying images (Kyverno verifyImages and its policy
+                // reports, cosign's own wording).
+                "image verification failed",
+                "failed to verify image",
+                "unverified image",
+                "no signatures found",
             ])?;
             decided(Signature, 0.9, None, k)
         },
@@ -207,8 +241,18 @@ pub(super) static RULES: &[Rule] = &[
         },
     },
     Rule {
+        name: "pull-secret-missing",
+        causes: &[NoCredentials],
+        decide: pull_secret_missing,
+    },
+    Rule {
         name: "access-denied",
-        causes: &[ExpiredCredentials, NoCredentials, AccessDenied],
+        causes: &[
+            ExpiredCredentials,
+            NoCredentials,
+            AccessDenied,
+            RepositoryNotFound,
+        ],
         decide: access_denied,
     },
     Rule {
@@ -255,8 +299,14 @@ pub(super) static RULES: &[Rule] = &[
                 "expired token",
                 "token is expired",
                 "credentials have expired",
-            ])?;
-            decided(ExpiredCredentials, 0.85, None, k)
+            ]);
+            match k {
+                Some(k) => decided(ExpiredCredentials, 0.85, None, k),
+                None if EXPIRED_SAID.is_match(t.spaced) => {
+                    told(ExpiredCredentials, 0.7, None, "expired")
+                }
+                None => None,
+            }
         },
     },
     Rule {
@@ -274,7 +324,11 @@ pub(super) static RULES: &[Rule] = &[
             let k = t.which(&[
                 "unauthorized: authentication required",
                 "authentication required",
+                "authentication is required",
+                "requires authentication",
+                "no credentials on this request",
                 "unauthorized:",
+                "unauthorized",
             ])?;
             decided(NoCredentials, 0.8, Some(BadCredentials), k)
         },
@@ -415,6 +469,46 @@ pub(super) static RULES: &[Rule] = &[
             decided(RegistryUnavailable, 0.7, None, "unavailable")
         },
     },
+    // Told in words rather than quoted from the registry: a private registry the node
+    // cannot pull from, an image said not to exist.
+    Rule {
+        name: "private-registry-said",
+        causes: &[NoCredentials],
+        decide: |t| {
+            let failing = t.has_any(&[
+                "imagepullbackoff",
+                "errimagepull",
+                "failed to pull",
+                "can't be pulled",
+                "cannot be pulled",
+                "could not be pulled",
+                "can't pull",
+                "cannot pull",
+                "couldn't pull",
+                "could not pull",
+                "unable to pull",
+                "won't pull",
+                "fails to pull",
+                "not able to pull",
+            ]);
+            if !failing || !PRIVATE_SAID.is_match(t.spaced) {
+                return None;
+            }
+            told(NoCredentials, 0.55, Some(AccessDenied), "private")
+        },
+    },
+    Rule {
+        name: "missing-image-said",
+        causes: &[NotFound],
+        decide: |t| {
+            let m = MISSING_SAID.find(t.spaced)?;
+            let k = ["exist", "missing", "never", "not published"]
+                .into_iter()
+                .find(|k| m.as_str().contains(k))
+                .unwrap_or("image");
+            told(NotFound, 0.55, None, k)
+        },
+    },
     Rule {
         name: "pull-failed",
         causes: &[Unspecified],
@@ -431,90 +525,12 @@ pub(super) static RULES: &[Rule] = &[
     },
 ];
 
-/// The phrases registries use to refuse access (or hide a missing repository).
-fn auth_hint(t: &Text<'_>) -> bool {
-    t.has_any(&[
-        "pull access denied",
-        "no pull access",
-        "may require 'docker login'",
-        "may require authorization",
-        "insufficient_scope",
-        "requested access to the resource is denied",
-        "denied:",
-    ])
-}
-
-/// The registry refused access: expired or missing credentials when the text says so, else
-/// access denied (with "the repository does not exist" as the second reading).
-fn access_denied(t: &Text<'_>) -> Option<Verdict> {
-    if !auth_hint(t) {
-        return None;
+/// Forces every pattern of the table (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(super) fn compile_all() {
+    for pattern in [&EXPIRED_SAID, &PRIVATE_SAID, &MISSING_SAID] {
+        LazyLock::force(pattern);
     }
-    let k = if t.has("pull access denied") {
-        "pull access denied"
-    } else {
-        "denied"
-    };
-    if t.has_any(&[
-        "security token included in the request is invalid",
-        "token has expired",
-        "expired token",
-        "token is expired",
-        "has expired",
-    ]) && !t.has("x509")
-    {
-        return decided(ExpiredCredentials, 0.85, None, "expired");
-    }
-    if t.has("no basic auth credentials") {
-        return decided(
-            NoCredentials,
-            0.85,
-            Some(AccessDenied),
-            "no basic auth credentials",
-        );
-    }
-    if t.has("no pull access") || t.has("does not exist") || t.has("repository does not exist") {
-        // Docker Hub and most registries answer a private and a missing repository alike.
-        return decided(AccessDenied, 0.7, Some(RepositoryNotFound), k);
-    }
-    if t.has("insufficient_scope") {
-        return decided(
-            AccessDenied,
-            0.75,
-            Some(InsufficientScope),
-            "insufficient_scope",
-        );
-    }
-    decided(AccessDenied, 0.8, Some(RepositoryNotFound), k)
-}
-
-/// A TLS failure, by what the certificate error says.
-fn tls(t: &Text<'_>) -> Option<Verdict> {
-    if !(t.has("x509") || t.has("tls: failed to verify") || t.has("certificate") && t.has("tls")) {
-        return None;
-    }
-    if t.has_any(&[
-        "unknown authority",
-        "unknown ca",
-        "self signed certificate",
-        "self-signed certificate",
-        "unable to get local issuer",
-    ]) {
-        return decided(TlsUnknownAuthority, 0.95, None, "x509");
-    }
-    if t.has_any(&["has expired", "not yet valid", "certificate expired"]) {
-        return decided(TlsExpired, 0.95, None, "x509");
-    }
-    if t.has_any(&[
-        "is valid for",
-        "not valid for any names",
-        "legacy common name",
-        "doesn't match",
-        "does not match",
-    ]) {
-        return decided(TlsHostname, 0.95, None, "x509");
-    }
-    decided(TlsOther, 0.85, None, "x509")
 }
 
 /// The first rule that answers for `text`, and its answer.

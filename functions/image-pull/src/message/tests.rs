@@ -110,6 +110,50 @@ fn crio_and_docker_variants() {
     );
 }
 
+/// The docker CLI and compose refusing a Docker Hub name with nothing about credentials: a
+/// name that was never published; a private registry's host, or a word about credentials,
+/// keeps it an access problem.
+#[test]
+fn docker_cli_refusals_for_hub_names_read_as_missing_repositories() {
+    for text in [
+        "ERROR: pull access denied for onzu/cloudflare-ddns, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        "Unable to find image 'portiacrawl:latest' locally\ndocker: Error response from daemon: pull access denied for portiacrawl, repository does not exist or may require 'docker login'.",
+        "Pulling web (acme/web:2.1)...\nERROR: pull access denied for acme/web, repository does not exist or may require 'docker login'",
+    ] {
+        assert_eq!(cause(text), Cause::RepositoryNotFound, "{text}");
+    }
+    for text in [
+        "Error response from daemon: pull access denied for registry.acme.io/team/web, repository does not exist or may require 'docker login'",
+        "pull access denied for acme/private, repository does not exist or may require 'docker login': denied: insufficient_scope: authorization failed",
+        "docker.io/library/busybox:latest: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed",
+    ] {
+        assert_ne!(cause(text), Cause::RepositoryNotFound, "{text}");
+    }
+}
+
+/// Registries that say "authentication is required" (or just "unauthorized") in their own
+/// words: no credentials reached the pull.
+#[test]
+fn authentication_described_in_other_words() {
+    for text in [
+        "Failed to pull image \"reg.example/aqua-gateway:6.2\": rpc error: code = Unknown desc = Error response from daemon: Get https://reg.example/v2/aqua-gateway/manifests/6.2: unknown: Authentication is required",
+        "image pull failed for reg.example/app/crawler:latest, this may be because there are no credentials on this request.  details: (Authentication is required.)",
+        "crictl pull harbor.example/lib/app:1 FATA[0000] pulling image: failed to resolve reference \"harbor.example/lib/app:1\": unexpected status from HEAD request: 401 Unauthorized",
+    ] {
+        assert_eq!(cause(text), Cause::NoCredentials, "{text}");
+    }
+}
+
+/// A pull secret the pod names but the namespace lacks, seen only as a kubelet error.
+#[test]
+fn a_missing_pull_secret_beside_a_failing_pull_is_missing_credentials() {
+    let events = "Normal   Pulling  pod/keel-6  Pulling image \"keelhq/keel:latest\"\nWarning  Failed   pod/keel-6  Error: secret \"registry-pull-credentials\" not found\nNormal   BackOff  pod/keel-6  Back-off pulling image \"keelhq/keel:latest\"\nWarning  Failed   pod/keel-6  Error: ImagePullBackOff";
+    assert_eq!(cause(events), Cause::NoCredentials);
+    // An env secret missing at container creation is not a pull problem.
+    let env = "Warning Failed Error: secret \"db\" not found\nWarning Failed Error: CreateContainerConfigError";
+    assert_ne!(cause(env), Cause::NoCredentials);
+}
+
 #[test]
 fn network_and_tls_causes() {
     assert_eq!(
@@ -207,6 +251,7 @@ fn every_pattern_compiles() {
     for pattern in [&IMAGE, &GRPC, &STATUS, &HOST] {
         LazyLock::force(pattern);
     }
+    rules::compile_all();
 }
 
 /// The rule that decides `text`, by name.
@@ -254,6 +299,10 @@ fn each_rule_decides_its_own_sample() {
         (
             "repository-not-found",
             "pulling image r.example/a: name unknown: repository name not known to registry",
+        ),
+        (
+            "pull-secret-missing",
+            "Error: secret \"regcred\" not found; Back-off pulling image \"r.example/app:1\"",
         ),
         (
             "access-denied",
@@ -319,6 +368,14 @@ fn each_rule_decides_its_own_sample() {
             "registry-unavailable",
             "pulling image r.example/a: 503 Service Unavailable",
         ),
+        (
+            "private-registry-said",
+            "The DaemonSet uses an image from our private registry and the new node cannot pull it.",
+        ),
+        (
+            "missing-image-said",
+            "the chart references a container image that does not exist, so the install hangs",
+        ),
         ("pull-failed", "Back-off pulling image \"nginx:1\""),
     ];
     for (name, text) in samples {
@@ -338,4 +395,74 @@ fn each_rule_decides_its_own_sample() {
     }
     assert_eq!(rule_for("everything is fine"), "not-about-a-pull");
     assert_eq!(rule_for("pulling the rope"), "none");
+}
+
+/// Registry credentials told in words: an expired token or login in the pull secret, a
+/// private registry the node cannot pull from. A certificate that expired stays TLS.
+#[test]
+fn credentials_told_in_words() {
+    for text in [
+        "Pods report ImagePullBackOff; the tokens stored in the pull secret `acr-pull` are expired.",
+        "ErrImagePull again: our ECR login expired after 12 hours and nothing refreshed the secret.",
+    ] {
+        assert_eq!(cause(text), Cause::ExpiredCredentials, "{text}");
+    }
+    for text in [
+        "Only the control-plane node can't pull the private AWS ECR image; the workers can.\ncontainer \"agent\" is waiting to start: image can't be pulled",
+        "ImagePullBackOff for every image in our private Harbor repository",
+    ] {
+        assert_eq!(cause(text), Cause::NoCredentials, "{text}");
+    }
+    assert_eq!(
+        cause("Failed to pull image: x509: certificate has expired or is not yet valid"),
+        Cause::TlsExpired
+    );
+    // A private registry that pulls fine is no failure.
+    assert!(classify("we moved the images to a private registry last week").is_none());
+}
+
+/// An image or tag said not to exist, without the registry's `not found`.
+#[test]
+fn a_missing_image_told_in_words() {
+    for text in [
+        "When the Helm chart references a docker image that does not exist, the install never completes.",
+        "the deployment points at a non-existent image tag (1.2.3-rc9)",
+        "the image was never pushed to the registry, so the pods wait",
+    ] {
+        assert_eq!(cause(text).class(), Class::IMAGE_NOT_FOUND, "{text}");
+    }
+    assert!(classify("the image exists and pulls fine").is_none());
+}
+
+/// A cause a person described is marked as told (a reading); one quoted from a registry,
+/// runtime or kubelet message is not.
+#[test]
+fn described_causes_are_told_and_quoted_ones_are_not() {
+    for text in [
+        "ErrImagePull again: our ECR login expired after 12 hours and nothing refreshed the secret.",
+        "ImagePullBackOff for every image in our private Harbor repository",
+        "the image was never pushed to the registry, so the pods wait",
+    ] {
+        assert!(classify(text).is_some_and(|m| m.told), "{text}");
+    }
+    for text in [
+        "Failed to pull image \"r.example/a:1\": rpc error: code = NotFound desc = failed to pull and unpack image \"r.example/a:1\": failed to resolve reference \"r.example/a:1\": r.example/a:1: not found",
+        "Error response from daemon: pull access denied for acme/api, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        "failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized",
+    ] {
+        assert!(classify(text).is_some_and(|m| !m.told), "{text}");
+    }
+}
+
+/// Image verification failures as policy engines word them (an admission denial, a
+/// background-scan policy report) and cosign's own "no signatures found".
+#[test]
+fn image_verification_failures_from_policy_engines() {
+    for text in [
+        "admission webhook \"mutate.kyverno.svc-fail\" denied the request: resource Pod/ci/web was blocked due to the following policies: check-image: verify-signature: 'image verification failed for ghcr.io/acme/web:1.4: no matching signatures'",
+        "results:\n- message: unverified image ghcr.io/acme/api:2.0\n  policy: verify-image-signature\n  result: fail\n  source: kyverno",
+        "Error: no signatures found for image registry.example/app@sha256:0123",
+    ] {
+        assert_eq!(cause(text), Cause::Signature, "{text}");
+    }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use lastmile_contract::TransportErrorKind;
 
 #[test]
 fn nearest_tag_prefers_small_edits() {

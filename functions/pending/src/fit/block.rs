@@ -1,5 +1,6 @@
 //! What blocks a node: one [`Block`] per reason, with its class and wording.
 
+use lastmile_events::Class;
 use serde::Serialize;
 
 /// One reason a node cannot take the pod.
@@ -10,11 +11,11 @@ pub enum Block {
     Unschedulable,
     /// A taint no toleration covers.
     Taint {
-        /// Key.
+        /// The taint's key (`dedicated`, `node.kubernetes.io/not-ready`).
         key: String,
-        /// Value.
+        /// Its value; empty when the taint has none.
         value: String,
-        /// Effect.
+        /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
         effect: String,
     },
     /// A `nodeSelector` pair the node lacks.
@@ -67,19 +68,18 @@ pub enum Block {
 
 impl Block {
     /// The taxonomy class.
-    pub fn class(&self) -> &'static str {
-        use lastmile_events::Class;
+    pub fn class(&self) -> Class {
         match self {
-            Block::Unschedulable => Class::UNSCHEDULABLE_NODES,
-            Block::Taint { .. } => Class::UNTOLERATED_TAINT,
-            Block::NodeSelector { .. } | Block::NodeAffinity => Class::NODE_AFFINITY,
-            Block::HostPort { .. } => Class::HOST_PORTS,
-            Block::Insufficient { .. } => Class::INSUFFICIENT_RESOURCES,
-            Block::VolumeNodeAffinity { .. } => Class::VOLUME_BINDING,
+            Block::Unschedulable => Class::UnschedulableNodes,
+            Block::Taint { .. } => Class::UntoleratedTaint,
+            Block::NodeSelector { .. } | Block::NodeAffinity => Class::NodeAffinity,
+            Block::HostPort { .. } => Class::HostPorts,
+            Block::Insufficient { .. } => Class::InsufficientResources,
+            Block::VolumeNodeAffinity { .. } => Class::VolumeBinding,
             Block::AntiAffinity { .. }
             | Block::Affinity { .. }
             | Block::ExistingAntiAffinity { .. }
-            | Block::TopologySpread { .. } => Class::POD_AFFINITY,
+            | Block::TopologySpread { .. } => Class::PodAffinity,
         }
     }
 

@@ -15,7 +15,7 @@ pub struct NodeGroup {
     pub blocks: Vec<Block>,
     /// Pool / node group (`""` when unknown).
     pub pool: String,
-    /// Provider.
+    /// Where these nodes come from, for provider-specific advice.
     pub provider: crate::index::Provider,
     /// Allocatable shape.
     pub shape: String,

@@ -9,11 +9,11 @@ use crate::selectors::Labels;
 /// What the pending pod needs from a node.
 #[derive(Debug, Clone)]
 pub struct PodNeeds<'p> {
-    /// Namespace.
+    /// The pod's namespace (affinity, quotas and LimitRanges are per namespace).
     pub namespace: String,
-    /// Name.
+    /// The pod's name.
     pub name: String,
-    /// Labels.
+    /// The pod's labels (for its own anti-affinity and spread).
     pub labels: Labels,
     /// The spec.
     pub spec: &'p PodSpec,

@@ -191,6 +191,14 @@ static LR_REQ_GT_LIMIT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The same check seen from the limit: `resources.limits: Invalid value: "512Mi": must be
+/// greater than or equal to memory request` (a defaulted limit below the set request).
+static LR_LIMIT_LT_REQ: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r#"(?i)(?:resources\.limits(?:\[[^\]]*\])?:?\s*Invalid value:\s*"?([^"\s:]+)"?:\s*)?must be greater than or equal to ([a-z0-9./-]+) request"#,
+    )
+});
+
 /// Every LimitRange violation in `text` (plus the API's "request must be ≤ limit"
 /// validation error, which LimitRange *defaults* cause when only a request is set).
 pub fn parse_limit_range(text: &str) -> Vec<LimitViolation> {
@@ -229,7 +237,9 @@ pub fn parse_limit_range(text: &str) -> Vec<LimitViolation> {
         }
     }
     if out.is_empty()
-        && let Some(c) = LR_REQ_GT_LIMIT.captures(text)
+        && let Some(c) = LR_REQ_GT_LIMIT
+            .captures(text)
+            .or_else(|| LR_LIMIT_LT_REQ.captures(text))
     {
         out.push(LimitViolation {
             text: c.get(0).map_or("", |m| m.as_str()).to_owned(),
@@ -262,6 +272,16 @@ static PSA: LazyLock<Regex> =
 static FAILED_CALLING: LazyLock<Regex> =
     LazyLock::new(|| pattern(r#"(?i)failed calling webhook \\?"([^"\\]+)\\?":?\s*([^\n]*)"#));
 
+/// A controller's create that timed out in the API server (`FailedCreate … Error creating:
+/// Timeout: request did not complete within requested timeout 30s`, `context deadline
+/// exceeded`): the admission chain, in practice a webhook the API server cannot reach, did
+/// not answer in time.
+static CREATE_TIMED_OUT: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r"(?i)(?:error creating|failedcreate|failed to create)[^\n]{0,80}?(?:timeout: request did not complete within (?:the )?(?:requested|allowed) timeout[^\n]*|context deadline exceeded[^\n]*|the server was unable to return a response in the time allotted[^\n]*)",
+    )
+});
+
 /// Finds a policy denial in `text`.
 pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
     let short = |s: &str| s.chars().take(300).collect::<String>().trim().to_owned();
@@ -283,6 +303,13 @@ pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
         return Some(PolicyDenial {
             by: format!("admission webhook {:?}", &c[1]),
             text: short(&c[0]),
+            unreachable: true,
+        });
+    }
+    if let Some(m) = CREATE_TIMED_OUT.find(text) {
+        return Some(PolicyDenial {
+            by: "an admission webhook".into(),
+            text: short(m.as_str()),
             unreachable: true,
         });
     }
@@ -325,9 +352,11 @@ pub(crate) fn compile_all() {
         &LR_MINMAX,
         &LR_RATIO,
         &LR_REQ_GT_LIMIT,
+        &LR_LIMIT_LT_REQ,
         &WEBHOOK,
         &PSA,
         &FAILED_CALLING,
+        &CREATE_TIMED_OUT,
     ] {
         LazyLock::force(pattern);
     }

@@ -76,6 +76,11 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "scale-up timed out",
         "failedscaleup",
         "max node group size reached",
+        // The cluster-autoscaler's own log (scale_up.go / orchestrator.go): "Skipping node
+        // group X - max size reached", "… would exceed max size", "No expansion options".
+        "max size reached",
+        "exceed max size",
+        "no expansion options",
         "max cluster cpu, memory limits reached",
         // GKE's autoscaler (cloud quota, stockouts): "Node scale up in zones … associated
         // with this pod failed: GCE quota exceeded."
@@ -84,7 +89,7 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "scale.up.error",
     ] {
         if let Some(at) = lower.find(marker) {
-            let at_limit = marker.starts_with("max") || lower.contains("quota exceeded");
+            let at_limit = marker.contains("max") || lower.contains("quota exceeded");
             return Some(AutoscalerSignal::NoScaleUp {
                 by: "cluster-autoscaler",
                 text: short(at),

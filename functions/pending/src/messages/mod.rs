@@ -9,11 +9,14 @@
 
 pub mod admission;
 pub mod autoscaler;
+mod loose;
+mod rank;
 pub mod reasons;
 mod rules;
 pub mod scheduler;
 
 use chrono::{DateTime, Utc};
+use lastmile_events::Class;
 
 use crate::messages::admission::{LimitViolation, PolicyDenial, QuotaRejection};
 use crate::messages::autoscaler::AutoscalerSignal;
@@ -44,7 +47,7 @@ pub enum Fact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// Taxonomy class.
-    pub class: &'static str,
+    pub class: Class,
     /// 0..1.
     pub confidence: f64,
     /// One sentence.
@@ -61,7 +64,7 @@ pub struct Finding {
 
 impl Finding {
     fn new(
-        class: &'static str,
+        class: Class,
         confidence: f64,
         summary: impl Into<String>,
         quote: &str,
@@ -192,8 +195,8 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 /// The classes a reason list names, for comparing with the snapshot.
-pub fn fit_classes(fit: &FitMessage) -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = fit
+pub fn fit_classes(fit: &FitMessage) -> Vec<Class> {
+    let mut v: Vec<Class> = fit
         .reasons()
         .iter()
         .filter_map(|(_, _, r)| r.class())

@@ -41,16 +41,16 @@ pub enum Reason {
 
 impl Reason {
     /// The taxonomy class this reason stands for, if any.
-    pub fn class(&self) -> Option<&'static str> {
+    pub fn class(&self) -> Option<Class> {
         Some(match self {
-            Reason::Insufficient { .. } => Class::INSUFFICIENT_RESOURCES,
-            Reason::Taint { .. } => Class::UNTOLERATED_TAINT,
-            Reason::NodeAffinity => Class::NODE_AFFINITY,
-            Reason::PodAffinity => Class::POD_AFFINITY,
-            Reason::Unschedulable => Class::UNSCHEDULABLE_NODES,
-            Reason::HostPorts => Class::HOST_PORTS,
-            Reason::Volume => Class::VOLUME_BINDING,
-            Reason::Autoscaler => Class::NO_SCALE_UP,
+            Reason::Insufficient { .. } => Class::InsufficientResources,
+            Reason::Taint { .. } => Class::UntoleratedTaint,
+            Reason::NodeAffinity => Class::NodeAffinity,
+            Reason::PodAffinity => Class::PodAffinity,
+            Reason::Unschedulable => Class::UnschedulableNodes,
+            Reason::HostPorts => Class::HostPorts,
+            Reason::Volume => Class::VolumeBinding,
+            Reason::Autoscaler => Class::NoScaleUp,
             Reason::Preemption | Reason::Other => return None,
         })
     }

@@ -2,18 +2,27 @@
 //! finds. Order matters only for ties when findings of one class are merged (the earlier
 //! finding wins), so the scheduler's own words come first, then admission, autoscalers and
 //! the node-level texts. To add a message shape, add a rule here and a sample to
-//! `tests.rs` that this rule, and no other, finds.
+//! `tests.rs` that this rule, and no other, finds. The scheduler-text rules live here; the
+//! admission rules in `rules/admission_rules.rs`, the node-level ones in `rules/nodes.rs`,
+//! the loose (described) signals in `loose.rs`.
 
 use std::sync::LazyLock;
 
 use lastmile_events::Class;
 use regex::Regex;
 
-use super::admission::{self, QuotaRejection};
 use super::autoscaler::{self, AutoscalerSignal};
 use super::reasons::classify_reason;
 use super::scheduler::{self, FitMessage};
-use super::{Fact, Finding, message_at, quote_around, quote_at};
+use super::{Fact, Finding, message_at, quote_at};
+
+mod admission_rules;
+mod nodes;
+
+use admission_rules::{limit_range, policy, quota};
+#[cfg(test)]
+use nodes::TAINTS_LINE;
+use nodes::{cni_not_ready, node_taints_line};
 
 /// The text every rule reads.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +102,46 @@ pub(crate) static RULES: &[Rule] = &[
         name: "cni-not-ready",
         scan: cni_not_ready,
     },
+    Rule {
+        name: "bare-taint",
+        scan: super::loose::bare_taint,
+    },
+    Rule {
+        name: "not-ready-nodes",
+        scan: super::loose::not_ready_nodes,
+    },
+    Rule {
+        name: "pending-claims",
+        scan: super::loose::pending_claims,
+    },
+    Rule {
+        name: "described-spread",
+        scan: super::loose::described_spread,
+    },
+    Rule {
+        name: "described-capacity",
+        scan: super::loose::described_capacity,
+    },
+    Rule {
+        name: "described-no-scale-up",
+        scan: super::loose::described_no_scale_up,
+    },
+    Rule {
+        name: "cordoned-nodes",
+        scan: super::loose::cordoned_nodes,
+    },
+    Rule {
+        name: "described-host-ports",
+        scan: super::loose::described_host_ports,
+    },
+    Rule {
+        name: "described-node-label",
+        scan: super::loose::described_node_label,
+    },
+    Rule {
+        name: "described-quota",
+        scan: super::loose::described_quota,
+    },
 ];
 
 /// `0/N nodes are available: …`: one finding per class the reasons name, weighted by node
@@ -101,13 +150,17 @@ fn fit_errors(t: &Input<'_>, out: &mut Vec<Finding>) {
     let text = t.text;
     let anchors = scheduler::anchors(text);
     for start in anchors.into_iter().take(200) {
-        let msg = message_at(text, start);
+        let msg = if scheduler::is_per_node_block(&text[start..]) {
+            text[start..text.floor_char_boundary(start + 8 * 1024)].to_owned()
+        } else {
+            message_at(text, start)
+        };
         let Some(fit) = scheduler::parse_fit(&msg) else {
             continue;
         };
         if fit.total == Some(0) {
             out.push(Finding::new(
-                Class::NO_NODES,
+                Class::NoNodes,
                 0.85,
                 "the scheduler considered 0 nodes: the cluster has no nodes it can schedule on",
                 &msg,
@@ -117,26 +170,7 @@ fn fit_errors(t: &Input<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let reasons = fit.reasons();
-        // Weight per class: node counts, with "scope" reasons (selectors, control-plane
-        // taints) discounted when other reasons exist — those nodes were never candidates.
-        let has_real = reasons
-            .iter()
-            .any(|(_, _, r)| r.class().is_some() && !r.is_scope());
-        let mut weights: Vec<(&'static str, f64, Vec<&str>)> = Vec::new();
-        for (n, text, r) in &reasons {
-            let Some(class) = r.class() else { continue };
-            let mut w = (*n).min(1_000_000) as f64;
-            if has_real && r.is_scope() {
-                w *= 0.25;
-            }
-            match weights.iter_mut().find(|(c, _, _)| *c == class) {
-                Some(e) => {
-                    e.1 += w;
-                    e.2.push(text);
-                }
-                None => weights.push((class, w, vec![text])),
-            }
-        }
+        let weights = super::rank::weigh(&fit, &reasons);
         let top = weights.iter().map(|w| w.1).fold(0.0_f64, f64::max);
         for (class, w, texts) in weights {
             let share = if top > 0.0 { w / top } else { 0.0 };
@@ -151,15 +185,16 @@ fn fit_errors(t: &Input<'_>, out: &mut Vec<Finding>) {
                 .unwrap_or_else(|| "?".into());
             let summary = format!(
                 "the scheduler rejects the pod on {} of {total} nodes: {}",
-                count_for(&fit, class),
+                count_for(&fit, &class),
                 texts.join("; ")
             );
+            let definitive = definitive_by_text(&class);
             out.push(Finding::new(
                 class,
                 confidence,
                 summary,
                 &msg,
-                definitive_by_text(class),
+                definitive,
                 Fact::Fit(fit.clone()),
             ));
         }
@@ -167,7 +202,7 @@ fn fit_errors(t: &Input<'_>, out: &mut Vec<Finding>) {
 }
 
 static BARE_REASON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+)|too many pods|pod has unbound (?:immediate )?persistentvolumeclaims|persistentvolumeclaim \S+ not found|didn't have enough resource: [a-z0-9./-]+)")
+    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+|(?:nvidia|amd|intel|gpus?|tpus?)\b)|too many pods|pod has unbound (?:immediate )?persistentvolumeclaims|persistentvolumeclaim \S+ not found|didn't have enough resource: [a-z0-9./-]+|volume node affinity conflict|no available volume zone|insufficient capacity\b)")
     .expect("the scanner's patterns are valid regexes")
 });
 
@@ -179,7 +214,7 @@ fn bare_reasons(t: &Input<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let re = &*BARE_REASON;
-    let mut seen: Vec<&'static str> = Vec::new();
+    let mut seen: Vec<Class> = Vec::new();
     for c in re.captures_iter(text).take(50) {
         let reason = c.get(2).map_or("", |m| m.as_str());
         let Some(class) = classify_reason(reason).class() else {
@@ -188,181 +223,41 @@ fn bare_reasons(t: &Input<'_>, out: &mut Vec<Finding>) {
         if seen.contains(&class) {
             continue;
         }
-        seen.push(class);
+        seen.push(class.clone());
         let quote = c.get(0).map_or(reason, |m| m.as_str());
         let summary = format!(
             "the scheduler's reason, quoted without its header: {}",
             reason.trim()
         );
+        let definitive = definitive_by_text(&class);
         out.push(Finding::new(
             class,
             0.65,
             summary,
             quote,
-            definitive_by_text(class),
+            definitive,
             Fact::None,
         ));
     }
 }
 
-fn count_for(fit: &FitMessage, class: &str) -> u64 {
+fn count_for(fit: &FitMessage, class: &Class) -> u64 {
     fit.reasons()
         .iter()
-        .filter(|(_, _, r)| r.class() == Some(class))
+        .filter(|(_, _, r)| r.class().as_ref() == Some(class))
         .map(|(n, _, _)| *n)
         .fold(0u64, u64::saturating_add)
 }
 
-fn definitive_by_text(class: &str) -> bool {
+fn definitive_by_text(class: &Class) -> bool {
     matches!(
         class,
-        Class::UNTOLERATED_TAINT
-            | Class::NODE_AFFINITY
-            | Class::VOLUME_BINDING
-            | Class::LIMIT_RANGE
-            | Class::POLICY_DENIED
+        Class::UntoleratedTaint
+            | Class::NodeAffinity
+            | Class::VolumeBinding
+            | Class::LimitRange
+            | Class::PolicyDenied
     )
-}
-
-/// A ResourceQuota rejection (exceeded, or a required resource not specified).
-fn quota(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let text = t.text;
-    let flat = t.flat;
-    let quota = text
-        .lines()
-        .find_map(admission::parse_quota)
-        .or_else(|| admission::parse_quota(flat));
-    if let Some(q) = quota {
-        let (summary, quote, definitive) = match &q {
-            QuotaRejection::Exceeded { quota, items } => {
-                let parts: Vec<String> = items
-                    .iter()
-                    .map(|i| {
-                        let f = |x: Option<crate::quantity::Quantity>| {
-                            x.map(|v| v.display_for(&i.resource))
-                                .unwrap_or_else(|| "?".into())
-                        };
-                        let left = match (i.limited, i.used) {
-                            (Some(l), Some(u)) => (l - u).display_for(&i.resource),
-                            _ => "?".into(),
-                        };
-                        format!(
-                            "{}: {} left of {} (used {}), the pod asks {}",
-                            i.resource,
-                            left,
-                            f(i.limited),
-                            f(i.used),
-                            f(i.requested)
-                        )
-                    })
-                    .collect();
-                (
-                    format!(
-                        "ResourceQuota {quota} rejects the pod: {}",
-                        parts.join("; ")
-                    ),
-                    format!("exceeded quota: {quota}"),
-                    false,
-                )
-            }
-            QuotaRejection::MustSpecify {
-                quota,
-                resources,
-                containers,
-            } => (
-                format!(
-                    "ResourceQuota {} requires {} on every container{}",
-                    quota.as_deref().unwrap_or("(unnamed)"),
-                    resources.join(", "),
-                    if containers.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; missing on {}", containers.join(", "))
-                    }
-                ),
-                "must specify".into(),
-                true,
-            ),
-            QuotaRejection::Other { what } => (
-                format!("quota admission rejects the pod: {what}"),
-                what.clone(),
-                false,
-            ),
-        };
-        let quote = quote_around(text, &quote);
-        out.push(Finding::new(
-            Class::QUOTA_EXCEEDED,
-            0.9,
-            summary,
-            &quote,
-            definitive,
-            Fact::Quota(q),
-        ));
-    }
-}
-
-/// LimitRange violations (minimum, maximum, ratio, request above limit).
-fn limit_range(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let text = t.text;
-    let flat = t.flat;
-    let lr = admission::parse_limit_range(flat);
-    if !lr.is_empty() {
-        let request_vs_limit = lr.iter().all(|v| v.check == "request>limit");
-        let summary = if request_vs_limit {
-            "the container's request is above its limit — typically a LimitRange default limit injected into a container that set only a request".to_owned()
-        } else {
-            format!(
-                "LimitRange rejects the pod: {}",
-                lr.iter()
-                    .map(|v| v.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        };
-        let confidence = if request_vs_limit { 0.75 } else { 0.9 };
-        out.push(Finding::new(
-            Class::LIMIT_RANGE,
-            confidence,
-            summary,
-            &quote_around(text, &lr[0].text),
-            true,
-            Fact::Limit(lr),
-        ));
-    }
-}
-
-/// An admission webhook, PodSecurity or policy engine denial.
-fn policy(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let text = t.text;
-    let flat = t.flat;
-    let policy = text
-        .lines()
-        .find_map(admission::parse_policy)
-        .or_else(|| admission::parse_policy(flat));
-    if let Some(p) = policy {
-        let summary = if p.unreachable {
-            format!(
-                "{} could not be called and its failurePolicy rejects the pod",
-                p.by
-            )
-        } else {
-            format!("{} denies the pod", p.by)
-        };
-        let conf = if p.by == "a policy engine" || p.by.starts_with("ServiceAccount") {
-            0.6
-        } else {
-            0.9
-        };
-        let quote = p.text.clone();
-        out.push(Finding::new(
-            Class::POLICY_DENIED,
-            conf,
-            summary,
-            &quote,
-            !p.unreachable,
-            Fact::Policy(p),
-        ));
-    }
 }
 
 /// What Cluster Autoscaler or Karpenter said about the pod.
@@ -378,7 +273,7 @@ fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
         AutoscalerSignal::ScaleUpTriggered { text } => {
             let quote = text.clone();
             out.push(Finding::new(
-                Class::INSUFFICIENT_RESOURCES,
+                Class::InsufficientResources,
                 0.55,
                 "the autoscaler is adding a node for the pod; it is waiting for capacity, not stuck yet",
                 &quote,
@@ -421,7 +316,7 @@ fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
             if restricted {
                 // The pod selects a label Karpenter refuses to provision for.
                 out.push(Finding::new(
-                    Class::NODE_AFFINITY,
+                    Class::NodeAffinity,
                     0.8,
                     "the pod's node selector/affinity uses a label Karpenter treats as restricted, so Karpenter ignores the pod",
                     &quote,
@@ -431,7 +326,7 @@ fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
             }
             let conf = if restricted { 0.7 } else { 0.82 };
             out.push(Finding::new(
-                Class::NO_SCALE_UP,
+                Class::NoScaleUp,
                 conf,
                 summary,
                 &quote,
@@ -450,10 +345,6 @@ static PLUGIN_ERROR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)running (?:"?(\w+)"? )?(?:(?:pre)?filter |reserve |prebind |permit )?plugin \\?"?(\w+)\\?"?"#)
     .expect("the scanner's patterns are valid regexes")
 });
-static TAINTS_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)(?:^|\s)(?:Taints:)?\s*([A-Za-z0-9][A-Za-z0-9._/-]*)(?:=([A-Za-z0-9._/-]*))?:(NoSchedule|NoExecute)\b")
-    .expect("the scanner's patterns are valid regexes")
-});
 
 /// `no nodes available to schedule pods`.
 fn no_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
@@ -461,7 +352,7 @@ fn no_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
     let lower = t.lower;
     if let Some(at) = lower.find("no nodes available to schedule pods") {
         out.push(Finding::new(
-            Class::NO_NODES,
+            Class::NoNodes,
             0.85,
             "the scheduler sees no nodes at all",
             &flat[at..],
@@ -480,7 +371,7 @@ fn scheduling_gate(t: &Input<'_>, out: &mut Vec<Finding>) {
         .or_else(|| lower.find("scheduling gate"))
     {
         out.push(Finding::new(
-            Class::GATED,
+            Class::Gated,
             0.85,
             "the pod is held by spec.schedulingGates: the scheduler will not consider it until every gate is removed",
             &quote_at(flat, at),
@@ -557,7 +448,7 @@ fn volume(t: &Input<'_>, out: &mut Vec<Finding>) {
             && (marker != "storageclass.storage.k8s.io" || lower[at..].contains("not found"))
         {
             out.push(Finding::new(
-                Class::VOLUME_BINDING,
+                Class::VolumeBinding,
                 0.75,
                 summary,
                 &quote_at(flat, at),
@@ -566,95 +457,6 @@ fn volume(t: &Input<'_>, out: &mut Vec<Finding>) {
             ));
             break;
         }
-    }
-}
-
-/// `kubectl describe node`: `Taints: key[=value]:Effect` (one per line), as
-/// `(key, value, effect)`.
-fn node_taints(text: &str) -> Vec<(String, String, String)> {
-    let mut taints = Vec::new();
-    let mut in_block = false;
-    for line in text.lines() {
-        let l = line.trim_start();
-        if l.starts_with("Taints:") {
-            in_block = true;
-        } else if in_block
-            && (l.is_empty() || l.contains(": ") || !line.starts_with(char::is_whitespace))
-        {
-            in_block = false;
-        }
-        if !in_block {
-            continue;
-        }
-        for c in TAINTS_LINE.captures_iter(l) {
-            taints.push((
-                c[1].to_owned(),
-                c.get(2).map_or("", |m| m.as_str()).to_owned(),
-                c[3].to_owned(),
-            ));
-        }
-    }
-    taints
-}
-
-/// A node's `Taints:` block the pod does not tolerate.
-fn node_taints_line(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let text = t.text;
-    let taints = node_taints(text);
-    if taints.is_empty() {
-        return;
-    }
-    let shown: Vec<String> = taints
-        .iter()
-        .map(|(k, v, e)| {
-            if v.is_empty() {
-                format!("{k}:{e}")
-            } else {
-                format!("{k}={v}:{e}")
-            }
-        })
-        .collect();
-    let not_ready = taints
-        .iter()
-        .any(|(k, _, _)| k.starts_with("node.kubernetes.io/"));
-    let summary = if not_ready {
-        format!(
-            "the node carries {} — a condition taint the pod does not tolerate (the node is not healthy)",
-            shown.join(", ")
-        )
-    } else {
-        format!(
-            "the node carries taint(s) {} that block pods without a matching toleration",
-            shown.join(", ")
-        )
-    };
-    let conf = if not_ready { 0.7 } else { 0.6 };
-    out.push(Finding::new(
-        Class::UNTOLERATED_TAINT,
-        conf,
-        summary,
-        &format!("Taints: {}", shown.join(", ")),
-        true,
-        Fact::NodeTaints(taints),
-    ));
-}
-
-/// The node's network plugin is not ready (and no `Taints:` block says more).
-fn cni_not_ready(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let flat = t.flat;
-    let lower = t.lower;
-    if !node_taints(t.text).is_empty() {
-        return;
-    }
-    if lower.contains("networkpluginnotready") || lower.contains("cni config uninitialized") {
-        out.push(Finding::new(
-            Class::UNTOLERATED_TAINT,
-            0.55,
-            "the node's network plugin (CNI) is not ready, so the node keeps the node.kubernetes.io/not-ready taint",
-            &quote_at(flat, lower.find("network").unwrap_or(0)),
-            false,
-            Fact::None,
-        ));
     }
 }
 

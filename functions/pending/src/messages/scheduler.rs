@@ -78,8 +78,24 @@ pub fn anchors(text: &str) -> Vec<usize> {
         out.push(pos);
         from = pos + 1;
     }
+    // v1.4–v1.6: `failed to fit in any node` followed by per-node `fit failure on node (n):
+    // Predicate, …` lines or one `fit failure summary on nodes : Predicate (count), …`;
+    // one anchor for the whole block.
+    for marker in ["fit failure summary on nodes", "fit failure on node ("] {
+        if let Some(pos) = lower.find(marker) {
+            out.push(pos);
+            break;
+        }
+    }
     out.sort_unstable();
     out
+}
+
+/// True when `text` starts with a v1.4–v1.6 per-node block (`fit failure on node (…)`),
+/// which spans several lines and so is read from the raw text rather than one message.
+pub fn is_per_node_block(text: &str) -> bool {
+    text.get(..19)
+        .is_some_and(|h| h.eq_ignore_ascii_case("fit failure on node"))
 }
 
 /// Parses one fit error starting at its `0/N` (or legacy) anchor. Text after the message's
@@ -87,8 +103,13 @@ pub fn anchors(text: &str) -> Vec<usize> {
 pub fn parse_fit(message: &str) -> Option<FitMessage> {
     let msg = lastmile_events::k8s::strip_aggregation_prefix(message).trim();
     let lower = msg.to_ascii_lowercase();
-    if lower.starts_with("no nodes are available that match") {
+    if lower.starts_with("no nodes are available that match")
+        || lower.starts_with("fit failure summary on nodes")
+    {
         return Some(parse_legacy(msg));
+    }
+    if lower.starts_with("fit failure on node") {
+        return Some(parse_per_node(msg));
     }
     let rest = lower.strip_prefix("0/")?;
     let digits_len = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
@@ -136,6 +157,38 @@ fn parse_legacy(msg: &str) -> FitMessage {
             None => fit.prefilter.push(item.to_owned()),
         }
     }
+    fit
+}
+
+/// `fit failure on node (a): P1, P2` repeated per node: each predicate counted once per
+/// node that names it; the total is the number of nodes listed.
+fn parse_per_node(text: &str) -> FitMessage {
+    let mut fit = FitMessage::default();
+    let mut nodes = 0u64;
+    let mut rest = text;
+    while let Some(at) = rest.to_ascii_lowercase().find("fit failure on node (") {
+        let after = &rest[at + "fit failure on node (".len()..];
+        let Some(close) = after.find(')') else { break };
+        nodes += 1;
+        let body = after[close + 1..].trim_start().trim_start_matches(':');
+        let end = body.find(['\n', '"', '`']).unwrap_or(body.len());
+        let end = body[..end]
+            .to_ascii_lowercase()
+            .find("fit failure on node")
+            .unwrap_or(end);
+        for item in trim_end_periods(body[..end].trim()).split(',') {
+            let item = trim_end_periods(item.trim());
+            if item.is_empty() {
+                continue;
+            }
+            match fit.histogram.iter_mut().find(|(_, r)| r == item) {
+                Some(e) => e.0 += 1,
+                None => fit.histogram.push((1, item.to_owned())),
+            }
+        }
+        rest = &body[end..];
+    }
+    fit.total = (nodes > 0).then_some(nodes);
     fit
 }
 

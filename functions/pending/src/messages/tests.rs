@@ -61,6 +61,46 @@ fn each_rule_finds_its_own_sample() {
             "cni-not-ready",
             "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady",
         ),
+        (
+            "bare-taint",
+            "my pods stay Pending; the workers were tainted with dedicated=ml:NoSchedule last week",
+        ),
+        (
+            "pending-claims",
+            "$ kubectl get pvc\nNAME            STATUS    VOLUME   CAPACITY   ACCESS MODES   STORAGECLASS   AGE\ndatadir-kafka-0 Pending                                                2d19h",
+        ),
+        (
+            "described-spread",
+            "The StatefulSet has a podAntiAffinity rule, one pod per node; with two nodes the third replica stays Pending.",
+        ),
+        (
+            "described-capacity",
+            "Our pods stay Pending: there are not enough resources in the cluster for them.",
+        ),
+        (
+            "described-no-scale-up",
+            "The pod is Pending and the cluster autoscaler does not add a node to the gpu node group.",
+        ),
+        (
+            "cordoned-nodes",
+            "NAME      STATUS                     ROLES           AGE   VERSION\ncp-1      Ready,SchedulingDisabled   control-plane   8m    v1.28.4\nthe coredns pods are Pending",
+        ),
+        (
+            "described-host-ports",
+            "The DaemonSet uses hostNetwork: true and after the upgrade the new pod stays Pending.",
+        ),
+        (
+            "described-node-label",
+            "Our workers are not labeled role=ingress, so the controller pod stays Pending.",
+        ),
+        (
+            "described-quota",
+            "The ReplicaSet cannot create its pods because of the namespace's ResourceQuota.",
+        ),
+        (
+            "not-ready-nodes",
+            "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
+        ),
     ];
     for (name, text) in samples {
         assert_eq!(rules_hit(text), [name], "{text}");
@@ -79,6 +119,7 @@ fn each_rule_finds_its_own_sample() {
 fn every_pattern_compiles() {
     rules::compile_all();
     admission::compile_all();
+    loose::compile_all();
 }
 
 #[test]
@@ -86,4 +127,205 @@ fn shorten_cuts_on_a_char_boundary_and_marks_the_cut() {
     assert_eq!(shorten("  short  ", 10), "short");
     let cut = shorten(&"é".repeat(10), 5);
     assert_eq!(cut, "éé …");
+}
+
+/// A pod's own tolerations are not what blocks it: triples in a `Tolerations:` block (and
+/// `for 300s` lines) are skipped, and a fit error, when there is one, is left to speak.
+#[test]
+fn bare_taints_skip_tolerations_and_defer_to_the_scheduler() {
+    let tolerations = "node-admin   0/1   Pending\nTolerations:     node.kubernetes.io/not-ready:NoExecute for 300s\n                 node.kubernetes.io/unreachable:NoExecute for 300s\nEvents: <none>";
+    assert!(!rules_hit(tolerations).contains(&"bare-taint"));
+    let with_fit = "pods pending: 0/3 nodes are available: 3 node(s) had untolerated taint {gpu: true}. I tainted them gpu=true:NoSchedule";
+    assert!(!rules_hit(with_fit).contains(&"bare-taint"));
+    let compose =
+        "kubectl taint nodes worker-1 team=data:NoSchedule\nnow all new pods are stuck in Pending";
+    assert_eq!(rules_hit(compose), ["bare-taint"]);
+    let ready = "NAME   STATUS     ROLES   AGE   VERSION\na   Ready   <none>   5m   v1.29.1\nb   NotReady   <none>   5m   v1.29.1\npod-x   0/1   Pending";
+    assert!(!rules_hit(ready).contains(&"not-ready-nodes"));
+}
+
+/// v1.4–v1.6 scheduler output: per-node `fit failure on node (…)` lines and the summary.
+#[test]
+fn pre_1_7_fit_failures_are_read() {
+    let one = "pod (registry-520578653-d8n7i) failed to fit in any node\nfit failure on node (home-server): PodToleratesNodeTaints";
+    let found = merge(scan(one));
+    assert_eq!(found[0].class, Class::UntoleratedTaint, "{found:?}");
+    let many = "pod (web-1) failed to fit in any node\nfit failure on node (n1): Insufficient cpu\nfit failure on node (n2): Insufficient cpu, MatchNodeSelector\nfit failure on node (n3): CheckNodeMemoryPressure";
+    let found = merge(scan(many));
+    assert_eq!(found[0].class, Class::InsufficientResources, "{found:?}");
+    let summary = "FailedScheduling pod (vsphere-e2e-j11sb) failed to fit in any node - fit failure summary on nodes : MatchNodeSelector (2), PodToleratesNodeTaints (1)";
+    let found = merge(scan(summary));
+    assert_eq!(found[0].class, Class::UntoleratedTaint, "{found:?}");
+    let zone = "fit failure summary on nodes : NoVolumeZoneConflict (3)";
+    assert_eq!(merge(scan(zone))[0].class, Class::VolumeBinding);
+}
+
+/// Mixed reasons are ranked by which nodes each rules out, not by their counts alone.
+#[test]
+fn mixed_reasons_rank_the_blocker_of_the_candidate_nodes() {
+    // The one node the selector allows is tainted.
+    let m = "0/23 nodes are available: 1 node(s) had taints that the pod didn't tolerate, 22 node(s) didn't match node selector.";
+    assert_eq!(merge(scan(m))[0].class, Class::UntoleratedTaint);
+    // The selector rules out every node: nothing else matters.
+    let m = "0/10 nodes are available: 10 node(s) didn't match node selector, 4 Insufficient cpu.";
+    assert_eq!(merge(scan(m))[0].class, Class::NodeAffinity);
+    // The one node the selector allows is cordoned (and so reports no room either).
+    let m = "0/4 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 NodeUnschedulable, 3 MatchNodeSelector.";
+    assert_eq!(merge(scan(m))[0].class, Class::UnschedulableNodes);
+    // Zone-pinned volume on the nodes the affinity allows.
+    let m = "0/6 nodes are available: 2 node(s) had volume node affinity conflict, 4 node(s) didn't match Pod's node affinity/selector.";
+    assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding);
+    // Plain capacity still wins on its own counts.
+    let m = "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 4 Insufficient memory.";
+    assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources);
+}
+
+/// The API server's validation of a LimitRange default below the container's request.
+#[test]
+fn defaulted_limit_below_request_is_a_limit_range_finding() {
+    for m in [
+        "The Pod \"blah\" is invalid: spec.containers[0].resources.limits: Invalid value: \"512Mi\": must be greater than or equal to memory request",
+        "Error creating: pods \"api-7d9\" is invalid: spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::LimitRange, "{m}");
+    }
+}
+
+/// A reason quoted alone, without `0/N nodes are available:` or `node(s)`.
+#[test]
+fn volume_reasons_quoted_alone() {
+    let m = "That error appeared in the describe output: \"volume node affinity conflict\"";
+    assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding);
+    let m =
+        "the pod could not be scheduled because there was insufficient capacity in the node pool";
+    assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources);
+}
+
+/// Claims listed Pending by `kubectl get pvc`; Bound claims and pod tables are not.
+#[test]
+fn pending_claims_in_a_pvc_table() {
+    let bound = "NAME    STATUS   VOLUME     CAPACITY   ACCESS MODES\ndata-0  Bound    pvc-1234   10Gi       RWO";
+    assert!(!rules_hit(bound).contains(&"pending-claims"));
+    let pods = "NAME    READY   STATUS    RESTARTS   AGE\nweb-0   0/1     Pending   0          3m";
+    assert!(!rules_hit(pods).contains(&"pending-claims"));
+}
+
+/// Extended resources quoted alone, with or without their vendor domain (and cut where a
+/// paste wrapped `nvidia.com/gpu`).
+#[test]
+fn extended_resources_quoted_alone_are_capacity() {
+    for m in [
+        "PodUnschedulable Cannot schedule pods: Insufficient nvidia",
+        "0/8 nodes available: insufficient gpu",
+        "FailedScheduling: 2 Insufficient amd.com/gpu, 1 Insufficient cpu",
+        "Warning FailedScheduling pod has been pending for 5m: Insufficient gpus",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources, "{m}");
+    }
+}
+
+/// Capacity described in words beside a pending pod or a stalled deploy; a container
+/// running out of memory is not a scheduling fact, and enough capacity is no finding.
+#[test]
+fn capacity_told_in_words() {
+    for m in [
+        "My gpu-pod is stuck in Pending. It seems I don't have any GPUs to allocate to the pod, yet the node has 8.",
+        "The app stays Progressing: we had not enough hardware in the cluster for the new replicas.",
+        "We ran out of cpu on the nodes, so the rollout never finished.",
+        "Asked for more resources than the cluster has and nothing told me.",
+        "the deployment hangs, there are no GPUs available on the node pool",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::InsufficientResources, "{m}");
+        assert!(!found[0].definitive, "{m}");
+    }
+    for m in [
+        "the container was killed: not enough memory in the container",
+        "the cluster has enough resources, the pod is Running",
+        "Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. Not enough resources in the cluster either?",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-capacity"), "{m}");
+    }
+}
+
+/// A node autoscaler described as not adding nodes beside a pending pod.
+#[test]
+fn no_scale_up_told_in_words() {
+    for m in [
+        "I have a nodegroup (min 0, max 3) that could run the pod, but the autoscaler doesn't seem to agree.\nStatus: Pending",
+        "Pods stay Pending for an hour and Karpenter never launches a node.",
+        "The workers node pool is at 2 nodes; pods are pending but no scale up happens.",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::NoScaleUp, "{m}");
+    }
+    for m in [
+        "The autoscaler doesn't matter here, the pod is Running.",
+        "Pods are pending and nothing scales up.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
+    }
+}
+
+/// `kubectl get nodes` with only cordoned nodes (old tables have no ROLES column); one
+/// schedulable node listed means cordoning is not why.
+#[test]
+fn only_cordoned_nodes_listed() {
+    let old = "all masters are in SchedulingDisabled state.\n\nNAME        STATUS                     AGE   VERSION\nmaster-01   Ready,SchedulingDisabled   8m    v1.6.3\nmaster-02   Ready,SchedulingDisabled   8m    v1.6.3\n\nso the kube-dns pods are not started";
+    let found = merge(scan(old));
+    assert_eq!(found[0].class, Class::UnschedulableNodes, "{found:?}");
+    assert!(found[0].summary.contains("master-01, master-02"));
+    let mixed = "NAME   STATUS                     ROLES    AGE   VERSION\na      Ready,SchedulingDisabled   <none>   5d    v1.29.1\nb      Ready                      <none>   5d    v1.29.1\nweb-0  0/1  Pending";
+    assert!(!rules_hit(mixed).contains(&"cordoned-nodes"));
+}
+
+/// hostNetwork / hostPort pods that cannot be placed, in a few wordings; hostNetwork
+/// alone (running fine) is no finding.
+#[test]
+fn host_ports_told_in_words() {
+    for m in [
+        "K8S cannot schedule the new pod to the node because listen ports are not available.\n  hostNetwork: true",
+        "replicas: 3 with hostPort 80 on a 3 node cluster; during the rolling update one pod is always Pending",
+        "With hostNetwork the ports are already in use by the old pod, so the update hangs.",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::HostPorts, "{m}");
+    }
+    assert!(
+        !rules_hit("hostNetwork: true works and the pod is Running")
+            .contains(&"described-host-ports")
+    );
+}
+
+/// Nodes said to lack the label the pods need, beside pending pods.
+#[test]
+fn missing_node_labels_told_in_words() {
+    for m in [
+        "If the masters are not labeled as node-role.kubernetes.io/worker, Alertmanager is stuck in Pending.",
+        "The pods stay pending because no node has the label disktype=ssd.",
+        "pending forever: our GPU nodes are missing the label accelerator=nvidia",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::NodeAffinity, "{m}");
+    }
+    assert!(
+        !rules_hit("the nodes are labeled and the pod is Running")
+            .contains(&"described-node-label")
+    );
+}
+
+/// A ResourceQuota told to block pod creation, in a few wordings; a quota merely mentioned
+/// is no finding, and a quoted quota message is left to the quota rule.
+#[test]
+fn quota_told_in_words() {
+    for m in [
+        "App stays Progressing while the replicaset won't be loaded due to resourcequota issue.",
+        "New pods are blocked by the namespace quota after the upgrade.",
+        "The ResourceQuota is full, so the Job creates no pods.",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::QuotaExceeded, "{m}");
+    }
+    assert!(
+        !rules_hit("We set a ResourceQuota on every namespace; pods run fine.")
+            .contains(&"described-quota")
+    );
+    let quoted = "Error creating: pods \"w\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=5, limited: pods=5. The quota is full.";
+    assert_eq!(rules_hit(quoted), ["quota"]);
 }

@@ -30,6 +30,7 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
         );
         let used = to_res(q.status.as_ref().and_then(|s| s.used.as_ref()));
         let mut missing = Vec::new();
+        let mut missing_pairs: Vec<(String, String)> = Vec::new();
         for (res, limit) in &hard {
             let (want, tracked_on_limits) = match res.as_str() {
                 "pods" | "count/pods" => (Some(Quantity::from_units(1)), None),
@@ -69,6 +70,7 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
                         };
                         if !has {
                             missing.push(format!("{res} for: {}", c.name));
+                            missing_pairs.push((res.clone(), c.name.clone()));
                         }
                     }
                 }
@@ -77,7 +79,7 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
             let left = *limit - u;
             if want > left {
                 let mut c = Cause::new(
-                    Class::QUOTA_EXCEEDED,
+                    Class::QuotaExceeded,
                     0.93,
                     format!(
                         "quota {name} has {} {res} left (hard {}, used {}), the pod asks {}",
@@ -114,7 +116,7 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
             missing.sort();
             missing.dedup();
             let mut c = Cause::new(
-                Class::QUOTA_EXCEEDED,
+                Class::QuotaExceeded,
                 0.9,
                 format!(
                     "quota {name} tracks cpu/memory, so every container must set them: must specify {}",
@@ -130,6 +132,9 @@ pub fn quota_causes(needs: &PodNeeds<'_>, quotas: &[&ResourceQuota], w: &Workloa
                 description: "set requests and limits on every container (or add a LimitRange with defaults to the namespace)".into(),
                 command: Some(format!("kubectl set resources {}/{} -n {} --requests=cpu=100m,memory=128Mi --limits=cpu=500m,memory=512Mi", w.kind.to_lowercase(), w.name, w.namespace)),
             });
+            missing_pairs.sort();
+            missing_pairs.dedup();
+            crate::provenance::must_specify(&mut c, Some(name), &missing_pairs, w);
             out.push(c);
         }
     }
@@ -190,7 +195,7 @@ pub fn limit_range_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> Ve
 
 fn lr_cause(lr: &str, what: &str) -> Cause {
     let mut c = Cause::new(
-        Class::LIMIT_RANGE,
+        Class::LimitRange,
         0.9,
         format!("LimitRange {lr} rejects the pod: {what}"),
         true,

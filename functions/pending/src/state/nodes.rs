@@ -52,9 +52,9 @@ pub(super) fn node_causes(
     // Per class: nodes where it is the only class blocking ("fix this alone and it fits"),
     // and nodes where it blocks at all, counting only in-scope nodes (not excluded by
     // selectors or control-plane taints) unless no node is in scope.
-    let mut sole: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut any_in_scope: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut any: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut sole: BTreeMap<Class, usize> = BTreeMap::new();
+    let mut any_in_scope: BTreeMap<Class, usize> = BTreeMap::new();
+    let mut any: BTreeMap<Class, usize> = BTreeMap::new();
     let mut in_scope = 0usize;
     // Groups hold nodes with identical blocks, so counting per group (tens) instead of per
     // node (thousands) gives the same totals.
@@ -63,25 +63,25 @@ pub(super) fn node_causes(
         if !scoped {
             in_scope += g.count;
         }
-        let mut classes: Vec<&'static str> = g.blocks.iter().map(Block::class).collect();
-        classes.sort_unstable();
+        let mut classes: Vec<Class> = g.blocks.iter().map(Block::class).collect();
+        classes.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
         classes.dedup();
         for c in &classes {
-            *any.entry(c).or_default() += g.count;
+            *any.entry(c.clone()).or_default() += g.count;
             if !scoped {
-                *any_in_scope.entry(c).or_default() += g.count;
+                *any_in_scope.entry(c.clone()).or_default() += g.count;
             }
         }
         if classes.len() == 1 {
-            *sole.entry(classes[0]).or_default() += g.count;
+            *sole.entry(classes[0].clone()).or_default() += g.count;
         }
     }
     let control_plane_only = only_control_plane_taints(report);
-    let mut scored: Vec<(&'static str, f64)> = any
+    let mut scored: Vec<(Class, f64)> = any
         .keys()
         .map(|c| {
-            let is_scope_class = *c == Class::NODE_AFFINITY
-                || (*c == Class::UNTOLERATED_TAINT && control_plane_only);
+            let is_scope_class =
+                *c == Class::NodeAffinity || (*c == Class::UntoleratedTaint && control_plane_only);
             let s = *sole.get(c).unwrap_or(&0) as f64;
             let a = *any_in_scope.get(c).unwrap_or(&0) as f64;
             let score = if is_scope_class && in_scope > 0 {
@@ -91,10 +91,13 @@ pub(super) fn node_causes(
             } else {
                 s * 10.0 + a
             };
-            (*c, score)
+            (c.clone(), score)
         })
         .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    scored.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| a.0.as_str().cmp(b.0.as_str()))
+    });
     let top = scored
         .first()
         .map(|s| s.1)
@@ -112,14 +115,14 @@ pub(super) fn node_causes(
             .filter(|g| g.blocks.iter().any(|b| b.class() == *class))
             .collect();
         let sole_n = *sole.get(class).unwrap_or(&0);
-        let mut c = match *class {
-            Class::INSUFFICIENT_RESOURCES => insufficient(needs, index, &mine, groups, w),
-            Class::UNTOLERATED_TAINT => taint(needs, &mine, w),
-            Class::NODE_AFFINITY => affinity(index, &mine, w),
-            Class::UNSCHEDULABLE_NODES => cordoned(&mine),
-            Class::HOST_PORTS => ports(needs, &mine),
-            Class::VOLUME_BINDING => Cause::new(
-                Class::VOLUME_BINDING,
+        let mut c = match class {
+            Class::InsufficientResources => insufficient(needs, index, &mine, groups, w),
+            Class::UntoleratedTaint => taint(needs, &mine, w),
+            Class::NodeAffinity => affinity(index, &mine, w),
+            Class::UnschedulableNodes => cordoned(&mine),
+            Class::HostPorts => ports(needs, &mine),
+            Class::VolumeBinding => Cause::new(
+                Class::VolumeBinding,
                 0.0,
                 "a bound PersistentVolume's node affinity (usually its zone) excludes the nodes that could otherwise run the pod",
                 true,
@@ -299,7 +302,7 @@ pub(super) fn insufficient(
             parts.join("; ")
         )
     };
-    let mut c = Cause::new(Class::INSUFFICIENT_RESOURCES, 0.0, summary, never);
+    let mut c = Cause::new(Class::InsufficientResources, 0.0, summary, never);
     if needs.requests.any_defaulted() {
         let d: Vec<String> = needs
             .requests

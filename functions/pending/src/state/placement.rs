@@ -33,7 +33,7 @@ pub(super) fn taint(needs: &PodNeeds<'_>, mine: &[&NodeGroup], w: &Workload) -> 
         .map(|(k, _)| k.clone());
     let Some((key, value, effect)) = best else {
         return Cause::new(
-            Class::UNTOLERATED_TAINT,
+            Class::UntoleratedTaint,
             0.0,
             "the candidate nodes carry taints the pod does not tolerate",
             true,
@@ -54,7 +54,7 @@ pub(super) fn taint(needs: &PodNeeds<'_>, mine: &[&NodeGroup], w: &Workload) -> 
             "the nodes that could run the pod carry taint {shown}, which the pod does not tolerate"
         )
     };
-    let mut c = Cause::new(Class::UNTOLERATED_TAINT, 0.0, summary, !condition);
+    let mut c = Cause::new(Class::UntoleratedTaint, 0.0, summary, !condition);
     if condition {
         c.remediation.push(Remediation {
             description: "fix the nodes' health (kubelet, CNI, disk) rather than tolerating the condition taint".into(),
@@ -127,7 +127,7 @@ pub(super) fn affinity(index: &SnapshotIndex<'_>, mine: &[&NodeGroup], w: &Workl
         parts.push("required node affinity matches none of these nodes".into());
     }
     let mut c = Cause::new(
-        Class::NODE_AFFINITY,
+        Class::NodeAffinity,
         0.0,
         format!(
             "the pod's node selection excludes the nodes: {}",
@@ -146,7 +146,7 @@ pub(super) fn affinity(index: &SnapshotIndex<'_>, mine: &[&NodeGroup], w: &Workl
         ));
         if let Some(g) = mine
             .iter()
-            .find(|g| g.blocks.iter().all(|b| b.class() == Class::NODE_AFFINITY))
+            .find(|g| g.blocks.iter().all(|b| b.class() == Class::NodeAffinity))
         {
             c.remediation.push(Remediation {
                 description: format!(
@@ -166,7 +166,7 @@ pub(super) fn affinity(index: &SnapshotIndex<'_>, mine: &[&NodeGroup], w: &Workl
 pub(super) fn cordoned(mine: &[&NodeGroup]) -> Cause {
     let n: usize = mine.iter().map(|g| g.count).sum();
     let mut c = Cause::new(
-        Class::UNSCHEDULABLE_NODES,
+        Class::UnschedulableNodes,
         0.0,
         format!("{n} otherwise suitable node(s) are cordoned (spec.unschedulable)"),
         false,
@@ -191,7 +191,7 @@ pub(super) fn ports(needs: &PodNeeds<'_>, mine: &[&NodeGroup]) -> Cause {
         .collect();
     let n: usize = mine.iter().map(|g| g.count).sum();
     let mut c = Cause::new(
-        Class::HOST_PORTS,
+        Class::HostPorts,
         0.0,
         format!(
             "host port(s) {} are already taken on {n} candidate node(s)",
@@ -210,13 +210,13 @@ pub(super) fn pod_affinity(mine: &[&NodeGroup]) -> Cause {
     let mut kinds: Vec<String> = mine
         .iter()
         .flat_map(|g| g.blocks.iter())
-        .filter(|b| b.class() == Class::POD_AFFINITY)
+        .filter(|b| b.class() == Class::PodAffinity)
         .map(Block::describe)
         .collect();
     kinds.sort();
     kinds.dedup();
     let mut c = Cause::new(
-        Class::POD_AFFINITY,
+        Class::PodAffinity,
         0.0,
         format!(
             "inter-pod (anti-)affinity or topology spread rules exclude the nodes: {}",

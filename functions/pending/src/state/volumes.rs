@@ -25,7 +25,7 @@ pub(super) fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> 
         let Some(pvc) = index.pvc(&needs.namespace, &claim) else {
             if v.persistent_volume_claim.is_some() {
                 let mut c = Cause::new(
-                    Class::VOLUME_BINDING,
+                    Class::VolumeBinding,
                     0.9,
                     format!("PersistentVolumeClaim {claim} does not exist"),
                     true,
@@ -55,7 +55,7 @@ pub(super) fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> 
         match sc_name.as_deref() {
             Some("") | None => {
                 let mut c = Cause::new(
-                    Class::VOLUME_BINDING,
+                    Class::VolumeBinding,
                     0.85,
                     format!(
                         "PVC {claim} is Pending with no StorageClass, and no PersistentVolume is available to bind it"
@@ -72,7 +72,7 @@ pub(super) fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> 
                 match index.storage_class(sc) {
                     None => {
                         let mut c = Cause::new(
-                            Class::VOLUME_BINDING,
+                            Class::VolumeBinding,
                             0.93,
                             format!("PVC {claim} asks for StorageClass {sc}, which does not exist"),
                             true,
@@ -109,7 +109,7 @@ pub(super) fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> 
                             });
                             if !available {
                                 let mut c = Cause::new(
-                                    Class::VOLUME_BINDING,
+                                    Class::VolumeBinding,
                                     0.88,
                                     format!(
                                         "PVC {claim} uses StorageClass {sc} (no provisioner) and no Available PersistentVolume of that class exists"
@@ -122,7 +122,7 @@ pub(super) fn volume_causes(needs: &PodNeeds<'_>, index: &SnapshotIndex<'_>) -> 
                             }
                         } else if !wffc {
                             let mut c = Cause::new(
-                                Class::VOLUME_BINDING,
+                                Class::VolumeBinding,
                                 0.8,
                                 format!(
                                     "PVC {claim} (StorageClass {sc}, Immediate binding) is still unbound: the provisioner {} has not created its volume",

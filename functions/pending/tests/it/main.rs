@@ -5,5 +5,6 @@
 mod compliance;
 mod messages;
 mod property;
+mod provenance;
 mod scenarios;
 mod support;

@@ -97,8 +97,9 @@ fn every_reference_fit_error_shape_gets_its_class() {
             Class::UNTOLERATED_TAINT,
         ),
         (
+            // The one node the affinity allows is full: capacity is what blocks (issue 15).
             "0/46 nodes are available: 1 Too many pods, 45 node(s) didn't satisfy plugin(s) [NodeAffinity].",
-            Class::NODE_AFFINITY,
+            Class::INSUFFICIENT_RESOURCES,
         ),
         (
             "0/4 nodes are available: 4 node(s) were unschedulable.",

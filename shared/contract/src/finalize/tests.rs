@@ -187,3 +187,46 @@ fn a_private_key_quoted_line_by_line_by_a_function_does_not_leak() {
     assert!(!all.contains(body), "{all}");
     assert_eq!(out.diagnoses[0].evidence[0], "\"step 3 failed\"");
 }
+
+#[test]
+fn structured_patches_pass_the_same_redaction_policy() {
+    use lastmile_events::diagnosis::{PatchSpec, PatchTarget, PatchType, StructuredRemediation};
+    let mut d = Diagnosis::new("job.deadline_exceeded", 0.9, "s", Subject::default());
+    d.remediation.push(Remediation {
+        description: "raise the deadline".into(),
+        command: None,
+    });
+    let patch = |step, body| StructuredRemediation {
+        step,
+        patch: PatchSpec {
+            target: PatchTarget {
+                api_version: "batch/v1".into(),
+                kind: "Job".into(),
+                namespace: Some("ci".into()),
+                name: "migrate".into(),
+            },
+            patch_type: PatchType::Merge,
+            body,
+            preconditions: Default::default(),
+        },
+    };
+    d.patches.push(patch(
+        0,
+        serde_json::json!({"spec": {"activeDeadlineSeconds": 1200}, "metadata": {"annotations": {"password": "hunter2-hunter2"}}}),
+    ));
+    d.patches
+        .push(patch(7, serde_json::json!({"spec": {"suspend": true}})));
+    diagnosis(&mut d);
+    let body = serde_json::to_string(&d.patches[0].patch.body).unwrap();
+    assert!(!body.contains("hunter2"), "{body}");
+    assert!(body.contains("1200"), "{body}");
+    assert_eq!(
+        d.patches.len(),
+        1,
+        "a patch for a step that does not exist is dropped"
+    );
+    assert!(d.evidence.iter().any(|e| e.contains("step 7 omitted")));
+    let mut again = d.clone();
+    diagnosis(&mut again);
+    assert_eq!(again, d);
+}

@@ -13,6 +13,7 @@
 pub mod annotations;
 pub mod job;
 pub mod pod;
+pub mod provenance;
 pub mod service;
 pub mod waits;
 pub mod workload;
@@ -23,6 +24,7 @@ pub use pod::{
     IMAGE_PULL_REASONS, StuckPod, is_image_pull_reason, is_native_sidecar, stuck_pod,
     waiting_reason,
 };
+pub use provenance::{Source, ValueOrigin, manifest_spec, quota_requirements, resource_origins};
 pub use service::{DnsTarget, ReadyEndpoint, ServiceIndex};
 pub use waits::{Dependency, unresolved, waited_on};
 pub use workload::{is_pod_name_of_job, object_ref, workload_key, workload_of};

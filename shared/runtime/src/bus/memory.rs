@@ -17,7 +17,7 @@
 //! Everything published stays in memory until the bus is dropped ([`MemoryBus::published`]
 //! reads it back by subject pattern): fine for a replay, not for a long-running service.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -71,8 +71,11 @@ struct Shared {
 struct State {
     /// Every stored message; the stream sequence is the index + 1.
     log: Vec<Message>,
-    /// `(stream, Nats-Msg-Id)` → when it was first stored.
+    /// `(stream, Nats-Msg-Id)` → when its duplicate window ends.
     seen: HashMap<(&'static str, String), Instant>,
+    /// The keys of `seen` in the order they were stored, so expired ids are pruned from the
+    /// front instead of scanning every id on every publish.
+    seen_order: VecDeque<(&'static str, String)>,
     consumers: HashMap<String, Group>,
 }
 
@@ -231,14 +234,22 @@ impl Publisher for MemoryBus {
             let mut state = self.shared.lock();
             let now = Instant::now();
             let window = Duration::from_secs(stream.duplicate_window_secs);
-            state.seen.retain(|_, at| now.duration_since(*at) < window);
+            let state = &mut *state;
+            while let Some(oldest) = state.seen_order.front() {
+                if state.seen.get(oldest).is_some_and(|end| *end > now) {
+                    break;
+                }
+                state.seen.remove(oldest);
+                state.seen_order.pop_front();
+            }
             if let Some(id) = message.header(MSG_ID_HEADER) {
                 let key = (stream.name, id.to_owned());
-                if state.seen.contains_key(&key) {
+                if state.seen.get(&key).is_some_and(|end| *end > now) {
                     tracing::debug!(subject = %message.subject, msg_id = %id, "Duplicate dropped.");
                     return Ok(());
                 }
-                state.seen.insert(key, now);
+                state.seen.insert(key.clone(), now + window);
+                state.seen_order.push_back(key);
             }
             state.log.push(message);
         }

@@ -26,7 +26,7 @@ pub const TRACEPARENT_HEADER: &str = "traceparent";
 /// A message as read from or written to the bus.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
-    /// Subject.
+    /// The subject it was published on, or is to be (`lastmile.incident.<family>`, …).
     pub subject: String,
     /// Headers (names as sent; `traceparent`, `Nats-Msg-Id`, …).
     pub headers: BTreeMap<String, String>,

@@ -11,12 +11,17 @@
 //!   dead-letters a message itself (it knows the error), the bus only counts deliveries.
 //!
 //! Every network call is bounded by the configured request timeout. The client reconnects
-//! on its own; the subscription re-opens its message stream (and re-creates the consumer if
-//! it vanished) with exponential backoff after any error, so a server restart never ends it.
+//! on its own (and, when a pull keeps timing out on a connection that still looks up, is
+//! made to reconnect to another server: a partitioned server stops answering without
+//! closing its sockets); the subscription re-opens its message stream (and re-creates the
+//! consumer if it vanished) with jittered exponential backoff after any error, so a server
+//! restart or a leader election never ends it. Calls a cluster cannot answer yet are
+//! retried for `--nats-retry-for` ([`retry`]).
 
 mod config;
 mod consume;
 mod publish;
+pub mod retry;
 mod streams;
 
 use std::time::Duration;
@@ -24,10 +29,13 @@ use std::time::Duration;
 use async_nats::ConnectErrorKind;
 use async_nats::jetstream;
 
-pub use config::{ConfigError, NatsConfig, parse_duration};
+pub use config::{ConfigError, DurationError, NatsConfig, parse_duration};
 pub use streams::stream_config;
 
 use super::BusError;
+
+/// How often the client pings the server it is connected to.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
 use crate::error::Detail;
 use crate::redact;
 
@@ -39,6 +47,7 @@ pub struct NatsBus {
     request_timeout: Duration,
     pull_batch: usize,
     stream_replicas: usize,
+    retry_for: Duration,
 }
 
 impl std::fmt::Debug for NatsBus {
@@ -64,6 +73,9 @@ impl NatsBus {
             .connection_timeout(config.connect_timeout)
             .request_timeout(Some(config.request_timeout))
             .max_reconnects(None)
+            // A server that stops answering without closing the socket (a partition) is
+            // noticed after two missed pings, not the default two minutes.
+            .ping_interval(PING_INTERVAL)
             .event_callback(|event| async move {
                 match event {
                     async_nats::Event::Connected => tracing::info!("NATS connected."),
@@ -129,7 +141,8 @@ impl NatsBus {
             })?;
         Ok(
             Self::from_client(client, config.request_timeout, config.pull_batch)
-                .with_stream_replicas(config.stream_replicas),
+                .with_stream_replicas(config.stream_replicas)
+                .with_retry_for(config.retry_for),
         )
     }
 
@@ -149,7 +162,14 @@ impl NatsBus {
             request_timeout,
             pull_batch: pull_batch.max(1),
             stream_replicas: 1,
+            retry_for: Duration::from_secs(30),
         }
+    }
+
+    /// Calls the cluster cannot answer yet are retried for `retry_for` (see [`retry`]).
+    pub fn with_retry_for(mut self, retry_for: Duration) -> Self {
+        self.retry_for = retry_for;
+        self
     }
 
     /// Streams this bus creates get `replicas` copies (see `--nats-stream-replicas`).

@@ -48,9 +48,9 @@ impl LocalStore {
 /// Keys are relative `/`-separated paths of normal components.
 pub(crate) fn validate_key(key: &str) -> Result<(), EvidenceError> {
     let bad = |why: &str| {
-        Err(EvidenceError::Rejected(format!(
-            "invalid evidence key {key:?}: {why}"
-        )))
+        Err(EvidenceError::Rejected(
+            format!("invalid evidence key {key:?}: {why}").into(),
+        ))
     };
     if key.is_empty() {
         return bad("empty");
@@ -84,18 +84,12 @@ impl EvidenceStore for LocalStore {
     async fn put(&self, key: &str, bytes: &[u8], _media_type: &str) -> Result<(), EvidenceError> {
         let path = self.path_of(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir).await?;
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-        if let Err(e) = tokio::fs::write(&tmp, bytes).await {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
-        }
-        if let Err(e) = tokio::fs::rename(&tmp, &path).await {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
-        }
-        Ok(())
+        let bytes = bytes.to_vec();
+        // One trip to the blocking pool for the whole write (directory, temp file, rename)
+        // instead of one per step: evidence writes are on every event's path.
+        tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
+            .await
+            .map_err(|e| EvidenceError::Io(std::io::Error::other(e)))?
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
@@ -109,6 +103,20 @@ impl EvidenceStore for LocalStore {
     async fn exists(&self, key: &str) -> Result<bool, EvidenceError> {
         Ok(tokio::fs::try_exists(self.path_of(key)?).await?)
     }
+}
+
+/// Writes `bytes` to a temp file in `dir`, then renames it to `path`; the temp file is
+/// removed when either step fails.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    std::fs::create_dir_all(dir)?;
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,17 +14,20 @@ pub mod s3;
 
 use async_trait::async_trait;
 
-pub use bundle::store_bundle;
+use crate::error::Detail;
 
-/// Evidence store failures.
+pub use bundle::{store_bundle, store_manifest, store_objects};
+
+/// Evidence store failures. The store client's own error (the S3 SDK's, serde's) is kept as
+/// the [`Detail`]'s source.
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     /// The store is unreachable or failed transiently: retry.
     #[error("evidence store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Detail),
     /// The store refused (credentials, missing bucket): configuration must change.
     #[error("evidence store rejected the write: {0}")]
-    Rejected(String),
+    Rejected(#[source] Detail),
     /// Local I/O failed.
     #[error("evidence I/O: {0}")]
     Io(#[from] std::io::Error),

@@ -19,6 +19,7 @@ use aws_sdk_s3::primitives::ByteStream;
 
 use super::local::validate_key;
 use super::{EvidenceError, EvidenceStore};
+use crate::error::Detail;
 
 /// Where the S3 evidence store is and how to reach it. Flags and environment variables.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -72,7 +73,7 @@ impl Default for S3Config {
 impl S3Config {
     /// Checks the values that can be checked without the network.
     pub fn validate(&self) -> Result<(), EvidenceError> {
-        let bad = |m: String| Err(EvidenceError::Rejected(m));
+        let bad = |m: String| Err(EvidenceError::Rejected(m.into()));
         match self.bucket.as_deref() {
             None | Some("") => return bad("--s3-bucket / LASTMILE_S3_BUCKET is not set".into()),
             Some(b) if b.contains('/') => {
@@ -172,9 +173,12 @@ impl S3Store {
         match self.client.head_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
-                Err(EvidenceError::Rejected(format!(
-                    "bucket {:?} does not exist (or is not visible with these credentials)",
-                    self.bucket
+                Err(EvidenceError::Rejected(Detail::caused_by(
+                    format!(
+                        "bucket {:?} does not exist (or is not visible with these credentials)",
+                        self.bucket
+                    ),
+                    e,
                 )))
             }
             Err(e) => Err(classify("HeadBucket", &self.bucket, e)),
@@ -237,12 +241,16 @@ impl EvidenceStore for S3Store {
         };
         // The operation timeout ends with the response head; bound the body read too.
         match tokio::time::timeout(self.operation_timeout, response.body.collect()).await {
-            Err(_) => Err(EvidenceError::Unavailable(format!(
-                "GetObject {object}: body not received within {:?}",
-                self.operation_timeout
-            ))),
-            Ok(Err(e)) => Err(EvidenceError::Unavailable(format!(
-                "GetObject {object}: reading the body: {e}"
+            Err(_) => Err(EvidenceError::Unavailable(
+                format!(
+                    "GetObject {object}: body not received within {:?}",
+                    self.operation_timeout
+                )
+                .into(),
+            )),
+            Ok(Err(e)) => Err(EvidenceError::Unavailable(Detail::caused_by(
+                format!("GetObject {object}: reading the body: {e}"),
+                e,
             ))),
             Ok(Ok(body)) => Ok(Some(body.into_bytes().to_vec())),
         }
@@ -280,21 +288,21 @@ where
         _ => DisplayErrorContext(&err).to_string(),
     };
     let what = format!("{operation} {key}: {detail}");
+    let unavailable = |text: String, err| EvidenceError::Unavailable(Detail::caused_by(text, err));
+    let rejected = |text: String, err| EvidenceError::Rejected(Detail::caused_by(text, err));
     match &err {
-        SdkError::ConstructionFailure(_) => EvidenceError::Rejected(what),
-        SdkError::TimeoutError(_) => {
-            EvidenceError::Unavailable(format!("{operation} {key}: timed out"))
-        }
-        SdkError::DispatchFailure(d) if d.is_user() => EvidenceError::Rejected(what),
+        SdkError::ConstructionFailure(_) => rejected(what, err),
+        SdkError::TimeoutError(_) => unavailable(format!("{operation} {key}: timed out"), err),
+        SdkError::DispatchFailure(d) if d.is_user() => rejected(what, err),
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
             if status >= 500 || status == 429 || status == 408 {
-                EvidenceError::Unavailable(format!("{what} (HTTP {status})"))
+                unavailable(format!("{what} (HTTP {status})"), err)
             } else {
-                EvidenceError::Rejected(format!("{what} (HTTP {status})"))
+                rejected(format!("{what} (HTTP {status})"), err)
             }
         }
-        _ => EvidenceError::Unavailable(what),
+        _ => unavailable(what, err),
     }
 }
 

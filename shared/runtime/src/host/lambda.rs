@@ -9,11 +9,25 @@
 //! a retry can help (`lastmile.BadInput`, `lastmile.Permanent`, `lastmile.Retryable`).
 //! Spans are flushed at the end of every invocation: the execution environment may be
 //! frozen as soon as the response is posted.
+//!
+//! A panic inside one invocation (a function bug on one input) is caught here and reported
+//! as that invocation's `lastmile.Permanent` error, so the dispatcher dead-letters the event
+//! with the panic's message, the spans are still flushed and the process keeps serving. This
+//! needs `panic = "unwind"`, which is why the `ship` profile keeps it (see the root
+//! `Cargo.toml`): with `abort` the process would die mid-invocation and Lambda would report
+//! only `Runtime.ExitError`, without the cause, and start a cold environment for the next one.
+//!
+//! [`setup`] is the start-up every function binary shares (configuration, clients); a binary
+//! that cannot start reports why with [`report_init_error`] before exiting, so Lambda shows
+//! the cause instead of a bare exit status.
 
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use futures::FutureExt as _;
 use lastmile_events::{Diagnosis, IncidentFamily, subjects};
 use serde::Serialize;
 use serde_json::Value;
@@ -22,6 +36,8 @@ use crate::bus::{Message, TRACEPARENT_HEADER};
 use crate::executor::{Executor, ProcessError};
 use crate::redact;
 use crate::telemetry::TelemetryGuard;
+
+pub mod setup;
 
 /// Environment variables the Lambda runtime needs (it panics without them; we check first).
 pub const REQUIRED_ENV: &[&str] = &[
@@ -42,7 +58,10 @@ pub enum LambdaHostError {
     Config(String),
     /// The runtime loop ended with an error (the Runtime API went away).
     #[error("lambda runtime: {0}")]
-    Runtime(String),
+    Runtime(#[source] lambda_runtime::Error),
+    /// The init error could not be reported to the Runtime API.
+    #[error("cannot report the init error to the Lambda Runtime API")]
+    InitReport(#[source] reqwest::Error),
 }
 
 /// What one successful invocation returns.
@@ -74,6 +93,20 @@ impl InvocationError {
         Self {
             error_type: format!("{ERROR_TYPE_PREFIX}{kind}"),
             message: redact::text(message).into_owned(),
+        }
+    }
+
+    /// The error for an invocation whose function panicked: permanent (the same input
+    /// panics again), with the panic's message.
+    fn panicked(panic: &(dyn std::any::Any + Send)) -> Self {
+        let what = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        Self {
+            error_type: format!("{ERROR_TYPE_PREFIX}Permanent"),
+            message: redact::text(&format!("the function panicked: {what}")).into_owned(),
         }
     }
 
@@ -132,11 +165,30 @@ pub async fn run(executor: Executor, telemetry: TelemetryGuard) -> Result<(), La
     });
     lambda_runtime::run(handler)
         .await
-        .map_err(|e| LambdaHostError::Runtime(e.to_string()))
+        .map_err(LambdaHostError::Runtime)
 }
 
 /// Processes one invocation payload (the structured CloudEvent). The testable core of [`run`].
+/// A panic while processing becomes a `lastmile.Permanent` error (see the module docs).
 pub async fn invoke(
+    executor: &Executor,
+    payload: Value,
+    request_id: &str,
+) -> Result<InvocationResponse, InvocationError> {
+    match AssertUnwindSafe(process(executor, payload, request_id))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            let err = InvocationError::panicked(panic.as_ref());
+            tracing::error!(request_id, error_type = %err.error_type, error = %err.message, "Invocation panicked.");
+            Err(err)
+        }
+    }
+}
+
+async fn process(
     executor: &Executor,
     payload: Value,
     request_id: &str,
@@ -161,6 +213,39 @@ pub async fn invoke(
             Err(err)
         }
     }
+}
+
+/// How long reporting an init error may take: the process exits right after.
+const INIT_REPORT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Reports a start-up failure to the Runtime API (`POST /runtime/init/error`), as a custom
+/// runtime should before exiting: Lambda then fails the pending invocation with this
+/// `errorType` (`lastmile.Retryable` when a dependency was unreachable, else
+/// `lastmile.Permanent`) and the (redacted) cause. `runtime_api` is `AWS_LAMBDA_RUNTIME_API`.
+pub async fn report_init_error(
+    runtime_api: &str,
+    retryable: bool,
+    message: &str,
+) -> Result<(), LambdaHostError> {
+    let kind = if retryable { "Retryable" } else { "Permanent" };
+    let error_type = format!("{ERROR_TYPE_PREFIX}{kind}");
+    let body = serde_json::json!({
+        "errorType": error_type,
+        "errorMessage": redact::text(message),
+        "stackTrace": [],
+    });
+    reqwest::Client::new()
+        .post(format!(
+            "http://{runtime_api}/2018-06-01/runtime/init/error"
+        ))
+        .header("Lambda-Runtime-Function-Error-Type", &error_type)
+        .json(&body)
+        .timeout(INIT_REPORT_TIMEOUT)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(LambdaHostError::InitReport)?;
+    Ok(())
 }
 
 /// Wraps a CloudEvent payload into the bus message the executor consumes.

@@ -30,7 +30,7 @@ impl std::str::FromStr for OtlpProtocol {
 /// Where spans go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtlpConfig {
-    /// Transport.
+    /// gRPC or HTTP/protobuf (`OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`).
     pub protocol: OtlpProtocol,
     /// Explicit endpoint (gRPC: `http://host:4317`; HTTP: the full `…/v1/traces` URL).
     /// `None` lets the SDK read `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`.
@@ -147,9 +147,9 @@ impl TelemetryConfig {
 /// `OTEL_EXPORTER_OTLP_<SIGNAL>_{ENDPOINT,PROTOCOL}` overrides of the shared variables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Signal {
-    /// Spans.
+    /// Spans (`OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_TRACES_*`).
     Traces,
-    /// Metrics.
+    /// Metrics (`OTEL_METRICS_EXPORTER`, `OTEL_EXPORTER_OTLP_METRICS_*`).
     Metrics,
 }
 

@@ -170,3 +170,22 @@ fn policy_denials() {
     assert!(parse_policy("pods \"x\" is forbidden: unable to validate against any security context constraint: [spec.containers[0].securityContext.privileged: Invalid value: true]").is_some());
     assert!(parse_policy("0/3 nodes are available").is_none());
 }
+
+/// A controller's create that timed out in the API server is the admission chain (a webhook
+/// it cannot reach), in the event-table, describe and controller-log wordings.
+#[test]
+fn a_create_that_timed_out_is_an_unreachable_webhook() {
+    for m in [
+        "25m  Warning  FailedCreate  ReplicaSet  Error creating: Timeout: request did not complete within requested timeout 30s",
+        "Warning  FailedCreate  3m (x12 over 20m)  job-controller  Error creating: context deadline exceeded",
+        "E0412 controller.go:231] failed to create pod web-0: the server was unable to return a response in the time allotted, but may still be processing the request",
+    ] {
+        let Some(p) = parse_policy(m) else {
+            panic!("{m}")
+        };
+        assert!(p.unreachable, "{m}");
+        assert_eq!(p.by, "an admission webhook");
+    }
+    // A timeout that is not a create (an image pull, a probe) is not admission.
+    assert!(parse_policy("Failed to pull image: context deadline exceeded").is_none());
+}

@@ -62,6 +62,32 @@ fn karpenter_restricted_label() {
     };
     assert_eq!(
         classify_reason(&reasons[0].1).class(),
-        Some(lastmile_events::Class::NODE_AFFINITY)
+        Some(lastmile_events::Class::NodeAffinity)
     );
+}
+
+/// The cluster-autoscaler's own log lines, pasted instead of the pod's event.
+#[test]
+fn cluster_autoscaler_log_lines() {
+    for (line, limit) in [
+        (
+            "I0312 08:14:02.118148       1 scale_up.go:116] Skipping node group eks-workers-1a - max size reached",
+            true,
+        ),
+        (
+            "I0312 08:14:02.118150       1 orchestrator.go:188] Scale-up: group ng-spot would exceed max size",
+            true,
+        ),
+        (
+            "I0312 08:14:02.118200       1 scale_up.go:186] No expansion options",
+            false,
+        ),
+    ] {
+        let Some(AutoscalerSignal::NoScaleUp { by, at_limit, .. }) = parse_autoscaler(line) else {
+            panic!("{line}")
+        };
+        assert_eq!(by, "cluster-autoscaler");
+        assert_eq!(at_limit, limit, "{line}");
+    }
+    assert!(parse_autoscaler("I0312 1 scale_up.go:92] Upcoming 0 nodes").is_none());
 }

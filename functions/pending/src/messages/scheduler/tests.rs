@@ -1,7 +1,7 @@
 use super::*;
 use lastmile_events::Class;
 
-fn classes(fit: &FitMessage) -> Vec<(u64, &'static str)> {
+fn classes(fit: &FitMessage) -> Vec<(u64, Class)> {
     fit.reasons()
         .into_iter()
         .filter_map(|(n, _, r)| r.class().map(|c| (n, c)))
@@ -17,8 +17,8 @@ fn current_grammar_with_preemption_suffix() {
     assert_eq!(
         classes(&fit),
         vec![
-            (1, Class::UNTOLERATED_TAINT),
-            (2, Class::INSUFFICIENT_RESOURCES)
+            (1, Class::UntoleratedTaint),
+            (2, Class::InsufficientResources)
         ]
     );
     assert!(
@@ -31,7 +31,7 @@ fn current_grammar_with_preemption_suffix() {
 #[test]
 fn double_period_of_v1_25_to_v1_27() {
     let fit = parse_fit("0/1 nodes are available: 1 node(s) had volume node affinity conflict. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..").unwrap();
-    assert_eq!(classes(&fit), vec![(1, Class::VOLUME_BINDING)]);
+    assert_eq!(classes(&fit), vec![(1, Class::VolumeBinding)]);
     assert_eq!(
         fit.postfilter.as_deref(),
         Some("0/1 nodes are available: 1 Preemption is not helpful for scheduling")
@@ -43,10 +43,7 @@ fn no_suffix_of_v1_7_to_v1_23() {
     let fit = parse_fit("0/5 nodes are available: 3 Insufficient memory, 2 node(s) didn't match Pod's node affinity/selector.").unwrap();
     assert_eq!(
         classes(&fit),
-        vec![
-            (3, Class::INSUFFICIENT_RESOURCES),
-            (2, Class::NODE_AFFINITY)
-        ]
+        vec![(3, Class::InsufficientResources), (2, Class::NodeAffinity)]
     );
     assert!(fit.postfilter.is_none());
 }
@@ -58,7 +55,7 @@ fn prefilter_message_without_count() {
         fit.prefilter,
         vec!["pod has unbound immediate PersistentVolumeClaims"]
     );
-    assert_eq!(classes(&fit), vec![(3, Class::VOLUME_BINDING)]);
+    assert_eq!(classes(&fit), vec![(3, Class::VolumeBinding)]);
 }
 
 #[test]
@@ -81,7 +78,7 @@ fn old_taint_text_with_embedded_comma_is_one_item() {
 #[test]
 fn dra_postfilter_and_combined_prefix() {
     let fit = parse_fit("(combined from similar events): 0/17 nodes are available: 17 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/17 nodes are available: 17 Preemption is not helpful for scheduling.").unwrap();
-    assert_eq!(classes(&fit), vec![(17, Class::UNTOLERATED_TAINT)]);
+    assert_eq!(classes(&fit), vec![(17, Class::UntoleratedTaint)]);
     assert!(fit.postfilter.is_some());
 }
 
@@ -90,10 +87,7 @@ fn prefilter_result_plugin_list() {
     let fit = parse_fit("0/46 nodes are available: 1 Too many pods, 45 node(s) didn't satisfy plugin(s) [NodeAffinity].").unwrap();
     assert_eq!(
         classes(&fit),
-        vec![
-            (1, Class::INSUFFICIENT_RESOURCES),
-            (45, Class::NODE_AFFINITY)
-        ]
+        vec![(1, Class::InsufficientResources), (45, Class::NodeAffinity)]
     );
 }
 
@@ -112,10 +106,7 @@ fn legacy_predicates_list() {
     let fit = parse_fit("No nodes are available that match all of the following predicates:: Insufficient cpu (1), MatchNodeSelector (2).").unwrap();
     assert_eq!(
         classes(&fit),
-        vec![
-            (1, Class::INSUFFICIENT_RESOURCES),
-            (2, Class::NODE_AFFINITY)
-        ]
+        vec![(1, Class::InsufficientResources), (2, Class::NodeAffinity)]
     );
 }
 
@@ -125,9 +116,9 @@ fn lexical_order_and_big_counts() {
     assert_eq!(
         classes(&fit),
         vec![
-            (10, Class::UNSCHEDULABLE_NODES),
-            (2, Class::HOST_PORTS),
-            (4988, Class::INSUFFICIENT_RESOURCES)
+            (10, Class::UnschedulableNodes),
+            (2, Class::HostPorts),
+            (4988, Class::InsufficientResources)
         ]
     );
 }
@@ -144,7 +135,7 @@ fn anchors_skip_the_preemption_header_and_find_wrapped_messages() {
     let a = anchors(text);
     assert_eq!(a.len(), 1);
     let fit = parse_fit(&text[a[0]..]).unwrap();
-    assert_eq!(classes(&fit), vec![(1, Class::UNTOLERATED_TAINT)]);
+    assert_eq!(classes(&fit), vec![(1, Class::UntoleratedTaint)]);
 }
 
 #[test]

@@ -74,6 +74,12 @@ pub struct NatsConfig {
     #[arg(long = "nats-pull-batch", env = "NATS_PULL_BATCH", default_value_t = DEFAULT_PULL_BATCH)]
     #[serde(default = "default_pull_batch")]
     pub pull_batch: usize,
+    /// How long a call the cluster cannot answer yet (leader election, a cluster still
+    /// forming) is retried before it fails: creating or finding streams and consumers, and
+    /// publishes that got no acknowledgement (re-sent under the same `Nats-Msg-Id`).
+    #[arg(long = "nats-retry-for", env = "NATS_RETRY_FOR", default_value = "30s", value_parser = parse_duration)]
+    #[serde(default = "default_retry_for", deserialize_with = "de_duration")]
+    pub retry_for: Duration,
 }
 
 const DEFAULT_PULL_BATCH: usize = 16;
@@ -86,6 +92,9 @@ fn default_connect_timeout() -> Duration {
 }
 fn default_request_timeout() -> Duration {
     Duration::from_secs(10)
+}
+fn default_retry_for() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_stream_replicas() -> usize {
     1
@@ -109,6 +118,7 @@ impl Default for NatsConfig {
             tls_key: None,
             stream_replicas: 1,
             pull_batch: DEFAULT_PULL_BATCH,
+            retry_for: default_retry_for(),
         }
     }
 }
@@ -210,6 +220,7 @@ impl std::fmt::Debug for NatsConfig {
             .field("tls_key", &self.tls_key)
             .field("stream_replicas", &self.stream_replicas)
             .field("pull_batch", &self.pull_batch)
+            .field("retry_for", &self.retry_for)
             .finish()
     }
 }
@@ -222,28 +233,57 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// A duration flag or setting that [`parse_duration`] cannot read. Bad input: the message
+/// quotes what was given and shows the syntax.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// No leading number (`fast`, `-5s`, ``).
+    #[error("{raw:?} is not a duration (e.g. 500ms, 5s, 2m, 1h)")]
+    NotANumber {
+        /// The value as given (trimmed).
+        raw: String,
+    },
+    /// A number followed by a unit other than `ms`, `s`, `m` or `h`.
+    #[error("{raw:?}: unknown unit {unit:?} (use ms, s, m or h)")]
+    UnknownUnit {
+        /// The value as given (trimmed).
+        raw: String,
+        /// The text after the number.
+        unit: String,
+    },
+    /// More milliseconds than a `u64` holds.
+    #[error("{raw:?} is too long")]
+    TooLong {
+        /// The value as given (trimmed).
+        raw: String,
+    },
+}
+
 /// Parses a duration written as `250ms`, `5s`, `2m`, `1h`, or bare seconds (`30`).
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+pub fn parse_duration(raw: &str) -> Result<Duration, DurationError> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration (e.g. 500ms, 5s, 2m, 1h)"))?;
+    let n: u64 = number.parse().map_err(|_| DurationError::NotANumber {
+        raw: raw.to_owned(),
+    })?;
     let unit_ms: u64 = match unit.trim() {
         "ms" => 1,
         "" | "s" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
         other => {
-            return Err(format!(
-                "{raw:?}: unknown unit {other:?} (use ms, s, m or h)"
-            ));
+            return Err(DurationError::UnknownUnit {
+                raw: raw.to_owned(),
+                unit: other.to_owned(),
+            });
         }
     };
     n.checked_mul(unit_ms)
         .map(Duration::from_millis)
-        .ok_or_else(|| format!("{raw:?} is too long"))
+        .ok_or_else(|| DurationError::TooLong {
+            raw: raw.to_owned(),
+        })
 }
 
 /// Serde adapter for durations written as [`parse_duration`] reads them.

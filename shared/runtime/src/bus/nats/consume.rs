@@ -6,12 +6,14 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::{self, AckPolicy, DeliverPolicy, PullConsumer};
 use async_nats::jetstream::message::Acker;
 use async_nats::jetstream::stream;
-use async_nats::jetstream::{self, AckKind};
+use async_nats::jetstream::{self, AckKind, ErrorCode};
 use async_trait::async_trait;
 use futures::StreamExt;
 
 use super::NatsBus;
 use super::publish::from_header_map;
+use super::retry::Backoff;
+use super::streams::cluster_not_ready;
 use crate::bus::{Bus, BusError, ConsumerSpec, Delivery, Message, Settle, Subscription};
 use crate::error::Detail;
 
@@ -46,16 +48,27 @@ impl Bus for NatsBus {
             messages: None,
             failures: 0,
         };
-        // Fail fast on a consumer the server refuses; later errors are retried in `next`.
-        subscription.messages = Some(subscription.open().await?);
+        // Fail on a consumer the server refuses; while the cluster cannot answer yet (it is
+        // forming, or electing the stream's leader) retry within the budget. Later errors
+        // are retried in `next` without limit.
+        let what = format!("creating consumer {}", spec.durable);
+        let messages = self.retrying(&what, || subscription.open()).await?;
+        subscription.messages = Some(messages);
         Ok(Box::new(subscription))
     }
 }
 
-/// Backoff between attempts to re-open a subscription: 100 ms doubling up to 5 s.
+/// Backoff between attempts to re-open a subscription: 100 ms doubling up to 5 s, jittered
+/// (every replica lost its pull at the same moment when a leader died).
 pub(super) fn reopen_backoff(failures: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
+    Backoff::CLUSTER.delay(failures)
 }
+
+/// Consecutive failures to re-open after which the client is made to reconnect: requests
+/// that keep timing out on a connection that looks up mean the server it is connected to
+/// was cut off (a partition keeps sockets open), and another server of the cluster can
+/// answer.
+const RECONNECT_AFTER_FAILURES: u32 = 3;
 
 /// How long a pull request waits on the server, and how often the server proves it is alive
 /// while one waits (a missed heartbeat means the connection is gone: re-open).
@@ -79,19 +92,28 @@ impl NatsSubscription {
             .bus
             .js
             .create_consumer_on_stream(self.config.clone(), self.stream.clone());
-        let consumer: PullConsumer = self
-            .bus
-            .bounded(&format!("creating consumer {name}"), create)
-            .await?
-            .map_err(|e| {
-                let detail = format!("cannot create consumer {name} on {}: {e}", self.stream);
-                match e.kind() {
-                    stream::ConsumerErrorKind::TimedOut | stream::ConsumerErrorKind::Request => {
+        let consumer: PullConsumer =
+            self.bus
+                .bounded(&format!("creating consumer {name}"), create)
+                .await?
+                .map_err(|e| {
+                    let detail = format!("cannot create consumer {name} on {}: {e}", self.stream);
+                    let transient = match e.kind() {
+                        stream::ConsumerErrorKind::TimedOut
+                        | stream::ConsumerErrorKind::Request => true,
+                        stream::ConsumerErrorKind::JetStream(js) => {
+                            cluster_not_ready(js.error_code())
+                            // A stream just created may not have its leader yet.
+                            || js.error_code() == ErrorCode::STREAM_NOT_FOUND
+                        }
+                        _ => false,
+                    };
+                    if transient {
                         BusError::Unavailable(Detail::caused_by(detail, e))
+                    } else {
+                        BusError::Rejected(Detail::caused_by(detail, e))
                     }
-                    _ => BusError::Rejected(Detail::caused_by(detail, e)),
-                }
-            })?;
+                })?;
         let pull = consumer
             .stream()
             .max_messages_per_batch(self.bus.pull_batch)
@@ -123,6 +145,14 @@ impl Subscription for NatsSubscription {
                     }
                     Err(e) => {
                         self.failures = self.failures.saturating_add(1);
+                        if self.failures.is_multiple_of(RECONNECT_AFTER_FAILURES)
+                            && e.is_retryable()
+                        {
+                            tracing::warn!(error = %e, failures = self.failures, "The server does not answer; reconnecting to another one.");
+                            if let Err(e) = self.bus.client.force_reconnect().await {
+                                tracing::warn!(error = %e, "Reconnect failed; the client keeps trying.");
+                            }
+                        }
                         tokio::time::sleep(reopen_backoff(self.failures)).await;
                         return Some(Err(e));
                     }

@@ -8,25 +8,44 @@ use async_nats::{HeaderMap, HeaderName, HeaderValue};
 use async_trait::async_trait;
 
 use super::NatsBus;
-use crate::bus::{BusError, Message, Publisher};
+use crate::bus::{BusError, MSG_ID_HEADER, Message, Publisher};
 use crate::error::Detail;
 
 #[async_trait]
 impl Publisher for NatsBus {
+    /// Publishes and waits for the stream's acknowledgement. A publish that got none (the
+    /// stream's leader died or is being elected, the connection dropped) is sent again, same
+    /// bytes and same `Nats-Msg-Id`, within the retry budget: if the first copy was stored,
+    /// the stream drops the second as a duplicate. A message without a `Nats-Msg-Id` is
+    /// sent once: a second copy could not be told apart.
     async fn publish(&self, message: Message) -> Result<(), BusError> {
         let headers = to_header_map(&message.headers)?;
-        let publish = jetstream::message::PublishMessage::build()
-            .payload(message.payload)
-            .headers(headers);
         let what = format!("publishing on {}", message.subject);
+        if message.header(MSG_ID_HEADER).is_none() {
+            return self.publish_once(&what, &message, headers).await;
+        }
+        self.retrying(&what, || {
+            self.publish_once(&what, &message, headers.clone())
+        })
+        .await
+    }
+}
+
+impl NatsBus {
+    async fn publish_once(
+        &self,
+        what: &str,
+        message: &Message,
+        headers: HeaderMap,
+    ) -> Result<(), BusError> {
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(message.payload.clone())
+            .headers(headers);
         let ack = self
-            .bounded(
-                &what,
-                self.js.send_publish(message.subject.clone(), publish),
-            )
+            .bounded(what, self.js.send_publish(message.subject.clone(), publish))
             .await?;
         let ack = self
-            .bounded(&what, ack.map_err(|e| publish_error(&message.subject, e))?)
+            .bounded(what, ack.map_err(|e| publish_error(&message.subject, e))?)
             .await?;
         let ack = ack.map_err(|e| publish_error(&message.subject, e))?;
         if ack.duplicate {

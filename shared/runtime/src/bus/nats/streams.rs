@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::context::CreateStreamErrorKind;
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamByNameErrorKind};
 use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
 use lastmile_events::subjects::{Retention, STREAMS, StreamSpec};
 
@@ -43,27 +44,35 @@ impl NatsBus {
         Ok(())
     }
 
-    /// Creates or updates one stream; returns the server's view of it.
+    /// Creates or updates one stream; returns the server's view of it. Retried while the
+    /// cluster cannot answer (see [`super::retry`]).
     pub async fn ensure_stream(&self, spec: &StreamSpec) -> Result<stream::Info, BusError> {
-        let call = self
-            .js
-            .create_or_update_stream(stream_config(spec, self.stream_replicas));
+        let what = format!("creating stream {}", spec.name);
         let info = self
-            .bounded(&format!("creating stream {}", spec.name), call)
-            .await?
-            .map_err(|e| {
-                let detail = format!("cannot create or update stream {}: {e}", spec.name);
-                match e.kind() {
-                    CreateStreamErrorKind::TimedOut
-                    | CreateStreamErrorKind::JetStreamUnavailable => {
+            .retrying(&what, || async {
+                let call = self
+                    .js
+                    .create_or_update_stream(stream_config(spec, self.stream_replicas));
+                self.bounded(&what, call).await?.map_err(|e| {
+                    let detail = format!("cannot create or update stream {}: {e}", spec.name);
+                    let transient = match e.kind() {
+                        CreateStreamErrorKind::TimedOut
+                        | CreateStreamErrorKind::JetStreamUnavailable => true,
+                        CreateStreamErrorKind::JetStream(js) => cluster_not_ready(js.error_code()),
+                        _ => false,
+                    };
+                    if transient {
                         BusError::Unavailable(Detail::caused_by(detail, e))
+                    } else {
+                        BusError::Rejected(Detail::caused_by(detail, e))
                     }
-                    _ => BusError::Rejected(Detail::caused_by(detail, e)),
-                }
-            })?;
+                })
+            })
+            .await?;
         tracing::debug!(stream = spec.name, "Stream ensured.");
         Ok(info)
     }
+
     /// The stream holding `subjects`: lastmile's own table first, else the server's answer.
     pub(super) async fn stream_of(&self, subjects: &[String]) -> Result<String, BusError> {
         let first = subjects
@@ -79,16 +88,42 @@ impl NatsBus {
         if let Some(spec) = known {
             return Ok(spec.name.to_owned());
         }
-        self.bounded(
-            "looking up the stream",
-            self.js.stream_by_subject(first.clone()),
-        )
-        .await?
-        .map_err(|e| {
-            BusError::Rejected(Detail::caused_by(
-                format!("no stream captures {first}: {e}"),
-                e,
-            ))
+        let what = "looking up the stream";
+        self.retrying(what, || async {
+            self.bounded(what, self.js.stream_by_subject(first.clone()))
+                .await?
+                .map_err(|e| {
+                    let detail = format!("no stream captures {first}: {e}");
+                    let transient = match e.kind() {
+                        GetStreamByNameErrorKind::Request => true,
+                        GetStreamByNameErrorKind::JetStream(js) => {
+                            cluster_not_ready(js.error_code())
+                        }
+                        _ => false,
+                    };
+                    if transient {
+                        BusError::Unavailable(Detail::caused_by(detail, e))
+                    } else {
+                        BusError::Rejected(Detail::caused_by(detail, e))
+                    }
+                })
         })
+        .await
     }
+}
+
+/// JetStream API error codes that mean "the cluster cannot answer this yet" (no meta leader,
+/// no stream or consumer leader, peers not yet known), not "never".
+pub(super) fn cluster_not_ready(code: ErrorCode) -> bool {
+    [
+        ErrorCode::CLUSTER_INCOMPLETE,
+        ErrorCode::CLUSTER_NO_PEERS,
+        ErrorCode::CLUSTER_NOT_ACTIVE,
+        ErrorCode::CLUSTER_NOT_ASSIGNED,
+        ErrorCode::CLUSTER_NOT_AVAILABLE,
+        ErrorCode::CLUSTER_NOT_LEADER,
+        ErrorCode::INSUFFICIENT_RESOURCES,
+        ErrorCode::RAFT_GENERAL,
+    ]
+    .contains(&code)
 }

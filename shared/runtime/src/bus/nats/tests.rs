@@ -7,6 +7,8 @@ use lastmile_events::subjects::STREAMS;
 
 use super::consume::reopen_backoff;
 use super::publish::to_header_map;
+use super::retry::Backoff;
+use super::streams::cluster_not_ready;
 use super::*;
 
 #[test]
@@ -19,6 +21,22 @@ fn durations_parse_with_units() {
     for bad in ["", "s", "5 days", "-1s", "1.5s", "99999999999999999999h"] {
         assert!(parse_duration(bad).is_err(), "{bad:?}");
     }
+    assert!(matches!(
+        parse_duration("5 days"),
+        Err(DurationError::UnknownUnit { unit, .. }) if unit == "days"
+    ));
+    assert!(matches!(
+        parse_duration("-1s"),
+        Err(DurationError::NotANumber { .. })
+    ));
+    assert!(matches!(
+        parse_duration("9999999999999999h"),
+        Err(DurationError::TooLong { .. })
+    ));
+    assert_eq!(
+        parse_duration("2 weeks").unwrap_err().to_string(),
+        r#""2 weeks": unknown unit "weeks" (use ms, s, m or h)"#
+    );
 }
 
 #[test]
@@ -148,7 +166,87 @@ fn header_values_with_newlines_are_rejected_not_panicking() {
 #[test]
 fn reopen_backoff_grows_and_is_capped() {
     assert!(reopen_backoff(1) < reopen_backoff(2));
-    assert_eq!(reopen_backoff(40), Duration::from_secs(5));
+    let capped = reopen_backoff(40);
+    assert!(capped >= Duration::from_millis(2500) && capped <= Duration::from_secs(5));
+}
+
+#[test]
+fn backoff_is_jittered_within_half_to_full_of_the_capped_exponential() {
+    let backoff = Backoff::CLUSTER;
+    for attempt in 1..=20u32 {
+        let full = (Duration::from_millis(100) * 2u32.pow(attempt.min(17) - 1))
+            .min(Duration::from_secs(5));
+        let delays: Vec<Duration> = (0..50).map(|_| backoff.delay(attempt)).collect();
+        for d in &delays {
+            assert!(
+                *d >= full / 2 && *d <= full,
+                "attempt {attempt}: {d:?} vs {full:?}"
+            );
+        }
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(
+            distinct.len() > 1,
+            "attempt {attempt}: no jitter in {delays:?}"
+        );
+    }
+}
+
+#[test]
+fn only_cluster_not_ready_codes_are_transient() {
+    use async_nats::jetstream::ErrorCode;
+    assert!(cluster_not_ready(ErrorCode::CLUSTER_NOT_AVAILABLE));
+    assert!(cluster_not_ready(ErrorCode::CLUSTER_NOT_LEADER));
+    assert!(cluster_not_ready(ErrorCode::INSUFFICIENT_RESOURCES));
+    assert!(!cluster_not_ready(ErrorCode::STREAM_SUBJECT_OVERLAP));
+    assert!(!cluster_not_ready(ErrorCode::BAD_REQUEST));
+}
+
+#[tokio::test]
+async fn a_retried_call_stops_at_the_first_refusal_and_when_the_budget_is_spent() {
+    // `from_client` needs a client; an unconnected one is enough (no call goes out).
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect("nats://127.0.0.1:1")
+        .await
+        .unwrap();
+    let bus = NatsBus::from_client(client, Duration::from_millis(100), 1)
+        .with_retry_for(Duration::from_millis(400));
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    let refused = bus
+        .retrying("refused", || async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err::<(), _>(BusError::Rejected("no".into()))
+        })
+        .await;
+    assert!(matches!(refused, Err(BusError::Rejected(_))));
+    assert_eq!(calls.swap(0, std::sync::atomic::Ordering::Relaxed), 1);
+
+    let started = std::time::Instant::now();
+    let unavailable = bus
+        .retrying("unavailable", || async {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err::<(), _>(BusError::Unavailable("later".into()))
+        })
+        .await;
+    assert!(matches!(unavailable, Err(BusError::Unavailable(_))));
+    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 1);
+    assert!(started.elapsed() <= Duration::from_millis(400));
+
+    let mut left = 2;
+    let recovered = bus
+        .retrying("recovers", || {
+            left -= 1;
+            let ok = left < 0;
+            async move {
+                if ok {
+                    Ok(7)
+                } else {
+                    Err(BusError::Unavailable("electing".into()))
+                }
+            }
+        })
+        .await;
+    assert_eq!(recovered.unwrap(), 7);
 }
 
 #[tokio::test]

@@ -89,3 +89,34 @@ fn keys_get_the_prefix_and_urls_name_bucket_and_prefix() {
     assert_eq!(store.url(), "s3://ev");
     assert_eq!(store.object_key("m.json").unwrap(), "m.json");
 }
+
+#[tokio::test]
+async fn an_sdk_failure_keeps_the_sdk_error_as_the_source() {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .build();
+    let cfg = S3Config {
+        bucket: Some("ev".into()),
+        endpoint: Some("http://127.0.0.1:1".into()),
+        force_path_style: true,
+        ..S3Config::default()
+    };
+    let store = S3Store::from_sdk_config(&cfg, &sdk).unwrap();
+    let err = store.exists("objects/sha256/ab").await.unwrap_err();
+    let detail = std::error::Error::source(&err).expect("the detail");
+    assert_eq!(
+        detail.to_string(),
+        err.to_string().split_once(": ").unwrap().1
+    );
+    let sdk_error = detail.source().expect("the SDK error under the detail");
+    assert!(
+        sdk_error
+            .downcast_ref::<SdkError<
+                aws_sdk_s3::operation::head_object::HeadObjectError,
+                aws_sdk_s3::config::http::HttpResponse,
+            >>()
+            .is_some(),
+        "{sdk_error:?}"
+    );
+}

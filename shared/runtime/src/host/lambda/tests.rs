@@ -53,3 +53,36 @@ fn error_types_say_whether_to_retry_and_messages_are_redacted() {
     assert_eq!(d.error_message, "bad");
     assert!(!InvocationError::from_process(&ProcessError::Permanent("p".into())).is_retryable());
 }
+
+#[test]
+fn a_panic_is_a_permanent_error_with_its_redacted_message() {
+    let e = InvocationError::panicked(&"index out of bounds: the len is 0 but the index is 0");
+    assert_eq!(e.error_type, "lastmile.Permanent");
+    assert!(!e.is_retryable());
+    assert_eq!(
+        e.message,
+        "the function panicked: index out of bounds: the len is 0 but the index is 0"
+    );
+    let formatted = String::from("cannot reach https://ci:hunter2@registry.example.com");
+    let e = InvocationError::panicked(&formatted);
+    assert!(e.message.starts_with("the function panicked: cannot reach"));
+    assert!(!e.message.contains("hunter2"), "{}", e.message);
+    let e = InvocationError::panicked(&42_u8);
+    assert_eq!(e.message, "the function panicked: (no message)");
+}
+
+#[test]
+fn only_unreachable_dependencies_make_a_retryable_setup_error() {
+    use crate::bus::BusError;
+    use crate::evidence::EvidenceError;
+    use setup::SetupError;
+    let unavailable = || BusError::Unavailable("connection refused".into());
+    assert!(SetupError::Nats(unavailable()).is_retryable());
+    assert!(SetupError::Streams(unavailable()).is_retryable());
+    assert!(SetupError::S3(EvidenceError::Unavailable("timeout".into())).is_retryable());
+    assert!(!SetupError::Nats(BusError::Rejected("authorization violation".into())).is_retryable());
+    assert!(!SetupError::S3(EvidenceError::Rejected("no such bucket".into())).is_retryable());
+    assert!(
+        !SetupError::NatsConfig(crate::bus::nats::ConfigError::Invalid("x".into())).is_retryable()
+    );
+}

@@ -1,0 +1,181 @@
+//! The judgements the rule table shares: whether a text hints at refused access, which
+//! cause an access denial or a TLS failure is, and causes told in words (expired
+//! credentials, a private registry, a missing image).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Text, Verdict, decided};
+use crate::message::Cause::*;
+
+/// Credentials said to have expired (`the tokens stored in the pull secret are expired`,
+/// `our ECR login expired`), not a certificate.
+pub(super) static EXPIRED_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\b(?:tokens?|credentials?|passwords?|pull ?secrets?|secrets?|logins?|auth)\b[^.]{0,60}?\b(?:are|is|was|were|has|have|had|got|gets?|went)?\s*(?:been\s+)?expired\b|\bexpired (?:tokens?|credentials?|passwords?|pull ?secrets?|logins?)\b",
+    )
+});
+/// A private registry or image named in words (`a private AWS ECR image`, `our private
+/// registry`).
+pub(super) static PRIVATE_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\bprivate\b[^.]{0,30}?\b(?:registry|registries|repo|repos|repository|repositories|image|images|ecr|acr|gcr|artifact registry|harbor|quay)\b",
+    )
+});
+/// An image or tag said not to exist (`references a docker image that does not exist`,
+/// `a non-existent tag`, `the tag was never pushed`).
+pub(super) static MISSING_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\b(?:image|tag)s?\b[^.]{0,40}?\b(?:that|which)?\s*(?:does not|doesn't|did not|didn't|do not|don't) exist\b|\bnon-?existent (?:docker |container )?(?:image|tag)s?\b|\b(?:image|tag) (?:is |was )?(?:missing from the registry|not published|never (?:pushed|published))\b",
+    )
+});
+
+/// The phrases registries use to refuse access (or hide a missing repository).
+pub(super) fn auth_hint(t: &Text<'_>) -> bool {
+    t.has_any(&[
+        "pull access denied",
+        "no pull access",
+        "may require 'docker login'",
+        "may require authorization",
+        "insufficient_scope",
+        "requested access to the resource is denied",
+        "denied:",
+    ])
+}
+
+/// The registry refused access: expired or missing credentials when the text says so, else
+/// access denied (with "the repository does not exist" as the second reading).
+pub(super) fn access_denied(t: &Text<'_>) -> Option<Verdict> {
+    if !auth_hint(t) {
+        return None;
+    }
+    let k = if t.has("pull access denied") {
+        "pull access denied"
+    } else {
+        "denied"
+    };
+    if t.has_any(&[
+        "security token included in the request is invalid",
+        "token has expired",
+        "expired token",
+        "token is expired",
+        "has expired",
+    ]) && !t.has("x509")
+    {
+        return decided(ExpiredCredentials, 0.85, None, "expired");
+    }
+    if t.has("no basic auth credentials") {
+        return decided(
+            NoCredentials,
+            0.85,
+            Some(AccessDenied),
+            "no basic auth credentials",
+        );
+    }
+    if docker_hub_missing(t) {
+        // The docker CLI / compose asking Docker Hub, with no word from the registry about
+        // credentials: public Hub names are pulled anonymously, so a refusal there is most
+        // often a name that was never published (a typo, a local-only tag).
+        return decided(
+            RepositoryNotFound,
+            0.7,
+            Some(AccessDenied),
+            "does not exist",
+        );
+    }
+    if t.has("no pull access") || t.has("does not exist") || t.has("repository does not exist") {
+        // Docker Hub and most registries answer a private and a missing repository alike.
+        return decided(AccessDenied, 0.7, Some(RepositoryNotFound), k);
+    }
+    if t.has("insufficient_scope") {
+        return decided(
+            AccessDenied,
+            0.75,
+            Some(InsufficientScope),
+            "insufficient_scope",
+        );
+    }
+    decided(AccessDenied, 0.8, Some(RepositoryNotFound), k)
+}
+
+/// `secret "regcred" not found` beside a failing pull (and no CreateContainerConfigError,
+/// which is the env/volume reading): the pod names an image pull secret that does not exist
+/// in its namespace (created under another name or elsewhere), so the pull goes without
+/// credentials.
+pub(super) fn pull_secret_missing(t: &Text<'_>) -> Option<Verdict> {
+    let pulling = t.has_any(&[
+        "imagepullbackoff",
+        "errimagepull",
+        "back-off pulling image",
+        "failed to pull image",
+    ]);
+    if !pulling || t.has("createcontainerconfigerror") {
+        return None;
+    }
+    let at = t.spaced.find("secret \"")?;
+    let rest = &t.spaced[at..t.spaced.floor_char_boundary(at + 200)];
+    if !rest.contains("not found") {
+        return None;
+    }
+    decided(NoCredentials, 0.85, Some(AccessDenied), "not found")
+}
+
+/// The docker CLI's `pull access denied for <name>, repository does not exist or may
+/// require 'docker login'` for a Docker Hub name (no registry host), without any sign that
+/// credentials were involved (a scope or auth error from the registry, a pull secret).
+pub(super) fn docker_hub_missing(t: &Text<'_>) -> bool {
+    if !t.has("may require 'docker login'") || !t.has("does not exist") {
+        return false;
+    }
+    if t.has_any(&[
+        "insufficient_scope",
+        "authorization failed",
+        "unauthorized",
+        "authentication required",
+        "no basic auth",
+        "imagepullsecret",
+        "pull secret",
+        "private",
+    ]) {
+        return false;
+    }
+    let Some((_, rest)) = t.spaced.split_once("pull access denied for ") else {
+        return false;
+    };
+    let name = rest.split([',', ' ', '"', '\'']).next().unwrap_or_default();
+    let first = name.split('/').next().unwrap_or_default();
+    !name.is_empty()
+        && (first == "docker.io"
+            || first == "index.docker.io"
+            || !(first.contains('.') || first.contains(':') || first == "localhost"))
+}
+
+/// A TLS failure, by what the certificate error says.
+pub(super) fn tls(t: &Text<'_>) -> Option<Verdict> {
+    if !(t.has("x509") || t.has("tls: failed to verify") || t.has("certificate") && t.has("tls")) {
+        return None;
+    }
+    if t.has_any(&[
+        "unknown authority",
+        "unknown ca",
+        "self signed certificate",
+        "self-signed certificate",
+        "unable to get local issuer",
+    ]) {
+        return decided(TlsUnknownAuthority, 0.95, None, "x509");
+    }
+    if t.has_any(&["has expired", "not yet valid", "certificate expired"]) {
+        return decided(TlsExpired, 0.95, None, "x509");
+    }
+    if t.has_any(&[
+        "is valid for",
+        "not valid for any names",
+        "legacy common name",
+        "doesn't match",
+        "does not match",
+    ]) {
+        return decided(TlsHostname, 0.95, None, "x509");
+    }
+    decided(TlsOther, 0.85, None, "x509")
+}

@@ -1,0 +1,90 @@
+//! Ranking the classes of one fit error: which reason blocks the nodes every other
+//! constraint would allow.
+
+use lastmile_events::Class;
+
+use super::reasons::Reason;
+use super::scheduler::FitMessage;
+
+/// Weight per class, by reasoning over which nodes each reason rules out:
+/// - within a class the counts add up, but never past the nodes the scope leaves
+///   (`1 Insufficient cpu, 1 Insufficient memory` of the one node a selector allows is one
+///   node, not two);
+/// - "scope" reasons (selectors, affinity, control-plane taints) say which nodes were never
+///   candidates. When they rule out every node, they are the cause; otherwise the reasons
+///   left block the nodes the scope allows, so those rank first and scope reasons after;
+/// - equal weights are broken by how hard the blocker is (a cordon or taint holds whatever
+///   the capacity, see [`precedence`]), then by order of appearance.
+pub(super) fn weigh<'a>(
+    fit: &FitMessage,
+    reasons: &[(u64, &'a str, Reason)],
+) -> Vec<(Class, f64, Vec<&'a str>)> {
+    let has_real = reasons
+        .iter()
+        .any(|(_, _, r)| r.class().is_some() && !r.is_scope());
+    let scope_max = reasons
+        .iter()
+        .filter(|(_, _, r)| r.is_scope())
+        .map(|(n, _, _)| *n)
+        .max()
+        .unwrap_or(0);
+    let scope_covers_all = fit.total.is_some_and(|t| t > 0 && scope_max >= t);
+    let mut weights: Vec<(Class, f64, Vec<&str>)> = Vec::new();
+    let mut scope_classes: Vec<Class> = Vec::new();
+    for (n, text, r) in reasons {
+        let Some(class) = r.class() else { continue };
+        let mut w = (*n).min(1_000_000) as f64;
+        if has_real && !scope_covers_all && r.is_scope() {
+            w *= 0.25;
+            scope_classes.push(class.clone());
+        } else if scope_covers_all && !r.is_scope() {
+            w *= 0.25;
+        }
+        match weights.iter_mut().find(|(c, _, _)| *c == class) {
+            Some(e) => {
+                e.1 += w;
+                e.2.push(text);
+            }
+            None => weights.push((class, w, vec![text])),
+        }
+    }
+    if let Some(total) = fit.total.filter(|_| has_real && !scope_covers_all) {
+        let candidates = total.saturating_sub(scope_max).max(1) as f64;
+        for (c, w, _) in &mut weights {
+            if !scope_classes.contains(c) {
+                *w = w.min(candidates);
+            }
+        }
+    }
+    // Scope classes rank below every reason that blocks the candidates.
+    let top_real = weights
+        .iter()
+        .filter(|(c, _, _)| !scope_classes.contains(c))
+        .map(|w| w.1)
+        .fold(0.0_f64, f64::max);
+    for (c, w, _) in &mut weights {
+        if scope_classes.contains(c) && top_real > 0.0 && *w >= top_real {
+            *w = top_real * 0.9;
+        }
+    }
+    let top = weights.iter().map(|w| w.1).fold(0.0_f64, f64::max);
+    for (c, w, _) in &mut weights {
+        if *w == top {
+            *w += precedence(c) * 1e-3;
+        }
+    }
+    weights
+}
+
+/// Tie-break among equally weighted classes: blockers no capacity change can lift first.
+fn precedence(class: &Class) -> f64 {
+    match class {
+        Class::UnschedulableNodes => 6.0,
+        Class::UntoleratedTaint => 5.0,
+        Class::VolumeBinding => 4.0,
+        Class::HostPorts => 3.0,
+        Class::PodAffinity => 2.0,
+        Class::InsufficientResources => 1.0,
+        _ => 0.0,
+    }
+}

@@ -1,0 +1,90 @@
+use super::*;
+
+/// The runtime's `exec: "/x": permission denied` is the exec rule's, not an app's
+/// permission error.
+#[test]
+fn an_exec_failure_line_is_not_an_app_cause() {
+    assert!(is_kubelet_noise(
+        "Argocd Dex in crashloopbackoff reason container process: exec: \"/shared/argocd-dex\": permission denied"
+    ));
+    assert!(!is_kubelet_noise("open /data/db.lock: permission denied"));
+}
+
+#[test]
+fn exit_codes_have_meanings() {
+    assert!(exit_meaning(137).contains("SIGKILL"));
+    assert!(exit_meaning(139).contains("SIGSEGV"));
+    assert!(exit_meaning(127).contains("not found"));
+    assert!(exit_meaning(0).contains("keep running"));
+}
+
+#[test]
+fn each_cause_is_recognised_alone() {
+    for (line, name) in [
+        (
+            "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address in use)",
+            "port already in use",
+        ),
+        (
+            "error: Dirty database version 12. Fix and force version.",
+            "failed migration",
+        ),
+        (
+            "Error: environment variable DATABASE_URL is not set",
+            "missing environment variable",
+        ),
+        (
+            "open /etc/app/config.yaml: no such file or directory",
+            "missing config file",
+        ),
+        ("mkdir /data/loki: permission denied", "permission denied"),
+        (
+            "Error: unknown flag: --listen",
+            "wrong command or arguments",
+        ),
+        (
+            "panic: runtime error: invalid memory address or nil pointer dereference",
+            "panic",
+        ),
+        (
+            "dial tcp 10.0.0.7:5432: connect: connection refused",
+            "dependency unreachable",
+        ),
+    ] {
+        let f = Facts {
+            lines: vec![line.into()],
+            ..Facts::default()
+        };
+        assert_eq!(cause(&f).map(|(c, _)| c.name), Some(name), "{line}");
+    }
+}
+
+/// Restarts told in words, beside an app that cannot reach its database at start (errno
+/// names, a connection pool giving up): a crash loop with the dependency as its cause.
+#[test]
+fn restarts_told_in_words_with_an_unreachable_dependency() {
+    let target = Target::of(&lastmile_intake::incident_from_text(""));
+    for t in [
+        "The migration runner failed immediately with `connect EHOSTUNREACH 10.0.4.10:5432`. Kubernetes restarted it 3x via backoff until the database was ready.",
+        "Error: pool timed out while waiting for an open connection\nShutting down gracefully...\nthe api pod keeps restarting",
+        "connect ECONNREFUSED 10.96.0.12:6379 and the worker is crashlooping",
+    ] {
+        let f = Facts {
+            lines: t.lines().map(str::to_owned).collect(),
+            ..Facts::default()
+        };
+        let found = diagnose(&f, &target).unwrap_or_else(|| panic!("{t}"));
+        assert!(
+            found.diagnosis.summary.contains("dependency unreachable"),
+            "{t}: {}",
+            found.diagnosis.summary
+        );
+    }
+    // The error alone, with no sign the container restarts, is no crash loop.
+    let f = Facts {
+        lines: vec!["connect ECONNREFUSED 10.96.0.12:6379".to_owned()],
+        ..Facts::default()
+    };
+    assert!(diagnose(&f, &target).is_none());
+    compile_all();
+}

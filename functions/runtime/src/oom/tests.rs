@@ -1,0 +1,63 @@
+use super::*;
+
+#[test]
+fn quantities_and_new_limits() {
+    assert_eq!(bytes("512Mi"), Some(512 * 1024 * 1024));
+    assert_eq!(bytes("1Gi"), Some(1 << 30));
+    assert_eq!(bytes("512M"), Some(512_000_000));
+    assert_eq!(bytes("1.5Gi"), Some(3 << 29));
+    assert_eq!(bytes("lots"), None);
+    let mi = |n: u64| n * 1024 * 1024;
+    assert_eq!(human(new_limit(mi(90), Some(mi(60)))), "192Mi");
+    assert_eq!(human(new_limit(mi(30), None)), "64Mi");
+    assert_eq!(human(new_limit(mi(512), None)), "768Mi");
+    assert_eq!(human(new_limit(mi(1024), None)), "1.5Gi");
+    // Absurd quantities saturate instead of overflowing.
+    let huge = bytes("99999999Ti").unwrap();
+    assert!(new_limit(huge, Some(huge)) >= huge);
+    // Never below the request.
+    assert_eq!(human(new_limit(mi(100), Some(mi(300)))), "320Mi");
+}
+
+/// The OOM killer told in words, including the frequent `OMM` misspelling; other kills and
+/// words that only contain the letters are not it.
+#[test]
+fn the_oom_killer_told_in_words() {
+    for said in [
+        "Hit OMM killed of operator controller on my k8s env",
+        "so OMMKiller was acting, leaving the pod in CrashLoopBackOff",
+        "the kernel's OOM killer ends the worker every few minutes",
+        "the process gets oom-killed under load",
+        "it was killed by the OOM",
+    ] {
+        assert!(OOM_SAID.is_match(said), "{said}");
+    }
+    for other in [
+        "killed by SIGTERM on shutdown",
+        "the room kill switch",
+        "zoom killed it",
+    ] {
+        assert!(!OOM_SAID.is_match(other), "{other}");
+    }
+    compile_all();
+}
+
+/// Memory said to be above the limit: a YAML limits block or a sentence, against a stated
+/// usage or a need "more than" the limit; usage under the limit is not it.
+#[test]
+fn usage_said_to_exceed_the_limit() {
+    let yaml = "resources:\n  limits:\n    cpu: 100m\n    memory: 30Mi\n  requests:\n    memory: 20Mi\n2. the memory usage average on 55Mi in the cluster.";
+    let u = usage_above_limit(yaml).unwrap();
+    assert_eq!(
+        (u.limit_text.as_str(), u.used_text.as_str()),
+        ("30Mi", "55Mi")
+    );
+    let prose = "on startup it needs more than 100 MB (which was the limit)";
+    let u = usage_above_limit(prose).unwrap();
+    assert_eq!(u.used_text, "more than 100 MB");
+    assert_eq!(u.limit, 100_000_000);
+    let sentence = "The memory limit is 512Mi but the JVM peaks at 700Mi during GC.";
+    assert_eq!(usage_above_limit(sentence).unwrap().used_text, "700Mi");
+    assert!(usage_above_limit("memory limit of 1Gi; it uses 300Mi at rest").is_none());
+    assert!(usage_above_limit("it uses 300Mi at rest").is_none());
+}

@@ -1,0 +1,336 @@
+//! Init-container rules: crash loops and failed steps, dependency waits, deadlocks, RBAC
+//! and image problems of init containers, as pasted text tells them.
+
+use std::sync::LazyLock;
+
+use lastmile_events::{Class, Diagnosis, Incident};
+use regex::Regex;
+
+use super::{matches, quote, re};
+use crate::deps::{unresolved, waited_on};
+use crate::{diagnosis, remedy};
+
+static INIT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bInit:\d+/\d+|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
+    )
+});
+static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\bInit:(?:CrashLoopBackOff|Error|ExitCode:\d+|Signal:\d+|OOMKilled)\b")
+});
+/// A non-zero exit told in words or fields: `Exit Code: 1`, `exitCode: 127`, `exits with
+/// exit code 1`, `exit non-zero`, `1012 restarts`.
+static NONZERO_EXIT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bexit ?code:?\s*(?:of\s+)?[1-9]\d*|\bexit(?:s|ed)?\s+(?:with\s+)?(?:exit\s+)?(?:code|status)\s+[1-9]|\bexit(?:s|ed|ing)?\s+non-?\s*zero|\b\d{2,}\s+restarts\b",
+    )
+});
+/// One line of a wait loop's log: a dependency that does not answer yet.
+static WAIT_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bwaiting for\b|\bno response\b|\bconnection refused\b|\bnot (?:yet )?(?:ready|available|reachable)\b|\bretrying in\b|\bsleeping\b|\btimed? ?out\b",
+    )
+});
+/// A file-system step that failed for lack of rights: the volume-permissions init container
+/// kind (`chown: changing ownership of '/data': Permission denied`).
+static DENIED_STEP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:chown|chmod|chgrp|mkdir|cp|mv|ln|touch|rm|install|setfacl)\b: [^\n]*?(?:Permission denied|Operation not permitted|Read-only file system)",
+    )
+});
+/// A container whose command only fixes ownership or modes (`Command: chown -R 1000:1000
+/// /data`, `sh -c 'chmod 777 /data'`): the volume-permissions init container pattern.
+static PERMISSION_FIXER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?im)^\s*Command:\s*\n(?:\s*\n)?\s*(?:chown|chmod|chgrp)\b|\b(?:sh|bash)\s+-c\s+['"]?(?:chown|chmod|chgrp)\b"#,
+    )
+});
+/// A container's own name: the heading of its describe block, or `kubectl logs POD -c NAME`.
+static CONTAINER_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^\s*([a-z0-9][-a-z0-9.]*):\s*\n\s+Container ID:|kubectl logs\s+\S+\s+-c\s+([a-z0-9][-a-z0-9.]*)",
+    )
+});
+/// An nslookup answer: `Name: x` followed by its `Address:` line.
+static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?m)^Name:\s+([A-Za-z0-9][-A-Za-z0-9_.]*)\s*\n\s*Address(?:\s+\d+)?:\s+\S+")
+});
+static BACKOFF_RESTART: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)back-off (?:\S+ )?restarting failed container(?:=| )?(\S*)"));
+static RESTARTS: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^\s*Restart Count:\s*(\d+)"));
+static INIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"spec\.initContainers\{([^}]+)\}|(?m)^Init Containers:\s*\n\s+([A-Za-z0-9][-A-Za-z0-9.]*):")
+});
+static RBAC_READ: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"system:serviceaccount:([a-z0-9][-a-z0-9]*):([a-z0-9][-a-z0-9.]*)"?\s+cannot\s+(?:get|list|watch)\s+resource\s+"?([a-z0-9.]+)"?"#,
+    )
+});
+static IMAGE_PULL: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|Failed to pull image")
+});
+static DEADLOCK: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)deadlock|wait(?:ing)? (?:on|for) each other|circular (?:dependency|wait)")
+});
+
+/// Every pattern of this module, for the test that builds them all.
+#[cfg(test)]
+pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
+    vec![
+        &INIT_MARKER,
+        &INIT_CRASH,
+        &NONZERO_EXIT,
+        &WAIT_LINE,
+        &BACKOFF_RESTART,
+        &RESTARTS,
+        &INIT_NAME,
+        &RBAC_READ,
+        &IMAGE_PULL,
+        &DEADLOCK,
+        &DENIED_STEP,
+        &PERMISSION_FIXER,
+        &CONTAINER_NAME,
+        &RESOLVED,
+    ]
+}
+
+fn init_container_name(text: &str) -> Option<String> {
+    let caps = INIT_NAME.captures(text)?;
+    caps.get(1)
+        .or_else(|| caps.get(2))
+        .map(|m| m.as_str().to_owned())
+}
+
+pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
+    let marker = matches(&INIT_MARKER, text);
+    let container = init_container_name(text);
+    let subject = crate::subject(incident, container.as_deref());
+    let name = container
+        .clone()
+        .unwrap_or_else(|| "<init-container>".into());
+    let mut out = Vec::new();
+
+    // Crash-looping init container.
+    let restarts = RESTARTS
+        .captures_iter(text)
+        .filter_map(|c| c.get(1)?.as_str().parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    let describe_crash = text.contains("Init Containers:")
+        && (text.contains("CrashLoopBackOff") || (restarts >= 3 && text.contains("Last State:")));
+    let backoff_on_init = matches(&BACKOFF_RESTART, text)
+        && (text.contains("spec.initContainers{") || matches(&INIT_MARKER, text));
+    let exit_told = marker && NONZERO_EXIT.is_match(init_section(text));
+    if matches(&INIT_CRASH, text) || describe_crash || backoff_on_init || exit_told {
+        let mut evidence: Vec<String> = [
+            quote(text, &INIT_CRASH),
+            quote(text, &BACKOFF_RESTART),
+            quote(init_section(text), &NONZERO_EXIT),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if restarts > 0 {
+            evidence.push(format!("Restart Count: {restarts}"));
+        }
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.8,
+            format!("Init container `{name}` fails repeatedly, so the pod never leaves Init; its previous logs say why."),
+            subject.clone(),
+            evidence,
+            vec![remedy::init_logs(&subject, &name, true)],
+            restarts >= 3,
+        ));
+    }
+
+    // The volume-permissions init container that may not change the volume: a chown/chmod
+    // step denied, or a container running only chown/chmod that keeps failing.
+    let fixer = matches(&PERMISSION_FIXER, text);
+    let fixer_failing = fixer && (text.contains("CrashLoopBackOff") || NONZERO_EXIT.is_match(text));
+    let denied = (marker || fixer) && matches(&DENIED_STEP, text);
+    if out.is_empty() && (denied || fixer_failing) {
+        let name = container.clone().or_else(|| {
+            CONTAINER_NAME
+                .captures(text)
+                .and_then(|c| c.get(1).or_else(|| c.get(2)))
+                .map(|m| m.as_str().to_owned())
+        });
+        let name = name.unwrap_or_else(|| "<init-container>".into());
+        let evidence: Vec<String> = [
+            quote(text, &DENIED_STEP),
+            quote(text, &PERMISSION_FIXER),
+            quote(text, &NONZERO_EXIT),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.8,
+            format!("Init container `{name}` fails changing the ownership or mode of a volume: it runs as a non-root user (a securityContext or policy forbids root), or the volume does not allow chown, so it exits and the pod never leaves Init. Run that step as root (runAsUser: 0), or drop it and set the pod's fsGroup."),
+            subject.clone(),
+            evidence,
+            vec![remedy::init_logs(&subject, &name, true)],
+            true,
+        ));
+    }
+
+    // Two or more pods waiting on each other.
+    if marker && matches(&DEADLOCK, text) {
+        out.push(diagnosis(
+            Class::InitDeadlock,
+            0.6,
+            "Init containers of several pods appear to wait on each other; none can finish until one side stops waiting.".into(),
+            subject.clone(),
+            quote(text, &DEADLOCK).into_iter().collect(),
+            vec![lastmile_events::Remediation {
+                description: "Break the cycle: drop the init-container wait on one side and let that application retry instead.".into(),
+                command: None,
+            }],
+            true,
+        ));
+    }
+
+    // A waiter that may not read what it polls (k8s-wait-for and friends).
+    if let Some(caps) = RBAC_READ.captures(text) {
+        let (ns, sa, resource) = (
+            caps.get(1).map_or("", |m| m.as_str()),
+            caps.get(2).map_or("", |m| m.as_str()),
+            caps.get(3).map_or("", |m| m.as_str()),
+        );
+        let resource = resource.split('.').next().unwrap_or(resource);
+        out.push(diagnosis(
+            Class::InitBlocked,
+            if marker { 0.85 } else { 0.75 },
+            format!("Service account `{ns}:{sa}` may not read {resource}, so the container that polls the API for them (a wait-for init container) can never see its dependency ready."),
+            subject.clone(),
+            quote(text, &RBAC_READ).into_iter().collect(),
+            vec![remedy::grant_read(ns, sa, resource)],
+            true,
+        ));
+        return out;
+    }
+
+    // Waiting on a dependency that never comes. An image that cannot be pulled also keeps
+    // a pod in Init, but that is the image-pull function's finding, not a dependency wait.
+    if matches(&IMAGE_PULL, text) {
+        return out;
+    }
+    let deps: Vec<_> = waited_on(text)
+        .into_iter()
+        .filter(|d| marker || d.how != "log")
+        .collect();
+    let unresolved = unresolved(text);
+    let looping = deps.iter().any(|d| d.how != "log");
+    let log_loop = wait_loop(text);
+    // A resolver failure beside a "waiting for" line is the loop of a DNS wait.
+    let dns_wait = unresolved.is_some() && text.lines().any(|l| WAIT_LINE.is_match(l));
+    if marker
+        || looping
+        || log_loop.is_some()
+        || (unresolved.is_some() && !deps.is_empty())
+        || dns_wait
+    {
+        let mut evidence: Vec<String> = quote(text, &INIT_MARKER).into_iter().collect();
+        evidence.extend(deps.iter().take(3).map(|d| {
+            format!(
+                "waits for `{}`{} ({})",
+                d.target,
+                d.port.map(|p| format!(" port {p}")).unwrap_or_default(),
+                d.how
+            )
+        }));
+        let mut remediation = vec![remedy::init_logs(&subject, &name, false)];
+        if let Some(host) = &unresolved {
+            evidence.push(format!("name does not resolve: `{host}`"));
+            remediation.push(remedy::use_fqdn(host));
+        }
+        remediation.extend(
+            deps.iter()
+                .take(2)
+                .map(|d| remedy::check_dependency(&subject, d)),
+        );
+        if let Some(line) = &log_loop {
+            evidence.push(format!("the log repeats: \"{line}\""));
+        }
+        let confidence = match (marker, !deps.is_empty() || unresolved.is_some()) {
+            (true, true) => 0.8,
+            (true, false) if log_loop.is_some() => 0.75,
+            (true, false) => 0.65,
+            _ => 0.6,
+        };
+        // nslookup printed an answer too: the NXDOMAINs are search-domain expansions, and
+        // a check that fails on any of them (newer busybox nslookup) never passes.
+        let answered = RESOLVED
+            .captures(text)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_owned());
+        if let Some(name) = &answered {
+            evidence.push(format!(
+                "`{name}` did resolve (nslookup printed its Address)"
+            ));
+        }
+        let summary = match (deps.first(), &unresolved) {
+            (_, Some(host)) if answered.is_some() => format!("An init container's DNS check keeps failing although the Service resolves (`{}`): the NXDOMAIN answers (`{host}`) are search-domain expansions, and an nslookup that exits non-zero on any of them (newer busybox) never lets the wait loop end, so the pod stays in Init. Check the fully qualified name with a trailing dot, or probe the port instead.", answered.as_deref().unwrap_or_default()),
+            (_, Some(host)) => format!("An init container waits for `{host}`, which does not resolve, so the pod stays in Init."),
+            (Some(d), None) => format!("An init container waits for `{}`, which never becomes available, so the pod stays in Init.", d.target),
+            (None, None) => match &log_loop {
+                Some(line) => format!("A container keeps polling a dependency that never answers (`{line}`), the loop of an init container's wait, so the pod stays in Init."),
+                None => "The pod stays in Init: an init container has not finished; its logs say what it waits for.".into(),
+            },
+        };
+        out.push(diagnosis(
+            Class::InitBlocked,
+            confidence,
+            summary,
+            subject,
+            evidence,
+            remediation,
+            false,
+        ));
+    }
+    out
+}
+
+/// The init containers' part of a `kubectl describe pod` (between `Init Containers:` and
+/// `Containers:`), or the whole text when it has no such structure.
+fn init_section(text: &str) -> &str {
+    let Some(start) = text.find("Init Containers:") else {
+        return text;
+    };
+    let rest = &text[start..];
+    let end = rest.find("\nContainers:").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// A wait loop told by its own log: the same "no answer yet" line at least twice, or three
+/// such lines, and nothing that says the process exited. Returns the line.
+fn wait_loop(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    const EXITED: [&str; 7] = [
+        "crashloopbackoff",
+        "back-off restarting",
+        "shutting down",
+        "panic",
+        "fatal",
+        "exited",
+        "terminated",
+    ];
+    if EXITED.iter().any(|w| lower.contains(w)) {
+        return None;
+    }
+    let waits: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.len() < 300 && WAIT_LINE.is_match(l))
+        .collect();
+    let repeated = waits
+        .iter()
+        .find(|l| waits.iter().filter(|m| m == l).count() >= 2);
+    match repeated {
+        Some(l) => Some((*l).to_owned()),
+        None if waits.len() >= 3 => waits.first().map(|l| (*l).to_owned()),
+        None => None,
+    }
+}

@@ -1,0 +1,228 @@
+//! Job rules: deadlines, backoff limits, pod failure policies, and Jobs stuck active (a
+//! sidecar outliving the main container, a Helm hook Job in progress), as pasted text
+//! tells them.
+
+use std::sync::LazyLock;
+
+use lastmile_events::{Class, Diagnosis, Incident, Subject};
+use regex::Regex;
+
+use super::{quote, re};
+use crate::{diagnosis, remedy};
+
+static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(code\s*=\s*|context\s+)?\bDeadlineExceeded\b|active longer than (?:the )?specified deadline|activeDeadlineSeconds",
+    )
+});
+static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)BackoffLimitExceeded|reached the specified backoff limit|backoff ?limit (?:exceeded|reached)",
+    )
+});
+static JOB_POLICY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bPodFailurePolicy\b|matching FailJob rule|exceeded the specified maximal number of failed indexes|Job has failed indexes",
+    )
+});
+static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+)?failed\b|\bfailed\s+(?:hook\s+)?job\b")
+});
+/// A `kubectl get jobs` row still at 0 completions: name, `0/N`, then durations/ages such
+/// as `22h`, `84m`, `10d`.
+static JOB_ROW: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)\s+0/\d+\s+(\d+)([smhd])\b"));
+static JOB_STUCK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bjobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate))",
+    )
+});
+/// A sidecar that outlives the Job's main container: a mesh proxy (istio-proxy, envoy,
+/// linkerd-proxy), a database proxy (cloud-sql-proxy) or any container called a sidecar,
+/// said to keep running.
+static SIDECAR_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:istio-proxy|envoy|linkerd-proxy|cloud[-_]sql[-_]proxy|sidecars?)\b[^.\n]{0,60}?\b(?:(?:is |are )?still running|keeps? running|(?:does not|doesn't|do not|don't|never) (?:exit|stop|terminate|quit|shut down))",
+    )
+});
+/// The pod said to stay Running after its (main) container finished.
+static POD_RUNNING_AFTER_EXIT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?is)\b(?:container|process|main|command|script)\b[^.\n]{0,80}?\b(?:exited|exits|completed|finished|terminated)\b.{0,200}?\bpod\b[^.\n]{0,40}?\b(?:stuck (?:at|in)|stays?|stayed|remains?|remained|still|kept|keeps)\b\W{0,3}Running\b",
+    )
+});
+/// Helm waiting on a hook Job that never completes: `resource not ready, name: x, kind:
+/// Job, status: InProgress`.
+static HOOK_JOB_IN_PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)kind:\s*Job,\s*status:\s*InProgress|\bJob\b[^\n]{0,80}?\bstatus:?\s*InProgress\b")
+});
+
+/// Every pattern of this module, for the test that builds them all.
+#[cfg(test)]
+pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
+    vec![
+        &JOB_DEADLINE,
+        &JOB_BACKOFF,
+        &JOB_POLICY,
+        &JOB_FAILED,
+        &JOB_STUCK,
+        &JOB_ROW,
+        &SIDECAR_RUNNING,
+        &POD_RUNNING_AFTER_EXIT,
+        &HOOK_JOB_IN_PROGRESS,
+    ]
+}
+
+/// The first `kubectl get jobs` row at 0 completions that has run for an hour or more.
+fn long_active_job(text: &str) -> Option<String> {
+    JOB_ROW.captures_iter(text).find_map(|c| {
+        let n: u64 = c.get(2)?.as_str().parse().ok()?;
+        let minutes = match c.get(3)?.as_str() {
+            "d" => n * 24 * 60,
+            "h" => n * 60,
+            "m" => n,
+            _ => 0,
+        };
+        (minutes >= 60).then(|| format!("\"{}\"", c[0].trim()))
+    })
+}
+
+fn deadline_mentioned(text: &str) -> Option<String> {
+    let re = &*JOB_DEADLINE;
+    // A gRPC `code = DeadlineExceeded` or a `context deadline` is a timeout, not a Job.
+    let hit = re.captures_iter(text).find(|c| c.get(1).is_none())?;
+    let m = hit.get(0)?;
+    let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[m.end()..]
+        .find('\n')
+        .map_or(text.len(), |i| m.end() + i);
+    Some(format!("\"{}\"", text[start..end].trim()))
+}
+
+pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
+    let subject = crate::job::job_subject(incident, None);
+    let mut out = Vec::new();
+    let long_active = long_active_job(text);
+    if let Some(quoted) = deadline_mentioned(text) {
+        let exact = text.contains("active longer than specified deadline")
+            || text.contains("DeadlineExceeded");
+        // A deadline only mentioned, beside a Job shown active for hours, did not fire.
+        if !exact && long_active.is_some() {
+            return stuck(out, &subject, text, long_active);
+        }
+        out.push(diagnosis(
+            Class::JobDeadlineExceeded,
+            if exact { 0.85 } else { 0.7 },
+            "The Job ran past its activeDeadlineSeconds and was stopped (DeadlineExceeded); the deadline is too short for the work, or the pods spent it waiting.".into(),
+            subject.clone(),
+            vec![quoted],
+            vec![
+                remedy::inspect_job(&subject),
+                remedy::recreate_job(&subject, "Raise `spec.activeDeadlineSeconds` to cover the real run time"),
+            ],
+            true,
+        ));
+    }
+    let (backoff_quote, confidence) = if let Some(q) = quote(text, &JOB_BACKOFF) {
+        (Some(q), 0.88)
+    } else if let Some(q) = quote(text, &JOB_POLICY) {
+        (Some(q), 0.85)
+    } else if let Some(q) = quote(text, &JOB_FAILED) {
+        (Some(q), 0.5)
+    } else {
+        (None, 0.0)
+    };
+    if let Some(q) = backoff_quote {
+        out.push(diagnosis(
+            Class::JobBackoffLimit,
+            confidence,
+            "The Job failed: its pods failed more times than backoffLimit allows (or a podFailurePolicy rule failed it); with backoffLimit 0 the first failure is final.".into(),
+            subject.clone(),
+            vec![q],
+            vec![
+                remedy::job_logs(&subject),
+                remedy::inspect_job(&subject),
+                remedy::recreate_job(&subject, "Fix the failing command (or raise `spec.backoffLimit` for flaky work)"),
+            ],
+            true,
+        ));
+    }
+    stuck(out, &subject, text, long_active)
+}
+
+/// The text is about a Job or CronJob (by kind, word or status).
+fn job_context(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["job", "cron"].iter().any(|w| lower.contains(w))
+}
+
+/// The Job shown active for an hour or more, else a Job said to be stuck in words.
+fn stuck(
+    mut out: Vec<Diagnosis>,
+    subject: &Subject,
+    text: &str,
+    long_active: Option<String>,
+) -> Vec<Diagnosis> {
+    if let Some(row) = long_active {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.75,
+            "A Job has been active for an hour or more with no completion; nothing has stopped it (a deadline set in the pod template instead of the Job does not), so it keeps its pods, or waits for pods that are gone, and with concurrencyPolicy Forbid it blocks the next runs.".into(),
+            subject.clone(),
+            vec![row],
+            vec![remedy::job_logs(subject), remedy::inspect_job(subject)],
+            false,
+        ));
+    }
+    // The pod outlives its work: a sidecar keeps running after the main container exits
+    // (or the pod is said to stay Running after it), so the Job never counts a success.
+    if out.is_empty()
+        && job_context(text)
+        && let Some(q) =
+            quote(text, &SIDECAR_RUNNING).or_else(|| quote(text, &POD_RUNNING_AFTER_EXIT))
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.7,
+            "The Job's pod keeps running after its main container finished (a sidecar such as istio-proxy or cloud-sql-proxy does not exit), so the Job never records a completion and stays active (a CronJob with concurrencyPolicy Forbid starts no new run).".into(),
+            subject.clone(),
+            vec![q],
+            vec![
+                remedy::inspect_job(subject),
+                lastmile_events::Remediation {
+                    description: "Run the sidecar as a native sidecar (an init container with restartPolicy: Always, Kubernetes 1.28+), or have the main container tell it to quit when done (istio: POST localhost:15020/quitquitquit), or disable injection for the Job.".into(),
+                    command: None,
+                },
+            ],
+            false,
+        ));
+    }
+    if out.is_empty()
+        && let Some(q) = quote(text, &HOOK_JOB_IN_PROGRESS)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.65,
+            "A hook Job was still in progress when the release's wait timed out: its pods never completed (or were never admitted / scheduled); the Job's events and pods say which.".into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::inspect_job(subject), remedy::job_logs(subject)],
+            false,
+        ));
+    }
+    if out.is_empty()
+        && let Some(q) = quote(text, &JOB_STUCK)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.45,
+            "The Job stays active without finishing; its pods are running but not completing."
+                .into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::job_logs(subject), remedy::inspect_job(subject)],
+            false,
+        ));
+    }
+    out
+}

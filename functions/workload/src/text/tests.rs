@@ -1,0 +1,147 @@
+#![allow(clippy::unwrap_used)]
+
+use lastmile_events::{Class, Incident, IncidentFamily, ObjectRef};
+
+use super::*;
+
+fn classes(text: &str) -> Vec<Class> {
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        namespace: Some("app".into()),
+        name: "web-0".into(),
+        ..Default::default()
+    };
+    let mut inc = Incident::new(
+        IncidentFamily::Init,
+        subject,
+        None,
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+    );
+    inc.text = Some(text.to_owned());
+    let mut ds = diagnose(&inc);
+    ds.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    ds.into_iter().map(|d| d.class).collect()
+}
+
+#[test]
+fn every_pattern_compiles() {
+    for p in all_patterns() {
+        LazyLock::force(p);
+    }
+}
+
+/// An init container's own log polling a database or Service that never answers is as good
+/// a signal as the pod status, with or without the word "init".
+#[test]
+fn a_wait_loop_in_a_log_is_an_init_wait() {
+    let pg = "kubectl logs clair-7f -c check-db-ready\npostgres:5432 - no response\nwaiting for database\npostgres:5432 - no response\nwaiting for database";
+    assert_eq!(classes(pg).first(), Some(&Class::InitBlocked));
+    let migrate = "Init:0/1\nwaiting for migrations to finish, retrying in 5s\nwaiting for migrations to finish, retrying in 5s";
+    assert_eq!(classes(migrate).first(), Some(&Class::InitBlocked));
+    // One line is a report, not a loop; a process that exits is a crash, not a wait.
+    assert!(classes("connection refused").is_empty());
+    let crash = "dial tcp 10.0.0.5:5432: connection refused\ndial tcp 10.0.0.5:5432: connection refused\nShutting down gracefully...";
+    assert!(!classes(crash).contains(&Class::InitBlocked));
+}
+
+/// A non-zero exit of an init container, told in words, fields or restart counts.
+#[test]
+fn an_init_container_that_exits_non_zero_crash_loops() {
+    for text in [
+        "The initContainer for setting permissions runs chown -R 65534:82 /srv/cfg; chown fails on the configMap and exits with exit code 1.",
+        "the init container can't chown the .tmp files, causing it to exit non-zero. 1012 restarts over 3.5 days.",
+        "initContainerStatuses:\n  - lastState:\n      terminated:\n        exitCode: 127\n        message: 'exec: \"/binbash\": stat /binbash: no such file or directory'",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
+    }
+    // A main container's exit below a finished init container is not an init crash.
+    let describe = "Init Containers:\n  migrate:\n    State: Terminated\n      Exit Code: 0\nContainers:\n  web:\n    Last State: Terminated\n      Exit Code: 1\n";
+    assert!(!classes(describe).contains(&Class::InitCrashloop));
+}
+
+/// A `kubectl get jobs` table with a Job at 0 completions for hours is stuck active, even
+/// when the report mentions a deadline (that deadline evidently did not fire).
+#[test]
+fn a_job_active_for_hours_in_a_jobs_table_is_stuck() {
+    let table = "activeDeadlineSeconds is set to 3600 in the template\nNAME                        COMPLETIONS   DURATION   AGE\nmailer-1633609500           1/1           4s         23h\nmailer-1633610400           0/1           22h        22h";
+    assert_eq!(classes(table).first(), Some(&Class::JobStuckActive));
+    let no_pods = "$ kubectl get jobs\nNAME                 COMPLETIONS  DURATION  AGE\nreport-job-2883307   0/1                    84m       84m\nNo resources found in zzz namespace";
+    assert_eq!(classes(no_pods).first(), Some(&Class::JobStuckActive));
+    // A Job a few minutes in is just running.
+    let fresh = "NAME        COMPLETIONS   DURATION   AGE\nbackup-1    0/1           3m         3m";
+    assert!(!classes(fresh).contains(&Class::JobStuckActive));
+}
+
+/// A Job whose pod outlives its main container: a mesh or database proxy sidecar keeps
+/// running, or the pod is said to stay Running after the container exited.
+#[test]
+fn a_sidecar_that_outlives_the_main_container_keeps_the_job_active() {
+    for text in [
+        "Jobs never complete with injection on: the istio-proxy container is still running after the migrate container exits.",
+        "kubectl get pods\nNAME                 READY   STATUS     RESTARTS   AGE\nbackup-28413-x7k2p   1/2     NotReady   0          3h\nThe CronJob's cloud-sql-proxy sidecar does not exit when the backup finishes.",
+        "Our cron job's container logs show it exited successfully, however the pod stays Running, so no new job is started.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // A sidecar that keeps running in a Deployment is how it should be.
+    assert!(
+        !classes("the envoy sidecar keeps running next to the web server")
+            .contains(&Class::JobStuckActive)
+    );
+}
+
+/// Helm's wait on a hook Job that never completes, in the v3.13+ and older wordings.
+#[test]
+fn a_hook_job_still_in_progress_at_the_helm_timeout() {
+    for text in [
+        "Error: UPGRADE FAILED: pre-upgrade hooks failed: resource not ready, name: db-migrate, kind: Job, status: InProgress\ncontext deadline exceeded",
+        "level=DEBUG msg=\"waiting for resource\" name=db-migrate kind=Job expectedStatus=Current actualStatus=InProgress\nJob db-migrate status: InProgress",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+}
+
+/// "Jobs" in the plural and "do not complete" read as a stuck Job too.
+#[test]
+fn jobs_said_not_to_complete() {
+    assert_eq!(
+        classes("All our Jobs are broken (they never complete).").first(),
+        Some(&Class::JobStuckActive)
+    );
+}
+
+/// The volume-permissions init container that may not change the volume: a denied chown /
+/// chmod in its log, or a describe block of a container running only chown that crash-loops.
+#[test]
+fn a_denied_permission_fix_is_an_init_crash_loop() {
+    for text in [
+        "With runAsNonRoot enforced the initContainer fails:\nchown: changing ownership of '/var/lib/mysql/data': Permission denied\n\nkubectl logs db-0 -c volume-permissions",
+        "Init Containers:\n  fix-perms:\n    Command:\n      sh\n      -c\n      chmod -R 0775 /data\n    State: Waiting\nchmod: changing permissions of '/data/lost+found': Operation not permitted",
+        "volume-permissions:\n    Container ID:  containerd://1f0c\n    Image:         busybox:1.36\n    Command:\n      chown\n      -R\n      1001:1001\n      /bitnami/redis/data\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    1",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
+    }
+    // A chown that works, or a denied chown in an app container's log, is not it.
+    assert!(!classes("Command:\n  chown\n  -R\n  1000:1000\n  /data\nState: Terminated\n  Reason: Completed\n  Exit Code: 0").contains(&Class::InitCrashloop));
+    assert!(
+        !classes("app log: cp: cannot create regular file '/etc/app.conf': Permission denied")
+            .contains(&Class::InitCrashloop)
+    );
+}
+
+/// A DNS wait loop told by nslookup's own output: NXDOMAIN answers beside "waiting for".
+#[test]
+fn nslookup_nxdomain_beside_a_wait_line_is_an_init_wait() {
+    let text = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tredis-master.cache.svc.cluster.local\nAddress: 10.96.44.7\n\n** server can't find redis-master.svc.cluster.local: NXDOMAIN\n\n** server can't find redis-master.cluster.local: NXDOMAIN\n\nwaiting for redis";
+    assert_eq!(classes(text).first(), Some(&Class::InitBlocked));
+    let plain = "nslookup: can't resolve 'postgres-primary'\nwaiting for postgres";
+    assert_eq!(classes(plain).first(), Some(&Class::InitBlocked));
+}

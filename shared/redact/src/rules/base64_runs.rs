@@ -1,0 +1,69 @@
+//! Base64 runs that hide a secret: a docker config, a secret-keyed document, or text the
+//! rules would redact once decoded.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use base64::Engine as _;
+use regex::bytes::Regex;
+
+use super::text_bytes;
+use crate::REDACTED;
+
+/// Base64 runs long enough to hide a docker config.
+pub(super) static BASE64_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(r"[A-Za-z0-9+/]{24,}={0,2}").expect("the base64 pattern compiles")
+});
+
+/// Standard base64, padded or not.
+pub(super) fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    engine
+        .decode(run)
+        .or_else(|_| {
+            let bare = run.strip_suffix(b"==").or_else(|| run.strip_suffix(b"="));
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(bare.unwrap_or(run))
+        })
+        .ok()
+}
+
+/// Base64 runs that decode to a docker config, a secret-keyed document or a secret.
+pub(super) fn redact_base64(
+    input: &[u8],
+    found: &mut Option<&mut Vec<Vec<u8>>>,
+) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut last = 0;
+    for m in BASE64_RUN.find_iter(input) {
+        if !base64_hides_secret(m.as_bytes()) {
+            continue;
+        }
+        let buf = out.get_or_insert_with(|| Vec::with_capacity(input.len()));
+        buf.extend_from_slice(&input[last..m.start()]);
+        buf.extend_from_slice(REDACTED.as_bytes());
+        last = m.end();
+        if let Some(found) = found.as_deref_mut() {
+            found.push(m.as_bytes().to_vec());
+        }
+    }
+    let mut buf = out?;
+    buf.extend_from_slice(&input[last..]);
+    Some(buf)
+}
+
+/// True when the decoded run is a docker config, a secret-keyed document or a secret.
+fn base64_hides_secret(run: &[u8]) -> bool {
+    let Some(decoded) = decode_base64(run) else {
+        return false;
+    };
+    let Ok(decoded) = std::str::from_utf8(&decoded) else {
+        return false;
+    };
+    let lower = decoded.to_ascii_lowercase();
+    lower.contains("\"auths\"")
+        || lower.contains("\"auth\"")
+        || lower.contains("\"password\"")
+        || lower.contains("private key-----")
+        || !matches!(text_bytes(decoded.as_bytes()), Cow::Borrowed(_))
+}
