@@ -28,7 +28,15 @@ static NONZERO_EXIT: LazyLock<Regex> = LazyLock::new(|| {
 /// One line of a wait loop's log: a dependency that does not answer yet.
 static WAIT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bwaiting for\b|\bno response\b|\bconnection refused\b|\bnot (?:yet )?(?:ready|available|reachable)\b|\bretrying in\b|\bsleeping\b|\btimed? ?out\b",
+        r"(?i)\bwaiting for\b|\bno response\b|\bconnection refused\b|\bnot (?:yet )?(?:ready|available|reachable)\b|\bretrying in\b|\bsleeping\b|\btimed? ?out\b|(?:\bnot|n't)(?:\s+[\w'-]+){1,4}?\s+yet\b",
+    )
+});
+/// A log line's leading timestamp (`2018/05/09 17:45:23`, `2024-01-02T03:04:05.678Z`,
+/// `[12:00:01]`, klog's `I0509 17:45:23.123456    1 file.go:12]`), which makes every
+/// repetition of one line differ.
+static LOG_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^\[?(?:\d{4}[-/]\d\d[-/]\d\d[T ])?\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s+|^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]]*\]\s*",
     )
 });
 /// A file-system step that failed for lack of rights: the volume-permissions init container
@@ -91,6 +99,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &PERMISSION_FIXER,
         &CONTAINER_NAME,
         &RESOLVED,
+        &LOG_TIMESTAMP,
     ]
 }
 
@@ -322,7 +331,10 @@ fn wait_loop(text: &str) -> Option<String> {
     }
     let waits: Vec<&str> = text
         .lines()
-        .map(str::trim)
+        .map(|l| {
+            let l = l.trim();
+            LOG_TIMESTAMP.find(l).map_or(l, |m| &l[m.end()..])
+        })
         .filter(|l| l.len() < 300 && WAIT_LINE.is_match(l))
         .collect();
     let repeated = waits

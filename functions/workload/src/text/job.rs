@@ -34,7 +34,7 @@ static JOB_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)\s+0/\d+\s+(\d+)([smhd])\b"));
 static JOB_STUCK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bjobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate))",
+        r"(?i)\bjobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b)",
     )
 });
 /// A sidecar that outlives the Job's main container: a mesh proxy (istio-proxy, envoy,
@@ -57,6 +57,20 @@ static HOOK_JOB_IN_PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)kind:\s*Job,\s*status:\s*InProgress|\bJob\b[^\n]{0,80}?\bstatus:?\s*InProgress\b")
 });
 
+/// Helm's own watch of a hook Job (`--debug`, and tools built on Helm's client): `name:
+/// Jobs active: 1, jobs failed: 0, jobs succeeded: 0`, printed on every change of the Job.
+static HELM_JOB_WATCH: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\bJobs active: (\d+), jobs failed: (\d+), jobs succeeded: (\d+)"));
+/// Helm giving up on a hook phase because its wait ran out (`failed post-install: timed
+/// out waiting for the condition`, `pre-upgrade hooks failed: 1 error occurred: * context
+/// deadline exceeded`). Helm waits only on hook Jobs (and bare Pods) to complete, so the
+/// hook Job was still active when the release's timeout elapsed.
+static HOOK_TIMED_OUT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:failed (?:pre|post)-(?:install|upgrade|rollback|delete)|(?:pre|post)-(?:install|upgrade|rollback|delete) hooks? failed):(?s:.{0,60}?)\b(?:timed out waiting for the condition|context deadline exceeded)",
+    )
+});
+
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
@@ -70,7 +84,26 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &SIDECAR_RUNNING,
         &POD_RUNNING_AFTER_EXIT,
         &HOOK_JOB_IN_PROGRESS,
+        &HELM_JOB_WATCH,
+        &HOOK_TIMED_OUT,
     ]
+}
+
+/// The last Job status Helm's watch printed, when it still shows the Job active and not
+/// succeeded: the output ends while Helm waits on a hook Job that does not complete.
+fn helm_watch_still_active(text: &str) -> Option<String> {
+    let last = HELM_JOB_WATCH.captures_iter(text).last()?;
+    let count = |i: usize| last.get(i)?.as_str().parse::<u64>().ok();
+    let (active, succeeded) = (count(1)?, count(3)?);
+    if active == 0 || succeeded > 0 {
+        return None;
+    }
+    let m = last.get(0)?;
+    let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[m.end()..]
+        .find('\n')
+        .map_or(text.len(), |i| m.end() + i);
+    Some(format!("\"{}\"", text[start..end].trim()))
 }
 
 /// The first `kubectl get jobs` row at 0 completions that has run for an hour or more.
@@ -204,6 +237,21 @@ fn stuck(
             Class::JobStuckActive,
             0.65,
             "A hook Job was still in progress when the release's wait timed out: its pods never completed (or were never admitted / scheduled); the Job's events and pods say which.".into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::inspect_job(subject), remedy::job_logs(subject)],
+            false,
+        ));
+    }
+    // Helm waiting on a hook Job: its watch ends on the Job still active, or the hook phase
+    // failed because the wait timed out.
+    if out.is_empty()
+        && let Some(q) = helm_watch_still_active(text).or_else(|| quote(text, &HOOK_TIMED_OUT))
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.6,
+            "Helm waits on a hook Job that stays active without completing until the release's timeout (--wait / --atomic, or a tool built on Helm); its pods are running but never finish, or never start. The Job's pods, logs and events say which.".into(),
             subject.clone(),
             vec![q],
             vec![remedy::inspect_job(subject), remedy::job_logs(subject)],

@@ -44,6 +44,17 @@ fn a_wait_loop_in_a_log_is_an_init_wait() {
     assert!(!classes(crash).contains(&Class::InitBlocked));
 }
 
+/// A "not … yet" line repeated under changing timestamps is the same wait loop: the
+/// timestamps are stripped before lines are compared.
+#[test]
+fn a_timestamped_not_yet_line_repeated_is_an_init_wait() {
+    let etcd = "2024-03-01T10:00:01.120Z member list does not include this node yet, retrying\n2024-03-01T10:00:06.131Z member list does not include this node yet, retrying";
+    assert_eq!(classes(etcd).first(), Some(&Class::InitBlocked));
+    let klog = "I0301 10:00:01.120000       1 bootstrap.go:88] primary hasn't accepted the replica yet\nI0301 10:00:11.120000       1 bootstrap.go:88] primary hasn't accepted the replica yet";
+    assert_eq!(classes(klog).first(), Some(&Class::InitBlocked));
+    assert!(classes("2024-03-01 10:00:01 the primary has not been elected yet").is_empty());
+}
+
 /// A non-zero exit of an init container, told in words, fields or restart counts.
 #[test]
 fn an_init_container_that_exits_non_zero_crash_loops() {
@@ -100,6 +111,51 @@ fn a_hook_job_still_in_progress_at_the_helm_timeout() {
     for text in [
         "Error: UPGRADE FAILED: pre-upgrade hooks failed: resource not ready, name: db-migrate, kind: Job, status: InProgress\ncontext deadline exceeded",
         "level=DEBUG msg=\"waiting for resource\" name=db-migrate kind=Job expectedStatus=Current actualStatus=InProgress\nJob db-migrate status: InProgress",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+}
+
+/// Helm's own watch of a hook Job ends on the Job still active: Helm is waiting on a Job
+/// that does not complete. A watch that ends on a success is no finding.
+#[test]
+fn helm_watch_ending_on_an_active_hook_job_is_stuck() {
+    let waiting = "client.go:229: [debug] Watching for changes to Job schema-upgrade with timeout of 10m0s\nclient.go:257: [debug] Add/Modify event for schema-upgrade: ADDED\nclient.go:296: [debug] schema-upgrade: Jobs active: 1, jobs failed: 0, jobs succeeded: 0\nclient.go:257: [debug] Add/Modify event for schema-upgrade: MODIFIED\nclient.go:296: [debug] schema-upgrade: Jobs active: 1, jobs failed: 0, jobs succeeded: 0";
+    assert_eq!(classes(waiting).first(), Some(&Class::JobStuckActive));
+    let done = "client.go:296: [debug] schema-upgrade: Jobs active: 1, jobs failed: 0, jobs succeeded: 0\nclient.go:296: [debug] schema-upgrade: Jobs active: 0, jobs failed: 0, jobs succeeded: 1";
+    assert!(!classes(done).contains(&Class::JobStuckActive));
+}
+
+/// A hook phase that failed because Helm's wait ran out: the hook Job was still active.
+#[test]
+fn a_hook_phase_that_timed_out_is_a_stuck_hook_job() {
+    for text in [
+        "Error: UPGRADE FAILED: pre-upgrade hooks failed: 1 error occurred:\n\t* timed out waiting for the condition",
+        "helm.go:84: [debug] failed pre-install: context deadline exceeded",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // A hook that failed for its own reason is that reason, not a stuck Job.
+    assert_eq!(
+        classes("Error: failed post-upgrade: job failed: BackoffLimitExceeded").first(),
+        Some(&Class::JobBackoffLimit)
+    );
+}
+
+/// A Job said to remain running, or to fail to complete, while the deploy waits on it.
+#[test]
+fn jobs_said_to_remain_running() {
+    for text in [
+        "The db-seed Job stays in Running state and `helm upgrade --wait` never returns.",
+        "helm hangs because the pre-install job fails to finish, although its log says it is done.",
     ] {
         assert_eq!(
             classes(text).first(),
