@@ -71,6 +71,38 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             pools: Vec::new(),
         });
     }
+    // The cluster-autoscaler's simulation log (pod_schedulable.go / orchestrator.go): "Pod
+    // x can't be scheduled on <node group>, predicate failed: …" / "predicate checking
+    // error: …". It checks the pod against each node group's template: the group named
+    // there will not be grown for the pod.
+    if let Some(at) = lower.find("can't be scheduled on").filter(|_| {
+        [
+            "predicate failed",
+            "predicate checking error",
+            "cached predicate check results",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
+    }) {
+        let reasons = lower
+            .find("reason: ")
+            .map(|r| {
+                let reason: String = text[r + "reason: ".len()..]
+                    .chars()
+                    .take_while(|c| *c != ',' && *c != '\n')
+                    .collect();
+                vec![(1, reason.trim().to_owned())]
+            })
+            .unwrap_or_default();
+        let start = lower[..at].rfind("pod ").unwrap_or(at);
+        return Some(AutoscalerSignal::NoScaleUp {
+            by: "cluster-autoscaler",
+            text: short(start),
+            reasons,
+            at_limit: false,
+            pools: Vec::new(),
+        });
+    }
     for marker in [
         "failed to increase node group size",
         "scale-up timed out",

@@ -171,10 +171,13 @@ pub(super) fn pending_claims(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// Pending pods, with no scheduler message: more replicas than the rule allows nodes (or
 /// zones) for. Weaker than any quoted reason.
 pub(super) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding>) {
-    const RULES: [&str; 5] = [
+    // People write it with a hyphen, a space or neither ("Anti Affinity Rules").
+    const RULES: [&str; 7] = [
         "podantiaffinity",
         "pod anti-affinity",
         "anti-affinity",
+        "anti affinity",
+        "antiaffinity",
         "topologyspreadconstraints",
         "topology spread",
     ];
@@ -314,6 +317,36 @@ pub(super) fn cordoned_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
     ));
 }
 
+/// Nodes said to be cordoned, in words or by the kubelet's event: "all nodes get marked
+/// Ready,SchedulingDisabled", "the workers were cordoned", `NodeNotSchedulable`,
+/// `unschedulable: true` (lower-cased text).
+static DESCRIBED_CORDON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:nodes?|workers?|masters?|control[- ]planes?)\b[^.\n]{0,80}?(?:\bcordon(?:ed|s)?\b|\bschedulingdisabled\b)|\bnodenotschedulable\b|\bunschedulable: true\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Cordoned nodes told rather than listed (no `kubectl get nodes` table), beside pods that
+/// do not start, with no scheduler message: no node accepts new pods.
+pub(super) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !PODS_NOT_RUNNING.is_match(t.lower)
+        || !super::scheduler::anchors(t.text).is_empty()
+        || CORDONED_ROW.is_match(t.text)
+    {
+        return;
+    }
+    let Some(m) = DESCRIBED_CORDON.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::UnschedulableNodes,
+        0.5,
+        "the nodes are said to be cordoned (SchedulingDisabled, spec.unschedulable), so no new pod can be scheduled on them; find what cordons them (a drain, an upgrade or maintenance controller, a node-problem remedy), then `kubectl uncordon NODE`",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
 /// Pods using the node's ports (hostNetwork / hostPort) said to be unable to land: during
 /// a rolling update the old pod still holds the ports on every node it may use.
 static HOST_PORTS_BUSY: LazyLock<Regex> = LazyLock::new(|| {
@@ -409,6 +442,7 @@ pub(super) fn compile_all() {
         &HOST_PORTS_BUSY,
         &NODES_UNLABELED,
         &DESCRIBED_QUOTA,
+        &DESCRIBED_CORDON,
     ] {
         LazyLock::force(pattern);
     }

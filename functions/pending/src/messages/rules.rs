@@ -131,6 +131,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::cordoned_nodes,
     },
     Rule {
+        name: "described-cordon",
+        scan: super::loose::described_cordon,
+    },
+    Rule {
         name: "described-host-ports",
         scan: super::loose::described_host_ports,
     },

@@ -86,6 +86,10 @@ fn each_rule_finds_its_own_sample() {
             "NAME      STATUS                     ROLES           AGE   VERSION\ncp-1      Ready,SchedulingDisabled   control-plane   8m    v1.28.4\nthe coredns pods are Pending",
         ),
         (
+            "described-cordon",
+            "After the upgrade every worker stays cordoned and the new pods are Pending.",
+        ),
+        (
             "described-host-ports",
             "The DaemonSet uses hostNetwork: true and after the upgrade the new pod stays Pending.",
         ),
@@ -276,6 +280,37 @@ fn only_cordoned_nodes_listed() {
     assert!(found[0].summary.contains("master-01, master-02"));
     let mixed = "NAME   STATUS                     ROLES    AGE   VERSION\na      Ready,SchedulingDisabled   <none>   5d    v1.29.1\nb      Ready                      <none>   5d    v1.29.1\nweb-0  0/1  Pending";
     assert!(!rules_hit(mixed).contains(&"cordoned-nodes"));
+}
+
+/// Anti-affinity told with a space or without a hyphen, beside a Pending pod of a rolling
+/// update on a single node.
+#[test]
+fn anti_affinity_told_in_any_spelling() {
+    for m in [
+        "On our one-node cluster the new ingress pod stays Pending, seemingly because of the Pod Anti Affinity rule against the old pod.",
+        "metrics-server-7b9c 0/1 Pending 0 3h\nthe chart sets requiredDuringScheduling antiaffinity on hostname",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::PodAffinity, "{m}");
+    }
+}
+
+/// Cordoned nodes told in words or by the kubelet's event, beside pods that do not start;
+/// an uncordon alone, or cordoned nodes with pods running, is no finding.
+#[test]
+fn cordoned_nodes_told_in_words() {
+    for m in [
+        "Every few hours all our nodes show up as Ready, SchedulingDisabled again and the rollout's pods sit in Pending.",
+        "Normal  NodeNotSchedulable  12m  kubelet  Node ip-10-0-3-7 status is now: NodeNotSchedulable\nthe new ReplicaSet's pods are not scheduled",
+        "The masters were cordoned by the upgrade job, so coredns never gets scheduled (Pending).",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::UnschedulableNodes, "{m}");
+    }
+    for m in [
+        "I uncordoned node-2 and the Pending pods are still Pending.",
+        "The node is cordoned for maintenance; all pods are Running elsewhere.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
+    }
 }
 
 /// hostNetwork / hostPort pods that cannot be placed, in a few wordings; hostNetwork

@@ -91,3 +91,22 @@ fn cluster_autoscaler_log_lines() {
     }
     assert!(parse_autoscaler("I0312 1 scale_up.go:92] Upcoming 0 nodes").is_none());
 }
+
+/// The cluster-autoscaler checking the pod against a node group's template: the group it
+/// names will not be grown for the pod, whatever the predicate (here a node selector).
+#[test]
+fn cluster_autoscaler_template_predicate_checks() {
+    for line in [
+        "I1104 09:12:44.310021       1 orchestrator.go:541] Pod ci/runner-5d8f9-xk2p can't be scheduled on gpu-pool-b, predicate checking error: node(s) didn't match Pod's node affinity/selector; predicateName=NodeAffinity; reasons: node(s) didn't match Pod's node affinity/selector; debugInfo=",
+        "I1104 09:12:44.310090       1 pod_schedulable.go:157] Pod runner-5d8f9-xk2p can't be scheduled on gpu-pool-b. Used cached predicate check results",
+    ] {
+        let Some(AutoscalerSignal::NoScaleUp { by, at_limit, .. }) = parse_autoscaler(line) else {
+            panic!("{line}")
+        };
+        assert_eq!(by, "cluster-autoscaler");
+        assert!(!at_limit);
+    }
+    // The scheduler's own "can't be scheduled" wording without a predicate check is not
+    // the autoscaler's.
+    assert!(parse_autoscaler("the pod can't be scheduled on any node yet").is_none());
+}
