@@ -100,6 +100,13 @@ const KEYWORDS: &[(IncidentFamily, &str, u32)] = &[
     (IncidentFamily::Runtime, "panic:", 2),
 ];
 
+/// A crash loop told in prose ("crash-loops", "crashlooping", "a crash loop"), weighed like
+/// the kubelet's `CrashLoopBackOff` for the main container unless the text is about an init
+/// container, whose crash loop is the init family's.
+const CRASH_LOOP_WORDS: [&str; 3] = ["crash-loop", "crash loop", "crashlooping"];
+/// Weight of [`CRASH_LOOP_WORDS`] (any of them, once).
+const CRASH_LOOP_WEIGHT: u32 = 3;
+
 /// The family whose keywords weigh most in `text`; `Pending` when nothing matches (the
 /// most common way a deploy gets stuck).
 pub fn guess_family(text: &str) -> IncidentFamily {
@@ -117,6 +124,13 @@ pub fn guess_family(text: &str) -> IncidentFamily {
             && (lower.contains("podinitializing") || init_status(&lower))
         {
             continue;
+        }
+        if family == IncidentFamily::Runtime
+            && CRASH_LOOP_WORDS.iter().any(|w| lower.contains(w))
+            && !lower.contains("init container")
+            && !lower.contains("initcontainer")
+        {
+            score += CRASH_LOOP_WEIGHT;
         }
         if family == IncidentFamily::ImagePull {
             score += IMAGE_PULL_REASONS

@@ -65,6 +65,9 @@ const CAUSES: &[Cause] = &[
         needles: &[
             "migration failed",
             "migrations failed",
+            // Prisma (P3009), Flyway: a failed migration recorded in the database blocks
+            // every later start until it is resolved.
+            "failed migration",
             "failed to migrate",
             "migrate: ",
             "dirty database",

@@ -49,6 +49,18 @@ fn routes_runtime_texts() {
         ),
         IncidentFamily::Runtime
     );
+    // A main container's crash loop told in prose outweighs a DNS check mentioned beside it;
+    // an init container's crash loop told so stays an init incident.
+    assert_eq!(
+        guess_family(
+            "The wait step only runs nslookup on the Service, so the api starts before the database listens, times out waiting for a connection and is crashlooping."
+        ),
+        IncidentFamily::Runtime
+    );
+    assert_eq!(
+        guess_family("the init container `wait-db` is crash-looping: nslookup db fails"),
+        IncidentFamily::Init
+    );
     // An init container's crash loop stays an init incident.
     assert_eq!(
         guess_family("web-1  0/1  Init:CrashLoopBackOff  5  3m\ninit containers: wait-db"),

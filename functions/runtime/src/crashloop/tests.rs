@@ -30,6 +30,10 @@ fn each_cause_is_recognised_alone() {
             "failed migration",
         ),
         (
+            "ERROR: Validate failed: Detected failed migration to version 42 (add orders index)",
+            "failed migration",
+        ),
+        (
             "Error: environment variable DATABASE_URL is not set",
             "missing environment variable",
         ),
