@@ -9,9 +9,13 @@ use regex::Regex;
 
 use crate::{diagnosis, line_at, step};
 
+/// A copy of the whole context: a Dockerfile line (or BuildKit's `#7 [3/5] COPY . .`), or the
+/// instruction quoted inline in prose (`` `COPY . /opt/app` ``). Group 1 is the destination.
 static COPY_ALL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)^(?:\s*#?\d*\s*(?:\[[^\]]*\]\s*)?)(?:COPY|ADD)\s+(?:--\S+\s+)*\.\s+\S+")
-        .expect("the build patterns are valid regexes")
+    Regex::new(
+        r"(?im)(?:^(?:\s*#?\d*\s*(?:\[[^\]]*\]\s*)?)|`)(?:COPY|ADD)\s+(?:--\S+\s+)*\.\s+([^\s`]+)",
+    )
+    .expect("the build patterns are valid regexes")
 });
 static NO_IGNORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:no|missing|without(?: a)?) \.dockerignore|\.dockerignore(?: file)? (?:is )?(?:missing|not found|does not exist)")
@@ -27,6 +31,12 @@ static CONTEXT_SIZE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static LEAKED_GO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"go: inconsistent vendoring|go\.work|cannot load module .* listed in go\.work")
+        .expect("the build patterns are valid regexes")
+});
+
+/// Text about what an image build's context holds.
+static CONTEXT_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\.dockerignore\b|\bbuild context\b")
         .expect("the build patterns are valid regexes")
 });
 
@@ -93,6 +103,14 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let Some(copy) = COPY_ALL.find(text) else {
         return told(text, subject);
     };
+    // A Dockerfile line is the build's own; an instruction only quoted in prose counts where
+    // the text is about what the build context carries.
+    let quoted_only = COPY_ALL
+        .find_iter(text)
+        .all(|m| m.as_str().starts_with('`'));
+    if quoted_only && !CONTEXT_TOPIC.is_match(text) {
+        return told(text, subject);
+    }
     let mut evidence = vec![line_at(text, copy.start(), copy.end())];
     let mut score: f64 = 0.0;
     if let Some(m) = NO_IGNORE.find(text) {
@@ -103,6 +121,24 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         .captures_iter(text)
         .filter_map(|c| c.get(1).map(|m| m.as_str()))
         .collect();
+    // The secret seen at the copy's destination (`COPY . /opt/app`, then `/opt/app/.env` in
+    // a listing of the image): not only in the context, but shown inside the image.
+    let shipped = COPY_ALL
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().trim_end_matches('/')))
+        .filter(|dest| dest.starts_with('/') && dest.len() > 1)
+        .find_map(|dest| {
+            secrets
+                .iter()
+                .map(|s| format!("{dest}/{s}"))
+                .find(|path| text.contains(path.as_str()))
+        });
+    if let Some(path) = shipped {
+        evidence.push(format!(
+            "the image holds {path}, copied there from the build context"
+        ));
+        score = score.max(0.85);
+    }
     if !secrets.is_empty() {
         let mut uniq: Vec<&str> = Vec::new();
         for s in secrets {
@@ -173,6 +209,7 @@ pub(crate) fn compile_all() {
         &IGNORE_ABSENT,
         &COPIES_TOO_MUCH,
         &IN_IMAGE,
+        &CONTEXT_TOPIC,
     ] {
         LazyLock::force(p);
     }

@@ -42,6 +42,38 @@ static WORDS: LazyLock<Regex> = LazyLock::new(|| {
 .expect("the build patterns are valid regexes")
 });
 
+/// The wall-clock time stamped into the binary: `-ldflags "-X main.BuildDate=$(date -u …)"`,
+/// `-X pkg.buildTime=${BUILD_DATE}`, GoReleaser's `{{.Date}}` (its `{{.CommitDate}}` is
+/// reproducible and not matched). Every build of one commit then differs.
+static TIME_STAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)-X[= ]?\s*['"]?[\w./-]+=['"]?(?:\$\(\s*date\b|\$\{?(?:BUILD_?(?:DATE|TIME|TIMESTAMP)|DATE|NOW|TIMESTAMP)\b|\{\{\s*\.(?:Date|Now|Timestamp)\b)"#)
+        .expect("the build patterns are valid regexes")
+});
+/// Two builds being compared: "two builds", "both builds", "every build of the same
+/// commit", "the hashes differ".
+static COMPARED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:two|both|every|each|repeated|consecutive|successive) (?:\w+ )?builds?\b|\bsame (?:commit|source|revision|tag|sha)\b|\bdiffer(?:s|ed|ent)?\b")
+        .expect("the build patterns are valid regexes")
+});
+
+/// go.mod said to declare a module at one version (`go.mod declares github.com/x/y v1.4.0`,
+/// `` `go.mod` correctly required … v0.0.65 ``). Group 1 the module, 2 the version.
+static DECLARED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bgo\.mod\W{0,3}\s+(?:\w+\s+){0,2}?(?:declares?|declared|requires?|required|pins?|pinned|specifies|specified|lists?|listed|says|has|had)\s+\W{0,3}((?:[\w.-]+/)+[\w.-]+)\s+(v\d+\.\d+\.\d+[\w.+-]*)")
+        .expect("the build patterns are valid regexes")
+});
+/// A line about what was built (`the binary was built with x/net@v0.15.0`, `ended up with
+/// lantern-box@v0.0.58 compiled in`).
+static BUILT_WITH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:binary|binaries|build|built|compiled|release|image|resolved|resolves|ended up|shipped|linked)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// `module@version`; group 1 the module (or its last path elements), 2 the version.
+static AT_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:[\w.-]+/)*[\w.-]+)@(v\d+\.\d+\.\d+[\w.+-]*)")
+        .expect("the build patterns are valid regexes")
+});
+
 /// Go's own drift report after a `go` directive change: `loaded from mod@v1, but go 1.16
 /// would select v2` (two toolchains resolve different versions of the same module).
 static WOULD_SELECT: LazyLock<Regex> = LazyLock::new(|| {
@@ -52,7 +84,11 @@ static WOULD_SELECT: LazyLock<Regex> = LazyLock::new(|| {
 /// Drift and reproducibility findings.
 pub(crate) fn diagnose(text: &str, subject: &Subject) -> Vec<Diagnosis> {
     let mut out = Vec::new();
-    out.extend(drift(text, subject).or_else(|| would_select(text, subject)));
+    out.extend(
+        drift(text, subject)
+            .or_else(|| would_select(text, subject))
+            .or_else(|| declared_vs_built(text, subject)),
+    );
     out.extend(not_reproducible(text, subject));
     out
 }
@@ -135,6 +171,55 @@ fn would_select(text: &str, subject: &Subject) -> Option<Diagnosis> {
     ))
 }
 
+/// go.mod said to declare a module at one version while a line about the built artefact
+/// names it at another (`go.mod declares github.com/x/y v1.4.0` … `the binary contains
+/// y@v1.2.0`): the build resolved something other than the committed module graph.
+fn declared_vs_built(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    let last = |m: &str| m.rsplit('/').next().unwrap_or(m).to_owned();
+    let declared: Vec<(String, String)> = DECLARED
+        .captures_iter(text)
+        .take(20)
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect();
+    if declared.is_empty() {
+        return None;
+    }
+    let (module, want, got, line) = text
+        .lines()
+        .filter(|l| BUILT_WITH.is_match(l))
+        .flat_map(|l| AT_VERSION.captures_iter(l).map(move |c| (l, c)))
+        .find_map(|(l, c)| {
+            let (m, v) = (c.get(1)?.as_str(), c.get(2)?.as_str());
+            declared
+                .iter()
+                .find(|(dm, dv)| last(dm) == last(m) && dv != v)
+                .map(|(dm, dv)| (dm.clone(), dv.clone(), v.to_owned(), l.trim().to_owned()))
+        })?;
+    Some(diagnosis(
+        Class::BuildDependencyDrift,
+        0.7,
+        format!(
+            "go.mod declares {module} {want}, but the build used {got}: the build resolved the module graph itself instead of using the committed go.mod/go.sum (stale go.sum entries, a replace or workspace, -mod=mod, or a tool such as gomobile that resolves on its own)."
+        ),
+        subject,
+        vec![
+            format!("go.mod declares {module} {want}"),
+            format!("\"{line}\""),
+        ],
+        vec![
+            step(
+                "Tidy the module files, commit them, and make CI fail when a build would change them.",
+                "go mod tidy && git diff --exit-code go.mod go.sum",
+            ),
+            step(
+                "Check which version the built binary actually contains.",
+                format!("go version -m <binary> | grep {}", last(&module)),
+            ),
+        ],
+        false,
+    ))
+}
+
 fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let mut by_file: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for caps in SHA_LINE.captures_iter(text) {
@@ -170,7 +255,8 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         .map(|(k, vs)| format!("build setting {k} differs: {}", vs.join(" vs ")))
         .collect();
     let words = WORDS.find(text);
-    if differing.is_empty() && setting_diffs.is_empty() && words.is_none() {
+    let stamp = TIME_STAMP.find(text);
+    if differing.is_empty() && setting_diffs.is_empty() && words.is_none() && stamp.is_none() {
         return None;
     }
     let mut evidence: Vec<String> = differing
@@ -182,11 +268,22 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     if let Some(m) = words {
         evidence.push(crate::line_at(text, m.start(), m.end()));
     }
+    if let Some(m) = stamp {
+        evidence.push(format!(
+            "the build stamps the wall-clock time into the binary: {}",
+            crate::line_at(text, m.start(), m.end())
+        ));
+    }
     let confidence = match (!differing.is_empty(), !setting_diffs.is_empty()) {
         (true, _) | (_, true) => 0.85,
-        _ => 0.6,
+        // A time stamp makes every build differ; with two builds compared it is the cause.
+        _ if stamp.is_some() && COMPARED.is_match(text) => 0.7,
+        _ if words.is_some() => 0.6,
+        _ => 0.5,
     };
-    let summary = if setting_diffs.is_empty() {
+    let summary = if stamp.is_some() && setting_diffs.is_empty() {
+        "Two builds of the same commit produce different binaries because the build stamps the time it ran into them (-ldflags -X …=$(date …)); take the stamp from the commit instead (git log -1 --format=%cI, SOURCE_DATE_EPOCH, GoReleaser's {{.CommitDate}}).".to_owned()
+    } else if setting_diffs.is_empty() {
         "Two builds of the same commit produced different binaries; the build embeds something that varies (paths, VCS stamp, build ID, time, toolchain).".to_owned()
     } else {
         format!(
@@ -228,7 +325,17 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
 #[cfg(test)]
 pub(crate) fn compile_all() {
     LazyLock::force(&MODULE_VERSION);
-    for p in [&SHA_LINE, &BUILD_SETTING, &WORDS, &WOULD_SELECT] {
+    for p in [
+        &SHA_LINE,
+        &BUILD_SETTING,
+        &WORDS,
+        &WOULD_SELECT,
+        &TIME_STAMP,
+        &COMPARED,
+        &DECLARED,
+        &BUILT_WITH,
+        &AT_VERSION,
+    ] {
         LazyLock::force(p);
     }
 }

@@ -352,3 +352,65 @@ fn secrets_or_git_copied_into_the_image_told_in_words() {
         assert!(run(text).diagnoses.is_empty(), "{text}");
     }
 }
+
+/// The wall-clock time stamped into the binary (`-X …=$(date …)`, GoReleaser's `{{.Date}}`)
+/// beside two builds compared: the stamp is why they differ. The commit date is fine.
+#[test]
+fn a_wall_clock_stamp_makes_builds_unreproducible() {
+    for text in [
+        "builds:\n  - ldflags:\n      - -s -w -X main.version={{.Version}} -X main.date={{.Date}}\nRebuilding the v2.3.1 tag gives an archive whose checksum differs from the published one.",
+        "Makefile: go build -ldflags \"-X 'github.com/acme/tool/internal/version.BuiltAt=$(date +%s)'\" ./cmd/tool\nTwo builds of the same tag on the same runner never match.",
+    ] {
+        let out = run(text);
+        assert_eq!(classes(&out)[0], &Class::BuildNotReproducible, "{text}");
+        assert!(out.diagnoses[0].summary.contains("time"), "{text}");
+    }
+    assert!(
+        run("-X main.date={{.CommitDate}}\nboth builds differ")
+            .diagnoses
+            .iter()
+            .all(|d| !d.summary.contains("stamps the time")),
+    );
+}
+
+/// go.mod declaring one version of a module while the built binary holds another, told in
+/// prose: the build resolved its own module graph.
+#[test]
+fn go_mod_version_differs_from_the_built_one() {
+    let text = "Our go.mod requires golang.org/x/net v0.23.0.\n`go version -m ./bin/api` shows the binary was built with golang.org/x/net@v0.17.0 instead.";
+    let out = run(text);
+    assert_eq!(classes(&out)[0], &Class::BuildDependencyDrift, "{out:#?}");
+    assert!(out.diagnoses[0].summary.contains("v0.23.0"));
+    // The same version on both sides is no drift.
+    let same = "go.mod requires golang.org/x/net v0.23.0 and the binary was built with golang.org/x/net@v0.23.0";
+    assert!(run(same).diagnoses.is_empty(), "{same}");
+}
+
+/// `COPY . /dest` quoted inline in prose, and the secret then seen at that destination in
+/// the image: the context leaked into the image.
+#[test]
+fn a_secret_seen_at_the_copy_destination_is_a_leak() {
+    let text = "The Dockerfile does `COPY . /srv/app` and the .dockerignore only lists node_modules.\n$ docker run --rm registry.local/api:dev ls -a /srv/app\n.  ..  /srv/app/.npmrc  package.json  src";
+    let out = run(text);
+    assert_eq!(classes(&out)[0], &Class::BuildContextLeak, "{out:#?}");
+    assert!(out.diagnoses[0].confidence >= 0.85);
+    assert!(
+        out.diagnoses[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("/srv/app/.npmrc"))
+    );
+}
+
+/// `COPY . .` quoted in prose counts only where the text is about the build context or its
+/// .dockerignore; a Dockerfile line quoted in a sentence about something else is no leak.
+#[test]
+fn a_quoted_copy_counts_only_in_talk_about_the_context() {
+    let about_context = "Both images are built with `COPY . .` and our .dockerignore has no pattern for the .env file, so .env is in the build context.";
+    assert_eq!(classes(&run(about_context))[0], &Class::BuildContextLeak);
+    let elsewhere = "The service reads its settings from .env at start; the image is built with `COPY . .` as usual.";
+    assert!(
+        !classes(&run(elsewhere)).contains(&&Class::BuildContextLeak),
+        "{elsewhere}"
+    );
+}
