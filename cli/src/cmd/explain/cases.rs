@@ -180,17 +180,19 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
+/// Tune re-measured after batch 3's tune misses were worked on (2026-12-06): 387/387; the
+/// floors keep the two-case / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.96,
+    overall: 0.99,
     families: &[
         ("admission", 0.96),
-        ("build", 0.89),
+        ("build", 0.97),
         ("image", 0.98),
-        ("init", 0.93),
-        ("job", 0.87),
-        ("runtime", 0.95),
-        ("scaling", 0.86),
-        ("scheduling", 0.96),
+        ("init", 0.96),
+        ("job", 0.96),
+        ("runtime", 0.98),
+        ("scaling", 0.93),
+        ("scheduling", 0.98),
     ],
 };
 /// Re-measured when batch 3 was added (2026-12-06, 124 blind cases, 109 right before any rule
