@@ -90,10 +90,26 @@ static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Words that follow "waiting for" in logs but are not dependencies.
+/// Words that follow "waiting for" in logs, or a command named in prose ("only runs nslookup
+/// against the Service name"), but are not dependencies.
 const NOT_TARGETS: &[&str] = &[
     "the",
     "a",
+    "an",
+    "against",
+    "on",
+    "for",
+    "to",
+    "of",
+    "with",
+    "and",
+    "or",
+    "in",
+    "is",
+    "that",
+    "this",
+    "until",
+    "which",
     "it",
     "pod",
     "pods",

@@ -105,3 +105,19 @@ fn service_and_namespace_of_dns_names() {
     };
     assert_eq!((short.service(), short.namespace()), ("db", None));
 }
+
+#[test]
+fn a_command_named_in_prose_is_not_a_wait_on_a_preposition() {
+    for text in [
+        "the init container only runs nslookup against the Postgres Service name",
+        "we use dig on the service, then nc to the port",
+        "it runs getent hosts for every peer",
+    ] {
+        assert_eq!(targets(text), vec![], "{text}");
+    }
+    // The command itself still names its target.
+    assert_eq!(
+        targets("until nslookup postgres.shop.svc; do sleep 2; done"),
+        vec![("postgres.shop.svc".to_owned(), None, "nslookup")]
+    );
+}
