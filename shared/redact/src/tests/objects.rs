@@ -138,4 +138,12 @@ fn sensitive_keys_match_case_and_separator_insensitively() {
     ] {
         assert!(!is_sensitive_key(k), "{k}");
     }
+    // Past the stack buffer (64 bytes) and outside ASCII, the allocating path decides alike.
+    let long = format!("{}_PASSWORD", "x".repeat(80));
+    assert!(is_sensitive_key(&long));
+    assert!(!is_sensitive_key(&"x".repeat(80)));
+    assert!(is_sensitive_key("größe.Token"));
+    assert!(!is_sensitive_key("größe"));
+    // Exactly at the buffer's size.
+    assert!(is_sensitive_key(&format!("{}token", "a".repeat(59))));
 }
