@@ -51,6 +51,82 @@ static COPIES_TOO_MUCH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
+/// A build context's size told beside the word for it: `Sending build context to Docker
+/// daemon  1.2GB`, BuildKit's `transferring context: 540MB`, "the build context carries
+/// bin/ and obj/ (~614 MB)". Group 1 the number, 2 the unit's first letter.
+static CONTEXT_SIZE_TOLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:build context|transferring context|sending context)\b[^\n]{0,80}?\b(\d+(?:\.\d+)?)\s*([KMG])i?B\b")
+        .expect("the build patterns are valid regexes")
+});
+/// A build context said to be too large in words (`the build context is ballooning`,
+/// `a huge build context`).
+static CONTEXT_BLOATED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bbuild context\b[^.\n]{0,40}?\b(?:balloon\w*|huge|bloated|enormous|too (?:big|large)|grows?|growing|gigabytes)\b|\b(?:huge|bloated|enormous|oversized|giant)\b[^.\n]{0,20}?\bbuild context\b")
+        .expect("the build patterns are valid regexes")
+});
+/// Ignore patterns said not to take effect (`nothing below it is excluded`, `the pattern is
+/// not honoured`, `.dockerignore does not exclude node_modules`).
+static NOT_EXCLUDED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:not|n't|never)\s+(?:be(?:ing)?\s+|get(?:ting)?\s+)?(?:excluded|ignored|honou?red|respected|applied)\b|\bnothing\b[^.\n]{0,40}?\bis excluded\b|\bdo(?:es)?(?: not|n't) exclude\b")
+        .expect("the build patterns are valid regexes")
+});
+/// What a leaking context brings along: dependency trees and build output.
+static ARTEFACT_DIRS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s`'(,*])(?:(?:node_modules|\.git|\.venv|__pycache__)\b|(?:bin|obj|target|dist|build|out|vendor)/)")
+        .expect("the build patterns are valid regexes")
+});
+
+/// A context that carries too much, told by its size (100 MB or more beside the words for a
+/// build context) or by ignore patterns said not to exclude build output or dependencies.
+fn told_oversized(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    if !CONTEXT_TOPIC.is_match(text) && !text.contains("transferring context") {
+        return None;
+    }
+    let large = CONTEXT_SIZE_TOLD.captures_iter(text).find(|c| {
+        let n: f64 = c
+            .get(1)
+            .and_then(|m| m.as_str().parse().ok())
+            .unwrap_or(0.0);
+        let mb = match c.get(2).map_or("", |m| m.as_str()) {
+            "G" | "g" => n * 1024.0,
+            "M" | "m" => n,
+            _ => n / 1024.0,
+        };
+        mb >= 100.0
+    });
+    let artefacts = ARTEFACT_DIRS.find(text);
+    let (m, confidence) = if let Some(c) = large {
+        (c.get(0)?, 0.55)
+    } else if let (Some(m), Some(_)) = (
+        CONTEXT_BLOATED.find(text).or_else(|| {
+            NOT_EXCLUDED
+                .find(text)
+                .filter(|_| text.contains(".dockerignore"))
+        }),
+        artefacts,
+    ) {
+        (m, 0.5)
+    } else {
+        return None;
+    };
+    let mut evidence = vec![line_at(text, m.start(), m.end())];
+    if let Some(a) = artefacts {
+        evidence.push(line_at(text, a.start(), a.end()));
+    }
+    Some(diagnosis(
+        Class::BuildContextLeak,
+        confidence,
+        "The image build's context carries far more than the build needs (dependency trees, build output, .git): the .dockerignore is missing or its patterns do not exclude them (in .dockerignore `*` and `dir/` match at the top level only; use `**/bin`, `**/node_modules`).".to_owned(),
+        subject,
+        evidence,
+        vec![step(
+            "See what the context holds, then exclude it at every depth.",
+            "printf '**/node_modules\\n**/bin\\n**/obj\\n.git\\n' >> .dockerignore && docker build --no-cache --progress=plain . 2>&1 | grep 'transferring context'",
+        )],
+        false,
+    ))
+}
+
 /// A file the image must not carry said to end up in it (`copies the whole .git folder into
 /// the Docker image`, `.env included in the image`), in either order.
 static IN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
@@ -79,7 +155,7 @@ fn told_in_image(text: &str, subject: &Subject) -> Option<Diagnosis> {
 /// .dockerignore, and what the copy then brings in.
 fn told(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let (Some(absent), Some(what)) = (IGNORE_ABSENT.find(text), COPIES_TOO_MUCH.find(text)) else {
-        return told_in_image(text, subject);
+        return told_in_image(text, subject).or_else(|| told_oversized(text, subject));
     };
     Some(diagnosis(
         Class::BuildContextLeak,
@@ -210,6 +286,10 @@ pub(crate) fn compile_all() {
         &COPIES_TOO_MUCH,
         &IN_IMAGE,
         &CONTEXT_TOPIC,
+        &CONTEXT_SIZE_TOLD,
+        &CONTEXT_BLOATED,
+        &NOT_EXCLUDED,
+        &ARTEFACT_DIRS,
     ] {
         LazyLock::force(p);
     }

@@ -36,9 +36,10 @@ static BUILD_SETTING: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 /// A reproducibility failure told in words: "non-reproducibility", "byte-for-byte identical
-/// … except", "different binaries depending on the checkout path", a build ID that differs.
+/// … except", "different binaries depending on the checkout path", a build ID that differs,
+/// an output's hash that changes between builds (or after a commit: the VCS stamp).
 static WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|byte-for-byte identical|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)")
+    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|byte-for-byte identical|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)|\b(?:hash|checksum|digest|sha-?(?:1|256|512))\b(?:[^.\n]|\.\S){0,80}?\bchang(?:es|ed|ing)\b[^.\n]{0,20}?\b(?:between|across|from one|on every|with every|after (?:a|every|each)) (?:\w+ )?(?:builds?|runs?|commits?)\b|\bproduc(?:es|ing|ed|e) (?:a )?different (?:hash|checksum|digest|sha)")
 .expect("the build patterns are valid regexes")
 });
 

@@ -62,6 +62,15 @@ static VENDOR_MISSING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"cannot find module providing package \S+: import lookup disabled by -mod=vendor|cannot find package \S+ in vendor|package \S+ is not in vendor/modules\.txt")
         .expect("the build patterns are valid regexes")
 });
+/// go.mod and vendor/modules.txt said to disagree, in the toolchain's per-module lines that
+/// follow `go: inconsistent vendoring` (`m@v: is explicitly required in go.mod, but not
+/// marked as explicit in vendor/modules.txt`, `… is replaced in go.mod, but not marked as
+/// replaced in vendor/modules.txt`, `… requires go 1.x, but vendor/modules.txt indicates go
+/// 1.y`) or in its closing advice (`run 'go mod vendor' to sync`).
+static VENDOR_DISAGREES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:go\.mod|vendor/modules\.txt)\b[^\n]{0,60}?\bbut\b[^\n]{0,60}?\b(?:vendor/modules\.txt|go\.mod)\b|\brun .?go mod vendor.? to sync\b")
+        .expect("the build patterns are valid regexes")
+});
 /// A build told to have rewritten go.mod: `go build` (or test/run/list/vet) near go.mod being
 /// (or not meant to be) changed, in either order.
 static BUILD_REWROTE_GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
@@ -231,6 +240,8 @@ enum Dirt {
 fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let (m, dirt, confidence) = if let Some(m) = VENDOR_MISSING.find(text) {
         (m, Dirt::IncompleteVendor, 0.9)
+    } else if let Some(m) = VENDOR_DISAGREES.find(text) {
+        (m, Dirt::StaleVendor, 0.9)
     } else if let Some(m) = DIRTY.find(text) {
         let dirt = if m.as_str().contains("vendoring") {
             Dirt::StaleVendor
@@ -284,6 +295,7 @@ pub(crate) fn compile_all() {
         &TO_ADD,
         &DIRTY,
         &VENDOR_MISSING,
+        &VENDOR_DISAGREES,
         &BUILD_REWROTE_GO_MOD,
     ] {
         LazyLock::force(p);

@@ -414,3 +414,62 @@ fn a_quoted_copy_counts_only_in_talk_about_the_context() {
         "{elsewhere}"
     );
 }
+
+/// The toolchain's per-module lines of an inconsistent vendor tree (go.mod and
+/// vendor/modules.txt disagree), without its `go: inconsistent vendoring` heading.
+#[test]
+fn go_mod_and_vendor_modules_txt_disagreeing_is_a_stale_vendor_tree() {
+    for text in [
+        "make: *** [build] Error 1\n\tgithub.com/pkg/errors@v0.9.1: is marked as explicit in vendor/modules.txt, but not explicitly required in go.mod\n\tgithub.com/acme/log: is replaced in go.mod, but not marked as replaced in vendor/modules.txt",
+        "To ignore the vendor directory, use -mod=readonly or -mod=mod.\nTo sync the vendor directory, run 'go mod vendor' to sync",
+    ] {
+        let out = run(text);
+        assert_eq!(classes(&out)[0], &Class::BuildGoModDirty, "{text}");
+        assert!(out.diagnoses[0].summary.contains("vendor"), "{text}");
+    }
+    assert!(
+        run("We regenerated vendor/modules.txt and committed go.mod; the build passes now.")
+            .diagnoses
+            .is_empty()
+    );
+}
+
+/// A context far larger than the build needs, told by its size or by ignore patterns that
+/// do not exclude build output, with no `COPY . .` line quoted.
+#[test]
+fn an_oversized_build_context_told_in_words_is_a_leak() {
+    for text in [
+        "Sending build context to Docker daemon  1.37GB\nStep 1/9 : FROM rust:1.79",
+        "Our build context keeps growing: target/ and .git end up in it because the .dockerignore lists `target` only under a subdirectory.",
+        "The .dockerignore has `**/dist` but dist/ under packages/web is not excluded, so every build uploads it.",
+    ] {
+        let out = run(text);
+        assert_eq!(classes(&out)[0], &Class::BuildContextLeak, "{text}");
+    }
+    for text in [
+        "Sending build context to Docker daemon  3.072kB\nStep 1/9 : FROM rust:1.79",
+        "The build context is small; the .dockerignore excludes node_modules and target/.",
+    ] {
+        assert!(run(text).diagnoses.is_empty(), "{text}");
+    }
+}
+
+/// An artefact's hash said to change between builds, or after a commit (the VCS stamp).
+#[test]
+fn an_output_hash_changing_between_builds_is_not_reproducible() {
+    for text in [
+        "The sha256 of dist/agent.tar.gz changes on every build even though nothing in the source changed.",
+        "Rebuilding after an empty git commit produces a different checksum for the binary.",
+    ] {
+        assert_eq!(
+            classes(&run(text))[0],
+            &Class::BuildNotReproducible,
+            "{text}"
+        );
+    }
+    assert!(
+        run("The image digest is pinned in the manifest and the build is green.")
+            .diagnoses
+            .is_empty()
+    );
+}
