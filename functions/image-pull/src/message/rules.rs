@@ -118,6 +118,25 @@ fn told(
     Some(Verdict::Decided(Decision { told: true, ..d }))
 }
 
+/// A reference rejected by a client other than the kubelet and docker, in its own words:
+/// containerd's reference parser (`invalid reference`, behind `ctr`, nerdctl, pouch),
+/// go-containerregistry (`could not parse reference`, behind crane, ko, skaffold), or
+/// `invalid image reference`. Only beside a pull or image, since a bare "invalid reference"
+/// is also a JSON-schema or YAML error.
+fn other_cli_reference(t: &Text<'_>) -> Option<&'static str> {
+    let k = t.which(&[
+        "error: invalid reference",
+        "invalid reference:",
+        "could not parse reference",
+        "failed to parse reference",
+        "invalid image reference",
+    ])?;
+    t.has_any(&[
+        "pull", "push", "image", "docker", "ctr ", "nerdctl", "podman", "crictl", "crane", "skopeo",
+    ])
+    .then_some(k)
+}
+
 /// The rules, in priority order.
 pub(super) static RULES: &[Rule] = &[
     Rule {
@@ -132,12 +151,14 @@ pub(super) static RULES: &[Rule] = &[
         name: "invalid-reference",
         causes: &[InvalidReference],
         decide: |t| {
-            let k = t.which(&[
-                "invalidimagename",
-                "invalid reference format",
-                "failed to apply default image tag",
-                "couldn't parse image",
-            ])?;
+            let k = t
+                .which(&[
+                    "invalidimagename",
+                    "invalid reference format",
+                    "failed to apply default image tag",
+                    "couldn't parse image",
+                ])
+                .or_else(|| other_cli_reference(t))?;
             decided(InvalidReference, 0.97, None, k)
         },
     },

@@ -466,3 +466,23 @@ fn image_verification_failures_from_policy_engines() {
         assert_eq!(cause(text), Cause::Signature, "{text}");
     }
 }
+
+/// Clients other than the kubelet and docker reject a malformed reference in their own
+/// words (containerd's parser behind ctr / nerdctl, go-containerregistry behind crane);
+/// the same words away from any image are not a pull.
+#[test]
+fn invalid_references_from_other_clients() {
+    for text in [
+        "$ sudo ctr images pull docker.io/library/alpine:3.19_\nctr: invalid reference: docker.io/library/alpine:3.19_",
+        "crane copy ghcr.io/acme/App:1 r.example/app:1\nError: could not parse reference: ghcr.io/acme/App:1",
+    ] {
+        assert_eq!(cause(text), Cause::InvalidReference, "{text}");
+        assert_eq!(rule_for(text), "invalid-reference", "{text}");
+    }
+    assert_ne!(
+        rule_for(
+            "values.schema.json: $ref #/definitions/port: invalid reference: no such definition"
+        ),
+        "invalid-reference"
+    );
+}
