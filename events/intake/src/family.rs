@@ -132,6 +132,13 @@ pub fn guess_family(text: &str) -> IncidentFamily {
         {
             score += CRASH_LOOP_WEIGHT;
         }
+        // The same crash loop told about an init container is the init family's.
+        if family == IncidentFamily::Init
+            && CRASH_LOOP_WORDS.iter().any(|w| lower.contains(w))
+            && (lower.contains("init container") || lower.contains("initcontainer"))
+        {
+            score += CRASH_LOOP_WEIGHT;
+        }
         if family == IncidentFamily::ImagePull {
             score += IMAGE_PULL_REASONS
                 .iter()

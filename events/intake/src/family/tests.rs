@@ -67,3 +67,21 @@ fn routes_runtime_texts() {
         IncidentFamily::Init
     );
 }
+
+/// An init container's crash loop told in prose outweighs the runtime words of its failing
+/// step (a permission error); a main container's crash loop stays the runtime's.
+#[test]
+fn a_crash_loop_told_about_an_init_container_routes_to_init() {
+    assert_eq!(
+        guess_family(
+            "After the upgrade the pod is crashlooping in its fix-perms init container:\nmkdir: cannot create directory '/var/lib/app/cache': Permission denied"
+        ),
+        IncidentFamily::Init
+    );
+    assert_eq!(
+        guess_family(
+            "The api container is crash-looping: open /var/lib/app/cache: permission denied"
+        ),
+        IncidentFamily::Runtime
+    );
+}
