@@ -54,6 +54,9 @@ fn toleration_lines(text: &str) -> Vec<bool> {
         .collect()
 }
 
+/// The taint the node controller puts on a cordoned node.
+const CORDON_TAINT: &str = "node.kubernetes.io/unschedulable";
+
 /// A taint triple outside any `Taints:` or `Tolerations:` block, when pods are pending.
 pub(super) fn bare_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
     if !says_pending(t.lower)
@@ -82,6 +85,19 @@ pub(super) fn bare_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
     let Some((k, v, e)) = taints.first() else {
         return;
     };
+    // The node controller's cordon taint: the node is cordoned (spec.unschedulable), which
+    // a scheduler may honour whatever the pod tolerates.
+    if k == CORDON_TAINT {
+        out.push(Finding::new(
+            Class::UnschedulableNodes,
+            0.55,
+            format!("the node carries {CORDON_TAINT}:{e}, the taint of a cordoned node (spec.unschedulable: true), so no new pod is scheduled on it; uncordon it (`kubectl uncordon NODE`) or find what cordoned it (a drain, an upgrade, a node-problem remedy)"),
+            &quote_around(t.text, CORDON_TAINT),
+            true,
+            Fact::None,
+        ));
+        return;
+    }
     let shown = if v.is_empty() {
         format!("{k}:{e}")
     } else {
@@ -235,6 +251,13 @@ static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// The cluster-autoscaler's status (its `cluster-autoscaler-status` ConfigMap, `kubectl
+/// describe` of it) saying no scale-up is under way: `ScaleUp: NoActivity (ready=2 …)`, for
+/// the cluster or a node group (lower-cased text).
+static STATUS_NO_ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bscaleup:\s+noactivity\b").expect("the loose patterns are valid regexes")
+});
+
 /// A node autoscaler described as not adding nodes while pods are pending, with no
 /// autoscaler or scheduler message quoted: the weakest no-scale-up reading (the pod's
 /// requests or constraints may fit no node group's template).
@@ -242,7 +265,10 @@ pub(super) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
     if !says_pending(t.lower) || !super::scheduler::anchors(t.text).is_empty() {
         return;
     }
-    let Some(m) = DESCRIBED_NO_SCALE_UP.find(t.lower) else {
+    let Some(m) = DESCRIBED_NO_SCALE_UP
+        .find(t.lower)
+        .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
+    else {
         return;
     };
     if ![
@@ -437,6 +463,7 @@ pub(super) fn compile_all() {
         &PENDING_CLAIM,
         &DESCRIBED_CAPACITY,
         &DESCRIBED_NO_SCALE_UP,
+        &STATUS_NO_ACTIVITY,
         &CORDONED_ROW,
         &PODS_NOT_RUNNING,
         &HOST_PORTS_BUSY,

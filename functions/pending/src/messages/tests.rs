@@ -364,3 +364,26 @@ fn quota_told_in_words() {
     let quoted = "Error creating: pods \"w\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=5, limited: pods=5. The quota is full.";
     assert_eq!(rules_hit(quoted), ["quota"]);
 }
+
+/// The cordon taint (`node.kubernetes.io/unschedulable`) quoted bare is a cordoned node,
+/// not a taint the pod should tolerate; any other bare taint stays a taint.
+#[test]
+fn the_bare_cordon_taint_is_a_cordoned_node() {
+    let cordon = "kubectl describe node gpu-7 | grep Taints\nnode.kubernetes.io/unschedulable:NoSchedule\nthe debug pod pinned to gpu-7 stays Pending";
+    let found = merge(scan(cordon));
+    assert_eq!(found[0].class, Class::UnschedulableNodes, "{found:?}");
+    let other = "kubectl describe node gpu-7 | grep Taints\nnvidia.com/gpu=present:NoSchedule\nthe pod stays Pending";
+    assert_eq!(merge(scan(other))[0].class, Class::UntoleratedTaint);
+}
+
+/// The cluster-autoscaler's status ConfigMap showing no scale-up activity while a pod is
+/// pending; the same status with no pending pod says nothing.
+#[test]
+fn autoscaler_status_with_no_scale_up_activity_beside_a_pending_pod() {
+    let status = "kubectl -n kube-system get cm cluster-autoscaler-status -o yaml\n  NodeGroups:\n    Name:        eks-workers-2a\n    ScaleUp:     NoActivity (ready=3 cloudProviderTarget=3)\nThe 16Gi pod has been Pending for an hour.";
+    let found = merge(scan(status));
+    assert_eq!(found[0].class, Class::NoScaleUp, "{found:?}");
+    assert_eq!(rules_hit(status), ["described-no-scale-up"]);
+    let idle = "Cluster-autoscaler status:\n  ScaleUp:     NoActivity (ready=3 registered=3)\n  ScaleDown:   NoCandidates";
+    assert!(rules_hit(idle).is_empty());
+}
