@@ -34,7 +34,14 @@ static JOB_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)\s+0/\d+\s+(\d+)([smhd])\b"));
 static JOB_STUCK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bjobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b)",
+        r"(?i)\bjobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b|(?:don't|do not|doesn't|does not|never|won't|will not) (?:transition|get|move|go|turn|reach)\w*(?: to| into)?\W{0,3}(?:complete|completed|succeeded|finished)\b|never (?:got |gets? |been |be |is |are )?marked (?:as )?(?:complete|completed|succeeded|finished|failed)\b|(?:going on|active|running|runs?)\W{0,3}(?:\(\w+\)\s*)?(?:forever|indefinitely)\b)",
+    )
+});
+/// A Job said to have no deadline (`no activeDeadlineSeconds`, `there is no way to set
+/// activeDeadlineSeconds`, `activeDeadlineSeconds is not set`): it cannot have exceeded one.
+static NO_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:no|without|missing|lacks?|lacking)\b[^.\n]{0,30}?\bactiveDeadlineSeconds\b|\bactiveDeadlineSeconds\b[^.\n]{0,20}?\b(?:is|was|are)\s+(?:not set|unset|missing|absent|not specified)\b",
     )
 });
 /// A sidecar that outlives the Job's main container: a mesh proxy (istio-proxy, envoy,
@@ -80,6 +87,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &JOB_POLICY,
         &JOB_FAILED,
         &JOB_STUCK,
+        &NO_DEADLINE,
         &JOB_ROW,
         &SIDECAR_RUNNING,
         &POD_RUNNING_AFTER_EXIT,
@@ -139,8 +147,9 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     if let Some(quoted) = deadline_mentioned(text) {
         let exact = text.contains("active longer than specified deadline")
             || text.contains("DeadlineExceeded");
-        // A deadline only mentioned, beside a Job shown active for hours, did not fire.
-        if !exact && long_active.is_some() {
+        // A deadline only mentioned, beside a Job shown active for hours, did not fire; one
+        // said to be absent cannot have.
+        if !exact && (long_active.is_some() || NO_DEADLINE.is_match(text)) {
             return stuck(out, &subject, text, long_active);
         }
         out.push(diagnosis(

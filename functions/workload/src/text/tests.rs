@@ -201,3 +201,31 @@ fn nslookup_nxdomain_beside_a_wait_line_is_an_init_wait() {
     let plain = "nslookup: can't resolve 'postgres-primary'\nwaiting for postgres";
     assert_eq!(classes(plain).first(), Some(&Class::InitBlocked));
 }
+
+/// A Job that never reaches Complete although its pod finished, or is said to run forever,
+/// is stuck active; a Job with no deadline set cannot have exceeded one.
+#[test]
+fn a_job_that_never_completes_without_a_deadline_is_stuck_active() {
+    for text in [
+        "Since the upgrade our migration Job never transitions to Complete even though its pod shows Succeeded.",
+        "The nightly report CronJob has no activeDeadlineSeconds, so when the export hangs the job keeps running forever and the next run never starts.",
+        "The cleanup jobs are never marked as completed; activeDeadlineSeconds is not set on them.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // A deadline that is set and fired stays a deadline.
+    assert_eq!(
+        classes("Job was active longer than specified deadline; activeDeadlineSeconds: 600")
+            .first(),
+        Some(&Class::JobDeadlineExceeded)
+    );
+    assert_eq!(
+        classes("We set activeDeadlineSeconds to 600 and the job was stopped after ten minutes.")
+            .first(),
+        Some(&Class::JobDeadlineExceeded)
+    );
+}
