@@ -180,19 +180,19 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured after batch 3's tune misses were worked on (2026-12-06): 387/387; the
-/// floors keep the two-case / one-case slack.
+/// Tune re-measured after batch 4's tune misses were worked on (2026-12-06): 458/458; the
+/// floors keep the two-case / one-case slack (456/458 overall, each family less one case).
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.97,
+    overall: 0.99,
     families: &[
         ("admission", 0.97),
-        ("build", 0.91),
-        ("image", 0.98),
-        ("init", 0.93),
-        ("job", 0.91),
+        ("build", 0.98),
+        ("image", 0.99),
+        ("init", 0.96),
+        ("job", 0.97),
         ("runtime", 0.98),
-        ("scaling", 0.89),
-        ("scheduling", 0.97),
+        ("scaling", 0.94),
+        ("scheduling", 0.98),
     ],
 };
 /// Re-measured when batch 4 was added (2026-12-06, 106 blind cases, 92 right before any rule
