@@ -6,7 +6,13 @@
 //! ```text
 //! cargo bench -p lastmile-tests --bench pipeline            # N = 2000
 //! cargo bench -p lastmile-tests --bench pipeline -- 5000    # N = 5000
+//! TMPDIR=/dev/shm cargo bench -p lastmile-tests --bench pipeline   # evidence on tmpfs
 //! ```
+//!
+//! The evidence directory is a temp dir. On a VM disk, creating files gets slower run after
+//! run (the inode allocator scans the previous runs' deleted inodes), so two runs of the
+//! same build can differ by 2x; with `TMPDIR=/dev/shm` the figures measure lastmile's own
+//! cost and A/B comparisons between builds are repeatable.
 //!
 //! Two phases per path:
 //! - **burst**: all N published at once (64 publish acks in flight); throughput is N over

@@ -5,8 +5,8 @@
 //! 3. call the function under its deadline, and pass what it returns through the one output
 //!    boundary ([`lastmile_contract::finalize`]: provenance, bounds, redaction) — nothing
 //!    is stored or published that did not;
-//! 4. store one evidence bundle per diagnosis (redacted, content-addressed objects, one
-//!    manifest per diagnosis);
+//! 4. store the outcome's evidence bundle in one call (redacted, content-addressed objects,
+//!    then one manifest per diagnosis);
 //! 5. publish each diagnosis on `lastmile.diagnosis.<class>` and each remediation step on
 //!    `lastmile.remediation.<class>`.
 //!
@@ -25,7 +25,7 @@ use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subje
 use tracing::{Instrument, field};
 
 use crate::bus::{BusError, MSG_ID_HEADER, Message, Publisher};
-use crate::evidence::{EvidenceError, EvidenceStore, store_manifest, store_objects};
+use crate::evidence::{EvidenceError, EvidenceStore, store_bundles};
 use crate::telemetry;
 
 /// Producer source written into the envelopes the executor publishes.
@@ -164,28 +164,39 @@ impl Executor {
         };
 
         let trace_id = telemetry::trace_id_of(&tracing::Span::current());
-        // The diagnoses share the outcome's evidence: its objects are stored once, each
-        // diagnosis gets its own manifest listing them.
-        let objects = if outcome.diagnoses.is_empty() {
+        // Ids first: each diagnosis gets its own manifest, all listing the outcome's objects,
+        // and the whole bundle (objects, then manifests) is stored before anything is
+        // published, so a published diagnosis always names evidence that exists.
+        let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
+        let ids: Vec<String> = outcome
+            .diagnoses
+            .iter()
+            .map(|d| {
+                let ordinal = per_class.entry(d.class.to_string()).or_default();
+                *ordinal += 1;
+                diagnosis_id(spec.name, incident, d.class.as_str(), *ordinal)
+            })
+            .collect();
+        let manifest_keys: Vec<String> = ids
+            .iter()
+            .map(|id| format!("manifests/{}/{}.json", subjects::token(spec.name), id))
+            .collect();
+        let evidence_refs = if outcome.diagnoses.is_empty() {
             Vec::new()
         } else {
-            store_objects(self.evidence.as_ref(), &outcome.evidence)
-                .instrument(tracing::info_span!("lastmile.evidence.objects"))
+            store_bundles(self.evidence.as_ref(), &outcome.evidence, &manifest_keys)
+                .instrument(tracing::info_span!(
+                    "lastmile.evidence.store",
+                    lastmile.evidence.manifest = %manifest_keys.join(" ")
+                ))
                 .await
                 .map_err(ProcessError::from_evidence)?
         };
         let mut published = Vec::with_capacity(outcome.diagnoses.len());
-        let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
-        for mut diagnosis in outcome.diagnoses {
-            let ordinal = per_class.entry(diagnosis.class.to_string()).or_default();
-            *ordinal += 1;
-            let id = diagnosis_id(spec.name, incident, diagnosis.class.as_str(), *ordinal);
-            let manifest_key = format!("manifests/{}/{}.json", subjects::token(spec.name), id);
-            let evidence_ref = store_manifest(self.evidence.as_ref(), &manifest_key, objects.clone())
-                .instrument(tracing::info_span!("lastmile.evidence.store", lastmile.evidence.manifest = %manifest_key))
-                .await
-                .map_err(ProcessError::from_evidence)?;
-            diagnosis.id = Some(id.clone());
+        for ((mut diagnosis, id), evidence_ref) in
+            outcome.diagnoses.into_iter().zip(ids).zip(evidence_refs)
+        {
+            diagnosis.id = Some(id);
             diagnosis.evidence_ref = Some(evidence_ref);
             diagnosis.trace_id = trace_id.clone();
             tracing::Span::current().record("lastmile.diagnosis.class", diagnosis.class.as_str());

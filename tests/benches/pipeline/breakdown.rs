@@ -12,7 +12,7 @@ use lastmile_fn_pending::FUNCTION;
 use lastmile_runtime::bus::Message;
 use lastmile_runtime::bus::memory::MemoryBus;
 use lastmile_runtime::evidence::local::LocalStore;
-use lastmile_runtime::evidence::{store_manifest, store_objects};
+use lastmile_runtime::evidence::store_bundles;
 use lastmile_runtime::executor::Executor;
 use sha2::{Digest, Sha256};
 
@@ -62,19 +62,15 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
     let redact_hash = t.elapsed();
     std::hint::black_box(digests);
 
-    // As the executor stores them: the outcome's objects once, a manifest per diagnosis.
+    // As the executor stores them: one bundle per outcome, its objects once and a manifest
+    // per diagnosis.
     let store = LocalStore::new(dir.path().join("stages"))?;
     let t = Instant::now();
     for (i, outcome) in outcomes.iter().enumerate() {
-        let objects = store_objects(&store, &outcome.evidence).await?;
-        for d in 0..outcome.diagnoses.len() {
-            store_manifest(
-                &store,
-                &format!("manifests/bench/{i}-{d}.json"),
-                objects.clone(),
-            )
-            .await?;
-        }
+        let keys: Vec<String> = (0..outcome.diagnoses.len())
+            .map(|d| format!("manifests/bench/{i}-{d}.json"))
+            .collect();
+        store_bundles(&store, &outcome.evidence, &keys).await?;
     }
     let evidence = t.elapsed();
 

@@ -8,7 +8,7 @@ use lastmile_contract::EvidenceItem;
 use lastmile_events::{EvidenceObject, EvidenceRef};
 use sha2::{Digest, Sha256};
 
-use super::{EvidenceError, EvidenceStore};
+use super::{Blob, EvidenceError, EvidenceStore};
 use crate::error::Detail;
 use crate::redact;
 
@@ -27,34 +27,40 @@ pub async fn store_bundle(
     manifest_key: &str,
     items: &[EvidenceItem],
 ) -> Result<EvidenceRef, EvidenceError> {
-    let objects = store_objects(store, items).await?;
-    store_manifest(store, manifest_key, objects).await
+    let mut refs = store_bundles(store, items, &[manifest_key.to_owned()]).await?;
+    Ok(refs.remove(0))
+}
+
+/// [`store_bundle`] for several manifests listing the same evidence: an outcome's diagnoses
+/// share its evidence, so its objects are stored once and each diagnosis gets its own
+/// manifest. The whole bundle is one [`EvidenceStore::put_bundle`] call (objects first).
+/// Returns the manifests in the order of `manifest_keys`.
+pub async fn store_bundles(
+    store: &dyn EvidenceStore,
+    items: &[EvidenceItem],
+    manifest_keys: &[String],
+) -> Result<Vec<EvidenceRef>, EvidenceError> {
+    let (objects, blobs) = objects_of(items);
+    let mut refs = Vec::with_capacity(manifest_keys.len());
+    let mut manifests = Vec::with_capacity(manifest_keys.len());
+    for key in manifest_keys {
+        let (manifest, blob) = manifest_of(store, key, objects.clone())?;
+        refs.push(manifest);
+        manifests.push(blob);
+    }
+    store.put_bundle(blobs, manifests).await?;
+    Ok(refs)
 }
 
 /// The first half of [`store_bundle`]: redacts `items` and writes each as a
-/// content-addressed object (skipping ones that exist), concurrently. An outcome's
-/// diagnoses share its evidence, so the executor stores the objects once and writes one
-/// manifest per diagnosis with [`store_manifest`].
+/// content-addressed object (skipping ones that exist).
 pub async fn store_objects(
     store: &dyn EvidenceStore,
     items: &[EvidenceItem],
 ) -> Result<Vec<EvidenceObject>, EvidenceError> {
-    futures::future::try_join_all(items.iter().map(|item| async move {
-        let bytes = redact::bytes(&item.bytes, &item.media_type);
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        let key = object_key(&sha256);
-        if !store.exists(&key).await? {
-            store.put(&key, &bytes, &item.media_type).await?;
-        }
-        Ok(EvidenceObject {
-            name: item.name.clone(),
-            key,
-            sha256,
-            size: bytes.len() as u64,
-            media_type: item.media_type.clone(),
-        })
-    }))
-    .await
+    let (objects, blobs) = objects_of(items);
+    store.put_bundle(blobs, Vec::new()).await?;
+    Ok(objects)
 }
 
 /// The second half of [`store_bundle`]: writes the manifest listing `objects` (already
@@ -64,6 +70,42 @@ pub async fn store_manifest(
     manifest_key: &str,
     objects: Vec<EvidenceObject>,
 ) -> Result<EvidenceRef, EvidenceError> {
+    let (manifest, blob) = manifest_of(store, manifest_key, objects)?;
+    store.put_bundle(Vec::new(), vec![blob]).await?;
+    Ok(manifest)
+}
+
+/// Each item redacted and hashed: what a manifest lists, and the blobs to store.
+fn objects_of(items: &[EvidenceItem]) -> (Vec<EvidenceObject>, Vec<Blob>) {
+    items
+        .iter()
+        .map(|item| {
+            let bytes = redact::bytes(&item.bytes, &item.media_type);
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let key = object_key(&sha256);
+            let object = EvidenceObject {
+                name: item.name.clone(),
+                key: key.clone(),
+                sha256,
+                size: bytes.len() as u64,
+                media_type: item.media_type.clone(),
+            };
+            let blob = Blob {
+                key,
+                bytes,
+                media_type: item.media_type.clone(),
+            };
+            (object, blob)
+        })
+        .unzip()
+}
+
+/// The manifest at `manifest_key` listing `objects`, and its serialised blob.
+fn manifest_of(
+    store: &dyn EvidenceStore,
+    manifest_key: &str,
+    objects: Vec<EvidenceObject>,
+) -> Result<(EvidenceRef, Blob), EvidenceError> {
     let manifest = EvidenceRef {
         store: store.url(),
         manifest_key: manifest_key.to_owned(),
@@ -75,8 +117,12 @@ pub async fn store_manifest(
             e,
         ))
     })?;
-    store.put(manifest_key, &bytes, MANIFEST_MEDIA_TYPE).await?;
-    Ok(manifest)
+    let blob = Blob {
+        key: manifest_key.to_owned(),
+        bytes,
+        media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+    };
+    Ok((manifest, blob))
 }
 
 #[cfg(test)]

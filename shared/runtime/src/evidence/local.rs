@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use super::{EvidenceError, EvidenceStore};
+use super::{Blob, EvidenceError, EvidenceStore};
 
 /// Evidence kept under one directory; keys map to relative paths.
 #[derive(Debug, Clone)]
@@ -102,6 +102,39 @@ impl EvidenceStore for LocalStore {
 
     async fn exists(&self, key: &str) -> Result<bool, EvidenceError> {
         Ok(tokio::fs::try_exists(self.path_of(key)?).await?)
+    }
+
+    /// The whole bundle in one blocking-pool task: every key is checked first (a bad one
+    /// writes nothing), then the objects that are missing, then the manifests. Two trips
+    /// per object (exists, put) cost more than the writes themselves on a busy host: each
+    /// is a hand-off to a pool thread and back.
+    async fn put_bundle(
+        &self,
+        objects: Vec<Blob>,
+        manifests: Vec<Blob>,
+    ) -> Result<(), EvidenceError> {
+        let plan = |blobs: Vec<Blob>| -> Result<Vec<(PathBuf, Vec<u8>)>, EvidenceError> {
+            blobs
+                .into_iter()
+                .map(|b| Ok((self.path_of(&b.key)?, b.bytes)))
+                .collect()
+        };
+        let objects = plan(objects)?;
+        let manifests = plan(manifests)?;
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            for (path, bytes) in &objects {
+                if !path.try_exists()? {
+                    write_atomically(path.parent().unwrap_or(&root), path, bytes)?;
+                }
+            }
+            for (path, bytes) in &manifests {
+                write_atomically(path.parent().unwrap_or(&root), path, bytes)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| EvidenceError::Io(std::io::Error::other(e)))?
     }
 }
 

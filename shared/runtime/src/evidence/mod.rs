@@ -16,7 +16,7 @@ use async_trait::async_trait;
 
 use crate::error::Detail;
 
-pub use bundle::{store_bundle, store_manifest, store_objects};
+pub use bundle::{store_bundle, store_bundles, store_manifest, store_objects};
 
 /// Evidence store failures. The store client's own error (the S3 SDK's, serde's) is kept as
 /// the [`Detail`]'s source.
@@ -51,4 +51,41 @@ pub trait EvidenceStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EvidenceError>;
     /// True when `key` exists (lets writers skip re-uploading identical objects).
     async fn exists(&self, key: &str) -> Result<bool, EvidenceError>;
+
+    /// Stores a bundle: `objects` (content-addressed, so one whose key exists is skipped),
+    /// then `manifests` (overwritten), so a manifest is never visible before the objects it
+    /// names. The default checks and writes the objects concurrently, then the manifests
+    /// concurrently; a store that can do the whole bundle in one trip overrides it (the
+    /// local store writes it in one blocking-pool task instead of two per object).
+    async fn put_bundle(
+        &self,
+        objects: Vec<Blob>,
+        manifests: Vec<Blob>,
+    ) -> Result<(), EvidenceError> {
+        futures::future::try_join_all(objects.iter().map(|o| async move {
+            if !self.exists(&o.key).await? {
+                self.put(&o.key, &o.bytes, &o.media_type).await?;
+            }
+            Ok::<_, EvidenceError>(())
+        }))
+        .await?;
+        futures::future::try_join_all(
+            manifests
+                .iter()
+                .map(|m| self.put(&m.key, &m.bytes, &m.media_type)),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// One object of a bundle: its key, its bytes (already redacted) and their media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    /// Where it is stored.
+    pub key: String,
+    /// What is stored.
+    pub bytes: Vec<u8>,
+    /// How the bytes are to be read (`application/json`, `text/plain`).
+    pub media_type: String,
 }

@@ -58,3 +58,60 @@ fn relative_roots_become_absolute() {
     assert!(store.root().is_absolute());
     assert!(store.url().starts_with("file:///"));
 }
+
+fn blob(key: &str, bytes: &[u8]) -> Blob {
+    Blob {
+        key: key.into(),
+        bytes: bytes.to_vec(),
+        media_type: "text/plain".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_bundle_skips_existing_objects_and_overwrites_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path()).unwrap();
+    // An object already stored is not written again (its key is its content's hash, so
+    // the bytes on disk are kept as they are).
+    store
+        .put("objects/sha256/aa", b"first", "text/plain")
+        .await
+        .unwrap();
+    store
+        .put("manifests/f/d1.json", b"old", "application/json")
+        .await
+        .unwrap();
+    store
+        .put_bundle(
+            vec![
+                blob("objects/sha256/aa", b"second"),
+                blob("objects/sha256/bb", b"new"),
+            ],
+            vec![
+                blob("manifests/f/d1.json", b"m1"),
+                blob("manifests/f/d2.json", b"m2"),
+            ],
+        )
+        .await
+        .unwrap();
+    let read = |k: &str| std::fs::read(dir.path().join(k)).unwrap();
+    assert_eq!(read("objects/sha256/aa"), b"first");
+    assert_eq!(read("objects/sha256/bb"), b"new");
+    assert_eq!(read("manifests/f/d1.json"), b"m1");
+    assert_eq!(read("manifests/f/d2.json"), b"m2");
+}
+
+#[tokio::test]
+async fn a_bundle_with_a_bad_key_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path()).unwrap();
+    let err = store
+        .put_bundle(
+            vec![blob("objects/sha256/aa", b"x")],
+            vec![blob("manifests/../../escape.json", b"m")],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EvidenceError::Rejected(_)), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
