@@ -216,7 +216,7 @@ pub(super) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// Capacity told in words: "not enough resources in the cluster", "I don't have any GPUs
 /// to allocate to the pod", "more resources than the cluster has".
 static DESCRIBED_CAPACITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:(?:not enough|insufficient|ran out of|runs? out of|lack(?:s|ing)?(?: of)?)\s+(?:free |available |spare |allocatable )?(?:resources|hardware|capacity|gpus?|cpus?|memory)|no (?:free |available |spare |allocatable )(?:resources|capacity|gpus?|cpus?|memory)|no (?:resources|capacity|gpus?|cpus?) (?:available|left|free))\b[^.\n]{0,40}?\b(?:in|on|of) (?:the |my |our |this )?(?:cluster|nodes?|node pool|node group)\b|\b(?:don't|do not|doesn't|does not|didn't|did not) have (?:any|enough) (?:free |available |spare |allocatable )?(?:gpus?|cpus?|memory|resources|capacity)\b[^.\n]{0,30}?\b(?:to allocate|available|left|for (?:the|this|my) pod)|\bmore (?:resources|cpu|memory|gpus?)\b,? than (?:the |my |our )?cluster (?:has|have|had|offers)\b")
+    Regex::new(r"\b(?:(?:not enough|insufficient|ran out of|runs? out of|lack(?:s|ing)?(?: of)?)\s+(?:free |available |spare |allocatable )?(?:resources|hardware|capacity|gpus?|cpus?|memory)|no (?:free |available |spare |allocatable )(?:resources|capacity|gpus?|cpus?|memory)|no (?:resources|capacity|gpus?|cpus?) (?:available|left|free))\b[^.\n]{0,40}?\b(?:in|on|of) (?:the |my |our |this )?(?:cluster|nodes?|node pool|node group)\b|\b(?:don't|do not|doesn't|does not|didn't|did not) have (?:any|enough) (?:free |available |spare |allocatable )?(?:gpus?|cpus?|memory|resources|capacity)\b[^.\n]{0,30}?\b(?:to allocate|available|left|for (?:the|this|my) pod)|\bmore (?:resources|cpu|memory|gpus?)\b,? than (?:the |my |our )?cluster (?:has|have|had|offers)\b|\bexceed(?:s|ed|ing)? (?:the )?(?:upper limit|capacity|size|allocatable|resources?|limits?) of (?:the |a |any |my |our |each |every )?(?:machines?|nodes?|hosts?|instances?|servers?|vms?)\b|\bmore (?:resources|cpus?|memory|gpus?)\b,? than (?:the |any |a |my |our |each |one )?(?:machines?|nodes?|hosts?|instances?|servers?|vms?) (?:has|have|had|offers?|provides?)\b")
         .expect("the loose patterns are valid regexes")
 });
 
@@ -229,8 +229,10 @@ pub(super) fn described_capacity(t: &Input<'_>, out: &mut Vec<Finding>) {
     let Some(m) = DESCRIBED_CAPACITY.find(t.lower) else {
         return;
     };
-    let waiting =
-        says_pending(t.lower) || m.as_str().contains("cluster") || m.as_str().contains("node");
+    let waiting = says_pending(t.lower)
+        || ["cluster", "node", "machine", "host", "instance"]
+            .iter()
+            .any(|w| m.as_str().contains(w));
     if !waiting {
         return;
     }
@@ -251,6 +253,14 @@ static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A no-scale-up told plainly enough to stand without "pending": a scale-up said not to be
+/// triggered, nodes said not to be added, a node group (ASG, node pool) said to be at or
+/// above its maximum size (lower-cased text).
+static NO_SCALE_UP_STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bscale[- ]?ups? (?:was|were|would|is|will|did)(?:n't| not| never) (?:be |get )?triggered\b|\bno (?:new |more |additional )?(?:nodes?|instances?|machines?) (?:(?:were|was|are|is|get|got|being) )?(?:added|launched|provisioned|created)\b|\b(?:not|never|didn't|doesn't|won't) trigger(?:ed|ing)? (?:a |any )?scale[- ]?ups?\b|\b(?:nodes?|instances?|machines?) (?:were|was|are|is|get|got|are being)(?:n't| not| never) (?:added|launched|provisioned|created|spun up)\b|\b(?:doesn't|does not|didn't|did not|won't|will not|never) (?:add|launch|provision|spin up)s? (?:a |any |new |more |the )?(?:nodes?|instances?|machines?)\b|\b(?:exceeds?|exceeding|above|over) (?:the |its )?(?:asg'?s? |node ?group'?s? |node ?pool'?s? |group'?s? )?max(?:imum)?(?: ?size| capacity| node count)?\b|\b(?:reached|hit|hits|at) (?:the |its )?(?:max(?:imum)?|maxsize) (?:size|capacity|node count|nodes)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// The cluster-autoscaler's status (its `cluster-autoscaler-status` ConfigMap, `kubectl
 /// describe` of it) saying no scale-up is under way: `ScaleUp: NoActivity (ready=2 …)`, for
 /// the cluster or a node group (lower-cased text).
@@ -262,13 +272,23 @@ static STATUS_NO_ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
 /// autoscaler or scheduler message quoted: the weakest no-scale-up reading (the pod's
 /// requests or constraints may fit no node group's template).
 pub(super) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !says_pending(t.lower) || !super::scheduler::anchors(t.text).is_empty() {
+    // The autoscaler's own words (NotTriggerScaleUp, a max-size verdict) are the
+    // autoscaler rule's, with more confidence.
+    if !super::scheduler::anchors(t.text).is_empty()
+        || t.text
+            .lines()
+            .any(|l| super::autoscaler::parse_autoscaler(l).is_some())
+        || super::autoscaler::parse_autoscaler(t.flat).is_some()
+    {
         return;
     }
-    let Some(m) = DESCRIBED_NO_SCALE_UP
-        .find(t.lower)
-        .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
-    else {
+    let pending = says_pending(t.lower);
+    let Some(m) = NO_SCALE_UP_STRONG.find(t.lower).or_else(|| {
+        DESCRIBED_NO_SCALE_UP
+            .find(t.lower)
+            .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
+            .filter(|_| pending)
+    }) else {
         return;
     };
     if ![
@@ -278,6 +298,9 @@ pub(super) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
         "nodegroup",
         "node pool",
         "nodepool",
+        "asg",
+        "auto scaling group",
+        "autoscaling group",
     ]
     .iter()
     .any(|w| t.lower.contains(w))
@@ -347,26 +370,43 @@ pub(super) fn cordoned_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// Ready,SchedulingDisabled", "the workers were cordoned", `NodeNotSchedulable`,
 /// `unschedulable: true` (lower-cased text).
 static DESCRIBED_CORDON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:nodes?|workers?|masters?|control[- ]planes?)\b[^.\n]{0,80}?(?:\bcordon(?:ed|s)?\b|\bschedulingdisabled\b)|\bnodenotschedulable\b|\bunschedulable: true\b")
+    Regex::new(r"\b(?:nodes?|workers?|masters?|control[- ]planes?)\b[^.\n]{0,80}?(?:\bcordon(?:ed|s)?\b|\bschedulingdisabled\b|\bdrain(?:ed|s)?\b)|\b(?:cordon(?:ed|s|ing)?|drain(?:ed|s|ing)?)\b (?:(?:all|every|each|one|the|a|my|our|that|this|of) )*(?:nodes?|workers?)\b|\bnodenotschedulable\b|\bunschedulable: true\b")
         .expect("the loose patterns are valid regexes")
+});
+
+/// Every node said to be cordoned ("cordoned all of my nodes", "all the nodes got
+/// cordoned"): nothing can schedule, whether or not the report mentions pending pods.
+static ALL_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bcordon(?:ed|s|ing)? (?:all|every)\b[^.\n]{0,20}?\b(?:nodes?|workers?)\b|\b(?:all|every)\b[^.\n]{0,20}?\b(?:nodes?|workers?)\b[^.\n]{0,30}?\b(?:cordoned|schedulingdisabled)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Pods said not to be schedulable, in more wordings than [`PODS_NOT_RUNNING`]: "not
+/// schedulable", "couldn't be scheduled", "cannot get scheduled".
+static NOT_SCHEDULABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\bnot schedulable\b|(?:n't|\bnot|\bcannot|\bunable to) (?:be |get )?schedul(?:ed|able)\b",
+    )
+    .expect("the loose patterns are valid regexes")
 });
 
 /// Cordoned nodes told rather than listed (no `kubectl get nodes` table), beside pods that
 /// do not start, with no scheduler message: no node accepts new pods.
 pub(super) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !PODS_NOT_RUNNING.is_match(t.lower)
-        || !super::scheduler::anchors(t.text).is_empty()
-        || CORDONED_ROW.is_match(t.text)
-    {
+    if !super::scheduler::anchors(t.text).is_empty() || CORDONED_ROW.is_match(t.text) {
         return;
     }
-    let Some(m) = DESCRIBED_CORDON.find(t.lower) else {
+    let waiting = PODS_NOT_RUNNING.is_match(t.lower) || NOT_SCHEDULABLE.is_match(t.lower);
+    let Some(m) = ALL_CORDONED
+        .find(t.lower)
+        .or_else(|| DESCRIBED_CORDON.find(t.lower).filter(|_| waiting))
+    else {
         return;
     };
     out.push(Finding::new(
         Class::UnschedulableNodes,
         0.5,
-        "the nodes are said to be cordoned (SchedulingDisabled, spec.unschedulable), so no new pod can be scheduled on them; find what cordons them (a drain, an upgrade or maintenance controller, a node-problem remedy), then `kubectl uncordon NODE`",
+        "the nodes are said to be cordoned or drained (SchedulingDisabled, spec.unschedulable), so no new pod can be scheduled on them; find what cordons them (a drain, an upgrade or maintenance controller, a node-problem remedy), then `kubectl uncordon NODE`",
         &quote_at(t.flat, m.start()),
         false,
         Fact::None,
@@ -441,7 +481,10 @@ pub(super) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>) {
     if t.lower.contains("exceeded quota") || t.lower.contains("must specify") {
         return;
     }
-    let Some(m) = DESCRIBED_QUOTA.find(t.lower) else {
+    let Some(m) = DESCRIBED_QUOTA
+        .find(t.lower)
+        .or_else(|| quota_beside_failed_create(t))
+    else {
         return;
     };
     out.push(Finding::new(
@@ -450,6 +493,138 @@ pub(super) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>) {
         "a ResourceQuota is said to stop the pods from being created: the ReplicaSet (or Job) records FailedCreate `exceeded quota` events and the Deployment stays Progressing until its progress deadline; compare `kubectl describe resourcequota` with the pods' requests",
         &quote_at(t.flat, m.start()),
         false,
+        Fact::None,
+    ));
+}
+
+/// `kubectl describe resourcequota`'s table header.
+static QUOTA_TABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*Resource\s+Used\s+Hard\s*$").expect("the loose patterns are valid regexes")
+});
+
+/// A Deployment or ReplicaSet that creates no pods, as `kubectl describe` shows it
+/// (lower-cased, flattened text): the `ReplicaFailure True FailedCreate` condition, a
+/// `FailedCreate` reason, `(0/3 replicas created)`.
+static CREATES_NO_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\breplicafailure true failedcreate\b|\bfailedcreate\b|\(0/\d+ replicas created\)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A namespace quota shown (its describe table, or named) beside a Deployment / ReplicaSet
+/// that creates no pods, with the creation error itself not quoted: the quota admission is
+/// what turns a controller's pod creations away without a pod to look at.
+fn quota_beside_failed_create<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
+    if t.lower.contains("error creating") {
+        return None;
+    }
+    let named = QUOTA_TABLE.is_match(t.text)
+        || ["resourcequota", "resource quota", "kind: quota"]
+            .iter()
+            .any(|w| t.lower.contains(w));
+    if !named {
+        return None;
+    }
+    CREATES_NO_PODS.find(t.lower)
+}
+
+/// A volume told to sit in one zone (lower-cased, flattened text): "the PersistentVolume
+/// is in us-east-1b", "a PV with the `topology.ebs.csi.aws.com/zone in [eu-west-1b]`
+/// term", "the disk lives in zone1".
+static VOLUME_IN_ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:persistent ?volumes?|pvs?|volumes?|disks?|ebs)\b(?:[^.\n]|\.\S){0,80}?(?:\bzone|\bazs?\b|\bavailability zone)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// No node said to be left in a zone: "no available node in zone1", "no nodes in that AZ".
+static NO_NODE_IN_ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bno (?:available |schedulable |ready |running )?(?:nodes?|workers?|instances?) (?:left |running )?in (?:that |the |this |its |the same )?(?:zone|az\b|availability zone)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A volume pinned to a zone, told in words beside pods that cannot be scheduled (or "no
+/// node in that zone"), with no scheduler message: the pod must run where its volume is
+/// and no schedulable node is there.
+pub(super) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !super::scheduler::anchors(t.text).is_empty() {
+        return;
+    }
+    let Some(m) = VOLUME_IN_ZONE.find(t.lower) else {
+        return;
+    };
+    if !(NOT_SCHEDULABLE.is_match(t.lower)
+        || says_pending(t.lower)
+        || NO_NODE_IN_ZONE.is_match(t.lower))
+    {
+        return;
+    }
+    out.push(Finding::new(
+        Class::VolumeBinding,
+        0.45,
+        "the pod's volume is said to be pinned to one zone (a zonal disk's node affinity) while no schedulable node runs there: the pod can only be scheduled in the volume's zone; add (or uncordon) a node in that zone, or use a WaitForFirstConsumer StorageClass so new volumes follow the pod",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// A LimitRange bound said to be crossed (lower-cased, flattened text): a request "greater
+/// than the max", a limit "below the min", "exceeds the maximum".
+static LIMIT_BOUND_CROSSED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:greater|more|higher|larger|bigger) than (?:the )?(?:max(?:imum)?|limit ?range)\b|\bexceed(?:s|ed|ing)? (?:the )?(?:max(?:imum)?|limit ?range'?s?)\b|\b(?:less|lower|smaller) than (?:the )?min(?:imum)?\b|\bbelow (?:the )?min(?:imum)?\b|\babove (?:the )?max(?:imum)?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A LimitRange told to turn a container away, its max below (or min above) what the
+/// container asks, with no LimitRange message quoted.
+pub(super) fn described_limit_range(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !(t.lower.contains("limitrange") || t.lower.contains("limit range"))
+        || t.lower.contains("usage per container")
+        || t.lower.contains("usage per pod")
+        || t.lower.contains("must be less than or equal to")
+        || t.lower.contains("must be greater than or equal to")
+    {
+        return;
+    }
+    let Some(m) = LIMIT_BOUND_CROSSED.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::LimitRange,
+        0.5,
+        "a LimitRange is said to bound the containers' requests or limits below (max) or above (min) what they ask, so the admission rejects the pods: compare `kubectl describe limitrange` with the containers' resources",
+        &quote_at(t.flat, m.start()),
+        true,
+        Fact::None,
+    ));
+}
+
+/// A policy engine, by name (lower-cased text).
+static POLICY_ENGINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:kyverno|gatekeeper|opa|kubewarden|jspolicy|pod ?security ?polic(?:y|ies)|psp|pod security admission|pod ?security standards?|admission (?:webhook|controller|policy)|validating ?(?:admission ?)?(?:webhook|policy))\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Pods said to be blocked, denied or rejected (lower-cased, flattened text).
+static PODS_BLOCKED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bpods?\b[^.\n]{0,40}?\b(?:is|are|was|were|gets?|got|being) (?:blocked|denied|rejected|refused)\b|\b(?:block(?:s|ed|ing)?|den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?) (?:the |my |our |all |every |any )?pods?\b|\badmission request denied\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A policy engine told to block pods (the workload itself admitted, its pods turned away),
+/// with no webhook denial quoted.
+pub(super) fn described_policy(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if t.lower.contains("denied the request") || !POLICY_ENGINE.is_match(t.lower) {
+        return;
+    }
+    let Some(m) = PODS_BLOCKED.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::PolicyDenied,
+        0.5,
+        "a policy engine (admission webhook) is said to block the pods: the Deployment is admitted but its ReplicaSet's pod creations are denied (FailedCreate on the ReplicaSet); read the policy's report or the webhook's log for the rule that fails",
+        &quote_at(t.flat, m.start()),
+        true,
         Fact::None,
     ));
 }
@@ -470,6 +645,16 @@ pub(super) fn compile_all() {
         &NODES_UNLABELED,
         &DESCRIBED_QUOTA,
         &DESCRIBED_CORDON,
+        &NO_SCALE_UP_STRONG,
+        &ALL_CORDONED,
+        &NOT_SCHEDULABLE,
+        &QUOTA_TABLE,
+        &CREATES_NO_PODS,
+        &VOLUME_IN_ZONE,
+        &NO_NODE_IN_ZONE,
+        &LIMIT_BOUND_CROSSED,
+        &POLICY_ENGINE,
+        &PODS_BLOCKED,
     ] {
         LazyLock::force(pattern);
     }

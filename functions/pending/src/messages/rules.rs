@@ -146,6 +146,18 @@ pub(crate) static RULES: &[Rule] = &[
         name: "described-quota",
         scan: super::loose::described_quota,
     },
+    Rule {
+        name: "described-volume-zone",
+        scan: super::loose::described_volume_zone,
+    },
+    Rule {
+        name: "described-limit-range",
+        scan: super::loose::described_limit_range,
+    },
+    Rule {
+        name: "described-policy",
+        scan: super::loose::described_policy,
+    },
 ];
 
 /// `0/N nodes are available: …`: one finding per class the reasons name, weighted by node

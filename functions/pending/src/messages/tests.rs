@@ -102,6 +102,18 @@ fn each_rule_finds_its_own_sample() {
             "The ReplicaSet cannot create its pods because of the namespace's ResourceQuota.",
         ),
         (
+            "described-volume-zone",
+            "The claim's disk was created in zone europe-west4-a; the StatefulSet pod can't be scheduled since then.",
+        ),
+        (
+            "described-limit-range",
+            "The namespace LimitRange caps memory at 1Gi, and our 4Gi container is larger than the maximum.",
+        ),
+        (
+            "described-policy",
+            "Gatekeeper rejects the pods of the new ReplicaSet though the Deployment was created.",
+        ),
+        (
             "not-ready-nodes",
             "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
         ),
@@ -386,4 +398,129 @@ fn autoscaler_status_with_no_scale_up_activity_beside_a_pending_pod() {
     assert_eq!(rules_hit(status), ["described-no-scale-up"]);
     let idle = "Cluster-autoscaler status:\n  ScaleUp:     NoActivity (ready=3 registered=3)\n  ScaleDown:   NoCandidates";
     assert!(rules_hit(idle).is_empty());
+}
+
+/// A node autoscaler said not to add nodes in words strong enough without "pending": a
+/// scale-up not triggered, nodes not added, a group at (or past) its maximum.
+#[test]
+fn no_scale_up_told_plainly_needs_no_pending_pod() {
+    for m in [
+        "With minSize 0 on the arm64 node pool, a scale-up is never triggered; the autoscaler log says the pod would not fit.",
+        "Expected: Karpenter adds capacity for the batch job.\nActual: no new nodes were launched.",
+        "cluster-autoscaler gives up: the ASG is already at its maximum size and the computed size exceeds the max",
+        "The autoscaler didn't trigger a scale-up for the GPU node group.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    // No autoscaler, node group or ASG named: not this rule.
+    assert!(
+        !rules_hit("Nodes were not added to the load balancer target group.")
+            .contains(&"described-no-scale-up")
+    );
+    // The weak wording still needs a pending pod.
+    assert!(
+        !rules_hit("The cluster autoscaler does not remove idle nodes in the node group.")
+            .contains(&"described-no-scale-up")
+    );
+}
+
+/// Drained or all-cordoned nodes told in words: a drain beside pods that cannot be
+/// scheduled, and "every node cordoned" alone.
+#[test]
+fn drained_or_all_cordoned_nodes_told_in_words() {
+    for m in [
+        "We drained worker-3 for the kernel update and the operator's pod now stays Pending.",
+        "The remediation controller cordoned every one of the nodes overnight.",
+        "After the nodes were drained, the database pods cannot be scheduled anywhere.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::UnschedulableNodes, "{m}: {found:?}");
+    }
+    for m in [
+        "We drained the node and every pod moved to the others; all Running.",
+        "Draining the queue took an hour.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
+    }
+}
+
+/// A zonal volume beside pods that cannot be scheduled, or with no node left in its zone.
+#[test]
+fn volume_pinned_to_a_zone_told_in_words() {
+    for m in [
+        "The PV has a node affinity for zone us-central1-c and all our nodes are in us-central1-a, so the pod is pending.",
+        "our EBS volume sits in eu-central-1b; after the node group shrank there is no node in that zone any more",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
+    }
+    for m in [
+        "The volume in zone a mounts fine and the pod is Running.",
+        "0/3 nodes are available: 3 node(s) had volume node affinity conflict. The PV is in zone b.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-volume-zone"), "{m}");
+    }
+}
+
+/// A quota shown beside a Deployment whose ReplicaSet creates no pods, with the creation
+/// error not quoted.
+#[test]
+fn quota_beside_a_replicaset_that_creates_no_pods() {
+    let m = "kubectl describe quota compute -n team-a\nResource         Used   Hard\n--------         ----   ----\nlimits.memory    3Gi    4Gi\n\nkubectl describe deploy api\n  ReplicaFailure   True    FailedCreate\nNewReplicaSet:   api-7c9f (0/2 replicas created)";
+    assert_eq!(merge(scan(m))[0].class, Class::QuotaExceeded);
+    // FailedCreate with no quota in sight, or with its error quoted, is not this reading.
+    for m in [
+        "ReplicaFailure   True    FailedCreate\nNewReplicaSet:   api-7c9f (0/2 replicas created)",
+        "ResourceQuota compute exists.\nWarning FailedCreate replicaset-controller Error creating: pods \"api-1\" is forbidden: error looking up service account team-a/api",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
+    }
+}
+
+/// A LimitRange bound told to be crossed; a quoted LimitRange message is left to its rule,
+/// a LimitRange merely mentioned is no finding.
+#[test]
+fn limit_range_bound_told_in_words() {
+    for m in [
+        "I set min cpu 200m in the LimitRange and the sidecar asks 50m, which is below the minimum, so the pod is never created.",
+        "Requests exceeding the max of the limit range get the ReplicaSet stuck.",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::LimitRange, "{m}");
+    }
+    for m in [
+        "We have a LimitRange with default requests; the pods run.",
+        "LimitRange: maximum cpu usage per Container is 2, but limit is 4; greater than the max",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-limit-range"), "{m}");
+    }
+}
+
+/// A policy engine told to block pods; the engine named without a blocked pod, or a quoted
+/// webhook denial, is not this rule.
+#[test]
+fn policy_engine_told_to_block_pods() {
+    for m in [
+        "Since we enabled Kyverno in enforce mode, the pods of the job are being rejected.",
+        "PSP blocks the pods: the DaemonSet shows 0 desired scheduled.",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::PolicyDenied, "{m}");
+    }
+    for m in [
+        "Kyverno is installed and the pods run.",
+        "The pod is denied by the network firewall.",
+        "admission webhook \"validate.kyverno.svc\" denied the request: the pods are blocked",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-policy"), "{m}");
+    }
+}
+
+/// Capacity told as a request above what one machine has.
+#[test]
+fn requests_above_a_machine_told_in_words() {
+    let m = "The Job asks for 64 CPUs, which exceeds the capacity of any node we have, so its pod stays Pending.";
+    assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources);
+    assert!(
+        !rules_hit("The log volume exceeds the size of the disk.").contains(&"described-capacity")
+    );
 }
