@@ -12,7 +12,7 @@ use crate::{diagnosis, remedy};
 
 static INIT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bInit:\d+/\d+|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
+        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
     )
 });
 static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {
@@ -23,6 +23,14 @@ static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {
 static NONZERO_EXIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\bexit ?code:?\s*(?:of\s+)?[1-9]\d*|\bexit(?:s|ed)?\s+(?:with\s+)?(?:exit\s+)?(?:code|status)\s+[1-9]|\bexit(?:s|ed|ing)?\s+non-?\s*zero|\b\d{2,}\s+restarts\b",
+    )
+});
+/// A tool's own failure line in a container's output: git's `fatal: not a git
+/// repository`, `error: ...`, a shell's `command not found`, a Python traceback. The
+/// container's command failed (and exits), it is not waiting.
+static FAILED_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\s*(?:fatal|error|panic):\s+\S|: command not found\s*$|^\s*Traceback \(most recent call last\):",
     )
 });
 /// One line of a wait loop's log: a dependency that does not answer yet.
@@ -97,6 +105,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &DEADLOCK,
         &DENIED_STEP,
         &PERMISSION_FIXER,
+        &FAILED_COMMAND,
         &CONTAINER_NAME,
         &RESOLVED,
         &LOG_TIMESTAMP,
@@ -217,6 +226,28 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             quote(text, &RBAC_READ).into_iter().collect(),
             vec![remedy::grant_read(ns, sa, resource)],
             true,
+        ));
+        return out;
+    }
+
+    // An init container whose own command fails (a `fatal:` / `error:` line, a
+    // traceback), with no wait or dependency in sight: it exits, it does not wait.
+    if out.is_empty()
+        && marker
+        && !matches(&IMAGE_PULL, text)
+        && waited_on(text).is_empty()
+        && unresolved(text).is_none()
+        && wait_loop(text).is_none()
+        && let Some(q) = quote(text, &FAILED_COMMAND).filter(|q| !WAIT_LINE.is_match(q))
+    {
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.7,
+            format!("Init container `{name}` runs its command and it fails ({q}), so the container exits non-zero and the pod never leaves Init; fix the step (its arguments, working directory, or the files it expects)."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, true)],
+            false,
         ));
         return out;
     }

@@ -49,7 +49,15 @@ static NO_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// said to keep running.
 static SIDECAR_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:istio-proxy|envoy|linkerd-proxy|cloud[-_]sql[-_]proxy|sidecars?)\b[^.\n]{0,60}?\b(?:(?:is |are )?still running|keeps? running|(?:does not|doesn't|do not|don't|never) (?:exit|stop|terminate|quit|shut down))",
+        r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]sql[-_ ]proxy|(?:mesh |sidecar )?prox(?:y|ies)|sidecars?)\b[^.\n]{0,60}?\b(?:(?:is |are )?still running|keeps? running|(?:does not|doesn't|do not|don't|never|will not|won't|not) (?:exit|stop|terminate|quit|shut down)|(?:isn't|is not|aren't|are not) (?:exiting|terminating|stopping))",
+    )
+});
+/// A Job said to create pods without end: "the job creates an infinite number of pods",
+/// "it spawned thousands of pods", "the Job keeps creating new pods". Each pod failed and
+/// was replaced, with no backoff limit or deadline stopping the retries.
+static ENDLESS_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:creat|spawn|start|launch|spin)\w*\b[^.\n]{0,20}?\b(?:an? )?(?:infinite|endless|unlimited|unbounded|countless|thousands of|hundreds of|\d+k)\b[^.\n]{0,20}?\bpods\b|\bkeeps? (?:on )?(?:creating|spawning|starting|launching) (?:new |more )?pods\b",
     )
 });
 /// The pod said to stay Running after its (main) container finished.
@@ -90,6 +98,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &NO_DEADLINE,
         &JOB_ROW,
         &SIDECAR_RUNNING,
+        &ENDLESS_PODS,
         &POD_RUNNING_AFTER_EXIT,
         &HOOK_JOB_IN_PROGRESS,
         &HELM_JOB_WATCH,
@@ -140,6 +149,11 @@ fn deadline_mentioned(text: &str) -> Option<String> {
     Some(format!("\"{}\"", text[start..end].trim()))
 }
 
+/// The Job controller's verdict: the pods failed past the limit.
+const FAILED: &str = "The Job failed: its pods failed more times than backoffLimit allows (or a podFailurePolicy rule failed it); with backoffLimit 0 the first failure is final.";
+/// Pods said to be created without end: every pod fails and the Job replaces it.
+const RETRIED_WITHOUT_END: &str = "The Job's pods keep failing and the Job keeps replacing them (reports tell of hundreds or thousands of pods): fix the failing command or configuration, and bound the retries with `spec.backoffLimit` and `spec.activeDeadlineSeconds` (a Helm hook also wants a hook-delete-policy).";
+
 pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     let subject = crate::job::job_subject(incident, None);
     let mut out = Vec::new();
@@ -175,21 +189,40 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         (None, 0.0)
     };
     if let Some(q) = backoff_quote {
-        out.push(diagnosis(
-            Class::JobBackoffLimit,
-            confidence,
-            "The Job failed: its pods failed more times than backoffLimit allows (or a podFailurePolicy rule failed it); with backoffLimit 0 the first failure is final.".into(),
-            subject.clone(),
-            vec![q],
-            vec![
-                remedy::job_logs(&subject),
-                remedy::inspect_job(&subject),
-                remedy::recreate_job(&subject, "Fix the failing command (or raise `spec.backoffLimit` for flaky work)"),
-            ],
-            true,
-        ));
+        push_backoff(&mut out, &subject, FAILED, q, confidence);
+    } else if job_context(text)
+        && let Some(q) = quote(text, &ENDLESS_PODS)
+    {
+        // Told, not quoted: weaker than the Job controller's own reasons.
+        push_backoff(&mut out, &subject, RETRIED_WITHOUT_END, q, 0.45);
     }
     stuck(out, &subject, text, long_active)
+}
+
+/// The Job failed (or keeps failing) its pods: backoffLimit / podFailurePolicy.
+fn push_backoff(
+    out: &mut Vec<Diagnosis>,
+    subject: &Subject,
+    summary: &str,
+    q: String,
+    confidence: f64,
+) {
+    out.push(diagnosis(
+        Class::JobBackoffLimit,
+        confidence,
+        summary.into(),
+        subject.clone(),
+        vec![q],
+        vec![
+            remedy::job_logs(subject),
+            remedy::inspect_job(subject),
+            remedy::recreate_job(
+                subject,
+                "Fix the failing command (or raise `spec.backoffLimit` for flaky work)",
+            ),
+        ],
+        true,
+    ));
 }
 
 /// The text is about a Job or CronJob (by kind, word or status).

@@ -229,3 +229,60 @@ fn a_job_that_never_completes_without_a_deadline_is_stuck_active() {
         Some(&Class::JobDeadlineExceeded)
     );
 }
+
+/// A mesh or database proxy said not to exit, in words other than `istio-proxy`: the Job's
+/// pod keeps running after the work is done. A proxy that exits is no finding.
+#[test]
+fn a_proxy_told_not_to_exit_keeps_the_job_active() {
+    for text in [
+        "With the Linkerd proxy injected, our migration job's pod never finishes: the proxy is not exiting after the migration container completed.",
+        "The backup CronJob has an Istio proxy sidecar; after the dump the proxy won't stop, so the job stays active.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    let fine = "The job's proxy exits with the main container and the Job completes.";
+    assert!(!classes(fine).contains(&Class::JobStuckActive));
+}
+
+/// A Job said to create pods without end (each pod fails, the Job replaces it): the
+/// retries are unbounded, a backoff-limit reading.
+#[test]
+fn a_job_that_creates_pods_without_end_is_a_backoff_problem() {
+    for text in [
+        "Our cleanup job spawned thousands of pods overnight because the script had a wrong path.",
+        "The job keeps creating new pods, every one of them in Error.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobBackoffLimit),
+            "{text}"
+        );
+    }
+    // No Job in sight, or a bounded number of pods: not this rule.
+    assert!(classes("The ReplicaSet keeps creating new pods after each eviction.").is_empty());
+    assert!(classes("The job created 3 pods, one per index, and completed.").is_empty());
+}
+
+/// An init container whose own command fails (a `fatal:` / `error:` line) crash-loops; one
+/// that logs a wait is still a wait.
+#[test]
+fn an_init_container_whose_command_fails_crash_loops() {
+    let text = "the init container that renders the config fails:\nerror: template: config.tpl:3: function \"required\" not defined\n";
+    assert_eq!(classes(text).first(), Some(&Class::InitCrashloop));
+    let wait = "Init:0/1\nerror: database not ready yet, retrying in 5s";
+    assert_eq!(classes(wait).first(), Some(&Class::InitBlocked));
+    // A `fatal:` line outside any init container is not this rule.
+    assert!(classes("fatal: not a git repository").is_empty());
+}
+
+/// `Init 0/1` typed without its colon is the same pod status.
+#[test]
+fn an_init_status_typed_without_its_colon_is_an_init_wait() {
+    let text = "Some pods sit in Init 0/2 for hours after a node replacement; the agent container logs only its start-up banner.";
+    assert_eq!(classes(text).first(), Some(&Class::InitBlocked));
+    assert!(classes("init 0/2 steps done").is_empty());
+}
