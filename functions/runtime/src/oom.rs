@@ -35,10 +35,29 @@ static USAGE_SAID: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the OOM patterns are valid regexes")
 });
 
+/// Exit code 137 told in a report, in a field or in words (`Exit Code: 137`, `exited with
+/// 137`, `the 137 error code`).
+static EXIT_137_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:exit(?:ed|s)?|code|status)\b[^.\n]{0,30}?\b137\b|\b137\b[^.\n]{0,20}?\b(?:exit|error|code|status)\b")
+        .expect("the OOM patterns are valid regexes")
+});
+/// Memory said to grow until the container dies: an app that "eats memory", "uses too much
+/// memory", a leak, usage that keeps climbing, a limit exceeded.
+static MEMORY_GROWTH_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:eats?|eating|consum(?:es|ing)|allocat(?:es|ing)|grabs?|grabbing|us(?:es|ing)) (?:up )?(?:all (?:the |of the |available )?|too much |more and more |lots of |a lot of )memory\b|\beats? memory\b|\bmemory (?:leaks?|leaking|grows?|growing|keeps? (?:growing|increasing|rising|climbing)|usage (?:grows|climbs|increases|keeps))\b|\btoo much memory\b|\b(?:exceed(?:s|ed|ing)?|over|above|hit(?:s|ting)?|reach(?:es|ed)?) (?:its |the )?memory limits?\b")
+        .expect("the OOM patterns are valid regexes")
+});
+
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
 #[cfg(test)]
 pub(crate) fn compile_all() {
-    for p in [&OOM_SAID, &LIMIT_SAID, &USAGE_SAID] {
+    for p in [
+        &OOM_SAID,
+        &LIMIT_SAID,
+        &USAGE_SAID,
+        &EXIT_137_SAID,
+        &MEMORY_GROWTH_SAID,
+    ] {
         LazyLock::force(p);
     }
 }
@@ -165,7 +184,13 @@ pub(crate) fn diagnose(
     let exit137 = f.exit_code == Some(137) && f.exit_reason.as_deref() != Some("Error");
     let text = f.lines.join("\n");
     let above = usage_above_limit(&text);
-    if !reason_oom && line.is_none() && !exit137 && above.is_none() {
+    // A SIGKILL (137) reported with reason `Error` beside memory said to grow: older
+    // kubelets and runtimes named the OOM kill `Error`.
+    let grown = (f.exit_code == Some(137) || EXIT_137_SAID.is_match(&text))
+        .then(|| MEMORY_GROWTH_SAID.find(&text))
+        .flatten()
+        .map(|m| m.as_str().to_owned());
+    if !reason_oom && line.is_none() && !exit137 && above.is_none() && grown.is_none() {
         return None;
     }
     let c = f.container.as_deref();
@@ -182,6 +207,11 @@ pub(crate) fn diagnose(
     }
     if let Some(l) = line.filter(|_| !reason_oom) {
         evidence.push(format!("the report says: {}", quote(l)));
+    }
+    if let Some(g) = grown.as_ref().filter(|_| line.is_none() && !reason_oom) {
+        evidence.push(format!(
+            "exit code 137 (SIGKILL) beside memory said to grow: \"{g}\""
+        ));
     }
     if let Some(u) = &above {
         evidence.push(format!(
@@ -268,6 +298,8 @@ pub(crate) fn diagnose(
         0.93
     } else if line.is_some() {
         0.85
+    } else if grown.is_some() && !exit137 {
+        0.75
     } else if above.is_some() && !exit137 {
         0.65
     } else {

@@ -338,7 +338,41 @@ fn status_told(f: &Facts, c: Option<&str>) -> Option<Found> {
     Some(Found::new(d, c, evidence))
 }
 
+/// The runtime's failure to run a command inside a running container for the kubelet:
+/// containerd's `ExecSync for "…" failed`, CRI-O's `ExecSync … error`. The kubelet's
+/// ExecSync calls are exec probes (and lifecycle hooks); `kubectl exec` streams instead.
+static EXEC_SYNC_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\bExecSync\b[^\n]{0,200}?\b(?:failed|error)\b|\bexec probe\b[^.\n]{0,40}?\bfail")
+});
+
+/// Exec probes that cannot run, beside a container killed with SIGKILL (137): the kubelet
+/// counted the failed exec as a failed probe and restarted the container.
+fn exec_probe_killed(f: &Facts, c: Option<&str>) -> Option<Found> {
+    let line = f.lines.iter().find(|l| EXEC_SYNC_FAILED.is_match(l))?;
+    let killed = f.exit_code == Some(137)
+        || f.lines
+            .iter()
+            .any(|l| l.contains("137") && l.to_ascii_lowercase().contains("exit"));
+    if !killed {
+        return None;
+    }
+    let mut d = Diagnosis::new(
+        Class::RUNTIME_PROBE_FAILING,
+        0.78,
+        "An exec probe cannot run in the container (the runtime's ExecSync fails), so the kubelet counts it as failed and kills the container (exit 137): see why the exec fails (the probe's command, a container still starting, a runtime or kernel error), and give the probe a longer timeout or a startupProbe.".to_owned(),
+        Default::default(),
+    );
+    d.remediation = vec![Remediation {
+        description: "Run the probe's command by hand (`kubectl exec POD -- <command>`) and read the node's container runtime log around the restart.".into(),
+        command: None,
+    }];
+    Some(Found::new(d, c, vec![quote(line)]))
+}
+
 fn prose(f: &Facts, t: &Target, c: Option<&str>) -> Option<Found> {
+    if let Some(found) = exec_probe_killed(f, c) {
+        return Some(found);
+    }
     if let Some(found) = answered_with_error(f, c) {
         return Some(found);
     }

@@ -480,3 +480,40 @@ fn an_oom_kill_told_in_prose_uses_the_stated_limit() {
     );
     assert_eq!(d[0].class, "runtime.oom_killed", "{d:#?}");
 }
+
+fn first_class(t: &str) -> String {
+    diagnose(&text(t), &ClusterSnapshot::default())
+        .first()
+        .map(|d| d.class.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// Exit code 137 reported with reason `Error` beside memory said to grow is the OOM
+/// killer (older kubelets named it `Error`); an `Error`/137 kill told with no memory
+/// growth, or memory growth without a kill, is not.
+#[test]
+fn a_137_beside_memory_said_to_grow_is_an_oom_kill() {
+    for t in [
+        "Last State: Terminated\n  Reason: Error\n  Exit Code: 137\nThe worker has a memory leak: its RSS keeps climbing until it dies.",
+        "The batch importer uses too much memory on big files and then exits with code 137 (reason: Error, not OOMKilled).",
+    ] {
+        assert_eq!(first_class(t), Class::RUNTIME_OOM_KILLED, "{t}");
+    }
+    for t in [
+        "Last State: Terminated\n  Reason: Error\n  Exit Code: 137\nThe importer is killed after its preStop hook times out.",
+        "The importer uses too much memory on big files but finishes.",
+    ] {
+        assert_ne!(first_class(t), Class::RUNTIME_OOM_KILLED, "{t}");
+    }
+}
+
+/// The runtime failing the kubelet's ExecSync (an exec probe) beside a container killed
+/// with 137 is a failing probe, not a bare crash loop; an ExecSync error with no kill is
+/// not this reading.
+#[test]
+fn an_exec_probe_that_cannot_run_beside_a_137_kill_is_a_failing_probe() {
+    let t = "Last State:     Terminated\n  Reason:       Error\n  Exit Code:    137\nRestart Count:  2\ncrio[812]: level=error msg=\"ExecSync 9f1c… error: command timed out\" id=9f1c";
+    assert_eq!(first_class(t), Class::RUNTIME_PROBE_FAILING);
+    let no_kill = "crio[812]: level=error msg=\"ExecSync 9f1c… error: command timed out\" id=9f1c\nthe pod is Running and Ready";
+    assert_ne!(first_class(no_kill), Class::RUNTIME_PROBE_FAILING);
+}

@@ -61,3 +61,24 @@ fn usage_said_to_exceed_the_limit() {
     assert!(usage_above_limit("memory limit of 1Gi; it uses 300Mi at rest").is_none());
     assert!(usage_above_limit("it uses 300Mi at rest").is_none());
 }
+
+/// Exit 137 and memory growth told in words; other numbers and flat memory are not.
+#[test]
+fn exit_137_and_memory_growth_told_in_words() {
+    for said in [
+        "Exit Code: 137",
+        "it exited with 137",
+        "I still get the 137 error code",
+    ] {
+        assert!(EXIT_137_SAID.is_match(said), "{said}");
+    }
+    assert!(!EXIT_137_SAID.is_match("listening on 10.0.0.137:80"));
+    for said in [
+        "the script eats memory until it is killed",
+        "a memory leak in the parser",
+        "it hits its memory limit within minutes",
+    ] {
+        assert!(MEMORY_GROWTH_SAID.is_match(said), "{said}");
+    }
+    assert!(!MEMORY_GROWTH_SAID.is_match("memory usage is flat at 200Mi"));
+}

@@ -11,6 +11,7 @@ fn every_pattern_compiles() {
         &LISTENING,
         &PROBE_SAID,
         &STATUS_SAID,
+        &EXEC_SYNC_FAILED,
     ] {
         LazyLock::force(p);
     }
