@@ -25,7 +25,8 @@ use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subje
 use tracing::{Instrument, field};
 
 use crate::bus::{BusError, MSG_ID_HEADER, Message, Publisher};
-use crate::evidence::{EvidenceError, EvidenceStore, store_bundles};
+use crate::evidence::bundle::store_finalized;
+use crate::evidence::{EvidenceError, EvidenceStore};
 use crate::telemetry;
 
 /// Producer source written into the envelopes the executor publishes.
@@ -184,7 +185,7 @@ impl Executor {
         let evidence_refs = if outcome.diagnoses.is_empty() {
             Vec::new()
         } else {
-            store_bundles(self.evidence.as_ref(), &outcome.evidence, &manifest_keys)
+            store_finalized(self.evidence.as_ref(), &outcome.evidence, &manifest_keys)
                 .instrument(tracing::info_span!(
                     "lastmile.evidence.store",
                     lastmile.evidence.manifest = %manifest_keys.join(" ")

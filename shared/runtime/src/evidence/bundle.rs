@@ -40,7 +40,25 @@ pub async fn store_bundles(
     items: &[EvidenceItem],
     manifest_keys: &[String],
 ) -> Result<Vec<EvidenceRef>, EvidenceError> {
-    let (objects, blobs) = objects_of(items);
+    store_redacted(store, objects_of(items, redact::bytes), manifest_keys).await
+}
+
+/// [`store_bundles`] for the executor, whose items have just passed the one output
+/// boundary ([`lastmile_contract::finalize`], which applied the redaction policy to each):
+/// they are hashed and stored as they are instead of being parsed and redacted again.
+pub(crate) async fn store_finalized(
+    store: &dyn EvidenceStore,
+    items: &[EvidenceItem],
+    manifest_keys: &[String],
+) -> Result<Vec<EvidenceRef>, EvidenceError> {
+    store_redacted(store, objects_of(items, |b, _| b.to_vec()), manifest_keys).await
+}
+
+async fn store_redacted(
+    store: &dyn EvidenceStore,
+    (objects, blobs): (Vec<EvidenceObject>, Vec<Blob>),
+    manifest_keys: &[String],
+) -> Result<Vec<EvidenceRef>, EvidenceError> {
     let mut refs = Vec::with_capacity(manifest_keys.len());
     let mut manifests = Vec::with_capacity(manifest_keys.len());
     for key in manifest_keys {
@@ -58,7 +76,7 @@ pub async fn store_objects(
     store: &dyn EvidenceStore,
     items: &[EvidenceItem],
 ) -> Result<Vec<EvidenceObject>, EvidenceError> {
-    let (objects, blobs) = objects_of(items);
+    let (objects, blobs) = objects_of(items, redact::bytes);
     store.put_bundle(blobs, Vec::new()).await?;
     Ok(objects)
 }
@@ -75,12 +93,16 @@ pub async fn store_manifest(
     Ok(manifest)
 }
 
-/// Each item redacted and hashed: what a manifest lists, and the blobs to store.
-fn objects_of(items: &[EvidenceItem]) -> (Vec<EvidenceObject>, Vec<Blob>) {
+/// Each item passed through `clean` (the redaction policy) and hashed: what a manifest
+/// lists, and the blobs to store.
+fn objects_of(
+    items: &[EvidenceItem],
+    clean: impl Fn(&[u8], &str) -> Vec<u8>,
+) -> (Vec<EvidenceObject>, Vec<Blob>) {
     items
         .iter()
         .map(|item| {
-            let bytes = redact::bytes(&item.bytes, &item.media_type);
+            let bytes = clean(&item.bytes, &item.media_type);
             let sha256 = hex::encode(Sha256::digest(&bytes));
             let key = object_key(&sha256);
             let object = EvidenceObject {
