@@ -17,7 +17,8 @@ use super::Cause::{self, *};
 mod judges;
 
 use judges::{
-    EXPIRED_SAID, MISSING_SAID, PRIVATE_SAID, access_denied, auth_hint, pull_secret_missing, tls,
+    EXPIRED_SAID, LOOKUP_TRY_AGAIN, MISSING_SAID, PRIVATE_SAID, access_denied, auth_hint,
+    pull_secret_missing, tls,
 };
 
 /// The text a rule looks at: lowercase, with wrapped lines joined by a space and glued
@@ -426,8 +427,14 @@ pub(super) static RULES: &[Rule] = &[
                 "temporary failure in name resolution",
                 "name or service not known",
                 "could not resolve host",
-            ])?;
-            decided(Dns, 0.92, None, k)
+            ]);
+            if let Some(k) = k {
+                return decided(Dns, 0.92, None, k);
+            }
+            if LOOKUP_TRY_AGAIN.is_match(t.spaced) {
+                return decided(Dns, 0.9, None, ": try again");
+            }
+            None
         },
     },
     Rule {
@@ -549,7 +556,12 @@ pub(super) static RULES: &[Rule] = &[
 /// Forces every pattern of the table (a typo must fail a test, not turn a rule off).
 #[cfg(test)]
 pub(super) fn compile_all() {
-    for pattern in [&EXPIRED_SAID, &PRIVATE_SAID, &MISSING_SAID] {
+    for pattern in [
+        &EXPIRED_SAID,
+        &PRIVATE_SAID,
+        &MISSING_SAID,
+        &LOOKUP_TRY_AGAIN,
+    ] {
         LazyLock::force(pattern);
     }
 }

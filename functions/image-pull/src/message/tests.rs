@@ -486,3 +486,15 @@ fn invalid_references_from_other_clients() {
         "invalid-reference"
     );
 }
+
+/// The resolver's "try again" (EAI_AGAIN) for a registry lookup during a pull is DNS, as
+/// when an air-gapped node has no resolver to ask; "try again" elsewhere is not.
+#[test]
+fn a_lookup_answered_try_again_is_dns() {
+    let crio = r#"Failed to pull image "quay.io/prometheus/node-exporter:v1.7.0": rpc error: code = Unknown desc = pinging container registry quay.io: Get "https://quay.io/v2/": dial tcp: lookup quay.io on 192.168.122.1:53: Try again"#;
+    assert_eq!(cause(crio), Cause::Dns);
+    assert!(
+        classify("Failed to pull image \"nginx:1.25\": too many requests, please try again later")
+            .is_none_or(|c| c.cause != Cause::Dns)
+    );
+}

@@ -31,6 +31,16 @@ pub(super) static MISSING_SAID: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A resolver that answered "try again" (EAI_AGAIN, musl's and Go's wording of glibc's
+/// `Temporary failure in name resolution`) for a lookup: `dial tcp: lookup
+/// registry-1.docker.io: Try again`, `lookup quay.io on 10.0.0.2:53: try again`. No DNS
+/// server answered, as in an air-gapped node or one whose resolver is down.
+pub(super) static LOOKUP_TRY_AGAIN: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\blookup [a-z0-9][-a-z0-9.]*(?::\d+)?(?: on [^\s:]+(?::\d+)?)?: try again\b",
+    )
+});
+
 /// The phrases registries use to refuse access (or hide a missing repository).
 pub(super) fn auth_hint(t: &Text<'_>) -> bool {
     t.has_any(&[
