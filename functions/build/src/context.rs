@@ -36,7 +36,7 @@ static LEAKED_GO: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Text about what an image build's context holds.
 static CONTEXT_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\.dockerignore\b|\bbuild context\b")
+    Regex::new(r"(?i)\.?\bdockerignore\b|\bbuild context\b|\bcontext (?:that |which )?(?:is |was |gets |got )?(?:sent|transferred|uploaded) to (?:the )?(?:docker )?(?:daemon|builder|engine)\b")
         .expect("the build patterns are valid regexes")
 });
 
@@ -55,7 +55,7 @@ static COPIES_TOO_MUCH: LazyLock<Regex> = LazyLock::new(|| {
 /// daemon  1.2GB`, BuildKit's `transferring context: 540MB`, "the build context carries
 /// bin/ and obj/ (~614 MB)". Group 1 the number, 2 the unit's first letter.
 static CONTEXT_SIZE_TOLD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:build context|transferring context|sending context)\b[^\n]{0,80}?\b(\d+(?:\.\d+)?)\s*([KMG])i?B\b")
+    Regex::new(r"(?i)\b(?:build context|transferring context|sending context|context (?:that |which )?(?:is |was |gets |got )?(?:sent|transferred|uploaded) to (?:the )?(?:docker )?(?:daemon|builder|engine))\b[^\n]{0,80}?\b(\d+(?:\.\d+)?)\s*([KMG])i?B\b")
         .expect("the build patterns are valid regexes")
 });
 /// A build context said to be too large in words (`the build context is ballooning`,

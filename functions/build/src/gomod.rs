@@ -56,6 +56,19 @@ static DIRTY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)updates to go\.(?:mod|sum) needed|disabled by -mod=readonly|-mod=readonly|go: inconsistent vendoring|go\.mod file (?:is not tidy|needs to be updated)|go mod tidy(?: -diff)? (?:produced|found) (?:changes|a diff)|please run .?go mod tidy|diff --git a/go\.(?:mod|sum) b/go\.(?:mod|sum)")
 .expect("the build patterns are valid regexes")
 });
+/// A tidy check's comparison of the module files before and after `go mod tidy` finding
+/// them different, as `diff -q` / `cmp` print it: `Files go.sum and /tmp/go.sum.before
+/// differ`, `go.mod /tmp/go.mod.orig differ: char 12, line 3`.
+static TIDY_CHECK_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)\bFiles \S*go\.(?:mod|sum)\S* and \S*go\.(?:mod|sum)\S* differ\b|^\S*go\.(?:mod|sum)\S* \S*go\.(?:mod|sum)\S* differ: (?:char|byte)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// The module files said not to be tidy, in words: "go.sum is not tidied", "an untidy
+/// go.mod", "go.mod wasn't tidy".
+static UNTIDY_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bgo\.(?:mod|sum)\b[^.\n]{0,30}?\s(?:(?:is|was|are|were)\s+(?:not|never)|isn't|wasn't|aren't|weren't)\s+tid(?:y|ied)\b|\bgo\.(?:mod|sum)`?\s+(?:is|was|are|were)\s+untidy\b|\buntid(?:y|ied)\s+`?go\.(?:mod|sum)\b")
+        .expect("the build patterns are valid regexes")
+});
 /// A vendored build missing a package: `cannot find module providing package p: import
 /// lookup disabled by -mod=vendor` (and the older `cannot find package "p" in vendor`).
 static VENDOR_MISSING: LazyLock<Regex> = LazyLock::new(|| {
@@ -249,8 +262,12 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
             Dirt::Untidy
         };
         (m, dirt, 0.9)
+    } else if let Some(m) = TIDY_CHECK_DIFFERS.find(text) {
+        (m, Dirt::Untidy, 0.85)
+    } else if let Some(m) = BUILD_REWROTE_GO_MOD.find(text) {
+        (m, Dirt::Rewritten, 0.6)
     } else {
-        (BUILD_REWROTE_GO_MOD.find(text)?, Dirt::Rewritten, 0.6)
+        (UNTIDY_SAID.find(text)?, Dirt::Untidy, 0.55)
     };
     let evidence = vec![line_at(text, m.start(), m.end())];
     let mut remediation = vec![step(
@@ -297,6 +314,8 @@ pub(crate) fn compile_all() {
         &VENDOR_MISSING,
         &VENDOR_DISAGREES,
         &BUILD_REWROTE_GO_MOD,
+        &TIDY_CHECK_DIFFERS,
+        &UNTIDY_SAID,
     ] {
         LazyLock::force(p);
     }

@@ -473,3 +473,40 @@ fn an_output_hash_changing_between_builds_is_not_reproducible() {
             .is_empty()
     );
 }
+
+/// A tidy check comparing the module files before and after `go mod tidy` (diff -q, cmp)
+/// and finding them different is an untidy module; the same files said to be identical, or
+/// other files differing, are not.
+#[test]
+fn a_tidy_check_whose_before_and_after_differ_is_an_untidy_module() {
+    for text in [
+        "$ ./hack/verify-gomod.sh\n+ cp go.mod /tmp/go.mod.orig\n+ go mod tidy\n+ cmp go.mod /tmp/go.mod.orig\ngo.mod /tmp/go.mod.orig differ: char 412, line 17\nError: Process completed with exit code 1.",
+        "Files ./go.sum and .tidy-check/go.sum differ\nmake: *** [verify-tidy] Error 1",
+        "CI never caught it: the go.mod in the release branch was not tidied before tagging.",
+    ] {
+        assert_eq!(
+            classes(&run(text)).first().copied(),
+            Some(&Class::BuildGoModDirty),
+            "{text}"
+        );
+    }
+    for text in [
+        "Files config.yaml and /tmp/config.yaml.before differ",
+        "go.mod is tidy and go.sum is up to date",
+    ] {
+        assert!(run(text).diagnoses.is_empty(), "{text}");
+    }
+}
+
+/// A context said to be sent to the daemon at a large size, without Docker's own line, is
+/// an oversized context; a small one is not.
+#[test]
+fn a_large_context_told_as_sent_to_the_daemon_is_a_leak() {
+    let text = "Every docker build takes ages: the context which is uploaded to the daemon weighs 870 MB, mostly node_modules.";
+    assert_eq!(
+        classes(&run(text)).first().copied(),
+        Some(&Class::BuildContextLeak)
+    );
+    let small = "the context that is sent to the docker daemon is 12 kB, fine";
+    assert!(run(small).diagnoses.is_empty());
+}
