@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 /// Events the breakdown runs over (the first of the bench's incidents).
 pub const EVENTS: usize = 1000;
 
+/// Passes over the events when the function runs alone, 16 at a time.
+const FUNCTION_PASSES: u32 = 4;
+
 fn per_event(total: Duration, n: usize) -> f64 {
     total.as_secs_f64() * 1e6 / n.max(1) as f64
 }
@@ -115,6 +118,7 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
 
     let many = executor("many")?;
     let t = Instant::now();
+    let cpu = process_cpu();
     let mut runs = futures::stream::iter(events.iter().map(|(_, m)| {
         let many = many.clone();
         async move { many.process(m).await.map(|_| ()) }
@@ -124,17 +128,24 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
         done?;
     }
     let executor_many = t.elapsed();
+    let executor_cpu = process_cpu().saturating_sub(cpu);
 
+    // The function alone is ~4x cheaper than the executor: run it FUNCTION_PASSES times so
+    // its CPU time spans enough 10 ms ticks, and report per pass.
     let t = Instant::now();
-    let mut calls = futures::stream::iter(parsed.iter().map(|e| {
-        let ctx = &ctx;
-        async move { FUNCTION.call(&e.data, ctx).await.map(|_| ()) }
-    }))
-    .buffer_unordered(concurrency);
-    while let Some(done) = calls.next().await {
-        done.context("function")?;
+    let cpu = process_cpu();
+    for _ in 0..FUNCTION_PASSES {
+        let mut calls = futures::stream::iter(parsed.iter().map(|e| {
+            let ctx = &ctx;
+            async move { FUNCTION.call(&e.data, ctx).await.map(|_| ()) }
+        }))
+        .buffer_unordered(concurrency);
+        while let Some(done) = calls.next().await {
+            done.context("function")?;
+        }
     }
-    let function_many = t.elapsed();
+    let function_many = t.elapsed() / FUNCTION_PASSES;
+    let function_cpu = process_cpu().saturating_sub(cpu) / FUNCTION_PASSES;
 
     println!();
     println!(
@@ -189,5 +200,40 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
         "executor (memory bus)",
         rate(executor_many)
     );
+    // CPU time of the whole process (every thread, blocking pool included), not wall time:
+    // what the runtime costs on a busy host, without the hand-off latency a one-at-a-time
+    // run adds.
+    println!(
+        "  {:<38} {:>9.1} us/event",
+        "CPU: function alone",
+        per_event(function_cpu, n)
+    );
+    println!(
+        "  {:<38} {:>9.1} us/event",
+        "CPU: executor (memory bus)",
+        per_event(executor_cpu, n)
+    );
+    println!(
+        "  runtime CPU overhead / function CPU: {:.2}",
+        (per_event(executor_cpu, n) - per_event(function_cpu, n)) / per_event(function_cpu, n)
+    );
     Ok(())
+}
+
+/// User + system CPU time of this process so far, from `/proc/self/stat` (Linux; in
+/// USER_HZ ticks of 10 ms, so measure at least a second of work). Zero elsewhere.
+fn process_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
