@@ -180,19 +180,20 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured when batch 5 was added (2026-12-06): 503/523, its 20 tune misses not yet
-/// worked on; the floors keep the two-case / one-case slack.
+/// Tune re-measured when batch 5 was added (2026-12-06): 503/523; after the rule work on its
+/// 20 tune misses (prose signals generalised by kind), 523/523. The floors keep the two-case
+/// / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.95,
+    overall: 0.99,
     families: &[
-        ("admission", 0.89),
-        ("build", 0.95),
-        ("image", 0.98),
-        ("init", 0.91),
-        ("job", 0.93),
-        ("runtime", 0.96),
-        ("scaling", 0.8),
-        ("scheduling", 0.95),
+        ("admission", 0.97),
+        ("build", 0.98),
+        ("image", 0.99),
+        ("init", 0.97),
+        ("job", 0.97),
+        ("runtime", 0.98),
+        ("scaling", 0.96),
+        ("scheduling", 0.99),
     ],
 };
 /// Re-measured when batch 5 was added (2026-12-06, 105 blind cases, 72 right before any rule
