@@ -60,6 +60,10 @@ const SINGLE: usize = 200;
 /// Bound on any wait.
 const PATIENCE: Duration = Duration::from_secs(600);
 
+/// The allocator the shipped binaries use (`lastmile`, `lastmile-lambda`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args()
