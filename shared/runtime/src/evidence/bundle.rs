@@ -54,6 +54,8 @@ pub(crate) async fn store_finalized(
     store_redacted(store, objects_of(items, |b, _| b.to_vec()), manifest_keys).await
 }
 
+/// Writes `objects` (already cleaned and hashed) and one manifest per key listing them, in
+/// one [`EvidenceStore::put_bundle`] call.
 async fn store_redacted(
     store: &dyn EvidenceStore,
     (objects, blobs): (Vec<EvidenceObject>, Vec<Blob>),
@@ -68,29 +70,6 @@ async fn store_redacted(
     }
     store.put_bundle(blobs, manifests).await?;
     Ok(refs)
-}
-
-/// The first half of [`store_bundle`]: redacts `items` and writes each as a
-/// content-addressed object (skipping ones that exist).
-pub async fn store_objects(
-    store: &dyn EvidenceStore,
-    items: &[EvidenceItem],
-) -> Result<Vec<EvidenceObject>, EvidenceError> {
-    let (objects, blobs) = objects_of(items, redact::bytes);
-    store.put_bundle(blobs, Vec::new()).await?;
-    Ok(objects)
-}
-
-/// The second half of [`store_bundle`]: writes the manifest listing `objects` (already
-/// stored) at `manifest_key` and returns it.
-pub async fn store_manifest(
-    store: &dyn EvidenceStore,
-    manifest_key: &str,
-    objects: Vec<EvidenceObject>,
-) -> Result<EvidenceRef, EvidenceError> {
-    let (manifest, blob) = manifest_of(store, manifest_key, objects)?;
-    store.put_bundle(Vec::new(), vec![blob]).await?;
-    Ok(manifest)
 }
 
 /// Each item passed through `clean` (the redaction policy) and hashed: what a manifest

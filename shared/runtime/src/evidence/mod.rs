@@ -16,7 +16,7 @@ use async_trait::async_trait;
 
 use crate::error::Detail;
 
-pub use bundle::{store_bundle, store_bundles, store_manifest, store_objects};
+pub use bundle::{store_bundle, store_bundles};
 
 /// Evidence store failures. The store client's own error (the S3 SDK's, serde's) is kept as
 /// the [`Detail`]'s source.

@@ -64,3 +64,31 @@ async fn a_bad_manifest_key_is_rejected() {
         .unwrap_err();
     assert!(matches!(err, EvidenceError::Rejected(_)));
 }
+
+#[tokio::test]
+async fn finalized_items_are_stored_as_they_are_and_raw_items_are_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path()).unwrap();
+    let raw = vec![EvidenceItem::text(
+        "transcript.txt",
+        "GET /v2/ HTTP/1.1\r\nAuthorization: Basic dXNlcjpodW50ZXIy\r\n",
+    )];
+    let keys = ["manifests/f/raw.json".to_owned()];
+    let redacted = store_bundles(&store, &raw, &keys).await.unwrap();
+    let text = store
+        .get(&redacted[0].objects[0].key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !String::from_utf8(text)
+            .unwrap()
+            .contains("dXNlcjpodW50ZXIy")
+    );
+    // The executor's path trusts finalize: the bytes go to the store unchanged.
+    let keys = ["manifests/f/finalized.json".to_owned()];
+    let stored = store_finalized(&store, &raw, &keys).await.unwrap();
+    let bytes = store.get(&stored[0].objects[0].key).await.unwrap().unwrap();
+    assert_eq!(bytes, raw[0].bytes);
+    assert_eq!(stored[0].manifest_key, "manifests/f/finalized.json");
+}
