@@ -15,10 +15,13 @@ use crate::facts::Facts;
 use crate::remedy::{self, Target};
 use crate::{Found, quote};
 
-/// The OOM killer told in words: `OOM killed`, `the OOM killer`, `killed by the OOM`, and the
-/// frequent `OMM` misspelling (`OMMKiller was acting`).
+/// The OOM killer told in words: `OOM killed`, `the OOM killer`, `killed by the OOM`, the
+/// frequent `OMM` misspelling (`OMMKiller was acting`); OOM as a verb (`getting OOM'd`,
+/// `OOMed`, `keeps going OOM`) or a noun (`OOM events`, `an OOM crash`); the kernel's own
+/// lines (`oom_reaper: reaped process`, `oom_kill_process`); and a kill said to be for
+/// memory (`killed due to memory`).
 static OOM_SAID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bo(?:om|mm)[- ]?kill(?:ed|er|ing|s)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b")
+    Regex::new(r"(?i)\bo(?:om|mm)[- _]?kill(?:ed|er|ing|s|_process)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b|\bo(?:om|mm)(?:'?e?d|'?ing)\b|\b(?:gets?|got|getting|goes|go|going|went|hits?|hitting|runs?|ran|running|keeps?) (?:into )?(?:an? )?o(?:om|mm)\b|\bo(?:om|mm)[- ](?:events?|errors?|crash(?:es|ed|ing)?|kills?|loops?)\b|\boom_reaper\b|\bkilled (?:due to|because of|for) (?:(?:high|excessive|too much) )?(?:memory|o(?:om|mm))\b")
         .expect("the OOM patterns are valid regexes")
 });
 
@@ -326,10 +329,10 @@ fn memory_origins(
     snapshot: &ClusterSnapshot,
     container: Option<&str>,
 ) -> Vec<ValueOrigin> {
-    let Some(pod) = incident.pod.as_ref() else {
+    let Some(pod) = incident.pod.as_deref() else {
         return Vec::new();
     };
-    let manifest = provenance::manifest_spec(pod, incident.job.as_ref());
+    let manifest = provenance::manifest_spec(pod, incident.job.as_deref());
     let first = pod
         .spec
         .as_ref()

@@ -29,6 +29,12 @@ fn the_oom_killer_told_in_words() {
         "the kernel's OOM killer ends the worker every few minutes",
         "the process gets oom-killed under load",
         "it was killed by the OOM",
+        // OOM as a verb or a noun, the kernel's lines, a kill said to be for memory.
+        "the exporter pods keep getting OOMed after an hour",
+        "after the upgrade the sidecar goes OOM on every node",
+        "[12345.678] oom_reaper: reaped process 4242 (java), now anon-rss:0kB",
+        "we see OOM events in the node's dmesg for the agent",
+        "the worker is killed due to memory every night",
     ] {
         assert!(OOM_SAID.is_match(said), "{said}");
     }
@@ -36,6 +42,8 @@ fn the_oom_killer_told_in_words() {
         "killed by SIGTERM on shutdown",
         "the room kill switch",
         "zoom killed it",
+        "the room was doomed",
+        "oom_score_adj is -997 for the kubelet",
     ] {
         assert!(!OOM_SAID.is_match(other), "{other}");
     }
