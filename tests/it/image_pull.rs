@@ -114,7 +114,7 @@ fn incident(pod: Pod) -> Incident {
         Some(owner),
         chrono::Utc::now(),
     );
-    i.pod = Some(pod);
+    i.pod = Some(Box::new(pod));
     i.snapshot.nodes.push(arm_node());
     i
 }

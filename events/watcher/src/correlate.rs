@@ -85,7 +85,7 @@ impl Correlator {
             .and_then(|o| self.run_for(o))
             .or_else(|| self.run_for(&incident.subject));
         let by_image = || {
-            let spec = incident.pod.as_ref()?.spec.as_ref()?;
+            let spec = incident.pod.as_deref()?.spec.as_ref()?;
             spec.containers
                 .iter()
                 .chain(spec.init_containers.iter().flatten())

@@ -84,7 +84,7 @@ pub(crate) fn state(
     ns: &str,
     snap: &mut ClusterSnapshot,
 ) {
-    let Some(pod) = incident.pod.as_ref() else {
+    let Some(pod) = incident.pod.as_deref() else {
         return;
     };
     let named = configs_named(pod);

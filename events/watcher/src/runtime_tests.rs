@@ -114,7 +114,7 @@ fn runtime_incident(pod: Pod) -> Incident {
         ..Default::default()
     };
     let mut inc = Incident::new(IncidentFamily::Runtime, subject, None, at(4, 0));
-    inc.pod = Some(crate::trim::pod(&pod));
+    inc.pod = Some(Box::new(crate::trim::pod(&pod)));
     inc
 }
 

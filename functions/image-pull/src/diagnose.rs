@@ -35,7 +35,7 @@ pub async fn diagnose(
         .map_err(|e| FunctionError::permanent(e.to_string()))?
         .checks;
     let snapshot = ctx.snapshot_for(incident).await;
-    let pod = incident.pod.as_ref();
+    let pod = incident.pod.as_deref();
     let node = observe::node_platform(pod, &snapshot);
     let cloud_node = observe::pod_node(pod, &snapshot).and_then(cloud::node_cloud);
     let ns = incident

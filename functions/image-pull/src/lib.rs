@@ -58,7 +58,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
 /// live cluster view the probe asks anonymously and the diagnosis says so. Hosts holding
 /// credentials another way call [`diagnose::diagnose`] with [`ProbeCredentials`].
 pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, FunctionError> {
-    let pod = incident.pod.as_ref();
+    let pod = incident.pod.as_deref();
     let namespace = pull_secrets::namespace_of(incident.subject.namespace.as_deref(), pod);
     let resolution = pull_secrets::resolve(pod, &namespace, ctx.cluster.as_ref()).await;
     let mut outcome = diagnose::diagnose(

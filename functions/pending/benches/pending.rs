@@ -156,7 +156,7 @@ fn main() {
         }
     }
     // Where the time goes: the per-node checks and the grouping alone.
-    let pod = incident.pod.as_ref().expect("pod");
+    let pod = incident.pod.as_deref().expect("pod");
     let needs = lastmile_fn_pending::fit::PodNeeds::from_pod(pod, Some(&index)).expect("needs");
     let mut checks = Vec::new();
     let mut grouping = Vec::new();

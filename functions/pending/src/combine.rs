@@ -227,7 +227,7 @@ pub fn decide(
     let needs = match (&incident.pod, job_spec) {
         (Some(pod), _) if pod.spec.is_some() => PodNeeds::from_pod(pod, index),
         (_, Some(spec)) => {
-            let job = incident.job.as_ref();
+            let job = incident.job.as_deref();
             let ns = job
                 .and_then(|j| j.metadata.namespace.as_deref())
                 .or(incident.subject.namespace.as_deref())
@@ -248,7 +248,7 @@ pub fn decide(
     let mut analysis = None;
     if let (Some(needs), Some(index)) = (needs.as_ref(), index) {
         let a = analyse(needs, index, &w);
-        let pod_created = incident.pod.as_ref().is_some_and(|p| p.spec.is_some());
+        let pod_created = incident.pod.as_deref().is_some_and(|p| p.spec.is_some());
         let admission_failed = incident
             .events
             .iter()

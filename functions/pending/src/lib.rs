@@ -54,7 +54,7 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
         return Ok(Outcome::default());
     }
     let snapshot = ctx.snapshot_for(incident).await;
-    if incident.pod.as_ref().is_some_and(is_scheduled) {
+    if incident.pod.as_deref().is_some_and(is_scheduled) {
         return diagnose_indexed(incident, None);
     }
     let index = shared_index::index_for(&snapshot);
@@ -65,7 +65,7 @@ pub async fn handle(incident: &Incident, ctx: &Context) -> Result<Outcome, Funct
 pub fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Result<Outcome, FunctionError> {
     // A pod the scheduler already placed (it is in Init, or pulling images) is not pending:
     // state analysis would invent a scheduling cause. Only messages are read for it.
-    let scheduled = incident.pod.as_ref().is_some_and(is_scheduled);
+    let scheduled = incident.pod.as_deref().is_some_and(is_scheduled);
     // An empty snapshot still indexes (cheaply): pod-level checks such as scheduling gates
     // need no cluster state.
     let index = (!scheduled).then(|| SnapshotIndex::build(snapshot));
@@ -177,7 +177,7 @@ mod scheduled_pods {
             None,
             chrono::DateTime::UNIX_EPOCH,
         );
-        incident.pod = Some(pod.clone());
+        incident.pod = Some(Box::new(pod.clone()));
         let out = diagnose(&incident, &ClusterSnapshot::default()).unwrap();
         assert!(
             out.diagnoses.is_empty(),
@@ -192,7 +192,7 @@ mod scheduled_pods {
             spec.node_name = None;
         }
         unscheduled.status = None;
-        incident.pod = Some(unscheduled);
+        incident.pod = Some(Box::new(unscheduled));
         let out = diagnose(&incident, &ClusterSnapshot::default()).unwrap();
         let first = out.diagnoses.first().unwrap();
         assert_eq!(first.class.as_str(), "unknown");

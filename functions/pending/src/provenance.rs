@@ -26,8 +26,8 @@ pub fn origins(
     index: &SnapshotIndex<'_>,
 ) -> Vec<ValueOrigin> {
     let lrs = index.limit_ranges(&needs.namespace);
-    if let Some(pod) = incident.pod.as_ref().filter(|p| p.spec.is_some()) {
-        let manifest = provenance::manifest_spec(pod, incident.job.as_ref());
+    if let Some(pod) = incident.pod.as_deref().filter(|p| p.spec.is_some()) {
+        let manifest = provenance::manifest_spec(pod, incident.job.as_deref());
         return provenance::resource_origins(pod, manifest.as_ref(), &lrs);
     }
     // A Job's template, not admitted yet: what the LimitRange defaults will fill in.

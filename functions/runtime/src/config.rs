@@ -143,8 +143,8 @@ pub(crate) fn diagnose(
         .clone()
         .or_else(|| incident.subject.namespace.clone())
         .unwrap_or_else(|| "default".into());
-    let keys = referenced_keys(incident.pod.as_ref(), m.kind, &m.name);
-    if let Some(p) = incident.pod.as_ref() {
+    let keys = referenced_keys(incident.pod.as_deref(), m.kind, &m.name);
+    if let Some(p) = incident.pod.as_deref() {
         for (var, key) in env_refs(p, m.kind, &m.name) {
             evidence.push(format!(
                 "env {var} is set from key `{key}` of {} {}",

@@ -115,7 +115,7 @@ impl Facts {
     /// The container's facts: the pod's status for the worst main container when there is
     /// a pod, else what the pasted text says.
     pub fn of(incident: &Incident) -> Self {
-        let mut f = match incident.pod.as_ref().and_then(worst_container) {
+        let mut f = match incident.pod.as_deref().and_then(worst_container) {
             Some((spec, status)) => from_pod(spec, status),
             None => incident
                 .text

@@ -112,7 +112,7 @@ fn pod_subject(incident: &Incident, pod: &Pod, container: &str) -> Subject {
 
 /// Diagnoses the incident's pod, when it carries one whose init containers are unfinished.
 pub(crate) fn diagnose(incident: &Incident, snapshot: &ClusterSnapshot) -> Vec<Diagnosis> {
-    let Some(pod) = incident.pod.as_ref() else {
+    let Some(pod) = incident.pod.as_deref() else {
         return Vec::new();
     };
     let Some(stuck) = first_unfinished(pod) else {

@@ -56,7 +56,7 @@ fn failed_at(job: Option<&Job>) -> Option<chrono::DateTime<chrono::Utc>> {
 
 /// Diagnoses the incident's Job (or its terminal events when the Job object is gone).
 pub(crate) fn diagnose(incident: &Incident) -> Vec<Diagnosis> {
-    let job = incident.job.as_ref();
+    let job = incident.job.as_deref();
     let subject = job_subject(incident, job);
     let cond_reason = job.and_then(failure).and_then(|c| c.reason.clone());
     let event_reason = [
@@ -305,7 +305,7 @@ fn backoff(
 }
 
 fn pod_exit_code(incident: &Incident) -> Option<i32> {
-    let status = incident.pod.as_ref()?.status.as_ref()?;
+    let status = incident.pod.as_deref()?.status.as_ref()?;
     status.container_statuses.iter().flatten().find_map(|c| {
         let state = c.state.as_ref();
         state

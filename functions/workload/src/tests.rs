@@ -279,11 +279,11 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
         None,
         chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
     );
-    inc.pod = Some(waiting_pod(
+    inc.pod = Some(Box::new(waiting_pod(
         "orders-5c7d9f8b6-7wq4j",
         "orders",
         "payments.shop.svc.cluster.local",
-    ));
+    )));
     inc.snapshot.pods.push(waiting_pod(
         "payments-7d8e9f0a1-m4n5p",
         "payments",
@@ -387,7 +387,7 @@ fn deadlock_resolved_through_services_and_selectors_not_names() {
         Some(owner),
         chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
     );
-    inc.pod = Some(orders);
+    inc.pod = Some(Box::new(orders));
     inc.snapshot = snapshot.clone();
     let d = &run(&inc).diagnoses[0];
     assert_eq!(d.class, Class::InitDeadlock, "{d:#?}");

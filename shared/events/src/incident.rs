@@ -129,12 +129,13 @@ pub struct Incident {
     /// The CI run that deployed the workload, when linked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<CiRunRef>,
-    /// The stuck pod, as the API returned it.
+    /// The stuck pod, as the API returned it. Boxed, like `job`: a `Pod` is 2.5 KB inline,
+    /// and an incident is moved and collected by the thousand (a pasted event storm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pod: Option<Pod>,
+    pub pod: Option<Box<Pod>>,
     /// The owning Job, as the API returned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<Job>,
+    pub job: Option<Box<Job>>,
     /// Events about the pod and its owner, captured before Kubernetes expires them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<KubeEvent>,

@@ -28,7 +28,7 @@ impl Tracker {
                 let jk = key(o.namespace.as_deref(), Some(&o.name));
                 if let Some(job) = self.jobs.get(&jk) {
                     inc.ci = facts::ci_run_of(&job.metadata);
-                    inc.job = Some(job.clone());
+                    inc.job = Some(Box::new(job.clone()));
                 }
             }
             let mut events = Vec::new();
@@ -104,7 +104,7 @@ impl Tracker {
                     .ci
                     .take()
                     .or_else(|| facts::ci_run_of(&pod.as_ref()?.metadata));
-                open.incident.pod = pod;
+                open.incident.pod = pod.map(Box::new);
                 open.incident.subject = subject;
             }
             for ev in pod_events {
@@ -144,7 +144,7 @@ impl Tracker {
                     .get(&key(old.subject.namespace.as_deref(), Some(&n)))
             }) {
                 open.incident.subject = s.subject.clone();
-                open.incident.pod = s.pod();
+                open.incident.pod = s.pod().map(Box::new);
             }
         }
     }

@@ -68,7 +68,7 @@ impl ClusterStore {
     /// those Services' EndpointSlices.
     fn init_state(&self, incident: &Incident, snap: &mut ClusterSnapshot) {
         let own = incident.subject.namespace.clone().unwrap_or_default();
-        let namespaces = match incident.pod.as_ref() {
+        let namespaces = match incident.pod.as_deref() {
             Some(pod) => live::namespaces_named(pod, |ns| self.services.any_in(ns)),
             None => vec![own],
         };

@@ -161,7 +161,7 @@ fn init_incident_renders_its_services_and_endpoint_slices() {
         ..Default::default()
     };
     let mut inc = Incident::new(IncidentFamily::Init, subject, None, Utc::now());
-    inc.pod = Some(pod);
+    inc.pod = Some(Box::new(pod));
     let now = Utc::now();
     let (_, envelope) = incident_envelope(inc.clone(), "/w", now);
     let local = s.snapshot_local(&inc, now);

@@ -240,7 +240,7 @@ async fn handle_names_the_missing_secret_and_shows_no_secret_value() {
         ..Default::default()
     };
     let mut inc = Incident::new(IncidentFamily::ImagePull, subject, None, chrono::Utc::now());
-    inc.pod = Some(p);
+    inc.pod = Some(Box::new(p));
     let mut ctx = Context::offline();
     ctx.cluster = Arc::new(c);
     let out = crate::handle(&inc, &ctx).await.unwrap();

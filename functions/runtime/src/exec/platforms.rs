@@ -185,7 +185,7 @@ pub(crate) async fn check(
             None,
         );
     };
-    let pod = incident.pod.as_ref();
+    let pod = incident.pod.as_deref();
     let Some(image) = pod.and_then(|p| image_of(p, container)) else {
         return (
             Check::NotChecked("the incident names no image for the container".into()),
@@ -256,7 +256,7 @@ pub(crate) async fn settle(
     snapshot: &ClusterSnapshot,
     ctx: &Context,
 ) -> Option<ProbeReport> {
-    let pod = incident.pod.as_ref();
+    let pod = incident.pod.as_deref();
     let container = d.subject.container.clone();
     let node = node_platform(pod, snapshot);
     let (result, report) = check(incident, container.as_deref(), node.as_ref(), ctx).await;
