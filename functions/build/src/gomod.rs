@@ -69,6 +69,13 @@ static UNTIDY_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bgo\.(?:mod|sum)\b[^.\n]{0,30}?\s(?:(?:is|was|are|were)\s+(?:not|never)|isn't|wasn't|aren't|weren't)\s+tid(?:y|ied)\b|\bgo\.(?:mod|sum)`?\s+(?:is|was|are|were)\s+untidy\b|\buntid(?:y|ied)\s+`?go\.(?:mod|sum)\b")
         .expect("the build patterns are valid regexes")
 });
+/// A CI tidy check said to fail because `go mod tidy` changed the module files: "`go mod
+/// tidy` producing diff", "running go mod tidy results in changes to go.sum", "the diff
+/// after go mod tidy is not empty", "the go mod tidy check failed", "tidy modifies go.mod".
+static TIDY_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bgo mod tidy\b`?[^.\n]{0,40}?\b(?:produc\w*|result\w* in|yield\w*|generat\w*|creat\w*|leav\w*|caus\w*|introduc\w*|modif\w*|chang\w*|updat\w*|touch\w*|rewrit\w*|add(?:s|ed|ing)?|remov\w*|shows?|showed|showing)\b[^.\n]{0,20}?\b(?:diffs?|changes|modifications|go\.(?:mod|sum)|uncommitted|dirty)\b|\b(?:diffs?|changes)\b[^.\n]{0,30}?\bafter (?:running )?`?go mod tidy\b|\b(?:go )?mod[- ]tidy (?:check|verification|step|job)\b[^.\n]{0,20}?\bfail\w*")
+        .expect("the build patterns are valid regexes")
+});
 /// A vendored build missing a package: `cannot find module providing package p: import
 /// lookup disabled by -mod=vendor` (and the older `cannot find package "p" in vendor`).
 static VENDOR_MISSING: LazyLock<Regex> = LazyLock::new(|| {
@@ -248,6 +255,8 @@ enum Dirt {
     IncompleteVendor,
     /// The reporter says a build rewrote go.mod, without the toolchain's line.
     Rewritten,
+    /// `go mod tidy` run by CI changed the committed files.
+    TidyCheck,
 }
 
 fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
@@ -264,6 +273,8 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         (m, dirt, 0.9)
     } else if let Some(m) = TIDY_CHECK_DIFFERS.find(text) {
         (m, Dirt::Untidy, 0.85)
+    } else if let Some(m) = TIDY_CHANGED.find(text) {
+        (m, Dirt::TidyCheck, 0.8)
     } else if let Some(m) = BUILD_REWROTE_GO_MOD.find(text) {
         (m, Dirt::Rewritten, 0.6)
     } else {
@@ -284,6 +295,7 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         Dirt::StaleVendor => "vendor/modules.txt does not match go.mod: the vendored copy is stale, so the build refuses it.".to_owned(),
         Dirt::IncompleteVendor => "The build uses vendor/ (-mod=vendor) and a package go.mod needs is not in it: the committed vendor tree is incomplete (not re-vendored, or a .gitignore pattern kept part of it out of the repository).".to_owned(),
         Dirt::Untidy => "The build needed to change go.mod/go.sum, which -mod=readonly (the default for go build since 1.16) forbids: the committed module files are not tidy, or a CI step rewrote them.".to_owned(),
+        Dirt::TidyCheck => "CI's tidy check failed: `go mod tidy` changes the committed go.mod/go.sum, so they were not tidy (a dependency change merged without re-running it, or a different Go version tidying differently).".to_owned(),
         Dirt::Rewritten => "A Go build changed go.mod: the committed module files are not what the toolchain resolves (an untidy go.mod, or a requirement naming a branch or non-canonical version that the build rewrites to a pseudo-version).".to_owned(),
     };
     Some(diagnosis(
@@ -296,6 +308,9 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         dirt != Dirt::Rewritten,
     ))
 }
+
+#[cfg(test)]
+mod tests;
 
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
 #[cfg(test)]
@@ -316,6 +331,7 @@ pub(crate) fn compile_all() {
         &BUILD_REWROTE_GO_MOD,
         &TIDY_CHECK_DIFFERS,
         &UNTIDY_SAID,
+        &TIDY_CHANGED,
     ] {
         LazyLock::force(p);
     }
