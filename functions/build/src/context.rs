@@ -42,12 +42,12 @@ static CONTEXT_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A missing .dockerignore told in words, without the Dockerfile line.
 static IGNORE_ABSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:no|missing|without)(?: an?| the| any)? \.?dockerignore\b|\.?dockerignore(?: file)? (?:is )?(?:missing|not found|does not exist)")
+    Regex::new(r#"(?i)\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't) (?:have|contain|include|ship)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"]?\.?dockerignore\b|\.?dockerignore[`'"]?(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)"#)
         .expect("the build patterns are valid regexes")
 });
 /// What such a build then copies: everything, host node_modules, .git, .env files.
 static COPIES_TOO_MUCH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bcop(?:y|ies|ied|ying) (?:everything|all (?:the )?files|the whole (?:context|directory|folder|repo))|\bnode_modules\b|\.git/|(?:^|\s)\.env\b")
+    Regex::new(r#"(?i)\bcop(?:y|ies|ied|ying) (?:everything|all (?:the )?files|the (?:whole|entire) (?:context|directory|folder|repo\w*|project|tree))|\b(?:the )?(?:whole|entire) (?:directory|folder|repo\w*|project|tree|working copy)\b[^.\n]{0,30}?\b(?:is |gets |was )?(?:sent|copied|uploaded|transferred|included)\b|\bnode_modules\b|\.git/|(?:^|[\s`'"(])\.env\b"#)
         .expect("the build patterns are valid regexes")
 });
 
@@ -272,6 +272,9 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         false,
     ))
 }
+
+#[cfg(test)]
+mod tests;
 
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
 #[cfg(test)]

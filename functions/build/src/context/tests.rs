@@ -1,0 +1,26 @@
+//! Context leaks told in prose, in other words than the rules were first written for.
+
+use lastmile_events::{Class, Subject};
+
+use super::diagnose;
+
+fn class(text: &str) -> Option<Class> {
+    diagnose(text, &Subject::default()).map(|d| d.class)
+}
+
+/// A repository without a .dockerignore (quoted or not, in several phrasings) whose whole
+/// directory, .git or .env files then go into the build context.
+#[test]
+fn a_missing_dockerignore_with_what_the_context_then_carries_is_a_leak() {
+    for text in [
+        "The project doesn't have a '.dockerignore', so docker build sends the entire project folder as context, .env included.",
+        "Our repo lacks a `.dockerignore`: the whole repository is sent to the daemon, including .git/ and the local .env.",
+        "`.dockerignore` is absent; the entire working copy gets uploaded to the builder (target/, .git/).",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
+    }
+    assert_eq!(
+        class("We have a .dockerignore that excludes .git/ and the build is small."),
+        None
+    );
+}
