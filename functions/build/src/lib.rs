@@ -20,6 +20,7 @@ pub mod compare;
 mod context;
 mod drift;
 mod gomod;
+mod unpinned;
 
 use std::time::Duration;
 

@@ -1,0 +1,101 @@
+//! Dependency drift told by how the build resolves versions rather than by two listings:
+//! a tool or module installed at `@latest` (or with `go get -u`, or unpinned in a GOPATH
+//! build) that began resolving a newer release, so a build whose source did not change
+//! breaks.
+
+use std::sync::LazyLock;
+
+use lastmile_events::{Class, Diagnosis, Subject};
+use regex::Regex;
+
+use crate::{diagnosis, line_at, step};
+
+/// Go's own report that `@latest` resolved a release needing a newer toolchain: `go:
+/// github.com/x/y/cmd/z@latest: github.com/x/y@v1.66.0 requires go >= 1.25.6 (running go
+/// 1.24.12; GOTOOLCHAIN=local)`. Group 1 the path asked for, 2 the module, 3 its version.
+static LATEST_NEEDS_NEWER_GO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\S+)@latest: (\S+)@(v\S+) requires go >= \S+")
+        .expect("the build patterns are valid regexes")
+});
+/// An install or fetch that takes whatever is newest: `go install x@latest`, `npx y@latest`,
+/// `pip install z` with `@latest`, `go get -u`.
+static UNPINNED_RESOLVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@latest\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b")
+        .expect("the build patterns are valid regexes")
+});
+/// A dependency said to have changed under the build, or to be unpinned: "breaking changes
+/// in a dependency", "dependencies were not pinned", "a new release of x broke the build",
+/// "upstream changed its API".
+static DEP_CHANGED_TOLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bbreaking (?:api )?changes? (?:in|to|from|of) (?:an? |the |one of (?:the|our) |some )?(?:upstream |third[- ]party |external |transitive )?(?:dependenc(?:y|ies)|librar(?:y|ies)|modules?|packages?|deps?)\b|\b(?:dependenc(?:y|ies)|deps|versions?|modules?|packages?|tools?|requirements?)\b[^.\n]{0,20}?\b(?:(?:are|were|is|was)n't|(?:are|were|is|was) not|not|never(?: been)?)\s+(?:pinned|locked|fixed)\b|\bunpinned\b|\b(?:new|latest|recent) (?:release|version|tag) of\b[^.\n]{0,40}?\b(?:broke|breaks|broken|breaking)\b|\b(?:upstream|dependency|library|module)\b[^.\n]{0,30}?\bchanged (?:its|their) (?:api|interface|signature)s?\b")
+        .expect("the build patterns are valid regexes")
+});
+/// The build failing: a compiler position (`x.go:699:`), make's `***`, a failure word.
+static FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\.go:\d+(?::\d+)?: |make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|error)\b|requires go >=")
+        .expect("the build patterns are valid regexes")
+});
+/// The source said not to have changed: the failure came from outside it.
+static SOURCE_UNCHANGED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bwithout (?:any )?(?:changes?|modifications?|commits?)\b|\b(?:nothing|no code|no source)\b[^.\n]{0,20}?\bchanged\b|\bwith no (?:code |source )?changes\b|\bsuddenly\b|\brecently\b|\bovernight\b")
+        .expect("the build patterns are valid regexes")
+});
+
+/// A dependency-drift finding from how the build resolves versions, told in its output or
+/// in words.
+pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    let (m, confidence) = if let Some(m) = LATEST_NEEDS_NEWER_GO.find(text) {
+        (m, 0.8)
+    } else if let Some(m) = UNPINNED_RESOLVE.find(text) {
+        let (failed, unchanged) = (FAILED.is_match(text), SOURCE_UNCHANGED.is_match(text));
+        if !failed && !unchanged {
+            return None;
+        }
+        (m, if failed && unchanged { 0.7 } else { 0.65 })
+    } else {
+        let m = DEP_CHANGED_TOLD.find(text)?;
+        if !FAILED.is_match(text) {
+            return None;
+        }
+        (m, 0.65)
+    };
+    let mut evidence = vec![line_at(text, m.start(), m.end())];
+    if let Some(u) = SOURCE_UNCHANGED.find(text) {
+        evidence.push(line_at(text, u.start(), u.end()));
+    }
+    Some(diagnosis(
+        Class::BuildDependencyDrift,
+        confidence,
+        "The build resolves a dependency or tool at whatever version is newest (`@latest`, `go get -u`, an unpinned fetch), and a new release changed under it: the same source now builds against something else and breaks. Pin the version (go.mod / a tools.go, `go install x@vX.Y.Z`, a lockfile) so the build only changes when a commit changes it.".to_owned(),
+        subject,
+        evidence,
+        vec![
+            step(
+                "Install tools at a fixed version instead of @latest (or track them in go.mod with a `tool` directive / tools.go).",
+                "grep -rn '@latest\\|go get -u' .github/ Makefile scripts/ 2>/dev/null",
+            ),
+            step(
+                "Pin module dependencies in the committed go.mod/go.sum and build read-only.",
+                "go mod tidy && git diff --exit-code go.mod go.sum && GOFLAGS=-mod=readonly go build ./...",
+            ),
+        ],
+        false,
+    ))
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    for p in [
+        &LATEST_NEEDS_NEWER_GO,
+        &UNPINNED_RESOLVE,
+        &DEP_CHANGED_TOLD,
+        &FAILED,
+        &SOURCE_UNCHANGED,
+    ] {
+        LazyLock::force(p);
+    }
+}

@@ -1,0 +1,44 @@
+//! Drift told by an unpinned resolution, in other tools' and people's words.
+
+use lastmile_events::{Class, Subject};
+
+use super::diagnose;
+
+fn class(text: &str) -> Option<Class> {
+    diagnose(text, &Subject::default()).map(|d| d.class)
+}
+
+/// Go refusing what `@latest` resolved, and @latest / `go get -u` installs in CI that broke
+/// a build whose source did not change.
+#[test]
+fn an_unpinned_install_that_broke_an_unchanged_build_is_drift() {
+    for text in [
+        "go: golang.org/x/tools/gopls@latest: golang.org/x/tools/gopls@v0.20.0 requires go >= 1.24.2 (running go 1.22.5; GOTOOLCHAIN=local)",
+        "Our Makefile runs `go install github.com/golangci/golangci-lint/cmd/golangci-lint@latest` and since this morning lint fails with a panic.",
+        "- run: npx prettier@latest --check .\nThe check started failing overnight with no code changes.",
+        "The GitLab job does go get -u ./... before building, and the build is now broken: undefined: yaml.Node",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+    // @latest named without any failure or change is no finding.
+    assert_eq!(
+        class("Install it with go install example.com/tool@latest."),
+        None
+    );
+}
+
+/// A build broken by a dependency said to have changed upstream, or to be unpinned.
+#[test]
+fn a_dependency_said_to_have_changed_under_a_failing_build_is_drift() {
+    for text in [
+        "CI went red: a new release of the yaml library broke our build.\nmain.go:42:10: undefined: yaml.MapSlice",
+        "Our deps are not pinned, so Jenkins pulled the newest client and compilation failed:\n./client.go:88: too many arguments in call to api.New",
+        "upstream changed its API signature; pkg/sync/sync.go:15:2: cannot use x (type *Foo) as type Foo",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+    assert_eq!(
+        class("All dependencies are pinned in go.mod and the build passes."),
+        None
+    );
+}
