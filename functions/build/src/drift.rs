@@ -39,7 +39,7 @@ static BUILD_SETTING: LazyLock<Regex> = LazyLock::new(|| {
 /// … except", "different binaries depending on the checkout path", a build ID that differs,
 /// an output's hash that changes between builds (or after a commit: the VCS stamp).
 static WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|byte-for-byte identical|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)|\b(?:hash|checksum|digest|sha-?(?:1|256|512))\b(?:[^.\n]|\.\S){0,80}?\bchang(?:es|ed|ing)\b[^.\n]{0,20}?\b(?:between|across|from one|on every|with every|after (?:a|every|each)) (?:\w+ )?(?:builds?|runs?|commits?)\b|\bproduc(?:es|ing|ed|e) (?:a )?different (?:hash|checksum|digest|sha)")
+    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|byte-for-byte identical|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)|\b(?:hash|checksum|digest|sha-?(?:1|256|512))\b(?:[^.\n]|\.\S){0,80}?\bchang(?:es|ed|ing)\b[^.\n]{0,20}?\b(?:between|across|from one|on every|with every|after (?:a|every|each)) (?:\w+ )?(?:builds?|runs?|commits?)\b|\bproduc(?:es|ing|ed|e) (?:a )?different (?:hash|checksum|digest|sha)|\b(?:no longer|isn't|aren't|wasn't|weren't|stopped being|never)\s+(?:\w+\s+)?(?:reproducib\w*|deterministic)\b|\bnot (?:\w+\s+)?deterministic\b|\bnon-?deterministic (?:builds?|binar\w+|outputs?|artifacts?|releases?)\b")
 .expect("the build patterns are valid regexes")
 });
 
@@ -48,6 +48,26 @@ static WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// reproducible and not matched). Every build of one commit then differs.
 static TIME_STAMP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)-X[= ]?\s*['"]?[\w./-]+=['"]?(?:\$\(\s*date\b|\$\{?(?:BUILD_?(?:DATE|TIME|TIMESTAMP)|DATE|NOW|TIMESTAMP)\b|\{\{\s*\.(?:Date|Now|Timestamp)\b)"#)
+        .expect("the build patterns are valid regexes")
+});
+/// An artefact's hash said not to match another build's, in words: "the binaries' hashes
+/// match and they didn't", "release checksums do not match", "the hash was different than
+/// the binary built by CI".
+static HASH_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:binar(?:y|ies)|releases?|artifacts?|artefacts?|executables?|tarballs?|archives?|builds?)(?:'s?|')?\s+(?:sha-?\d+\s+)?(?:hash(?:es)?|checksums?|digests?|sha-?\d+s?)\b[^.\n]{0,40}?\b(?:(?:didn't|did not|don't|do not|doesn't|does not|no longer|never|not)\s+(?:\w+\s+)?match\w*|match\w*\b[^.\n]{0,20}?\b(?:didn't|did not|don't|do not|doesn't|does not|weren't|wasn't)\b)|\b(?:hash(?:es)?|checksums?|digests?)\b[^.\n]{0,30}?\b(?:was|were|is|are)\s+different\s+(?:than|from)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// Per-build paths inside the binary: a diff of two builds' contents showing Go's temporary
+/// work directories (`/tmp/go-build4092077316/b179`, kept by cgo's debug info), or build /
+/// checkout paths said to be embedded.
+static PATHS_EMBEDDED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*[-+<>!].*?/tmp/go-build\d+|(?i)\b(?:build|checkout|source|absolute|workspace|temp(?:orary)?|work(?:ing)?) (?:paths?|dir(?:ector(?:y|ies)|s)?)\b[^.\n]{0,40}?\b(?:embedded|baked|leak\w*|end(?:s|ed)? up|included|stored|recorded|compiled)\b|\bwithout -trimpath\b")
+        .expect("the build patterns are valid regexes")
+});
+/// A build input that varies between builds, named beside a reproducibility complaint:
+/// linker flags, build IDs, the Go version, cgo, paths, time.
+static VARYING_INPUT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)-ldflags|-trimpath|-buildid|\bbuild ?id\b|\b(?:go|golang) (?:version|toolchain)\b|\btoolchain\b|\bCGO_ENABLED\b|SOURCE_DATE_EPOCH|/tmp/go-build|\bbuild ?paths?\b|\btime ?stamps?\b|\bbuildvcs\b")
         .expect("the build patterns are valid regexes")
 });
 /// Two builds being compared: "two builds", "both builds", "every build of the same
@@ -88,7 +108,8 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Vec<Diagnosis> {
     out.extend(
         drift(text, subject)
             .or_else(|| would_select(text, subject))
-            .or_else(|| declared_vs_built(text, subject)),
+            .or_else(|| declared_vs_built(text, subject))
+            .or_else(|| crate::unpinned::diagnose(text, subject)),
     );
     out.extend(not_reproducible(text, subject));
     out
@@ -255,9 +276,15 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         .filter(|(_, vs)| vs.len() > 1)
         .map(|(k, vs)| format!("build setting {k} differs: {}", vs.join(" vs ")))
         .collect();
-    let words = WORDS.find(text);
+    let words = WORDS.find(text).or_else(|| HASH_DIFFERS.find(text));
     let stamp = TIME_STAMP.find(text);
-    if differing.is_empty() && setting_diffs.is_empty() && words.is_none() && stamp.is_none() {
+    let paths = PATHS_EMBEDDED.find(text);
+    if differing.is_empty()
+        && setting_diffs.is_empty()
+        && words.is_none()
+        && stamp.is_none()
+        && paths.is_none()
+    {
         return None;
     }
     let mut evidence: Vec<String> = differing
@@ -275,14 +302,25 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
             crate::line_at(text, m.start(), m.end())
         ));
     }
+    if let Some(m) = paths {
+        evidence.push(format!(
+            "per-build paths end up in the binary: {}",
+            crate::line_at(text, m.start(), m.end())
+        ));
+    }
+    let told = words.is_some() || paths.is_some();
     let confidence = match (!differing.is_empty(), !setting_diffs.is_empty()) {
         (true, _) | (_, true) => 0.85,
+        // Told in words, with the varying input named: the complaint and its cause.
+        _ if told && VARYING_INPUT.is_match(text) => 0.8,
         // A time stamp makes every build differ; with two builds compared it is the cause.
         _ if stamp.is_some() && COMPARED.is_match(text) => 0.7,
-        _ if words.is_some() => 0.6,
+        _ if words.is_some() || paths.is_some() => 0.6,
         _ => 0.5,
     };
-    let summary = if stamp.is_some() && setting_diffs.is_empty() {
+    let summary = if paths.is_some() && setting_diffs.is_empty() && differing.is_empty() {
+        "Two builds of the same source produce different binaries because per-build paths end up in them (Go's temporary /tmp/go-build… work directories kept in cgo debug info, or the checkout path): build with -trimpath, and for cgo also pass -ffile-prefix-map / strip the debug info.".to_owned()
+    } else if stamp.is_some() && setting_diffs.is_empty() {
         "Two builds of the same commit produce different binaries because the build stamps the time it ran into them (-ldflags -X …=$(date …)); take the stamp from the commit instead (git log -1 --format=%cI, SOURCE_DATE_EPOCH, GoReleaser's {{.CommitDate}}).".to_owned()
     } else if setting_diffs.is_empty() {
         "Two builds of the same commit produced different binaries; the build embeds something that varies (paths, VCS stamp, build ID, time, toolchain).".to_owned()
@@ -322,6 +360,9 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     ))
 }
 
+#[cfg(test)]
+mod tests;
+
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
 #[cfg(test)]
 pub(crate) fn compile_all() {
@@ -336,6 +377,9 @@ pub(crate) fn compile_all() {
         &DECLARED,
         &BUILT_WITH,
         &AT_VERSION,
+        &HASH_DIFFERS,
+        &PATHS_EMBEDDED,
+        &VARYING_INPUT,
     ] {
         LazyLock::force(p);
     }

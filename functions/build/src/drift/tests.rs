@@ -1,0 +1,78 @@
+//! Reproducibility complaints told in other words than the rules were first written for.
+
+use lastmile_events::{Class, Subject};
+
+use super::diagnose;
+
+fn not_reproducible(text: &str) -> Option<f64> {
+    diagnose(text, &Subject::default())
+        .into_iter()
+        .find(|d| d.class == Class::BuildNotReproducible)
+        .map(|d| d.confidence)
+}
+
+/// Release binaries said to stop matching, or builds said to no longer be deterministic,
+/// with or without the varying input named.
+#[test]
+fn release_hashes_that_stop_matching_are_not_reproducible() {
+    for text in [
+        "Our goreleaser artifacts aren't deterministic anymore: rebuilding v2.3.1 gives a new sha256.",
+        "The release tarball checksums do not match the ones CI published for the same tag.",
+        "The executable's hash is different from the one in the Debian package.",
+    ] {
+        assert!(not_reproducible(text).is_some(), "{text}");
+    }
+    // Named with the input that varies (the toolchain, linker flags), the finding is firmer.
+    let firm = "We compared both binaries' hashes before the release and they didn't match; the CI job uses a different golang version and passes -ldflags differently.";
+    assert!(not_reproducible(firm).unwrap_or(0.0) >= 0.8, "{firm}");
+    assert_eq!(
+        not_reproducible("The release checksums match and the signatures verify."),
+        None
+    );
+}
+
+/// Per-build paths in the binary: Go's temporary work directories in a diff of two builds,
+/// or build paths said to be embedded.
+#[test]
+fn per_build_paths_in_the_binary_are_not_reproducible() {
+    for text in [
+        "$ diff <(strings a/bin/app) <(strings b/bin/app)\n< /tmp/go-build118822/b001/_cgo_main.c\n> /tmp/go-build993311/b001/_cgo_main.c",
+        "The absolute build paths get embedded in the binary, so two CI runners never produce the same file.",
+    ] {
+        assert!(not_reproducible(text).is_some(), "{text}");
+    }
+    assert_eq!(
+        not_reproducible("go build -trimpath ./... works fine in /tmp/go-build123"),
+        None
+    );
+}
+
+/// Unreproducible builds described in words, without two hash lines.
+#[test]
+fn reproducibility_failures_told_in_words() {
+    for text in [
+        "plain 'go build' embeds absolute source paths, producing different binaries depending on the checkout path. Verified non-reproducibility by building from two paths.",
+        "I was hoping for byte-for-byte identical builds on any machine, but the build ID differs between them.",
+    ] {
+        assert!(not_reproducible(text).is_some(), "{text}");
+    }
+}
+
+/// An artefact's hash said to change between builds, or after a commit (the VCS stamp).
+#[test]
+fn an_output_hash_changing_between_builds_is_not_reproducible() {
+    for text in [
+        "The sha256 of dist/agent.tar.gz changes on every build even though nothing in the source changed.",
+        "Rebuilding after an empty git commit produces a different checksum for the binary.",
+    ] {
+        assert!(not_reproducible(text).is_some(), "{text}");
+    }
+    let pinned = "The image digest is pinned in the manifest and the build is green.";
+    assert!(diagnose(pinned, &Subject::default()).is_empty());
+}
+
+#[test]
+fn every_pattern_compiles() {
+    super::compile_all();
+    crate::unpinned::compile_all();
+}
