@@ -110,7 +110,11 @@ pub fn classify_reason(reason: &str) -> Reason {
         };
     }
     // Volume reasons first: "volume node affinity conflict" must not read as node affinity.
-    const VOLUME: [&str; 16] = [
+    // The scheduler says "conflict" of node affinity only for a volume's (a PV pinned to
+    // other nodes); a pod's own selector "didn't match", so a clipped "node affinity
+    // conflict" is the volume's too.
+    const VOLUME: [&str; 17] = [
+        "node affinity conflict",
         "persistentvolumeclaim",
         "persistent volume",
         "persistentvolume's",

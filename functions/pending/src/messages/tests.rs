@@ -212,6 +212,8 @@ fn defaulted_limit_below_request_is_a_limit_range_finding() {
 fn volume_reasons_quoted_alone() {
     let m = "That error appeared in the describe output: \"volume node affinity conflict\"";
     assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding);
+    let m = "since the node was replaced the StatefulSet pod hangs with a node affinity conflict";
+    assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding);
     let m =
         "the pod could not be scheduled because there was insufficient capacity in the node pool";
     assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources);

@@ -83,6 +83,9 @@ fn every_reference_reason_has_its_class() {
             "node(s) had volume node affinity conflict",
             Class::VolumeBinding,
         ),
+        // Clipped by the reporter: only a volume's node affinity "conflicts".
+        ("node affinity conflict", Class::VolumeBinding),
+        ("PV node affinity conflict", Class::VolumeBinding),
         (
             "node(s) didn't find available persistent volumes to bind",
             Class::VolumeBinding,
