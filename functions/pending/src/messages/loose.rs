@@ -287,24 +287,12 @@ pub(super) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
         DESCRIBED_NO_SCALE_UP
             .find(t.lower)
             .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
+            .or_else(|| super::described::below_threshold(t.lower))
             .filter(|_| pending)
     }) else {
         return;
     };
-    if ![
-        "autoscaler",
-        "karpenter",
-        "node group",
-        "nodegroup",
-        "node pool",
-        "nodepool",
-        "asg",
-        "auto scaling group",
-        "autoscaling group",
-    ]
-    .iter()
-    .any(|w| t.lower.contains(w))
-    {
+    if !super::described::about_node_autoscaler(t.lower, m.as_str(), pending) {
         return;
     }
     out.push(Finding::new(

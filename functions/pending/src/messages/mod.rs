@@ -9,6 +9,7 @@
 
 pub mod admission;
 pub mod autoscaler;
+mod described;
 mod loose;
 mod rank;
 pub mod reasons;

@@ -107,6 +107,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::bare_taint,
     },
     Rule {
+        name: "described-taint",
+        scan: super::described::described_taint,
+    },
+    Rule {
         name: "not-ready-nodes",
         scan: super::loose::not_ready_nodes,
     },

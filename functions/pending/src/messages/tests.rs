@@ -114,6 +114,10 @@ fn each_rule_finds_its_own_sample() {
             "Gatekeeper rejects the pods of the new ReplicaSet though the Deployment was created.",
         ),
         (
+            "described-taint",
+            "The ingress pods stay Pending: they don't tolerate the taint dedicated=edge on the workers.",
+        ),
+        (
             "not-ready-nodes",
             "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
         ),
@@ -136,6 +140,7 @@ fn every_pattern_compiles() {
     rules::compile_all();
     admission::compile_all();
     loose::compile_all();
+    described::compile_all();
 }
 
 #[test]

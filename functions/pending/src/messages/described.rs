@@ -1,0 +1,139 @@
+//! Causes told in prose rather than quoted, in any tool's words: a taint named as what the
+//! pending pod does not tolerate, and the judgement of whether a "no scale-up" sentence is
+//! about a node autoscaler. Each is weaker than the scheduler's or autoscaler's own words.
+
+use std::sync::LazyLock;
+
+use lastmile_events::Class;
+use regex::Regex;
+
+use super::rules::Input;
+use super::{Fact, Finding, quote_at};
+
+/// A taint said to keep the pod off a node (lower-cased, flattened text): "does not
+/// tolerate the taint", "no toleration for", "nodes are tainted with", "untolerated taint",
+/// "after removing the taint it works".
+static TAINT_BLOCKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\b(?:not|no|without|missing|lacks?|lacking)\b|n't)[^.\n]{0,30}?\btolera(?:te|tes|ted|tion|tions)\b|\buntolerated taints?\b|\btainted (?:with|by|as)\b|\b(?:remov(?:e|ed|ing)|delet(?:e|ed|ing)|untaint(?:ed|ing)?)\b[^.\n]{0,30}?\btaints?\b[^\n]{0,60}?\b(?:works?|worked|fixed|solved|resolved|scheduled|running|started)\b")
+        .expect("the described patterns are valid regexes")
+});
+
+/// A taint key as Kubernetes writes them (`node-role.kubernetes.io/control-plane`,
+/// `CriticalAddonsOnly`, `dedicated=gpu`), after the word taint.
+static TAINT_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:taints?|tainted (?:with|by)|tolerations? for)[\s`'\x22:]+(?:\{\s*)?([a-z0-9][a-z0-9._-]*(?:/[a-z0-9._-]+)?(?:=[a-z0-9._-]+)?)")
+        .expect("the described patterns are valid regexes")
+});
+
+/// Pods said not to be scheduled: pending, unschedulable, "can't be scheduled".
+static NOT_PLACED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bpending\b|\bunschedulable\b|\bnot schedulable\b|(?:n't|\bnot|\bcannot|\bunable to|\bnever) (?:be |get |gets )?schedul(?:ed|able)\b")
+        .expect("the described patterns are valid regexes")
+});
+
+/// Words of a taint that tells nothing: the scheduler message words, not a key.
+const NOT_KEYS: [&str; 8] = ["from", "on", "the", "that", "of", "in", "and", "with"];
+
+/// A taint told in prose as what keeps pending pods off the nodes (no `key:Effect` triple,
+/// no `Taints:` block, no scheduler message): "it does not tolerate the taint
+/// node-role.kubernetes.io/control-plane", "the workers are tainted with dedicated=ml".
+pub(super) fn described_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !(t.lower.contains("taint") || t.lower.contains("kubernetes.io/"))
+        || t.lower.contains("taints:")
+        // A `key:Effect` triple is the bare-taint rule's, with more to say.
+        || t.lower.contains(":noschedule")
+        || t.lower.contains(":noexecute")
+        || !NOT_PLACED.is_match(t.lower)
+        || !super::scheduler::anchors(t.text).is_empty()
+    {
+        return;
+    }
+    let Some(m) = TAINT_BLOCKS.find(t.lower) else {
+        return;
+    };
+    let key = TAINT_KEY
+        .captures_iter(t.flat)
+        .filter_map(|c| c.get(1).map(|k| k.as_str()))
+        .find(|k| {
+            !NOT_KEYS.contains(&k.to_ascii_lowercase().as_str())
+                && (k.contains(['/', '.', '=']) || k.len() > 12)
+        });
+    let summary = match key {
+        Some(k) => format!(
+            "the report says the pending pods do not tolerate the taint {k} on the nodes: add a matching toleration, or remove the taint if the nodes are meant for them"
+        ),
+        None => "the report says the pending pods do not tolerate a taint on the nodes: find it (`kubectl describe nodes | grep Taints`) and add a matching toleration, or remove the taint".to_owned(),
+    };
+    out.push(Finding::new(
+        Class::UntoleratedTaint,
+        0.5,
+        summary,
+        &quote_at(t.flat, m.start()),
+        true,
+        Fact::None,
+    ));
+}
+
+/// A scale-up told not to happen because the pod's share stays under an autoscaler's
+/// threshold (utilisation-based autoscalers): "not enough to trigger a scale-up", "below
+/// the scale-up threshold", "never crosses the scaling threshold".
+static BELOW_THRESHOLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:not enough|too (?:small|little)|insufficient)\b[^.\n]{0,20}?\bto trigger (?:a |any )?scale[- ]?(?:ups?|outs?)\b|\b(?:below|under|beneath|short of|(?:doesn't|does not|don't|do not|never|not) (?:reach|exceed|cross|pass|push)\w*)\b[^.\n]{0,50}?\b(?:scale[- ]?(?:up|out)|scaling|autoscal\w*) thresholds?\b")
+        .expect("the described patterns are valid regexes")
+});
+
+/// Pod autoscalers: their "no scale-up" is about replicas, not nodes.
+static POD_AUTOSCALER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bhpa\b|horizontal ?pod ?autoscal|\bkeda\b|\bscaledobject\b|\breplicas? (?:do|does|did|are|is)(?:n't| not) scal")
+        .expect("the described patterns are valid regexes")
+});
+
+/// Words that name a node autoscaler or what it grows, whatever the product.
+const NODE_AUTOSCALER_WORDS: [&str; 9] = [
+    "autoscaler",
+    "karpenter",
+    "node group",
+    "nodegroup",
+    "node pool",
+    "nodepool",
+    "asg",
+    "auto scaling group",
+    "autoscaling group",
+];
+
+/// Whether the no-scale-up sentence `said` (lower-cased) is about a node autoscaler: one
+/// is named, or the sentence speaks of a scale-up (an autoscaler's own vocabulary: a
+/// "scale-up" that is not triggered, a threshold not reached) beside pods that cannot be
+/// scheduled and no pod autoscaler (HPA, KEDA) is in the text.
+pub(super) fn about_node_autoscaler(lower: &str, said: &str, pending: bool) -> bool {
+    if NODE_AUTOSCALER_WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let speaks_of_scale_up = ["scale-up", "scale up", "scaleup", "scale out", "threshold"]
+        .iter()
+        .any(|w| said.contains(w))
+        || BELOW_THRESHOLD.is_match(lower);
+    speaks_of_scale_up && pending && !POD_AUTOSCALER.is_match(lower)
+}
+
+/// [`BELOW_THRESHOLD`]'s first match in `lower`, for the no-scale-up rule.
+pub(super) fn below_threshold(lower: &str) -> Option<regex::Match<'_>> {
+    BELOW_THRESHOLD.find(lower)
+}
+
+/// Forces every pattern of this module.
+#[cfg(test)]
+pub(super) fn compile_all() {
+    for pattern in [
+        &TAINT_BLOCKS,
+        &TAINT_KEY,
+        &NOT_PLACED,
+        &BELOW_THRESHOLD,
+        &POD_AUTOSCALER,
+    ] {
+        LazyLock::force(pattern);
+    }
+}
+
+#[cfg(test)]
+mod tests;

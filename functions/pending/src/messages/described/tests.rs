@@ -1,0 +1,70 @@
+use super::super::{merge, scan};
+use super::*;
+
+/// A taint told in prose as what keeps pending pods off the nodes, in several wordings;
+/// the key is read when the text carries one.
+#[test]
+fn a_taint_told_in_prose_beside_pending_pods() {
+    for (m, key) in [
+        (
+            "After the upgrade to 1.25 metrics-server is stuck Pending: it has no toleration for node-role.kubernetes.io/control-plane and my only node is the control plane.",
+            Some("node-role.kubernetes.io/control-plane"),
+        ),
+        (
+            "All the workers are tainted with CriticalAddonsOnly=true, so the new pods can't be scheduled.",
+            Some("CriticalAddonsOnly=true"),
+        ),
+        (
+            "The job pods were Pending until I removed the taint from node-3; now they're running.",
+            None,
+        ),
+        (
+            "pods never get scheduled on the GPU pool because of an untolerated taint there",
+            None,
+        ),
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::UntoleratedTaint, "{m}: {found:?}");
+        if let Some(k) = key {
+            assert!(found[0].summary.contains(k), "{}", found[0].summary);
+        }
+    }
+    for m in [
+        // Nothing pending.
+        "The pods are Running; no toleration is needed since the taint was removed.",
+        // Removing the taint did not help.
+        "I removed the taint but the pod is still Pending.",
+        // The scheduler's own message says more.
+        "0/3 nodes are available: 3 Insufficient cpu. The pod doesn't tolerate the master's taint, which is expected.",
+    ] {
+        assert!(
+            !merge(scan(m))
+                .iter()
+                .any(|f| f.class == Class::UntoleratedTaint && f.confidence == 0.5),
+            "{m}"
+        );
+    }
+}
+
+/// A utilisation-threshold autoscaler that does not scale up for a pod no node can hold,
+/// told without naming a known autoscaler; a pod autoscaler's "no scale-up" is not it.
+#[test]
+fn a_scale_up_below_the_threshold_told_in_any_autoscalers_words() {
+    for m in [
+        "The pending pod asks for 3 CPUs and no node has 3 free, but cluster utilisation stays below the scale-up threshold, so no new node is added.",
+        "My 200m pod is not enough to trigger a scale out, and it stays Pending because every node has only 150m free.",
+        "scale_up_threshold_percent: 70\nThe pod is Pending for hours: the requests never reach the scaling threshold.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    for m in [
+        "The HPA does not trigger a scale-up and the new pods are Pending.",
+        "The requests are below the scale-up threshold and all pods are Running.",
+    ] {
+        assert!(
+            !merge(scan(m)).iter().any(|f| f.class == Class::NoScaleUp),
+            "{m}"
+        );
+    }
+}
