@@ -19,25 +19,28 @@ pub(super) fn weigh<'a>(
     fit: &FitMessage,
     reasons: &[(u64, &'a str, Reason)],
 ) -> Vec<(Class, f64, Vec<&'a str>)> {
+    let scoped = scope_flags(reasons);
     let has_real = reasons
         .iter()
-        .any(|(_, _, r)| r.class().is_some() && !r.is_scope());
+        .zip(&scoped)
+        .any(|((_, _, r), s)| r.class().is_some() && !s);
     let scope_max = reasons
         .iter()
-        .filter(|(_, _, r)| r.is_scope())
-        .map(|(n, _, _)| *n)
+        .zip(&scoped)
+        .filter(|(_, s)| **s)
+        .map(|((n, _, _), _)| *n)
         .max()
         .unwrap_or(0);
     let scope_covers_all = fit.total.is_some_and(|t| t > 0 && scope_max >= t);
     let mut weights: Vec<(Class, f64, Vec<&str>)> = Vec::new();
     let mut scope_classes: Vec<Class> = Vec::new();
-    for (n, text, r) in reasons {
+    for ((n, text, r), is_scope) in reasons.iter().zip(&scoped) {
         let Some(class) = r.class() else { continue };
         let mut w = (*n).min(1_000_000) as f64;
-        if has_real && !scope_covers_all && r.is_scope() {
+        if has_real && !scope_covers_all && *is_scope {
             w *= 0.25;
             scope_classes.push(class.clone());
-        } else if scope_covers_all && !r.is_scope() {
+        } else if scope_covers_all && !is_scope {
             w *= 0.25;
         }
         match weights.iter_mut().find(|(c, _, _)| *c == class) {
@@ -74,6 +77,37 @@ pub(super) fn weigh<'a>(
         }
     }
     weights
+}
+
+/// Which reasons say "this node was never meant for the pod" ([`Reason::is_scope`]). A
+/// taint reason that hides its key (`PodToleratesNodeTaints`, `had taints that the pod
+/// didn't tolerate`, v1.35's `had untolerated taint(s)`) counts as scope beside a capacity
+/// reason: the nodes that report no room passed the taint check, so they are the pod's
+/// candidates, and the tainted ones are most often the control plane or a dedicated pool.
+/// Node-condition taints (not ready, pressure) say the node is unhealthy and never count.
+fn scope_flags(reasons: &[(u64, &str, Reason)]) -> Vec<bool> {
+    let capacity = reasons
+        .iter()
+        .any(|(_, _, r)| matches!(r, Reason::Insufficient { .. }));
+    reasons
+        .iter()
+        .map(|(_, text, r)| {
+            r.is_scope()
+                || (capacity && matches!(r, Reason::Taint { key: None, .. }) && {
+                    let t = text.to_ascii_lowercase();
+                    (t.contains("taint") || t.contains("tolerat"))
+                        && ![
+                            "ready",
+                            "unreachable",
+                            "pressure",
+                            "unavailable",
+                            "out of disk",
+                        ]
+                        .iter()
+                        .any(|w| t.contains(w))
+                })
+        })
+        .collect()
 }
 
 /// Tie-break among equally weighted classes: blockers no capacity change can lift first.
