@@ -60,6 +60,19 @@ static ENDLESS_PODS: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:creat|spawn|start|launch|spin)\w*\b[^.\n]{0,20}?\b(?:an? )?(?:infinite|endless|unlimited|unbounded|countless|thousands of|hundreds of|\d+k)\b[^.\n]{0,20}?\bpods\b|\bkeeps? (?:on )?(?:creating|spawning|starting|launching) (?:new |more )?pods\b",
     )
 });
+/// Several of a Job's pods shown or said to have failed: "5 empty pods in status `Error`",
+/// "all 6 pods ended up Failed", `kubectl describe job`'s `Pods Statuses: 0 Active / 0
+/// Succeeded / 6 Failed`. Each failure was retried with a new pod (restartPolicy Never)
+/// until the backoff limit.
+static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:[2-9]|\d{2,}|several|many|multiple|lots of|dozens of|hundreds of|all(?: \d+)?)\s+(?:[\w-]+\s+){0,2}?pods\b[^.\n]{0,30}?\b(?:Error|Failed)\b|\bPods Statuses:\s*0 (?:Active|Running)[^/\n]*/\s*0 Succeeded\s*/\s*[1-9]\d* Failed\b",
+    )
+});
+/// A `kubectl get pods` row of a pod that ended in Error: `curl-27781-x7k2p   0/1   Error   0   5m`.
+static ERROR_ROW: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
+
 /// The pod said to stay Running after its (main) container finished.
 static POD_RUNNING_AFTER_EXIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -103,6 +116,8 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &HOOK_JOB_IN_PROGRESS,
         &HELM_JOB_WATCH,
         &HOOK_TIMED_OUT,
+        &FAILED_PODS,
+        &ERROR_ROW,
     ]
 }
 
@@ -151,6 +166,8 @@ fn deadline_mentioned(text: &str) -> Option<String> {
 
 /// The Job controller's verdict: the pods failed past the limit.
 const FAILED: &str = "The Job failed: its pods failed more times than backoffLimit allows (or a podFailurePolicy rule failed it); with backoffLimit 0 the first failure is final.";
+/// Several of the Job's pods failed: each retry was a new pod, until the backoff limit.
+const PODS_FAILED: &str = "The Job's pods fail one after another (each retry is a new pod, left in Error) until the Job stops at its backoffLimit (6 by default): the command itself fails, so fix it (the logs of any Error pod say why: a wrong host or port, a missing file, bad credentials); a CronJob repeats it every run.";
 /// Pods said to be created without end: every pod fails and the Job replaces it.
 const RETRIED_WITHOUT_END: &str = "The Job's pods keep failing and the Job keeps replacing them (reports tell of hundreds or thousands of pods): fix the failing command or configuration, and bound the retries with `spec.backoffLimit` and `spec.activeDeadlineSeconds` (a Helm hook also wants a hook-delete-policy).";
 
@@ -191,12 +208,29 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     if let Some(q) = backoff_quote {
         push_backoff(&mut out, &subject, FAILED, q, confidence);
     } else if job_context(text)
+        && let Some(q) = failed_pods(text)
+    {
+        push_backoff(&mut out, &subject, PODS_FAILED, q, 0.65);
+    } else if job_context(text)
         && let Some(q) = quote(text, &ENDLESS_PODS)
     {
         // Told, not quoted: weaker than the Job controller's own reasons.
         push_backoff(&mut out, &subject, RETRIED_WITHOUT_END, q, 0.45);
     }
     stuck(out, &subject, text, long_active)
+}
+
+/// Several failed pods of a Job, told or listed (two or more `kubectl get pods` rows in
+/// Error), quoted.
+fn failed_pods(text: &str) -> Option<String> {
+    if let Some(q) = quote(text, &FAILED_PODS) {
+        return Some(q);
+    }
+    let rows: Vec<&str> = ERROR_ROW
+        .find_iter(text)
+        .map(|m| m.as_str().trim())
+        .collect();
+    (rows.len() >= 2).then(|| format!("{} pods in Error: \"{}\"", rows.len(), rows[0]))
 }
 
 /// The Job failed (or keeps failing) its pods: backoffLimit / podFailurePolicy.

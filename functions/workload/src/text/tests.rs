@@ -286,3 +286,22 @@ fn an_init_status_typed_without_its_colon_is_an_init_wait() {
     assert_eq!(classes(text).first(), Some(&Class::InitBlocked));
     assert!(classes("init 0/2 steps done").is_empty());
 }
+
+/// Several of a Job's pods shown or said to have failed: the Job retried to its limit.
+#[test]
+fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
+    for text in [
+        "CronJob backup: 3 pods in state Failed, all with the same pg_dump error",
+        "kind: Job\n$ kubectl get pods\nNAME              READY   STATUS   RESTARTS   AGE\nmigrate-x7k2p     0/1     Error    0          9m\nmigrate-q8r4t     0/1     Error    0          8m",
+        "Name:           nightly-report\nParallelism:    1\nCompletions:    1\nPods Statuses:  0 Active (0 Ready) / 0 Succeeded / 6 Failed\nPod Template:\n  Labels:  job-name=nightly-report",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobBackoffLimit),
+            "{text}"
+        );
+    }
+    assert!(!classes("CronJob sync: 3 pods Running").contains(&Class::JobBackoffLimit));
+    let one = "kind: Job\nmigrate-x7k2p     0/1     Error    0          9m";
+    assert!(!classes(one).contains(&Class::JobBackoffLimit));
+}
