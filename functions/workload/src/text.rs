@@ -12,6 +12,7 @@ use regex::Regex;
 
 mod init;
 mod job;
+mod told;
 
 use init::init_rules;
 use job::job_rules;
@@ -66,6 +67,7 @@ fn quote(text: &str, re: &LazyLock<Regex>) -> Option<String> {
 fn all_patterns() -> Vec<&'static LazyLock<Regex>> {
     let mut all = init::patterns();
     all.extend(job::patterns());
+    all.extend(told::patterns());
     all
 }
 

@@ -6,13 +6,13 @@ use std::sync::LazyLock;
 use lastmile_events::{Class, Diagnosis, Incident};
 use regex::Regex;
 
-use super::{matches, quote, re};
+use super::{matches, quote, re, told};
 use crate::deps::{unresolved, waited_on};
 use crate::{diagnosis, remedy};
 
 static INIT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
+        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit(?:ialization)?(?:[- ](?:sidecar|step|phase))?[- ]containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
     )
 });
 static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {
@@ -22,7 +22,7 @@ static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {
 /// exit code 1`, `exit non-zero`, `1012 restarts`.
 static NONZERO_EXIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bexit ?code:?\s*(?:of\s+)?[1-9]\d*|\bexit(?:s|ed)?\s+(?:with\s+)?(?:exit\s+)?(?:code|status)\s+[1-9]|\bexit(?:s|ed|ing)?\s+non-?\s*zero|\b\d{2,}\s+restarts\b",
+        r"(?i)\bexit ?code:?\s*(?:of\s+)?[1-9]\d*|\bexit(?:s|ed)?\s+(?:with\s+)?(?:exit\s+)?(?:code|status)\s+[1-9]|\bexit(?:s|ed)?\s+with\s+(?:an?\s+)?[1-9]\d*\b|\breturn(?:s|ed)?\s+(?:an?\s+)?non-?\s*zero\b|\bexit(?:s|ed|ing)?\s+non-?\s*zero|\b\d{2,}\s+restarts\b",
     )
 });
 /// A tool's own failure line in a container's output: git's `fatal: not a git
@@ -120,8 +120,9 @@ fn init_container_name(text: &str) -> Option<String> {
 }
 
 pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
-    let marker = matches(&INIT_MARKER, text);
-    let container = init_container_name(text);
+    let named = told::named_init(text);
+    let marker = matches(&INIT_MARKER, text) || named.is_some();
+    let container = init_container_name(text).or_else(|| named.clone());
     let subject = crate::subject(incident, container.as_deref());
     let name = container
         .clone()
@@ -191,6 +192,39 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             evidence,
             vec![remedy::init_logs(&subject, &name, true)],
             true,
+        ));
+    }
+
+    // A kernel-setting step (sysctl -w, ulimit, swapoff) denied: the privileged-init pattern
+    // of search engines and databases, run without the privilege it needs.
+    if out.is_empty()
+        && marker
+        && let Some(q) = told::kernel_step_denied(text)
+    {
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.8,
+            format!("Init container `{name}` sets a kernel parameter (sysctl -w vm.max_map_count, ulimit, swapoff) and is denied ({q}): /proc/sys is read-only to an unprivileged container, so it exits and the pod never leaves Init. Run that init container privileged (securityContext.privileged: true), set the parameter on the nodes instead, or turn the chart's sysctl step off."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, true)],
+            true,
+        ));
+    }
+
+    // A crash of the init container told in words ("Init Crash Loop Back-off", "the
+    // wait-for-db container continues to restart", "vault-agent-init failed with ...").
+    if out.is_empty()
+        && let Some(q) = told::crash_told(text, &INIT_MARKER, named.as_deref())
+    {
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.8,
+            format!("Init container `{name}` is said to fail and restart ({q}), so the pod never leaves Init; its previous logs say why it exits."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, true)],
+            false,
         ));
     }
 
@@ -266,6 +300,8 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     let log_loop = wait_loop(text);
     // A resolver failure beside a "waiting for" line is the loop of a DNS wait.
     let dns_wait = unresolved.is_some() && text.lines().any(|l| WAIT_LINE.is_match(l));
+    // A wait told in words beside an init container ("keeps waiting to connect to a database").
+    let told_wait = if marker { told::wait_told(text) } else { None };
     if marker
         || looping
         || log_loop.is_some()
@@ -294,9 +330,10 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         if let Some(line) = &log_loop {
             evidence.push(format!("the log repeats: \"{line}\""));
         }
+        evidence.extend(told_wait.clone());
         let confidence = match (marker, !deps.is_empty() || unresolved.is_some()) {
             (true, true) => 0.8,
-            (true, false) if log_loop.is_some() => 0.75,
+            (true, false) if log_loop.is_some() || told_wait.is_some() => 0.75,
             (true, false) => 0.65,
             _ => 0.6,
         };
@@ -317,6 +354,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             (Some(d), None) => format!("An init container waits for `{}`, which never becomes available, so the pod stays in Init.", d.target),
             (None, None) => match &log_loop {
                 Some(line) => format!("A container keeps polling a dependency that never answers (`{line}`), the loop of an init container's wait, so the pod stays in Init."),
+                None if told_wait.is_some() => "An init container keeps waiting on a dependency that never passes its check, so the pod stays in Init: check that the dependency is reachable under the name the check uses, and that the check itself can pass (its client, such as mysql or pg_isready, exists in the image; credentials and port are right).".into(),
                 None => "The pod stays in Init: an init container has not finished; its logs say what it waits for.".into(),
             },
         };

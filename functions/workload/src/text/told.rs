@@ -1,0 +1,137 @@
+//! Init containers told about in words rather than shown by Kubernetes' own status: named
+//! by their conventional names (`wait-for-db`, `vault-agent-init`, `init-config`), said to
+//! keep restarting or waiting, or failing a kernel-setting step (`sysctl -w`) that needs
+//! privileges.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::re;
+
+/// A container named as init containers conventionally are (`wait-for-db`, `wait-postgres`,
+/// `db-wait`, `init-config`, `vault-agent-init`, `istio-init`), where the text calls it a
+/// container (`-c NAME`, `container NAME`, `NAME container`) or says what it does (`NAME
+/// failed`, `NAME keeps restarting`). Group 1..4 the name.
+static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
+    const NAME: &str =
+        r"((?:wait[-_]for|wait|init)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait))";
+    re(&format!(
+        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?containers?\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b"#
+    ))
+});
+/// A crash of the init container told in one phrase: `Init CrashLoopBackOff`, `Init Crash
+/// Loop Back-off`, `init container crashloop`.
+static INIT_CRASH_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\binit(?:[- :]\s*|\s+containers?\s+(?:in\s+|is\s+)?)crash[- ]?loop|\bcrash[- ]?loop\w*(?:[- ]?back[- ]?off)?\s+(?:in|on|of|for)\s+(?:the\s+|an?\s+|my\s+)?init\b",
+    )
+});
+/// What a container is said to do when it exits again and again: `keeps restarting`,
+/// `continues to restart`, `is crash looping`, `failed with`, `exits with an error`, `keeps
+/// throwing errors`.
+static CRASH_TOLD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b",
+    )
+});
+/// Where a sentence turns to another subject (`…, but the app container keeps crashing`).
+static TURN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:but|while|whereas|although|then|after)\b|;|\b(?:main|app|application|other|proxy|sidecar) containers?\b",
+    )
+});
+/// A wait told in words: "keeps waiting to connect to a database", "stuck waiting for
+/// redis", "waits forever for the migrations".
+static WAIT_TOLD: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:keeps?|kept|still|forever|stuck|endlessly|hangs?|hung|just|always)\b[^.\n]{0,15}?\bwait\w*\b[^.\n]{0,40}?\b(?:databases?|db|postgres\w*|mysql|maria-?db|mongo\w*|redis|cassandra|elastic\w*|kafka|rabbitmq|zookeeper|vault|consul|etcd|services?|servers?|api|migrations?|dns|brokers?|backend|cluster)\b|\bwait\w*\b[^.\n]{0,40}?\b(?:forever|indefinitely|endlessly|never (?:finish|complete|end|succeed)s?)\b",
+    )
+});
+/// A kernel-setting step without the privilege it needs: `sysctl: error setting key
+/// 'vm.max_map_count': Read-only file system`, `sysctl: permission denied on key`, `sh:
+/// can't create /proc/sys/net/core/somaxconn: Read-only file system`, `ulimit: error setting
+/// limit (Operation not permitted)`, `swapoff`/`modprobe` denied.
+static KERNEL_STEP_DENIED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:sysctl|ulimit|modprobe|swapoff|setcap)\b[^\n]{0,100}?(?:Read-only file system|Permission denied|Operation not permitted|permission denied on key)|/proc/sys/\S+:? (?:Read-only file system|Permission denied|Operation not permitted)",
+    )
+});
+
+/// Every pattern of this module, for the test that builds them all.
+#[cfg(test)]
+pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
+    vec![
+        &NAMED_INIT,
+        &INIT_CRASH_WORDS,
+        &CRASH_TOLD,
+        &TURN,
+        &WAIT_TOLD,
+        &KERNEL_STEP_DENIED,
+    ]
+}
+
+/// The first container named as an init container conventionally is; `cloud-init` (a VM's
+/// provisioning) is not one.
+pub(super) fn named_init(text: &str) -> Option<String> {
+    NAMED_INIT.captures_iter(text).find_map(|c| {
+        let name = (1..=4).find_map(|i| c.get(i))?.as_str();
+        (!name.eq_ignore_ascii_case("cloud-init")).then(|| name.to_owned())
+    })
+}
+
+/// A crash of an init container told in words: a phrase that says so, or a sentence that
+/// names the init container (by `marker` or by `name`) and then says it keeps restarting or
+/// failed, before it turns to another subject. Returns the sentence.
+pub(super) fn crash_told(text: &str, marker: &Regex, name: Option<&str>) -> Option<String> {
+    if let Some(m) = INIT_CRASH_WORDS.find(text) {
+        return Some(sentence_at(text, m.start(), m.end()));
+    }
+    for sentence in sentences(text) {
+        let lower = sentence.to_ascii_lowercase();
+        let at = marker.find(sentence).map(|m| m.end()).or_else(|| {
+            let n = name?.to_ascii_lowercase();
+            lower.find(&n).map(|i| i + n.len())
+        });
+        let Some(at) = at else { continue };
+        let rest = &sentence[at..];
+        let rest = &rest[..TURN.find(rest).map_or(rest.len(), |m| m.start())];
+        if CRASH_TOLD.is_match(rest) {
+            return Some(format!("\"{}\"", sentence.trim()));
+        }
+    }
+    None
+}
+
+/// A dependency wait told in words ("keeps waiting to connect to a database").
+pub(super) fn wait_told(text: &str) -> Option<String> {
+    let m = WAIT_TOLD.find(text)?;
+    Some(sentence_at(text, m.start(), m.end()))
+}
+
+/// The kernel-setting step denied (`sysctl … Read-only file system`), quoted.
+pub(super) fn kernel_step_denied(text: &str) -> Option<String> {
+    let m = KERNEL_STEP_DENIED.find(text)?;
+    let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[m.end()..]
+        .find('\n')
+        .map_or(text.len(), |i| m.end() + i);
+    Some(format!("\"{}\"", text[start..end].trim()))
+}
+
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', '!', '?'])
+        .flat_map(|l| l.split(". "))
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn sentence_at(text: &str, start: usize, end: usize) -> String {
+    let from = text[..start].rfind(['\n', '.']).map_or(0, |i| i + 1);
+    let to = text[end..]
+        .find(['\n', '.'])
+        .map_or(text.len(), |i| end + i);
+    format!("\"{}\"", text[from..to].trim())
+}
+
+#[cfg(test)]
+mod tests;
