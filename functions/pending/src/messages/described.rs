@@ -121,6 +121,74 @@ pub(super) fn below_threshold(lower: &str) -> Option<regex::Match<'_>> {
     BELOW_THRESHOLD.find(lower)
 }
 
+/// A condition's `reason` and `status` fields as JSON, YAML or `kubectl describe` print them
+/// (lower-cased, flattened text).
+static CONDITION_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\b(reason|status)\x22?:\s*\x22?([a-z]+)"#)
+        .expect("the described patterns are valid regexes")
+});
+
+/// The reason of a `PodScheduled=False` condition that is not the scheduler's
+/// `Unschedulable` (nor `SchedulingGated`), with the condition's text: a batch or gang
+/// scheduler (Volcano's `Schedulable`, "can possibly be assigned to …") holding the pod.
+fn held_reason(lower: &str) -> Option<(String, usize)> {
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("podscheduled").map(|p| p + from) {
+        from = at + 1;
+        // The condition object around the type: from its `{` (or YAML list item `- `) to
+        // its `}` (or the next item), at most 400 bytes either side.
+        let before = &lower[..at];
+        let start = [before.rfind(['{', '}']), before.rfind(" - ")]
+            .into_iter()
+            .flatten()
+            .max()
+            .map_or(0, |p| p + 1)
+            .max(at.saturating_sub(400));
+        let start = lower.floor_char_boundary(start);
+        let after = &lower[at..];
+        let end = [after.find(['{', '}']), after.find(" - ")]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(lower.len(), |p| p + at)
+            .min(lower.ceil_char_boundary(at + 400));
+        let (mut reason, mut status) = (None, None);
+        for c in CONDITION_FIELD.captures_iter(&lower[start..end]) {
+            match &c[1] {
+                "reason" => reason = Some(c[2].to_owned()),
+                _ => status = Some(c[2].to_owned()),
+            }
+        }
+        if let (Some(r), Some("false")) = (reason, status.as_deref())
+            && r != "unschedulable"
+            && r != "schedulinggated"
+        {
+            return Some((r, start));
+        }
+    }
+    None
+}
+
+/// A pending pod whose `PodScheduled=False` condition carries a reason other than
+/// `Unschedulable`: its scheduler (a gang or batch scheduler waiting for the whole group to
+/// fit) holds it without calling it unschedulable, and node autoscalers only add nodes for
+/// pods marked `Unschedulable`, so no scale-up comes for it.
+pub(super) fn held_from_autoscaler(t: &Input<'_>, out: &mut Vec<Finding>) {
+    let Some((reason, at)) = held_reason(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::NoScaleUp,
+        0.72,
+        format!(
+            "the pod's PodScheduled condition is False with reason `{reason}`, not `Unschedulable`: its scheduler (a gang or batch scheduler such as Volcano) holds it, and the cluster-autoscaler (or Karpenter) only adds nodes for pods marked Unschedulable, so no node is added for the group; make the scheduler mark held pods Unschedulable, or size the node group for the whole gang"
+        ),
+        &quote_at(t.flat, at),
+        false,
+        Fact::None,
+    ));
+}
+
 /// Forces every pattern of this module.
 #[cfg(test)]
 pub(super) fn compile_all() {
@@ -130,6 +198,7 @@ pub(super) fn compile_all() {
         &NOT_PLACED,
         &BELOW_THRESHOLD,
         &POD_AUTOSCALER,
+        &CONDITION_FIELD,
     ] {
         LazyLock::force(pattern);
     }

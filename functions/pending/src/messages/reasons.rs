@@ -91,7 +91,12 @@ pub fn classify_reason(reason: &str) -> Reason {
             resource: resource.to_owned(),
         };
     }
-    if r.contains("too many pods") || r.contains("insufficient pods") {
+    // Batch schedulers word it their own way (Volcano: `node(s) pod number exceeded`,
+    // `node(s) resource fit failed`).
+    if r.contains("too many pods")
+        || r.contains("insufficient pods")
+        || r.contains("pod number exceeded")
+    {
         return Reason::Insufficient {
             resource: "pods".into(),
         };
@@ -102,6 +107,7 @@ pub fn classify_reason(reason: &str) -> Reason {
         };
     }
     if r.contains("podfitsresources")
+        || r.contains("resource fit failed")
         || r.contains("noderesourcesfit")
         || r.contains("enough resource")
     {

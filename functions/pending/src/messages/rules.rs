@@ -111,6 +111,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::described::described_taint,
     },
     Rule {
+        name: "held-from-autoscaler",
+        scan: super::described::held_from_autoscaler,
+    },
+    Rule {
         name: "not-ready-nodes",
         scan: super::loose::not_ready_nodes,
     },

@@ -118,6 +118,10 @@ fn each_rule_finds_its_own_sample() {
             "The ingress pods stay Pending: they don't tolerate the taint dedicated=edge on the workers.",
         ),
         (
+            "held-from-autoscaler",
+            "status:\n  conditions:\n  - reason: Schedulable\n    status: \"False\"\n    type: PodScheduled",
+        ),
+        (
             "not-ready-nodes",
             "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
         ),

@@ -68,3 +68,29 @@ fn a_scale_up_below_the_threshold_told_in_any_autoscalers_words() {
         );
     }
 }
+
+/// A pod held by its scheduler with a `PodScheduled=False` reason other than
+/// `Unschedulable` (JSON or YAML, any field order): node autoscalers skip it. The
+/// scheduler's own `Unschedulable` and a scheduling gate are not it.
+#[test]
+fn a_pod_held_without_the_unschedulable_reason() {
+    for m in [
+        r#"{"type": "PodScheduled", "status": "False", "reason": "Schedulable", "message": "Pod ml/train-1 can possibly be assigned to node-7"}"#,
+        "status:\n  conditions:\n  - lastProbeTime: null\n    message: 'pod group is not ready, 1 minAvailable'\n    reason: Undetermined\n    status: \"False\"\n    type: PodScheduled\n  phase: Pending",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    for m in [
+        r#"{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}"#,
+        "  - reason: SchedulingGated\n    status: \"False\"\n    type: PodScheduled",
+        r#"{"type": "PodScheduled", "status": "True", "lastTransitionTime": null}"#,
+        // Another condition's reason is not the PodScheduled one's.
+        "conditions:\n  - reason: PodCompleted\n    status: \"False\"\n    type: Ready\n  - status: \"False\"\n    type: PodScheduled\n    reason: Unschedulable",
+    ] {
+        assert!(
+            !merge(scan(m)).iter().any(|f| f.class == Class::NoScaleUp),
+            "{m}"
+        );
+    }
+}

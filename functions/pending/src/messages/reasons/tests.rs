@@ -83,6 +83,9 @@ fn every_reference_reason_has_its_class() {
             "node(s) had volume node affinity conflict",
             Class::VolumeBinding,
         ),
+        // Batch schedulers' own words for capacity.
+        ("node(s) resource fit failed", Class::InsufficientResources),
+        ("node(s) pod number exceeded", Class::InsufficientResources),
         // Clipped by the reporter: only a volume's node affinity "conflicts".
         ("node affinity conflict", Class::VolumeBinding),
         ("PV node affinity conflict", Class::VolumeBinding),
