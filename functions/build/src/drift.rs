@@ -276,9 +276,17 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         .filter(|(_, vs)| vs.len() > 1)
         .map(|(k, vs)| format!("build setting {k} differs: {}", vs.join(" vs ")))
         .collect();
-    let words = WORDS.find(text).or_else(|| HASH_DIFFERS.find(text));
+    // A module's hash differing from go.sum is a checksum mismatch, not two builds.
+    let module_sums = text.contains("go.sum") || text.contains("verifying");
+    let words = WORDS
+        .find(text)
+        .or_else(|| HASH_DIFFERS.find(text).filter(|_| !module_sums));
     let stamp = TIME_STAMP.find(text);
-    let paths = PATHS_EMBEDDED.find(text);
+    // Go's temporary work directory on a line of a diff counts only in a diff (both a
+    // removed and an added line), not in a shell trace's `+ cd /tmp/go-build…`.
+    let paths = PATHS_EMBEDDED
+        .find(text)
+        .filter(|m| !m.as_str().contains("/tmp/go-build") || is_diff(text));
     if differing.is_empty()
         && setting_diffs.is_empty()
         && words.is_none()
@@ -358,6 +366,18 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
         remediation,
         false,
     ))
+}
+
+/// The text holds a diff: a removed and an added line (`-`/`+` or `<`/`>`), beyond the
+/// `---`/`+++` file headers.
+fn is_diff(text: &str) -> bool {
+    let starts = |c: char| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with(c) && !l.starts_with(&format!("{c}{c}{c}")[..])
+        })
+    };
+    (starts('-') && starts('+')) || (starts('<') && starts('>'))
 }
 
 #[cfg(test)]
