@@ -55,11 +55,14 @@ pub(crate) fn diagnose(incident: &Incident) -> Vec<Diagnosis> {
 
 fn quote(text: &str, re: &LazyLock<Regex>) -> Option<String> {
     let m = re.find(text)?;
-    let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[m.end()..]
-        .find('\n')
-        .map_or(text.len(), |i| m.end() + i);
-    Some(format!("\"{}\"", text[start..end].trim()))
+    Some(quote_range(text, m.start(), m.end()))
+}
+
+/// The whole line of `text` around byte range `start..end`, trimmed, quoted.
+fn quote_range(text: &str, start: usize, end: usize) -> String {
+    let from = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let to = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    format!("\"{}\"", text[from..to].trim())
 }
 
 /// Every pattern of the text rules, for the test that builds them all.

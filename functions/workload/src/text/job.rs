@@ -223,8 +223,12 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
 /// Several failed pods of a Job, told or listed (two or more `kubectl get pods` rows in
 /// Error), quoted.
 fn failed_pods(text: &str) -> Option<String> {
-    if let Some(q) = quote(text, &FAILED_PODS) {
-        return Some(q);
+    // "3 pods failed to schedule / to pull" is no pod status.
+    if let Some(m) = FAILED_PODS
+        .find_iter(text)
+        .find(|m| !text[m.end()..].trim_start().starts_with("to "))
+    {
+        return Some(crate::text::quote_range(text, m.start(), m.end()));
     }
     let rows: Vec<&str> = ERROR_ROW
         .find_iter(text)

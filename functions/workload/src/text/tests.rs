@@ -301,7 +301,12 @@ fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
             "{text}"
         );
     }
-    assert!(!classes("CronJob sync: 3 pods Running").contains(&Class::JobBackoffLimit));
+    for text in [
+        "CronJob sync: 3 pods Running",
+        "CronJob sync: 3 pods failed to schedule: 0/4 nodes are available",
+    ] {
+        assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
+    }
     let one = "kind: Job\nmigrate-x7k2p     0/1     Error    0          9m";
     assert!(!classes(one).contains(&Class::JobBackoffLimit));
 }

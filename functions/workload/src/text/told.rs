@@ -72,11 +72,25 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
 }
 
 /// The first container named as an init container conventionally is; `cloud-init` (a VM's
-/// provisioning) is not one.
+/// provisioning) is not one, nor is a Job so named (`the db-init job`, `job/db-init`: a
+/// Helm hook Job's failure is the Job's).
 pub(super) fn named_init(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
     NAMED_INIT.captures_iter(text).find_map(|c| {
-        let name = (1..=4).find_map(|i| c.get(i))?.as_str();
-        (!name.eq_ignore_ascii_case("cloud-init")).then(|| name.to_owned())
+        let name = (1..=4)
+            .find_map(|i| c.get(i))?
+            .as_str()
+            .to_ascii_lowercase();
+        let a_job = [
+            format!("{name} job"),
+            format!("job {name}"),
+            format!("job/{name}"),
+            format!("job.batch/{name}"),
+            format!("jobs.batch \"{name}"),
+        ]
+        .iter()
+        .any(|p| lower.contains(p.as_str()));
+        (name != "cloud-init" && !a_job).then_some(name)
     })
 }
 
