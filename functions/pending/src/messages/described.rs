@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use lastmile_events::Class;
 use regex::Regex;
 
+use super::reasons::Reason;
 use super::rules::Input;
 use super::{Fact, Finding, quote_at};
 
@@ -28,6 +29,13 @@ static TAINT_KEY: LazyLock<Regex> = LazyLock::new(|| {
 /// Pods said not to be scheduled: pending, unschedulable, "can't be scheduled".
 static NOT_PLACED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bpending\b|\bunschedulable\b|\bnot schedulable\b|(?:n't|\bnot|\bcannot|\bunable to|\bnever) (?:be |get |gets )?schedul(?:ed|able)\b")
+        .expect("the described patterns are valid regexes")
+});
+
+/// Pods said to stay unscheduled: stuck, still or left pending, unschedulable, "can't be
+/// scheduled" (a bare "pending" may only describe when something happens).
+static STUCK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:stuck|stays?|staying|remains?|remained|still|sits?|hangs?|left)\b[^.\n]{0,20}?\bpending\b|\bunschedulable\b|(?:n't|\bnot|\bcannot|\bunable to|\bnever) (?:be |get |gets )?schedul(?:ed|able)\b")
         .expect("the described patterns are valid regexes")
 });
 
@@ -189,6 +197,56 @@ pub(super) fn held_from_autoscaler(t: &Input<'_>, out: &mut Vec<Finding>) {
     ));
 }
 
+/// A node autoscaler said to be expected to add a node (a bug report's "Expected
+/// behavior", lower-cased text): "Karpenter should spin up a new node", "I expected the
+/// cluster autoscaler to add a node", "CA should have scaled up the ASG", "NAP is supposed
+/// to provision capacity".
+static EXPECTED_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\b(?:cluster[- ]autoscaler|autoscaler|karpenter|ca|nap|node auto-?provisioning)\b[^.\n]{0,40}?\b(?:should(?: have)?|(?:is |was )?expected to|(?:is |was )?supposed to|ought to)|\bexpect(?:ed|ing)?\b[^.\n]{0,10}?\b(?:cluster[- ]autoscaler|autoscaler|karpenter|ca)\b[^.\n]{0,10}?\bto)\b[^.\n]{0,30}?\b(?:(?:spin(?:ning)?|bring(?:ing)?) up|launch|provision|add|create|scal(?:e|ed|ing)[ -]?(?:up|out))\w*\b")
+        .expect("the described patterns are valid regexes")
+});
+
+/// A node autoscaler the report expected to add a node for a pod that stays pending, where
+/// the scheduler's message (when quoted) shows what a new node would fix — no room, or a
+/// volume whose zone has no usable node: the report is about the scale-up that did not
+/// come, and the scheduler's reasons are its precondition.
+pub(super) fn expected_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
+    let Some(m) = EXPECTED_SCALE_UP.find(t.lower) else {
+        return;
+    };
+    // The autoscaler's own verdict, when quoted, is the autoscaler rule's.
+    if super::autoscaler::parse_autoscaler(t.flat).is_some() {
+        return;
+    }
+    let anchors = super::scheduler::anchors(t.text);
+    let confidence = if anchors.is_empty() {
+        if !STUCK.is_match(t.lower) {
+            return;
+        }
+        0.5
+    } else {
+        let fixable = anchors.iter().take(20).any(|a| {
+            super::scheduler::parse_fit(&super::message_at(t.text, *a)).is_some_and(|fit| {
+                fit.reasons()
+                    .iter()
+                    .any(|(_, _, r)| matches!(r, Reason::Insufficient { .. } | Reason::Volume))
+            })
+        });
+        if !fixable {
+            return;
+        }
+        0.85
+    };
+    out.push(Finding::new(
+        Class::NoScaleUp,
+        confidence,
+        "the node autoscaler was expected to add a node for the pending pod and did not: the scheduler's reasons (no room, or no usable node in its volume's zone) are what a new node would fix; read the autoscaler's verdict (NotTriggerScaleUp event, Karpenter's log or Nominated event) for why it chose not to — a node group or NodePool that cannot launch in the needed zone, a limit, or a simulation that placed the pod on an existing node",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
 /// Forces every pattern of this module.
 #[cfg(test)]
 pub(super) fn compile_all() {
@@ -199,6 +257,8 @@ pub(super) fn compile_all() {
         &BELOW_THRESHOLD,
         &POD_AUTOSCALER,
         &CONDITION_FIELD,
+        &EXPECTED_SCALE_UP,
+        &STUCK,
     ] {
         LazyLock::force(pattern);
     }

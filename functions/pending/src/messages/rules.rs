@@ -115,6 +115,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::described::held_from_autoscaler,
     },
     Rule {
+        name: "expected-scale-up",
+        scan: super::described::expected_scale_up,
+    },
+    Rule {
         name: "not-ready-nodes",
         scan: super::loose::not_ready_nodes,
     },

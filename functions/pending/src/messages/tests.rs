@@ -122,6 +122,10 @@ fn each_rule_finds_its_own_sample() {
             "status:\n  conditions:\n  - reason: Schedulable\n    status: \"False\"\n    type: PodScheduled",
         ),
         (
+            "expected-scale-up",
+            "Expected: the cluster autoscaler should add a node to the pool. Actual: the job pod can't be scheduled.",
+        ),
+        (
             "not-ready-nodes",
             "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
         ),

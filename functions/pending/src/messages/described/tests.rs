@@ -94,3 +94,30 @@ fn a_pod_held_without_the_unschedulable_reason() {
         );
     }
 }
+
+/// A node autoscaler expected (in a bug report's words) to add a node while the scheduler
+/// says no room or no node in the volume's zone: the missing scale-up is the finding. A
+/// selector that no node matches is not what a new node fixes, and a scale-up the
+/// autoscaler reports itself is not missing.
+#[test]
+fn a_scale_up_expected_of_an_autoscaler_beside_a_fit_error() {
+    for m in [
+        "### Expected Behavior\nI expected the cluster autoscaler to add a node in us-east-1c.\n### Actual Behavior\nWarning FailedScheduling 0/4 nodes are available: 2 Insufficient memory, 2 node(s) had volume node affinity conflict.",
+        "CA should have scaled up the gpu ASG but the pod sits there:\n  Warning  FailedScheduling  default-scheduler  0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    for m in [
+        "Karpenter should launch a node for it.\n0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+        "The autoscaler should add a node. Normal TriggeredScaleUp pod triggered scale-up: [{workers 2->3 (max: 5)}]\n0/2 nodes are available: 2 Insufficient cpu.",
+        "Karpenter should spin up a node when pods are pending, and it does.",
+    ] {
+        assert!(
+            !merge(scan(m))
+                .iter()
+                .any(|f| f.class == Class::NoScaleUp && f.confidence >= 0.5),
+            "{m}"
+        );
+    }
+}
