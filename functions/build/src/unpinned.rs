@@ -17,10 +17,11 @@ static LATEST_NEEDS_NEWER_GO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(\S+)@latest: (\S+)@(v\S+) requires go >= \S+")
         .expect("the build patterns are valid regexes")
 });
-/// An install or fetch that takes whatever is newest: `go install x@latest`, `npx y@latest`,
-/// `pip install z` with `@latest`, `go get -u`.
+/// An install or fetch that takes whatever is newest: `go install x@latest` (or `@master`),
+/// `npx y@latest`, `go get -u`, a CI action's `version: latest`, a tool installed "without
+/// pinning".
 static UNPINNED_RESOLVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@latest\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b")
+    Regex::new(r#"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@(?:latest|master|main|HEAD)\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b|\b(?:go-)?version:\s*['"`]?latest\b|\bwithout (?:pinning|a pinned version|version pins?|a version pin|locking)\b"#)
         .expect("the build patterns are valid regexes")
 });
 /// A dependency said to have changed under the build, or to be unpinned: "breaking changes

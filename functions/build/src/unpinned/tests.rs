@@ -42,3 +42,16 @@ fn a_dependency_said_to_have_changed_under_a_failing_build_is_drift() {
         None
     );
 }
+
+/// Other ways of taking the newest: a branch instead of a version, a CI action's `version:
+/// latest`, an install said to be done without pinning.
+#[test]
+fn branch_and_latest_settings_are_unpinned() {
+    for text in [
+        "RUN go install github.com/acme/gen/cmd/gen@master\napi/gen.go:12:2: undefined: runtime.BindParam",
+        "- uses: acme/setup-lint@v4\n  with:\n    version: latest\nThe lint step fails since yesterday.",
+        "The workflow installs protoc-gen-go without pinning it, and today codegen fails with an unknown field error.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+}
