@@ -66,7 +66,7 @@ static TIDY_CHECK_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
 /// The module files said not to be tidy, in words: "go.sum is not tidied", "an untidy
 /// go.mod", "go.mod wasn't tidy".
 static UNTIDY_SAID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bgo\.(?:mod|sum)\b[^.\n]{0,30}?\s(?:(?:is|was|are|were)\s+(?:not|never)|isn't|wasn't|aren't|weren't)\s+tid(?:y|ied)\b|\bgo\.(?:mod|sum)`?\s+(?:is|was|are|were)\s+untidy\b|\buntid(?:y|ied)\s+`?go\.(?:mod|sum)\b")
+    Regex::new(r"(?i)\bgo\.(?:mod|sum)\b[^.\n]{0,30}?\s(?:(?:is|was|are|were)\s+(?:not|never)|isn't|wasn't|aren't|weren't)\s+tid(?:y|ied)\b|\bgo\.(?:mod|sum)`?\s+(?:is|was|are|were)\s+untidy\b|\buntid(?:y|ied)\s+`?go\.(?:mod|sum)\b|\bgo\.(?:mod|sum)`?\s+(?:(?:is|are|was|were|files? (?:is|are|was|were))\s+)?(?:out of date|out of sync|outdated)\b")
         .expect("the build patterns are valid regexes")
 });
 /// A CI tidy check said to fail because `go mod tidy` changed the module files: "`go mod
