@@ -207,7 +207,7 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     };
     if let Some(q) = backoff_quote {
         push_backoff(&mut out, &subject, FAILED, q, confidence);
-    } else if job_context(text)
+    } else if (job_context(text) || text.contains("Pods Statuses:"))
         && let Some(q) = failed_pods(text)
     {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.65);

@@ -293,7 +293,7 @@ fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
     for text in [
         "CronJob backup: 3 pods in state Failed, all with the same pg_dump error",
         "kind: Job\n$ kubectl get pods\nNAME              READY   STATUS   RESTARTS   AGE\nmigrate-x7k2p     0/1     Error    0          9m\nmigrate-q8r4t     0/1     Error    0          8m",
-        "Name:           nightly-report\nParallelism:    1\nCompletions:    1\nPods Statuses:  0 Active (0 Ready) / 0 Succeeded / 6 Failed\nPod Template:\n  Labels:  job-name=nightly-report",
+        "Name:           nightly-report\nParallelism:    1\nCompletions:    1\nPods Statuses:  0 Active (0 Ready) / 0 Succeeded / 6 Failed",
     ] {
         assert_eq!(
             classes(text).first(),
