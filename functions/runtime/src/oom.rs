@@ -21,7 +21,7 @@ use crate::{Found, quote};
 /// lines (`oom_reaper: reaped process`, `oom_kill_process`); and a kill said to be for
 /// memory (`killed due to memory`).
 static OOM_SAID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bo(?:om|mm)[- _]?kill(?:ed|er|ing|s|_process)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b|\bo(?:om|mm)(?:'?e?d|'?ing)\b|\b(?:gets?|got|getting|goes|go|going|went|hits?|hitting|runs?|ran|running|keeps?) (?:into )?(?:an? )?o(?:om|mm)\b|\bo(?:om|mm)[- ](?:events?|errors?|crash(?:es|ed|ing)?|kills?|loops?)\b|\boom_reaper\b|\bkilled (?:due to|because of|for) (?:(?:high|excessive|too much) )?(?:memory|o(?:om|mm))\b")
+    Regex::new(r"(?i)\bo(?:om|mm)[- _]?kill(?:ed|er|ing|s|_process)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b|\bo(?:om|mm)(?:['-]?e?d|['-]?ing)\b|\b(?:gets?|got|getting|goes|go|going|went|hits?|hitting|runs?|ran|running|keeps?) (?:into )?(?:an? )?o(?:om|mm)\b|\bo(?:om|mm)[- ](?:events?|errors?|crash(?:es|ed|ing)?|kills?|loops?)\b|\boom_reaper\b|\b(?:killed|terminated|restarted) (?:due to|because of|for|on) (?:an? )?(?:(?:high|excessive|too much) )?(?:memory|o(?:om|mm))\b")
         .expect("the OOM patterns are valid regexes")
 });
 

@@ -35,6 +35,8 @@ fn the_oom_killer_told_in_words() {
         "[12345.678] oom_reaper: reaped process 4242 (java), now anon-rss:0kB",
         "we see OOM events in the node's dmesg for the agent",
         "the worker is killed due to memory every night",
+        "the api pods are OOM-ing under load",
+        "Container was terminated due to OOM",
     ] {
         assert!(OOM_SAID.is_match(said), "{said}");
     }
