@@ -139,7 +139,7 @@ static CONDITION_FIELD: LazyLock<Regex> = LazyLock::new(|| {
 /// The reason of a `PodScheduled=False` condition that is not the scheduler's
 /// `Unschedulable` (nor `SchedulingGated`), with the condition's text: a batch or gang
 /// scheduler (Volcano's `Schedulable`, "can possibly be assigned to …") holding the pod.
-fn held_reason(lower: &str) -> Option<(String, usize)> {
+fn held_reason(lower: &str) -> Option<(std::ops::Range<usize>, usize)> {
     let mut from = 0;
     while let Some(at) = lower[from..].find("podscheduled").map(|p| p + from) {
         from = at + 1;
@@ -162,14 +162,17 @@ fn held_reason(lower: &str) -> Option<(String, usize)> {
             .min(lower.ceil_char_boundary(at + 400));
         let (mut reason, mut status) = (None, None);
         for c in CONDITION_FIELD.captures_iter(&lower[start..end]) {
+            let value = c
+                .get(2)
+                .map_or(0..0, |v| start + v.start()..start + v.end());
             match &c[1] {
-                "reason" => reason = Some(c[2].to_owned()),
-                _ => status = Some(c[2].to_owned()),
+                "reason" => reason = Some(value),
+                _ => status = Some(value),
             }
         }
-        if let (Some(r), Some("false")) = (reason, status.as_deref())
-            && r != "unschedulable"
-            && r != "schedulinggated"
+        if let (Some(r), Some(s)) = (reason, status)
+            && &lower[s] == "false"
+            && !["unschedulable", "schedulinggated"].contains(&&lower[r.clone()])
         {
             return Some((r, start));
         }
@@ -182,6 +185,7 @@ fn held_reason(lower: &str) -> Option<(String, usize)> {
 /// fit) holds it without calling it unschedulable, and node autoscalers only add nodes for
 /// pods marked `Unschedulable`, so no scale-up comes for it.
 pub(super) fn held_from_autoscaler(t: &Input<'_>, out: &mut Vec<Finding>) {
+    // `lower` is `flat` lower-cased: the same offsets give the reason as written.
     let Some((reason, at)) = held_reason(t.lower) else {
         return;
     };
@@ -189,7 +193,8 @@ pub(super) fn held_from_autoscaler(t: &Input<'_>, out: &mut Vec<Finding>) {
         Class::NoScaleUp,
         0.72,
         format!(
-            "the pod's PodScheduled condition is False with reason `{reason}`, not `Unschedulable`: its scheduler (a gang or batch scheduler such as Volcano) holds it, and the cluster-autoscaler (or Karpenter) only adds nodes for pods marked Unschedulable, so no node is added for the group; make the scheduler mark held pods Unschedulable, or size the node group for the whole gang"
+            "the pod's PodScheduled condition is False with reason `{}`, not `Unschedulable`: its scheduler (a gang or batch scheduler such as Volcano) holds it, and the cluster-autoscaler (or Karpenter) only adds nodes for pods marked Unschedulable, so no node is added for the group; make the scheduler mark held pods Unschedulable, or size the node group for the whole gang",
+            &t.flat[reason],
         ),
         &quote_at(t.flat, at),
         false,

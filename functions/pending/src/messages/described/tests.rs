@@ -80,6 +80,13 @@ fn a_pod_held_without_the_unschedulable_reason() {
     ] {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+        assert!(
+            ["`Schedulable`", "`Undetermined`"]
+                .iter()
+                .any(|r| found[0].summary.contains(r)),
+            "{}",
+            found[0].summary
+        );
     }
     for m in [
         r#"{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}"#,
