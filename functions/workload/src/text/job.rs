@@ -61,12 +61,12 @@ static ENDLESS_PODS: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// Several of a Job's pods shown or said to have failed: "5 empty pods in status `Error`",
-/// "all 6 pods ended up Failed", `kubectl describe job`'s `Pods Statuses: 0 Active / 0
+/// "all 6 pods ended up Failed", "every pod ends up in Error", "retried 6 times and gave up", `kubectl describe job`'s `Pods Statuses: 0 Active / 0
 /// Succeeded / 6 Failed`. Each failure was retried with a new pod (restartPolicy Never)
 /// until the backoff limit.
 static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:[2-9]|\d{2,}|several|many|multiple|lots of|dozens of|hundreds of|all(?: \d+)?)\s+(?:[\w-]+\s+){0,2}?pods\b[^.\n]{0,30}?\b(?:Error|Failed)\b|\bPods Statuses:\s*0 (?:Active|Running)[^/\n]*/\s*0 Succeeded\s*/\s*[1-9]\d* Failed\b",
+        r"(?i)\b(?:[2-9]|\d{2,}|several|many|multiple|lots of|dozens of|hundreds of|all(?: \d+)?)\s+(?:[\w-]+\s+){0,2}?pods\b[^.\n]{0,30}?\b(?:Error|Failed)\b|\b(?:every|each)\s+(?:single\s+)?pod\b[^.\n]{0,40}?\b(?:Error|Failed)\b|\b(?:retried|retries|attempts?|tries|tried)\b[^.\n]{0,20}?\b(?:\d+|two|three|four|five|six|seven|several|many)\b[^.\n]{0,30}?\b(?:gave up|giving up|gives up|stopped retrying|exhausted|and failed|then failed)\b|\bPods Statuses:\s*0 (?:Active|Running)[^/\n]*/\s*0 Succeeded\s*/\s*[1-9]\d* Failed\b",
     )
 });
 /// A `kubectl get pods` row of a pod that ended in Error: `curl-27781-x7k2p   0/1   Error   0   5m`.

@@ -292,6 +292,8 @@ fn an_init_status_typed_without_its_colon_is_an_init_wait() {
 fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
     for text in [
         "CronJob backup: 3 pods in state Failed, all with the same pg_dump error",
+        "every pod of the nightly cronjob ends up in Error status",
+        "The job retried 4 times and gave up; each pod logged a connection timeout.",
         "kind: Job\n$ kubectl get pods\nNAME              READY   STATUS   RESTARTS   AGE\nmigrate-x7k2p     0/1     Error    0          9m\nmigrate-q8r4t     0/1     Error    0          8m",
         "Name:           nightly-report\nParallelism:    1\nCompletions:    1\nPods Statuses:  0 Active (0 Ready) / 0 Succeeded / 6 Failed",
     ] {
