@@ -15,7 +15,7 @@ use super::{Fact, Finding, quote_at};
 /// tolerate the taint", "no toleration for", "nodes are tainted with", "untolerated taint",
 /// "after removing the taint it works".
 static TAINT_BLOCKS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\b(?:not|no|without|missing|lacks?|lacking)\b|n't)[^.\n]{0,30}?\btolera(?:te|tes|ted|tion|tions)\b|\buntolerated taints?\b|\btainted (?:with|by|as)\b|\b(?:remov(?:e|ed|ing)|delet(?:e|ed|ing)|untaint(?:ed|ing)?)\b[^.\n]{0,30}?\btaints?\b[^\n]{0,60}?\b(?:works?|worked|fixed|solved|resolved|scheduled|running|started)\b")
+    Regex::new(r"(?:\b(?:not|no|without|missing|lacks?|lacking)\b|n't)[^.\n]{0,30}?\btolera(?:te|tes|ted|tion|tions)\b|\buntolerated taints?\b|\b(?:because of|due to|blocked by|caused by)\b[^.\n]{0,30}?\btaints?\b|\btainted (?:with|by|as)\b|\b(?:remov(?:e|ed|ing)|delet(?:e|ed|ing)|untaint(?:ed|ing)?)\b[^.\n]{0,30}?\btaints?\b[^\n]{0,60}?\b(?:works?|worked|fixed|solved|resolved|scheduled|running|started)\b")
         .expect("the described patterns are valid regexes")
 });
 
@@ -202,6 +202,35 @@ pub(super) fn held_from_autoscaler(t: &Input<'_>, out: &mut Vec<Finding>) {
     ));
 }
 
+/// A volume said to be pinned to a node that is gone (lower-cased, flattened text): a
+/// local PV (local-path, LVM, LocalPV) whose node affinity names a node deleted, replaced
+/// or reinstalled, told either way round.
+static VOLUME_ON_GONE_NODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:pvs?|persistent ?volumes?|volumes?|disks?|lvs?|logical volumes?)\b[^.\n]{0,80}?\b(?:node ?affinity|pinned|bound|tied|created|provisioned|lives?|located|points?)\b[^.\n]{0,80}?\b(?:nodes?|hosts?|workers?|machines?)[\w-]*\b[^.\n]{0,60}?(?:\bno longer exists?\b|\b(?:was|were|got|has been|have been) (?:deleted|removed|replaced|recreated|terminated|reinstalled|wiped)\b|\b(?:doesn't|does not|don't|do not) exist\b|\b(?:is|are) gone\b)|\b(?:nodes?|hosts?|workers?|machines?)[\w-]*\b[^.\n]{0,30}?\b(?:was|were|got|has been|have been|had been) (?:deleted|removed|replaced|recreated|terminated|reinstalled|wiped)\b[^.\n]{0,100}?\b(?:pvs?|persistent ?volumes?|volumes?|lvs?)\b|\b(?:replaced|deleted|removed|recreated|reinstalled|terminated)\b (?:the |a |our |one )?(?:old )?(?:nodes?|hosts?|workers?|machines?)[\w-]*\b[^.\n]{0,100}?\b(?:pvs?|persistent ?volumes?|volumes?|lvs?)\b")
+        .expect("the described patterns are valid regexes")
+});
+
+/// A local volume told to be pinned to a node that no longer exists, beside a pod that
+/// cannot be scheduled: the PV's node affinity names only that node, so the pod fits
+/// nowhere (the scheduler's `volume node affinity conflict`). Returns whether it found one.
+pub(super) fn volume_on_gone_node(t: &Input<'_>, out: &mut Vec<Finding>) -> bool {
+    let Some(m) = VOLUME_ON_GONE_NODE.find(t.lower) else {
+        return false;
+    };
+    if !NOT_PLACED.is_match(t.lower) {
+        return false;
+    }
+    out.push(Finding::new(
+        Class::VolumeBinding,
+        0.5,
+        "the pod's volume is said to be pinned to a node that is gone (a local PV's node affinity names only that node), so no node can take the pod: delete the claim and its PV so the provisioner creates a new volume on a live node (the data on the old node is lost), or restore the node",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+    true
+}
+
 /// A node autoscaler said to be expected to add a node (a bug report's "Expected
 /// behavior", lower-cased text): "Karpenter should spin up a new node", "I expected the
 /// cluster autoscaler to add a node", "CA should have scaled up the ASG", "NAP is supposed
@@ -264,6 +293,7 @@ pub(super) fn compile_all() {
         &CONDITION_FIELD,
         &EXPECTED_SCALE_UP,
         &STUCK,
+        &VOLUME_ON_GONE_NODE,
     ] {
         LazyLock::force(pattern);
     }

@@ -533,7 +533,9 @@ static NO_NODE_IN_ZONE: LazyLock<Regex> = LazyLock::new(|| {
 /// node in that zone"), with no scheduler message: the pod must run where its volume is
 /// and no schedulable node is there.
 pub(super) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !super::scheduler::anchors(t.text).is_empty() {
+    if !super::scheduler::anchors(t.text).is_empty()
+        || super::described::volume_on_gone_node(t, out)
+    {
         return;
     }
     let Some(m) = VOLUME_IN_ZONE.find(t.lower) else {

@@ -128,3 +128,33 @@ fn a_scale_up_expected_of_an_autoscaler_beside_a_fit_error() {
         );
     }
 }
+
+/// A local volume pinned to a node that is gone, told either way round, beside a pod that
+/// cannot be scheduled; a replaced node with running pods is not it.
+#[test]
+fn a_volume_pinned_to_a_node_that_is_gone() {
+    for m in [
+        "The local PV was created on worker-2, which no longer exists after the autoscaler removed it; the postgres pod is Pending.",
+        "We replaced node3 last week and since then the StatefulSet pod can't be scheduled: its LocalPV volume still points at the old host.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
+        assert!(found[0].summary.contains("gone"), "{}", found[0].summary);
+    }
+    let fine =
+        "The node was replaced and the pods are Running again; the volumes were re-provisioned.";
+    assert!(
+        !merge(scan(fine))
+            .iter()
+            .any(|f| f.class == Class::VolumeBinding)
+    );
+}
+
+/// A taint told as the cause ("because of the taint …") beside pending pods.
+#[test]
+fn a_taint_told_as_the_cause() {
+    let m = "coredns stays Pending because of the taint node-role.kubernetes.io/master on our single node.";
+    let found = merge(scan(m));
+    assert_eq!(found[0].class, Class::UntoleratedTaint, "{found:?}");
+    assert!(found[0].summary.contains("node-role.kubernetes.io/master"));
+}
