@@ -265,7 +265,9 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     }
 
     // An init container whose own command fails (a `fatal:` / `error:` line, a
-    // traceback), with no wait or dependency in sight: it exits, it does not wait.
+    // traceback), with no wait or dependency in sight: it exits, it does not wait. The text
+    // names the init container, so this outranks a reading of the same error line as a
+    // main container's crash.
     if out.is_empty()
         && marker
         && !matches(&IMAGE_PULL, text)
@@ -276,7 +278,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     {
         out.push(diagnosis(
             Class::InitCrashloop,
-            0.7,
+            0.8,
             format!("Init container `{name}` runs its command and it fails ({q}), so the container exits non-zero and the pod never leaves Init; fix the step (its arguments, working directory, or the files it expects)."),
             subject.clone(),
             vec![q],

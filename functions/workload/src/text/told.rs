@@ -32,7 +32,7 @@ static INIT_CRASH_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// throwing errors`.
 static CRASH_TOLD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b",
+        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b",
     )
 });
 /// Where a sentence turns to another subject (`…, but the app container keeps crashing`).

@@ -33,6 +33,7 @@ fn a_conventionally_named_init_container_said_to_crash_crash_loops() {
         "The db-wait container is crash looping since the upgrade.",
         "After the node reboot the pod sits in Init CrashLoopBackOff.",
         "CrashLoopBackOff on the init container after upgrading the chart",
+        "my init container copies the config and fails:\nError: EACCES: permission denied, open '/data/config.json'",
     ] {
         assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
     }
