@@ -114,6 +114,10 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "exceed max size",
         "no expansion options",
         "max cluster cpu, memory limits reached",
+        // The cluster-autoscaler's simulation (filter_out_schedulable.go) places the pod on
+        // an existing node the scheduler rejects: "Pod x marked as unschedulable can be
+        // scheduled on node y. Ignoring in scale up."
+        "ignoring in scale up",
         // GKE's autoscaler (cloud quota, stockouts): "Node scale up in zones … associated
         // with this pod failed: GCE quota exceeded."
         "associated with this pod failed",

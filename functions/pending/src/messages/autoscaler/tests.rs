@@ -30,6 +30,20 @@ fn cluster_autoscaler_current_and_old_shapes() {
     ));
 }
 
+/// The autoscaler's simulation fits the pod on an existing node (which the scheduler
+/// rejects), so it adds none.
+#[test]
+fn a_pod_the_simulation_places_on_an_existing_node_gets_no_scale_up() {
+    let line = "I0412 10:02:11.123456       1 filter_out_schedulable.go:123] Pod batch/etl-7f9c marked as unschedulable can be scheduled on node ip-10-0-3-17.ec2.internal (based on hinting). Ignoring in scale up.";
+    assert!(matches!(
+        parse_autoscaler(line),
+        Some(AutoscalerSignal::NoScaleUp {
+            at_limit: false,
+            ..
+        })
+    ));
+}
+
 #[test]
 fn triggered_scale_up_is_progress() {
     assert!(matches!(
