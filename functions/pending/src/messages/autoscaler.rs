@@ -123,6 +123,10 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "associated with this pod failed",
         "gce quota exceeded",
         "scale.up.error",
+        // GKE's autoscaler visibility events: `"noScaleUp": {…}` with message ids such as
+        // `no.scale.up.mig.failing.predicate`, `no.scale.up.nap.pod.zonal.resources.exceeded`.
+        "no.scale.up.",
+        "\"noscaleup\"",
     ] {
         if let Some(at) = lower.find(marker) {
             let at_limit = marker.contains("max") || lower.contains("quota exceeded");

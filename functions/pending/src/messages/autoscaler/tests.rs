@@ -44,6 +44,16 @@ fn a_pod_the_simulation_places_on_an_existing_node_gets_no_scale_up() {
     ));
 }
 
+/// GKE's visibility event for a pod no node pool would fit.
+#[test]
+fn gke_no_scale_up_event() {
+    let event = r#"{"noDecisionStatus": {"noScaleUp": {"unhandledPodGroups": [{"podGroup": {"samplePod": {"name": "trainer-0"}}, "rejectedMigs": [{"mig": {"name": "gke-ml-pool-1"}, "reason": {"messageId": "no.scale.up.mig.failing.predicate", "parameters": ["NodeResourcesFit", "Insufficient nvidia.com/gpu"]}}]}]}}}"#;
+    assert!(matches!(
+        parse_autoscaler(event),
+        Some(AutoscalerSignal::NoScaleUp { .. })
+    ));
+}
+
 #[test]
 fn triggered_scale_up_is_progress() {
     assert!(matches!(
