@@ -31,6 +31,18 @@ static DEP_CHANGED_TOLD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bbreaking (?:api )?changes? (?:in|to|from|of) (?:an? |the |one of (?:the|our) |some )?(?:upstream |third[- ]party |external |transitive )?(?:dependenc(?:y|ies)|librar(?:y|ies)|modules?|packages?|deps?)\b|\b(?:dependenc(?:y|ies)|deps|versions?|modules?|packages?|tools?|requirements?)\b[^.\n]{0,20}?\b(?:(?:are|were|is|was)n't|(?:are|were|is|was) not|not|never(?: been)?)\s+(?:pinned|locked|fixed)\b|\bunpinned\b|\b(?:new|latest|recent) (?:release|version|tag) of\b[^.\n]{0,40}?\b(?:broke|breaks|broken|breaking)\b|\b(?:upstream|dependency|library|module)\b[^.\n]{0,30}?\bchanged (?:its|their) (?:api|interface|signature)s?\b")
         .expect("the build patterns are valid regexes")
 });
+/// Two builds said to have resolved different versions: "two CI runs of the same commit
+/// picked up different versions of x", "the release build got a newer aws-sdk than my
+/// local build".
+static DIFFERENT_VERSIONS_TOLD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:picked up|pulled|pulls|resolved|resolves|got|gets|fetched|fetches|used|uses|downloaded|downloads|ended up with)\b[^.\n]{0,20}?\b(?:a )?(?:different|newer|another) (?:versions?|releases?|tags?)\b(?: of\b)?")
+        .expect("the build patterns are valid regexes")
+});
+/// Two builds compared: "two CI runs", "the same commit", "my local build".
+static TWO_BUILDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:two|both|every|each|consecutive|successive) (?:\w+ )?(?:builds?|runs?|pipelines?)\b|\bsame (?:commit|source|revision|tag|sha)\b|\b(?:local|my) build\b")
+        .expect("the build patterns are valid regexes")
+});
 /// The build failing: a compiler position (`x.go:699:`), make's `***`, a failure word.
 static FAILED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\.go:\d+(?::\d+)?: |make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|error)\b|requires go >=")
@@ -53,6 +65,11 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
             return None;
         }
         (m, if failed && unchanged { 0.7 } else { 0.65 })
+    } else if let Some(m) = DIFFERENT_VERSIONS_TOLD
+        .find(text)
+        .filter(|_| TWO_BUILDS.is_match(text))
+    {
+        (m, 0.65)
     } else {
         let m = DEP_CHANGED_TOLD.find(text)?;
         if !FAILED.is_match(text) {
@@ -96,6 +113,8 @@ pub(crate) fn compile_all() {
         &DEP_CHANGED_TOLD,
         &FAILED,
         &SOURCE_UNCHANGED,
+        &DIFFERENT_VERSIONS_TOLD,
+        &TWO_BUILDS,
     ] {
         LazyLock::force(p);
     }

@@ -55,3 +55,15 @@ fn branch_and_latest_settings_are_unpinned() {
         assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
     }
 }
+
+/// Two builds said to have resolved different versions of a dependency.
+#[test]
+fn two_builds_said_to_resolve_different_versions_is_drift() {
+    for text in [
+        "Two CI runs of the same commit picked up different versions of github.com/aws/aws-sdk-go-v2 and one of them fails to compile.",
+        "The release pipeline resolved a newer version of grpc than my local build did.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+    assert_eq!(class("We use a different version of Go locally."), None);
+}
