@@ -18,10 +18,12 @@ use crate::{Found, quote};
 /// The OOM killer told in words: `OOM killed`, `the OOM killer`, `killed by the OOM`, the
 /// frequent `OMM` misspelling (`OMMKiller was acting`); OOM as a verb (`getting OOM'd`,
 /// `OOMed`, `keeps going OOM`) or a noun (`OOM events`, `an OOM crash`); the kernel's own
-/// lines (`oom_reaper: reaped process`, `oom_kill_process`); and a kill said to be for
-/// memory (`killed due to memory`).
+/// lines (`oom_reaper: reaped process`, `oom_kill_process`, cgroup v1's `Task in … killed
+/// as a result of limit of …` and `memory: usage …kB, limit …kB`), the runtimes' events
+/// (containerd's `/tasks/oom`, `docker events`' `container oom`, the kubelet's `SystemOOM`);
+/// and a kill said to be for memory (`killed due to memory`).
 static OOM_SAID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bo(?:om|mm)[- _]?kill(?:ed|er|ing|s|_process)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b|\bo(?:om|mm)(?:['-]?e?d|['-]?ing)\b|\b(?:gets?|got|getting|goes|go|going|went|hits?|hitting|runs?|ran|running|keeps?) (?:into )?(?:an? )?o(?:om|mm)\b|\bo(?:om|mm)[- ](?:events?|errors?|crash(?:es|ed|ing)?|kills?|loops?)\b|\boom_reaper\b|\b(?:killed|terminated|restarted) (?:due to|because of|for|on) (?:an? )?(?:(?:high|excessive|too much) )?(?:memory|o(?:om|mm))\b")
+    Regex::new(r"(?i)\bo(?:om|mm)[- _]?kill(?:ed|er|ing|s|_process)?\b|\bkilled by (?:the )?(?:kernel'?s? )?o(?:om|mm)\b|\bout[- ]of[- ]memory\b|\bo(?:om|mm)(?:['-]?e?d|['-]?ing)\b|\b(?:gets?|got|getting|goes|go|going|went|hits?|hitting|runs?|ran|running|keeps?) (?:into )?(?:an? )?o(?:om|mm)\b|\bo(?:om|mm)[- ](?:events?|errors?|crash(?:es|ed|ing)?|kills?|loops?)\b|\boom_reaper\b|\bkilled as a result of limit of\b|\bmemory: usage \d+kb, limit \d+kb\b|/tasks/oom\b|\btaskoom\b|\bcontainer oom\b|\bsystem ?oom\b|\b(?:killed|terminated|restarted) (?:due to|because of|for|on) (?:an? )?(?:(?:high|excessive|too much) )?(?:memory|o(?:om|mm))\b")
         .expect("the OOM patterns are valid regexes")
 });
 

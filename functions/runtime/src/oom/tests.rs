@@ -37,6 +37,11 @@ fn the_oom_killer_told_in_words() {
         "the worker is killed due to memory every night",
         "the api pods are OOM-ing under load",
         "Container was terminated due to OOM",
+        "[ 8120.4471] Task in /kubepods/burstable/pod6f1c/0a7e killed as a result of limit of /kubepods/burstable/pod6f1c",
+        "[ 8120.4472] memory: usage 262144kB, limit 262144kB, failcnt 5117",
+        "time=\"2024-02-01T10:00:00Z\" level=info msg=\"event forwarded\" topic=/tasks/oom",
+        "2024-02-01T10:00:00.000000000Z container oom 5d2c9a (image=api:2.1, name=api)",
+        "Warning  SystemOOM  node/ip-10-0-1-5  System OOM encountered, victim process: node, pid: 4242",
     ] {
         assert!(OOM_SAID.is_match(said), "{said}");
     }
