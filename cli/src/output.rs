@@ -61,6 +61,12 @@ pub fn field(s: &str) -> String {
     }
 }
 
+/// A field that already passed the output boundary (a finalized diagnosis's text): control
+/// characters escaped, not redacted a second time.
+pub fn escaped(s: &str) -> Cow<'_, str> {
+    redact::escape_control(s)
+}
+
 /// An error message for stderr, on one line: redacted (errors echo input, e.g. a URL with
 /// a password), control characters escaped.
 pub fn error_line(message: &str) -> String {

@@ -75,16 +75,9 @@ pub struct Explanation {
     pub diagnoses: Vec<Diagnosis>,
 }
 
-/// Everything explained about one input.
-#[derive(Debug, Clone)]
-pub struct Explained {
-    /// One per incident (or one `unknown` when nothing is stuck).
-    pub explanations: Vec<Explanation>,
-    /// Fields and objects of the input that could not be read, in input order.
-    pub ignored: Vec<Ignored>,
-}
-
-/// Runs the command.
+/// Runs the command. Human output is written as each incident is explained, so a document
+/// of 100,000 events is never held as 100,000 explanations; JSON holds only the diagnoses
+/// (the document is one list, most likely first across every incident).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let input = input::read_bounded(args.input.as_deref())?;
     if input.iter().all(u8::is_ascii_whitespace) {
@@ -99,66 +92,99 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let explained = explain_document(&input, snapshot.as_deref()).await?;
-    let out = match args.format {
+    let mut explainer = Explainer::new(&input, snapshot.as_deref())?;
+    drop((input, snapshot));
+    match args.format {
         Format::Human => {
-            let mut out = render::human(&explained.explanations);
-            out.push_str(&ignored::human(&explained.ignored));
-            out
+            let mut out = render::HumanWriter::default();
+            while let Some(e) = explainer.next().await {
+                out.push(&e);
+            }
+            out.finish(&ignored::human(&explainer.ignored));
         }
-        Format::Json => ignored::json(&render::json(&explained.explanations)?, &explained.ignored)?,
-    };
-    crate::outln!("{out}");
+        Format::Json => {
+            let mut diagnoses = Vec::new();
+            while let Some(e) = explainer.next().await {
+                diagnoses.extend(e.diagnoses);
+            }
+            let report = render::json_report(diagnoses)?;
+            crate::outln!("{}", ignored::json(&report, &explainer.ignored)?);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the incidents `input` describes and explains each with every function.
+/// Builds the incidents `input` describes and explains each with every function: every
+/// explanation of [`Explainer`], collected.
 #[cfg(test)]
 pub async fn explain(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Vec<Explanation>> {
-    Ok(explain_document(input, snapshot).await?.explanations)
+    let mut explainer = Explainer::new(input, snapshot)?;
+    let mut explanations = Vec::new();
+    while let Some(e) = explainer.next().await {
+        explanations.push(e);
+    }
+    Ok(explanations)
 }
 
-/// `explain`, with what intake had to ignore. Every incident reasons against the one
-/// cluster state its document recorded (shared, see [`RecordedCluster`]), merged with
-/// `snapshot`'s objects.
-pub async fn explain_document(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Explained> {
-    let recording = intake(input)?;
-    let extra = match snapshot {
-        Some(bytes) => Some(
-            lastmile_intake::snapshot_from_json(bytes)
-                .context("--snapshot is not a kubectl JSON document")?,
-        ),
-        None => None,
-    };
-    let ignored = recording.ignored.clone();
-    let recorded = std::sync::Arc::clone(&recording.cluster);
-    let mut view = RecordedCluster::default();
-    let incidents = view.add(recording, extra.as_ref());
-    if incidents.is_empty() {
-        return Ok(Explained {
-            explanations: vec![Explanation {
+/// The incidents of one input, explained one at a time. Every incident reasons against the
+/// one cluster state its document recorded (shared, see [`RecordedCluster`]), merged with
+/// the `--snapshot` objects.
+pub struct Explainer {
+    /// Fields and objects of the input that could not be read, in input order.
+    pub ignored: Vec<Ignored>,
+    incidents: std::vec::IntoIter<Incident>,
+    ctx: Context,
+    /// The one `unknown` of an input where nothing is stuck.
+    nothing_stuck: Option<Explanation>,
+}
+
+impl Explainer {
+    /// Reads `input` (and `snapshot`) into incidents; nothing is diagnosed yet.
+    pub fn new(input: &[u8], snapshot: Option<&[u8]>) -> anyhow::Result<Self> {
+        let recording = intake(input)?;
+        let extra = match snapshot {
+            Some(bytes) => Some(
+                lastmile_intake::snapshot_from_json(bytes)
+                    .context("--snapshot is not a kubectl JSON document")?,
+            ),
+            None => None,
+        };
+        let ignored = recording.ignored.clone();
+        let recorded = Arc::clone(&recording.cluster);
+        let mut view = RecordedCluster::default();
+        let incidents = view.add(recording, extra.as_ref());
+        let nothing_stuck = incidents.is_empty().then(|| {
+            let mut d = unknown::nothing_stuck(input, ignored.len(), &recorded);
+            finalize::diagnosis(&mut d);
+            Explanation {
                 incident: lastmile_intake::incident_from_text(""),
-                diagnoses: vec![unknown::nothing_stuck(input, ignored.len(), &recorded)],
-            }],
-            ignored,
+                diagnoses: vec![d],
+            }
         });
+        Ok(Self {
+            ignored,
+            incidents: incidents.into_iter(),
+            ctx: Context {
+                cluster: Arc::new(view),
+                ..Context::offline()
+            },
+            nothing_stuck,
+        })
     }
-    let ctx = Context {
-        cluster: Arc::new(view),
-        ..Context::offline()
-    };
-    let mut explanations = Vec::with_capacity(incidents.len());
-    for incident in incidents {
-        let diagnoses = diagnose(&incident, &ctx).await;
-        explanations.push(Explanation {
+
+    /// The next incident's explanation; `None` when every incident has had its turn (an
+    /// input with none yields one `unknown` saying nothing is stuck).
+    pub async fn next(&mut self) -> Option<Explanation> {
+        if let Some(e) = self.nothing_stuck.take() {
+            return Some(e);
+        }
+        let incident = self.incidents.next()?;
+        let diagnoses = diagnose(&incident, &self.ctx).await;
+        Some(Explanation {
             incident,
             diagnoses,
-        });
+        })
     }
-    Ok(Explained {
-        explanations,
-        ignored,
-    })
 }
 
 /// JSON documents go through JSON intake; anything else (or JSON that is not Kubernetes)
@@ -178,7 +204,8 @@ fn intake(input: &[u8]) -> anyhow::Result<Recording> {
     ]))
 }
 
-/// Runs every function on `incident` and merges what they say.
+/// Runs every function on `incident` and merges what they say. Every diagnosis returned
+/// has passed the output boundary ([`finalize`]), so printing only escapes.
 async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
     let mut all: Vec<Diagnosis> = Vec::new();
     for function in FUNCTIONS {
@@ -228,6 +255,13 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
         for d in &mut merged {
             unknown::attach(d, &searched);
         }
+    } else {
+        return merged;
+    }
+    // What explain wrote itself passes the same boundary as the functions' answers.
+    let known = finalize::known_secrets(incident);
+    for d in &mut merged {
+        finalize::diagnosis_against(d, &known);
     }
     merged
 }

@@ -128,7 +128,10 @@ fn add_draft<'a>(drafts: &mut Drafts<'a>, draft: Draft<'a>) {
 fn build(draft: Draft<'_>, objects: &Objects, index: &Index<'_>, now: DateTime<Utc>) -> Found {
     let mut incident = Incident::new(draft.family, draft.subject, draft.owner, now);
     incident.count = u32::try_from(draft.pods.len()).unwrap_or(u32::MAX).max(1);
-    incident.pod = draft.pods.first().map(|&p| Box::new(objects.pods[p].clone()));
+    incident.pod = draft
+        .pods
+        .first()
+        .map(|&p| Box::new(objects.pods[p].clone()));
     incident.job = draft.job.cloned().map(Box::new);
     let pod_refs: Vec<ObjectRef> = draft
         .pods

@@ -1,84 +1,123 @@
 //! Printing explanations: for people, or as the taxonomy's JSON document. Every diagnosis
-//! passes the output boundary ([`finalize`]) — including the `unknown` ones
-//! explain writes itself from the input's lines — and every human field is redacted and has
-//! its control characters escaped ([`crate::output::field`]).
+//! has passed the output boundary ([`lastmile_contract::finalize`]) before it gets here —
+//! the functions' answers and the `unknown` ones explain writes itself (see
+//! `explain::diagnose`) — so printing does not redact again: human output escapes control
+//! characters field by field ([`escaped`]), and the incident's own names, which no function
+//! wrote, go through [`field`] (redacted and escaped).
 
 use std::fmt::Write as _;
 
-use lastmile_events::DiagnosisReport;
-
-use lastmile_contract::finalize;
-use lastmile_events::Diagnosis;
+use lastmile_events::{Diagnosis, DiagnosisReport};
 
 use super::Explanation;
-use crate::output::field;
+use crate::output::{escaped, field};
 
-/// The diagnoses of `e` through the output boundary, with the secrets of its input known.
-fn finalized(e: &Explanation) -> Vec<Diagnosis> {
-    let known = finalize::known_secrets(&e.incident);
-    e.diagnoses
-        .iter()
-        .map(|d| {
-            let mut d = d.clone();
-            finalize::diagnosis_against(&mut d, &known);
-            d
-        })
-        .collect()
+/// Human output is written to stdout in chunks of about this many bytes.
+const CHUNK: usize = 64 * 1024;
+
+/// The taxonomy's `{"diagnoses": [...]}` over finalized diagnoses, most likely first.
+pub(super) fn json_report(diagnoses: Vec<Diagnosis>) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(&DiagnosisReport::new(
+        diagnoses,
+    ))?)
 }
 
-/// The taxonomy's `{"diagnoses": [...]}` over every incident, most likely first.
+/// [`json_report`] over the diagnoses of every explanation.
+#[cfg(test)]
 pub(super) fn json(explanations: &[Explanation]) -> anyhow::Result<String> {
-    let all = explanations.iter().flat_map(finalized).collect();
-    Ok(serde_json::to_string_pretty(&DiagnosisReport::new(all))?)
+    json_report(
+        explanations
+            .iter()
+            .flat_map(|e| e.diagnoses.iter().cloned())
+            .collect(),
+    )
 }
 
-/// Readable text: per incident, each diagnosis with its evidence and fix commands.
+/// Readable text of every explanation, as [`HumanWriter`] prints it.
+#[cfg(test)]
 pub(super) fn human(explanations: &[Explanation]) -> String {
     let mut out = String::new();
     for (n, e) in explanations.iter().enumerate() {
         if n > 0 {
-            out.push('\n');
+            out.push_str("\n\n");
         }
-        let inc = &e.incident;
-        let _ = write!(out, "{}", field(&inc.subject.to_string()));
-        if let Some(owner) = &inc.owner {
-            let _ = write!(out, " (owned by {})", field(&owner.to_string()));
+        write_one(&mut out, e);
+    }
+    out
+}
+
+/// Writes human output to stdout as explanations arrive, one blank line between incidents.
+#[derive(Debug, Default)]
+pub(super) struct HumanWriter {
+    pending: String,
+    written_any: bool,
+}
+
+impl HumanWriter {
+    /// Adds one explanation (written out once a chunk has gathered).
+    pub(super) fn push(&mut self, e: &Explanation) {
+        if self.written_any {
+            self.pending.push_str("\n\n");
         }
-        if inc.count > 1 {
-            let _ = write!(out, ", {} stuck", inc.count);
+        self.written_any = true;
+        write_one(&mut self.pending, e);
+        if self.pending.len() >= CHUNK {
+            crate::out!("{}", self.pending);
+            self.pending.clear();
         }
-        let _ = writeln!(out, " [{}]", inc.family);
-        for (i, d) in finalized(e).into_iter().enumerate() {
-            let definitive = if d.definitive { ", definitive" } else { "" };
-            let _ = writeln!(
-                out,
-                "\n  {}. {}  (confidence {:.2}{definitive})",
-                i + 1,
-                field(d.class.as_str()),
-                d.confidence
-            );
-            let _ = writeln!(out, "     {}", field(&d.summary));
-            if let Some(c) = &d.subject.container {
-                let _ = writeln!(out, "     container: {}", field(c));
+    }
+
+    /// Writes what is left, then `trailer` and the final newline.
+    pub(super) fn finish(mut self, trailer: &str) {
+        self.pending.push_str(trailer);
+        crate::outln!("{}", self.pending);
+    }
+}
+
+/// One incident: its subject, then each diagnosis with its evidence and fix commands; no
+/// trailing newline.
+fn write_one(out: &mut String, e: &Explanation) {
+    let start = out.len();
+    let inc = &e.incident;
+    let _ = write!(out, "{}", field(&inc.subject.to_string()));
+    if let Some(owner) = &inc.owner {
+        let _ = write!(out, " (owned by {})", field(&owner.to_string()));
+    }
+    if inc.count > 1 {
+        let _ = write!(out, ", {} stuck", inc.count);
+    }
+    let _ = writeln!(out, " [{}]", inc.family);
+    for (i, d) in e.diagnoses.iter().enumerate() {
+        let definitive = if d.definitive { ", definitive" } else { "" };
+        let _ = writeln!(
+            out,
+            "\n  {}. {}  (confidence {:.2}{definitive})",
+            i + 1,
+            escaped(d.class.as_str()),
+            d.confidence
+        );
+        let _ = writeln!(out, "     {}", escaped(&d.summary));
+        if let Some(c) = &d.subject.container {
+            let _ = writeln!(out, "     container: {}", escaped(c));
+        }
+        if !d.evidence.is_empty() {
+            let _ = writeln!(out, "     evidence:");
+            for fact in &d.evidence {
+                let _ = writeln!(out, "       - {}", escaped(fact));
             }
-            if !d.evidence.is_empty() {
-                let _ = writeln!(out, "     evidence:");
-                for fact in &d.evidence {
-                    let _ = writeln!(out, "       - {}", field(fact));
-                }
-            }
-            if !d.remediation.is_empty() {
-                let _ = writeln!(out, "     fix:");
-                for step in &d.remediation {
-                    let _ = writeln!(out, "       - {}", field(&step.description));
-                    if let Some(cmd) = &step.command {
-                        // A multi-line command keeps its lines; each is escaped.
-                        let lines: Vec<String> = cmd.lines().map(field).collect();
-                        let _ = writeln!(out, "         $ {}", lines.join("\n"));
-                    }
+        }
+        if !d.remediation.is_empty() {
+            let _ = writeln!(out, "     fix:");
+            for step in &d.remediation {
+                let _ = writeln!(out, "       - {}", escaped(&step.description));
+                if let Some(cmd) = &step.command {
+                    // A multi-line command keeps its lines; each is escaped.
+                    let lines: Vec<_> = cmd.lines().map(escaped).collect();
+                    let _ = writeln!(out, "         $ {}", lines.join("\n"));
                 }
             }
         }
     }
-    out.trim_end().to_owned()
+    let end = out[start..].trim_end().len();
+    out.truncate(start + end);
 }
