@@ -42,7 +42,7 @@ static CONTEXT_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A missing .dockerignore told in words, without the Dockerfile line.
 static IGNORE_ABSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't) (?:have|contain|include|ship)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"]?\.?dockerignore\b|\.?dockerignore[`'"]?(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)"#)
+    Regex::new(r#"(?i)\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't|do not|don't) (?:have|contain|include|ship|use)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"]?\.?dockerignore\b|\.?dockerignore[`'"]?(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)"#)
         .expect("the build patterns are valid regexes")
 });
 /// What such a build then copies: everything, host node_modules, .git, .env files.
@@ -128,9 +128,10 @@ fn told_oversized(text: &str, subject: &Subject) -> Option<Diagnosis> {
 }
 
 /// A file the image must not carry said to end up in it (`copies the whole .git folder into
-/// the Docker image`, `.env included in the image`), in either order.
+/// the Docker image`, `.env included in the image`), in either order, or found there by a
+/// secret scanner (`a secret in our image: /app/.env`, Trivy's `/app/.env (secrets)`).
 static IN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b|\.aws/credentials\b|\.docker/config\.json\b)[^.\n]{0,80}?\b(?:in|into|inside|to)\s+(?:the |a |an |our |your |every |each )?(?:final |resulting |built |production |runtime )?(?:docker |container |oci )?image\b|\bimages?\b[^.\n]{0,40}?\b(?:contains?|includes?|ships?|carr(?:y|ies))\b[^.\n]{0,40}?(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b)")
+    Regex::new(r"(?i)(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b|\.aws/credentials\b|\.docker/config\.json\b)[^.\n]{0,80}?\b(?:in|into|inside|to)\s+(?:the |a |an |our |your |every |each )?(?:final |resulting |built |production |runtime )?(?:docker |container |oci )?image\b|\bimages?\b[^.\n]{0,40}?\b(?:contains?|includes?|ships?|carr(?:y|ies))\b[^.\n]{0,40}?(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b)|\b(?:secrets?|credentials?|private keys?|tokens?|passwords?)\b[^.\n]{0,30}?\b(?:in|inside)\s+(?:the |our |your |a |an )?(?:docker |container )?image(?: layers?)?\b[^\n]{0,20}?(?:\.git\b|\.env\b|\.npmrc\b|\.netrc\b|\bid_(?:rsa|ed25519)\b|\.aws/credentials\b)|(?m:^\s*\S*/(?:\.env(?:\.\w+)?|\.npmrc|\.netrc|\.git/config|id_rsa|id_ed25519|\.aws/credentials)\s+\(secrets?\))")
         .expect("the build patterns are valid regexes")
 });
 

@@ -16,6 +16,7 @@ fn a_missing_dockerignore_with_what_the_context_then_carries_is_a_leak() {
         "The project doesn't have a '.dockerignore', so docker build sends the entire project folder as context, .env included.",
         "Our repo lacks a `.dockerignore`: the whole repository is sent to the daemon, including .git/ and the local .env.",
         "`.dockerignore` is absent; the entire working copy gets uploaded to the builder (target/, .git/).",
+        "The image is 2GB because node_modules and the .git directory are copied into it; we don't have a .dockerignore.",
     ] {
         assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
     }
@@ -23,4 +24,16 @@ fn a_missing_dockerignore_with_what_the_context_then_carries_is_a_leak() {
         class("We have a .dockerignore that excludes .git/ and the build is small."),
         None
     );
+}
+
+/// A secret file found in the built image by a scanner, in prose or in Trivy's own output.
+#[test]
+fn a_secret_file_a_scanner_finds_in_the_image_is_a_leak() {
+    for text in [
+        "Trivy reports a secret in our image: /app/.env (AWS access key).",
+        "app:1.4.2 (alpine 3.19)\n/srv/app/.npmrc (secrets)\nTotal: 1 (HIGH: 1, CRITICAL: 0)",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
+    }
+    assert_eq!(class("No secrets were found in the image."), None);
 }
