@@ -73,6 +73,13 @@ static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
 static ERROR_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
 
+/// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`.
+static BACKOFF_ZERO: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)\bbackoff_?limit"?\s*[:=]\s*0\b|--backoff-limit[= ]0\b"#));
+/// One pod said to have ended in Error or Failed.
+static ONE_POD_FAILED: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?i:pod)\b[^.\n]{0,30}?\b(?:Error|Failed)\b"));
+
 /// The pod said to stay Running after its (main) container finished.
 static POD_RUNNING_AFTER_EXIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -118,6 +125,8 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &HOOK_TIMED_OUT,
         &FAILED_PODS,
         &ERROR_ROW,
+        &BACKOFF_ZERO,
+        &ONE_POD_FAILED,
     ]
 }
 
@@ -227,6 +236,12 @@ fn failed_pods(text: &str) -> Option<String> {
     if let Some(m) = FAILED_PODS
         .find_iter(text)
         .find(|m| !text[m.end()..].trim_start().starts_with("to "))
+    {
+        return Some(crate::text::quote_range(text, m.start(), m.end()));
+    }
+    // With backoffLimit 0 one failed pod is the Job's end.
+    if BACKOFF_ZERO.is_match(text)
+        && let Some(m) = ERROR_ROW.find(text).or_else(|| ONE_POD_FAILED.find(text))
     {
         return Some(crate::text::quote_range(text, m.start(), m.end()));
     }

@@ -311,4 +311,8 @@ fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
     }
     let one = "kind: Job\nmigrate-x7k2p     0/1     Error    0          9m";
     assert!(!classes(one).contains(&Class::JobBackoffLimit));
+    // ... unless the Job allows no retry.
+    let no_retry =
+        "kind: Job\nspec:\n  backoffLimit: 0\nseed-db-7x2kq     0/1     Error    0          1m";
+    assert_eq!(classes(no_retry).first(), Some(&Class::JobBackoffLimit));
 }
