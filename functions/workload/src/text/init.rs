@@ -278,7 +278,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     {
         out.push(diagnosis(
             Class::InitCrashloop,
-            0.8,
+            if told::trouble_elsewhere(text) { 0.6 } else { 0.8 },
             format!("Init container `{name}` runs its command and it fails ({q}), so the container exits non-zero and the pod never leaves Init; fix the step (its arguments, working directory, or the files it expects)."),
             subject.clone(),
             vec![q],

@@ -58,6 +58,14 @@ static KERNEL_STEP_DENIED: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The text puts the trouble elsewhere: the init container said to have finished, or the
+/// main / app container named.
+static INIT_DONE_OR_MAIN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\binit[- ]containers?\b[^.\n]{0,30}?\b(?:finished|completed|completes|finishes|succeeded|succeeds|ran fine|runs fine|is done|are done|worked|works)\b|\b(?:app|main|application) containers?\b",
+    )
+});
+
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
@@ -68,6 +76,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &TURN,
         &WAIT_TOLD,
         &KERNEL_STEP_DENIED,
+        &INIT_DONE_OR_MAIN,
     ]
 }
 
@@ -115,6 +124,12 @@ pub(super) fn crash_told(text: &str, marker: &Regex, name: Option<&str>) -> Opti
         }
     }
     None
+}
+
+/// The text says the init container finished, or names the main container: an error line
+/// may then be the main container's.
+pub(super) fn trouble_elsewhere(text: &str) -> bool {
+    INIT_DONE_OR_MAIN.is_match(text)
 }
 
 /// A dependency wait told in words ("keeps waiting to connect to a database").

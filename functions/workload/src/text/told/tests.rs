@@ -80,3 +80,28 @@ fn an_init_container_exit_told_in_plain_words_crash_loops() {
         assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
     }
 }
+
+/// An error line beside an init container said to have finished, or beside the app
+/// container, is not read above a main container's crash.
+#[test]
+fn an_error_line_beside_a_finished_init_container_stays_low() {
+    let text = "The init container finished fine. The app container keeps restarting; logs:\nError: listen EADDRINUSE: address already in use :::3000";
+    let subject = ObjectRef {
+        kind: "Pod".into(),
+        name: "web-0".into(),
+        ..Default::default()
+    };
+    let mut inc = Incident::new(
+        IncidentFamily::Init,
+        subject,
+        None,
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+    );
+    inc.text = Some(text.to_owned());
+    let ds = super::super::diagnose(&inc);
+    assert!(
+        ds.iter()
+            .all(|d| d.class != Class::InitCrashloop || d.confidence < 0.7),
+        "{ds:?}"
+    );
+}
