@@ -46,6 +46,15 @@ const NOT_KEYS: [&str; 8] = ["from", "on", "the", "that", "of", "in", "and", "wi
 /// no `Taints:` block, no scheduler message): "it does not tolerate the taint
 /// node-role.kubernetes.io/control-plane", "the workers are tainted with dedicated=ml".
 pub(super) fn described_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !NOT_PLACED.is_match(t.lower)
+        || t.text.contains("Taints:")
+        || !super::scheduler::anchors(t.text).is_empty()
+    {
+        return;
+    }
+    if taint_objects(t, out) {
+        return;
+    }
     if !(t.lower.contains("taint") || t.lower.contains("kubernetes.io/"))
         || t.lower.contains("taints:")
         // A `key:Effect` triple is the bare-taint rule's, with more to say.
@@ -80,6 +89,73 @@ pub(super) fn described_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
         true,
         Fact::None,
     ));
+}
+
+/// One field of a taint object: `key: x` (YAML), `"key": "x"` (JSON), `key:x` (Go's
+/// `map[…]` print of `-o custom-columns=…:.spec.taints`).
+static TAINT_FIELD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(key|value|effect)\x22?:\s*\x22?([A-Za-z0-9][A-Za-z0-9._/-]*)?"#)
+        .expect("the described patterns are valid regexes")
+});
+
+/// Node taints printed as objects (`spec.taints` of `kubectl get node -o yaml|json`, a
+/// `TAINTS` custom column of `map[effect:NoSchedule key:…]`) beside pending pods: each item
+/// with a key and a NoSchedule / NoExecute effect. The list ends at the first `tolerations`
+/// (the pod's, which say what is tolerated) or after 1 KiB. Returns whether it found one.
+fn taint_objects(t: &Input<'_>, out: &mut Vec<Finding>) -> bool {
+    let mut taints: Vec<(String, String, String)> = Vec::new();
+    let mut from = 0;
+    while let Some(at) = t.lower[from..].find("taints").map(|p| p + from) {
+        from = at + "taints".len();
+        let end = t
+            .lower
+            .floor_char_boundary((from + 1024).min(t.lower.len()));
+        let end = t.lower[from..end]
+            .find("toleration")
+            .map_or(end, |p| p + from);
+        // Items split at YAML's `- `, JSON's braces and Go's `map[`.
+        let window = t.flat[from..end]
+            .replace("map[", " - ")
+            .replace(['{', '}', '[', ']'], " - ");
+        for item in window.split(" - ") {
+            let (mut key, mut value, mut effect) = (String::new(), String::new(), String::new());
+            for c in TAINT_FIELD.captures_iter(item) {
+                let v = c.get(2).map_or("", |m| m.as_str()).to_owned();
+                match c[1].to_ascii_lowercase().as_str() {
+                    "key" => key = v,
+                    "value" => value = v,
+                    _ => effect = v,
+                }
+            }
+            let blocks = effect.eq_ignore_ascii_case("noschedule")
+                || effect.eq_ignore_ascii_case("noexecute");
+            let taint = (key, value, effect);
+            if blocks && !taint.0.is_empty() && !taints.contains(&taint) {
+                taints.push(taint);
+            }
+        }
+    }
+    // The cordon taint is the cordon rules' (a cordoned node, not a toleration to add).
+    taints.retain(|(k, _, _)| k != "node.kubernetes.io/unschedulable");
+    let Some((k, v, e)) = taints.first() else {
+        return false;
+    };
+    let shown = if v.is_empty() {
+        format!("{k}:{e}")
+    } else {
+        format!("{k}={v}:{e}")
+    };
+    out.push(Finding::new(
+        Class::UntoleratedTaint,
+        // Above the bare-taint rule, which reads `effect:NoSchedule` of a `map[…]` as a
+        // taint named `effect`.
+        0.58,
+        format!("the nodes listed carry the taint {shown} (spec.taints) and the pending pods do not tolerate it: add a matching toleration, or remove the taint if the nodes are meant for them"),
+        &super::quote_around(t.text, k),
+        true,
+        Fact::NodeTaints(taints.clone()),
+    ));
+    true
 }
 
 /// A scale-up told not to happen because the pod's share stays under an autoscaler's
@@ -294,6 +370,7 @@ pub(super) fn compile_all() {
         &EXPECTED_SCALE_UP,
         &STUCK,
         &VOLUME_ON_GONE_NODE,
+        &TAINT_FIELD,
     ] {
         LazyLock::force(pattern);
     }

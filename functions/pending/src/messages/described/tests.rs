@@ -158,3 +158,33 @@ fn a_taint_told_as_the_cause() {
     assert_eq!(found[0].class, Class::UntoleratedTaint, "{found:?}");
     assert!(found[0].summary.contains("node-role.kubernetes.io/master"));
 }
+
+/// Node taints printed as objects (YAML, JSON, a `map[…]` custom column) beside pods that
+/// are not scheduled; a pod's tolerations are not taints.
+#[test]
+fn node_taints_printed_as_objects() {
+    for (m, shown) in [
+        (
+            "$ kubectl get node cp-1 -o yaml\nspec:\n  podCIDR: 10.244.0.0/24\n  taints:\n  - effect: NoSchedule\n    key: node-role.kubernetes.io/control-plane\nstatus:\n  phase: Running\nthe nginx pods stay Pending",
+            "node-role.kubernetes.io/control-plane:NoSchedule",
+        ),
+        (
+            r#"{"spec": {"taints": [{"effect": "NoExecute", "key": "dedicated", "value": "ci"}]}} -- the runners never get scheduled"#,
+            "dedicated=ci:NoExecute",
+        ),
+        (
+            "NAME    TAINTS\ngpu-1   [map[effect:NoSchedule key:nvidia.com/gpu value:present]]\nThe training pods are Pending.",
+            "nvidia.com/gpu=present:NoSchedule",
+        ),
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::UntoleratedTaint, "{m}: {found:?}");
+        assert!(found[0].summary.contains(shown), "{}", found[0].summary);
+    }
+    let tolerations = "The pod is Pending.\ntolerations:\n- effect: NoSchedule\n  key: node-role.kubernetes.io/control-plane";
+    assert!(
+        !merge(scan(tolerations))
+            .iter()
+            .any(|f| f.class == Class::UntoleratedTaint)
+    );
+}
