@@ -1,6 +1,11 @@
-//! Causes told in prose rather than quoted, in any tool's words: a taint named as what the
-//! pending pod does not tolerate, and the judgement of whether a "no scale-up" sentence is
-//! about a node autoscaler. Each is weaker than the scheduler's or autoscaler's own words.
+//! Causes told in prose or shown as objects rather than quoted from the scheduler, in any
+//! tool's words: a taint the pending pod does not tolerate (said, or printed as the nodes'
+//! `spec.taints`); a local volume pinned to a node that is gone; a pod its gang scheduler
+//! holds without marking it `Unschedulable` (so no autoscaler sees it); a node autoscaler
+//! expected to add a node beside a fit error a new node would fix; and the judgement of
+//! whether a "no scale-up" sentence is about a node autoscaler. Each is weaker than the
+//! scheduler's or autoscaler's own words, except the expected scale-up, whose fit error is
+//! the precondition of the scale-up the report is about.
 
 use std::sync::LazyLock;
 
