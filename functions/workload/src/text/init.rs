@@ -85,6 +85,9 @@ static RBAC_READ: LazyLock<Regex> = LazyLock::new(|| {
 static IMAGE_PULL: LazyLock<Regex> = LazyLock::new(|| {
     re(r"ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|Failed to pull image")
 });
+/// A Job or CronJob manifest (`kind: CronJob`, `"kind": "Job"`).
+static JOB_MANIFEST: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?m)^\s*"?kind"?:\s*"?(?:Cron)?Job\b"#));
 static DEADLOCK: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)deadlock|wait(?:ing)? (?:on|for) each other|circular (?:dependency|wait)")
 });
@@ -103,6 +106,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &RBAC_READ,
         &IMAGE_PULL,
         &DEADLOCK,
+        &JOB_MANIFEST,
         &DENIED_STEP,
         &PERMISSION_FIXER,
         &FAILED_COMMAND,
@@ -298,7 +302,10 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         .filter(|d| marker || d.how != "log")
         .collect();
     let unresolved = unresolved(text);
-    let looping = deps.iter().any(|d| d.how != "log");
+    // A probe in a Job's own command (`curl http://svc` in a CronJob's container) is the
+    // Job's work, not an init container's wait, when nothing marks an init container.
+    let job_command = !marker && JOB_MANIFEST.is_match(text);
+    let looping = !job_command && deps.iter().any(|d| d.how != "log");
     let log_loop = wait_loop(text);
     // A resolver failure beside a "waiting for" line is the loop of a DNS wait.
     let dns_wait = unresolved.is_some() && text.lines().any(|l| WAIT_LINE.is_match(l));

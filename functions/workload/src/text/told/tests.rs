@@ -105,3 +105,10 @@ fn an_error_line_beside_a_finished_init_container_stays_low() {
         "{ds:?}"
     );
 }
+
+/// A probe in a Job's own container is the Job's work, not an init container's wait.
+#[test]
+fn a_probe_in_a_jobs_own_command_is_no_init_wait() {
+    let text = "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n      - name: ping\n        command: [\"sh\", \"-c\", \"until nc -z db 5432; do sleep 2; done\"]";
+    assert!(!classes(text).contains(&Class::InitBlocked), "{text}");
+}
