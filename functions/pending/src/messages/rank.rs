@@ -122,3 +122,6 @@ fn precedence(class: &Class) -> f64 {
         _ => 0.0,
     }
 }
+
+#[cfg(test)]
+mod tests;

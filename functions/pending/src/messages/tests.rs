@@ -207,18 +207,6 @@ fn mixed_reasons_rank_the_blocker_of_the_candidate_nodes() {
     // Plain capacity still wins on its own counts.
     let m = "0/5 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 4 Insufficient memory.";
     assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources);
-    // A taint that hides its key on more nodes than the capacity reason: the nodes without
-    // room are the candidates (old predicate names, v1.17 and v1.35 texts alike).
-    for m in [
-        "fit failure summary on nodes : PodToleratesNodeTaints (3), Insufficient memory (2)",
-        "0/5 nodes are available: 2 Insufficient nvidia.com/gpu, 3 node(s) had taints that the pod didn't tolerate.",
-        "0/7 nodes are available: 3 Insufficient cpu, 4 node(s) had untolerated taint(s).",
-    ] {
-        assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources, "{m}");
-    }
-    // A node-condition taint is not scope: not-ready nodes are the finding.
-    let m = "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) were not ready.";
-    assert_eq!(merge(scan(m))[0].class, Class::UntoleratedTaint);
 }
 
 /// The API server's validation of a LimitRange default below the container's request.
