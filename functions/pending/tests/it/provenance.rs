@@ -56,9 +56,9 @@ fn a_pending_pod_whose_requests_a_limit_range_defaulted_names_it_with_both_fixes
     let mut items = small_nodes();
     items.push(defaults_limit_range());
     let mut inc = incident(Some(pod), vec![], snapshot(items, Some(t(5))));
-    inc.job = Some(job(
+    inc.job = Some(Box::new(job(
         json!({"containers": [{"name": "migrate", "image": "m:1"}]}),
-    )).map(Box::new);
+    )));
     let o = run(&inc);
     let d = &o.diagnoses[0];
     assert_eq!(
@@ -123,10 +123,10 @@ fn a_request_admission_changed_says_what_the_manifest_asked() {
         None,
     );
     let mut inc = incident(Some(pod), vec![], snapshot(small_nodes(), Some(t(5))));
-    inc.job = Some(job(
+    inc.job = Some(Box::new(job(
         json!({"containers": [{"name": "migrate", "image": "m:1",
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}}}]}),
-    )).map(Box::new);
+    )));
     let o = run(&inc);
     let d = &o.diagnoses[0];
     assert_eq!(d.class.as_str(), Class::INSUFFICIENT_RESOURCES);
@@ -161,7 +161,9 @@ fn quota_must_specify_names_the_quota_and_offers_a_limit_range_default() {
         "spec": {"hard": {"limits.cpu": "4", "limits.memory": "8Gi"}},
         "status": {"hard": {"limits.cpu": "4", "limits.memory": "8Gi"}, "used": {"limits.cpu": "0", "limits.memory": "0"}}});
     let mut inc = incident(None, vec![], snapshot(vec![quota], None));
-    inc.job = Some(Box::new(job(json!({"containers": [{"name": "crd", "image": "i"}]}))));
+    inc.job = Some(Box::new(job(
+        json!({"containers": [{"name": "crd", "image": "i"}]}),
+    )));
     let o = run(&inc);
     let d = &o.diagnoses[0];
     assert_eq!(d.class.as_str(), Class::QUOTA_EXCEEDED);

@@ -21,9 +21,9 @@ fn quota_with_mixed_units_on_a_job() {
         )],
         snapshot(items, Some(t(4))),
     );
-    inc.job = Some(job(
+    inc.job = Some(Box::new(job(
         json!({"restartPolicy": "Never", "containers": [{"name": "migrate", "image": "m", "resources": {"requests": {"cpu": "0.5", "memory": "512Mi"}, "limits": {"memory": "0.5Gi"}}}]}),
-    )).map(Box::new);
+    )));
     let o = run(&inc);
     let d = &o.diagnoses[0];
     assert_eq!(d.class.as_str(), Class::QUOTA_EXCEEDED);
@@ -58,7 +58,9 @@ fn quota_must_specify_from_state() {
     let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "ns-quota", "namespace": "ci"},
         "spec": {"hard": {"limits.cpu": "4", "limits.memory": "8Gi"}}, "status": {"hard": {"limits.cpu": "4", "limits.memory": "8Gi"}, "used": {"limits.cpu": "0", "limits.memory": "0"}}});
     let mut inc = incident(None, vec![], snapshot(vec![quota], None));
-    inc.job = Some(Box::new(job(json!({"containers": [{"name": "crd", "image": "i"}]}))));
+    inc.job = Some(Box::new(job(
+        json!({"containers": [{"name": "crd", "image": "i"}]}),
+    )));
     let o = run(&inc);
     assert_eq!(classes(&o)[0], Class::QUOTA_EXCEEDED);
     assert!(
@@ -78,9 +80,9 @@ fn limit_range_default_request_changes_the_fit() {
     items.push(lr);
     let mut inc = incident(None, vec![], snapshot(items, None));
     // No requests in the template: the LimitRange default (6Gi) is what the scheduler will see.
-    inc.job = Some(job(
+    inc.job = Some(Box::new(job(
         json!({"containers": [{"name": "migrate", "image": "m"}]}),
-    )).map(Box::new);
+    )));
     let o = run(&inc);
     let d = &o.diagnoses[0];
     assert_eq!(
@@ -108,9 +110,9 @@ fn limit_range_default_limit_below_the_request() {
         vec![],
         snapshot(vec![node(gke_node("n0", "p")), lr], None),
     );
-    inc.job = Some(job(
+    inc.job = Some(Box::new(job(
         json!({"containers": [{"name": "nginx", "image": "nginx", "resources": {"requests": {"cpu": "700m"}}}]}),
-    )).map(Box::new);
+    )));
     let o = run(&inc);
     let d = &o.diagnoses[0];
     assert_eq!(d.class.as_str(), Class::LIMIT_RANGE, "{:?}", classes(&o));
