@@ -100,17 +100,34 @@ impl<T: EventType> CloudEvent<T> {
 
     /// Parses and validates a structured-mode event whose type must be `T::TYPE`.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        // Check the envelope first so the error names the real problem (wrong type or
-        // version) rather than a payload field the wrong type happens to lack.
-        let head: CloudEvent<serde::de::IgnoredAny> = serde_json::from_slice(bytes)?;
-        head.validate()?;
-        if head.ty != T::TYPE {
-            return Err(EnvelopeError::Type {
-                found: head.ty,
-                expected: T::TYPE,
-            });
+        // One pass on the happy path (the payload is most of the bytes); when it fails, the
+        // envelope alone is read so the error names the real problem (wrong type or version)
+        // rather than a payload field the wrong type happens to lack.
+        match serde_json::from_slice::<Self>(bytes) {
+            Ok(event) => {
+                event.validate()?;
+                check_type::<T>(&event.ty)?;
+                Ok(event)
+            }
+            Err(payload_error) => {
+                let head: CloudEvent<serde::de::IgnoredAny> = serde_json::from_slice(bytes)?;
+                head.validate()?;
+                check_type::<T>(&head.ty)?;
+                Err(payload_error.into())
+            }
         }
-        Ok(serde_json::from_slice(bytes)?)
+    }
+}
+
+/// The envelope's `type` must be `T::TYPE`.
+fn check_type<T: EventType>(found: &str) -> Result<(), EnvelopeError> {
+    if found == T::TYPE {
+        Ok(())
+    } else {
+        Err(EnvelopeError::Type {
+            found: found.to_owned(),
+            expected: T::TYPE,
+        })
     }
 }
 

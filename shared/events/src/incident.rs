@@ -129,8 +129,9 @@ pub struct Incident {
     /// The CI run that deployed the workload, when linked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<CiRunRef>,
-    /// The stuck pod, as the API returned it. Boxed, like `job`: a `Pod` is 2.5 KB inline,
-    /// and an incident is moved and collected by the thousand (a pasted event storm).
+    // Boxed, like `job`: a `Pod` is 2.5 KB inline, and incidents are moved and collected by
+    // the hundred thousand (a pasted event storm).
+    /// The stuck pod, as the API returned it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<Box<Pod>>,
     /// The owning Job, as the API returned it.
