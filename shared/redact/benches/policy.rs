@@ -33,6 +33,26 @@ fn main() {
         }
     });
 
+    // Clean text that trips the trigger (words like "secret", "key", "http"): diagnoses and
+    // remediation commands name pull secrets, taint keys and registry URLs all the time.
+    let prose = [
+        "The pull secret `regcred` referenced by the pod does not exist in namespace `ci`.",
+        "kubectl create secret docker-registry regcred -n ci --docker-server=https://registry.example.com --docker-username=<user> --docker-password=<password>",
+        "Every node carries the taint key node-role.kubernetes.io/control-plane:NoSchedule, which the pod does not tolerate.",
+        "kubectl patch job db-migrate -n ci --type merge -p '{\"spec\":{\"activeDeadlineSeconds\":1800}}'",
+    ];
+    let prose_bytes: usize = prose.iter().map(|m| m.len()).sum();
+    measure(
+        "4 diagnosis lines naming secrets (text)",
+        prose_bytes,
+        20_000,
+        || {
+            for m in prose {
+                black_box(lastmile_redact::text(black_box(m)));
+            }
+        },
+    );
+
     let mut log = String::new();
     for seed in 0..8 {
         for s in lastmile_redact::samples::all(seed) {

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::bytes::{Captures, Regex};
+use regex::bytes::{Captures, Regex, RegexSet};
 
 use crate::REDACTED;
 
@@ -194,6 +194,12 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ]
 });
 
+/// Every rule's pattern in one set, index for index with [`RULES`].
+static RULE_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    RegexSet::new(RULES.iter().map(|r| r.re.as_str())).expect("the rule patterns compile as a set")
+});
+
 /// The names of the text rules, in the order they apply.
 pub fn rule_names() -> impl Iterator<Item = &'static str> {
     RULES
@@ -251,8 +257,13 @@ pub(crate) fn redact_collecting<'a>(
 ) -> Cow<'a, [u8]> {
     let mut current: Cow<'_, [u8]> = Cow::Borrowed(input);
     if TRIGGER.is_match(input) {
-        for rule in RULES.iter() {
-            if let Some(out) = apply(rule, &current, found) {
+        // One pass says which rules match anywhere; only those run (most text that trips
+        // the trigger, "pull secret", "taint key", a URL, matches none). A replacement only
+        // turns a secret into `[REDACTED]`, which no rule's value pattern accepts, so a rule
+        // that did not match the input has nothing to match after it either.
+        let matching = RULE_SET.matches(input);
+        for i in matching.iter() {
+            if let Some(out) = apply(&RULES[i], &current, found) {
                 current = Cow::Owned(out);
             }
         }
