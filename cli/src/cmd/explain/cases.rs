@@ -180,34 +180,35 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured when batch 6 was added (2026-12-06): 576/597 (batch 6's 74 tune cases,
-/// 53 right before any rule saw them). The floors keep the two-case / one-case slack.
+/// Tune re-measured when batch 7 was added (2026-12-06): 654/676 (batch 7's 79 tune cases,
+/// 57 right before any rule saw them). The floors keep the two-case / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
     overall: 0.96,
     families: &[
-        ("admission", 0.97),
-        ("build", 0.90),
-        ("image", 0.99),
-        ("init", 0.82),
-        ("job", 0.97),
-        ("runtime", 0.98),
+        ("admission", 0.94),
+        ("build", 0.91),
+        ("image", 0.98),
+        ("init", 0.89),
+        ("job", 0.94),
+        ("runtime", 0.99),
         ("scaling", 0.87),
-        ("scheduling", 0.96),
+        ("scheduling", 0.97),
     ],
 };
-/// Re-measured when batch 6 was added (2026-12-06, 106 blind cases, 78 right before any rule
-/// saw them): heldout 261/315 (83%); batch 6's 32 held-out cases, 25 right.
+/// Re-measured when batch 7 was added (2026-12-06, 104 blind cases, 79 right before any rule
+/// saw them): heldout 288/340 (85%); batch 7's 25 held-out cases, 22 right. Batch 6's 32
+/// held-out cases went 25 -> 30 right after the rule work on batch 6's tune misses only.
 const HELDOUT_FLOORS: Floors = Floors {
-    overall: 0.82,
+    overall: 0.84,
     families: &[
-        ("admission", 0.81),
-        ("build", 0.76),
+        ("admission", 0.82),
+        ("build", 0.77),
         ("image", 0.88),
-        ("init", 0.65),
-        ("job", 0.54),
-        ("runtime", 0.89),
-        ("scaling", 0.78),
-        ("scheduling", 0.84),
+        ("init", 0.78),
+        ("job", 0.57),
+        ("runtime", 0.90),
+        ("scaling", 0.81),
+        ("scheduling", 0.85),
     ],
 };
 
