@@ -141,10 +141,17 @@ impl EvidenceStore for LocalStore {
 /// Writes `bytes` to a temp file in `dir`, then renames it to `path`; the temp file is
 /// removed when either step fails.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
-    std::fs::create_dir_all(dir)?;
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    // The directory usually exists (objects share a few hundred prefixes, manifests one per
+    // function): create it only when the write says it is missing.
+    let created = match std::fs::write(&tmp, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&tmp, bytes))
+        }
+        other => other,
+    };
+    let written = created.and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e.into());
