@@ -1,0 +1,146 @@
+//! Loose admission signals: a ResourceQuota, LimitRange or policy engine told to turn the
+//! pods away, with no admission message quoted.
+
+use std::sync::LazyLock;
+
+use lastmile_events::Class;
+use regex::Regex;
+
+use crate::messages::rules::Input;
+use crate::messages::{Fact, Finding, quote_at};
+
+/// A ResourceQuota said to stop pods from being created: "fails due to a resourcequota
+/// issue", "blocked by the namespace quota", "quota exceeded".
+static DESCRIBED_QUOTA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:due to|because of|blocked by|rejected by|limited by|hit(?:s|ting)?|reach(?:ed|es)?)\b[^.\n]{0,30}?\b(?:resource ?quotas?|(?:namespace(?:'s)?|project) quotas?)\b|\b(?:resource ?quotas?|namespace quotas?)\b[^.\n]{0,40}?\b(?:issue|problem|exceeded|is full|blocks?|blocked|prevents?|rejects?|rejected|reached)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A quota told to block pod creation (a ReplicaSet / Job that cannot create its pods),
+/// with no quota message quoted.
+pub(in crate::messages) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if t.lower.contains("exceeded quota") || t.lower.contains("must specify") {
+        return;
+    }
+    let Some(m) = DESCRIBED_QUOTA
+        .find(t.lower)
+        .or_else(|| quota_beside_failed_create(t))
+    else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::QuotaExceeded,
+        0.5,
+        "a ResourceQuota is said to stop the pods from being created: the ReplicaSet (or Job) records FailedCreate `exceeded quota` events and the Deployment stays Progressing until its progress deadline; compare `kubectl describe resourcequota` with the pods' requests",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// `kubectl describe resourcequota`'s table header.
+static QUOTA_TABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*Resource\s+Used\s+Hard\s*$").expect("the loose patterns are valid regexes")
+});
+
+/// A Deployment or ReplicaSet that creates no pods, as `kubectl describe` shows it
+/// (lower-cased, flattened text): the `ReplicaFailure True FailedCreate` condition, a
+/// `FailedCreate` reason, `(0/3 replicas created)`.
+static CREATES_NO_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\breplicafailure true failedcreate\b|\bfailedcreate\b|\(0/\d+ replicas created\)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A namespace quota shown (its describe table, or named) beside a Deployment / ReplicaSet
+/// that creates no pods, with the creation error itself not quoted: the quota admission is
+/// what turns a controller's pod creations away without a pod to look at.
+fn quota_beside_failed_create<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
+    if t.lower.contains("error creating") {
+        return None;
+    }
+    let named = QUOTA_TABLE.is_match(t.text)
+        || ["resourcequota", "resource quota", "kind: quota"]
+            .iter()
+            .any(|w| t.lower.contains(w));
+    if !named {
+        return None;
+    }
+    CREATES_NO_PODS.find(t.lower)
+}
+
+/// A LimitRange bound said to be crossed (lower-cased, flattened text): a request "greater
+/// than the max", a limit "below the min", "exceeds the maximum".
+static LIMIT_BOUND_CROSSED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:greater|more|higher|larger|bigger) than (?:the )?(?:max(?:imum)?|limit ?range)\b|\bexceed(?:s|ed|ing)? (?:the )?(?:max(?:imum)?|limit ?range'?s?)\b|\b(?:less|lower|smaller) than (?:the )?min(?:imum)?\b|\bbelow (?:the )?min(?:imum)?\b|\babove (?:the )?max(?:imum)?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A LimitRange told to turn a container away, its max below (or min above) what the
+/// container asks, with no LimitRange message quoted.
+pub(in crate::messages) fn described_limit_range(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !(t.lower.contains("limitrange") || t.lower.contains("limit range"))
+        || t.lower.contains("usage per container")
+        || t.lower.contains("usage per pod")
+        || t.lower.contains("must be less than or equal to")
+        || t.lower.contains("must be greater than or equal to")
+    {
+        return;
+    }
+    let Some(m) = LIMIT_BOUND_CROSSED.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::LimitRange,
+        0.5,
+        "a LimitRange is said to bound the containers' requests or limits below (max) or above (min) what they ask, so the admission rejects the pods: compare `kubectl describe limitrange` with the containers' resources",
+        &quote_at(t.flat, m.start()),
+        true,
+        Fact::None,
+    ));
+}
+
+/// A policy engine, by name (lower-cased text).
+static POLICY_ENGINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:kyverno|gatekeeper|opa|kubewarden|jspolicy|pod ?security ?polic(?:y|ies)|psp|pod security admission|pod ?security standards?|admission (?:webhook|controller|policy)|validating ?(?:admission ?)?(?:webhook|policy))\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Pods said to be blocked, denied or rejected (lower-cased, flattened text).
+static PODS_BLOCKED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bpods?\b[^.\n]{0,40}?\b(?:is|are|was|were|gets?|got|being) (?:blocked|denied|rejected|refused)\b|\b(?:block(?:s|ed|ing)?|den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?) (?:the |my |our |all |every |any )?pods?\b|\badmission request denied\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A policy engine told to block pods (the workload itself admitted, its pods turned away),
+/// with no webhook denial quoted.
+pub(in crate::messages) fn described_policy(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if t.lower.contains("denied the request") || !POLICY_ENGINE.is_match(t.lower) {
+        return;
+    }
+    let Some(m) = PODS_BLOCKED.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::PolicyDenied,
+        0.5,
+        "a policy engine (admission webhook) is said to block the pods: the Deployment is admitted but its ReplicaSet's pod creations are denied (FailedCreate on the ReplicaSet); read the policy's report or the webhook's log for the rule that fails",
+        &quote_at(t.flat, m.start()),
+        true,
+        Fact::None,
+    ));
+}
+
+/// Forces every pattern of this module.
+#[cfg(test)]
+pub(super) fn compile_all() {
+    for pattern in [
+        &DESCRIBED_QUOTA,
+        &QUOTA_TABLE,
+        &CREATES_NO_PODS,
+        &LIMIT_BOUND_CROSSED,
+        &POLICY_ENGINE,
+        &PODS_BLOCKED,
+    ] {
+        LazyLock::force(pattern);
+    }
+}

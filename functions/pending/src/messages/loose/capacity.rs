@@ -1,0 +1,116 @@
+//! Loose capacity signals: capacity the cluster lacks, and a node autoscaler said not to
+//! add nodes, told in words rather than quoted.
+
+use std::sync::LazyLock;
+
+use lastmile_events::Class;
+use regex::Regex;
+
+use super::says_pending;
+use crate::messages::rules::Input;
+use crate::messages::{Fact, Finding, quote_at};
+
+/// Capacity told in words: "not enough resources in the cluster", "I don't have any GPUs
+/// to allocate to the pod", "more resources than the cluster has".
+static DESCRIBED_CAPACITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:not enough|insufficient|ran out of|runs? out of|lack(?:s|ing)?(?: of)?)\s+(?:free |available |spare |allocatable )?(?:resources|hardware|capacity|gpus?|cpus?|memory)|no (?:free |available |spare |allocatable )(?:resources|capacity|gpus?|cpus?|memory)|no (?:resources|capacity|gpus?|cpus?) (?:available|left|free))\b[^.\n]{0,40}?\b(?:in|on|of) (?:the |my |our |this )?(?:cluster|nodes?|node pool|node group)\b|\b(?:don't|do not|doesn't|does not|didn't|did not) have (?:any|enough) (?:free |available |spare |allocatable )?(?:gpus?|cpus?|memory|resources|capacity)\b[^.\n]{0,30}?\b(?:to allocate|available|left|for (?:the|this|my) pod)|\bmore (?:resources|cpu|memory|gpus?)\b,? than (?:the |my |our )?cluster (?:has|have|had|offers)\b|\bexceed(?:s|ed|ing)? (?:the )?(?:upper limit|capacity|size|allocatable|resources?|limits?) of (?:the |a |any |my |our |each |every )?(?:machines?|nodes?|hosts?|instances?|servers?|vms?)\b|\bmore (?:resources|cpus?|memory|gpus?)\b,? than (?:the |any |a |my |our |each |one )?(?:machines?|nodes?|hosts?|instances?|servers?|vms?) (?:has|have|had|offers?|provides?)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Capacity described rather than quoted, when pods wait or a deploy does not progress and
+/// no scheduler message says more: the weakest capacity reading.
+pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !crate::messages::scheduler::anchors(t.text).is_empty() {
+        return;
+    }
+    let Some(m) = DESCRIBED_CAPACITY.find(t.lower) else {
+        return;
+    };
+    let waiting = says_pending(t.lower)
+        || ["cluster", "node", "machine", "host", "instance"]
+            .iter()
+            .any(|w| m.as_str().contains(w));
+    if !waiting {
+        return;
+    }
+    out.push(Finding::new(
+        Class::InsufficientResources,
+        0.45,
+        "the report says the cluster lacks the capacity the pods request (cpu, memory or an extended resource such as GPUs): compare the pods' requests with the nodes' allocatable, and check that the nodes advertise the resource at all",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// An autoscaler said (in words) not to add nodes: "the autoscaler doesn't scale up",
+/// "Karpenter never launches a node", "no scale-up happens".
+static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:cluster[- ]autoscaler|autoscaler|karpenter)\b[^.\n]{0,60}?\b(?:doesn't|does not|didn't|did not|won't|will not|isn't|is not|wasn't|never|refuses?|fails? to)\b|\b(?:no|not|never|doesn't|didn't|won't|without)\b[^.\n]{0,30}?\bscal(?:e|es|ed|ing)[ -]?(?:up|out)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A no-scale-up told plainly enough to stand without "pending": a scale-up said not to be
+/// triggered, nodes said not to be added, a node group (ASG, node pool) said to be at or
+/// above its maximum size (lower-cased text).
+static NO_SCALE_UP_STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bscale[- ]?ups? (?:was|were|would|is|will|did)(?:n't| not| never) (?:be |get )?triggered\b|\bno (?:new |more |additional )?(?:nodes?|instances?|machines?) (?:(?:were|was|are|is|get|got|being) )?(?:added|launched|provisioned|created)\b|\b(?:not|never|didn't|doesn't|won't) trigger(?:ed|ing)? (?:a |any )?scale[- ]?ups?\b|\b(?:nodes?|instances?|machines?) (?:were|was|are|is|get|got|are being)(?:n't| not| never) (?:added|launched|provisioned|created|spun up)\b|\b(?:doesn't|does not|didn't|did not|won't|will not|never) (?:add|launch|provision|spin up)s? (?:a |any |new |more |the )?(?:nodes?|instances?|machines?)\b|\b(?:exceeds?|exceeding|above|over) (?:the |its )?(?:asg'?s? |node ?group'?s? |node ?pool'?s? |group'?s? )?max(?:imum)?(?: ?size| capacity| node count)?\b|\b(?:reached|hit|hits|at) (?:the |its )?(?:max(?:imum)?|maxsize) (?:size|capacity|node count|nodes)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// The cluster-autoscaler's status (its `cluster-autoscaler-status` ConfigMap, `kubectl
+/// describe` of it) saying no scale-up is under way: `ScaleUp: NoActivity (ready=2 …)`, for
+/// the cluster or a node group (lower-cased text).
+static STATUS_NO_ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bscaleup:\s+noactivity\b").expect("the loose patterns are valid regexes")
+});
+
+/// A node autoscaler described as not adding nodes while pods are pending, with no
+/// autoscaler or scheduler message quoted: the weakest no-scale-up reading (the pod's
+/// requests or constraints may fit no node group's template).
+pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
+    // The autoscaler's own words (NotTriggerScaleUp, a max-size verdict) are the
+    // autoscaler rule's, with more confidence.
+    if !crate::messages::scheduler::anchors(t.text).is_empty()
+        || t.text
+            .lines()
+            .any(|l| crate::messages::autoscaler::parse_autoscaler(l).is_some())
+        || crate::messages::autoscaler::parse_autoscaler(t.flat).is_some()
+    {
+        return;
+    }
+    let pending = says_pending(t.lower);
+    let Some(m) = NO_SCALE_UP_STRONG.find(t.lower).or_else(|| {
+        DESCRIBED_NO_SCALE_UP
+            .find(t.lower)
+            .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
+            .or_else(|| crate::messages::described::below_threshold(t.lower))
+            .filter(|_| pending)
+    }) else {
+        return;
+    };
+    if !crate::messages::described::about_node_autoscaler(t.lower, m.as_str(), pending) {
+        return;
+    }
+    out.push(Finding::new(
+        Class::NoScaleUp,
+        0.45,
+        "pods are pending and the node autoscaler is said not to add a node: check its NotTriggerScaleUp event or log; a pod whose requests exceed a node group's allocatable (not its instance size) or whose constraints fit no group's template never triggers a scale-up",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// Forces every pattern of this module.
+#[cfg(test)]
+pub(super) fn compile_all() {
+    for pattern in [
+        &DESCRIBED_CAPACITY,
+        &DESCRIBED_NO_SCALE_UP,
+        &NO_SCALE_UP_STRONG,
+        &STATUS_NO_ACTIVITY,
+    ] {
+        LazyLock::force(pattern);
+    }
+}

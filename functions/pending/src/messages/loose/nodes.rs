@@ -1,0 +1,287 @@
+//! Loose node signals: bare taint triples, `kubectl get nodes` tables of NotReady or
+//! cordoned nodes, cordons told in words, host ports and node labels described.
+
+use std::sync::LazyLock;
+
+use lastmile_events::Class;
+use regex::Regex;
+
+use super::{NOT_SCHEDULABLE, PODS_NOT_RUNNING, says_pending};
+use crate::messages::rules::Input;
+use crate::messages::{Fact, Finding, quote_around, quote_at};
+
+/// `key[=value]:Effect` anywhere in a line.
+static TAINT_TRIPLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s\x22'`\[,(])([A-Za-z0-9][A-Za-z0-9._/-]*)(?:=([A-Za-z0-9._/-]*))?:(NoSchedule|NoExecute)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A `kubectl get nodes` row: name, then a status with `NotReady`.
+static NOT_READY_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*(\S+)\s+NotReady(?:,SchedulingDisabled)?\s+\S+\s+\S+\s+v\d")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Lines of a pod's `Tolerations:` block (and toleration-like `for 300s` lines): the
+/// triples there are what the pod tolerates, not what blocks it.
+fn toleration_lines(text: &str) -> Vec<bool> {
+    let mut in_block = false;
+    text.lines()
+        .map(|line| {
+            let l = line.trim_start();
+            if l.starts_with("Tolerations:") || l.starts_with("tolerations:") {
+                in_block = true;
+                return true;
+            }
+            if in_block && (!line.starts_with(char::is_whitespace) || l.is_empty()) {
+                in_block = false;
+            }
+            in_block || l.contains(" for ") && l.ends_with('s') || l.contains("op=Exists")
+        })
+        .collect()
+}
+
+/// The taint the node controller puts on a cordoned node.
+const CORDON_TAINT: &str = "node.kubernetes.io/unschedulable";
+
+/// A taint triple outside any `Taints:` or `Tolerations:` block, when pods are pending.
+pub(in crate::messages) fn bare_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !says_pending(t.lower)
+        || t.lower.contains("taints:")
+        || !crate::messages::scheduler::anchors(t.text).is_empty()
+    {
+        return;
+    }
+    let tolerations = toleration_lines(t.text);
+    let mut taints: Vec<(String, String, String)> = Vec::new();
+    for (line, tolerated) in t.text.lines().zip(tolerations) {
+        if tolerated || line.to_ascii_lowercase().contains("toleration") {
+            continue;
+        }
+        for c in TAINT_TRIPLE.captures_iter(line).take(20) {
+            let taint = (
+                c[1].to_owned(),
+                c.get(2).map_or("", |m| m.as_str()).to_owned(),
+                c[3].to_owned(),
+            );
+            if !taints.contains(&taint) {
+                taints.push(taint);
+            }
+        }
+    }
+    let Some((k, v, e)) = taints.first() else {
+        return;
+    };
+    // The node controller's cordon taint: the node is cordoned (spec.unschedulable), which
+    // a scheduler may honour whatever the pod tolerates.
+    if k == CORDON_TAINT {
+        out.push(Finding::new(
+            Class::UnschedulableNodes,
+            0.55,
+            format!("the node carries {CORDON_TAINT}:{e}, the taint of a cordoned node (spec.unschedulable: true), so no new pod is scheduled on it; uncordon it (`kubectl uncordon NODE`) or find what cordoned it (a drain, an upgrade, a node-problem remedy)"),
+            &quote_around(t.text, CORDON_TAINT),
+            true,
+            Fact::None,
+        ));
+        return;
+    }
+    let shown = if v.is_empty() {
+        format!("{k}:{e}")
+    } else {
+        format!("{k}={v}:{e}")
+    };
+    out.push(Finding::new(
+        Class::UntoleratedTaint,
+        0.55,
+        format!("a node carries the taint {shown} and the pending pods do not tolerate it"),
+        &quote_around(t.text, &shown),
+        true,
+        Fact::NodeTaints(taints),
+    ));
+}
+
+/// `kubectl get nodes` shows every listed node `NotReady` while pods are pending: the
+/// nodes carry the not-ready taint, so nothing without a toleration for it schedules.
+pub(in crate::messages) fn not_ready_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !says_pending(t.lower) {
+        return;
+    }
+    let not_ready: Vec<&str> = NOT_READY_ROW
+        .captures_iter(t.text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .take(50)
+        .collect();
+    let ready_rows = t
+        .text
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("Ready"))
+        .count();
+    if not_ready.is_empty() || ready_rows > 0 {
+        return;
+    }
+    out.push(Finding::new(
+        Class::UntoleratedTaint,
+        0.5,
+        format!(
+            "every listed node is NotReady ({}), so each carries the node.kubernetes.io/not-ready taint and pending pods cannot land; find out why the kubelet or network plugin is not ready",
+            not_ready.join(", ")
+        ),
+        &quote_around(t.text, "NotReady"),
+        false,
+        Fact::None,
+    ));
+}
+
+/// A `kubectl get nodes` row of a cordoned node (with or without the ROLES column).
+static CORDONED_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?m)^\s*(\S+)\s+(?:Ready|NotReady|Unknown),SchedulingDisabled\s+(?:\S+\s+){1,2}v\d",
+    )
+    .expect("the loose patterns are valid regexes")
+});
+
+/// `kubectl get nodes` lists only cordoned nodes (`Ready,SchedulingDisabled`) while pods do
+/// not start: no node accepts new pods until one is uncordoned or a schedulable one joins.
+pub(in crate::messages) fn cordoned_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !PODS_NOT_RUNNING.is_match(t.lower)
+        || !crate::messages::scheduler::anchors(t.text).is_empty()
+    {
+        return;
+    }
+    let cordoned: Vec<&str> = CORDONED_ROW
+        .captures_iter(t.text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .take(50)
+        .collect();
+    let schedulable_rows = t
+        .text
+        .lines()
+        .filter(|l| matches!(l.split_whitespace().nth(1), Some("Ready" | "NotReady")))
+        .count();
+    let Some(first) = cordoned.first() else {
+        return;
+    };
+    if schedulable_rows > 0 {
+        return;
+    }
+    out.push(Finding::new(
+        Class::UnschedulableNodes,
+        0.55,
+        format!(
+            "every listed node is cordoned (SchedulingDisabled: {}), so no new pod can be scheduled; uncordon a node (`kubectl uncordon NODE`) or add schedulable workers",
+            cordoned.join(", ")
+        ),
+        &quote_around(t.text, first),
+        false,
+        Fact::None,
+    ));
+}
+
+/// Nodes said to be cordoned, in words or by the kubelet's event: "all nodes get marked
+/// Ready,SchedulingDisabled", "the workers were cordoned", `NodeNotSchedulable`,
+/// `unschedulable: true` (lower-cased text).
+static DESCRIBED_CORDON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:nodes?|workers?|masters?|control[- ]planes?)\b[^.\n]{0,80}?(?:\bcordon(?:ed|s)?\b|\bschedulingdisabled\b|\bdrain(?:ed|s)?\b)|\b(?:cordon(?:ed|s|ing)?|drain(?:ed|s|ing)?)\b (?:(?:all|every|each|one|the|a|my|our|that|this|of) )*(?:nodes?|workers?)\b|\bnodenotschedulable\b|\bunschedulable: true\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Every node said to be cordoned ("cordoned all of my nodes", "all the nodes got
+/// cordoned"): nothing can schedule, whether or not the report mentions pending pods.
+static ALL_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bcordon(?:ed|s|ing)? (?:all|every)\b[^.\n]{0,20}?\b(?:nodes?|workers?)\b|\b(?:all|every)\b[^.\n]{0,20}?\b(?:nodes?|workers?)\b[^.\n]{0,30}?\b(?:cordoned|schedulingdisabled)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Cordoned nodes told rather than listed (no `kubectl get nodes` table), beside pods that
+/// do not start, with no scheduler message: no node accepts new pods.
+pub(in crate::messages) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !crate::messages::scheduler::anchors(t.text).is_empty() || CORDONED_ROW.is_match(t.text) {
+        return;
+    }
+    let waiting = PODS_NOT_RUNNING.is_match(t.lower) || NOT_SCHEDULABLE.is_match(t.lower);
+    let Some(m) = ALL_CORDONED
+        .find(t.lower)
+        .or_else(|| DESCRIBED_CORDON.find(t.lower).filter(|_| waiting))
+    else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::UnschedulableNodes,
+        0.5,
+        "the nodes are said to be cordoned or drained (SchedulingDisabled, spec.unschedulable), so no new pod can be scheduled on them; find what cordons them (a drain, an upgrade or maintenance controller, a node-problem remedy), then `kubectl uncordon NODE`",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// Pods using the node's ports (hostNetwork / hostPort) said to be unable to land: during
+/// a rolling update the old pod still holds the ports on every node it may use.
+static HOST_PORTS_BUSY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bports? (?:are |is )?(?:not available|not free|already (?:in use|allocated|taken)|in use|busy)\b|\bno free ports?\b|\bport conflicts?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// hostNetwork / hostPort pods described as pending, or their ports as taken, with no
+/// scheduler message: the new pod needs ports an old pod (or another workload) holds.
+pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Finding>) {
+    let Some(at) = ["hostnetwork: true", "hostnetwork", "hostport"]
+        .iter()
+        .find_map(|w| t.lower.find(w))
+    else {
+        return;
+    };
+    if !crate::messages::scheduler::anchors(t.text).is_empty()
+        || !(says_pending(t.lower) || HOST_PORTS_BUSY.is_match(t.lower))
+    {
+        return;
+    }
+    out.push(Finding::new(
+        Class::HostPorts,
+        0.5,
+        "the pods use the node's network ports (hostNetwork / hostPort) and cannot be placed: each node runs one such pod, so a rolling update whose new pod needs the ports the old one still holds (or more replicas than ready nodes) stays Pending; use maxSurge 0 / maxUnavailable 1, or the Recreate strategy",
+        &quote_at(t.flat, at),
+        false,
+        Fact::None,
+    ));
+}
+
+/// Nodes said to lack the label a pod's selector or affinity requires, beside pending pods.
+static NODES_UNLABELED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:nodes?|workers?|masters?|controllers?|control[- ]planes?)\b[^.\n]{0,40}?\b(?:not|aren't|isn't|weren't|wasn't|without|lack(?:s|ing)?|missing)\b[^.\n]{0,20}?\blabel(?:ed|led|s)?\b|\bno nodes? (?:has|have|with|carr(?:y|ies)|match(?:es)?) (?:the |that |this |a )?(?:label|nodeselector|node selector)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Nodes described as missing the label the pods select on, while pods are pending.
+pub(in crate::messages) fn described_node_label(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !says_pending(t.lower) || !crate::messages::scheduler::anchors(t.text).is_empty() {
+        return;
+    }
+    let Some(m) = NODES_UNLABELED.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::NodeAffinity,
+        0.5,
+        "the pods require a node label (nodeSelector / required node affinity) that the nodes do not carry, so they stay Pending; label the intended nodes or relax the selector",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// Forces every pattern of this module.
+#[cfg(test)]
+pub(super) fn compile_all() {
+    for pattern in [
+        &TAINT_TRIPLE,
+        &NOT_READY_ROW,
+        &CORDONED_ROW,
+        &DESCRIBED_CORDON,
+        &ALL_CORDONED,
+        &HOST_PORTS_BUSY,
+        &NODES_UNLABELED,
+    ] {
+        LazyLock::force(pattern);
+    }
+}

@@ -1,0 +1,135 @@
+//! Loose placement signals: claims left Pending, anti-affinity / spread rules and zonal
+//! volumes described beside pods that cannot be scheduled.
+
+use std::sync::LazyLock;
+
+use lastmile_events::Class;
+use regex::Regex;
+
+use super::{NOT_SCHEDULABLE, says_pending};
+use crate::messages::rules::Input;
+use crate::messages::{Fact, Finding, quote_around, quote_at};
+
+/// A `kubectl get pvc` row whose claim is still `Pending` (name, then the status).
+static PENDING_CLAIM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)\s+Pending\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// `kubectl get pvc` lists claims still `Pending`: no volume is bound to them, so pods that
+/// use them cannot be scheduled (no PV matches and no StorageClass provisions one).
+pub(in crate::messages) fn pending_claims(t: &Input<'_>, out: &mut Vec<Finding>) {
+    let Some(header) = t.text.lines().find(|l| {
+        let l = l.trim_start();
+        l.starts_with("NAME")
+            && l.contains("STATUS")
+            && l.contains("VOLUME")
+            && l.contains("CAPACITY")
+    }) else {
+        return;
+    };
+    // Rows after the header only: a pod table's `Pending` rows are not claims.
+    let after = t
+        .text
+        .find(header)
+        .map_or("", |at| &t.text[at + header.len()..]);
+    let claims: Vec<&str> = PENDING_CLAIM
+        .captures_iter(after)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .take(20)
+        .collect();
+    let Some(first) = claims.first() else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::VolumeBinding,
+        0.6,
+        format!(
+            "PersistentVolumeClaim(s) {} stay Pending: no PersistentVolume matches them and no StorageClass (or no default one) provisions one, so pods using them cannot be scheduled",
+            claims.join(", ")
+        ),
+        &quote_around(t.text, first),
+        false,
+        Fact::None,
+    ));
+}
+
+/// A report that describes a required pod anti-affinity or topology spread rule beside
+/// Pending pods, with no scheduler message: more replicas than the rule allows nodes (or
+/// zones) for. Weaker than any quoted reason.
+pub(in crate::messages) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding>) {
+    // People write it with a hyphen, a space or neither ("Anti Affinity Rules").
+    const RULES: [&str; 7] = [
+        "podantiaffinity",
+        "pod anti-affinity",
+        "anti-affinity",
+        "anti affinity",
+        "antiaffinity",
+        "topologyspreadconstraints",
+        "topology spread",
+    ];
+    let Some(rule) = RULES.iter().find(|r| t.lower.contains(*r)) else {
+        return;
+    };
+    if !says_pending(t.lower) || !crate::messages::scheduler::anchors(t.text).is_empty() {
+        return;
+    }
+    out.push(Finding::new(
+        Class::PodAffinity,
+        0.5,
+        "the pods carry a required anti-affinity / topology spread rule and some stay Pending: there are fewer eligible nodes (or zones) than replicas the rule allows one each",
+        &quote_around(t.text, rule),
+        false,
+        Fact::None,
+    ));
+}
+
+/// A volume told to sit in one zone (lower-cased, flattened text): "the PersistentVolume
+/// is in us-east-1b", "a PV with the `topology.ebs.csi.aws.com/zone in [eu-west-1b]`
+/// term", "the disk lives in zone1".
+static VOLUME_IN_ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:persistent ?volumes?|pvs?|volumes?|disks?|ebs)\b(?:[^.\n]|\.\S){0,80}?(?:\bzone|\bazs?\b|\bavailability zone)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// No node said to be left in a zone: "no available node in zone1", "no nodes in that AZ".
+static NO_NODE_IN_ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bno (?:available |schedulable |ready |running )?(?:nodes?|workers?|instances?) (?:left |running )?in (?:that |the |this |its |the same )?(?:zone|az\b|availability zone)")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A volume pinned to a zone, told in words beside pods that cannot be scheduled (or "no
+/// node in that zone"), with no scheduler message: the pod must run where its volume is
+/// and no schedulable node is there.
+pub(in crate::messages) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !crate::messages::scheduler::anchors(t.text).is_empty()
+        || crate::messages::described::volume_on_gone_node(t, out)
+    {
+        return;
+    }
+    let Some(m) = VOLUME_IN_ZONE.find(t.lower) else {
+        return;
+    };
+    if !(NOT_SCHEDULABLE.is_match(t.lower)
+        || says_pending(t.lower)
+        || NO_NODE_IN_ZONE.is_match(t.lower))
+    {
+        return;
+    }
+    out.push(Finding::new(
+        Class::VolumeBinding,
+        0.45,
+        "the pod's volume is said to be pinned to one zone (a zonal disk's node affinity) while no schedulable node runs there: the pod can only be scheduled in the volume's zone; add (or uncordon) a node in that zone, or use a WaitForFirstConsumer StorageClass so new volumes follow the pod",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
+/// Forces every pattern of this module.
+#[cfg(test)]
+pub(super) fn compile_all() {
+    for pattern in [&PENDING_CLAIM, &VOLUME_IN_ZONE, &NO_NODE_IN_ZONE] {
+        LazyLock::force(pattern);
+    }
+}
