@@ -98,6 +98,23 @@ static BUILD_REWROTE_GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
+/// A release or CI step finding the git tree dirty: goreleaser's `git is currently in a
+/// dirty state`, "working tree is dirty", `uncommitted changes`, git status's `Changes not
+/// staged for commit`, a version stamped `v1.5.10-dirty` by `git describe --dirty`, a
+/// `git diff --exit-code` / `--quiet` check, a tree with local modifications.
+static TREE_DIRTY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bgit (?:is|tree is|repo\w* is)\s+(?:currently\s+)?(?:in\s+a\s+)?dirty\b|\b(?:work(?:ing)?[- ]?(?:tree|dir(?:ectory)?|copy)|repo\w*|checkout|tree|workspace)\b[^.\n]{0,20}?\b(?:is|was|are|got|became|left)\s+(?:\w+\s+)?(?:dirty|not clean|unclean)\b|\bdirty (?:git |working |work )?(?:state|tree|worktree|directory|repo\w*|checkout|workspace|copy)\b|\buncommitted (?:changes|modifications)\b|\bChanges not staged for commit\b|\blocal modifications\b|\bv?\d+\.\d+\.\d+[-+\w.]*-dirty\b|\bgit diff (?:[^\n|;&]*\s)?--(?:exit-code|quiet)\b|\bgit status --porcelain\b")
+        .expect("the build patterns are valid regexes")
+});
+/// go.mod or go.sum listed or told as changed in the work tree: `git status --porcelain`'s
+/// ` M go.sum` (behind a log's timestamp or a box-drawing margin), git status's `modified:
+/// go.sum`, `git diff --name-status`'s `M\tgo.mod`, or in words ("a modified file `go.sum`",
+/// "go.sum was changed").
+static MODFILE_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^(?:\[[^\]\n]*\])?[\s│|>*-]*(?:M|MM|AM|A|D|\?\?)\s+\S*\bgo\.(?:mod|sum)\s*$|\bmodified:\s+\S*\bgo\.(?:mod|sum)\b|\b(?:modified|changed|updated|rewritten|dirty|touched)\s+(?:files?\s+)?[`'\x22]?go\.(?:mod|sum)\b|\bgo\.(?:mod|sum)[`'\x22]?\s+(?:(?:is|was|were|are|gets?|got|has been|have been)\s+)(?:modified|changed|updated|rewritten|touched)\b|\bchanges to\s+[`'\x22]?go\.(?:mod|sum)\b")
+        .expect("the build patterns are valid regexes")
+});
+
 /// Every go.mod/go.sum finding in `text`.
 pub(crate) fn diagnose(text: &str, subject: &Subject) -> Vec<Diagnosis> {
     let mut out = Vec::new();
@@ -257,6 +274,8 @@ enum Dirt {
     Rewritten,
     /// `go mod tidy` run by CI changed the committed files.
     TidyCheck,
+    /// A release or CI step found the git tree dirty, go.mod/go.sum among the changed files.
+    DirtyTree,
 }
 
 fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
@@ -273,6 +292,8 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         (m, dirt, 0.9)
     } else if let Some(m) = TIDY_CHECK_DIFFERS.find(text) {
         (m, Dirt::Untidy, 0.85)
+    } else if let (Some(_), Some(m)) = (TREE_DIRTY.find(text), MODFILE_CHANGED.find(text)) {
+        (m, Dirt::DirtyTree, 0.85)
     } else if let Some(m) = TIDY_CHANGED.find(text) {
         (m, Dirt::TidyCheck, 0.8)
     } else if let Some(m) = BUILD_REWROTE_GO_MOD.find(text) {
@@ -280,11 +301,22 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
     } else {
         (UNTIDY_SAID.find(text)?, Dirt::Untidy, 0.55)
     };
-    let evidence = vec![line_at(text, m.start(), m.end())];
+    let mut evidence = vec![line_at(text, m.start(), m.end())];
+    if dirt == Dirt::DirtyTree
+        && let Some(t) = TREE_DIRTY.find(text)
+    {
+        evidence.insert(0, line_at(text, t.start(), t.end()));
+    }
     let mut remediation = vec![step(
         "Tidy the module files, commit them, and keep CI failing when they drift (`go mod tidy -diff` on Go 1.23+).",
         "go mod tidy && git diff --exit-code go.mod go.sum",
     )];
+    if dirt == Dirt::DirtyTree {
+        remediation.push(step(
+            "Find the pipeline step that rewrites them (a before-hook's `go mod download`, a `go mod tidy` in a prepare step, another Go version): check the tree after each step, and run download/tidy before the release tool checks it.",
+            "git status --porcelain go.mod go.sum && git diff go.mod go.sum",
+        ));
+    }
     if matches!(dirt, Dirt::StaleVendor | Dirt::IncompleteVendor) {
         remediation.push(step(
             "Re-create vendor/ from go.mod and commit it (check that .gitignore does not drop any of it).",
@@ -296,6 +328,7 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         Dirt::IncompleteVendor => "The build uses vendor/ (-mod=vendor) and a package go.mod needs is not in it: the committed vendor tree is incomplete (not re-vendored, or a .gitignore pattern kept part of it out of the repository).".to_owned(),
         Dirt::Untidy => "The build needed to change go.mod/go.sum, which -mod=readonly (the default for go build since 1.16) forbids: the committed module files are not tidy, or a CI step rewrote them.".to_owned(),
         Dirt::TidyCheck => "CI's tidy check failed: `go mod tidy` changes the committed go.mod/go.sum, so they were not tidy (a dependency change merged without re-running it, or a different Go version tidying differently).".to_owned(),
+        Dirt::DirtyTree => "A release or CI step found the git tree dirty because go.mod/go.sum changed during the pipeline: a step (`go mod download`, `go mod tidy`, another Go version) rewrote the committed module files, so they were not tidy; the release tool refuses the tree or stamps the version `-dirty`.".to_owned(),
         Dirt::Rewritten => "A Go build changed go.mod: the committed module files are not what the toolchain resolves (an untidy go.mod, or a requirement naming a branch or non-canonical version that the build rewrites to a pseudo-version).".to_owned(),
     };
     Some(diagnosis(
@@ -332,6 +365,8 @@ pub(crate) fn compile_all() {
         &TIDY_CHECK_DIFFERS,
         &UNTIDY_SAID,
         &TIDY_CHANGED,
+        &TREE_DIRTY,
+        &MODFILE_CHANGED,
     ] {
         LazyLock::force(p);
     }

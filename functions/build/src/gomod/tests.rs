@@ -29,3 +29,27 @@ fn a_tidy_check_that_changes_the_module_files_is_untidy() {
         assert_eq!(first(text), None, "{text}");
     }
 }
+
+/// A release or CI step that finds the git tree dirty with go.mod/go.sum among the changed
+/// files, in the output of other tools than any one report's: a GitHub Actions `git diff
+/// --exit-code` step, `git status --porcelain` in a Makefile guard, a version stamped
+/// `-dirty`, a Jenkins log with timestamps, a prose account.
+#[test]
+fn a_tree_left_dirty_by_the_module_files_is_untidy() {
+    for text in [
+        "Run git diff --exit-code\ndiff --stat:\nM\tgo.sum\nError: Process completed with exit code 1.",
+        "make release\ntest -z \"$(git status --porcelain)\" || (echo 'working tree is dirty'; git status --porcelain; exit 1)\nworking tree is dirty\n M go.mod\nmake: *** [release] Error 1",
+        "ko publish stamped the image version v0.3.1-dirty; go.sum was modified by the build step before it.",
+        "12:01:02  Changes not staged for commit:\n12:01:02  \tmodified:   api/go.sum\n12:01:02  ERROR: refusing to tag a release with uncommitted changes",
+        "The publish job aborts: the repository is dirty after `go mod download`, git lists changes to go.sum.",
+    ] {
+        assert_eq!(first(text), Some(Class::BuildGoModDirty), "{text}");
+    }
+    for text in [
+        "working tree is dirty\n M README.md\n M charts/values.yaml",
+        "go.sum\ngo.mod\nmain.go",
+        "I committed go.sum and the release worked, the tree was clean.",
+    ] {
+        assert_eq!(first(text), None, "{text}");
+    }
+}
