@@ -22,7 +22,7 @@ static NO_IGNORE: LazyLock<Regex> = LazyLock::new(|| {
 .expect("the build patterns are valid regexes")
 });
 static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)(?:^|[\s/])(\.env(?:\.\w+)?|\.git/|\.npmrc|\.netrc|id_rsa|id_ed25519|[\w.-]+\.pem|[\w.-]+\.key|\.aws/credentials|kubeconfig|\.docker/config\.json)(?:\s|$|:)")
+    Regex::new(r#"(?m)(?:^|[\s/`'"(])(\.env(?:\.\w+)?|\.git/|\.npmrc|\.netrc|id_rsa|id_ed25519|[\w.-]+\.pem|[\w.-]+\.key|\.aws/credentials|kubeconfig|\.docker/config\.json)(?:[\s:`'"),]|$)"#)
 .expect("the build patterns are valid regexes")
 });
 static CONTEXT_SIZE: LazyLock<Regex> = LazyLock::new(|| {
@@ -135,9 +135,26 @@ static IN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
+/// Secret-bearing files named by kind, said to be copied into the image ("environment files
+/// are copied to the container image during build", "our API keys get baked into the Docker
+/// image", "credentials end up in the image layers"), or the image said to carry them.
+static SECRETS_SAID_IN_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:env(?:ironment)?(?:[- ]variable)? files?|dotenv files?|\.envs?/?|secrets?(?: files?)?|credentials?(?: files?)?|private keys?|ssh keys?|api keys?|(?:access )?tokens?|passwords?|certificates?|keystores?)\b[^.\n]{0,30}?\b(?:copied|baked|included|added|shipped|leaked|bundled|packaged|embedded|end(?:s|ed)? up|land(?:s|ed)?)\b[^.\n]{0,20}?\b(?:in|into|to|inside|within)\s+(?:the |a |an |our |your |every |each |all )?(?:[\w-]+ )?(?:docker |container |oci )?(?:images?|image layers?|layers)\b|\b(?:docker |container )?images?\b[^.\n]{0,30}?\b(?:contains?|includes?|ships?|carr(?:y|ies)|bundles?)\b[^.\n]{0,20}?\b(?:env(?:ironment)? files|dotenv files|secrets?|credentials|private keys?|ssh keys?|api keys?)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// Words after the image that make it another subject: an image pull secret, a registry.
+static IMAGE_PULL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:pull|registry|repository|repo)\b")
+        .expect("the build patterns are valid regexes")
+});
+
 /// A secret-bearing file told to be copied into the image, without the Dockerfile line.
 fn told_in_image(text: &str, subject: &Subject) -> Option<Diagnosis> {
-    let m = IN_IMAGE.find(text)?;
+    let m = IN_IMAGE.find(text).or_else(|| {
+        SECRETS_SAID_IN_IMAGE
+            .find_iter(text)
+            .find(|m| !IMAGE_PULL_AFTER.is_match(&text[m.end()..]))
+    })?;
     Some(diagnosis(
         Class::BuildContextLeak,
         0.6,
@@ -294,6 +311,8 @@ pub(crate) fn compile_all() {
         &CONTEXT_BLOATED,
         &NOT_EXCLUDED,
         &ARTEFACT_DIRS,
+        &SECRETS_SAID_IN_IMAGE,
+        &IMAGE_PULL_AFTER,
     ] {
         LazyLock::force(p);
     }

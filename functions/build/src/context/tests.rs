@@ -37,3 +37,29 @@ fn a_secret_file_a_scanner_finds_in_the_image_is_a_leak() {
     }
     assert_eq!(class("No secrets were found in the image."), None);
 }
+
+/// Secret-bearing files named by kind (env files, keys, tokens) said to be copied into the
+/// image, without a file name or the Dockerfile line; an image pull secret is another subject.
+#[test]
+fn secrets_said_to_be_copied_into_the_image_are_a_leak() {
+    for text in [
+        "Our API keys get baked into the Docker image because the compose build copies the repo.",
+        "Security review: private keys end up in the image layers of the backend service.",
+        "The production image contains secrets from the local dotenv files.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
+    }
+    for text in [
+        "We added registry credentials to the image pull secret and it still fails.",
+        "Secrets are mounted at runtime, nothing is copied into the image.",
+    ] {
+        assert_eq!(class(text), None, "{text}");
+    }
+}
+
+/// Secret files named in Markdown code spans (`` `.env` ``) beside a quoted `COPY . .`.
+#[test]
+fn quoted_secret_files_beside_a_quoted_copy_of_the_context_are_a_leak() {
+    let text = "Nothing keeps the context small: there is no ignore file for the build context, and `COPY . .` takes `.env` and `id_rsa` with it.";
+    assert_eq!(class(text), Some(Class::BuildContextLeak));
+}
