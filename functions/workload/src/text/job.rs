@@ -80,6 +80,30 @@ static BACKOFF_ZERO: LazyLock<Regex> =
 static ONE_POD_FAILED: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(?i:pod)\b[^.\n]{0,30}?\b(?:Error|Failed)\b"));
 
+/// A Job's single failure told in words, which with `backoffLimit: 0` is final: the Job (or
+/// its pod, container, migration) exits non-zero or fails, or nothing retries it ("no
+/// automatic retry", "is never retried").
+static FAILED_ONCE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:job|pod|container|migration|task|run|script|command)\b[^.\n]{0,30}?\b(?:exit(?:s|ed)?\s+(?:with\s+)?(?:(?:exit\s+)?(?:code|status)\s+)?[1-9]\d*\b|exit(?:s|ed)?\s+non-?\s*zero\b|fail(?:s|ed)\b)|\bno\s+(?:automatic\s+|auto[- ]?)?retr(?:y|ies)\b|\b(?:is|was|are|were|gets?|got)\s+(?:never|not)\s+retried\b",
+    )
+});
+/// A pod with some containers ready and not all, beside a Job: a `kubectl get pods` row
+/// `1/2  NotReady` or `1/2  Completed`, or "1/2 in the READY column", "shows 1/2 ready".
+/// Groups 1 and 2 (or 3 and 4) the ready and total counts.
+static PARTIAL_READY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b([1-9])/([2-9])\s+(?:NotReady|Completed|Running)\b|\b([1-9])/([2-9])\b[^.\n]{0,20}?\bready\b",
+    )
+});
+/// The pods of such a Job said to stay or pile up: "keep piling up", "accumulate", "never
+/// get removed", "stay in Completed / NotReady", "never finish".
+static PODS_LINGER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)\bpil(?:e|es|ed|ing)\s+up\b|\baccumulat\w*|\bnever (?:get |gets |got )?(?:removed|cleaned|deleted|terminated|finish\w*|complete\w*|end\w*)\b|\b(?:stays?|stayed|remains?|remained|stuck)\b[^.\n]{0,20}?["'`]?(?:NotReady|Completed|completed|not ready)\b|\bNotReady\b"#,
+    )
+});
+
 /// The pod said to stay Running after its (main) container finished.
 static POD_RUNNING_AFTER_EXIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -127,6 +151,9 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &ERROR_ROW,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
+        &FAILED_ONCE,
+        &PARTIAL_READY,
+        &PODS_LINGER,
     ]
 }
 
@@ -177,6 +204,8 @@ fn deadline_mentioned(text: &str) -> Option<String> {
 const FAILED: &str = "The Job failed: its pods failed more times than backoffLimit allows (or a podFailurePolicy rule failed it); with backoffLimit 0 the first failure is final.";
 /// Several of the Job's pods failed: each retry was a new pod, until the backoff limit.
 const PODS_FAILED: &str = "The Job's pods fail one after another (each retry is a new pod, left in Error) until the Job stops at its backoffLimit (6 by default): the command itself fails, so fix it (the logs of any Error pod say why: a wrong host or port, a missing file, bad credentials); a CronJob repeats it every run.";
+/// A Job that allows no retry (backoffLimit 0) failed once: that failure is final.
+const NO_RETRY: &str = "The Job allows no retry (backoffLimit: 0), so its first failure ended it: one failed pod (a transient error, a lock or network timeout) fails the Job and whatever waits on it. Fix the failure, or allow retries (`spec.backoffLimit` above 0, with a podFailurePolicy to stop on non-retriable exit codes) when the work is safe to repeat.";
 /// Pods said to be created without end: every pod fails and the Job replaces it.
 const RETRIED_WITHOUT_END: &str = "The Job's pods keep failing and the Job keeps replacing them (reports tell of hundreds or thousands of pods): fix the failing command or configuration, and bound the retries with `spec.backoffLimit` and `spec.activeDeadlineSeconds` (a Helm hook also wants a hook-delete-policy).";
 
@@ -217,9 +246,9 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     if let Some(q) = backoff_quote {
         push_backoff(&mut out, &subject, FAILED, q, confidence);
     } else if (job_context(text) || text.contains("Pods Statuses:"))
-        && let Some(q) = failed_pods(text)
+        && let Some((q, summary)) = failed_pods(text)
     {
-        push_backoff(&mut out, &subject, PODS_FAILED, q, 0.65);
+        push_backoff(&mut out, &subject, summary, q, 0.65);
     } else if job_context(text)
         && let Some(q) = quote(text, &ENDLESS_PODS)
     {
@@ -231,25 +260,36 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
 
 /// Several failed pods of a Job, told or listed (two or more `kubectl get pods` rows in
 /// Error), quoted.
-fn failed_pods(text: &str) -> Option<String> {
+fn failed_pods(text: &str) -> Option<(String, &'static str)> {
     // "3 pods failed to schedule / to pull" is no pod status.
     if let Some(m) = FAILED_PODS
         .find_iter(text)
         .find(|m| !text[m.end()..].trim_start().starts_with("to "))
     {
-        return Some(crate::text::quote_range(text, m.start(), m.end()));
+        return Some((
+            crate::text::quote_range(text, m.start(), m.end()),
+            PODS_FAILED,
+        ));
     }
     // With backoffLimit 0 one failed pod is the Job's end.
     if BACKOFF_ZERO.is_match(text)
-        && let Some(m) = ERROR_ROW.find(text).or_else(|| ONE_POD_FAILED.find(text))
+        && let Some(m) = ERROR_ROW
+            .find(text)
+            .or_else(|| ONE_POD_FAILED.find(text))
+            .or_else(|| FAILED_ONCE.find(text))
     {
-        return Some(crate::text::quote_range(text, m.start(), m.end()));
+        return Some((crate::text::quote_range(text, m.start(), m.end()), NO_RETRY));
     }
     let rows: Vec<&str> = ERROR_ROW
         .find_iter(text)
         .map(|m| m.as_str().trim())
         .collect();
-    (rows.len() >= 2).then(|| format!("{} pods in Error: \"{}\"", rows.len(), rows[0]))
+    (rows.len() >= 2).then(|| {
+        (
+            format!("{} pods in Error: \"{}\"", rows.len(), rows[0]),
+            PODS_FAILED,
+        )
+    })
 }
 
 /// The Job failed (or keeps failing) its pods: backoffLimit / podFailurePolicy.
@@ -306,8 +346,9 @@ fn stuck(
     // (or the pod is said to stay Running after it), so the Job never counts a success.
     if out.is_empty()
         && job_context(text)
-        && let Some(q) =
-            quote(text, &SIDECAR_RUNNING).or_else(|| quote(text, &POD_RUNNING_AFTER_EXIT))
+        && let Some(q) = quote(text, &SIDECAR_RUNNING)
+            .or_else(|| quote(text, &POD_RUNNING_AFTER_EXIT))
+            .or_else(|| partly_ready_lingering(text))
     {
         out.push(diagnosis(
             Class::JobStuckActive,
@@ -369,3 +410,18 @@ fn stuck(
     }
     out
 }
+
+/// A Job's pod shown or said with some containers ready and not all (`1/2`), beside pods
+/// said to stay or pile up: the main container finished and another (a sidecar) still runs.
+fn partly_ready_lingering(text: &str) -> Option<String> {
+    PODS_LINGER.find(text)?;
+    let c = PARTIAL_READY.captures_iter(text).find(|c| {
+        let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+        matches!((n(1).or(n(3)), n(2).or(n(4))), (Some(r), Some(t)) if r < t)
+    })?;
+    let m = c.get(0)?;
+    Some(crate::text::quote_range(text, m.start(), m.end()))
+}
+
+#[cfg(test)]
+mod tests;

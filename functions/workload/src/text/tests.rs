@@ -4,7 +4,8 @@ use lastmile_events::{Class, Incident, IncidentFamily, ObjectRef};
 
 use super::*;
 
-fn classes(text: &str) -> Vec<Class> {
+/// The classes the text rules find in `text`, most confident first.
+pub(super) fn classes(text: &str) -> Vec<Class> {
     let subject = ObjectRef {
         kind: "Pod".into(),
         namespace: Some("app".into()),

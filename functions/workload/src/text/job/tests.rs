@@ -1,0 +1,48 @@
+//! Job rules on wordings other than the ones they were first written for.
+
+use lastmile_events::Class;
+
+use crate::text::tests::classes;
+
+/// With `backoffLimit: 0` one failure told in words (an exit code, "fails", "no retry") ends
+/// the Job.
+#[test]
+fn one_failure_of_a_job_that_allows_no_retry_is_its_backoff_limit() {
+    for text in [
+        "Our nightly import CronJob sets backoffLimit: 0. Last night the container exited with code 137 and nothing ran again until the next schedule.",
+        "spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n\nThe seed job failed once on a flaky DNS lookup and was never retried.",
+        "kubectl create job reindex --image=tools:1.2 -- /reindex.sh; with --backoff-limit=0 there is no automatic retry when the script exits non-zero.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobBackoffLimit),
+            "{text}"
+        );
+    }
+    // A backoffLimit of 0 only shown in a manifest, with nothing failing, is no finding.
+    assert!(
+        !classes("apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: 0\n")
+            .contains(&Class::JobBackoffLimit)
+    );
+}
+
+/// A Job's pods left with some containers ready and not all (`1/2`), said to stay or pile
+/// up: a sidecar outlives the main container, so the Job never completes.
+#[test]
+fn partly_ready_job_pods_that_pile_up_keep_the_job_active() {
+    for text in [
+        "kubectl get pods\nbackup-28391230-abcde   1/2   NotReady   0   3h\nbackup-28391290-fghij   1/2   NotReady   0   2h\nThe backup CronJob's pods accumulate every hour.",
+        "Each run of the report job leaves a pod that shows 1/2 ready and never gets removed; the vpn client container in it keeps its tunnel open.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // All containers ready is no lingering sidecar.
+    assert!(
+        !classes("The job pod shows 2/2 ready and the pods pile up in the list.")
+            .contains(&Class::JobStuckActive)
+    );
+}
