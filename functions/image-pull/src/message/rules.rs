@@ -15,9 +15,10 @@ use std::sync::LazyLock;
 use super::Cause::{self, *};
 
 mod judges;
+mod network;
 
 use judges::{
-    EXPIRED_SAID, LOOKUP_TRY_AGAIN, MISSING_SAID, PRIVATE_SAID, access_denied, auth_hint,
+    EXPIRED_SAID, access_denied, auth_hint, missing_image_said, private_registry_said,
     pull_secret_missing, tls,
 };
 
@@ -262,6 +263,12 @@ pub(super) static RULES: &[Rule] = &[
             decided(RepositoryNotFound, 0.9, None, k)
         },
     },
+    // A transport failure wrapped in hedged auth words is the network's, not the auth's.
+    Rule {
+        name: "network-behind-auth",
+        causes: &[Dns, Refused, Unreachable, Timeout],
+        decide: network::network_behind_auth,
+    },
     Rule {
         name: "pull-secret-missing",
         causes: &[NoCredentials],
@@ -420,122 +427,39 @@ pub(super) static RULES: &[Rule] = &[
     Rule {
         name: "dns",
         causes: &[Dns],
-        decide: |t| {
-            let k = t.which(&[
-                "no such host",
-                "server misbehaving",
-                "temporary failure in name resolution",
-                "name or service not known",
-                "could not resolve host",
-            ]);
-            if let Some(k) = k {
-                return decided(Dns, 0.92, None, k);
-            }
-            if LOOKUP_TRY_AGAIN.is_match(t.spaced) {
-                return decided(Dns, 0.9, None, ": try again");
-            }
-            None
-        },
+        decide: network::dns,
     },
     Rule {
         name: "refused",
         causes: &[Refused],
-        decide: |t| {
-            if !t.has_any(&[
-                "connection refused",
-                "connection reset",
-                "registryunavailable: pinging",
-            ]) {
-                return None;
-            }
-            let k = if t.has("connection refused") {
-                "connection refused"
-            } else {
-                "connection reset"
-            };
-            decided(Refused, 0.9, None, k)
-        },
+        decide: network::refused,
     },
     Rule {
         name: "unreachable",
         causes: &[Unreachable],
-        decide: |t| {
-            let k = t.which(&["network is unreachable", "no route to host", "proxyconnect"])?;
-            decided(Unreachable, 0.88, None, k)
-        },
+        decide: network::unreachable,
     },
     Rule {
         name: "timeout",
         causes: &[Timeout],
-        decide: |t| {
-            let k = t.which(&[
-                "tls handshake timeout",
-                "i/o timeout",
-                "client.timeout exceeded",
-                "timeout awaiting",
-                "deadlineexceeded",
-                "context deadline exceeded",
-                "timed out",
-            ])?;
-            decided(Timeout, 0.75, None, k)
-        },
+        decide: network::timeout,
     },
     Rule {
         name: "registry-unavailable",
         causes: &[RegistryUnavailable],
-        decide: |t| {
-            let unavailable = t.status.is_some_and(|s| s >= 500)
-                || t.has_any(&[
-                    "registryunavailable",
-                    "registry is unavailable",
-                    "service unavailable",
-                    "bad gateway",
-                ]);
-            if !unavailable {
-                return None;
-            }
-            decided(RegistryUnavailable, 0.7, None, "unavailable")
-        },
+        decide: network::registry_unavailable,
     },
     // Told in words rather than quoted from the registry: a private registry the node
     // cannot pull from, an image said not to exist.
     Rule {
         name: "private-registry-said",
         causes: &[NoCredentials],
-        decide: |t| {
-            let failing = t.has_any(&[
-                "imagepullbackoff",
-                "errimagepull",
-                "failed to pull",
-                "can't be pulled",
-                "cannot be pulled",
-                "could not be pulled",
-                "can't pull",
-                "cannot pull",
-                "couldn't pull",
-                "could not pull",
-                "unable to pull",
-                "won't pull",
-                "fails to pull",
-                "not able to pull",
-            ]);
-            if !failing || !PRIVATE_SAID.is_match(t.spaced) {
-                return None;
-            }
-            told(NoCredentials, 0.55, Some(AccessDenied), "private")
-        },
+        decide: private_registry_said,
     },
     Rule {
         name: "missing-image-said",
         causes: &[NotFound],
-        decide: |t| {
-            let m = MISSING_SAID.find(t.spaced)?;
-            let k = ["exist", "missing", "never", "not published"]
-                .into_iter()
-                .find(|k| m.as_str().contains(k))
-                .unwrap_or("image");
-            told(NotFound, 0.55, None, k)
-        },
+        decide: missing_image_said,
     },
     Rule {
         name: "pull-failed",
@@ -558,9 +482,9 @@ pub(super) static RULES: &[Rule] = &[
 pub(super) fn compile_all() {
     for pattern in [
         &EXPIRED_SAID,
-        &PRIVATE_SAID,
-        &MISSING_SAID,
-        &LOOKUP_TRY_AGAIN,
+        &judges::PRIVATE_SAID,
+        &judges::MISSING_SAID,
+        &judges::LOOKUP_TRY_AGAIN,
     ] {
         LazyLock::force(pattern);
     }

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Text, Verdict, decided};
+use super::{Text, Verdict, decided, told};
 use crate::message::Cause::*;
 
 /// Credentials said to have expired (`the tokens stored in the pull secret are expired`,
@@ -189,3 +189,40 @@ pub(super) fn tls(t: &Text<'_>) -> Option<Verdict> {
     }
     decided(TlsOther, 0.85, None, "x509")
 }
+
+/// A pull said to fail from a registry or image told to be private.
+pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
+    let failing = t.has_any(&[
+        "imagepullbackoff",
+        "errimagepull",
+        "failed to pull",
+        "can't be pulled",
+        "cannot be pulled",
+        "could not be pulled",
+        "can't pull",
+        "cannot pull",
+        "couldn't pull",
+        "could not pull",
+        "unable to pull",
+        "won't pull",
+        "fails to pull",
+        "not able to pull",
+    ]);
+    if !failing || !PRIVATE_SAID.is_match(t.spaced) {
+        return None;
+    }
+    told(NoCredentials, 0.55, Some(AccessDenied), "private")
+}
+
+/// An image or tag told not to exist.
+pub(super) fn missing_image_said(t: &Text<'_>) -> Option<Verdict> {
+    let m = MISSING_SAID.find(t.spaced)?;
+    let k = ["exist", "missing", "never", "not published"]
+        .into_iter()
+        .find(|k| m.as_str().contains(k))
+        .unwrap_or("image");
+    told(NotFound, 0.55, None, k)
+}
+
+#[cfg(test)]
+mod tests;

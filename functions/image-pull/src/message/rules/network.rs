@@ -1,0 +1,125 @@
+//! The rules about reaching a registry at all (name resolution, refused or unreachable
+//! connections, timeouts, a registry that answers 5xx), and the rule that lets a transport
+//! failure speak when a hedged or token-fetch auth message wraps it.
+
+use super::judges::LOOKUP_TRY_AGAIN;
+use super::{Text, Verdict, decided};
+use crate::message::Cause::*;
+
+/// Auth words that do not say the registry refused anything: docker's hedge (`this may be
+/// because there are no credentials on this request`, `may require 'docker login'`) and a
+/// token or credential fetch that itself failed (containerd's `failed to authorize: failed
+/// to fetch anonymous token: Get …`, a credential helper that could not reach its cloud).
+const HEDGED_AUTH: &[&str] = &[
+    "no credentials on this request",
+    "may require 'docker login'",
+    "may require \"docker login\"",
+    "may require docker login",
+    "failed to fetch anonymous token",
+    "failed to fetch oauth token",
+    "failed to authorize",
+    "unable to retrieve auth token",
+    "error getting credentials",
+    "error fetching auth token",
+];
+
+/// The registry (or its token service) answered and refused: then the auth rules decide.
+const REGISTRY_REFUSED: &[&str] = &[
+    "unauthorized:",
+    "401 unauthorized",
+    "403 forbidden",
+    "denied:",
+    "access denied",
+    "authentication required",
+    "invalid username",
+    "incorrect username",
+    "no basic auth credentials",
+];
+
+/// A transport failure under an auth message that does not say the registry refused: an
+/// i/o timeout while fetching the anonymous token, or docker's "may be because there are no
+/// credentials" hedge around a `dial tcp … i/o timeout`, is the node failing to reach the
+/// registry, not a credential problem. Runs before the auth rules; answers only with the
+/// network cause the later rules would give.
+pub(super) fn network_behind_auth(t: &Text<'_>) -> Option<Verdict> {
+    if !t.has_any(HEDGED_AUTH) || t.has_any(REGISTRY_REFUSED) || matches!(t.status, Some(401 | 403))
+    {
+        return None;
+    }
+    [dns, refused, unreachable, timeout]
+        .into_iter()
+        .find_map(|rule| rule(t))
+}
+
+/// The registry host name does not resolve.
+pub(super) fn dns(t: &Text<'_>) -> Option<Verdict> {
+    let k = t.which(&[
+        "no such host",
+        "server misbehaving",
+        "temporary failure in name resolution",
+        "name or service not known",
+        "could not resolve host",
+    ]);
+    if let Some(k) = k {
+        return decided(Dns, 0.92, None, k);
+    }
+    if LOOKUP_TRY_AGAIN.is_match(t.spaced) {
+        return decided(Dns, 0.9, None, ": try again");
+    }
+    None
+}
+
+/// The connection is refused or reset.
+pub(super) fn refused(t: &Text<'_>) -> Option<Verdict> {
+    if !t.has_any(&[
+        "connection refused",
+        "connection reset",
+        "registryunavailable: pinging",
+    ]) {
+        return None;
+    }
+    let k = if t.has("connection refused") {
+        "connection refused"
+    } else {
+        "connection reset"
+    };
+    decided(Refused, 0.9, None, k)
+}
+
+/// No route to the registry (or its proxy).
+pub(super) fn unreachable(t: &Text<'_>) -> Option<Verdict> {
+    let k = t.which(&["network is unreachable", "no route to host", "proxyconnect"])?;
+    decided(Unreachable, 0.88, None, k)
+}
+
+/// The connection or the request timed out.
+pub(super) fn timeout(t: &Text<'_>) -> Option<Verdict> {
+    let k = t.which(&[
+        "tls handshake timeout",
+        "i/o timeout",
+        "client.timeout exceeded",
+        "timeout awaiting",
+        "deadlineexceeded",
+        "context deadline exceeded",
+        "timed out",
+    ])?;
+    decided(Timeout, 0.75, None, k)
+}
+
+/// The registry answers 5xx or says it is unavailable.
+pub(super) fn registry_unavailable(t: &Text<'_>) -> Option<Verdict> {
+    let unavailable = t.status.is_some_and(|s| s >= 500)
+        || t.has_any(&[
+            "registryunavailable",
+            "registry is unavailable",
+            "service unavailable",
+            "bad gateway",
+        ]);
+    if !unavailable {
+        return None;
+    }
+    decided(RegistryUnavailable, 0.7, None, "unavailable")
+}
+
+#[cfg(test)]
+mod tests;

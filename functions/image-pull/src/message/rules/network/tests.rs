@@ -1,0 +1,62 @@
+#![allow(clippy::unwrap_used)]
+
+use crate::message::{Cause, classify};
+
+fn cause(text: &str) -> Cause {
+    classify(text)
+        .map(|m| m.cause)
+        .unwrap_or(Cause::Unspecified)
+}
+
+/// The token fetch itself timing out, refused or unresolved (containerd, CRI-O, docker,
+/// a credential helper) is the node failing to reach the registry, not a credential fault.
+#[test]
+fn transport_failure_under_a_token_fetch_is_the_network() {
+    assert_eq!(
+        cause(
+            r#"failed to pull and unpack image "docker.io/library/nginx:1.25": failed to resolve reference "docker.io/library/nginx:1.25": failed to authorize: failed to fetch anonymous token: Get "https://auth.docker.io/token?scope=repository%3Alibrary%2Fnginx%3Apull&service=registry.docker.io": dial tcp 54.236.113.205:443: i/o timeout"#
+        ),
+        Cause::Timeout
+    );
+    assert_eq!(
+        cause(
+            r#"Failed to pull image "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:3": failed to authorize: failed to fetch oauth token: Post "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/": dial tcp 10.0.0.12:443: connect: connection refused"#
+        ),
+        Cause::Refused
+    );
+    assert_eq!(
+        cause(
+            "Error response from daemon: Get https://quay.io/v2/: error getting credentials - err: exit status 1, out: `dial tcp: lookup sts.amazonaws.com: no such host`"
+        ),
+        Cause::Dns
+    );
+}
+
+/// Docker's hedge ("may be because there are no credentials", "may require 'docker
+/// login'") around a dial error is the network too.
+#[test]
+fn hedged_auth_words_around_a_dial_error_are_the_network() {
+    assert_eq!(
+        cause(
+            "image pull failed for k8s.gcr.io/pause-amd64:3.1, this may be because there are no credentials on this request. details: (Get https://k8s.gcr.io/v1/_ping: dial tcp 108.177.97.82:443: connect: network is unreachable)"
+        ),
+        Cause::Unreachable
+    );
+}
+
+/// When the registry or its token service answered and refused, the auth rules decide.
+#[test]
+fn a_refusal_from_the_registry_stays_auth() {
+    assert_eq!(
+        cause(
+            r#"failed to pull and unpack image "r.example/app:1": failed to resolve reference "r.example/app:1": failed to authorize: failed to fetch oauth token: unexpected status from POST request to https://r.example/token: 401 Unauthorized"#
+        ),
+        Cause::BadCredentials
+    );
+    assert_eq!(
+        cause(
+            "Error response from daemon: pull access denied for acme/api, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
+        ),
+        Cause::RepositoryNotFound
+    );
+}
