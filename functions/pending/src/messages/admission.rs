@@ -323,6 +323,21 @@ pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
             "unable to validate against any pod security policy",
             "PodSecurityPolicy",
         ),
+        // PodSecurityPolicy (removed in 1.25) in its shapes across versions: the plugin
+        // named before "unable to admit pod", "no providers available" when no policy
+        // may be used, and its per-field refusals ("Host network is not allowed to be
+        // used", "hostPath volumes are not allowed to be used").
+        (
+            "podsecuritypolicy: unable to admit pod",
+            "PodSecurityPolicy",
+        ),
+        (
+            "no providers available to validate pod request",
+            "PodSecurityPolicy",
+        ),
+        ("unable to admit pod", "an admission plugin"),
+        ("is not allowed to be used", "a pod security policy"),
+        ("are not allowed to be used", "a pod security policy"),
         ("denied by ", "a policy engine"),
         ("[denied by", "Gatekeeper"),
         ("validation error:", "a policy engine"),

@@ -189,3 +189,15 @@ fn a_create_that_timed_out_is_an_unreachable_webhook() {
     // A timeout that is not a create (an image pull, a probe) is not admission.
     assert!(parse_policy("Failed to pull image: context deadline exceeded").is_none());
 }
+
+/// PodSecurityPolicy refusals in the shapes other versions print: no usable policy at all,
+/// and a field refusal under a generic "forbidden" (the plugin not named).
+#[test]
+fn pod_security_policy_refusals_across_versions() {
+    let none = "Error creating: pods \"node-exporter-\" is forbidden: no providers available to validate pod request";
+    assert_eq!(parse_policy(none).unwrap().by, "PodSecurityPolicy");
+    let field = "pods \"agent-x7\" is forbidden: [spec.containers[0].securityContext.hostPID: Invalid value: true: Host PID is not allowed to be used]";
+    assert_eq!(parse_policy(field).unwrap().by, "a pod security policy");
+    let plugin = "Error creating: pods \"csi-node-\" is forbidden: SecurityContextDeny: unable to admit pod: privileged containers";
+    assert_eq!(parse_policy(plugin).unwrap().by, "an admission plugin");
+}
