@@ -22,6 +22,9 @@ pub(in crate::messages) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>
     if t.lower.contains("exceeded quota") || t.lower.contains("must specify") {
         return;
     }
+    if unset_requests_under_quota(t, out) {
+        return;
+    }
     let Some(m) = DESCRIBED_QUOTA
         .find(t.lower)
         .or_else(|| quota_beside_failed_create(t))
@@ -36,6 +39,42 @@ pub(in crate::messages) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>
         false,
         Fact::None,
     ));
+}
+
+/// Containers said to set no requests or limits (lower-cased, flattened text): "do not
+/// specify the required compute resources", "has no cpu limits", "without resource
+/// requests", "limits are not set".
+static UNSET_RESOURCES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:do(?:es)?n't|do(?:es)? not|did(?:n't| not)|never|fail(?:s|ed)? to)\s+(?:specify|set|define|declare|have|include)|without|missing|lacks?|lacking)\s+(?:any\s+|the\s+|explicit\s+)?(?:required\s+)?(?:compute\s+|cpu(?:\s*/\s*memory|\s+(?:and|or)\s+memory)?\s+|memory\s+|container\s+)?(?:resources?|requests?|limits?)\b|\bno (?:(?:cpu|memory|compute|resource)(?:\s*/\s*memory)?\s+)?(?:requests?|limits?)\b|\b(?:requests?|limits?|resources?) (?:are|is|were|was)(?:n't| not) (?:set|specified|defined)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A namespace quota named (lower-cased text).
+static QUOTA_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bresource ?quotas?\b|\bquotas?\b").expect("the loose patterns are valid regexes")
+});
+
+/// Containers (often init containers or injected sidecars) said to set no requests or
+/// limits in a namespace with a ResourceQuota: the quota admission rejects every pod that
+/// leaves a tracked resource unset ("must specify limits.cpu"), whatever the other
+/// containers set. Told in words, this is the quota's doing more surely than any other
+/// reading, so it stands above the generic quota reading.
+fn unset_requests_under_quota(t: &Input<'_>, out: &mut Vec<Finding>) -> bool {
+    if !QUOTA_NAMED.is_match(t.lower) {
+        return false;
+    }
+    let Some(m) = UNSET_RESOURCES.find(t.lower) else {
+        return false;
+    };
+    out.push(Finding::new(
+        Class::QuotaExceeded,
+        0.7,
+        "containers (often init containers or injected sidecars) set no requests or limits while the namespace has a ResourceQuota on them: the quota admission rejects each such pod (`must specify limits.cpu,…`), so the controller creates none; set resources on every container, or add a LimitRange that defaults them",
+        &quote_at(t.flat, m.start()),
+        true,
+        Fact::None,
+    ));
+    true
 }
 
 /// `kubectl describe resourcequota`'s table header.
@@ -135,6 +174,8 @@ pub(in crate::messages) fn described_policy(t: &Input<'_>, out: &mut Vec<Finding
 pub(super) fn compile_all() {
     for pattern in [
         &DESCRIBED_QUOTA,
+        &UNSET_RESOURCES,
+        &QUOTA_NAMED,
         &QUOTA_TABLE,
         &CREATES_NO_PODS,
         &LIMIT_BOUND_CROSSED,

@@ -312,3 +312,30 @@ fn requests_above_a_machine_told_in_words() {
         !rules_hit("The log volume exceeds the size of the disk.").contains(&"described-capacity")
     );
 }
+
+/// Containers told to set no requests or limits in a namespace with a quota, in other
+/// words than "must specify"; set resources beside a quota, or unset ones with no quota,
+/// are not this reading.
+#[test]
+fn unset_requests_under_a_quota_told_in_words() {
+    for m in [
+        "The injected proxy sidecar has no cpu limits, and our namespace has a ResourceQuota on limits.cpu, so the ReplicaSet can't create pods.",
+        "Our Job's init container doesn't set resource requests; with the team quota in place the Job never gets a pod.",
+        "quota on the namespace; the migration hook's limits are not set and nothing starts",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::QuotaExceeded, "{m}: {found:?}");
+        assert!(found[0].confidence >= 0.7, "{m}");
+    }
+    for m in [
+        "we have a resource quota and every container sets requests and limits; pods run",
+        "the sidecar has no cpu limits and the pod is OOMKilled",
+    ] {
+        assert!(
+            merge(scan(m))
+                .iter()
+                .all(|f| f.confidence < 0.7 || f.class != Class::QuotaExceeded),
+            "{m}"
+        );
+    }
+}
