@@ -46,6 +46,18 @@ pub(crate) fn init_logs(subject: &Subject, container: &str, previous: bool) -> R
     )
 }
 
+/// List the namespace's Jobs and their events: the Job a wait depends on must exist and
+/// complete.
+pub(crate) fn awaited_jobs(subject: &Subject) -> Remediation {
+    let ns = ns_flag(subject);
+    step(
+        "Check that the Job the pods wait on exists and completes: a Helm hook Job is not created by `helm template`, `--no-hooks`, or a GitOps tool that skips hooks; run its work by hand once if it never ran.",
+        format!(
+            "kubectl get jobs{ns} && kubectl get events{ns} --field-selector involvedObject.kind=Job"
+        ),
+    )
+}
+
 /// Describe the pod: its events name the missing ConfigMap, Secret or volume.
 pub(crate) fn describe_pod(subject: &Subject) -> Remediation {
     step(

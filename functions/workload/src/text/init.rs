@@ -10,6 +10,10 @@ use super::{matches, quote, re, told};
 use crate::deps::{unresolved, waited_on};
 use crate::{diagnosis, remedy};
 
+mod loops;
+
+use loops::{init_section, wait_loop};
+
 static INIT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit(?:ialization)?(?:[- ](?:sidecar|step|phase))?[- ]containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
@@ -26,25 +30,18 @@ static NONZERO_EXIT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// A tool's own failure line in a container's output: git's `fatal: not a git
-/// repository`, `error: ...`, a shell's `command not found`, a Python traceback. The
+/// repository` (or a clone's auth failure quoted inside another tool's line, as git-sync
+/// logs it, and git-sync's `too many failures, aborting`), `error: ...`, a shell's `command not found`, a Python traceback. The
 /// container's command failed (and exits), it is not waiting.
 static FAILED_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?im)^\s*(?:fatal|error|panic):\s+\S|: command not found\s*$|^\s*Traceback \(most recent call last\):",
+        r"(?im)^\s*(?:fatal|error|panic):\s+\S|: command not found\s*$|^\s*Traceback \(most recent call last\):|\bfatal: (?:could not read (?:Username|Password)|repository '[^'\n]*' not found|Authentication failed)|\bPermission denied \(publickey\)|\btoo many failures, aborting\b",
     )
 });
 /// One line of a wait loop's log: a dependency that does not answer yet.
 static WAIT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\bwaiting for\b|\bno response\b|\bconnection refused\b|\bnot (?:yet )?(?:ready|available|reachable)\b|\bretrying in\b|\bsleeping\b|\btimed? ?out\b|(?:\bnot|n't)(?:\s+[\w'-]+){1,4}?\s+yet\b",
-    )
-});
-/// A log line's leading timestamp (`2018/05/09 17:45:23`, `2024-01-02T03:04:05.678Z`,
-/// `[12:00:01]`, klog's `I0509 17:45:23.123456    1 file.go:12]`), which makes every
-/// repetition of one line differ.
-static LOG_TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"^\[?(?:\d{4}[-/]\d\d[-/]\d\d[T ])?\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s+|^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]]*\]\s*",
     )
 });
 /// A file-system step that failed for lack of rights: the volume-permissions init container
@@ -112,7 +109,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &FAILED_COMMAND,
         &CONTAINER_NAME,
         &RESOLVED,
-        &LOG_TIMESTAMP,
+        &loops::LOG_TIMESTAMP,
     ]
 }
 
@@ -132,6 +129,36 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         .clone()
         .unwrap_or_else(|| "<init-container>".into());
     let mut out = Vec::new();
+
+    // Pods waiting on the work of a Job that never ran (a migrations Job, a hook that was
+    // not triggered): the wait cannot end, whatever the waiting container does meanwhile.
+    if let Some(q) = told::awaited_job_never_ran(text) {
+        out.push(diagnosis(
+            Class::InitBlocked,
+            0.8,
+            format!("The pods wait for the work of a Job that never ran ({q}): the wait (an init container such as `wait-for-migrations`, or the app's own check) can never pass, so the pods stay in Init or time out and restart. Make the Job run: a Helm hook Job is skipped by `helm template`, `--no-hooks` and GitOps tools that ignore hooks."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::awaited_jobs(&subject), remedy::init_logs(&subject, &name, false)],
+            false,
+        ));
+        return out;
+    }
+
+    // An init container that keeps retrying a login the server refuses (403/401): it does
+    // not exit, it waits for credentials or a role binding that never comes.
+    if marker && let Some(q) = told::auth_refused_again(text) {
+        out.push(diagnosis(
+            Class::InitBlocked,
+            0.8,
+            format!("Init container `{name}` keeps retrying a login that the server refuses ({q}), so the pod stays in Init until it is let in: the identity it presents is not (yet) allowed. Check the server's role for it (bound service account names and namespaces, token audience, the auth backend's token reviewer) and the server's audit log."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, false)],
+            false,
+        ));
+        return out;
+    }
 
     // Crash-looping init container.
     let restarts = RESTARTS
@@ -378,49 +405,4 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         ));
     }
     out
-}
-
-/// The init containers' part of a `kubectl describe pod` (between `Init Containers:` and
-/// `Containers:`), or the whole text when it has no such structure.
-fn init_section(text: &str) -> &str {
-    let Some(start) = text.find("Init Containers:") else {
-        return text;
-    };
-    let rest = &text[start..];
-    let end = rest.find("\nContainers:").unwrap_or(rest.len());
-    &rest[..end]
-}
-
-/// A wait loop told by its own log: the same "no answer yet" line at least twice, or three
-/// such lines, and nothing that says the process exited. Returns the line.
-fn wait_loop(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    const EXITED: [&str; 7] = [
-        "crashloopbackoff",
-        "back-off restarting",
-        "shutting down",
-        "panic",
-        "fatal",
-        "exited",
-        "terminated",
-    ];
-    if EXITED.iter().any(|w| lower.contains(w)) {
-        return None;
-    }
-    let waits: Vec<&str> = text
-        .lines()
-        .map(|l| {
-            let l = l.trim();
-            LOG_TIMESTAMP.find(l).map_or(l, |m| &l[m.end()..])
-        })
-        .filter(|l| l.len() < 300 && WAIT_LINE.is_match(l))
-        .collect();
-    let repeated = waits
-        .iter()
-        .find(|l| waits.iter().filter(|m| m == l).count() >= 2);
-    match repeated {
-        Some(l) => Some((*l).to_owned()),
-        None if waits.len() >= 3 => waits.first().map(|l| (*l).to_owned()),
-        None => None,
-    }
 }

@@ -17,7 +17,7 @@ static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
     const NAME: &str =
         r"((?:wait[-_]for|wait|init)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait))";
     re(&format!(
-        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?containers?\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b"#
+        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|step|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b"#
     ))
 });
 /// A crash of the init container told in one phrase: `Init CrashLoopBackOff`, `Init Crash
@@ -32,7 +32,7 @@ static INIT_CRASH_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// throwing errors`.
 static CRASH_TOLD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b",
+        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b",
     )
 });
 /// Where a sentence turns to another subject (`…, but the app container keeps crashing`).
@@ -66,6 +66,30 @@ static INIT_DONE_OR_MAIN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A Job others wait on (migrations, schema, database setup, a hook) said not to have run:
+/// "the migration job isn't running", "a db-migrations job is never actually started", "no
+/// schema job was created", "the pre-install hook job never ran".
+static JOB_NOT_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:migrat\w*|schema|db|database|upgrade|setup|bootstrap|init\w*|seed\w*|hook|create-?user|provision\w*)(?:[-_ ][\w-]+)?[-_ ]jobs?\b[^.\n]{0,30}?\b(?:isn't|is not|wasn't|was not|aren't|are not|weren't|were not|never|didn't|did not|doesn't|does not|hasn't|has not|haven't|have not|not)\s+(?:(?:actually|even|being|been|yet|ever|get|got|gets)\s+)*(?:run\b|runs\b|running\b|ran\b|start\w*|creat\w*|launch\w*|trigger\w*|execut\w*|exist\w*|deploy\w*|schedul\w*|fired|spawn\w*)|\bno\s+(?:migrat\w*|schema|db|database|setup|hook)[-\w]*\s+jobs?\s+(?:was|is|were|are|gets?|got|has been|have been)?\s*(?:run|ran|started|created|launched|triggered|executed)\b|\b(?:there(?:'s| is| was) no|(?:don't|do not|didn't|did not|can't|cannot|couldn't|could not) (?:see|find)(?: any| an?| the)?)\s+(?:[\w-]+[-_ ])?(?:migrat\w*|schema|db|database|setup|bootstrap|seed\w*|hook)[-\w]*\s+jobs?\b|\bjobs?\s+(?:that|which|to)\s+(?:runs?|applies|apply|performs?|does|do)\s+(?:the\s+)?(?:db\s+|database\s+|schema\s+)?(?:migrations?|schema|setup)\b[^.\n]{0,30}?\b(?:never|isn't|is not|wasn't|was not|didn't|did not|doesn't|does not|not)\s+(?:(?:actually|even|been|get|got)\s+)*(?:run|ran|start\w*|creat\w*|trigger\w*|exist\w*)",
+    )
+});
+/// Something said to wait for that Job's work: a `wait-for-…` container, "unapplied
+/// migrations", "waiting for migrations", "stuck", a wait that times out.
+static AWAITS_MIGRATIONS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bwait[-_]for[-_][\w-]+|\bwait\w*\b[^.\n]{0,30}?\b(?:migrat\w*|schema|database|db|jobs?)\b|\b(?:unapplied|pending|outstanding|missing)\s+migrations\b|\bschema\b[^.\n]{0,20}?\b(?:not (?:yet )?(?:ready|created|migrated|up to date)|out of date)\b|\bstuck\b|\btim(?:ed|es)? ?out\b|\bTimeoutError\b",
+    )
+});
+/// A login or secret fetch the server keeps refusing while the client retries: "kept getting
+/// 403 permission denied from /v1/auth/kubernetes/login", "keeps receiving 401
+/// Unauthorized", or an agent's own line `error authenticating … Code: 403 … backoff=2s`.
+static AUTH_REFUSED_AGAIN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:keeps?|kept|still|repeatedly|continuously|constantly|endlessly)\b[^.\n]{0,20}?\b(?:getting|receiv\w*|returning|hitting|throwing|logging|gets?|got)\b[^.\n]{0,30}?\b(?:40[13]|unauthori[sz]ed|forbidden|permission denied|access denied|authentication failed|login failed)\b|(?m:^[^\n]*\b(?:auth\w*|login|token)\b[^\n]*\b(?:40[13]|unauthori[sz]ed|forbidden|permission denied)\b[^\n]*\b(?:backoff|retry\w*|retrying|will retry)\b[^\n]*$)",
+    )
+});
+
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
@@ -77,6 +101,9 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &WAIT_TOLD,
         &KERNEL_STEP_DENIED,
         &INIT_DONE_OR_MAIN,
+        &JOB_NOT_RUN,
+        &AWAITS_MIGRATIONS,
+        &AUTH_REFUSED_AGAIN,
     ]
 }
 
@@ -146,6 +173,20 @@ pub(super) fn kernel_step_denied(text: &str) -> Option<String> {
         .find('\n')
         .map_or(text.len(), |i| m.end() + i);
     Some(format!("\"{}\"", text[start..end].trim()))
+}
+
+/// A Job that others wait on said not to have run, beside a wait for its work: returns the
+/// sentence about the Job.
+pub(super) fn awaited_job_never_ran(text: &str) -> Option<String> {
+    let m = JOB_NOT_RUN.find(text)?;
+    AWAITS_MIGRATIONS.find(text)?;
+    Some(sentence_at(text, m.start(), m.end()))
+}
+
+/// A login or secret fetch refused again and again (403/401) while the client retries.
+pub(super) fn auth_refused_again(text: &str) -> Option<String> {
+    let m = AUTH_REFUSED_AGAIN.find(text)?;
+    Some(super::quote_range(text, m.start(), m.end()))
 }
 
 fn sentences(text: &str) -> impl Iterator<Item = &str> {

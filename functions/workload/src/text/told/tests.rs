@@ -112,3 +112,59 @@ fn a_probe_in_a_jobs_own_command_is_no_init_wait() {
     let text = "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n      - name: ping\n        command: [\"sh\", \"-c\", \"until nc -z db 5432; do sleep 2; done\"]";
     assert!(!classes(text).contains(&Class::InitBlocked), "{text}");
 }
+
+/// Pods that wait for the work of a Job that never ran (migrations, schema, database setup),
+/// told in other words and stacks than any one report's: the wait cannot end.
+#[test]
+fn a_wait_on_a_job_that_never_ran_is_an_init_wait() {
+    for text in [
+        "The app pods sit in Init:0/1 on wait-for-schema; the schema job was never created because we install with helm template | kubectl apply.",
+        "Rails pods crash with ActiveRecord::PendingMigrationError (pending migrations); the migrate job didn't run after the Argo CD sync.",
+        "Every deployment times out on its wait-for-db-migrations init container, and kubectl get jobs shows there is no migration job in the namespace.",
+        "The api pods log 'waiting for schema version 42'; the job that runs the migrations was never created by the chart.",
+        "Keycloak waits for the database forever: the db-setup job is not even scheduled by the pre-install hook.",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
+    }
+    for text in [
+        "The migration job ran and completed; the web pods serve traffic.",
+        "The migration job isn't running yet, we deploy it tomorrow.",
+    ] {
+        assert!(!classes(text).contains(&Class::InitBlocked), "{text}");
+    }
+}
+
+/// An init container that keeps retrying a login the server refuses (401/403), told in
+/// words or shown by an agent's own retry line, waits: it is blocked, not crashing.
+#[test]
+fn an_init_container_refused_login_again_and_again_is_blocked() {
+    for text in [
+        "The consul-template-init container keeps receiving 401 Unauthorized from the ACL login endpoint and the pod never leaves Init.",
+        "At the `secrets-init` step it kept getting 403 permission denied from the Kubernetes auth login.",
+        "Init Containers:\n  fetch-secrets:\n    State: Running\n2024-05-01T10:00:00Z [ERROR] auth.handler: error authenticating: error=\"Code: 403. Errors: * permission denied\" backoff=1.5s",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
+    }
+    assert!(
+        !classes("The api container gets 403 forbidden from the vault login once at startup.")
+            .contains(&Class::InitBlocked)
+    );
+}
+
+/// An init container said to fail its step (clone, fetch, download) or to print only its
+/// usage (wrong arguments) exits: a crash loop, not a wait; an image it cannot pull is not.
+#[test]
+fn an_init_container_that_fails_its_step_or_prints_usage_crash_loops() {
+    for text in [
+        "Our init container that prepares the site content fails to clone from Bitbucket: Permission denied (publickey).",
+        "The copy-assets init container just prints its usage text instead of copying anything.",
+        "The init container could not download the model weights from S3 (AccessDenied).",
+        "Init Containers:\n  clone-dags:\n    State: Terminated\nI0102 10:00:00.000000 1 main.go:400] \"msg\"=\"too many failures, aborting\" \"error\"=\"Run(git clone): exit status 128: { stderr: \\\"fatal: could not read Username for 'https://gitlab.example.com': terminal prompts disabled\\\" }\"",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
+    }
+    assert_ne!(
+        classes("The init container failed to pull image busybox:1.36: ErrImagePull").first(),
+        Some(&Class::InitCrashloop)
+    );
+}
