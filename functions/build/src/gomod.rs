@@ -107,11 +107,12 @@ static TREE_DIRTY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 /// go.mod or go.sum listed or told as changed in the work tree: `git status --porcelain`'s
-/// ` M go.sum` (behind a log's timestamp or a box-drawing margin), git status's `modified:
+/// ` M go.sum` (behind a log's timestamp or a box-drawing margin), `git diff --name-only`'s
+/// bare `go.sum`, git status's `modified:
 /// go.sum`, `git diff --name-status`'s `M\tgo.mod`, or in words ("a modified file `go.sum`",
 /// "go.sum was changed").
 static MODFILE_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)^(?:\[[^\]\n]*\])?[\s│|>*-]*(?:M|MM|AM|A|D|\?\?)\s+\S*\bgo\.(?:mod|sum)\s*$|\bmodified:\s+\S*\bgo\.(?:mod|sum)\b|\b(?:modified|changed|updated|rewritten|dirty|touched)\s+(?:files?\s+)?[`'\x22]?go\.(?:mod|sum)\b|\bgo\.(?:mod|sum)[`'\x22]?\s+(?:(?:is|was|were|are|gets?|got|has been|have been)\s+)(?:modified|changed|updated|rewritten|touched)\b|\bchanges to\s+[`'\x22]?go\.(?:mod|sum)\b")
+    Regex::new(r"(?im)^(?:\[[^\]\n]*\])?[\s│|>*-]*(?:(?:M|MM|AM|A|D|\?\?)\s+)?\S*\bgo\.(?:mod|sum)\s*$|\bmodified:\s+\S*\bgo\.(?:mod|sum)\b|\b(?:modified|changed|updated|rewritten|dirty|touched)\s+(?:files?\s+)?[`'\x22]?go\.(?:mod|sum)\b|\bgo\.(?:mod|sum)[`'\x22]?\s+(?:(?:is|was|were|are|gets?|got|has been|have been)\s+)?(?:modified|changed|updated|rewritten|touched)\b|\bchanges to\s+[`'\x22]?go\.(?:mod|sum)\b")
         .expect("the build patterns are valid regexes")
 });
 

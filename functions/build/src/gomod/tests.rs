@@ -42,6 +42,8 @@ fn a_tree_left_dirty_by_the_module_files_is_untidy() {
         "ko publish stamped the image version v0.3.1-dirty; go.sum was modified by the build step before it.",
         "12:01:02  Changes not staged for commit:\n12:01:02  \tmodified:   api/go.sum\n12:01:02  ERROR: refusing to tag a release with uncommitted changes",
         "The publish job aborts: the repository is dirty after `go mod download`, git lists changes to go.sum.",
+        "- name: Check tree\n  run: git diff --name-only --exit-code\ngo.sum\nError: Process completed with exit code 1.",
+        "Our release action says the working tree is not clean because go.sum changed during the build.",
     ] {
         assert_eq!(first(text), Some(Class::BuildGoModDirty), "{text}");
     }
