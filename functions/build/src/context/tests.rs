@@ -46,6 +46,7 @@ fn secrets_said_to_be_copied_into_the_image_are_a_leak() {
         "Our API keys get baked into the Docker image because the compose build copies the repo.",
         "Security review: private keys end up in the image layers of the backend service.",
         "The production image contains secrets from the local dotenv files.",
+        "Anyone who pulls the image has our AWS credentials: docker history shows them.",
     ] {
         assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
     }
