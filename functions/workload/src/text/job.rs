@@ -73,27 +73,33 @@ static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
 static ERROR_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
 
-/// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`.
-static BACKOFF_ZERO: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(?i)\bbackoff_?limit"?\s*[:=]\s*0\b|--backoff-limit[= ]0\b"#));
+/// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`,
+/// "backoffLimit is set to 0", "a backoff limit of 0".
+static BACKOFF_ZERO: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)\bbackoff_?limit"?\s*[:=]\s*0\b|--backoff-limit[= ]0\b|\bbackoff[_ ]?limit[`'"]?\s+(?:is\s+|was\s+|of\s+|(?:is\s+)?set\s+to\s+)[`'"]?0\b"#,
+    )
+});
 /// One pod said to have ended in Error or Failed.
 static ONE_POD_FAILED: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(?i:pod)\b[^.\n]{0,30}?\b(?:Error|Failed)\b"));
 
 /// A Job's single failure told in words, which with `backoffLimit: 0` is final: the Job (or
-/// its pod, container, migration) exits non-zero or fails, or nothing retries it ("no
+/// its pod, container, migration) exits non-zero, fails, dies or is killed, or nothing
+/// retries it ("no
 /// automatic retry", "is never retried").
 static FAILED_ONCE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:job|pod|container|migration|task|run|script|command)\b[^.\n]{0,30}?\b(?:exit(?:s|ed)?\s+(?:with\s+)?(?:(?:exit\s+)?(?:code|status)\s+)?[1-9]\d*\b|exit(?:s|ed)?\s+non-?\s*zero\b|fail(?:s|ed)\b)|\bno\s+(?:automatic\s+|auto[- ]?)?retr(?:y|ies)\b|\b(?:is|was|are|were|gets?|got)\s+(?:never|not)\s+retried\b",
+        r"(?i)\b(?:job|pod|container|migration|task|run|script|command)\b[^.\n]{0,30}?\b(?:exit(?:s|ed)?\s+(?:with\s+)?(?:(?:exit\s+)?(?:code|status)\s+)?[1-9]\d*\b|exit(?:s|ed)?\s+non-?\s*zero\b|fail(?:s|ed)\b|died\b|dies\b|crash(?:ed|es)\b|(?:was|got|gets|is)\s+(?:OOM[- ]?)?killed\b|OOMKilled\b)|\bno\s+(?:automatic\s+|auto[- ]?)?retr(?:y|ies)\b|\b(?:is|was|are|were|gets?|got)\s+(?:never|not)\s+retried\b",
     )
 });
 /// A pod with some containers ready and not all, beside a Job: a `kubectl get pods` row
-/// `1/2  NotReady` or `1/2  Completed`, or "1/2 in the READY column", "shows 1/2 ready".
-/// Groups 1 and 2 (or 3 and 4) the ready and total counts.
+/// `1/2  NotReady` or `1/2  Completed`, or "1/2 in the READY column", "shows 1/2 ready",
+/// "1 of 2 containers ready". Groups 1 and 2 (or 3 and 4, or 5 and 6) the ready and total
+/// counts.
 static PARTIAL_READY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b([1-9])/([2-9])\s+(?:NotReady|Completed|Running)\b|\b([1-9])/([2-9])\b[^.\n]{0,20}?\bready\b",
+        r"(?i)\b([1-9])/([2-9])\s+(?:NotReady|Completed|Running)\b|\b([1-9])/([2-9])\b[^.\n]{0,20}?\bready\b|\b([1-9]) (?:of|out of) ([2-9]) containers?\b[^.\n]{0,10}?\b(?:ready|running)\b",
     )
 });
 /// The pods of such a Job said to stay or pile up: "keep piling up", "accumulate", "never
@@ -417,7 +423,7 @@ fn partly_ready_lingering(text: &str) -> Option<String> {
     PODS_LINGER.find(text)?;
     let c = PARTIAL_READY.captures_iter(text).find(|c| {
         let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
-        matches!((n(1).or(n(3)), n(2).or(n(4))), (Some(r), Some(t)) if r < t)
+        matches!((n(1).or(n(3)).or(n(5)), n(2).or(n(4)).or(n(6))), (Some(r), Some(t)) if r < t)
     })?;
     let m = c.get(0)?;
     Some(crate::text::quote_range(text, m.start(), m.end()))

@@ -11,6 +11,7 @@ fn one_failure_of_a_job_that_allows_no_retry_is_its_backoff_limit() {
     for text in [
         "Our nightly import CronJob sets backoffLimit: 0. Last night the container exited with code 137 and nothing ran again until the next schedule.",
         "spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n\nThe seed job failed once on a flaky DNS lookup and was never retried.",
+        "Our data-export Job has a backoff limit of 0, and its pod died on an OOM kill at 3am.",
         "kubectl create job reindex --image=tools:1.2 -- /reindex.sh; with --backoff-limit=0 there is no automatic retry when the script exits non-zero.",
     ] {
         assert_eq!(
@@ -32,6 +33,7 @@ fn one_failure_of_a_job_that_allows_no_retry_is_its_backoff_limit() {
 fn partly_ready_job_pods_that_pile_up_keep_the_job_active() {
     for text in [
         "kubectl get pods\nbackup-28391230-abcde   1/2   NotReady   0   3h\nbackup-28391290-fghij   1/2   NotReady   0   2h\nThe backup CronJob's pods accumulate every hour.",
+        "After the batch job finishes its work the pod stays NotReady with 1 of 2 containers running, so the CronJob never starts the next run.",
         "Each run of the report job leaves a pod that shows 1/2 ready and never gets removed; the vpn client container in it keeps its tunnel open.",
     ] {
         assert_eq!(
