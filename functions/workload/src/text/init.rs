@@ -132,7 +132,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
 
     // Pods waiting on the work of a Job that never ran (a migrations Job, a hook that was
     // not triggered): the wait cannot end, whatever the waiting container does meanwhile.
-    if let Some(q) = told::awaited_job_never_ran(text) {
+    if let Some(q) = told::awaited_job_never_ran(text, marker) {
         out.push(diagnosis(
             Class::InitBlocked,
             0.8,

@@ -17,7 +17,7 @@ static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
     const NAME: &str =
         r"((?:wait[-_]for|wait|init)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait))";
     re(&format!(
-        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|step|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b"#
+        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b"#
     ))
 });
 /// A crash of the init container told in one phrase: `Init CrashLoopBackOff`, `Init Crash
@@ -71,14 +71,14 @@ static INIT_DONE_OR_MAIN: LazyLock<Regex> = LazyLock::new(|| {
 /// schema job was created", "the pre-install hook job never ran".
 static JOB_NOT_RUN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:migrat\w*|schema|db|database|upgrade|setup|bootstrap|init\w*|seed\w*|hook|create-?user|provision\w*)(?:[-_ ][\w-]+)?[-_ ]jobs?\b[^.\n]{0,30}?\b(?:isn't|is not|wasn't|was not|aren't|are not|weren't|were not|never|didn't|did not|doesn't|does not|hasn't|has not|haven't|have not|not)\s+(?:(?:actually|even|being|been|yet|ever|get|got|gets)\s+)*(?:run\b|runs\b|running\b|ran\b|start\w*|creat\w*|launch\w*|trigger\w*|execut\w*|exist\w*|deploy\w*|schedul\w*|fired|spawn\w*)|\bno\s+(?:migrat\w*|schema|db|database|setup|hook)[-\w]*\s+jobs?\s+(?:was|is|were|are|gets?|got|has been|have been)?\s*(?:run|ran|started|created|launched|triggered|executed)\b|\b(?:there(?:'s| is| was) no|(?:don't|do not|didn't|did not|can't|cannot|couldn't|could not) (?:see|find)(?: any| an?| the)?)\s+(?:[\w-]+[-_ ])?(?:migrat\w*|schema|db|database|setup|bootstrap|seed\w*|hook)[-\w]*\s+jobs?\b|\bjobs?\s+(?:that|which|to)\s+(?:runs?|applies|apply|performs?|does|do)\s+(?:the\s+)?(?:db\s+|database\s+|schema\s+)?(?:migrations?|schema|setup)\b[^.\n]{0,30}?\b(?:never|isn't|is not|wasn't|was not|didn't|did not|doesn't|does not|not)\s+(?:(?:actually|even|been|get|got)\s+)*(?:run|ran|start\w*|creat\w*|trigger\w*|exist\w*)",
+        r"(?i)\b(?:migrat\w*|schema|db|database|setup|bootstrap|init\w*|seed\w*|create-?user|provision\w*)(?:[-_ ][\w-]+)?[-_ ]jobs?\b[^.\n]{0,30}?\b(?:isn't|is not|wasn't|was not|aren't|are not|weren't|were not|never|didn't|did not|doesn't|does not|hasn't|has not|haven't|have not|not)\s+(?:(?:actually|even|being|been|yet|ever|get|got|gets)\s+)*(?:run\b|runs\b|running\b|ran\b|start\w*|creat\w*|launch\w*|trigger\w*|execut\w*|exist\w*|deploy\w*|schedul\w*|fired|spawn\w*)|\bno\s+(?:migrat\w*|schema|db|database|setup|hook)[-\w]*\s+jobs?\s+(?:was|is|were|are|gets?|got|has been|have been)?\s*(?:run|ran|started|created|launched|triggered|executed)\b|\b(?:there(?:'s| is| was) no|(?:don't|do not|didn't|did not|can't|cannot|couldn't|could not) (?:see|find)(?: any| an?| the)?)\s+(?:[\w-]+[-_ ])?(?:migrat\w*|schema|db|database|setup|bootstrap|seed\w*|hook)[-\w]*\s+jobs?\b|\bjobs?\s+(?:that|which|to)\s+(?:runs?|applies|apply|performs?|does|do)\s+(?:the\s+)?(?:db\s+|database\s+|schema\s+)?(?:migrations?|schema|setup)\b[^.\n]{0,30}?\b(?:never|isn't|is not|wasn't|was not|didn't|did not|doesn't|does not|not)\s+(?:(?:actually|even|been|get|got)\s+)*(?:run|ran|start\w*|creat\w*|trigger\w*|exist\w*)",
     )
 });
 /// Something said to wait for that Job's work: a `wait-for-…` container, "unapplied
-/// migrations", "waiting for migrations", "stuck", a wait that times out.
+/// migrations", "waiting for migrations", a schema not ready, a `TimeoutError`.
 static AWAITS_MIGRATIONS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bwait[-_]for[-_][\w-]+|\bwait\w*\b[^.\n]{0,30}?\b(?:migrat\w*|schema|database|db|jobs?)\b|\b(?:unapplied|pending|outstanding|missing)\s+migrations\b|\bschema\b[^.\n]{0,20}?\b(?:not (?:yet )?(?:ready|created|migrated|up to date)|out of date)\b|\bstuck\b|\btim(?:ed|es)? ?out\b|\bTimeoutError\b",
+        r"(?i)\bwait[-_]for[-_][\w-]+|\bwait\w*\b[^.\n]{0,30}?\b(?:migrat\w*|schema|database|db|jobs?)\b|\b(?:unapplied|pending|outstanding|missing)\s+migrations\b|\bschema\b[^.\n]{0,20}?\b(?:not (?:yet )?(?:ready|created|migrated|up to date)|out of date)\b|\bTimeoutError\b",
     )
 });
 /// A login or secret fetch the server keeps refusing while the client retries: "kept getting
@@ -175,11 +175,13 @@ pub(super) fn kernel_step_denied(text: &str) -> Option<String> {
     Some(format!("\"{}\"", text[start..end].trim()))
 }
 
-/// A Job that others wait on said not to have run, beside a wait for its work: returns the
-/// sentence about the Job.
-pub(super) fn awaited_job_never_ran(text: &str) -> Option<String> {
+/// A Job that others wait on said not to have run, beside a wait for its work (told, or an
+/// init container marked in the text): returns the sentence about the Job.
+pub(super) fn awaited_job_never_ran(text: &str, marker: bool) -> Option<String> {
     let m = JOB_NOT_RUN.find(text)?;
-    AWAITS_MIGRATIONS.find(text)?;
+    if !marker && !AWAITS_MIGRATIONS.is_match(text) {
+        return None;
+    }
     Some(sentence_at(text, m.start(), m.end()))
 }
 

@@ -129,6 +129,7 @@ fn a_wait_on_a_job_that_never_ran_is_an_init_wait() {
     for text in [
         "The migration job ran and completed; the web pods serve traffic.",
         "The migration job isn't running yet, we deploy it tomorrow.",
+        "The post-install hook job never ran and helm is stuck until it times out.",
     ] {
         assert!(!classes(text).contains(&Class::InitBlocked), "{text}");
     }
@@ -140,7 +141,7 @@ fn a_wait_on_a_job_that_never_ran_is_an_init_wait() {
 fn an_init_container_refused_login_again_and_again_is_blocked() {
     for text in [
         "The consul-template-init container keeps receiving 401 Unauthorized from the ACL login endpoint and the pod never leaves Init.",
-        "At the `secrets-init` step it kept getting 403 permission denied from the Kubernetes auth login.",
+        "At the `secrets-init` stage it kept getting 403 permission denied from the Kubernetes auth login.",
         "Init Containers:\n  fetch-secrets:\n    State: Running\n2024-05-01T10:00:00Z [ERROR] auth.handler: error authenticating: error=\"Code: 403. Errors: * permission denied\" backoff=1.5s",
     ] {
         assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
