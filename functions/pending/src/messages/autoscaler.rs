@@ -103,6 +103,32 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             pools: Vec::new(),
         });
     }
+    // The same simulation's verdict quoted without the pod and group ("predicate checking
+    // error: Insufficient ephemeral-storage", "… predicate checking error: node(s) didn't
+    // match Pod's node affinity/selector; predicateName=NodeAffinity"): only the
+    // cluster-autoscaler prints it.
+    if let Some(at) = lower.find("predicate checking error") {
+        let after = &text[at + "predicate checking error".len()..];
+        let reason: String = after
+            .trim_start_matches([':', ' '])
+            .chars()
+            .take_while(|c| !matches!(c, ';' | '\n' | ','))
+            .take(120)
+            .collect();
+        let reason = reason.trim().trim_end_matches('.');
+        let reasons = if reason.is_empty() {
+            Vec::new()
+        } else {
+            vec![(1, reason.to_owned())]
+        };
+        return Some(AutoscalerSignal::NoScaleUp {
+            by: "cluster-autoscaler",
+            text: short(lower[..at].rfind("pod ").unwrap_or(at)),
+            reasons,
+            at_limit: false,
+            pools: Vec::new(),
+        });
+    }
     for marker in [
         "failed to increase node group size",
         "scale-up timed out",

@@ -134,3 +134,15 @@ fn cluster_autoscaler_template_predicate_checks() {
     // the autoscaler's.
     assert!(parse_autoscaler("the pod can't be scheduled on any node yet").is_none());
 }
+
+/// The simulation's verdict quoted without the pod and node group it was about.
+#[test]
+fn a_bare_predicate_checking_error_is_the_autoscaler_s() {
+    let Some(AutoscalerSignal::NoScaleUp { by, reasons, .. }) = parse_autoscaler(
+        "I0412 10:01:02 orchestrator.go:123] predicate checking error: Insufficient nvidia.com/gpu; predicateName=NodeResourcesFit",
+    ) else {
+        panic!("not read");
+    };
+    assert_eq!(by, "cluster-autoscaler");
+    assert_eq!(reasons, vec![(1, "Insufficient nvidia.com/gpu".to_owned())]);
+}
