@@ -195,7 +195,7 @@ const NODE_AUTOSCALER_WORDS: [&str; 9] = [
 /// "scale-up" that is not triggered, a threshold not reached) beside pods that cannot be
 /// scheduled and no pod autoscaler (HPA, KEDA) is in the text.
 pub(super) fn about_node_autoscaler(lower: &str, said: &str, pending: bool) -> bool {
-    if NODE_AUTOSCALER_WORDS.iter().any(|w| lower.contains(w)) {
+    if names_node_autoscaler(lower) {
         return true;
     }
     let speaks_of_scale_up = ["scale-up", "scale up", "scaleup", "scale out", "threshold"]
@@ -203,6 +203,11 @@ pub(super) fn about_node_autoscaler(lower: &str, said: &str, pending: bool) -> b
         .any(|w| said.contains(w))
         || BELOW_THRESHOLD.is_match(lower);
     speaks_of_scale_up && pending && !POD_AUTOSCALER.is_match(lower)
+}
+
+/// Whether a node autoscaler (or its node groups) is named in `lower`.
+pub(super) fn names_node_autoscaler(lower: &str) -> bool {
+    NODE_AUTOSCALER_WORDS.iter().any(|w| lower.contains(w))
 }
 
 /// [`BELOW_THRESHOLD`]'s first match in `lower`, for the no-scale-up rule.

@@ -46,7 +46,7 @@ pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Findi
 /// An autoscaler said (in words) not to add nodes: "the autoscaler doesn't scale up",
 /// "Karpenter never launches a node", "no scale-up happens".
 static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:cluster[- ]autoscaler|autoscaler|karpenter)\b[^.\n]{0,60}?\b(?:doesn't|does not|didn't|did not|won't|will not|isn't|is not|wasn't|never|refuses?|fails? to)\b|\b(?:no|not|never|doesn't|didn't|won't|without)\b[^.\n]{0,30}?\bscal(?:e|es|ed|ing)[ -]?(?:up|out)\b")
+    Regex::new(r"\b(?:cluster[- ]autoscaler|autoscaler|karpenter)\b[^.\n]{0,60}?\b(?:doesn't|does not|didn't|did not|won't|will not|isn't|is not|wasn't|never|refuses?|fail(?:s|ed)? to)\b|\b(?:no|not|never|doesn't|didn't|won't|without)\b[^.\n]{0,30}?\bscal(?:e|es|ed|ing)[ -]?(?:up|out)\b")
         .expect("the loose patterns are valid regexes")
 });
 
@@ -65,21 +65,33 @@ static STATUS_NO_ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bscaleup:\s+noactivity\b").expect("the loose patterns are valid regexes")
 });
 
+/// A node group said to sit at zero, or to scale from zero (lower-cased text): "min and
+/// desired capacity set to 0", "minSize: 0", "scale up from zero", "scaled to zero", "a
+/// zero-sized ASG". Its nodes do not exist, so the autoscaler judges the pod against a
+/// template built from the group's tags or node template.
+static FROM_ZERO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bscal(?:e|es|ed|ing)(?: up| out)? from (?:0|zero)\b|\bscaled? (?:down |in )?to (?:0|zero)\b|\b(?:0|zero)[- ]sized?\b|\bmin_?(?:imum)?\.?[ _-]?(?:size|capacity|count|nodes?)?\s*(?:(?:is|are|was|were)\s+)?(?:set\s+)?(?:to|at|=|:)\s*(?:0|zero)\b|\b(?:desired|min)(?:\.? (?:and|&|/) (?:desired|min)\.?)? (?:size|capacity|count)s?\s+(?:(?:is|are|was|were)\s+)?(?:set\s+)?(?:to|at|=|:)\s*(?:0|zero)\b|\b(?:0|zero) (?:nodes?|instances?) in (?:the |that |this )?(?:node ?group|node ?pool|asg|group)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// A node autoscaler described as not adding nodes while pods are pending, with no
-/// autoscaler or scheduler message quoted: the weakest no-scale-up reading (the pod's
-/// requests or constraints may fit no node group's template).
+/// autoscaler message quoted: the weakest no-scale-up reading (the pod's requests or
+/// constraints may fit no node group's template). Beside a quoted fit error it counts only
+/// when the autoscaler is named; a group said to scale from zero stands in for "pending"
+/// (its template, not a node, is what the pod is judged against).
 pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
     // The autoscaler's own words (NotTriggerScaleUp, a max-size verdict) are the
     // autoscaler rule's, with more confidence.
-    if !crate::messages::scheduler::anchors(t.text).is_empty()
-        || t.text
-            .lines()
-            .any(|l| crate::messages::autoscaler::parse_autoscaler(l).is_some())
+    if t.text
+        .lines()
+        .any(|l| crate::messages::autoscaler::parse_autoscaler(l).is_some())
         || crate::messages::autoscaler::parse_autoscaler(t.flat).is_some()
     {
         return;
     }
-    let pending = says_pending(t.lower);
+    let with_fit = !crate::messages::scheduler::anchors(t.text).is_empty();
+    let from_zero = FROM_ZERO.find(t.lower);
+    let pending = says_pending(t.lower) || with_fit || from_zero.is_some();
     let Some(m) = NO_SCALE_UP_STRONG.find(t.lower).or_else(|| {
         DESCRIBED_NO_SCALE_UP
             .find(t.lower)
@@ -89,17 +101,30 @@ pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Fi
     }) else {
         return;
     };
-    if !crate::messages::described::about_node_autoscaler(t.lower, m.as_str(), pending) {
+    if !crate::messages::described::about_node_autoscaler(t.lower, m.as_str(), pending)
+        || with_fit && !crate::messages::described::names_node_autoscaler(t.lower)
+    {
         return;
     }
-    out.push(Finding::new(
-        Class::NoScaleUp,
-        0.45,
-        "pods are pending and the node autoscaler is said not to add a node: check its NotTriggerScaleUp event or log; a pod whose requests exceed a node group's allocatable (not its instance size) or whose constraints fit no group's template never triggers a scale-up",
-        &quote_at(t.flat, m.start()),
-        false,
-        Fact::None,
-    ));
+    let finding = match from_zero {
+        Some(z) => Finding::new(
+            Class::NoScaleUp,
+            0.55,
+            "a node group that scales from zero is said not to scale up: with no node to look at, the autoscaler judges the pod against a template built from the group's tags (ASG `k8s.io/cluster-autoscaler/node-template/label|taint|resources/…`, a node pool's template), so labels, taints or resources (GPUs, ephemeral storage) the template does not advertise make the pod fit no group; add the tags or set the group's minimum to 1",
+            &quote_at(t.flat, z.start().min(m.start())),
+            false,
+            Fact::None,
+        ),
+        None => Finding::new(
+            Class::NoScaleUp,
+            0.45,
+            "pods are pending and the node autoscaler is said not to add a node: check its NotTriggerScaleUp event or log; a pod whose requests exceed a node group's allocatable (not its instance size) or whose constraints fit no group's template never triggers a scale-up",
+            &quote_at(t.flat, m.start()),
+            false,
+            Fact::None,
+        ),
+    };
+    out.push(finding);
 }
 
 /// Forces every pattern of this module.
@@ -110,6 +135,7 @@ pub(super) fn compile_all() {
         &DESCRIBED_NO_SCALE_UP,
         &NO_SCALE_UP_STRONG,
         &STATUS_NO_ACTIVITY,
+        &FROM_ZERO,
     ] {
         LazyLock::force(pattern);
     }

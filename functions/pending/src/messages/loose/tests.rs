@@ -339,3 +339,23 @@ fn unset_requests_under_a_quota_told_in_words() {
         );
     }
 }
+
+/// A node group at (or scaling from) zero said not to scale up, with no pod said to be
+/// pending: the template-from-zero reading; a group at zero that scales fine is none.
+#[test]
+fn a_group_scaling_from_zero_said_not_to_scale_up() {
+    for m in [
+        "Our GPU node pool has minSize: 0 and the cluster autoscaler never adds a node for the training job.",
+        "karpenter-less EKS: the spot ASG is scaled to zero and cluster-autoscaler doesn't scale it up for the batch pods",
+        "Node group with desired size set to 0 does not scale up when I submit the job, the one with min size 1 works",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    assert!(
+        merge(scan(
+            "the ASG scales from zero and the autoscaler adds a node within two minutes"
+        ))
+        .is_empty()
+    );
+}
