@@ -14,7 +14,7 @@ use crate::fit::PodNeeds;
 use crate::index::SnapshotIndex;
 use crate::messages::admission::QuotaRejection;
 use crate::messages::autoscaler::AutoscalerSignal;
-use crate::messages::{Fact, Finding, fit_taints, merge, scan};
+use crate::messages::{Fact, Finding, fit_taints, merge, relate, scan};
 use crate::remedy::{Workload, change_pod_spec, raise_quota};
 use crate::state::{Cause, StateAnalysis, analyse, limit_range_causes, quota_causes};
 
@@ -78,7 +78,28 @@ pub fn message_findings(incident: &Incident) -> Vec<Finding> {
     if let Some(text) = incident.text.as_deref() {
         all.extend(scan(text));
     }
-    merge(all)
+    let mut merged = merge(all);
+    if owned_by_daemonset(incident)
+        || incident
+            .text
+            .as_deref()
+            .is_some_and(|t| relate::daemonset_pod(&t.to_ascii_lowercase()))
+    {
+        relate::daemonset_fit(&mut merged);
+    }
+    merged
+}
+
+/// True when the incident's pod is controlled by a DaemonSet.
+fn owned_by_daemonset(incident: &Incident) -> bool {
+    incident
+        .pod
+        .as_ref()
+        .and_then(|p| p.metadata.owner_references.as_ref())
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|o| o.controller == Some(true) && o.kind == "DaemonSet")
+        })
 }
 
 fn is_scheduling(class: &Class) -> bool {

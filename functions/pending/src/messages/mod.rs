@@ -13,6 +13,7 @@ mod described;
 mod loose;
 mod rank;
 pub mod reasons;
+pub mod relate;
 mod rules;
 pub mod scheduler;
 
@@ -108,6 +109,9 @@ pub fn scan(text: &str) -> Vec<Finding> {
     for rule in RULES {
         (rule.scan)(&input, &mut out);
     }
+    if relate::daemonset_pod(&lower) {
+        relate::daemonset_fit(&mut out);
+    }
     out
 }
 
@@ -191,6 +195,7 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
             f
         })
         .collect();
+    relate::autoscaler_over_fit(&mut merged);
     merged.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     merged
 }

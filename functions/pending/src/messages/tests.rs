@@ -149,6 +149,7 @@ fn every_pattern_compiles() {
     admission::compile_all();
     loose::compile_all();
     described::compile_all();
+    relate::compile_all();
 }
 
 #[test]
