@@ -98,6 +98,42 @@ static NO_NODE_IN_ZONE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A cloud zone's name: AWS (`us-east-2b`, `us-gov-west-1a`) and GCP (`europe-west1-b`).
+const ZONE_NAME: &str = r"\b(?:[a-z]{2}(?:-gov)?-[a-z]+-\d[a-z]|[a-z]+-[a-z]+\d-[a-z])\b";
+
+/// A zone's name anywhere (for counting the zones a report names).
+static ZONE_NAMED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(ZONE_NAME).expect("the loose patterns are valid regexes"));
+
+/// A volume told to sit in a zone named by its value: "the volume mounts get deployed in
+/// `us-east-2b`", "PV created in europe-west1-c".
+static VOLUME_IN_NAMED_ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"\b(?:persistent ?volumes?|pvs?|pvcs?|volumes?|volume mounts?|disks?|ebs)\b(?:[^.\n]|\.\S){{0,80}}?{ZONE_NAME}"
+    ))
+    .expect("the loose patterns are valid regexes")
+});
+
+/// A pod told to be stuck or not placeable, in words the pending patterns miss.
+static CANNOT_LAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bstuck\b|\bcan(?:'t|not| not) be (?:deployed|placed|started|run)\b|\bwon't (?:start|schedule|deploy)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A volume in one named zone while the report names another zone (the nodes the pod is
+/// pinned to): the zone-named form of [`VOLUME_IN_ZONE`].
+fn volume_in_other_named_zone<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
+    let m = VOLUME_IN_NAMED_ZONE.find(t.lower)?;
+    let mut zones: Vec<&str> = ZONE_NAMED
+        .find_iter(t.lower)
+        .map(|z| z.as_str())
+        .take(50)
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    (zones.len() >= 2).then_some(m)
+}
+
 /// A volume pinned to a zone, told in words beside pods that cannot be scheduled (or "no
 /// node in that zone"), with no scheduler message: the pod must run where its volume is
 /// and no schedulable node is there.
@@ -107,19 +143,23 @@ pub(in crate::messages) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Fi
     {
         return;
     }
-    let Some(m) = VOLUME_IN_ZONE.find(t.lower) else {
+    let Some(m) = VOLUME_IN_ZONE
+        .find(t.lower)
+        .or_else(|| volume_in_other_named_zone(t))
+    else {
         return;
     };
     if !(NOT_SCHEDULABLE.is_match(t.lower)
         || says_pending(t.lower)
-        || NO_NODE_IN_ZONE.is_match(t.lower))
+        || NO_NODE_IN_ZONE.is_match(t.lower)
+        || CANNOT_LAND.is_match(t.lower))
     {
         return;
     }
     out.push(Finding::new(
         Class::VolumeBinding,
         0.45,
-        "the pod's volume is said to be pinned to one zone (a zonal disk's node affinity) while no schedulable node runs there: the pod can only be scheduled in the volume's zone; add (or uncordon) a node in that zone, or use a WaitForFirstConsumer StorageClass so new volumes follow the pod",
+        "the pod's volume is said to be pinned to one zone (a zonal disk's node affinity) while no schedulable node the pod may use runs there (none left, or its node affinity / node group points to another zone): the pod can only be scheduled in the volume's zone; add (or uncordon) a node there, align the pod's affinity with the volume's zone, or use a WaitForFirstConsumer StorageClass so new volumes follow the pod",
         &quote_at(t.flat, m.start()),
         false,
         Fact::None,
@@ -129,7 +169,14 @@ pub(in crate::messages) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Fi
 /// Forces every pattern of this module.
 #[cfg(test)]
 pub(super) fn compile_all() {
-    for pattern in [&PENDING_CLAIM, &VOLUME_IN_ZONE, &NO_NODE_IN_ZONE] {
+    for pattern in [
+        &PENDING_CLAIM,
+        &VOLUME_IN_ZONE,
+        &NO_NODE_IN_ZONE,
+        &ZONE_NAMED,
+        &VOLUME_IN_NAMED_ZONE,
+        &CANNOT_LAND,
+    ] {
         LazyLock::force(pattern);
     }
 }

@@ -359,3 +359,27 @@ fn a_group_scaling_from_zero_said_not_to_scale_up() {
         .is_empty()
     );
 }
+
+/// A volume in one named zone while the pod's nodes are in another, told in words (AWS and
+/// GCP zone names); one zone named, or a volume beside running pods, is no finding.
+#[test]
+fn a_volume_in_one_named_zone_and_the_pod_s_nodes_in_another() {
+    for m in [
+        "The PV was created in europe-west1-c but our nodeSelector sends the pod to the pool in europe-west1-b, so it is stuck.",
+        "Postgres can't be started: its EBS disk lives in us-west-2a while the only node group it may use is in us-west-2c.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
+    }
+    for m in [
+        "The PV was created in europe-west1-c and the pod runs fine there.",
+        "the volume is in us-east-1a; the pod is stuck on a bad readiness probe",
+    ] {
+        assert!(
+            merge(scan(m))
+                .iter()
+                .all(|f| f.class != Class::VolumeBinding),
+            "{m}"
+        );
+    }
+}
