@@ -46,29 +46,33 @@ impl FitMessage {
     }
 }
 
-/// Where fit errors start in `text` (byte offsets of `0/N nodes are available` and of the
-/// legacy `No nodes are available that match` anchor), skipping preemption headers.
+/// Where fit errors start in `text` (byte offsets of `0/N nodes are available`, Volcano's
+/// `0/N nodes are unavailable`, and of the legacy `No nodes are available that match`
+/// anchor), skipping preemption headers.
 pub fn anchors(text: &str) -> Vec<usize> {
     let lower = text.to_ascii_lowercase();
     let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(pos) = lower[from..].find(" nodes are available").map(|p| p + from) {
-        // Walk back over `0/<digits>`.
-        let head = &lower[..pos];
-        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        let slash = pos - digits;
-        if digits > 0
-            && slash >= 2
-            && lower.as_bytes().get(slash - 1) == Some(&b'/')
-            && lower.as_bytes().get(slash - 2) == Some(&b'0')
-        {
-            let start = slash - 2;
-            let before = lower[..start].trim_end();
-            if !before.ends_with("preemption:") {
-                out.push(start);
+    // Volcano words the same histogram `0/N nodes are unavailable: …`.
+    for header in [" nodes are available", " nodes are unavailable"] {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(header).map(|p| p + from) {
+            // Walk back over `0/<digits>`.
+            let head = &lower[..pos];
+            let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            let slash = pos - digits;
+            if digits > 0
+                && slash >= 2
+                && lower.as_bytes().get(slash - 1) == Some(&b'/')
+                && lower.as_bytes().get(slash - 2) == Some(&b'0')
+            {
+                let start = slash - 2;
+                let before = lower[..start].trim_end();
+                if !before.ends_with("preemption:") {
+                    out.push(start);
+                }
             }
+            from = pos + 1;
         }
-        from = pos + 1;
     }
     let mut from = 0;
     while let Some(pos) = lower[from..]

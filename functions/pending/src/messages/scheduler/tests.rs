@@ -149,3 +149,14 @@ fn hostile_counts_do_not_panic() {
     assert!(parse_fit("0/ nodes are available: -1 Insufficient \u{202e}cpu, , ,.. ... ").is_some());
     assert!(parse_fit("0/").is_none());
 }
+
+/// Volcano's header (`0/N nodes are unavailable:`) anchors the same histogram.
+#[test]
+fn volcano_unavailable_header_is_an_anchor() {
+    let text = "Warning  FailedScheduling  volcano  0/4 nodes are unavailable: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 Insufficient nvidia.com/gpu.";
+    let at = anchors(text);
+    assert_eq!(at.len(), 1);
+    let fit = parse_fit(&text[at[0]..]).unwrap();
+    assert_eq!(fit.total, Some(4));
+    assert_eq!(fit.histogram.len(), 2);
+}
