@@ -20,6 +20,8 @@ const HEDGED_AUTH: &[&str] = &[
     "failed to authorize",
     "unable to retrieve auth token",
     "error getting credentials",
+    "failed to get credential",
+    "docker-credential-",
     "error fetching auth token",
 ];
 
@@ -34,6 +36,7 @@ const REGISTRY_REFUSED: &[&str] = &[
     "invalid username",
     "incorrect username",
     "no basic auth credentials",
+    "not authorized to perform",
 ];
 
 /// A transport failure under an auth message that does not say the registry refused: an

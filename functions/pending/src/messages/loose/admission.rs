@@ -43,9 +43,9 @@ pub(in crate::messages) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>
 
 /// Containers said to set no requests or limits (lower-cased, flattened text): "do not
 /// specify the required compute resources", "has no cpu limits", "without resource
-/// requests", "limits are not set".
+/// requests", "limits are not set", "no resources defined", a chart's `resources: {}`.
 static UNSET_RESOURCES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:(?:do(?:es)?n't|do(?:es)? not|did(?:n't| not)|never|fail(?:s|ed)? to)\s+(?:specify|set|define|declare|have|include)|without|missing|lacks?|lacking)\s+(?:any\s+|the\s+|explicit\s+)?(?:required\s+)?(?:compute\s+|cpu(?:\s*/\s*memory|\s+(?:and|or)\s+memory)?\s+|memory\s+|container\s+)?(?:resources?|requests?|limits?)\b|\bno (?:(?:cpu|memory|compute|resource)(?:\s*/\s*memory)?\s+)?(?:requests?|limits?)\b|\b(?:requests?|limits?|resources?) (?:are|is|were|was)(?:n't| not) (?:set|specified|defined)\b")
+    Regex::new(r"\b(?:(?:do(?:es)?n't|do(?:es)? not|did(?:n't| not)|never|fail(?:s|ed)? to)\s+(?:specify|set|define|declare|have|include)|without|missing|lacks?|lacking)\s+(?:any\s+|the\s+|explicit\s+)?(?:required\s+)?(?:compute\s+|cpu(?:\s*/\s*memory|\s+(?:and|or)\s+memory)?\s+|memory\s+|container\s+)?(?:resources?|requests?|limits?)\b|\bno (?:(?:cpu|memory|compute|resource)(?:\s*/\s*memory)?\s+)?(?:requests?|limits?)\b|\b(?:requests?|limits?|resources?) (?:are|is|were|was)(?:n't| not) (?:set|specified|defined)\b|\bno resources? (?:requests? |limits? )?(?:defined|set|specified)\b|\bresources:\s*\{\s*\}")
         .expect("the loose patterns are valid regexes")
 });
 

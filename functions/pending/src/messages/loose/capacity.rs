@@ -70,7 +70,7 @@ static STATUS_NO_ACTIVITY: LazyLock<Regex> = LazyLock::new(|| {
 /// zero-sized ASG". Its nodes do not exist, so the autoscaler judges the pod against a
 /// template built from the group's tags or node template.
 static FROM_ZERO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bscal(?:e|es|ed|ing)(?: up| out)? from (?:0|zero)\b|\bscaled? (?:down |in )?to (?:0|zero)\b|\b(?:0|zero)[- ]sized?\b|\bmin_?(?:imum)?\.?[ _-]?(?:size|capacity|count|nodes?)?\s*(?:(?:is|are|was|were)\s+)?(?:set\s+)?(?:to|at|=|:)\s*(?:0|zero)\b|\b(?:desired|min)(?:\.? (?:and|&|/) (?:desired|min)\.?)? (?:size|capacity|count)s?\s+(?:(?:is|are|was|were)\s+)?(?:set\s+)?(?:to|at|=|:)\s*(?:0|zero)\b|\b(?:0|zero) (?:nodes?|instances?) in (?:the |that |this )?(?:node ?group|node ?pool|asg|group)\b")
+    Regex::new(r"\bscal(?:e|es|ed|ing)(?:[ -]up|[ -]out)?[ -]from[ -](?:0|zero)\b|\b(?:0|zero)[- ]nodes? (?:node ?)?(?:pools?|groups?|asgs?)\b|\bscaled? (?:down |in )?to (?:0|zero)\b|\b(?:0|zero)[- ]sized?\b|\bmin_?(?:imum)?\.?[ _-]?(?:size|capacity|count|nodes?)?\s*(?:(?:is|are|was|were)\s+)?(?:set\s+)?(?:to|at|=|:)\s*(?:0|zero)\b|\b(?:desired|min)(?:\.? (?:and|&|/) (?:desired|min)\.?)? (?:size|capacity|count)s?\s+(?:(?:is|are|was|were)\s+)?(?:set\s+)?(?:to|at|=|:)\s*(?:0|zero)\b|\b(?:0|zero) (?:nodes?|instances?) in (?:the |that |this )?(?:node ?group|node ?pool|asg|group)\b")
         .expect("the loose patterns are valid regexes")
 });
 

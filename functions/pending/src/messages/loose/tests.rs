@@ -322,6 +322,8 @@ fn unset_requests_under_a_quota_told_in_words() {
         "The injected proxy sidecar has no cpu limits, and our namespace has a ResourceQuota on limits.cpu, so the ReplicaSet can't create pods.",
         "Our Job's init container doesn't set resource requests; with the team quota in place the Job never gets a pod.",
         "quota on the namespace; the migration hook's limits are not set and nothing starts",
+        "the pre-install hook Job has no resources defined and the namespace enforces a quota, so it never gets a pod",
+        "values.yaml for the exporter sidecar:\n  resources: {}\nand the namespace has a ResourceQuota; ReplicaSet shows FailedCreate",
     ] {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::QuotaExceeded, "{m}: {found:?}");
@@ -348,6 +350,7 @@ fn a_group_scaling_from_zero_said_not_to_scale_up() {
         "Our GPU node pool has minSize: 0 and the cluster autoscaler never adds a node for the training job.",
         "karpenter-less EKS: the spot ASG is scaled to zero and cluster-autoscaler doesn't scale it up for the batch pods",
         "Node group with desired size set to 0 does not scale up when I submit the job, the one with min size 1 works",
+        "GKE: the autoscaler doesn't scale-from-zero our zero-node pool for the GPU workload",
     ] {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");

@@ -227,3 +227,28 @@ fn topology_spread_with_a_cordoned_zone() {
     assert_eq!(cs[0], Class::POD_AFFINITY, "{cs:?}");
     assert!(cs.contains(&Class::UNSCHEDULABLE_NODES), "{cs:?}");
 }
+
+/// A DaemonSet's pod (its controller says so, no text does) is blocked on its own node by
+/// the host ports there; the taint in its fit error is another node's. The same fit error
+/// on a Job's pod keeps the taint first.
+#[test]
+fn a_daemonset_pod_is_blocked_by_the_ports_on_its_own_node() {
+    let fit = "0/5 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 1 node(s) had untolerated taint {dedicated: db}, 3 node(s) didn't match Pod's node affinity/selector.";
+    let mut pod = pending_pod("ci", "lb-agent-q2x9z", json!({}), Some(fit));
+    pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "lb-agent", "uid": "uid-ds", "controller": true}]);
+    let o = run(&incident(Some(pod), vec![], snapshot(vec![], None)));
+    assert_eq!(
+        classes(&o).first(),
+        Some(&Class::HOST_PORTS),
+        "{:?}",
+        classes(&o)
+    );
+    let job_pod = pending_pod("ci", "migrate-x7k2p", json!({}), Some(fit));
+    let o = run(&incident(Some(job_pod), vec![], snapshot(vec![], None)));
+    assert_eq!(
+        classes(&o).first(),
+        Some(&Class::UNTOLERATED_TAINT),
+        "{:?}",
+        classes(&o)
+    );
+}

@@ -30,6 +30,12 @@ fn transport_failure_under_a_token_fetch_is_the_network() {
         ),
         Cause::Dns
     );
+    assert_eq!(
+        cause(
+            r#"Failed to pull image "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:7": failed to get credential from external credential provider: RequestError: send request failed caused by: Post "https://api.ecr.us-east-1.amazonaws.com/": dial tcp 52.46.1.10:443: i/o timeout"#
+        ),
+        Cause::Timeout
+    );
 }
 
 /// Docker's hedge ("may be because there are no credentials", "may require 'docker
