@@ -345,14 +345,7 @@ pub(super) fn expected_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
         }
         0.5
     } else {
-        let fixable = anchors.iter().take(20).any(|a| {
-            super::scheduler::parse_fit(&super::message_at(t.text, *a)).is_some_and(|fit| {
-                fit.reasons()
-                    .iter()
-                    .any(|(_, _, r)| matches!(r, Reason::Insufficient { .. } | Reason::Volume))
-            })
-        });
-        if !fixable {
+        if !a_new_node_fixes(t.text, &anchors) {
             return;
         }
         0.85
@@ -365,6 +358,18 @@ pub(super) fn expected_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
         false,
         Fact::None,
     ));
+}
+
+/// Whether a fit error at one of `anchors` in `text` names a reason a new node would fix:
+/// no room, or a volume whose zone has no usable node.
+pub(super) fn a_new_node_fixes(text: &str, anchors: &[usize]) -> bool {
+    anchors.iter().take(20).any(|a| {
+        super::scheduler::parse_fit(&super::message_at(text, *a)).is_some_and(|fit| {
+            fit.reasons()
+                .iter()
+                .any(|(_, _, r)| matches!(r, Reason::Insufficient { .. } | Reason::Volume))
+        })
+    })
 }
 
 /// Forces every pattern of this module.

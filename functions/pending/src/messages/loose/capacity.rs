@@ -77,7 +77,8 @@ static FROM_ZERO: LazyLock<Regex> = LazyLock::new(|| {
 /// A node autoscaler described as not adding nodes while pods are pending, with no
 /// autoscaler message quoted: the weakest no-scale-up reading (the pod's requests or
 /// constraints may fit no node group's template). Beside a quoted fit error it counts only
-/// when the autoscaler is named; a group said to scale from zero stands in for "pending"
+/// when the autoscaler is named and a new node would fix the error's reasons (no room, a
+/// volume's zone); a group said to scale from zero stands in for "pending"
 /// (its template, not a node, is what the pod is judged against).
 pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
     // The autoscaler's own words (NotTriggerScaleUp, a max-size verdict) are the
@@ -89,7 +90,12 @@ pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Fi
     {
         return;
     }
-    let with_fit = !crate::messages::scheduler::anchors(t.text).is_empty();
+    let anchors = crate::messages::scheduler::anchors(t.text);
+    let with_fit = !anchors.is_empty();
+    // Beside a fit error, only when a new node would fix what it names.
+    if with_fit && !crate::messages::described::a_new_node_fixes(t.text, &anchors) {
+        return;
+    }
     let from_zero = FROM_ZERO.find(t.lower);
     let pending = says_pending(t.lower) || with_fit || from_zero.is_some();
     let Some(m) = NO_SCALE_UP_STRONG.find(t.lower).or_else(|| {

@@ -32,6 +32,9 @@ fn an_autoscaler_told_not_to_act_beside_a_fit_error() {
     let text =
         "0/5 nodes are available: 5 Insufficient cpu. We never scale up this cluster by hand.";
     assert_eq!(merge(scan(text))[0].class, Class::InsufficientResources);
+    // A reason no new node fixes (the pod's own selector) stays first.
+    let text = "the cluster autoscaler doesn't add nodes: 0/5 nodes are available: 5 node(s) didn't match Pod's node affinity/selector.";
+    assert_eq!(merge(scan(text))[0].class, Class::NodeAffinity);
 }
 
 /// A DaemonSet pod's fit error: the taint belongs to another node, the host ports (or the
