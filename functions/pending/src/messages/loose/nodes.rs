@@ -222,12 +222,30 @@ static HOST_PORTS_BUSY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A node port told to be held on the nodes, or by a per-node workload (a DaemonSet, a
+/// service load balancer, an ingress controller), with no hostPort / hostNetwork named:
+/// "ports 80 and 443 are already taken on every node", "the ServiceLB DaemonSet holds port
+/// 443" (lower-cased, flattened text).
+static PORT_HELD_ON_NODES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bports?\b[^.\n]{0,30}?\b(?:already (?:in use|taken|allocated|bound|used)|in use|taken|held|occupied|bound)\b[^.\n]{0,50}?(?:\bon (?:the |each |every |all |that |this |those )?(?:nodes?|hosts?|workers?|machines?)\b|\bby (?:the |a |an )?[\w-]*\s?(?:daemon ?set|load ?balancer|servicelb|ingress)[\w-]*)|\b(?:daemon ?sets?|load ?balancers?|servicelb|ingress(?: controllers?)?)\b[^.\n]{0,40}?\b(?:holds?|held|takes?|took|uses?|occupies|occupied|binds?|grabs?|grabbed)\b[^.\n]{0,30}?\bports?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// hostNetwork / hostPort pods described as pending, or their ports as taken, with no
-/// scheduler message: the new pod needs ports an old pod (or another workload) holds.
+/// scheduler message: the new pod needs ports an old pod (or another workload) holds. A
+/// port told to be held on the nodes by a per-node workload, beside pending pods, counts
+/// without hostPort named.
 pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Finding>) {
+    let held = || {
+        PORT_HELD_ON_NODES
+            .find(t.lower)
+            .filter(|_| says_pending(t.lower) && !t.lower.contains("bind: address already in use"))
+            .map(|m| m.start())
+    };
     let Some(at) = ["hostnetwork: true", "hostnetwork", "hostport"]
         .iter()
         .find_map(|w| t.lower.find(w))
+        .or_else(held)
     else {
         return;
     };
@@ -239,7 +257,7 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
     out.push(Finding::new(
         Class::HostPorts,
         0.5,
-        "the pods use the node's network ports (hostNetwork / hostPort) and cannot be placed: each node runs one such pod, so a rolling update whose new pod needs the ports the old one still holds (or more replicas than ready nodes) stays Pending; use maxSurge 0 / maxUnavailable 1, or the Recreate strategy",
+        "the pods use the node's network ports (hostNetwork / hostPort) and cannot be placed: each node runs one such pod, so a pod whose ports another pod already holds on the node (the old pod of a rolling update, a service load balancer or ingress DaemonSet) stays Pending, as do more replicas than ready nodes; find the holder (`kubectl get pods -A -o wide` on that node), use maxSurge 0 / maxUnavailable 1 or the Recreate strategy, or move one of them to other ports",
         &quote_at(t.flat, at),
         false,
         Fact::None,
@@ -280,6 +298,7 @@ pub(super) fn compile_all() {
         &DESCRIBED_CORDON,
         &ALL_CORDONED,
         &HOST_PORTS_BUSY,
+        &PORT_HELD_ON_NODES,
         &NODES_UNLABELED,
     ] {
         LazyLock::force(pattern);

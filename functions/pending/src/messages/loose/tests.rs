@@ -386,3 +386,22 @@ fn a_volume_in_one_named_zone_and_the_pod_s_nodes_in_another() {
         );
     }
 }
+
+/// A port told to be held on the nodes by a per-node workload (load balancer DaemonSet,
+/// ingress controller), beside pending pods, without hostPort named; a process in a
+/// container failing to bind is not a scheduling matter.
+#[test]
+fn a_port_held_on_the_nodes_told_in_words() {
+    for m in [
+        "The ingress controller pods stay Pending because ports 80 and 443 are already taken on every node by the ServiceLB pods.",
+        "new node-local-dns pods are pending; the old load balancer DaemonSet still holds port 53",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::HostPorts, "{m}: {found:?}");
+    }
+    let m = "pod pending then crashing: listen tcp :8080: bind: address already in use, port 8080 is already in use on the node";
+    assert!(
+        merge(scan(m)).iter().all(|f| f.class != Class::HostPorts),
+        "{m}"
+    );
+}
