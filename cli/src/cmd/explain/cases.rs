@@ -180,34 +180,35 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured when batch 7 was added (2026-12-06): 654/676 (batch 7's 79 tune cases,
-/// 57 right before any rule saw them). The floors keep the two-case / one-case slack.
+/// Tune re-measured when batch 8 was added (2026-12-06): 731/744 (batch 8's 68 tune cases,
+/// 55 right before any rule saw them). The floors keep the two-case / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.96,
+    overall: 0.97,
     families: &[
-        ("admission", 0.94),
-        ("build", 0.91),
+        ("admission", 0.98),
+        ("build", 0.95),
         ("image", 0.98),
-        ("init", 0.89),
+        ("init", 0.93),
         ("job", 0.94),
         ("runtime", 0.99),
-        ("scaling", 0.87),
+        ("scaling", 0.95),
         ("scheduling", 0.97),
     ],
 };
-/// Re-measured when batch 7 was added (2026-12-06, 104 blind cases, 79 right before any rule
-/// saw them): heldout 288/340 (85%); batch 7's 25 held-out cases, 22 right. Before it, the
-/// rule work on batch 6's tune misses only had moved heldout from 261 to 266 of 315.
+/// Re-measured when batch 8 was added (2026-12-06, 101 blind cases, 82 right before any rule
+/// saw them): heldout 318/373 (85%); batch 8's 33 held-out cases, 27 right. The rule work on
+/// the tune misses of batches 6 and 7 only had moved heldout from 261 to 266 of 315 and from
+/// 288 to 291 of 340.
 const HELDOUT_FLOORS: Floors = Floors {
     overall: 0.84,
     families: &[
-        ("admission", 0.82),
-        ("build", 0.77),
-        ("image", 0.88),
-        ("init", 0.78),
-        ("job", 0.57),
+        ("admission", 0.86),
+        ("build", 0.85),
+        ("image", 0.89),
+        ("init", 0.76),
+        ("job", 0.56),
         ("runtime", 0.90),
-        ("scaling", 0.81),
+        ("scaling", 0.76),
         ("scheduling", 0.85),
     ],
 };
