@@ -20,6 +20,7 @@ pub mod compare;
 mod context;
 mod drift;
 mod gomod;
+mod pinned;
 mod unpinned;
 
 use std::time::Duration;
@@ -50,6 +51,7 @@ pub async fn handle(incident: &Incident, _ctx: &Context) -> Result<Outcome, Func
     diagnoses.extend(gomod::diagnose(&text, &subject));
     diagnoses.extend(drift::diagnose(&text, &subject));
     diagnoses.extend(context::diagnose(&text, &subject));
+    diagnoses.extend(pinned::diagnose(&text, &subject));
     diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     let evidence = if diagnoses.is_empty() {
         Vec::new()

@@ -214,6 +214,7 @@ fn every_pattern_compiles() {
     crate::gomod::compile_all();
     crate::drift::compile_all();
     crate::context::compile_all();
+    crate::pinned::compile_all();
 }
 
 /// Go's own report that two toolchains select different versions is drift.
