@@ -139,6 +139,11 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "max size reached",
         "exceed max size",
         "no expansion options",
+        // Its per-group verdicts at higher verbosity: no pod fits the group's template, or
+        // the estimator needs no node of it (read as the pod's verdict only when no group
+        // scales up: see `rules/autoscale.rs`).
+        "no pod can fit to",
+        "estimated 0 nodes needed",
         "max cluster cpu, memory limits reached",
         // The cluster-autoscaler's simulation (filter_out_schedulable.go) places the pod on
         // an existing node the scheduler rejects: "Pod x marked as unschedulable can be

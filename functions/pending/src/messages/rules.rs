@@ -11,15 +11,16 @@ use std::sync::LazyLock;
 use lastmile_events::Class;
 use regex::Regex;
 
-use super::autoscaler::{self, AutoscalerSignal};
 use super::reasons::classify_reason;
 use super::scheduler::{self, FitMessage};
 use super::{Fact, Finding, message_at, quote_at};
 
 mod admission_rules;
+mod autoscale;
 mod nodes;
 
 use admission_rules::{limit_range, policy, quota};
+use autoscale::{autoscaler_signal, node_group_unreachable};
 #[cfg(test)]
 use nodes::TAINTS_LINE;
 use nodes::{cni_not_ready, node_taints_line};
@@ -73,6 +74,10 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         name: "autoscaler",
         scan: autoscaler_signal,
+    },
+    Rule {
+        name: "node-group-unreachable",
+        scan: node_group_unreachable,
     },
     Rule {
         name: "no-nodes",
@@ -288,83 +293,6 @@ fn definitive_by_text(class: &Class) -> bool {
     )
 }
 
-/// What Cluster Autoscaler or Karpenter said about the pod.
-fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let text = t.text;
-    let flat = t.flat;
-    let signal = text
-        .lines()
-        .find_map(autoscaler::parse_autoscaler)
-        .or_else(|| autoscaler::parse_autoscaler(flat));
-    let Some(signal) = signal else { return };
-    match &signal {
-        AutoscalerSignal::ScaleUpTriggered { text } => {
-            let quote = text.clone();
-            out.push(Finding::new(
-                Class::InsufficientResources,
-                0.55,
-                "the autoscaler is adding a node for the pod; it is waiting for capacity, not stuck yet",
-                &quote,
-                false,
-                Fact::Autoscaler(signal),
-            ));
-        }
-        AutoscalerSignal::NoScaleUp {
-            by,
-            text,
-            reasons,
-            at_limit,
-            pools,
-        } => {
-            let quote = text.clone();
-            let restricted = text.to_ascii_lowercase().contains("is restricted");
-            let detail = if reasons.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ": {}",
-                    reasons
-                        .iter()
-                        .map(|(n, r)| format!("{n} {r}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            let why = if *at_limit {
-                " (a node group or NodePool is at its size/resource limit)"
-            } else {
-                ""
-            };
-            let pools = if pools.is_empty() {
-                String::new()
-            } else {
-                format!(" (NodePools: {})", pools.join(", "))
-            };
-            let summary = format!("{by} will not add a node for the pod{why}{pools}{detail}");
-            if restricted {
-                // The pod selects a label Karpenter refuses to provision for.
-                out.push(Finding::new(
-                    Class::NodeAffinity,
-                    0.8,
-                    "the pod's node selector/affinity uses a label Karpenter treats as restricted, so Karpenter ignores the pod",
-                    &quote,
-                    true,
-                    Fact::Autoscaler(signal.clone()),
-                ));
-            }
-            let conf = if restricted { 0.7 } else { 0.82 };
-            out.push(Finding::new(
-                Class::NoScaleUp,
-                conf,
-                summary,
-                &quote,
-                *at_limit,
-                Fact::Autoscaler(signal.clone()),
-            ));
-        }
-    }
-}
-
 static PREDICATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)predicate (\w+) failed|reason:\s+(OutOf\w+|NodeAffinity|NodeSelector|MatchNodeSelector)|\b(OutOf(?:cpu|memory|pods|ephemeral-storage|nvidia\.com/gpu))\b")
     .expect("the scanner's patterns are valid regexes")
@@ -491,7 +419,10 @@ fn volume(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// Forces every pattern of the table (the test that a typo cannot turn a rule off).
 #[cfg(test)]
 pub(crate) fn compile_all() {
-    for pattern in [&BARE_REASON, &PREDICATE, &PLUGIN_ERROR, &TAINTS_LINE] {
+    for pattern in [&BARE_REASON, &PREDICATE, &PLUGIN_ERROR, &TAINTS_LINE]
+        .into_iter()
+        .chain(autoscale::PATTERNS)
+    {
         LazyLock::force(pattern);
     }
 }

@@ -45,6 +45,10 @@ fn each_rule_finds_its_own_sample() {
             "autoscaler",
             "Normal NotTriggerScaleUp pod didn't trigger scale-up: 2 max node group size reached",
         ),
+        (
+            "node-group-unreachable",
+            "cluster-autoscaler: failed to get node group pool-b: NotFound",
+        ),
         ("no-nodes", "no nodes available to schedule pods"),
         ("scheduling-gate", "the pod is SchedulingGated"),
         ("kubelet-predicate", "Pod Predicate NodeAffinity failed"),

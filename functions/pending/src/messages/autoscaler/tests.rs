@@ -146,3 +146,20 @@ fn a_bare_predicate_checking_error_is_the_autoscaler_s() {
     assert_eq!(by, "cluster-autoscaler");
     assert_eq!(reasons, vec![(1, "Insufficient nvidia.com/gpu".to_owned())]);
 }
+
+/// The per-group verbose verdicts: no pod fits a group's template, no node estimated.
+#[test]
+fn per_group_verbose_verdicts_are_no_scale_up() {
+    for line in [
+        "I0301 12:00:01.123 scale_up.go:300] No pod can fit to eks-gpu-20240301",
+        "I0301 12:00:01.456 orchestrator.go:410] Estimated 0 nodes needed in eks-spot-large",
+    ] {
+        assert!(
+            matches!(
+                parse_autoscaler(line),
+                Some(AutoscalerSignal::NoScaleUp { .. })
+            ),
+            "{line}"
+        );
+    }
+}
