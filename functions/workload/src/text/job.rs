@@ -10,6 +10,8 @@ use regex::Regex;
 use super::{quote, re};
 use crate::{diagnosis, remedy};
 
+mod replicas;
+
 static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)(code\s*=\s*|context\s+)?\bDeadlineExceeded\b|active longer than (?:the )?specified deadline|activeDeadlineSeconds",
@@ -161,6 +163,9 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &PARTIAL_READY,
         &PODS_LINGER,
     ]
+    .into_iter()
+    .chain(replicas::patterns())
+    .collect()
 }
 
 /// The last Job status Helm's watch printed, when it still shows the Job active and not
@@ -366,6 +371,26 @@ fn stuck(
                 remedy::inspect_job(subject),
                 lastmile_events::Remediation {
                     description: "Run the sidecar as a native sidecar (an init container with restartPolicy: Always, Kubernetes 1.28+), or have the main container tell it to quit when done (istio: POST localhost:15020/quitquitquit), or disable injection for the Job.".into(),
+                    command: None,
+                },
+            ],
+            false,
+        ));
+    }
+    // A distributed job's replicas finishing unevenly: some roles stay up after the work.
+    if out.is_empty()
+        && let Some(q) = replicas::lingering(text)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.7,
+            "Replicas of a distributed job stay up after the work (or the other replicas) finished: parameter servers, a chief or workers that never exit keep the operator from marking the job complete, so it stays Running and holds its resources.".into(),
+            subject.clone(),
+            vec![q],
+            vec![
+                remedy::inspect_job(subject),
+                lastmile_events::Remediation {
+                    description: "Make the lingering roles exit when training ends (parameter servers wait forever by design: end them from the chief, or use the operator's success policy / cleanPodPolicy), and check their logs for a hang.".into(),
                     command: None,
                 },
             ],

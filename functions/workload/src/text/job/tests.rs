@@ -48,3 +48,26 @@ fn partly_ready_job_pods_that_pile_up_keep_the_job_active() {
             .contains(&Class::JobStuckActive)
     );
 }
+
+/// Replicas of a distributed job (training operators, MPI, Spark) that stay up after the
+/// work or the other replicas finished, told for other operators and in other words.
+#[test]
+fn replicas_that_outlive_a_distributed_jobs_work_keep_it_active() {
+    for text in [
+        "Our PyTorchJob trains to the last epoch and the master pod is Completed, but the worker replicas keep running and the job never becomes Succeeded.",
+        "MPIJob: the launcher finished with exit code 0, yet the worker pods remain running forever.",
+        "The distributed training run saved its final checkpoint; the parameter servers never shut down so the job is still Running the next day.",
+        "kubectl get pods\nNAME                 READY   STATUS      RESTARTS   AGE\ntrain-chief-0        0/1     Completed   0          3h\ntrain-ps-0           1/1     Running     0          3h\n\nThe TFJob status is still Running.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // A distributed job whose replicas are all running while it trains is no finding.
+    assert!(
+        !classes("The TFJob has 2 workers and 1 ps running; training is at step 4000 of 10000.")
+            .contains(&Class::JobStuckActive)
+    );
+}
