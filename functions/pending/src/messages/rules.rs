@@ -22,8 +22,8 @@ mod nodes;
 use admission_rules::{limit_range, policy, quota};
 use autoscale::{autoscaler_signal, node_group_unreachable};
 #[cfg(test)]
-use nodes::TAINTS_LINE;
-use nodes::{cni_not_ready, node_taints_line};
+use nodes::{DEVICE_ALLOCATE, TAINTS_LINE};
+use nodes::{cni_not_ready, device_allocate, node_taints_line};
 
 /// The text every rule reads.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +90,10 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         name: "kubelet-predicate",
         scan: kubelet_predicate,
+    },
+    Rule {
+        name: "device-allocate",
+        scan: device_allocate,
     },
     Rule {
         name: "plugin-error",
@@ -419,9 +423,15 @@ fn volume(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// Forces every pattern of the table (the test that a typo cannot turn a rule off).
 #[cfg(test)]
 pub(crate) fn compile_all() {
-    for pattern in [&BARE_REASON, &PREDICATE, &PLUGIN_ERROR, &TAINTS_LINE]
-        .into_iter()
-        .chain(autoscale::PATTERNS)
+    for pattern in [
+        &BARE_REASON,
+        &PREDICATE,
+        &PLUGIN_ERROR,
+        &TAINTS_LINE,
+        &DEVICE_ALLOCATE,
+    ]
+    .into_iter()
+    .chain(autoscale::PATTERNS)
     {
         LazyLock::force(pattern);
     }

@@ -53,6 +53,10 @@ fn each_rule_finds_its_own_sample() {
         ("scheduling-gate", "the pod is SchedulingGated"),
         ("kubelet-predicate", "Pod Predicate NodeAffinity failed"),
         (
+            "device-allocate",
+            "Warning  UnexpectedAdmissionError  kubelet  failed to allocate device plugin resource for pod: amd.com/gpu: no healthy devices",
+        ),
+        (
             "plugin-error",
             "running PreBind plugin \"VolumeBinding\": binding volumes: context deadline exceeded",
         ),

@@ -103,3 +103,35 @@ pub(super) fn cni_not_ready(t: &Input<'_>, out: &mut Vec<Finding>) {
         ));
     }
 }
+
+/// The kubelet's device manager could not give the bound pod a device or extended resource
+/// at admission: "UnexpectedAdmissionError: Allocate failed due to requested number of
+/// devices unavailable for nvidia.com/gpu", "failed to allocate device plugin resource",
+/// "Node didn't have enough resource: amd.com/gpu, requested: 1, used: 1", "cannot allocate
+/// unregistered device". Another pod (or a scheduler that ignored the resource) took it.
+pub(super) static DEVICE_ALLOCATE: LazyLock<Regex> = LazyLock::new(|| {
+    let device = r"(?:devices?\b|gpus?\b|[a-z0-9-]+\.[a-z]{2,}/[a-z][a-z0-9._-]*)";
+    Regex::new(&format!(
+        r"(?i)(?:allocate failed|failed to allocate|unable to allocate|cannot allocate|could not allocate|couldn't allocate)[^\n]{{0,80}}?{device}|requested number of devices unavailable|node didn't have enough resource:\s*{device}|unexpectedadmissionerror[^\n]{{0,200}}?{device}|{device}[^\n]{{0,60}}?requested: \d+, available: 0\b"
+    ))
+    .expect("the scanner's patterns are valid regexes")
+});
+
+/// A device or extended resource (GPU, FPGA, RDMA, a device plugin's resource) the kubelet
+/// could not allocate to a bound pod: the node had none free when the pod arrived.
+pub(super) fn device_allocate(t: &Input<'_>, out: &mut Vec<Finding>) {
+    let flat = t.flat;
+    if let Some(m) = DEVICE_ALLOCATE.find(flat) {
+        out.push(Finding::new(
+            Class::InsufficientResources,
+            0.75,
+            "the kubelet rejected the bound pod at admission: its device plugin had no free device of the requested extended resource (another pod took it, or the plugin reports fewer healthy devices than the node advertised); free or add devices, or keep other pods off them",
+            &quote_at(flat, m.start()),
+            false,
+            Fact::None,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;
