@@ -38,6 +38,7 @@ static DONE_OR_NEVER_ENDS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Every pattern of this module, for the test that builds them all.
+#[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     vec![&DISTRIBUTED, &ROLE, &STILL_UP, &DONE_OR_NEVER_ENDS]
 }
