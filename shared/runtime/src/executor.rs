@@ -201,14 +201,30 @@ impl Executor {
             diagnosis.evidence_ref = Some(evidence_ref);
             diagnosis.trace_id = trace_id.clone();
             tracing::Span::current().record("lastmile.diagnosis.class", diagnosis.class.as_str());
-            self.publish_diagnosis(&event, &diagnosis).await?;
+            published.push(diagnosis);
+        }
+        // Every envelope of the outcome, in order (each diagnosis, then its remediation
+        // steps), each under its own publish span. They go out one after another on the
+        // connection and their acknowledgements are awaited together: one round trip for
+        // the outcome rather than one per message.
+        let mut sends = Vec::new();
+        for diagnosis in &published {
+            sends.extend(self.envelopes(&event, diagnosis)?);
+        }
+        futures::future::try_join_all(
+            sends
+                .into_iter()
+                .map(|(span, message)| self.publisher.publish(message).instrument(span)),
+        )
+        .await
+        .map_err(ProcessError::from_bus)?;
+        for diagnosis in &published {
             tracing::info!(
                 incident = %incident.key,
                 class = %diagnosis.class,
                 confidence = diagnosis.confidence,
                 "Diagnosis published."
             );
-            published.push(diagnosis);
         }
         Ok(Processed {
             incident: incident.key.clone(),
@@ -216,14 +232,18 @@ impl Executor {
         })
     }
 
-    async fn publish_diagnosis(
+    /// The diagnosis envelope and one remediation command per step, each with the span
+    /// its publish runs under.
+    fn envelopes(
         &self,
         cause: &CloudEvent<Incident>,
         diagnosis: &Diagnosis,
-    ) -> Result<(), ProcessError> {
+    ) -> Result<Vec<(tracing::Span, Message)>, ProcessError> {
         let id = diagnosis.id.clone().unwrap_or_default();
         let source = format!("{SOURCE_PREFIX}/{}", self.function.spec.name);
         let subject_ref = Some(cause.data.subject.to_string());
+        let class = diagnosis.class.as_str();
+        let mut out = Vec::with_capacity(1 + diagnosis.remediation.len());
         let envelope = CloudEvent::new(
             id.clone(),
             source.clone(),
@@ -231,9 +251,8 @@ impl Executor {
             cause.time,
             diagnosis.clone(),
         );
-        self.publish(subjects::diagnosis(diagnosis.class.as_str()), &id, envelope)
-            .instrument(tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subjects::diagnosis(diagnosis.class.as_str())))
-            .await?;
+        let span = tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subjects::diagnosis(class));
+        out.push(message(subjects::diagnosis(class), &id, envelope, span)?);
         for (step, remediation) in diagnosis.remediation.iter().enumerate() {
             let rid = stable_id(&[&id, "remediation", &step.to_string()]);
             let command = RemediationCommand {
@@ -255,36 +274,35 @@ impl Executor {
                 cause.time,
                 command,
             );
-            self.publish(subjects::remediation(diagnosis.class.as_str()), &rid, envelope)
-                .instrument(tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %subjects::remediation(diagnosis.class.as_str())))
-                .await?;
+            let span = tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %subjects::remediation(class));
+            out.push(message(subjects::remediation(class), &rid, envelope, span)?);
         }
-        Ok(())
+        Ok(out)
     }
+}
 
-    async fn publish<T: lastmile_events::envelope::EventType>(
-        &self,
-        subject: String,
-        msg_id: &str,
-        mut envelope: CloudEvent<T>,
-    ) -> Result<(), ProcessError> {
-        let mut headers = BTreeMap::new();
-        headers.insert(MSG_ID_HEADER.to_owned(), msg_id.to_owned());
-        telemetry::inject_current(&mut headers);
-        envelope.traceparent = headers.get("traceparent").cloned();
-        envelope.tracestate = headers.get("tracestate").cloned();
-        let payload = envelope
-            .to_vec()
-            .map_err(|e| ProcessError::Permanent(format!("cannot serialise {}: {e}", T::TYPE)))?;
-        self.publisher
-            .publish(Message {
-                subject,
-                headers,
-                payload: Bytes::from(payload),
-            })
-            .await
-            .map_err(ProcessError::from_bus)
-    }
+/// One envelope as a bus message with its `Nats-Msg-Id`, its trace context taken from
+/// `span` (the publish span it will be sent under), paired with that span.
+fn message<T: lastmile_events::envelope::EventType>(
+    subject: String,
+    msg_id: &str,
+    mut envelope: CloudEvent<T>,
+    span: tracing::Span,
+) -> Result<(tracing::Span, Message), ProcessError> {
+    let mut headers = BTreeMap::new();
+    headers.insert(MSG_ID_HEADER.to_owned(), msg_id.to_owned());
+    span.in_scope(|| telemetry::inject_current(&mut headers));
+    envelope.traceparent = headers.get("traceparent").cloned();
+    envelope.tracestate = headers.get("tracestate").cloned();
+    let payload = envelope
+        .to_vec()
+        .map_err(|e| ProcessError::Permanent(format!("cannot serialise {}: {e}", T::TYPE)))?;
+    let message = Message {
+        subject,
+        headers,
+        payload: Bytes::from(payload),
+    };
+    Ok((span, message))
 }
 
 /// The id of a diagnosis: the same workload stuck for the same cause since the same moment
