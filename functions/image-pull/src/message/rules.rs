@@ -14,12 +14,13 @@ use std::sync::LazyLock;
 
 use super::Cause::{self, *};
 
+mod identity;
 mod judges;
 mod network;
 
 use judges::{
-    EXPIRED_SAID, access_denied, auth_hint, missing_image_said, private_registry_said,
-    pull_secret_missing, tls,
+    EXPIRED_SAID, access_denied, auth_hint, missing_image_said, other_cli_reference,
+    private_registry_said, pull_secret_missing, tls,
 };
 
 /// The text a rule looks at: lowercase, with wrapped lines joined by a space and glued
@@ -118,25 +119,6 @@ fn told(
         return None;
     };
     Some(Verdict::Decided(Decision { told: true, ..d }))
-}
-
-/// A reference rejected by a client other than the kubelet and docker, in its own words:
-/// containerd's reference parser (`invalid reference`, behind `ctr`, nerdctl, pouch),
-/// go-containerregistry (`could not parse reference`, behind crane, ko, skaffold), or
-/// `invalid image reference`. Only beside a pull or image, since a bare "invalid reference"
-/// is also a JSON-schema or YAML error.
-fn other_cli_reference(t: &Text<'_>) -> Option<&'static str> {
-    let k = t.which(&[
-        "error: invalid reference",
-        "invalid reference:",
-        "could not parse reference",
-        "failed to parse reference",
-        "invalid image reference",
-    ])?;
-    t.has_any(&[
-        "pull", "push", "image", "docker", "ctr ", "nerdctl", "podman", "crictl", "crane", "skopeo",
-    ])
-    .then_some(k)
 }
 
 /// The rules, in priority order.
@@ -457,6 +439,11 @@ pub(super) static RULES: &[Rule] = &[
         decide: private_registry_said,
     },
     Rule {
+        name: "node-identity-said",
+        causes: &[AccessDenied],
+        decide: identity::node_identity_said,
+    },
+    Rule {
         name: "missing-image-said",
         causes: &[NotFound],
         decide: missing_image_said,
@@ -485,6 +472,8 @@ pub(super) fn compile_all() {
         &judges::PRIVATE_SAID,
         &judges::MISSING_SAID,
         &judges::LOOKUP_TRY_AGAIN,
+        &identity::NODE_IDENTITY,
+        &identity::CLOUD_REGISTRY,
     ] {
         LazyLock::force(pattern);
     }

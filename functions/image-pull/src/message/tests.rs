@@ -377,6 +377,10 @@ fn each_rule_decides_its_own_sample() {
             "The DaemonSet uses an image from our private registry and the new node cannot pull it.",
         ),
         (
+            "node-identity-said",
+            "Nodes fail to pull from Artifact Registry; does the node service account have the reader role?",
+        ),
+        (
             "missing-image-said",
             "the chart references a container image that does not exist, so the install hangs",
         ),

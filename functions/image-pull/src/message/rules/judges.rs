@@ -190,9 +190,29 @@ pub(super) fn tls(t: &Text<'_>) -> Option<Verdict> {
     decided(TlsOther, 0.85, None, "x509")
 }
 
-/// A pull said to fail from a registry or image told to be private.
-pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
-    let failing = t.has_any(&[
+/// A reference rejected by a client other than the kubelet and docker, in its own words:
+/// containerd's reference parser (`invalid reference`, behind `ctr`, nerdctl, pouch),
+/// go-containerregistry (`could not parse reference`, behind crane, ko, skaffold), or
+/// `invalid image reference`. Only beside a pull or image, since a bare "invalid reference"
+/// is also a JSON-schema or YAML error.
+pub(super) fn other_cli_reference(t: &Text<'_>) -> Option<&'static str> {
+    let k = t.which(&[
+        "error: invalid reference",
+        "invalid reference:",
+        "could not parse reference",
+        "failed to parse reference",
+        "invalid image reference",
+    ])?;
+    t.has_any(&[
+        "pull", "push", "image", "docker", "ctr ", "nerdctl", "podman", "crictl", "crane", "skopeo",
+    ])
+    .then_some(k)
+}
+
+/// A pull failing, in the kubelet's reasons or in a person's words ("cannot pull", "image
+/// pullback off").
+pub(super) fn pull_failing(t: &Text<'_>) -> bool {
+    t.has_any(&[
         "imagepullbackoff",
         "errimagepull",
         "failed to pull",
@@ -206,8 +226,19 @@ pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
         "unable to pull",
         "won't pull",
         "fails to pull",
+        "fail to pull",
+        "failing to pull",
         "not able to pull",
-    ]);
+        "pullback off",
+        "pull back off",
+        "pull backoff",
+        "pull back-off",
+    ])
+}
+
+/// A pull said to fail from a registry or image told to be private.
+pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
+    let failing = pull_failing(t);
     if !failing || !PRIVATE_SAID.is_match(t.spaced) {
         return None;
     }
