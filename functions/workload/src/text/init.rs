@@ -11,6 +11,7 @@ use crate::deps::{unresolved, waited_on};
 use crate::{diagnosis, remedy};
 
 mod loops;
+mod mesh;
 
 use loops::{init_section, wait_loop};
 
@@ -111,6 +112,9 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &RESOLVED,
         &loops::LOG_TIMESTAMP,
     ]
+    .into_iter()
+    .chain(mesh::patterns())
+    .collect()
 }
 
 fn init_container_name(text: &str) -> Option<String> {
@@ -152,6 +156,33 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             Class::InitBlocked,
             0.8,
             format!("Init container `{name}` keeps retrying a login that the server refuses ({q}), so the pod stays in Init until it is let in: the identity it presents is not (yet) allowed. Check the server's role for it (bound service account names and namespaces, token audience, the auth backend's token reviewer) and the server's audit log."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, false)],
+            false,
+        ));
+        return out;
+    }
+
+    // An injected init container (a mesh's proxy-init, an injector's registration init)
+    // failing its packet-filter step, or retrying a call its control plane refuses.
+    if let Some(q) = mesh::rules_step_failed(text, marker) {
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.8,
+            format!("The injected traffic-redirection init container (`{name}`) fails its iptables/nft step and is restarted, so the pod never leaves Init ({q}): chains left from an earlier run of the init (the init re-run on a live pod), a missing NET_ADMIN/NET_RAW capability, or an iptables-legacy/nft mismatch with the node."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, true)],
+            false,
+        ));
+        return out;
+    }
+    if let Some(q) = mesh::injected_retrying(text) {
+        out.push(diagnosis(
+            Class::InitBlocked,
+            0.75,
+            format!("The injected init container (`{name}`) keeps retrying a call its control plane refuses or does not answer yet ({q}), so the pod stays in Init: its token or ACL/role is rejected, or its service is never registered. Check the injector's auth method and the role bound to the pod's service account."),
             subject.clone(),
             vec![q],
             vec![remedy::init_logs(&subject, &name, false)],
