@@ -30,6 +30,14 @@ static JOB_POLICY: LazyLock<Regex> = LazyLock::new(|| {
 static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+)?failed\b|\bfailed\s+(?:hook\s+)?job\b")
 });
+/// A Job shown or said to have ended Failed: a `kubectl get jobs` row with its STATUS column
+/// (`job.batch/x   Failed   0/1   35m   35m`), or "the Job … is in (a) Failed state/status".
+/// Without a deadline named, a Job's Failed condition is its retries running out.
+static JOB_SHOWN_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)^\s*(?:job(?:\.batch)?/)?[a-z0-9][-a-z0-9.]*\s+(?-i:Failed)\s+\d+/\d+\s|\bjobs?\b[^.\n]{0,60}?\b(?:is|was|are|were|ended|ends|went|goes|got|gets|marked|stays?|remains?)\s+(?:up\s+)?(?:in|into|as|with)?\s*(?:an?\s+|the\s+)?[`'\x22]?Failed[`'\x22]?\s+(?:state|status|condition|phase)\b",
+    )
+});
 /// A `kubectl get jobs` row still at 0 completions: name, `0/N`, then durations/ages such
 /// as `22h`, `84m`, `10d`.
 static JOB_ROW: LazyLock<Regex> =
@@ -146,6 +154,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &JOB_BACKOFF,
         &JOB_POLICY,
         &JOB_FAILED,
+        &JOB_SHOWN_FAILED,
         &JOB_STUCK,
         &NO_DEADLINE,
         &JOB_ROW,
@@ -249,6 +258,8 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         (Some(q), 0.88)
     } else if let Some(q) = quote(text, &JOB_POLICY) {
         (Some(q), 0.85)
+    } else if let Some(q) = quote(text, &JOB_SHOWN_FAILED) {
+        (Some(q), 0.7)
     } else if let Some(q) = quote(text, &JOB_FAILED) {
         (Some(q), 0.5)
     } else {

@@ -71,3 +71,24 @@ fn replicas_that_outlive_a_distributed_jobs_work_keep_it_active() {
             .contains(&Class::JobStuckActive)
     );
 }
+
+/// A Job shown or said to have ended Failed (its retries spent), in other listings and words.
+#[test]
+fn a_job_shown_failed_has_spent_its_retries() {
+    for text in [
+        "kubectl get jobs -n backup\nNAME              STATUS   COMPLETIONS   DURATION   AGE\nnightly-dump      Failed   0/1           2h         2h\n\nIts pod shows Error.",
+        "The seed Job went into a Failed state after the pod kept crashing on a missing secret.",
+        "our db-migrate job is marked as `Failed` status and the release stops there",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobBackoffLimit),
+            "{text}"
+        );
+    }
+    // A Job's row that completed is nothing.
+    assert!(
+        !classes("job.batch/nightly-dump   Complete   1/1   5s   5m")
+            .contains(&Class::JobBackoffLimit)
+    );
+}
