@@ -11,6 +11,7 @@
 
 mod admission;
 mod capacity;
+mod lost_node;
 mod nodes;
 mod placement;
 
@@ -20,6 +21,7 @@ use regex::Regex;
 
 pub(super) use admission::{described_limit_range, described_policy, described_quota};
 pub(super) use capacity::{described_capacity, described_no_scale_up};
+pub(super) use lost_node::replacement_beside_lost_node;
 pub(super) use nodes::{
     bare_taint, cordoned_nodes, described_cordon, described_host_ports, described_node_label,
     not_ready_nodes,
@@ -53,6 +55,7 @@ pub(super) fn compile_all() {
     LazyLock::force(&NOT_SCHEDULABLE);
     admission::compile_all();
     capacity::compile_all();
+    lost_node::compile_all();
     nodes::compile_all();
     placement::compile_all();
 }

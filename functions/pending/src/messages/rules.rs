@@ -179,6 +179,10 @@ pub(crate) static RULES: &[Rule] = &[
         name: "described-policy",
         scan: super::loose::described_policy,
     },
+    Rule {
+        name: "replacement-beside-lost-node",
+        scan: super::loose::replacement_beside_lost_node,
+    },
 ];
 
 /// `0/N nodes are available: …`: one finding per class the reasons name, weighted by node

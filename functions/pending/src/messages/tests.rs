@@ -122,6 +122,10 @@ fn each_rule_finds_its_own_sample() {
             "Gatekeeper rejects the pods of the new ReplicaSet though the Deployment was created.",
         ),
         (
+            "replacement-beside-lost-node",
+            "After we powered off node-3 its pod went Unknown and the replacement pod is Pending.",
+        ),
+        (
             "described-taint",
             "The ingress pods stay Pending: they don't tolerate the taint dedicated=edge on the workers.",
         ),

@@ -405,3 +405,26 @@ fn a_port_held_on_the_nodes_told_in_words() {
         "{m}"
     );
 }
+
+/// The replacement of a pod on a lost node stays Pending beside Ready nodes: one replica
+/// per healthy node already (a required anti-affinity), in a table or in words.
+#[test]
+fn a_replacement_pending_beside_a_lost_node_is_one_replica_per_node() {
+    for m in [
+        "We shut down one worker node to test failover.\n$ kubectl get po -n prod\nNAME                    READY   STATUS        RESTARTS   AGE\napi-6d9f7c8b5-x2kqp     1/1     Terminating   0          2h\napi-6d9f7c8b5-7hzlm     0/1     Pending       0          4m\napi-6d9f7c8b5-q8wfd     1/1     Running       0          2h",
+        "When a node goes down the old keycloak pod is stuck in Terminating and the new replica stays Pending for ever, even though two nodes are healthy.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::PodAffinity, "{m}: {found:?}");
+    }
+    // Every node down is the not-ready taint; no lost node is nothing of this.
+    for m in [
+        "kubectl get nodes\nNAME  STATUS     ROLES   AGE  VERSION\nn1    NotReady   worker  2d   v1.27.3\n\nkubectl get pods\nNAME              READY  STATUS   RESTARTS  AGE\nweb-5f7d8-abcde   1/1    Unknown  0         1h\nweb-5f7d8-fghij   0/1    Pending  0         2m",
+        "the old pod is Terminating and the new pod is Pending during a rolling update",
+    ] {
+        assert!(
+            merge(scan(m)).iter().all(|f| f.class != Class::PodAffinity),
+            "{m}"
+        );
+    }
+}
