@@ -14,9 +14,9 @@ use std::sync::LazyLock;
 
 use super::Cause::{self, *};
 
-mod identity;
 mod judges;
 mod network;
+mod node_access;
 
 use judges::{
     EXPIRED_SAID, access_denied, auth_hint, missing_image_said, other_cli_reference,
@@ -431,17 +431,22 @@ pub(super) static RULES: &[Rule] = &[
         causes: &[RegistryUnavailable],
         decide: network::registry_unavailable,
     },
-    // Told in words rather than quoted from the registry: a private registry the node
-    // cannot pull from, an image said not to exist.
+    // Told in words rather than quoted from the registry: the nodes' identity or route
+    // out, a private registry the node cannot pull from, an image said not to exist.
+    Rule {
+        name: "node-identity-said",
+        causes: &[AccessDenied],
+        decide: node_access::node_identity_said,
+    },
+    Rule {
+        name: "no-route-said",
+        causes: &[Unreachable],
+        decide: node_access::no_route_said,
+    },
     Rule {
         name: "private-registry-said",
         causes: &[NoCredentials],
         decide: private_registry_said,
-    },
-    Rule {
-        name: "node-identity-said",
-        causes: &[AccessDenied],
-        decide: identity::node_identity_said,
     },
     Rule {
         name: "missing-image-said",
@@ -472,8 +477,9 @@ pub(super) fn compile_all() {
         &judges::PRIVATE_SAID,
         &judges::MISSING_SAID,
         &judges::LOOKUP_TRY_AGAIN,
-        &identity::NODE_IDENTITY,
-        &identity::CLOUD_REGISTRY,
+        &node_access::NODE_IDENTITY,
+        &node_access::CLOUD_REGISTRY,
+        &node_access::NO_ROUTE,
     ] {
         LazyLock::force(pattern);
     }

@@ -381,6 +381,10 @@ fn each_rule_decides_its_own_sample() {
             "Nodes fail to pull from Artifact Registry; does the node service account have the reader role?",
         ),
         (
+            "no-route-said",
+            "Since we moved the workers to private subnets without a NAT gateway, ErrImagePull on every new pod",
+        ),
+        (
             "missing-image-said",
             "the chart references a container image that does not exist, so the install hangs",
         ),

@@ -36,3 +36,35 @@ fn an_identity_without_a_cloud_registry_or_a_failing_pull_is_not_this() {
         assert!(decide(text).is_none(), "{text}");
     }
 }
+
+fn route(text: &str) -> Option<Verdict> {
+    let spaced = text.to_lowercase();
+    no_route_said(&Text {
+        spaced: &spaced,
+        glued: &spaced,
+        status: None,
+    })
+}
+
+/// Nodes told to have no route out beside a failing pull, in several setups' words.
+#[test]
+fn a_pull_from_nodes_without_a_route_out_is_the_network() {
+    for text in [
+        "Private GKE cluster: pods are in ImagePullBackOff for docker.io/bitnami/redis",
+        "EKS nodes in private subnets with no NAT gateway cannot pull from quay.io",
+        "The cluster is air-gapped and the kubelet fails to pull registry.k8s.io/pause",
+        "we removed the Cloud NAT last week and now images are failing to pull",
+    ] {
+        let Some(Verdict::Decided(d)) = route(text) else {
+            panic!("{text}");
+        };
+        assert_eq!(d.cause, Unreachable, "{text}");
+    }
+    // A private registry is not a private network; no failing pull is nothing.
+    for text in [
+        "ImagePullBackOff from our private registry harbor.example.com",
+        "the private cluster works, pulls are fine",
+    ] {
+        assert!(route(text).is_none(), "{text}");
+    }
+}
