@@ -31,6 +31,7 @@ mod oom;
 mod probe;
 mod remedy;
 mod text;
+mod whose;
 
 use std::time::Duration;
 
@@ -124,6 +125,17 @@ pub fn diagnose(
     });
     if explained {
         out.retain(|d| d.class.as_str() != Class::RUNTIME_CRASHLOOP || d.confidence >= 0.9);
+    }
+    // Error lines of an init container or a build/release tool read as a main container's
+    // crash loop: kept only as a weak answer, below the rules that read them as what they are.
+    if whose::not_a_main_container(incident) {
+        for d in out
+            .iter_mut()
+            .filter(|d| d.class.as_str() == Class::RUNTIME_CRASHLOOP)
+        {
+            d.confidence = d.confidence.min(0.5);
+            d.definitive = false;
+        }
     }
     out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     out

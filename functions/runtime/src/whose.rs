@@ -1,0 +1,80 @@
+//! Whose output a pasted report shows. The crash-loop reading is about a main container; a
+//! report whose failing output is an init container's (named as such, by an `Init:` status
+//! or a `-c …-init` log command) or a build/release tool's log (a CI job, an image build, a
+//! release tool) is another function's question, and the reading only gives way to it: it
+//! stays as a weak answer when nothing else explains the text.
+
+use std::sync::LazyLock;
+
+use lastmile_events::Incident;
+use regex::Regex;
+
+use crate::re;
+
+/// An init container named as the subject: `init container`, `initContainers`, an `Init:`
+/// pod status, the kubelet's `spec.initContainers{x}`, `kubectl logs … -c x-init`, `the
+/// x-init container`.
+static INIT_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{|(?:\s-c\s+|--container[= ])[`'"]?[a-z0-9-]*init\b|\b[a-z0-9]+(?:-[a-z0-9]+)*-init[`'"]?\s+container\b|\bcontainer\s+[`'"]?[a-z0-9]+(?:-[a-z0-9]+)*-init\b"#,
+    )
+});
+/// A main container named as failing, or the init container said to have finished: the
+/// failing output is then the main container's.
+static MAIN_FAILING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:main|app|application|workload|server) containers?\b[^.\n]{0,40}?\b(?:crash\w*|restart\w*|exit\w*|fail\w*|CrashLoopBackOff|Error|OOMKilled|dies|died)\b|\binit[- ]?containers?\b[^.\n]{0,30}?\b(?:finished|completed?|completes|succeeded|succeeds|ran fine|runs fine|worked|works|is done|are done|passe[sd])\b",
+    )
+});
+/// A `kubectl describe` main-containers section showing a container that exited.
+static MAIN_SECTION_CRASH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^Containers:\s*$(?s:.*?)(?:CrashLoopBackOff|Last State:\s+Terminated|Reason:\s+(?:Error|OOMKilled))",
+    )
+});
+/// A build or release tool's log: a release tool, an image build's steps, a CI runner's
+/// annotations, make, npm.
+static TOOL_LOG: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?im)\bgoreleaser\b|\bko (?:build|publish|apply)\b|\bdocker (?:buildx? |build\b)|\bkaniko\b|\bbuildkit\b|^#\d+ \[[^\]\n]*\]|^Step \d+/\d+ :|^\s*##\[error\]|^::error\b|\bnpm ERR!|\bmake(?:\[\d+\])?: \*\*\*|\b(?:github actions|gitlab[- ]ci|jenkins|circleci|buildkite|tekton|drone)\b",
+    )
+});
+/// A container's state told: the report is about a running workload after all.
+static CONTAINER_STATE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)CrashLoopBackOff|Back-off restarting|Restart Count|Last State:|\bExit Code:|\bkubectl\b|\bpods?\b",
+    )
+});
+
+/// True when the incident is pasted text whose failing output is an init container's or a
+/// build/release tool's, not a main container's. An incident with the Pod object is read
+/// from the object instead.
+pub(crate) fn not_a_main_container(incident: &Incident) -> bool {
+    if incident.pod.is_some() {
+        return false;
+    }
+    let Some(text) = incident.text.as_deref() else {
+        return false;
+    };
+    if MAIN_FAILING.is_match(text) || MAIN_SECTION_CRASH.is_match(text) {
+        return false;
+    }
+    INIT_NAMED.is_match(text) || (TOOL_LOG.is_match(text) && !CONTAINER_STATE.is_match(text))
+}
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    for p in [
+        &INIT_NAMED,
+        &MAIN_FAILING,
+        &MAIN_SECTION_CRASH,
+        &TOOL_LOG,
+        &CONTAINER_STATE,
+    ] {
+        LazyLock::force(p);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,47 @@
+//! Reports whose failing output is an init container's or a build tool's, in other words.
+
+use chrono::{DateTime, Utc};
+use lastmile_events::{ClusterSnapshot, Incident, IncidentFamily, ObjectRef};
+
+use super::{compile_all, not_a_main_container};
+
+fn text(t: &str) -> Incident {
+    let t0: DateTime<Utc> = "2026-03-03T09:20:00Z".parse().unwrap();
+    let mut i = Incident::new(IncidentFamily::Runtime, ObjectRef::default(), None, t0);
+    i.text = Some(t.into());
+    i
+}
+
+fn crashloop_confidence(t: &str) -> Option<f64> {
+    crate::diagnose(&text(t), &ClusterSnapshot::default())
+        .into_iter()
+        .find(|d| d.class.as_str() == lastmile_events::Class::RUNTIME_CRASHLOOP)
+        .map(|d| d.confidence)
+}
+
+#[test]
+fn patterns_compile() {
+    compile_all();
+}
+
+/// An init container's error lines, or a release tool's, give way; a main container's stay.
+#[test]
+fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
+    for t in [
+        "The pod is stuck at Init:CrashLoopBackOff. kubectl logs web-0 -c fix-perms:\nchown: /data: Permission denied",
+        "Our vault-init container restarts every minute with: listen tcp :8200: bind: address already in use",
+        "The initContainer that renders the config exits: missing environment variable DB_HOST",
+        "goreleaser release --clean\n  • loading environment variables\n  ⨯ release failed after 0s error=missing GITHUB_TOKEN: missing environment variable",
+        "##[error]Process completed with exit code 1.\nError: open /app/config.yaml: permission denied",
+    ] {
+        assert!(not_a_main_container(&text(t)), "{t}");
+        assert!(crashloop_confidence(t).is_none_or(|c| c <= 0.5), "{t}");
+    }
+    for t in [
+        "The init container completed fine, but the app container keeps crashing: open /data/db.lock: permission denied",
+        "Containers:\n  api:\n    State:  Waiting\n      Reason:  CrashLoopBackOff\n    Last State:  Terminated\n      Reason:  Error\nlisten tcp :8080: bind: address already in use",
+        "The pod restarts: panic: missing environment variable DATABASE_URL",
+    ] {
+        assert!(!not_a_main_container(&text(t)), "{t}");
+    }
+}
