@@ -104,10 +104,10 @@ pub(super) fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// group … 404", "not authorized to perform: autoscaling:DescribeAutoScalingGroups",
 /// "AuthorizationFailed … virtualMachineScaleSets/read".
 static NODE_GROUP_FAILURE: LazyLock<Regex> = LazyLock::new(|| {
-    let group = r"(?:scale ?sets?|vmss|asgs?\b|auto ?scaling ?groups?|autoscaling:describe\w*|instance ?groups?|instancegroupmanagers|\bmigs?\b|node ?groups?|node ?pools?)";
-    let fail = r"(?:not found|notfound|could not find|couldn't find|cannot find|can't find|unable to find|failed to (?:get|find|list|describe|fetch|read|regenerate)|does not exist|doesn't exist|no such|\b404\b|accessdenied|access denied|not authorized|unauthorizedoperation|authorizationfailed|does not have authorization|forbidden|permission denied|insufficient permission)";
+    let group = r"(?:scale ?sets?|vmss|asgs?\b|auto ?scaling ?groups?|autoscaling:describe\w*|instance ?groups?|instancegroupmanagers|\bmigs?\b|node ?groups?|node ?pools?|launch ?templates?|(?:ec2|aks|gce)?node ?class(?:es)?)";
+    let fail = r"(?:not found|notfound|could not find|couldn't find|cannot find|can't find|unable to find|failed to (?:get|find|list|describe|fetch|read|regenerate|discover|resolve)|does not exist|doesn't exist|no such|\b40[34]\b|accessdenied|access denied|not authorized|unauthorizedoperation|authorizationfailed|does not have authorization|forbidden|permissions?\b)";
     Regex::new(&format!(
-        r"(?i){fail}[^\n]{{0,80}}?{group}|{group}[^\n]{{0,80}}?{fail}"
+        r"(?i){fail}[^\n]{{0,80}}?{group}|{group}[^\n]{{0,80}}?{fail}|\b(?:no|0|zero) (?:matching )?{group} (?:were |was )?(?:found|discovered|registered|matched)"
     ))
     .expect("the scanner's patterns are valid regexes")
 });

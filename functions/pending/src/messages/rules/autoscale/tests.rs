@@ -40,6 +40,9 @@ fn an_autoscaler_that_cannot_find_or_reach_its_node_group() {
         "cluster autoscaler: gce_manager.go:200] Error fetching instance group: googleapi: Error 404: The resource 'projects/p/zones/z/instanceGroupManagers/pool-x' was not found",
         "autoscaler: azure_scale_set.go:150] AuthorizationFailed: the client does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/read'",
         "the autoscaler says node group ng-gpu does not exist",
+        "cluster autoscaler on GKE: googleapi: Error 403: Required 'compute.instanceGroups.get' permission for 'projects/p/zones/z/instanceGroups/gke-pool-x'",
+        "karpenter controller: EC2NodeClass \"default\" not found, nodes are never launched",
+        "cluster-autoscaler with auto-discovery by tags: 0 node groups were found, so nothing scales",
     ] {
         let out = run(node_group_unreachable, text);
         assert_eq!(out.len(), 1, "{text}");
