@@ -22,13 +22,13 @@ static POD_ROW: LazyLock<Regex> = LazyLock::new(|| {
 /// Unknown and the replacement stays Pending", "the new replica is pending while the old
 /// one is still terminating").
 static STUCK_AND_PENDING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:unknown|terminating|nodelost)\b[^.\n]{0,80}?\b(?:replacements?|new (?:pods?|replicas?)|other (?:pods?|replicas?)|rescheduled (?:pods?|replicas?))\b[^.\n]{0,60}?\b(?:pending|not (?:being )?scheduled)\b|\b(?:replacements?|new (?:pods?|replicas?))\b[^.\n]{0,60}?\bpending\b[^.\n]{0,80}?\b(?:unknown|terminating)\b")
+    Regex::new(r"\b(?:unknown|terminating|nodelost)\b[^.\n]{0,80}?\b(?:replacements?|(?:new|second|another) (?:pods?|replicas?|ones?|instances?|copy)|other (?:pods?|replicas?)|rescheduled (?:pods?|replicas?))\b[^.\n]{0,60}?\b(?:pending|not (?:being )?scheduled)\b|\b(?:replacements?|new (?:pods?|replicas?))\b[^.\n]{0,60}?\bpending\b[^.\n]{0,80}?\b(?:unknown|terminating)\b")
         .expect("the loose patterns are valid regexes")
 });
 
 /// A node said lost: powered off, shut down, crashed, gone, NotReady.
 static NODE_LOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)\b(?:power(?:ed)? off|powering off|shut ?down|shutting down|turn(?:ed)? off|kill(?:ed)?|los[te]|crash(?:ed)?|stop(?:ped)?|terminat(?:e|ed))\b[^.\n]{0,20}?\b(?:a |the |one |that )?(?:worker |agent )?nodes?\b|\bnodes?\b[^.\n]{0,40}?\b(?:goes|went|is|was) (?:down|away|offline|notready|not ready|unreachable)\b|^\s*\S+\s+NotReady\b")
+    Regex::new(r"(?im)\b(?:power(?:ed)? off|powering off|shut ?down|shutting down|turn(?:ed)? off|kill(?:ed)?|los[te]|crash(?:ed)?|stop(?:ped)?|terminat(?:e|ed))\b[^.\n]{0,20}?\b(?:a |the |one |that )?(?:worker |agent )?nodes?\b|\bnodes?\b[^.\n]{0,40}?\b(?:(?:goes|went|is|was|becomes|became|gets|got) (?:down|away|offline|notready|not ready|unreachable|lost)|fails|dies|died|crash(?:es|ed)|disappear(?:s|ed))\b|\bnode (?:failure|outage|loss)\b|^\s*\S+\s+NotReady\b")
         .expect("the loose patterns are valid regexes")
 });
 

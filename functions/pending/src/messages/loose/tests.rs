@@ -413,6 +413,7 @@ fn a_replacement_pending_beside_a_lost_node_is_one_replica_per_node() {
     for m in [
         "We shut down one worker node to test failover.\n$ kubectl get po -n prod\nNAME                    READY   STATUS        RESTARTS   AGE\napi-6d9f7c8b5-x2kqp     1/1     Terminating   0          2h\napi-6d9f7c8b5-7hzlm     0/1     Pending       0          4m\napi-6d9f7c8b5-q8wfd     1/1     Running       0          2h",
         "When a node goes down the old keycloak pod is stuck in Terminating and the new replica stays Pending for ever, even though two nodes are healthy.",
+        "Simulating a node failure: the old pod sits in Unknown while the new one is pending, the two other nodes are fine.",
     ] {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::PodAffinity, "{m}: {found:?}");
