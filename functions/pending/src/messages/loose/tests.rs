@@ -38,6 +38,7 @@ fn capacity_told_in_words() {
         "We ran out of cpu on the nodes, so the rollout never finished.",
         "Asked for more resources than the cluster has and nothing told me.",
         "the deployment hangs, there are no GPUs available on the node pool",
+        "Our inference pod is Pending because the node's only nvidia.com/gpu is held by an existing training job.",
     ] {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::InsufficientResources, "{m}");

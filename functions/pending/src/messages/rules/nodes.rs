@@ -110,7 +110,8 @@ pub(super) fn cni_not_ready(t: &Input<'_>, out: &mut Vec<Finding>) {
 /// "Node didn't have enough resource: amd.com/gpu, requested: 1, used: 1", "cannot allocate
 /// unregistered device". Another pod (or a scheduler that ignored the resource) took it.
 pub(super) static DEVICE_ALLOCATE: LazyLock<Regex> = LazyLock::new(|| {
-    let device = r"(?:devices?\b|gpus?\b|[a-z0-9-]+\.[a-z]{2,}/[a-z][a-z0-9._-]*)";
+    // A device plugin's resource, not any "device" (a disk's "no space left on device").
+    let device = r"(?:(?:no |unhealthy |healthy |unregistered )devices?\b|devices? (?:unavailable|available|plugin)|gpus?\b|[a-z0-9-]+\.[a-z]{2,}/[a-z][a-z0-9._-]*)";
     Regex::new(&format!(
         r"(?i)(?:allocate failed|failed to allocate|unable to allocate|cannot allocate|could not allocate|couldn't allocate)[^\n]{{0,80}}?{device}|requested number of devices unavailable|node didn't have enough resource:\s*{device}|unexpectedadmissionerror[^\n]{{0,200}}?{device}|{device}[^\n]{{0,60}}?requested: \d+, available: 0\b"
     ))

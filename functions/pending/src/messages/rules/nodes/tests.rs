@@ -35,6 +35,7 @@ fn address_and_memory_allocation_failures_are_not_devices() {
     for text in [
         "failed to allocate for range 0: no IP addresses available in range set: 10.244.1.1-10.244.1.254",
         "runtime: failed to allocate 64MB of memory",
+        "UnexpectedAdmissionError: Pod Update plugin resources failed due to failed to write checkpoint file: no space left on device",
     ] {
         assert!(run(text).is_empty(), "{text}");
     }
