@@ -16,7 +16,7 @@ use crate::message::Cause::*;
 /// The nodes' cloud identity or the grant it needs, in several clouds' words.
 pub(super) static NODE_IDENTITY: LazyLock<Regex> = LazyLock::new(|| {
     crate::message::re(
-        r"\b(?:(?:node|nodes'?|default|compute engine|gke|worker|instance|cluster|kubelet)\b[^.]{0,30}?\bservice ?accounts?|iam (?:role|polic(?:y|ies)|permissions?)|instance (?:role|profile)|node (?:iam )?role|nodeinstancerole|managed identity|kubelet identity|access scopes?|oauth scopes?|acrpull|artifactregistry\.reader|roles/artifactregistry|storage\.objectviewer|amazonec2containerregistryreadonly|ecr:(?:batchgetimage|getauthorizationtoken|getdownloadurlforlayer))\b",
+        r"\b(?:(?:node|nodes'?|default|compute engine|gke|worker|instance|cluster|kubelet)\b[^.]{0,30}?\bservice ?accounts?|iam (?:role|polic(?:y|ies)|permissions?)|instance (?:role|profile)|node (?:iam )?role|nodeinstancerole|managed identity|kubelet identity|access scopes?|oauth scopes?|acrpull|attach-acr|(?:not )?attached to (?:the |our |my |an? )?(?:acr|registry)|role assignments?|artifactregistry\.reader|roles/artifactregistry|storage\.objectviewer|amazonec2containerregistryreadonly|ecr:(?:batchgetimage|getauthorizationtoken|getdownloadurlforlayer))\b",
     )
 });
 

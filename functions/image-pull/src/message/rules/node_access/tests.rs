@@ -17,6 +17,7 @@ fn a_cloud_registry_pull_beside_the_nodes_identity_is_refused_access() {
         "EKS managed nodes cannot pull from 1234.dkr.ecr.us-east-1.amazonaws.com, is AmazonEC2ContainerRegistryReadOnly attached to the node IAM role?",
         "AKS: ImagePullBackOff from myacr.azurecr.io even though the kubelet identity should have AcrPull",
         "After changing the access scopes of the instances, images from gcr.io are failing to pull",
+        "AKS pods in ImagePullBackOff from contoso.azurecr.io; the cluster was created without --attach-acr",
     ] {
         let Some(Verdict::Decided(d)) = decide(text) else {
             panic!("{text}");
