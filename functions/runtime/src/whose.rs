@@ -12,12 +12,14 @@ use regex::Regex;
 use crate::re;
 
 /// An init container named as the subject: `init container`, `initContainers`, an `Init:`
-/// pod status, the kubelet's `spec.initContainers{x}`, `kubectl logs … -c x-init`, `the
-/// x-init container`.
+/// pod status, the kubelet's `spec.initContainers{x}`, `kubectl logs … -c x-init`, or a
+/// container named as init containers conventionally are (`vault-agent-init`, `init-db`,
+/// `wait-for-db`) called a container or stage, or said to fail or restart.
 static INIT_NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{|(?:\s-c\s+|--container[= ])[`'"]?[a-z0-9-]*init\b|\b[a-z0-9]+(?:-[a-z0-9]+)*-init[`'"]?\s+container\b|\bcontainer\s+[`'"]?[a-z0-9]+(?:-[a-z0-9]+)*-init\b"#,
-    )
+    const NAME: &str = r"(?:[a-z0-9]+-)+init|init-[a-z0-9][a-z0-9-]*|wait-for-[a-z0-9][a-z0-9-]*";
+    re(&format!(
+        r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{{|(?:\s-c\s+|--container[= ])[`'"]?(?:{NAME})\b|\b(?:{NAME})[`'"]?\s+(?:(?:init\s+)?(?:containers?|stage|phase|step)\b|failed|fails|keeps|kept|continues|continued|exited|exits|restarts|is (?:restarting|crashing|failing|looping))|\bcontainers?\s+[`'"]?(?:{NAME})\b"#
+    ))
 });
 /// A main container named as failing, or the init container said to have finished: the
 /// failing output is then the main container's.
@@ -36,7 +38,7 @@ static MAIN_SECTION_CRASH: LazyLock<Regex> = LazyLock::new(|| {
 /// annotations, make, npm.
 static TOOL_LOG: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?im)\bgoreleaser\b|\bko (?:build|publish|apply)\b|\bdocker (?:buildx? |build\b)|\bkaniko\b|\bbuildkit\b|^#\d+ \[[^\]\n]*\]|^Step \d+/\d+ :|^\s*##\[error\]|^::error\b|\bnpm ERR!|\bmake(?:\[\d+\])?: \*\*\*|\b(?:github actions|gitlab[- ]ci|jenkins|circleci|buildkite|tekton|drone)\b",
+        r"(?im)\bgoreleaser\b|\bko (?:build|publish|apply)\b|\bdocker\s+(?:buildx?\s|build\b)|\bDockerfile\b|\bbuild context\b|^\s*(?:FROM|COPY|ADD|RUN) \S|-ldflags\b|\bgo (?:build|install|mod \w+)\b|\bkaniko\b|\bbuildkit\b|^#\d+ \[[^\]\n]*\]|^Step \d+/\d+ :|^\s*##\[error\]|^::error\b|\bnpm ERR!|\bmake(?:\[\d+\])?: \*\*\*|\b(?:github actions|gitlab[- ]ci|jenkins|circle(?:ci)?|buildkite|tekton|drone)\b",
     )
 });
 /// A container's state told: the report is about a running workload after all.
@@ -59,7 +61,11 @@ pub(crate) fn not_a_main_container(incident: &Incident) -> bool {
     if MAIN_FAILING.is_match(text) || MAIN_SECTION_CRASH.is_match(text) {
         return false;
     }
-    INIT_NAMED.is_match(text) || (TOOL_LOG.is_match(text) && !CONTAINER_STATE.is_match(text))
+    // `cloud-init` is a VM's provisioning, not an init container.
+    let init = INIT_NAMED
+        .find_iter(text)
+        .any(|m| !m.as_str().to_ascii_lowercase().contains("cloud-init"));
+    init || (TOOL_LOG.is_match(text) && !CONTAINER_STATE.is_match(text))
 }
 
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).

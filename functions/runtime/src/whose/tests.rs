@@ -32,6 +32,9 @@ fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
         "Our vault-init container restarts every minute with: listen tcp :8200: bind: address already in use",
         "The initContainer that renders the config exits: missing environment variable DB_HOST",
         "goreleaser release --clean\n  • loading environment variables\n  ⨯ release failed after 0s error=missing GITHUB_TOKEN: missing environment variable",
+        "The wait-for-redis container keeps restarting: Error: listen EADDRINUSE: address already in use :::6379",
+        "It fails at the `init-schema` stage: permission denied on /var/lib/db",
+        "Our Dockerfile copies the repo and the image build log shows: open /src/.env: permission denied",
         "##[error]Process completed with exit code 1.\nError: open /app/config.yaml: permission denied",
     ] {
         assert!(not_a_main_container(&text(t)), "{t}");
@@ -41,6 +44,7 @@ fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
         "The init container completed fine, but the app container keeps crashing: open /data/db.lock: permission denied",
         "Containers:\n  api:\n    State:  Waiting\n      Reason:  CrashLoopBackOff\n    Last State:  Terminated\n      Reason:  Error\nlisten tcp :8080: bind: address already in use",
         "The pod restarts: panic: missing environment variable DATABASE_URL",
+        "After cloud-init finished, the api pod crash-loops: bind: address already in use",
     ] {
         assert!(!not_a_main_container(&text(t)), "{t}");
     }
