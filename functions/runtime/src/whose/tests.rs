@@ -35,6 +35,7 @@ fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
         "The wait-for-redis container keeps restarting: Error: listen EADDRINUSE: address already in use :::6379",
         "It fails at the `init-schema` stage: permission denied on /var/lib/db",
         "Our Dockerfile copies the repo and the image build log shows: open /src/.env: permission denied",
+        "    State:  Waiting\n      Reason:  CrashLoopBackOff\n      Message:  iptables-restore: line 4 failed (ISTIO_OUTPUT)",
         "##[error]Process completed with exit code 1.\nError: open /app/config.yaml: permission denied",
     ] {
         assert!(not_a_main_container(&text(t)), "{t}");
