@@ -22,10 +22,11 @@ static PIN_MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 /// The same pinned source giving another hash elsewhere: another builder, machine, platform
-/// or toolchain version; a forced rebuild (`--rebuild`, `--check`); or said in words to be
-/// nondeterministic or to flip between values.
+/// or toolchain version ("passes on the linux runners but fails on the macOS builders"); a
+/// forced rebuild (`--rebuild`, `--check`); or said in words to be nondeterministic or to
+/// flip between values.
 static VARIES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\s--(?:rebuild|check)\b|\b(?:remote|other|another|different|second|each|every|some) (?:\w+ )?(?:builders?|build (?:machines?|hosts?|servers?)|machines?|hosts?|runners?|platforms?|architectures?|arch(?:es)?|systems?)\b|\b(?:differ\w*|different|chang\w*|vary|varies)\b[^.\n]{0,40}?\b(?:per|between|across|depending on(?: the)?|on each|on every) (?:\w+ )?(?:builders?|machines?|hosts?|runners?|platforms?|architectures?|systems?|(?:go|golang|rust|node|compiler|toolchain) versions?|toolchains?|runs?|rebuilds?)\b|\b(?:go|golang|rustc?|node(?:js)?|npm|cargo) ?v?\d+\.\d+\b[^.\n]{0,80}?\b(?:chang\w*|different|differs?)\b|\btoolchain (?:upgrade|bump|update|change)\b|\bnon-?deterministic\b|\bnot (?:\w+ )?(?:deterministic|reproducib\w*)\b|\b(?:flips?|alternates?|flaps?) between\b|\bsame (?:source|rev(?:ision)?|commit|inputs?|lock ?file)\b[^.\n]{0,60}?\bdifferent (?:hash|output)")
+    Regex::new(r"(?i)\s--(?:rebuild|check)\b|\b(?:remote|other|another|different|second|each|every|some) (?:\w+ )?(?:builders?|build (?:machines?|hosts?|servers?)|machines?|hosts?|runners?|platforms?|architectures?|arch(?:es)?|systems?)\b|\b(?:differ\w*|different|chang\w*|vary|varies)\b[^.\n]{0,40}?\b(?:per|between|across|depending on(?: the)?|on each|on every) (?:\w+ )?(?:builders?|machines?|hosts?|runners?|platforms?|architectures?|systems?|(?:go|golang|rust|node|compiler|toolchain) versions?|toolchains?|runs?|rebuilds?)\b|\b(?:go|golang|rustc?|node(?:js)?|npm|cargo) ?v?\d+\.\d+\b[^.\n]{0,80}?\b(?:chang\w*|different|differs?)\b|\btoolchain (?:upgrade|bump|update|change)\b|\bnon-?deterministic\b|\bnot (?:\w+ )?(?:deterministic|reproducib\w*)\b|\b(?:flips?|alternates?|flaps?) between\b|\bsame (?:source|rev(?:ision)?|commit|inputs?|lock ?file)\b[^.\n]{0,60}?\bdifferent (?:hash|output)|\bon (?:the |my |our |one |some )?(?:[\w-]+ )?(?:builders?|machines?|hosts?|runners?|laptops?|platforms?|arch\w*)\b[^.\n]{0,40}?\b(?:but|while|whereas)\b[^.\n]{0,40}?\bon (?:the |my |our |another |other |some )?(?:[\w-]+ )?(?:builders?|machines?|hosts?|runners?|laptops?|platforms?|arch\w*)\b")
         .expect("the build patterns are valid regexes")
 });
 
