@@ -180,35 +180,35 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured when batch 8 was added (2026-12-06): 731/744 (batch 8's 68 tune cases,
-/// 55 right before any rule saw them). The floors keep the two-case / one-case slack.
+/// Tune re-measured when batch 9 was added (2026-12-07): 787/793 (batch 9's 49 tune cases,
+/// 43 right before any rule saw them). The floors keep the two-case / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.97,
+    overall: 0.98,
     families: &[
-        ("admission", 0.98),
-        ("build", 0.95),
-        ("image", 0.98),
-        ("init", 0.93),
+        ("admission", 0.96),
+        ("build", 0.99),
+        ("image", 0.99),
+        ("init", 0.98),
         ("job", 0.94),
-        ("runtime", 0.99),
+        ("runtime", 0.98),
         ("scaling", 0.95),
-        ("scheduling", 0.97),
+        ("scheduling", 0.99),
     ],
 };
-/// Re-measured when batch 8 was added (2026-12-06, 101 blind cases, 82 right before any rule
-/// saw them): heldout 318/373 (85%); batch 8's 33 held-out cases, 27 right. The rule work on
-/// the tune misses of batches 6 and 7 only had moved heldout from 261 to 266 of 315 and from
-/// 288 to 291 of 340.
+/// Re-measured when batch 9 was added (2026-12-07, 64 blind cases, 52 right before any rule
+/// saw them): heldout 328/388 (85%); batch 9's 15 held-out cases, 9 right. The rule work on
+/// the tune misses of batches 6, 7 and 8 only had moved heldout from 261 to 266 of 315,
+/// from 288 to 291 of 340 and from 318 to 319 of 373.
 const HELDOUT_FLOORS: Floors = Floors {
     overall: 0.84,
     families: &[
-        ("admission", 0.86),
+        ("admission", 0.83),
         ("build", 0.85),
-        ("image", 0.89),
-        ("init", 0.76),
-        ("job", 0.56),
+        ("image", 0.88),
+        ("init", 0.77),
+        ("job", 0.51),
         ("runtime", 0.90),
-        ("scaling", 0.76),
+        ("scaling", 0.78),
         ("scheduling", 0.85),
     ],
 };
