@@ -11,6 +11,7 @@ use super::{quote, re};
 use crate::{diagnosis, remedy};
 
 mod replicas;
+mod waits;
 
 static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -174,6 +175,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     ]
     .into_iter()
     .chain(replicas::patterns())
+    .chain(waits::patterns())
     .collect()
 }
 
@@ -370,6 +372,7 @@ fn stuck(
         && job_context(text)
         && let Some(q) = quote(text, &SIDECAR_RUNNING)
             .or_else(|| quote(text, &POD_RUNNING_AFTER_EXIT))
+            .or_else(|| waits::sidecar_outlives_work(text))
             .or_else(|| partly_ready_lingering(text))
     {
         out.push(diagnosis(
@@ -429,7 +432,7 @@ fn stuck(
         out.push(diagnosis(
             Class::JobStuckActive,
             0.6,
-            "Helm waits on a hook Job that stays active without completing until the release's timeout (--wait / --atomic, or a tool built on Helm); its pods are running but never finish, or never start. The Job's pods, logs and events say which.".into(),
+            "A deployer (Helm, a GitOps sync's PreSync/PostSync hooks) waits on a hook Job that stays active without completing until its timeout, or forever; its pods are running but never finish, or never start. The Job's pods, logs and events say which.".into(),
             subject.clone(),
             vec![q],
             vec![remedy::inspect_job(subject), remedy::job_logs(subject)],

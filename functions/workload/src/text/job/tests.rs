@@ -92,3 +92,26 @@ fn a_job_shown_failed_has_spent_its_retries() {
             .contains(&Class::JobBackoffLimit)
     );
 }
+
+/// A Job's main work said done while a sidecar (mesh proxy, log shipper) is said to be up:
+/// the pod keeps running, so the Job never completes.
+#[test]
+fn a_sidecar_up_after_the_main_work_is_done_keeps_the_job_active() {
+    for text in [
+        "Our nightly export job: the exporter container finished, but the fluent-bit container is still up and the pod never goes away.",
+        "The migration Job's main container exited with code 0 while the linkerd-proxy stays alive, so kubectl wait --for=condition=complete times out.",
+        "CronJob run done; the log shipper keeps the pod alive for hours afterwards.",
+        "The batch job completed its work yet the envoy sidecar continues to run.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // A proxy running in a Deployment is no Job.
+    assert!(
+        !classes("The web deployment rolled out and completed; the envoy sidecar is running fine.")
+            .contains(&Class::JobStuckActive)
+    );
+}
