@@ -427,7 +427,9 @@ fn stuck(
     // Helm waiting on a hook Job: its watch ends on the Job still active, or the hook phase
     // failed because the wait timed out.
     if out.is_empty()
-        && let Some(q) = helm_watch_still_active(text).or_else(|| quote(text, &HOOK_TIMED_OUT))
+        && let Some(q) = helm_watch_still_active(text)
+            .or_else(|| quote(text, &HOOK_TIMED_OUT))
+            .or_else(|| waits::hook_job_awaited(text))
     {
         out.push(diagnosis(
             Class::JobStuckActive,

@@ -115,3 +115,20 @@ fn a_sidecar_up_after_the_main_work_is_done_keeps_the_job_active() {
             .contains(&Class::JobStuckActive)
     );
 }
+
+/// A deployer (a GitOps sync, a release's hooks) waiting on a hook Job that never completes.
+#[test]
+fn a_deployer_waiting_on_a_hook_job_that_never_completes_is_stuck_active() {
+    for text in [
+        "Sync has shown 'waiting for completion of hook batch/Job/db-migrate' for two hours.",
+        "Our release waits on the pre-upgrade hook job and the rollout never moves on.",
+        "The PostSync hook job never completes, although its pod printed 'all done'.",
+        "helmfile apply: the post-install hook hangs until we kill it.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+}

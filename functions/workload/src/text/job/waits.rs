@@ -24,14 +24,30 @@ static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|sidecars?)\b[^.\n]{0,25}?\b(?:(?:is|are)\s+(?:still\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
     )
 });
+/// A deployer waiting on a hook Job: "waiting for PreSync jobs to complete", Argo CD's
+/// "waiting for completion of hook batch/Job/x", "waits on the pre-upgrade hook job", or a
+/// hook Job said never to finish ("the post-install hook job never completes", "PostSync hook
+/// hangs").
+static HOOK_WAIT: LazyLock<Regex> = LazyLock::new(|| {
+    const HOOK: &str =
+        r"(?:(?:pre|post)[- ]?(?:sync|install|upgrade|rollback|delete)|sync[- ]?fail|sync|hook)";
+    re(&format!(
+        r"(?i)\bwait\w*\s+(?:for|on)\s+(?:the\s+)?(?:completion\s+of\s+)?(?:the\s+)?{HOOK}\b[^.\n]{{0,20}}?\b(?:hooks?|jobs?|batch/Job)\b|\b{HOOK}[- ]?(?:hook[- ]?)?jobs?\b[^.\n]{{0,40}}?\b(?:never|doesn't|does not|don't|do not|won't|will not|not)\s+(?:complete|finish|end|terminate|succeed)\w*|\b{HOOK}[- ]hooks?\b[^.\n]{{0,40}}?\b(?:hangs?|hung|stuck|forever|indefinitely|never (?:complete|finish|end)\w*)"
+    ))
+});
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
-    vec![&WORK_DONE, &SIDECAR_UP]
+    vec![&WORK_DONE, &SIDECAR_UP, &HOOK_WAIT]
 }
 
 /// A sidecar said to be up beside the main work said done, quoted.
 pub(super) fn sidecar_outlives_work(text: &str) -> Option<String> {
     WORK_DONE.find(text)?;
     quote(text, &SIDECAR_UP)
+}
+
+/// A deployer said to wait on a hook Job that does not complete, quoted.
+pub(super) fn hook_job_awaited(text: &str) -> Option<String> {
+    quote(text, &HOOK_WAIT)
 }
