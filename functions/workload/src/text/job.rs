@@ -240,7 +240,11 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             || text.contains("DeadlineExceeded");
         // A deadline only mentioned, beside a Job shown active for hours, did not fire; one
         // said to be absent cannot have.
-        if !exact && (long_active.is_some() || NO_DEADLINE.is_match(text)) {
+        if !exact
+            && (long_active.is_some()
+                || NO_DEADLINE.is_match(text)
+                || waits::deadline_only_wished(text))
+        {
             return stuck(out, &subject, text, long_active);
         }
         out.push(diagnosis(

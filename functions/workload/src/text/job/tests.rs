@@ -132,3 +132,26 @@ fn a_deployer_waiting_on_a_hook_job_that_never_completes_is_stuck_active() {
         );
     }
 }
+
+/// A deadline only asked for (a feature request, a proposal) beside a Job said to run on has
+/// not fired: the Job is stuck active, not past its deadline.
+#[test]
+fn a_deadline_only_asked_for_beside_a_job_that_runs_on_is_stuck_active() {
+    for text in [
+        "Feature request: expose activeDeadlineSeconds on the report jobs. Today a report job hangs forever when the upstream API stalls.",
+        "The restore job can stay running indefinitely; we would like to set activeDeadlineSeconds through the CRD.",
+        "Please add support for activeDeadlineSeconds: the sync job never finishes when the bucket is unreachable.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    // A deadline that fired is still the deadline.
+    assert_eq!(
+        classes("Job was active longer than specified deadline (activeDeadlineSeconds: 600)")
+            .first(),
+        Some(&Class::JobDeadlineExceeded)
+    );
+}

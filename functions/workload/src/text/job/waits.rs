@@ -35,10 +35,19 @@ static HOOK_WAIT: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\bwait\w*\s+(?:for|on)\s+(?:the\s+)?(?:completion\s+of\s+)?(?:the\s+)?{HOOK}\b[^.\n]{{0,20}}?\b(?:hooks?|jobs?|batch/Job)\b|\b{HOOK}[- ]?(?:hook[- ]?)?jobs?\b[^.\n]{{0,40}}?\b(?:never|doesn't|does not|don't|do not|won't|will not|not)\s+(?:complete|finish|end|terminate|succeed)\w*|\b{HOOK}[- ]hooks?\b[^.\n]{{0,40}}?\b(?:hangs?|hung|stuck|forever|indefinitely|never (?:complete|finish|end)\w*)"
     ))
 });
+/// A deadline asked for, not fired: "allow passing activeDeadlineSeconds", "add support for
+/// activeDeadlineSeconds", "there should be an option to set activeDeadlineSeconds", "a
+/// feature request for activeDeadlineSeconds".
+static DEADLINE_WISHED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:allow\w*|add|adding|support\w*|introduc\w*|expos\w*|passing|option|ability|way|should|could|would like|wish|want|feature|propos\w*|request\w*)\b[^.\n]{0,30}?\bactive_?Deadline_?Seconds\b",
+    )
+});
+
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
-    vec![&WORK_DONE, &SIDECAR_UP, &HOOK_WAIT]
+    vec![&WORK_DONE, &SIDECAR_UP, &HOOK_WAIT, &DEADLINE_WISHED]
 }
 
 /// A sidecar said to be up beside the main work said done, quoted.
@@ -50,4 +59,9 @@ pub(super) fn sidecar_outlives_work(text: &str) -> Option<String> {
 /// A deployer said to wait on a hook Job that does not complete, quoted.
 pub(super) fn hook_job_awaited(text: &str) -> Option<String> {
     quote(text, &HOOK_WAIT)
+}
+
+/// A deadline only asked for, beside a Job said to run on: no deadline has fired.
+pub(super) fn deadline_only_wished(text: &str) -> bool {
+    DEADLINE_WISHED.is_match(text) && super::JOB_STUCK.is_match(text)
 }
