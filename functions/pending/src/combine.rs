@@ -216,9 +216,11 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
             },
             command: Some("kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations".into()),
         }),
-        (Fact::Autoscaler(AutoscalerSignal::NoScaleUp { by, at_limit, pools, .. }), _) => c.remediation.push(Remediation {
+        (Fact::Autoscaler(AutoscalerSignal::NoScaleUp { by, at_limit, pools, reasons, .. }), _) => c.remediation.push(Remediation {
             description: if *at_limit {
                 format!("raise the max size / limits of the node group or NodePool {} used by {by}", pools.join(", "))
+            } else if reasons.iter().any(|(_, r)| r.contains("DaemonSet overhead")) {
+                format!("no instance type {by} may launch fits the pod once the DaemonSets' requests (and kubelet/system reserved) are counted: allow larger instance types, lower the pod's or the DaemonSets' requests, or keep DaemonSets off those nodes")
             } else {
                 format!("make the pod fit a node group {by} can launch (requests, selectors, tolerations), or add such a group")
             },

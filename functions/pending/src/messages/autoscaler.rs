@@ -170,7 +170,7 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             });
         }
     }
-    const KARPENTER: [&str; 8] = [
+    const KARPENTER: &[&str] = &[
         "incompatible with nodepool",
         "incompatible with provisioner",
         "no instance type satisfied",
@@ -179,6 +179,18 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
         "exceed limits for nodepool",
         "exceeds limits",
         "all available instance types exceed",
+        // A provisioner whose candidate instance types are all too small once the
+        // DaemonSets' (and kubelet / system reserved) overhead is counted, across versions:
+        // "Excluding instance type x because there are not enough resources for daemons",
+        // "Failed to find instance type option(s) for [pods]", "no instance types satisfy
+        // …", "could not find any instance type …".
+        "not enough resources for daemons",
+        "instance type option(s)",
+        "instance type options",
+        "no instance types satisf",
+        "no instance types available",
+        "could not find any instance type",
+        "couldn't find any instance type",
     ];
     if let Some(at) = KARPENTER.iter().filter_map(|m| lower.find(m)).min() {
         let start = lower[..at]
@@ -238,7 +250,9 @@ fn karpenter_reasons(lower: &str) -> Vec<(u64, String)> {
     {
         add("node(s) didn't match Pod's node affinity/selector");
     }
-    if lower.contains("no instance type") {
+    if lower.contains("daemon") && lower.contains("instance type") {
+        add("Insufficient resources for any instance type once DaemonSet overhead is counted");
+    } else if lower.contains("no instance type") || lower.contains("instance type option") {
         add("Insufficient resources for any instance type");
     }
     if lower.contains("exceed") && lower.contains("limit") {

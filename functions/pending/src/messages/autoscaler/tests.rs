@@ -163,3 +163,25 @@ fn per_group_verbose_verdicts_are_no_scale_up() {
         );
     }
 }
+
+/// A provisioner whose every instance type is too small once the DaemonSets' overhead is
+/// counted, in its log shapes across versions: it launches nothing for the pods.
+#[test]
+fn instance_types_too_small_after_daemonset_overhead_is_no_scale_up() {
+    for line in [
+        "DEBUG provisioner Excluding instance type c6i.large because there are not enough resources for daemons",
+        "ERROR controller.provisioning Failed to find instance type option(s) for [batch/etl-0 batch/etl-1]",
+        "could not schedule pod, no instance types satisfy the pod's requests plus daemonset overhead",
+        "unable to provision: could not find any instance type with enough capacity for the pod and the daemons",
+    ] {
+        let Some(AutoscalerSignal::NoScaleUp { by, reasons, .. }) = parse_autoscaler(line) else {
+            panic!("{line}")
+        };
+        assert_eq!(by, "karpenter", "{line}");
+        assert!(!reasons.is_empty(), "{line}");
+    }
+    assert!(
+        parse_autoscaler("the daemonset pods were scheduled on every instance type we use")
+            .is_none()
+    );
+}
