@@ -208,6 +208,10 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
             description: "fit each container's requests/limits within the LimitRange (a request above the defaulted limit needs an explicit limit)".into(),
             command: Some(format!("kubectl describe limitrange -n {}", w.namespace)),
         }),
+        (Fact::Policy(p), _) if p.by == crate::messages::admission::KUBELET_NODE_ADMISSION => c.remediation.push(Remediation {
+            description: "the node's kubelet refuses the pod itself: drop the unsafe sysctl from securityContext.sysctls (set it on the nodes or in a privileged init container instead) or allow it on those kubelets (--allowed-unsafe-sysctls / allowedUnsafeSysctls); for AppArmor, load the profile on the node or change the pod's profile".into(),
+            command: Some(format!("kubectl get {}/{} -n {} -o yaml | grep -n -A3 -E 'sysctls|appArmor'", w.kind.to_lowercase(), w.name, w.namespace)),
+        }),
         (Fact::Policy(p), _) => c.remediation.push(Remediation {
             description: if p.unreachable {
                 format!("{} is down or unreachable; restore it (or its failurePolicy) — the pod itself may be fine", p.by)

@@ -282,6 +282,20 @@ static CREATE_TIMED_OUT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The kubelet's own admission refusing a pod for a node-level security rule: a sysctl it
+/// does not allow (`SysctlForbidden`, `forbidden sysctl: "x" not whitelisted` /
+/// `not allowlisted`, `unsafe sysctl "x" is not allowed`, `sysctl "x" not allowed with
+/// host net enabled`), or an AppArmor profile it cannot enforce. A `sysctl -w` step that
+/// fails inside a container (`Read-only file system`) is not one.
+static NODE_ADMISSION: LazyLock<Regex> = LazyLock::new(|| {
+    pattern(
+        r#"(?i)\bsysctlforbidden\b[^\n]*|\bforbidden sysctls?\b[^\n]*|\bunsafe sysctls?\b[^\n]{0,80}?\b(?:(?:is |are )?not (?:allowed|permitted|enabled|(?:white|allow)listed)|forbidden|disallowed|rejected)\b[^\n]*|\bsysctls? \\?"[^"\\\n]{1,80}\\?"[^\n]{0,20}?\b(?:(?:is )?not (?:white|allow)listed|not allowed with host \w+ enabled|(?:is )?not in the (?:allow|white) ?list)[^\n]*|\bcannot enforce apparmor\b[^\n]*"#,
+    )
+});
+
+/// [`PolicyDenial::by`] for the kubelet's node-level admission (sysctl / AppArmor).
+pub const KUBELET_NODE_ADMISSION: &str = "the kubelet's node admission (sysctl / AppArmor)";
+
 /// Finds a policy denial in `text`.
 pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
     let short = |s: &str| s.chars().take(300).collect::<String>().trim().to_owned();
@@ -304,6 +318,13 @@ pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
             by: format!("admission webhook {:?}", &c[1]),
             text: short(&c[0]),
             unreachable: true,
+        });
+    }
+    if let Some(m) = NODE_ADMISSION.find(text) {
+        return Some(PolicyDenial {
+            by: KUBELET_NODE_ADMISSION.into(),
+            text: short(m.as_str()),
+            unreachable: false,
         });
     }
     if let Some(m) = CREATE_TIMED_OUT.find(text) {
@@ -372,6 +393,7 @@ pub(crate) fn compile_all() {
         &PSA,
         &FAILED_CALLING,
         &CREATE_TIMED_OUT,
+        &NODE_ADMISSION,
     ] {
         LazyLock::force(pattern);
     }

@@ -201,3 +201,28 @@ fn pod_security_policy_refusals_across_versions() {
     let plugin = "Error creating: pods \"csi-node-\" is forbidden: SecurityContextDeny: unable to admit pod: privileged containers";
     assert_eq!(parse_policy(plugin).unwrap().by, "an admission plugin");
 }
+
+/// The kubelet refusing a pod for a sysctl (or AppArmor profile) it does not allow, in its
+/// shapes across versions and tools; a sysctl step failing inside a container is not it.
+#[test]
+fn the_kubelets_node_admission_refusals() {
+    for m in [
+        "Warning  SysctlForbidden  12s  kubelet  forbidden sysctl: \"net.core.somaxconn\" not allowlisted",
+        "Status: Failed\nReason: SysctlForbidden\nMessage: Pod was rejected",
+        "pods \"redis-0\" was rejected: unsafe sysctl \"kernel.msgmax\" is not allowed",
+        "Pod was rejected: sysctl \"net.ipv4.ip_local_port_range\" not allowed with host net enabled",
+        "Warning AppArmor kubelet Cannot enforce AppArmor: profile \"deny-write\" is not loaded",
+    ] {
+        let Some(p) = parse_policy(m) else {
+            panic!("{m}")
+        };
+        assert!(p.by.contains("kubelet"), "{m}");
+        assert!(!p.unreachable, "{m}");
+    }
+    for m in [
+        "sysctl: error setting key 'vm.max_map_count': Read-only file system",
+        "we set the sysctl net.core.somaxconn on every node via a DaemonSet",
+    ] {
+        assert!(parse_policy(m).is_none(), "{m}");
+    }
+}
