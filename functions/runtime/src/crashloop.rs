@@ -51,6 +51,18 @@ struct Cause {
 /// Ordered: the first cause whose needle appears in a line wins.
 const CAUSES: &[Cause] = &[
     Cause {
+        name: "kernel limit too low",
+        needles: &[
+            "bootstrap check failure",
+            "bootstrap checks failed",
+            "max virtual memory areas",
+            "max file descriptors",
+            "max number of threads",
+            "memory locking requested",
+        ],
+        explain: "the program checks a kernel or host limit at start (vm.max_map_count, open files, threads, memlock) and refuses to run below it; set it on the nodes (a DaemonSet or node tuning), run the sysctl init container as root and privileged (an image that no longer runs as root cannot set it), or raise the ulimit",
+    },
+    Cause {
         name: "port already in use",
         needles: &[
             "address already in use",

@@ -145,7 +145,9 @@ pub fn diagnose(
 /// this function leaves alone: a pod object stuck in init, or text that says so.
 fn init_incident(incident: &Incident) -> bool {
     if incident.family == IncidentFamily::Init {
-        return true;
+        // A main program told to refuse to start on a kernel limit is a main container's
+        // crash, whatever init container the report also shows.
+        return !whose::main_refuses_kernel_limit(incident);
     }
     if let Some(pod) = &incident.pod {
         return lastmile_events::facts::stuck_pod(pod, false)

@@ -30,6 +30,16 @@ static MAIN_FAILING: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:main|app|application|workload|server) containers?\b[^.\n]{0,40}?\b(?:crash\w*|restart\w*|exit\w*|fail\w*|CrashLoopBackOff|Error|OOMKilled|dies|died)\b|\binit[- ]?containers?\b[^.\n]{0,30}?\b(?:finished|completed?|completes|succeeded|succeeds|ran fine|runs fine|worked|works|is done|are done|passe[sd])\b",
     )
 });
+/// The main program refusing to start because a kernel or host limit is below what it needs:
+/// `bootstrap check failure`, `max virtual memory areas vm.max_map_count [65530] is too low`,
+/// `max file descriptors [4096] … is too low`, `memory locking requested … memory is not
+/// locked`, `net.core.somaxconn must be at least …`. The failing output is the main
+/// container's even beside an init container's sysctl step (which, denied, says `ignoring`).
+static KERNEL_CHECK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bbootstrap checks?\b[^\n]{0,30}?\bfail|\b(?:max virtual memory areas|max file descriptors|max number of threads|max size virtual memory)\b[^\n]{0,80}?\btoo low\b|\bmemory locking requested\b[^\n]{0,80}?\bnot locked\b|\b(?:vm|fs|net|kernel)\.[a-z_.]+\b[^\n]{0,30}?\b(?:(?:is )?too low|must be at least|(?:should|needs to) be at least|below the (?:minimum|required))\b",
+    )
+});
 /// A `kubectl describe` main-containers section showing a container that exited.
 static MAIN_SECTION_CRASH: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -60,7 +70,10 @@ pub(crate) fn not_a_main_container(incident: &Incident) -> bool {
     let Some(text) = incident.text.as_deref() else {
         return false;
     };
-    if MAIN_FAILING.is_match(text) || MAIN_SECTION_CRASH.is_match(text) {
+    if MAIN_FAILING.is_match(text)
+        || MAIN_SECTION_CRASH.is_match(text)
+        || KERNEL_CHECK.is_match(text)
+    {
         return false;
     }
     // `cloud-init` is a VM's provisioning, not an init container.
@@ -68,6 +81,16 @@ pub(crate) fn not_a_main_container(incident: &Incident) -> bool {
         .find_iter(text)
         .any(|m| !m.as_str().to_ascii_lowercase().contains("cloud-init"));
     init || (TOOL_LOG.is_match(text) && !CONTAINER_STATE.is_match(text))
+}
+
+/// True when pasted text (no Pod object) shows the main program refusing to start on a
+/// kernel or host limit: a main container's crash, even in a report about init containers.
+pub(crate) fn main_refuses_kernel_limit(incident: &Incident) -> bool {
+    incident.pod.is_none()
+        && incident
+            .text
+            .as_deref()
+            .is_some_and(|t| KERNEL_CHECK.is_match(t))
 }
 
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
@@ -79,6 +102,7 @@ pub(crate) fn compile_all() {
         &MAIN_SECTION_CRASH,
         &TOOL_LOG,
         &CONTAINER_STATE,
+        &KERNEL_CHECK,
     ] {
         LazyLock::force(p);
     }

@@ -50,3 +50,24 @@ fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
         assert!(!not_a_main_container(&text(t)), "{t}");
     }
 }
+
+/// A main program refusing to start on a kernel or host limit is the main container's crash
+/// loop, even in a report routed as an init incident beside a sysctl init container.
+#[test]
+fn a_main_programs_kernel_limit_check_is_a_main_crash_loop() {
+    for t in [
+        "initContainers:\n- name: sysctl\n  command: [sysctl, -w, vm.max_map_count=262144]\nsysctl: error setting key 'vm.max_map_count': Read-only file system\nERROR: bootstrap checks failed: max virtual memory areas vm.max_map_count [65530] is too low",
+        "The search cluster's data nodes never come up: memory locking requested for the process but memory is not locked. Our init container only runs sysctl.",
+        "After the upgrade the node dies at start with max file descriptors [4096] for the process is too low, increase to at least [65535]; the init container that ran ulimit reported nothing.",
+    ] {
+        let mut i = text(t);
+        i.family = IncidentFamily::Init;
+        assert!(!not_a_main_container(&i), "{t}");
+        let found = crate::diagnose(&i, &ClusterSnapshot::default());
+        assert_eq!(
+            found.first().map(|d| d.class.as_str()),
+            Some(lastmile_events::Class::RUNTIME_CRASHLOOP),
+            "{t}"
+        );
+    }
+}

@@ -261,6 +261,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     // of search engines and databases, run without the privilege it needs.
     if out.is_empty()
         && marker
+        && !told::main_kernel_check_failed(text)
         && let Some(q) = told::kernel_step_denied(text)
     {
         out.push(diagnosis(

@@ -169,3 +169,25 @@ fn an_init_container_that_fails_its_step_or_prints_usage_crash_loops() {
         Some(&Class::InitCrashloop)
     );
 }
+
+/// A main program told to refuse to start on a kernel or host limit (a bootstrap check) is a
+/// main container's crash: an init container's denied sysctl step beside it is no init crash.
+#[test]
+fn a_main_programs_kernel_limit_check_is_not_an_init_crash() {
+    for text in [
+        "initContainers run `sysctl -w vm.max_map_count=262144` and print: sysctl: error setting key 'vm.max_map_count': Read-only file system\nThen the search node exits: max virtual memory areas vm.max_map_count [65530] is too low",
+        "Our sysctl init container logs 'sysctl: permission denied on key \"net.core.somaxconn\", ignoring' and the broker stops with: net.core.somaxconn must be at least 1024",
+        "init container: ulimit: error setting limit (Operation not permitted)\nnode log: max file descriptors [4096] for process is too low, increase to at least [65535]",
+    ] {
+        assert!(super::main_kernel_check_failed(text), "{text}");
+        assert!(
+            !crate::text::tests::classes(text).contains(&lastmile_events::Class::InitCrashloop),
+            "{text}"
+        );
+    }
+    // The denied step alone is still the init container's.
+    assert!(crate::text::tests::classes(
+        "The sysctl init container fails: sysctl: error setting key 'vm.max_map_count': Read-only file system"
+    )
+    .contains(&lastmile_events::Class::InitCrashloop));
+}
