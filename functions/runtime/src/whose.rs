@@ -30,16 +30,6 @@ static MAIN_FAILING: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:main|app|application|workload|server) containers?\b[^.\n]{0,40}?\b(?:crash\w*|restart\w*|exit\w*|fail\w*|CrashLoopBackOff|Error|OOMKilled|dies|died)\b|\binit[- ]?containers?\b[^.\n]{0,30}?\b(?:finished|completed?|completes|succeeded|succeeds|ran fine|runs fine|worked|works|is done|are done|passe[sd])\b",
     )
 });
-/// The main program refusing to start because a kernel or host limit is below what it needs:
-/// `bootstrap check failure`, `max virtual memory areas vm.max_map_count [65530] is too low`,
-/// `max file descriptors [4096] … is too low`, `memory locking requested … memory is not
-/// locked`, `net.core.somaxconn must be at least …`. The failing output is the main
-/// container's even beside an init container's sysctl step (which, denied, says `ignoring`).
-static KERNEL_CHECK: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\bbootstrap checks?\b[^\n]{0,30}?\bfail|\b(?:max virtual memory areas|max file descriptors|max number of threads|max size virtual memory)\b[^\n]{0,80}?\btoo low\b|\bmemory locking requested\b[^\n]{0,80}?\bnot locked\b|\b(?:vm|fs|net|kernel)\.[a-z_.]+\b[^\n]{0,30}?\b(?:(?:is )?too low|must be at least|(?:should|needs to) be at least|below the (?:minimum|required))\b",
-    )
-});
 /// A `kubectl describe` main-containers section showing a container that exited.
 static MAIN_SECTION_CRASH: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -72,7 +62,7 @@ pub(crate) fn not_a_main_container(incident: &Incident) -> bool {
     };
     if MAIN_FAILING.is_match(text)
         || MAIN_SECTION_CRASH.is_match(text)
-        || KERNEL_CHECK.is_match(text)
+        || lastmile_events::told::host_limit_refused(text)
     {
         return false;
     }
@@ -90,7 +80,7 @@ pub(crate) fn main_refuses_kernel_limit(incident: &Incident) -> bool {
         && incident
             .text
             .as_deref()
-            .is_some_and(|t| KERNEL_CHECK.is_match(t))
+            .is_some_and(lastmile_events::told::host_limit_refused)
 }
 
 /// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
@@ -102,7 +92,6 @@ pub(crate) fn compile_all() {
         &MAIN_SECTION_CRASH,
         &TOOL_LOG,
         &CONTAINER_STATE,
-        &KERNEL_CHECK,
     ] {
         LazyLock::force(p);
     }

@@ -21,6 +21,7 @@ pub mod k8s;
 pub mod rollout;
 pub mod schema;
 pub mod subjects;
+pub mod told;
 
 pub use ci::{CiEvent, CiEventKind, CiProvider, CiRunRef, DeployedWorkload};
 pub use diagnosis::{

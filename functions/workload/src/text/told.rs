@@ -58,18 +58,6 @@ static KERNEL_STEP_DENIED: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// The main program refusing to start because a kernel or host limit is below what it needs:
-/// a search engine's `bootstrap check failure`, `max virtual memory areas vm.max_map_count
-/// [65530] is too low`, `max file descriptors [4096] … is too low`, `memory locking requested
-/// … but memory is not locked`, `vm.max_map_count must be at least 262144`. An init
-/// container's sysctl step that is denied and says `ignoring` did not stop the pod: the main
-/// container exits on this check.
-static KERNEL_CHECK_FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\bbootstrap checks?\b[^\n]{0,30}?\bfail|\b(?:max virtual memory areas|max file descriptors|max number of threads|max size virtual memory)\b[^\n]{0,80}?\btoo low\b|\bmemory locking requested\b[^\n]{0,80}?\bnot locked\b|\b(?:vm|fs|net|kernel)\.[a-z_.]+\b[^\n]{0,30}?\b(?:(?:is )?too low|must be at least|(?:should|needs to) be at least|below the (?:minimum|required))\b",
-    )
-});
-
 /// The text puts the trouble elsewhere: the init container said to have finished, or the
 /// main / app container named.
 static INIT_DONE_OR_MAIN: LazyLock<Regex> = LazyLock::new(|| {
@@ -112,7 +100,6 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &TURN,
         &WAIT_TOLD,
         &KERNEL_STEP_DENIED,
-        &KERNEL_CHECK_FAILED,
         &INIT_DONE_OR_MAIN,
         &JOB_NOT_RUN,
         &AWAITS_MIGRATIONS,
@@ -174,7 +161,7 @@ pub(super) fn trouble_elsewhere(text: &str) -> bool {
 
 /// The main program told to refuse to start on a kernel or host limit (a bootstrap check).
 pub(super) fn main_kernel_check_failed(text: &str) -> bool {
-    KERNEL_CHECK_FAILED.is_match(text)
+    lastmile_events::told::host_limit_refused(text)
 }
 
 /// A dependency wait told in words ("keeps waiting to connect to a database").

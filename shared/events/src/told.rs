@@ -1,0 +1,31 @@
+//! Facts told in pasted text that more than one function reads, decided once.
+//!
+//! Functions read reports people paste (logs, `kubectl describe`, prose); where two of them
+//! must agree on what a line means, the pattern lives here so they cannot drift apart.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// The main program refusing to start because a kernel or host limit is below what it
+/// needs: `bootstrap check failure`, `max virtual memory areas vm.max_map_count [65530] is
+/// too low`, `max file descriptors [4096] … is too low`, `memory locking requested … but
+/// memory is not locked`, `net.core.somaxconn must be at least …`.
+static HOST_LIMIT_REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(
+        r"(?i)\bbootstrap checks?\b[^\n]{0,30}?\bfail|\b(?:max virtual memory areas|max file descriptors|max number of threads|max size virtual memory)\b[^\n]{0,80}?\btoo low\b|\bmemory locking requested\b[^\n]{0,80}?\bnot locked\b|\b(?:vm|fs|net|kernel)\.[a-z_.]+\b[^\n]{0,30}?\b(?:(?:is )?too low|must be at least|(?:should|needs to) be at least|below the (?:minimum|required))\b",
+    )
+    .expect("the host-limit pattern compiles")
+});
+
+/// True when `text` shows a program refusing to start on a kernel or host limit (a
+/// bootstrap check). That failure is the main container's, even in a report about init
+/// containers: an init container's denied `sysctl` step says `ignoring` and lets the pod go
+/// on.
+pub fn host_limit_refused(text: &str) -> bool {
+    HOST_LIMIT_REFUSED.is_match(text)
+}
+
+#[cfg(test)]
+mod tests;
