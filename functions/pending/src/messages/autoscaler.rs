@@ -4,6 +4,10 @@
 //! The cluster-autoscaler's reasons reuse the scheduler's per-node texts plus its own
 //! node-group reasons, so its list is read with the scheduler's histogram splitter.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::messages::reasons::{Reason, classify_reason};
 use crate::messages::scheduler::{FitMessage, parse_fit};
 
@@ -30,8 +34,92 @@ pub enum AutoscalerSignal {
     },
 }
 
+/// The cluster-autoscaler's (and GKE's) no-scale-up markers, in the order they are tried.
+const CA_MARKERS: &[&str] = &[
+    "failed to increase node group size",
+    "scale-up timed out",
+    "failedscaleup",
+    "max node group size reached",
+    // The cluster-autoscaler's own log (scale_up.go / orchestrator.go): "Skipping node
+    // group X - max size reached", "… would exceed max size", "No expansion options".
+    "max size reached",
+    "exceed max size",
+    "no expansion options",
+    // Its per-group verdicts at higher verbosity: no pod fits the group's template, or
+    // the estimator needs no node of it (read as the pod's verdict only when no group
+    // scales up: see `rules/autoscale.rs`).
+    "no pod can fit to",
+    "estimated 0 nodes needed",
+    "max cluster cpu, memory limits reached",
+    // The cluster-autoscaler's simulation (filter_out_schedulable.go) places the pod on
+    // an existing node the scheduler rejects: "Pod x marked as unschedulable can be
+    // scheduled on node y. Ignoring in scale up."
+    "ignoring in scale up",
+    // GKE's autoscaler (cloud quota, stockouts): "Node scale up in zones … associated
+    // with this pod failed: GCE quota exceeded."
+    "associated with this pod failed",
+    "gce quota exceeded",
+    "scale.up.error",
+    // GKE's autoscaler visibility events: `"noScaleUp": {…}` with message ids such as
+    // `no.scale.up.mig.failing.predicate`, `no.scale.up.nap.pod.zonal.resources.exceeded`.
+    "no.scale.up.",
+    "\"noscaleup\"",
+];
+
+/// Karpenter's no-scale-up markers.
+const KARPENTER: &[&str] = &[
+    "incompatible with nodepool",
+    "incompatible with provisioner",
+    "no instance type satisfied",
+    "no instance type met",
+    "no instance type which had enough resources",
+    "exceed limits for nodepool",
+    "exceeds limits",
+    "all available instance types exceed",
+    // A provisioner whose candidate instance types are all too small once the
+    // DaemonSets' (and kubelet / system reserved) overhead is counted, across versions:
+    // "Excluding instance type x because there are not enough resources for daemons",
+    // "Failed to find instance type option(s) for [pods]", "no instance types satisfy
+    // …", "could not find any instance type …".
+    "not enough resources for daemons",
+    "instance type option(s)",
+    "instance type options",
+    "no instance types satisf",
+    "no instance types available",
+    "could not find any instance type",
+    "couldn't find any instance type",
+];
+
+/// The other literals a verdict below starts from.
+const OTHER_ANCHORS: &[&str] = &[
+    "didn't trigger scale-up",
+    "did not trigger scale-up",
+    "can't be scheduled on",
+    "predicate checking error",
+    "is restricted",
+    "triggered scale-up",
+    "triggeredscaleup",
+];
+
+/// Every literal `parse_autoscaler` starts a verdict from, in one case-insensitive pass:
+/// text with none of them (most event messages) has no verdict, and is not lower-cased
+/// and searched twenty times. `every_verdict_anchor_is_in_the_prefilter` keeps it whole.
+static ANCHORS: LazyLock<Regex> = LazyLock::new(|| {
+    let alternatives: Vec<String> = OTHER_ANCHORS
+        .iter()
+        .chain(CA_MARKERS)
+        .chain(KARPENTER)
+        .map(|a| regex::escape(a))
+        .collect();
+    #[allow(clippy::expect_used)]
+    Regex::new(&format!("(?i){}", alternatives.join("|"))).expect("the anchors compile")
+});
+
 /// Finds an autoscaler verdict in one message or text line.
 pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
+    if !ANCHORS.is_match(text) {
+        return None;
+    }
     let lower = text.to_ascii_lowercase();
     let short = |from: usize| {
         text.get(from..)
@@ -129,36 +217,7 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             pools: Vec::new(),
         });
     }
-    for marker in [
-        "failed to increase node group size",
-        "scale-up timed out",
-        "failedscaleup",
-        "max node group size reached",
-        // The cluster-autoscaler's own log (scale_up.go / orchestrator.go): "Skipping node
-        // group X - max size reached", "… would exceed max size", "No expansion options".
-        "max size reached",
-        "exceed max size",
-        "no expansion options",
-        // Its per-group verdicts at higher verbosity: no pod fits the group's template, or
-        // the estimator needs no node of it (read as the pod's verdict only when no group
-        // scales up: see `rules/autoscale.rs`).
-        "no pod can fit to",
-        "estimated 0 nodes needed",
-        "max cluster cpu, memory limits reached",
-        // The cluster-autoscaler's simulation (filter_out_schedulable.go) places the pod on
-        // an existing node the scheduler rejects: "Pod x marked as unschedulable can be
-        // scheduled on node y. Ignoring in scale up."
-        "ignoring in scale up",
-        // GKE's autoscaler (cloud quota, stockouts): "Node scale up in zones … associated
-        // with this pod failed: GCE quota exceeded."
-        "associated with this pod failed",
-        "gce quota exceeded",
-        "scale.up.error",
-        // GKE's autoscaler visibility events: `"noScaleUp": {…}` with message ids such as
-        // `no.scale.up.mig.failing.predicate`, `no.scale.up.nap.pod.zonal.resources.exceeded`.
-        "no.scale.up.",
-        "\"noscaleup\"",
-    ] {
+    for marker in CA_MARKERS {
         if let Some(at) = lower.find(marker) {
             let at_limit = marker.contains("max") || lower.contains("quota exceeded");
             return Some(AutoscalerSignal::NoScaleUp {
@@ -170,28 +229,6 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             });
         }
     }
-    const KARPENTER: &[&str] = &[
-        "incompatible with nodepool",
-        "incompatible with provisioner",
-        "no instance type satisfied",
-        "no instance type met",
-        "no instance type which had enough resources",
-        "exceed limits for nodepool",
-        "exceeds limits",
-        "all available instance types exceed",
-        // A provisioner whose candidate instance types are all too small once the
-        // DaemonSets' (and kubelet / system reserved) overhead is counted, across versions:
-        // "Excluding instance type x because there are not enough resources for daemons",
-        // "Failed to find instance type option(s) for [pods]", "no instance types satisfy
-        // …", "could not find any instance type …".
-        "not enough resources for daemons",
-        "instance type option(s)",
-        "instance type options",
-        "no instance types satisf",
-        "no instance types available",
-        "could not find any instance type",
-        "couldn't find any instance type",
-    ];
     if let Some(at) = KARPENTER.iter().filter_map(|m| lower.find(m)).min() {
         let start = lower[..at]
             .rfind("schedule pod")

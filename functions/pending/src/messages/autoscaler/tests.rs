@@ -185,3 +185,36 @@ fn instance_types_too_small_after_daemonset_overhead_is_no_scale_up() {
             .is_none()
     );
 }
+
+#[test]
+fn every_verdict_anchor_is_in_the_prefilter() {
+    // Each literal the parser starts a verdict from must pass the prefilter, or that
+    // verdict would silently stop being read.
+    let source = include_str!("../autoscaler.rs");
+    let body = &source[source
+        .find("pub fn parse_autoscaler")
+        .expect("the parser is in the file")..];
+    let locators = ["pod ", "reason: ", "label", "schedule pod"];
+    let mut checked = 0;
+    for piece in body.split(".find(\"").skip(1) {
+        let literal = piece.split('"').next().unwrap_or_default();
+        if locators.contains(&literal) {
+            continue;
+        }
+        assert!(ANCHORS.is_match(literal), "{literal:?} is not in ANCHORS");
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} anchors found in the parser");
+    for marker in CA_MARKERS.iter().chain(KARPENTER) {
+        let line = format!("Warning  Event  pod/ci/p-0  {marker} for the pod");
+        assert!(parse_autoscaler(&line).is_some(), "{marker:?}");
+        assert!(
+            parse_autoscaler(&line.to_uppercase()).is_some(),
+            "{marker:?} upper"
+        );
+    }
+    assert_eq!(
+        parse_autoscaler("0/3 nodes are available: 3 Insufficient cpu."),
+        None
+    );
+}
