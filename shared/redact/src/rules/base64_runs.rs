@@ -13,7 +13,8 @@ use crate::REDACTED;
 /// Base64 runs long enough to hide a docker config.
 pub(super) static BASE64_RUN: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    Regex::new(r"[A-Za-z0-9+/]{24,}={0,2}").expect("the base64 pattern compiles")
+    Regex::new(&format!("[A-Za-z0-9+/]{{{MIN_RUN},}}={{0,2}}"))
+        .expect("the base64 pattern compiles")
 });
 
 /// Standard base64, padded or not.
@@ -33,6 +34,9 @@ pub(super) fn redact_base64(
     input: &[u8],
     found: &mut Option<&mut Vec<Vec<u8>>>,
 ) -> Option<Vec<u8>> {
+    if !has_run(input) {
+        return None;
+    }
     let mut out: Option<Vec<u8>> = None;
     let mut last = 0;
     for m in BASE64_RUN.find_iter(input) {
@@ -52,6 +56,26 @@ pub(super) fn redact_base64(
     Some(buf)
 }
 
+/// Whether `input` holds a run as long as [`BASE64_RUN`] needs: one pass over the bytes,
+/// so the common text (event messages, summaries, names) skips the regex search.
+fn has_run(input: &[u8]) -> bool {
+    let mut run = 0usize;
+    for &b in input {
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+            run += 1;
+            if run >= MIN_RUN {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// The shortest run [`BASE64_RUN`] matches.
+const MIN_RUN: usize = 24;
+
 /// True when the decoded run is a docker config, a secret-keyed document or a secret.
 fn base64_hides_secret(run: &[u8]) -> bool {
     let Some(decoded) = decode_base64(run) else {
@@ -67,3 +91,6 @@ fn base64_hides_secret(run: &[u8]) -> bool {
         || lower.contains("private key-----")
         || !matches!(text_bytes(decoded.as_bytes()), Cow::Borrowed(_))
 }
+
+#[cfg(test)]
+mod tests;
