@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn cause(text: &str) -> Cause {
+/// The cause `classify` reads in `text` (`Unspecified` when it reads none).
+pub(super) fn cause(text: &str) -> Cause {
     classify(text)
         .map(|m| m.cause)
         .unwrap_or(Cause::Unspecified)

@@ -115,6 +115,21 @@ pub fn scan(text: &str) -> Vec<Finding> {
     out
 }
 
+/// One rule run alone over `text`, read as [`scan`] reads it (for the rules' tests).
+#[cfg(test)]
+pub(crate) fn run_rule(rule: fn(&Input<'_>, &mut Vec<Finding>), text: &str) -> Vec<Finding> {
+    let flat = flatten(text);
+    let lower = flat.to_ascii_lowercase();
+    let input = Input {
+        text,
+        flat: &flat,
+        lower: &lower,
+    };
+    let mut out = Vec::new();
+    rule(&input, &mut out);
+    out
+}
+
 /// All whitespace runs collapsed, so wrapped lines read as one.
 fn flatten(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

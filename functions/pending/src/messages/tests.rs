@@ -1,24 +1,13 @@
 #![allow(clippy::unwrap_used)]
 
-use super::rules::{Input, RULES};
+use super::rules::RULES;
 use super::*;
 
 /// The names of the rules that find something in `text`, each rule run alone.
 pub(super) fn rules_hit(text: &str) -> Vec<&'static str> {
-    let flat = flatten(text);
-    let lower = flat.to_ascii_lowercase();
-    let input = Input {
-        text,
-        flat: &flat,
-        lower: &lower,
-    };
     RULES
         .iter()
-        .filter(|rule| {
-            let mut out = Vec::new();
-            (rule.scan)(&input, &mut out);
-            !out.is_empty()
-        })
+        .filter(|rule| !run_rule(rule.scan, text).is_empty())
         .map(|rule| rule.name)
         .collect()
 }

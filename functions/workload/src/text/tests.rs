@@ -1,11 +1,11 @@
 #![allow(clippy::unwrap_used)]
 
-use lastmile_events::{Class, Incident, IncidentFamily, ObjectRef};
+use lastmile_events::{Class, Diagnosis, Incident, IncidentFamily, ObjectRef};
 
 use super::*;
 
-/// The classes the text rules find in `text`, most confident first.
-pub(super) fn classes(text: &str) -> Vec<Class> {
+/// What the text rules say about `text` pasted for a pod.
+pub(super) fn diagnose_text(text: &str) -> Vec<Diagnosis> {
     let subject = ObjectRef {
         kind: "Pod".into(),
         namespace: Some("app".into()),
@@ -19,7 +19,12 @@ pub(super) fn classes(text: &str) -> Vec<Class> {
         chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
     );
     inc.text = Some(text.to_owned());
-    let mut ds = diagnose(&inc);
+    diagnose(&inc)
+}
+
+/// The classes the text rules find in `text`, most confident first.
+pub(super) fn classes(text: &str) -> Vec<Class> {
+    let mut ds = diagnose_text(text);
     ds.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     ds.into_iter().map(|d| d.class).collect()
 }

@@ -1,26 +1,9 @@
 //! Init containers and Jobs told about in words, in other wordings and tools than the
 //! reports the rules were first written for.
 
-use lastmile_events::{Class, Incident, IncidentFamily, ObjectRef};
+use lastmile_events::Class;
 
-fn classes(text: &str) -> Vec<Class> {
-    let subject = ObjectRef {
-        kind: "Pod".into(),
-        namespace: Some("app".into()),
-        name: "api-0".into(),
-        ..Default::default()
-    };
-    let mut inc = Incident::new(
-        IncidentFamily::Init,
-        subject,
-        None,
-        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-    );
-    inc.text = Some(text.to_owned());
-    let mut ds = super::super::diagnose(&inc);
-    ds.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-    ds.into_iter().map(|d| d.class).collect()
-}
+use crate::text::tests::{classes, diagnose_text};
 
 /// An init container named by convention (`init-*`, `*-init`, `*-wait`) and said to keep
 /// restarting or to have failed is a crash loop; a main container said so is not, nor is a
@@ -86,19 +69,7 @@ fn an_init_container_exit_told_in_plain_words_crash_loops() {
 #[test]
 fn an_error_line_beside_a_finished_init_container_stays_low() {
     let text = "The init container finished fine. The app container keeps restarting; logs:\nError: listen EADDRINUSE: address already in use :::3000";
-    let subject = ObjectRef {
-        kind: "Pod".into(),
-        name: "web-0".into(),
-        ..Default::default()
-    };
-    let mut inc = Incident::new(
-        IncidentFamily::Init,
-        subject,
-        None,
-        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-    );
-    inc.text = Some(text.to_owned());
-    let ds = super::super::diagnose(&inc);
+    let ds = diagnose_text(text);
     assert!(
         ds.iter()
             .all(|d| d.class != Class::InitCrashloop || d.confidence < 0.7),

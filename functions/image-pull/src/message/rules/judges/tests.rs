@@ -3,12 +3,7 @@
 use lastmile_events::Class;
 
 use crate::message::{Cause, classify};
-
-fn cause(text: &str) -> Cause {
-    classify(text)
-        .map(|m| m.cause)
-        .unwrap_or(Cause::Unspecified)
-}
+use crate::message::tests::cause;
 
 /// Registry credentials told in words: an expired token or login in the pull secret, a
 /// private registry the node cannot pull from. A certificate that expired stays TLS.

@@ -1,12 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
-use crate::message::{Cause, classify};
-
-fn cause(text: &str) -> Cause {
-    classify(text)
-        .map(|m| m.cause)
-        .unwrap_or(Cause::Unspecified)
-}
+use crate::message::Cause;
+use crate::message::tests::cause;
 
 /// The token fetch itself timing out, refused or unresolved (containerd, CRI-O, docker,
 /// a credential helper) is the node failing to reach the registry, not a credential fault.

@@ -1,17 +1,6 @@
 use super::*;
 
-fn run(rule: fn(&Input<'_>, &mut Vec<Finding>), text: &str) -> Vec<Finding> {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = flat.to_ascii_lowercase();
-    let input = Input {
-        text,
-        flat: &flat,
-        lower: &lower,
-    };
-    let mut out = Vec::new();
-    rule(&input, &mut out);
-    out
-}
+use crate::messages::run_rule as run;
 
 /// Per-group refusals logged before the group that scales up: the scale-up is the verdict.
 #[test]

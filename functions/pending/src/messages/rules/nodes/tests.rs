@@ -1,16 +1,9 @@
 use super::*;
 
+use crate::messages::run_rule;
+
 fn run(text: &str) -> Vec<Finding> {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = flat.to_ascii_lowercase();
-    let input = Input {
-        text,
-        flat: &flat,
-        lower: &lower,
-    };
-    let mut out = Vec::new();
-    device_allocate(&input, &mut out);
-    out
+    run_rule(device_allocate, text)
 }
 
 /// A device or extended resource the kubelet could not allocate, in several tools' words.
