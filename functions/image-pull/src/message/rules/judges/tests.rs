@@ -2,8 +2,8 @@
 
 use lastmile_events::Class;
 
-use crate::message::{Cause, classify};
 use crate::message::tests::cause;
+use crate::message::{Cause, classify};
 
 /// Registry credentials told in words: an expired token or login in the pull secret, a
 /// private registry the node cannot pull from. A certificate that expired stays TLS.
