@@ -36,31 +36,25 @@ pub(super) fn json(explanations: &[Explanation]) -> anyhow::Result<String> {
 /// Readable text of every explanation, as [`HumanWriter`] prints it.
 #[cfg(test)]
 pub(super) fn human(explanations: &[Explanation]) -> String {
-    let mut out = String::new();
-    for (n, e) in explanations.iter().enumerate() {
-        if n > 0 {
-            out.push_str("\n\n");
-        }
-        write_one(&mut out, e);
+    let mut out = HumanWriter::default();
+    for e in explanations {
+        out.append(e);
     }
-    out
+    out.pending
 }
 
 /// Writes human output to stdout as explanations arrive, one blank line between incidents.
 #[derive(Debug, Default)]
 pub(super) struct HumanWriter {
     pending: String,
-    written_any: bool,
+    /// An explanation was added (the pending text may since have been written out).
+    started: bool,
 }
 
 impl HumanWriter {
     /// Adds one explanation (written out once a chunk has gathered).
     pub(super) fn push(&mut self, e: &Explanation) {
-        if self.written_any {
-            self.pending.push_str("\n\n");
-        }
-        self.written_any = true;
-        write_one(&mut self.pending, e);
+        self.append(e);
         if self.pending.len() >= CHUNK {
             crate::out!("{}", self.pending);
             self.pending.clear();
@@ -71,6 +65,15 @@ impl HumanWriter {
     pub(super) fn finish(mut self, trailer: &str) {
         self.pending.push_str(trailer);
         crate::outln!("{}", self.pending);
+    }
+
+    /// Adds one explanation to what is pending, after a blank line unless it is the first.
+    fn append(&mut self, e: &Explanation) {
+        if self.started {
+            self.pending.push_str("\n\n");
+        }
+        write_one(&mut self.pending, e);
+        self.started = true;
     }
 }
 
