@@ -168,10 +168,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             tokio::pin!(shutdown);
             loop {
                 let checks = tokio::select! {
-                    checks = round(&prober, &targets, &instruments, &metrics) => checks,
+                    checks = probe_round(&prober, &targets, &instruments) => checks,
                     () = &mut shutdown => break,
                 };
+                // The round's line first, then its metrics: a reader that has seen a
+                // round's metrics has its line too, even when SIGTERM follows at once.
                 print(&checks, &targets, a.format, true)?;
+                export(&metrics).await;
                 tokio::select! {
                     () = tokio::time::sleep(every) => {}
                     () = &mut shutdown => break,
@@ -191,16 +194,31 @@ async fn round(
     instruments: &RegistryHealthMetrics,
     metrics: &Metrics,
 ) -> Vec<Check> {
+    let checks = probe_round(prober, targets, instruments).await;
+    export(metrics).await;
+    checks
+}
+
+/// Probes and records every check (the metrics are exported by [`export`]).
+async fn probe_round(
+    prober: &Prober<impl lastmile_contract::RegistryHttp>,
+    targets: &[Target],
+    instruments: &RegistryHealthMetrics,
+) -> Vec<Check> {
     let checks = prober.round(targets).await;
     for c in &checks {
         instruments.record(&c.observation());
     }
     let failed = checks.iter().filter(|c| !c.healthy).count();
     tracing::info!(checks = checks.len(), failed, "Registry probe round done.");
+    checks
+}
+
+/// Exports the metrics recorded so far; a failure is logged, the next round tries again.
+async fn export(metrics: &Metrics) {
     if let Err(e) = metrics.flush().await {
         tracing::warn!(error = %e, "Registry metrics not exported this round.");
     }
-    checks
 }
 
 /// Serves Lambda invocations until the Runtime API goes away: each one, whatever its payload
