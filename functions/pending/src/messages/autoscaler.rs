@@ -39,6 +39,12 @@ const CA_MARKERS: &[&str] = &[
     "failed to increase node group size",
     "scale-up timed out",
     "failedscaleup",
+    // A group's resize refused (the cloud provider or the group's own bounds): the event
+    // `FailedToScaleUpGroup` "Scale-up failed for group X: Target size 5 requested outside
+    // Max: 10, Min: 6", or the same told by the group's name.
+    "failedtoscaleupgroup",
+    "scale-up failed for group",
+    "requested outside max",
     "max node group size reached",
     // The cluster-autoscaler's own log (scale_up.go / orchestrator.go): "Skipping node
     // group X - max size reached", "… would exceed max size", "No expansion options".

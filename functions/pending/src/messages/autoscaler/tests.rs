@@ -218,3 +218,25 @@ fn every_verdict_anchor_is_in_the_prefilter() {
         None
     );
 }
+
+/// A node group's resize refused by the cloud provider or the group's own bounds
+/// (`FailedToScaleUpGroup`), in any provider's wording.
+#[test]
+fn group_resize_refused_is_no_scale_up() {
+    for line in [
+        "Warning  FailedToScaleUpGroup  3m  cluster-autoscaler  Scale-up failed for group https://www.googleapis.com/compute/v1/projects/p/zones/z/instanceGroups/gke-pool-1: Quota 'CPUS' exceeded.",
+        "I1102 scale_up.go:87] Target size 3 requested outside Max: 12, Min: 4 for node group workers",
+    ] {
+        assert!(
+            matches!(
+                parse_autoscaler(line),
+                Some(AutoscalerSignal::NoScaleUp { .. })
+            ),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        parse_autoscaler("Normal SuccessfulScaleUp group workers scaled up to 5"),
+        None
+    );
+}
