@@ -223,6 +223,8 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
         (Fact::Autoscaler(AutoscalerSignal::NoScaleUp { by, at_limit, pools, reasons, .. }), _) => c.remediation.push(Remediation {
             description: if *at_limit {
                 format!("raise the max size / limits of the node group or NodePool {} used by {by}", pools.join(", "))
+            } else if reasons.iter().any(|(_, r)| r == crate::messages::autoscaler::CLOUD_STOCKOUT) {
+                format!("the cloud had no capacity for the instance types {by} asked for: allow more instance types, zones or capacity types (on-demand beside spot), reserve capacity, or retry later")
             } else if reasons.iter().any(|(_, r)| r.contains("DaemonSet overhead")) {
                 format!("no instance type {by} may launch fits the pod once the DaemonSets' requests (and kubelet/system reserved) are counted: allow larger instance types, lower the pod's or the DaemonSets' requests, or keep DaemonSets off those nodes")
             } else {

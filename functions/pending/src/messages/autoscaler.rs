@@ -96,6 +96,26 @@ const KARPENTER: &[&str] = &[
     "couldn't find any instance type",
 ];
 
+/// A node provisioner's cloud launch that failed for want of cloud capacity (a stockout),
+/// across provisioners and clouds: Karpenter's "failed launching nodeclaim … insufficient
+/// capacity, all requested instance types were unavailable during launch", EC2's
+/// `InsufficientInstanceCapacity` / `UnfulfillableCapacity`, GCE's
+/// `ZONE_RESOURCE_POOL_EXHAUSTED`, Azure's `SkuNotAvailable` / `ZonalAllocationFailed`.
+/// The cluster-autoscaler's own "failed to increase node group size: …" is read first.
+const LAUNCH_CAPACITY: &[&str] = &[
+    "failed launching nodeclaim",
+    "requested instance types were unavailable",
+    "insufficientinstancecapacity",
+    "unfulfillablecapacity",
+    "zone_resource_pool_exhausted",
+    "skunotavailable",
+    "zonalallocationfailed",
+];
+
+/// The reason a [`LAUNCH_CAPACITY`] verdict carries (remediation reads it).
+pub const CLOUD_STOCKOUT: &str =
+    "the cloud had no capacity for any requested instance type (a stockout)";
+
 /// The other literals a verdict below starts from.
 const OTHER_ANCHORS: &[&str] = &[
     "didn't trigger scale-up",
@@ -115,6 +135,7 @@ static ANCHORS: LazyLock<Regex> = LazyLock::new(|| {
         .iter()
         .chain(CA_MARKERS)
         .chain(KARPENTER)
+        .chain(LAUNCH_CAPACITY)
         .map(|a| regex::escape(a))
         .collect();
     #[allow(clippy::expect_used)]
@@ -252,6 +273,22 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             reasons: karpenter_reasons(&lower),
             at_limit,
             pools: karpenter_pools(text),
+        });
+    }
+    if let Some(at) = LAUNCH_CAPACITY.iter().filter_map(|m| lower.find(m)).min() {
+        let karpenter = ["karpenter", "nodeclaim", "nodepool"]
+            .iter()
+            .any(|w| lower.contains(w));
+        return Some(AutoscalerSignal::NoScaleUp {
+            by: if karpenter {
+                "karpenter"
+            } else {
+                "cluster-autoscaler"
+            },
+            text: short(at),
+            reasons: vec![(1, CLOUD_STOCKOUT.to_owned())],
+            at_limit: false,
+            pools: Vec::new(),
         });
     }
     if lower.contains("is restricted") && lower.contains("karpenter") {

@@ -205,7 +205,7 @@ fn every_verdict_anchor_is_in_the_prefilter() {
         checked += 1;
     }
     assert!(checked >= 6, "only {checked} anchors found in the parser");
-    for marker in CA_MARKERS.iter().chain(KARPENTER) {
+    for marker in CA_MARKERS.iter().chain(KARPENTER).chain(LAUNCH_CAPACITY) {
         let line = format!("Warning  Event  pod/ci/p-0  {marker} for the pod");
         assert!(parse_autoscaler(&line).is_some(), "{marker:?}");
         assert!(
@@ -217,6 +217,41 @@ fn every_verdict_anchor_is_in_the_prefilter() {
         parse_autoscaler("0/3 nodes are available: 3 Insufficient cpu."),
         None
     );
+}
+
+/// A provisioner's cloud launch that failed for want of cloud capacity (a stockout), told
+/// by any provisioner or cloud, is a refused scale-up, not a scheduler capacity verdict.
+#[test]
+fn cloud_stockout_at_launch_is_no_scale_up() {
+    for line in [
+        "ERROR controller.provisioner Could not launch node, launching instances, with fleet error(s), InsufficientInstanceCapacity: We currently do not have sufficient p3.8xlarge capacity in the Availability Zone you requested (us-east-1a).",
+        "Instance 'gke-ml-pool-3f1a' creation failed: The zone 'projects/p/zones/us-central1-a' does not have enough resources available to fulfill the request. ZONE_RESOURCE_POOL_EXHAUSTED",
+        "VMSS scale out failed: Code=\"SkuNotAvailable\" Message=\"The requested size for resource is currently not available in location 'westeurope'\"",
+    ] {
+        let Some(AutoscalerSignal::NoScaleUp {
+            reasons, at_limit, ..
+        }) = parse_autoscaler(line)
+        else {
+            panic!("{line}")
+        };
+        assert_eq!(reasons, vec![(1, CLOUD_STOCKOUT.to_owned())], "{line}");
+        assert!(!at_limit, "{line}");
+    }
+    let karpenter = r#"{"level":"ERROR","message":"failed launching nodeclaim","NodeClaim":{"name":"batch-x2"},"error":"insufficient capacity, all requested instance types were unavailable during launch"}"#;
+    assert!(matches!(
+        parse_autoscaler(karpenter),
+        Some(AutoscalerSignal::NoScaleUp {
+            by: "karpenter",
+            ..
+        })
+    ));
+    let found = crate::messages::merge(crate::messages::scan(karpenter));
+    assert_eq!(found[0].class, lastmile_events::Class::NoScaleUp);
+    // The cluster-autoscaler's own resize failure keeps its reading.
+    assert!(matches!(
+        parse_autoscaler("Failed to increase node group size: InsufficientInstanceCapacity"),
+        Some(AutoscalerSignal::NoScaleUp { by: "cluster-autoscaler", ref reasons, .. }) if reasons.is_empty()
+    ));
 }
 
 /// A node group's resize refused by the cloud provider or the group's own bounds
