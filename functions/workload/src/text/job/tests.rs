@@ -155,3 +155,23 @@ fn a_deadline_only_asked_for_beside_a_job_that_runs_on_is_stuck_active() {
         Some(&Class::JobDeadlineExceeded)
     );
 }
+
+/// Jobs said not to get their completion recorded ("aren't being marked as succeeded",
+/// "was not marked Complete"): they stay active. Jobs said to be marked so are done.
+#[test]
+fn jobs_said_not_to_be_marked_successful_are_stuck_active() {
+    for text in [
+        "Since we enabled mesh injection our CronJobs are not being marked as succeeded; the pods show the task container terminated with exit code 0.",
+        "The backup job wasn't marked `Complete` even though the script printed its final line.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    assert!(
+        !classes("The reindex jobs are marked as successful after ten minutes.")
+            .contains(&Class::JobStuckActive)
+    );
+}
