@@ -379,6 +379,7 @@ fn stuck(
         && let Some(q) = quote(text, &SIDECAR_RUNNING)
             .or_else(|| quote(text, &POD_RUNNING_AFTER_EXIT))
             .or_else(|| waits::sidecar_outlives_work(text))
+            .or_else(|| waits::pod_outlives_work(text))
             .or_else(|| partly_ready_lingering(text))
     {
         out.push(diagnosis(

@@ -175,3 +175,23 @@ fn jobs_said_not_to_be_marked_successful_are_stuck_active() {
             .contains(&Class::JobStuckActive)
     );
 }
+
+/// The Job's pod said to stay up after the work is done (a proxy or agent added to it keeps
+/// it alive); a pod said to stay up until the work is done is just running.
+#[test]
+fn a_job_pod_said_to_stay_up_after_the_work_is_done_is_stuck_active() {
+    for text in [
+        "We injected the vault agent into the export job. Now the pod keeps running even after the export has finished.",
+        "With the auth proxy in the backup CronJob the pod never terminates once pg_dump completes.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    assert!(
+        !classes("The job's pod stays up until the export is done, then exits.")
+            .contains(&Class::JobStuckActive)
+    );
+}

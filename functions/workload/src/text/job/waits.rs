@@ -24,6 +24,14 @@ static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|sidecars?)\b[^.\n]{0,25}?\b(?:(?:is|are)\s+(?:still\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
     )
 });
+/// The pod itself said to outlive the work: "the pod stays alive forever even after the job
+/// is done", "the pod keeps running once the migration completes", "the pod never terminates
+/// when the backup has finished" (a sidecar added to it keeps it up).
+static POD_UP_AFTER_DONE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bpods?\b[^.\n]{0,20}?\b(?:(?:stays?|stayed|remains?|remained|keeps?|kept|is still|are still)\s+(?:alive|up|running|active|around)|(?:never|doesn't|does not|don't|do not|won't|will not)\s+(?:terminate|exit|stop|finish|complete|go away)\w*|lives? on|hangs? around)\b[^.\n]{0,30}?\b(?:after|once|when|even though|although|though)\b[^.\n]{0,40}?\b(?:done|finished|finishes|completed|completes|complete|exited|exits|succeeded|succeeds|ended)\b",
+    )
+});
 /// A deployer waiting on a hook Job: "waiting for PreSync jobs to complete", Argo CD's
 /// "waiting for completion of hook batch/Job/x", "waits on the pre-upgrade hook job", or a
 /// hook Job said never to finish ("the post-install hook job never completes", "PostSync hook
@@ -47,13 +55,24 @@ static DEADLINE_WISHED: LazyLock<Regex> = LazyLock::new(|| {
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
-    vec![&WORK_DONE, &SIDECAR_UP, &HOOK_WAIT, &DEADLINE_WISHED]
+    vec![
+        &WORK_DONE,
+        &SIDECAR_UP,
+        &POD_UP_AFTER_DONE,
+        &HOOK_WAIT,
+        &DEADLINE_WISHED,
+    ]
 }
 
 /// A sidecar said to be up beside the main work said done, quoted.
 pub(super) fn sidecar_outlives_work(text: &str) -> Option<String> {
     WORK_DONE.find(text)?;
     quote(text, &SIDECAR_UP)
+}
+
+/// The pod said to stay up after the work is done, quoted.
+pub(super) fn pod_outlives_work(text: &str) -> Option<String> {
+    quote(text, &POD_UP_AFTER_DONE)
 }
 
 /// A deployer said to wait on a hook Job that does not complete, quoted.
