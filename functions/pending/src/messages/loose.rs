@@ -30,8 +30,18 @@ pub(super) use placement::{described_spread, described_volume_zone, pending_clai
 
 /// True when the text says pods are not being scheduled.
 pub(super) fn says_pending(lower: &str) -> bool {
-    lower.contains("pending") || lower.contains("not scheduled") || lower.contains("unschedulable")
+    lower.contains("pending")
+        || lower.contains("not scheduled")
+        || lower.contains("unschedulable")
+        || UNSCHEDULED_PODS.is_match(lower)
 }
+
+/// Pods called "unscheduled" (the autoscalers' own word for pods waiting for a node):
+/// "many unscheduled pods", "the pods remain unscheduled". Not "unscheduled maintenance".
+static UNSCHEDULED_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bunscheduled (?:pods?|replicas?|workloads?|jobs?)\b|\b(?:pods?|replicas?) (?:(?:are|is|stay|stays|remain|remains|were|was|left|kept) )?unscheduled\b")
+        .expect("the loose patterns are valid regexes")
+});
 
 /// Pods said not to run: pending, or not started / scheduled / created.
 pub(super) static PODS_NOT_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
@@ -52,6 +62,7 @@ pub(super) static NOT_SCHEDULABLE: LazyLock<Regex> = LazyLock::new(|| {
 #[cfg(test)]
 pub(super) fn compile_all() {
     LazyLock::force(&PODS_NOT_RUNNING);
+    LazyLock::force(&UNSCHEDULED_PODS);
     LazyLock::force(&NOT_SCHEDULABLE);
     admission::compile_all();
     capacity::compile_all();

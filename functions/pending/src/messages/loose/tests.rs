@@ -60,12 +60,15 @@ fn no_scale_up_told_in_words() {
         "I have a nodegroup (min 0, max 3) that could run the pod, but the autoscaler doesn't seem to agree.\nStatus: Pending",
         "Pods stay Pending for an hour and Karpenter never launches a node.",
         "The workers node pool is at 2 nodes; pods are pending but no scale up happens.",
+        // Pods called by the autoscalers' own word for waiting pods.
+        "With one node dead the cluster-autoscaler does not add capacity, though 40 pods remain unscheduled.",
     ] {
         assert_eq!(merge(scan(m))[0].class, Class::NoScaleUp, "{m}");
     }
     for m in [
         "The autoscaler doesn't matter here, the pod is Running.",
         "Pods are pending and nothing scales up.",
+        "The autoscaler did not scale up during the unscheduled maintenance window; all pods Running.",
     ] {
         assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
     }
