@@ -180,6 +180,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::described_policy,
     },
     Rule {
+        name: "described-no-nodes",
+        scan: super::loose::described_no_nodes,
+    },
+    Rule {
         name: "replacement-beside-lost-node",
         scan: super::loose::replacement_beside_lost_node,
     },

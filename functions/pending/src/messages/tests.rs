@@ -39,6 +39,10 @@ fn each_rule_finds_its_own_sample() {
             "cluster-autoscaler: failed to get node group pool-b: NotFound",
         ),
         ("no-nodes", "no nodes available to schedule pods"),
+        (
+            "described-no-nodes",
+            "kubectl get nodes\nNo resources found\n\nand the web pods stay Pending",
+        ),
         ("scheduling-gate", "the pod is SchedulingGated"),
         ("kubelet-predicate", "Pod Predicate NodeAffinity failed"),
         (

@@ -433,3 +433,26 @@ fn a_replacement_pending_beside_a_lost_node_is_one_replica_per_node() {
         );
     }
 }
+
+/// A cluster with no node at all, told by an empty `kubectl get nodes` or in words, beside
+/// pods that do not start; a namespaced empty listing, a label-selector query and "no nodes
+/// with …" are not it.
+#[test]
+fn a_cluster_with_no_nodes_told_in_words() {
+    for m in [
+        "After terraform apply every pod is Pending. `kubectl get nodes` returns nothing at all, though the console shows three instances.",
+        "Our new cluster has no worker nodes yet and coredns is stuck in Pending.",
+        "No node has ever joined the cluster, so the ingress controller never starts.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoNodes, "{m}");
+    }
+    for m in [
+        "kubectl get pods -n web\nNo resources found in web namespace.\nThe web deployment is Pending.",
+        "kubectl get nodes -l gpu=true returns nothing, and my trainer pod is Pending.",
+        "The cluster has no nodes with a GPU, so the pod stays Pending.",
+        "kubectl get nodes\nNAME   STATUS   ROLES    AGE   VERSION\nw-1    Ready    <none>   3d    v1.29.2\nno nodes were added and the pod is Pending",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-no-nodes"), "{m}");
+    }
+}
