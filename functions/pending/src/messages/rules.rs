@@ -4,7 +4,7 @@
 //! the node-level texts. To add a message shape, add a rule here and a sample to
 //! `tests.rs` that this rule, and no other, finds. The scheduler-text rules live here; the
 //! admission rules in `rules/admission_rules.rs`, the node-level ones in `rules/nodes.rs`,
-//! the loose (described) signals in `loose.rs`.
+//! scheduling gates in `rules/gates.rs`, the loose (described) signals in `loose.rs`.
 
 use std::sync::LazyLock;
 
@@ -17,10 +17,12 @@ use super::{Fact, Finding, message_at, quote_at};
 
 mod admission_rules;
 mod autoscale;
+mod gates;
 mod nodes;
 
 use admission_rules::{limit_range, policy, quota};
 use autoscale::{autoscaler_signal, node_group_unreachable};
+use gates::scheduling_gate;
 #[cfg(test)]
 use nodes::{DEVICE_ALLOCATE, TAINTS_LINE};
 use nodes::{cni_not_ready, device_allocate, node_taints_line};
@@ -330,25 +332,6 @@ fn no_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// `SchedulingGated`: the pod waits for its scheduling gates.
-fn scheduling_gate(t: &Input<'_>, out: &mut Vec<Finding>) {
-    let flat = t.flat;
-    let lower = t.lower;
-    if let Some(at) = lower
-        .find("schedulinggated")
-        .or_else(|| lower.find("scheduling gate"))
-    {
-        out.push(Finding::new(
-            Class::Gated,
-            0.85,
-            "the pod is held by spec.schedulingGates: the scheduler will not consider it until every gate is removed",
-            &quote_at(flat, at),
-            false,
-            Fact::None,
-        ));
-    }
-}
-
 /// The kubelet rejected a bound pod at admission (`predicate … failed`, `OutOf…`).
 fn kubelet_predicate(t: &Input<'_>, out: &mut Vec<Finding>) {
     let flat = t.flat;
@@ -437,6 +420,7 @@ pub(crate) fn compile_all() {
         &PLUGIN_ERROR,
         &TAINTS_LINE,
         &DEVICE_ALLOCATE,
+        &gates::GATED,
     ]
     .into_iter()
     .chain(autoscale::PATTERNS)
