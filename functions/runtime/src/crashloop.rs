@@ -203,6 +203,11 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
     if !restarting(f) && !exited && cause.is_none() {
         return None;
     }
+    // A container that ran to completion once and never restarted did not crash: a Job's or
+    // one-shot pod's work that finished (whatever else keeps the pod up is another question).
+    if f.finished && !restarting(f) {
+        return None;
+    }
     let c = f.container.as_deref();
     let who = c
         .map(|c| format!("Container `{c}`"))

@@ -98,6 +98,10 @@ pub(crate) struct Facts {
     pub termination_message: Option<String>,
     pub signal: Option<i32>,
     pub restarts: Option<i32>,
+    /// The container's current state is a clean exit (terminated, exit code 0) and it never
+    /// restarted: it ran to completion (a Job's or a one-shot pod's container, whose
+    /// restartPolicy is not Always), which is no crash loop.
+    pub finished: bool,
     pub ready: Option<bool>,
     /// Memory limit and request as written (`512Mi`).
     pub mem_limit: Option<String>,
@@ -214,6 +218,10 @@ fn from_pod(spec: Option<&Container>, status: &ContainerStatus) -> Facts {
             w.message.clone().unwrap_or_default(),
         ));
     }
+    f.finished = status.restart_count == 0
+        && state
+            .and_then(|s| s.terminated.as_ref())
+            .is_some_and(|t| t.exit_code == 0);
     let ended = state
         .and_then(|s| s.terminated.as_ref())
         .or_else(|| status.last_state.as_ref()?.terminated.as_ref());

@@ -36,6 +36,8 @@ pub(crate) fn describe_facts(text: &str) -> Facts {
     let section = main_containers(text);
     let mut block = "";
     let mut resources = "";
+    // Exit codes read under a current `State:` and under a `Last State:`.
+    let (mut state_exit, mut last_exit) = (None, None);
     for line in section.lines() {
         let Some(caps) = KEY_VALUE.captures(line) else {
             continue;
@@ -74,7 +76,15 @@ pub(crate) fn describe_facts(text: &str) -> Facts {
                 }
             }
             "Message" if !value.is_empty() => f.termination_message = Some(value.to_owned()),
-            "Exit Code" => f.exit_code = value.parse().ok().or(f.exit_code),
+            "Exit Code" => {
+                let code = value.parse().ok();
+                match block {
+                    "state" => state_exit = state_exit.or(code),
+                    "last" => last_exit = last_exit.or(code),
+                    _ => {}
+                }
+                f.exit_code = code.or(f.exit_code);
+            }
             "Signal" => f.signal = value.parse().ok(),
             "Ready" => f.ready = Some(value.eq_ignore_ascii_case("true")),
             "Restart Count" => f.restarts = value.parse().ok(),
@@ -103,6 +113,10 @@ pub(crate) fn describe_facts(text: &str) -> Facts {
             .find_map(|l| l.trim().strip_prefix("restartCount:"))
             .and_then(|v| v.trim().parse().ok());
     }
+    f.finished = state_exit == Some(0)
+        && last_exit.is_none()
+        && f.waiting.is_none()
+        && f.restarts.unwrap_or(0) == 0;
     // A request equal to the limit by default: describe prints only what the spec has.
     f
 }

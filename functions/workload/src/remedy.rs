@@ -148,3 +148,12 @@ pub(crate) fn recreate_job(subject: &Subject, what: &str) -> Remediation {
         ),
     )
 }
+
+/// Let a sidecar that outlives the main container stop with it, so the pod (and its Job)
+/// can finish.
+pub(crate) fn end_sidecar() -> Remediation {
+    Remediation {
+        description: "Run the sidecar as a native sidecar (an init container with restartPolicy: Always, Kubernetes 1.28+), or have the main container tell it to quit when done (istio: POST localhost:15020/quitquitquit; linkerd: POST localhost:4191/shutdown), or disable injection for the Job's pods.".into(),
+        command: None,
+    }
+}

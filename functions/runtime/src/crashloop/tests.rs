@@ -92,3 +92,16 @@ fn restarts_told_in_words_with_an_unreachable_dependency() {
     assert!(diagnose(&f, &target).is_none());
     compile_all();
 }
+
+/// A container whose current state is a clean exit, never restarted, ran to completion (a
+/// Job's or a one-shot pod's work): no crash loop. The same exit code under `Last State`
+/// with restarts is one.
+#[test]
+fn a_container_that_ran_to_completion_once_is_no_crash_loop() {
+    let t = Target::of(&lastmile_intake::incident_from_text(""));
+    let done = "Containers:\n  backup:\n    State:          Terminated\n      Reason:       Completed\n      Exit Code:    0\n    Ready:          False\n    Restart Count:  0\n  envoy:\n    State:          Running\n    Ready:          True\n";
+    assert!(diagnose(&crate::text::describe_facts(done), &t).is_none());
+    let again = "Containers:\n  web:\n    State:          Running\n    Last State:     Terminated\n      Reason:       Completed\n      Exit Code:    0\n    Restart Count:  12\n";
+    let found = diagnose(&crate::text::describe_facts(again), &t);
+    assert!(found.is_some(), "a server that keeps exiting 0 crash-loops");
+}

@@ -10,6 +10,7 @@ use regex::Regex;
 use super::{quote, re};
 use crate::{diagnosis, remedy};
 
+mod finished;
 mod replicas;
 mod waits;
 
@@ -176,6 +177,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &PODS_LINGER,
     ]
     .into_iter()
+    .chain(finished::patterns())
     .chain(replicas::patterns())
     .chain(waits::patterns())
     .collect()
@@ -390,10 +392,25 @@ fn stuck(
             vec![q],
             vec![
                 remedy::inspect_job(subject),
-                lastmile_events::Remediation {
-                    description: "Run the sidecar as a native sidecar (an init container with restartPolicy: Always, Kubernetes 1.28+), or have the main container tell it to quit when done (istio: POST localhost:15020/quitquitquit), or disable injection for the Job.".into(),
-                    command: None,
-                },
+                remedy::end_sidecar(),
+            ],
+            false,
+        ));
+    }
+    // Shown, not told: describe's containers with the work Completed and a sidecar Running.
+    // A current state of Completed already means a run-to-completion pod, Job named or not.
+    if out.is_empty()
+        && let Some(q) = finished::sidecar_outlives_completed(text)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.75,
+            "The pod's work containers completed but a sidecar (a mesh or database proxy, a log shipper, an agent) is still running, so the pod never finishes and its Job (or whatever waits on the pod) never records a completion.".into(),
+            subject.clone(),
+            vec![q],
+            vec![
+                remedy::inspect_job(subject),
+                remedy::end_sidecar(),
             ],
             false,
         ));

@@ -16,13 +16,15 @@ static WORK_DONE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:completed|finished|succeeded|exited(?: with (?:code |status )?0)?|terminated|is done|are done|was done|done)\b",
     )
 });
-/// A sidecar by kind or conventional name (a mesh proxy, a log shipper, a database or auth
-/// proxy, a secrets agent, anything called a sidecar), said to be up: "is running", "is still
-/// up", "stays alive", "keeps the pod alive", "continues to run".
+/// A sidecar by kind or conventional name: a mesh proxy, a log shipper, a database or auth
+/// proxy, a secrets agent, anything called a sidecar (`linkerd-proxy`, "the log shipper").
+pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|sidecars?)";
+/// A sidecar said to be up: "is running", "is still up", "stays alive", "keeps the pod
+/// alive", "continues to run".
 static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|sidecars?)\b[^.\n]{0,25}?\b(?:(?:is|are)\s+(?:still\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
-    )
+    re(&format!(
+        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,25}}?\b(?:(?:is|are)\s+(?:still\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
+    ))
 });
 /// The pod itself said to outlive the work: "the pod stays alive forever even after the job
 /// is done", "the pod keeps running once the migration completes", "the pod never terminates
