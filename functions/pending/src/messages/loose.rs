@@ -4,14 +4,15 @@
 //! taint) beside Pending pods. Both only count when no fit error or `Taints:` block says
 //! more, and below the confidence of the scheduler's own words.
 //!
-//! The rules sit in submodules by what they are about: `nodes` (taints, NotReady and
-//! cordoned nodes, host ports, node labels), `no_nodes` (a cluster with no node at all),
+//! The rules sit in submodules by what they are about: `nodes` (taints, NotReady nodes,
+//! host ports, node labels), `cordon` (cordoned, drained or unschedulable nodes), `no_nodes` (a cluster with no node at all),
 //! `lost_node` (a replacement pod beside a lost node), `capacity` (capacity and scale-up
 //! told in words), `placement` (claims, spread rules, zonal volumes) and `admission`
 //! (quota, LimitRange and policy told in words).
 
 mod admission;
 mod capacity;
+mod cordon;
 mod lost_node;
 mod no_nodes;
 mod nodes;
@@ -23,12 +24,10 @@ use regex::Regex;
 
 pub(super) use admission::{described_limit_range, described_policy, described_quota};
 pub(super) use capacity::{described_capacity, described_no_scale_up};
+pub(super) use cordon::{cordoned_nodes, described_cordon};
 pub(super) use lost_node::replacement_beside_lost_node;
 pub(super) use no_nodes::described_no_nodes;
-pub(super) use nodes::{
-    bare_taint, cordoned_nodes, described_cordon, described_host_ports, described_node_label,
-    not_ready_nodes,
-};
+pub(super) use nodes::{bare_taint, described_host_ports, described_node_label, not_ready_nodes};
 pub(super) use placement::{described_spread, described_volume_zone, pending_claims};
 
 /// True when the text says pods are not being scheduled.
@@ -69,6 +68,7 @@ pub(super) fn compile_all() {
     LazyLock::force(&NOT_SCHEDULABLE);
     admission::compile_all();
     capacity::compile_all();
+    cordon::compile_all();
     lost_node::compile_all();
     no_nodes::compile_all();
     nodes::compile_all();
