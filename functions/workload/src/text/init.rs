@@ -15,9 +15,12 @@ mod mesh;
 
 use loops::{init_section, wait_loop};
 
+/// An init container or the pod's init phase named: an `Init:N/M` status, `PodInitializing`,
+/// the kubelet's field path, or pods said to be stuck / stay / hang in init ("stucked in init
+/// state", "remain in Initializing").
 static INIT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|stuck in init|\binit(?:ialization)?(?:[- ](?:sidecar|step|phase))?[- ]containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
+        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|\b(?:stuck\w*|stay\w*|remain\w*|hang\w*|hung|sit\w*|sat)\s+(?:in|at)\s+(?:the\s+|an?\s+|their\s+)?[`'\x22]?(?:init|initializing)\b|\binit(?:ialization)?(?:[- ](?:sidecar|step|phase))?[- ]containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
     )
 });
 static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {

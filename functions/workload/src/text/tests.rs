@@ -322,3 +322,16 @@ fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
         "kind: Job\nspec:\n  backoffLimit: 0\nseed-db-7x2kq     0/1     Error    0          1m";
     assert_eq!(classes(no_retry).first(), Some(&Class::JobBackoffLimit));
 }
+
+/// Pods said in prose to stay in their init phase (any verb form, "Initializing" too) are
+/// held by an init container; an app "hanging on init" of a client is no init phase.
+#[test]
+fn pods_said_to_stay_in_init_are_an_init_wait() {
+    for text in [
+        "After every helm upgrade the api and worker pods remain in Initializing for hours.",
+        "Our scheduler pods keep hanging at init state after a node drain, nothing in the events.",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
+    }
+    assert!(classes("The app hangs on init of its Kafka client and never serves.").is_empty());
+}
