@@ -64,6 +64,13 @@ static DESCRIBED_CORDON: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// The commands that cordon a node, named (lower-cased text): `kubectl cordon NODE`,
+/// `kubectl drain <node-name>`. An uncordon alone is not one: it is the cure, and what held
+/// the pods before it may be anything.
+static CORDON_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bkubectl (?:drain|cordon)\b").expect("the loose patterns are valid regexes")
+});
+
 /// Every node said to be cordoned ("cordoned all of my nodes", "all the nodes got
 /// cordoned"): nothing can schedule, whether or not the report mentions pending pods.
 static ALL_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
@@ -81,6 +88,7 @@ pub(in crate::messages) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding
     let Some(m) = ALL_CORDONED
         .find(t.lower)
         .or_else(|| DESCRIBED_CORDON.find(t.lower).filter(|_| waiting))
+        .or_else(|| CORDON_COMMAND.find(t.lower).filter(|_| waiting))
     else {
         return;
     };
@@ -97,7 +105,15 @@ pub(in crate::messages) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding
 /// Forces every pattern of this module.
 #[cfg(test)]
 pub(super) fn compile_all() {
-    for pattern in [&CORDONED_ROW, &DESCRIBED_CORDON, &ALL_CORDONED] {
+    for pattern in [
+        &CORDONED_ROW,
+        &DESCRIBED_CORDON,
+        &CORDON_COMMAND,
+        &ALL_CORDONED,
+    ] {
         LazyLock::force(pattern);
     }
 }
+
+#[cfg(test)]
+mod tests;
