@@ -335,3 +335,14 @@ fn pods_said_to_stay_in_init_are_an_init_wait() {
     }
     assert!(classes("The app hangs on init of its Kafka client and never serves.").is_empty());
 }
+
+/// Pods stuck in init beside another workload said to crash ("…, and the dashboard pods keep
+/// restarting"): the crash is that workload's, not the init container's. A crash said of the
+/// pod itself after "and" still reads as the init container's.
+#[test]
+fn a_crash_told_of_another_workload_is_not_an_init_crash() {
+    let text = "On GKE the payment and shipping pods are stuck in init and the kibana deployment keeps restarting.";
+    assert_eq!(classes(text).first(), Some(&Class::InitBlocked));
+    let own = "The init container fails on the config render and the pod keeps restarting.";
+    assert_eq!(classes(own).first(), Some(&Class::InitCrashloop));
+}

@@ -41,6 +41,10 @@ static TURN: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:but|while|whereas|although|then|after)\b|;|\b(?:main|app|application|other|proxy|sidecar) containers?\b",
     )
 });
+/// A clause that starts on a new subject: "…, and the grafana pods keep crashing", "and our
+/// api deployment restarts". Group 1 the subject's first word.
+static AND_SUBJECT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\band\s+(?:the|a|an|my|our|their|all|some|other|every)\s+([\w-]+)"));
 /// A wait told in words: "keeps waiting to connect to a database", "stuck waiting for
 /// redis", "waits forever for the migrations".
 static WAIT_TOLD: LazyLock<Regex> = LazyLock::new(|| {
@@ -98,6 +102,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &INIT_CRASH_WORDS,
         &CRASH_TOLD,
         &TURN,
+        &AND_SUBJECT,
         &WAIT_TOLD,
         &KERNEL_STEP_DENIED,
         &INIT_DONE_OR_MAIN,
@@ -146,11 +151,31 @@ pub(super) fn crash_told(text: &str, marker: &Regex, name: Option<&str>) -> Opti
         let Some(at) = at else { continue };
         let rest = &sentence[at..];
         let rest = &rest[..TURN.find(rest).map_or(rest.len(), |m| m.start())];
+        let rest = &rest[..other_subject(rest, name).unwrap_or(rest.len())];
         if CRASH_TOLD.is_match(rest) {
             return Some(format!("\"{}\"", sentence.trim()));
         }
     }
     None
+}
+
+/// Where `rest` turns, with "and the …", to a subject other than the pod, its containers or
+/// the init container `name`: the offset of that "and".
+fn other_subject(rest: &str, name: Option<&str>) -> Option<usize> {
+    AND_SUBJECT.captures_iter(rest).find_map(|c| {
+        let word = c.get(1)?.as_str().to_ascii_lowercase();
+        let same = [
+            "pod",
+            "pods",
+            "container",
+            "containers",
+            "init",
+            "initcontainer",
+        ]
+        .contains(&word.as_str())
+            || name.is_some_and(|n| n.eq_ignore_ascii_case(&word));
+        if same { None } else { Some(c.get(0)?.start()) }
+    })
 }
 
 /// The text says the init container finished, or names the main container: an error line
