@@ -40,9 +40,11 @@ static CONTEXT_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
-/// A missing .dockerignore told in words, without the Dockerfile line.
+/// A missing .dockerignore told in words, without the Dockerfile line: said absent, or one
+/// proposed or said added as the fix ("we can add a `dockerignore`", "after adding
+/// .dockerignore", "create a .dockerignore").
 static IGNORE_ABSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't|do not|don't) (?:have|contain|include|ship|use)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"]?\.?dockerignore\b|\.?dockerignore[`'"]?(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)"#)
+    Regex::new(r#"(?i)\b(?:add|adds|added|adding|create|creates|created|creating|introduc\w*)\s+(?:an?\s+|the\s+|one\s+)?[`'"]?\.?dockerignore\b|\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't|do not|don't) (?:have|contain|include|ship|use)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"]?\.?dockerignore\b|\.?dockerignore[`'"]?(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)"#)
         .expect("the build patterns are valid regexes")
 });
 /// What such a build then copies: everything, host node_modules, .git, .env files.

@@ -64,3 +64,19 @@ fn quoted_secret_files_beside_a_quoted_copy_of_the_context_are_a_leak() {
     let text = "Nothing keeps the context small: there is no ignore file for the build context, and `COPY . .` takes `.env` and `id_rsa` with it.";
     assert_eq!(class(text), Some(Class::BuildContextLeak));
 }
+
+/// A .dockerignore proposed or added as the fix for what the context carried (dependency
+/// trees, .git): it was missing. An ignore entry added for harmless files is no leak.
+#[test]
+fn a_dockerignore_proposed_as_the_fix_for_what_the_context_carries_is_a_leak() {
+    for text in [
+        "Every image build uploads 1.1 GB; we should create a .dockerignore so node_modules stays out.",
+        "Adding a `.dockerignore` fixed the slow builds: the .git/ history was being sent each time.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
+    }
+    assert_eq!(
+        class("We added a .dockerignore entry for the docs folder."),
+        None
+    );
+}
