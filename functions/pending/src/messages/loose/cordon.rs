@@ -71,6 +71,22 @@ static CORDON_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bkubectl (?:drain|cordon)\b").expect("the loose patterns are valid regexes")
 });
 
+/// A node said to be set unschedulable by hand (lower-cased, flattened text): "set the
+/// node where the pod runs to `Unschedulable`", "marked the worker unschedulable",
+/// "patched the node with spec.unschedulable", "the node was made unschedulable".
+static MARKED_UNSCHEDULABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:set|sets|setting|mark|marks|marked|marking|made|make|makes|making|patch|patched|patches|patching|flag|flagged|flagging)\b (?:the |a |my |our |that |this |each |every |all |one )?(?:nodes?|workers?|hosts?|machines?)\b.{0,60}?\bunschedulable\b|\b(?:nodes?|workers?|hosts?)\b (?:is|was|were|are|got|gets|being) (?:marked|set|made|flagged) (?:as |to )?[`'\x22]?unschedulable\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Pods said to wait in `lower` outside the span `m` (the span may itself say
+/// "unschedulable" of the node).
+fn waiting_beside(lower: &str, m: &regex::Match<'_>) -> bool {
+    [&lower[..m.start()], &lower[m.end()..]]
+        .iter()
+        .any(|r| PODS_NOT_RUNNING.is_match(r) || NOT_SCHEDULABLE.is_match(r))
+}
+
 /// Every node said to be cordoned ("cordoned all of my nodes", "all the nodes got
 /// cordoned"): nothing can schedule, whether or not the report mentions pending pods.
 static ALL_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
@@ -89,6 +105,11 @@ pub(in crate::messages) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding
         .find(t.lower)
         .or_else(|| DESCRIBED_CORDON.find(t.lower).filter(|_| waiting))
         .or_else(|| CORDON_COMMAND.find(t.lower).filter(|_| waiting))
+        .or_else(|| {
+            MARKED_UNSCHEDULABLE
+                .find(t.lower)
+                .filter(|m| waiting_beside(t.lower, m))
+        })
     else {
         return;
     };

@@ -23,3 +23,22 @@ fn a_node_cordoned_or_drained_by_command_beside_waiting_pods() {
         assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
     }
 }
+
+/// A node set unschedulable by hand (maintenance, a kubelet replacement) while its pods
+/// wait; the node marked so with its pods running elsewhere is no finding.
+#[test]
+fn a_node_marked_unschedulable_by_hand_beside_waiting_pods() {
+    for m in [
+        "During maintenance we patched the worker with spec.unschedulable=true; after the kubelet restart its pods went to status Unschedulable and were never recreated.",
+        "Before swapping the kubelet binary the host was marked as unschedulable, and since then the app pod is not running.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::UnschedulableNodes, "{m}: {found:?}");
+    }
+    for m in [
+        "We set the node unschedulable for the kernel upgrade, and all pods moved and are Running.",
+        "The pod is unschedulable on the node because of its memory request.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
+    }
+}
