@@ -18,10 +18,11 @@ static LATEST_NEEDS_NEWER_GO: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 /// An install or fetch that takes whatever is newest: `go install x@latest` (or `@master`),
-/// `npx y@latest`, `go get -u`, a CI action's `version: latest`, a tool installed "without
-/// pinning".
+/// `npx y@latest`, an upgrade-everything step (`go get -u`, `npm update`, `yarn upgrade`,
+/// `cargo update`, `bundle update`, `pip install -U`), a CI action's `version: latest`, a
+/// tool installed "without pinning".
 static UNPINNED_RESOLVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@(?:latest|master|main|HEAD)\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b|\b(?:go-)?version:\s*['"`]?latest\b|\bwithout (?:pinning|a pinned version|version pins?|a version pin|locking)\b"#)
+    Regex::new(r#"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@(?:latest|master|main|HEAD)\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b|\b(?:npm|yarn|pnpm) (?:update|upgrade|up)\b|\b(?:cargo|bundle|composer|poetry) update\b|\bpip3? install (?:-U|--upgrade)\b|\b(?:go-)?version:\s*['"`]?latest\b|\bwithout (?:pinning|a pinned version|version pins?|a version pin|locking)\b"#)
         .expect("the build patterns are valid regexes")
 });
 /// A dependency said to have changed under the build, or to be unpinned: "breaking changes
@@ -45,7 +46,13 @@ static TWO_BUILDS: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// The build failing: a compiler position (`x.go:699:`), make's `***`, a failure word.
 static FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\.go:\d+(?::\d+)?: |make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|error)\b|requires go >=")
+    Regex::new(r"(?i)\.go:\d+(?::\d+)?: |make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|breaking|error)\b|requires go >=")
+        .expect("the build patterns are valid regexes")
+});
+/// Updates said to come in unvetted, the risk of resolving the newest on every build:
+/// "untested dependency updates", "unreviewed crate upgrades", "bumps nobody tested".
+static UPDATES_UNVETTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:untested|unreviewed|unvetted|unexpected|unintended|uncontrolled|surprise|random)\s+(?:[\w-]+\s+)?(?:updates?|upgrades?|bumps?)\b|\b(?:updates?|upgrades?|bumps?|versions?)\b[^.\n]{0,20}?\b(?:nobody|no one|never)\s+(?:tested|reviewed|checked|vetted)\b")
         .expect("the build patterns are valid regexes")
 });
 /// The source said not to have changed: the failure came from outside it.
@@ -60,7 +67,8 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let (m, confidence) = if let Some(m) = LATEST_NEEDS_NEWER_GO.find(text) {
         (m, 0.8)
     } else if let Some(m) = UNPINNED_RESOLVE.find(text) {
-        let (failed, unchanged) = (FAILED.is_match(text), SOURCE_UNCHANGED.is_match(text));
+        let failed = FAILED.is_match(text) || UPDATES_UNVETTED.is_match(text);
+        let unchanged = SOURCE_UNCHANGED.is_match(text);
         if !failed && !unchanged {
             return None;
         }
@@ -113,6 +121,7 @@ pub(crate) fn compile_all() {
         &DEP_CHANGED_TOLD,
         &FAILED,
         &SOURCE_UNCHANGED,
+        &UPDATES_UNVETTED,
         &DIFFERENT_VERSIONS_TOLD,
         &TWO_BUILDS,
     ] {

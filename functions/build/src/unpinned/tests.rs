@@ -67,3 +67,20 @@ fn two_builds_said_to_resolve_different_versions_is_drift() {
     }
     assert_eq!(class("We use a different version of Go locally."), None);
 }
+
+/// An upgrade-everything step run by CI (for Go and other ecosystems), named with the
+/// unvetted updates it brings: every build resolves something new. The command named
+/// without that risk is no finding.
+#[test]
+fn a_ci_step_that_upgrades_every_dependency_is_drift() {
+    for text in [
+        "The nightly workflow does `cargo update` before `cargo build`, so each release picks up unreviewed crate upgrades.",
+        "Our pipeline runs go get -u=patch ./... on every build, bringing in dependency bumps nobody tested.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+    assert_eq!(
+        class("Run npm update locally when you want newer packages."),
+        None
+    );
+}
