@@ -5,7 +5,7 @@
 //! more, and below the confidence of the scheduler's own words.
 //!
 //! The rules sit in submodules by what they are about: `nodes` (taints, NotReady nodes,
-//! host ports, node labels), `cordon` (cordoned, drained or unschedulable nodes), `no_nodes` (a cluster with no node at all),
+//! host ports), `node_label` (a label the pods need and no node carries), `cordon` (cordoned, drained or unschedulable nodes), `no_nodes` (a cluster with no node at all),
 //! `lost_node` (a replacement pod beside a lost node), `capacity` (capacity and scale-up
 //! told in words), `placement` (claims, spread rules, zonal volumes) and `admission`
 //! (quota, LimitRange and policy told in words).
@@ -15,6 +15,7 @@ mod capacity;
 mod cordon;
 mod lost_node;
 mod no_nodes;
+mod node_label;
 mod nodes;
 mod placement;
 
@@ -27,7 +28,8 @@ pub(super) use capacity::{described_capacity, described_no_scale_up};
 pub(super) use cordon::{cordoned_nodes, described_cordon};
 pub(super) use lost_node::replacement_beside_lost_node;
 pub(super) use no_nodes::described_no_nodes;
-pub(super) use nodes::{bare_taint, described_host_ports, described_node_label, not_ready_nodes};
+pub(super) use node_label::described_node_label;
+pub(super) use nodes::{bare_taint, described_host_ports, not_ready_nodes};
 pub(super) use placement::{described_spread, described_volume_zone, pending_claims};
 
 /// True when the text says pods are not being scheduled.
@@ -71,6 +73,7 @@ pub(super) fn compile_all() {
     cordon::compile_all();
     lost_node::compile_all();
     no_nodes::compile_all();
+    node_label::compile_all();
     nodes::compile_all();
     placement::compile_all();
 }

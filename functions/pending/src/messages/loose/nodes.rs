@@ -1,5 +1,5 @@
 //! Loose node signals: bare taint triples, `kubectl get nodes` tables of NotReady nodes,
-//! host ports and node labels described (cordoned nodes are `cordon.rs`'s).
+//! host ports described (cordoned nodes are `cordon.rs`'s, node labels `node_label.rs`'s).
 
 use std::sync::LazyLock;
 
@@ -181,30 +181,6 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
     ));
 }
 
-/// Nodes said to lack the label a pod's selector or affinity requires, beside pending pods.
-static NODES_UNLABELED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:nodes?|workers?|masters?|controllers?|control[- ]planes?)\b[^.\n]{0,40}?\b(?:not|aren't|isn't|weren't|wasn't|without|lack(?:s|ing)?|missing)\b[^.\n]{0,20}?\blabel(?:ed|led|s)?\b|\bno nodes? (?:has|have|with|carr(?:y|ies)|match(?:es)?) (?:the |that |this |a )?(?:label|nodeselector|node selector)")
-        .expect("the loose patterns are valid regexes")
-});
-
-/// Nodes described as missing the label the pods select on, while pods are pending.
-pub(in crate::messages) fn described_node_label(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !says_pending(t.lower) || !crate::messages::scheduler::anchors(t.text).is_empty() {
-        return;
-    }
-    let Some(m) = NODES_UNLABELED.find(t.lower) else {
-        return;
-    };
-    out.push(Finding::new(
-        Class::NodeAffinity,
-        0.5,
-        "the pods require a node label (nodeSelector / required node affinity) that the nodes do not carry, so they stay Pending; label the intended nodes or relax the selector",
-        &quote_at(t.flat, m.start()),
-        false,
-        Fact::None,
-    ));
-}
-
 /// Forces every pattern of this module.
 #[cfg(test)]
 pub(super) fn compile_all() {
@@ -213,7 +189,6 @@ pub(super) fn compile_all() {
         &NOT_READY_ROW,
         &HOST_PORTS_BUSY,
         &PORT_HELD_ON_NODES,
-        &NODES_UNLABELED,
     ] {
         LazyLock::force(pattern);
     }
