@@ -12,6 +12,12 @@ use crate::facts::{Facts, ProbeSpec};
 use crate::remedy::{self, Target};
 use crate::{Found, quote, re};
 
+mod told;
+
+#[cfg(test)]
+use told::STATUS_SAID;
+use told::{status_told, wrong_target_told};
+
 static FAILED: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(liveness|readiness|startup) probes?\b[:\s]*(.*)"));
 /// Words that make a probe line a failure report.
@@ -40,13 +46,6 @@ static LOGGED_PATH: LazyLock<Regex> =
 static PROBE_SAID: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\b(?:readiness|readyness|liveness|startup)\s*-?\s*prob(?:e|es)?\b|\b(?:readiness|liveness|startup)probe\b|\bhealth[- ]?check",
-    )
-});
-/// An HTTP error status told in words: `503 http status`, `HTTP 500`, `status 503`,
-/// `returns a 404`.
-static STATUS_SAID: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b([45]\d{2})\s+(?:http\s+)?(?:status|error|response)\b|\bhttp(?:\s+status)?(?:\s+code)?[\s:]+([45]\d{2})\b|\bstatus(?:\s+code)?[\s:=]+([45]\d{2})\b|\b(?:returns?|returning|answers?|responds? with|getting|gets?)\s+(?:an?\s+)?(?:http\s+)?([45]\d{2})\b",
     )
 });
 static LISTENING: LazyLock<Regex> = LazyLock::new(|| {
@@ -295,49 +294,6 @@ fn answered_with_error(f: &Facts, c: Option<&str>) -> Option<Found> {
     Some(Found::new(d, c, vec![quote(line)]))
 }
 
-/// A probe described beside an HTTP error status: the probe reaches the app and the app
-/// answers that it is not healthy. A readiness probe only takes the pod out of its
-/// Service (nothing restarts it); a liveness probe restarts it.
-fn status_told(f: &Facts, c: Option<&str>) -> Option<Found> {
-    let text = f.lines.join("\n");
-    let probe = PROBE_SAID.find(&text)?;
-    let caps = STATUS_SAID.captures(&text)?;
-    let status = caps.iter().skip(1).flatten().next()?.as_str().to_owned();
-    let lower = text.to_lowercase();
-    let readiness_only =
-        (lower.contains("readiness") || lower.contains("readyness")) && !lower.contains("liveness");
-    let summary = if readiness_only {
-        format!(
-            "The readiness probe's endpoint answers HTTP {status}, so the kubelet marks the pod not ready and its Service sends it no traffic; a readiness probe never restarts a pod (only a liveness probe does). Find what the health endpoint checks that fails."
-        )
-    } else {
-        format!(
-            "The probe's endpoint answers HTTP {status}: the probe reaches the app and the app reports itself unhealthy (a dependency its health check needs, or a probe aimed at the wrong endpoint); a readiness failure takes the pod out of its Service, a liveness failure restarts it."
-        )
-    };
-    let mut d = Diagnosis::new(
-        Class::RUNTIME_PROBE_FAILING,
-        0.6,
-        summary,
-        Default::default(),
-    );
-    d.remediation = vec![remedy::advice(
-        "Call the probe's endpoint from inside the pod to see the status and body it returns, and read what the health check depends on; add a liveness probe only if a restart would fix it.",
-    )];
-    let line_of = |at: usize| {
-        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-        quote(&text[start..end])
-    };
-    let mut evidence = vec![line_of(probe.start())];
-    let status_at = caps.get(0).map_or(0, |m| m.start());
-    let status_line = line_of(status_at);
-    if !evidence.contains(&status_line) {
-        evidence.push(status_line);
-    }
-    Some(Found::new(d, c, evidence))
-}
-
 /// The runtime's failure to run a command inside a running container for the kubelet:
 /// containerd's `ExecSync for "…" failed`, CRI-O's `ExecSync … error`. The kubelet's
 /// ExecSync calls are exec probes (and lifecycle hooks); `kubectl exec` streams instead.
@@ -377,6 +333,9 @@ fn prose(f: &Facts, t: &Target, c: Option<&str>) -> Option<Found> {
         return Some(found);
     }
     if let Some(found) = status_told(f, c) {
+        return Some(found);
+    }
+    if let Some(found) = wrong_target_told(f, c) {
         return Some(found);
     }
     let line = f.first_line_with(&["liveness", "readiness", "livenessprobe", "readinessprobe"])?;

@@ -15,6 +15,7 @@ fn every_pattern_compiles() {
     ] {
         LazyLock::force(p);
     }
+    told::compile_all();
 }
 
 /// An app's access log answering `kube-probe` with 503 is a failing probe.
@@ -80,5 +81,28 @@ fn a_probe_answered_with_an_http_error_told_in_words() {
         "the readiness probe passes and the pod is Ready",
     ] {
         assert!(status_told(&facts(t), None).is_none(), "{t}");
+    }
+}
+
+/// Probes said to aim at the wrong port or endpoint, beside pods said not to become ready or
+/// to restart; a wrong port said of something else, or a probe fixed, is not it.
+#[test]
+fn probes_told_to_aim_at_the_wrong_target() {
+    let facts = |t: &str| Facts {
+        lines: t.lines().map(str::to_owned).collect(),
+        ..Facts::default()
+    };
+    for t in [
+        "The gateway's liveness probe checks the service port 80 instead of containerPort 8080, so the pods get restarted every few minutes.",
+        "After the chart upgrade our workers stay 0/1 ready: the readiness probes use an incorrect path.",
+    ] {
+        let found = wrong_target_told(&facts(t), None).unwrap_or_else(|| panic!("{t}"));
+        assert_eq!(found.diagnosis.class, Class::RUNTIME_PROBE_FAILING, "{t}");
+    }
+    for t in [
+        "The ingress points at the wrong port, so requests fail with 502.",
+        "We fixed the probes; the pods are Ready now.",
+    ] {
+        assert!(wrong_target_told(&facts(t), None).is_none(), "{t}");
     }
 }
