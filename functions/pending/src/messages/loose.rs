@@ -5,10 +5,12 @@
 //! more, and below the confidence of the scheduler's own words.
 //!
 //! The rules sit in submodules by what they are about: `nodes` (taints, NotReady nodes,
-//! host ports), `node_label` (a label the pods need and no node carries), `cordon` (cordoned, drained or unschedulable nodes), `no_nodes` (a cluster with no node at all),
-//! `lost_node` (a replacement pod beside a lost node), `capacity` (capacity and scale-up
-//! told in words), `placement` (claims, spread rules, zonal volumes) and `admission`
-//! (quota, LimitRange and policy told in words).
+//! host ports), `node_label` (a label the pods need and no node carries),
+//! `stale_affinity` (pods left with an old node affinity), `cordon` (cordoned, drained or
+//! unschedulable nodes), `no_nodes` (a cluster with no node at all), `lost_node` (a
+//! replacement pod beside a lost node), `capacity` (capacity and scale-up told in words),
+//! `placement` (claims, spread rules, zonal volumes) and `admission` (quota, LimitRange
+//! and policy told in words).
 
 mod admission;
 mod capacity;
@@ -18,6 +20,7 @@ mod no_nodes;
 mod node_label;
 mod nodes;
 mod placement;
+mod stale_affinity;
 
 use std::sync::LazyLock;
 
@@ -31,6 +34,7 @@ pub(super) use no_nodes::described_no_nodes;
 pub(super) use node_label::described_node_label;
 pub(super) use nodes::{bare_taint, described_host_ports, not_ready_nodes};
 pub(super) use placement::{described_spread, described_volume_zone, pending_claims};
+pub(super) use stale_affinity::described_stale_affinity;
 
 /// True when the text says pods are not being scheduled.
 pub(super) fn says_pending(lower: &str) -> bool {
@@ -76,6 +80,7 @@ pub(super) fn compile_all() {
     node_label::compile_all();
     nodes::compile_all();
     placement::compile_all();
+    stale_affinity::compile_all();
 }
 
 #[cfg(test)]

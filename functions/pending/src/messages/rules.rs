@@ -166,6 +166,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::described_node_label,
     },
     Rule {
+        name: "described-stale-affinity",
+        scan: super::loose::described_stale_affinity,
+    },
+    Rule {
         name: "described-quota",
         scan: super::loose::described_quota,
     },

@@ -40,6 +40,10 @@ fn each_rule_finds_its_own_sample() {
         ),
         ("no-nodes", "no nodes available to schedule pods"),
         (
+            "described-stale-affinity",
+            "db-1 stays Pending: its affinity is still zone a after the cluster moved to zone b.",
+        ),
+        (
             "described-no-nodes",
             "kubectl get nodes\nNo resources found\n\nand the web pods stay Pending",
         ),
