@@ -12,6 +12,7 @@ use crate::{diagnosis, remedy};
 
 mod finished;
 mod replicas;
+mod terminating;
 mod waits;
 
 static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -179,6 +180,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     .into_iter()
     .chain(finished::patterns())
     .chain(replicas::patterns())
+    .chain(terminating::patterns())
     .chain(waits::patterns())
     .collect()
 }
@@ -398,22 +400,10 @@ fn stuck(
         ));
     }
     // Shown, not told: describe's containers with the work Completed and a sidecar Running.
-    // A current state of Completed already means a run-to-completion pod, Job named or not.
     if out.is_empty()
-        && let Some(q) = finished::sidecar_outlives_completed(text)
+        && let Some(d) = finished::diagnose(text, subject)
     {
-        out.push(diagnosis(
-            Class::JobStuckActive,
-            0.75,
-            "The pod's work containers completed but a sidecar (a mesh or database proxy, a log shipper, an agent) is still running, so the pod never finishes and its Job (or whatever waits on the pod) never records a completion.".into(),
-            subject.clone(),
-            vec![q],
-            vec![
-                remedy::inspect_job(subject),
-                remedy::end_sidecar(),
-            ],
-            false,
-        ));
+        out.push(d);
     }
     // A distributed job's replicas finishing unevenly: some roles stay up after the work.
     if out.is_empty()
@@ -464,6 +454,11 @@ fn stuck(
             vec![remedy::inspect_job(subject), remedy::job_logs(subject)],
             false,
         ));
+    }
+    if out.is_empty()
+        && let Some(d) = terminating::diagnose(text, subject)
+    {
+        out.push(d);
     }
     if out.is_empty()
         && let Some(q) = quote(text, &JOB_STUCK)

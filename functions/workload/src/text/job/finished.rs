@@ -6,10 +6,12 @@
 
 use std::sync::LazyLock;
 
+use lastmile_events::{Class, Diagnosis, Subject};
 use regex::Regex;
 
 use super::waits::SIDECAR_NAME;
 use crate::text::re;
+use crate::{diagnosis, remedy};
 
 /// A container block's header in describe's `Containers:` section: `  linkerd-proxy:`.
 static HEADER: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^  ([a-z0-9][-a-z0-9_.]*):\s*$"));
@@ -48,9 +50,24 @@ fn containers_section(text: &str) -> Option<&str> {
     Some(&body[..end])
 }
 
+/// The pod's work done and a sidecar still running, as describe shows it. A current state of
+/// Completed already means a run-to-completion pod, Job named or not.
+pub(super) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
+    let q = sidecar_outlives_completed(text)?;
+    Some(diagnosis(
+        Class::JobStuckActive,
+        0.75,
+        "The pod's work containers completed but a sidecar (a mesh or database proxy, a log shipper, an agent) is still running, so the pod never finishes and its Job (or whatever waits on the pod) never records a completion.".into(),
+        subject.clone(),
+        vec![q],
+        vec![remedy::inspect_job(subject), remedy::end_sidecar()],
+        false,
+    ))
+}
+
 /// A sidecar container shown `Running` beside a container whose current state is
 /// `Terminated` / `Completed`: returns evidence naming both.
-pub(super) fn sidecar_outlives_completed(text: &str) -> Option<String> {
+fn sidecar_outlives_completed(text: &str) -> Option<String> {
     let section = containers_section(text)?;
     let heads: Vec<(usize, &str)> = HEADER
         .captures_iter(section)
