@@ -144,9 +144,10 @@ static POLICY_ENGINE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
-/// Pods said to be blocked, denied or rejected (lower-cased, flattened text).
+/// Pods said to be blocked, denied, rejected or not admitted (lower-cased, flattened
+/// text): "the PSP was unable to admit the pod", "the pods are not admitted".
 static PODS_BLOCKED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bpods?\b[^.\n]{0,40}?\b(?:is|are|was|were|gets?|got|being) (?:blocked|denied|rejected|refused)\b|\b(?:block(?:s|ed|ing)?|den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?) (?:the |my |our |all |every |any )?pods?\b|\badmission request denied\b")
+    Regex::new(r"\bpods?\b[^.\n]{0,40}?\b(?:is|are|was|were|gets?|got|being) (?:blocked|denied|rejected|refused)\b|\b(?:block(?:s|ed|ing)?|den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?) (?:the |my |our |all |every |any )?pods?\b|\badmission request denied\b|\b(?:unable|fail(?:s|ed)?|refus(?:es|ed)|can't|cannot|couldn't|could not|won't|will not|didn't|did not|doesn't|does not) (?:to )?admit (?:the |my |our |all |every |any |its |these |those )?(?:[a-z-]+ )?pods?\b|\bpods?\b[^.\n]{0,30}?\b(?:is|are|was|were|gets?|got)(?:n't| not| never) (?:being )?admitted\b")
         .expect("the loose patterns are valid regexes")
 });
 
@@ -185,3 +186,6 @@ pub(super) fn compile_all() {
         LazyLock::force(pattern);
     }
 }
+
+#[cfg(test)]
+mod tests;
