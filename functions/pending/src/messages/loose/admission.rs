@@ -28,6 +28,7 @@ pub(in crate::messages) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>
     let Some(m) = DESCRIBED_QUOTA
         .find(t.lower)
         .or_else(|| quota_beside_failed_create(t))
+        .or_else(|| quota_set_and_pods_not_created(t))
     else {
         return;
     };
@@ -107,6 +108,29 @@ fn quota_beside_failed_create<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
     CREATES_NO_PODS.find(t.lower)
 }
 
+/// A quota told to have been set or changed on the namespace (lower-cased, flattened text):
+/// "after applying a ResourceQuota", "edited the project quota to limit CPU", "we
+/// configured a namespace quota".
+static QUOTA_SET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:set|setting|edit(?:ed|ing)?|add(?:ed|ing)?|appl(?:y|ied|ying)|creat(?:e|ed|ing)|configur(?:e|ed|ing)|enabl(?:e|ed|ing)|chang(?:e|ed|ing)|updat(?:e|ed|ing)|lower(?:ed|ing)?)\b[^.]{0,30}?\b(?:resource ?quotas?|(?:namespace|project)(?:'s)? quotas?)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Pods told not to be created or re-created (lower-cased, flattened text): "the pods are
+/// no longer created", "no response to re-create the pod", "pods never get re-created".
+static PODS_NOT_CREATED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bpods?\b[^.]{0,30}?\b(?:not|never|n't|no longer) (?:be |being |get |getting |been )?(?:re-?)?created\b|\b(?:no|not|never|n't|fails? to|failed to|cannot|unable to)\b[^.]{0,20}?\bre-?creat(?:e|ed|ing|ion)\b[^.]{0,20}?\bpods?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A quota told to have been set or changed, beside pods told not to be created: the quota
+/// admission turns the controller's creations away (usage over the new hard limits, or
+/// containers that leave a now-tracked resource unset) with no pod to look at.
+fn quota_set_and_pods_not_created<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
+    QUOTA_SET.find(t.lower)?;
+    PODS_NOT_CREATED.find(t.lower)
+}
+
 /// A LimitRange bound said to be crossed (lower-cased, flattened text): a request "greater
 /// than the max", a limit "below the min", "exceeds the maximum".
 static LIMIT_BOUND_CROSSED: LazyLock<Regex> = LazyLock::new(|| {
@@ -179,6 +203,8 @@ pub(super) fn compile_all() {
         &QUOTA_NAMED,
         &QUOTA_TABLE,
         &CREATES_NO_PODS,
+        &QUOTA_SET,
+        &PODS_NOT_CREATED,
         &LIMIT_BOUND_CROSSED,
         &POLICY_ENGINE,
         &PODS_BLOCKED,

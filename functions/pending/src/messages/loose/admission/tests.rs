@@ -21,3 +21,22 @@ fn a_policy_told_not_to_admit_the_pods() {
         assert!(!rules_hit(m).contains(&"described-policy"), "{m}");
     }
 }
+
+/// A quota set or changed on the namespace, beside pods told not to be created any more;
+/// a quota set with pods created, or pods not created with no quota set, is not it.
+#[test]
+fn pods_not_created_after_a_quota_was_set() {
+    for m in [
+        "After applying a ResourceQuota to the team namespace, the Deployment's pods are no longer created.",
+        "Since we configured a namespace quota for memory, pods that get deleted are never re-created.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::QuotaExceeded, "{m}: {found:?}");
+    }
+    for m in [
+        "We set a resource quota on the namespace and the pods were created fine.",
+        "The pods are not created because the service account is missing.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
+    }
+}
