@@ -44,9 +44,10 @@ pub(in crate::messages) fn described_quota(t: &Input<'_>, out: &mut Vec<Finding>
 
 /// Containers said to set no requests or limits (lower-cased, flattened text): "do not
 /// specify the required compute resources", "has no cpu limits", "without resource
-/// requests", "limits are not set", "no resources defined", a chart's `resources: {}`.
+/// requests", "limits are not set", "no resources defined", "not setting the limits", a
+/// chart's `resources: {}`.
 static UNSET_RESOURCES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:(?:do(?:es)?n't|do(?:es)? not|did(?:n't| not)|never|fail(?:s|ed)? to)\s+(?:specify|set|define|declare|have|include)|without|missing|lacks?|lacking)\s+(?:any\s+|the\s+|explicit\s+)?(?:required\s+)?(?:compute\s+|cpu(?:\s*/\s*memory|\s+(?:and|or)\s+memory)?\s+|memory\s+|container\s+)?(?:resources?|requests?|limits?)\b|\bno (?:(?:cpu|memory|compute|resource)(?:\s*/\s*memory)?\s+)?(?:requests?|limits?)\b|\b(?:requests?|limits?|resources?) (?:are|is|were|was)(?:n't| not) (?:set|specified|defined)\b|\bno resources? (?:requests? |limits? )?(?:defined|set|specified)\b|\bresources:\s*\{\s*\}")
+    Regex::new(r"\b(?:(?:do(?:es)?n't|do(?:es)? not|did(?:n't| not)|never|fail(?:s|ed)? to)\s+(?:specify|set|define|declare|have|include)|without|missing|lacks?|lacking)\s+(?:any\s+|the\s+|explicit\s+)?(?:required\s+)?(?:compute\s+|cpu(?:\s*/\s*memory|\s+(?:and|or)\s+memory)?\s+|memory\s+|container\s+)?(?:resources?|requests?|limits?)\b|\bno (?:(?:cpu|memory|compute|resource)(?:\s*/\s*memory)?\s+)?(?:requests?|limits?)\b|\b(?:requests?|limits?|resources?) (?:are|is|were|was)(?:n't| not) (?:set|specified|defined)\b|\bno resources? (?:requests? |limits? )?(?:defined|set|specified)\b|\bresources:\s*\{\s*\}|\b(?:not|without) (?:setting|specifying|defining|declaring) (?:any |the |explicit )?(?:cpu |memory |compute |resource |container )?(?:resources?|requests?|limits?)\b")
         .expect("the loose patterns are valid regexes")
 });
 
@@ -138,8 +139,15 @@ static LIMIT_BOUND_CROSSED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A failure told (lower-cased text): an error, a rejection, a denial.
+static ADMISSION_FAILS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:errors?|fail(?:s|ed|ure|ing)?|reject(?:s|ed|ing)?|denied|forbidden|not allowed|refused|blocked)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// A LimitRange told to turn a container away, its max below (or min above) what the
-/// container asks, with no LimitRange message quoted.
+/// container asks, or the container setting no limits at all (with no quota named, which
+/// the quota reading takes), with no LimitRange message quoted.
 pub(in crate::messages) fn described_limit_range(t: &Input<'_>, out: &mut Vec<Finding>) {
     if !(t.lower.contains("limitrange") || t.lower.contains("limit range"))
         || t.lower.contains("usage per container")
@@ -147,6 +155,20 @@ pub(in crate::messages) fn described_limit_range(t: &Input<'_>, out: &mut Vec<Fi
         || t.lower.contains("must be less than or equal to")
         || t.lower.contains("must be greater than or equal to")
     {
+        return;
+    }
+    if let Some(m) = UNSET_RESOURCES
+        .find(t.lower)
+        .filter(|_| ADMISSION_FAILS.is_match(t.lower) && !QUOTA_NAMED.is_match(t.lower))
+    {
+        out.push(Finding::new(
+            Class::LimitRange,
+            0.5,
+            "containers (often an injected sidecar or an init container) set no requests or limits in a namespace whose LimitRange then rejects them (no default for a bound it enforces, or a defaulted limit outside its min / max / ratio): set resources on every container, or give the LimitRange defaults that satisfy its bounds",
+            &quote_at(t.flat, m.start()),
+            true,
+            Fact::None,
+        ));
         return;
     }
     let Some(m) = LIMIT_BOUND_CROSSED.find(t.lower) else {
@@ -206,6 +228,7 @@ pub(super) fn compile_all() {
         &QUOTA_SET,
         &PODS_NOT_CREATED,
         &LIMIT_BOUND_CROSSED,
+        &ADMISSION_FAILS,
         &POLICY_ENGINE,
         &PODS_BLOCKED,
     ] {

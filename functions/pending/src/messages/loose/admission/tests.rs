@@ -40,3 +40,21 @@ fn pods_not_created_after_a_quota_was_set() {
         assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
     }
 }
+
+/// Containers that set no limits, told to fail under a LimitRange; a LimitRange that
+/// defaults them with pods running, or a quota beside it (the quota reading's), is not it.
+#[test]
+fn containers_without_limits_fail_under_a_limit_range() {
+    for m in [
+        "Our namespace has a LimitRange, and the injected proxy container declares no limits, so the pod is rejected at admission.",
+        "Under the LimitRange, a Job whose init container is without resource limits fails to create its pod.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::LimitRange, "{m}: {found:?}");
+    }
+    let defaulted =
+        "The LimitRange gives containers without limits a default of 500m, and the pods run.";
+    assert!(!rules_hit(defaulted).contains(&"described-limit-range"));
+    let with_quota = "The namespace has a ResourceQuota and a LimitRange; the sidecar sets no limits, so pod creation fails.";
+    assert_eq!(merge(scan(with_quota))[0].class, Class::QuotaExceeded);
+}
