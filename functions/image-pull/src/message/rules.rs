@@ -16,6 +16,7 @@ use super::Cause::{self, *};
 
 mod judges;
 mod network;
+mod never_pull;
 mod node_access;
 
 use judges::{
@@ -126,10 +127,7 @@ pub(super) static RULES: &[Rule] = &[
     Rule {
         name: "never-pull",
         causes: &[NeverPull],
-        decide: |t| {
-            let k = t.which(&["errimageneverpull", "with pull policy of never"])?;
-            decided(NeverPull, 0.97, None, k)
-        },
+        decide: never_pull::never_pull,
     },
     Rule {
         name: "invalid-reference",
@@ -480,6 +478,8 @@ pub(super) fn compile_all() {
         &node_access::NODE_IDENTITY,
         &node_access::CLOUD_REGISTRY,
         &node_access::NO_ROUTE,
+        &never_pull::PULL_OFF,
+        &never_pull::IMAGE_ABSENT,
     ] {
         LazyLock::force(pattern);
     }
