@@ -18,7 +18,8 @@ static NODES_UNLABELED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The pod's spec names a node label requirement (lower-cased text).
 static NODE_REQUIREMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bnode ?selector\b|\bnode ?affinity\b").expect("the loose patterns are valid regexes")
+    Regex::new(r"\bnode ?selector\b|\bnode ?affinity\b")
+        .expect("the loose patterns are valid regexes")
 });
 
 /// Nodes described as missing the label the pods select on (never labelled, forgotten, a
