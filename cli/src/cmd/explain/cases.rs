@@ -181,26 +181,26 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
 /// Tune re-measured when batch 10 was added (2026-12-07): 846/869 (batch 10's 76 tune cases,
-/// 53 right before any rule saw them), before the rule work on its 23 misses. The floors
-/// keep the two-case / one-case slack.
+/// 53 right before any rule saw them); 869/869 after the rule work on its 23 misses. The
+/// floors keep the two-case / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.97,
+    overall: 0.99,
     families: &[
-        ("admission", 0.94),
-        ("build", 0.97),
-        ("image", 0.98),
-        ("init", 0.96),
-        ("job", 0.94),
-        ("runtime", 0.98),
-        ("scaling", 0.92),
-        ("scheduling", 0.95),
+        ("admission", 0.98),
+        ("build", 0.99),
+        ("image", 0.99),
+        ("init", 0.98),
+        ("job", 0.98),
+        ("runtime", 0.99),
+        ("scaling", 0.98),
+        ("scheduling", 0.99),
     ],
 };
 /// Re-measured when batch 10 was added (2026-12-07, 116 blind cases weighted toward the
 /// weak classes, 79 right before any rule saw them): heldout 356/428 (83%); batch 10's 40
 /// held-out cases, 26 right. Earlier rounds of rule work on tune misses moved heldout from
 /// 261 to 266 of 315 (batch 6), 288 to 291 of 340 (7), 318 to 319 of 373 (8), 328 to 330
-/// of 388 (9).
+/// of 388 (9); on batch 10's, not at all (356 of 428 before and after).
 const HELDOUT_FLOORS: Floors = Floors {
     overall: 0.82,
     families: &[
