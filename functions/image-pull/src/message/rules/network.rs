@@ -2,9 +2,24 @@
 //! connections, timeouts, a registry that answers 5xx), and the rule that lets a transport
 //! failure speak when a hedged or token-fetch auth message wraps it.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::judges::LOOKUP_TRY_AGAIN;
 use super::{Text, Verdict, decided};
 use crate::message::Cause::*;
+
+/// Go's resolver error for any failure to resolve a name, whatever the tail says:
+/// `lookup HOST on RESOLVER:53: …` or `lookup host.domain: …`, and a dial to a resolver on
+/// port 53 (`dial udp 10.96.0.10:53: …`). The tail may be a local socket failure (`socket:
+/// permission denied`, `operation not permitted`, `too many open files`) that names no
+/// network word; the resolution still failed, so the registry could not be reached.
+static RESOLVER_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\blookup (?:[a-z0-9][-a-z0-9]*(?:\.[-a-z0-9]+)+(?::\d+)?(?: on [^\s:]+(?::\d+)?)?|[a-z0-9][-a-z0-9]* on [^\s:]+(?::\d+)?): \S|\bdial (?:udp|tcp)[46]? [^\s]+:53: \S",
+    )
+});
 
 /// Auth words that do not say the registry refused anything: docker's hedge (`this may be
 /// because there are no credentials on this request`, `may require 'docker login'`) and a
@@ -68,6 +83,14 @@ pub(super) fn dns(t: &Text<'_>) -> Option<Verdict> {
     }
     if LOOKUP_TRY_AGAIN.is_match(t.spaced) {
         return decided(Dns, 0.9, None, ": try again");
+    }
+    // A lookup that failed some other way: unless a later network rule names the failure
+    // (refused, unreachable, timed out), the name did not resolve.
+    let named = [refused, unreachable, timeout]
+        .into_iter()
+        .any(|rule| rule(t).is_some());
+    if !named && RESOLVER_FAILED.is_match(t.spaced) {
+        return decided(Dns, 0.85, None, "lookup ");
     }
     None
 }

@@ -61,3 +61,38 @@ fn a_refusal_from_the_registry_stays_auth() {
         Cause::RepositoryNotFound
     );
 }
+
+/// A name lookup that fails below DNS itself (the resolver's socket cannot be opened, the
+/// sandbox forbids it, the process ran out of descriptors) is still the node failing to
+/// resolve the registry.
+#[test]
+fn a_lookup_failing_at_the_resolver_socket_is_dns() {
+    assert_eq!(
+        cause(
+            r#"Failed to pull image "ghcr.io/acme/worker:2.1": rpc error: code = Unknown desc = failed to pull and unpack image "ghcr.io/acme/worker:2.1": failed to resolve reference "ghcr.io/acme/worker:2.1": failed to do request: Head "https://ghcr.io/v2/acme/worker/manifests/2.1": dial tcp: lookup ghcr.io on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: operation not permitted"#
+        ),
+        Cause::Dns
+    );
+    assert_eq!(
+        cause(
+            "docker pull quay.io/prometheus/node-exporter fails: Error response from daemon: Get \"https://quay.io/v2/\": dial tcp: lookup quay.io: socket: too many open files"
+        ),
+        Cause::Dns
+    );
+    // A lookup whose tail names a timeout keeps the timeout cause.
+    assert_eq!(
+        cause(
+            "Error response from daemon: Get https://registry.local/v2/: dial tcp: lookup registry.local on 127.0.0.53:53: read udp 127.0.0.1:41234->127.0.0.53:53: i/o timeout"
+        ),
+        Cause::Timeout
+    );
+}
+
+/// "lookup" in prose, with no host and resolver in Go's error shape, is not a DNS failure.
+#[test]
+fn the_word_lookup_in_prose_is_not_dns() {
+    assert_eq!(
+        cause("image pull failed: the tag lookup failed: permission denied on the cache dir"),
+        Cause::Unspecified
+    );
+}
