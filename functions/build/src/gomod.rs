@@ -116,6 +116,40 @@ static MODFILE_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
+/// go.mod or go.sum named at all (`go.sum`, `` `go.mod` ``), for a dirty tree told beside it.
+static MODFILE_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bgo\.(?:mod|sum)\b").expect("the build patterns are valid regexes")
+});
+/// The module file said to be untouched right after its name ("go.mod is unchanged", "go.sum
+/// stays clean"): it is not what dirtied the tree.
+static MODFILE_UNTOUCHED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[`'\x22]?\s+(?:(?:is|was|are|were|stays?|stayed|remains?|remained)\s+)?(?:unchanged|untouched|clean|not (?:changed|modified|touched))\b")
+        .expect("the build patterns are valid regexes")
+});
+/// How far from a dirty-tree phrase a module file's name still tells what dirtied it.
+const DIRT_WINDOW: usize = 200;
+
+/// A release or CI step's dirty tree told with go.mod/go.sum named close by as its cause,
+/// in words rather than a file listing ("failed due to a dirty git state; we fixed this for
+/// go.mod but not go.sum", "uncommitted changes again, this time in go.sum"): the module
+/// file's name.
+fn modfile_beside_dirt(text: &str) -> Option<regex::Match<'_>> {
+    TREE_DIRTY.find_iter(text).find_map(|t| {
+        let mut lo = t.start().saturating_sub(DIRT_WINDOW);
+        while !text.is_char_boundary(lo) {
+            lo -= 1;
+        }
+        let mut hi = (t.end() + DIRT_WINDOW).min(text.len());
+        while !text.is_char_boundary(hi) {
+            hi += 1;
+        }
+        MODFILE_NAMED
+            .find_iter(&text[..hi])
+            .filter(|m| m.start() >= lo)
+            .find(|m| !MODFILE_UNTOUCHED.is_match(&text[m.end()..]))
+    })
+}
+
 /// Every go.mod/go.sum finding in `text`.
 pub(crate) fn diagnose(text: &str, subject: &Subject) -> Vec<Diagnosis> {
     let mut out = Vec::new();
@@ -297,6 +331,8 @@ fn dirty(text: &str, subject: &Subject) -> Option<Diagnosis> {
         (m, Dirt::DirtyTree, 0.85)
     } else if let Some(m) = TIDY_CHANGED.find(text) {
         (m, Dirt::TidyCheck, 0.8)
+    } else if let Some(m) = modfile_beside_dirt(text) {
+        (m, Dirt::DirtyTree, 0.75)
     } else if let Some(m) = BUILD_REWROTE_GO_MOD.find(text) {
         (m, Dirt::Rewritten, 0.6)
     } else {
@@ -368,6 +404,8 @@ pub(crate) fn compile_all() {
         &TIDY_CHANGED,
         &TREE_DIRTY,
         &MODFILE_CHANGED,
+        &MODFILE_NAMED,
+        &MODFILE_UNTOUCHED,
     ] {
         LazyLock::force(p);
     }

@@ -55,3 +55,21 @@ fn a_tree_left_dirty_by_the_module_files_is_untidy() {
         assert_eq!(first(text), None, "{text}");
     }
 }
+
+/// A dirty tree told in prose with the module file named beside it as what dirtied it, not
+/// listed by git: other release tools and other words than any one report's.
+#[test]
+fn a_dirty_tree_blamed_on_the_module_files_in_words_is_untidy() {
+    for text in [
+        "Publishing aborted: uncommitted changes in the checkout again. Last time it was go.mod, now the culprit is `go.sum` after the prepare step.",
+        "ko refuses to publish from a dirty worktree; the diff is only in go.sum, left by the generate hook.",
+    ] {
+        assert_eq!(first(text), Some(Class::BuildGoModDirty), "{text}");
+    }
+    for text in [
+        "Release failed: the working tree is dirty because docs/ is regenerated; go.mod is unchanged.",
+        "The tree is dirty after npm install rewrote package-lock.json.",
+    ] {
+        assert_eq!(first(text), None, "{text}");
+    }
+}
