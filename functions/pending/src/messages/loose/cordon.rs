@@ -94,15 +94,38 @@ static ALL_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// Nodes said to be left cordoned after whatever cordoned them (an upgrade, a drain, a
+/// reboot or maintenance run) was over (lower-cased, flattened text): "the masters stay
+/// SchedulingDisabled after the upgrade", "nodes remain cordoned", "never come back as
+/// workers unless I `kubectl uncordon` them", "we have to uncordon them by hand", "the
+/// playbook doesn't uncordon the node".
+static LEFT_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:stay|stays|stayed|remain|remains|remained|left|leaves|kept|keeps|stuck)\b[^.\n]{0,30}?\b(?:cordoned|schedulingdisabled)\b|\b(?:unless|until|have to|has to|had to|need to|needs to|needed to|must) (?:i |we |you |they |someone )?(?:manually |by hand )?(?:run |do |execute )?[`'\x22]?(?:kubectl )?uncordon|\b(?:never|not|n't)\b[^.\n]{0,20}?\buncordon(?:ed|s|ing)?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A cordon (or `SchedulingDisabled`) named anywhere in the text (lower-cased).
+fn cordon_named(lower: &str) -> bool {
+    lower.contains("cordon") || lower.contains("schedulingdisabled")
+}
+
 /// Cordoned nodes told rather than listed (no `kubectl get nodes` table), beside pods that
-/// do not start, with no scheduler message: no node accepts new pods.
+/// do not start, with no scheduler message: no node accepts new pods. Nodes said to be
+/// left cordoned after an upgrade or drain count even beside a table and without pods
+/// said to wait: the report is that the nodes no longer take work.
 pub(in crate::messages) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty() || CORDONED_ROW.is_match(t.text) {
+    if !crate::messages::scheduler::anchors(t.text).is_empty() {
+        return;
+    }
+    let left = LEFT_CORDONED
+        .find(t.lower)
+        .filter(|_| cordon_named(t.lower));
+    if left.is_none() && CORDONED_ROW.is_match(t.text) {
         return;
     }
     let waiting = PODS_NOT_RUNNING.is_match(t.lower) || NOT_SCHEDULABLE.is_match(t.lower);
-    let Some(m) = ALL_CORDONED
-        .find(t.lower)
+    let Some(m) = left
+        .or_else(|| ALL_CORDONED.find(t.lower))
         .or_else(|| DESCRIBED_CORDON.find(t.lower).filter(|_| waiting))
         .or_else(|| CORDON_COMMAND.find(t.lower).filter(|_| waiting))
         .or_else(|| {
@@ -131,6 +154,7 @@ pub(super) fn compile_all() {
         &DESCRIBED_CORDON,
         &CORDON_COMMAND,
         &ALL_CORDONED,
+        &LEFT_CORDONED,
     ] {
         LazyLock::force(pattern);
     }

@@ -42,3 +42,23 @@ fn a_node_marked_unschedulable_by_hand_beside_waiting_pods() {
         assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
     }
 }
+
+/// Nodes left cordoned after an upgrade, drain or reboot that should have given them back:
+/// they no longer take pods until uncordoned by hand, whether or not pods are said to wait.
+#[test]
+fn nodes_left_cordoned_after_an_upgrade_or_drain() {
+    for m in [
+        "After rolling the OS patch with our Ansible role, two of the workers remain cordoned; nothing lands on them until someone runs kubectl uncordon.\nNAME   STATUS                     ROLES    AGE   VERSION\nw-1    Ready,SchedulingDisabled   <none>   40d   v1.27.3\nw-2    Ready                      <none>   40d   v1.27.3",
+        "The kured reboot finished hours ago but the node is still SchedulingDisabled; we have to uncordon it by hand every time.",
+        "The upgrade job drains each control plane node but does not uncordon it afterwards.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::UnschedulableNodes, "{m}: {found:?}");
+    }
+    for m in [
+        "The upgrade cordons each node, drains it and uncordons it again; afterwards the api pod crashes with exit code 1.",
+        "We had to restart the kubelet after the upgrade; the node never came back Ready.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
+    }
+}
