@@ -5,11 +5,31 @@
 
 pub(crate) mod platforms;
 
+use std::sync::LazyLock;
+
 use lastmile_events::{Class, Diagnosis};
+use regex::Regex;
 
 use crate::facts::Facts;
 use crate::remedy::{self, Target};
-use crate::{Found, quote};
+use crate::{Found, quote, re};
+
+/// A path that could not be executed, in the words of whatever tried: runc 1.1+ in the
+/// container's log (`exec /entrypoint.sh: no such file or directory`), an init wrapper or a
+/// user switcher (`[FATAL tini (7)] exec /run.sh failed: No such file or directory`,
+/// `[dumb-init] /start.sh: Permission denied`, `su-exec: /app: not found`, `unable to exec
+/// /init`), or `execve("/x")` failing.
+static EXEC_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)(?:\bexec(?:ve|vp)?|\b(?:unable|failed|could not|couldn't|cannot|can't)\s+(?:to\s+)?exec(?:ute)?)\s*\(?\s*[`'"]?/[^\s`'"():]+[`'"]?\)?(?:\s+failed)?\s*:\s*(?:no such file or directory|not found|permission denied)|\[(?:[a-z]+\s+)?(?:tini|dumb-init|catatonit|docker-init|su-exec|gosu)\b[^\]\n]*\]\s*[`'"]?/[^\s`'":]+[`'"]?:\s*(?:no such file or directory|not found|permission denied)"#,
+    )
+});
+
+/// Forces every pattern of this module (a typo must fail a test, not turn a rule off).
+#[cfg(test)]
+pub(crate) fn compile_all() {
+    LazyLock::force(&EXEC_PATH);
+}
 
 /// What the runtime said about the process it could not start.
 #[derive(Debug, PartialEq)]
@@ -41,7 +61,9 @@ fn classify(line: &str) -> Option<Failure> {
     {
         return Some(Failure::NonRoot);
     }
-    let starting = STARTING.iter().any(|s| l.contains(s)) || l.contains("exec: \"");
+    let starting = STARTING.iter().any(|s| l.contains(s))
+        || l.contains("exec: \"")
+        || EXEC_PATH.is_match(line);
     if starting
         && (l.contains("executable file not found")
             || l.contains("no such file or directory")
@@ -138,7 +160,7 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
                 Class::RUNTIME_EXEC_FAILED,
                 0.88,
                 format!(
-                    "{who} cannot start: {what} is not in the image (wrong command or path, a file not copied into the image, or a script whose interpreter is missing)."
+                    "{who} cannot start: {what} is not in the image (wrong command or path, a file not copied into the image, or a script whose interpreter is missing or whose first line ends in a CRLF)."
                 ),
                 Default::default(),
             );
@@ -195,20 +217,25 @@ pub(crate) fn who(container: Option<&str>) -> String {
 }
 
 /// The executable named in `exec: "/app"`, `exec: \"/app\"`, `exec /app: exec format
-/// error` (runc 1.1+, in the container's log) or `/bin/sh: 1: /x.sh:`.
+/// error` (runc 1.1+, in the container's log), `/bin/sh: 1: /x.sh:` or `[dumb-init] /x.sh:`.
 fn executable(line: &str) -> Option<String> {
     let cleaned = line.replace("\\\"", "\"").replace("\\\\", "");
     if let Some(rest) = cleaned.split("exec: \"").nth(1) {
         return rest.split('"').next().map(str::to_owned);
     }
-    if let Some(rest) = cleaned.split("exec /").nth(1)
-        && let Some((path, _)) = rest.split_once(": ")
-        && !path.contains(char::is_whitespace)
-    {
-        return Some(format!("/{path}"));
+    if let Some(rest) = cleaned.split("exec /").nth(1) {
+        let path: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ':' | '"' | '\'' | '`'))
+            .collect();
+        if !path.is_empty() {
+            return Some(format!("/{path}"));
+        }
     }
+    // A segment's last word: `[dumb-init] /start.sh: …` names its path after a prefix.
     cleaned
         .split(": ")
+        .filter_map(|p| p.split_whitespace().last())
         .find(|p| p.starts_with('/') && !p.starts_with("/bin/sh"))
         .map(|p| p.trim_matches(|c: char| c == '`' || c == '_').to_owned())
 }

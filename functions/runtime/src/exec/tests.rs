@@ -47,3 +47,39 @@ fn names_the_executable() {
         None
     );
 }
+
+/// A path that could not be executed, told by whatever tried to run it rather than by the
+/// runtime's `starting container process` line: runc 1.1+ in the container log, an init
+/// wrapper, an overlay's exec helper.
+#[test]
+fn an_init_wrapper_that_cannot_exec_the_entrypoint_is_an_exec_failure() {
+    compile_all();
+    for (line, want, path) in [
+        (
+            "exec /docker-entrypoint.sh: no such file or directory",
+            Failure::NotFound,
+            "/docker-entrypoint.sh",
+        ),
+        (
+            "[dumb-init] /opt/app/start.sh: Permission denied",
+            Failure::PermissionDenied,
+            "/opt/app/start.sh",
+        ),
+        (
+            "s6-overlay-suexec: fatal: unable to exec /init: No such file or directory",
+            Failure::NotFound,
+            "/init",
+        ),
+    ] {
+        assert_eq!(classify(line), Some(want), "{line}");
+        assert_eq!(executable(line).as_deref(), Some(path), "{line}");
+    }
+    // The app's own file errors and exec into a stopped container are not the entrypoint.
+    for line in [
+        "open /etc/app/settings.toml: no such file or directory",
+        "error: exec failed: container not running",
+        "kubectl exec: pod web-0 not found",
+    ] {
+        assert_eq!(classify(line), None, "{line}");
+    }
+}
