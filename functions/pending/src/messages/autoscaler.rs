@@ -121,6 +121,7 @@ const OTHER_ANCHORS: &[&str] = &[
     "didn't trigger scale-up",
     "did not trigger scale-up",
     "can't be scheduled on",
+    "cannot put ",
     "predicate checking error",
     "is restricted",
     "triggered scale-up",
@@ -188,17 +189,25 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
     }
     // The cluster-autoscaler's simulation log (pod_schedulable.go / orchestrator.go): "Pod
     // x can't be scheduled on <node group>, predicate failed: …" / "predicate checking
-    // error: …". It checks the pod against each node group's template: the group named
+    // error: …", and its older scale_up.go wording "Scale-up predicate failed:
+    // PodFitsResources predicate mismatch, cannot put ns/pod on template-node-for-<group>,
+    // reason: …". It checks the pod against each node group's template: the group named
     // there will not be grown for the pod.
-    if let Some(at) = lower.find("can't be scheduled on").filter(|_| {
-        [
-            "predicate failed",
-            "predicate checking error",
-            "cached predicate check results",
-        ]
-        .iter()
-        .any(|m| lower.contains(m))
-    }) {
+    if let Some(at) = lower
+        .find("can't be scheduled on")
+        .or_else(|| lower.find("cannot put "))
+        .filter(|_| {
+            [
+                "predicate failed",
+                "predicate checking error",
+                "cached predicate check results",
+                "predicate mismatch",
+                "template-node-for-",
+            ]
+            .iter()
+            .any(|m| lower.contains(m))
+        })
+    {
         let reasons = lower
             .find("reason: ")
             .map(|r| {

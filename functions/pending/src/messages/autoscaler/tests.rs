@@ -135,6 +135,27 @@ fn cluster_autoscaler_template_predicate_checks() {
     assert!(parse_autoscaler("the pod can't be scheduled on any node yet").is_none());
 }
 
+/// The older cluster-autoscaler's wording of the same template check (scale_up.go):
+/// "predicate mismatch, cannot put POD on template-node-for-GROUP, reason: …". The group's
+/// template does not fit the pod (a selector, a port, a resource the template lacks), so
+/// the group is not grown; "cannot put" in prose is not it.
+#[test]
+fn older_template_predicate_mismatch_is_no_scale_up() {
+    let line = "I0922 07:41:10.552 1 scale_up.go:118] Scale-up predicate failed: MatchNodeSelector predicate mismatch, cannot put ml/trainer-7c9d-2kq on template-node-for-ng-highmem.eu-central-1-551234, reason: node(s) didn't match node selector";
+    let Some(AutoscalerSignal::NoScaleUp { by, reasons, .. }) = parse_autoscaler(line) else {
+        panic!("{line}")
+    };
+    assert_eq!(by, "cluster-autoscaler");
+    assert_eq!(
+        reasons,
+        vec![(1, "node(s) didn't match node selector".to_owned())]
+    );
+    assert!(
+        parse_autoscaler("We cannot put more replicas on these nodes; the new pods are Pending.")
+            .is_none()
+    );
+}
+
 /// The simulation's verdict quoted without the pod and node group it was about.
 #[test]
 fn a_bare_predicate_checking_error_is_the_autoscaler_s() {
