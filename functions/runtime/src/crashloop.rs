@@ -173,10 +173,12 @@ const CAUSES: &[Cause] = &[
 
 /// The crash-loop diagnosis, when the container keeps exiting.
 /// Restarts told in words: `crash-loop`, `crashlooping`, `restarted it 3× via backoff`,
-/// `keeps restarting`.
+/// `keeps restarting`, or the kubelet's restart back-off paraphrased ("could not be
+/// restarted (back-off)", "restart backoff", "backing off restarting it"); a back-off on
+/// pulling is the image's.
 static RESTARTS_SAID: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcrash[- ]?loop(?:s|ing|ed)?\b|\brestart(?:ed|s)?\b[^.\n]{0,20}?\b\d+\s*(?:×|x|times)|\bkeeps? (?:on )?(?:restarting|crashing)\b",
+        r"(?i)\bcrash[- ]?loop(?:s|ing|ed)?\b|\brestart(?:ed|s)?\b[^.\n]{0,20}?\b\d+\s*(?:×|x|times)|\bkeeps? (?:on )?(?:restarting|crashing)\b|\brestart\w*\b[^.\n]{0,30}?\bback(?:ing)?[- ]?off\b|\bback(?:ing)?[- ]?off\b[^.\n]{0,20}?\brestart\w*",
     )
 });
 

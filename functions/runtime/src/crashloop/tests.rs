@@ -105,3 +105,25 @@ fn a_container_that_ran_to_completion_once_is_no_crash_loop() {
     let found = diagnose(&crate::text::describe_facts(again), &t);
     assert!(found.is_some(), "a server that keeps exiting 0 crash-loops");
 }
+
+/// The kubelet's restart back-off told in the reporter's words rather than as
+/// `CrashLoopBackOff`: the container keeps exiting. A back-off on pulling is not a restart.
+#[test]
+fn a_restart_back_off_told_in_words_is_a_crash_loop() {
+    let t = Target::of(&lastmile_intake::incident_from_text(""));
+    for text in [
+        "after the upgrade the worker pod sits in restart backoff and never serves traffic",
+        "kubectl get events shows the kubelet backing off restarting the api container",
+    ] {
+        let f = Facts {
+            lines: text.lines().map(str::to_owned).collect(),
+            ..Facts::default()
+        };
+        assert!(diagnose(&f, &t).is_some(), "{text}");
+    }
+    let f = Facts {
+        lines: vec!["the pod is in back-off pulling image registry.local/api:2".to_owned()],
+        ..Facts::default()
+    };
+    assert!(diagnose(&f, &t).is_none());
+}
