@@ -34,6 +34,20 @@ pub enum AutoscalerSignal {
     },
 }
 
+impl AutoscalerSignal {
+    /// A "pod didn't trigger scale-up:" verdict whose reason list is empty (the event cut
+    /// after the colon, or no node group considered at all): it says the autoscaler did
+    /// not act but not why, so the scheduler's reasons, when given, say more.
+    pub fn gives_no_reason(&self) -> bool {
+        match self {
+            Self::NoScaleUp { reasons, text, .. } => {
+                reasons.is_empty() && text.to_ascii_lowercase().contains("trigger scale-up")
+            }
+            Self::ScaleUpTriggered { .. } => false,
+        }
+    }
+}
+
 /// The cluster-autoscaler's (and GKE's) no-scale-up markers, in the order they are tried.
 const CA_MARKERS: &[&str] = &[
     "failed to increase node group size",

@@ -58,14 +58,16 @@ pub fn daemonset_fit(found: &mut [Finding]) {
 
 /// Raises a no-scale-up finding above the scheduling findings it answers (not a scheduling
 /// gate, which no node cures, nor a reading the autoscaler's own message gave, such as
-/// Karpenter's restricted label).
+/// Karpenter's restricted label). A verdict that gives no reason is not raised: the fit
+/// error then says more about why the pod waits.
 pub(super) fn autoscaler_over_fit(merged: &mut [Finding]) {
     let refuses = |f: &Finding| {
         f.class == Class::NoScaleUp
-            && matches!(
-                f.fact,
-                Fact::None | Fact::Autoscaler(AutoscalerSignal::NoScaleUp { .. })
-            )
+            && match &f.fact {
+                Fact::None => true,
+                Fact::Autoscaler(s @ AutoscalerSignal::NoScaleUp { .. }) => !s.gives_no_reason(),
+                _ => false,
+            }
     };
     if !merged.iter().any(refuses) {
         return;

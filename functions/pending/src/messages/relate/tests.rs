@@ -55,3 +55,16 @@ fn a_daemonset_pod_is_blocked_on_its_own_node_not_by_another_node_s_taint() {
     )));
     assert_eq!(found[0].class, Class::UntoleratedTaint, "{found:?}");
 }
+
+/// An autoscaler verdict that gives no reason ("pod didn't trigger scale-up:" with an empty
+/// list) says less than the scheduler's reasons beside it; alone, it is still no-scale-up.
+#[test]
+fn an_empty_autoscaler_verdict_leaves_the_fit_error_first() {
+    let text = "Normal   NotTriggerScaleUp  2m (x30 over 12m)  cluster-autoscaler  pod didn't trigger scale-up:\nWarning  FailedScheduling   2m (x8 over 12m)   default-scheduler   0/4 nodes are available: 4 node(s) didn't match pod anti-affinity rules.";
+    let found = merge(scan(text));
+    assert_eq!(found[0].class, Class::PodAffinity, "{found:?}");
+    let found = merge(scan(
+        "Normal NotTriggerScaleUp 40s cluster-autoscaler pod didn't trigger scale-up:",
+    ));
+    assert_eq!(found[0].class, Class::NoScaleUp, "{found:?}");
+}

@@ -86,7 +86,15 @@ pub(super) fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
                     Fact::Autoscaler(signal.clone()),
                 ));
             }
-            let conf = if restricted { 0.7 } else { 0.82 };
+            // An empty verdict ("pod didn't trigger scale-up:" and nothing after) ranks
+            // below the scheduler's own reasons, which say why the pod waits.
+            let conf = if restricted {
+                0.7
+            } else if signal.gives_no_reason() {
+                0.6
+            } else {
+                0.82
+            };
             out.push(Finding::new(
                 Class::NoScaleUp,
                 conf,
