@@ -58,10 +58,10 @@ pub(super) static PODS_NOT_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Pods said not to be schedulable, in more wordings than [`PODS_NOT_RUNNING`]: "not
-/// schedulable", "couldn't be scheduled", "cannot get scheduled".
+/// schedulable", "couldn't be scheduled", "cannot get scheduled", "fails to schedule".
 pub(super) static NOT_SCHEDULABLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\bnot schedulable\b|(?:n't|\bnot|\bcannot|\bunable to) (?:be |get )?schedul(?:ed|able)\b",
+        r"\bnot schedulable\b|(?:n't|\bnot|\bcannot|\bunable to) (?:be |get )?schedul(?:ed|able)\b|\bfail(?:s|ed|ing)? to (?:be |get )?schedul(?:ed?|ing)?\b",
     )
     .expect("the loose patterns are valid regexes")
 });

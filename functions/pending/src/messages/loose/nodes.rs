@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use lastmile_events::Class;
 use regex::Regex;
 
-use super::says_pending;
+use super::{NOT_SCHEDULABLE, says_pending};
 use crate::messages::rules::Input;
 use crate::messages::{Fact, Finding, quote_around, quote_at};
 
@@ -148,10 +148,20 @@ static PORT_HELD_ON_NODES: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// Pods told to want the same port as one another, more of them than nodes, or the
+/// scheduler's port check named (lower-cased, flattened text): "launch 5 pods on the same
+/// port on a 4 node cluster", "two replicas with the same host port", "the same port on one
+/// node", the predicate `PodFitsPorts` / `PodFitsHostPorts`. One node binds a port once,
+/// so the pod beyond one per node cannot be placed.
+static SAME_PORT_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:pods?|replicas?|instances?|copies|containers?)\b[^.\n]{0,40}?\b(?:same|identical) (?:host ?)?ports?\b|\b(?:same|identical) (?:host ?)?ports?\b[^.\n]{0,40}?\bon (?:one|a single|the same|each|every) (?:node|host|machine)\b|\bpodfits(?:host)?ports\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// hostNetwork / hostPort pods described as pending, or their ports as taken, with no
 /// scheduler message: the new pod needs ports an old pod (or another workload) holds. A
 /// port told to be held on the nodes by a per-node workload, beside pending pods, counts
-/// without hostPort named.
+/// without hostPort named; so do pods told to want the same port and not to schedule.
 pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Finding>) {
     let held = || {
         PORT_HELD_ON_NODES
@@ -159,15 +169,23 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
             .filter(|_| says_pending(t.lower) && !t.lower.contains("bind: address already in use"))
             .map(|m| m.start())
     };
+    let waits = says_pending(t.lower) || NOT_SCHEDULABLE.is_match(t.lower);
+    let same_port = || {
+        SAME_PORT_PODS
+            .find(t.lower)
+            .filter(|_| waits && !t.lower.contains("address already in use"))
+            .map(|m| m.start())
+    };
     let Some(at) = ["hostnetwork: true", "hostnetwork", "hostport"]
         .iter()
         .find_map(|w| t.lower.find(w))
         .or_else(held)
+        .or_else(same_port)
     else {
         return;
     };
     if !crate::messages::scheduler::anchors(t.text).is_empty()
-        || !(says_pending(t.lower) || HOST_PORTS_BUSY.is_match(t.lower))
+        || !(waits || HOST_PORTS_BUSY.is_match(t.lower))
     {
         return;
     }
@@ -189,7 +207,11 @@ pub(super) fn compile_all() {
         &NOT_READY_ROW,
         &HOST_PORTS_BUSY,
         &PORT_HELD_ON_NODES,
+        &SAME_PORT_PODS,
     ] {
         LazyLock::force(pattern);
     }
 }
+
+#[cfg(test)]
+mod tests;

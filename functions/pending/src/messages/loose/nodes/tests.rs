@@ -1,0 +1,27 @@
+#![allow(clippy::unwrap_used)]
+
+use lastmile_events::Class;
+
+use crate::messages::tests::rules_hit;
+use crate::messages::{merge, scan};
+
+/// Pods told to want the same port as one another, more of them than nodes, or the
+/// scheduler's port predicate named, beside pods that do not schedule: one node binds a
+/// port once, so the pod beyond one per node waits.
+#[test]
+fn pods_wanting_the_same_port_beyond_one_per_node() {
+    for m in [
+        "Three replicas of the proxy all listen on the same host port; on our two-node cluster the third one failed to schedule.",
+        "Why does PodFitsHostPorts reject my pod? The new replica cannot be scheduled although the node has spare CPU.",
+        "We run two instances with the same port on one node for blue/green, and the second is stuck Pending.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::HostPorts, "{m}: {found:?}");
+    }
+    for m in [
+        "Both containers of the pod use the same port, so the second one exits with bind: address already in use.",
+        "The Service and the pod use the same port 8080 and everything is Running.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-host-ports"), "{m}");
+    }
+}
