@@ -35,11 +35,11 @@ static NONZERO_EXIT: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A tool's own failure line in a container's output: git's `fatal: not a git
 /// repository` (or a clone's auth failure quoted inside another tool's line, as git-sync
-/// logs it, and git-sync's `too many failures, aborting`), `error: ...`, a shell's `command not found`, a Python traceback. The
+/// logs it, and git-sync's `too many failures, aborting`), `error: ...`, a shell's `command not found`, a Python traceback, a coreutils/busybox usage error (`chown: missing operand`, `Try 'cp --help'`). The
 /// container's command failed (and exits), it is not waiting.
 static FAILED_COMMAND: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?im)^\s*(?:fatal|error|panic):\s+\S|: command not found\s*$|^\s*Traceback \(most recent call last\):|\bfatal: (?:could not read (?:Username|Password)|repository '[^'\n]*' not found|Authentication failed)|\bPermission denied \(publickey\)|\btoo many failures, aborting\b",
+        r"(?im)^\s*(?:fatal|error|panic):\s+\S|: command not found\s*$|^\s*Traceback \(most recent call last\):|\bfatal: (?:could not read (?:Username|Password)|repository '[^'\n]*' not found|Authentication failed)|\bPermission denied \(publickey\)|\btoo many failures, aborting\b|^\s*[\w.-]+: (?:missing (?:file |destination file )?operand|extra operand|invalid option|unrecognized option|option requires an argument)\b|^\s*Try '[\w.-]+ --help' for more information",
     )
 });
 /// One line of a wait loop's log: a dependency that does not answer yet.

@@ -346,3 +346,20 @@ fn a_crash_told_of_another_workload_is_not_an_init_crash() {
     let own = "The init container fails on the config render and the pod keeps restarting.";
     assert_eq!(classes(own).first(), Some(&Class::InitCrashloop));
 }
+
+/// An init container's tool printing its own usage error (`chmod: missing operand`, `Try
+/// 'cp --help'`, `invalid option`): the step's command is malformed, so it exits on every
+/// start, it does not wait.
+#[test]
+fn an_init_step_failing_with_a_tool_usage_error_crash_loops() {
+    for text in [
+        "Logs of our init container:\nmkdir: invalid option -- 'x'\nBusyBox v1.36.1 multi-call binary.",
+        "kubectl logs web-0 -c fix-perms\nchmod: missing operand after '755'\nTry 'chmod --help' for more information.\n(initContainers set the data dir mode)",
+        "initContainers copy the config:\ncp: missing destination file operand after '/etc/app/app.conf'",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
+    }
+    // The same line with no init container in sight is not an init container's.
+    let app = "kubectl logs api-5f7c -c api\nchmod: missing operand";
+    assert!(!classes(app).contains(&Class::InitCrashloop), "{app}");
+}
