@@ -12,6 +12,7 @@ use crate::{diagnosis, remedy};
 
 mod finished;
 mod replicas;
+mod retries;
 mod terminating;
 mod waits;
 
@@ -180,6 +181,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     .into_iter()
     .chain(finished::patterns())
     .chain(replicas::patterns())
+    .chain(retries::patterns())
     .chain(terminating::patterns())
     .chain(waits::patterns())
     .collect()
@@ -313,6 +315,9 @@ fn failed_pods(text: &str) -> Option<(String, &'static str)> {
             .or_else(|| FAILED_ONCE.find(text))
     {
         return Some((crate::text::quote_range(text, m.start(), m.end()), NO_RETRY));
+    }
+    if let Some(q) = retries::spent(text) {
+        return Some((q, PODS_FAILED));
     }
     let rows: Vec<&str> = ERROR_ROW
         .find_iter(text)

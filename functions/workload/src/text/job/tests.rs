@@ -195,3 +195,27 @@ fn a_job_pod_said_to_stay_up_after_the_work_is_done_is_stuck_active() {
             .contains(&Class::JobStuckActive)
     );
 }
+
+/// A Job said in words to have used up its retries (attempts run out, retries exhausted, the
+/// backoff limit hit, no more pods made): the controller stopped at backoffLimit. An HTTP
+/// client's `Max retries exceeded with url`, or retries that are no Job's, are not.
+#[test]
+fn a_job_said_to_have_spent_its_retries_hit_its_backoff_limit() {
+    for text in [
+        "The db-migrate Job ran out of attempts while the database was still down.",
+        "Our report CronJob's retries were exhausted before the API came back up.",
+        "Once the job hit its backoff limit it stopped creating new pods, so nothing was imported.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobBackoffLimit),
+            "{text}"
+        );
+    }
+    for text in [
+        "the sync job logs: HTTPSConnectionPool(host='api', port=443): Max retries exceeded with url: /v1/items",
+        "The deployment reached the maximum retries of its progress check.",
+    ] {
+        assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
+    }
+}
