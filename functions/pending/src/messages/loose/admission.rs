@@ -109,18 +109,21 @@ fn quota_beside_failed_create<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
     CREATES_NO_PODS.find(t.lower)
 }
 
-/// A quota told to have been set or changed on the namespace (lower-cased, flattened text):
-/// "after applying a ResourceQuota", "edited the project quota to limit CPU", "we
-/// configured a namespace quota".
+/// A quota told to have been set or changed on the namespace, or to be in force there
+/// (lower-cased, flattened text): "after applying a ResourceQuota", "edited the project
+/// quota to limit CPU", "we configured a namespace quota", "when resource quota is enabled
+/// for the namespace", "with a ResourceQuota in place".
 static QUOTA_SET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:set|setting|edit(?:ed|ing)?|add(?:ed|ing)?|appl(?:y|ied|ying)|creat(?:e|ed|ing)|configur(?:e|ed|ing)|enabl(?:e|ed|ing)|chang(?:e|ed|ing)|updat(?:e|ed|ing)|lower(?:ed|ing)?)\b[^.]{0,30}?\b(?:resource ?quotas?|(?:namespace|project)(?:'s)? quotas?)\b")
+    Regex::new(r"\b(?:resource ?quotas?|(?:namespace|project)(?:'s)? quotas?)\b (?:is |are |was |were |gets? |got |has been |have been |been )?(?:set|enabled|enforced|applied|configured|added|created|turned on|switched on|in place|active|on)\b|\b(?:set|setting|edit(?:ed|ing)?|add(?:ed|ing)?|appl(?:y|ied|ying)|creat(?:e|ed|ing)|configur(?:e|ed|ing)|enabl(?:e|ed|ing)|chang(?:e|ed|ing)|updat(?:e|ed|ing)|lower(?:ed|ing)?)\b[^.]{0,30}?\b(?:resource ?quotas?|(?:namespace|project)(?:'s)? quotas?)\b")
         .expect("the loose patterns are valid regexes")
 });
 
 /// Pods told not to be created or re-created (lower-cased, flattened text): "the pods are
-/// no longer created", "no response to re-create the pod", "pods never get re-created".
+/// no longer created", "no response to re-create the pod", "pods never get re-created",
+/// "create pod will fail", "creating the pods fails", "pods fail to be created", "failed
+/// to create pods".
 static PODS_NOT_CREATED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bpods?\b[^.]{0,30}?\b(?:not|never|n't|no longer) (?:be |being |get |getting |been )?(?:re-?)?created\b|\b(?:no|not|never|n't|fails? to|failed to|cannot|unable to)\b[^.]{0,20}?\bre-?creat(?:e|ed|ing|ion)\b[^.]{0,20}?\bpods?\b")
+    Regex::new(r"\bcreat(?:e|es|ed|ing|ion)(?: of)? (?:the |a |new |any |my |our |its |their )?(?:[a-z-]+ )?pods?\b[^.]{0,20}?\b(?:fail(?:s|ed|ing)?|errors?|is rejected|are rejected|is forbidden|are forbidden)\b|\bpods?\b[^.]{0,30}?\bfail(?:s|ed|ing)? to (?:be |get )?created\b|\bfail(?:s|ed|ing|ure)? (?:to create|creating) (?:the |any |new |its |their )?pods?\b|\bpods?\b[^.]{0,30}?\b(?:not|never|n't|no longer) (?:be |being |get |getting |been )?(?:re-?)?created\b|\b(?:no|not|never|n't|fails? to|failed to|cannot|unable to)\b[^.]{0,20}?\bre-?creat(?:e|ed|ing|ion)\b[^.]{0,20}?\bpods?\b")
         .expect("the loose patterns are valid regexes")
 });
 

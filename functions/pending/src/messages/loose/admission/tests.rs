@@ -33,8 +33,17 @@ fn pods_not_created_after_a_quota_was_set() {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::QuotaExceeded, "{m}: {found:?}");
     }
+    // The quota told to be in force (not said to be set), and pod creation told to fail.
+    for m in [
+        "Our operator's job pods fail to be created once a ResourceQuota is enforced in the tenant namespace.",
+        "Creating the worker pods errors out whenever the namespace quota is active.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::QuotaExceeded, "{m}: {found:?}");
+    }
     for m in [
         "We set a resource quota on the namespace and the pods were created fine.",
+        "The resource quota is enabled; creating the pods works, but they crash with exit code 137.",
         "The pods are not created because the service account is missing.",
     ] {
         assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
