@@ -200,13 +200,44 @@ static PODS_BLOCKED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A policy (constraint, rule) shown or told to match Pods (lower-cased, flattened text):
+/// `kinds: ["Pod"]`, `kinds: - Pod`, "the constraint for pods", "a policy that matches
+/// pods", "a rule on pods".
+static POLICY_ON_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\bkinds:\s*(?:\[\s*|-\s*)["']?pods?\b|\b(?:constraints?|polic(?:y|ies)|rules?)\b[^.\n]{0,20}?\b(?:for|on|against|to) (?:the |all |every |our )?pods?\b|\b(?:constraints?|polic(?:y|ies)|rules?) (?:that )?match(?:es|ing)? (?:the |all )?pods?\b"#)
+        .expect("the loose patterns are valid regexes")
+});
+
+/// The workload said not to run, in words that do not say it waits for a node (lower-cased,
+/// flattened text): "their application is not running", "the app never starts", "no pods
+/// come up". A Pending pod was admitted, so "pending" is not one.
+static WORKLOAD_NOT_UP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:is|are|was|were) not|isn't|aren't|wasn't|weren't) (?:being )?(?:started|running|created|deployed|coming up)\b|\bnever (?:starts?|started|runs?|ran|comes? up|came up|gets? created|got created|shows? up)\b|\bno pods? (?:is |are |were |was )?(?:created|running|come up|comes up|show up|shows up)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A policy engine's rule that matches Pods, beside a workload said not to run (and not
+/// said to wait for a node): the Deployment or chart was admitted, the pods its ReplicaSet
+/// creates are denied, and the denial shows only in the ReplicaSet's events.
+fn policy_on_pods_beside_idle_workload<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
+    if t.lower.contains("pending") {
+        return None;
+    }
+    let m = POLICY_ON_PODS.find(t.lower)?;
+    WORKLOAD_NOT_UP.is_match(t.lower).then_some(m)
+}
+
 /// A policy engine told to block pods (the workload itself admitted, its pods turned away),
-/// with no webhook denial quoted.
+/// with no webhook denial quoted, or its rule shown matching Pods beside a workload said
+/// not to run.
 pub(in crate::messages) fn described_policy(t: &Input<'_>, out: &mut Vec<Finding>) {
     if t.lower.contains("denied the request") || !POLICY_ENGINE.is_match(t.lower) {
         return;
     }
-    let Some(m) = PODS_BLOCKED.find(t.lower) else {
+    let Some(m) = PODS_BLOCKED
+        .find(t.lower)
+        .or_else(|| policy_on_pods_beside_idle_workload(t))
+    else {
         return;
     };
     out.push(Finding::new(
@@ -234,6 +265,8 @@ pub(super) fn compile_all() {
         &ADMISSION_FAILS,
         &POLICY_ENGINE,
         &PODS_BLOCKED,
+        &POLICY_ON_PODS,
+        &WORKLOAD_NOT_UP,
     ] {
         LazyLock::force(pattern);
     }

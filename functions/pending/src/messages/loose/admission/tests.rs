@@ -67,3 +67,23 @@ fn containers_without_limits_fail_under_a_limit_range() {
     let with_quota = "The namespace has a ResourceQuota and a LimitRange; the sidecar sets no limits, so pod creation fails.";
     assert_eq!(merge(scan(with_quota))[0].class, Class::QuotaExceeded);
 }
+
+/// A policy engine's rule shown or told to match Pods, beside a workload said not to run:
+/// the pods are denied out of sight (only the ReplicaSet's events tell). Pods waiting for
+/// a node were admitted, and a rule on pods with the app up is no finding.
+#[test]
+fn a_policy_on_pods_beside_a_workload_that_never_runs() {
+    for m in [
+        "Our Kyverno ClusterPolicy has match: resources: kinds: - Pod and requires a team label. Developers only see that the app never starts; helm reports the release as deployed.",
+        "We added an OPA rule on pods that forbids latest tags, and now the service is not running, with nothing in helm's output.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::PolicyDenied, "{m}: {found:?}");
+    }
+    for m in [
+        "Gatekeeper has a constraint for pods requiring labels; the pods are Pending with Insufficient cpu.",
+        "The Kyverno policy on pods adds default labels, and the app is running fine.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-policy"), "{m}");
+    }
+}
