@@ -51,6 +51,15 @@ static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A node autoscaler said to be too slow to act (lower-cased, flattened text): "Karpenter
+/// is computing pod scheduling and it's taking a lot of time", "the cluster autoscaler
+/// takes forever to scale", "the provisioner hangs", "the autoscaler loop is very slow".
+/// While its simulation runs (thousands of pods, a huge cluster), it launches no node.
+static SLOW_AUTOSCALER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:cluster[- ]autoscaler|autoscaler|karpenter|provisioner)\b[^.\n]{0,60}?\b(?:taking|takes|took|take) (?:a (?:lot of|long) time|(?:too |very |so |really )?long|forever|ages|(?:several |many |\d+ )?(?:minutes|hours))\b|\b(?:cluster[- ]autoscaler|autoscaler|karpenter|provisioner)\b[^.\n]{0,40}?\b(?:is |are |was |were |gets |got |being )?(?:very |too |extremely |really |so )?(?:slow|slowly|hangs?|hanging|hung|stuck)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// A no-scale-up told plainly enough to stand without "pending": a scale-up said not to be
 /// triggered, nodes said not to be added, a node group (ASG, node pool) said to be at or
 /// above its maximum size (lower-cased text).
@@ -103,6 +112,7 @@ pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Fi
         DESCRIBED_NO_SCALE_UP
             .find(t.lower)
             .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
+            .or_else(|| SLOW_AUTOSCALER.find(t.lower))
             .or_else(|| crate::messages::described::below_threshold(t.lower))
             .filter(|_| pending)
     }) else {
@@ -143,7 +153,11 @@ pub(super) fn compile_all() {
         &NO_SCALE_UP_STRONG,
         &STATUS_NO_ACTIVITY,
         &FROM_ZERO,
+        &SLOW_AUTOSCALER,
     ] {
         LazyLock::force(pattern);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,26 @@
+#![allow(clippy::unwrap_used)]
+
+use lastmile_events::Class;
+
+use crate::messages::tests::rules_hit;
+use crate::messages::{merge, scan};
+
+/// A node autoscaler said to be too slow to act (its simulation runs for minutes on a big
+/// cluster, it hangs) while pods wait: it launches no node meanwhile. Slow with nothing
+/// waiting, or a slow application, is not it.
+#[test]
+fn an_autoscaler_too_slow_to_act_beside_waiting_pods() {
+    for m in [
+        "With 30k pods in the cluster the cluster-autoscaler takes forever in its main loop, and new pods stay Pending for twenty minutes.",
+        "Pods are pending while Karpenter hangs in the provisioning loop; after a restart it launches nodes again.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    for m in [
+        "The cluster autoscaler takes a long time to remove empty nodes; all pods are Running.",
+        "The app is very slow to start, and the pod is pending only for a few seconds.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
+    }
+}
