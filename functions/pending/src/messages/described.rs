@@ -38,9 +38,11 @@ static NOT_PLACED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Pods said to stay unscheduled: stuck, still or left pending, unschedulable, "can't be
-/// scheduled" (a bare "pending" may only describe when something happens).
+/// scheduled", or the scheduler said in the active voice not to place them ("the scheduler
+/// was unable to schedule it", "couldn't schedule the pods") (a bare "pending" may only
+/// describe when something happens).
 static STUCK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:stuck|stays?|staying|remains?|remained|still|sits?|hangs?|left)\b[^.\n]{0,20}?\bpending\b|\bunschedulable\b|(?:n't|\bnot|\bcannot|\bunable to|\bnever) (?:be |get |gets )?schedul(?:ed|able)\b")
+    Regex::new(r"\b(?:stuck|stays?|staying|remains?|remained|still|sits?|hangs?|left)\b[^.\n]{0,20}?\bpending\b|\bunschedulable\b|(?:n't|\bnot|\bcannot|\bunable to|\bnever) (?:be |get |gets )?schedul(?:ed|able)\b|(?:n't|\bnot|\bcannot|\bunable to|\bnever|\bfail(?:s|ed)? to) schedul(?:e|ing) (?:it|them|the pods?|pods?|my pods?|our pods?|this pod|these pods)\b")
         .expect("the described patterns are valid regexes")
 });
 

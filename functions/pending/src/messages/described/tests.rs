@@ -1,3 +1,4 @@
+use super::super::tests::rules_hit;
 use super::super::{merge, scan};
 use super::*;
 
@@ -187,4 +188,15 @@ fn node_taints_printed_as_objects() {
             .iter()
             .any(|f| f.class == Class::UntoleratedTaint)
     );
+}
+
+/// A node autoscaler expected to add a node, with the scheduler said in the active voice
+/// not to place the pods ("the scheduler couldn't schedule them"), and no fit error quoted.
+#[test]
+fn a_scale_up_expected_while_the_scheduler_cannot_place_the_pods() {
+    let m = "The cluster autoscaler is supposed to add nodes for new replicas. During our burst test the default scheduler couldn't schedule them, and the nodes count did not change.";
+    let found = merge(scan(m));
+    assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    let m = "The cluster autoscaler is supposed to add nodes for new replicas, and the scheduler placed them all.";
+    assert!(!rules_hit(m).contains(&"expected-scale-up"), "{m}");
 }
