@@ -9,6 +9,8 @@ use regex::Regex;
 use crate::messages::rules::Input;
 use crate::messages::{Fact, Finding, quote_at};
 
+mod service_account;
+
 /// A ResourceQuota said to stop pods from being created: "fails due to a resourcequota
 /// issue", "blocked by the namespace quota", "quota exceeded".
 static DESCRIBED_QUOTA: LazyLock<Regex> = LazyLock::new(|| {
@@ -231,6 +233,9 @@ fn policy_on_pods_beside_idle_workload<'a>(t: &Input<'a>) -> Option<regex::Match
 /// with no webhook denial quoted, or its rule shown matching Pods beside a workload said
 /// not to run.
 pub(in crate::messages) fn described_policy(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if service_account::missing_service_account(t, out) {
+        return;
+    }
     if t.lower.contains("denied the request") || !POLICY_ENGINE.is_match(t.lower) {
         return;
     }
@@ -270,6 +275,7 @@ pub(super) fn compile_all() {
     ] {
         LazyLock::force(pattern);
     }
+    service_account::compile_all();
 }
 
 #[cfg(test)]
