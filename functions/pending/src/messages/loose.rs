@@ -9,8 +9,9 @@
 //! `stale_affinity` (pods left with an old node affinity), `cordon` (cordoned, drained or
 //! unschedulable nodes), `no_nodes` (a cluster with no node at all), `lost_node` (a
 //! replacement pod beside a lost node), `capacity` (capacity and scale-up told in words),
-//! `placement` (claims, spread rules, zonal volumes) and `admission` (quota, LimitRange
-//! and policy told in words).
+//! `placement` (claims, spread rules, zonal volumes), `replicas_per_node` (one replica
+//! per Ready node and the next Pending) and `admission` (quota, LimitRange and policy told
+//! in words).
 
 mod admission;
 mod capacity;
@@ -20,6 +21,7 @@ mod no_nodes;
 mod node_label;
 mod nodes;
 mod placement;
+mod replicas_per_node;
 mod stale_affinity;
 
 use std::sync::LazyLock;
@@ -34,6 +36,7 @@ pub(super) use no_nodes::described_no_nodes;
 pub(super) use node_label::described_node_label;
 pub(super) use nodes::{bare_taint, described_host_ports, not_ready_nodes};
 pub(super) use placement::{described_spread, described_volume_zone, pending_claims};
+pub(super) use replicas_per_node::replicas_beyond_nodes;
 pub(super) use stale_affinity::described_stale_affinity;
 
 /// True when the text says pods are not being scheduled.

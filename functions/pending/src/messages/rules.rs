@@ -193,6 +193,10 @@ pub(crate) static RULES: &[Rule] = &[
         name: "replacement-beside-lost-node",
         scan: super::loose::replacement_beside_lost_node,
     },
+    Rule {
+        name: "replicas-beyond-nodes",
+        scan: super::loose::replicas_beyond_nodes,
+    },
 ];
 
 /// `0/N nodes are available: …`: one finding per class the reasons name, weighted by node

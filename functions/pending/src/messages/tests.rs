@@ -123,6 +123,10 @@ fn each_rule_finds_its_own_sample() {
             "After we powered off node-3 its pod went Unknown and the replacement pod is Pending.",
         ),
         (
+            "replicas-beyond-nodes",
+            "NAME     STATUS   ROLES    AGE   VERSION\nw1       Ready    <none>   9d    v1.29.1\nweb-6d4f8b7c9-abcde   1/1   Running   0   9d\nweb-6d4f8b7c9-fghij   0/1   Pending   0   9d",
+        ),
+        (
             "described-taint",
             "The ingress pods stay Pending: they don't tolerate the taint dedicated=edge on the workers.",
         ),

@@ -13,7 +13,7 @@ use crate::messages::{Fact, Finding, quote_at};
 
 /// A `kubectl get pods` row (an optional namespace column first): the owner prefix, the
 /// pod's own suffix and its status.
-static POD_ROW: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static POD_ROW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*(?:[a-z0-9][-a-z0-9]*\s+)?([a-z0-9][-a-z0-9.]*)-([a-z0-9]{5}|\d+)\s+\d+/\d+\s+(\w+)")
         .expect("the loose patterns are valid regexes")
 });
