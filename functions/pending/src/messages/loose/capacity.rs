@@ -53,10 +53,11 @@ static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A node autoscaler said to be too slow to act (lower-cased, flattened text): "Karpenter
 /// is computing pod scheduling and it's taking a lot of time", "the cluster autoscaler
-/// takes forever to scale", "the provisioner hangs", "the autoscaler loop is very slow".
+/// takes forever to scale", "Karpenter hangs", "the node autoscaler is very slow". A bare
+/// "autoscaler" or "provisioner" may be a pod autoscaler or a storage provisioner.
 /// While its simulation runs (thousands of pods, a huge cluster), it launches no node.
 static SLOW_AUTOSCALER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:cluster[- ]autoscaler|autoscaler|karpenter|provisioner)\b[^.\n]{0,60}?\b(?:taking|takes|took|take) (?:a (?:lot of|long) time|(?:too |very |so |really )?long|forever|ages|(?:several |many |\d+ )?(?:minutes|hours))\b|\b(?:cluster[- ]autoscaler|autoscaler|karpenter|provisioner)\b[^.\n]{0,40}?\b(?:is |are |was |were |gets |got |being )?(?:very |too |extremely |really |so )?(?:slow|slowly|hangs?|hanging|hung|stuck)\b")
+    Regex::new(r"\b(?:cluster[- ]autoscaler|node autoscaler|karpenter)\b[^.\n]{0,60}?\b(?:taking|takes|took|take) (?:a (?:lot of|long) time|(?:too |very |so |really )?long|forever|ages|(?:several |many |\d+ )?(?:minutes|hours))\b|\b(?:cluster[- ]autoscaler|node autoscaler|karpenter)\b[^.\n]{0,20}?\b(?:(?:is|are|was|were|gets|got|seems|being) (?:very |too |extremely |really |so )?(?:slow|stuck|hung|hanging)|hangs|hung|runs (?:very |too |extremely |really |so )?slow(?:ly)?)\b")
         .expect("the loose patterns are valid regexes")
 });
 

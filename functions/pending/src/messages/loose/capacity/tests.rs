@@ -20,6 +20,8 @@ fn an_autoscaler_too_slow_to_act_beside_waiting_pods() {
     for m in [
         "The cluster autoscaler takes a long time to remove empty nodes; all pods are Running.",
         "The app is very slow to start, and the pod is pending only for a few seconds.",
+        "The CSI provisioner is stuck and the PVC stays Pending; the cluster autoscaler is installed too.",
+        "Pods are pending and the horizontal pod autoscaler is very slow to react.",
     ] {
         assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
     }
