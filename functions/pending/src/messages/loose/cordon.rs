@@ -100,7 +100,7 @@ static ALL_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
 /// workers unless I `kubectl uncordon` them", "we have to uncordon them by hand", "the
 /// playbook doesn't uncordon the node".
 static LEFT_CORDONED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:stay|stays|stayed|remain|remains|remained|left|leaves|kept|keeps|stuck)\b[^.\n]{0,30}?\b(?:cordoned|schedulingdisabled)\b|\b(?:unless|until|have to|has to|had to|need to|needs to|needed to|must) (?:i |we |you |they |someone )?(?:manually |by hand )?(?:run |do |execute )?[`'\x22]?(?:kubectl )?uncordon|\b(?:never|not|n't)\b[^.\n]{0,20}?\buncordon(?:ed|s|ing)?\b")
+    Regex::new(r"\b(?:stay|stays|stayed|remain|remains|remained|left|leaves|kept|keeps|stuck)\b[^.\n]{0,30}?\b(?:cordoned|schedulingdisabled)\b|\b(?:unless|until|have to|has to|had to|need to|needs to|needed to|must) (?:i |we |you |they |someone )?(?:manually |by hand )?(?:run |do |execute )?[`'\x22]?(?:kubectl )?uncordon|(?:\bnever|\bnot|n't)\b[^.\n]{0,20}?\buncordon(?:ed|s|ing)?\b")
         .expect("the loose patterns are valid regexes")
 });
 

@@ -51,6 +51,7 @@ fn nodes_left_cordoned_after_an_upgrade_or_drain() {
         "After rolling the OS patch with our Ansible role, two of the workers remain cordoned; nothing lands on them until someone runs kubectl uncordon.\nNAME   STATUS                     ROLES    AGE   VERSION\nw-1    Ready,SchedulingDisabled   <none>   40d   v1.27.3\nw-2    Ready                      <none>   40d   v1.27.3",
         "The kured reboot finished hours ago but the node is still SchedulingDisabled; we have to uncordon it by hand every time.",
         "The upgrade job drains each control plane node but does not uncordon it afterwards.",
+        "Our reboot script cordons the host first and the node doesn't get uncordoned when it is back.",
     ] {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::UnschedulableNodes, "{m}: {found:?}");
