@@ -181,26 +181,26 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
 /// Tune re-measured when batch 11 was added (2026-12-07): 927/943 (batch 11's 74 tune cases,
-/// 58 right before any rule saw them), before the rule work on its 16 misses. The floors
-/// keep the two-case / one-case slack.
+/// 58 right before any rule saw them); 943/943 after the rule work on its 16 misses. The
+/// floors keep the two-case / one-case slack.
 const TUNE_FLOORS: Floors = Floors {
-    overall: 0.98,
+    overall: 0.99,
     families: &[
-        ("admission", 0.95),
-        ("build", 0.98),
-        ("image", 0.98),
-        ("init", 0.97),
-        ("job", 0.97),
-        ("runtime", 0.97),
-        ("scaling", 0.92),
-        ("scheduling", 0.97),
+        ("admission", 0.98),
+        ("build", 0.99),
+        ("image", 0.99),
+        ("init", 0.98),
+        ("job", 0.98),
+        ("runtime", 0.99),
+        ("scaling", 0.98),
+        ("scheduling", 0.99),
     ],
 };
 /// Re-measured when batch 11 was added (2026-12-07, 103 blind cases as they came, 78 right
 /// before any rule saw them): heldout 376/457 (82%); batch 11's 29 held-out cases, 20 right.
 /// Earlier rounds of rule work on tune misses moved heldout from 261 to 266 of 315 (batch
 /// 6), 288 to 291 of 340 (7), 318 to 319 of 373 (8), 328 to 330 of 388 (9), and not at all
-/// on batch 10's (356 of 428 before and after).
+/// on batch 10's (356 of 428 before and after); on batch 11's, 376 to 378 of 457.
 const HELDOUT_FLOORS: Floors = Floors {
     overall: 0.81,
     families: &[
