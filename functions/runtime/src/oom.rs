@@ -27,6 +27,13 @@ static OOM_SAID: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the OOM patterns are valid regexes")
 });
 
+/// The OOM kill ruled out in words: "not OOMKilled", "wasn't an OOM kill", "no OOM",
+/// "rather than out of memory". A line that only denies the kill is no evidence of it.
+static OOM_DENIED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:not|no|never|nor|without|wasn't|was not|isn't|is not|weren't|were not|rather than|instead of)\s+(?:an?\s+|the\s+|by\s+(?:the\s+)?)?(?:o(?:om|mm)|out[- ]of[- ]memory)")
+        .expect("the OOM patterns are valid regexes")
+});
+
 /// A memory limit written in the report: a YAML `limits:` block, `memory limit of 256Mi`,
 /// `100 MB (which was the limit)`.
 static LIMIT_SAID: LazyLock<Regex> = LazyLock::new(|| {
@@ -58,6 +65,7 @@ static MEMORY_GROWTH_SAID: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn compile_all() {
     for p in [
         &OOM_SAID,
+        &OOM_DENIED,
         &LIMIT_SAID,
         &USAGE_SAID,
         &EXIT_137_SAID,
@@ -165,6 +173,28 @@ pub(crate) fn human(b: u64) -> String {
     }
 }
 
+/// The first line of the report that tells of an OOM kill and does not rule one out.
+fn oom_line(f: &Facts) -> Option<&str> {
+    let affirmed = |l: &&str| !OOM_DENIED.is_match(l);
+    f.lines
+        .iter()
+        .map(String::as_str)
+        .filter(affirmed)
+        .find(|l| {
+            let lower = l.to_lowercase();
+            ["oomkilled", "out of memory", "oom-kill"]
+                .iter()
+                .any(|n| lower.contains(n))
+        })
+        .or_else(|| {
+            f.lines
+                .iter()
+                .map(String::as_str)
+                .filter(affirmed)
+                .find(|l| OOM_SAID.is_match(l))
+        })
+}
+
 /// The OOM diagnosis, when the container was OOM-killed.
 pub(crate) fn diagnose(
     f: &Facts,
@@ -173,19 +203,7 @@ pub(crate) fn diagnose(
     t: &Target,
 ) -> Option<Found> {
     let reason_oom = f.exit_reason.as_deref() == Some("OOMKilled");
-    let line = f
-        .first_line_with(&[
-            "oomkilled",
-            "memory cgroup out of memory",
-            "out of memory",
-            "oom-kill",
-        ])
-        .or_else(|| {
-            f.lines
-                .iter()
-                .map(String::as_str)
-                .find(|l| OOM_SAID.is_match(l))
-        });
+    let line = oom_line(f);
     let exit137 = f.exit_code == Some(137) && f.exit_reason.as_deref() != Some("Error");
     let text = f.lines.join("\n");
     let above = usage_above_limit(&text);

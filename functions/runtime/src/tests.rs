@@ -481,7 +481,7 @@ fn an_oom_kill_told_in_prose_uses_the_stated_limit() {
     assert_eq!(d[0].class, "runtime.oom_killed", "{d:#?}");
 }
 
-fn first_class(t: &str) -> String {
+pub(crate) fn first_class(t: &str) -> String {
     diagnose(&text(t), &ClusterSnapshot::default())
         .first()
         .map(|d| d.class.as_str().to_owned())

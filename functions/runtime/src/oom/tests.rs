@@ -97,3 +97,26 @@ fn exit_137_and_memory_growth_told_in_words() {
     }
     assert!(!MEMORY_GROWTH_SAID.is_match("memory usage is flat at 200Mi"));
 }
+
+/// A report that rules the OOM kill out ("not OOMKilled", "wasn't an OOM") beside a
+/// liveness probe that kills the container is a failing probe; the denial is no OOM line.
+#[test]
+fn an_oom_kill_ruled_out_in_words_is_no_oom_kill() {
+    for denied in [
+        "Exit Code: 143   (SIGTERM, not OOMKilled)",
+        "It wasn't an OOM kill: memory stayed flat.",
+        "no out-of-memory events in dmesg",
+        "terminated by the kubelet rather than by the OOM killer",
+    ] {
+        assert!(OOM_DENIED.is_match(denied), "{denied}");
+    }
+    for said in ["Reason: OOMKilled", "the worker was OOM killed twice"] {
+        assert!(!OOM_DENIED.is_match(said), "{said}");
+    }
+    let probe = "The api pod restarted five times overnight. It was not an OOM kill: memory sat at 300Mi of its 1Gi limit.\nWarning  Unhealthy  kubelet  Liveness probe failed: Get \"http://10.0.0.5:8080/healthz\": context deadline exceeded\nNormal   Killing    kubelet  Container api failed liveness probe, will be restarted";
+    assert_eq!(
+        crate::tests::first_class(probe),
+        Class::RUNTIME_PROBE_FAILING,
+        "{probe}"
+    );
+}
