@@ -22,9 +22,9 @@ const RELEVANT_REASONS: [&str; 9] = [
 ];
 
 /// A pod or Job as JSON, without `managedFields` (large, and no diagnosis uses it) and
-/// without the last-applied manifest (a second copy of the spec), through the shared
-/// redaction policy (env values, credentials in args). The host's output boundary redacts
-/// every evidence item again; doing it here keeps the function's own output clean too.
+/// without the last-applied manifest (a second copy of the spec). Secrets (env values,
+/// credentials in args) are left to the host's output boundary, which applies the one
+/// redaction policy to every evidence item before anything is stored or published.
 fn object_json<T: serde::Serialize>(obj: &T) -> Value {
     let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -33,7 +33,6 @@ fn object_json<T: serde::Serialize>(obj: &T) -> Value {
             ann.remove("kubectl.kubernetes.io/last-applied-configuration");
         }
     }
-    lastmile_redact::json(&mut v);
     v
 }
 

@@ -49,7 +49,11 @@ fn evidence_is_bounded_and_has_no_env_values() {
         json!({"containers": [{"name": "c", "image": "i", "env": [{"name": "TOKEN", "value": "s3cr3t-token"}], "resources": {"requests": {"memory": "6Gi"}}}]}),
         None,
     );
-    let o = run(&incident(Some(pod), vec![], snapshot(items, None)));
+    let incident = incident(Some(pod), vec![], snapshot(items, None));
+    // As every host stores it: through the one output boundary, which applies the redaction
+    // policy (the function itself leaves secrets to it).
+    let o =
+        lastmile_contract::finalize::outcome(&lastmile_fn_pending::SPEC, &incident, run(&incident));
     // Not vacuous: the pod is in the evidence, with its env var's name but not its value.
     let pod_evidence = o
         .evidence
