@@ -219,3 +219,27 @@ fn a_job_said_to_have_spent_its_retries_hit_its_backoff_limit() {
         assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
     }
 }
+
+/// A sidecar told to hold the Job's pod open by itself ("won't shut down", "keeps the pod
+/// from completing", a side-car "stuck running" after the task): the Job never completes. A
+/// sidecar that does not stop in a Deployment, or one that stopped, is not it.
+#[test]
+fn a_sidecar_said_to_hold_the_job_pod_open_keeps_the_job_active() {
+    for text in [
+        "Our nightly report CronJob never finishes: the linkerd proxy won't shut down once the report is written.",
+        "In the migration job the log-shipper side-car keeps the pod from completing.",
+        "The export job's script exits 0 after a minute, but the vault agent is stuck running, so the pod shows 1/2 forever.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    for text in [
+        "The web Deployment's envoy sidecar does not stop gracefully during rollouts.",
+        "The cleanup job finished and its sidecar exited with it.",
+    ] {
+        assert!(!classes(text).contains(&Class::JobStuckActive), "{text}");
+    }
+}

@@ -10,20 +10,28 @@ use regex::Regex;
 use crate::text::{quote, re};
 
 /// The main work said done: "my model container has completed", "the main container exited
-/// 0", "the script finished", "the work is done".
+/// 0", "the script finishes", "the work is done", "on task completion".
 static WORK_DONE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:completed|finished|succeeded|exited(?: with (?:code |status )?0)?|terminated|is done|are done|was done|done)\b",
+        r"(?i)\b(?:complet(?:ed|es|ion)|finish(?:ed|es)|succeed(?:ed|s)|exit(?:ed|s)(?: with (?:code |status )?0)?|terminated|is done|are done|was done|done)\b",
     )
 });
 /// A sidecar by kind or conventional name: a mesh proxy, a log shipper, a database or auth
 /// proxy, a secrets agent, anything called a sidecar (`linkerd-proxy`, "the log shipper").
-pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|sidecars?)";
-/// A sidecar said to be up: "is running", "is still up", "stays alive", "keeps the pod
-/// alive", "continues to run".
+pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|side[- ]?car(?:s|e)?)";
+/// A sidecar said to be up: "is running", "is still up", "is stuck running", "stays alive",
+/// "keeps the pod alive", "continues to run".
 static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,25}}?\b(?:(?:is|are)\s+(?:still\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
+        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,25}}?\b(?:(?:is|are)\s+(?:still\s+|stuck\s+|left\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
+    ))
+});
+/// A sidecar said to hold the pod (or its Job) open by itself, whatever the main work did:
+/// it "is not terminating", "never exits", "won't shut down", "prevents the pod from
+/// stopping", "keeps the job from completing", "blocks the pod from finishing".
+static SIDECAR_HOLDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,30}}?\b(?:(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't|(?:does|do|did)\s+not|doesn't|don't|didn't|never|won't|will not)\s+(?:exit|stop|terminat|quit|shut\s*down|end)\w*|(?:prevents?|prevented|keeps?|kept|stops?|stopped|blocks?|blocked)\s+(?:the\s+|my\s+|our\s+)?(?:pods?|jobs?|cron\s?jobs?)\s+from\s+(?:stopping|completing|terminating|finishing|exiting|ending|succeeding))\b",
     ))
 });
 /// The pod itself said to outlive the work: "the pod stays alive forever even after the job
@@ -60,16 +68,19 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     vec![
         &WORK_DONE,
         &SIDECAR_UP,
+        &SIDECAR_HOLDS,
         &POD_UP_AFTER_DONE,
         &HOOK_WAIT,
         &DEADLINE_WISHED,
     ]
 }
 
-/// A sidecar said to be up beside the main work said done, quoted.
+/// A sidecar said to hold the pod open, or to be up beside the main work said done, quoted.
 pub(super) fn sidecar_outlives_work(text: &str) -> Option<String> {
-    WORK_DONE.find(text)?;
-    quote(text, &SIDECAR_UP)
+    quote(text, &SIDECAR_HOLDS).or_else(|| {
+        WORK_DONE.find(text)?;
+        quote(text, &SIDECAR_UP)
+    })
 }
 
 /// The pod said to stay up after the work is done, quoted.
