@@ -11,6 +11,8 @@ use super::{quote, re};
 use crate::{diagnosis, remedy};
 
 mod finished;
+mod hanging;
+mod helm;
 mod replicas;
 mod retries;
 mod terminating;
@@ -138,20 +140,6 @@ static HOOK_JOB_IN_PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)kind:\s*Job,\s*status:\s*InProgress|\bJob\b[^\n]{0,80}?\bstatus:?\s*InProgress\b")
 });
 
-/// Helm's own watch of a hook Job (`--debug`, and tools built on Helm's client): `name:
-/// Jobs active: 1, jobs failed: 0, jobs succeeded: 0`, printed on every change of the Job.
-static HELM_JOB_WATCH: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\bJobs active: (\d+), jobs failed: (\d+), jobs succeeded: (\d+)"));
-/// Helm giving up on a hook phase because its wait ran out (`failed post-install: timed
-/// out waiting for the condition`, `pre-upgrade hooks failed: 1 error occurred: * context
-/// deadline exceeded`). Helm waits only on hook Jobs (and bare Pods) to complete, so the
-/// hook Job was still active when the release's timeout elapsed.
-static HOOK_TIMED_OUT: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:failed (?:pre|post)-(?:install|upgrade|rollback|delete)|(?:pre|post)-(?:install|upgrade|rollback|delete) hooks? failed):(?s:.{0,60}?)\b(?:timed out waiting for the condition|context deadline exceeded)",
-    )
-});
-
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
@@ -168,8 +156,6 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &ENDLESS_PODS,
         &POD_RUNNING_AFTER_EXIT,
         &HOOK_JOB_IN_PROGRESS,
-        &HELM_JOB_WATCH,
-        &HOOK_TIMED_OUT,
         &FAILED_PODS,
         &ERROR_ROW,
         &BACKOFF_ZERO,
@@ -180,28 +166,13 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     ]
     .into_iter()
     .chain(finished::patterns())
+    .chain(helm::patterns())
+    .chain(hanging::patterns())
     .chain(replicas::patterns())
     .chain(retries::patterns())
     .chain(terminating::patterns())
     .chain(waits::patterns())
     .collect()
-}
-
-/// The last Job status Helm's watch printed, when it still shows the Job active and not
-/// succeeded: the output ends while Helm waits on a hook Job that does not complete.
-fn helm_watch_still_active(text: &str) -> Option<String> {
-    let last = HELM_JOB_WATCH.captures_iter(text).last()?;
-    let count = |i: usize| last.get(i)?.as_str().parse::<u64>().ok();
-    let (active, succeeded) = (count(1)?, count(3)?);
-    if active == 0 || succeeded > 0 {
-        return None;
-    }
-    let m = last.get(0)?;
-    let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[m.end()..]
-        .find('\n')
-        .map_or(text.len(), |i| m.end() + i);
-    Some(format!("\"{}\"", text[start..end].trim()))
 }
 
 /// The first `kubectl get jobs` row at 0 completions that has run for an hour or more.
@@ -446,9 +417,7 @@ fn stuck(
     // Helm waiting on a hook Job: its watch ends on the Job still active, or the hook phase
     // failed because the wait timed out.
     if out.is_empty()
-        && let Some(q) = helm_watch_still_active(text)
-            .or_else(|| quote(text, &HOOK_TIMED_OUT))
-            .or_else(|| waits::hook_job_awaited(text))
+        && let Some(q) = helm::hook_wait_ran_out(text).or_else(|| waits::hook_job_awaited(text))
     {
         out.push(diagnosis(
             Class::JobStuckActive,
@@ -462,6 +431,12 @@ fn stuck(
     }
     if out.is_empty()
         && let Some(d) = terminating::diagnose(text, subject)
+    {
+        out.push(d);
+    }
+    if out.is_empty()
+        && job_context(text)
+        && let Some(d) = hanging::diagnose(text, subject)
     {
         out.push(d);
     }
