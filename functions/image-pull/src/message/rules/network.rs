@@ -125,6 +125,8 @@ pub(super) fn timeout(t: &Text<'_>) -> Option<Verdict> {
         "i/o timeout",
         "client.timeout exceeded",
         "timeout awaiting",
+        "while awaiting headers",
+        "request canceled while waiting for connection",
         "deadlineexceeded",
         "context deadline exceeded",
         "timed out",

@@ -96,3 +96,22 @@ fn the_word_lookup_in_prose_is_not_dns() {
         Cause::Unspecified
     );
 }
+
+/// Go's HTTP client timing out before the registry answers, in its older wordings
+/// (`request canceled while waiting for connection`, `… while awaiting headers`), is a
+/// timeout on the way to the registry.
+#[test]
+fn go_http_client_cancelled_while_waiting_is_a_timeout() {
+    assert_eq!(
+        cause(
+            "Error response from daemon: Get https://quay.io/v2/: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)"
+        ),
+        Cause::Timeout
+    );
+    assert_eq!(
+        cause(
+            r#"Failed to pull image "ghcr.io/acme/api:2": Get "https://ghcr.io/v2/acme/api/manifests/2": net/http: request canceled while awaiting headers"#
+        ),
+        Cause::Timeout
+    );
+}
