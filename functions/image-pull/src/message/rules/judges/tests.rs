@@ -61,3 +61,34 @@ fn described_causes_are_told_and_quoted_ones_are_not() {
         assert!(classify(text).is_some_and(|m| !m.told), "{text}");
     }
 }
+
+/// Credentials told to expire or to be short-lived and then fail (a CI job token, a
+/// temporary deploy token) are expired credentials, told in words.
+#[test]
+fn credentials_said_to_expire_are_expired_credentials() {
+    assert_eq!(
+        cause(
+            "the pull secret holds a GITHUB_TOKEN, and that token expires when the workflow finishes, so pulling the image later on a fresh node fails"
+        ),
+        Cause::ExpiredCredentials
+    );
+    assert_eq!(
+        cause(
+            "we pull from our registry with a temporary access token and after a few hours every image pull is denied"
+        ),
+        Cause::ExpiredCredentials
+    );
+}
+
+/// A certificate or an image's retention said to expire is not a credential.
+#[test]
+fn an_expiring_certificate_or_image_is_not_expired_credentials() {
+    assert_ne!(
+        cause("the registry's certificate expires next week; image pulls still work"),
+        Cause::ExpiredCredentials
+    );
+    assert_ne!(
+        cause("images pushed to ttl.sh expire after an hour, then the pull says manifest unknown"),
+        Cause::ExpiredCredentials
+    );
+}
