@@ -207,6 +207,7 @@ pub(super) static RULES: &[Rule] = &[
                 "registry",
                 "manifest",
                 "/v2/",
+                "not found in repository",
                 "failed to do request",
                 "x509",
                 "tls:",
@@ -491,3 +492,6 @@ pub(super) fn first_match(text: &Text<'_>) -> Option<(&'static Rule, Verdict)> {
         .iter()
         .find_map(|rule| (rule.decide)(text).map(|v| (rule, v)))
 }
+
+#[cfg(test)]
+mod tests;
