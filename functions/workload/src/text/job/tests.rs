@@ -243,3 +243,26 @@ fn a_sidecar_said_to_hold_the_job_pod_open_keeps_the_job_active() {
         assert!(!classes(text).contains(&Class::JobStuckActive), "{text}");
     }
 }
+
+/// A Job (or a job operator's job) whose failing pods are retried past a backoff limit said
+/// to be ignored: the retries are the finding. A backoff limit only named, or a client's
+/// backoff, is not it.
+#[test]
+fn a_backoff_limit_said_to_be_ignored_is_the_jobs_retries() {
+    for text in [
+        "Our MPIJob launcher keeps crashing with exit code 1 and the operator recreates it over and over; backoff_limit: 3 is not respected.",
+        "TFJob with restartPolicy OnFailure: the failed worker restarts well beyond the configured backoffLimit of 2.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobBackoffLimit),
+            "{text}"
+        );
+    }
+    for text in [
+        "apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: 4\n",
+        "The job's HTTP client ignores the backoff and hammers the API.",
+    ] {
+        assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
+    }
+}
