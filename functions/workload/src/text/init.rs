@@ -282,6 +282,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     // wait-for-db container continues to restart", "vault-agent-init failed with ...").
     if out.is_empty()
         && let Some(q) = told::crash_told(text, &INIT_MARKER, named.as_deref())
+            .or_else(|| told::failed_into_error(text, marker))
     {
         out.push(diagnosis(
             Class::InitCrashloop,

@@ -11,8 +11,9 @@ use super::re;
 
 /// A container named as init containers conventionally are (`wait-for-db`, `wait-postgres`,
 /// `db-wait`, `init-config`, `vault-agent-init`, `istio-init`), where the text calls it a
-/// container (`-c NAME`, `container NAME`, `NAME container`) or says what it does (`NAME
-/// failed`, `NAME keeps restarting`). Group 1..4 the name.
+/// container (`-c NAME`, `container NAME`, `NAME container`), says what it does (`NAME
+/// failed`, `NAME keeps restarting`) or what is held on it (`stuck at restore-wait`, `hangs
+/// on wait-for-db`). Group 1..5 the name.
 static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
     const NAME: &str =
         r"((?:wait[-_]for|wait|init)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait))";
@@ -21,18 +22,27 @@ static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 /// A crash of the init container told in one phrase: `Init CrashLoopBackOff`, `Init Crash
-/// Loop Back-off`, `init container crashloop`.
+/// Loop Back-off`, `init container crashloop`, the pod's init phase said to fail ("pod init
+/// error", "the pod's init will fail", "pod initialization failed").
 static INIT_CRASH_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\binit(?:[- :]\s*|\s+containers?\s+(?:in\s+|is\s+)?)crash[- ]?loop|\bcrash[- ]?loop\w*(?:[- ]?back[- ]?off)?\s+(?:in|on|of|for)\s+(?:the\s+|an?\s+|my\s+)?init\b",
+        r"(?i)\binit(?:[- :]\s*|\s+containers?\s+(?:in\s+|is\s+)?)crash[- ]?loop|\bcrash[- ]?loop\w*(?:[- ]?back[- ]?off)?\s+(?:in|on|of|for)\s+(?:the\s+|an?\s+|my\s+)?init\b|\bpods?(?:'s)?\s+init(?:iali[sz]ation)?\s+(?:will\s+|would\s+|keeps?\s+)?(?:error(?:s|ed)?|fail(?:s|ed|ing|ure)?)\b",
     )
 });
 /// What a container is said to do when it exits again and again: `keeps restarting`,
 /// `continues to restart`, `is crash looping`, `failed with`, `exits with an error`, `keeps
-/// throwing errors`.
+/// throwing errors`, `could not run successfully`.
 static CRASH_TOLD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b",
+        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b|\b(?:could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never|unable to|fails? to|failed to)\s+(?:run|complete|finish|exit|execute)\s+successfully\b",
+    )
+});
+/// A failure said to leave the pod in status Error: "if either of these fail the pod status
+/// results in Error", "when it fails the pod goes to Error", "it failed and the pods ended up
+/// in `Error`". Beside init containers, that Error is the init step's exit (`Init:Error`).
+static FAILED_INTO_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)\bfail(?:s|ed|ing)?\b[^.\n]{0,40}?\bpods?\b[^.\n]{0,20}?\b(?:results? in|resulted in|goes (?:in)?to|go (?:in)?to|went (?:in)?to|ends? up (?:in|as)|ended up (?:in|as)|is (?:in|now)|becomes?|became|turns?(?: to| into)?|turned(?: to| into)?|shows?|showed|stays? in|stayed in)\s+(?:an?\s+|the\s+)?(?:status\s+|state\s+)?[`'"]?(?-i:Error)\b"#,
     )
 });
 /// Where a sentence turns to another subject (`…, but the app container keeps crashing`).
@@ -101,6 +111,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &NAMED_INIT,
         &INIT_CRASH_WORDS,
         &CRASH_TOLD,
+        &FAILED_INTO_ERROR,
         &TURN,
         &AND_SUBJECT,
         &WAIT_TOLD,
@@ -157,6 +168,16 @@ pub(super) fn crash_told(text: &str, marker: &Regex, name: Option<&str>) -> Opti
         }
     }
     None
+}
+
+/// A failure said to leave the pod in Error, in a text about init containers (`marker`):
+/// returns the sentence.
+pub(super) fn failed_into_error(text: &str, marker: bool) -> Option<String> {
+    if !marker {
+        return None;
+    }
+    let m = FAILED_INTO_ERROR.find(text)?;
+    Some(sentence_at(text, m.start(), m.end()))
 }
 
 /// Where `rest` turns, with "and the …", to a subject other than the pod, its containers or

@@ -162,3 +162,24 @@ fn a_main_programs_kernel_limit_check_is_not_an_init_crash() {
     )
     .contains(&lastmile_events::Class::InitCrashloop));
 }
+
+/// An init container (or the pod's init phase) said in plain words to fail: "could not
+/// complete successfully", "pod initialization failed", a failure that leaves the pod in
+/// Error beside init containers. A failure of the app beside a finished init step, or an
+/// Error status with no init container in the text, is not it.
+#[test]
+fn an_init_step_said_to_fail_in_plain_words_crash_loops() {
+    for text in [
+        "Since the 1.27 upgrade the database pod's init container cannot complete successfully anymore.",
+        "Tekton task pods on our cluster: pod initialization failed every time the entrypoint image changed.",
+        "The chart adds a schema-migrate init container and a vault-agent sidecar. Whenever the migration step fails the pod turns to Error and nobody recreates it.",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
+    }
+    for text in [
+        "When the upload fails the pod goes to Error and the CronJob retries it.",
+        "The init container completed; then the app container could not run successfully.",
+    ] {
+        assert!(!classes(text).contains(&Class::InitCrashloop), "{text}");
+    }
+}
