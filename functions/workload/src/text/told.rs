@@ -18,7 +18,7 @@ static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
     const NAME: &str =
         r"((?:wait[-_]for|wait|init)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait))";
     re(&format!(
-        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b"#
+        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b|\b(?:stuck|hangs?|hung|hanging|blocked|waits?|waiting)\s+(?:by|on|at|in)\s+(?:the\s+)?[`'"]*{NAME}\b"#
     ))
 });
 /// A crash of the init container told in one phrase: `Init CrashLoopBackOff`, `Init Crash
@@ -129,7 +129,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
 pub(super) fn named_init(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     NAMED_INIT.captures_iter(text).find_map(|c| {
-        let name = (1..=4)
+        let name = (1..=5)
             .find_map(|i| c.get(i))?
             .as_str()
             .to_ascii_lowercase();

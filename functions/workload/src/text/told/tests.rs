@@ -183,3 +183,15 @@ fn an_init_step_said_to_fail_in_plain_words_crash_loops() {
         assert!(!classes(text).contains(&Class::InitCrashloop), "{text}");
     }
 }
+
+/// A pod said held on a step named as init containers conventionally are (`stuck at
+/// restore-wait`, `hangs on wait-for-kafka`) waits on it.
+#[test]
+fn a_pod_held_on_a_wait_named_step_is_an_init_wait() {
+    for text in [
+        "After the failover the broker pod hangs on wait-for-zookeeper and never starts.",
+        "Restored pods stay stuck at restore-wait because the marker file is never written.",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
+    }
+}
