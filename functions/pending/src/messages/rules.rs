@@ -257,7 +257,7 @@ fn fit_errors(t: &Input<'_>, out: &mut Vec<Finding>) {
 }
 
 static BARE_REASON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+|(?:nvidia|amd|intel|gpus?|tpus?)\b)|too many pods|pod has unbound (?:immediate )?persistentvolumeclaims|persistentvolumeclaim \S+ not found|didn't have enough resource: [a-z0-9./-]+|(?:volume |pv |persistentvolume )?node affinity conflict|no available volume zone|insufficient capacity\b)")
+    Regex::new(r"(?i)(?:\b(\d+) )?(node\(s\) [^,.;\x22\n]+|insufficient (?:cpu|memory|ephemeral-storage|pods|hugepages-[0-9a-z]+|[a-z0-9.-]+/[a-z0-9._-]+|(?:nvidia|amd|intel|gpus?|tpus?)\b)|too many pods|pod has unbound (?:immediate )?persistentvolumeclaims?|persistentvolumeclaim \S+ not found|didn't have enough resource: [a-z0-9./-]+|(?:volume |pv |persistentvolume )?node affinity conflict|no available volume zone|insufficient capacity\b)")
     .expect("the scanner's patterns are valid regexes")
 });
 

@@ -245,3 +245,16 @@ fn volume_reasons_quoted_alone() {
         "the pod could not be scheduled because there was insufficient capacity in the node pool";
     assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources);
 }
+
+/// The unbound-claim reason quoted in the singular (a dashboard, an older scheduler) is the
+/// volume's, like the plural one.
+#[test]
+fn unbound_claim_reason_in_the_singular_is_volume_binding() {
+    for m in [
+        "The Kubernetes dashboard shows the StatefulSet's first pod with: pod has unbound immediate PersistentVolumeClaim (repeated 4 times)",
+        "kafka-0 is stuck, the UI says `pod has unbound PersistentVolumeClaim` and nothing else",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
+    }
+}
