@@ -12,9 +12,11 @@ use crate::messages::{Fact, Finding, quote_at};
 mod service_account;
 
 /// A ResourceQuota said to stop pods from being created: "fails due to a resourcequota
-/// issue", "blocked by the namespace quota", "quota exceeded".
+/// issue", "blocked by the namespace quota", "quota exceeded", "not enough quota in the
+/// namespace", "the namespace ran out of quota". A cloud project's or region's quota is
+/// the autoscaler's, not this.
 static DESCRIBED_QUOTA: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:due to|because of|blocked by|rejected by|limited by|hit(?:s|ting)?|reach(?:ed|es)?)\b[^.\n]{0,30}?\b(?:resource ?quotas?|(?:namespace(?:'s)?|project) quotas?)\b|\b(?:resource ?quotas?|namespace quotas?)\b[^.\n]{0,40}?\b(?:issue|problem|exceeded|is full|blocks?|blocked|prevents?|rejects?|rejected|reached)\b")
+    Regex::new(r"\b(?:not enough|no enough|insufficient|no (?:more |remaining |free )?|out of|ran out of|runs? out of|exceed(?:s|ed|ing)?(?: the| its)?|over(?: the| its)?)\s+(?:resource ?)?quotas?\b[^.\n]{0,20}?\b(?:in|of|for) (?:the |my |our |this |that |its |their )?namespaces?\b|\bnamespaces?\b[^.\n]{0,20}?\b(?:ran|runs?|running|is|was) out of (?:resource ?)?quotas?\b|\b(?:due to|because of|blocked by|rejected by|limited by|hit(?:s|ting)?|reach(?:ed|es)?)\b[^.\n]{0,30}?\b(?:resource ?quotas?|(?:namespace(?:'s)?|project) quotas?)\b|\b(?:resource ?quotas?|namespace quotas?)\b[^.\n]{0,40}?\b(?:issue|problem|exceeded|is full|blocks?|blocked|prevents?|rejects?|rejected|reached)\b")
         .expect("the loose patterns are valid regexes")
 });
 

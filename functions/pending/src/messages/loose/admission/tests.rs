@@ -87,3 +87,23 @@ fn a_policy_on_pods_beside_a_workload_that_never_runs() {
         assert!(!rules_hit(m).contains(&"described-policy"), "{m}");
     }
 }
+
+/// Quota told to be used up in the namespace ("not enough quota in the namespace", "the
+/// namespace ran out of quota") while pod creations fail; a cloud region's or project's
+/// quota (an autoscaler's limit) is not it.
+#[test]
+fn quota_told_to_be_used_up_in_the_namespace() {
+    for m in [
+        "The Argo workflow step never starts: creating its pod is rejected because there is insufficient quota for the namespace.",
+        "Our CI namespace runs out of quota at peak hours and the job controller keeps failing to create pods.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::QuotaExceeded, "{m}: {found:?}");
+    }
+    for m in [
+        "The node pool does not grow: not enough CPUS quota in region us-central1 for the project.",
+        "The namespace has plenty of quota left and the pods are Running.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
+    }
+}
