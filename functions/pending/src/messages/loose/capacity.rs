@@ -62,10 +62,11 @@ static SLOW_AUTOSCALER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A no-scale-up told plainly enough to stand without "pending": a scale-up said not to be
-/// triggered, nodes said not to be added, a node group (ASG, node pool) said to be at or
-/// above its maximum size (lower-cased text).
+/// triggered, nodes said not to be added, a named node autoscaler said not to scale up or
+/// out (a node pool, for a pod that needs a GPU), a node group (ASG, node pool) said to be
+/// at or above its maximum size (lower-cased text).
 static NO_SCALE_UP_STRONG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bscale[- ]?ups? (?:was|were|would|is|will|did)(?:n't| not| never) (?:be |get )?triggered\b|\bno (?:new |more |additional )?(?:nodes?|instances?|machines?) (?:(?:were|was|are|is|get|got|being) )?(?:added|launched|provisioned|created)\b|\b(?:not|never|didn't|doesn't|won't) trigger(?:ed|ing)? (?:a |any )?scale[- ]?ups?\b|\b(?:nodes?|instances?|machines?) (?:were|was|are|is|get|got|are being)(?:n't| not| never) (?:added|launched|provisioned|created|spun up)\b|\b(?:doesn't|does not|didn't|did not|won't|will not|never) (?:add|launch|provision|spin up)s? (?:a |any |new |more |the )?(?:nodes?|instances?|machines?)\b|\b(?:exceeds?|exceeding|above|over) (?:the |its )?(?:asg'?s? |node ?group'?s? |node ?pool'?s? |group'?s? )?max(?:imum)?(?: ?size| capacity| node count)?\b|\b(?:reached|hit|hits|at) (?:the |its )?(?:max(?:imum)?|maxsize) (?:size|capacity|node count|nodes)\b")
+    Regex::new(r"\b(?:cluster[- ]autoscaler|node autoscaler|karpenter)\b[^.\n]{0,40}?\b(?:doesn't|does not|didn't|did not|won't|will not|never|fails? to|failed to)\s+scales?[ -]?(?:up|out)\b|\bscale[- ]?ups? (?:was|were|would|is|will|did)(?:n't| not| never) (?:be |get )?triggered\b|\bno (?:new |more |additional )?(?:nodes?|instances?|machines?) (?:(?:were|was|are|is|get|got|being) )?(?:added|launched|provisioned|created)\b|\b(?:not|never|didn't|doesn't|won't) trigger(?:ed|ing)? (?:a |any )?scale[- ]?ups?\b|\b(?:nodes?|instances?|machines?) (?:were|was|are|is|get|got|are being)(?:n't| not| never) (?:added|launched|provisioned|created|spun up)\b|\b(?:doesn't|does not|didn't|did not|won't|will not|never) (?:add|launch|provision|spin up)s? (?:a |any |new |more |the )?(?:nodes?|instances?|machines?)\b|\b(?:exceeds?|exceeding|above|over) (?:the |its )?(?:asg'?s? |node ?group'?s? |node ?pool'?s? |group'?s? )?max(?:imum)?(?: ?size| capacity| node count)?\b|\b(?:reached|hit|hits|at) (?:the |its )?(?:max(?:imum)?|maxsize) (?:size|capacity|node count|nodes)\b")
         .expect("the loose patterns are valid regexes")
 });
 

@@ -26,3 +26,22 @@ fn an_autoscaler_too_slow_to_act_beside_waiting_pods() {
         assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
     }
 }
+
+/// A named node autoscaler said not to scale up or out (a node pool, for a pod that needs a
+/// GPU) stands without the word "pending"; a scale-down that does not happen is not it.
+#[test]
+fn a_named_node_autoscaler_said_not_to_scale_up() {
+    for m in [
+        "Karpenter never scales out the accelerator provisioner when a training job asks for amd.com/gpu.",
+        "The node autoscaler did not scale up the spot pool after the batch workers were created.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
+    }
+    for m in [
+        "The cluster-autoscaler doesn't scale down the idle GPU pool overnight.",
+        "The horizontal pod autoscaler doesn't scale up the web deployment under load.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
+    }
+}
