@@ -52,9 +52,9 @@ static TIME_STAMP: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// An artefact's hash said not to match another build's, in words: "the binaries' hashes
 /// match and they didn't", "release checksums do not match", "the hash was different than
-/// the binary built by CI".
+/// the binary built by CI", "the sha256 of my bin file doesn't match the released one".
 static HASH_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:binar(?:y|ies)|releases?|artifacts?|artefacts?|executables?|tarballs?|archives?|builds?)(?:'s?|')?\s+(?:sha-?\d+\s+)?(?:hash(?:es)?|checksums?|digests?|sha-?\d+s?)\b[^.\n]{0,40}?\b(?:(?:didn't|did not|don't|do not|doesn't|does not|no longer|never|not)\s+(?:\w+\s+)?match\w*|match\w*\b[^.\n]{0,20}?\b(?:didn't|did not|don't|do not|doesn't|does not|weren't|wasn't)\b)|\b(?:hash(?:es)?|checksums?|digests?)\b[^.\n]{0,30}?\b(?:was|were|is|are)\s+different\s+(?:than|from)\b")
+    Regex::new(r"(?i)\b(?:binar(?:y|ies)|releases?|artifacts?|artefacts?|executables?|tarballs?|archives?|builds?)(?:'s?|')?\s+(?:sha-?\d+\s+)?(?:hash(?:es)?|checksums?|digests?|sha-?\d+s?)\b[^.\n]{0,40}?\b(?:(?:didn't|did not|don't|do not|doesn't|does not|no longer|never|not)\s+(?:\w+\s+)?match\w*|match\w*\b[^.\n]{0,20}?\b(?:didn't|did not|don't|do not|doesn't|does not|weren't|wasn't)\b)|\b(?:hash(?:es)?|checksums?|digests?)\b[^.\n]{0,30}?\b(?:was|were|is|are)\s+different\s+(?:than|from)\b|\b(?:hash(?:es)?|checksums?|digests?|sha-?\d+(?:sums?)?)\s+(?:of|for)\s+(?:\S+\s+){0,4}?(?:binar(?:y|ies)|files?|builds?|artifacts?|artefacts?|executables?|firmware|images?|packages?|apks?|jars?|[\w-]+(?:\.[\w-]+)*\.(?:bin|exe|apk|aab|jar|img|iso|deb|rpm|zip|tgz|gz|whl|dmg|msi|hex|elf))\b[^.\n]{0,20}?\b(?:(?:didn't|did not|don't|do not|doesn't|does not|never|not)\s+match\w*|differs?|(?:is|are|was|were)\s+different)\b")
         .expect("the build patterns are valid regexes")
 });
 /// Per-build paths inside the binary: a diff of two builds' contents showing Go's temporary

@@ -82,3 +82,20 @@ fn every_pattern_compiles() {
     super::compile_all();
     crate::unpinned::compile_all();
 }
+
+/// A self-built artefact whose hash does not match the published one, told hash-first ("the
+/// sha256 of my firmware image doesn't match the release"), is a reproducibility failure; a
+/// download whose checksum does not match is not two builds.
+#[test]
+fn a_self_built_artefact_whose_hash_misses_the_release_is_not_reproducible() {
+    for text in [
+        "I followed the README on Debian 12; the checksum of the resulting firmware image does not match the one on the releases page.",
+        "sha256 for my locally built app-release.apk differs from the Play Store build.",
+    ] {
+        assert!(not_reproducible(text).is_some(), "{text}");
+    }
+    assert!(
+        not_reproducible("The downloaded tarball's signature is valid but curl timed out halfway.")
+            .is_none()
+    );
+}
