@@ -64,6 +64,19 @@ static PATHS_EMBEDDED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*[-+<>!].*?/tmp/go-build\d+|(?i)\b(?:build|checkout|source|absolute|workspace|temp(?:orary)?|work(?:ing)?) (?:paths?|dir(?:ector(?:y|ies)|s)?)\b[^.\n]{0,40}?\b(?:embedded|baked|leak\w*|end(?:s|ed)? up|included|stored|recorded|compiled)\b|\bwithout -trimpath\b")
         .expect("the build patterns are valid regexes")
 });
+/// Version-control information stamped into the artefact: Go's `vcs.revision` /
+/// `-buildvcs`, Android's `META-INF/version-control-info.textproto`, a commit hash said to
+/// be embedded. It differs whenever the build is made from another checkout than the tag.
+static VCS_STAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bversion[-_ ]control[-_ ]info\b|\bvcs[-_.](?:info|revision|time|modified)\b|\bbuildvcs\b|\b(?:git |commit |vcs )?(?:commit|revision|sha|hash)\b[^.\n]{0,20}?\b(?:embedded|baked|stamped)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// A rebuild asked to start from the released source: "make sure the apk is built from the
+/// tag", "build the release from the tag", "rebuilt from the same tag".
+static FROM_THE_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:built|build|builds|rebuilt|rebuild|compiled)\s+(?:\S+\s+){0,3}?from\s+(?:the\s+|its\s+|a\s+)?(?:same\s+|release\s+|released\s+|git\s+|right\s+|correct\s+|tagged\s+)?(?:tag|commit|revision|release tag)\b")
+        .expect("the build patterns are valid regexes")
+});
 /// A build input that varies between builds, named beside a reproducibility complaint:
 /// linker flags, build IDs, the Go version, cgo, paths, time.
 static VARYING_INPUT: LazyLock<Regex> = LazyLock::new(|| {
@@ -280,7 +293,8 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let module_sums = text.contains("go.sum") || text.contains("verifying");
     let words = WORDS
         .find(text)
-        .or_else(|| HASH_DIFFERS.find(text).filter(|_| !module_sums));
+        .or_else(|| HASH_DIFFERS.find(text).filter(|_| !module_sums))
+        .or_else(|| VCS_STAMP.find(text).filter(|_| FROM_THE_TAG.is_match(text)));
     let stamp = TIME_STAMP.find(text);
     // Go's temporary work directory on a line of a diff counts only in a diff (both a
     // removed and an added line), not in a shell trace's `+ cd /tmp/go-build…`.
@@ -398,6 +412,8 @@ pub(crate) fn compile_all() {
         &BUILT_WITH,
         &AT_VERSION,
         &HASH_DIFFERS,
+        &VCS_STAMP,
+        &FROM_THE_TAG,
         &PATHS_EMBEDDED,
         &VARYING_INPUT,
     ] {

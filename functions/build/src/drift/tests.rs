@@ -99,3 +99,15 @@ fn a_self_built_artefact_whose_hash_misses_the_release_is_not_reproducible() {
             .is_none()
     );
 }
+
+/// Version-control information stamped into the artefact, beside a rebuild asked to start
+/// from the tag: the verifier's rebuild differs because the release was built from another
+/// checkout. VCS fields only listed, with no rebuild in question, are not it.
+#[test]
+fn a_vcs_stamp_from_another_checkout_is_not_reproducible() {
+    let text = "The verification rebuild differs only in build vcs.revision; please build the release from the tag, not from a later commit on main.";
+    assert!(not_reproducible(text).is_some(), "{text}");
+    assert!(
+        not_reproducible("go version -m shows vcs.revision and vcs.time for the binary.").is_none()
+    );
+}
