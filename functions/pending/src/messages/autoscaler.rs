@@ -6,6 +6,7 @@
 
 use std::sync::LazyLock;
 
+use lastmile_events::Class;
 use regex::Regex;
 
 use crate::messages::reasons::{Reason, classify_reason};
@@ -42,6 +43,22 @@ impl AutoscalerSignal {
         match self {
             Self::NoScaleUp { reasons, text, .. } => {
                 reasons.is_empty() && text.to_ascii_lowercase().contains("trigger scale-up")
+            }
+            Self::ScaleUpTriggered { .. } => false,
+        }
+    }
+
+    /// A no-scale-up verdict whose every reason is inter-pod (anti-)affinity (`node(s)
+    /// didn't match pod affinity rules`, `InterPodAffinity`): a new node starts with no
+    /// pods, so a required pod affinity can never be met there; the pod's affinity rules,
+    /// not the autoscaler, are the cause.
+    pub fn only_pod_affinity(&self) -> bool {
+        match self {
+            Self::NoScaleUp { reasons, .. } => {
+                !reasons.is_empty()
+                    && reasons
+                        .iter()
+                        .all(|(_, r)| classify_reason(r).class() == Some(Class::PodAffinity))
             }
             Self::ScaleUpTriggered { .. } => false,
         }
@@ -157,6 +174,23 @@ static ANCHORS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("(?i){}", alternatives.join("|"))).expect("the anchors compile")
 });
 
+/// The reason a simulation verdict gives right after its marker (`predicate checking
+/// error: <reason>; predicateName=…`), up to the first `;`, `,` or line end.
+fn reason_after(after: &str) -> Vec<(u64, String)> {
+    let reason: String = after
+        .trim_start_matches([':', ' '])
+        .chars()
+        .take_while(|c| !matches!(c, ';' | '\n' | ','))
+        .take(120)
+        .collect();
+    let reason = reason.trim().trim_end_matches('.');
+    if reason.is_empty() {
+        Vec::new()
+    } else {
+        vec![(1, reason.to_owned())]
+    }
+}
+
 /// Finds an autoscaler verdict in one message or text line.
 pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
     if !ANCHORS.is_match(text) {
@@ -231,6 +265,11 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
                     .collect();
                 vec![(1, reason.trim().to_owned())]
             })
+            .or_else(|| {
+                ["predicate checking error", "predicate failed"]
+                    .iter()
+                    .find_map(|m| lower.find(m).map(|p| reason_after(&text[p + m.len()..])))
+            })
             .unwrap_or_default();
         let start = lower[..at].rfind("pod ").unwrap_or(at);
         return Some(AutoscalerSignal::NoScaleUp {
@@ -246,19 +285,7 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
     // match Pod's node affinity/selector; predicateName=NodeAffinity"): only the
     // cluster-autoscaler prints it.
     if let Some(at) = lower.find("predicate checking error") {
-        let after = &text[at + "predicate checking error".len()..];
-        let reason: String = after
-            .trim_start_matches([':', ' '])
-            .chars()
-            .take_while(|c| !matches!(c, ';' | '\n' | ','))
-            .take(120)
-            .collect();
-        let reason = reason.trim().trim_end_matches('.');
-        let reasons = if reason.is_empty() {
-            Vec::new()
-        } else {
-            vec![(1, reason.to_owned())]
-        };
+        let reasons = reason_after(&text[at + "predicate checking error".len()..]);
         return Some(AutoscalerSignal::NoScaleUp {
             by: "cluster-autoscaler",
             text: short(lower[..at].rfind("pod ").unwrap_or(at)),

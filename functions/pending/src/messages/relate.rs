@@ -59,13 +59,17 @@ pub fn daemonset_fit(found: &mut [Finding]) {
 /// Raises a no-scale-up finding above the scheduling findings it answers (not a scheduling
 /// gate, which no node cures, nor a reading the autoscaler's own message gave, such as
 /// Karpenter's restricted label). A verdict that gives no reason is not raised: the fit
-/// error then says more about why the pod waits.
+/// error then says more about why the pod waits. Nor is a verdict whose every reason is
+/// inter-pod (anti-)affinity: a new node starts with no pods, so a required pod affinity
+/// can never be met there, and the pod's affinity rules are the cause.
 pub(super) fn autoscaler_over_fit(merged: &mut [Finding]) {
     let refuses = |f: &Finding| {
         f.class == Class::NoScaleUp
             && match &f.fact {
                 Fact::None => true,
-                Fact::Autoscaler(s @ AutoscalerSignal::NoScaleUp { .. }) => !s.gives_no_reason(),
+                Fact::Autoscaler(s @ AutoscalerSignal::NoScaleUp { .. }) => {
+                    !s.gives_no_reason() && !s.only_pod_affinity()
+                }
                 _ => false,
             }
     };

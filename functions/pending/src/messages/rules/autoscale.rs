@@ -86,11 +86,21 @@ pub(super) fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
                     Fact::Autoscaler(signal.clone()),
                 ));
             }
-            // An empty verdict ("pod didn't trigger scale-up:" and nothing after) ranks
-            // below the scheduler's own reasons, which say why the pod waits.
+            if signal.only_pod_affinity() {
+                out.push(Finding::new(
+                    Class::PodAffinity,
+                    0.8,
+                    "the autoscaler's simulation finds the pod's inter-pod affinity unmet on a new node: a new node starts with no pods, so a required pod affinity (co-location with pods on existing nodes) is never met there; relax the affinity or make room beside the pods it wants",
+                    &quote,
+                    true,
+                    Fact::Autoscaler(signal.clone()),
+                ));
+            }
+            // An empty verdict ("pod didn't trigger scale-up:" and nothing after), or one
+            // that only repeats the pod's affinity, ranks below the scheduler's reasons.
             let conf = if restricted {
                 0.7
-            } else if signal.gives_no_reason() {
+            } else if signal.gives_no_reason() || signal.only_pod_affinity() {
                 0.6
             } else {
                 0.82

@@ -1,5 +1,6 @@
 use super::*;
 
+use crate::messages::merge;
 use crate::messages::run_rule as run;
 
 /// Per-group refusals logged before the group that scales up: the scale-up is the verdict.
@@ -48,4 +49,21 @@ fn a_node_group_without_an_autoscaler_or_a_failure_is_not_this() {
     ] {
         assert!(run(node_group_unreachable, text).is_empty(), "{text}");
     }
+}
+
+/// The simulation's per-group line in its current shape (`… can't be scheduled on <group>,
+/// predicate checking error: <reason>; predicateName=…; reasons: …`) lists its reason.
+/// When that reason is inter-pod affinity, the pod's affinity is the cause (a new node
+/// starts empty); a reason a new node would cure leaves the refusal first.
+#[test]
+fn a_simulated_group_rejected_only_for_pod_affinity_is_pod_affinity() {
+    let affinity = "I1102 14:05:11.002 orchestrator.go:540] Pod batch/etl-worker-7 can't be scheduled on gke-data-pool-2c1f, predicate checking error: node(s) didn't match pod affinity rules; predicateName=InterPodAffinity; reasons: node(s) didn't match pod affinity rules; debugInfo=";
+    let found = merge(run(autoscaler_signal, affinity));
+    assert_eq!(found[0].class, Class::PodAffinity, "{found:?}");
+    assert!(found.iter().any(|f| f.class == Class::NoScaleUp));
+
+    let room = "I1102 14:05:11.002 orchestrator.go:540] Pod batch/etl-worker-7 can't be scheduled on gke-data-pool-2c1f, predicate checking error: Insufficient memory; predicateName=NodeResourcesFit; reasons: Insufficient memory; debugInfo=";
+    let found = merge(run(autoscaler_signal, room));
+    assert_eq!(found[0].class, Class::NoScaleUp, "{found:?}");
+    assert!(found.iter().all(|f| f.class != Class::PodAffinity));
 }
