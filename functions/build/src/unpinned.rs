@@ -20,9 +20,10 @@ static LATEST_NEEDS_NEWER_GO: LazyLock<Regex> = LazyLock::new(|| {
 /// An install or fetch that takes whatever is newest: `go install x@latest` (or `@master`),
 /// `npx y@latest`, an upgrade-everything step (`go get -u`, `npm update`, `yarn upgrade`,
 /// `cargo update`, `bundle update`, `pip install -U`), a CI action's `version: latest`, a
-/// tool installed "without pinning".
+/// tool installed "without pinning", a fetch said to lack a version specification (GOPATH
+/// `go get`), or a stable version of a dependency asked for instead.
 static UNPINNED_RESOLVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@(?:latest|master|main|HEAD)\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b|\b(?:npm|yarn|pnpm) (?:update|upgrade|up)\b|\b(?:cargo|bundle|composer|poetry) update\b|\bpip3? install (?:-U|--upgrade)\b|\b(?:go-)?version:\s*['"`]?latest\b|\bwithout (?:pinning|a pinned version|version pins?|a version pin|locking)\b"#)
+    Regex::new(r#"(?i)\b(?:go (?:install|get|run)|npx|pip3? install|npm (?:install|i)|cargo install|gem install|yarn (?:add|dlx)|pnpm (?:add|dlx))\b[^\n]{0,120}?@(?:latest|master|main|HEAD)\b|@latest\b[^.\n]{0,60}\b(?:go install|go get|go run)\b|\bgo get -u\b|\b(?:npm|yarn|pnpm) (?:update|upgrade|up)\b|\b(?:cargo|bundle|composer|poetry) update\b|\bpip3? install (?:-U|--upgrade)\b|\b(?:go-)?version:\s*['"`]?latest\b|\bwithout (?:pinning|a pinned version|version pins?|a version pin|locking)\b|\b(?:lacks?|lacking|without|no|missing)\s+(?:a\s+|any\s+)?version (?:specification|specifier|pin(?:ning)?|constraints?|spec|locking)\b|\b(?:use|uses|using|pin|pins|pinning|clone|install|fetch|check ?out)\s+(?:a\s+|the\s+)?(?:stable|fixed|specific|tagged|released|known[- ]good) (?:version|release|tag)s? of\b"#)
         .expect("the build patterns are valid regexes")
 });
 /// A dependency said to have changed under the build, or to be unpinned: "breaking changes
@@ -44,9 +45,10 @@ static TWO_BUILDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:two|both|every|each|consecutive|successive) (?:\w+ )?(?:builds?|runs?|pipelines?)\b|\bsame (?:commit|source|revision|tag|sha)\b|\b(?:local|my) build\b")
         .expect("the build patterns are valid regexes")
 });
-/// The build failing: a compiler position (`x.go:699:`), make's `***`, a failure word.
+/// The build failing: a compiler position (`x.go:699:`) or a test failure's stack frame
+/// (`x_test.go:551 (0x511125)`), make's `***`, a failure word.
 static FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\.go:\d+(?::\d+)?: |make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|breaking|error)\b|requires go >=")
+    Regex::new(r"(?i)\.go:\d+(?::\d+)?(?:: | \(0x[0-9a-f]+\))|make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|breaking|error)\b|requires go >=")
         .expect("the build patterns are valid regexes")
 });
 /// Updates said to come in unvetted, the risk of resolving the newest on every build:

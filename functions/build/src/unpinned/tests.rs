@@ -84,3 +84,20 @@ fn a_ci_step_that_upgrades_every_dependency_is_drift() {
         None
     );
 }
+
+/// A fetch said to carry no version (GOPATH-era `go get`, a clone of the default branch)
+/// beside a failing build or test: the build takes the dependency's head. Asking for a
+/// stable version of it says the same.
+#[test]
+fn a_fetch_without_a_version_beside_a_failure_is_drift() {
+    for text in [
+        "The image's RUN step fetches the nats client with a plain go get, with no version pinning, and since Monday the integration tests fail.",
+        "--- FAIL: TestSync (0.31s)\n    sync_test.go:88 (0x4a1f20)\nWe should install a tagged release of the protobuf plugin instead of master.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+    assert_eq!(
+        class("Use a stable version of Go for local development."),
+        None
+    );
+}
