@@ -51,6 +51,18 @@ static FAILED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\.go:\d+(?::\d+)?(?:: | \(0x[0-9a-f]+\))|make: \*\*\*|\b(?:fail(?:s|ed|ing|ure)?|broke|broken|breaking|error)\b|requires go >=")
         .expect("the build patterns are valid regexes")
 });
+/// Docker's layer cache named (`--no-cache`, "docker builds using cache", "cached layers"):
+/// a cached fetch step keeps the dependencies it resolved once.
+static LAYER_CACHE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)--no-cache\b|\b(?:docker|layer|image)\s+(?:build\s+)?cach(?:e|ed|ing)\b|\bbuilds?\s+(?:using|with|from)\s+(?:the\s+)?cache\b|\bcached\s+(?:layers?|images?|builds?|steps?)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// A cached build said to differ from a fresh one: "unable to reproduce", "done fresh",
+/// "from scratch", "stale".
+static FRESH_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\breproduc\w*|\bfresh(?:ly)?\b|\bfrom scratch\b|\bclean build\b|\bstale\b|\boutdated\b")
+        .expect("the build patterns are valid regexes")
+});
 /// Updates said to come in unvetted, the risk of resolving the newest on every build:
 /// "untested dependency updates", "unreviewed crate upgrades", "bumps nobody tested".
 static UPDATES_UNVETTED: LazyLock<Regex> = LazyLock::new(|| {
@@ -80,6 +92,13 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         .filter(|_| TWO_BUILDS.is_match(text))
     {
         (m, 0.65)
+    } else if let Some(m) = LAYER_CACHE
+        .find(text)
+        .filter(|_| FRESH_DIFFERS.is_match(text))
+    {
+        // A cached image build and a fresh one behave differently: the cached layer holds
+        // the dependencies an unpinned fetch resolved back then.
+        (m, 0.5)
     } else {
         let m = DEP_CHANGED_TOLD.find(text)?;
         if !FAILED.is_match(text) {
@@ -126,6 +145,8 @@ pub(crate) fn compile_all() {
         &UPDATES_UNVETTED,
         &DIFFERENT_VERSIONS_TOLD,
         &TWO_BUILDS,
+        &LAYER_CACHE,
+        &FRESH_DIFFERS,
     ] {
         LazyLock::force(p);
     }

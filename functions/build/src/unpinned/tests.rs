@@ -101,3 +101,16 @@ fn a_fetch_without_a_version_beside_a_failure_is_drift() {
         None
     );
 }
+
+/// A cached image build and a fresh one (`--no-cache`) said to behave differently: the
+/// cached fetch layer keeps old dependency revisions. Cache named with nothing differing is
+/// not it.
+#[test]
+fn a_cached_image_build_that_differs_from_a_fresh_one_is_drift() {
+    let text = "CI builds the image from scratch and fails, but locally the cached layers still build; with docker build --no-cache I see the same failure.";
+    assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    assert_eq!(
+        class("We use docker layer caching in CI to speed the build up."),
+        None
+    );
+}
