@@ -9,6 +9,7 @@ use regex::Regex;
 use crate::messages::rules::Input;
 use crate::messages::{Fact, Finding, quote_at};
 
+mod resource_policy;
 mod service_account;
 
 /// A ResourceQuota said to stop pods from being created: "fails due to a resourcequota
@@ -235,7 +236,9 @@ fn policy_on_pods_beside_idle_workload<'a>(t: &Input<'a>) -> Option<regex::Match
 /// with no webhook denial quoted, or its rule shown matching Pods beside a workload said
 /// not to run.
 pub(in crate::messages) fn described_policy(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if service_account::missing_service_account(t, out) {
+    if service_account::missing_service_account(t, out)
+        || resource_policy::policy_requires_resources(t, out)
+    {
         return;
     }
     if t.lower.contains("denied the request") || !POLICY_ENGINE.is_match(t.lower) {
@@ -278,6 +281,7 @@ pub(super) fn compile_all() {
         LazyLock::force(pattern);
     }
     service_account::compile_all();
+    resource_policy::compile_all();
 }
 
 #[cfg(test)]

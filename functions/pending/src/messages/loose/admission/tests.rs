@@ -107,3 +107,23 @@ fn quota_told_to_be_used_up_in_the_namespace() {
         assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
     }
 }
+
+/// A cluster policy told to require requests or limits (or to turn away containers
+/// without them) denies the pods of a chart that sets none; a quota's requirement, or a
+/// policy merely recommending limits, is not it.
+#[test]
+fn a_policy_told_to_require_resource_limits() {
+    for m in [
+        "Our clusters run Kyverno, which rejects any pod whose containers have no cpu or memory requests, and the operator's chart gives no value to set them.",
+        "The company admission rules enforce memory limits on every container, so the agent never deploys there.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::PolicyDenied, "{m}: {found:?}");
+    }
+    for m in [
+        "The namespace's ResourceQuota requires limits, and the init container sets none.",
+        "Our policy recommends limits; the pods set none and run fine.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-policy"), "{m}");
+    }
+}
