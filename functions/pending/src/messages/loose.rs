@@ -5,7 +5,7 @@
 //! more, and below the confidence of the scheduler's own words.
 //!
 //! The rules sit in submodules by what they are about: `nodes` (taints, NotReady nodes,
-//! host ports), `node_label` (a label the pods need and no node carries),
+//! host ports), `disk_pressure` (the kubelet's disk over its thresholds), `node_label` (a label the pods need and no node carries),
 //! `stale_affinity` (pods left with an old node affinity), `cordon` (cordoned, drained or
 //! unschedulable nodes), `no_nodes` (a cluster with no node at all), `lost_node` (a
 //! replacement pod beside a lost node), `capacity` (capacity and scale-up told in words),
@@ -16,6 +16,7 @@
 mod admission;
 mod capacity;
 mod cordon;
+mod disk_pressure;
 mod lost_node;
 mod no_nodes;
 mod node_label;
@@ -31,6 +32,7 @@ use regex::Regex;
 pub(super) use admission::{described_limit_range, described_policy, described_quota};
 pub(super) use capacity::{described_capacity, described_no_scale_up};
 pub(super) use cordon::{cordoned_nodes, described_cordon};
+pub(super) use disk_pressure::described_disk_pressure;
 pub(super) use lost_node::replacement_beside_lost_node;
 pub(super) use no_nodes::described_no_nodes;
 pub(super) use node_label::described_node_label;
@@ -78,6 +80,7 @@ pub(super) fn compile_all() {
     admission::compile_all();
     capacity::compile_all();
     cordon::compile_all();
+    disk_pressure::compile_all();
     lost_node::compile_all();
     no_nodes::compile_all();
     node_label::compile_all();

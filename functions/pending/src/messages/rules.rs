@@ -197,6 +197,10 @@ pub(crate) static RULES: &[Rule] = &[
         name: "replicas-beyond-nodes",
         scan: super::loose::replicas_beyond_nodes,
     },
+    Rule {
+        name: "described-disk-pressure",
+        scan: super::loose::described_disk_pressure,
+    },
 ];
 
 /// `0/N nodes are available: …`: one finding per class the reasons name, weighted by node

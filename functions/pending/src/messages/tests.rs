@@ -139,6 +139,10 @@ fn each_rule_finds_its_own_sample() {
             "Expected: the cluster autoscaler should add a node to the pool. Actual: the job pod can't be scheduled.",
         ),
         (
+            "described-disk-pressure",
+            "kubelet: eviction manager: attempting to reclaim nodefs; the new pods never start.",
+        ),
+        (
             "not-ready-nodes",
             "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
         ),
