@@ -54,12 +54,14 @@ pub(in crate::messages) fn pending_claims(t: &Input<'_>, out: &mut Vec<Finding>)
     ));
 }
 
-/// A report that describes a required pod anti-affinity or topology spread rule beside
-/// Pending pods, with no scheduler message: more replicas than the rule allows nodes (or
-/// zones) for. Weaker than any quoted reason.
+/// A report that describes a required inter-pod affinity, anti-affinity or topology
+/// spread rule beside Pending pods, with no scheduler message: more replicas than the rule
+/// allows nodes (or zones) for, or no node running the pods a pod must sit beside. A bare
+/// "affinity rule" counts only when no node affinity or selector is named. Weaker than any
+/// quoted reason.
 pub(in crate::messages) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding>) {
     // People write it with a hyphen, a space or neither ("Anti Affinity Rules").
-    const RULES: [&str; 7] = [
+    const RULES: [&str; 11] = [
         "podantiaffinity",
         "pod anti-affinity",
         "anti-affinity",
@@ -67,8 +69,27 @@ pub(in crate::messages) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding
         "antiaffinity",
         "topologyspreadconstraints",
         "topology spread",
+        "podaffinity",
+        "pod affinity",
+        "inter-pod affinity",
+        "interpodaffinity",
     ];
-    let Some(rule) = RULES.iter().find(|r| t.lower.contains(*r)) else {
+    const NODE_SIDE: [&str; 4] = [
+        "node affinity",
+        "nodeaffinity",
+        "nodeselector",
+        "node selector",
+    ];
+    let bare_rule = || {
+        ["affinity rule", "affinity constraint"]
+            .into_iter()
+            .find(|r| t.lower.contains(r) && !NODE_SIDE.iter().any(|n| t.lower.contains(n)))
+    };
+    let Some(rule) = RULES
+        .into_iter()
+        .find(|r| t.lower.contains(r))
+        .or_else(bare_rule)
+    else {
         return;
     };
     if !says_pending(t.lower) || !crate::messages::scheduler::anchors(t.text).is_empty() {
@@ -77,7 +98,7 @@ pub(in crate::messages) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding
     out.push(Finding::new(
         Class::PodAffinity,
         0.5,
-        "the pods carry a required anti-affinity / topology spread rule and some stay Pending: there are fewer eligible nodes (or zones) than replicas the rule allows one each",
+        "the pods carry a required pod affinity / anti-affinity / topology spread rule and some stay Pending: there are fewer eligible nodes (or zones) than replicas the rule allows one each, or no node runs the pods a pod must sit beside",
         &quote_around(t.text, rule),
         false,
         Fact::None,
@@ -180,3 +201,6 @@ pub(super) fn compile_all() {
         LazyLock::force(pattern);
     }
 }
+
+#[cfg(test)]
+mod tests;
