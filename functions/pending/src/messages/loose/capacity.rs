@@ -18,16 +18,34 @@ static DESCRIBED_CAPACITY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// Pods said to wait until their requests were lowered, or to schedule once they were
+/// (lower-cased, flattened text): "pending until I reduce the executor memory", "stuck
+/// until we lowered the cpu request", "after reducing the memory request to 4Gi the pods
+/// got scheduled". The request was more than any node's allocatable left for it.
+static WAITED_UNTIL_REQUEST_LOWERED: LazyLock<Regex> = LazyLock::new(|| {
+    let lowered = r"(?:reduc|lower|decreas|shrink|cut|drop|halv)\w*\b[^.\n]{0,40}?\b(?:memory|mem|cpus?|requests?|resources?|gpus?|ram)\b";
+    Regex::new(&format!(
+        r"\b(?:pending|unschedulable|not (?:being )?scheduled|stuck|waiting)\b[^.\n]{{0,60}}?\buntil (?:i |we |they |you )?(?:had )?{lowered}|\b(?:after|once|when) (?:i |we |they |you )?(?:had )?{lowered}\b[^.\n]{{0,60}}?\b(?:(?:got|get|were|was|are|is) scheduled|scheduled fine|(?:started|start) running|left pending)\b"
+    ))
+    .expect("the loose patterns are valid regexes")
+});
+
 /// Capacity described rather than quoted, when pods wait or a deploy does not progress and
 /// no scheduler message says more: the weakest capacity reading.
 pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Finding>) {
     if !crate::messages::scheduler::anchors(t.text).is_empty() {
         return;
     }
-    let Some(m) = DESCRIBED_CAPACITY.find(t.lower) else {
-        return;
+    // Pods that waited until their requests were lowered say they waited.
+    let (m, waited) = match DESCRIBED_CAPACITY.find(t.lower) {
+        Some(m) => (m, false),
+        None => match WAITED_UNTIL_REQUEST_LOWERED.find(t.lower) {
+            Some(m) => (m, true),
+            None => return,
+        },
     };
-    let waiting = says_pending(t.lower)
+    let waiting = waited
+        || says_pending(t.lower)
         || ["cluster", "node", "machine", "host", "instance"]
             .iter()
             .any(|w| m.as_str().contains(w));
@@ -151,6 +169,7 @@ pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Fi
 pub(super) fn compile_all() {
     for pattern in [
         &DESCRIBED_CAPACITY,
+        &WAITED_UNTIL_REQUEST_LOWERED,
         &DESCRIBED_NO_SCALE_UP,
         &NO_SCALE_UP_STRONG,
         &STATUS_NO_ACTIVITY,

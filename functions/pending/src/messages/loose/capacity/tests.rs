@@ -45,3 +45,27 @@ fn a_named_node_autoscaler_said_not_to_scale_up() {
         assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
     }
 }
+
+/// Pods said to wait until their requests were lowered, or to schedule once they were:
+/// the request was more than the nodes' allocatable left. Lowering a request for another
+/// reason (cost), with nothing waiting, is not it.
+#[test]
+fn pods_waiting_until_their_requests_were_lowered() {
+    for m in [
+        "The ingest workers were stuck in Pending until we lowered the cpu request from 16 to 12 cores; the nodes have 16 cores each.",
+        "After reducing the memory request to 28Gi the trainer pods got scheduled right away.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(
+            found[0].class,
+            Class::InsufficientResources,
+            "{m}: {found:?}"
+        );
+    }
+    for m in [
+        "We reduced the memory requests to save money; the pods run fine.",
+        "The pod stayed pending until we fixed the node selector.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-capacity"), "{m}");
+    }
+}
