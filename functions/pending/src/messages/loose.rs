@@ -5,13 +5,14 @@
 //! more, and below the confidence of the scheduler's own words.
 //!
 //! The rules sit in submodules by what they are about: `nodes` (taints, NotReady nodes,
-//! host ports), `disk_pressure` (the kubelet's disk over its thresholds), `node_label` (a label the pods need and no node carries),
-//! `stale_affinity` (pods left with an old node affinity), `cordon` (cordoned, drained or
-//! unschedulable nodes), `no_nodes` (a cluster with no node at all), `lost_node` (a
-//! replacement pod beside a lost node), `capacity` (capacity and scale-up told in words),
-//! `placement` (claims, spread rules, zonal volumes), `replicas_per_node` (one replica
-//! per Ready node and the next Pending) and `admission` (quota, LimitRange and policy told
-//! in words).
+//! host ports), `disk_pressure` (the kubelet's disk over its thresholds), `node_label` (a
+//! label the pods need and no node carries), `stale_affinity` (pods left with an old node
+//! affinity), `cordon` (cordoned, drained or unschedulable nodes), `no_nodes` (a cluster
+//! with no node at all), `lost_node` (a replacement pod beside a lost node), `capacity`
+//! (capacity and scale-up told in words), `partial_scale_up` (nodes added and pods still
+//! Pending), `placement` (claims, spread rules, zonal volumes), `replicas_per_node` (one
+//! replica per Ready node and the next Pending) and `admission` (quota, LimitRange and
+//! policy told in words).
 
 mod admission;
 mod capacity;
@@ -21,6 +22,7 @@ mod lost_node;
 mod no_nodes;
 mod node_label;
 mod nodes;
+mod partial_scale_up;
 mod placement;
 mod replicas_per_node;
 mod stale_affinity;
@@ -37,6 +39,7 @@ pub(super) use lost_node::replacement_beside_lost_node;
 pub(super) use no_nodes::described_no_nodes;
 pub(super) use node_label::described_node_label;
 pub(super) use nodes::{bare_taint, described_host_ports, not_ready_nodes};
+pub(super) use partial_scale_up::partial_scale_up;
 pub(super) use placement::{described_spread, described_volume_zone, pending_claims};
 pub(super) use replicas_per_node::replicas_beyond_nodes;
 pub(super) use stale_affinity::described_stale_affinity;
@@ -85,6 +88,7 @@ pub(super) fn compile_all() {
     no_nodes::compile_all();
     node_label::compile_all();
     nodes::compile_all();
+    partial_scale_up::compile_all();
     placement::compile_all();
     stale_affinity::compile_all();
 }

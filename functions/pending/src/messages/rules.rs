@@ -201,6 +201,10 @@ pub(crate) static RULES: &[Rule] = &[
         name: "described-disk-pressure",
         scan: super::loose::described_disk_pressure,
     },
+    Rule {
+        name: "described-partial-scale-up",
+        scan: super::loose::partial_scale_up,
+    },
 ];
 
 /// `0/N nodes are available: …`: one finding per class the reasons name, weighted by node
