@@ -101,9 +101,10 @@ static BUILD_REWROTE_GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
 /// A release or CI step finding the git tree dirty: goreleaser's `git is currently in a
 /// dirty state`, "working tree is dirty", `uncommitted changes`, git status's `Changes not
 /// staged for commit`, a version stamped `v1.5.10-dirty` by `git describe --dirty`, a
-/// `git diff --exit-code` / `--quiet` check, a tree with local modifications.
+/// `git diff --exit-code` / `--quiet` check, a tree with local modifications, files said
+/// dirty (goreleaser's "files dirty", "dirty files").
 static TREE_DIRTY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bgit (?:is|tree is|repo\w* is)\s+(?:currently\s+)?(?:in\s+a\s+)?dirty\b|\b(?:work(?:ing)?[- ]?(?:tree|dir(?:ectory)?|copy)|repo\w*|checkout|tree|workspace)\b[^.\n]{0,20}?\b(?:is|was|are|got|became|left)\s+(?:\w+\s+)?(?:dirty|not clean|unclean)\b|\bdirty (?:git |working |work )?(?:state|tree|worktree|directory|repo\w*|checkout|workspace|copy)\b|\buncommitted (?:changes|modifications)\b|\bChanges not staged for commit\b|\blocal modifications\b|\bv?\d+\.\d+\.\d+[-+\w.]*-dirty\b|\bgit diff (?:[^\n|;&]*\s)?--(?:exit-code|quiet)\b|\bgit status --porcelain\b")
+    Regex::new(r"(?i)\bgit (?:is|tree is|repo\w* is)\s+(?:currently\s+)?(?:in\s+a\s+)?dirty\b|\b(?:work(?:ing)?[- ]?(?:tree|dir(?:ectory)?|copy)|repo\w*|checkout|tree|workspace)\b[^.\n]{0,20}?\b(?:is|was|are|got|became|left)\s+(?:\w+\s+)?(?:dirty|not clean|unclean)\b|\bdirty (?:git |working |work )?(?:state|tree|worktree|directory|repo\w*|checkout|workspace|copy)\b|\buncommitted (?:changes|modifications)\b|\bChanges not staged for commit\b|\bfiles? (?:(?:is|are|was|were|got|became|left) )?dirty\b|\bdirty files?\b|\blocal modifications\b|\bv?\d+\.\d+\.\d+[-+\w.]*-dirty\b|\bgit diff (?:[^\n|;&]*\s)?--(?:exit-code|quiet)\b|\bgit status --porcelain\b")
         .expect("the build patterns are valid regexes")
 });
 /// go.mod or go.sum listed or told as changed in the work tree: `git status --porcelain`'s
@@ -116,9 +117,13 @@ static MODFILE_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
-/// go.mod or go.sum named at all (`go.sum`, `` `go.mod` ``), for a dirty tree told beside it.
+/// The module files named, or what rewrites them, for a dirty tree told beside it: go.mod
+/// or go.sum (`go.sum`, `` `go.mod` ``), tidying (`go mod tidy`, a `check_gotidy.sh` or
+/// go-mod-tidy script, "the tidy check"), or a dependency said to be updated, bumped or
+/// upgraded ("if a dependency is updated", "after bumping deps").
 static MODFILE_NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bgo\.(?:mod|sum)\b").expect("the build patterns are valid regexes")
+    Regex::new(r"(?i)\bgo\.(?:mod|sum)\b|(?:\b|_)go[ _-]?(?:mod[ _-]?)?tidy|\bmod[ _-]tidy\b|\btidy[ _-](?:check|step|job|script|hook)s?\b|\b(?:dependenc(?:y|ies)|deps?|modules?)\b[^.\n]{0,20}?\b(?:is|are|was|were|gets?|got|been)\s+(?:updated|bumped|upgraded)\b|\b(?:updat|bump|upgrad)(?:e|es|ed|ing) (?:a |the |our |any )?(?:go )?(?:dependenc(?:y|ies)|deps|modules?)\b")
+        .expect("the build patterns are valid regexes")
 });
 /// The module file said to be untouched right after its name ("go.mod is unchanged", "go.sum
 /// stays clean"): it is not what dirtied the tree.

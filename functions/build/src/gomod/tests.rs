@@ -73,3 +73,23 @@ fn a_dirty_tree_blamed_on_the_module_files_in_words_is_untidy() {
         assert_eq!(first(text), None, "{text}");
     }
 }
+
+/// A release that stops on a dirty tree with the module tidying or a dependency update
+/// named beside it as the cause (or its fix), without go.mod/go.sum named: other release
+/// tools and other words than any one report's.
+#[test]
+fn a_dirty_tree_blamed_on_tidying_or_a_dependency_bump_is_untidy() {
+    for text in [
+        "ko publish keeps refusing: the worktree is dirty. Our verify-mod-tidy script passes, but after bumping deps the publish step stops.",
+        "Added a go-mod-tidy hook before the build so the release no longer trips over dirty files.",
+        "Whenever modules get upgraded by renovate the tree is left dirty and `make release` bails out.",
+    ] {
+        assert_eq!(first(text), Some(Class::BuildGoModDirty), "{text}");
+    }
+    for text in [
+        "The release failed with dirty files: the changelog generator rewrote CHANGELOG.md.",
+        "Please keep the codebase tidy; the tree is dirty with generated mocks.",
+    ] {
+        assert_eq!(first(text), None, "{text}");
+    }
+}
