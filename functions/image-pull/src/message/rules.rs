@@ -1,4 +1,4 @@
-//! The ordered rule table that decides a pull message's [`Cause`].
+//! The ordered rule table that decides a pull message's [`Cause`](super::Cause).
 //!
 //! [`RULES`] is evaluated top to bottom and the first rule that answers wins, because a
 //! message often carries several keywords (`pull access denied … not found`) and the most
@@ -7,120 +7,26 @@
 //! DNS → connectivity → a bare pull failure. To add a cause, add a rule at the place its
 //! specificity puts it, and a sample to `tests.rs` that hits exactly that rule. The
 //! judgements several rules share (access denied, TLS, causes told in words) are in
-//! `rules/judges.rs`.
+//! `rules/judges.rs`; what a rule reads and answers (`Text`, `Verdict`, `Rule`) is in
+//! `rules/verdict.rs`.
 
 #[cfg(test)]
 use std::sync::LazyLock;
 
-use super::Cause::{self, *};
+use super::Cause::*;
 
 mod judges;
 mod network;
 mod never_pull;
 mod node_access;
+mod verdict;
 
 use judges::{
     EXPIRED_SAID, access_denied, auth_hint, missing_image_said, other_cli_reference,
     private_registry_said, pull_secret_missing, tls,
 };
-
-/// The text a rule looks at: lowercase, with wrapped lines joined by a space and glued
-/// together (pasted `kubectl describe` output wraps words mid-way), and the HTTP status it
-/// reports.
-pub(super) struct Text<'a> {
-    /// Lowercase, line breaks replaced by spaces.
-    pub(super) spaced: &'a str,
-    /// Lowercase, line breaks removed.
-    pub(super) glued: &'a str,
-    /// The HTTP status the text reports, if any.
-    pub(super) status: Option<u16>,
-}
-
-impl Text<'_> {
-    fn has(&self, needle: &str) -> bool {
-        self.spaced.contains(needle) || self.glued.contains(needle)
-    }
-
-    fn has_any(&self, needles: &[&str]) -> bool {
-        needles.iter().any(|n| self.has(n))
-    }
-
-    /// The first of `needles` the text contains.
-    fn which(&self, needles: &[&'static str]) -> Option<&'static str> {
-        needles.iter().copied().find(|n| self.has(n))
-    }
-}
-
-/// What a rule decided.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Decision {
-    /// The cause.
-    pub(super) cause: Cause,
-    /// How sure the text is about it (0..=1).
-    pub(super) confidence: f64,
-    /// A second reading when the text is ambiguous.
-    pub(super) alternative: Option<Cause>,
-    /// The lowercase fragment that decided it; the quote is taken around it.
-    pub(super) key: &'static str,
-    /// Decided from a person's description (`our token expired`), not a message a
-    /// registry, runtime or kubelet printed: a reading, never definitive on its own.
-    pub(super) told: bool,
-}
-
-/// A rule's answer.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Verdict {
-    /// The cause is decided; later rules are not consulted.
-    Decided(Decision),
-    /// The text is not about an image pull; later rules are not consulted.
-    NotAPull,
-}
-
-/// One rule of the table.
-pub(super) struct Rule {
-    /// Stable name: the tests hit each rule by name.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "documents the table; read by tests")
-    )]
-    pub(super) name: &'static str,
-    /// The causes this rule can decide (empty for a rule that only stops the search).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "documents the table; read by tests")
-    )]
-    pub(super) causes: &'static [Cause],
-    /// The matcher and extractor: `None` lets the next rule look.
-    pub(super) decide: fn(&Text<'_>) -> Option<Verdict>,
-}
-
-fn decided(
-    cause: Cause,
-    confidence: f64,
-    alternative: Option<Cause>,
-    key: &'static str,
-) -> Option<Verdict> {
-    Some(Verdict::Decided(Decision {
-        cause,
-        confidence,
-        alternative,
-        key,
-        told: false,
-    }))
-}
-
-/// [`decided`] for a cause a person described rather than a message quoted.
-fn told(
-    cause: Cause,
-    confidence: f64,
-    alternative: Option<Cause>,
-    key: &'static str,
-) -> Option<Verdict> {
-    let Some(Verdict::Decided(d)) = decided(cause, confidence, alternative, key) else {
-        return None;
-    };
-    Some(Verdict::Decided(Decision { told: true, ..d }))
-}
+pub(super) use verdict::{Rule, Text, Verdict};
+use verdict::{decided, told};
 
 /// The rules, in priority order.
 pub(super) static RULES: &[Rule] = &[
