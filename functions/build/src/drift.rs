@@ -39,7 +39,7 @@ static BUILD_SETTING: LazyLock<Regex> = LazyLock::new(|| {
 /// … except", "different binaries depending on the checkout path", a build ID that differs,
 /// an output's hash that changes between builds (or after a commit: the VCS stamp).
 static WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|byte-for-byte identical|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)|\b(?:hash|checksum|digest|sha-?(?:1|256|512))\b(?:[^.\n]|\.\S){0,80}?\bchang(?:es|ed|ing)\b[^.\n]{0,20}?\b(?:between|across|from one|on every|with every|after (?:a|every|each)) (?:\w+ )?(?:builds?|runs?|commits?)\b|\bproduc(?:es|ing|ed|e) (?:a )?different (?:hash|checksum|digest|sha)|\b(?:no longer|isn't|aren't|wasn't|weren't|stopped being|never)\s+(?:\w+\s+)?(?:reproducib\w*|deterministic)\b|\bnot (?:\w+\s+)?deterministic\b|\bnon-?deterministic (?:builds?|binar\w+|outputs?|artifacts?|releases?)\b|\b(?:hash|checksum|digest|sha-?\d*)\b[^.\n]{0,60}?\bchang\w*\b[^.\n]{0,30}?\b(?:each|every) time\b|\b(?:hash|checksum|digest|sha-?\d*)\b[^.\n]{0,60}?\bchang\w*\b[^.\n]{0,30}?\beven though\b[^.\n]{0,40}?\bsame\b|\bdifferent (?:hash|checksum|digest|sha-?\d*)\w*\b[^.\n]{0,30}?\b(?:each|every) (?:time|build|run)\b|\breproducib\w* (?:builds? )?(?:check|test|verification|job)\b[^.\n]{0,20}?\bfail\w*")
+    Regex::new(r"(?i)\bnot reproducib\w*|\bnon-?reproducib\w*|\bunreproducib\w*|reproducibility check failed|(?:binaries|checksums|hashes|digests) (?:differ|are different|do not match|don't match)|\b(?:bit|byte)[- ]for[- ](?:bit|byte) identical|\b(?:bit|byte)[- ]identical\b|different binar(?:y|ies)\b|build ?id\b[^.\n]{0,40}\b(?:differ|depend|change)|\b(?:hash|checksum|digest|sha-?(?:1|256|512))\b(?:[^.\n]|\.\S){0,80}?\bchang(?:es|ed|ing)\b[^.\n]{0,20}?\b(?:between|across|from one|on every|with every|after (?:a|every|each)) (?:\w+ )?(?:builds?|runs?|commits?)\b|\bproduc(?:es|ing|ed|e) (?:a )?different (?:hash|checksum|digest|sha)|\b(?:no longer|isn't|aren't|wasn't|weren't|stopped being|never)\s+(?:\w+\s+)?(?:reproducib\w*|deterministic)\b|\bnot (?:\w+\s+)?deterministic\b|\bnon-?deterministic (?:builds?|binar\w+|outputs?|artifacts?|releases?)\b|\b(?:hash|checksum|digest|sha-?\d*)\b[^.\n]{0,60}?\bchang\w*\b[^.\n]{0,30}?\b(?:each|every) time\b|\b(?:hash|checksum|digest|sha-?\d*)\b[^.\n]{0,60}?\bchang\w*\b[^.\n]{0,30}?\beven though\b[^.\n]{0,40}?\bsame\b|\bdifferent (?:hash|checksum|digest|sha-?\d*)\w*\b[^.\n]{0,30}?\b(?:each|every) (?:time|build|run)\b|\breproducib\w* (?:builds? )?(?:check|test|verification|job)\b[^.\n]{0,20}?\bfail\w*")
 .expect("the build patterns are valid regexes")
 });
 
@@ -61,9 +61,17 @@ static HASH_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
 /// work directories (`/tmp/go-build4092077316/b179`, kept by cgo's debug info), or build /
 /// checkout paths said to be embedded.
 static PATHS_EMBEDDED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^\s*[-+<>!].*?/tmp/go-build\d+|(?i)\b(?:build|checkout|source|absolute|workspace|temp(?:orary)?|work(?:ing)?) (?:paths?|dir(?:ector(?:y|ies)|s)?)\b[^.\n]{0,40}?\b(?:embedded|baked|leak\w*|end(?:s|ed)? up|included|stored|recorded|compiled)\b|\bwithout -trimpath\b")
+    Regex::new(r"(?m)^\s*[-+<>!].*?/tmp/go-build\d+|(?i)\b(?:build|checkout|source|absolute|workspace|temp(?:orary)?|work(?:ing)?) (?:paths?|dir(?:ector(?:y|ies)|s)?)\b[^.\n]{0,40}?\b(?:embedded|baked|leak\w*|end(?:s|ed)? up|included|stored|recorded|compiled)\b|\bwithout -trimpath\b|\b(?:embed|bake|record|store|keep|leak|include|compile)(?:s|d|ed)?(?: in)?\s+(?:the\s+)?(?:full|absolute|local|home|checkout|module|source|file ?system)\s+(?:\w+\s+)?paths?\b|\b(?:full|absolute|local|home|checkout|module|source) paths?\b[^.\n]{0,60}?\b(?:in|into|inside) (?:the |every |each |our |a )?(?:binar(?:y|ies)|executables?|artifacts?|artefacts?)\b")
         .expect("the build patterns are valid regexes")
 });
+/// A line of a diff of two builds (plain, or behind diffoscope's `│` margins) naming an
+/// absolute path (`│ -  2  0 0 0 /snap/go/5759/src/internal/cpu/cpu.go`): group 1 the side,
+/// group 2 the path's directories.
+static DIFF_ABS_PATH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^[\s│|]*([-+<>])[^\n]*?\s(/(?:[\w.@+~-]+/){2,})")
+        .expect("the build patterns are valid regexes")
+});
+
 /// Version-control information stamped into the artefact: Go's `vcs.revision` /
 /// `-buildvcs`, Android's `META-INF/version-control-info.textproto`, a commit hash said to
 /// be embedded. It differs whenever the build is made from another checkout than the tag.
@@ -300,7 +308,8 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     // removed and an added line), not in a shell trace's `+ cd /tmp/go-build…`.
     let paths = PATHS_EMBEDDED
         .find(text)
-        .filter(|m| !m.as_str().contains("/tmp/go-build") || is_diff(text));
+        .filter(|m| !m.as_str().contains("/tmp/go-build") || is_diff(text))
+        .or_else(|| paths_differ(text));
     if differing.is_empty()
         && setting_diffs.is_empty()
         && words.is_none()
@@ -382,6 +391,41 @@ fn not_reproducible(text: &str, subject: &Subject) -> Option<Diagnosis> {
     ))
 }
 
+/// Two builds' binaries diffed with the same source directory under another root on each
+/// side (`/snap/go/5759/src/internal/cpu/` against `/usr/lib/golang/src/internal/cpu/`):
+/// each build recorded its own GOROOT, module cache or checkout. The first removed line.
+fn paths_differ(text: &str) -> Option<regex::Match<'_>> {
+    let mut removed = Vec::new();
+    let mut added = Vec::new();
+    for c in DIFF_ABS_PATH.captures_iter(text) {
+        let (Some(side), Some(dir), Some(line)) = (c.get(1), c.get(2), c.get(0)) else {
+            continue;
+        };
+        if matches!(side.as_str(), "-" | "<") {
+            removed.push((line, dir.as_str()));
+        } else {
+            added.push(dir.as_str());
+        }
+    }
+    removed
+        .into_iter()
+        .find(|(_, a)| added.iter().any(|b| same_tail_other_root(a, b)))
+        .map(|(line, _)| line)
+}
+
+/// Two directories that end in the same two or more segments under different roots.
+fn same_tail_other_root(a: &str, b: &str) -> bool {
+    let sa: Vec<&str> = a.split('/').filter(|s| !s.is_empty()).collect();
+    let sb: Vec<&str> = b.split('/').filter(|s| !s.is_empty()).collect();
+    let common = sa
+        .iter()
+        .rev()
+        .zip(sb.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    common >= 2 && common < sa.len().max(sb.len()) && sa != sb
+}
+
 /// The text holds a diff: a removed and an added line (`-`/`+` or `<`/`>`), beyond the
 /// `---`/`+++` file headers.
 fn is_diff(text: &str) -> bool {
@@ -415,6 +459,7 @@ pub(crate) fn compile_all() {
         &VCS_STAMP,
         &FROM_THE_TAG,
         &PATHS_EMBEDDED,
+        &DIFF_ABS_PATH,
         &VARYING_INPUT,
     ] {
         LazyLock::force(p);

@@ -111,3 +111,27 @@ fn a_vcs_stamp_from_another_checkout_is_not_reproducible() {
         not_reproducible("go version -m shows vcs.revision and vcs.time for the binary.").is_none()
     );
 }
+
+/// Builder-specific source paths recorded in the binary: two builds' debug info or strings
+/// compared side by side with a different GOROOT or checkout on each side, or the compiler
+/// said to record the paths, with a bit-identical rebuild said to be out of reach.
+#[test]
+fn builder_paths_recorded_in_the_binary_are_not_reproducible() {
+    for text in [
+        "$ cmp -l <(objdump --dwarf=rawline old/app) <(objdump --dwarf=rawline new/app)\n< 3 /usr/local/go/src/runtime/proc.go\n> 3 /opt/hostedtoolcache/go/1.22.1/x64/src/runtime/proc.go",
+        "readelf --debug-dump=line a b | diff\n| -  7  /home/alice/work/svc/cmd/main.go\n| +  7  /builds/ci/svc/cmd/main.go",
+        "cargo and go both record absolute module paths in what they ship, so our binaries are never byte-identical across runners.",
+        "The linker keeps the local checkout path in every executable, which breaks bit-for-bit identical rebuilds.",
+    ] {
+        assert!(not_reproducible(text).is_some(), "{text}");
+    }
+    for text in [
+        // A code change in a diff names a source path on one side only, or moves a path
+        // within the same root.
+        "--- a/Dockerfile\n+++ b/Dockerfile\n- WORKDIR /go/src/app\n+ WORKDIR /go/src/app/v2",
+        "diff --git a/x b/x\n-\tlog.Print(\"start\")\n+\t// see /usr/local/go/src/net/http/server.go",
+        "The module path in go.mod is github.com/acme/app; go build ./... succeeds.",
+    ] {
+        assert_eq!(not_reproducible(text), None, "{text}");
+    }
+}
