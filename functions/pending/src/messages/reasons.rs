@@ -145,13 +145,15 @@ pub fn classify_reason(reason: &str) -> Reason {
         let (key, value) = taint_key_value(reason);
         return Reason::Taint { key, value };
     }
+    // Pressure conditions in words ("had disk pressure") or by the condition's name, written
+    // as one word ("had DiskPressure", "NodeUnderMemoryPressure", "had pidpressure").
     const NOT_READY: [&str; 12] = [
         "nodenotready",
         "were not ready",
         "node(s) not ready",
-        "nodeunderdiskpressure",
-        "nodeundermemorypressure",
-        "nodeunderpidpressure",
+        "diskpressure",
+        "memorypressure",
+        "pidpressure",
         "nodeoutofdisk",
         "disk pressure",
         "memory pressure",

@@ -120,7 +120,7 @@ pub fn parse_fit(message: &str) -> Option<FitMessage> {
     let total = rest[..digits_len].parse::<u64>().ok();
     let after = &msg[2 + digits_len..];
     let after_lower = after.to_ascii_lowercase();
-    let body_start = after_lower.find(':').map(|p| p + 1)?;
+    let body_start = body_start(&after_lower)?;
     let body = &after[body_start..];
     let (body, truncated) = strip_truncation(body);
     let (main, post) = split_postfilter(body);
@@ -132,6 +132,24 @@ pub fn parse_fit(message: &str) -> Option<FitMessage> {
     fit.postfilter = post.map(|p| trim_end_periods(p).to_owned());
     read_histogram(trim_end_periods(main.trim()), &mut fit);
     Some(fit)
+}
+
+/// Where the reasons start after `0/N`: after the colon that ends the header, or, when a
+/// pasted message lost that colon (`0/1 nodes are available 1 node(s) had …`), right after
+/// the header when a count follows it.
+fn body_start(after_lower: &str) -> Option<usize> {
+    for header in [" nodes are available", " nodes are unavailable"] {
+        let Some(rest) = after_lower.strip_prefix(header) else {
+            continue;
+        };
+        if rest.starts_with(':') {
+            return Some(header.len() + 1);
+        }
+        if rest.trim_start().starts_with(|c: char| c.is_ascii_digit()) {
+            return Some(header.len());
+        }
+    }
+    after_lower.find(':').map(|p| p + 1)
 }
 
 fn parse_legacy(msg: &str) -> FitMessage {

@@ -266,3 +266,18 @@ fn unbound_claim_reason_in_the_singular_is_volume_binding() {
         assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
     }
 }
+
+/// A fit error pasted without the colon after its header, naming a node condition as one
+/// word, is still the scheduler's histogram: the pressure taint keeps the pod off.
+#[test]
+fn fit_error_without_colon_naming_a_pressure_condition_is_a_taint() {
+    let found = merge(scan(
+        "Warning  FailedScheduling  default-scheduler  0/2 nodes are available 2 node(s) had MemoryPressure",
+    ));
+    assert_eq!(
+        found.first().map(|f| f.class.clone()),
+        Some(Class::UntoleratedTaint)
+    );
+    // Memory pressure told of the app, with no fit error and no node, finds nothing.
+    assert!(scan("the app is under memory pressure and its pods stay pending").is_empty());
+}

@@ -156,3 +156,25 @@ fn control_plane_taints_are_scope() {
     );
     assert!(!classify_reason("node(s) had untolerated taint {dedicated: ci}").is_scope());
 }
+
+/// A node pressure condition named as the condition (`MemoryPressure`, `PIDPressure`, one
+/// word, any case) is the pressure taint, as the words "had disk pressure" are.
+#[test]
+fn pressure_condition_names_written_as_one_word_are_taints() {
+    for text in [
+        "2 node(s) had MemoryPressure",
+        "1 node(s) had pidpressure",
+        "node(s) had condition DiskPressure",
+    ] {
+        assert_eq!(
+            classify_reason(text).class(),
+            Some(Class::UntoleratedTaint),
+            "{text}"
+        );
+    }
+    // A pod's own memory request is no node condition.
+    assert_ne!(
+        classify_reason("1 Insufficient memory, pressure on the pool").class(),
+        Some(Class::UntoleratedTaint)
+    );
+}
