@@ -41,15 +41,16 @@ static CONTEXT_TOPIC: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// A missing .dockerignore told in words, without the Dockerfile line: said absent, or one
-/// proposed or said added as the fix ("we can add a `dockerignore`", "after adding
-/// .dockerignore", "create a .dockerignore").
+/// proposed, said needed or said added as the fix ("we can add a `dockerignore`", "after
+/// adding .dockerignore", "create a .dockerignore", "a .dockerignore file is required so …"),
+/// the name possibly inside Markdown emphasis (`_**.dockerignore**_`).
 static IGNORE_ABSENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?:add|adds|added|adding|create|creates|created|creating|introduc\w*)\s+(?:an?\s+|the\s+|one\s+)?[`'"]?\.?dockerignore\b|\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't|do not|don't) (?:have|contain|include|ship|use)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"]?\.?dockerignore\b|\.?dockerignore[`'"]?(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)"#)
+    Regex::new(r#"(?i)\b(?:add|adds|added|adding|create|creates|created|creating|introduc\w*|need|needs|needed|requires?|required)\s+(?:an?\s+|the\s+|one\s+)?[`'"*_]*\.?dockerignore(?:\b|_)|\b(?:no|missing|without|lacks?|lacking|(?:does not|doesn't|did not|didn't|do not|don't) (?:have|contain|include|ship|use)|(?:has|have)(?: not|n't)(?: got)?)(?: an?| the| any)?\s+[`'"*_]*\.?dockerignore(?:\b|_)|\.?dockerignore[`'"*_]*(?: file)? (?:is |was )?(?:missing|absent|not found|not present|does not exist|doesn't exist)|\.?dockerignore[`'"*_]*(?: file)? (?:is|was|would be|seems|becomes) (?:\w+ )?(?:required|needed|necessary|essential|mandatory)\b[^.\n]{0,20}?\b(?:so|to|otherwise|or else|because|since)\b"#)
         .expect("the build patterns are valid regexes")
 });
 /// What such a build then copies: everything, host node_modules, .git, .env files.
 static COPIES_TOO_MUCH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\bcop(?:y|ies|ied|ying) (?:everything|all (?:the )?files|the (?:whole|entire) (?:context|directory|folder|repo\w*|project|tree))|\b(?:the )?(?:whole|entire) (?:directory|folder|repo\w*|project|tree|working copy)\b[^.\n]{0,30}?\b(?:is |gets |was )?(?:sent|copied|uploaded|transferred|included)\b|\bnode_modules\b|\.git/|(?:^|[\s`'"(])\.env\b"#)
+    Regex::new(r#"(?i)\bcop(?:y|ies|ied|ying) (?:everything|all (?:the )?files|the (?:whole|entire) (?:context|directory|folder|repo\w*|project|tree))|\b(?:the )?(?:whole|entire) (?:directory|folder|repo\w*|project|tree|working copy)\b[^.\n]{0,30}?\b(?:is |gets |was )?(?:sent|copied|uploaded|transferred|included)\b|(?:\b|_)node[_-]modules(?:\b|_)|\.git/|(?:^|[\s`'"(])\.env\b"#)
         .expect("the build patterns are valid regexes")
 });
 
@@ -269,7 +270,8 @@ pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
         score = score.max(0.6);
     }
     if score == 0.0 {
-        return None;
+        // No sign of a leak in the pasted lines: the prose around them may still tell it.
+        return told(text, subject);
     }
     let summary = "The image build copies the whole context (`COPY . .`) and the context holds files the build should not see (secrets, .git, local vendor/ or go.work, large artefacts): add a .dockerignore and copy only what is needed.".to_owned();
     let remediation = vec![

@@ -80,3 +80,23 @@ fn a_dockerignore_proposed_as_the_fix_for_what_the_context_carries_is_a_leak() {
         None
     );
 }
+
+/// A .dockerignore said to be needed (or its creation left out of a guide), with the
+/// dependency tree the copy then brings in, even beside a pasted `COPY . .` that shows no
+/// sign of a leak by itself.
+#[test]
+fn a_dockerignore_said_to_be_needed_for_the_dependency_tree_is_a_leak() {
+    for text in [
+        "The Dockerfile in the README does `COPY . .` after `npm ci`, but skips creating a __.dockerignore__ listing node-modules, so the host's copy lands on top.",
+        "You need a `.dockerignore` here, otherwise the local node_modules directory gets sent along with the sources.",
+        "A .dockerignore is necessary in this template, otherwise the whole project folder is copied, node_modules included.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildContextLeak), "{text}");
+    }
+    for text in [
+        "The .dockerignore is required by our lint step and it already lists node_modules.",
+        "`COPY . .` then `RUN npm ci`; the build context is 3 MB and the .dockerignore excludes node_modules.",
+    ] {
+        assert_eq!(class(text), None, "{text}");
+    }
+}
