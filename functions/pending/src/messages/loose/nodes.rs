@@ -158,10 +158,27 @@ static SAME_PORT_PODS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// A per-node agent (a node exporter, a DaemonSet, a node agent) of a second install of the
+/// same thing: "installed the chart after one release was already installed", "a second
+/// kube-prometheus-stack", "installing the agent chart twice" (lower-cased, flattened
+/// text). Per-node agents bind host ports (node-exporter's 9100) on every node, so the
+/// second copy's pods find the ports taken.
+static SECOND_COPY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:second|another|2nd|duplicate) (?:[\w-]+ ){0,2}?(?:[\w-]+-)?(?:release|install(?:ation)?|instance|copy|stack)s?\b|\b(?:already|previously) (?:been )?(?:installed|deployed)\b|\binstall(?:ed|ing)?\b[^.\n]{0,40}?\btwice\b|\btwo (?:helm )?(?:releases|installs|installations|instances|copies|stacks) of\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A per-node agent named (lower-cased text): a node exporter, a DaemonSet, a node agent.
+static NODE_AGENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bnode[-_ ]?exporters?\b|\bdaemon ?sets?\b|\b(?:per-)?node[- ]agents?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// hostNetwork / hostPort pods described as pending, or their ports as taken, with no
 /// scheduler message: the new pod needs ports an old pod (or another workload) holds. A
 /// port told to be held on the nodes by a per-node workload, beside pending pods, counts
-/// without hostPort named; so do pods told to want the same port and not to schedule.
+/// without hostPort named; so do pods told to want the same port and not to schedule, and
+/// a per-node agent of a second install left pending.
 pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Finding>) {
     let held = || {
         PORT_HELD_ON_NODES
@@ -176,11 +193,18 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
             .filter(|_| waits && !t.lower.contains("address already in use"))
             .map(|m| m.start())
     };
+    let second_copy = || {
+        SECOND_COPY
+            .find(t.lower)
+            .filter(|_| waits && NODE_AGENT.is_match(t.lower))
+            .map(|m| m.start())
+    };
     let Some(at) = ["hostnetwork: true", "hostnetwork", "hostport"]
         .iter()
         .find_map(|w| t.lower.find(w))
         .or_else(held)
         .or_else(same_port)
+        .or_else(second_copy)
     else {
         return;
     };
@@ -192,7 +216,7 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
     out.push(Finding::new(
         Class::HostPorts,
         0.5,
-        "the pods use the node's network ports (hostNetwork / hostPort) and cannot be placed: each node runs one such pod, so a pod whose ports another pod already holds on the node (the old pod of a rolling update, a service load balancer or ingress DaemonSet) stays Pending, as do more replicas than ready nodes; find the holder (`kubectl get pods -A -o wide` on that node), use maxSurge 0 / maxUnavailable 1 or the Recreate strategy, or move one of them to other ports",
+        "the pods use the node's network ports (hostNetwork / hostPort) and cannot be placed: each node runs one such pod, so a pod whose ports another pod already holds on the node (the old pod of a rolling update, a service load balancer or ingress DaemonSet, the same agent DaemonSet from another release) stays Pending, as do more replicas than ready nodes; find the holder (`kubectl get pods -A -o wide` on that node), use maxSurge 0 / maxUnavailable 1 or the Recreate strategy, or move one of them to other ports",
         &quote_at(t.flat, at),
         false,
         Fact::None,
@@ -208,6 +232,8 @@ pub(super) fn compile_all() {
         &HOST_PORTS_BUSY,
         &PORT_HELD_ON_NODES,
         &SAME_PORT_PODS,
+        &SECOND_COPY,
+        &NODE_AGENT,
     ] {
         LazyLock::force(pattern);
     }

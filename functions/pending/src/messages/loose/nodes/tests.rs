@@ -25,3 +25,24 @@ fn pods_wanting_the_same_port_beyond_one_per_node() {
         assert!(!rules_hit(m).contains(&"described-host-ports"), "{m}");
     }
 }
+
+/// The per-node agent of a second install of the same stack, pending while the first
+/// install's copy runs: the agent binds host ports on every node.
+#[test]
+fn a_second_install_of_a_per_node_agent_left_pending() {
+    for m in [
+        "We deployed a second kube-prometheus-stack for the staging team; its node exporter pods never leave Pending while the first stack's run.",
+        "Installing the log-shipper chart twice (once per tenant namespace) leaves the second DaemonSet's pods Pending.",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(found[0].class, Class::HostPorts, "{m}: {found:?}");
+    }
+    for m in [
+        // A second release of an app with no per-node agent.
+        "After a second release of the web chart was installed, its api pods stay Pending.",
+        // A second install of an agent whose pods all run.
+        "We installed the node exporter chart twice and both DaemonSets are Running fine.",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-host-ports"), "{m}");
+    }
+}
