@@ -63,10 +63,11 @@ static FRESH_DIFFERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\breproduc\w*|\bfresh(?:ly)?\b|\bfrom scratch\b|\bclean build\b|\bstale\b|\boutdated\b")
         .expect("the build patterns are valid regexes")
 });
-/// Updates said to come in unvetted, the risk of resolving the newest on every build:
-/// "untested dependency updates", "unreviewed crate upgrades", "bumps nobody tested".
+/// Updates said to come in unvetted or incompatible, the risk of resolving the newest on
+/// every build: "untested dependency updates", "unreviewed crate upgrades", "bumps nobody
+/// tested", "pulls in backwards-incompatible changes", "a breaking major release".
 static UPDATES_UNVETTED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:untested|unreviewed|unvetted|unexpected|unintended|uncontrolled|surprise|random)\s+(?:[\w-]+\s+)?(?:updates?|upgrades?|bumps?)\b|\b(?:updates?|upgrades?|bumps?|versions?)\b[^.\n]{0,20}?\b(?:nobody|no one|never)\s+(?:tested|reviewed|checked|vetted)\b")
+    Regex::new(r"(?i)\b(?:untested|unreviewed|unvetted|unexpected|unintended|uncontrolled|surprise|random)\s+(?:[\w-]+\s+)?(?:updates?|upgrades?|bumps?)\b|\b(?:updates?|upgrades?|bumps?|versions?)\b[^.\n]{0,20}?\b(?:nobody|no one|never)\s+(?:tested|reviewed|checked|vetted)\b|\bbackwards?[- ]incompatible\b|\b(?:incompatible|breaking)\s+(?:api\s+)?(?:changes?|versions?|releases?|major(?: versions?)?|v\d+)\b")
         .expect("the build patterns are valid regexes")
 });
 /// The source said not to have changed: the failure came from outside it.

@@ -114,3 +114,23 @@ fn a_cached_image_build_that_differs_from_a_fresh_one_is_drift() {
         None
     );
 }
+
+/// An upgrade-everything step (or an install at the newest release) blamed for bringing in
+/// incompatible releases, rather than the versions the project declares: the build takes
+/// whatever is newest. The same step named without any breakage is no finding.
+#[test]
+fn an_upgrade_everything_step_blamed_for_incompatible_releases_is_drift() {
+    for text in [
+        "Our Dockerfile runs `npm update` before the build, which drags in backward-incompatible majors of packages we never asked to upgrade.",
+        "Please build with the locked versions: cargo update in the release job picks up breaking releases of indirect crates.",
+        "The setup script does `pip install -U` on everything, so an incompatible v3 of a sub-dependency is installed.",
+    ] {
+        assert_eq!(class(text), Some(Class::BuildDependencyDrift), "{text}");
+    }
+    for text in [
+        "Run `go get -u` to refresh your local checkout of the examples.",
+        "npm update is how we refresh the lockfile every sprint; v3 of the API client is planned.",
+    ] {
+        assert_eq!(class(text), None, "{text}");
+    }
+}
