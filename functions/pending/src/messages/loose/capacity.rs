@@ -30,25 +30,52 @@ static WAITED_UNTIL_REQUEST_LOWERED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the loose patterns are valid regexes")
 });
 
+/// The same pod said to schedule once its requests are gone (lower-cased, flattened text):
+/// "without the resource requests it gets scheduled", "removing the requests block makes
+/// it run", "after deleting the resources section it started".
+static RUNS_WITHOUT_REQUESTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:without|remov\w*|delet\w*|dropp?\w*|strip\w*|comment\w* out|(?:take|took|taking) out)\b (?:the |any |its |my |our |all |those )?(?:(?:resources? )?requests?(?: (?:section|block|stanza|field)s?)?|resources? (?:section|block|stanza|field)s?)\b[^.\n]{0,60}?\b(?:works?|worked|runs?|ran|gets? scheduled|got scheduled|schedules|scheduled fine|starts?|started)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A variant of the report's manifest said to work (lower-cased, flattened text): "the
+/// following configuration works", "the same manifest works", "this spec runs fine".
+static WORKING_VARIANT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:following|this|that|same|other|second|next|below) (?:pod )?(?:configuration|config|manifest|spec|yaml|definition|file)\b[^.\n]{0,20}?\b(?:works|worked|is working|runs fine|schedules)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// Where the report says the pod runs without its requests: in words, or as a manifest with
+/// a `requests:` block followed by a variant said to work that has none.
+fn runs_without_requests(lower: &str) -> Option<usize> {
+    if let Some(m) = RUNS_WITHOUT_REQUESTS.find(lower) {
+        return Some(m.start());
+    }
+    let m = WORKING_VARIANT.find(lower)?;
+    let (before, after) = lower.split_at(m.start());
+    (before.contains("requests:") && !after.contains("requests:")).then_some(m.start())
+}
+
 /// Capacity described rather than quoted, when pods wait or a deploy does not progress and
 /// no scheduler message says more: the weakest capacity reading.
 pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Finding>) {
     if !crate::messages::scheduler::anchors(t.text).is_empty() {
         return;
     }
-    // Pods that waited until their requests were lowered say they waited.
-    let (m, waited) = match DESCRIBED_CAPACITY.find(t.lower) {
-        Some(m) => (m, false),
-        None => match WAITED_UNTIL_REQUEST_LOWERED.find(t.lower) {
-            Some(m) => (m, true),
-            None => return,
-        },
-    };
-    let waiting = waited
-        || says_pending(t.lower)
-        || ["cluster", "node", "machine", "host", "instance"]
+    // Pods that waited until their requests were lowered say they waited; a pod that runs
+    // without its requests must be said to wait with them.
+    let (at, waiting) = if let Some(m) = DESCRIBED_CAPACITY.find(t.lower) {
+        let on_nodes = ["cluster", "node", "machine", "host", "instance"]
             .iter()
             .any(|w| m.as_str().contains(w));
+        (m.start(), on_nodes || says_pending(t.lower))
+    } else if let Some(m) = WAITED_UNTIL_REQUEST_LOWERED.find(t.lower) {
+        (m.start(), true)
+    } else if let Some(at) = runs_without_requests(t.lower) {
+        (at, says_pending(t.lower))
+    } else {
+        return;
+    };
     if !waiting {
         return;
     }
@@ -56,7 +83,7 @@ pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Findi
         Class::InsufficientResources,
         0.45,
         "the report says the cluster lacks the capacity the pods request (cpu, memory or an extended resource such as GPUs): compare the pods' requests with the nodes' allocatable, and check that the nodes advertise the resource at all",
-        &quote_at(t.flat, m.start()),
+        &quote_at(t.flat, at),
         false,
         Fact::None,
     ));
@@ -170,6 +197,8 @@ pub(super) fn compile_all() {
     for pattern in [
         &DESCRIBED_CAPACITY,
         &WAITED_UNTIL_REQUEST_LOWERED,
+        &RUNS_WITHOUT_REQUESTS,
+        &WORKING_VARIANT,
         &DESCRIBED_NO_SCALE_UP,
         &NO_SCALE_UP_STRONG,
         &STATUS_NO_ACTIVITY,

@@ -69,3 +69,29 @@ fn pods_waiting_until_their_requests_were_lowered() {
         assert!(!rules_hit(m).contains(&"described-capacity"), "{m}");
     }
 }
+
+/// A pod Pending with requests that schedules without them, told in words or shown as a
+/// manifest with a `requests:` block and a variant said to work that has none: no node has
+/// the allocatable left for the request.
+#[test]
+fn a_pending_pod_that_schedules_without_its_requests() {
+    for m in [
+        "Our batch pod asks for 4 cpus and stays Pending on the t3.small pool; without the resource requests it gets scheduled right away.",
+        "The pod below stays Pending:\n\n```\nspec:\n  containers:\n  - name: db\n    image: postgres:16\n    resources:\n      requests:\n        memory: 6Gi\n```\n\nThe same manifest works when written as:\n\n```\nspec:\n  containers:\n  - name: db\n    image: postgres:16\n```",
+    ] {
+        let found = merge(scan(m));
+        assert_eq!(
+            found[0].class,
+            Class::InsufficientResources,
+            "{m}: {found:?}"
+        );
+    }
+    for m in [
+        // Removing the requests fixed a crash, not a wait.
+        "Without the resource requests it runs, but the container is OOMKilled under load.",
+        // The working variant keeps its requests: something else changed.
+        "This pod stays Pending:\n```\nresources:\n  requests:\n    cpu: 2\n```\nThe following manifest works:\n```\nresources:\n  requests:\n    cpu: 2\nnodeSelector: {}\n```",
+    ] {
+        assert!(!rules_hit(m).contains(&"described-capacity"), "{m}");
+    }
+}
