@@ -236,7 +236,7 @@ pub fn classify(text: &str) -> Option<PullMessage> {
     let image = IMAGE
         .captures(&spaced)
         .and_then(|c| c.get(1))
-        .map(|m| m.as_str().trim_end_matches([':', '.']).to_owned())
+        .map(|m| trim_prose_punctuation(m.as_str()).to_owned())
         .filter(|s| !s.is_empty());
     let grpc_code = GRPC
         .captures(&spaced)
@@ -256,6 +256,15 @@ pub fn classify(text: &str) -> Option<PullMessage> {
         alternative: decision.alternative,
         told: decision.told,
     })
+}
+
+/// An image reference taken from prose without the quotes around it and the punctuation
+/// that ended its sentence or clause (`… in repository docker.io/acme/app;`, `… image
+/// 'app:1'.`): no reference starts or ends with one of these characters.
+fn trim_prose_punctuation(reference: &str) -> &str {
+    reference
+        .trim_start_matches(['\'', '`', '('])
+        .trim_end_matches([':', '.', ';', ',', ')', ']', '!', '?', '\'', '`'])
 }
 
 /// Up to ~400 characters around the first occurrence of `key`, so evidence quotes the part

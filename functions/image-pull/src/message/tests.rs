@@ -222,6 +222,24 @@ fn kubelet_reasons_alone() {
     assert!(classify("Internal error occurred: failed calling webhook \"v.example\": x509: certificate signed by unknown authority").is_none());
 }
 
+/// The image named in prose keeps no punctuation that ended its clause.
+#[test]
+fn image_taken_from_prose_drops_trailing_punctuation() {
+    let m =
+        classify("Error: Tag 2.3 not found in repository quay.io/acme/worker; retrying").unwrap();
+    assert_eq!(m.image.as_deref(), Some("quay.io/acme/worker"));
+    let m =
+        classify("Back-off pulling image 'registry.example:5000/team/api:v7'! Giving up").unwrap();
+    assert_eq!(
+        m.image.as_deref(),
+        Some("registry.example:5000/team/api:v7")
+    );
+    // A port or digest inside the reference stays.
+    let m =
+        classify("Failed to pull image ghcr.io/acme/app@sha256:0a1b: manifest unknown").unwrap();
+    assert_eq!(m.image.as_deref(), Some("ghcr.io/acme/app@sha256:0a1b"));
+}
+
 #[test]
 fn image_host_and_code_are_extracted() {
     let m = classify(r#"Failed to pull image \"localhost:5000/hello-app:1.0\": rpc error: code = Unknown desc = failed to do request: Head "https://localhost:5000/v2/hello-app/manifests/1.0": dial tcp [::1]:5000: connect: connection refused"#).unwrap();
