@@ -232,7 +232,8 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     // step denied, or a container running only chown/chmod that keeps failing.
     let fixer = matches(&PERMISSION_FIXER, text);
     let fixer_failing = fixer && (text.contains("CrashLoopBackOff") || NONZERO_EXIT.is_match(text));
-    let denied = (marker || fixer) && matches(&DENIED_STEP, text);
+    let refused = told::ownership_refused(text);
+    let denied = (marker || fixer) && (matches(&DENIED_STEP, text) || refused.is_some());
     if out.is_empty() && (denied || fixer_failing) {
         let name = container.clone().or_else(|| {
             CONTAINER_NAME
@@ -242,7 +243,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         });
         let name = name.unwrap_or_else(|| "<init-container>".into());
         let evidence: Vec<String> = [
-            quote(text, &DENIED_STEP),
+            quote(text, &DENIED_STEP).or(refused),
             quote(text, &PERMISSION_FIXER),
             quote(text, &NONZERO_EXIT),
         ]

@@ -104,6 +104,14 @@ static AUTH_REFUSED_AGAIN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A volume's ownership or mode said in words not to be changeable: "cannot change ownership
+/// of the mounted folder", "fails to chown the data directory", "the chown is refused",
+/// "unable to set permissions on the volume".
+static OWNERSHIP_REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:cannot|can't|could not|couldn't|unable to|fails? to|failed to|not (?:allowed|permitted|able) to)\s+(?:\w+\s+)?(?:change|set|fix|update)\s+(?:the\s+)?(?:ownership|owners?|permissions?|file modes?|modes?)\b|\b(?:cannot|can't|could not|couldn't|unable to|fails? to|failed to)\s+(?:chown|chmod|chgrp)\b|\b(?:chown|chmod|chgrp)(?:ing)?\b[^.\n]{0,40}?\b(?:is|was|gets?|got)\s+(?:refused|denied|rejected|not permitted)\b",
+    )
+});
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
@@ -120,6 +128,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &JOB_NOT_RUN,
         &AWAITS_MIGRATIONS,
         &AUTH_REFUSED_AGAIN,
+        &OWNERSHIP_REFUSED,
     ]
 }
 
@@ -240,6 +249,12 @@ pub(super) fn awaited_job_never_ran(text: &str, marker: bool) -> Option<String> 
 pub(super) fn auth_refused_again(text: &str) -> Option<String> {
     let m = AUTH_REFUSED_AGAIN.find(text)?;
     Some(super::quote_range(text, m.start(), m.end()))
+}
+
+/// A volume's ownership or mode said not to be changeable, as its sentence.
+pub(super) fn ownership_refused(text: &str) -> Option<String> {
+    let m = OWNERSHIP_REFUSED.find(text)?;
+    Some(sentence_at(text, m.start(), m.end()))
 }
 
 fn sentences(text: &str) -> impl Iterator<Item = &str> {

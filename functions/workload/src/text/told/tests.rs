@@ -195,3 +195,23 @@ fn a_pod_held_on_a_wait_named_step_is_an_init_wait() {
         assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
     }
 }
+
+/// An init container said in words to be unable to change a volume's ownership or mode
+/// (an NFS export, a root-squashed or foreign-owned mount) fails its step and crash-loops;
+/// one said to do so and finish is no failure.
+#[test]
+fn an_init_step_said_unable_to_change_a_volumes_ownership_crash_loops() {
+    for text in [
+        "The chart's initContainer is unable to set permissions on the data volume when it sits on our Ceph share, and the database never starts.",
+        "On EFS the volume-permissions init container failed to chown /bitnami, so the pod stays at Init.",
+        "Our init container tries to fix the owner of the mounted cache; the chown is refused on the NAS export.",
+    ] {
+        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
+    }
+    assert!(
+        !classes(
+            "The init container changes ownership of /data to 999 and then redis starts fine."
+        )
+        .contains(&Class::InitCrashloop)
+    );
+}
