@@ -312,7 +312,8 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         ));
     }
 
-    // A waiter that may not read what it polls (k8s-wait-for and friends).
+    // A waiter that may not read what it polls (k8s-wait-for and friends): it waits while
+    // it retries, and crash-loops where it exits on the Forbidden error.
     if let Some(caps) = RBAC_READ.captures(text) {
         let (ns, sa, resource) = (
             caps.get(1).map_or("", |m| m.as_str()),
@@ -320,10 +321,25 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             caps.get(3).map_or("", |m| m.as_str()),
         );
         let resource = resource.split('.').next().unwrap_or(resource);
+        let (class, summary) = if told::exits_on_error(text) {
+            (
+                Class::InitCrashloop,
+                format!(
+                    "Service account `{ns}:{sa}` may not read {resource}, so the container that polls the API for them (a wait-for init container) exits on the Forbidden error and is restarted, and the pod never leaves Init."
+                ),
+            )
+        } else {
+            (
+                Class::InitBlocked,
+                format!(
+                    "Service account `{ns}:{sa}` may not read {resource}, so the container that polls the API for them (a wait-for init container) can never see its dependency ready."
+                ),
+            )
+        };
         out.push(diagnosis(
-            Class::InitBlocked,
+            class,
             if marker { 0.85 } else { 0.75 },
-            format!("Service account `{ns}:{sa}` may not read {resource}, so the container that polls the API for them (a wait-for init container) can never see its dependency ready."),
+            summary,
             subject.clone(),
             quote(text, &RBAC_READ).into_iter().collect(),
             vec![remedy::grant_read(ns, sa, resource)],

@@ -112,6 +112,14 @@ static OWNERSHIP_REFUSED: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:cannot|can't|could not|couldn't|unable to|fails? to|failed to|not (?:allowed|permitted|able) to)\s+(?:\w+\s+)?(?:change|set|fix|update)\s+(?:the\s+)?(?:ownership|owners?|permissions?|file modes?|modes?)\b|\b(?:cannot|can't|could not|couldn't|unable to|fails? to|failed to)\s+(?:chown|chmod|chgrp)\b|\b(?:chown|chmod|chgrp)(?:ing)?\b[^.\n]{0,40}?\b(?:is|was|gets?|got)\s+(?:refused|denied|rejected|not permitted)\b",
     )
 });
+/// A container said to exit on the error it printed ("exits with:", "dies with the error",
+/// "crashes on", "aborts with"), or its crash loop shown: it does not retry and wait.
+static EXITS_ON_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:exit(?:s|ed)?|quits?|dies|died|crash(?:es|ed)?|terminat(?:es|ed)|aborts?|aborted|bails? out)\s+(?:right away\s+|immediately\s+)?(?:with|on)\b|\bCrashLoopBackOff\b|\bInit:(?:Error|CrashLoopBackOff)\b",
+    )
+});
+
 /// Every pattern of this module, for the test that builds them all.
 #[cfg(test)]
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
@@ -129,6 +137,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &AWAITS_MIGRATIONS,
         &AUTH_REFUSED_AGAIN,
         &OWNERSHIP_REFUSED,
+        &EXITS_ON_ERROR,
     ]
 }
 
@@ -255,6 +264,11 @@ pub(super) fn auth_refused_again(text: &str) -> Option<String> {
 pub(super) fn ownership_refused(text: &str) -> Option<String> {
     let m = OWNERSHIP_REFUSED.find(text)?;
     Some(sentence_at(text, m.start(), m.end()))
+}
+
+/// A container said to exit on its error (or shown crash-looping) rather than to retry.
+pub(super) fn exits_on_error(text: &str) -> bool {
+    EXITS_ON_ERROR.is_match(text)
 }
 
 fn sentences(text: &str) -> impl Iterator<Item = &str> {

@@ -215,3 +215,23 @@ fn an_init_step_said_unable_to_change_a_volumes_ownership_crash_loops() {
         .contains(&Class::InitCrashloop)
     );
 }
+
+/// A waiter init container whose service account may not read what it polls: exiting on
+/// the Forbidden error (crashing, quitting with it) is a crash loop; logging it while it
+/// retries is a wait that never ends.
+#[test]
+fn a_waiter_that_exits_on_forbidden_crash_loops_and_one_that_retries_waits() {
+    let forbidden = "pods \"db-0\" is forbidden: User \"system:serviceaccount:shop:api\" cannot list resource \"pods\" in API group \"\" in the namespace \"shop\"";
+    let exits = format!("Our wait-for-db init container quits right away with\n{forbidden}");
+    assert_eq!(
+        classes(&exits).first(),
+        Some(&Class::InitCrashloop),
+        "{exits}"
+    );
+    let retries = format!("Init:0/1 for an hour; the init container logs, every 5s:\n{forbidden}");
+    assert_eq!(
+        classes(&retries).first(),
+        Some(&Class::InitBlocked),
+        "{retries}"
+    );
+}
