@@ -22,8 +22,8 @@ mod node_access;
 mod verdict;
 
 use judges::{
-    EXPIRED_SAID, access_denied, auth_hint, missing_image_said, other_cli_reference,
-    private_registry_said, pull_secret_missing, tls,
+    EXPIRED_SAID, IMAGE_REF_NOT_FOUND, access_denied, auth_hint, missing_image_said,
+    other_cli_reference, private_registry_said, pull_secret_missing, tls,
 };
 pub(super) use verdict::{Rule, Text, Verdict};
 use verdict::{decided, told};
@@ -144,10 +144,14 @@ pub(super) static RULES: &[Rule] = &[
     },
     Rule {
         name: "repository-not-found",
-        causes: &[RepositoryNotFound],
+        causes: &[RepositoryNotFound, NotFound],
         decide: |t| {
-            let k = t.which(&["name unknown", "repository name not known"])?;
-            decided(RepositoryNotFound, 0.9, None, k)
+            if let Some(k) = t.which(&["name unknown", "repository name not known"]) {
+                return decided(RepositoryNotFound, 0.9, None, k);
+            }
+            // Old registries answered a private repository alike: the access words decide.
+            (IMAGE_REF_NOT_FOUND.is_match(t.spaced) && !auth_hint(t)).then_some(())?;
+            decided(NotFound, 0.85, None, "not found")
         },
     },
     // A transport failure wrapped in hedged auth words is the network's, not the auth's.
@@ -381,6 +385,7 @@ pub(super) fn compile_all() {
         &EXPIRED_SAID,
         &judges::PRIVATE_SAID,
         &judges::MISSING_SAID,
+        &IMAGE_REF_NOT_FOUND,
         &judges::LOOKUP_TRY_AGAIN,
         &node_access::NODE_IDENTITY,
         &node_access::CLOUD_REGISTRY,

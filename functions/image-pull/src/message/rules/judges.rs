@@ -33,6 +33,14 @@ pub(super) static MISSING_SAID: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A registry or engine saying a named image does not exist: Docker's v1-era `Error: image
+/// library/app not found`, `image "quay.io/acme/app:2" not found` from other clients. The
+/// name must look like a reference (a `/` or `:` in it), so "image digest not found" or
+/// "image pull secret not found" do not count.
+pub(super) static IMAGE_REF_NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(r#"\bimage ["'`]?[a-z0-9][\w.-]*[/:][\w./:@-]*["'`]? (?:was )?not found\b"#)
+});
+
 /// A resolver that answered "try again" (EAI_AGAIN, musl's and Go's wording of glibc's
 /// `Temporary failure in name resolution`) for a lookup: `dial tcp: lookup
 /// registry-1.docker.io: Try again`, `lookup quay.io on 10.0.0.2:53: try again`. No DNS

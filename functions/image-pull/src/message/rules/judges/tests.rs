@@ -92,3 +92,29 @@ fn an_expiring_certificate_or_image_is_not_expired_credentials() {
         Cause::ExpiredCredentials
     );
 }
+
+/// A client or old registry saying a named image does not exist is a not-found, unless the
+/// registry's access words are beside it (a private repository answered alike).
+#[test]
+fn an_image_named_as_not_found_by_the_engine() {
+    for text in [
+        "docker pull acme/reporting:3 -> Error: image acme/reporting:3 not found",
+        "crictl pull failed: image \"quay.io/team/etl:nightly\" not found",
+    ] {
+        assert_eq!(cause(text), Cause::NotFound, "{text}");
+    }
+    for text in [
+        // Not a reference: a digest and a pull secret.
+        "pulling image: the image digest not found in the lock file",
+        "Failed to pull image: image pull secret regcred not found, retrying",
+    ] {
+        assert_ne!(cause(text), Cause::NotFound, "{text}");
+    }
+    // Beside the access words, the repository may be private: access-denied decides.
+    assert_eq!(
+        cause(
+            "Error: image acme/secret-app not found: pull access denied, may require authorization"
+        ),
+        Cause::AccessDenied
+    );
+}
