@@ -16,6 +16,7 @@ mod helm;
 mod replicas;
 mod retries;
 mod terminating;
+mod timeouts;
 mod waits;
 
 static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -171,6 +172,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     .chain(replicas::patterns())
     .chain(retries::patterns())
     .chain(terminating::patterns())
+    .chain(timeouts::patterns())
     .chain(waits::patterns())
     .collect()
 }
@@ -236,6 +238,16 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
                 remedy::inspect_job(&subject),
                 remedy::recreate_job(&subject, "Raise `spec.activeDeadlineSeconds` to cover the real run time"),
             ],
+            true,
+        ));
+    } else if let Some((quoted, confidence)) = timeouts::run_timed_out(text) {
+        out.push(diagnosis(
+            Class::JobDeadlineExceeded,
+            confidence,
+            "The run was stopped by its own time limit (a pipeline or task run's timeout, the Job's activeDeadlineSeconds): the clock runs from the start, so time its pods spent Pending or pulling counts too. Raise the limit to cover the real run time, or make the pods start sooner.".into(),
+            subject.clone(),
+            vec![quoted],
+            vec![remedy::inspect_job(&subject)],
             true,
         ));
     }

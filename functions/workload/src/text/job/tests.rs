@@ -266,3 +266,31 @@ fn a_backoff_limit_said_to_be_ignored_is_the_jobs_retries() {
         assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
     }
 }
+
+/// A run on Kubernetes stopped by its own time limit, told by other engines and in words:
+/// an engine's run-timeout reason, "failed to finish within", a configured limit said to
+/// be exceeded by a run whose pods waited. A limit only configured, or a client's timeout,
+/// is not one.
+#[test]
+fn a_run_stopped_by_its_own_time_limit_is_a_deadline() {
+    for text in [
+        "STATUS: Failed(TaskRunTimeout) after 1h0m0s; the step container was still building.",
+        "workflow nightly-etl: step transform failed to finish within 45m and was terminated.",
+        "Our Argo workflow has a deadline of 2h, and because its pods sat Pending on the GPU pool the run exceeded the deadline before any step started.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobDeadlineExceeded),
+            "{text}"
+        );
+    }
+    for text in [
+        "The pipeline timeout is set to 1h; runs usually take 20 minutes and pass.",
+        "The HTTP client timeout is 30s, so the call failed after the API exceeded its rate limit.",
+    ] {
+        assert!(
+            !classes(text).contains(&Class::JobDeadlineExceeded),
+            "{text}"
+        );
+    }
+}
