@@ -222,7 +222,8 @@ pub(super) static RULES: &[Rule] = &[
             ]);
             match k {
                 Some(k) => decided(ExpiredCredentials, 0.85, None, k),
-                None if EXPIRED_SAID.is_match(t.spaced) => {
+                // A certificate that expired is TLS, whatever auth words are near it.
+                None if EXPIRED_SAID.is_match(t.spaced) && !t.has_any(&["x509", "certificate"]) => {
                     told(ExpiredCredentials, 0.7, None, "expired")
                 }
                 None => None,

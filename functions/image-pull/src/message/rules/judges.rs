@@ -10,12 +10,14 @@ use super::{Text, Verdict, decided, told};
 use crate::message::Cause::*;
 
 /// Credentials said to have expired or to expire (`the tokens stored in the pull secret are
-/// expired`, `our ECR login expired`, `CI_JOB_TOKEN expires when the job ends`), or a
+/// expired`, `our ECR login expired`, `CI_JOB_TOKEN expires when the job ends`, an
+/// "authentication expired" or "authorization has expired" error, a registry session that
+/// expired), or a
 /// short-lived token said to fail (`pulls with the temporary deploy token are denied`);
 /// not a certificate.
 pub(super) static EXPIRED_SAID: LazyLock<Regex> = LazyLock::new(|| {
     crate::message::re(
-        r"(?:\b|_)(?:tokens?|credentials?|passwords?|pull ?secrets?|secrets?|logins?|auth)\b[^.]{0,60}?\b(?:(?:are|is|was|were|has|have|had|got|gets?|went)?\s*(?:been\s+)?expired|expires?|expiring)\b|\bexpired (?:tokens?|credentials?|passwords?|pull ?secrets?|logins?)\b|\b(?:short-lived|temporary|ephemeral|one-time) (?:registry |access |job |ci |auth )?(?:tokens?|credentials?|passwords?)\b[^.]{0,80}?\b(?:fail(?:s|ed|ing)?|denied|unauthori[sz]ed|rejected)\b",
+        r"(?:\b|_)(?:tokens?|credentials?|passwords?|pull ?secrets?|secrets?|logins?|auth(?:entication|orization)?|sessions?)\b[^.]{0,60}?\b(?:(?:are|is|was|were|has|have|had|got|gets?|went)?\s*(?:been\s+)?expired|expires?|expiring)\b|\bexpired (?:tokens?|credentials?|passwords?|pull ?secrets?|logins?)\b|\b(?:short-lived|temporary|ephemeral|one-time) (?:registry |access |job |ci |auth )?(?:tokens?|credentials?|passwords?)\b[^.]{0,80}?\b(?:fail(?:s|ed|ing)?|denied|unauthori[sz]ed|rejected)\b",
     )
 });
 /// A private registry or image named in words (`a private AWS ECR image`, `our private

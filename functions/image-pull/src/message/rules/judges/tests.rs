@@ -118,3 +118,22 @@ fn an_image_named_as_not_found_by_the_engine() {
         Cause::AccessDenied
     );
 }
+
+/// The registry's authentication or authorization said to have expired, in a person's
+/// words or a tool's, is expired credentials; an expired certificate beside auth words
+/// stays TLS.
+#[test]
+fn an_authentication_said_to_have_expired() {
+    for text in [
+        "Rolling out the new image to our Nomad fleet fails: the registry authorization has expired on the clients.",
+        "service update rejected: registry session expired, the worker cannot fetch the image",
+    ] {
+        assert_eq!(cause(text), Cause::ExpiredCredentials, "{text}");
+    }
+    assert_eq!(
+        cause(
+            "pulling image: authentication passed, but then x509: certificate has expired or is not yet valid"
+        ),
+        Cause::TlsExpired
+    );
+}
