@@ -17,6 +17,7 @@ mod replicas;
 mod retries;
 mod terminating;
 mod timeouts;
+mod unstarted;
 mod waits;
 
 static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -173,6 +174,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     .chain(retries::patterns())
     .chain(terminating::patterns())
     .chain(timeouts::patterns())
+    .chain(unstarted::patterns())
     .chain(waits::patterns())
     .collect()
 }
@@ -363,6 +365,11 @@ fn stuck(
             vec![remedy::job_logs(subject), remedy::inspect_job(subject)],
             false,
         ));
+    }
+    if out.is_empty()
+        && let Some(d) = unstarted::diagnose(text, subject)
+    {
+        out.push(d);
     }
     // The pod outlives its work: a sidecar keeps running after the main container exits
     // (or the pod is said to stay Running after it), so the Job never counts a success.

@@ -294,3 +294,30 @@ fn a_run_stopped_by_its_own_time_limit_is_a_deadline() {
         );
     }
 }
+
+/// A Job said to stay active while its pod waits in a reason that never fails (a pull
+/// backing off, a container config that cannot be built): the Job is stuck, not failed. A
+/// Deployment's pod in the same state, or a Job that did fail, is not this.
+#[test]
+fn a_job_kept_active_by_a_pod_that_never_starts_is_stuck_active() {
+    for text in [
+        "Our CronJob's run is still running since Friday; its pod shows ErrImagePull because the tag was never pushed.",
+        "kubectl get pods shows the migration pod in CreateContainerConfigError (a missing secret key), and the job never completes.",
+    ] {
+        assert_eq!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+    for text in [
+        "The web Deployment's pods sit in ImagePullBackOff after the registry move.",
+        "The job failed with BackoffLimitExceeded; its last pod had exited 1.",
+    ] {
+        assert_ne!(
+            classes(text).first(),
+            Some(&Class::JobStuckActive),
+            "{text}"
+        );
+    }
+}
