@@ -386,6 +386,7 @@ pub(super) fn compile_all() {
         &EXPIRED_SAID,
         &judges::PRIVATE_SAID,
         &judges::MISSING_SAID,
+        &judges::CREDENTIAL_SAID,
         &IMAGE_REF_NOT_FOUND,
         &judges::LOOKUP_TRY_AGAIN,
         &node_access::NODE_IDENTITY,

@@ -27,6 +27,15 @@ pub(super) static PRIVATE_SAID: LazyLock<Regex> = LazyLock::new(|| {
         r"\bprivate\b[^.]{0,30}?\b(?:registry|registries|repo|repos|repository|repositories|image|images|ecr|acr|gcr|artifact registry|harbor|quay)\b",
     )
 });
+/// Registry credentials named (`a GitLab deploy token`, `a Harbor robot account`, `added
+/// registry credentials in Portainer`, `a personal access token for ghcr.io`): the pulls
+/// go to a registry that needs them.
+pub(super) static CREDENTIAL_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\b(?:deploy|access|registry|robot|personal access|pull) tokens?\b|\brobot accounts?\b|\bregistry (?:credentials?|logins?|passwords?)\b|\bservice account (?:key|json key)s?\b",
+    )
+});
+
 /// An image or tag said not to exist (`references a docker image that does not exist`,
 /// `a non-existent tag`, `the tag was never pushed`).
 pub(super) static MISSING_SAID: LazyLock<Regex> = LazyLock::new(|| {
@@ -245,16 +254,24 @@ pub(super) fn pull_failing(t: &Text<'_>) -> bool {
         "pull back off",
         "pull backoff",
         "pull back-off",
+        "pull error",
+        "pulling error",
+        "error pulling",
     ])
 }
 
-/// A pull said to fail from a registry or image told to be private.
+/// A pull said to fail from a registry or image told to be private, or from one set up
+/// with registry credentials (a deploy token, a robot account) while the image is not said
+/// to be missing.
 pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
-    let failing = pull_failing(t);
-    if !failing || !PRIVATE_SAID.is_match(t.spaced) {
+    if !pull_failing(t) {
         return None;
     }
-    told(NoCredentials, 0.55, Some(AccessDenied), "private")
+    if PRIVATE_SAID.is_match(t.spaced) {
+        return told(NoCredentials, 0.55, Some(AccessDenied), "private");
+    }
+    (CREDENTIAL_SAID.is_match(t.spaced) && !MISSING_SAID.is_match(t.spaced)).then_some(())?;
+    told(NoCredentials, 0.5, Some(BadCredentials), "token")
 }
 
 /// An image or tag told not to exist.

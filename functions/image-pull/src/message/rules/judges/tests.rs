@@ -137,3 +137,22 @@ fn an_authentication_said_to_have_expired() {
         Cause::TlsExpired
     );
 }
+
+/// A pull failing from a registry set up with credentials (a robot account, a personal
+/// access token added as registry credentials) is a credentials reading; the same words
+/// with pulls working, or beside a tag said never pushed, are not.
+#[test]
+fn a_pull_failing_from_a_registry_set_up_with_credentials() {
+    for text in [
+        "Our Harbor project is reached with a robot account; the Deployment shows ErrImagePull on every node.",
+        "Added a personal access token for ghcr.io as registry credentials in Portainer, and the stack's pods still hit an image pull error.",
+    ] {
+        assert_eq!(cause(text).class(), Class::IMAGE_AUTH, "{text}");
+    }
+    for text in [
+        "We rotated the deploy token last night and the pipeline pushes images fine.",
+        "The access token works; the tag was never pushed, so the pods are in ImagePullBackOff.",
+    ] {
+        assert_ne!(cause(text).class(), Class::IMAGE_AUTH, "{text}");
+    }
+}
