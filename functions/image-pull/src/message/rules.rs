@@ -19,6 +19,7 @@ mod judges;
 mod network;
 mod never_pull;
 mod node_access;
+mod unpublished;
 mod verdict;
 
 use judges::{
@@ -342,7 +343,8 @@ pub(super) static RULES: &[Rule] = &[
         decide: network::registry_unavailable,
     },
     // Told in words rather than quoted from the registry: the nodes' identity or route
-    // out, a private registry the node cannot pull from, an image said not to exist.
+    // out, a private registry the node cannot pull from, an image said not to exist or
+    // only side-loaded onto the node.
     Rule {
         name: "node-identity-said",
         causes: &[AccessDenied],
@@ -362,6 +364,11 @@ pub(super) static RULES: &[Rule] = &[
         name: "missing-image-said",
         causes: &[NotFound],
         decide: missing_image_said,
+    },
+    Rule {
+        name: "side-loaded-image",
+        causes: &[NotFound],
+        decide: unpublished::side_loaded_image,
     },
     Rule {
         name: "pull-failed",
@@ -394,6 +401,7 @@ pub(super) fn compile_all() {
         &node_access::NO_ROUTE,
         &never_pull::PULL_OFF,
         &never_pull::IMAGE_ABSENT,
+        &unpublished::SIDE_LOADED,
     ] {
         LazyLock::force(pattern);
     }

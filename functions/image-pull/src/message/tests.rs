@@ -407,6 +407,10 @@ fn each_rule_decides_its_own_sample() {
             "missing-image-said",
             "the chart references a container image that does not exist, so the install hangs",
         ),
+        (
+            "side-loaded-image",
+            "after k3d image import app:dev the pod still fails to pull the image",
+        ),
         ("pull-failed", "Back-off pulling image \"nginx:1\""),
     ];
     for (name, text) in samples {
