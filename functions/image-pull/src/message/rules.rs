@@ -343,8 +343,8 @@ pub(super) static RULES: &[Rule] = &[
         decide: network::registry_unavailable,
     },
     // Told in words rather than quoted from the registry: the nodes' identity or route
-    // out, a private registry the node cannot pull from, an image said not to exist or
-    // only side-loaded onto the node.
+    // out, a private registry the node cannot pull from, an image said not to exist, tagged
+    // with a build's version or only side-loaded onto the node.
     Rule {
         name: "node-identity-said",
         causes: &[AccessDenied],
@@ -364,6 +364,11 @@ pub(super) static RULES: &[Rule] = &[
         name: "missing-image-said",
         causes: &[NotFound],
         decide: missing_image_said,
+    },
+    Rule {
+        name: "build-version-tag",
+        causes: &[NotFound],
+        decide: unpublished::build_version_tag,
     },
     Rule {
         name: "side-loaded-image",
@@ -402,6 +407,7 @@ pub(super) fn compile_all() {
         &never_pull::PULL_OFF,
         &never_pull::IMAGE_ABSENT,
         &unpublished::SIDE_LOADED,
+        &unpublished::BUILD_VERSION_TAG,
     ] {
         LazyLock::force(pattern);
     }

@@ -408,6 +408,10 @@ fn each_rule_decides_its_own_sample() {
             "the chart references a container image that does not exist, so the install hangs",
         ),
         (
+            "build-version-tag",
+            "Back-off pulling image \"acme/web:v3.1.0-2-g0123abcd\"",
+        ),
+        (
             "side-loaded-image",
             "after k3d image import app:dev the pod still fails to pull the image",
         ),

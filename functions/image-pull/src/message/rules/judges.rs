@@ -236,6 +236,7 @@ pub(super) fn pull_failing(t: &Text<'_>) -> bool {
     t.has_any(&[
         "imagepullbackoff",
         "errimagepull",
+        "back-off pulling",
         "failed to pull",
         "can't be pulled",
         "cannot be pulled",
