@@ -143,7 +143,8 @@ const LAUNCH_CAPACITY: &[&str] = &[
     "zonalallocationfailed",
 ];
 
-/// The reason a [`LAUNCH_CAPACITY`] verdict carries (remediation reads it).
+/// The reason a verdict from a cloud that could not launch any instance type (no capacity
+/// in the zone, a stockout) carries; remediation reads it.
 pub const CLOUD_STOCKOUT: &str =
     "the cloud had no capacity for any requested instance type (a stockout)";
 
