@@ -149,7 +149,7 @@ pub fn finding_to_cause(f: &Finding, w: &Workload, needs: Option<&PodNeeds<'_>>)
             }
         }
         (Fact::NodeTaints(taints), _) => {
-            let names: Vec<String> = taints.iter().map(|(k, v, e)| if v.is_empty() { format!("{k}:{e}") } else { format!("{k}={v}:{e}") }).collect();
+            let names: Vec<String> = taints.iter().map(|(k, v, e)| crate::selectors::taint_shown(k, v, e)).collect();
             c.remediation.push(Remediation {
                 description: format!("for condition taints ({}) fix the node (CNI, kubelet, disk); for others add a toleration or remove the taint", names.join(", ")),
                 command: Some("kubectl get nodes -o wide && kubectl describe nodes | grep -A3 -i -E 'taints|conditions'".into()),

@@ -11,6 +11,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 /// Node labels (empty when the node has none).
 pub type Labels = BTreeMap<String, String>;
 
+/// A taint as `kubectl taint` writes it: `key=value:Effect`, or `key:Effect` when it has no
+/// value.
+pub fn taint_shown(key: &str, value: &str, effect: &str) -> String {
+    if value.is_empty() {
+        format!("{key}:{effect}")
+    } else {
+        format!("{key}={value}:{effect}")
+    }
+}
+
 /// True when the taint keeps pods off the node (`NoSchedule`, `NoExecute`);
 /// `PreferNoSchedule` only lowers the score.
 pub fn taint_blocks(taint: &Taint) -> bool {

@@ -88,7 +88,10 @@ impl Block {
         match self {
             Block::Unschedulable => "cordoned (spec.unschedulable)".into(),
             Block::Taint { key, value, effect } => {
-                format!("untolerated taint {key}={value}:{effect}")
+                format!(
+                    "untolerated taint {}",
+                    crate::selectors::taint_shown(key, value, effect)
+                )
             }
             Block::NodeSelector { key, value } => {
                 format!("nodeSelector {key}={value} does not match")

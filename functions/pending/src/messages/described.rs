@@ -147,11 +147,7 @@ fn taint_objects(t: &Input<'_>, out: &mut Vec<Finding>) -> bool {
     let Some((k, v, e)) = taints.first() else {
         return false;
     };
-    let shown = if v.is_empty() {
-        format!("{k}:{e}")
-    } else {
-        format!("{k}={v}:{e}")
-    };
+    let shown = crate::selectors::taint_shown(k, v, e);
     out.push(Finding::new(
         Class::UntoleratedTaint,
         // Above the bare-taint rule, which reads `effect:NoSchedule` of a `map[…]` as a

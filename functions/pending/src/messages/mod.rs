@@ -96,38 +96,40 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 /// Scans one text (an event message, a condition message or a whole pasted report).
 pub fn scan(text: &str) -> Vec<Finding> {
+    read(text, |input| {
+        let mut out = Vec::new();
+        for rule in RULES {
+            (rule.scan)(input, &mut out);
+        }
+        if relate::daemonset_pod(input.lower) {
+            relate::daemonset_fit(&mut out);
+        }
+        out
+    })
+}
+
+/// Calls `f` with `text` read the way every rule reads it: bounded, flattened (wrapped
+/// lines joined) and lower-cased once.
+fn read<R>(text: &str, f: impl FnOnce(&Input<'_>) -> R) -> R {
     // Bound the work on hostile input; real reports are far smaller.
     let text = &text[..text.floor_char_boundary(256 * 1024)];
     let flat = flatten(text);
     let lower = flat.to_ascii_lowercase();
-    let input = Input {
+    f(&Input {
         text,
         flat: &flat,
         lower: &lower,
-    };
-    let mut out = Vec::new();
-    for rule in RULES {
-        (rule.scan)(&input, &mut out);
-    }
-    if relate::daemonset_pod(&lower) {
-        relate::daemonset_fit(&mut out);
-    }
-    out
+    })
 }
 
 /// One rule run alone over `text`, read as [`scan`] reads it (for the rules' tests).
 #[cfg(test)]
 pub(crate) fn run_rule(rule: fn(&Input<'_>, &mut Vec<Finding>), text: &str) -> Vec<Finding> {
-    let flat = flatten(text);
-    let lower = flat.to_ascii_lowercase();
-    let input = Input {
-        text,
-        flat: &flat,
-        lower: &lower,
-    };
-    let mut out = Vec::new();
-    rule(&input, &mut out);
-    out
+    read(text, |input| {
+        let mut out = Vec::new();
+        rule(input, &mut out);
+        out
+    })
 }
 
 /// All whitespace runs collapsed, so wrapped lines read as one.

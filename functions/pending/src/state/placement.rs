@@ -40,11 +40,7 @@ pub(super) fn taint(needs: &PodNeeds<'_>, mine: &[&NodeGroup], w: &Workload) -> 
         );
     };
     let condition = key.starts_with("node.kubernetes.io/");
-    let shown = if value.is_empty() {
-        format!("{key}:{effect}")
-    } else {
-        format!("{key}={value}:{effect}")
-    };
+    let shown = crate::selectors::taint_shown(&key, &value, &effect);
     let summary = if condition {
         format!(
             "the candidate nodes carry the condition taint {shown}: they are unhealthy (not ready, unreachable or under pressure), and the pod does not tolerate that"

@@ -85,11 +85,7 @@ pub(in crate::messages) fn bare_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    let shown = if v.is_empty() {
-        format!("{k}:{e}")
-    } else {
-        format!("{k}={v}:{e}")
-    };
+    let shown = crate::selectors::taint_shown(k, v, e);
     out.push(Finding::new(
         Class::UntoleratedTaint,
         0.55,

@@ -52,13 +52,7 @@ pub(super) fn node_taints_line(t: &Input<'_>, out: &mut Vec<Finding>) {
     }
     let shown: Vec<String> = taints
         .iter()
-        .map(|(k, v, e)| {
-            if v.is_empty() {
-                format!("{k}:{e}")
-            } else {
-                format!("{k}={v}:{e}")
-            }
-        })
+        .map(|(k, v, e)| crate::selectors::taint_shown(k, v, e))
         .collect();
     let not_ready = taints
         .iter()
