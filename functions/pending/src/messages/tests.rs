@@ -12,6 +12,25 @@ pub(super) fn rules_hit(text: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// Asserts that [`scan`] ranks `class` first for every one of `messages`.
+pub(super) fn assert_first(class: Class, messages: &[&str]) {
+    for m in messages {
+        let found = merge(scan(m));
+        assert_eq!(
+            found.first().map(|f| &f.class),
+            Some(&class),
+            "{m}: {found:?}"
+        );
+    }
+}
+
+/// Asserts that the rule named `rule` finds nothing in any of `messages`.
+pub(super) fn assert_silent(rule: &str, messages: &[&str]) {
+    for m in messages {
+        assert!(!rules_hit(m).contains(&rule), "{m}");
+    }
+}
+
 /// One sample per rule that this rule, and no other, finds.
 #[test]
 fn each_rule_finds_its_own_sample() {
@@ -258,13 +277,13 @@ fn volume_reasons_quoted_alone() {
 /// volume's, like the plural one.
 #[test]
 fn unbound_claim_reason_in_the_singular_is_volume_binding() {
-    for m in [
-        "The Kubernetes dashboard shows the StatefulSet's first pod with: pod has unbound immediate PersistentVolumeClaim (repeated 4 times)",
-        "kafka-0 is stuck, the UI says `pod has unbound PersistentVolumeClaim` and nothing else",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::VolumeBinding,
+        &[
+            "The Kubernetes dashboard shows the StatefulSet's first pod with: pod has unbound immediate PersistentVolumeClaim (repeated 4 times)",
+            "kafka-0 is stuck, the UI says `pod has unbound PersistentVolumeClaim` and nothing else",
+        ],
+    );
 }
 
 /// A fit error pasted without the colon after its header, naming a node condition as one

@@ -1,6 +1,7 @@
 use super::super::tests::rules_hit;
 use super::super::{merge, scan};
 use super::*;
+use crate::messages::tests::assert_first;
 
 /// A taint told in prose as what keeps pending pods off the nodes, in several wordings;
 /// the key is read when the text carries one.
@@ -51,14 +52,14 @@ fn a_taint_told_in_prose_beside_pending_pods() {
 /// told without naming a known autoscaler; a pod autoscaler's "no scale-up" is not it.
 #[test]
 fn a_scale_up_below_the_threshold_told_in_any_autoscalers_words() {
-    for m in [
-        "The pending pod asks for 3 CPUs and no node has 3 free, but cluster utilisation stays below the scale-up threshold, so no new node is added.",
-        "My 200m pod is not enough to trigger a scale out, and it stays Pending because every node has only 150m free.",
-        "scale_up_threshold_percent: 70\nThe pod is Pending for hours: the requests never reach the scaling threshold.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::NoScaleUp,
+        &[
+            "The pending pod asks for 3 CPUs and no node has 3 free, but cluster utilisation stays below the scale-up threshold, so no new node is added.",
+            "My 200m pod is not enough to trigger a scale out, and it stays Pending because every node has only 150m free.",
+            "scale_up_threshold_percent: 70\nThe pod is Pending for hours: the requests never reach the scaling threshold.",
+        ],
+    );
     for m in [
         "The HPA does not trigger a scale-up and the new pods are Pending.",
         "The requests are below the scale-up threshold and all pods are Running.",
@@ -109,13 +110,13 @@ fn a_pod_held_without_the_unschedulable_reason() {
 /// autoscaler reports itself is not missing.
 #[test]
 fn a_scale_up_expected_of_an_autoscaler_beside_a_fit_error() {
-    for m in [
-        "### Expected Behavior\nI expected the cluster autoscaler to add a node in us-east-1c.\n### Actual Behavior\nWarning FailedScheduling 0/4 nodes are available: 2 Insufficient memory, 2 node(s) had volume node affinity conflict.",
-        "CA should have scaled up the gpu ASG but the pod sits there:\n  Warning  FailedScheduling  default-scheduler  0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::NoScaleUp,
+        &[
+            "### Expected Behavior\nI expected the cluster autoscaler to add a node in us-east-1c.\n### Actual Behavior\nWarning FailedScheduling 0/4 nodes are available: 2 Insufficient memory, 2 node(s) had volume node affinity conflict.",
+            "CA should have scaled up the gpu ASG but the pod sits there:\n  Warning  FailedScheduling  default-scheduler  0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+        ],
+    );
     for m in [
         "Karpenter should launch a node for it.\n0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
         "The autoscaler should add a node. Normal TriggeredScaleUp pod triggered scale-up: [{workers 2->3 (max: 5)}]\n0/2 nodes are available: 2 Insufficient cpu.",

@@ -3,6 +3,7 @@
 use lastmile_events::Class;
 
 use crate::messages::tests::rules_hit;
+use crate::messages::tests::{assert_first, assert_silent};
 use crate::messages::{merge, scan};
 
 /// Claims listed Pending by `kubectl get pvc`; Bound claims and pod tables are not.
@@ -44,13 +45,14 @@ fn capacity_told_in_words() {
         assert_eq!(found[0].class, Class::InsufficientResources, "{m}");
         assert!(!found[0].definitive, "{m}");
     }
-    for m in [
-        "the container was killed: not enough memory in the container",
-        "the cluster has enough resources, the pod is Running",
-        "Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. Not enough resources in the cluster either?",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-capacity"), "{m}");
-    }
+    assert_silent(
+        "described-capacity",
+        &[
+            "the container was killed: not enough memory in the container",
+            "the cluster has enough resources, the pod is Running",
+            "Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. Not enough resources in the cluster either?",
+        ],
+    );
 }
 
 /// A node autoscaler described as not adding nodes beside a pending pod.
@@ -65,13 +67,14 @@ fn no_scale_up_told_in_words() {
     ] {
         assert_eq!(merge(scan(m))[0].class, Class::NoScaleUp, "{m}");
     }
-    for m in [
-        "The autoscaler doesn't matter here, the pod is Running.",
-        "Pods are pending and nothing scales up.",
-        "The autoscaler did not scale up during the unscheduled maintenance window; all pods Running.",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-no-scale-up"), "{m}");
-    }
+    assert_silent(
+        "described-no-scale-up",
+        &[
+            "The autoscaler doesn't matter here, the pod is Running.",
+            "Pods are pending and nothing scales up.",
+            "The autoscaler did not scale up during the unscheduled maintenance window; all pods Running.",
+        ],
+    );
 }
 
 /// `kubectl get nodes` with only cordoned nodes (old tables have no ROLES column); one
@@ -109,12 +112,13 @@ fn cordoned_nodes_told_in_words() {
     ] {
         assert_eq!(merge(scan(m))[0].class, Class::UnschedulableNodes, "{m}");
     }
-    for m in [
-        "I uncordoned node-2 and the Pending pods are still Pending.",
-        "The node is cordoned for maintenance; all pods are Running elsewhere.",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
-    }
+    assert_silent(
+        "described-cordon",
+        &[
+            "I uncordoned node-2 and the Pending pods are still Pending.",
+            "The node is cordoned for maintenance; all pods are Running elsewhere.",
+        ],
+    );
 }
 
 /// hostNetwork / hostPort pods that cannot be placed, in a few wordings; hostNetwork
@@ -196,15 +200,15 @@ fn autoscaler_status_with_no_scale_up_activity_beside_a_pending_pod() {
 /// scale-up not triggered, nodes not added, a group at (or past) its maximum.
 #[test]
 fn no_scale_up_told_plainly_needs_no_pending_pod() {
-    for m in [
-        "With minSize 0 on the arm64 node pool, a scale-up is never triggered; the autoscaler log says the pod would not fit.",
-        "Expected: Karpenter adds capacity for the batch job.\nActual: no new nodes were launched.",
-        "cluster-autoscaler gives up: the ASG is already at its maximum size and the computed size exceeds the max",
-        "The autoscaler didn't trigger a scale-up for the GPU node group.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::NoScaleUp,
+        &[
+            "With minSize 0 on the arm64 node pool, a scale-up is never triggered; the autoscaler log says the pod would not fit.",
+            "Expected: Karpenter adds capacity for the batch job.\nActual: no new nodes were launched.",
+            "cluster-autoscaler gives up: the ASG is already at its maximum size and the computed size exceeds the max",
+            "The autoscaler didn't trigger a scale-up for the GPU node group.",
+        ],
+    );
     // No autoscaler, node group or ASG named: not this rule.
     assert!(
         !rules_hit("Nodes were not added to the load balancer target group.")
@@ -221,38 +225,40 @@ fn no_scale_up_told_plainly_needs_no_pending_pod() {
 /// scheduled, and "every node cordoned" alone.
 #[test]
 fn drained_or_all_cordoned_nodes_told_in_words() {
-    for m in [
-        "We drained worker-3 for the kernel update and the operator's pod now stays Pending.",
-        "The remediation controller cordoned every one of the nodes overnight.",
-        "After the nodes were drained, the database pods cannot be scheduled anywhere.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::UnschedulableNodes, "{m}: {found:?}");
-    }
-    for m in [
-        "We drained the node and every pod moved to the others; all Running.",
-        "Draining the queue took an hour.",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-cordon"), "{m}");
-    }
+    assert_first(
+        Class::UnschedulableNodes,
+        &[
+            "We drained worker-3 for the kernel update and the operator's pod now stays Pending.",
+            "The remediation controller cordoned every one of the nodes overnight.",
+            "After the nodes were drained, the database pods cannot be scheduled anywhere.",
+        ],
+    );
+    assert_silent(
+        "described-cordon",
+        &[
+            "We drained the node and every pod moved to the others; all Running.",
+            "Draining the queue took an hour.",
+        ],
+    );
 }
 
 /// A zonal volume beside pods that cannot be scheduled, or with no node left in its zone.
 #[test]
 fn volume_pinned_to_a_zone_told_in_words() {
-    for m in [
-        "The PV has a node affinity for zone us-central1-c and all our nodes are in us-central1-a, so the pod is pending.",
-        "our EBS volume sits in eu-central-1b; after the node group shrank there is no node in that zone any more",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
-    }
-    for m in [
-        "The volume in zone a mounts fine and the pod is Running.",
-        "0/3 nodes are available: 3 node(s) had volume node affinity conflict. The PV is in zone b.",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-volume-zone"), "{m}");
-    }
+    assert_first(
+        Class::VolumeBinding,
+        &[
+            "The PV has a node affinity for zone us-central1-c and all our nodes are in us-central1-a, so the pod is pending.",
+            "our EBS volume sits in eu-central-1b; after the node group shrank there is no node in that zone any more",
+        ],
+    );
+    assert_silent(
+        "described-volume-zone",
+        &[
+            "The volume in zone a mounts fine and the pod is Running.",
+            "0/3 nodes are available: 3 node(s) had volume node affinity conflict. The PV is in zone b.",
+        ],
+    );
 }
 
 /// A quota shown beside a Deployment whose ReplicaSet creates no pods, with the creation
@@ -262,12 +268,13 @@ fn quota_beside_a_replicaset_that_creates_no_pods() {
     let m = "kubectl describe quota compute -n team-a\nResource         Used   Hard\n--------         ----   ----\nlimits.memory    3Gi    4Gi\n\nkubectl describe deploy api\n  ReplicaFailure   True    FailedCreate\nNewReplicaSet:   api-7c9f (0/2 replicas created)";
     assert_eq!(merge(scan(m))[0].class, Class::QuotaExceeded);
     // FailedCreate with no quota in sight, or with its error quoted, is not this reading.
-    for m in [
-        "ReplicaFailure   True    FailedCreate\nNewReplicaSet:   api-7c9f (0/2 replicas created)",
-        "ResourceQuota compute exists.\nWarning FailedCreate replicaset-controller Error creating: pods \"api-1\" is forbidden: error looking up service account team-a/api",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-quota"), "{m}");
-    }
+    assert_silent(
+        "described-quota",
+        &[
+            "ReplicaFailure   True    FailedCreate\nNewReplicaSet:   api-7c9f (0/2 replicas created)",
+            "ResourceQuota compute exists.\nWarning FailedCreate replicaset-controller Error creating: pods \"api-1\" is forbidden: error looking up service account team-a/api",
+        ],
+    );
 }
 
 /// A LimitRange bound told to be crossed; a quoted LimitRange message is left to its rule,
@@ -280,12 +287,13 @@ fn limit_range_bound_told_in_words() {
     ] {
         assert_eq!(merge(scan(m))[0].class, Class::LimitRange, "{m}");
     }
-    for m in [
-        "We have a LimitRange with default requests; the pods run.",
-        "LimitRange: maximum cpu usage per Container is 2, but limit is 4; greater than the max",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-limit-range"), "{m}");
-    }
+    assert_silent(
+        "described-limit-range",
+        &[
+            "We have a LimitRange with default requests; the pods run.",
+            "LimitRange: maximum cpu usage per Container is 2, but limit is 4; greater than the max",
+        ],
+    );
 }
 
 /// A policy engine told to block pods; the engine named without a blocked pod, or a quoted
@@ -298,13 +306,14 @@ fn policy_engine_told_to_block_pods() {
     ] {
         assert_eq!(merge(scan(m))[0].class, Class::PolicyDenied, "{m}");
     }
-    for m in [
-        "Kyverno is installed and the pods run.",
-        "The pod is denied by the network firewall.",
-        "admission webhook \"validate.kyverno.svc\" denied the request: the pods are blocked",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-policy"), "{m}");
-    }
+    assert_silent(
+        "described-policy",
+        &[
+            "Kyverno is installed and the pods run.",
+            "The pod is denied by the network firewall.",
+            "admission webhook \"validate.kyverno.svc\" denied the request: the pods are blocked",
+        ],
+    );
 }
 
 /// Capacity told as a request above what one machine has.
@@ -350,15 +359,15 @@ fn unset_requests_under_a_quota_told_in_words() {
 /// pending: the template-from-zero reading; a group at zero that scales fine is none.
 #[test]
 fn a_group_scaling_from_zero_said_not_to_scale_up() {
-    for m in [
-        "Our GPU node pool has minSize: 0 and the cluster autoscaler never adds a node for the training job.",
-        "karpenter-less EKS: the spot ASG is scaled to zero and cluster-autoscaler doesn't scale it up for the batch pods",
-        "Node group with desired size set to 0 does not scale up when I submit the job, the one with min size 1 works",
-        "GKE: the autoscaler doesn't scale-from-zero our zero-node pool for the GPU workload",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::NoScaleUp, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::NoScaleUp,
+        &[
+            "Our GPU node pool has minSize: 0 and the cluster autoscaler never adds a node for the training job.",
+            "karpenter-less EKS: the spot ASG is scaled to zero and cluster-autoscaler doesn't scale it up for the batch pods",
+            "Node group with desired size set to 0 does not scale up when I submit the job, the one with min size 1 works",
+            "GKE: the autoscaler doesn't scale-from-zero our zero-node pool for the GPU workload",
+        ],
+    );
     assert!(
         merge(scan(
             "the ASG scales from zero and the autoscaler adds a node within two minutes"
@@ -371,13 +380,13 @@ fn a_group_scaling_from_zero_said_not_to_scale_up() {
 /// GCP zone names); one zone named, or a volume beside running pods, is no finding.
 #[test]
 fn a_volume_in_one_named_zone_and_the_pod_s_nodes_in_another() {
-    for m in [
-        "The PV was created in europe-west1-c but our nodeSelector sends the pod to the pool in europe-west1-b, so it is stuck.",
-        "Postgres can't be started: its EBS disk lives in us-west-2a while the only node group it may use is in us-west-2c.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::VolumeBinding, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::VolumeBinding,
+        &[
+            "The PV was created in europe-west1-c but our nodeSelector sends the pod to the pool in europe-west1-b, so it is stuck.",
+            "Postgres can't be started: its EBS disk lives in us-west-2a while the only node group it may use is in us-west-2c.",
+        ],
+    );
     for m in [
         "The PV was created in europe-west1-c and the pod runs fine there.",
         "the volume is in us-east-1a; the pod is stuck on a bad readiness probe",
@@ -396,13 +405,13 @@ fn a_volume_in_one_named_zone_and_the_pod_s_nodes_in_another() {
 /// container failing to bind is not a scheduling matter.
 #[test]
 fn a_port_held_on_the_nodes_told_in_words() {
-    for m in [
-        "The ingress controller pods stay Pending because ports 80 and 443 are already taken on every node by the ServiceLB pods.",
-        "new node-local-dns pods are pending; the old load balancer DaemonSet still holds port 53",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::HostPorts, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::HostPorts,
+        &[
+            "The ingress controller pods stay Pending because ports 80 and 443 are already taken on every node by the ServiceLB pods.",
+            "new node-local-dns pods are pending; the old load balancer DaemonSet still holds port 53",
+        ],
+    );
     let m = "pod pending then crashing: listen tcp :8080: bind: address already in use, port 8080 is already in use on the node";
     assert!(
         merge(scan(m)).iter().all(|f| f.class != Class::HostPorts),
@@ -414,14 +423,14 @@ fn a_port_held_on_the_nodes_told_in_words() {
 /// per healthy node already (a required anti-affinity), in a table or in words.
 #[test]
 fn a_replacement_pending_beside_a_lost_node_is_one_replica_per_node() {
-    for m in [
-        "We shut down one worker node to test failover.\n$ kubectl get po -n prod\nNAME                    READY   STATUS        RESTARTS   AGE\napi-6d9f7c8b5-x2kqp     1/1     Terminating   0          2h\napi-6d9f7c8b5-7hzlm     0/1     Pending       0          4m\napi-6d9f7c8b5-q8wfd     1/1     Running       0          2h",
-        "When a node goes down the old keycloak pod is stuck in Terminating and the new replica stays Pending for ever, even though two nodes are healthy.",
-        "Simulating a node failure: the old pod sits in Unknown while the new one is pending, the two other nodes are fine.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::PodAffinity, "{m}: {found:?}");
-    }
+    assert_first(
+        Class::PodAffinity,
+        &[
+            "We shut down one worker node to test failover.\n$ kubectl get po -n prod\nNAME                    READY   STATUS        RESTARTS   AGE\napi-6d9f7c8b5-x2kqp     1/1     Terminating   0          2h\napi-6d9f7c8b5-7hzlm     0/1     Pending       0          4m\napi-6d9f7c8b5-q8wfd     1/1     Running       0          2h",
+            "When a node goes down the old keycloak pod is stuck in Terminating and the new replica stays Pending for ever, even though two nodes are healthy.",
+            "Simulating a node failure: the old pod sits in Unknown while the new one is pending, the two other nodes are fine.",
+        ],
+    );
     // Every node down is the not-ready taint; no lost node is nothing of this.
     for m in [
         "kubectl get nodes\nNAME  STATUS     ROLES   AGE  VERSION\nn1    NotReady   worker  2d   v1.27.3\n\nkubectl get pods\nNAME              READY  STATUS   RESTARTS  AGE\nweb-5f7d8-abcde   1/1    Unknown  0         1h\nweb-5f7d8-fghij   0/1    Pending  0         2m",
@@ -447,12 +456,13 @@ fn a_cluster_with_no_nodes_told_in_words() {
         let found = merge(scan(m));
         assert_eq!(found[0].class, Class::NoNodes, "{m}");
     }
-    for m in [
-        "kubectl get pods -n web\nNo resources found in web namespace.\nThe web deployment is Pending.",
-        "kubectl get nodes -l gpu=true returns nothing, and my trainer pod is Pending.",
-        "The cluster has no nodes with a GPU, so the pod stays Pending.",
-        "kubectl get nodes\nNAME   STATUS   ROLES    AGE   VERSION\nw-1    Ready    <none>   3d    v1.29.2\nno nodes were added and the pod is Pending",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-no-nodes"), "{m}");
-    }
+    assert_silent(
+        "described-no-nodes",
+        &[
+            "kubectl get pods -n web\nNo resources found in web namespace.\nThe web deployment is Pending.",
+            "kubectl get nodes -l gpu=true returns nothing, and my trainer pod is Pending.",
+            "The cluster has no nodes with a GPU, so the pod stays Pending.",
+            "kubectl get nodes\nNAME   STATUS   ROLES    AGE   VERSION\nw-1    Ready    <none>   3d    v1.29.2\nno nodes were added and the pod is Pending",
+        ],
+    );
 }

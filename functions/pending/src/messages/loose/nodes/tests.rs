@@ -2,47 +2,48 @@
 
 use lastmile_events::Class;
 
-use crate::messages::tests::rules_hit;
-use crate::messages::{merge, scan};
+use crate::messages::tests::{assert_first, assert_silent};
 
 /// Pods told to want the same port as one another, more of them than nodes, or the
 /// scheduler's port predicate named, beside pods that do not schedule: one node binds a
 /// port once, so the pod beyond one per node waits.
 #[test]
 fn pods_wanting_the_same_port_beyond_one_per_node() {
-    for m in [
-        "Three replicas of the proxy all listen on the same host port; on our two-node cluster the third one failed to schedule.",
-        "Why does PodFitsHostPorts reject my pod? The new replica cannot be scheduled although the node has spare CPU.",
-        "We run two instances with the same port on one node for blue/green, and the second is stuck Pending.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::HostPorts, "{m}: {found:?}");
-    }
-    for m in [
-        "Both containers of the pod use the same port, so the second one exits with bind: address already in use.",
-        "The Service and the pod use the same port 8080 and everything is Running.",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-host-ports"), "{m}");
-    }
+    assert_first(
+        Class::HostPorts,
+        &[
+            "Three replicas of the proxy all listen on the same host port; on our two-node cluster the third one failed to schedule.",
+            "Why does PodFitsHostPorts reject my pod? The new replica cannot be scheduled although the node has spare CPU.",
+            "We run two instances with the same port on one node for blue/green, and the second is stuck Pending.",
+        ],
+    );
+    assert_silent(
+        "described-host-ports",
+        &[
+            "Both containers of the pod use the same port, so the second one exits with bind: address already in use.",
+            "The Service and the pod use the same port 8080 and everything is Running.",
+        ],
+    );
 }
 
 /// The per-node agent of a second install of the same stack, pending while the first
 /// install's copy runs: the agent binds host ports on every node.
 #[test]
 fn a_second_install_of_a_per_node_agent_left_pending() {
-    for m in [
-        "We deployed a second kube-prometheus-stack for the staging team; its node exporter pods never leave Pending while the first stack's run.",
-        "Installing the log-shipper chart twice (once per tenant namespace) leaves the second DaemonSet's pods Pending.",
-    ] {
-        let found = merge(scan(m));
-        assert_eq!(found[0].class, Class::HostPorts, "{m}: {found:?}");
-    }
-    for m in [
-        // A second release of an app with no per-node agent.
-        "After a second release of the web chart was installed, its api pods stay Pending.",
-        // A second install of an agent whose pods all run.
-        "We installed the node exporter chart twice and both DaemonSets are Running fine.",
-    ] {
-        assert!(!rules_hit(m).contains(&"described-host-ports"), "{m}");
-    }
+    assert_first(
+        Class::HostPorts,
+        &[
+            "We deployed a second kube-prometheus-stack for the staging team; its node exporter pods never leave Pending while the first stack's run.",
+            "Installing the log-shipper chart twice (once per tenant namespace) leaves the second DaemonSet's pods Pending.",
+        ],
+    );
+    assert_silent(
+        "described-host-ports",
+        &[
+            // A second release of an app with no per-node agent.
+            "After a second release of the web chart was installed, its api pods stay Pending.",
+            // A second install of an agent whose pods all run.
+            "We installed the node exporter chart twice and both DaemonSets are Running fine.",
+        ],
+    );
 }
