@@ -29,6 +29,20 @@ pub(super) fn classes(text: &str) -> Vec<Class> {
     ds.into_iter().map(|d| d.class).collect()
 }
 
+/// Asserts that the text rules rank `class` first for every one of `texts`.
+pub(super) fn assert_first(class: Class, texts: &[&str]) {
+    for text in texts {
+        assert_eq!(classes(text).first(), Some(&class), "{text}");
+    }
+}
+
+/// Asserts that the text rules find no `class` in any of `texts`.
+pub(super) fn assert_absent(class: Class, texts: &[&str]) {
+    for text in texts {
+        assert!(!classes(text).contains(&class), "{text}");
+    }
+}
+
 #[test]
 fn every_pattern_compiles() {
     for p in all_patterns() {
@@ -64,13 +78,14 @@ fn a_timestamped_not_yet_line_repeated_is_an_init_wait() {
 /// A non-zero exit of an init container, told in words, fields or restart counts.
 #[test]
 fn an_init_container_that_exits_non_zero_crash_loops() {
-    for text in [
-        "The initContainer for setting permissions runs chown -R 65534:82 /srv/cfg; chown fails on the configMap and exits with exit code 1.",
-        "the init container can't chown the .tmp files, causing it to exit non-zero. 1012 restarts over 3.5 days.",
-        "initContainerStatuses:\n  - lastState:\n      terminated:\n        exitCode: 127\n        message: 'exec: \"/binbash\": stat /binbash: no such file or directory'",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "The initContainer for setting permissions runs chown -R 65534:82 /srv/cfg; chown fails on the configMap and exits with exit code 1.",
+            "the init container can't chown the .tmp files, causing it to exit non-zero. 1012 restarts over 3.5 days.",
+            "initContainerStatuses:\n  - lastState:\n      terminated:\n        exitCode: 127\n        message: 'exec: \"/binbash\": stat /binbash: no such file or directory'",
+        ],
+    );
     // A main container's exit below a finished init container is not an init crash.
     let describe = "Init Containers:\n  migrate:\n    State: Terminated\n      Exit Code: 0\nContainers:\n  web:\n    Last State: Terminated\n      Exit Code: 1\n";
     assert!(!classes(describe).contains(&Class::InitCrashloop));
@@ -93,17 +108,14 @@ fn a_job_active_for_hours_in_a_jobs_table_is_stuck() {
 /// running, or the pod is said to stay Running after the container exited.
 #[test]
 fn a_sidecar_that_outlives_the_main_container_keeps_the_job_active() {
-    for text in [
-        "Jobs never complete with injection on: the istio-proxy container is still running after the migrate container exits.",
-        "kubectl get pods\nNAME                 READY   STATUS     RESTARTS   AGE\nbackup-28413-x7k2p   1/2     NotReady   0          3h\nThe CronJob's cloud-sql-proxy sidecar does not exit when the backup finishes.",
-        "Our cron job's container logs show it exited successfully, however the pod stays Running, so no new job is started.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Jobs never complete with injection on: the istio-proxy container is still running after the migrate container exits.",
+            "kubectl get pods\nNAME                 READY   STATUS     RESTARTS   AGE\nbackup-28413-x7k2p   1/2     NotReady   0          3h\nThe CronJob's cloud-sql-proxy sidecar does not exit when the backup finishes.",
+            "Our cron job's container logs show it exited successfully, however the pod stays Running, so no new job is started.",
+        ],
+    );
     // A sidecar that keeps running in a Deployment is how it should be.
     assert!(
         !classes("the envoy sidecar keeps running next to the web server")
@@ -114,16 +126,13 @@ fn a_sidecar_that_outlives_the_main_container_keeps_the_job_active() {
 /// Helm's wait on a hook Job that never completes, in the v3.13+ and older wordings.
 #[test]
 fn a_hook_job_still_in_progress_at_the_helm_timeout() {
-    for text in [
-        "Error: UPGRADE FAILED: pre-upgrade hooks failed: resource not ready, name: db-migrate, kind: Job, status: InProgress\ncontext deadline exceeded",
-        "level=DEBUG msg=\"waiting for resource\" name=db-migrate kind=Job expectedStatus=Current actualStatus=InProgress\nJob db-migrate status: InProgress",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Error: UPGRADE FAILED: pre-upgrade hooks failed: resource not ready, name: db-migrate, kind: Job, status: InProgress\ncontext deadline exceeded",
+            "level=DEBUG msg=\"waiting for resource\" name=db-migrate kind=Job expectedStatus=Current actualStatus=InProgress\nJob db-migrate status: InProgress",
+        ],
+    );
 }
 
 /// Helm's own watch of a hook Job ends on the Job still active: Helm is waiting on a Job
@@ -139,16 +148,13 @@ fn helm_watch_ending_on_an_active_hook_job_is_stuck() {
 /// A hook phase that failed because Helm's wait ran out: the hook Job was still active.
 #[test]
 fn a_hook_phase_that_timed_out_is_a_stuck_hook_job() {
-    for text in [
-        "Error: UPGRADE FAILED: pre-upgrade hooks failed: 1 error occurred:\n\t* timed out waiting for the condition",
-        "helm.go:84: [debug] failed pre-install: context deadline exceeded",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Error: UPGRADE FAILED: pre-upgrade hooks failed: 1 error occurred:\n\t* timed out waiting for the condition",
+            "helm.go:84: [debug] failed pre-install: context deadline exceeded",
+        ],
+    );
     // A hook that failed for its own reason is that reason, not a stuck Job.
     assert_eq!(
         classes("Error: failed post-upgrade: job failed: BackoffLimitExceeded").first(),
@@ -159,16 +165,13 @@ fn a_hook_phase_that_timed_out_is_a_stuck_hook_job() {
 /// A Job said to remain running, or to fail to complete, while the deploy waits on it.
 #[test]
 fn jobs_said_to_remain_running() {
-    for text in [
-        "The db-seed Job stays in Running state and `helm upgrade --wait` never returns.",
-        "helm hangs because the pre-install job fails to finish, although its log says it is done.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "The db-seed Job stays in Running state and `helm upgrade --wait` never returns.",
+            "helm hangs because the pre-install job fails to finish, although its log says it is done.",
+        ],
+    );
 }
 
 /// "Jobs" in the plural and "do not complete" read as a stuck Job too.
@@ -184,13 +187,14 @@ fn jobs_said_not_to_complete() {
 /// chmod in its log, or a describe block of a container running only chown that crash-loops.
 #[test]
 fn a_denied_permission_fix_is_an_init_crash_loop() {
-    for text in [
-        "With runAsNonRoot enforced the initContainer fails:\nchown: changing ownership of '/var/lib/mysql/data': Permission denied\n\nkubectl logs db-0 -c volume-permissions",
-        "Init Containers:\n  fix-perms:\n    Command:\n      sh\n      -c\n      chmod -R 0775 /data\n    State: Waiting\nchmod: changing permissions of '/data/lost+found': Operation not permitted",
-        "volume-permissions:\n    Container ID:  containerd://1f0c\n    Image:         busybox:1.36\n    Command:\n      chown\n      -R\n      1001:1001\n      /bitnami/redis/data\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    1",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "With runAsNonRoot enforced the initContainer fails:\nchown: changing ownership of '/var/lib/mysql/data': Permission denied\n\nkubectl logs db-0 -c volume-permissions",
+            "Init Containers:\n  fix-perms:\n    Command:\n      sh\n      -c\n      chmod -R 0775 /data\n    State: Waiting\nchmod: changing permissions of '/data/lost+found': Operation not permitted",
+            "volume-permissions:\n    Container ID:  containerd://1f0c\n    Image:         busybox:1.36\n    Command:\n      chown\n      -R\n      1001:1001\n      /bitnami/redis/data\n    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    1",
+        ],
+    );
     // A chown that works, or a denied chown in an app container's log, is not it.
     assert!(!classes("Command:\n  chown\n  -R\n  1000:1000\n  /data\nState: Terminated\n  Reason: Completed\n  Exit Code: 0").contains(&Class::InitCrashloop));
     assert!(
@@ -212,17 +216,14 @@ fn nslookup_nxdomain_beside_a_wait_line_is_an_init_wait() {
 /// is stuck active; a Job with no deadline set cannot have exceeded one.
 #[test]
 fn a_job_that_never_completes_without_a_deadline_is_stuck_active() {
-    for text in [
-        "Since the upgrade our migration Job never transitions to Complete even though its pod shows Succeeded.",
-        "The nightly report CronJob has no activeDeadlineSeconds, so when the export hangs the job keeps running forever and the next run never starts.",
-        "The cleanup jobs are never marked as completed; activeDeadlineSeconds is not set on them.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Since the upgrade our migration Job never transitions to Complete even though its pod shows Succeeded.",
+            "The nightly report CronJob has no activeDeadlineSeconds, so when the export hangs the job keeps running forever and the next run never starts.",
+            "The cleanup jobs are never marked as completed; activeDeadlineSeconds is not set on them.",
+        ],
+    );
     // A deadline that is set and fired stays a deadline.
     assert_eq!(
         classes("Job was active longer than specified deadline; activeDeadlineSeconds: 600")
@@ -240,16 +241,13 @@ fn a_job_that_never_completes_without_a_deadline_is_stuck_active() {
 /// pod keeps running after the work is done. A proxy that exits is no finding.
 #[test]
 fn a_proxy_told_not_to_exit_keeps_the_job_active() {
-    for text in [
-        "With the Linkerd proxy injected, our migration job's pod never finishes: the proxy is not exiting after the migration container completed.",
-        "The backup CronJob has an Istio proxy sidecar; after the dump the proxy won't stop, so the job stays active.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "With the Linkerd proxy injected, our migration job's pod never finishes: the proxy is not exiting after the migration container completed.",
+            "The backup CronJob has an Istio proxy sidecar; after the dump the proxy won't stop, so the job stays active.",
+        ],
+    );
     let fine = "The job's proxy exits with the main container and the Job completes.";
     assert!(!classes(fine).contains(&Class::JobStuckActive));
 }
@@ -258,16 +256,13 @@ fn a_proxy_told_not_to_exit_keeps_the_job_active() {
 /// retries are unbounded, a backoff-limit reading.
 #[test]
 fn a_job_that_creates_pods_without_end_is_a_backoff_problem() {
-    for text in [
-        "Our cleanup job spawned thousands of pods overnight because the script had a wrong path.",
-        "The job keeps creating new pods, every one of them in Error.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobBackoffLimit),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "Our cleanup job spawned thousands of pods overnight because the script had a wrong path.",
+            "The job keeps creating new pods, every one of them in Error.",
+        ],
+    );
     // No Job in sight, or a bounded number of pods: not this rule.
     assert!(classes("The ReplicaSet keeps creating new pods after each eviction.").is_empty());
     assert!(classes("The job created 3 pods, one per index, and completed.").is_empty());
@@ -296,25 +291,23 @@ fn an_init_status_typed_without_its_colon_is_an_init_wait() {
 /// Several of a Job's pods shown or said to have failed: the Job retried to its limit.
 #[test]
 fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
-    for text in [
-        "CronJob backup: 3 pods in state Failed, all with the same pg_dump error",
-        "every pod of the nightly cronjob ends up in Error status",
-        "The job retried 4 times and gave up; each pod logged a connection timeout.",
-        "kind: Job\n$ kubectl get pods\nNAME              READY   STATUS   RESTARTS   AGE\nmigrate-x7k2p     0/1     Error    0          9m\nmigrate-q8r4t     0/1     Error    0          8m",
-        "Name:           nightly-report\nParallelism:    1\nCompletions:    1\nPods Statuses:  0 Active (0 Ready) / 0 Succeeded / 6 Failed",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobBackoffLimit),
-            "{text}"
-        );
-    }
-    for text in [
-        "CronJob sync: 3 pods Running",
-        "CronJob sync: 3 pods failed to schedule: 0/4 nodes are available",
-    ] {
-        assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
-    }
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "CronJob backup: 3 pods in state Failed, all with the same pg_dump error",
+            "every pod of the nightly cronjob ends up in Error status",
+            "The job retried 4 times and gave up; each pod logged a connection timeout.",
+            "kind: Job\n$ kubectl get pods\nNAME              READY   STATUS   RESTARTS   AGE\nmigrate-x7k2p     0/1     Error    0          9m\nmigrate-q8r4t     0/1     Error    0          8m",
+            "Name:           nightly-report\nParallelism:    1\nCompletions:    1\nPods Statuses:  0 Active (0 Ready) / 0 Succeeded / 6 Failed",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "CronJob sync: 3 pods Running",
+            "CronJob sync: 3 pods failed to schedule: 0/4 nodes are available",
+        ],
+    );
     let one = "kind: Job\nmigrate-x7k2p     0/1     Error    0          9m";
     assert!(!classes(one).contains(&Class::JobBackoffLimit));
     // ... unless the Job allows no retry.
@@ -327,12 +320,13 @@ fn several_failed_pods_of_a_job_hit_the_backoff_limit() {
 /// held by an init container; an app "hanging on init" of a client is no init phase.
 #[test]
 fn pods_said_to_stay_in_init_are_an_init_wait() {
-    for text in [
-        "After every helm upgrade the api and worker pods remain in Initializing for hours.",
-        "Our scheduler pods keep hanging at init state after a node drain, nothing in the events.",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
-    }
+    assert_first(
+        Class::InitBlocked,
+        &[
+            "After every helm upgrade the api and worker pods remain in Initializing for hours.",
+            "Our scheduler pods keep hanging at init state after a node drain, nothing in the events.",
+        ],
+    );
     assert!(classes("The app hangs on init of its Kafka client and never serves.").is_empty());
 }
 
@@ -352,13 +346,14 @@ fn a_crash_told_of_another_workload_is_not_an_init_crash() {
 /// start, it does not wait.
 #[test]
 fn an_init_step_failing_with_a_tool_usage_error_crash_loops() {
-    for text in [
-        "Logs of our init container:\nmkdir: invalid option -- 'x'\nBusyBox v1.36.1 multi-call binary.",
-        "kubectl logs web-0 -c fix-perms\nchmod: missing operand after '755'\nTry 'chmod --help' for more information.\n(initContainers set the data dir mode)",
-        "initContainers copy the config:\ncp: missing destination file operand after '/etc/app/app.conf'",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "Logs of our init container:\nmkdir: invalid option -- 'x'\nBusyBox v1.36.1 multi-call binary.",
+            "kubectl logs web-0 -c fix-perms\nchmod: missing operand after '755'\nTry 'chmod --help' for more information.\n(initContainers set the data dir mode)",
+            "initContainers copy the config:\ncp: missing destination file operand after '/etc/app/app.conf'",
+        ],
+    );
     // The same line with no init container in sight is not an init container's.
     let app = "kubectl logs api-5f7c -c api\nchmod: missing operand";
     assert!(!classes(app).contains(&Class::InitCrashloop), "{app}");

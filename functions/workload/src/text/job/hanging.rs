@@ -54,28 +54,26 @@ pub(super) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
 mod tests {
     use lastmile_events::Class;
 
-    use crate::text::tests::classes;
+    use crate::text::tests::{assert_absent, assert_first};
 
     /// A Job's pods said to hang on for hours or days keep the Job active; pods that wait
     /// that long to be scheduled, or a Job that merely ran fine for weeks, are not it.
     #[test]
     fn job_pods_said_to_hang_on_for_days_keep_the_job_active() {
-        for text in [
-            "Our backup CronJob: some of its pods have been running for 3 days, the rsync to the NAS never returns.",
-            "Every few runs the report job's pod just sits there
+        assert_first(
+            Class::JobStuckActive,
+            &[
+                "Our backup CronJob: some of its pods have been running for 3 days, the rsync to the NAS never returns.",
+                "Every few runs the report job's pod just sits there
 for hours after the S3 upload stalls.",
-        ] {
-            assert_eq!(
-                classes(text).first(),
-                Some(&Class::JobStuckActive),
-                "{text}"
-            );
-        }
-        for text in [
-            "The nightly job's pods stay Pending for hours until the autoscaler adds a node.",
-            "This cron job ran for weeks without trouble before the upgrade.",
-        ] {
-            assert!(!classes(text).contains(&Class::JobStuckActive), "{text}");
-        }
+            ],
+        );
+        assert_absent(
+            Class::JobStuckActive,
+            &[
+                "The nightly job's pods stay Pending for hours until the autoscaler adds a node.",
+                "This cron job ran for weeks without trouble before the upgrade.",
+            ],
+        );
     }
 }

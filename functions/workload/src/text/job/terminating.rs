@@ -70,27 +70,25 @@ pub(super) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
 mod tests {
     use lastmile_events::Class;
 
-    use crate::text::tests::classes;
+    use crate::text::tests::{assert_absent, assert_first};
 
     /// A Job's pod Terminating for hours (shown by describe, or told), keeps the Job active;
     /// a Deployment's pod Terminating, or a Job's pod within its grace period, is not it.
     #[test]
     fn a_job_pod_stuck_terminating_keeps_the_job_active() {
-        for text in [
-            "Name:         reindex-28391-q7x2k\nNamespace:    search\nStatus:       Terminating (lasts 3h)\nTermination Grace Period:  60s\nControlled By:  Job/reindex-28391",
-            "The nightly backup job still exists this morning; its pod (labels: job-name=backup-28391) hangs in Terminating since the node was drained.",
-        ] {
-            assert_eq!(
-                classes(text).first(),
-                Some(&Class::JobStuckActive),
-                "{text}"
-            );
-        }
-        for text in [
-            "Name:         web-7d9-x2\nStatus:       Terminating (lasts 3h)\nControlled By:  ReplicaSet/web-7d9",
-            "Name:         reindex-28391-q7x2k\nStatus:       Terminating (lasts 12s)\nControlled By:  Job/reindex-28391",
-        ] {
-            assert!(!classes(text).contains(&Class::JobStuckActive), "{text}");
-        }
+        assert_first(
+            Class::JobStuckActive,
+            &[
+                "Name:         reindex-28391-q7x2k\nNamespace:    search\nStatus:       Terminating (lasts 3h)\nTermination Grace Period:  60s\nControlled By:  Job/reindex-28391",
+                "The nightly backup job still exists this morning; its pod (labels: job-name=backup-28391) hangs in Terminating since the node was drained.",
+            ],
+        );
+        assert_absent(
+            Class::JobStuckActive,
+            &[
+                "Name:         web-7d9-x2\nStatus:       Terminating (lasts 3h)\nControlled By:  ReplicaSet/web-7d9",
+                "Name:         reindex-28391-q7x2k\nStatus:       Terminating (lasts 12s)\nControlled By:  Job/reindex-28391",
+            ],
+        );
     }
 }

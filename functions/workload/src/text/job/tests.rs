@@ -2,24 +2,21 @@
 
 use lastmile_events::Class;
 
-use crate::text::tests::classes;
+use crate::text::tests::{assert_absent, assert_first, classes};
 
 /// With `backoffLimit: 0` one failure told in words (an exit code, "fails", "no retry") ends
 /// the Job.
 #[test]
 fn one_failure_of_a_job_that_allows_no_retry_is_its_backoff_limit() {
-    for text in [
-        "Our nightly import CronJob sets backoffLimit: 0. Last night the container exited with code 137 and nothing ran again until the next schedule.",
-        "spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n\nThe seed job failed once on a flaky DNS lookup and was never retried.",
-        "Our data-export Job has a backoff limit of 0, and its pod died on an OOM kill at 3am.",
-        "kubectl create job reindex --image=tools:1.2 -- /reindex.sh; with --backoff-limit=0 there is no automatic retry when the script exits non-zero.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobBackoffLimit),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "Our nightly import CronJob sets backoffLimit: 0. Last night the container exited with code 137 and nothing ran again until the next schedule.",
+            "spec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n\nThe seed job failed once on a flaky DNS lookup and was never retried.",
+            "Our data-export Job has a backoff limit of 0, and its pod died on an OOM kill at 3am.",
+            "kubectl create job reindex --image=tools:1.2 -- /reindex.sh; with --backoff-limit=0 there is no automatic retry when the script exits non-zero.",
+        ],
+    );
     // A backoffLimit of 0 only shown in a manifest, with nothing failing, is no finding.
     assert!(
         !classes("apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: 0\n")
@@ -31,17 +28,14 @@ fn one_failure_of_a_job_that_allows_no_retry_is_its_backoff_limit() {
 /// up: a sidecar outlives the main container, so the Job never completes.
 #[test]
 fn partly_ready_job_pods_that_pile_up_keep_the_job_active() {
-    for text in [
-        "kubectl get pods\nbackup-28391230-abcde   1/2   NotReady   0   3h\nbackup-28391290-fghij   1/2   NotReady   0   2h\nThe backup CronJob's pods accumulate every hour.",
-        "After the batch job finishes its work the pod stays NotReady with 1 of 2 containers running, so the CronJob never starts the next run.",
-        "Each run of the report job leaves a pod that shows 1/2 ready and never gets removed; the vpn client container in it keeps its tunnel open.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "kubectl get pods\nbackup-28391230-abcde   1/2   NotReady   0   3h\nbackup-28391290-fghij   1/2   NotReady   0   2h\nThe backup CronJob's pods accumulate every hour.",
+            "After the batch job finishes its work the pod stays NotReady with 1 of 2 containers running, so the CronJob never starts the next run.",
+            "Each run of the report job leaves a pod that shows 1/2 ready and never gets removed; the vpn client container in it keeps its tunnel open.",
+        ],
+    );
     // All containers ready is no lingering sidecar.
     assert!(
         !classes("The job pod shows 2/2 ready and the pods pile up in the list.")
@@ -53,18 +47,15 @@ fn partly_ready_job_pods_that_pile_up_keep_the_job_active() {
 /// work or the other replicas finished, told for other operators and in other words.
 #[test]
 fn replicas_that_outlive_a_distributed_jobs_work_keep_it_active() {
-    for text in [
-        "Our PyTorchJob trains to the last epoch and the master pod is Completed, but the worker replicas keep running and the job never becomes Succeeded.",
-        "MPIJob: the launcher finished with exit code 0, yet the worker pods remain running forever.",
-        "The distributed training run saved its final checkpoint; the parameter servers never shut down so the job is still Running the next day.",
-        "kubectl get pods\nNAME                 READY   STATUS      RESTARTS   AGE\ntrain-chief-0        0/1     Completed   0          3h\ntrain-ps-0           1/1     Running     0          3h\n\nThe TFJob status is still Running.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Our PyTorchJob trains to the last epoch and the master pod is Completed, but the worker replicas keep running and the job never becomes Succeeded.",
+            "MPIJob: the launcher finished with exit code 0, yet the worker pods remain running forever.",
+            "The distributed training run saved its final checkpoint; the parameter servers never shut down so the job is still Running the next day.",
+            "kubectl get pods\nNAME                 READY   STATUS      RESTARTS   AGE\ntrain-chief-0        0/1     Completed   0          3h\ntrain-ps-0           1/1     Running     0          3h\n\nThe TFJob status is still Running.",
+        ],
+    );
     // A distributed job whose replicas are all running while it trains is no finding.
     assert!(
         !classes("The TFJob has 2 workers and 1 ps running; training is at step 4000 of 10000.")
@@ -75,17 +66,14 @@ fn replicas_that_outlive_a_distributed_jobs_work_keep_it_active() {
 /// A Job shown or said to have ended Failed (its retries spent), in other listings and words.
 #[test]
 fn a_job_shown_failed_has_spent_its_retries() {
-    for text in [
-        "kubectl get jobs -n backup\nNAME              STATUS   COMPLETIONS   DURATION   AGE\nnightly-dump      Failed   0/1           2h         2h\n\nIts pod shows Error.",
-        "The seed Job went into a Failed state after the pod kept crashing on a missing secret.",
-        "our db-migrate job is marked as `Failed` status and the release stops there",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobBackoffLimit),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "kubectl get jobs -n backup\nNAME              STATUS   COMPLETIONS   DURATION   AGE\nnightly-dump      Failed   0/1           2h         2h\n\nIts pod shows Error.",
+            "The seed Job went into a Failed state after the pod kept crashing on a missing secret.",
+            "our db-migrate job is marked as `Failed` status and the release stops there",
+        ],
+    );
     // A Job's row that completed is nothing.
     assert!(
         !classes("job.batch/nightly-dump   Complete   1/1   5s   5m")
@@ -97,18 +85,15 @@ fn a_job_shown_failed_has_spent_its_retries() {
 /// the pod keeps running, so the Job never completes.
 #[test]
 fn a_sidecar_up_after_the_main_work_is_done_keeps_the_job_active() {
-    for text in [
-        "Our nightly export job: the exporter container finished, but the fluent-bit container is still up and the pod never goes away.",
-        "The migration Job's main container exited with code 0 while the linkerd-proxy stays alive, so kubectl wait --for=condition=complete times out.",
-        "CronJob run done; the log shipper keeps the pod alive for hours afterwards.",
-        "The batch job completed its work yet the envoy sidecar continues to run.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Our nightly export job: the exporter container finished, but the fluent-bit container is still up and the pod never goes away.",
+            "The migration Job's main container exited with code 0 while the linkerd-proxy stays alive, so kubectl wait --for=condition=complete times out.",
+            "CronJob run done; the log shipper keeps the pod alive for hours afterwards.",
+            "The batch job completed its work yet the envoy sidecar continues to run.",
+        ],
+    );
     // A proxy running in a Deployment is no Job.
     assert!(
         !classes("The web deployment rolled out and completed; the envoy sidecar is running fine.")
@@ -119,35 +104,29 @@ fn a_sidecar_up_after_the_main_work_is_done_keeps_the_job_active() {
 /// A deployer (a GitOps sync, a release's hooks) waiting on a hook Job that never completes.
 #[test]
 fn a_deployer_waiting_on_a_hook_job_that_never_completes_is_stuck_active() {
-    for text in [
-        "Sync has shown 'waiting for completion of hook batch/Job/db-migrate' for two hours.",
-        "Our release waits on the pre-upgrade hook job and the rollout never moves on.",
-        "The PostSync hook job never completes, although its pod printed 'all done'.",
-        "helmfile apply: the post-install hook hangs until we kill it.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Sync has shown 'waiting for completion of hook batch/Job/db-migrate' for two hours.",
+            "Our release waits on the pre-upgrade hook job and the rollout never moves on.",
+            "The PostSync hook job never completes, although its pod printed 'all done'.",
+            "helmfile apply: the post-install hook hangs until we kill it.",
+        ],
+    );
 }
 
 /// A deadline only asked for (a feature request, a proposal) beside a Job said to run on has
 /// not fired: the Job is stuck active, not past its deadline.
 #[test]
 fn a_deadline_only_asked_for_beside_a_job_that_runs_on_is_stuck_active() {
-    for text in [
-        "Feature request: expose activeDeadlineSeconds on the report jobs. Today a report job hangs forever when the upstream API stalls.",
-        "The restore job can stay running indefinitely; we would like to set activeDeadlineSeconds through the CRD.",
-        "Please add support for activeDeadlineSeconds: the sync job never finishes when the bucket is unreachable.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Feature request: expose activeDeadlineSeconds on the report jobs. Today a report job hangs forever when the upstream API stalls.",
+            "The restore job can stay running indefinitely; we would like to set activeDeadlineSeconds through the CRD.",
+            "Please add support for activeDeadlineSeconds: the sync job never finishes when the bucket is unreachable.",
+        ],
+    );
     // A deadline that fired is still the deadline.
     assert_eq!(
         classes("Job was active longer than specified deadline (activeDeadlineSeconds: 600)")
@@ -160,16 +139,13 @@ fn a_deadline_only_asked_for_beside_a_job_that_runs_on_is_stuck_active() {
 /// "was not marked Complete"): they stay active. Jobs said to be marked so are done.
 #[test]
 fn jobs_said_not_to_be_marked_successful_are_stuck_active() {
-    for text in [
-        "Since we enabled mesh injection our CronJobs are not being marked as succeeded; the pods show the task container terminated with exit code 0.",
-        "The backup job wasn't marked `Complete` even though the script printed its final line.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Since we enabled mesh injection our CronJobs are not being marked as succeeded; the pods show the task container terminated with exit code 0.",
+            "The backup job wasn't marked `Complete` even though the script printed its final line.",
+        ],
+    );
     assert!(
         !classes("The reindex jobs are marked as successful after ten minutes.")
             .contains(&Class::JobStuckActive)
@@ -180,16 +156,13 @@ fn jobs_said_not_to_be_marked_successful_are_stuck_active() {
 /// it alive); a pod said to stay up until the work is done is just running.
 #[test]
 fn a_job_pod_said_to_stay_up_after_the_work_is_done_is_stuck_active() {
-    for text in [
-        "We injected the vault agent into the export job. Now the pod keeps running even after the export has finished.",
-        "With the auth proxy in the backup CronJob the pod never terminates once pg_dump completes.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "We injected the vault agent into the export job. Now the pod keeps running even after the export has finished.",
+            "With the auth proxy in the backup CronJob the pod never terminates once pg_dump completes.",
+        ],
+    );
     assert!(
         !classes("The job's pod stays up until the export is done, then exits.")
             .contains(&Class::JobStuckActive)
@@ -201,23 +174,21 @@ fn a_job_pod_said_to_stay_up_after_the_work_is_done_is_stuck_active() {
 /// client's `Max retries exceeded with url`, or retries that are no Job's, are not.
 #[test]
 fn a_job_said_to_have_spent_its_retries_hit_its_backoff_limit() {
-    for text in [
-        "The db-migrate Job ran out of attempts while the database was still down.",
-        "Our report CronJob's retries were exhausted before the API came back up.",
-        "Once the job hit its backoff limit it stopped creating new pods, so nothing was imported.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobBackoffLimit),
-            "{text}"
-        );
-    }
-    for text in [
-        "the sync job logs: HTTPSConnectionPool(host='api', port=443): Max retries exceeded with url: /v1/items",
-        "The deployment reached the maximum retries of its progress check.",
-    ] {
-        assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
-    }
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "The db-migrate Job ran out of attempts while the database was still down.",
+            "Our report CronJob's retries were exhausted before the API came back up.",
+            "Once the job hit its backoff limit it stopped creating new pods, so nothing was imported.",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "the sync job logs: HTTPSConnectionPool(host='api', port=443): Max retries exceeded with url: /v1/items",
+            "The deployment reached the maximum retries of its progress check.",
+        ],
+    );
 }
 
 /// A sidecar told to hold the Job's pod open by itself ("won't shut down", "keeps the pod
@@ -225,23 +196,21 @@ fn a_job_said_to_have_spent_its_retries_hit_its_backoff_limit() {
 /// sidecar that does not stop in a Deployment, or one that stopped, is not it.
 #[test]
 fn a_sidecar_said_to_hold_the_job_pod_open_keeps_the_job_active() {
-    for text in [
-        "Our nightly report CronJob never finishes: the linkerd proxy won't shut down once the report is written.",
-        "In the migration job the log-shipper side-car keeps the pod from completing.",
-        "The export job's script exits 0 after a minute, but the vault agent is stuck running, so the pod shows 1/2 forever.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
-    for text in [
-        "The web Deployment's envoy sidecar does not stop gracefully during rollouts.",
-        "The cleanup job finished and its sidecar exited with it.",
-    ] {
-        assert!(!classes(text).contains(&Class::JobStuckActive), "{text}");
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Our nightly report CronJob never finishes: the linkerd proxy won't shut down once the report is written.",
+            "In the migration job the log-shipper side-car keeps the pod from completing.",
+            "The export job's script exits 0 after a minute, but the vault agent is stuck running, so the pod shows 1/2 forever.",
+        ],
+    );
+    assert_absent(
+        Class::JobStuckActive,
+        &[
+            "The web Deployment's envoy sidecar does not stop gracefully during rollouts.",
+            "The cleanup job finished and its sidecar exited with it.",
+        ],
+    );
 }
 
 /// A Job (or a job operator's job) whose failing pods are retried past a backoff limit said
@@ -249,22 +218,20 @@ fn a_sidecar_said_to_hold_the_job_pod_open_keeps_the_job_active() {
 /// backoff, is not it.
 #[test]
 fn a_backoff_limit_said_to_be_ignored_is_the_jobs_retries() {
-    for text in [
-        "Our MPIJob launcher keeps crashing with exit code 1 and the operator recreates it over and over; backoff_limit: 3 is not respected.",
-        "TFJob with restartPolicy OnFailure: the failed worker restarts well beyond the configured backoffLimit of 2.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobBackoffLimit),
-            "{text}"
-        );
-    }
-    for text in [
-        "apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: 4\n",
-        "The job's HTTP client ignores the backoff and hammers the API.",
-    ] {
-        assert!(!classes(text).contains(&Class::JobBackoffLimit), "{text}");
-    }
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "Our MPIJob launcher keeps crashing with exit code 1 and the operator recreates it over and over; backoff_limit: 3 is not respected.",
+            "TFJob with restartPolicy OnFailure: the failed worker restarts well beyond the configured backoffLimit of 2.",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: 4\n",
+            "The job's HTTP client ignores the backoff and hammers the API.",
+        ],
+    );
 }
 
 /// A run on Kubernetes stopped by its own time limit, told by other engines and in words:
@@ -273,17 +240,14 @@ fn a_backoff_limit_said_to_be_ignored_is_the_jobs_retries() {
 /// is not one.
 #[test]
 fn a_run_stopped_by_its_own_time_limit_is_a_deadline() {
-    for text in [
-        "STATUS: Failed(TaskRunTimeout) after 1h0m0s; the step container was still building.",
-        "workflow nightly-etl: step transform failed to finish within 45m and was terminated.",
-        "Our Argo workflow has a deadline of 2h, and because its pods sat Pending on the GPU pool the run exceeded the deadline before any step started.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobDeadlineExceeded),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobDeadlineExceeded,
+        &[
+            "STATUS: Failed(TaskRunTimeout) after 1h0m0s; the step container was still building.",
+            "workflow nightly-etl: step transform failed to finish within 45m and was terminated.",
+            "Our Argo workflow has a deadline of 2h, and because its pods sat Pending on the GPU pool the run exceeded the deadline before any step started.",
+        ],
+    );
     for text in [
         "The pipeline timeout is set to 1h; runs usually take 20 minutes and pass.",
         "The HTTP client timeout is 30s, so the call failed after the API exceeded its rate limit.",
@@ -300,16 +264,13 @@ fn a_run_stopped_by_its_own_time_limit_is_a_deadline() {
 /// Deployment's pod in the same state, or a Job that did fail, is not this.
 #[test]
 fn a_job_kept_active_by_a_pod_that_never_starts_is_stuck_active() {
-    for text in [
-        "Our CronJob's run is still running since Friday; its pod shows ErrImagePull because the tag was never pushed.",
-        "kubectl get pods shows the migration pod in CreateContainerConfigError (a missing secret key), and the job never completes.",
-    ] {
-        assert_eq!(
-            classes(text).first(),
-            Some(&Class::JobStuckActive),
-            "{text}"
-        );
-    }
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Our CronJob's run is still running since Friday; its pod shows ErrImagePull because the tag was never pushed.",
+            "kubectl get pods shows the migration pod in CreateContainerConfigError (a missing secret key), and the job never completes.",
+        ],
+    );
     for text in [
         "The web Deployment's pods sit in ImagePullBackOff after the registry move.",
         "The job failed with BackoffLimitExceeded; its last pod had exited 1.",

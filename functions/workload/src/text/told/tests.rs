@@ -3,65 +3,70 @@
 
 use lastmile_events::Class;
 
-use crate::text::tests::{classes, diagnose_text};
+use crate::text::tests::{assert_absent, assert_first, classes, diagnose_text};
 
 /// An init container named by convention (`init-*`, `*-init`, `*-wait`) and said to keep
 /// restarting or to have failed is a crash loop; a main container said so is not, nor is a
 /// VM's cloud-init.
 #[test]
 fn a_conventionally_named_init_container_said_to_crash_crash_loops() {
-    for text in [
-        "kubectl logs api-6d9f -c init-schema shows the migration error, and init-schema keeps restarting",
-        "istio-init failed with iptables-restore: line 3 failed",
-        "The db-wait container is crash looping since the upgrade.",
-        "After the node reboot the pod sits in Init CrashLoopBackOff.",
-        "CrashLoopBackOff on the init container after upgrading the chart",
-        "my init container copies the config and fails:\nError: EACCES: permission denied, open '/data/config.json'",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
-    for text in [
-        "The init container finished, but the app container keeps restarting.",
-        "cloud-init failed with a timeout on the new node",
-        "The keycloak-db-init job keeps failing after the upgrade.",
-    ] {
-        assert!(!classes(text).contains(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "kubectl logs api-6d9f -c init-schema shows the migration error, and init-schema keeps restarting",
+            "istio-init failed with iptables-restore: line 3 failed",
+            "The db-wait container is crash looping since the upgrade.",
+            "After the node reboot the pod sits in Init CrashLoopBackOff.",
+            "CrashLoopBackOff on the init container after upgrading the chart",
+            "my init container copies the config and fails:\nError: EACCES: permission denied, open '/data/config.json'",
+        ],
+    );
+    assert_absent(
+        Class::InitCrashloop,
+        &[
+            "The init container finished, but the app container keeps restarting.",
+            "cloud-init failed with a timeout on the new node",
+            "The keycloak-db-init job keeps failing after the upgrade.",
+        ],
+    );
 }
 
 /// A kernel-setting step (sysctl, a write to /proc/sys) denied in an init container.
 #[test]
 fn a_denied_kernel_setting_step_in_an_init_container_crash_loops() {
-    for text in [
-        "Init:0/1\nsh: can't create /proc/sys/vm/max_map_count: Read-only file system",
-        "PodInitializing\nsysctl: permission denied on key 'net.core.somaxconn'",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "Init:0/1\nsh: can't create /proc/sys/vm/max_map_count: Read-only file system",
+            "PodInitializing\nsysctl: permission denied on key 'net.core.somaxconn'",
+        ],
+    );
     assert!(classes("sysctl: permission denied on key 'net.core.somaxconn'").is_empty());
 }
 
 /// An init container said in words to keep waiting for a database, service or migration.
 #[test]
 fn an_init_container_said_to_keep_waiting_is_blocked() {
-    for text in [
-        "Our init container is stuck waiting for postgres even though the database is up.",
-        "The initialization container waits forever for the migrations to finish.",
-        "the init step container just keeps waiting on the redis service",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
-    }
+    assert_first(
+        Class::InitBlocked,
+        &[
+            "Our init container is stuck waiting for postgres even though the database is up.",
+            "The initialization container waits forever for the migrations to finish.",
+            "the init step container just keeps waiting on the redis service",
+        ],
+    );
 }
 
 /// A non-zero exit of an init container told in plain words.
 #[test]
 fn an_init_container_exit_told_in_plain_words_crash_loops() {
-    for text in [
-        "the script in pod.beta.kubernetes.io/init-containers exits with 2 every time",
-        "my init container returns a non-zero code and nothing is logged",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "the script in pod.beta.kubernetes.io/init-containers exits with 2 every time",
+            "my init container returns a non-zero code and nothing is logged",
+        ],
+    );
 }
 
 /// An error line beside an init container said to have finished, or beside the app
@@ -88,35 +93,38 @@ fn a_probe_in_a_jobs_own_command_is_no_init_wait() {
 /// told in other words and stacks than any one report's: the wait cannot end.
 #[test]
 fn a_wait_on_a_job_that_never_ran_is_an_init_wait() {
-    for text in [
-        "The app pods sit in Init:0/1 on wait-for-schema; the schema job was never created because we install with helm template | kubectl apply.",
-        "Rails pods crash with ActiveRecord::PendingMigrationError (pending migrations); the migrate job didn't run after the Argo CD sync.",
-        "Every deployment times out on its wait-for-db-migrations init container, and kubectl get jobs shows there is no migration job in the namespace.",
-        "The api pods log 'waiting for schema version 42'; the job that runs the migrations was never created by the chart.",
-        "Keycloak waits for the database forever: the db-setup job is not even scheduled by the pre-install hook.",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
-    }
-    for text in [
-        "The migration job ran and completed; the web pods serve traffic.",
-        "The migration job isn't running yet, we deploy it tomorrow.",
-        "The post-install hook job never ran and helm is stuck until it times out.",
-    ] {
-        assert!(!classes(text).contains(&Class::InitBlocked), "{text}");
-    }
+    assert_first(
+        Class::InitBlocked,
+        &[
+            "The app pods sit in Init:0/1 on wait-for-schema; the schema job was never created because we install with helm template | kubectl apply.",
+            "Rails pods crash with ActiveRecord::PendingMigrationError (pending migrations); the migrate job didn't run after the Argo CD sync.",
+            "Every deployment times out on its wait-for-db-migrations init container, and kubectl get jobs shows there is no migration job in the namespace.",
+            "The api pods log 'waiting for schema version 42'; the job that runs the migrations was never created by the chart.",
+            "Keycloak waits for the database forever: the db-setup job is not even scheduled by the pre-install hook.",
+        ],
+    );
+    assert_absent(
+        Class::InitBlocked,
+        &[
+            "The migration job ran and completed; the web pods serve traffic.",
+            "The migration job isn't running yet, we deploy it tomorrow.",
+            "The post-install hook job never ran and helm is stuck until it times out.",
+        ],
+    );
 }
 
 /// An init container that keeps retrying a login the server refuses (401/403), told in
 /// words or shown by an agent's own retry line, waits: it is blocked, not crashing.
 #[test]
 fn an_init_container_refused_login_again_and_again_is_blocked() {
-    for text in [
-        "The consul-template-init container keeps receiving 401 Unauthorized from the ACL login endpoint and the pod never leaves Init.",
-        "At the `secrets-init` stage it kept getting 403 permission denied from the Kubernetes auth login.",
-        "Init Containers:\n  fetch-secrets:\n    State: Running\n2024-05-01T10:00:00Z [ERROR] auth.handler: error authenticating: error=\"Code: 403. Errors: * permission denied\" backoff=1.5s",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
-    }
+    assert_first(
+        Class::InitBlocked,
+        &[
+            "The consul-template-init container keeps receiving 401 Unauthorized from the ACL login endpoint and the pod never leaves Init.",
+            "At the `secrets-init` stage it kept getting 403 permission denied from the Kubernetes auth login.",
+            "Init Containers:\n  fetch-secrets:\n    State: Running\n2024-05-01T10:00:00Z [ERROR] auth.handler: error authenticating: error=\"Code: 403. Errors: * permission denied\" backoff=1.5s",
+        ],
+    );
     assert!(
         !classes("The api container gets 403 forbidden from the vault login once at startup.")
             .contains(&Class::InitBlocked)
@@ -127,14 +135,15 @@ fn an_init_container_refused_login_again_and_again_is_blocked() {
 /// usage (wrong arguments) exits: a crash loop, not a wait; an image it cannot pull is not.
 #[test]
 fn an_init_container_that_fails_its_step_or_prints_usage_crash_loops() {
-    for text in [
-        "Our init container that prepares the site content fails to clone from Bitbucket: Permission denied (publickey).",
-        "The copy-assets init container just prints its usage text instead of copying anything.",
-        "The init container could not download the model weights from S3 (AccessDenied).",
-        "Init Containers:\n  clone-dags:\n    State: Terminated\nI0102 10:00:00.000000 1 main.go:400] \"msg\"=\"too many failures, aborting\" \"error\"=\"Run(git clone): exit status 128: { stderr: \\\"fatal: could not read Username for 'https://gitlab.example.com': terminal prompts disabled\\\" }\"",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "Our init container that prepares the site content fails to clone from Bitbucket: Permission denied (publickey).",
+            "The copy-assets init container just prints its usage text instead of copying anything.",
+            "The init container could not download the model weights from S3 (AccessDenied).",
+            "Init Containers:\n  clone-dags:\n    State: Terminated\nI0102 10:00:00.000000 1 main.go:400] \"msg\"=\"too many failures, aborting\" \"error\"=\"Run(git clone): exit status 128: { stderr: \\\"fatal: could not read Username for 'https://gitlab.example.com': terminal prompts disabled\\\" }\"",
+        ],
+    );
     assert_ne!(
         classes("The init container failed to pull image busybox:1.36: ErrImagePull").first(),
         Some(&Class::InitCrashloop)
@@ -169,31 +178,34 @@ fn a_main_programs_kernel_limit_check_is_not_an_init_crash() {
 /// Error status with no init container in the text, is not it.
 #[test]
 fn an_init_step_said_to_fail_in_plain_words_crash_loops() {
-    for text in [
-        "Since the 1.27 upgrade the database pod's init container cannot complete successfully anymore.",
-        "Tekton task pods on our cluster: pod initialization failed every time the entrypoint image changed.",
-        "The chart adds a schema-migrate init container and a vault-agent sidecar. Whenever the migration step fails the pod turns to Error and nobody recreates it.",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
-    for text in [
-        "When the upload fails the pod goes to Error and the CronJob retries it.",
-        "The init container completed; then the app container could not run successfully.",
-    ] {
-        assert!(!classes(text).contains(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "Since the 1.27 upgrade the database pod's init container cannot complete successfully anymore.",
+            "Tekton task pods on our cluster: pod initialization failed every time the entrypoint image changed.",
+            "The chart adds a schema-migrate init container and a vault-agent sidecar. Whenever the migration step fails the pod turns to Error and nobody recreates it.",
+        ],
+    );
+    assert_absent(
+        Class::InitCrashloop,
+        &[
+            "When the upload fails the pod goes to Error and the CronJob retries it.",
+            "The init container completed; then the app container could not run successfully.",
+        ],
+    );
 }
 
 /// A pod said held on a step named as init containers conventionally are (`stuck at
 /// restore-wait`, `hangs on wait-for-kafka`) waits on it.
 #[test]
 fn a_pod_held_on_a_wait_named_step_is_an_init_wait() {
-    for text in [
-        "After the failover the broker pod hangs on wait-for-zookeeper and never starts.",
-        "Restored pods stay stuck at restore-wait because the marker file is never written.",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitBlocked), "{text}");
-    }
+    assert_first(
+        Class::InitBlocked,
+        &[
+            "After the failover the broker pod hangs on wait-for-zookeeper and never starts.",
+            "Restored pods stay stuck at restore-wait because the marker file is never written.",
+        ],
+    );
 }
 
 /// An init container said in words to be unable to change a volume's ownership or mode
@@ -201,13 +213,14 @@ fn a_pod_held_on_a_wait_named_step_is_an_init_wait() {
 /// one said to do so and finish is no failure.
 #[test]
 fn an_init_step_said_unable_to_change_a_volumes_ownership_crash_loops() {
-    for text in [
-        "The chart's initContainer is unable to set permissions on the data volume when it sits on our Ceph share, and the database never starts.",
-        "On EFS the volume-permissions init container failed to chown /bitnami, so the pod stays at Init.",
-        "Our init container tries to fix the owner of the mounted cache; the chown is refused on the NAS export.",
-    ] {
-        assert_eq!(classes(text).first(), Some(&Class::InitCrashloop), "{text}");
-    }
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "The chart's initContainer is unable to set permissions on the data volume when it sits on our Ceph share, and the database never starts.",
+            "On EFS the volume-permissions init container failed to chown /bitnami, so the pod stays at Init.",
+            "Our init container tries to fix the owner of the mounted cache; the chown is refused on the NAS export.",
+        ],
+    );
     assert!(
         !classes(
             "The init container changes ownership of /data to 999 and then redis starts fine."
