@@ -27,6 +27,8 @@ use sha2::{Digest, Sha256};
 
 const WAIT: Duration = Duration::from_secs(60);
 const BUCKET: &str = "lastmile-evidence";
+/// An env value planted in the incident's pod; no stored evidence object may hold it.
+const PLANTED_SECRET: &str = "e2e-Db-Pa55word-4c8";
 
 /// The recorded Pending Job incident shipped for `lastmile replay`.
 fn recorded_incident() -> anyhow::Result<Incident> {
@@ -108,7 +110,17 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
         log_filter: "off".into(),
         json_logs: false,
     })?;
-    let incident = recorded_incident()?;
+    // A secret in the pod's env, as real manifests carry them: the function puts the pod in
+    // its evidence and leaves redaction to the host's output boundary, so the stored object
+    // must name the variable but not hold its value.
+    let mut incident = recorded_incident()?;
+    let pod = incident.pod.as_mut().context("the recording has a pod")?;
+    let spec = pod.spec.as_mut().context("the pod has a spec")?;
+    spec.containers[0].env = Some(vec![k8s_openapi::api::core::v1::EnvVar {
+        name: "DB_PASSWORD".into(),
+        value: Some(PLANTED_SECRET.into()),
+        ..Default::default()
+    }]);
     let envelope = CloudEvent::new(
         "e2e-incident-1",
         "/e2e/producer",
@@ -206,6 +218,7 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
         names.iter().any(|n| n.contains("event")),
         "events in evidence: {names:?}"
     );
+    let mut pod_seen = false;
     for object in &manifest.objects {
         let bytes = store
             .get(&object.key)
@@ -218,7 +231,21 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
             object.name
         );
         assert_eq!(object.key, format!("objects/sha256/{}", object.sha256));
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(PLANTED_SECRET),
+            "{} holds the pod's env value",
+            object.name
+        );
+        if object.name == "pod.json" {
+            assert!(
+                text.contains("DB_PASSWORD"),
+                "the pod evidence lost its env"
+            );
+            pod_seen = true;
+        }
     }
+    assert!(pod_seen, "no pod.json in {names:?}");
 
     // Remediation commands on their subject, pointing back at the diagnosis: every step of
     // the diagnosis received above arrives, on its class's subject, with its command.
