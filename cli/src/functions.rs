@@ -9,6 +9,7 @@ pub static FUNCTIONS: &[Function] = &[
     lastmile_fn_workload::FUNCTION,
     lastmile_fn_build::FUNCTION,
     lastmile_fn_runtime::FUNCTION,
+    lastmile_fn_wording::FUNCTION,
     // -- more functions: add one per line above this marker --
 ];
 

@@ -14,10 +14,19 @@ pub static FUNCTIONS: &[Function] = &[
     lastmile_fn_runtime::FUNCTION,
     #[cfg(feature = "build")]
     lastmile_fn_build::FUNCTION,
+    #[cfg(feature = "wording")]
+    lastmile_fn_wording::FUNCTION,
 ];
 
 /// Every function a build can link, by feature name (= function name).
-pub const FEATURES: &[&str] = &["pending", "image-pull", "workload", "runtime", "build"];
+pub const FEATURES: &[&str] = &[
+    "pending",
+    "image-pull",
+    "workload",
+    "runtime",
+    "build",
+    "wording",
+];
 
 /// The function to host: the one requested (`LASTMILE_FUNCTION`), or the only one linked.
 pub fn select(requested: Option<&str>) -> Result<Function, SelectError> {

@@ -255,6 +255,15 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
         for d in &mut merged {
             unknown::attach(d, &searched);
         }
+    } else if merged
+        .iter()
+        .all(|d| d.function.as_deref() == Some(lastmile_fn_wording::SPEC.name))
+    {
+        // No rule settled it: the wording lead also says what every family searched and
+        // which input would turn the lead into a finding.
+        let cluster = ctx.cluster.snapshot(incident).await;
+        let searched = unknown::searched(incident, cluster.as_deref());
+        unknown::attach_to_lead(&mut merged[0], &searched);
     } else {
         return merged;
     }

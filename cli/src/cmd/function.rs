@@ -30,7 +30,7 @@ it still publishes diagnoses and remediation commands to NATS (NATS_URL), as eve
 Exit codes: 0 drained after SIGTERM; 2 bad configuration or a dependency unreachable at start."
 )]
 pub struct Args {
-    /// The function: pending, image-pull, workload, build, runtime.
+    /// The function: pending, image-pull, workload, build, runtime, wording.
     pub name: String,
     /// Read what the kubelet reads from the cluster (a pod's pull secrets and its service
     /// account's imagePullSecrets, `get` by name only): `auto` when a kubeconfig or in-cluster

