@@ -73,12 +73,7 @@ pub fn diagnose(incident: &Incident) -> Option<Diagnosis> {
         class.description(),
         reading.learned_from,
     );
-    let mut d = Diagnosis::new(
-        class.clone(),
-        confidence,
-        summary,
-        subject.clone(),
-    );
+    let mut d = Diagnosis::new(class.clone(), confidence, summary, subject.clone());
     d.evidence.push(format!(
         "wording: `{}` scores {:.2}{}; {} of the report's words and word pairs are ones the model knows",
         reading.class,

@@ -100,5 +100,8 @@ fn a_model_survives_its_byte_format_and_a_cut_one_is_refused() {
     let r = scorer.read("the registry said unauthorized").unwrap();
     assert_eq!(r.class, "image.auth");
     assert!(r.terms.iter().any(|t| t == "unauthorized"), "{r:?}");
-    assert!(!r.terms.iter().any(|t| t == "said"), "not in the vocabulary: {r:?}");
+    assert!(
+        !r.terms.iter().any(|t| t == "said"),
+        "not in the vocabulary: {r:?}"
+    );
 }
