@@ -3,7 +3,7 @@
 #
 #   infra/lambda/package.sh FUNCTION        # or: just lambda-package FUNCTION
 #
-# FUNCTION is pending, image-pull, workload, runtime or build. The result is
+# FUNCTION is pending, image-pull, workload, runtime, build or wording. The result is
 # target/lambda/FUNCTION/bootstrap (the `lastmile-lambda` binary built with `--features
 # FUNCTION`) and target/lambda/FUNCTION.zip (what template.yaml deploys), and one line with
 # both sizes. Environment:
@@ -15,11 +15,11 @@
 # Package one function at a time: every feature builds the same binary path.
 set -eu
 
-fn="${1:?usage: package.sh FUNCTION (pending, image-pull, workload, runtime, build)}"
+fn="${1:?usage: package.sh FUNCTION (pending, image-pull, workload, runtime, build, wording)}"
 case "$fn" in
-pending | image-pull | workload | runtime | build) ;;
+pending | image-pull | workload | runtime | build | wording) ;;
 *)
-	echo "package.sh: unknown function '$fn' (pending, image-pull, workload, runtime, build)" >&2
+	echo "package.sh: unknown function '$fn' (pending, image-pull, workload, runtime, build, wording)" >&2
 	exit 2
 	;;
 esac

@@ -204,8 +204,8 @@ fn kubernetes_manifests_have_valid_kinds_fields_and_read_only_rbac() {
     }
     assert_eq!(
         kinds.get("Deployment"),
-        Some(&9),
-        "watcher, webhook, five functions, the registry probe and the dispatcher: {kinds:?}"
+        Some(&10),
+        "watcher, webhook, six functions, the registry probe and the dispatcher: {kinds:?}"
     );
     assert_eq!(kinds.get("StatefulSet"), Some(&1), "NATS: {kinds:?}");
 }
@@ -225,7 +225,14 @@ fn lambda_template_declares_every_function_with_a_runtime_and_the_bucket() {
     functions.sort_unstable();
     assert_eq!(
         functions,
-        vec!["build", "image-pull", "pending", "runtime", "workload"]
+        vec![
+            "build",
+            "image-pull",
+            "pending",
+            "runtime",
+            "wording",
+            "workload"
+        ]
     );
     assert!(resources.values().any(|r| r["Type"] == "AWS::S3::Bucket"));
     for (name, r) in resources {
@@ -339,7 +346,7 @@ fn dispatcher_runs_next_to_nats_and_may_only_invoke_the_diagnosis_functions() {
                 .map(|_| (id.as_str(), r))
         })
         .collect();
-    assert_eq!(functions.len(), 5);
+    assert_eq!(functions.len(), 6);
     let lambda_timeout = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
     for (id, f) in &functions {
         let name = f["Properties"]["Environment"]["Variables"]["LASTMILE_FUNCTION"]
@@ -363,7 +370,7 @@ fn dispatcher_runs_next_to_nats_and_may_only_invoke_the_diagnosis_functions() {
     let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
     assert!(seconds(env["LASTMILE_DRAIN_TIMEOUT"]) < grace, "{env:?}");
 
-    // IAM: lambda:InvokeFunction on exactly those four ARNs, nothing else.
+    // IAM: lambda:InvokeFunction on exactly those six ARNs, nothing else.
     let role = &resources["DispatcherRole"];
     assert_eq!(role["Type"], "AWS::IAM::Role");
     let mut statements = Vec::new();
@@ -403,4 +410,76 @@ fn dispatcher_runs_next_to_nats_and_may_only_invoke_the_diagnosis_functions() {
         !(listed.contains(&"dispatch.yaml") && listed.contains(&"functions.yaml")),
         "{listed:?}"
     );
+}
+
+/// The functions the `lastmile` binary's static table holds, as its own error names them.
+fn shipped_functions() -> BTreeSet<String> {
+    let out = std::process::Command::new(lastmile_tests::bin::lastmile_bin().unwrap())
+        .args(["function", "no-such-function"])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let known = err
+        .split_once("(known: ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .unwrap_or_else(|| panic!("no list of known functions in {err:?}"))
+        .0;
+    known.split(", ").map(str::to_owned).collect()
+}
+
+#[test]
+fn every_shipped_function_is_deployed_on_kubernetes_and_lambda_and_packaged() {
+    let shipped = shipped_functions();
+    assert!(shipped.contains("wording"), "{shipped:?}");
+
+    // Kubernetes: one Deployment running `lastmile function NAME` each.
+    let deployed: BTreeSet<String> = documents(&infra().join("k8s/functions.yaml"))
+        .iter()
+        .filter(|d| d["kind"] == "Deployment")
+        .filter_map(|d| {
+            let args = &d["spec"]["template"]["spec"]["containers"][0]["args"];
+            (args[0] == "function").then(|| args[1].as_str().unwrap_or("?").to_owned())
+        })
+        .collect();
+    assert_eq!(deployed, shipped, "infra/k8s/functions.yaml");
+
+    // Lambda: one SAM function each, named as the dispatcher names it by default.
+    let template = &documents(&infra().join("lambda/template.yaml"))[0];
+    let on_lambda: BTreeSet<String> = template["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|r| r["Properties"]["Environment"]["Variables"]["LASTMILE_FUNCTION"].as_str())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(on_lambda, shipped, "infra/lambda/template.yaml");
+    let description = template["Description"].as_str().unwrap();
+    let package = std::fs::read_to_string(infra().join("lambda/package.sh")).unwrap();
+    let features = std::fs::read_to_string(infra().join("../lambda/Cargo.toml")).unwrap();
+    for name in &shipped {
+        assert!(description.contains(name.as_str()), "{name}: {description}");
+        // package.sh accepts it (the `case` line) and names it in its usage and error.
+        let accepted = package
+            .lines()
+            .find(|l| l.trim_end().ends_with(") ;;"))
+            .unwrap_or_default();
+        assert!(
+            accepted.split(['|', ')']).any(|f| f.trim() == name.as_str()),
+            "package.sh does not accept {name}: {accepted}"
+        );
+        for said in ["usage: package.sh", "unknown function"] {
+            let line = package
+                .lines()
+                .find(|l| l.contains(said))
+                .unwrap_or_default();
+            assert!(
+                line.split(['(', ')', ',', ' ']).any(|f| f == name.as_str()),
+                "package.sh's {said:?} line does not name {name}: {line}"
+            );
+        }
+        // The lean binary has a feature for it.
+        let feature = format!("{name} = [\"dep:lastmile-fn-{name}\"]");
+        assert!(features.contains(&feature), "lambda/Cargo.toml: {feature}");
+    }
 }
