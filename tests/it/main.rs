@@ -39,3 +39,4 @@ mod trace_ci;
 mod wait;
 mod watcher;
 mod webhook;
+mod wording;
