@@ -14,7 +14,8 @@ static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wording.mo
 /// near its end, a paste's error near its start), so the cost per incident is bounded.
 pub const MAX_TEXT: usize = 256 * 1024;
 const HEAD: usize = 64 * 1024;
-/// Fewest vocabulary terms a text must share with the model to be read at all.
+/// Fewest vocabulary words (or word pairs) a text must share with the model to be read at
+/// all: character n-grams alone match almost any text.
 pub const MIN_TERMS: usize = 2;
 /// How many of the heaviest words a reading names.
 const SHOWN_TERMS: usize = 6;
@@ -67,7 +68,7 @@ pub struct Reading {
     pub learned_from: u32,
 }
 
-/// Reads `text`; `None` when it shares fewer than [`MIN_TERMS`] terms with the model.
+/// Reads `text`; `None` when it shares fewer than [`MIN_TERMS`] words with the model.
 pub fn read(text: &str) -> Option<Reading> {
     learned().read(text)
 }
@@ -80,7 +81,11 @@ impl Scorer {
         let vector = features::vector(&counts, |t| {
             index.get(t).map(|&i| (i, model.idf[i as usize]))
         });
-        if vector.len() < MIN_TERMS || model.classes.is_empty() {
+        let known_words = vector
+            .iter()
+            .filter(|(_, _, t)| !features::is_ngram(t))
+            .count();
+        if known_words < MIN_TERMS || model.classes.is_empty() {
             return None;
         }
         let width = model.classes.len();

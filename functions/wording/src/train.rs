@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use crate::features;
 use crate::model::Model;
 
-/// A term must occur in this many training reports to be learned: rarer ones are names.
+/// A word must occur in this many training reports to be learned: rarer ones are names.
 pub const MIN_REPORTS: usize = 3;
+/// The same for a character n-gram: short pieces of names recur more often.
+pub const MIN_REPORTS_NGRAM: usize = 10;
 /// Regularisation: the cost of a training report on the wrong side of the margin.
 const COST: f64 = 1.0;
 /// Stop when the projected gradient's spread falls below this...
@@ -31,7 +33,13 @@ pub fn learn(reports: &[(String, String)]) -> Model {
     }
     let mut terms: Vec<String> = df
         .iter()
-        .filter(|&(_, &n)| n >= MIN_REPORTS)
+        .filter(|&(t, &n)| {
+            n >= if features::is_ngram(t) {
+                MIN_REPORTS_NGRAM
+            } else {
+                MIN_REPORTS
+            }
+        })
         .map(|(t, _)| (*t).to_owned())
         .collect();
     terms.sort_unstable();
@@ -72,7 +80,14 @@ pub fn learn(reports: &[(String, String)]) -> Model {
             .iter()
             .map(|&l| if l == k { 1.0 } else { -1.0 })
             .collect();
-        let (w, b) = svm(&vectors, &y, terms.len());
+        // Balanced: a class's own reports cost more the rarer the class, so a class with
+        // twelve reports is not drowned by one with two hundred.
+        let positive = COST * reports.len() as f64 / (width as f64 * f64::from(per_class[k]));
+        let cost: Vec<f64> = labels
+            .iter()
+            .map(|&l| if l == k { positive } else { COST })
+            .collect();
+        let (w, b) = svm(&vectors, &y, &cost, terms.len());
         for (i, wi) in w.iter().enumerate() {
             weights[i * width + k] = *wi as f32;
         }
@@ -88,12 +103,14 @@ pub fn learn(reports: &[(String, String)]) -> Model {
     }
 }
 
-/// One binary SVM; the bias is a constant feature of value 1 (regularised like the rest).
-fn svm(x: &[Vec<(u32, f32)>], y: &[f64], dims: usize) -> (Vec<f64>, f64) {
-    let diag = 0.5 / COST;
+/// One binary SVM, each report with its own cost; the bias is a constant feature of value
+/// 1 (regularised like the rest).
+fn svm(x: &[Vec<(u32, f32)>], y: &[f64], cost: &[f64], dims: usize) -> (Vec<f64>, f64) {
+    let diag: Vec<f64> = cost.iter().map(|c| 0.5 / c).collect();
     let q: Vec<f64> = x
         .iter()
-        .map(|v| v.iter().map(|&(_, a)| f64::from(a).powi(2)).sum::<f64>() + 1.0 + diag)
+        .zip(&diag)
+        .map(|(v, d)| v.iter().map(|&(_, a)| f64::from(a).powi(2)).sum::<f64>() + 1.0 + d)
         .collect();
     let mut w = vec![0.0f64; dims];
     let mut b = 0.0f64;
@@ -109,7 +126,7 @@ fn svm(x: &[Vec<(u32, f32)>], y: &[f64], dims: usize) -> (Vec<f64>, f64) {
                 .map(|&(j, a)| w[j as usize] * f64::from(a))
                 .sum::<f64>()
                 + b;
-            let g = y[i] * margin - 1.0 + diag * alpha[i];
+            let g = y[i] * margin - 1.0 + diag[i] * alpha[i];
             let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
             high = high.max(pg);
             low = low.min(pg);
