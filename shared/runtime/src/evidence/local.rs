@@ -5,16 +5,21 @@
 //! so a key can never escape the root (`..`, absolute paths, backslashes).
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
+use super::known::KnownObjects;
 use super::{Blob, EvidenceError, EvidenceStore};
 
-/// Evidence kept under one directory; keys map to relative paths.
+/// Evidence kept under one directory; keys map to relative paths. Clones share the set
+/// of objects known to exist, so a bundle skips the `stat` of an object this process
+/// already wrote or saw.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    known: Arc<KnownObjects>,
 }
 
 /// Distinguishes temp files of concurrent writers in one process.
@@ -30,7 +35,10 @@ impl LocalStore {
         } else {
             std::env::current_dir()?.join(dir)
         };
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            known: Arc::default(),
+        })
     }
 
     /// The root directory.
@@ -107,12 +115,18 @@ impl EvidenceStore for LocalStore {
     /// The whole bundle in one blocking-pool task: every key is checked first (a bad one
     /// writes nothing), then the objects that are missing, then the manifests. Two trips
     /// per object (exists, put) cost more than the writes themselves on a busy host: each
-    /// is a hand-off to a pool thread and back.
+    /// is a hand-off to a pool thread and back. Objects this process already stored are
+    /// not looked at again.
     async fn put_bundle(
         &self,
         objects: Vec<Blob>,
         manifests: Vec<Blob>,
     ) -> Result<(), EvidenceError> {
+        let objects: Vec<Blob> = objects
+            .into_iter()
+            .filter(|o| !self.known.contains(&o.key))
+            .collect();
+        let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();
         let plan = |blobs: Vec<Blob>| -> Result<Vec<(PathBuf, Vec<u8>)>, EvidenceError> {
             blobs
                 .into_iter()
@@ -131,10 +145,12 @@ impl EvidenceStore for LocalStore {
             for (path, bytes) in &manifests {
                 write_atomically(path.parent().unwrap_or(&root), path, bytes)?;
             }
-            Ok(())
+            Ok::<_, EvidenceError>(())
         })
         .await
-        .map_err(|e| EvidenceError::Io(std::io::Error::other(e)))?
+        .map_err(|e| EvidenceError::Io(std::io::Error::other(e)))??;
+        self.known.insert_all(keys.iter().map(String::as_str));
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@
 //! [`local`] (a directory; the embedded default `./lastmile-evidence/`).
 
 pub mod bundle;
+mod known;
 pub mod local;
 pub mod s3;
 
@@ -62,21 +63,31 @@ pub trait EvidenceStore: Send + Sync {
         objects: Vec<Blob>,
         manifests: Vec<Blob>,
     ) -> Result<(), EvidenceError> {
-        futures::future::try_join_all(objects.iter().map(|o| async move {
-            if !self.exists(&o.key).await? {
-                self.put(&o.key, &o.bytes, &o.media_type).await?;
-            }
-            Ok::<_, EvidenceError>(())
-        }))
-        .await?;
-        futures::future::try_join_all(
-            manifests
-                .iter()
-                .map(|m| self.put(&m.key, &m.bytes, &m.media_type)),
-        )
-        .await?;
-        Ok(())
+        put_each(self, &objects, &manifests).await
     }
+}
+
+/// The default [`EvidenceStore::put_bundle`]: the objects checked and written concurrently
+/// (a missing one only), then the manifests written concurrently.
+async fn put_each<S: EvidenceStore + ?Sized>(
+    store: &S,
+    objects: &[Blob],
+    manifests: &[Blob],
+) -> Result<(), EvidenceError> {
+    futures::future::try_join_all(objects.iter().map(|o| async move {
+        if !store.exists(&o.key).await? {
+            store.put(&o.key, &o.bytes, &o.media_type).await?;
+        }
+        Ok::<_, EvidenceError>(())
+    }))
+    .await?;
+    futures::future::try_join_all(
+        manifests
+            .iter()
+            .map(|m| store.put(&m.key, &m.bytes, &m.media_type)),
+    )
+    .await?;
+    Ok(())
 }
 
 /// One object of a bundle: its key, its bytes (already redacted) and their media type.

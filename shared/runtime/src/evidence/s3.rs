@@ -8,6 +8,7 @@
 //! (credentials, signature, missing bucket) are [`EvidenceError::Rejected`], which retrying
 //! cannot fix.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,8 +18,9 @@ use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
+use super::known::KnownObjects;
 use super::local::validate_key;
-use super::{EvidenceError, EvidenceStore};
+use super::{Blob, EvidenceError, EvidenceStore, put_each};
 use crate::error::Detail;
 
 /// Where the S3 evidence store is and how to reach it. Flags and environment variables.
@@ -119,13 +121,16 @@ impl S3Config {
     }
 }
 
-/// An S3 bucket (and prefix) as an evidence store.
+/// An S3 bucket (and prefix) as an evidence store. Clones share the set of objects known
+/// to exist, so a bundle skips the `HeadObject` of an object this process already wrote or
+/// saw.
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
     bucket: String,
     prefix: String,
     operation_timeout: Duration,
+    known: Arc<KnownObjects>,
 }
 
 impl S3Store {
@@ -164,6 +169,7 @@ impl S3Store {
             bucket: config.bucket.clone().unwrap_or_default(),
             prefix: config.prefix.clone(),
             operation_timeout: config.operation_timeout(),
+            known: Arc::default(),
         })
     }
 
@@ -270,6 +276,23 @@ impl EvidenceStore for S3Store {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
             Err(e) => Err(classify("HeadObject", &object, e)),
         }
+    }
+
+    /// As the default (objects checked and written concurrently, then the manifests), but
+    /// an object this process already stored or saw is neither checked nor written.
+    async fn put_bundle(
+        &self,
+        objects: Vec<Blob>,
+        manifests: Vec<Blob>,
+    ) -> Result<(), EvidenceError> {
+        let objects: Vec<Blob> = objects
+            .into_iter()
+            .filter(|o| !self.known.contains(&o.key))
+            .collect();
+        put_each(self, &objects, &manifests).await?;
+        self.known
+            .insert_all(objects.iter().map(|o| o.key.as_str()));
+        Ok(())
     }
 }
 

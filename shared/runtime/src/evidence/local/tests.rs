@@ -115,3 +115,31 @@ async fn a_bundle_with_a_bad_key_writes_nothing() {
     assert!(matches!(err, EvidenceError::Rejected(_)), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[tokio::test]
+async fn objects_this_store_wrote_are_not_looked_at_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(dir.path()).unwrap();
+    let bundle = || {
+        (
+            vec![blob("objects/sha256/aa", b"a")],
+            vec![blob("manifests/f/d1.json", b"m1")],
+        )
+    };
+    let (objects, manifests) = bundle();
+    store.put_bundle(objects, manifests).await.unwrap();
+    let object = dir.path().join("objects/sha256/aa");
+    std::fs::remove_file(&object).unwrap();
+    // The same store (or a clone) trusts what it wrote: the object is neither checked nor
+    // rewritten, the manifest still is.
+    std::fs::remove_file(dir.path().join("manifests/f/d1.json")).unwrap();
+    let (objects, manifests) = bundle();
+    store.clone().put_bundle(objects, manifests).await.unwrap();
+    assert!(!object.exists());
+    assert!(dir.path().join("manifests/f/d1.json").exists());
+    // Another store on the same directory knows nothing yet, so it checks and writes.
+    let (objects, manifests) = bundle();
+    let other = LocalStore::new(dir.path()).unwrap();
+    other.put_bundle(objects, manifests).await.unwrap();
+    assert_eq!(std::fs::read(&object).unwrap(), b"a");
+}
