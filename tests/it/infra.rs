@@ -465,7 +465,9 @@ fn every_shipped_function_is_deployed_on_kubernetes_and_lambda_and_packaged() {
             .find(|l| l.trim_end().ends_with(") ;;"))
             .unwrap_or_default();
         assert!(
-            accepted.split(['|', ')']).any(|f| f.trim() == name.as_str()),
+            accepted
+                .split(['|', ')'])
+                .any(|f| f.trim() == name.as_str()),
             "package.sh does not accept {name}: {accepted}"
         );
         for said in ["usage: package.sh", "unknown function"] {
