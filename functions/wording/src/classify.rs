@@ -62,7 +62,8 @@ pub struct Reading {
     pub runner_up: Option<(String, f32)>,
     /// The words (or word pairs) that added most to the score, heaviest first.
     pub terms: Vec<String>,
-    /// How many of the text's terms the model knows.
+    /// How many of the text's words and word pairs the model knows (character n-grams
+    /// are not counted: they match almost anything).
     pub known_terms: usize,
     /// How many tune reports of the class the model learned from.
     pub learned_from: u32,
@@ -116,7 +117,7 @@ impl Scorer {
                 .take(SHOWN_TERMS)
                 .map(|(_, t)| t.to_owned())
                 .collect(),
-            known_terms: vector.len(),
+            known_terms: known_words,
             learned_from: model.reports[best],
         })
     }
