@@ -53,10 +53,7 @@ const NOT_KEYS: [&str; 8] = ["from", "on", "the", "that", "of", "in", "and", "wi
 /// no `Taints:` block, no scheduler message): "it does not tolerate the taint
 /// node-role.kubernetes.io/control-plane", "the workers are tainted with dedicated=ml".
 pub(super) fn described_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !NOT_PLACED.is_match(t.lower)
-        || t.text.contains("Taints:")
-        || !super::scheduler::anchors(t.text).is_empty()
-    {
+    if !NOT_PLACED.is_match(t.lower) || t.text.contains("Taints:") || !t.anchors.is_empty() {
         return;
     }
     if taint_objects(t, out) {
@@ -68,7 +65,7 @@ pub(super) fn described_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
         || t.lower.contains(":noschedule")
         || t.lower.contains(":noexecute")
         || !NOT_PLACED.is_match(t.lower)
-        || !super::scheduler::anchors(t.text).is_empty()
+        || !t.anchors.is_empty()
     {
         return;
     }
@@ -336,14 +333,14 @@ pub(super) fn expected_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
     if super::autoscaler::parse_autoscaler(t.flat).is_some() {
         return;
     }
-    let anchors = super::scheduler::anchors(t.text);
+    let anchors = t.anchors;
     let confidence = if anchors.is_empty() {
         if !STUCK.is_match(t.lower) {
             return;
         }
         0.5
     } else {
-        if !a_new_node_fixes(t.text, &anchors) {
+        if !a_new_node_fixes(t.text, anchors) {
             return;
         }
         0.85

@@ -115,10 +115,12 @@ fn read<R>(text: &str, f: impl FnOnce(&Input<'_>) -> R) -> R {
     let text = &text[..text.floor_char_boundary(256 * 1024)];
     let flat = flatten(text);
     let lower = flat.to_ascii_lowercase();
+    let anchors = scheduler::anchors(text);
     f(&Input {
         text,
         flat: &flat,
         lower: &lower,
+        anchors: &anchors,
     })
 }
 

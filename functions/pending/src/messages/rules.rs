@@ -36,6 +36,9 @@ pub(crate) struct Input<'a> {
     pub(crate) flat: &'a str,
     /// `flat`, ASCII-lowercased.
     pub(crate) lower: &'a str,
+    /// Where fit errors start in `text` ([`scheduler::anchors`]), found once for every
+    /// rule (some twenty rules ask).
+    pub(crate) anchors: &'a [usize],
 }
 
 /// One rule: a name (the tests hit each rule alone by it) and the matcher that turns the
@@ -211,8 +214,7 @@ pub(crate) static RULES: &[Rule] = &[
 /// counts.
 fn fit_errors(t: &Input<'_>, out: &mut Vec<Finding>) {
     let text = t.text;
-    let anchors = scheduler::anchors(text);
-    for start in anchors.into_iter().take(200) {
+    for &start in t.anchors.iter().take(200) {
         let msg = if scheduler::is_per_node_block(&text[start..]) {
             text[start..text.floor_char_boundary(start + 8 * 1024)].to_owned()
         } else {
@@ -273,7 +275,7 @@ static BARE_REASON: LazyLock<Regex> = LazyLock::new(|| {
 /// just the part they think matters).
 fn bare_reasons(t: &Input<'_>, out: &mut Vec<Finding>) {
     let text = t.text;
-    if !scheduler::anchors(text).is_empty() {
+    if !t.anchors.is_empty() {
         return;
     }
     let re = &*BARE_REASON;

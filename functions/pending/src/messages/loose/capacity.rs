@@ -59,7 +59,7 @@ fn runs_without_requests(lower: &str) -> Option<usize> {
 /// Capacity described rather than quoted, when pods wait or a deploy does not progress and
 /// no scheduler message says more: the weakest capacity reading.
 pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty() {
+    if !t.anchors.is_empty() {
         return;
     }
     // Pods that waited until their requests were lowered say they waited; a pod that runs
@@ -138,6 +138,20 @@ static FROM_ZERO: LazyLock<Regex> = LazyLock::new(|| {
 /// volume's zone); a group said to scale from zero stands in for "pending"
 /// (its template, not a node, is what the pod is judged against).
 pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
+    // The words the finding quotes come first: without them there is nothing to say, and
+    // the costlier checks below (the autoscaler parse of every line) are skipped.
+    let strong = NO_SCALE_UP_STRONG.find(t.lower);
+    let weak = match strong {
+        Some(_) => None,
+        None => DESCRIBED_NO_SCALE_UP
+            .find(t.lower)
+            .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
+            .or_else(|| SLOW_AUTOSCALER.find(t.lower))
+            .or_else(|| crate::messages::described::below_threshold(t.lower)),
+    };
+    if strong.is_none() && weak.is_none() {
+        return;
+    }
     // The autoscaler's own words (NotTriggerScaleUp, a max-size verdict) are the
     // autoscaler rule's, with more confidence.
     if t.text
@@ -147,22 +161,15 @@ pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Fi
     {
         return;
     }
-    let anchors = crate::messages::scheduler::anchors(t.text);
+    let anchors = t.anchors;
     let with_fit = !anchors.is_empty();
     // Beside a fit error, only when a new node would fix what it names.
-    if with_fit && !crate::messages::described::a_new_node_fixes(t.text, &anchors) {
+    if with_fit && !crate::messages::described::a_new_node_fixes(t.text, anchors) {
         return;
     }
     let from_zero = FROM_ZERO.find(t.lower);
     let pending = says_pending(t.lower) || with_fit || from_zero.is_some();
-    let Some(m) = NO_SCALE_UP_STRONG.find(t.lower).or_else(|| {
-        DESCRIBED_NO_SCALE_UP
-            .find(t.lower)
-            .or_else(|| STATUS_NO_ACTIVITY.find(t.lower))
-            .or_else(|| SLOW_AUTOSCALER.find(t.lower))
-            .or_else(|| crate::messages::described::below_threshold(t.lower))
-            .filter(|_| pending)
-    }) else {
+    let Some(m) = strong.or_else(|| weak.filter(|_| pending)) else {
         return;
     };
     if !crate::messages::described::about_node_autoscaler(t.lower, m.as_str(), pending)

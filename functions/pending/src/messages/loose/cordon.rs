@@ -22,9 +22,7 @@ static CORDONED_ROW: LazyLock<Regex> = LazyLock::new(|| {
 /// `kubectl get nodes` lists only cordoned nodes (`Ready,SchedulingDisabled`) while pods do
 /// not start: no node accepts new pods until one is uncordoned or a schedulable one joins.
 pub(in crate::messages) fn cordoned_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !PODS_NOT_RUNNING.is_match(t.lower)
-        || !crate::messages::scheduler::anchors(t.text).is_empty()
-    {
+    if !PODS_NOT_RUNNING.is_match(t.lower) || !t.anchors.is_empty() {
         return;
     }
     let cordoned: Vec<&str> = CORDONED_ROW
@@ -114,7 +112,7 @@ fn cordon_named(lower: &str) -> bool {
 /// left cordoned after an upgrade or drain count even beside a table and without pods
 /// said to wait: the report is that the nodes no longer take work.
 pub(in crate::messages) fn described_cordon(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty() {
+    if !t.anchors.is_empty() {
         return;
     }
     let left = LEFT_CORDONED

@@ -32,10 +32,7 @@ static PODS_FINE: LazyLock<Regex> = LazyLock::new(|| {
 /// The kubelet's disk-pressure words beside pods, with no fit error quoted and the pods
 /// not said to run fine: the node's disk-pressure taint keeps new pods off it.
 pub(in crate::messages) fn described_disk_pressure(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty()
-        || !t.lower.contains("pod")
-        || PODS_FINE.is_match(t.lower)
-    {
+    if !t.anchors.is_empty() || !t.lower.contains("pod") || PODS_FINE.is_match(t.lower) {
         return;
     }
     let Some(m) = KUBELET_DISK_PRESSURE.find(t.lower) else {

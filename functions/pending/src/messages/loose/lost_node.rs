@@ -52,7 +52,7 @@ fn table_pair(text: &str) -> Option<usize> {
 /// node already runs a replica and a required anti-affinity allows one per node. Below any
 /// quoted scheduler reason, and not when every listed node is down.
 pub(in crate::messages) fn replacement_beside_lost_node(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty() || !NODE_LOST.is_match(t.text) {
+    if !t.anchors.is_empty() || !NODE_LOST.is_match(t.text) {
         return;
     }
     let ready_rows = t

@@ -60,7 +60,7 @@ fn lists_a_node(text: &str) -> bool {
 /// not start and no scheduler message or node row says otherwise.
 pub(in crate::messages) fn described_no_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
     let waiting = PODS_NOT_RUNNING.is_match(t.lower) || NOT_SCHEDULABLE.is_match(t.lower);
-    if !waiting || !crate::messages::scheduler::anchors(t.text).is_empty() || lists_a_node(t.text) {
+    if !waiting || !t.anchors.is_empty() || lists_a_node(t.text) {
         return;
     }
     let listed = EMPTY_NODE_LIST.captures_iter(t.lower).find(|c| {

@@ -25,9 +25,7 @@ static NODE_REQUIREMENT: LazyLock<Regex> = LazyLock::new(|| {
 /// Nodes described as missing the label the pods select on (never labelled, forgotten, a
 /// typo), while pods are pending or beside the nodeSelector / node affinity that needs it.
 pub(in crate::messages) fn described_node_label(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !(says_pending(t.lower) || NODE_REQUIREMENT.is_match(t.lower))
-        || !crate::messages::scheduler::anchors(t.text).is_empty()
-    {
+    if !(says_pending(t.lower) || NODE_REQUIREMENT.is_match(t.lower)) || !t.anchors.is_empty() {
         return;
     }
     let Some(m) = NODES_UNLABELED.find(t.lower) else {

@@ -46,10 +46,7 @@ const CORDON_TAINT: &str = "node.kubernetes.io/unschedulable";
 
 /// A taint triple outside any `Taints:` or `Tolerations:` block, when pods are pending.
 pub(in crate::messages) fn bare_taint(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !says_pending(t.lower)
-        || t.lower.contains("taints:")
-        || !crate::messages::scheduler::anchors(t.text).is_empty()
-    {
+    if !says_pending(t.lower) || t.lower.contains("taints:") || !t.anchors.is_empty() {
         return;
     }
     let tolerations = toleration_lines(t.text);
@@ -204,9 +201,7 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
     else {
         return;
     };
-    if !crate::messages::scheduler::anchors(t.text).is_empty()
-        || !(waits || HOST_PORTS_BUSY.is_match(t.lower))
-    {
+    if !t.anchors.is_empty() || !(waits || HOST_PORTS_BUSY.is_match(t.lower)) {
         return;
     }
     out.push(Finding::new(

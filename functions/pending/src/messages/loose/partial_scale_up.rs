@@ -30,7 +30,7 @@ static NODES_ADDED: LazyLock<Regex> = LazyLock::new(|| {
 /// Nodes said to have been added under node autoscaling while pods stay Pending, with no
 /// scheduler or autoscaler message quoted: the scale-up stopped short.
 pub(in crate::messages) fn partial_scale_up(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty()
+    if !t.anchors.is_empty()
         || !says_pending(t.lower)
         || !NODE_SCALING_NAMED.is_match(t.lower)
         || crate::messages::autoscaler::parse_autoscaler(t.flat).is_some()

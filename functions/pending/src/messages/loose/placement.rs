@@ -92,7 +92,7 @@ pub(in crate::messages) fn described_spread(t: &Input<'_>, out: &mut Vec<Finding
     else {
         return;
     };
-    if !says_pending(t.lower) || !crate::messages::scheduler::anchors(t.text).is_empty() {
+    if !says_pending(t.lower) || !t.anchors.is_empty() {
         return;
     }
     out.push(Finding::new(
@@ -159,9 +159,7 @@ fn volume_in_other_named_zone<'a>(t: &Input<'a>) -> Option<regex::Match<'a>> {
 /// node in that zone"), with no scheduler message: the pod must run where its volume is
 /// and no schedulable node is there.
 pub(in crate::messages) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty()
-        || crate::messages::described::volume_on_gone_node(t, out)
-    {
+    if !t.anchors.is_empty() || crate::messages::described::volume_on_gone_node(t, out) {
         return;
     }
     let Some(m) = VOLUME_IN_ZONE

@@ -30,7 +30,7 @@ fn node_statuses(text: &str) -> impl Iterator<Item = &str> {
 /// replicas is Pending, with every listed node Ready and schedulable and no scheduler
 /// message quoted.
 pub(in crate::messages) fn replicas_beyond_nodes(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !crate::messages::scheduler::anchors(t.text).is_empty() {
+    if !t.anchors.is_empty() {
         return;
     }
     let statuses: Vec<&str> = node_statuses(t.text).take(200).collect();

@@ -27,7 +27,7 @@ const POD_AFFINITY: &[&str] = &["pod ", "pod-", "anti-", "anti ", "anti", "inter
 /// Pods told to keep an old node affinity or selector while pending, with no scheduler
 /// message quoted.
 pub(in crate::messages) fn described_stale_affinity(t: &Input<'_>, out: &mut Vec<Finding>) {
-    if !says_pending(t.lower) || !crate::messages::scheduler::anchors(t.text).is_empty() {
+    if !says_pending(t.lower) || !t.anchors.is_empty() {
         return;
     }
     let Some(m) = STALE_AFFINITY.find_iter(t.lower).find(|m| {

@@ -112,10 +112,24 @@ pub(super) static DEVICE_ALLOCATE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the scanner's patterns are valid regexes")
 });
 
+/// One of these is in every text [`DEVICE_ALLOCATE`] matches (ASCII-lowercased).
+const DEVICE_ALLOCATE_WORDS: [&str; 4] = [
+    "allocate",
+    "reque",
+    "node didn't have enough re",
+    "unexpectedadmi",
+];
+
 /// A device or extended resource (GPU, FPGA, RDMA, a device plugin's resource) the kubelet
 /// could not allocate to a bound pod: the node had none free when the pod arrived.
 pub(super) fn device_allocate(t: &Input<'_>, out: &mut Vec<Finding>) {
     let flat = t.flat;
+    // The pattern has no literal prefix for the regex engine to look for first, so it is
+    // a full scan; every alternative holds one of these words. (None has an `s` or a `k`,
+    // whose Unicode case folds, `ſ` and the Kelvin sign, `(?i)` also matches.)
+    if !DEVICE_ALLOCATE_WORDS.iter().any(|w| t.lower.contains(w)) {
+        return;
+    }
     if let Some(m) = DEVICE_ALLOCATE.find(flat) {
         out.push(Finding::new(
             Class::InsufficientResources,
