@@ -66,6 +66,12 @@ static MUST_SPECIFY: LazyLock<Regex> =
 
 /// Finds a quota rejection in `text`.
 pub fn parse_quota(text: &str) -> Option<QuotaRejection> {
+    let lower = text.to_ascii_lowercase();
+    // Every shape below says `quota` or `must specify`: most texts are spared the patterns.
+    // (The words avoid `s` and `k`, whose Unicode case folds `(?i)` also matches.)
+    if !(lower.contains("quota") || lower.contains("pecify")) {
+        return None;
+    }
     if let Some(c) = EXCEEDED.captures(text) {
         let quota = c.get(1).map_or("", |m| m.as_str()).trim().to_owned();
         let requested = pairs(c.get(2).map_or("", |m| m.as_str()));
@@ -82,7 +88,6 @@ pub fn parse_quota(text: &str) -> Option<QuotaRejection> {
             .collect();
         return Some(QuotaRejection::Exceeded { quota, items });
     }
-    let lower = text.to_ascii_lowercase();
     if let Some(c) = MUST_SPECIFY.captures(text)
         && (lower.contains("quota")
             || lower.contains("must specify limits")
@@ -296,8 +301,30 @@ static NODE_ADMISSION: LazyLock<Regex> = LazyLock::new(|| {
 /// [`PolicyDenial::by`] for the kubelet's node-level admission (sysctl / AppArmor).
 pub const KUBELET_NODE_ADMISSION: &str = "the kubelet's node admission (sysctl / AppArmor)";
 
+/// One of these (ASCII lowercase) is in every denial [`parse_policy`] reads: its patterns'
+/// literals and its markers. Most texts are no denial, and a few substring checks spare
+/// them the five patterns. A new shape must add its word here. (The words avoid `s` and
+/// `k`, whose Unicode case folds, `ſ` and the Kelvin sign, `(?i)` also matches.)
+const POLICY_WORDS: [&str; 11] = [
+    "webhoo",   // admission webhook "…" denied; failed calling webhook
+    "violate",  // violates PodSecurity
+    "creat",    // error creating / FailedCreate / failed to create … timeout
+    "ctl",      // sysctl refusals of the kubelet
+    "apparmor", // cannot enforce AppArmor
+    "validat",  // unable to validate against …; validation error:
+    "admit",    // unable to admit pod
+    "provider", // no providers available to validate pod request
+    "allowed",  // … not allowed to be used
+    "denied",   // denied by …; [denied by
+    "looking",  // error looking up service account
+];
+
 /// Finds a policy denial in `text`.
 pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
+    let lower = text.to_ascii_lowercase();
+    if !POLICY_WORDS.iter().any(|w| lower.contains(w)) {
+        return None;
+    }
     let short = |s: &str| s.chars().take(300).collect::<String>().trim().to_owned();
     if let Some(c) = WEBHOOK.captures(text) {
         return Some(PolicyDenial {
@@ -334,7 +361,6 @@ pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
             unreachable: true,
         });
     }
-    let lower = text.to_ascii_lowercase();
     for (marker, by) in [
         (
             "unable to validate against any security context constraint",
