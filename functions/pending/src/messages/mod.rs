@@ -17,6 +17,8 @@ pub mod relate;
 mod rules;
 pub mod scheduler;
 
+use std::cell::RefCell;
+
 use chrono::{DateTime, Utc};
 use lastmile_events::Class;
 
@@ -94,8 +96,36 @@ pub fn shorten(s: &str, max: usize) -> String {
     out
 }
 
+/// Texts up to this size are remembered by [`scan`] (event and condition messages are
+/// at most a few KiB; a pasted report is not worth keeping).
+const REMEMBERED_TEXT: usize = 8 * 1024;
+
+thread_local! {
+    /// The last short text scanned on this thread and what it held: a pod's `PodScheduled`
+    /// condition usually repeats its newest `FailedScheduling` event word for word, and
+    /// the scan is a pure function of the text.
+    static LAST_SCAN: RefCell<Option<(String, Vec<Finding>)>> = const { RefCell::new(None) };
+}
+
 /// Scans one text (an event message, a condition message or a whole pasted report).
 pub fn scan(text: &str) -> Vec<Finding> {
+    if text.len() > REMEMBERED_TEXT {
+        return scan_uncached(text);
+    }
+    let known = LAST_SCAN.with_borrow(|last| match last {
+        Some((t, found)) if t == text => Some(found.clone()),
+        _ => None,
+    });
+    if let Some(found) = known {
+        return found;
+    }
+    let found = scan_uncached(text);
+    LAST_SCAN.set(Some((text.to_owned(), found.clone())));
+    found
+}
+
+/// [`scan`] without looking at the last text.
+fn scan_uncached(text: &str) -> Vec<Finding> {
     read(text, |input| {
         let mut out = Vec::new();
         for rule in RULES {
