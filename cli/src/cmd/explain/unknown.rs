@@ -324,7 +324,8 @@ pub fn searched(incident: &Incident, cluster: Option<&ClusterSnapshot>) -> Searc
     }
 }
 
-/// " To settle it, <the first input that would>." (empty when nothing is missing).
+/// `" To settle it, …."` with the first input that would settle it (empty when nothing is
+/// missing).
 fn settle_sentence(searched: &Searched) -> String {
     searched
         .settle
