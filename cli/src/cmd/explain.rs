@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use lastmile_contract::{Context, finalize};
-use lastmile_events::{Class, Diagnosis, DiagnosisReport, Incident, Subject};
+use lastmile_events::{Class, Diagnosis, DiagnosisReport, Incident};
 use lastmile_intake::{Ignored, IntakeError, Recording};
 
 use self::recorded::RecordedCluster;
@@ -228,19 +228,9 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
             ),
         }
     }
-    let mut merged = DiagnosisReport::new(all).diagnoses;
-    // Two functions (or a state and a message rule) naming the same class for the same
-    // subject are one finding: keep the more confident one.
-    let mut seen: Vec<(Class, Subject)> = Vec::new();
-    merged.retain(|d| {
-        let key = (d.class.clone(), d.subject.clone());
-        if seen.contains(&key) {
-            false
-        } else {
-            seen.push(key);
-            true
-        }
-    });
+    // Two functions (or a state and a message rule, or a rule and a wording lead) naming
+    // the same class for the same subject are one finding: the more confident is kept.
+    let mut merged = DiagnosisReport::merged(all).diagnoses;
     // `unknown` from one function is noise when another found the cause.
     if merged.iter().any(|d| d.class.as_str() != Class::UNKNOWN) {
         merged.retain(|d| d.class.as_str() != Class::UNKNOWN);
@@ -263,7 +253,7 @@ async fn diagnose(incident: &Incident, ctx: &Context) -> Vec<Diagnosis> {
         // which input would turn the lead into a finding.
         let cluster = ctx.cluster.snapshot(incident).await;
         let searched = unknown::searched(incident, cluster.as_deref());
-        unknown::attach_to_lead(&mut merged[0], &searched);
+        unknown::attach_to_lead(&mut merged[0], incident, &searched);
     } else {
         return merged;
     }

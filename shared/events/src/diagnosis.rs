@@ -150,6 +150,23 @@ impl DiagnosisReport {
         diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         Self { diagnoses }
     }
+
+    /// Builds a report as [`new`](Self::new) does, with one diagnosis per cause: of those
+    /// naming the same class for the same subject (two functions, or a rule's finding and
+    /// a wording lead), only the most confident (the first, on ties) is kept.
+    pub fn merged(diagnoses: Vec<Diagnosis>) -> Self {
+        let mut report = Self::new(diagnoses);
+        let mut seen: Vec<(Class, Subject)> = Vec::new();
+        report.diagnoses.retain(|d| {
+            let key = (d.class.clone(), d.subject.clone());
+            let fresh = !seen.contains(&key);
+            if fresh {
+                seen.push(key);
+            }
+            fresh
+        });
+        report
+    }
 }
 
 /// A remediation command, published on `lastmile.remediation.<class>` for people or

@@ -333,9 +333,11 @@ fn settle_sentence(searched: &Searched) -> String {
         .map_or_else(String::new, |s| format!(" To settle it, {s}."))
 }
 
-/// Adds `searched` to a lead no rule backs (the `wording` function's): what was searched,
-/// and in the summary the first input that would turn the lead into a finding.
-pub fn attach_to_lead(d: &mut Diagnosis, searched: &Searched) {
+/// Adds to a lead no rule backs (the `wording` function's) what an `unknown` answer says:
+/// what was seen and searched, and in the summary the first input that would turn the lead
+/// into a finding.
+pub fn attach_to_lead(d: &mut Diagnosis, incident: &Incident, searched: &Searched) {
+    d.evidence.extend(seen(incident));
     attach(d, searched);
     d.summary.push_str(&settle_sentence(searched));
 }
@@ -392,26 +394,34 @@ pub fn unknown(incident: &Incident, cluster: Option<&ClusterSnapshot>) -> Diagno
         ),
         subject,
     );
-    d.evidence.extend(
-        incident
-            .events
-            .iter()
-            .filter(|e| e.ty == "Warning")
-            .take(8)
-            .map(|e| {
-                format!(
-                    "{} {} (x{}): {}",
-                    e.ty,
-                    e.reason,
-                    e.count,
-                    e.clean_message()
-                )
-            }),
-    );
-    if d.evidence.is_empty()
+    d.evidence.extend(seen(incident));
+    attach(&mut d, &searched);
+    d.incident = Some(incident.key.clone());
+    d
+}
+
+/// What was seen of `incident`, as evidence: its Warning events (up to eight), else the
+/// first lines of its text, then the pod's phase.
+fn seen(incident: &Incident) -> Vec<String> {
+    let mut seen: Vec<String> = incident
+        .events
+        .iter()
+        .filter(|e| e.ty == "Warning")
+        .take(8)
+        .map(|e| {
+            format!(
+                "{} {} (x{}): {}",
+                e.ty,
+                e.reason,
+                e.count,
+                e.clean_message()
+            )
+        })
+        .collect();
+    if seen.is_empty()
         && let Some(text) = &incident.text
     {
-        d.evidence.extend(
+        seen.extend(
             text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
@@ -422,11 +432,9 @@ pub fn unknown(incident: &Incident, cluster: Option<&ClusterSnapshot>) -> Diagno
     if let Some(pod) = &incident.pod
         && let Some(phase) = pod.status.as_ref().and_then(|s| s.phase.as_deref())
     {
-        d.evidence.push(format!("pod phase: {phase}"));
+        seen.push(format!("pod phase: {phase}"));
     }
-    attach(&mut d, &searched);
-    d.incident = Some(incident.key.clone());
-    d
+    seen
 }
 
 /// The answer for a document in which nothing is stuck; `ignored` parts of it are counted,

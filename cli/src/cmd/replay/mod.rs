@@ -219,7 +219,9 @@ fn print(
                 &b.id,
             ))
         });
-        let report = DiagnosisReport::new(mine);
+        // One diagnosis per cause, as `explain` prints (a rule's finding and a wording
+        // lead of the same class are one).
+        let report = DiagnosisReport::merged(mine);
         if format == Format::Human {
             let owner = incident
                 .owner

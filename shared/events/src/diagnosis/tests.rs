@@ -34,3 +34,26 @@ fn confidence_is_clamped() {
         1.0
     );
 }
+
+#[test]
+fn merged_keeps_the_most_confident_of_one_class_per_subject() {
+    let pod = |name: &str| Subject {
+        kind: "Pod".into(),
+        namespace: Some("ci".into()),
+        name: name.into(),
+        container: None,
+    };
+    let mut rule = Diagnosis::new(Class::JOB_DEADLINE_EXCEEDED, 0.9, "rule", pod("a"));
+    rule.function = Some("workload".into());
+    let mut lead = Diagnosis::new(Class::JOB_DEADLINE_EXCEEDED, 0.55, "lead", pod("a"));
+    lead.function = Some("wording".into());
+    let other_pod = Diagnosis::new(Class::JOB_DEADLINE_EXCEEDED, 0.5, "b", pod("b"));
+    let other_class = Diagnosis::new(Class::IMAGE_AUTH, 0.6, "auth", pod("a"));
+    let report = DiagnosisReport::merged(vec![lead, other_pod, rule, other_class]);
+    let kept: Vec<&str> = report
+        .diagnoses
+        .iter()
+        .map(|d| d.summary.as_str())
+        .collect();
+    assert_eq!(kept, ["rule", "auth", "b"]);
+}
