@@ -43,8 +43,8 @@ impl HostedFunction {
         kubeconfig: &std::path::Path,
         extra: &[&str],
     ) -> anyhow::Result<Self> {
-        use anyhow::Context as _;
-        let mut child = tokio::process::Command::new(lastmile_tests::bin::lastmile_bin()?)
+        let mut command = tokio::process::Command::new(lastmile_tests::bin::lastmile_bin()?);
+        command
             .args(["function", name, "--nats-url", nats_url])
             .arg("--evidence-dir")
             .arg(evidence)
@@ -55,7 +55,14 @@ impl HostedFunction {
             .env_remove("KUBECONFIG")
             .env_remove("LASTMILE_S3_BUCKET")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .env("LASTMILE_LOG", "debug")
+            .env("LASTMILE_LOG", "debug");
+        Self::spawn(command)
+    }
+
+    /// Starts a prepared `lastmile function …` command (any flags), collecting its stderr.
+    pub fn spawn(mut command: tokio::process::Command) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let mut child = command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)

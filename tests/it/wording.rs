@@ -12,7 +12,6 @@
 //! dead-lettered.
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -27,6 +26,7 @@ use lastmile_tests::s3::S3Server;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::support::HostedFunction;
 use crate::watcher::{Stored, bus, config, fixture, incidents, start_watcher, stored, wait_for};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -80,54 +80,22 @@ fn pod_and_event(reason: &str, message: &str) -> anyhow::Result<(Value, Value)> 
 }
 
 /// `lastmile function wording` on `nats`, its evidence in `s3`; stderr collected.
-struct WordingFunction {
-    child: tokio::process::Child,
-    log: tokio::task::JoinHandle<String>,
-}
-
-impl WordingFunction {
-    fn start(nats: &NatsServer, s3: &S3Server) -> anyhow::Result<Self> {
-        let mut child = tokio::process::Command::new(lastmile_bin()?)
-            .args(["function", "wording", "--nats-url", &nats.url()])
-            .args(["--s3-bucket", BUCKET, "--s3-prefix", PREFIX])
-            .args(["--s3-endpoint", &s3.endpoint(), "--s3-force-path-style"])
-            .args(["--s3-region", "us-east-1", "--kube", "off"])
-            .env("AWS_ACCESS_KEY_ID", s3.access_key())
-            .env("AWS_SECRET_ACCESS_KEY", s3.secret_key())
-            .env_remove("AWS_PROFILE")
-            .env_remove("NATS_URL")
-            .env_remove("LASTMILE_EVIDENCE_DIR")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
-            .env("LASTMILE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let mut stderr = child.stderr.take().context("no stderr")?;
-        let log = tokio::spawn(async move {
-            use tokio::io::AsyncReadExt;
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s).await;
-            s
-        });
-        Ok(Self { child, log })
-    }
-
-    /// SIGTERM: the host drains and must exit 0; returns its log.
-    async fn stop(mut self) -> anyhow::Result<String> {
-        let pid = self.child.id().context("function already exited")?;
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()?;
-        anyhow::ensure!(killed.success(), "kill -TERM failed");
-        let status = tokio::time::timeout(WAIT, self.child.wait())
-            .await
-            .context("the function did not exit after SIGTERM")??;
-        let log = self.log.await?;
-        anyhow::ensure!(status.success(), "exit {status}; log:\n{log}");
-        Ok(log)
-    }
+fn start_wording(nats: &NatsServer, s3: &S3Server) -> anyhow::Result<HostedFunction> {
+    let mut command = tokio::process::Command::new(lastmile_bin()?);
+    command
+        .args(["function", "wording", "--nats-url", &nats.url()])
+        .args(["--s3-bucket", BUCKET, "--s3-prefix", PREFIX])
+        .args(["--s3-endpoint", &s3.endpoint(), "--s3-force-path-style"])
+        .args(["--s3-region", "us-east-1", "--kube", "off"])
+        .env("AWS_ACCESS_KEY_ID", s3.access_key())
+        .env("AWS_SECRET_ACCESS_KEY", s3.secret_key())
+        .env_remove("AWS_PROFILE")
+        .env_remove("NATS_URL")
+        .env_remove("LASTMILE_EVIDENCE_DIR")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env("LASTMILE_LOG", "info");
+    HostedFunction::spawn(command)
 }
 
 /// The first diagnosis the wording function publishes on `sub` (bounded by [`WAIT`]), with
@@ -192,7 +160,7 @@ struct Live {
     _nats: NatsServer,
     s3: S3Server,
     _api: FakeApiServer,
-    function: WordingFunction,
+    function: HostedFunction,
     watcher: crate::watcher::Running,
     js: async_nats::jetstream::Context,
     diagnoses: async_nats::Subscriber,
@@ -208,7 +176,7 @@ async fn live(reason: &str, message: &str) -> anyhow::Result<Live> {
     let js = bus.jetstream().clone();
     let client = async_nats::connect(nats.url()).await?;
     let diagnoses = client.subscribe("lastmile.diagnosis.>").await?;
-    let function = WordingFunction::start(&nats, &s3)?;
+    let function = start_wording(&nats, &s3)?;
 
     let api = FakeApiServer::start().await?;
     api.apply_all(fixture("nodes.json"))?;
@@ -317,7 +285,7 @@ async fn an_operators_prose_no_rule_reads_is_a_wording_lead_through_nats_and_s3(
 
     live.watcher.stop.cancel();
     live.watcher.task.await?;
-    let log = live.function.stop().await?;
+    let log = live.function.stop(WAIT).await?;
     assert!(!log.contains(PLANTED_SECRET), "{log}");
     Ok(())
 }
@@ -385,7 +353,7 @@ async fn words_that_weigh_toward_nothing_are_no_diagnosis_and_the_incident_is_ac
     assert!(dead.is_empty(), "dead-lettered: {dead:?}");
     assert!(live.s3.stored_files()?.is_empty(), "evidence was written");
 
-    let log = live.function.stop().await?;
+    let log = live.function.stop(WAIT).await?;
     assert!(!log.contains(PLANTED_SECRET), "{log}");
     Ok(())
 }
