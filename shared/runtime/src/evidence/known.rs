@@ -64,6 +64,14 @@ impl KnownObjects {
         generation.since.elapsed() < self.lifetime && generation.keys.contains(key)
     }
 
+    /// The blobs of `objects` not remembered: the ones a bundle still has to check or write.
+    pub(crate) fn unknown(&self, objects: Vec<super::Blob>) -> Vec<super::Blob> {
+        objects
+            .into_iter()
+            .filter(|o| !self.contains(&o.key))
+            .collect()
+    }
+
     /// Remembers `keys` (they exist in the store now), starting a new generation first when
     /// the current one is full or too old.
     pub(crate) fn insert_all<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {

@@ -122,10 +122,7 @@ impl EvidenceStore for LocalStore {
         objects: Vec<Blob>,
         manifests: Vec<Blob>,
     ) -> Result<(), EvidenceError> {
-        let objects: Vec<Blob> = objects
-            .into_iter()
-            .filter(|o| !self.known.contains(&o.key))
-            .collect();
+        let objects = self.known.unknown(objects);
         let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();
         let plan = |blobs: Vec<Blob>| -> Result<Vec<(PathBuf, Vec<u8>)>, EvidenceError> {
             blobs

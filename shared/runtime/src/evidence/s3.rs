@@ -285,10 +285,7 @@ impl EvidenceStore for S3Store {
         objects: Vec<Blob>,
         manifests: Vec<Blob>,
     ) -> Result<(), EvidenceError> {
-        let objects: Vec<Blob> = objects
-            .into_iter()
-            .filter(|o| !self.known.contains(&o.key))
-            .collect();
+        let objects = self.known.unknown(objects);
         put_each(self, &objects, &manifests).await?;
         self.known
             .insert_all(objects.iter().map(|o| o.key.as_str()));
