@@ -13,11 +13,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bytes::Bytes;
 use futures::StreamExt;
-use lastmile_events::{CloudEvent, Diagnosis, EvidenceRef, Incident, RemediationCommand, subjects};
+use lastmile_events::{CloudEvent, Diagnosis, Incident, RemediationCommand, subjects};
 use lastmile_runtime::bus::nats::{NatsBus, NatsConfig};
 use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher};
 use lastmile_runtime::evidence::EvidenceStore;
-use lastmile_runtime::evidence::s3::{S3Config, S3Store};
 use lastmile_runtime::telemetry::{self, OtlpConfig, OtlpProtocol, Telemetry, TelemetryConfig};
 use lastmile_tests::bin::lastmile_bin;
 use lastmile_tests::nats::NatsServer;
@@ -188,27 +187,9 @@ async fn recorded_incident_through_nats_function_s3_and_otlp_in_one_trace() -> a
         "{}",
         evidence_ref.store
     );
-    let store = S3Store::from_sdk_config(
-        &S3Config {
-            bucket: Some(BUCKET.into()),
-            prefix: "e2e".into(),
-            endpoint: Some(s3.endpoint()),
-            force_path_style: true,
-            region: Some("us-east-1".into()),
-            ..S3Config::default()
-        },
-        &s3.sdk_config(),
-    )?;
-    let manifest: EvidenceRef = serde_json::from_slice(
-        &store
-            .get(&evidence_ref.manifest_key)
-            .await?
-            .context("manifest missing in S3")?,
-    )?;
-    assert_eq!(
-        manifest, evidence_ref,
-        "the stored manifest is the one the diagnosis carries"
-    );
+    let store = crate::support::s3_store(&s3, BUCKET, "e2e")?;
+    // The stored manifest is the one the diagnosis carries.
+    let manifest = crate::support::stored_manifest(&store, &evidence_ref).await?;
     let names: BTreeSet<&str> = manifest.objects.iter().map(|o| o.name.as_str()).collect();
     assert!(
         names.iter().any(|n| n.contains("pod")),

@@ -16,7 +16,6 @@ use lastmile_contract::Context;
 use lastmile_events::{CloudEvent, Diagnosis, EvidenceRef, IncidentFamily};
 use lastmile_runtime::bus::Bus;
 use lastmile_runtime::evidence::EvidenceStore;
-use lastmile_runtime::evidence::s3::{S3Config, S3Store};
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::nats::HostOptions;
 use lastmile_runtime::telemetry::{self, OtlpConfig, OtlpProtocol, Telemetry, TelemetryConfig};
@@ -128,17 +127,7 @@ async fn storm_of_failed_scheduling_is_one_incident_one_diagnosis_with_evidence_
 
     // The pending function on NATS, writing evidence to S3.
     let bus = bus(&nats).await?;
-    let store = S3Store::from_sdk_config(
-        &S3Config {
-            bucket: Some(BUCKET.into()),
-            endpoint: Some(s3.endpoint()),
-            force_path_style: true,
-            region: Some("us-east-1".into()),
-            ..S3Config::default()
-        },
-        &s3.sdk_config(),
-    )?;
-    let store = Arc::new(store);
+    let store = Arc::new(crate::support::s3_store(&s3, BUCKET, "")?);
     let executor = Executor::new(
         lastmile_fn_pending::FUNCTION,
         Context::offline(),

@@ -26,6 +26,48 @@ pub async fn publish_incident(bus: &NatsBus, id: String, incident: Incident) -> 
     Ok(())
 }
 
+/// An S3 store on the test server `s3` (path-style, its bucket and key prefix), as a
+/// function host would open it: for hosting a function in process or reading back what a
+/// hosted one stored.
+pub fn s3_store(
+    s3: &lastmile_tests::s3::S3Server,
+    bucket: &str,
+    prefix: &str,
+) -> anyhow::Result<lastmile_runtime::evidence::s3::S3Store> {
+    use lastmile_runtime::evidence::s3::{S3Config, S3Store};
+    Ok(S3Store::from_sdk_config(
+        &S3Config {
+            bucket: Some(bucket.into()),
+            prefix: prefix.into(),
+            endpoint: Some(s3.endpoint()),
+            force_path_style: true,
+            region: Some("us-east-1".into()),
+            ..S3Config::default()
+        },
+        &s3.sdk_config(),
+    )?)
+}
+
+/// The manifest stored under `evidence`'s key, checked to be the one the diagnosis carries.
+pub async fn stored_manifest(
+    store: &lastmile_runtime::evidence::s3::S3Store,
+    evidence: &lastmile_events::EvidenceRef,
+) -> anyhow::Result<lastmile_events::EvidenceRef> {
+    use anyhow::Context as _;
+    use lastmile_runtime::evidence::EvidenceStore as _;
+    let manifest: lastmile_events::EvidenceRef = serde_json::from_slice(
+        &store
+            .get(&evidence.manifest_key)
+            .await?
+            .context("manifest missing in S3")?,
+    )?;
+    anyhow::ensure!(
+        &manifest == evidence,
+        "the stored manifest is not the one the diagnosis carries"
+    );
+    Ok(manifest)
+}
+
 /// A real `lastmile function NAME` process with the cluster view on (`--kube on`, the fake
 /// API server's kubeconfig) and a local evidence directory; its stderr (a debug log) is
 /// collected for the no-secret checks.

@@ -18,7 +18,6 @@ use anyhow::Context as _;
 use futures::StreamExt;
 use lastmile_events::{CloudEvent, Diagnosis, EvidenceRef, IncidentFamily};
 use lastmile_runtime::evidence::EvidenceStore;
-use lastmile_runtime::evidence::s3::{S3Config, S3Store};
 use lastmile_tests::apiserver::FakeApiServer;
 use lastmile_tests::bin::lastmile_bin;
 use lastmile_tests::nats::NatsServer;
@@ -26,7 +25,7 @@ use lastmile_tests::s3::S3Server;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::support::HostedFunction;
+use crate::support::{HostedFunction, s3_store, stored_manifest};
 use crate::watcher::{Stored, bus, config, fixture, incidents, start_watcher, stored, wait_for};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -121,27 +120,8 @@ async fn stored_objects(
     s3: &S3Server,
     evidence: &EvidenceRef,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let store = S3Store::from_sdk_config(
-        &S3Config {
-            bucket: Some(BUCKET.into()),
-            prefix: PREFIX.into(),
-            endpoint: Some(s3.endpoint()),
-            force_path_style: true,
-            region: Some("us-east-1".into()),
-            ..S3Config::default()
-        },
-        &s3.sdk_config(),
-    )?;
-    let manifest: EvidenceRef = serde_json::from_slice(
-        &store
-            .get(&evidence.manifest_key)
-            .await?
-            .context("manifest missing in S3")?,
-    )?;
-    anyhow::ensure!(
-        &manifest == evidence,
-        "the stored manifest is not the diagnosis's"
-    );
+    let store = s3_store(s3, BUCKET, PREFIX)?;
+    let manifest = stored_manifest(&store, evidence).await?;
     let mut out = Vec::new();
     for object in &manifest.objects {
         let bytes = store
