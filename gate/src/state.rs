@@ -28,7 +28,8 @@ pub enum Verdict {
     Ready(String),
     /// Will not become ready: the diagnosis that says why, or the failure seen.
     Failed {
-        /// The most confident definitive diagnosis, when one arrived.
+        /// The diagnosis that leads when a definitive one arrived: the most confident
+        /// definitive finding, or a lead that contests it (`lastmile_events::ranking`).
         diagnosis: Option<Box<Diagnosis>>,
         /// What failed, in words.
         reason: String,
@@ -347,11 +348,14 @@ impl Gate {
             })
             .cloned()
             .collect();
+        // Definitive findings first (they are what fails the gate), then the shared order;
+        // a lead may still contest the first finding (`lastmile_events::ranking`).
         ds.sort_by(|a, b| {
             b.definitive
                 .cmp(&a.definitive)
                 .then(b.confidence.total_cmp(&a.confidence))
         });
+        lastmile_events::ranking::contest(&mut ds);
         ds
     }
 
@@ -359,9 +363,11 @@ impl Gate {
     pub fn verdict(&self, now: DateTime<Utc>) -> Option<Verdict> {
         let ranked = self.ranked();
         if let Some(d) = ranked.iter().find(|d| d.definitive) {
+            // The definitive finding says what failed; the diagnosis shown is the first in
+            // the shared order: a lead that contests the finding, or the finding itself.
             return Some(Verdict::Failed {
                 reason: d.summary.clone(),
-                diagnosis: Some(Box::new(d.clone())),
+                diagnosis: ranked.first().cloned().map(Box::new),
             });
         }
         if let Some(reason) = self.workloads.values().find_map(|s| match s {

@@ -127,6 +127,39 @@ fn definitive_diagnosis_for_the_workload_fails_at_once() {
 }
 
 #[test]
+fn a_lead_that_contests_the_failing_finding_is_the_diagnosis_shown() {
+    let mut g = Gate::new(cfg(Target::workload("job/ci/migrate").unwrap()), t0());
+    let inc = incident(IncidentStatus::Open, None);
+    g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t0());
+    let mut lead = diagnosis(false, &inc.key);
+    lead.confidence = 0.45;
+    lead.summary = "The report reads like `image.not_found`.".into();
+    lead.details = serde_json::json!({ lastmile_events::ranking::LEAD_DETAIL: {} });
+    g.observe(&msg("lastmile.diagnosis.image.not_found", lead), t0());
+    let mut finding = diagnosis(true, &inc.key);
+    finding.class = "image.auth".into();
+    finding.confidence = 0.7;
+    finding.summary = "The registry refused the pull.".into();
+    g.observe(&msg("lastmile.diagnosis.image.auth", finding), t0());
+    let v = g.verdict(t0()).unwrap();
+    assert_eq!(v.exit_code(), EXIT_FAILED);
+    let Verdict::Failed {
+        diagnosis: Some(d),
+        reason,
+    } = v
+    else {
+        panic!("{v:?}")
+    };
+    // What failed is the definitive finding; the cause shown first is the lead.
+    assert_eq!(reason, "The registry refused the pull.");
+    assert_eq!(d.class.as_str(), "image.not_found");
+    assert!(
+        d.evidence[0].starts_with("ranked above `image.auth` (70%"),
+        "{d:?}"
+    );
+}
+
+#[test]
 fn non_definitive_diagnosis_keeps_waiting_then_times_out_with_it() {
     let mut c = cfg(Target::workload("job/ci/migrate").unwrap());
     c.timeout = Duration::from_secs(60);

@@ -211,7 +211,13 @@ async fn an_operators_prose_no_rule_reads_is_a_wording_lead_through_nats_and_s3(
         d.incident
     );
     assert_eq!(d.subject.name, "migrate-x7k2p");
-    assert!(d.summary.contains("No rule settled this"), "{}", d.summary);
+    assert!(
+        d.summary
+            .starts_with("The report reads like `scheduling.volume_binding`")
+            && d.summary.contains("a lead to confirm, not a finding"),
+        "{}",
+        d.summary
+    );
     // The words that weighed most, in the evidence and in the details.
     let weighed = d
         .evidence

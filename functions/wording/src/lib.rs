@@ -9,7 +9,8 @@
 //!
 //! Its diagnosis is a lead, not a finding: the confidence stays below what a rule that
 //! matched says (at most [`confidence::HIGHEST`]), so a rule's answer leads whenever one
-//! fired with conviction, and the summary says it is a resemblance to earlier reports and
+//! fired with conviction (`lastmile_events::ranking` lets a lead contest a finding without
+//! conviction), and the summary says it is a resemblance to earlier reports and
 //! names the command that would confirm it. The evidence names the words that weighed most
 //! and the next class's score, so a person can see why.
 
@@ -69,7 +70,7 @@ pub fn diagnose(incident: &Incident) -> Option<Diagnosis> {
     let class = Class::new(&reading.class);
     let subject = Subject::of(&incident.subject, None);
     let summary = format!(
-        "No rule settled this, but the report reads like `{class}` ({}), as in the {} reports of that class lastmile learned from: a lead to confirm, not a finding.",
+        "The report reads like `{class}` ({}), as in the {} reports of that class lastmile learned from: a lead to confirm, not a finding.",
         class.description(),
         reading.learned_from,
     );

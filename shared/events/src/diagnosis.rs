@@ -145,19 +145,22 @@ pub struct DiagnosisReport {
 }
 
 impl DiagnosisReport {
-    /// Builds a report, sorting by confidence (stable for ties).
+    /// Builds a report in the order of [`ranking::order`](crate::ranking::order): by
+    /// confidence (stable for ties), a contesting lead ahead of a finding without conviction.
     pub fn new(mut diagnoses: Vec<Diagnosis>) -> Self {
-        diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        crate::ranking::order(&mut diagnoses);
         Self { diagnoses }
     }
 
     /// Builds a report as [`new`](Self::new) does, with one diagnosis per cause: of those
     /// naming the same class for the same subject (two functions, or a rule's finding and
     /// a wording lead), only the most confident (the first, on ties) is kept.
-    pub fn merged(diagnoses: Vec<Diagnosis>) -> Self {
-        let mut report = Self::new(diagnoses);
+    pub fn merged(mut diagnoses: Vec<Diagnosis>) -> Self {
+        // One per cause first, so a lead agreeing with a rule's finding gives way to it
+        // before any contest.
+        diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         let mut seen: Vec<(Class, Subject)> = Vec::new();
-        report.diagnoses.retain(|d| {
+        diagnoses.retain(|d| {
             let key = (d.class.clone(), d.subject.clone());
             let fresh = !seen.contains(&key);
             if fresh {
@@ -165,7 +168,8 @@ impl DiagnosisReport {
             }
             fresh
         });
-        report
+        crate::ranking::contest(&mut diagnoses);
+        Self { diagnoses }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod facts;
 pub mod incident;
 pub mod k8s;
+pub mod ranking;
 pub mod rollout;
 pub mod schema;
 pub mod subjects;

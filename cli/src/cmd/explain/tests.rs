@@ -202,3 +202,29 @@ async fn prose_no_rule_settles_gets_a_wording_lead_that_says_what_would_settle_i
     );
     assert!(lead.details.get("searched").is_some() && lead.details.get("wording").is_some());
 }
+
+#[tokio::test]
+async fn a_lead_contests_a_pull_denial_that_reads_like_a_missing_repository() {
+    // bovf/pangolin-operator#7 (corpus tune): a locally built image name that normalises to
+    // docker.io/library/…, which does not exist; the registry answers with its access-denied
+    // wording, which the image-pull rule reads as `image.auth` without conviction.
+    let text = br#"Failed to pull image "pangolin-operator:dev": failed to pull and unpack image "docker.io/library/pangolin-operator:dev": failed to resolve reference "docker.io/library/pangolin-operator:dev": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"#;
+    let ex = explain(text, None).await.unwrap();
+    let ds = &ex[0].diagnoses;
+    assert_eq!(ds[0].class.as_str(), Class::IMAGE_NOT_FOUND, "{ds:#?}");
+    assert_eq!(ds[0].function.as_deref(), Some("wording"));
+    assert!(
+        ds[0].evidence[0].starts_with("ranked above `image.auth` (70%, function image-pull)"),
+        "{:#?}",
+        ds[0].evidence
+    );
+    // The finding it contests is kept, next, as the rule said it.
+    assert_eq!(ds[1].class.as_str(), Class::IMAGE_AUTH);
+    assert_eq!(ds[1].function.as_deref(), Some("image-pull"));
+    // A rule fired, so the lead is not told as "no rule settled this".
+    assert!(
+        ds[0].summary.starts_with("The report reads like"),
+        "{}",
+        ds[0].summary
+    );
+}

@@ -339,7 +339,11 @@ fn settle_sentence(searched: &Searched) -> String {
 pub fn attach_to_lead(d: &mut Diagnosis, incident: &Incident, searched: &Searched) {
     d.evidence.extend(seen(incident));
     attach(d, searched);
-    d.summary.push_str(&settle_sentence(searched));
+    d.summary = format!(
+        "No rule settled this. {}{}",
+        d.summary,
+        settle_sentence(searched)
+    );
 }
 
 /// Adds `searched` to an `unknown` diagnosis: evidence lines and `details.searched`.

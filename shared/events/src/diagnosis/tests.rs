@@ -57,3 +57,27 @@ fn merged_keeps_the_most_confident_of_one_class_per_subject() {
         .collect();
     assert_eq!(kept, ["rule", "auth", "b"]);
 }
+
+#[test]
+fn merged_lets_a_lead_contest_only_after_one_per_cause() {
+    let mut lead = Diagnosis::new(Class::IMAGE_NOT_FOUND, 0.45, "lead", Subject::default());
+    lead.details = serde_json::json!({ crate::ranking::LEAD_DETAIL: {} });
+    let auth = Diagnosis::new(Class::IMAGE_AUTH, 0.7, "auth", Subject::default());
+    let not_found = Diagnosis::new(Class::IMAGE_NOT_FOUND, 0.6, "not found", Subject::default());
+    // A rule names the lead's class too: the lead is that finding, which keeps its place.
+    let report = DiagnosisReport::merged(vec![lead.clone(), auth.clone(), not_found]);
+    let kept: Vec<&str> = report
+        .diagnoses
+        .iter()
+        .map(|d| d.summary.as_str())
+        .collect();
+    assert_eq!(kept, ["auth", "not found"]);
+    // No rule does: the lead contests the finding without conviction.
+    let report = DiagnosisReport::merged(vec![auth, lead]);
+    let kept: Vec<&str> = report
+        .diagnoses
+        .iter()
+        .map(|d| d.summary.as_str())
+        .collect();
+    assert_eq!(kept, ["lead", "auth"]);
+}

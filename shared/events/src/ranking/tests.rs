@@ -1,0 +1,84 @@
+use super::*;
+use crate::{Class, Subject};
+
+fn rule(class: &str, confidence: f64) -> Diagnosis {
+    let mut d = Diagnosis::new(class, confidence, "rule", Subject::default());
+    d.function = Some("image-pull".into());
+    d.definitive = true;
+    d.incident = Some("ci/pod/app".into());
+    d
+}
+
+fn lead(class: &str, confidence: f64) -> Diagnosis {
+    let mut d = Diagnosis::new(class, confidence, "lead", Subject::default());
+    d.function = Some("wording".into());
+    d.details = serde_json::json!({ LEAD_DETAIL: { "class": class, "score": 0.1 } });
+    d.incident = Some("ci/pod/app".into());
+    d
+}
+
+fn classes(ds: &[Diagnosis]) -> Vec<&str> {
+    ds.iter().map(|d| d.class.as_str()).collect()
+}
+
+#[test]
+fn a_lead_contests_a_finding_without_conviction_and_says_so() {
+    let mut ds = vec![
+        lead(Class::IMAGE_NOT_FOUND, 0.45),
+        rule(Class::IMAGE_AUTH, 0.7),
+        rule(Class::IMAGE_NETWORK, 0.5),
+    ];
+    order(&mut ds);
+    assert_eq!(
+        classes(&ds),
+        [
+            Class::IMAGE_NOT_FOUND,
+            Class::IMAGE_AUTH,
+            Class::IMAGE_NETWORK
+        ]
+    );
+    assert!(
+        ds[0].evidence[0].starts_with("ranked above `image.auth` (70%, function image-pull)"),
+        "{:?}",
+        ds[0].evidence
+    );
+    // The finding itself is untouched.
+    assert!(ds[1].definitive && ds[1].evidence.is_empty());
+}
+
+#[test]
+fn a_convinced_finding_a_weak_lead_or_the_same_class_keep_confidence_order() {
+    for (finding, lead_conf, lead_class) in [
+        (0.85, 0.55, Class::IMAGE_NOT_FOUND),
+        (0.7, 0.3, Class::IMAGE_NOT_FOUND),
+        (0.7, 0.55, Class::IMAGE_AUTH),
+    ] {
+        let mut ds = vec![
+            lead(lead_class, lead_conf),
+            rule(Class::IMAGE_AUTH, finding),
+        ];
+        order(&mut ds);
+        assert_eq!(ds[0].summary, "rule", "{finding} {lead_conf} {lead_class}");
+        assert!(ds.iter().all(|d| d.evidence.is_empty()));
+    }
+}
+
+#[test]
+fn a_lead_contests_only_its_own_incident_and_only_rules() {
+    let mut other = lead(Class::IMAGE_NOT_FOUND, 0.55);
+    other.incident = Some("ci/pod/other".into());
+    let mut ds = vec![rule(Class::IMAGE_AUTH, 0.7), other];
+    order(&mut ds);
+    assert_eq!(ds[0].summary, "rule");
+    // A definitive diagnosis is never a lead, whatever its details say.
+    let mut not_a_lead = lead(Class::IMAGE_NOT_FOUND, 0.55);
+    not_a_lead.definitive = true;
+    assert!(!is_lead(&not_a_lead));
+    let mut ds = vec![
+        lead(Class::IMAGE_NOT_FOUND, 0.55),
+        lead(Class::IMAGE_AUTH, 0.45),
+    ];
+    order(&mut ds);
+    assert_eq!(classes(&ds), [Class::IMAGE_NOT_FOUND, Class::IMAGE_AUTH]);
+    order(&mut []);
+}
