@@ -46,6 +46,11 @@ pub(super) static RULES: &[Rule] = &[
                     "invalid reference format",
                     "failed to apply default image tag",
                     "couldn't parse image",
+                    // The API server's validation of a container's image field (a pod
+                    // or a controller's FailedCreate): `spec.initContainers[0].image:
+                    // Invalid value: "…:8 ": must not have leading or trailing whitespace`.
+                    ".image: invalid value",
+                    ".image: required value",
                 ])
                 .or_else(|| other_cli_reference(t))?;
             decided(InvalidReference, 0.97, None, k)

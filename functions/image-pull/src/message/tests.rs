@@ -480,3 +480,15 @@ fn a_lookup_answered_try_again_is_dns() {
             .is_none_or(|c| c.cause != Cause::Dns)
     );
 }
+
+/// The API server refusing a pod (or a controller's pod template) for its image field:
+/// whitespace around the value, or no value at all.
+#[test]
+fn the_api_servers_validation_of_an_image_field_is_an_invalid_reference() {
+    for text in [
+        r#"Warning  FailedCreate  4m12s  replicaset-controller  Error creating: Pod "web-7d9f-zp8zj" is invalid: spec.initContainers[0].image: Invalid value: "quay.io/centos/centos:8 ": must not have leading or trailing whitespace"#,
+        r#"The Deployment "api" is invalid: spec.template.spec.containers[0].image: Required value"#,
+    ] {
+        assert_eq!(cause(text), Cause::InvalidReference, "{text}");
+    }
+}

@@ -38,11 +38,17 @@ pub enum AutoscalerSignal {
 impl AutoscalerSignal {
     /// A "pod didn't trigger scale-up:" verdict whose reason list is empty (the event cut
     /// after the colon, or no node group considered at all): it says the autoscaler did
-    /// not act but not why, so the scheduler's reasons, when given, say more.
+    /// not act but not why, so the scheduler's reasons, when given, say more. The older
+    /// wording's own reason, "(it wouldn't fit if a new node is added)", is a reason: no
+    /// node group's new node would take the pod, which the existing nodes' reasons do not
+    /// say.
     pub fn gives_no_reason(&self) -> bool {
         match self {
             Self::NoScaleUp { reasons, text, .. } => {
-                reasons.is_empty() && text.to_ascii_lowercase().contains("trigger scale-up")
+                let lower = text.to_ascii_lowercase();
+                reasons.is_empty()
+                    && lower.contains("trigger scale-up")
+                    && !lower.contains("fit if a new node is added")
             }
             Self::ScaleUpTriggered { .. } => false,
         }

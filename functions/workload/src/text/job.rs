@@ -301,7 +301,7 @@ fn failed_pods(text: &str) -> Option<(String, &'static str)> {
     {
         return Some((crate::text::quote_range(text, m.start(), m.end()), NO_RETRY));
     }
-    if let Some(q) = retries::spent(text) {
+    if let Some(q) = retries::spent(text).or_else(|| helm::watch_failing(text)) {
         return Some((q, PODS_FAILED));
     }
     let rows: Vec<&str> = ERROR_ROW

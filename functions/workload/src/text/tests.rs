@@ -145,6 +145,21 @@ fn helm_watch_ending_on_an_active_hook_job_is_stuck() {
     assert!(!classes(done).contains(&Class::JobStuckActive));
 }
 
+/// Helm's watch showing the hook Job's pods failing again and again (its failed count
+/// rising, no success) is a Job using up its retries, even while one pod is active.
+#[test]
+fn helm_watch_of_a_hook_job_failing_again_and_again_is_its_backoff() {
+    let watch = |failed: u32| {
+        format!(
+            "client.go:740: [debug] Add/Modify event for app-post-install-seed: MODIFIED\nclient.go:779: [debug] app-post-install-seed: Jobs active: 1, jobs failed: {failed}, jobs succeeded: 0"
+        )
+    };
+    assert_eq!(classes(&watch(3)).first(), Some(&Class::JobBackoffLimit));
+    assert_eq!(classes(&watch(2)).first(), Some(&Class::JobBackoffLimit));
+    // One failure and a replacement still running: the wait, not the retries, is the story.
+    assert_eq!(classes(&watch(1)).first(), Some(&Class::JobStuckActive));
+}
+
 /// A hook phase that failed because Helm's wait ran out: the hook Job was still active.
 #[test]
 fn a_hook_phase_that_timed_out_is_a_stuck_hook_job() {

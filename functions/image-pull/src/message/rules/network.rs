@@ -118,19 +118,29 @@ pub(super) fn unreachable(t: &Text<'_>) -> Option<Verdict> {
     decided(Unreachable, 0.88, None, k)
 }
 
+/// client-go's wait giving up (`kubectl wait`, `helm --wait`, a Helm hook): a deployer's
+/// timeout around whatever it waited on, never a registry's.
+const WAIT_GAVE_UP: &str = "timed out waiting for the condition";
+
 /// The connection or the request timed out.
 pub(super) fn timeout(t: &Text<'_>) -> Option<Verdict> {
-    let k = t.which(&[
-        "tls handshake timeout",
-        "i/o timeout",
-        "client.timeout exceeded",
-        "timeout awaiting",
-        "while awaiting headers",
-        "request canceled while waiting for connection",
-        "deadlineexceeded",
-        "context deadline exceeded",
-        "timed out",
-    ])?;
+    let k = t
+        .which(&[
+            "tls handshake timeout",
+            "i/o timeout",
+            "client.timeout exceeded",
+            "timeout awaiting",
+            "while awaiting headers",
+            "request canceled while waiting for connection",
+            "deadlineexceeded",
+            "context deadline exceeded",
+        ])
+        .or_else(|| {
+            t.spaced
+                .match_indices("timed out")
+                .any(|(at, _)| !t.spaced[at..].starts_with(WAIT_GAVE_UP))
+                .then_some("timed out")
+        })?;
     decided(Timeout, 0.75, None, k)
 }
 

@@ -296,3 +296,18 @@ fn group_resize_refused_is_no_scale_up() {
         None
     );
 }
+
+/// "pod didn't trigger scale-up:" cut after the colon says nothing about why; the older
+/// wording's parenthesis, with no list after it, still says no new node would take the pod.
+#[test]
+fn the_older_wordings_parenthesis_is_a_reason_an_empty_list_is_not() {
+    let signal = |t: &str| parse_autoscaler(t).unwrap();
+    assert!(
+        signal("Normal NotTriggerScaleUp 51s cluster-autoscaler pod didn't trigger scale-up:")
+            .gives_no_reason()
+    );
+    assert!(
+        !signal("Normal NotTriggerScaleUp 51s (x23 over 6m) cluster-autoscaler pod didn't trigger scale-up (it wouldn't fit if a new node is added)")
+            .gives_no_reason()
+    );
+}

@@ -115,3 +115,18 @@ fn go_http_client_cancelled_while_waiting_is_a_timeout() {
         Cause::Timeout
     );
 }
+
+/// A deployer's wait running out (`timed out waiting for the condition`, client-go's wait
+/// error behind Helm's hooks and `kubectl wait`) next to image words is no registry timeout;
+/// a pull that timed out still is, with or without a deployer's wait around it.
+#[test]
+fn a_deployers_wait_running_out_is_not_a_registry_timeout() {
+    let helm = "Comparing local images for 172.25.1.157\nStarting helm chart optscale\nError: UPGRADE FAILED: pre-upgrade hooks failed: 1 error occurred:\n  * timed out waiting for the condition";
+    assert_ne!(cause(helm), Cause::Timeout);
+    assert_eq!(
+        cause(&format!(
+            "{helm}\nFailed to pull image \"ghcr.io/acme/api:2\": rpc error: code = Unknown desc = dial tcp 140.82.112.33:443: connect: connection timed out"
+        )),
+        Cause::Timeout
+    );
+}
