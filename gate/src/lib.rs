@@ -42,7 +42,7 @@ mod trace;
 pub use output::{Output, describe, escape_annotation, markdown};
 pub use run::run;
 pub use source::{GateError, READINESS_SUBJECTS, nats_source};
-pub use state::{Gate, GateConfig, Verdict};
+pub use state::{CONTEST_WINDOW, Gate, GateConfig, Verdict};
 pub use target::{Target, TargetError};
 
 /// Exit code: the deploy is ready.

@@ -70,6 +70,13 @@ pub struct GateConfig {
     pub traceparent: Option<String>,
 }
 
+/// How long a definitive finding without conviction (at most
+/// [`lastmile_events::ranking::CONTESTABLE`]) waits for the `wording` lead of its incident
+/// before the gate fails with it: the functions answer concurrently, and a lead that names
+/// another class goes first (`lastmile_events::ranking`), as `explain` would show it. The
+/// wording function's deadline is 2 s; a convinced finding fails the gate at once.
+pub const CONTEST_WINDOW: chrono::Duration = chrono::Duration::seconds(3);
+
 /// Diagnoses kept while no incident they name has arrived yet.
 const UNMATCHED_KEPT: usize = 1024;
 
@@ -107,6 +114,8 @@ pub struct Gate {
     /// DaemonSets): what decides their readiness once one arrived.
     rollouts: BTreeMap<String, RolloutSeen>,
     job_failed_at: Option<DateTime<Utc>>,
+    /// When the first definitive diagnosis arrived (see [`CONTEST_WINDOW`]).
+    definitive_at: Option<DateTime<Utc>>,
     quiet_since: DateTime<Utc>,
     /// The run's trace context, from the first message about the target that carries it.
     traceparent: Option<String>,
@@ -133,6 +142,7 @@ impl Gate {
             workloads,
             rollouts: BTreeMap::new(),
             job_failed_at: None,
+            definitive_at: None,
             quiet_since: now,
             traceparent: None,
         }
@@ -183,7 +193,7 @@ impl Gate {
         if s.starts_with("lastmile.diagnosis.") {
             if let Ok(ce) = CloudEvent::<Diagnosis>::from_slice(&msg.payload) {
                 if self.diagnosis_matches(&ce.data) {
-                    self.keep_diagnosis(ce.data);
+                    self.keep_diagnosis(ce.data, now);
                 } else {
                     if self.unmatched.len() >= UNMATCHED_KEPT {
                         self.unmatched.pop_front();
@@ -211,7 +221,7 @@ impl Gate {
                         .partition(|d| self.diagnosis_matches(d));
                 self.unmatched = still.into();
                 for d in now_matching {
-                    self.keep_diagnosis(d);
+                    self.keep_diagnosis(d, now);
                 }
             }
         } else if s.starts_with("lastmile.k8s.") {
@@ -238,7 +248,10 @@ impl Gate {
         }
     }
 
-    fn keep_diagnosis(&mut self, d: Diagnosis) {
+    fn keep_diagnosis(&mut self, d: Diagnosis, now: DateTime<Utc>) {
+        if d.definitive {
+            self.definitive_at.get_or_insert(now);
+        }
         if self.traceparent.is_none() {
             self.traceparent = d.ci.as_ref().and_then(|c| c.traceparent.clone());
         }
@@ -359,10 +372,26 @@ impl Gate {
         ds
     }
 
+    /// Whether `finding` is one a lead could contest, no lead for its incident has arrived,
+    /// and [`CONTEST_WINDOW`] has not passed since the first definitive diagnosis.
+    fn awaits_a_lead(&self, finding: &Diagnosis, now: DateTime<Utc>) -> bool {
+        finding.confidence <= lastmile_events::ranking::CONTESTABLE
+            && !self
+                .diagnoses
+                .values()
+                .any(|d| lastmile_events::ranking::is_lead(d) && d.incident == finding.incident)
+            && self
+                .definitive_at
+                .is_some_and(|at| now - at < CONTEST_WINDOW)
+    }
+
     /// The verdict now, if there is one.
     pub fn verdict(&self, now: DateTime<Utc>) -> Option<Verdict> {
         let ranked = self.ranked();
         if let Some(d) = ranked.iter().find(|d| d.definitive) {
+            if self.awaits_a_lead(d, now) {
+                return None;
+            }
             // The definitive finding says what failed; the diagnosis shown is the first in
             // the shared order: a lead that contests the finding, or the finding itself.
             return Some(Verdict::Failed {

@@ -159,6 +159,50 @@ fn a_lead_that_contests_the_failing_finding_is_the_diagnosis_shown() {
     );
 }
 
+/// A finding a lead could contest waits up to the window for the lead of its incident; a
+/// lead arriving within it is shown first, and without one the finding fails the gate.
+#[test]
+fn a_finding_without_conviction_waits_briefly_for_a_lead() {
+    let finding = |key: &str| {
+        let mut d = diagnosis(true, key);
+        d.class = "image.auth".into();
+        d.confidence = 0.7;
+        d.summary = "The registry refused the pull.".into();
+        d
+    };
+    for lead_arrives in [true, false] {
+        let mut g = Gate::new(cfg(Target::workload("job/ci/migrate").unwrap()), t0());
+        let inc = incident(IncidentStatus::Open, None);
+        let t = t0();
+        g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t);
+        g.observe(&msg("lastmile.diagnosis.image.auth", finding(&inc.key)), t);
+        assert!(g.verdict(t).is_none(), "a lead may still come");
+        let later = t + chrono::Duration::seconds(1);
+        if lead_arrives {
+            let mut lead = diagnosis(false, &inc.key);
+            lead.confidence = 0.45;
+            lead.details = serde_json::json!({ lastmile_events::ranking::LEAD_DETAIL: {} });
+            g.observe(&msg("lastmile.diagnosis.image.not_found", lead), later);
+            let Some(Verdict::Failed {
+                diagnosis: Some(d), ..
+            }) = g.verdict(later)
+            else {
+                panic!("the lead arrived: the gate decides")
+            };
+            assert_eq!(d.class.as_str(), "image.not_found");
+        } else {
+            assert!(g.verdict(later).is_none());
+            let Some(Verdict::Failed {
+                diagnosis: Some(d), ..
+            }) = g.verdict(t + CONTEST_WINDOW)
+            else {
+                panic!("the window passed: the finding fails the gate")
+            };
+            assert_eq!(d.class.as_str(), "image.auth");
+        }
+    }
+}
+
 #[test]
 fn non_definitive_diagnosis_keeps_waiting_then_times_out_with_it() {
     let mut c = cfg(Target::workload("job/ci/migrate").unwrap());
