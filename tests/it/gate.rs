@@ -16,7 +16,7 @@ use lastmile_tests::nats::NatsServer;
 
 use super::watcher::{bus, config, fixture, incidents, start_watcher, wait_for};
 
-fn gate(
+pub(crate) fn gate(
     nats: &NatsServer,
     args: &[&str],
     summary: &std::path::Path,
@@ -34,7 +34,7 @@ fn gate(
         .spawn()?)
 }
 
-async fn finish(child: tokio::process::Child) -> anyhow::Result<(i32, String)> {
+pub(crate) async fn finish(child: tokio::process::Child) -> anyhow::Result<(i32, String)> {
     let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
         .context("the gate did not exit")??;

@@ -9,14 +9,17 @@
 //! sentence; the model reads `scheduling.volume_binding` in it (`lastmile explain` on the
 //! same pod and Event leads with the wording function's lead). And an Event whose words
 //! weigh toward nothing: no wording diagnosis, the incident acknowledged, nothing
-//! dead-lettered.
+//! dead-lettered. And `lastmile gate` on the pod's Job, when a rule's definitive finding
+//! without conviction names another class: the lead is the cause it prints, the finding
+//! what failed (`lastmile_events::ranking`, as `explain` ranks them).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::StreamExt;
-use lastmile_events::{CloudEvent, Diagnosis, EvidenceRef, IncidentFamily};
+use lastmile_events::{CloudEvent, Diagnosis, EvidenceRef, IncidentFamily, subjects};
+use lastmile_runtime::bus::{MSG_ID_HEADER, Message, Publisher};
 use lastmile_runtime::evidence::EvidenceStore;
 use lastmile_tests::apiserver::FakeApiServer;
 use lastmile_tests::bin::lastmile_bin;
@@ -137,7 +140,7 @@ async fn stored_objects(
 
 /// A running live path: the servers, the function, the watcher, a subscription to diagnoses.
 struct Live {
-    _nats: NatsServer,
+    nats: NatsServer,
     s3: S3Server,
     _api: FakeApiServer,
     function: HostedFunction,
@@ -165,7 +168,7 @@ async fn live(reason: &str, message: &str) -> anyhow::Result<Live> {
     api.apply(event)?;
     let watcher = start_watcher(&api, bus, config()).await?;
     Ok(Live {
-        _nats: nats,
+        nats,
         s3,
         _api: api,
         function,
@@ -341,5 +344,67 @@ async fn words_that_weigh_toward_nothing_are_no_diagnosis_and_the_incident_is_ac
 
     let log = live.function.stop(WAIT).await?;
     assert!(!log.contains(PLANTED_SECRET), "{log}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_gate_prints_a_lead_that_contests_a_finding_without_conviction_as_the_cause()
+-> anyhow::Result<()> {
+    let mut live = live("VolumeNotReady", UNBOUND).await?;
+    let (_, _, lead) = wording_diagnosis(&mut live.diagnoses).await?;
+    let dir = tempfile::tempdir()?;
+    let summary = dir.path().join("summary.md");
+    let gate = crate::gate::gate(
+        &live.nats,
+        &["--workload", "job/ci/migrate", "--timeout", "90s"],
+        &summary,
+    )?;
+
+    // A rule's definitive finding for the same incident, without conviction, naming
+    // another class: what a function publishes for it.
+    let mut finding = Diagnosis::new(
+        "scheduling.node_affinity",
+        0.7,
+        "The pod's nodeSelector matches no node.",
+        lead.subject.clone(),
+    );
+    finding.definitive = true;
+    finding.function = Some("pending".into());
+    finding.incident = lead.incident.clone();
+    let id = lastmile_events::envelope::stable_id(&["diag", "contested", &lead.subject.name]);
+    let ce = CloudEvent::new(
+        id.clone(),
+        "/lastmile/function/pending",
+        None,
+        chrono::Utc::now(),
+        finding,
+    );
+    let mut msg = Message {
+        subject: subjects::diagnosis("scheduling.node_affinity"),
+        payload: ce.to_vec()?.into(),
+        ..Default::default()
+    };
+    msg.headers.insert(MSG_ID_HEADER.into(), id);
+    bus(&live.nats).await?.publish(msg).await?;
+
+    let (code, out) = crate::gate::finish(gate).await?;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("will not become ready: The pod's nodeSelector matches no node."),
+        "{out}"
+    );
+    assert!(
+        out.contains("cause:      scheduling.volume_binding"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ranked above `scheduling.node_affinity` (70%, function pending)"),
+        "{out}"
+    );
+    assert!(!out.contains(PLANTED_SECRET), "{out}");
+
+    live.watcher.stop.cancel();
+    live.watcher.task.await?;
+    live.function.stop(WAIT).await?;
     Ok(())
 }
