@@ -216,8 +216,31 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Classifies one text. `None` when it says nothing about an image pull.
+/// Whether a line is the kubelet's probe verdict (`Liveness probe failed: Get
+/// "http://10.0.0.8:8080/health": dial tcp …: connect: connection refused`): its dial
+/// errors are the container's own port, never the registry's.
+fn is_probe_line(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    ["liveness", "readiness", "startup"].iter().any(|p| {
+        lower.contains(&format!("{p} probe failed"))
+            || lower.contains(&format!("{p} probe errored"))
+    })
+}
+
+/// Classifies one text. `None` when it says nothing about an image pull. Lines that are a
+/// probe's verdict are not read (see [`is_probe_line`]).
 pub fn classify(text: &str) -> Option<PullMessage> {
+    let kept: String;
+    let text = if text.lines().any(is_probe_line) {
+        kept = text
+            .lines()
+            .filter(|l| !is_probe_line(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        kept.as_str()
+    } else {
+        text
+    };
     let spaced = text.replace(['\r', '\n'], " ");
     let glued = text.replace(['\r', '\n'], "");
     let lower = spaced.to_lowercase();

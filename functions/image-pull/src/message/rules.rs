@@ -73,6 +73,10 @@ pub(super) static RULES: &[Rule] = &[
                 "failed to verify image",
                 "unverified image",
                 "no signatures found",
+                // Ratify behind Gatekeeper: `[ratify-constraint] Subject failed
+                // verification`, its report's `no verifier report`.
+                "subject failed verification",
+                "no verifier report",
             ])?;
             decided(Signature, 0.9, None, k)
         },

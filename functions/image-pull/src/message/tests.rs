@@ -492,3 +492,16 @@ fn the_api_servers_validation_of_an_image_field_is_an_invalid_reference() {
         assert_eq!(cause(text), Cause::InvalidReference, "{text}");
     }
 }
+
+/// A probe's dial error is the container's port: the kubelet's Unhealthy lines are not read
+/// as a pull, even beside "Container image … already present on machine"; a pull failure
+/// in the same paste still is.
+#[test]
+fn probe_failures_are_not_registry_errors() {
+    let probes = "Normal   Pulled     36s (x3 over 97s)  kubelet, olelo     Container image \"arangodb/kube-arangodb:1.2\" already present on machine\nWarning  Unhealthy  17s (x8 over 87s)  kubelet, olelo     Liveness probe failed: Get https://192.0.0.8:8528/health: dial tcp 192.0.0.8:8528: connect: connection refused\nWarning  Unhealthy  12s (x6 over 82s)  kubelet, olelo     Readiness probe failed: Get https://192.0.0.8:8528/ready: dial tcp 192.0.0.8:8528: i/o timeout";
+    assert_eq!(cause(probes), Cause::Unspecified);
+    let pull = format!(
+        "{probes}\nWarning  Failed  5s  kubelet  Failed to pull image \"registry.internal:5000/api:2\": rpc error: code = Unknown desc = Get \"https://registry.internal:5000/v2/\": dial tcp 10.1.2.3:5000: connect: connection refused"
+    );
+    assert_eq!(cause(&pull), Cause::Refused);
+}

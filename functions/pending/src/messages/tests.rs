@@ -300,3 +300,22 @@ fn fit_error_without_colon_naming_a_pressure_condition_is_a_taint() {
     // Memory pressure told of the app, with no fit error and no node, finds nothing.
     assert!(scan("the app is under memory pressure and its pods stay pending").is_empty());
 }
+
+/// A policy engine's denial for an image's signature stays a policy denial, held below the
+/// image-pull function's `image.signature` (0.9) so the image's cause leads; other denials
+/// keep their weight.
+#[test]
+fn a_denial_for_an_image_signature_yields_to_the_signature_finding() {
+    let verify = "Error creating: admission webhook \"mutate.kyverno.svc-fail\" denied the request: \n\nresource Pod/default/web-5d8 was blocked due to the following policies\n\ncheck-image:\n  verify-signature: 'failed to verify signature for ghcr.io/acme/web:1.4: .attestors[0].entries[0].keys: no matching signatures'";
+    let found = merge(scan(verify));
+    assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");
+    assert!(found[0].confidence <= 0.85, "{found:?}");
+    let ratify = "Error from server (Forbidden): admission webhook \"validation.gatekeeper.sh\" denied the request: [ratify-constraint] Subject failed verification: registry.example.com/app@sha256:4f3c";
+    let found = merge(scan(ratify));
+    assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");
+    assert!(found[0].confidence <= 0.85, "{found:?}");
+    let plain = "Error creating: pods \"web-5d8\" is forbidden: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"web\" must set securityContext.allowPrivilegeEscalation=false)";
+    let found = merge(scan(plain));
+    assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");
+    assert!(found[0].confidence > 0.85, "{found:?}");
+}

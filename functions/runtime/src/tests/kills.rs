@@ -64,3 +64,15 @@ fn an_exec_probe_that_cannot_run_beside_a_137_kill_is_a_failing_probe() {
     let no_kill = "crio[812]: level=error msg=\"ExecSync 9f1c… error: command timed out\" id=9f1c\nthe pod is Running and Ready";
     assert_ne!(first_class(no_kill), Class::RUNTIME_PROBE_FAILING);
 }
+
+/// A liveness probe refused while the app starts, told in words beside a SIGKILL (137,
+/// reason `Error`): the refused port is the container's own, so the probe leads, not a
+/// crash loop blamed on an unreachable dependency. The app's own refused connection still
+/// reads as one.
+#[test]
+fn a_probe_refused_beside_a_137_kill_is_the_probe_not_a_dependency() {
+    let t = "On a clean install the liveness probe on http://:8080/healthy fails with \"connection refused\" because the health server is not listening yet.\n    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    137\n    Restart Count:  1\n    Liveness:   http-get http://[:8080]/healthy delay=10s timeout=5s period=30s #success=1 #failure=3";
+    assert_eq!(first_class(t), Class::RUNTIME_PROBE_FAILING, "{t}");
+    let t = "Back-off restarting failed container\n    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    1\nError: connect ECONNREFUSED 10.0.3.7:5432 (postgres)";
+    assert_eq!(first_class(t), Class::RUNTIME_CRASHLOOP, "{t}");
+}

@@ -114,6 +114,17 @@ pub(super) fn limit_range(t: &Input<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// Whether a denial's text is about verifying an image's signature.
+fn verifies_an_image(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.contains("signature")
+        || lower.contains("failed verification")
+        || lower.contains("verification failed")
+        || lower.contains("verifier")
+        || lower.contains("verify image")
+        || lower.contains("verifyimage")
+}
+
 /// An admission webhook, PodSecurity or policy engine denial.
 pub(super) fn policy(t: &Input<'_>, out: &mut Vec<Finding>) {
     let text = t.text;
@@ -133,12 +144,20 @@ pub(super) fn policy(t: &Input<'_>, out: &mut Vec<Finding>) {
         } else {
             format!("{} denies the pod", p.by)
         };
-        let conf = if p.by == "a policy engine" || p.by.starts_with("ServiceAccount") {
+        let conf: f64 = if p.by == "a policy engine" || p.by.starts_with("ServiceAccount") {
             0.6
         } else if p.by == "an admission webhook" {
             0.7
         } else {
             0.9
+        };
+        // A denial for the image's signature (Kyverno verifyImages, Ratify, Connaisseur)
+        // enforces a policy whose cause is the image: the image-pull function's
+        // `image.signature` (0.9) leads it.
+        let conf = if verifies_an_image(text) {
+            conf.min(0.85)
+        } else {
+            conf
         };
         let quote = p.text.clone();
         out.push(Finding::new(
