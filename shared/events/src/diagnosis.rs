@@ -152,23 +152,31 @@ impl DiagnosisReport {
         Self { diagnoses }
     }
 
-    /// Builds a report as [`new`](Self::new) does, with one diagnosis per cause: of those
-    /// naming the same class for the same subject (two functions, or a rule's finding and
-    /// a wording lead), only the most confident (the first, on ties) is kept.
+    /// Builds a report as [`new`](Self::new) does, with one diagnosis per cause: a wording
+    /// lead agreeing with a rule's finding is folded into the finding
+    /// ([`ranking::corroborate`](crate::ranking::corroborate)); of the rest naming the same
+    /// class for the same subject (two functions), only the most confident (the first, on
+    /// ties) is kept.
     pub fn merged(mut diagnoses: Vec<Diagnosis>) -> Self {
-        // One per cause first, so a lead agreeing with a rule's finding gives way to it
-        // before any contest.
         diagnoses.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        let mut seen: Vec<(Class, Subject)> = Vec::new();
+        // One per cause among the findings (and among the leads); a lead and a finding of
+        // the same cause meet below, after the contest.
+        let mut seen: Vec<(bool, Class, Subject)> = Vec::new();
         diagnoses.retain(|d| {
-            let key = (d.class.clone(), d.subject.clone());
+            let key = (
+                crate::ranking::is_lead(d),
+                d.class.clone(),
+                d.subject.clone(),
+            );
             let fresh = !seen.contains(&key);
             if fresh {
                 seen.push(key);
             }
             fresh
         });
+        crate::ranking::corroborate_weaker(&mut diagnoses);
         crate::ranking::contest(&mut diagnoses);
+        crate::ranking::corroborate(&mut diagnoses);
         Self { diagnoses }
     }
 }

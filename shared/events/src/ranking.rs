@@ -55,7 +55,7 @@ pub fn contest(diagnoses: &mut [Diagnosis]) {
         return;
     };
     let line = format!(
-        "ranked above `{}` ({:.0}%{}): that rule matched without conviction, and the report's words weigh toward `{}` instead",
+        "{RANKED_ABOVE}{}` ({:.0}%{}): that rule matched without conviction, and the report's words weigh toward `{}` instead",
         first.class,
         first.confidence * 100.0,
         first
@@ -67,6 +67,65 @@ pub fn contest(diagnoses: &mut [Diagnosis]) {
     );
     diagnoses[at].evidence.insert(0, line);
     diagnoses[..=at].rotate_right(1);
+}
+
+/// The start of the evidence line [`contest`] gives a lead it moved ahead.
+const RANKED_ABOVE: &str = "ranked above `";
+
+/// Folds each lead into a rule's finding of the same class for the same subject: the
+/// finding stays (its facts, remediation and `definitive` are what the gate fails on), takes
+/// the lead's confidence and place when those are higher (a lead that contested a finding
+/// keeps that rank, and the line saying so), and says the report's words agree. So a rule
+/// that matched weakly (0.5) is never hidden behind a lead of its own class (0.55) that
+/// would read "no rule settled this". Leads no finding agrees with are left as they are.
+/// Run after [`contest`]: the order it chose is kept.
+pub fn corroborate(diagnoses: &mut Vec<Diagnosis>) {
+    fold(diagnoses, false);
+}
+
+/// [`corroborate`] for the leads no more confident than their finding: they change no rank,
+/// so they are folded before [`contest`], which then sees only leads that could.
+pub(crate) fn corroborate_weaker(diagnoses: &mut Vec<Diagnosis>) {
+    fold(diagnoses, true);
+}
+
+fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
+    let mut i = 0;
+    while i < diagnoses.len() {
+        let lead = &diagnoses[i];
+        let agreeing = is_lead(lead).then(|| {
+            diagnoses.iter().position(|d| {
+                !is_lead(d)
+                    && d.class == lead.class
+                    && d.subject == lead.subject
+                    && (!only_weaker || d.confidence >= lead.confidence)
+            })
+        });
+        let Some(Some(at)) = agreeing else {
+            i += 1;
+            continue;
+        };
+        let lead = diagnoses.remove(i);
+        let at = if at > i { at - 1 } else { at };
+        let mut finding = diagnoses.remove(at);
+        finding.confidence = finding.confidence.max(lead.confidence);
+        if let Some(line) = lead
+            .evidence
+            .first()
+            .filter(|l| l.starts_with(RANKED_ABOVE))
+        {
+            finding.evidence.insert(0, line.clone());
+        }
+        finding.evidence.push(format!(
+            "the report's words weigh toward `{}` too ({:.0}% read from its wording alone)",
+            lead.class,
+            lead.confidence * 100.0
+        ));
+        // The better of the two places: the lead's, when it was ranked ahead.
+        let place = i.min(at);
+        diagnoses.insert(place, finding);
+        i = place + 1;
+    }
 }
 
 #[cfg(test)]

@@ -82,3 +82,64 @@ fn a_lead_contests_only_its_own_incident_and_only_rules() {
     assert_eq!(classes(&ds), [Class::IMAGE_NOT_FOUND, Class::IMAGE_AUTH]);
     order(&mut []);
 }
+
+/// A lead of the same class as a weaker rule's finding does not hide it: the finding stays
+/// (definitive, with its facts), at the lead's confidence, saying the words agree; a lead of
+/// another class is untouched.
+#[test]
+fn a_lead_agreeing_with_a_weaker_finding_is_folded_into_it() {
+    let mut ds = vec![
+        lead(Class::JOB_BACKOFF_LIMIT, 0.55),
+        rule(Class::JOB_BACKOFF_LIMIT, 0.5),
+        rule(Class::RUNTIME_CRASHLOOP, 0.45),
+    ];
+    corroborate(&mut ds);
+    assert_eq!(
+        classes(&ds),
+        [Class::JOB_BACKOFF_LIMIT, Class::RUNTIME_CRASHLOOP]
+    );
+    assert!(!is_lead(&ds[0]) && ds[0].definitive, "{:?}", ds[0]);
+    assert!((ds[0].confidence - 0.55).abs() < 1e-9);
+    assert!(
+        ds[0].evidence.last().unwrap().contains("weigh toward"),
+        "{:?}",
+        ds[0].evidence
+    );
+    let mut ds = vec![
+        rule(Class::IMAGE_AUTH, 0.7),
+        lead(Class::IMAGE_NOT_FOUND, 0.45),
+    ];
+    corroborate(&mut ds);
+    assert_eq!(classes(&ds), [Class::IMAGE_AUTH, Class::IMAGE_NOT_FOUND]);
+    assert!((ds[0].confidence - 0.7).abs() < 1e-9);
+}
+
+/// Folding keeps the order the contest chose: a lead that moved ahead of another class's
+/// finding keeps that place (and its line) once its own weaker finding is folded in; a lead
+/// weaker than its finding changes no rank (`DiagnosisReport::merged`).
+#[test]
+fn folding_keeps_the_rank_a_contest_gave_and_weaker_leads_change_none() {
+    let ds = crate::DiagnosisReport::merged(vec![
+        rule(Class::IMAGE_AUTH, 0.7),
+        lead(Class::IMAGE_NOT_FOUND, 0.45),
+        rule(Class::IMAGE_NOT_FOUND, 0.3),
+    ])
+    .diagnoses;
+    assert_eq!(classes(&ds), [Class::IMAGE_NOT_FOUND, Class::IMAGE_AUTH]);
+    assert!(!is_lead(&ds[0]), "{:?}", ds[0]);
+    assert!(
+        ds[0].evidence[0].starts_with(RANKED_ABOVE),
+        "{:?}",
+        ds[0].evidence
+    );
+    assert!((ds[0].confidence - 0.45).abs() < 1e-9);
+    let ds = crate::DiagnosisReport::merged(vec![
+        rule(Class::IMAGE_AUTH, 0.7),
+        lead(Class::IMAGE_NOT_FOUND, 0.45),
+        rule(Class::IMAGE_NOT_FOUND, 0.6),
+    ])
+    .diagnoses;
+    assert_eq!(classes(&ds), [Class::IMAGE_AUTH, Class::IMAGE_NOT_FOUND]);
+    assert!((ds[1].confidence - 0.6).abs() < 1e-9);
+    assert!(ds[1].evidence.last().unwrap().contains("weigh toward"));
+}
