@@ -18,6 +18,11 @@ use crate::Diagnosis;
 /// reading: class, score, runner-up, the words that weighed most).
 pub const LEAD_DETAIL: &str = "wording";
 
+/// The `details` key of a rule's finding that took the confidence and place of a more
+/// confident lead of its class ([`corroborate`]): the lead's reading. Such a finding contests
+/// as the lead did, so ordering a merged report again keeps its rank.
+pub const AGREEING_LEAD: &str = "wording_agrees";
+
 /// The most confident a rule's finding may be and still be contested by a lead.
 pub const CONTESTABLE: f64 = 0.8;
 
@@ -37,8 +42,9 @@ pub fn order(diagnoses: &mut [Diagnosis]) {
 }
 
 /// Moves a contesting lead ahead of the first diagnosis, when the first is a rule's finding
-/// of at most [`CONTESTABLE`] and the lead, for the same incident, names another class with
-/// at least [`CONTESTING`]. The lead's evidence then names the finding it was ranked above.
+/// of at most [`CONTESTABLE`] and the lead (or a finding a lead was folded into, see
+/// [`AGREEING_LEAD`]), for the same incident, names another class with at least
+/// [`CONTESTING`]. The lead's evidence then names the finding it was ranked above.
 pub fn contest(diagnoses: &mut [Diagnosis]) {
     let Some(first) = diagnoses.first() else {
         return;
@@ -47,7 +53,7 @@ pub fn contest(diagnoses: &mut [Diagnosis]) {
         return;
     }
     let Some(at) = diagnoses.iter().position(|d| {
-        is_lead(d)
+        (is_lead(d) || d.details.get(AGREEING_LEAD).is_some())
             && d.confidence >= CONTESTING
             && d.class != first.class
             && d.incident == first.incident
@@ -65,7 +71,14 @@ pub fn contest(diagnoses: &mut [Diagnosis]) {
             .unwrap_or_default(),
         diagnoses[at].class,
     );
-    diagnoses[at].evidence.insert(0, line);
+    // Ordering again (a merged report built into another) says it once.
+    if !diagnoses[at]
+        .evidence
+        .first()
+        .is_some_and(|l| l.starts_with(RANKED_ABOVE))
+    {
+        diagnoses[at].evidence.insert(0, line);
+    }
     diagnoses[..=at].rotate_right(1);
 }
 
@@ -108,6 +121,7 @@ fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
         let lead = diagnoses.remove(i);
         let at = if at > i { at - 1 } else { at };
         let mut finding = diagnoses.remove(at);
+        let took_the_leads_rank = lead.confidence > finding.confidence;
         finding.confidence = finding.confidence.max(lead.confidence);
         if let Some(line) = lead
             .evidence
@@ -115,6 +129,17 @@ fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
             .filter(|l| l.starts_with(RANKED_ABOVE))
         {
             finding.evidence.insert(0, line.clone());
+        }
+        if took_the_leads_rank {
+            if finding.details.is_null() {
+                finding.details = serde_json::json!({});
+            }
+            if let (Some(map), Some(reading)) = (
+                finding.details.as_object_mut(),
+                lead.details.get(LEAD_DETAIL),
+            ) {
+                map.insert(AGREEING_LEAD.to_owned(), reading.clone());
+            }
         }
         finding.evidence.push(format!(
             "the report's words weigh toward `{}` too ({:.0}% read from its wording alone)",

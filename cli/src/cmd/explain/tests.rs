@@ -212,7 +212,6 @@ async fn a_lead_contests_a_pull_denial_that_reads_like_a_missing_repository() {
     let ex = explain(text, None).await.unwrap();
     let ds = &ex[0].diagnoses;
     assert_eq!(ds[0].class.as_str(), Class::IMAGE_NOT_FOUND, "{ds:#?}");
-    assert_eq!(ds[0].function.as_deref(), Some("wording"));
     assert!(
         ds[0].evidence[0].starts_with("ranked above `image.auth` (70%, function image-pull)"),
         "{:#?}",
@@ -221,10 +220,27 @@ async fn a_lead_contests_a_pull_denial_that_reads_like_a_missing_repository() {
     // The finding it contests is kept, next, as the rule said it.
     assert_eq!(ds[1].class.as_str(), Class::IMAGE_AUTH);
     assert_eq!(ds[1].function.as_deref(), Some("image-pull"));
-    // A rule fired, so the lead is not told as "no rule settled this".
+    // The image-pull rule's own weaker `image.not_found` took the lead's place and rank:
+    // its facts and remediation, saying the words agree (and the reading as data).
+    assert_eq!(ds[0].function.as_deref(), Some("image-pull"));
     assert!(
-        ds[0].summary.starts_with("The report reads like"),
-        "{}",
-        ds[0].summary
+        ds[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("weigh toward `image.not_found` too")),
+        "{:#?}",
+        ds[0].evidence
+    );
+    assert!(ds[0].details.get("wording_agrees").is_some());
+    // Built into the JSON report (ordered again), the rank holds and is told once.
+    let report = lastmile_events::DiagnosisReport::new(ds.clone()).diagnoses;
+    assert_eq!(report[0].class.as_str(), Class::IMAGE_NOT_FOUND);
+    assert_eq!(
+        report[0]
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with("ranked above"))
+            .count(),
+        1
     );
 }
