@@ -227,14 +227,30 @@ fn is_probe_line(line: &str) -> bool {
     })
 }
 
+/// Whether a line is a call to the Kubernetes API (`GET https://kubernetes.default.svc:443/
+/// apis/apps/v1/…`, `Get "https://10.96.0.1:443/api/v1/…"`): its dial errors are the
+/// cluster network's between a pod and the API server, never a registry's.
+fn is_api_server_call(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    lower.contains("kubernetes.default")
+        || lower.contains("/api/v1/namespaces/")
+        || (lower.contains("/apis/") && lower.contains("/namespaces/"))
+}
+
+/// Lines that say nothing about a pull whatever their errors: a probe's verdict, a call to
+/// the Kubernetes API.
+fn is_not_a_pull(line: &str) -> bool {
+    is_probe_line(line) || is_api_server_call(line)
+}
+
 /// Classifies one text. `None` when it says nothing about an image pull. Lines that are a
-/// probe's verdict are not read (see [`is_probe_line`]).
+/// probe's verdict or a call to the Kubernetes API are not read (see [`is_not_a_pull`]).
 pub fn classify(text: &str) -> Option<PullMessage> {
     let kept: String;
-    let text = if text.lines().any(is_probe_line) {
+    let text = if text.lines().any(is_not_a_pull) {
         kept = text
             .lines()
-            .filter(|l| !is_probe_line(l))
+            .filter(|l| !is_not_a_pull(l))
             .collect::<Vec<_>>()
             .join("\n");
         kept.as_str()

@@ -505,3 +505,13 @@ fn probe_failures_are_not_registry_errors() {
     );
     assert_eq!(cause(&pull), Cause::Refused);
 }
+
+/// A pod's call to the Kubernetes API refused is the cluster network between the pod and the
+/// API server, not a pull, even beside image words; a registry's refusal still is a pull's.
+#[test]
+fn api_server_calls_are_not_registry_errors() {
+    let t = "2023/07/17 14:58:20 [ERR] GET https://kubernetes.default.svc:443/apis/apps/v1/namespaces/ci/daemonsets/image-warmer request failed: Get \"https://kubernetes.default.svc:443/apis/apps/v1/namespaces/ci/daemonsets/image-warmer\": dial tcp 10.96.0.1:443: connect: connection refused\n2023/07/17 14:58:25 Image pre-pull on nodes awaited successfully";
+    assert_eq!(cause(t), Cause::Unspecified);
+    let pull = "Failed to pull image \"registry.internal:443/api/web:2\": rpc error: code = Unknown desc = Get \"https://registry.internal:443/v2/\": dial tcp 10.1.2.3:443: connect: connection refused";
+    assert_eq!(cause(pull), Cause::Refused);
+}

@@ -69,6 +69,26 @@ impl AutoscalerSignal {
             Self::ScaleUpTriggered { .. } => false,
         }
     }
+
+    /// A no-scale-up verdict whose reasons, past the node groups its selector rules out
+    /// (`node(s) didn't match node selector`), are all conflicts with pods a new node brings
+    /// or lacks: inter-pod (anti-)affinity, or host ports a DaemonSet on every node already
+    /// holds (`node(s) didn't have free ports for the requested pod ports`). No node group
+    /// can cure them, so the scheduler's reading of the same conflict is the cause.
+    pub fn only_pod_conflicts(&self) -> bool {
+        let Self::NoScaleUp { reasons, .. } = self else {
+            return false;
+        };
+        let classes: Vec<Option<Class>> = reasons
+            .iter()
+            .map(|(_, r)| classify_reason(r).class())
+            .collect();
+        let conflict = |c: &Option<Class>| matches!(c, Some(Class::PodAffinity | Class::HostPorts));
+        classes.iter().any(conflict)
+            && classes
+                .iter()
+                .all(|c| conflict(c) || *c == Some(Class::NodeAffinity))
+    }
 }
 
 /// The cluster-autoscaler's (and GKE's) no-scale-up markers, in the order they are tried.

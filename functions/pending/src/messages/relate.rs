@@ -59,16 +59,17 @@ pub fn daemonset_fit(found: &mut [Finding]) {
 /// Raises a no-scale-up finding above the scheduling findings it answers (not a scheduling
 /// gate, which no node cures, nor a reading the autoscaler's own message gave, such as
 /// Karpenter's restricted label). A verdict that gives no reason is not raised: the fit
-/// error then says more about why the pod waits. Nor is a verdict whose every reason is
-/// inter-pod (anti-)affinity: a new node starts with no pods, so a required pod affinity
-/// can never be met there, and the pod's affinity rules are the cause.
+/// error then says more about why the pod waits. Nor is a verdict whose reasons are only
+/// conflicts with other pods ([`AutoscalerSignal::only_pod_conflicts`]): a new node starts
+/// with no pods, so a required pod affinity is never met there, and brings the DaemonSets
+/// that hold a host port; the pod's own spec is the cause.
 pub(super) fn autoscaler_over_fit(merged: &mut [Finding]) {
     let refuses = |f: &Finding| {
         f.class == Class::NoScaleUp
             && match &f.fact {
                 Fact::None => true,
                 Fact::Autoscaler(s @ AutoscalerSignal::NoScaleUp { .. }) => {
-                    !s.gives_no_reason() && !s.only_pod_affinity()
+                    !s.gives_no_reason() && !s.only_pod_conflicts()
                 }
                 _ => false,
             }

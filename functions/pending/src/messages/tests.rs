@@ -319,3 +319,22 @@ fn a_denial_for_an_image_signature_yields_to_the_signature_finding() {
     assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");
     assert!(found[0].confidence > 0.85, "{found:?}");
 }
+
+/// An autoscaler that will not add a node because a new node would bring the same host-port
+/// conflict (a DaemonSet holds the port on every node) answers nothing the scheduler did
+/// not: the host ports lead. An autoscaler refusing for a resource still leads.
+#[test]
+fn an_autoscaler_refusing_for_host_ports_defers_to_the_scheduler() {
+    assert_first(
+        Class::HostPorts,
+        &[
+            "Warning  FailedScheduling  40s  default-scheduler  0/9 nodes are available: 7 node(s) didn't have free ports for the requested pod ports, 2 Insufficient cpu.\nNormal  NotTriggerScaleUp  35s  cluster-autoscaler  pod didn't trigger scale-up (it wouldn't fit if a new node is added): 3 node(s) didn't have free ports for the requested pod ports, 2 node(s) didn't match node selector",
+        ],
+    );
+    assert_first(
+        Class::NoScaleUp,
+        &[
+            "Warning  FailedScheduling  40s  default-scheduler  0/3 nodes are available: 3 Insufficient nvidia.com/gpu.\nNormal  NotTriggerScaleUp  35s  cluster-autoscaler  pod didn't trigger scale-up (it wouldn't fit if a new node is added): 2 Insufficient nvidia.com/gpu",
+        ],
+    );
+}

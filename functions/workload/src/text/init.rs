@@ -114,6 +114,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &CONTAINER_NAME,
         &RESOLVED,
         &loops::LOG_TIMESTAMP,
+        &loops::DEPLOYER_LINE,
     ]
     .into_iter()
     .chain(mesh::patterns())

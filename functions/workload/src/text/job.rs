@@ -27,7 +27,7 @@ static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)BackoffLimitExceeded|reached the specified backoff limit|backoff ?limit (?:exceeded|reached)",
+        r"(?i)BackoffLimitExceeded|reached the specified backoff limit|backoff ?limit (?:exceeded|reached)|\bback[- ]?off[_ ]?limit\W{0,3}(?:exceed(?:s|ed|ing)?|(?:was |is |got |gets )?(?:reached|hit))\b|\b(?:exceed(?:s|ed|ing)?|reach(?:es|ed|ing)?|hit(?:s|ting)?)\s+(?:the\s+|its\s+|their\s+)?(?:specified\s+|default\s+)?back[- ]?off[_ ]?limit\b",
     )
 });
 static JOB_POLICY: LazyLock<Regex> = LazyLock::new(|| {
@@ -35,8 +35,12 @@ static JOB_POLICY: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\bPodFailurePolicy\b|matching FailJob rule|exceeded the specified maximal number of failed indexes|Job has failed indexes",
     )
 });
+/// A Job said to have failed: "job x has failed", "the hook job fails with error …", "failed
+/// hook job" ("the job fails to start" is no failure of its pods).
 static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+)?failed\b|\bfailed\s+(?:hook\s+)?job\b")
+    re(
+        r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+)?(?:failed\b|fails(?:\s+(?:with|because|due|every|each|again|always)\b|[.:,;]|\s*$))|\bfailed\s+(?:hook\s+)?job\b",
+    )
 });
 /// A Job shown or said to have ended Failed: a `kubectl get jobs` row with its STATUS column
 /// (`job.batch/x   Failed   0/1   35m   35m`), or "the Job … is in (a) Failed state/status".
@@ -77,7 +81,7 @@ static SIDECAR_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
 /// was replaced, with no backoff limit or deadline stopping the retries.
 static ENDLESS_PODS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:creat|spawn|start|launch|spin)\w*\b[^.\n]{0,20}?\b(?:an? )?(?:infinite|endless|unlimited|unbounded|countless|thousands of|hundreds of|\d+k)\b[^.\n]{0,20}?\bpods\b|\bkeeps? (?:on )?(?:creating|spawning|starting|launching) (?:new |more )?pods\b",
+        r"(?i)\b(?:creat|spawn|start|launch|spin)\w*\b[^.\n]{0,20}?\b(?:an? )?(?:infinite|endless|unlimited|unbounded|countless|thousands of|hundreds of|\d+k)\b[^.\n]{0,20}?\bpods\b|\bkeeps? (?:on )?(?:creating|spawning|starting|launching) (?:new |more )?pods\b|\b(?:new\s+)?pods\s+keep\s+(?:on\s+)?(?:being\s+)?(?:created|spawned|started|launched)\b",
     )
 });
 /// Several of a Job's pods shown or said to have failed: "5 empty pods in status `Error`",
@@ -86,7 +90,7 @@ static ENDLESS_PODS: LazyLock<Regex> = LazyLock::new(|| {
 /// until the backoff limit.
 static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:[2-9]|\d{2,}|several|many|multiple|lots of|dozens of|hundreds of|all(?: \d+)?)\s+(?:[\w-]+\s+){0,2}?pods\b[^.\n]{0,30}?\b(?:Error|Failed)\b|\b(?:every|each)\s+(?:single\s+)?pod\b[^.\n]{0,40}?\b(?:Error|Failed)\b|\b(?:retried|retries|attempts?|tries|tried)\b[^.\n]{0,20}?\b(?:\d+|two|three|four|five|six|seven|several|many)\b[^.\n]{0,30}?\b(?:gave up|giving up|gives up|stopped retrying|exhausted|and failed|then failed)\b|\bPods Statuses:\s*0 (?:Active|Running)[^/\n]*/\s*0 Succeeded\s*/\s*[1-9]\d* Failed\b",
+        r"(?i)\b(?:[2-9]|\d{2,}|several|many|multiple|lots of|dozens of|hundreds of|all(?: \d+)?)\s+(?:[\w-]+\s+){0,2}?pods\b[^.\n]{0,30}?\b(?:Error|Failed)\b|\b(?:every|each)\s+(?:single\s+)?pod\b[^.\n]{0,40}?\b(?:Error|Failed)\b|\b(?:many|multiple|several|lots of|dozens of|hundreds of)\s+[`'\x22]?(?:Error|Failed)[`'\x22]?\s+pods?\b|\b(?:retried|retries|attempts?|tries|tried)\b[^.\n]{0,20}?\b(?:\d+|two|three|four|five|six|seven|several|many)\b[^.\n]{0,30}?\b(?:gave up|giving up|gives up|stopped retrying|exhausted|and failed|then failed)\b|\bPods Statuses:\s*0 (?:Active|Running)[^/\n]*/\s*0 Succeeded\s*/\s*[1-9]\d* Failed\b",
     )
 });
 /// A `kubectl get pods` row of a pod that ended in Error: `curl-27781-x7k2p   0/1   Error   0   5m`.

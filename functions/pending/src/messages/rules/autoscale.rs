@@ -97,10 +97,11 @@ pub(super) fn autoscaler_signal(t: &Input<'_>, out: &mut Vec<Finding>) {
                 ));
             }
             // An empty verdict ("pod didn't trigger scale-up:" and nothing after), or one
-            // that only repeats the pod's affinity, ranks below the scheduler's reasons.
+            // that only repeats the pod's conflicts with other pods (affinity, host ports),
+            // ranks below the scheduler's reasons.
             let conf = if restricted {
                 0.7
-            } else if signal.gives_no_reason() || signal.only_pod_affinity() {
+            } else if signal.gives_no_reason() || signal.only_pod_conflicts() {
                 0.6
             } else {
                 0.82

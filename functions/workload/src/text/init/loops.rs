@@ -27,6 +27,15 @@ pub(super) fn init_section(text: &str) -> &str {
     &rest[..end]
 }
 
+/// A deployer's own line, not a container's: Helm's `[debug]` log (`Watching for changes to
+/// Job x with timeout of 5m0s`), client-go's `timed out waiting for the condition`, the
+/// command line (`helm install … --timeout 5m0s`, `kubectl wait …`).
+pub(super) static DEPLOYER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\[debug\]|^\s*(?:[$>#]\s*)?(?:helm|helmfile|kubectl|argocd|oc)\s|timed out waiting for the condition|with timeout of",
+    )
+});
+
 /// A wait loop told by its own log: the same "no answer yet" line at least twice, or three
 /// such lines, and nothing that says the process exited. Returns the line.
 pub(super) fn wait_loop(text: &str) -> Option<String> {
@@ -49,7 +58,7 @@ pub(super) fn wait_loop(text: &str) -> Option<String> {
             let l = l.trim();
             LOG_TIMESTAMP.find(l).map_or(l, |m| &l[m.end()..])
         })
-        .filter(|l| l.len() < 300 && WAIT_LINE.is_match(l))
+        .filter(|l| l.len() < 300 && WAIT_LINE.is_match(l) && !DEPLOYER_LINE.is_match(l))
         .collect();
     let repeated = waits
         .iter()

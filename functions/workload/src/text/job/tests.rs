@@ -282,3 +282,56 @@ fn a_job_kept_active_by_a_pod_that_never_starts_is_stuck_active() {
         );
     }
 }
+
+/// A sidecar told to outlive the work in the forms reports use: running forever, in a
+/// running state, never completing, an injector's container; and job pods said not to
+/// terminate once the main container exits.
+#[test]
+fn sidecars_and_pods_told_to_outlive_the_work_keep_the_job_active() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "Our report Job's main container has completed, but the mesh proxy runs forever next to it.",
+            "The export job finished its work; the vault-agent is still in running state so the hook never succeeds.",
+            "With the secrets injector on our batch jobs, the injector container never completes and the pod stays up.",
+            "Pods created by our Jobs are not terminating once the main container exits.",
+        ],
+    );
+    // A proxy of a Deployment running forever is how it should be.
+    assert!(
+        !classes("The gateway deployment is healthy and its proxy runs forever, as designed.")
+            .contains(&Class::JobStuckActive)
+    );
+}
+
+/// Spent retries told in words: the backoff limit "exceeds" or is hit, many pods in Error,
+/// new pods that keep being created, a job that fails with an error.
+#[test]
+fn retries_told_in_words_are_the_backoff_limit() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "The chart's post-install job sometimes fails the install because its BackOffLimit exceeds before the database is up.",
+            "Our seed job hit its backoff limit after the third attempt.",
+            "When the target is down the sync job retries and leaves many Error pods behind.",
+            "The cron job's command fails and new pods keep being created every minute.",
+            "The config import job fails with error `Error: Unable to access jarfile /opt/app/app.jar`",
+        ],
+    );
+    // A Job that cannot start its pod has not spent retries.
+    assert!(
+        !classes("The job fails to start: its pod is Pending on a missing node selector.")
+            .contains(&Class::JobBackoffLimit)
+    );
+}
+
+/// Helm's own debug output (its command line with `--timeout`, `with timeout of`, client-go's
+/// `timed out waiting for the condition`) is the deployer waiting, not an init container's
+/// loop: a hook Job shown active until the timeout is stuck active.
+#[test]
+fn helms_own_wait_lines_are_no_init_containers_loop() {
+    let t = "helm upgrade --install billing ./chart --debug --timeout 5m0s\nclient.go:477: [debug] Watching for changes to Job billing-migrate with timeout of 5m0s\nclient.go:505: [debug] Add/Modify event for billing-migrate: ADDED\nclient.go:544: [debug] billing-migrate: Jobs active: 1, jobs failed: 0, jobs succeeded: 0\nError: UPGRADE FAILED: pre-upgrade hooks failed: timed out waiting for the condition\nhelm.go:84: [debug] pre-upgrade hooks failed: timed out waiting for the condition";
+    let found = classes(t);
+    assert_eq!(found.first(), Some(&Class::JobStuckActive), "{found:?}");
+    assert!(!found.contains(&Class::InitBlocked), "{found:?}");
+}

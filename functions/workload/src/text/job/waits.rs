@@ -18,12 +18,12 @@ static WORK_DONE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A sidecar by kind or conventional name: a mesh proxy, a log shipper, a database or auth
 /// proxy, a secrets agent, anything called a sidecar (`linkerd-proxy`, "the log shipper").
-pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|side[- ]?cars?)";
+pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:vault[- ])?injectors?(?:\s+container)?|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|side[- ]?car(?:e?s)?)";
 /// A sidecar said to be up: "is running", "is still up", "is stuck running", "stays alive",
 /// "keeps the pod alive", "continues to run".
 static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,25}}?\b(?:(?:is|are)\s+(?:still\s+|stuck\s+|left\s+)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b)",
+        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,25}}?\b(?:(?:is|are)\s+(?:still\s+|stuck\s+|left\s+)?(?:in\s+(?:an?\s+|the\s+)?)?(?:running|up|alive|active)\b|stays?\s+(?:up|alive|running)\b|keeps?\s+(?:the\s+pod\s+|it\s+)?(?:alive|up|running)\b|continues?\s+(?:to\s+run|running)\b|(?:runs?|running|lives?)\s+(?:forever|indefinitely)\b)",
     ))
 });
 /// A sidecar said to hold the pod (or its Job) open by itself, whatever the main work did:
@@ -31,7 +31,7 @@ static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
 /// stopping", "keeps the job from completing", "blocks the pod from finishing".
 static SIDECAR_HOLDS: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,30}}?\b(?:(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't|(?:does|do|did)\s+not|doesn't|don't|didn't|never|won't|will not)\s+(?:exit|stop|terminat|quit|shut\s*down|end)\w*|(?:prevents?|prevented|keeps?|kept|stops?|stopped|blocks?|blocked)\s+(?:the\s+|my\s+|our\s+)?(?:pods?|jobs?|cron\s?jobs?)\s+from\s+(?:stopping|completing|terminating|finishing|exiting|ending|succeeding))\b",
+        r"(?i)\b{SIDECAR_NAME}\b[^.\n]{{0,30}}?\b(?:(?:(?:is|are|was|were)\s+not|isn't|aren't|wasn't|weren't|(?:does|do|did)\s+not|doesn't|don't|didn't|never|won't|will not)\s+(?:exit|stop|terminat|quit|shut\s*down|end|complet)\w*|(?:prevents?|prevented|keeps?|kept|stops?|stopped|blocks?|blocked)\s+(?:the\s+|my\s+|our\s+)?(?:pods?|jobs?|cron\s?jobs?)\s+from\s+(?:stopping|completing|terminating|finishing|exiting|ending|succeeding))\b",
     ))
 });
 /// The pod itself said to outlive the work: "the pod stays alive forever even after the job
@@ -39,7 +39,7 @@ static SIDECAR_HOLDS: LazyLock<Regex> = LazyLock::new(|| {
 /// when the backup has finished" (a sidecar added to it keeps it up).
 static POD_UP_AFTER_DONE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bpods?\b[^.\n]{0,20}?\b(?:(?:stays?|stayed|remains?|remained|keeps?|kept|is still|are still)\s+(?:alive|up|running|active|around)|(?:never|doesn't|does not|don't|do not|won't|will not)\s+(?:terminate|exit|stop|finish|complete|go away)\w*|lives? on|hangs? around)\b[^.\n]{0,30}?\b(?:after|once|when|even though|although|though)\b[^.\n]{0,40}?\b(?:done|finished|finishes|completed|completes|complete|exited|exits|succeeded|succeeds|ended)\b",
+        r"(?i)\bpods?\b[^.\n]{0,40}?\b(?:(?:stays?|stayed|remains?|remained|keeps?|kept|is still|are still)\s+(?:alive|up|running|active|around)|(?:never|doesn't|does not|don't|do not|won't|will not|is not|are not|isn't|aren't)\s+(?:terminat|exit|stop|finish|complet|go(?:ing)? away)\w*|lives? on|hangs? around)\b[^.\n]{0,30}?\b(?:after|once|when|even though|although|though)\b[^.\n]{0,40}?\b(?:done|finished|finishes|completed|completes|complete|exited|exits|succeeded|succeeds|ended)\b",
     )
 });
 /// A deployer waiting on a hook Job: "waiting for PreSync jobs to complete", Argo CD's
