@@ -81,7 +81,7 @@ static SIDECAR_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
 /// was replaced, with no backoff limit or deadline stopping the retries.
 static ENDLESS_PODS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:creat|spawn|start|launch|spin)\w*\b[^.\n]{0,20}?\b(?:an? )?(?:infinite|endless|unlimited|unbounded|countless|thousands of|hundreds of|\d+k)\b[^.\n]{0,20}?\bpods\b|\bkeeps? (?:on )?(?:creating|spawning|starting|launching) (?:new |more )?pods\b|\b(?:new\s+)?pods\s+keep\s+(?:on\s+)?(?:being\s+)?(?:created|spawned|started|launched)\b",
+        r"(?i)\b(?:creat|spawn|start|launch|spin)\w*\b[^.\n]{0,20}?\b(?:an? )?(?:infinite|endless|unlimited|unbounded|countless|thousands of|hundreds of|\d+k)\b[^.\n]{0,20}?\bpods\b|\bkeeps? (?:on )?(?:creating|spawning|starting|launching) (?:new |more )?pods?\b|\b(?:new\s+)?pods\s+keep\s+(?:on\s+)?(?:being\s+)?(?:created|spawned|started|launched)\b",
     )
 });
 /// Several of a Job's pods shown or said to have failed: "5 empty pods in status `Error`",

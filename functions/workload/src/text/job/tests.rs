@@ -315,6 +315,7 @@ fn retries_told_in_words_are_the_backoff_limit() {
             "Our seed job hit its backoff limit after the third attempt.",
             "When the target is down the sync job retries and leaves many Error pods behind.",
             "The cron job's command fails and new pods keep being created every minute.",
+            "Our post-install hook job keeps creating new pod and keeps failing until the install times out.",
             "The config import job fails with error `Error: Unable to access jarfile /opt/app/app.jar`",
         ],
     );
