@@ -244,7 +244,8 @@ fn is_not_a_pull(line: &str) -> bool {
 }
 
 /// Classifies one text. `None` when it says nothing about an image pull. Lines that are a
-/// probe's verdict or a call to the Kubernetes API are not read (see [`is_not_a_pull`]).
+/// probe's verdict or a call to the Kubernetes API are not read: a probe's dial error is the
+/// container's own port, an API call's is the cluster network's.
 pub fn classify(text: &str) -> Option<PullMessage> {
     let kept: String;
     let text = if text.lines().any(is_not_a_pull) {
