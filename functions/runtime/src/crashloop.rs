@@ -186,7 +186,6 @@ static RESTARTS_SAID: LazyLock<Regex> = LazyLock::new(|| {
 #[cfg(test)]
 pub(crate) fn compile_all() {
     LazyLock::force(&RESTARTS_SAID);
-    LazyLock::force(&PROBE_FAILURE_SAID);
 }
 
 /// True when the container restarts, by its state or in the report's words.
@@ -308,18 +307,12 @@ fn cause(f: &Facts) -> Option<(&'static Cause, String)> {
     })
 }
 
-/// A probe's failure told in words ("the liveness probe on :8080/healthy fails with
-/// connection refused"): the refused port is the container's own, not a dependency's.
-static PROBE_FAILURE_SAID: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:liveness|readiness|startup)[- ]?probes?\b[^\n]{0,80}?\b(?:fail|refused|timed? ?out)",
-    )
-});
-
 /// Lines the kubelet or runtime wrote about the container (events, probe results, exec
 /// errors) rather than what the app printed.
 fn is_kubelet_noise(line: &str) -> bool {
-    if PROBE_FAILURE_SAID.is_match(line) {
+    // A probe's failure, told by the kubelet or in words: its refused port is the
+    // container's own, not a dependency's.
+    if crate::probe::is_failure(line) {
         return true;
     }
     let l = line.to_lowercase();

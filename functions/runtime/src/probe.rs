@@ -71,6 +71,12 @@ struct Failure<'a> {
     outcome: Outcome,
 }
 
+/// Whether `line` reports a probe failing (the kubelet's `Liveness probe failed: …`, or a
+/// report's "the readiness probe on :8080 fails with connection refused").
+pub(crate) fn is_failure(line: &str) -> bool {
+    failure(line).is_some()
+}
+
 fn failure(line: &str) -> Option<Failure<'_>> {
     let c = FAILED.captures(line)?;
     let rest = c.get(2).map_or("", |m| m.as_str()).to_lowercase();
