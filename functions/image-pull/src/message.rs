@@ -216,31 +216,27 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Whether a line is the kubelet's probe verdict (`Liveness probe failed: Get
-/// "http://10.0.0.8:8080/health": dial tcp …: connect: connection refused`): its dial
-/// errors are the container's own port, never the registry's.
-fn is_probe_line(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    ["liveness", "readiness", "startup"].iter().any(|p| {
-        lower.contains(&format!("{p} probe failed"))
-            || lower.contains(&format!("{p} probe errored"))
-    })
-}
+/// The kubelet's probe verdicts (`Liveness probe failed: Get "http://10.0.0.8:8080/health":
+/// dial tcp …: connect: connection refused`): their dial errors are the container's own port.
+const PROBE_VERDICTS: [&str; 6] = [
+    "liveness probe failed",
+    "readiness probe failed",
+    "startup probe failed",
+    "liveness probe errored",
+    "readiness probe errored",
+    "startup probe errored",
+];
 
-/// Whether a line is a call to the Kubernetes API (`GET https://kubernetes.default.svc:443/
-/// apis/apps/v1/…`, `Get "https://10.96.0.1:443/api/v1/…"`): its dial errors are the
-/// cluster network's between a pod and the API server, never a registry's.
-fn is_api_server_call(line: &str) -> bool {
+/// Whether a line says nothing about a pull whatever its errors: a probe's verdict, or a call
+/// to the Kubernetes API (`GET https://kubernetes.default.svc:443/apis/apps/v1/…`, `Get
+/// "https://10.96.0.1:443/api/v1/namespaces/…"`), whose dial errors are the cluster network's
+/// between a pod and the API server.
+fn is_not_a_pull(line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
-    lower.contains("kubernetes.default")
+    PROBE_VERDICTS.iter().any(|v| lower.contains(v))
+        || lower.contains("kubernetes.default")
         || lower.contains("/api/v1/namespaces/")
         || (lower.contains("/apis/") && lower.contains("/namespaces/"))
-}
-
-/// Lines that say nothing about a pull whatever their errors: a probe's verdict, a call to
-/// the Kubernetes API.
-fn is_not_a_pull(line: &str) -> bool {
-    is_probe_line(line) || is_api_server_call(line)
 }
 
 /// Classifies one text. `None` when it says nothing about an image pull. Lines that are a
