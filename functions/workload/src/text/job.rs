@@ -25,9 +25,12 @@ static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(code\s*=\s*|context\s+)?\bDeadlineExceeded\b|active longer than (?:the )?specified deadline|activeDeadlineSeconds",
     )
 });
+/// The Job's retries spent: the controller's `BackoffLimitExceeded`, "Job has reached the
+/// specified backoff limit", or told: "the backoff limit exceeds / was hit", "exceeded its
+/// backoffLimit".
 static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)BackoffLimitExceeded|reached the specified backoff limit|backoff ?limit (?:exceeded|reached)|\bback[- ]?off[_ ]?limit\W{0,3}(?:exceed(?:s|ed|ing)?|(?:was |is |got |gets )?(?:reached|hit))\b|\b(?:exceed(?:s|ed|ing)?|reach(?:es|ed|ing)?|hit(?:s|ting)?)\s+(?:the\s+|its\s+|their\s+)?(?:specified\s+|default\s+)?back[- ]?off[_ ]?limit\b",
+        r"(?i)BackoffLimitExceeded|\bback[- ]?off[_ ]?limit\W{0,3}(?:exceed(?:s|ed|ing)?|(?:was |is |got |gets )?(?:reached|hit))\b|\b(?:exceed(?:s|ed|ing)?|reach(?:es|ed|ing)?|hit(?:s|ting)?)\s+(?:the\s+|its\s+|their\s+)?(?:specified\s+|default\s+)?back[- ]?off[_ ]?limit\b",
     )
 });
 static JOB_POLICY: LazyLock<Regex> = LazyLock::new(|| {

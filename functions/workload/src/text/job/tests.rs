@@ -313,6 +313,8 @@ fn retries_told_in_words_are_the_backoff_limit() {
         &[
             "The chart's post-install job sometimes fails the install because its BackOffLimit exceeds before the database is up.",
             "Our seed job hit its backoff limit after the third attempt.",
+            "job-controller  Job has reached the specified backoff limit",
+            "the migration job: backoff limit exceeded",
             "When the target is down the sync job retries and leaves many Error pods behind.",
             "The cron job's command fails and new pods keep being created every minute.",
             "Our post-install hook job keeps creating new pod and keeps failing until the install times out.",

@@ -18,7 +18,7 @@ static WORK_DONE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A sidecar by kind or conventional name: a mesh proxy, a log shipper, a database or auth
 /// proxy, a secrets agent, anything called a sidecar (`linkerd-proxy`, "the log shipper").
-pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:vault[- ])?injectors?(?:\s+container)?|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|side[- ]?car(?:e?s)?)";
+pub(super) const SIDECAR_NAME: &str = r"(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]?sql[-_ ]proxy|oauth2?[-_ ]proxy|fluentd|fluent[- ]?bit|filebeat|promtail|vector|logstash|vault[- ]agent|(?:vault[- ])?injectors?(?:\s+container)?|(?:log(?:ging)?|metrics) (?:shipper|agent|forwarder|collector)|prox(?:y|ies)|side[- ]?cars?)";
 /// A sidecar said to be up: "is running", "is still up", "is stuck running", "stays alive",
 /// "keeps the pod alive", "continues to run".
 static SIDECAR_UP: LazyLock<Regex> = LazyLock::new(|| {
