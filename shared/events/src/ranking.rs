@@ -130,14 +130,11 @@ fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
         {
             finding.evidence.insert(0, line.clone());
         }
-        if took_the_leads_rank {
+        if took_the_leads_rank && let Some(reading) = lead.details.get(LEAD_DETAIL) {
             if finding.details.is_null() {
                 finding.details = serde_json::json!({});
             }
-            if let (Some(map), Some(reading)) = (
-                finding.details.as_object_mut(),
-                lead.details.get(LEAD_DETAIL),
-            ) {
+            if let Some(map) = finding.details.as_object_mut() {
                 map.insert(AGREEING_LEAD.to_owned(), reading.clone());
             }
         }
