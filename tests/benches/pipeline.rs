@@ -47,6 +47,7 @@ use lastmile_runtime::bus::{Bus, MSG_ID_HEADER, Message, Publisher};
 use lastmile_runtime::evidence::local::LocalStore;
 use lastmile_runtime::executor::Executor;
 use lastmile_runtime::host::nats::{self as host, HostOptions};
+use lastmile_tests::cpu;
 use lastmile_tests::nats::NatsServer;
 use tokio::sync::mpsc;
 
@@ -89,8 +90,11 @@ async fn main() -> anyhow::Result<()> {
     let pipeline = pipeline(&server, &events, n).await?;
 
     println!(
-        "{:<40} {:>9} {:>9} {:>9} {:>11} {:>11}",
-        "", "events/s", "p50 ms", "p99 ms", "1-by-1 p50", "1-by-1 p99"
+        "{:<40} {:>9} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10}",
+        "", "events/s", "p50 ms", "p99 ms", "1-by-1 p50", "1-by-1 p99", "server us", "here us"
+    );
+    println!(
+        "(server us / here us: CPU per event during the burst, in nats-server and in this process)"
     );
     raw.print("raw JetStream publish -> consume");
     pipeline.print(&format!("NATS -> pending -> evidence (c={CONCURRENCY})"));
@@ -139,6 +143,10 @@ fn incident_message(incident: &Incident, i: usize) -> anyhow::Result<(String, Me
 
 struct Figures {
     rate: f64,
+    /// CPU per event during the burst: nats-server, and this process (publisher, consumer
+    /// or host, and the arrivals watcher).
+    cpu_server: Duration,
+    cpu_here: Duration,
     p50: Duration,
     p99: Duration,
     single_p50: Duration,
@@ -153,13 +161,16 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 impl Figures {
     fn print(&self, name: &str) {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
         println!(
-            "{name:<40} {:>9.0} {:>9.2} {:>9.2} {:>11.2} {:>11.2}",
+            "{name:<40} {:>9.0} {:>9.2} {:>9.2} {:>11.2} {:>11.2} {:>10.0} {:>10.0}",
             self.rate,
             ms(self.p50),
             ms(self.p99),
             ms(self.single_p50),
-            ms(self.single_p99)
+            ms(self.single_p99),
+            us(self.cpu_server),
+            us(self.cpu_here),
         );
     }
 }
@@ -175,6 +186,7 @@ async fn connect(server: &NatsServer) -> anyhow::Result<NatsBus> {
 /// Runs both phases: `events[..n]` as a burst, the rest one at a time. `arrivals` yields the
 /// key of each event as it arrives at the far end.
 async fn measure(
+    server: &NatsServer,
     bus: &NatsBus,
     events: &[(String, Message)],
     n: usize,
@@ -182,6 +194,8 @@ async fn measure(
 ) -> anyhow::Result<Figures> {
     let (burst, single) = events.split_at(n.min(events.len()));
 
+    let server_pid = server.pid().map(|p| p.to_string()).unwrap_or_default();
+    let cpu_at_start = (cpu::of(&server_pid), cpu::this_process());
     let start = Instant::now();
     let mut started = HashMap::with_capacity(burst.len());
     let mut acks = futures::stream::iter(burst.iter().map(|(key, message)| async move {
@@ -203,6 +217,9 @@ async fn measure(
         arrived.entry(key).or_insert(at);
     }
     let last = arrived.values().max().copied().unwrap_or(start);
+    let per_event = |spent: Duration| spent / burst.len().max(1) as u32;
+    let cpu_server = per_event(cpu::of(&server_pid).saturating_sub(cpu_at_start.0));
+    let cpu_here = per_event(cpu::this_process().saturating_sub(cpu_at_start.1));
     let mut latencies: Vec<Duration> = arrived
         .iter()
         .filter_map(|(k, end)| {
@@ -231,6 +248,8 @@ async fn measure(
 
     Ok(Figures {
         rate: burst.len() as f64 / (last - start).as_secs_f64(),
+        cpu_server,
+        cpu_here,
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
         single_p50: percentile(&single_latencies, 0.50),
@@ -298,7 +317,7 @@ async fn raw_jetstream(
         }
         anyhow::Ok(())
     });
-    let figures = measure(&bus, &raw, n, &mut arrivals).await;
+    let figures = measure(server, &bus, &raw, n, &mut arrivals).await;
     consume.abort();
     figures
 }
@@ -346,7 +365,7 @@ async fn pipeline(
         }
         anyhow::Ok(())
     });
-    let figures = measure(&bus, events, n, &mut arrivals).await;
+    let figures = measure(server, &bus, events, n, &mut arrivals).await;
     watch.abort();
     let _ = stop.send(());
     let report = host.await??;

@@ -178,7 +178,7 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
 
     let many = executor("many")?;
     let t = Instant::now();
-    let cpu = process_cpu();
+    let cpu = lastmile_tests::cpu::this_process();
     let mut runs = futures::stream::iter(events.iter().map(|(_, m)| {
         let many = many.clone();
         async move { many.process(m).await.map(|_| ()) }
@@ -188,12 +188,12 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
         done?;
     }
     let executor_many = t.elapsed();
-    let executor_cpu = process_cpu().saturating_sub(cpu);
+    let executor_cpu = lastmile_tests::cpu::this_process().saturating_sub(cpu);
 
     // The function alone is ~4x cheaper than the executor: run it FUNCTION_PASSES times so
     // its CPU time spans enough 10 ms ticks, and report per pass.
     let t = Instant::now();
-    let cpu = process_cpu();
+    let cpu = lastmile_tests::cpu::this_process();
     for _ in 0..FUNCTION_PASSES {
         let mut calls = futures::stream::iter((0..n).map(|i| {
             let (ctx, e) = (&ctx, &parsed[i % parsed.len()]);
@@ -205,7 +205,7 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
         }
     }
     let function_many = t.elapsed() / FUNCTION_PASSES;
-    let function_cpu = process_cpu().saturating_sub(cpu) / FUNCTION_PASSES;
+    let function_cpu = lastmile_tests::cpu::this_process().saturating_sub(cpu) / FUNCTION_PASSES;
 
     println!();
     println!(
@@ -278,22 +278,4 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
         (per_event(executor_cpu, n) - per_event(function_cpu, n)) / per_event(function_cpu, n)
     );
     Ok(())
-}
-
-/// User + system CPU time of this process so far, from `/proc/self/stat` (Linux; in
-/// USER_HZ ticks of 10 ms, so measure at least a second of work). Zero elsewhere.
-fn process_cpu() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }

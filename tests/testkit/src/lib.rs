@@ -8,6 +8,7 @@ pub mod bin;
 pub mod tools;
 
 pub mod apiserver;
+pub mod cpu;
 pub mod files;
 pub mod gobuild;
 pub mod lambda_api;

@@ -121,6 +121,11 @@ impl NatsServer {
         self.port
     }
 
+    /// The server process's id while it runs (for reading its CPU time in benches).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The JetStream store directory (stable across restarts).
     pub fn store_dir(&self) -> PathBuf {
         self.dir.path().join("jetstream")
