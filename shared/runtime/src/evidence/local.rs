@@ -13,13 +13,18 @@ use async_trait::async_trait;
 use super::known::KnownObjects;
 use super::{Blob, EvidenceError, EvidenceStore};
 
+mod writer;
+
+use writer::Writer;
+
 /// Evidence kept under one directory; keys map to relative paths. Clones share the set
 /// of objects known to exist, so a bundle skips the `stat` of an object this process
-/// already wrote or saw.
+/// already wrote or saw, and the thread that writes (see [`writer`]).
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
     known: Arc<KnownObjects>,
+    writer: Arc<Writer>,
 }
 
 /// Distinguishes temp files of concurrent writers in one process.
@@ -38,6 +43,7 @@ impl LocalStore {
         Ok(Self {
             root,
             known: Arc::default(),
+            writer: Arc::default(),
         })
     }
 
@@ -93,11 +99,10 @@ impl EvidenceStore for LocalStore {
         let path = self.path_of(key)?;
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         let bytes = bytes.to_vec();
-        // One trip to the blocking pool for the whole write (directory, temp file, rename)
-        // instead of one per step: evidence writes are on every event's path.
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
+        // One trip to the writer for the whole write (directory, temp file, rename).
+        self.writer
+            .run(move || write_atomically(&dir, &path, &bytes))
             .await
-            .map_err(|e| EvidenceError::Io(std::io::Error::other(e)))?
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
@@ -112,11 +117,11 @@ impl EvidenceStore for LocalStore {
         Ok(tokio::fs::try_exists(self.path_of(key)?).await?)
     }
 
-    /// The whole bundle in one blocking-pool task: every key is checked first (a bad one
-    /// writes nothing), then the objects that are missing, then the manifests. Two trips
-    /// per object (exists, put) cost more than the writes themselves on a busy host: each
-    /// is a hand-off to a pool thread and back. Objects this process already stored are
-    /// not looked at again.
+    /// The whole bundle in one trip to the writer thread: every key is checked first (a
+    /// bad one writes nothing), then the objects that are missing, then the manifests. Two
+    /// trips per object (exists, put) cost more than the writes themselves on a busy host:
+    /// each is a hand-off to another thread and back. Objects this process already stored
+    /// are not looked at again.
     async fn put_bundle(
         &self,
         objects: Vec<Blob>,
@@ -133,19 +138,19 @@ impl EvidenceStore for LocalStore {
         let objects = plan(objects)?;
         let manifests = plan(manifests)?;
         let root = self.root.clone();
-        tokio::task::spawn_blocking(move || {
-            for (path, bytes) in &objects {
-                if !path.try_exists()? {
+        self.writer
+            .run(move || {
+                for (path, bytes) in &objects {
+                    if !path.try_exists()? {
+                        write_atomically(path.parent().unwrap_or(&root), path, bytes)?;
+                    }
+                }
+                for (path, bytes) in &manifests {
                     write_atomically(path.parent().unwrap_or(&root), path, bytes)?;
                 }
-            }
-            for (path, bytes) in &manifests {
-                write_atomically(path.parent().unwrap_or(&root), path, bytes)?;
-            }
-            Ok::<_, EvidenceError>(())
-        })
-        .await
-        .map_err(|e| EvidenceError::Io(std::io::Error::other(e)))??;
+                Ok(())
+            })
+            .await?;
         self.known.insert_all(keys.iter().map(String::as_str));
         Ok(())
     }
