@@ -251,8 +251,10 @@ impl Executor {
             cause.time,
             diagnosis.clone(),
         );
-        let span = tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subjects::diagnosis(class));
-        out.push(message(subjects::diagnosis(class), &id, envelope, span)?);
+        let subject = subjects::diagnosis(class);
+        let span = tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subject);
+        out.push(message(subject, &id, envelope, span)?);
+        let remediation_subject = subjects::remediation(class);
         for (step, remediation) in diagnosis.remediation.iter().enumerate() {
             let rid = stable_id(&[&id, "remediation", &step.to_string()]);
             let command = RemediationCommand {
@@ -274,8 +276,8 @@ impl Executor {
                 cause.time,
                 command,
             );
-            let span = tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %subjects::remediation(class));
-            out.push(message(subjects::remediation(class), &rid, envelope, span)?);
+            let span = tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %remediation_subject);
+            out.push(message(remediation_subject.clone(), &rid, envelope, span)?);
         }
         Ok(out)
     }
