@@ -173,15 +173,12 @@ async fn collect(a: CollectArgs) -> anyhow::Result<ExitCode> {
             LocalStore::new(&a.evidence_dir).context("cannot open the evidence directory")?,
         ),
     };
-    let item = EvidenceItem {
-        name: if signed {
-            "attestation.dsse.json".into()
-        } else {
-            "attestation.intoto.json".into()
-        },
-        media_type: "application/json".into(),
-        bytes: bytes.clone(),
+    let name = if signed {
+        "attestation.dsse.json"
+    } else {
+        "attestation.intoto.json"
     };
+    let item = EvidenceItem::new(name, "application/json", bytes.clone());
     let manifest_key = format!("manifests/ci/attestation-{}.json", &digest[..16]);
     let evidence = store_bundle(store.as_ref(), &manifest_key, &[item])
         .await

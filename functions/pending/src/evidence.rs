@@ -61,7 +61,7 @@ pub fn collect(
     if let Some(pod) = &incident.pod {
         push_bounded(
             &mut out,
-            EvidenceItem::json("pod.json", &object_json(pod))?,
+            EvidenceItem::json_document("pod.json", object_json(pod))?,
             &mut used,
             max,
         );
@@ -69,7 +69,7 @@ pub fn collect(
     if let Some(job) = &incident.job {
         push_bounded(
             &mut out,
-            EvidenceItem::json("job.json", &object_json(job))?,
+            EvidenceItem::json_document("job.json", object_json(job))?,
             &mut used,
             max,
         );
@@ -104,7 +104,7 @@ pub fn collect(
             });
             if push_bounded(
                 &mut out,
-                EvidenceItem::json("node-groups.json", &doc)?,
+                EvidenceItem::json_document("node-groups.json", doc)?,
                 &mut used,
                 max,
             ) {

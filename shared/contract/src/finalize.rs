@@ -172,13 +172,29 @@ fn structured_patches(d: &mut Diagnosis, known: &Known) {
     d.evidence.extend(dropped);
 }
 
-/// Redacts one evidence item's bytes per its media type.
+/// Redacts one evidence item's bytes per its media type. An item built from a JSON
+/// document ([`EvidenceItem::json_document`]) has the document redacted where it is and
+/// serialised again only when something was replaced: the same bytes the policy gives the
+/// item's bytes, without parsing them back.
 pub fn evidence_item(item: &mut EvidenceItem) {
+    if let Some(mut document) = item.take_document() {
+        if lastmile_redact::json(&mut document) {
+            match serde_json::to_vec_pretty(&document) {
+                Ok(bytes) => item.bytes = bytes,
+                // A Value always serialises; were it ever not to, nothing unredacted stays.
+                Err(_) => item.bytes = REDACTED_DOCUMENT.as_bytes().to_vec(),
+            }
+        }
+        return;
+    }
     let clean = lastmile_redact::bytes(&item.bytes, &item.media_type);
     if clean != item.bytes {
         item.bytes = clean;
     }
 }
+
+/// What stands for a document that could not be serialised after redaction.
+const REDACTED_DOCUMENT: &str = "\"[REDACTED]\"";
 
 /// Redacts, scrubs known secrets, then cuts to `max` bytes (the marker included) on a char
 /// boundary.

@@ -88,6 +88,7 @@ fn every_secret_shape_leaves_no_field_of_a_finalized_outcome() {
                 EvidenceItem::text("input.txt", sample.text.clone()),
                 EvidenceItem::json("facts.json", &serde_json::json!({"line": sample.text}))
                     .unwrap(),
+                EvidenceItem::json_document("doc.json", document_with(&sample.text)).unwrap(),
             ];
             let out = outcome(
                 &SPEC,
@@ -115,6 +116,65 @@ fn every_secret_shape_leaves_no_field_of_a_finalized_outcome() {
             }
         }
     }
+}
+
+/// A pod-like document carrying `text` in a free string, an env value, an annotation and a
+/// secret-named key.
+fn document_with(text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "Pod",
+        "metadata": {"name": "orders-0", "annotations": {"note": text}},
+        "spec": {"containers": [{
+            "name": "app",
+            "args": ["--verbose", text],
+            "env": [{"name": "DB_URL", "value": text}, {"name": "MODE", "value": "fast"}],
+        }]},
+        "apiToken": text,
+        "status": {"message": text},
+    })
+}
+
+#[test]
+fn a_kept_document_is_redacted_to_the_bytes_the_policy_gives_its_serialisation() {
+    for seed in 0..8 {
+        for sample in samples::all(seed) {
+            let document = document_with(&sample.text);
+            let mut kept = EvidenceItem::json_document("pod.json", document.clone()).unwrap();
+            let mut parsed = EvidenceItem::json("pod.json", &document).unwrap();
+            assert_eq!(kept.bytes, parsed.bytes, "same bytes before the boundary");
+            evidence_item(&mut kept);
+            evidence_item(&mut parsed);
+            assert_eq!(
+                String::from_utf8_lossy(&kept.bytes),
+                String::from_utf8_lossy(&parsed.bytes),
+                "{:?}",
+                sample.shape
+            );
+            for s in &sample.secrets {
+                assert!(!String::from_utf8_lossy(&kept.bytes).contains(s.as_str()));
+            }
+        }
+    }
+}
+
+#[test]
+fn bytes_changed_after_the_document_was_attached_are_redacted_themselves() {
+    let mut item = EvidenceItem::json_document("pod.json", serde_json::json!({"a": 1})).unwrap();
+    let secret = "hunter2-a8f5f167f44f4964e6c998dee827110c";
+    item.bytes = format!("{{\"a\": 1, \"password\": \"{secret}\"}}").into_bytes();
+    evidence_item(&mut item);
+    let text = String::from_utf8_lossy(&item.bytes);
+    assert!(!text.contains(secret), "{text}");
+    assert!(text.contains("[REDACTED]"), "{text}");
+}
+
+#[test]
+fn items_compare_by_what_would_be_stored() {
+    let value = serde_json::json!({"name": "orders-0"});
+    let kept = EvidenceItem::json_document("pod.json", value.clone()).unwrap();
+    let plain = EvidenceItem::json("pod.json", &value).unwrap();
+    assert_eq!(kept, plain);
+    assert_ne!(kept, EvidenceItem::json("job.json", &value).unwrap());
 }
 
 #[test]
