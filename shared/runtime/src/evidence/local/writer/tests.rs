@@ -16,7 +16,10 @@ async fn work_runs_off_the_calling_thread_and_returns_its_result() {
     assert_eq!(name.as_deref(), Some("lastmile-evidence"));
     assert_ne!(id, caller);
     // The same thread serves every later write.
-    let again = writer.run(|| Ok(std::thread::current().id())).await.unwrap();
+    let again = writer
+        .run(|| Ok(std::thread::current().id()))
+        .await
+        .unwrap();
     assert_eq!(again, id);
 }
 
