@@ -19,7 +19,7 @@ use writer::Writer;
 
 /// Evidence kept under one directory; keys map to relative paths. Clones share the set
 /// of objects known to exist, so a bundle skips the `stat` of an object this process
-/// already wrote or saw, and the thread that writes (see [`writer`]).
+/// already wrote or saw, and the one thread that does its writes.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
