@@ -56,21 +56,26 @@ pub(super) fn redact_base64(
     Some(buf)
 }
 
-/// Whether `input` holds a run as long as [`BASE64_RUN`] needs: one pass over the bytes,
-/// so the common text (event messages, summaries, names) skips the regex search.
+/// Whether `input` holds a run as long as [`BASE64_RUN`] needs, so the common text (event
+/// messages, summaries, names, every string of an evidence document) skips the regex
+/// search. Each window of [`MIN_RUN`] bytes is read from its end: the last byte that cannot
+/// be in a run rules out every run starting at or before it, so the next window starts
+/// right after it. Text with a space or punctuation every few bytes is read a byte in
+/// every few windows, not byte by byte.
 fn has_run(input: &[u8]) -> bool {
-    let mut run = 0usize;
-    for &b in input {
-        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
-            run += 1;
-            if run >= MIN_RUN {
-                return true;
-            }
-        } else {
-            run = 0;
+    let mut start = 0;
+    while let Some(window) = input.get(start..start + MIN_RUN) {
+        match window.iter().rposition(|&b| !in_run(b)) {
+            None => return true,
+            Some(last_break) => start += last_break + 1,
         }
     }
     false
+}
+
+/// A byte [`BASE64_RUN`]'s run is made of.
+fn in_run(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 /// The shortest run [`BASE64_RUN`] matches.

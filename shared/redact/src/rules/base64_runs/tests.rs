@@ -1,3 +1,5 @@
+use proptest::prelude::*;
+
 use super::{BASE64_RUN, has_run};
 
 #[test]
@@ -20,5 +22,21 @@ fn the_byte_scan_agrees_with_the_pattern() {
             BASE64_RUN.is_match(text.as_bytes()),
             "{text:?}"
         );
+    }
+}
+
+proptest! {
+    /// Runs of every length around the threshold, broken by every kind of byte.
+    #[test]
+    fn the_window_scan_agrees_with_the_pattern_on_any_text(
+        text in proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::sample::select(b"Aa0+/".to_vec()),
+                1 => proptest::sample::select(b" .-=_:\"\n\xc3\xa9".to_vec()),
+            ],
+            0..120,
+        )
+    ) {
+        prop_assert_eq!(has_run(&text), BASE64_RUN.is_match(&text));
     }
 }
