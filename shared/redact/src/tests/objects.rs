@@ -147,3 +147,13 @@ fn sensitive_keys_match_case_and_separator_insensitively() {
     // Exactly at the buffer's size.
     assert!(is_sensitive_key(&format!("{}token", "a".repeat(59))));
 }
+
+#[test]
+fn the_sensitive_key_list_stays_sorted_so_every_name_on_it_is_found() {
+    let keys = crate::keys::SENSITIVE_KEYS;
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    for k in keys {
+        assert!(is_sensitive_key(k), "{k}");
+        assert!(is_sensitive_key(&k.to_uppercase()), "{k}");
+    }
+}
