@@ -115,7 +115,9 @@ fn incident(pod: Pod) -> Incident {
         chrono::Utc::now(),
     );
     i.pod = Some(Box::new(pod));
-    i.snapshot.nodes.push(arm_node());
+    std::sync::Arc::make_mut(&mut i.snapshot)
+        .nodes
+        .push(arm_node());
     i
 }
 

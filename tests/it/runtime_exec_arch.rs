@@ -105,14 +105,18 @@ fn incident(pod: Value, log: Option<&str>) -> anyhow::Result<Incident> {
         chrono::Utc::now(),
     );
     i.pod = Some(serde_json::from_value(pod)?);
-    i.snapshot.nodes.push(serde_json::from_value(amd64_node())?);
+    std::sync::Arc::make_mut(&mut i.snapshot)
+        .nodes
+        .push(serde_json::from_value(amd64_node())?);
     i.text = log.map(str::to_owned);
     Ok(i)
 }
 
 /// `incident` without the Node in its cluster state.
 fn without_node(mut incident: Incident) -> Incident {
-    incident.snapshot.nodes.clear();
+    std::sync::Arc::make_mut(&mut incident.snapshot)
+        .nodes
+        .clear();
     incident
 }
 

@@ -99,7 +99,7 @@ impl Recording {
             if !snapshot.is_empty() {
                 snapshot.taken_at = cluster.taken_at;
             }
-            incident.snapshot = snapshot;
+            incident.snapshot = snapshot.into();
         }
         incidents
     }

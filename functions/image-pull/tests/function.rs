@@ -238,7 +238,7 @@ fn ecr_incident(provider_id: Option<&str>) -> Incident {
         now(),
     );
     i.pod = Some(pod);
-    i.snapshot.nodes.push(node);
+    std::sync::Arc::make_mut(&mut i.snapshot).nodes.push(node);
     i
 }
 

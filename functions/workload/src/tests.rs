@@ -284,11 +284,13 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
         "orders",
         "payments.shop.svc.cluster.local",
     )));
-    inc.snapshot.pods.push(waiting_pod(
-        "payments-7d8e9f0a1-m4n5p",
-        "payments",
-        "orders",
-    ));
+    std::sync::Arc::make_mut(&mut inc.snapshot)
+        .pods
+        .push(waiting_pod(
+            "payments-7d8e9f0a1-m4n5p",
+            "payments",
+            "orders",
+        ));
     let d = &run(&inc).diagnoses[0];
     assert_eq!(d.class, Class::InitDeadlock);
     assert!(
@@ -298,7 +300,8 @@ fn two_pods_waiting_for_each_other_are_a_deadlock() {
         d.summary
     );
     // Without the other side's wait there is no cycle, only a blocked init container.
-    inc.snapshot.pods[0] = waiting_pod("payments-7d8e9f0a1-m4n5p", "payments", "ledger");
+    std::sync::Arc::make_mut(&mut inc.snapshot).pods[0] =
+        waiting_pod("payments-7d8e9f0a1-m4n5p", "payments", "ledger");
     assert_eq!(first_class(&run(&inc)), Class::InitBlocked);
 }
 
@@ -388,7 +391,7 @@ fn deadlock_resolved_through_services_and_selectors_not_names() {
         chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
     );
     inc.pod = Some(Box::new(orders));
-    inc.snapshot = snapshot.clone();
+    inc.snapshot = snapshot.clone().into();
     let d = &run(&inc).diagnoses[0];
     assert_eq!(d.class, Class::InitDeadlock, "{d:#?}");
     assert!(
@@ -417,8 +420,11 @@ fn deadlock_resolved_through_services_and_selectors_not_names() {
 
     // The payments Service now selects nothing waiting: no cycle, and the blocked
     // diagnosis says what the name resolves to.
-    inc.snapshot.services[1].spec.as_mut().unwrap().selector =
-        Some([("tier".to_string(), "t-elsewhere".to_string())].into());
+    std::sync::Arc::make_mut(&mut inc.snapshot).services[1]
+        .spec
+        .as_mut()
+        .unwrap()
+        .selector = Some([("tier".to_string(), "t-elsewhere".to_string())].into());
     let d = &run(&inc).diagnoses[0];
     assert_eq!(d.class, Class::InitBlocked);
     assert!(

@@ -256,7 +256,7 @@ impl Context {
     pub async fn snapshot_for(&self, incident: &Incident) -> Arc<ClusterSnapshot> {
         match self.cluster.snapshot(incident).await {
             Some(live) => live,
-            None => Arc::new(incident.snapshot.clone()),
+            None => Arc::clone(&incident.snapshot),
         }
     }
 }

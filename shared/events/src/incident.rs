@@ -3,6 +3,8 @@
 //! An incident is keyed by the owning workload and the failure family, so 500 pods of one
 //! Job pending for the same reason are one incident whose `count` grows, not 500.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -140,9 +142,11 @@ pub struct Incident {
     /// Events about the pod and its owner, captured before Kubernetes expires them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<KubeEvent>,
+    // Shared: a clone of the incident, or a function handed its cluster state, reads the
+    // same copy (the state is often most of an incident's bytes); `Arc::make_mut` changes it.
     /// Cluster state relevant to the family (nodes, quotas, …); may be empty.
-    #[serde(default, skip_serializing_if = "ClusterSnapshot::is_empty")]
-    pub snapshot: ClusterSnapshot,
+    #[serde(default, skip_serializing_if = "snapshot_is_empty")]
+    pub snapshot: Arc<ClusterSnapshot>,
     /// Free text (a CI log excerpt, a pasted report) when the incident came from text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -204,7 +208,7 @@ impl Incident {
             pod: None,
             job: None,
             events: Vec::new(),
-            snapshot: ClusterSnapshot::default(),
+            snapshot: Arc::default(),
             text: None,
         }
     }
@@ -215,6 +219,11 @@ impl Incident {
             .iter()
             .filter(move |e| e.reason.eq_ignore_ascii_case(reason))
     }
+}
+
+/// For `skip_serializing_if`: an incident without cluster state carries no `snapshot`.
+fn snapshot_is_empty(snapshot: &Arc<ClusterSnapshot>) -> bool {
+    snapshot.is_empty()
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ async fn function_probes_with_the_node_platform_and_flags_stale_kubelet_text() {
 
     // The same pod on an amd64 node would pull now: stale text, not definitive.
     let mut inc2 = inc.clone();
-    inc2.snapshot.nodes.clear();
+    std::sync::Arc::make_mut(&mut inc2.snapshot).nodes.clear();
     let out = lastmile_fn_image_pull::handle(&inc2, &ctx(http(None)))
         .await
         .unwrap();

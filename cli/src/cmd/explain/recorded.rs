@@ -42,7 +42,10 @@ impl RecordedCluster {
                 self.by_key
                     .insert(incident.key.clone(), Arc::clone(&recording.cluster));
             } else if let Some(extra) = extra {
-                lastmile_intake::merge_snapshot(&mut incident.snapshot, extra);
+                lastmile_intake::merge_snapshot(
+                    std::sync::Arc::make_mut(&mut incident.snapshot),
+                    extra,
+                );
             }
         }
         incidents

@@ -74,7 +74,7 @@ impl Inputs {
                         .is_some_and(|s| s.waiting.is_some() || s.terminated.is_some())
             });
         }
-        for snap in [Some(&incident.snapshot), cluster].into_iter().flatten() {
+        for snap in [Some(&*incident.snapshot), cluster].into_iter().flatten() {
             have.nodes += snap.nodes.len();
             have.quotas += snap.resource_quotas.len();
             have.limit_ranges += snap.limit_ranges.len();

@@ -418,7 +418,7 @@ impl Watcher {
                 let wide = (inc.family == IncidentFamily::Pending).then(|| self.cluster_wide());
                 (self.store.snapshot_local(&inc, now), wide)
             } else {
-                (own, None)
+                (Arc::unwrap_or_clone(own), None)
             };
             tracing::info!(incident = %inc.key, family = %inc.family, status = ?inc.status, count = inc.count, "Incident published.");
             let key = inc.key.clone();

@@ -59,7 +59,7 @@ fn deferred_incident_renders_exactly_the_whole_incident() {
     let now = Utc::now();
     let inc = pending();
     let mut whole = inc.clone();
-    whole.snapshot = s.snapshot_for(&whole, now);
+    whole.snapshot = s.snapshot_for(&whole, now).into();
     assert_eq!(
         (whole.snapshot.nodes.len(), whole.snapshot.pods.len()),
         (3, 3)
@@ -181,7 +181,7 @@ fn init_incident_renders_its_services_and_endpoint_slices() {
     );
     assert_eq!(snap.endpoint_slices.len(), 1);
     let mut whole = inc;
-    whole.snapshot = s.snapshot_for(&whole, now);
+    whole.snapshot = s.snapshot_for(&whole, now).into();
     let want =
         CloudEvent::<Incident>::from_slice(&incident_message(&whole, "/w", now).unwrap().payload)
             .unwrap();

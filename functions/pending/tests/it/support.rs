@@ -251,7 +251,7 @@ pub fn incident(pod: Option<Value>, events: Vec<KubeEvent>, snapshot: ClusterSna
     let mut i = Incident::new(IncidentFamily::Pending, subject, Some(owner), t(0));
     i.pod = pod.map(|p| serde_json::from_value(p).expect("pod"));
     i.events = events;
-    i.snapshot = snapshot;
+    i.snapshot = snapshot.into();
     i
 }
 
