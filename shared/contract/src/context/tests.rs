@@ -27,3 +27,22 @@ fn pull_secret_debug_shows_keys_never_values() {
     assert!(shown.contains(".dockerconfigjson") && shown.contains("dockerconfigjson"));
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+#[tokio::test]
+async fn without_a_live_view_a_function_reads_the_incidents_own_snapshot_not_a_copy() {
+    use lastmile_events::{Incident, IncidentFamily, ObjectRef};
+    let mut incident = Incident::new(
+        IncidentFamily::Pending,
+        ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("ci".into()),
+            name: "migrate-0".into(),
+            ..Default::default()
+        },
+        None,
+        chrono::Utc::now(),
+    );
+    std::sync::Arc::make_mut(&mut incident.snapshot).taken_at = Some(chrono::Utc::now());
+    let snapshot = Context::offline().snapshot_for(&incident).await;
+    assert!(std::sync::Arc::ptr_eq(&snapshot, &incident.snapshot));
+}
