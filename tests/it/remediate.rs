@@ -100,6 +100,20 @@ impl Executor {
             .collect()
     }
 
+    /// Waits until the executor's log holds `line` and returns the log: the executor logs
+    /// its decision just after recording the Event, so a test that saw the Event must wait
+    /// for the line too.
+    async fn wait_log(&self, line: &str) -> anyhow::Result<String> {
+        for _ in 0..100 {
+            let log = self.log();
+            if log.contains(line) {
+                return Ok(log);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no {line:?} in the log after 10s:\n{}", self.log())
+    }
+
     /// Waits until `n` audit entries exist.
     async fn wait_audits(&self, n: usize) -> anyhow::Result<Vec<Value>> {
         for _ in 0..300 {

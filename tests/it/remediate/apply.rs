@@ -90,11 +90,7 @@ async fn remediate_applies_an_allowed_patch_after_a_dry_run_with_its_resource_ve
                 && m.contains("activeDeadlineSeconds=1800")),
         "{event:#}"
     );
-    assert!(
-        exec.log().contains("Remediation decided."),
-        "{}",
-        exec.log()
-    );
+    exec.wait_log("Remediation decided.").await?;
     assert_no_secret(&exec, &api);
 
     // The decision is also a span, in the trace of the remediation command.

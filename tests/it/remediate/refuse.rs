@@ -86,7 +86,7 @@ async fn remediate_refuses_other_namespaces_kinds_fields_and_bounds_and_patches_
     .await?
     .len();
     assert_eq!(refused_events, cases.len());
-    assert!(exec.log().contains("Remediation not applied."));
+    exec.wait_log("Remediation not applied.").await?;
     assert_no_secret(&exec, &api);
     Ok(())
 }
