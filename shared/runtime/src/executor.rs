@@ -208,9 +208,14 @@ impl Executor {
         // connection and their acknowledgements are awaited together: one round trip for
         // the outcome rather than one per message.
         let mut sends = Vec::new();
-        for diagnosis in &published {
-            sends.extend(self.envelopes(&event, diagnosis)?);
-        }
+        let published = published
+            .into_iter()
+            .map(|diagnosis| {
+                let (diagnosis, envelopes) = self.envelopes(&event, diagnosis)?;
+                sends.extend(envelopes);
+                Ok(diagnosis)
+            })
+            .collect::<Result<Vec<_>, ProcessError>>()?;
         futures::future::try_join_all(
             sends
                 .into_iter()
@@ -233,28 +238,31 @@ impl Executor {
     }
 
     /// The diagnosis envelope and one remediation command per step, each with the span
-    /// its publish runs under.
+    /// its publish runs under. The diagnosis goes into its envelope and comes back out once
+    /// serialised (it is not copied: with its details and evidence it is the largest payload
+    /// an event publishes).
     fn envelopes(
         &self,
         cause: &CloudEvent<Incident>,
-        diagnosis: &Diagnosis,
-    ) -> Result<Vec<(tracing::Span, Message)>, ProcessError> {
+        diagnosis: Diagnosis,
+    ) -> Result<(Diagnosis, Vec<(tracing::Span, Message)>), ProcessError> {
         let id = diagnosis.id.clone().unwrap_or_default();
         let source = format!("{SOURCE_PREFIX}/{}", self.function.spec.name);
         let subject_ref = Some(cause.data.subject.to_string());
-        let class = diagnosis.class.as_str();
+        let class = diagnosis.class.to_string();
         let mut out = Vec::with_capacity(1 + diagnosis.remediation.len());
-        let envelope = CloudEvent::new(
+        let mut envelope = CloudEvent::new(
             id.clone(),
             source.clone(),
             subject_ref.clone(),
             cause.time,
-            diagnosis.clone(),
+            diagnosis,
         );
-        let subject = subjects::diagnosis(class);
+        let subject = subjects::diagnosis(&class);
         let span = tracing::info_span!("lastmile.diagnosis.publish", messaging.destination.name = %subject);
-        out.push(message(subject, &id, envelope, span)?);
-        let remediation_subject = subjects::remediation(class);
+        out.push(message(subject, &id, &mut envelope, span)?);
+        let diagnosis = envelope.data;
+        let remediation_subject = subjects::remediation(&class);
         for (step, remediation) in diagnosis.remediation.iter().enumerate() {
             let rid = stable_id(&[&id, "remediation", &step.to_string()]);
             let command = RemediationCommand {
@@ -269,7 +277,7 @@ impl Executor {
                     .find(|p| p.step == step)
                     .map(|p| p.patch.clone()),
             };
-            let envelope = CloudEvent::new(
+            let mut envelope = CloudEvent::new(
                 rid.clone(),
                 source.clone(),
                 subject_ref.clone(),
@@ -277,9 +285,14 @@ impl Executor {
                 command,
             );
             let span = tracing::info_span!("lastmile.remediation.publish", messaging.destination.name = %remediation_subject);
-            out.push(message(remediation_subject.clone(), &rid, envelope, span)?);
+            out.push(message(
+                remediation_subject.clone(),
+                &rid,
+                &mut envelope,
+                span,
+            )?);
         }
-        Ok(out)
+        Ok((diagnosis, out))
     }
 }
 
@@ -288,7 +301,7 @@ impl Executor {
 fn message<T: lastmile_events::envelope::EventType>(
     subject: String,
     msg_id: &str,
-    mut envelope: CloudEvent<T>,
+    envelope: &mut CloudEvent<T>,
     span: tracing::Span,
 ) -> Result<(tracing::Span, Message), ProcessError> {
     let mut headers = BTreeMap::new();
