@@ -362,13 +362,14 @@ impl Gate {
             .cloned()
             .collect();
         // Definitive findings first (they are what fails the gate), then the shared order;
-        // a lead may still contest the first finding (`lastmile_events::ranking`).
+        // leads are settled as `explain` settles them: a lead may contest the first finding,
+        // and one agreeing with a finding is folded into it (`lastmile_events::ranking`).
         ds.sort_by(|a, b| {
             b.definitive
                 .cmp(&a.definitive)
                 .then(b.confidence.total_cmp(&a.confidence))
         });
-        lastmile_events::ranking::contest(&mut ds);
+        lastmile_events::ranking::settle_leads(&mut ds);
         ds
     }
 

@@ -159,6 +159,44 @@ fn a_lead_that_contests_the_failing_finding_is_the_diagnosis_shown() {
     );
 }
 
+/// A lead naming the failing finding's own class is folded into the finding, as `explain`
+/// folds it: the finding is shown, with the lead's higher confidence and a line saying the
+/// words agree, never a lead saying no rule settled it.
+#[test]
+fn a_lead_agreeing_with_the_failing_finding_is_folded_into_it() {
+    let mut g = Gate::new(cfg(Target::workload("job/ci/migrate").unwrap()), t0());
+    let inc = incident(IncidentStatus::Open, None);
+    g.observe(&msg("lastmile.incident.image-pull", inc.clone()), t0());
+    let mut finding = diagnosis(true, &inc.key);
+    finding.class = "image.auth".into();
+    finding.confidence = 0.5;
+    finding.summary = "The registry refused the pull.".into();
+    // Published diagnoses carry ids derived from their function: the two are kept apart.
+    finding.id = Some("image-pull-auth".into());
+    g.observe(&msg("lastmile.diagnosis.image.auth", finding), t0());
+    let mut lead = diagnosis(false, &inc.key);
+    lead.id = Some("wording-auth".into());
+    lead.class = "image.auth".into();
+    lead.confidence = 0.55;
+    lead.summary = "No rule settled this; the report reads like `image.auth`.".into();
+    lead.details = serde_json::json!({ lastmile_events::ranking::LEAD_DETAIL: {} });
+    g.observe(&msg("lastmile.diagnosis.image.auth", lead), t0());
+    let Some(Verdict::Failed {
+        diagnosis: Some(d), ..
+    }) = g.verdict(t0())
+    else {
+        panic!("the finding fails the gate")
+    };
+    assert_eq!(d.summary, "The registry refused the pull.");
+    assert!((d.confidence - 0.55).abs() < 1e-9, "{d:?}");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("weigh toward `image.auth` too")),
+        "{d:?}"
+    );
+}
+
 /// A finding a lead could contest waits up to the window for the lead of its incident; a
 /// lead arriving within it is shown first, and without one the finding fails the gate.
 #[test]

@@ -174,9 +174,7 @@ impl DiagnosisReport {
             }
             fresh
         });
-        crate::ranking::corroborate_weaker(&mut diagnoses);
-        crate::ranking::contest(&mut diagnoses);
-        crate::ranking::corroborate(&mut diagnoses);
+        crate::ranking::settle_leads(&mut diagnoses);
         Self { diagnoses }
     }
 }

@@ -85,6 +85,17 @@ pub fn contest(diagnoses: &mut [Diagnosis]) {
 /// The start of the evidence line [`contest`] gives a lead it moved ahead.
 const RANKED_ABOVE: &str = "ranked above `";
 
+/// Settles the leads of a list ordered most likely first, the one way every view does it
+/// (`explain` and `replay` through [`DiagnosisReport::merged`](crate::DiagnosisReport::merged),
+/// the gate on the live path): leads no more confident than a finding of their class are
+/// folded into it, a lead may then [`contest`] the first finding, and the leads still
+/// agreeing with a finding are folded into it ([`corroborate`]).
+pub fn settle_leads(diagnoses: &mut Vec<Diagnosis>) {
+    corroborate_weaker(diagnoses);
+    contest(diagnoses);
+    corroborate(diagnoses);
+}
+
 /// Folds each lead into a rule's finding of the same class for the same subject: the
 /// finding stays (its facts, remediation and `definitive` are what the gate fails on), takes
 /// the lead's confidence and place when those are higher (a lead that contested a finding
@@ -98,7 +109,7 @@ pub fn corroborate(diagnoses: &mut Vec<Diagnosis>) {
 
 /// [`corroborate`] for the leads no more confident than their finding: they change no rank,
 /// so they are folded before [`contest`], which then sees only leads that could.
-pub(crate) fn corroborate_weaker(diagnoses: &mut Vec<Diagnosis>) {
+fn corroborate_weaker(diagnoses: &mut Vec<Diagnosis>) {
     fold(diagnoses, true);
 }
 
