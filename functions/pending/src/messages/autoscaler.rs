@@ -59,15 +59,8 @@ impl AutoscalerSignal {
     /// pods, so a required pod affinity can never be met there; the pod's affinity rules,
     /// not the autoscaler, are the cause.
     pub fn only_pod_affinity(&self) -> bool {
-        match self {
-            Self::NoScaleUp { reasons, .. } => {
-                !reasons.is_empty()
-                    && reasons
-                        .iter()
-                        .all(|(_, r)| classify_reason(r).class() == Some(Class::PodAffinity))
-            }
-            Self::ScaleUpTriggered { .. } => false,
-        }
+        let classes = self.reason_classes();
+        !classes.is_empty() && classes.iter().all(|c| *c == Some(Class::PodAffinity))
     }
 
     /// A no-scale-up verdict whose reasons, past the node groups its selector rules out
@@ -76,18 +69,23 @@ impl AutoscalerSignal {
     /// holds (`node(s) didn't have free ports for the requested pod ports`). No node group
     /// can cure them, so the scheduler's reading of the same conflict is the cause.
     pub fn only_pod_conflicts(&self) -> bool {
-        let Self::NoScaleUp { reasons, .. } = self else {
-            return false;
-        };
-        let classes: Vec<Option<Class>> = reasons
-            .iter()
-            .map(|(_, r)| classify_reason(r).class())
-            .collect();
+        let classes = self.reason_classes();
         let conflict = |c: &Option<Class>| matches!(c, Some(Class::PodAffinity | Class::HostPorts));
         classes.iter().any(conflict)
             && classes
                 .iter()
                 .all(|c| conflict(c) || *c == Some(Class::NodeAffinity))
+    }
+
+    /// The class each reason of a no-scale-up verdict reads as (none for a scale-up).
+    fn reason_classes(&self) -> Vec<Option<Class>> {
+        match self {
+            Self::NoScaleUp { reasons, .. } => reasons
+                .iter()
+                .map(|(_, r)| classify_reason(r).class())
+                .collect(),
+            Self::ScaleUpTriggered { .. } => Vec::new(),
+        }
     }
 }
 
