@@ -179,11 +179,9 @@ fn structured_patches(d: &mut Diagnosis, known: &Known) {
 pub fn evidence_item(item: &mut EvidenceItem) {
     if let Some(mut document) = item.take_document() {
         if lastmile_redact::json(&mut document) {
-            match serde_json::to_vec_pretty(&document) {
-                Ok(bytes) => item.bytes = bytes,
-                // A Value always serialises; were it ever not to, nothing unredacted stays.
-                Err(_) => item.bytes = REDACTED_DOCUMENT.as_bytes().to_vec(),
-            }
+            // A Value always serialises; were it ever not to, nothing unredacted stays.
+            item.bytes = serde_json::to_vec_pretty(&document)
+                .unwrap_or_else(|_| format!("\"{}\"", lastmile_redact::REDACTED).into_bytes());
         }
         return;
     }
@@ -192,9 +190,6 @@ pub fn evidence_item(item: &mut EvidenceItem) {
         item.bytes = clean;
     }
 }
-
-/// What stands for a document that could not be serialised after redaction.
-const REDACTED_DOCUMENT: &str = "\"[REDACTED]\"";
 
 /// Redacts, scrubs known secrets, then cuts to `max` bytes (the marker included) on a char
 /// boundary.
