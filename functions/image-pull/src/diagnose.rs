@@ -201,6 +201,11 @@ fn build(
     if let Some(s) = msg.http_status {
         evidence.push(format!("HTTP status in the error: {s}"));
     }
+    if msg.program_call {
+        evidence.push(
+            "the Job failed by its backoff limit, so its pods ran and failed (a pull failure keeps a pod waiting and never counts against the limit): this registry error is a call the program in the pod made, not the node's pull".into(),
+        );
+    }
     let (cause, mut confidence, mut note) = match report.map(|r| (&r.verdict, r)) {
         Some((Verdict::Fails { cause, detail }, r)) if *cause != Cause::Unspecified => {
             evidence.push(format!("registry probe ({}): {detail}", r.auth));

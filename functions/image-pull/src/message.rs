@@ -191,7 +191,16 @@ pub struct PullMessage {
     /// kubelet message: without a registry probe to confirm it, it is not definitive.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub told: bool,
+    /// The text says a Job failed by its backoff limit and never speaks of pulling: its
+    /// pods ran and failed (a pull failure keeps a pod waiting and never fails it), so the
+    /// registry error is a call the program made, not the node's pull.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub program_call: bool,
 }
+
+/// The most a registry error a program made inside a failed Job's pod is worth: below the
+/// Job's own failure, whose pods it explains.
+pub const PROGRAM_CALL_CONFIDENCE: f64 = 0.6;
 
 /// Compiles one of this module's patterns; they are constants, so a failure is a bug that
 /// the test building every pattern catches.
@@ -269,6 +278,7 @@ pub fn classify(text: &str) -> Option<PullMessage> {
     let Verdict::Decided(decision) = rules::first_match(&facts)?.1 else {
         return None;
     };
+    let program_call = rules::ran_in_a_failed_job(&facts);
     let image = IMAGE
         .captures(&spaced)
         .and_then(|c| c.get(1))
@@ -283,14 +293,19 @@ pub fn classify(text: &str) -> Option<PullMessage> {
         .map(|m| m.as_str().to_owned());
     Some(PullMessage {
         cause: decision.cause,
-        confidence: decision.confidence,
+        confidence: if program_call {
+            decision.confidence.min(PROGRAM_CALL_CONFIDENCE)
+        } else {
+            decision.confidence
+        },
         image,
         grpc_code,
         http_status: status,
         host,
         quote: quote_around(&spaced, &lower, decision.key),
         alternative: decision.alternative,
-        told: decision.told,
+        told: decision.told || program_call,
+        program_call,
     })
 }
 

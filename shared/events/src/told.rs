@@ -27,5 +27,25 @@ pub fn host_limit_refused(text: &str) -> bool {
     HOST_LIMIT_REFUSED.is_match(text)
 }
 
+/// Admission webhooks and services that exist only to verify image signatures, by the
+/// names their denials carry: sigstore's policy-controller (`admission webhook
+/// "policy.sigstore.dev" denied the request: validation failed: …`, often with nothing
+/// after it) and its predecessor cosigned, Connaisseur, GKE's Binary Authorization (its
+/// attestations are signatures). Not IBM's Portieris: its image policies also allow or deny
+/// repositories, so its denial may say nothing about a signature.
+const SIGNATURE_VERIFIERS: &[&str] = &[
+    "policy.sigstore.dev",
+    "cosigned.sigstore.dev",
+    "connaisseur",
+    "binary authorization",
+];
+
+/// True when `text` names a signature verifier ([`SIGNATURE_VERIFIERS`]): whatever its
+/// message says, a denial by one is about the image's signature.
+pub fn signature_verifier_named(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    SIGNATURE_VERIFIERS.iter().any(|v| lower.contains(v))
+}
+
 #[cfg(test)]
 mod tests;

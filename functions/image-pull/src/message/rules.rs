@@ -13,6 +13,8 @@
 #[cfg(test)]
 use std::sync::LazyLock;
 
+use lastmile_events::told;
+
 use super::Cause::*;
 
 mod judges;
@@ -22,6 +24,7 @@ mod node_access;
 mod unpublished;
 mod verdict;
 
+pub(super) use judges::ran_in_a_failed_job;
 use judges::{
     EXPIRED_SAID, IMAGE_REF_NOT_FOUND, access_denied, auth_hint, missing_image_said,
     other_cli_reference, private_registry_said, pull_secret_missing, tls,
@@ -60,24 +63,34 @@ pub(super) static RULES: &[Rule] = &[
         name: "signature",
         causes: &[Signature],
         decide: |t| {
-            let k = t.which(&[
-                "signaturevalidationfailed",
-                "signature validation failed",
-                "a signature was required",
-                "source image rejected",
-                "signature verification failed",
-                "no matching signatures",
-                // Policy engines verifying images (Kyverno verifyImages and its policy
-                // reports, cosign's own wording).
-                "image verification failed",
-                "failed to verify image",
-                "unverified image",
-                "no signatures found",
-                // Ratify behind Gatekeeper: `[ratify-constraint] Subject failed
-                // verification`, its report's `no verifier report`.
-                "subject failed verification",
-                "no verifier report",
-            ])?;
+            let k = t
+                .which(&[
+                    "signaturevalidationfailed",
+                    "signature validation failed",
+                    "a signature was required",
+                    "source image rejected",
+                    "signature verification failed",
+                    "no matching signatures",
+                    // Policy engines verifying images (Kyverno verifyImages and its policy
+                    // reports, cosign's own wording).
+                    "image verification failed",
+                    "failed to verify image",
+                    "unverified image",
+                    "no signatures found",
+                    // Ratify behind Gatekeeper: `[ratify-constraint] Subject failed
+                    // verification`, its report's `no verifier report`.
+                    "subject failed verification",
+                    "no verifier report",
+                    // Connaisseur ("unable to find signed digest"), Docker Content Trust /
+                    // Notary v1 and Harbor's content trust ("does not have trust data", "the
+                    // image is not signed").
+                    "signed digest",
+                    "trust data for",
+                    "image is not signed",
+                ])
+                // A webhook that exists only to verify signatures, named whatever its
+                // message says (`lastmile_events::told`, shared with the admission rules).
+                .or_else(|| told::signature_verifier_named(t.spaced).then_some("verifier"))?;
             decided(Signature, 0.9, None, k)
         },
     },

@@ -449,6 +449,28 @@ fn image_verification_failures_from_policy_engines() {
     }
 }
 
+/// Webhooks whose only job is verifying signatures deny a pod in their own words, or in
+/// none ("validation failed:" and nothing after it): the webhook's name says it.
+#[test]
+fn denials_by_signature_verifying_webhooks() {
+    for text in [
+        "Error from server (BadRequest): error when creating \"job.yaml\": admission webhook \"policy.sigstore.dev\" denied the request: validation failed: failed policy: keyless-ci: spec.template.spec.containers[0].image\nghcr.io/acme/api@sha256:ab12",
+        "admission webhook \"cosigned.sigstore.dev\" denied the request: validation failed: invalid image signature: spec.containers[0].image",
+        "Error creating: admission webhook \"connaisseur-svc.connaisseur.svc\" denied the request: Unable to find signed digest for image docker.io/acme/web:2.1.",
+        "docker: Error: remote trust data does not exist for docker.io/acme/tool: notary.docker.io does not have trust data for docker.io/acme/tool.",
+        "Failed to pull image \"harbor.corp/app/web:3\": rpc error: code = Unknown desc = Error response from daemon: unknown: The image is not signed in Notary.",
+        "Error creating: pods \"deploy-7f9\" is forbidden: image policy webhook backend denied one or more images: Denied by Binary Authorization cluster admission rule for us-central1.prod. Denied by Attestor.",
+    ] {
+        assert_eq!(cause(text), Cause::Signature, "{text}");
+    }
+    // A webhook of another purpose, denying for another reason, stays what it is.
+    assert_ne!(
+        classify("admission webhook \"validate.kyverno.svc\" denied the request: require-labels: label 'team' is required")
+            .map(|v| v.cause),
+        Some(Cause::Signature)
+    );
+}
+
 /// Clients other than the kubelet and docker reject a malformed reference in their own
 /// words (containerd's parser behind ctr / nerdctl, go-containerregistry behind crane);
 /// the same words away from any image are not a pull.
@@ -514,4 +536,29 @@ fn api_server_calls_are_not_registry_errors() {
     assert_eq!(cause(t), Cause::Unspecified);
     let pull = "Failed to pull image \"registry.internal:443/api/web:2\": rpc error: code = Unknown desc = Get \"https://registry.internal:443/v2/\": dial tcp 10.1.2.3:443: connect: connection refused";
     assert_eq!(cause(pull), Cause::Refused);
+}
+
+/// A Job failed by its backoff limit had pods that ran: a registry error beside it, in a
+/// text that never speaks of pulling, is a program's own call (a scanner, a copy tool), held
+/// below the Job's failure; the same error told as a pull keeps its weight.
+#[test]
+fn registry_errors_a_failed_jobs_program_made_are_held_below_the_job() {
+    let copied = "Warning  BackoffLimitExceeded  job-controller  Job has reached the specified backoff limit\n\
+        sync-images-29120 copy: 2024/03/02 10:01:07 error: GET https://registry.corp.example/v2/mirror/app/manifests/1.2: UNAUTHORIZED: authentication required";
+    let m = classify(copied).unwrap();
+    assert!(m.program_call, "{m:?}");
+    assert!(m.told);
+    assert!(m.confidence <= PROGRAM_CALL_CONFIDENCE, "{m:?}");
+    let helm = "Error: UPGRADE FAILED: post-upgrade hooks failed: job failed: BackoffLimitExceeded\n\
+        level=fatal msg=\"resolving image\" error=\"quay.io/acme/tools:7: not found\"";
+    assert!(classify(helm).unwrap().program_call);
+    // Told as a pull, the registry error is the node's (and the pod never ran).
+    let pulled = "Job has reached the specified backoff limit\n\
+        Failed to pull image \"registry.corp.example/mirror/app:1.2\": rpc error: code = NotFound desc = failed to pull and unpack image: not found";
+    let m = classify(pulled).unwrap();
+    assert!(!m.program_call);
+    assert!(m.confidence > PROGRAM_CALL_CONFIDENCE);
+    // Without the Job's failure, a manifest error stays a registry's answer.
+    let alone = "GET https://registry.corp.example/v2/mirror/app/manifests/1.2: MANIFEST_UNKNOWN: manifest unknown";
+    assert!(!classify(alone).unwrap().program_call);
 }

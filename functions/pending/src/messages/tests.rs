@@ -314,6 +314,11 @@ fn a_denial_for_an_image_signature_yields_to_the_signature_finding() {
     let found = merge(scan(ratify));
     assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");
     assert!(found[0].confidence <= 0.85, "{found:?}");
+    // A verifier known by name, whose message says nothing of signatures.
+    let sigstore = "Error from server (BadRequest): error when creating \"job.yaml\": admission webhook \"policy.sigstore.dev\" denied the request: validation failed:";
+    let found = merge(scan(sigstore));
+    assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");
+    assert!(found[0].confidence <= 0.85, "{found:?}");
     let plain = "Error creating: pods \"web-5d8\" is forbidden: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"web\" must set securityContext.allowPrivilegeEscalation=false)";
     let found = merge(scan(plain));
     assert_eq!(found[0].class, Class::PolicyDenied, "{found:?}");

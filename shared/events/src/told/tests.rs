@@ -1,4 +1,4 @@
-use super::host_limit_refused;
+use super::{host_limit_refused, signature_verifier_named};
 
 #[test]
 fn bootstrap_checks_and_limits_below_the_minimum_are_refusals() {
@@ -20,5 +20,26 @@ fn a_denied_sysctl_step_or_a_limit_that_was_met_is_not_a_refusal() {
         "Back-off restarting failed container app in pod api-0",
     ] {
         assert!(!host_limit_refused(text), "{text}");
+    }
+}
+
+#[test]
+fn signature_verifiers_are_known_by_name_whatever_their_message() {
+    for text in [
+        "admission webhook \"policy.sigstore.dev\" denied the request: validation failed:",
+        "admission webhook \"Cosigned.Sigstore.dev\" denied the request",
+        "Error creating: admission webhook \"connaisseur-svc.connaisseur.svc\" denied the request",
+        "Denied by Binary Authorization default admission rule",
+    ] {
+        assert!(signature_verifier_named(text), "{text}");
+    }
+    for text in [
+        "admission webhook \"validate.kyverno.svc-fail\" denied the request: require-requests",
+        "admission webhook \"validation.gatekeeper.sh\" denied the request: [k8sallowedrepos]",
+        "x509: certificate signed by unknown authority",
+        // Portieris also allows or denies repositories: its name alone says no signature.
+        "admission webhook \"trust.hooks.securityenforcement.admission.cloud.ibm.com\" denied the request: Deny \"icr.io/acme/app:1\", no valid ImagePolicy rule",
+    ] {
+        assert!(!signature_verifier_named(text), "{text}");
     }
 }

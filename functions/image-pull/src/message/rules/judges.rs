@@ -261,6 +261,22 @@ pub(super) fn pull_failing(t: &Text<'_>) -> bool {
     ])
 }
 
+/// A Job told to have failed by its backoff limit (the controller's reason or condition
+/// message, Helm's or a person's wording of it) in a text that never speaks of pulling (nor
+/// of a pull's own reasons, which all name it): the Job's pods ran and failed, since a pull failure leaves a pod
+/// waiting and never counts against the limit, so a registry error beside it is a call the
+/// program in the pod made (a scanner reading a manifest, a deploy tool), not the node's
+/// pull.
+pub fn ran_in_a_failed_job(t: &Text<'_>) -> bool {
+    t.has_any(&[
+        "backofflimitexceeded",
+        "reached the specified backoff limit",
+        "backoff limit exceeded",
+        "exceeded its backoff limit",
+        "exceeded backoff limit",
+    ]) && !t.has("pull")
+}
+
 /// A pull said to fail from a registry or image told to be private, or from one set up
 /// with registry credentials (a deploy token, a robot account) while the image is not said
 /// to be missing.

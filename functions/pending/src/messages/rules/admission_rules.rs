@@ -2,7 +2,7 @@
 //! specify`), LimitRange violations and defaults, and policy webhooks denying pods.
 
 use crate::messages::admission::{self, QuotaRejection};
-use lastmile_events::Class;
+use lastmile_events::{Class, told};
 
 use super::Input;
 use crate::messages::{Fact, Finding, quote_around};
@@ -114,10 +114,12 @@ pub(super) fn limit_range(t: &Input<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether a denial's text is about verifying an image's signature.
+/// Whether a denial's text is about verifying an image's signature (its words, or the
+/// verifier's name: `lastmile_events::told`, shared with the image-pull function).
 fn verifies_an_image(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    lower.contains("signature")
+    told::signature_verifier_named(&lower)
+        || lower.contains("signature")
         || lower.contains("failed verification")
         || lower.contains("verification failed")
         || lower.contains("verifier")
