@@ -188,6 +188,10 @@ pub(crate) fn compile_all() {
     LazyLock::force(&RESTARTS_SAID);
 }
 
+/// The confidence of a failure line from a container the report shows running with no
+/// restart: below what the rest of the report shows.
+const UNRESTARTED: f64 = 0.5;
+
 /// True when the container restarts, by its state or in the report's words.
 fn restarting(f: &Facts) -> bool {
     f.restarting() || f.lines.iter().any(|l| RESTARTS_SAID.is_match(l))
@@ -252,13 +256,27 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         Some((cause, line)) => {
             evidence.push(format!("{}: {}", cause.name, quote(line)));
             remediation.extend(fix(cause.name, t));
-            (
-                format!(
-                    "{who} keeps exiting{how}; likely cause: {} — {}.",
-                    cause.name, cause.explain
-                ),
-                if restarting(f) || exited { 0.9 } else { 0.78 },
-            )
+            let settled = restarting(f) || exited;
+            if !settled && f.running_unrestarted {
+                evidence.push(
+                    "the pods shown run with 0 restarts: the line is an error the process logged and lived through, not yet a crash loop".into(),
+                );
+                (
+                    format!(
+                        "{who} logs a failure but has not restarted; if it starts exiting, the likely cause is {} — {}.",
+                        cause.name, cause.explain
+                    ),
+                    UNRESTARTED,
+                )
+            } else {
+                (
+                    format!(
+                        "{who} keeps exiting{how}; likely cause: {} — {}.",
+                        cause.name, cause.explain
+                    ),
+                    if settled { 0.9 } else { 0.78 },
+                )
+            }
         }
         None if f.exit_code == Some(0) => (
             format!(

@@ -102,6 +102,10 @@ pub(crate) struct Facts {
     /// restarted: it ran to completion (a Job's or a one-shot pod's container, whose
     /// restartPolicy is not Always), which is no crash loop.
     pub finished: bool,
+    /// A pasted `kubectl get pods` table shows every pod running (or `NotReady`, a
+    /// container still running beside one that ended) with 0 restarts: nothing there
+    /// restarts, so an error line in a log is one the process logged and lived through.
+    pub running_unrestarted: bool,
     pub ready: Option<bool>,
     /// Memory limit and request as written (`512Mi`).
     pub mem_limit: Option<String>,

@@ -562,3 +562,24 @@ fn registry_errors_a_failed_jobs_program_made_are_held_below_the_job() {
     let alone = "GET https://registry.corp.example/v2/mirror/app/manifests/1.2: MANIFEST_UNKNOWN: manifest unknown";
     assert!(!classify(alone).unwrap().program_call);
 }
+
+/// Every client speaks x509: a certificate error that nothing ties to a registry (a
+/// controller calling its cloud, kubectl calling the API server) is a reading below the
+/// rest of the report; beside a pull, a registry or an engine it stays the finding.
+#[test]
+fn a_certificate_error_nothing_ties_to_a_registry_is_only_a_reading() {
+    for text in [
+        "E0412 09:14:03.118 openstack-cloud-controller-manager: Post \"https://keystone.cloud.example:5000/v3/auth/tokens\": x509: certificate signed by unknown authority",
+        "Unable to connect to the server: x509: certificate has expired or is not yet valid",
+    ] {
+        let m = classify(text).unwrap();
+        assert!(m.told && m.confidence <= 0.5, "{text}: {m:?}");
+    }
+    for text in [
+        "Failed to pull image \"harbor.corp/app:1\": x509: certificate signed by unknown authority",
+        "Error response from daemon: Get \"https://reg.corp:5000/v2/\": x509: certificate signed by unknown authority",
+    ] {
+        let m = classify(text).unwrap();
+        assert!(!m.told && m.confidence >= 0.95, "{text}: {m:?}");
+    }
+}

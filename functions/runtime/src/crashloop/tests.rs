@@ -127,3 +127,39 @@ fn a_restart_back_off_told_in_words_is_a_crash_loop() {
     };
     assert!(diagnose(&f, &t).is_none());
 }
+
+/// A pasted `kubectl get pods` table showing every pod running (or NotReady) with 0
+/// restarts: an error line in a log is one the process lived through, a reading below the
+/// rest of the report. The same line beside a pod that restarts stays a crash loop.
+#[test]
+fn a_failure_line_from_pods_that_never_restarted_is_only_a_reading() {
+    let quiet = "NAMESPACE   NAME                          READY   STATUS     RESTARTS   AGE\n\
+        batch       report-export-28811520-x2kqp  1/2     NotReady   0          14m\n\
+        batch       report-export-28811525-9fjzd  1/2     NotReady   0          9m\n\
+        [report-export-28811525-9fjzd log-shipper] level=error msg=\"listen tcp :2020: bind: address already in use\"";
+    let incident = lastmile_intake::incident_from_text(quiet);
+    let t = Target::of(&incident);
+    let f = Facts::of(&incident);
+    assert!(f.running_unrestarted);
+    let found = diagnose(&f, &t).expect("the line is still read");
+    assert!(
+        found.diagnosis.confidence <= UNRESTARTED,
+        "{:?}",
+        found.diagnosis
+    );
+    assert!(
+        found.diagnosis.summary.contains("has not restarted"),
+        "{}",
+        found.diagnosis.summary
+    );
+
+    let looping = "NAME                      READY   STATUS             RESTARTS      AGE\n\
+        api-7d9f8b6c4-kq2lm       0/1     CrashLoopBackOff   6 (40s ago)   7m\n\
+        postgres-0                1/1     Running            0             7m\n\
+        level=error msg=\"listen tcp :8080: bind: address already in use\"";
+    let incident = lastmile_intake::incident_from_text(looping);
+    let f = Facts::of(&incident);
+    assert!(!f.running_unrestarted);
+    let found = diagnose(&f, &Target::of(&incident)).unwrap();
+    assert!(found.diagnosis.confidence >= 0.9, "{:?}", found.diagnosis);
+}

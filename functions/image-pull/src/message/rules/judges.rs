@@ -182,34 +182,66 @@ pub(super) fn docker_hub_missing(t: &Text<'_>) -> bool {
             || !(first.contains('.') || first.contains(':') || first == "localhost"))
 }
 
-/// A TLS failure, by what the certificate error says.
+/// Words that put a certificate error on the way to a registry: a pull or push, an image,
+/// a registry or its API, a container engine or registry client.
+const REGISTRY_SIDE: &[&str] = &[
+    "pull",
+    "push",
+    "image",
+    "registry",
+    "manifest",
+    "/v2/",
+    "docker",
+    "containerd",
+    "crictl",
+    "podman",
+    "skopeo",
+    "crane",
+    "buildah",
+    "kaniko",
+];
+
+/// A TLS failure, by what the certificate error says. Every client speaks x509: with no
+/// word putting it on the way to a registry (a controller calling its cloud's API, kubectl
+/// calling the API server), it is only a reading, below what the rest of the report shows.
 pub(super) fn tls(t: &Text<'_>) -> Option<Verdict> {
     if !(t.has("x509") || t.has("tls: failed to verify") || t.has("certificate") && t.has("tls")) {
         return None;
     }
-    if t.has_any(&[
+    let cause = if t.has_any(&[
         "unknown authority",
         "unknown ca",
         "self signed certificate",
         "self-signed certificate",
         "unable to get local issuer",
     ]) {
-        return decided(TlsUnknownAuthority, 0.95, None, "x509");
-    }
-    if t.has_any(&["has expired", "not yet valid", "certificate expired"]) {
-        return decided(TlsExpired, 0.95, None, "x509");
-    }
-    if t.has_any(&[
+        TlsUnknownAuthority
+    } else if t.has_any(&["has expired", "not yet valid", "certificate expired"]) {
+        TlsExpired
+    } else if t.has_any(&[
         "is valid for",
         "not valid for any names",
         "legacy common name",
         "doesn't match",
         "does not match",
     ]) {
-        return decided(TlsHostname, 0.95, None, "x509");
+        TlsHostname
+    } else {
+        TlsOther
+    };
+    if !t.has_any(REGISTRY_SIDE) {
+        return told(cause, TLS_OF_ANY_CLIENT, None, "x509");
     }
-    decided(TlsOther, 0.85, None, "x509")
+    decided(
+        cause,
+        if cause == TlsOther { 0.85 } else { 0.95 },
+        None,
+        "x509",
+    )
 }
+
+/// The confidence of a certificate error nothing ties to a registry.
+const TLS_OF_ANY_CLIENT: f64 = 0.5;
 
 /// A reference rejected by a client other than the kubelet and docker, in its own words:
 /// containerd's reference parser (`invalid reference`, behind `ctr`, nerdctl, pouch),
