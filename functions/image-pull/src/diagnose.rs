@@ -203,7 +203,7 @@ fn build(
     }
     if msg.program_call {
         evidence.push(
-            "the Job failed by its backoff limit, so its pods ran and failed (a pull failure keeps a pod waiting and never counts against the limit): this registry error is a call the program in the pod made, not the node's pull".into(),
+            "the Job is told to have failed, so its pods ran and failed (a pull failure keeps a pod waiting and never counts against the backoff limit): this registry error is a call the program in the pod made, not the node's pull".into(),
         );
     }
     let (cause, mut confidence, mut note) = match report.map(|r| (&r.verdict, r)) {
@@ -321,9 +321,13 @@ fn build(
         let extra = " (from the error text alone; no registry probe)";
         note = Some(note.map_or_else(|| extra.to_owned(), |n| n + extra));
     }
+    let who = if msg.program_call {
+        "a call a program in the failed Job's pod made to a registry or token service failed (not the node's pull)".to_owned()
+    } else {
+        who(f)
+    };
     let summary = format!(
-        "{}: {}.{}",
-        who(f),
+        "{who}: {}.{}",
         cause.explain(),
         note.clone().unwrap_or_default()
     );

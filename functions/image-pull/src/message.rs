@@ -191,16 +191,16 @@ pub struct PullMessage {
     /// kubelet message: without a registry probe to confirm it, it is not definitive.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub told: bool,
-    /// The text says a Job failed by its backoff limit and never speaks of pulling: its
-    /// pods ran and failed (a pull failure keeps a pod waiting and never fails it), so the
-    /// registry error is a call the program made, not the node's pull.
+    /// The text says a Job failed (by its backoff limit, or in words) and never speaks of
+    /// pulling: its pods ran and failed (a pull failure keeps a pod waiting and never fails
+    /// it), so the registry error is a call the program made, not the node's pull.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub program_call: bool,
 }
 
 /// The most a registry error a program made inside a failed Job's pod is worth: below the
-/// Job's own failure, whose pods it explains.
-pub const PROGRAM_CALL_CONFIDENCE: f64 = 0.6;
+/// Job's own failure even when only told in words (0.5), whose pods it explains.
+pub const PROGRAM_CALL_CONFIDENCE: f64 = 0.45;
 
 /// Compiles one of this module's patterns; they are constants, so a failure is a bug that
 /// the test building every pattern catches.

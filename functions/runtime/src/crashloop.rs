@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use lastmile_events::Class;
+use lastmile_events::{Class, told};
 use regex::Regex;
 
 use crate::facts::Facts;
@@ -191,6 +191,9 @@ pub(crate) fn compile_all() {
 /// The confidence of a failure line from a container the report shows running with no
 /// restart: below what the rest of the report shows.
 const UNRESTARTED: f64 = 0.5;
+/// The confidence of a failure line, without restarts, in a report telling a Job failed:
+/// below the Job's failure even when only told (0.5), which it explains.
+const IN_A_FAILED_JOB: f64 = 0.45;
 
 /// True when the container restarts, by its state or in the report's words.
 fn restarting(f: &Facts) -> bool {
@@ -257,7 +260,18 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
             evidence.push(format!("{}: {}", cause.name, quote(line)));
             remediation.extend(fix(cause.name, t));
             let settled = restarting(f) || exited;
-            if !settled && f.running_unrestarted {
+            if !settled && f.lines.iter().any(|l| told::job_failed(l)) {
+                evidence.push(
+                    "the report tells a Job failed: its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
+                );
+                (
+                    format!(
+                        "{who} failed in the Job's pod; likely cause: {} — {}.",
+                        cause.name, cause.explain
+                    ),
+                    IN_A_FAILED_JOB,
+                )
+            } else if !settled && f.running_unrestarted {
                 evidence.push(
                     "the pods shown run with 0 restarts: the line is an error the process logged and lived through, not yet a crash loop".into(),
                 );

@@ -47,5 +47,32 @@ pub fn signature_verifier_named(text: &str) -> bool {
     SIGNATURE_VERIFIERS.iter().any(|v| lower.contains(v))
 }
 
+/// The Job's retries spent: the controller's `BackoffLimitExceeded`, "Job has reached the
+/// specified backoff limit", or told: "the backoff limit exceeds / was hit", "exceeded its
+/// backoffLimit".
+pub static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(
+        r"(?i)BackoffLimitExceeded|\bback[- ]?off[_ ]?limit\W{0,3}(?:exceed(?:s|ed|ing)?|(?:was |is |got |gets )?(?:reached|hit))\b|\b(?:exceed(?:s|ed|ing)?|reach(?:es|ed|ing)?|hit(?:s|ting)?)\s+(?:the\s+|its\s+|their\s+)?(?:specified\s+|default\s+)?back[- ]?off[_ ]?limit\b",
+    )
+    .expect("the backoff pattern compiles")
+});
+/// A Job said to have failed: "job x has failed", "the hook job fails with error …", "failed
+/// hook job" ("the job fails to start" is no failure of its pods).
+pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(
+        r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+)?(?:failed\b|fails(?:\s+(?:with|because|due|every|each|again|always)\b|[.:,;]|\s*$))|\bfailed\s+(?:hook\s+)?job\b",
+    )
+    .expect("the job-failed pattern compiles")
+});
+/// True when `text` tells a Job failed: its retries spent ([`JOB_BACKOFF`]) or said to have
+/// failed ([`JOB_FAILED`]). Its pods then ran and failed, each once (a Job's pods are
+/// replaced, not restarted in place, unless restartPolicy is OnFailure), so the workload
+/// function reads the Job's failure while the others read why its pods failed.
+pub fn job_failed(text: &str) -> bool {
+    JOB_BACKOFF.is_match(text) || JOB_FAILED.is_match(text)
+}
+
 #[cfg(test)]
 mod tests;

@@ -583,3 +583,16 @@ fn a_certificate_error_nothing_ties_to_a_registry_is_only_a_reading() {
         assert!(!m.told && m.confidence >= 0.95, "{text}: {m:?}");
     }
 }
+
+/// A Job only said to have failed, in a person's words, counts as much as the controller's
+/// reason: a token refused to the program inside it is no pull.
+#[test]
+fn a_registry_or_token_error_in_a_job_said_to_fail_is_the_programs() {
+    let text = "the deploy job fails every time, log of its pod:\n\
+        ERROR: GET https://quay.io/v2/auth?scope=repository:acme/charts:read: 401 UNAUTHORIZED: access to the requested resource is not authorized";
+    let m = classify(text).unwrap();
+    assert!(
+        m.program_call && m.confidence <= PROGRAM_CALL_CONFIDENCE,
+        "{m:?}"
+    );
+}

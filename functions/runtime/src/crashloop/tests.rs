@@ -163,3 +163,29 @@ fn a_failure_line_from_pods_that_never_restarted_is_only_a_reading() {
     let found = diagnose(&f, &Target::of(&incident)).unwrap();
     assert!(found.diagnosis.confidence >= 0.9, "{:?}", found.diagnosis);
 }
+
+/// A report telling a Job failed, with its pod's failure line and no restart: the line says
+/// why the Job's pods failed, held below the Job's failure it explains. Restarts shown keep
+/// it a crash loop.
+#[test]
+fn a_failure_line_in_a_report_of_a_failed_job_explains_the_job() {
+    let text = "The nightly export job failed with:\n\
+        2025-02-11 03:00:12 ERROR open /var/run/secrets/export/key.pem: permission denied";
+    let incident = lastmile_intake::incident_from_text(text);
+    let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
+    assert!(
+        found.diagnosis.confidence <= IN_A_FAILED_JOB,
+        "{:?}",
+        found.diagnosis
+    );
+    assert!(
+        found.diagnosis.summary.contains("Job's pod"),
+        "{}",
+        found.diagnosis.summary
+    );
+    let looping =
+        format!("{text}\nWarning  BackOff  kubelet  Back-off restarting failed container export");
+    let incident = lastmile_intake::incident_from_text(&looping);
+    let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
+    assert!(found.diagnosis.confidence >= 0.9, "{:?}", found.diagnosis);
+}

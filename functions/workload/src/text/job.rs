@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use lastmile_events::{Class, Diagnosis, Incident, Subject};
+use lastmile_events::{Class, Diagnosis, Incident, Subject, told};
 use regex::Regex;
 
 use super::{quote, re};
@@ -25,24 +25,9 @@ static JOB_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(code\s*=\s*|context\s+)?\bDeadlineExceeded\b|active longer than (?:the )?specified deadline|activeDeadlineSeconds",
     )
 });
-/// The Job's retries spent: the controller's `BackoffLimitExceeded`, "Job has reached the
-/// specified backoff limit", or told: "the backoff limit exceeds / was hit", "exceeded its
-/// backoffLimit".
-static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)BackoffLimitExceeded|\bback[- ]?off[_ ]?limit\W{0,3}(?:exceed(?:s|ed|ing)?|(?:was |is |got |gets )?(?:reached|hit))\b|\b(?:exceed(?:s|ed|ing)?|reach(?:es|ed|ing)?|hit(?:s|ting)?)\s+(?:the\s+|its\s+|their\s+)?(?:specified\s+|default\s+)?back[- ]?off[_ ]?limit\b",
-    )
-});
 static JOB_POLICY: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\bPodFailurePolicy\b|matching FailJob rule|exceeded the specified maximal number of failed indexes|Job has failed indexes",
-    )
-});
-/// A Job said to have failed: "job x has failed", "the hook job fails with error …", "failed
-/// hook job" ("the job fails to start" is no failure of its pods).
-static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+)?(?:failed\b|fails(?:\s+(?:with|because|due|every|each|again|always)\b|[.:,;]|\s*$))|\bfailed\s+(?:hook\s+)?job\b",
     )
 });
 /// A Job shown or said to have ended Failed: a `kubectl get jobs` row with its STATUS column
@@ -154,9 +139,7 @@ static HOOK_JOB_IN_PROGRESS: LazyLock<Regex> = LazyLock::new(|| {
 pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     vec![
         &JOB_DEADLINE,
-        &JOB_BACKOFF,
         &JOB_POLICY,
-        &JOB_FAILED,
         &JOB_SHOWN_FAILED,
         &JOB_STUCK,
         &NO_DEADLINE,
@@ -260,13 +243,13 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
             true,
         ));
     }
-    let (backoff_quote, confidence) = if let Some(q) = quote(text, &JOB_BACKOFF) {
+    let (backoff_quote, confidence) = if let Some(q) = quote(text, &told::JOB_BACKOFF) {
         (Some(q), 0.88)
     } else if let Some(q) = quote(text, &JOB_POLICY) {
         (Some(q), 0.85)
     } else if let Some(q) = quote(text, &JOB_SHOWN_FAILED) {
         (Some(q), 0.7)
-    } else if let Some(q) = quote(text, &JOB_FAILED) {
+    } else if let Some(q) = quote(text, &told::JOB_FAILED) {
         (Some(q), 0.5)
     } else {
         (None, 0.0)

@@ -1,4 +1,4 @@
-use super::{host_limit_refused, signature_verifier_named};
+use super::{host_limit_refused, job_failed, signature_verifier_named};
 
 #[test]
 fn bootstrap_checks_and_limits_below_the_minimum_are_refusals() {
@@ -41,5 +41,24 @@ fn signature_verifiers_are_known_by_name_whatever_their_message() {
         "admission webhook \"trust.hooks.securityenforcement.admission.cloud.ibm.com\" denied the request: Deny \"icr.io/acme/app:1\", no valid ImagePolicy rule",
     ] {
         assert!(!signature_verifier_named(text), "{text}");
+    }
+}
+
+#[test]
+fn a_job_told_to_fail_by_its_controller_or_in_words() {
+    for text in [
+        "Warning  BackoffLimitExceeded  job-controller  Job has reached the specified backoff limit",
+        "Error: UPGRADE FAILED: pre-upgrade hooks failed: job failed: BackoffLimitExceeded",
+        "the backup job fails every night with the error below",
+        "we hit the backoff limit after 6 tries",
+    ] {
+        assert!(job_failed(text), "{text}");
+    }
+    for text in [
+        "the job fails to start because the image cannot be pulled",
+        "Job is still running after 3 hours",
+        "Back-off restarting failed container",
+    ] {
+        assert!(!job_failed(text), "{text}");
     }
 }

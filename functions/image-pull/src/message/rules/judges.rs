@@ -6,7 +6,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Text, Verdict, decided, told};
+use lastmile_events::told;
+
+use super::{Text, Verdict, decided, told as told_verdict};
 use crate::message::Cause::*;
 
 /// Credentials said to have expired or to expire (`the tokens stored in the pull secret are
@@ -230,7 +232,7 @@ pub(super) fn tls(t: &Text<'_>) -> Option<Verdict> {
         TlsOther
     };
     if !t.has_any(REGISTRY_SIDE) {
-        return told(cause, TLS_OF_ANY_CLIENT, None, "x509");
+        return told_verdict(cause, TLS_OF_ANY_CLIENT, None, "x509");
     }
     decided(
         cause,
@@ -293,20 +295,14 @@ pub(super) fn pull_failing(t: &Text<'_>) -> bool {
     ])
 }
 
-/// A Job told to have failed by its backoff limit (the controller's reason or condition
-/// message, Helm's or a person's wording of it) in a text that never speaks of pulling (nor
-/// of a pull's own reasons, which all name it): the Job's pods ran and failed, since a pull failure leaves a pod
-/// waiting and never counts against the limit, so a registry error beside it is a call the
-/// program in the pod made (a scanner reading a manifest, a deploy tool), not the node's
-/// pull.
+/// A Job told to have failed (its backoff limit spent, or said to fail:
+/// `lastmile_events::told::job_failed`) in a text that never speaks of pulling (nor of a
+/// pull's own reasons, which all name it): the Job's pods ran and failed, since a pull
+/// failure leaves a pod waiting and never counts against the limit, so a registry error
+/// beside it is a call the program in the pod made (a scanner reading a manifest, a deploy
+/// tool asking for a token), not the node's pull.
 pub fn ran_in_a_failed_job(t: &Text<'_>) -> bool {
-    t.has_any(&[
-        "backofflimitexceeded",
-        "reached the specified backoff limit",
-        "backoff limit exceeded",
-        "exceeded its backoff limit",
-        "exceeded backoff limit",
-    ]) && !t.has("pull")
+    told::job_failed(t.spaced) && !t.has("pull")
 }
 
 /// A pull said to fail from a registry or image told to be private, or from one set up
@@ -317,10 +313,10 @@ pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
         return None;
     }
     if PRIVATE_SAID.is_match(t.spaced) {
-        return told(NoCredentials, 0.55, Some(AccessDenied), "private");
+        return told_verdict(NoCredentials, 0.55, Some(AccessDenied), "private");
     }
     (CREDENTIAL_SAID.is_match(t.spaced) && !MISSING_SAID.is_match(t.spaced)).then_some(())?;
-    told(NoCredentials, 0.5, Some(BadCredentials), "token")
+    told_verdict(NoCredentials, 0.5, Some(BadCredentials), "token")
 }
 
 /// An image or tag told not to exist.
@@ -330,7 +326,7 @@ pub(super) fn missing_image_said(t: &Text<'_>) -> Option<Verdict> {
         .into_iter()
         .find(|k| m.as_str().contains(k))
         .unwrap_or("image");
-    told(NotFound, 0.55, None, k)
+    told_verdict(NotFound, 0.55, None, k)
 }
 
 #[cfg(test)]
