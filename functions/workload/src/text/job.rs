@@ -84,6 +84,11 @@ static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
 /// A `kubectl get pods` row of a pod that ended in Error: `curl-27781-x7k2p   0/1   Error   0   5m`.
 static ERROR_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
+/// A `kubectl get pods` row in Error or Failed with no restart, its name a generated prefix
+/// and kubectl's five-character suffix: `hpo-katib-hzs5gl7g-62v64   0/2   Error   0   61s`.
+static REPLACED_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)-[a-z0-9]{5}\s+0/\d+\s+(?:Error|Failed)\s+0\s")
+});
 
 /// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`,
 /// "backoffLimit is set to 0", "a backoff limit of 0".
@@ -150,6 +155,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &HOOK_JOB_IN_PROGRESS,
         &FAILED_PODS,
         &ERROR_ROW,
+        &REPLACED_ROW,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -260,6 +266,8 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         && let Some((q, summary)) = failed_pods(text)
     {
         push_backoff(&mut out, &subject, summary, q, 0.65);
+    } else if let Some(q) = replaced_pods(text) {
+        push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
     } else if job_context(text)
         && let Some(q) = quote(text, &ENDLESS_PODS)
     {
@@ -267,6 +275,31 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         push_backoff(&mut out, &subject, RETRIED_WITHOUT_END, q, 0.45);
     }
     stuck(out, &subject, text, long_active)
+}
+
+/// Two or more pods of one controller (one generated name prefix) ended in Error or Failed
+/// without a restart, in a `kubectl get pods` table: the controller replaced each failed pod
+/// instead of restarting it in place (restartPolicy Never), which is how a Job retries,
+/// whatever runs it (Katib, Argo, a CI runner) and whether or not the report says "job". A
+/// Deployment's pods restart in place (CrashLoopBackOff, restarts counting).
+fn replaced_pods(text: &str) -> Option<String> {
+    let mut per_prefix: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for caps in REPLACED_ROW.captures_iter(text) {
+        if let (Some(prefix), Some(row)) = (caps.get(1), caps.get(0)) {
+            per_prefix
+                .entry(prefix.as_str())
+                .or_default()
+                .push(row.as_str().trim());
+        }
+    }
+    let (_, rows) = per_prefix.into_iter().max_by_key(|(_, rows)| rows.len())?;
+    (rows.len() >= 2).then(|| {
+        format!(
+            "{} pods of one controller in Error without a restart: \"{}\"",
+            rows.len(),
+            rows[0]
+        )
+    })
 }
 
 /// Several failed pods of a Job, told or listed (two or more `kubectl get pods` rows in

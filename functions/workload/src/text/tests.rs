@@ -373,3 +373,23 @@ fn an_init_step_failing_with_a_tool_usage_error_crash_loops() {
     let app = "kubectl logs api-5f7c -c api\nchmod: missing operand";
     assert!(!classes(app).contains(&Class::InitCrashloop), "{app}");
 }
+
+/// Pods of one controller left in Error without a restart were replaced, not restarted:
+/// a Job's retries, even when the report never says "job" (an experiment's trials, a
+/// pipeline step). Pods that restart in place, or of different controllers, are not.
+#[test]
+fn pods_of_one_controller_replaced_after_failing_are_a_jobs_retries() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "NAME                          READY   STATUS   RESTARTS   AGE\nsweep-trial-4kq8d-x2p9q       0/1     Error    0          2m\nsweep-trial-4kq8d-7hj2m       0/1     Error    0          3m\nsweep-trial-4kq8d-c9w4z       0/1     Error    0          4m",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "api-6d8f7c9b5-x2p9q   0/1   CrashLoopBackOff   7 (1m ago)   12m\napi-6d8f7c9b5-7hj2m   0/1   Error   5   12m",
+            "web-7f9c4-x2p9q   0/1   Error   0   2m\nworker-55d8b-7hj2m   0/1   Error   0   3m",
+        ],
+    );
+}
