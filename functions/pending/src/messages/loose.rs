@@ -37,7 +37,7 @@ pub(super) use cordon::{cordoned_nodes, described_cordon};
 pub(super) use disk_pressure::described_disk_pressure;
 pub(super) use lost_node::replacement_beside_lost_node;
 pub(super) use no_nodes::described_no_nodes;
-pub(super) use node_label::described_node_label;
+pub(super) use node_label::{described_node_label, selected_role_absent};
 pub(super) use nodes::{bare_taint, described_host_ports, not_ready_nodes};
 pub(super) use partial_scale_up::partial_scale_up;
 pub(super) use placement::{described_spread, described_volume_zone, pending_claims};

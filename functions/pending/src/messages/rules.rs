@@ -169,6 +169,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::described_node_label,
     },
     Rule {
+        name: "selected-role-absent",
+        scan: super::loose::selected_role_absent,
+    },
+    Rule {
         name: "described-stale-affinity",
         scan: super::loose::described_stale_affinity,
     },

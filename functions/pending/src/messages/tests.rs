@@ -122,6 +122,10 @@ fn each_rule_finds_its_own_sample() {
             "Our workers are not labeled role=ingress, so the controller pod stays Pending.",
         ),
         (
+            "selected-role-absent",
+            "NAME    STATUS   ROLES           AGE   VERSION\ncp-1    Ready    control-plane   2d    v1.25.4\nNode-Selectors:  node-role.kubernetes.io/master=",
+        ),
+        (
             "described-quota",
             "The ReplicaSet cannot create its pods because of the namespace's ResourceQuota.",
         ),

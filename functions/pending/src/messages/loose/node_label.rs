@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::says_pending;
 use crate::messages::rules::Input;
-use crate::messages::{Fact, Finding, quote_at};
+use crate::messages::{Fact, Finding, quote_around, quote_at};
 
 /// Nodes said to lack the label a pod's selector or affinity requires, beside pending pods.
 static NODES_UNLABELED: LazyLock<Regex> = LazyLock::new(|| {
@@ -41,10 +41,82 @@ pub(in crate::messages) fn described_node_label(t: &Input<'_>, out: &mut Vec<Fin
     ));
 }
 
+/// A node role the pod selects: `Node-Selectors:  node-role.kubernetes.io/master=` in
+/// describe output, `node-role.kubernetes.io/worker: ""` under a `nodeSelector:`.
+static SELECTED_ROLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^\s*(?:Node-Selectors:\s*(?:\S+\s*,\s*)*|nodeSelector:\s*\{?\s*|)[`'"]?node-role\.kubernetes\.io/([a-z0-9][a-z0-9._-]*)[`'"]?\s*(?:=|:\s*(?:[`'"]|true\b|$))"#)
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A `kubectl get nodes` row: name, status, roles, age, version.
+static NODE_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*\S+\s+(?:Ready|NotReady)(?:,SchedulingDisabled)?\s+(\S+)\s+\S+\s+v\d")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// The pod selects a node role (`node-role.kubernetes.io/<role>`) that no node of a pasted
+/// `kubectl get nodes` table has in its ROLES column: no node matches the selector, whatever
+/// the report's words say. The common case: a chart selecting `master`, which kubeadm stopped
+/// putting on control-plane nodes in Kubernetes 1.24 (they are `control-plane` only).
+pub(in crate::messages) fn selected_role_absent(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !t.anchors.is_empty() || !in_selector(t.text) {
+        return;
+    }
+    let roles: Vec<&str> = NODE_ROW
+        .captures_iter(t.text)
+        .filter_map(|c| c.get(1))
+        .flat_map(|m| m.as_str().split(','))
+        .collect();
+    if roles.is_empty() {
+        return;
+    }
+    let Some((role, line)) = SELECTED_ROLE
+        .captures_iter(t.text)
+        .filter_map(|c| Some((c.get(1)?.as_str(), c.get(0)?.as_str().trim())))
+        .find(|(role, _)| !roles.contains(role))
+    else {
+        return;
+    };
+    let mut shown: Vec<&str> = roles.clone();
+    shown.sort_unstable();
+    shown.dedup();
+    let hint = if role == "master" && shown.contains(&"control-plane") {
+        " (kubeadm labels control-plane nodes `node-role.kubernetes.io/control-plane` only since Kubernetes 1.24; select that, or label the nodes)"
+    } else {
+        "; label the intended nodes or change the selector"
+    };
+    out.push(Finding::new(
+        Class::NodeAffinity,
+        0.75,
+        &format!(
+            "the pod selects nodes with the role `{role}` (node-role.kubernetes.io/{role}), which no node listed has (roles shown: {}), so no node matches its nodeSelector{hint}",
+            shown.join(", ")
+        ),
+        &quote_around(t.text, line),
+        false,
+        Fact::None,
+    ));
+}
+
+/// True when a role label appears where a pod selects nodes (describe's `Node-Selectors:`
+/// or a `nodeSelector:` key), not only as a taint or a node's own label.
+fn in_selector(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        (l.starts_with("Node-Selectors:") || l.starts_with("nodeSelector:"))
+            && !l.ends_with("<none>")
+    }) && text.contains("node-role.kubernetes.io/")
+}
+
 /// Forces every pattern of this module.
 #[cfg(test)]
 pub(super) fn compile_all() {
-    for pattern in [&NODES_UNLABELED, &NODE_REQUIREMENT] {
+    for pattern in [
+        &NODES_UNLABELED,
+        &NODE_REQUIREMENT,
+        &SELECTED_ROLE,
+        &NODE_ROW,
+    ] {
         LazyLock::force(pattern);
     }
 }

@@ -22,3 +22,30 @@ fn a_required_label_no_node_carries_yet() {
         ],
     );
 }
+
+/// A pod selecting a node role no node of the pasted `kubectl get nodes` table has: no node
+/// matches, whatever the words say. A role some node has, or a role only tolerated, is not.
+#[test]
+fn a_selected_node_role_no_listed_node_has() {
+    let nodes = "$ kubectl get nodes\nNAME      STATUS   ROLES           AGE   VERSION\ncp-1      Ready    control-plane   3d    v1.26.3\nwork-1    Ready    <none>          3d    v1.26.3\n";
+    assert_first(
+        Class::NodeAffinity,
+        &[
+            &format!(
+                "{nodes}\nNode-Selectors:  node-role.kubernetes.io/master=\nTolerations:     node-role.kubernetes.io/master:NoSchedule op=Exists"
+            ),
+            &format!(
+                "{nodes}\nspec:\n  nodeSelector:\n    node-role.kubernetes.io/ingress: \"true\"\n"
+            ),
+        ],
+    );
+    assert_silent(
+        "selected-role-absent",
+        &[
+            &format!("{nodes}\nNode-Selectors:  node-role.kubernetes.io/control-plane=\n"),
+            &format!(
+                "{nodes}\nNode-Selectors:  <none>\nTolerations:     node-role.kubernetes.io/master:NoSchedule op=Exists"
+            ),
+        ],
+    );
+}
