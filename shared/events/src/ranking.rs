@@ -113,6 +113,15 @@ fn corroborate_weaker(diagnoses: &mut Vec<Diagnosis>) {
     fold(diagnoses, true);
 }
 
+/// A finding is about the lead's subject when it names the same object, narrowed or not to
+/// one of its containers (a lead reads the whole report, a rule may name the container).
+fn about_the_same(finding: &crate::Subject, lead: &crate::Subject) -> bool {
+    finding.kind == lead.kind
+        && finding.namespace == lead.namespace
+        && finding.name == lead.name
+        && (lead.container.is_none() || lead.container == finding.container)
+}
+
 fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
     let mut i = 0;
     while i < diagnoses.len() {
@@ -121,7 +130,7 @@ fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
             diagnoses.iter().position(|d| {
                 !is_lead(d)
                     && d.class == lead.class
-                    && d.subject == lead.subject
+                    && about_the_same(&d.subject, &lead.subject)
                     && (!only_weaker || d.confidence >= lead.confidence)
             })
         });

@@ -52,6 +52,22 @@ async fn init_and_job_examples_name_their_class() {
         .unwrap();
     assert_eq!(first_class(&job), Class::JOB_DEADLINE_EXCEEDED);
     assert_eq!(job[0].diagnoses[0].function.as_deref(), Some("workload"));
+    // Each pod of the cycle: the one reporting it is the deadlock (a wording lead does not
+    // contest a cycle read from the pods' specs), the other waits on it.
+    let cycle = explain(&example("init-deadlock-two-services.json"), None)
+        .await
+        .unwrap();
+    let firsts: Vec<&str> = cycle
+        .iter()
+        .map(|e| e.diagnoses[0].class.as_str())
+        .collect();
+    assert!(firsts.contains(&Class::INIT_DEADLOCK), "{firsts:?}");
+    assert!(
+        firsts
+            .iter()
+            .all(|c| [Class::INIT_DEADLOCK, Class::INIT_BLOCKED].contains(c)),
+        "{firsts:?}"
+    );
 }
 
 #[tokio::test]

@@ -114,6 +114,35 @@ fn a_lead_agreeing_with_a_weaker_finding_is_folded_into_it() {
     assert!((ds[0].confidence - 0.7).abs() < 1e-9);
 }
 
+/// A lead about the pod folds into a finding narrowed to one of the pod's containers: the
+/// same subject, read more closely. A finding about another object keeps the lead apart.
+#[test]
+fn a_lead_folds_into_a_finding_about_one_of_its_subjects_containers() {
+    let pod = Subject {
+        kind: "Pod".into(),
+        namespace: Some("app".into()),
+        name: "web-0".into(),
+        container: None,
+    };
+    let mut finding = rule(Class::INIT_CRASHLOOP, 0.8);
+    finding.subject = Subject {
+        container: Some("istio-validation".into()),
+        ..pod.clone()
+    };
+    let mut reading = lead(Class::INIT_CRASHLOOP, 0.55);
+    reading.subject = pod.clone();
+    let mut ds = vec![finding.clone(), reading.clone()];
+    settle_leads(&mut ds);
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    assert_eq!(ds[0].subject.container.as_deref(), Some("istio-validation"));
+
+    let mut other = finding;
+    other.subject.name = "web-1".into();
+    let mut ds = vec![other, reading];
+    settle_leads(&mut ds);
+    assert_eq!(ds.len(), 2);
+}
+
 /// Folding keeps the order the contest chose: a lead that moved ahead of another class's
 /// finding keeps that place (and its line) once its own weaker finding is folded in; a lead
 /// weaker than its finding changes no rank (`DiagnosisReport::merged`).
