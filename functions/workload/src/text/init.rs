@@ -182,6 +182,21 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         ));
         return out;
     }
+    // An installer's file step failing (`cp: cannot create regular file …: Text file
+    // busy`): the init container exits and is restarted; a process it copies over may be
+    // waiting, but the pod is held by the failing copy.
+    if let Some(q) = told::file_step_failed(text, marker) {
+        out.push(diagnosis(
+            Class::InitCrashloop,
+            0.85,
+            format!("Init container `{name}` fails a file step ({q}) and is restarted, so the pod never leaves Init: a binary busy on the host (`Text file busy`: replace it by copying to a temporary name and renaming), a read-only or missing host path, or permissions."),
+            subject.clone(),
+            vec![q],
+            vec![remedy::init_logs(&subject, &name, true)],
+            false,
+        ));
+        return out;
+    }
     if let Some(q) = mesh::injected_retrying(text) {
         out.push(diagnosis(
             Class::InitBlocked,

@@ -49,6 +49,20 @@ static JOB_STUCK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:cron)?jobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b|(?:don't|do not|doesn't|does not|never|won't|will not) (?:transition|get|move|go|turn|reach)\w*(?: to| into)?\W{0,3}(?:complete|completed|succeeded|finished)\b|(?:never|not|aren't|isn't|wasn't|weren't|don't|doesn't|didn't|won't)\s+(?:(?:got|gets?|getting|been|being|be|is|are)\s+)?marked (?:as )?[`'\x22]?(?:complete|completed|succeeded|successful|success|finished|done|failed)\b|(?:going on|active|running|runs?)\W{0,3}(?:\(\w+\)\s*)?(?:forever|indefinitely)\b)",
     )
 });
+/// A run said to have gone on for hours or days: "for several hours now", "for 3 days",
+/// "over 20 hours", "since yesterday", "overnight".
+static RAN_FOR_LONG: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:for|over|after|more than|than)\s+(?:(?:several|many|a few|\d+\+?|two|three|four|five|six|twelve|24|48)\s+)?(?:hours|days|weeks)\b|\bfor (?:an? )?(?:hour|day|week)s?\b|\bsince yesterday\b|\bovernight\b|\ball night\b",
+    )
+});
+/// The backoff limit said to be too low for the work: "backoffLimit may be too low when …",
+/// "the backoffLimit needs to be adjusted up", "raise the backoff limit".
+static BACKOFF_TOO_LOW: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bback[- ]?off[_ ]?limit\b[^.\n]{0,60}?\b(?:too (?:low|small|short)|needs? to be (?:adjusted|raised|increased|higher)|not (?:enough|high enough|sufficient))\b|\b(?:raise|increase|bump|adjust)\w*\s+(?:up\s+)?(?:the\s+|its\s+|our\s+)?back[- ]?off[_ ]?limit\b",
+    )
+});
 /// A Job said to have no deadline (`no activeDeadlineSeconds`, `there is no way to set
 /// activeDeadlineSeconds`, `activeDeadlineSeconds is not set`): it cannot have exceeded one.
 static NO_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -156,6 +170,8 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &FAILED_PODS,
         &ERROR_ROW,
         &REPLACED_ROW,
+        &RAN_FOR_LONG,
+        &BACKOFF_TOO_LOW,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -266,6 +282,11 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         && let Some((q, summary)) = failed_pods(text)
     {
         push_backoff(&mut out, &subject, summary, q, 0.65);
+    } else if job_context(text)
+        && let Some(q) = quote(text, &BACKOFF_TOO_LOW)
+    {
+        // Told, not quoted: the Job's retries ran out before the work could succeed.
+        push_backoff(&mut out, &subject, FAILED, q, 0.6);
     } else if let Some(q) = replaced_pods(text) {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
     } else if job_context(text)
@@ -485,13 +506,20 @@ fn stuck(
     if out.is_empty()
         && let Some(q) = quote(text, &JOB_STUCK)
     {
+        // How long it has run, told ("for several hours now", "for 3 days"): far past any
+        // expected duration, which is what makes an active Job stuck.
+        let (confidence, evidence) = match quote(text, &RAN_FOR_LONG) {
+            Some(long) if long != q => (0.62, vec![q, long]),
+            Some(_) => (0.62, vec![q]),
+            None => (0.45, vec![q]),
+        };
         out.push(diagnosis(
             Class::JobStuckActive,
-            0.45,
+            confidence,
             "The Job stays active without finishing; its pods are running but not completing."
                 .into(),
             subject.clone(),
-            vec![q],
+            evidence,
             vec![remedy::job_logs(subject), remedy::inspect_job(subject)],
             false,
         ));

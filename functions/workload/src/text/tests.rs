@@ -393,3 +393,36 @@ fn pods_of_one_controller_replaced_after_failing_are_a_jobs_retries() {
         ],
     );
 }
+
+/// A Job's backoff limit said to be too low for the work (the retries run out before what it
+/// waits for is up): its retries, not a stuck Job; "increase the backoff limit" alone, with
+/// no Job, is nothing.
+#[test]
+fn a_backoff_limit_told_to_be_too_low_is_the_jobs_retries() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "Our migration Job's backoffLimit of 2 is too low when the database pod restarts during upgrades.",
+            "We had to increase the backoffLimit of the seeding job, the workers come up too slowly.",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &["increase the backoff limit of the HTTP client to survive registry outages"],
+    );
+}
+
+/// A Job told to run on without finishing, and for how long (hours, days): far past its
+/// expected duration, a firmer reading than the words alone.
+#[test]
+fn a_job_told_to_hang_for_hours_is_stuck_with_more_weight() {
+    let long = "The db-init job does not complete; I have let it run for several hours now with no change.";
+    let short = "The db-init job does not complete.";
+    let conf = |text: &str| {
+        diagnose_text(text)
+            .into_iter()
+            .find(|d| d.class == Class::JobStuckActive)
+            .map(|d| d.confidence)
+    };
+    assert!(conf(long).unwrap() > conf(short).unwrap());
+}

@@ -10,13 +10,14 @@ use regex::Regex;
 use super::re;
 
 /// A container named as init containers conventionally are (`wait-for-db`, `wait-postgres`,
-/// `db-wait`, `init-config`, `vault-agent-init`, `istio-init`), where the text calls it a
+/// `db-wait`, `init-config`, `vault-agent-init`, `istio-init`, a CNI's `install-cni` or
+/// `multus-installer`, the mesh validators `istio-validation` and
+/// `linkerd-network-validator`), where the text calls it a
 /// container (`-c NAME`, `container NAME`, `NAME container`), says what it does (`NAME
 /// failed`, `NAME keeps restarting`) or what is held on it (`stuck at restore-wait`, `hangs
 /// on wait-for-db`). Group 1..5 the name.
 static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
-    const NAME: &str =
-        r"((?:wait[-_]for|wait|init)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait))";
+    const NAME: &str = r"((?:wait[-_]for|wait|init|install)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer)|istio-validation|linkerd-network-validator)";
     re(&format!(
         r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b|\b(?:stuck|hangs?|hung|hanging|blocked|waits?|waiting)\s+(?:by|on|at|in)\s+(?:the\s+)?[`'"]*{NAME}\b"#
     ))
@@ -29,12 +30,18 @@ static INIT_CRASH_WORDS: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\binit(?:[- :]\s*|\s+containers?\s+(?:in\s+|is\s+)?)crash[- ]?loop|\bcrash[- ]?loop\w*(?:[- ]?back[- ]?off)?\s+(?:in|on|of|for)\s+(?:the\s+|an?\s+|my\s+)?init\b|\bpods?(?:'s)?\s+init(?:iali[sz]ation)?\s+(?:will\s+|would\s+|keeps?\s+)?(?:error(?:s|ed)?|fail(?:s|ed|ing|ure)?)\b",
     )
 });
+/// A file step of an installer failing, as coreutils words it at a line's start: `cp:
+/// cannot create regular file '/host/opt/cni/bin/multus-shim': Text file busy`, `mv: cannot
+/// move`, `ln: failed to create symbolic link`, `install: cannot create`.
+static FILE_STEP_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?m)^\s*(?:cp|mv|ln|install|mkdir|rm): (?:cannot|can't|failed to)\b[^\n]*")
+});
 /// What a container is said to do when it exits again and again: `keeps restarting`,
 /// `continues to restart`, `is crash looping`, `failed with`, `exits with an error`, `keeps
 /// throwing errors`, `could not run successfully`.
 static CRASH_TOLD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b|\b(?:could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never|unable to|fails? to|failed to)\s+(?:run|complete|finish|exit|execute)\s+successfully\b",
+        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|cp|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b|\b(?:could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never|unable to|fails? to|failed to)\s+(?:run|complete|finish|exit|execute)\s+successfully\b",
     )
 });
 /// A failure said to leave the pod in status Error: "if either of these fail the pod status
@@ -138,6 +145,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &AUTH_REFUSED_AGAIN,
         &OWNERSHIP_REFUSED,
         &EXITS_ON_ERROR,
+        &FILE_STEP_FAILED,
     ]
 }
 
@@ -267,6 +275,17 @@ pub(super) fn ownership_refused(text: &str) -> Option<String> {
 }
 
 /// A container said to exit on its error (or shown crash-looping) rather than to retry.
+/// An init container's file step failing (copying a binary onto the host, linking a
+/// config), in a text about init containers (`marker`): the line. The step exits non-zero
+/// and the container is restarted, whatever else the text says waits.
+pub(super) fn file_step_failed(text: &str, marker: bool) -> Option<String> {
+    if !marker {
+        return None;
+    }
+    let m = FILE_STEP_FAILED.find(text)?;
+    Some(format!("\"{}\"", m.as_str().trim()))
+}
+
 pub(super) fn exits_on_error(text: &str) -> bool {
     EXITS_ON_ERROR.is_match(text)
 }

@@ -51,12 +51,17 @@ fn a_job_told_to_fail_by_its_controller_or_in_words() {
         "Error: UPGRADE FAILED: pre-upgrade hooks failed: job failed: BackoffLimitExceeded",
         "the backup job fails every night with the error below",
         "we hit the backoff limit after 6 tries",
+        "the submitter Kubernetes Job may fail because the head service is gone",
+        "one submitter Job fails among the 25 runs",
+        "the launcher job will fail as it exhausts all retry attempts",
     ] {
         assert!(job_failed(text), "{text}");
     }
     for text in [
         "the job fails to start because the image cannot be pulled",
         "Job is still running after 3 hours",
+        "the job can fail to start when the quota is full",
+        "the registry client exhausts its retries and the pull fails",
         "Back-off restarting failed container",
     ] {
         assert!(!job_failed(text), "{text}");

@@ -248,3 +248,23 @@ fn a_waiter_that_exits_on_forbidden_crash_loops_and_one_that_retries_waits() {
         "{retries}"
     );
 }
+
+/// Injected validators and installers are init containers by name; a file step an
+/// installer fails (a busy binary on the host) crash-loops it, even beside words of
+/// something waiting.
+#[test]
+fn named_validators_and_installers_failing_their_step_crash_loop() {
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "After the upgrade the linkerd-network-validator container fails: iptables output redirect is not configured.",
+            "$ kubectl -n kube-system logs calico-node-7x2kq -c install-cni\ncp: cannot create regular file '/host/opt/cni/bin/calico': Text file busy",
+            "the init container of the agent fails after a reboot, the node process it replaces is stuck waiting for its socket:\nmv: cannot move '/tmp/agent' to '/host/usr/local/bin/agent': Device or resource busy",
+        ],
+    );
+    // A copy failing in a main container's log, nothing saying init: no init finding.
+    assert_ne!(
+        classes("kubectl logs web-5c9 -c web\ncp: cannot stat '/config/app.yaml': No such file or directory").first(),
+        Some(&Class::InitCrashloop)
+    );
+}
