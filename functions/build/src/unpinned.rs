@@ -76,12 +76,34 @@ static SOURCE_UNCHANGED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the build patterns are valid regexes")
 });
 
+/// What a deployer installs (a Helm chart, an operator, a GitOps sync): left unpinned, the
+/// deploy changes, not a build.
+static DEPLOYED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:charts?|helm(?:file)?|argo ?cd|flux|kustomiz\w*|operators?|manifests?)\b")
+        .expect("the build patterns are valid regexes")
+});
+/// A build or its toolchain named anywhere in the text.
+static BUILT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bgo (?:build|install|get|mod|run|test)\b|\bgo\.(?:mod|sum)\b|\bdocker build\b|\b(?:npm|npx|yarn|pnpm|pip3?|cargo|gem|bundle|composer|poetry|gradle|maven|mvn|make)\b|\bcompil\w*|\bbuilds?\b|\bdockerfile\b")
+        .expect("the build patterns are valid regexes")
+});
+
+/// The unpinned thing at `start..end` is something a deployer installs (a chart used
+/// "without pinning version"), in a text that names no build: the deploy drifted.
+fn deployed_not_built(text: &str, start: usize, end: usize) -> bool {
+    let line = line_at(text, start, end);
+    DEPLOYED.is_match(&line) && !BUILT.is_match(text)
+}
+
 /// A dependency-drift finding from how the build resolves versions, told in its output or
 /// in words.
 pub(crate) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
     let (m, confidence) = if let Some(m) = LATEST_NEEDS_NEWER_GO.find(text) {
         (m, 0.8)
-    } else if let Some(m) = UNPINNED_RESOLVE.find(text) {
+    } else if let Some(m) = UNPINNED_RESOLVE
+        .find(text)
+        .filter(|m| !deployed_not_built(text, m.start(), m.end()))
+    {
         let failed = FAILED.is_match(text) || UPDATES_UNVETTED.is_match(text);
         let unchanged = SOURCE_UNCHANGED.is_match(text);
         if !failed && !unchanged {
@@ -148,6 +170,8 @@ pub(crate) fn compile_all() {
         &TWO_BUILDS,
         &LAYER_CACHE,
         &FRESH_DIFFERS,
+        &DEPLOYED,
+        &BUILT,
     ] {
         LazyLock::force(p);
     }

@@ -134,3 +134,22 @@ fn an_upgrade_everything_step_blamed_for_incompatible_releases_is_drift() {
         assert_eq!(class(text), None, "{text}");
     }
 }
+
+/// A chart or operator deployed without pinning its version drifts the deploy, not a build:
+/// no build finding when nothing in the text is built. A tool installed without pinning in
+/// a build still is one.
+#[test]
+fn a_chart_deployed_without_pinning_is_no_build_drift() {
+    assert_eq!(
+        class(
+            "We have installed this chart for years without pinning version; after a recent change the init job fails."
+        ),
+        None
+    );
+    assert_eq!(
+        class(
+            "Our Dockerfile installs protoc-gen-go without pinning it, and since the new release the build fails: undefined: protoimpl.EnforceVersion"
+        ),
+        Some(Class::BuildDependencyDrift)
+    );
+}

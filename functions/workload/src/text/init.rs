@@ -329,8 +329,12 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     }
 
     // A waiter that may not read what it polls (k8s-wait-for and friends): it waits while
-    // it retries, and crash-loops where it exits on the Forbidden error.
-    if let Some(caps) = RBAC_READ.captures(text) {
+    // it retries, and crash-loops where it exits on the Forbidden error. Without an init
+    // container in sight, beside a Job shown or told to have failed, the Job's own script
+    // was refused the read (its pod ran and failed): the Job's failure, not a wait.
+    if (marker || !super::job::job_failed_shown_or_told(text))
+        && let Some(caps) = RBAC_READ.captures(text)
+    {
         let (ns, sa, resource) = (
             caps.get(1).map_or("", |m| m.as_str()),
             caps.get(2).map_or("", |m| m.as_str()),

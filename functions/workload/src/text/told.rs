@@ -153,7 +153,8 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
 /// provisioning) is not one, nor is a Job so named (`the db-init job`, `job/db-init`: a
 /// Helm hook Job's failure is the Job's).
 pub(super) fn named_init(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
+    // Quotes around a name (`job `db-init``, `job "db-init"`) do not make it another name.
+    let lower = text.to_ascii_lowercase().replace(['`', '"', '\''], "");
     NAMED_INIT.captures_iter(text).find_map(|c| {
         let name = (1..=5)
             .find_map(|i| c.get(i))?

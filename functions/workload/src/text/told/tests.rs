@@ -268,3 +268,31 @@ fn named_validators_and_installers_failing_their_step_crash_loop() {
         Some(&Class::InitCrashloop)
     );
 }
+
+/// A Job's own script refused a read (its pod shown in Error) is the Job's failure, not an
+/// init container waiting on RBAC; with an init container named it stays the waiter's.
+#[test]
+fn a_jobs_script_refused_a_read_is_no_init_wait() {
+    let forbidden = "secrets \"tls\" is forbidden: User \"system:serviceaccount:ops:default\" cannot get resource \"secrets\" in API group \"\" in the namespace \"ops\"";
+    let job = format!(
+        "NAME                  READY   STATUS   RESTARTS   AGE\nmake-certs-7xk2p      0/1     Error    0          3m\n$ kubectl logs make-certs-7xk2p\n{forbidden}\nthe certificate job fails every time"
+    );
+    let found = classes(&job);
+    assert!(
+        !found.contains(&Class::InitBlocked) && !found.contains(&Class::InitCrashloop),
+        "{found:?}"
+    );
+    let waiter = format!(
+        "Init:0/1 for an hour; the wait-for-certs init container logs, every 5s:\n{forbidden}"
+    );
+    assert_eq!(classes(&waiter).first(), Some(&Class::InitBlocked));
+}
+
+/// A Job named like an init container, quoted, is the Job.
+#[test]
+fn a_quoted_job_named_like_an_init_container_is_the_job() {
+    assert_eq!(
+        super::named_init("after the upgrade, job `db-cluster-init` fails like following"),
+        None
+    );
+}
