@@ -57,10 +57,11 @@ static RAN_FOR_LONG: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// The backoff limit said to be too low for the work: "backoffLimit may be too low when …",
-/// "the backoffLimit needs to be adjusted up", "raise the backoff limit".
+/// "the backoffLimit needs to be adjusted up", "raise the backoff limit", "the low (default)
+/// backoff limit".
 static BACKOFF_TOO_LOW: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bback[- ]?off[_ ]?limit\b[^.\n]{0,60}?\b(?:too (?:low|small|short)|needs? to be (?:adjusted|raised|increased|higher)|not (?:enough|high enough|sufficient))\b|\b(?:raise|increase|bump|adjust)\w*\s+(?:up\s+)?(?:the\s+|its\s+|our\s+)?back[- ]?off[_ ]?limit\b",
+        r"(?i)\bback[- ]?off[_ ]?limit\b[^.\n]{0,60}?\b(?:too (?:low|small|short)|needs? to be (?:adjusted|raised|increased|higher)|not (?:enough|high enough|sufficient))\b|\b(?:raise|increase|bump|adjust)\w*\s+(?:up\s+)?(?:the\s+|its\s+|our\s+)?back[- ]?off[_ ]?limit\b|\b(?:too\s+)?(?:low|small|short)\s+(?:\(default\)\s+|default\s+)?back[- ]?off[_ ]?limits?\b",
     )
 });
 /// A Job said to have no deadline (`no activeDeadlineSeconds`, `there is no way to set
@@ -102,6 +103,17 @@ static ERROR_ROW: LazyLock<Regex> =
 /// and kubectl's five-character suffix: `hpo-katib-hzs5gl7g-62v64   0/2   Error   0   61s`.
 static REPLACED_ROW: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)-[a-z0-9]{5}\s+0/\d+\s+(?:Error|Failed)\s+0\s")
+});
+
+/// A pod a Job created, by its name: a certificate hook of an admission webhook
+/// (kube-webhook-certgen's `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`, run as
+/// Helm hook Jobs by ingress-nginx and kube-prometheus-stack) or any `…-job-x7k2p`.
+static JOB_POD_NAME: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job)-[a-z0-9]{5}\b"));
+/// A program's fatal end in its log: `"level":"fatal"`, `level=fatal`, `FATAL`, `panic:`,
+/// `fatal error:`.
+static FATAL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^panic:)|\bfatal error:"#)
 });
 
 /// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`,
@@ -172,6 +184,8 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &REPLACED_ROW,
         &RAN_FOR_LONG,
         &BACKOFF_TOO_LOW,
+        &JOB_POD_NAME,
+        &FATAL_LINE,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -287,6 +301,8 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     {
         // Told, not quoted: the Job's retries ran out before the work could succeed.
         push_backoff(&mut out, &subject, FAILED, q, 0.6);
+    } else if let Some(q) = job_pod_fatal(text) {
+        push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
     } else if let Some(q) = replaced_pods(text) {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
     } else if job_context(text)
@@ -296,6 +312,18 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         push_backoff(&mut out, &subject, RETRIED_WITHOUT_END, q, 0.45);
     }
     stuck(out, &subject, text, long_active)
+}
+
+/// A Job's pod (named as one) whose program ends fatally in the log: the pod fails, and the
+/// Job retries it into its backoff limit.
+fn job_pod_fatal(text: &str) -> Option<String> {
+    let pod = JOB_POD_NAME.find(text)?;
+    let fatal = FATAL_LINE.find(text)?;
+    Some(format!(
+        "pod {} of a Job ends fatally: {}",
+        pod.as_str(),
+        crate::text::quote_range(text, fatal.start(), fatal.end())
+    ))
 }
 
 /// Two or more pods of one controller (one generated name prefix) ended in Error or Failed

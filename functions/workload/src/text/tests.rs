@@ -426,3 +426,34 @@ fn a_job_told_to_hang_for_hours_is_stuck_with_more_weight() {
     };
     assert!(conf(long).unwrap() > conf(short).unwrap());
 }
+
+/// A pod named as a Job's (a webhook's certificate hook, `…-job-xxxxx`) whose program ends
+/// fatally: the Job's pods fail into its backoff limit. The same fatal line from a
+/// Deployment's pod is not a Job's.
+#[test]
+fn a_job_pods_fatal_end_is_the_jobs_retries() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "$ kubectl logs -n monitoring prom-stack-admission-patch-q7w2k\n{\"err\":\"Get \\\"https://10.0.0.1:443/api/v1/namespaces/monitoring/secrets/prom-stack-admission\\\": dial tcp 10.0.0.1:443: i/o timeout\",\"level\":\"fatal\",\"msg\":\"error getting secret\"}",
+            "report-job-8fk2d   0/1   CrashLoopBackOff   3   2m\nlevel=fatal msg=\"cannot open /data/input.csv\"",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "web-7c9d8f-x2kqp   0/1   CrashLoopBackOff   3   2m\nlevel=fatal msg=\"cannot open /data/input.csv\"",
+        ],
+    );
+}
+
+/// "The low (default) backoff limit" the controller sets is the Job's retries running out.
+#[test]
+fn a_low_default_backoff_limit_told_is_the_jobs_retries() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "I think the root cause is the low (default) backoff limit the controller configures its upgrade jobs with.",
+        ],
+    );
+}
