@@ -76,7 +76,18 @@ static NO_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
 /// said to keep running.
 static SIDECAR_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]sql[-_ ]proxy|(?:mesh |sidecar )?prox(?:y|ies)|sidecars?)\b[^.\n]{0,60}?\b(?:(?:is |are )?still running|keeps? running|(?:does not|doesn't|do not|don't|never|will not|won't|not) (?:exit|stop|terminate|quit|shut down)|(?:isn't|is not|aren't|are not) (?:exiting|terminating|stopping))",
+        r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]sql[-_ ]proxy|(?:mesh |sidecar )?prox(?:y|ies)|sidecars?)\b[^.\n]{0,60}?\b(?:(?:is |are )?still running|keeps? (?:on )?running|continues? to run|continued to run|(?:remains?|remained|stays?|stayed) (?:up|alive|running)|(?:does not|doesn't|do not|don't|never|will not|won't|not) (?:exit|stop|terminate|quit|shut down)|(?:isn't|is not|aren't|are not) (?:exiting|terminating|stopping))",
+    )
+});
+/// A `kubectl get pods` row whose STATUS is `NotReady` with part of its containers ready and
+/// no restart, for a pod named `<name>-<5 characters>` whose last word is a word (a Job's or
+/// hook's pod; a Deployment's pods carry a ReplicaSet hash, digits and consonants, before
+/// the suffix): kubectl prints NotReady when a
+/// container completed while another still runs, which for a Job is a sidecar that never
+/// exits. Group 1 the pod.
+static NOT_READY_AFTER_WORK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^\s*(?:pod/)?((?:[a-z0-9]+-)*[a-z]*[aeiouy][a-z]*-[a-z0-9]{5})\s+([1-9])/([2-9])\s+NotReady\s+0\s",
     )
 });
 /// A Job said to create pods without end: "the job creates an infinite number of pods",
@@ -186,6 +197,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &BACKOFF_TOO_LOW,
         &JOB_POD_NAME,
         &FATAL_LINE,
+        &NOT_READY_AFTER_WORK,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -475,6 +487,21 @@ fn stuck(
             false,
         ));
     }
+    // Shown in a pod table: a Job's or hook's pod NotReady (one container done, another
+    // still running), whether or not the report says "job".
+    if out.is_empty()
+        && let Some(q) = not_ready_after_work(text)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.62,
+            "A Job's pod shows NotReady with no restart: one container finished while another (a sidecar such as istio-proxy, linkerd-proxy or cloud-sql-proxy) keeps running, so the pod never completes and the Job stays active until something ends that container.".into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::inspect_job(subject), remedy::end_sidecar()],
+            false,
+        ));
+    }
     // Shown, not told: describe's containers with the work Completed and a sidecar Running.
     if out.is_empty()
         && let Some(d) = finished::diagnose(text, subject)
@@ -566,6 +593,16 @@ fn stuck(
 
 /// A Job's pod shown or said with some containers ready and not all (`1/2`), beside pods
 /// said to stay or pile up: the main container finished and another (a sidecar) still runs.
+/// The first pod row of [`NOT_READY_AFTER_WORK`] with fewer containers ready than it has.
+fn not_ready_after_work(text: &str) -> Option<String> {
+    NOT_READY_AFTER_WORK.captures_iter(text).find_map(|c| {
+        let ready: u32 = c.get(2)?.as_str().parse().ok()?;
+        let total: u32 = c.get(3)?.as_str().parse().ok()?;
+        let row = c.get(0)?;
+        (ready < total).then(|| crate::text::quote_range(text, row.start(), row.end()))
+    })
+}
+
 fn partly_ready_lingering(text: &str) -> Option<String> {
     PODS_LINGER.find(text)?;
     let c = PARTIAL_READY.captures_iter(text).find(|c| {

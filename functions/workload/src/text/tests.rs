@@ -457,3 +457,37 @@ fn a_low_default_backoff_limit_told_is_the_jobs_retries() {
         ],
     );
 }
+
+/// A Job's or hook's pod shown NotReady with part of its containers ready and no restart (a
+/// container done, a sidecar still running): the Job stays active, whether or not the
+/// report says "job". A Deployment's pod so shown, or one restarting, is not.
+#[test]
+fn a_job_pod_shown_not_ready_after_its_work_is_stuck() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "NAME                       READY   STATUS     RESTARTS   AGE\npod/hook-warmup-7xk2p      1/2     NotReady   0          14m",
+            "the install hangs:\nschema-certgen-dxbqx   1/2   NotReady   0   117s",
+        ],
+    );
+    assert_absent(
+        Class::JobStuckActive,
+        &[
+            "api-6cdb5748bf-hjbds   1/2   NotReady   0   87m",
+            "api-fcdbk748bf-hjbds   1/2   NotReady   0   87m",
+            "api-cdbkfhbrt-hjbds   1/2   NotReady   0   87m",
+            "hook-warmup-7xk2p   1/2   NotReady   4   14m",
+        ],
+    );
+}
+
+/// An injected proxy said to continue running beside a Job is the Job kept active.
+#[test]
+fn a_sidecar_that_continues_to_run_keeps_the_job_active() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "We deploy a job in the mesh namespace; the job status shows success but the envoy container continues to run as sidecar to the job.",
+        ],
+    );
+}
