@@ -161,14 +161,22 @@ static SECOND_COPY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// `kubectl describe`'s `Host Port:` field with a port set (describe prints `0/TCP` when
+/// the container has none), lower-cased.
+static DESCRIBED_HOST_PORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bhost port:\s*[1-9]\d*/(?:tcp|udp|sctp)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// A per-node agent named (lower-cased text): a node exporter, a DaemonSet, a node agent.
 static NODE_AGENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bnode[-_ ]?exporters?\b|\bdaemon ?sets?\b|\b(?:per-)?node[- ]agents?\b")
         .expect("the loose patterns are valid regexes")
 });
 
-/// hostNetwork / hostPort pods described as pending, or their ports as taken, with no
-/// scheduler message: the new pod needs ports an old pod (or another workload) holds. A
+/// hostNetwork / hostPort pods (describe's `Host Port:` set, k3s ServiceLB's `svclb-` pods,
+/// which take every LoadBalancer port as a hostPort on each node) described as pending, or
+/// their ports as taken, with no scheduler message: the new pod needs ports an old pod (or another workload) holds. A
 /// port told to be held on the nodes by a per-node workload, beside pending pods, counts
 /// without hostPort named; so do pods told to want the same port and not to schedule, and
 /// a per-node agent of a second install left pending.
@@ -192,13 +200,19 @@ pub(in crate::messages) fn described_host_ports(t: &Input<'_>, out: &mut Vec<Fin
             .filter(|_| waits && NODE_AGENT.is_match(t.lower))
             .map(|m| m.start())
     };
-    let Some(at) = ["hostnetwork: true", "hostnetwork", "hostport"]
-        .iter()
-        .find_map(|w| t.lower.find(w))
-        .or_else(held)
-        .or_else(same_port)
-        .or_else(second_copy)
-    else {
+    let Some(at) = [
+        "hostnetwork: true",
+        "hostnetwork",
+        "hostport",
+        "svclb-",
+        "klipper-lb",
+    ]
+    .iter()
+    .find_map(|w| t.lower.find(w))
+    .or_else(|| DESCRIBED_HOST_PORT.find(t.lower).map(|m| m.start()))
+    .or_else(held)
+    .or_else(same_port)
+    .or_else(second_copy) else {
         return;
     };
     if !t.anchors.is_empty() || !(waits || HOST_PORTS_BUSY.is_match(t.lower)) {
@@ -225,6 +239,7 @@ pub(super) fn compile_all() {
         &SAME_PORT_PODS,
         &SECOND_COPY,
         &NODE_AGENT,
+        &DESCRIBED_HOST_PORT,
     ] {
         LazyLock::force(pattern);
     }

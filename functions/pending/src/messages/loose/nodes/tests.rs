@@ -47,3 +47,23 @@ fn a_second_install_of_a_per_node_agent_left_pending() {
         ],
     );
 }
+
+/// A pending pod whose describe shows a host port set, or a k3s ServiceLB pod (it takes
+/// every LoadBalancer port as a hostPort on each node), with no scheduler message: the
+/// ports. Describe's `Host Port: 0/TCP` is no host port.
+#[test]
+fn a_pending_pod_with_a_host_port_set_or_a_service_lb_pod() {
+    assert_first(
+        Class::HostPorts,
+        &[
+            "Name:         edge-proxy-x2kqp\nStatus:       Pending\nNode:         <none>\nContainers:\n  proxy:\n    Port:       8443/TCP\n    Host Port:  8443/TCP",
+            "all the svclb-api-gateway-* pods stay Pending since we added the second LoadBalancer service",
+        ],
+    );
+    assert_silent(
+        "described-host-ports",
+        &[
+            "Name:         web-7c9d8f-x2kqp\nStatus:       Pending\nNode:         <none>\nContainers:\n  web:\n    Port:       8080/TCP\n    Host Port:  0/TCP",
+        ],
+    );
+}
