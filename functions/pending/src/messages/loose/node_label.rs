@@ -88,7 +88,7 @@ pub(in crate::messages) fn selected_role_absent(t: &Input<'_>, out: &mut Vec<Fin
     out.push(Finding::new(
         Class::NodeAffinity,
         0.75,
-        &format!(
+        format!(
             "the pod selects nodes with the role `{role}` (node-role.kubernetes.io/{role}), which no node listed has (roles shown: {}), so no node matches its nodeSelector{hint}",
             shown.join(", ")
         ),
