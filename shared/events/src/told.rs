@@ -40,8 +40,9 @@ const SIGNATURE_VERIFIERS: &[&str] = &[
     "binary authorization",
 ];
 
-/// True when `text` names a signature verifier ([`SIGNATURE_VERIFIERS`]): whatever its
-/// message says, a denial by one is about the image's signature.
+/// True when `text` names a signature verifier (policy-controller, cosigned, Connaisseur,
+/// Binary Authorization): whatever its message says, a denial by one is about the image's
+/// signature.
 pub fn signature_verifier_named(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     SIGNATURE_VERIFIERS.iter().any(|v| lower.contains(v))
