@@ -37,11 +37,12 @@ static FILE_STEP_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?m)^\s*(?:cp|mv|ln|install|mkdir|rm): (?:cannot|can't|failed to)\b[^\n]*")
 });
 /// What a container is said to do when it exits again and again: `keeps restarting`,
-/// `continues to restart`, `is crash looping`, `failed with`, `exits with an error`, `keeps
+/// `continues to restart`, `is crash looping`, `crashes`, `failed with`, `exits with an
+/// error`, `exited on chown with exit code 123`, `this chmod command failing`, `keeps
 /// throwing errors`, `could not run successfully`.
 static CRASH_TOLD: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcrash[- ]?loop\w*|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|cp|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b|\b(?:could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never|unable to|fails? to|failed to)\s+(?:run|complete|finish|exit|execute)\s+successfully\b",
+        r"(?i)\bcrash[- ]?loop\w*|\bcrash(?:es|ed)\b|\bexit(?:s|ed)?\b[^.\n]{0,40}?\bexit (?:code|status) [1-9]\d*|\bcommand (?:is |was )?fail(?:s|ed|ing)\b|\b(?:keeps?|kept|continues?|continued)\s+(?:to\s+|on\s+)?(?:restart\w*|crash\w*|fail\w*|exit\w*|dying|die|erroring|throwing)\b|\b(?:is|are|was|were)\s+(?:restarting|crashing|dying)\b|\brestart(?:s|ed|ing)?\s+(?:over and over|repeatedly|constantly|endlessly|continuously|in a loop|again and again)\b|\bfail(?:s|ed)? with\b|\bfail(?:s|ed)?\s*:|\b(?:and|then)\s+(?:fails|failed|exits|exited|crashes|crashed|dies|died)\b|\bexit(?:s|ed)? with (?:an? )?error\b|\berror(?:s|ed)? out\b|\b(?:fail(?:s|ed)?|unable|could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never)\s+(?:to\s+)?(?:clone|fetch|checkout|download|sync|copy|cp|write|extract|render|unpack)\b|\b(?:prints?|printed|shows?|showed|shown|outputs?|output|logs?|dumps?)\b[^.\n]{0,20}?\busage\b|\b(?:could not|couldn't|cannot|can't|did not|didn't|does not|doesn't|never|unable to|fails? to|failed to)\s+(?:run|complete|finish|exit|execute)\s+successfully\b",
     )
 });
 /// A failure said to leave the pod in status Error: "if either of these fail the pod status

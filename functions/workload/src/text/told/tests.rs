@@ -296,3 +296,17 @@ fn a_quoted_job_named_like_an_init_container_is_the_job() {
         None
     );
 }
+
+/// An init container told to crash, to exit with a non-zero code, or whose command is told
+/// to fail, exits: a crash loop, not a wait.
+#[test]
+fn an_init_container_told_to_crash_or_exit_non_zero_crash_loops() {
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "After a node reboot the render-config init container crashes because it cannot overwrite the file it wrote before.",
+            "The describe output shows the init container exited on `mkdir` with exit code 1.",
+            "The volume-permissions init container holds the pod in Init because its chown command is failing on the NFS share.",
+        ],
+    );
+}
