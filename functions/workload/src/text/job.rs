@@ -43,10 +43,11 @@ static JOB_SHOWN_FAILED: LazyLock<Regex> = LazyLock::new(|| {
 static JOB_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)\s+0/\d+\s+(\d+)([smhd])\b"));
 /// A Job said to stay active: stuck, hanging, never completing, running forever, or not
-/// getting marked complete / successful.
+/// getting marked complete / successful; its name or id may stand between (`job
+/// 89bff558adf34ef485c571f77ad2c70a has been stuck …`).
 static JOB_STUCK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:cron)?jobs?\b[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b|(?:don't|do not|doesn't|does not|never|won't|will not) (?:transition|get|move|go|turn|reach)\w*(?: to| into)?\W{0,3}(?:complete|completed|succeeded|finished)\b|(?:never|not|aren't|isn't|wasn't|weren't|don't|doesn't|didn't|won't)\s+(?:(?:got|gets?|getting|been|being|be|is|are)\s+)?marked (?:as )?[`'\x22]?(?:complete|completed|succeeded|successful|success|finished|done|failed)\b|(?:going on|active|running|runs?)\W{0,3}(?:\(\w+\)\s*)?(?:forever|indefinitely)\b)",
+        r"(?i)\b(?:cron)?jobs?\b(?:\s+[`'\x22]?[\w.-]{1,64}[`'\x22]?)?[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b|(?:don't|do not|doesn't|does not|never|won't|will not) (?:transition|get|move|go|turn|reach)\w*(?: to| into)?\W{0,3}(?:complete|completed|succeeded|finished)\b|(?:never|not|aren't|isn't|wasn't|weren't|don't|doesn't|didn't|won't)\s+(?:(?:got|gets?|getting|been|being|be|is|are)\s+)?marked (?:as )?[`'\x22]?(?:complete|completed|succeeded|successful|success|finished|done|failed)\b|(?:going on|active|running|runs?)\W{0,3}(?:\(\w+\)\s*)?(?:forever|indefinitely)\b)",
     )
 });
 /// A run said to have gone on for hours or days: "for several hours now", "for 3 days",

@@ -491,3 +491,14 @@ fn a_sidecar_that_continues_to_run_keeps_the_job_active() {
         ],
     );
 }
+
+/// A Job named by a long id before it is said to be stuck is still said to be stuck.
+#[test]
+fn a_job_named_by_a_long_id_and_told_stuck() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "A job `89bff558adf34ef485c571f77ad2c70a` has been stuck in starting state for over 3 days now.",
+        ],
+    );
+}
