@@ -15,21 +15,26 @@ fn first_class(explanations: &[Explanation]) -> &str {
     explanations[0].diagnoses[0].class.as_str()
 }
 
+/// Every recorded example gets its own cause first: the rules read the objects, and the
+/// `wording` lead (relearned whenever the corpus's tune split grows) must not move a
+/// finding of the objects aside.
 #[tokio::test]
-async fn every_example_gets_a_real_diagnosis() {
-    for name in [
-        "pending-job-insufficient-cpu.json",
-        "imagepull-auth-401.json",
-        "init-waiting-for-postgres.json",
-        "job-deadline-exceeded.json",
-        "quota-failedcreate-job.json",
-        "init-deadlock-two-services.json",
+async fn every_example_gets_its_cause_first() {
+    for (name, class) in [
+        (
+            "pending-job-insufficient-cpu.json",
+            Class::INSUFFICIENT_RESOURCES,
+        ),
+        ("imagepull-auth-401.json", Class::IMAGE_AUTH),
+        ("init-waiting-for-postgres.json", Class::INIT_BLOCKED),
+        ("job-deadline-exceeded.json", Class::JOB_DEADLINE_EXCEEDED),
+        ("quota-failedcreate-job.json", Class::QUOTA_EXCEEDED),
+        ("init-deadlock-two-services.json", Class::INIT_DEADLOCK),
     ] {
         let ex = explain(&example(name), None).await.unwrap();
         assert!(!ex.is_empty(), "{name}");
-        assert_ne!(
-            first_class(&ex),
-            Class::UNKNOWN,
+        assert!(
+            ex.iter().any(|e| e.diagnoses[0].class.as_str() == class),
             "{name}: {:#?}",
             ex[0].diagnoses
         );
