@@ -430,10 +430,7 @@ fn push_backoff(
 /// A Job shown failed (a pod row in Error, a Job row Failed) or told to have failed.
 pub(super) fn job_failed_shown_or_told(text: &str) -> bool {
     job_context(text)
-        && (ERROR_ROW.is_match(text)
-            || JOB_SHOWN_FAILED.is_match(text)
-            || told::job_failed(text)
-            || text.to_ascii_lowercase().contains("in error status"))
+        && (ERROR_ROW.is_match(text) || JOB_SHOWN_FAILED.is_match(text) || told::job_failed(text))
 }
 
 /// The text is about a Job or CronJob (by kind, word or status).
