@@ -30,23 +30,12 @@ static EXIT_137: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:exit(?:ed)?(?: with)?(?: exit)?(?: code| status)?|code)\s*:?\s*137\b")
 });
 
-/// A row of `kubectl get pods` (with or without the namespace column): name, ready
-/// count, status, restarts (with kubectl's `(5m ago)` after it), age.
-static POD_ROW: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?m)^\s*(?:[a-z0-9][a-z0-9-]*\s+)?[a-z0-9][a-z0-9.-]*\s+\d+/\d+\s+(\S+)\s+(\d+)(?:\s+\([^)\n]*\))?\s+\d+[smhd]\S*\s*$",
-    )
-});
-
 /// True when `text` holds a `kubectl get pods` table whose every pod runs (`Running`, or
 /// `NotReady`: a container still running beside one that ended) and never restarted.
 fn pods_run_unrestarted(text: &str) -> bool {
-    let mut rows = POD_ROW.captures_iter(text).peekable();
+    let mut rows = lastmile_events::told::pod_rows(text).peekable();
     rows.peek().is_some()
-        && rows.all(|c| {
-            matches!(c.get(1).map(|m| m.as_str()), Some("Running" | "NotReady"))
-                && c.get(2).is_some_and(|m| m.as_str() == "0")
-        })
+        && rows.all(|r| matches!(r.status, "Running" | "NotReady") && r.restarts == 0)
 }
 
 /// The facts of the first main container in `text`.

@@ -77,5 +77,58 @@ pub fn job_failed(text: &str) -> bool {
     JOB_BACKOFF.is_match(text) || JOB_FAILED.is_match(text)
 }
 
+/// One row of a pasted `kubectl get pods` table (with or without the namespace column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodRow<'a> {
+    /// The pod's name.
+    pub name: &'a str,
+    /// Containers ready, and containers in all (`1/2`).
+    pub ready: u32,
+    /// Containers in all.
+    pub containers: u32,
+    /// The STATUS column as kubectl prints it (`Running`, `NotReady`, `Error`, `Init:0/1`).
+    pub status: &'a str,
+    /// The RESTARTS column (kubectl's `(5m ago)` after it is not part of it).
+    pub restarts: u32,
+    /// The whole row, trimmed.
+    pub line: &'a str,
+}
+
+impl<'a> PodRow<'a> {
+    /// The name without kubectl's generated five-character suffix (`migrate-x7k2p` →
+    /// `migrate`), when it has one: the pod's controller created it.
+    pub fn generated_prefix(&self) -> Option<&'a str> {
+        let (prefix, suffix) = self.name.rsplit_once('-')?;
+        (suffix.len() == 5 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(prefix)
+    }
+}
+
+static POD_ROW: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(
+        r"(?m)^[ \t]*(?:[a-z0-9][a-z0-9-]*[ \t]+)?(?:pod/)?([a-z0-9][a-z0-9.-]*)[ \t]+(\d+)/(\d+)[ \t]+(\S+)[ \t]+(\d+)(?:[ \t]+\([^)\n]*\))?(?:[ \t]|$)",
+    )
+    .expect("the pod-row pattern compiles")
+});
+
+/// The rows of every `kubectl get pods` table in `text`, in order. The runtime and workload
+/// functions both read them (restarts, pods a Job replaced, pods left NotReady).
+pub fn pod_rows(text: &str) -> impl Iterator<Item = PodRow<'_>> {
+    POD_ROW.captures_iter(text).filter_map(move |c| {
+        let whole = c.get(0)?;
+        let end = text[whole.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| whole.start() + i);
+        Some(PodRow {
+            name: c.get(1)?.as_str(),
+            ready: c.get(2)?.as_str().parse().ok()?,
+            containers: c.get(3)?.as_str().parse().ok()?,
+            status: c.get(4)?.as_str(),
+            restarts: c.get(5)?.as_str().parse().ok()?,
+            line: text[whole.start()..end].trim(),
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests;

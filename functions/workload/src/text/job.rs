@@ -80,17 +80,6 @@ static SIDECAR_RUNNING: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:istio[- ]proxy|envoy|linkerd(?:[- ]proxy)?|cloud[-_ ]sql[-_ ]proxy|(?:mesh |sidecar )?prox(?:y|ies)|sidecars?)\b[^.\n]{0,60}?\b(?:(?:is |are )?still running|keeps? (?:on )?running|continues? to run|continued to run|(?:remains?|remained|stays?|stayed) (?:up|alive|running)|(?:does not|doesn't|do not|don't|never|will not|won't|not) (?:exit|stop|terminate|quit|shut down)|(?:isn't|is not|aren't|are not) (?:exiting|terminating|stopping))",
     )
 });
-/// A `kubectl get pods` row whose STATUS is `NotReady` with part of its containers ready and
-/// no restart, for a pod named `<name>-<5 characters>` whose last word is a word (a Job's or
-/// hook's pod; a Deployment's pods carry a ReplicaSet hash, digits and consonants, before
-/// the suffix): kubectl prints NotReady when a
-/// container completed while another still runs, which for a Job is a sidecar that never
-/// exits. Group 1 the pod.
-static NOT_READY_AFTER_WORK: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?m)^\s*(?:pod/)?((?:[a-z0-9]+-)*[a-z]*[aeiouy][a-z]*-[a-z0-9]{5})\s+([1-9])/([2-9])\s+NotReady\s+0\s",
-    )
-});
 /// A Job said to create pods without end: "the job creates an infinite number of pods",
 /// "it spawned thousands of pods", "the Job keeps creating new pods". Each pod failed and
 /// was replaced, with no backoff limit or deadline stopping the retries.
@@ -111,12 +100,6 @@ static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
 /// A `kubectl get pods` row of a pod that ended in Error: `curl-27781-x7k2p   0/1   Error   0   5m`.
 static ERROR_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
-/// A `kubectl get pods` row in Error or Failed with no restart, its name a generated prefix
-/// and kubectl's five-character suffix: `hpo-katib-hzs5gl7g-62v64   0/2   Error   0   61s`.
-static REPLACED_ROW: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?m)^\s*([a-z0-9][-a-z0-9.]*)-[a-z0-9]{5}\s+0/\d+\s+(?:Error|Failed)\s+0\s")
-});
-
 /// A pod a Job created, by its name: a certificate hook of an admission webhook
 /// (kube-webhook-certgen's `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`, run as
 /// Helm hook Jobs by ingress-nginx and kube-prometheus-stack) or any `…-job-x7k2p`.
@@ -193,12 +176,10 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &HOOK_JOB_IN_PROGRESS,
         &FAILED_PODS,
         &ERROR_ROW,
-        &REPLACED_ROW,
         &RAN_FOR_LONG,
         &BACKOFF_TOO_LOW,
         &JOB_POD_NAME,
         &FATAL_LINE,
-        &NOT_READY_AFTER_WORK,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -346,12 +327,11 @@ fn job_pod_fatal(text: &str) -> Option<String> {
 /// Deployment's pods restart in place (CrashLoopBackOff, restarts counting).
 fn replaced_pods(text: &str) -> Option<String> {
     let mut per_prefix: std::collections::HashMap<&str, Vec<&str>> = Default::default();
-    for caps in REPLACED_ROW.captures_iter(text) {
-        if let (Some(prefix), Some(row)) = (caps.get(1), caps.get(0)) {
-            per_prefix
-                .entry(prefix.as_str())
-                .or_default()
-                .push(row.as_str().trim());
+    for row in told::pod_rows(text)
+        .filter(|r| r.ready == 0 && matches!(r.status, "Error" | "Failed") && r.restarts == 0)
+    {
+        if let Some(prefix) = row.generated_prefix() {
+            per_prefix.entry(prefix).or_default().push(row.line);
         }
     }
     let (_, rows) = per_prefix.into_iter().max_by_key(|(_, rows)| rows.len())?;
@@ -589,18 +569,33 @@ fn stuck(
     out
 }
 
-/// A Job's pod shown or said with some containers ready and not all (`1/2`), beside pods
-/// said to stay or pile up: the main container finished and another (a sidecar) still runs.
-/// The first pod row of [`NOT_READY_AFTER_WORK`] with fewer containers ready than it has.
+/// A `kubectl get pods` row whose STATUS is `NotReady` with part of its containers ready and
+/// no restart, for a pod kubectl named `<name>-<5 characters>` after a word (a Job's or
+/// hook's pod; a Deployment's pods carry a ReplicaSet hash, digits and consonants, before
+/// the suffix): kubectl prints NotReady when a container completed while another still runs,
+/// which for a Job is a sidecar that never exits. The row, quoted.
 fn not_ready_after_work(text: &str) -> Option<String> {
-    NOT_READY_AFTER_WORK.captures_iter(text).find_map(|c| {
-        let ready: u32 = c.get(2)?.as_str().parse().ok()?;
-        let total: u32 = c.get(3)?.as_str().parse().ok()?;
-        let row = c.get(0)?;
-        (ready < total).then(|| crate::text::quote_range(text, row.start(), row.end()))
-    })
+    told::pod_rows(text)
+        .find(|r| {
+            r.status == "NotReady"
+                && r.restarts == 0
+                && r.ready > 0
+                && r.ready < r.containers
+                && r.generated_prefix().is_some_and(ends_in_a_word)
+        })
+        .map(|r| format!("\"{}\"", r.line))
 }
 
+/// The last dash-separated part of `prefix` is a word (letters with a vowel), not a hash.
+fn ends_in_a_word(prefix: &str) -> bool {
+    let last = prefix.rsplit('-').next().unwrap_or(prefix);
+    !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_lowercase())
+        && last.bytes().any(|b| b"aeiouy".contains(&b))
+}
+
+/// A Job's pod shown or said with some containers ready and not all (`1/2`), beside pods
+/// said to stay or pile up: the main container finished and another (a sidecar) still runs.
 fn partly_ready_lingering(text: &str) -> Option<String> {
     PODS_LINGER.find(text)?;
     let c = PARTIAL_READY.captures_iter(text).find(|c| {

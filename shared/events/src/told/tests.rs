@@ -1,4 +1,4 @@
-use super::{host_limit_refused, job_failed, signature_verifier_named};
+use super::{host_limit_refused, job_failed, pod_rows, signature_verifier_named};
 
 #[test]
 fn bootstrap_checks_and_limits_below_the_minimum_are_refusals() {
@@ -66,4 +66,29 @@ fn a_job_told_to_fail_by_its_controller_or_in_words() {
     ] {
         assert!(!job_failed(text), "{text}");
     }
+}
+
+#[test]
+fn pod_rows_with_and_without_the_namespace_column() {
+    let table = "NAMESPACE   NAME                      READY   STATUS             RESTARTS      AGE\n\
+        shop        api-7d9f8b6c4-kq2lm       0/1     CrashLoopBackOff   6 (40s ago)   7m\n\
+        pod/migrate-x7k2p   1/2   NotReady   0   9m\n\
+        postgres-0   1/1   Running   0   7m";
+    let rows: Vec<_> = pod_rows(table).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(
+        (rows[0].name, rows[0].status, rows[0].restarts),
+        ("api-7d9f8b6c4-kq2lm", "CrashLoopBackOff", 6)
+    );
+    assert_eq!(
+        (rows[1].name, rows[1].ready, rows[1].containers),
+        ("migrate-x7k2p", 1, 2)
+    );
+    assert_eq!(rows[1].generated_prefix(), Some("migrate"));
+    assert_eq!(rows[2].generated_prefix(), None);
+    assert!(rows[0].line.starts_with("shop"), "{}", rows[0].line);
+    assert_eq!(
+        pod_rows("Back-off restarting failed container 1/2 times").count(),
+        0
+    );
 }
