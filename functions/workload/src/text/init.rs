@@ -7,7 +7,7 @@ use lastmile_events::{Class, Diagnosis, Incident};
 use regex::Regex;
 
 use super::{matches, quote, re, told};
-use crate::deps::{unresolved, waited_on};
+use crate::deps::{answered, unresolved, waited_on};
 use crate::{diagnosis, remedy};
 
 mod loops;
@@ -369,13 +369,13 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     }
 
     // An init container whose own command fails (a `fatal:` / `error:` line, a
-    // traceback), with no wait or dependency in sight: it exits, it does not wait. The text
+    // traceback), with no wait or dependency in sight (or only ones that answered): it exits, it does not wait. The text
     // names the init container, so this outranks a reading of the same error line as a
     // main container's crash.
     if out.is_empty()
         && marker
         && !matches(&IMAGE_PULL, text)
-        && waited_on(text).is_empty()
+        && waited_on(text).iter().all(|d| answered(text, &d.target))
         && unresolved(text).is_none()
         && wait_loop(text).is_none()
         && let Some(q) = quote(text, &FAILED_COMMAND).filter(|q| !WAIT_LINE.is_match(q))
@@ -397,9 +397,11 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     if matches(&IMAGE_PULL, text) {
         return out;
     }
+    // A dependency the log says answered ("Received 200 from …") held nothing.
     let deps: Vec<_> = waited_on(text)
         .into_iter()
         .filter(|d| marker || d.how != "log")
+        .filter(|d| !answered(text, &d.target))
         .collect();
     let unresolved = unresolved(text);
     // A probe in a Job's own command (`curl http://svc` in a CronJob's container) is the

@@ -102,13 +102,24 @@ static ERROR_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
 /// A pod a Job created, by its name: a certificate hook of an admission webhook
 /// (kube-webhook-certgen's `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`, run as
-/// Helm hook Jobs by ingress-nginx and kube-prometheus-stack) or any `…-job-x7k2p`.
-static JOB_POD_NAME: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job)-[a-z0-9]{5}\b"));
+/// Helm hook Jobs by ingress-nginx and kube-prometheus-stack), a chart's hook (`…-hook-x7k2p`,
+/// the name charts give their Helm hook Jobs), any `…-job-x7k2p`, or the Job itself
+/// (`…-setup-job`). Else the log is told to
+/// be a Job's: "the logs from the job", "the job's logs", `kubectl logs job/…`.
+static JOB_POD_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job|hook)-[a-z0-9]{5}\b|\b[a-z0-9][-a-z0-9]*-job\b|(?i:\blogs? (?:from|of) (?:the |this |that )?job\b|\bjob'?s logs?\b|\blogs\s+(?:-\S+\s+)*job/)",
+    )
+});
 /// A program's fatal end in its log: `"level":"fatal"`, `level=fatal`, `FATAL`, `panic:`,
-/// `fatal error:`.
+/// `fatal error:`, or a line of its own output that starts with `Error` (kubectl's
+/// `Error from server (Forbidden): …`, a CLI's `Error: …`, `Error getting …`): what a
+/// program prints as it gives up, unindented, not a table's `Error` column; or a
+/// supervisor's `Command exited with error: exit status 1` (dockerize).
 static FATAL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^panic:)|\bfatal error:"#)
+    re(
+        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^panic:)|\bfatal error:|(?m-i:^Error(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#,
+    )
 });
 
 /// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`,

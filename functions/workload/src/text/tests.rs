@@ -447,6 +447,42 @@ fn a_job_pods_fatal_end_is_the_jobs_retries() {
     );
 }
 
+/// A hook's pod by its name (`…-hook-xxxxx`), or a log told to be a Job's, ending in the
+/// program's own `Error` line: the Job's pods fail. An `Error` in a table's column, or a log
+/// of no Job, is not this.
+#[test]
+fn a_hook_or_a_jobs_log_ending_in_an_error_is_the_jobs_retries() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "$ kubectl logs -n infra cert-manager-startupapicheck-hook-4kx9z\nchecking API readiness\nError from server (Forbidden): certificates.cert-manager.io is forbidden: User \"system:serviceaccount:infra:startup\" cannot create resource \"certificates\"",
+            "These are the logs from the job:\n```\nconnecting to 10.2.0.4:8200\nError: failed to unseal: context deadline exceeded\n```",
+            "Running the chart's index-setup-job fails:\nCreating indices\n2024/02/01 10:00:01 Command exited with error: exit status 2",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "web-7c9d8f-x2kqp   0/1   Error   0   2m",
+            "$ kubectl logs web-7c9d8f-x2kqp\nError: failed to unseal: context deadline exceeded",
+        ],
+    );
+}
+
+/// A dependency the log says answered ("Received 200 from …") is not what holds the pod:
+/// the same log with the wait unanswered still is.
+#[test]
+fn a_wait_the_log_says_ended_holds_nothing() {
+    let waited = "Waiting for: http://search-master:9200\nProblem with dial: dial tcp 10.0.3.7:9200: connect: connection refused. Sleeping 1s\ncurl -s http://search-master:9200/_cluster/health";
+    assert_first(Class::InitBlocked, &[waited]);
+    assert_absent(
+        Class::InitBlocked,
+        &[
+            "Waiting for: http://search-master:9200\nReceived 200 from http://search-master:9200\ncurl: (3) URL using bad/illegal format or missing URL http://search-master:9200/_ilm\nCommand exited with error: exit status 1",
+        ],
+    );
+}
+
 /// "The low (default) backoff limit" the controller sets is the Job's retries running out.
 #[test]
 fn a_low_default_backoff_limit_told_is_the_jobs_retries() {

@@ -213,6 +213,18 @@ fn lastmile_wait_targets(text: &str) -> Vec<Dependency> {
     found
 }
 
+/// True when the log in `text` says `target` answered: dockerize's `Received 200 from
+/// http://target:9200`, wait-for-it's `target:5432 is available after 3 seconds`,
+/// `Connected to target`, `target is up`. A wait that ended is no longer what holds the pod:
+/// what the program did next is.
+pub fn answered(text: &str, target: &str) -> bool {
+    let target = regex::escape(target);
+    Regex::new(&format!(
+        r"(?i)\breceived [1-3]\d\d from \S*\b{target}\b|\b{target}(?::\d+)? is (?:now )?(?:available|up|ready|reachable)\b|\bconnected to \S*\b{target}\b"
+    ))
+    .is_ok_and(|re| re.is_match(text))
+}
+
 /// `nslookup: can't resolve 'x'` and friends: the name did not resolve.
 pub fn unresolved(text: &str) -> Option<String> {
     let caps = UNRESOLVED.captures(text)?;

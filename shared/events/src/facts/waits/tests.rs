@@ -121,3 +121,28 @@ fn a_command_named_in_prose_is_not_a_wait_on_a_preposition() {
         vec![("postgres.shop.svc".to_owned(), None, "nslookup")]
     );
 }
+
+/// A wait the log says ended (dockerize, wait-for-it, a client's "connected") is answered;
+/// the same target only waited for, or another host answered, is not.
+#[test]
+fn a_wait_the_log_says_ended_is_answered() {
+    let dockerize = "Waiting for: http://elasticsearch-master:9200\nReceived 200 from http://elasticsearch-master:9200";
+    assert!(answered(dockerize, "elasticsearch-master"));
+    assert!(answered(
+        "wait-for-it.sh: postgres:5432 is available after 3 seconds",
+        "postgres"
+    ));
+    assert!(answered(
+        "Connected to redis.cache.svc:6379",
+        "redis.cache.svc"
+    ));
+    assert!(!answered(
+        "Waiting for: http://elasticsearch-master:9200\nProblem with request: dial tcp: connection refused",
+        "elasticsearch-master"
+    ));
+    assert!(!answered(
+        "Received 200 from http://kibana:5601",
+        "elasticsearch-master"
+    ));
+    assert!(!answered("Received 503 from http://es:9200", "es"));
+}
