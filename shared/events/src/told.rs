@@ -58,14 +58,14 @@ pub static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("the backoff pattern compiles")
 });
-/// A Job said to have failed: "job x has failed", "the hook job fails with error …", "failed
-/// hook job", "the submitter Job may fail because …", "one Job fails among 25", its retries
+/// A Job said to have failed: "job x has failed", "the hook job fails with error …", "the
+/// install job crashed with error log", "failed hook job", "the submitter Job may fail because …", "one Job fails among 25", its retries
 /// said to run out ("the launcher exhausts all retry attempts" beside a job) ("the job fails
 /// to start" is no failure of its pods).
 pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(
-        r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+|may\s+|might\s+|can\s+|could\s+|will\s+|would\s+)?(?:failed\b|fails?(?:\s+(?:with|because|due|every|each|again|always|among|after|when|whenever|if|on|in|randomly|intermittently|sometimes|occasionally|repeatedly)\b|[.:,;)]|\s*$))|\bfailed\s+(?:hook\s+)?job\b|\bjob\b[^.\n]{0,120}?\b(?:exhaust(?:s|ed|ing)?|r[au]ns? out of|used up)\s+(?:all\s+)?(?:of\s+)?(?:its\s+|their\s+|the\s+)?(?:\d+\s+)?(?:retr(?:y|ies)|retry attempts|attempts)\b",
+        r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+|may\s+|might\s+|can\s+|could\s+|will\s+|would\s+)?(?:failed\b|crash(?:ed|es)\b|errored\b|fails?(?:\s+(?:with|because|due|every|each|again|always|among|after|when|whenever|if|on|in|randomly|intermittently|sometimes|occasionally|repeatedly)\b|[.:,;)]|\s*$))|\bfailed\s+(?:hook\s+)?job\b|\bjob\b[^.\n]{0,120}?\b(?:exhaust(?:s|ed|ing)?|r[au]ns? out of|used up)\s+(?:all\s+)?(?:of\s+)?(?:its\s+|their\s+|the\s+)?(?:\d+\s+)?(?:retr(?:y|ies)|retry attempts|attempts)\b",
     )
     .expect("the job-failed pattern compiles")
 });

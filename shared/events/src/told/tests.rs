@@ -54,6 +54,8 @@ fn a_job_told_to_fail_by_its_controller_or_in_words() {
         "the submitter Kubernetes Job may fail because the head service is gone",
         "one submitter Job fails among the 25 runs",
         "the launcher job will fail as it exhausts all retry attempts",
+        "helm-install-traefik job crashed with error log: INSTALLATION FAILED",
+        "the seed job errored on the second run",
     ] {
         assert!(job_failed(text), "{text}");
     }
@@ -63,6 +65,7 @@ fn a_job_told_to_fail_by_its_controller_or_in_words() {
         "the job can fail to start when the quota is full",
         "the registry client exhausts its retries and the pull fails",
         "Back-off restarting failed container",
+        "the pod crashed while the job was still queued",
     ] {
         assert!(!job_failed(text), "{text}");
     }
