@@ -95,6 +95,7 @@ fn probes_told_to_aim_at_the_wrong_target() {
     for t in [
         "The gateway's liveness probe checks the service port 80 instead of containerPort 8080, so the pods get restarted every few minutes.",
         "After the chart upgrade our workers stay 0/1 ready: the readiness probes use an incorrect path.",
+        "The pods keep restarting: the health checks hit the wrong endpoint.",
     ] {
         let found = wrong_target_told(&facts(t), None).unwrap_or_else(|| panic!("{t}"));
         assert_eq!(found.diagnosis.class, Class::RUNTIME_PROBE_FAILING, "{t}");
@@ -102,6 +103,8 @@ fn probes_told_to_aim_at_the_wrong_target() {
     for t in [
         "The ingress points at the wrong port, so requests fail with 502.",
         "We fixed the probes; the pods are Ready now.",
+        // A health check named, nothing said wrong about its target.
+        "The upgrade fails: the upgrade-health-check job exceeds its 15 seconds timeout and is not ready in time.",
     ] {
         assert!(wrong_target_told(&facts(t), None).is_none(), "{t}");
     }

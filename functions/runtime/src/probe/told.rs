@@ -22,7 +22,9 @@ pub(super) static STATUS_SAID: LazyLock<Regex> = LazyLock::new(|| {
 /// liveness probe points at the service port instead of the container port", "probes use an
 /// incorrect path", "health checks hit the wrong endpoint".
 static WRONG_TARGET: LazyLock<Regex> = LazyLock::new(|| {
-    const PROBE: &str = r"(?:(?:readiness|readyness|liveness|startup)\s*-?\s*)?prob(?:e|es)\b|\bhealth[- ]?checks?\b";
+    // One group: a bare alternation here would split the patterns below at its `|`, and a
+    // text naming a health check at all would read as a wrong target.
+    const PROBE: &str = r"(?:(?:(?:readiness|readyness|liveness|startup)\s*-?\s*)?prob(?:e|es)\b|\bhealth[- ]?checks?\b)";
     const WRONG: &str = r"(?:wrong|incorrect|mismatched|invalid|bad)\s+(?:container\s+|service\s+|target\s+|http\s+)?(?:ports?|paths?|endpoints?|urls?|schemes?)\b";
     re(&format!(
         r"(?i)\b{WRONG}[^.\n]{{0,40}}?\b{PROBE}|\b{PROBE}[^.\n]{{0,50}}?\b(?:{WRONG}|(?:point\w*|target\w*|us(?:e|es|ed|ing)|hit\w*|aim\w*|check\w*|configured (?:for|with|on))\b[^.\n]{{0,20}}?\bservice(?:'s)? ports?\b)"
