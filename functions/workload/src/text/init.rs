@@ -413,11 +413,15 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     let dns_wait = unresolved.is_some() && text.lines().any(|l| WAIT_LINE.is_match(l));
     // A wait told in words beside an init container ("keeps waiting to connect to a database").
     let told_wait = if marker { told::wait_told(text) } else { None };
-    if marker
-        || looping
-        || log_loop.is_some()
-        || (unresolved.is_some() && !deps.is_empty())
-        || dns_wait
+    // A wait loop in the log of a Job told to have failed, with nothing marking an init
+    // container, is the Job's own script waiting (and failing): the Job's finding.
+    let jobs_script = !marker && lastmile_events::told::job_failed(text);
+    if !jobs_script
+        && (marker
+            || looping
+            || log_loop.is_some()
+            || (unresolved.is_some() && !deps.is_empty())
+            || dns_wait)
     {
         let mut evidence: Vec<String> = quote(text, &INIT_MARKER).into_iter().collect();
         evidence.extend(deps.iter().take(3).map(|d| {

@@ -129,6 +129,13 @@ static BACKOFF_ZERO: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?i)\bbackoff_?limit"?\s*[:=]\s*0\b|--backoff-limit[= ]0\b|\bbackoff[_ ]?limit[`'"]?\s+(?:is\s+|was\s+|of\s+|(?:is\s+)?set\s+to\s+)[`'"]?0\b"#,
     )
 });
+/// The Job controller's tracking finalizer beside a pod that does not go away: shown
+/// `Terminating`, or told to stay, hang or not be removed.
+static TRACKING_FINALIZER_KEPT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?is)batch\.kubernetes\.io/job-tracking.{0,2000}?\b(?:Terminating|(?:not|never|n't) (?:be )?(?:terminated|deleted|removed)|stuck|hang\w*)\b|\b(?:Terminating|(?:not|never|n't) (?:be(?:ing)? )?(?:terminated|deleted|removed)|keeps? [\w\s-]{0,30}?from being (?:terminated|deleted|removed)|stuck|hang\w*)\b.{0,2000}?batch\.kubernetes\.io/job-tracking",
+    )
+});
 /// One pod said to have ended in Error or Failed.
 static ONE_POD_FAILED: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(?i:pod)\b[^.\n]{0,30}?\b(?:Error|Failed)\b"));
@@ -191,6 +198,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &BACKOFF_TOO_LOW,
         &JOB_POD_NAME,
         &FATAL_LINE,
+        &TRACKING_FINALIZER_KEPT,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -445,6 +453,26 @@ fn stuck(
             subject.clone(),
             vec![row],
             vec![remedy::job_logs(subject), remedy::inspect_job(subject)],
+            false,
+        ));
+    }
+    // The Job controller's tracking finalizer on a pod that stays: the controller could not
+    // remove it (an admission webhook that also handles pod UPDATEs and rejects the patch, a
+    // controller that lost track), so the pod stays Terminating and the Job never finishes
+    // counting it.
+    const TRACKING: &str = "batch.kubernetes.io/job-tracking";
+    if out.is_empty()
+        && TRACKING_FINALIZER_KEPT.is_match(text)
+        && let Some(at) = text.find(TRACKING)
+    {
+        let q = crate::text::quote_range(text, at, at + TRACKING.len());
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.7,
+            "A Job's pod keeps the Job controller's `batch.kubernetes.io/job-tracking` finalizer and stays Terminating: the controller's patch that removes it is failing (most often a mutating webhook that also handles pod UPDATEs and rejects or rewrites the patch), so the Job cannot finish counting the pod. Find the webhook that intercepts pod updates (`kubectl get mutatingwebhookconfigurations`) and restrict it to CREATE.".into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::inspect_job(subject)],
             false,
         ));
     }

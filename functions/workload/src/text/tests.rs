@@ -483,6 +483,46 @@ fn a_wait_the_log_says_ended_holds_nothing() {
     );
 }
 
+/// A Job's pod kept by the Job controller's tracking finalizer (a webhook rejecting the
+/// controller's patch) stays Terminating: the Job is stuck; the finalizer on a pod that goes
+/// away, or a pod Terminating without it, is not this.
+#[test]
+fn a_pod_kept_by_the_job_tracking_finalizer_leaves_the_job_stuck() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "NAME                 READY   STATUS        RESTARTS   AGE\nnightly-29011-abcde  0/1     Terminating   0          3d\nmetadata:\n  finalizers:\n  - batch.kubernetes.io/job-tracking",
+            "Since we enabled the mesh injector, the pods of our batch jobs are never deleted. They all carry the finalizer batch.kubernetes.io/job-tracking.",
+        ],
+    );
+    assert_absent(
+        Class::JobStuckActive,
+        &[
+            "the pod has the finalizer batch.kubernetes.io/job-tracking while it runs; it completed and was removed as expected",
+        ],
+    );
+}
+
+/// A wait loop in the log of a Job told to have failed, nothing marking an init container,
+/// is the Job's script: the Job's failure, not an init wait; the same log told of an init
+/// container is still the wait.
+#[test]
+fn a_wait_loop_in_a_failed_jobs_script_is_the_jobs_failure() {
+    let log = "Waiting for the object store to be ready...\n/scripts/setup.sh: line 9: wget: not found\nstore not ready yet, waiting... (0s/120s)\n/scripts/setup.sh: line 9: wget: not found\nstore not ready yet, waiting... (5s/120s)";
+    assert_first(
+        Class::JobBackoffLimit,
+        &[&format!(
+            "The `make-buckets` job fails with `wget: not found`:\n{log}"
+        )],
+    );
+    assert_first(
+        Class::InitBlocked,
+        &[&format!(
+            "The `wait-store` init container never finishes:\n{log}"
+        )],
+    );
+}
+
 /// "The low (default) backoff limit" the controller sets is the Job's retries running out.
 #[test]
 fn a_low_default_backoff_limit_told_is_the_jobs_retries() {
