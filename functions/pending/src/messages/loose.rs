@@ -40,7 +40,9 @@ pub(super) use no_nodes::described_no_nodes;
 pub(super) use node_label::{described_node_label, selected_role_absent};
 pub(super) use nodes::{bare_taint, described_host_ports, not_ready_nodes};
 pub(super) use partial_scale_up::partial_scale_up;
-pub(super) use placement::{described_spread, described_volume_zone, pending_claims};
+pub(super) use placement::{
+    described_spread, described_volume_zone, empty_daemonset, pending_claims,
+};
 pub(super) use replicas_per_node::replicas_beyond_nodes;
 pub(super) use stale_affinity::described_stale_affinity;
 

@@ -141,6 +141,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::pending_claims,
     },
     Rule {
+        name: "empty-daemonset",
+        scan: super::loose::empty_daemonset,
+    },
+    Rule {
         name: "described-spread",
         scan: super::loose::described_spread,
     },

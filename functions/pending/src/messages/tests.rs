@@ -170,6 +170,10 @@ fn each_rule_finds_its_own_sample() {
             "With autoscaling on, 2 nodes were created, but the last replica is still Pending.",
         ),
         (
+            "empty-daemonset",
+            "$ kubectl get ds -A | grep exporter\nmonitoring   node-exporter   0   0   0   0   0   role=metrics   5m",
+        ),
+        (
             "not-ready-nodes",
             "NAME      STATUS     ROLES    AGE   VERSION\nmaster    NotReady   master   56m   v1.16.0\nworker1   NotReady   <none>   52m   v1.16.0\ncoredns-5644d7b6d9-4qvm9   0/1   Pending   0   31m",
         ),

@@ -54,6 +54,58 @@ pub(in crate::messages) fn pending_claims(t: &Input<'_>, out: &mut Vec<Finding>)
     ));
 }
 
+/// A `kubectl get ds` row (`NAMESPACE` optional) whose DESIRED count is 0: name, then
+/// `0 0 0 0 0` (desired, current, ready, up-to-date, available).
+static EMPTY_DAEMONSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*(?:[a-z0-9][-a-z0-9.]*\s+)?([a-z0-9][-a-z0-9.]*)\s+0\s+0\s+0\s+0\s+0\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// `kubectl get ds` shows a DaemonSet that wants no pod at all (DESIRED 0; the table's
+/// header, or the command when a `grep` dropped the header, says which columns): the DaemonSet
+/// controller counts only nodes that match its pod template's node selector and required
+/// node affinity (and whose NoSchedule taints it tolerates), so no node qualifies; the pods
+/// are not Pending, they are never created. Most often a selector or affinity on labels no
+/// node carries (labels a feature-discovery add-on would set).
+pub(in crate::messages) fn empty_daemonset(t: &Input<'_>, out: &mut Vec<Finding>) {
+    // The rows after the table's header, or after a `kubectl get ds` whose output was
+    // filtered (`| grep`) and lost its header.
+    let header = t.text.lines().find(|l| {
+        let l = l.trim_start();
+        (l.starts_with("NAME") || l.starts_with("NAMESPACE"))
+            && l.contains("DESIRED")
+            && l.contains("CURRENT")
+            && l.contains("NODE SELECTOR")
+    });
+    // ASCII lowercasing keeps byte offsets, so a position in it is one in the text.
+    let lower = t.text.to_ascii_lowercase();
+    let command = ["get ds", "get daemonset"]
+        .iter()
+        .find_map(|c| lower.find(c).map(|at| (at, c.len())));
+    let after = match (header, command) {
+        (Some(header), _) => t
+            .text
+            .find(header)
+            .map_or("", |at| &t.text[at + header.len()..]),
+        (None, Some((at, len))) => t.text.get(at + len..).unwrap_or_default(),
+        (None, None) => return,
+    };
+    let Some(row) = EMPTY_DAEMONSET.captures(after) else {
+        return;
+    };
+    let name = row.get(1).map_or("", |m| m.as_str());
+    out.push(Finding::new(
+        Class::NodeAffinity,
+        0.6,
+        format!(
+            "DaemonSet {name} wants no pod (DESIRED 0): no node matches its pod template's node selector / required node affinity (or every node has a NoSchedule taint it does not tolerate), so its pods are never created; compare `kubectl get ds {name} -o jsonpath='{{.spec.template.spec.affinity}}'` with the nodes' labels"
+        ),
+        &quote_around(t.text, name),
+        false,
+        Fact::None,
+    ));
+}
+
 /// A report that describes a required inter-pod affinity, anti-affinity or topology
 /// spread rule beside Pending pods, with no scheduler message: more replicas than the rule
 /// allows nodes (or zones) for, or no node running the pods a pod must sit beside. A bare
@@ -190,6 +242,7 @@ pub(in crate::messages) fn described_volume_zone(t: &Input<'_>, out: &mut Vec<Fi
 pub(super) fn compile_all() {
     for pattern in [
         &PENDING_CLAIM,
+        &EMPTY_DAEMONSET,
         &VOLUME_IN_ZONE,
         &NO_NODE_IN_ZONE,
         &ZONE_NAMED,

@@ -15,6 +15,19 @@ fn pending_claims_in_a_pvc_table() {
     assert!(!rules_hit(pods).contains(&"pending-claims"));
 }
 
+/// A DaemonSet `kubectl get ds` shows wanting no pod selects no node; one with pods, or a
+/// Deployment's table, is not this.
+#[test]
+fn a_daemonset_that_wants_no_pod_selects_no_node() {
+    let empty = "$ kubectl get ds -n monitoring\nNAME            DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR              AGE\nnode-exporter   0         0         0       0            0           node-role/metrics=true   12m";
+    assert_first(Class::NodeAffinity, &[empty]);
+    let running = "NAMESPACE     NAME            DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE\nkube-system   node-exporter   3         3         3       3            3           <none>          12m";
+    assert!(!rules_hit(running).contains(&"empty-daemonset"));
+    let deployments =
+        "NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    0/0     0            0           5m";
+    assert!(!rules_hit(deployments).contains(&"empty-daemonset"));
+}
+
 /// Extended resources quoted alone, with or without their vendor domain (and cut where a
 /// paste wrapped `nvidia.com/gpu`).
 #[test]
