@@ -191,8 +191,9 @@ pub(crate) fn compile_all() {
 /// The confidence of a failure line from a container the report shows running with no
 /// restart: below what the rest of the report shows.
 const UNRESTARTED: f64 = 0.5;
-/// The confidence of a failure line, without restarts, in a report telling a Job failed:
-/// below the Job's failure even when only told (0.5), which it explains.
+/// The confidence of a failure line, without restarts, in a report telling a Job failed or
+/// naming the pod as a Job's: below the Job's failure even when only told (0.5), which it
+/// explains.
 const IN_A_FAILED_JOB: f64 = 0.45;
 
 /// True when the container restarts, by its state or in the report's words.
@@ -260,9 +261,12 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
             evidence.push(format!("{}: {}", cause.name, quote(line)));
             remediation.extend(fix(cause.name, t));
             let settled = restarting(f) || exited;
-            if !settled && f.lines.iter().any(|l| told::job_failed(l)) {
+            // A pod named as a Job's counts unless the table shows it still running (then
+            // the line is one it lived through, below).
+            let jobs_pod = |l: &String| !f.running_unrestarted && told::JOB_POD_NAME.is_match(l);
+            if !settled && f.lines.iter().any(|l| told::job_failed(l) || jobs_pod(l)) {
                 evidence.push(
-                    "the report tells a Job failed: its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
+                    "the report tells a Job failed, or names the pod as a Job's: its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
                 );
                 (
                     format!(

@@ -69,6 +69,19 @@ pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("the job-failed pattern compiles")
 });
+/// A pod a Job created, by its name: a webhook certificate hook (kube-webhook-certgen's
+/// `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`), a chart's hook (`…-hook-x7k2p`),
+/// any `…-job-x7k2p`, or a CronJob's run (`…-28306992-x7k2p`: the CronJob controller names
+/// each Job after its scheduled time, in minutes since the epoch, or seconds before
+/// Kubernetes 1.21).
+pub static JOB_POD_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(
+        r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job|hook|\d{8,10})-[a-z0-9]{5}\b",
+    )
+    .expect("the job pod name pattern compiles")
+});
+
 /// True when `text` tells a Job failed: its retries spent ([`JOB_BACKOFF`]) or said to have
 /// failed ([`JOB_FAILED`]). Its pods then ran and failed, each once (a Job's pods are
 /// replaced, not restarted in place, unless restartPolicy is OnFailure), so the workload

@@ -164,6 +164,22 @@ fn a_failure_line_from_pods_that_never_restarted_is_only_a_reading() {
     assert!(found.diagnosis.confidence >= 0.9, "{:?}", found.diagnosis);
 }
 
+/// A pod named as a CronJob's run (`<cronjob>-<scheduled minute>-<suffix>`) whose log panics,
+/// no restart shown: the line says why the Job's pods failed, below the Job.
+#[test]
+fn a_panic_in_a_cronjob_runs_pod_explains_the_job() {
+    let text = "$ kubectl logs cleanup-old-builds-28411230-q2w8x\n\
+        panic: runtime error: invalid memory address or nil pointer dereference\n\
+        [signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x13c9ee9]";
+    let incident = lastmile_intake::incident_from_text(text);
+    let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
+    assert!(
+        found.diagnosis.confidence <= IN_A_FAILED_JOB,
+        "{:?}",
+        found.diagnosis
+    );
+}
+
 /// A report telling a Job failed, with its pod's failure line and no restart: the line says
 /// why the Job's pods failed, held below the Job's failure it explains. Restarts shown keep
 /// it a crash loop.

@@ -100,25 +100,22 @@ static FAILED_PODS: LazyLock<Regex> = LazyLock::new(|| {
 /// A `kubectl get pods` row of a pod that ended in Error: `curl-27781-x7k2p   0/1   Error   0   5m`.
 static ERROR_ROW: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?m)^\s*[a-z0-9][-a-z0-9.]*\s+0/\d+\s+(?:Error|Failed)\s+\d+\b"));
-/// A pod a Job created, by its name: a certificate hook of an admission webhook
-/// (kube-webhook-certgen's `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`, run as
-/// Helm hook Jobs by ingress-nginx and kube-prometheus-stack), a chart's hook (`…-hook-x7k2p`,
-/// the name charts give their Helm hook Jobs), any `…-job-x7k2p`, or the Job itself
-/// (`…-setup-job`). Else the log is told to
-/// be a Job's: "the logs from the job", "the job's logs", `kubectl logs job/…`.
-static JOB_POD_NAME: LazyLock<Regex> = LazyLock::new(|| {
+/// A pod a Job created, by its name ([`told::JOB_POD_NAME`]), or the Job itself
+/// (`…-setup-job`), or a log told to be a Job's: "the logs from the job", "the job's logs",
+/// `kubectl logs job/…`.
+static JOB_NAMED: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job|hook)-[a-z0-9]{5}\b|\b[a-z0-9][-a-z0-9]*-job\b|(?i:\blogs? (?:from|of) (?:the |this |that )?job\b|\bjob'?s logs?\b|\blogs\s+(?:-\S+\s+)*job/)",
+        r"\b[a-z0-9][-a-z0-9]*-job\b|(?i:\blogs? (?:from|of) (?:the |this |that )?job\b|\bjob'?s logs?\b|\blogs\s+(?:-\S+\s+)*job/)",
     )
 });
 /// A program's fatal end in its log: `"level":"fatal"`, `level=fatal`, `FATAL`, `panic:`,
-/// `fatal error:`, or a line of its own output that starts with `Error` (kubectl's
-/// `Error from server (Forbidden): …`, a CLI's `Error: …`, `Error getting …`): what a
+/// `fatal error:`, or a line of its own output that starts with `Error` or `error` (kubectl's
+/// `Error from server (Forbidden): …` and `error: …`, a CLI's `Error: …`): what a
 /// program prints as it gives up, unindented, not a table's `Error` column; or a
 /// supervisor's `Command exited with error: exit status 1` (dockerize).
 static FATAL_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^panic:)|\bfatal error:|(?m-i:^Error(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#,
+        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^panic:)|\bfatal error:|(?m-i:^[`'"]?(?:Error|error)(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#,
     )
 });
 
@@ -196,7 +193,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &ERROR_ROW,
         &RAN_FOR_LONG,
         &BACKOFF_TOO_LOW,
-        &JOB_POD_NAME,
+        &JOB_NAMED,
         &FATAL_LINE,
         &TRACKING_FINALIZER_KEPT,
         &BACKOFF_ZERO,
@@ -330,7 +327,9 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
 /// A Job's pod (named as one) whose program ends fatally in the log: the pod fails, and the
 /// Job retries it into its backoff limit.
 fn job_pod_fatal(text: &str) -> Option<String> {
-    let pod = JOB_POD_NAME.find(text)?;
+    let pod = told::JOB_POD_NAME
+        .find(text)
+        .or_else(|| JOB_NAMED.find(text))?;
     let fatal = FATAL_LINE.find(text)?;
     Some(format!(
         "pod {} of a Job ends fatally: {}",
@@ -340,25 +339,43 @@ fn job_pod_fatal(text: &str) -> Option<String> {
 }
 
 /// Two or more pods of one controller (one generated name prefix) ended in Error or Failed
-/// without a restart, in a `kubectl get pods` table: the controller replaced each failed pod
+/// without a restart, or one such pod beside a sibling that Completed, in a `kubectl get
+/// pods` table: the controller replaced each failed pod
 /// instead of restarting it in place (restartPolicy Never), which is how a Job retries,
 /// whatever runs it (Katib, Argo, a CI runner) and whether or not the report says "job". A
 /// Deployment's pods restart in place (CrashLoopBackOff, restarts counting).
 fn replaced_pods(text: &str) -> Option<String> {
-    let mut per_prefix: std::collections::HashMap<&str, Vec<&str>> = Default::default();
-    for row in told::pod_rows(text)
-        .filter(|r| r.ready == 0 && matches!(r.status, "Error" | "Failed") && r.restarts == 0)
-    {
+    // Per generated prefix: the rows in Error (quoted), and whether a sibling completed.
+    let mut per_prefix: std::collections::HashMap<&str, (Vec<&str>, bool)> = Default::default();
+    for row in told::pod_rows(text).filter(|r| r.ready == 0 && r.restarts == 0) {
+        let failed = matches!(row.status, "Error" | "Failed");
+        if !failed && row.status != "Completed" {
+            continue;
+        }
         if let Some(prefix) = row.generated_prefix() {
-            per_prefix.entry(prefix).or_default().push(row.line);
+            let entry = per_prefix.entry(prefix).or_default();
+            if failed {
+                entry.0.push(row.line);
+            } else {
+                entry.1 = true;
+            }
         }
     }
-    let (_, rows) = per_prefix.into_iter().max_by_key(|(_, rows)| rows.len())?;
-    (rows.len() >= 2).then(|| {
+    // Two failed, or one failed and a sibling that completed: a pod the controller
+    // replaced rather than restarted (the retry that succeeded is still a retry).
+    let (_, (rows, _)) = per_prefix
+        .into_iter()
+        .filter(|(_, (rows, completed))| rows.len() >= 2 || (rows.len() == 1 && *completed))
+        .max_by_key(|(_, (rows, _))| rows.len())?;
+    let first = rows.first()?;
+    Some(if rows.len() == 1 {
         format!(
-            "{} pods of one controller in Error without a restart: \"{}\"",
-            rows.len(),
-            rows[0]
+            "a pod of one controller in Error without a restart, and a sibling that completed after it: \"{first}\""
+        )
+    } else {
+        format!(
+            "{} pods of one controller in Error without a restart: \"{first}\"",
+            rows.len()
         )
     })
 }
@@ -426,10 +443,12 @@ fn push_backoff(
     ));
 }
 
-/// A Job shown failed (a pod row in Error, a Job row Failed) or told to have failed.
+/// A Job shown failed (a pod row in Error, a Job row Failed, a Job's pod by name ending
+/// fatally) or told to have failed.
 pub(super) fn job_failed_shown_or_told(text: &str) -> bool {
-    job_context(text)
-        && (ERROR_ROW.is_match(text) || JOB_SHOWN_FAILED.is_match(text) || told::job_failed(text))
+    (job_context(text)
+        && (ERROR_ROW.is_match(text) || JOB_SHOWN_FAILED.is_match(text) || told::job_failed(text)))
+        || job_pod_fatal(text).is_some()
 }
 
 /// The text is about a Job or CronJob (by kind, word or status).

@@ -523,6 +523,26 @@ fn a_wait_loop_in_a_failed_jobs_script_is_the_jobs_failure() {
     );
 }
 
+/// A CronJob's run by its pod name (`<cronjob>-<scheduled minute>-<suffix>`) ending in
+/// kubectl's lowercase `error:` or a panic, and a pod in Error beside its replacement that
+/// completed: the Job's pods fail. A Deployment's pod beside a completed one is not this.
+#[test]
+fn a_cronjob_runs_pod_failing_and_a_replaced_pod_are_the_jobs_retries() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "$ kubectl logs report-nightly-28411230-q2w8x\nerror: reports.example.io is forbidden: User \"system:serviceaccount:ops:default\" cannot list resource \"reports\"",
+            "NAME                      READY   STATUS      RESTARTS   AGE\nexport-run-7f2kq          0/1     Error       0          9m\nexport-run-x9c4m          0/1     Completed   0          8m\ndb-0                      1/1     Running     0          1h",
+        ],
+    );
+    assert_absent(
+        Class::JobBackoffLimit,
+        &[
+            "NAME                       READY   STATUS      RESTARTS   AGE\nweb-6d4f8b7c9-abcde        0/1     Error       0          9m\nmigrate-x9c4m              0/1     Completed   0          8m",
+        ],
+    );
+}
+
 /// "The low (default) backoff limit" the controller sets is the Job's retries running out.
 #[test]
 fn a_low_default_backoff_limit_told_is_the_jobs_retries() {
