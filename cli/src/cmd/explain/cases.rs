@@ -180,7 +180,8 @@ async fn real_failure_reports_get_an_accepted_first_class() {
 /// extended (`tests/fixtures/corpus/README.md` has the figures), with two cases of slack
 /// overall and one per family, so a regression fails while one flaky case does not. Raise
 /// them as rules improve; never lower them to make a change pass.
-/// Tune re-measured when batch 35 was added (2026-12-07): 1941/1951; after batch 34:
+/// Tune re-measured when batch 36 was added (2026-12-07): 1973/1984; after batch 35:
+/// 1941/1951; after batch 34:
 /// 1889/1899 (1825/1831 after batches 29-33, 1631/1636 after 27-28); scheduling 356/360
 /// then took its floor to 0.98: the new
 /// reports' one unresolved scheduling case (a Job's pod whose autoscaler verdict and
@@ -200,6 +201,9 @@ const TUNE_FLOORS: Floors = Floors {
         ("scheduling", 0.98),
     ],
 };
+/// Batch 36 (2026-12-07, 46 blind reports scored blind at 36/46, job 5/14; 13 joined heldout,
+/// 12/13 right blind and after its rule round): heldout 886/981 (90%), job 110/146; no floor
+/// moved.
 /// Batch 35 (2026-12-07, 75 blind reports scored blind at 54/75, init 5/10, job 10/17; 23
 /// joined heldout, 15/23 right blind and after its rule round): heldout 871/968 (90.0%),
 /// init 115/134, scheduling 149/172, runtime 133/140. The new reports took overall, init
