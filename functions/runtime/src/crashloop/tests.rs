@@ -142,16 +142,7 @@ fn a_failure_line_from_pods_that_never_restarted_is_only_a_reading() {
     let f = Facts::of(&incident);
     assert!(f.running_unrestarted);
     let found = diagnose(&f, &t).expect("the line is still read");
-    assert!(
-        found.diagnosis.confidence <= UNRESTARTED,
-        "{:?}",
-        found.diagnosis
-    );
-    assert!(
-        found.diagnosis.summary.contains("has not restarted"),
-        "{}",
-        found.diagnosis.summary
-    );
+    assert_held(&found, UNRESTARTED, "has not restarted");
 
     let looping = "NAME                      READY   STATUS             RESTARTS      AGE\n\
         api-7d9f8b6c4-kq2lm       0/1     CrashLoopBackOff   6 (40s ago)   7m\n\
@@ -164,44 +155,35 @@ fn a_failure_line_from_pods_that_never_restarted_is_only_a_reading() {
     assert!(found.diagnosis.confidence >= 0.9, "{:?}", found.diagnosis);
 }
 
-/// A pod named as a CronJob's run (`<cronjob>-<scheduled minute>-<suffix>`) whose log panics,
-/// no restart shown: the line says why the Job's pods failed, below the Job.
-#[test]
-fn a_panic_in_a_cronjob_runs_pod_explains_the_job() {
-    let text = "$ kubectl logs cleanup-old-builds-28411230-q2w8x\n\
-        panic: runtime error: invalid memory address or nil pointer dereference\n\
-        [signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x13c9ee9]";
-    let incident = lastmile_intake::incident_from_text(text);
-    let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
-    assert!(
-        found.diagnosis.confidence <= IN_A_FAILED_JOB,
-        "{:?}",
-        found.diagnosis
-    );
-}
-
-/// A report telling a Job failed, with its pod's failure line and no restart: the line says
-/// why the Job's pods failed, held below the Job's failure it explains. Restarts shown keep
-/// it a crash loop.
+/// A report telling a Job failed, or naming the pod as a CronJob's run
+/// (`<cronjob>-<scheduled minute>-<suffix>`), with its pod's failure line and no restart: the
+/// line says why the Job's pods failed, held below the Job's failure it explains. Restarts
+/// shown keep it a crash loop.
 #[test]
 fn a_failure_line_in_a_report_of_a_failed_job_explains_the_job() {
     let text = "The nightly export job failed with:\n\
         2025-02-11 03:00:12 ERROR open /var/run/secrets/export/key.pem: permission denied";
-    let incident = lastmile_intake::incident_from_text(text);
-    let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
-    assert!(
-        found.diagnosis.confidence <= IN_A_FAILED_JOB,
-        "{:?}",
-        found.diagnosis
-    );
-    assert!(
-        found.diagnosis.summary.contains("Job's pod"),
-        "{}",
-        found.diagnosis.summary
-    );
+    let cronjob_pod = "$ kubectl logs cleanup-old-builds-28411230-q2w8x\n\
+        panic: runtime error: invalid memory address or nil pointer dereference\n\
+        [signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x13c9ee9]";
+    for report in [text, cronjob_pod] {
+        let incident = lastmile_intake::incident_from_text(report);
+        let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
+        assert_held(&found, IN_A_FAILED_JOB, "Job's pod");
+    }
     let looping =
         format!("{text}\nWarning  BackOff  kubelet  Back-off restarting failed container export");
     let incident = lastmile_intake::incident_from_text(&looping);
     let found = diagnose(&Facts::of(&incident), &Target::of(&incident)).unwrap();
     assert!(found.diagnosis.confidence >= 0.9, "{:?}", found.diagnosis);
+}
+
+/// A finding held at or below `max` whose summary says `says`.
+fn assert_held(found: &Found, max: f64, says: &str) {
+    assert!(found.diagnosis.confidence <= max, "{:?}", found.diagnosis);
+    assert!(
+        found.diagnosis.summary.contains(says),
+        "{}",
+        found.diagnosis.summary
+    );
 }
