@@ -59,9 +59,10 @@ pub static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the backoff pattern compiles")
 });
 /// A Job said to have failed: "job x has failed", "the hook job fails with error …", "the
-/// install job crashed with error log", "failed hook job", "the submitter Job may fail because …", "one Job fails among 25", its retries
-/// said to run out ("the launcher exhausts all retry attempts" beside a job) ("the job fails
-/// to start" is no failure of its pods).
+/// install job crashed with error log", "failed hook job", "the submitter Job may fail
+/// because …", "one Job fails among 25", its retries said to run out ("the launcher
+/// exhausts all retry attempts" beside a job) ("the job fails to start" is no failure of its
+/// pods).
 pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(

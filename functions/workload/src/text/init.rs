@@ -332,9 +332,10 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     // it retries, and crash-loops where it exits on the Forbidden error. Without an init
     // container in sight, beside a Job shown or told to have failed, the Job's own script
     // was refused the read (its pod ran and failed): the Job's failure, not a wait.
-    if (marker || !super::job::job_failed_shown_or_told(text))
-        && let Some(caps) = RBAC_READ.captures(text)
-    {
+    // Nothing marks an init container and a Job is shown or told to have failed: what the
+    // text shows waiting or refused is the Job's own script.
+    let jobs_failure = !marker && super::job::job_failed_shown_or_told(text);
+    if !jobs_failure && let Some(caps) = RBAC_READ.captures(text) {
         let (ns, sa, resource) = (
             caps.get(1).map_or("", |m| m.as_str()),
             caps.get(2).map_or("", |m| m.as_str()),
@@ -369,9 +370,9 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     }
 
     // An init container whose own command fails (a `fatal:` / `error:` line, a
-    // traceback), with no wait or dependency in sight (or only ones that answered): it exits, it does not wait. The text
-    // names the init container, so this outranks a reading of the same error line as a
-    // main container's crash.
+    // traceback), with no wait or dependency in sight (or only ones that answered): it
+    // exits, it does not wait. The text names the init container, so this outranks a
+    // reading of the same error line as a main container's crash.
     if out.is_empty()
         && marker
         && !matches(&IMAGE_PULL, text)
@@ -413,10 +414,9 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     let dns_wait = unresolved.is_some() && text.lines().any(|l| WAIT_LINE.is_match(l));
     // A wait told in words beside an init container ("keeps waiting to connect to a database").
     let told_wait = if marker { told::wait_told(text) } else { None };
-    // A wait loop in the log of a Job told to have failed, with nothing marking an init
-    // container, is the Job's own script waiting (and failing): the Job's finding.
-    let jobs_script = !marker && lastmile_events::told::job_failed(text);
-    if !jobs_script
+    // A wait loop in the log of a failed Job, with nothing marking an init container, is
+    // the Job's own script waiting (and failing): the Job's finding.
+    if !jobs_failure
         && (marker
             || looping
             || log_loop.is_some()

@@ -126,11 +126,11 @@ static BACKOFF_ZERO: LazyLock<Regex> = LazyLock::new(|| {
         r#"(?i)\bbackoff_?limit"?\s*[:=]\s*0\b|--backoff-limit[= ]0\b|\bbackoff[_ ]?limit[`'"]?\s+(?:is\s+|was\s+|of\s+|(?:is\s+)?set\s+to\s+)[`'"]?0\b"#,
     )
 });
-/// The Job controller's tracking finalizer beside a pod that does not go away: shown
-/// `Terminating`, or told to stay, hang or not be removed.
-static TRACKING_FINALIZER_KEPT: LazyLock<Regex> = LazyLock::new(|| {
+/// A pod that does not go away: shown `Terminating`, or told to stay, hang or not be
+/// removed (read beside the Job controller's tracking finalizer).
+static POD_KEPT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?is)batch\.kubernetes\.io/job-tracking.{0,2000}?\b(?:Terminating|(?:not|never|n't) (?:be )?(?:terminated|deleted|removed)|stuck|hang\w*)\b|\b(?:Terminating|(?:not|never|n't) (?:be(?:ing)? )?(?:terminated|deleted|removed)|keeps? [\w\s-]{0,30}?from being (?:terminated|deleted|removed)|stuck|hang\w*)\b.{0,2000}?batch\.kubernetes\.io/job-tracking",
+        r"(?i)\bTerminating\b|\b(?:not|never|n't) (?:be(?:ing)? )?(?:terminated|deleted|removed)\b|\bkeeps? [\w\s-]{0,30}?from being (?:terminated|deleted|removed)\b|\bstuck\b|\bhang\w*",
     )
 });
 /// One pod said to have ended in Error or Failed.
@@ -195,7 +195,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &BACKOFF_TOO_LOW,
         &JOB_NAMED,
         &FATAL_LINE,
-        &TRACKING_FINALIZER_KEPT,
+        &POD_KEPT,
         &BACKOFF_ZERO,
         &ONE_POD_FAILED,
         &FAILED_ONCE,
@@ -481,8 +481,8 @@ fn stuck(
     // counting it.
     const TRACKING: &str = "batch.kubernetes.io/job-tracking";
     if out.is_empty()
-        && TRACKING_FINALIZER_KEPT.is_match(text)
         && let Some(at) = text.find(TRACKING)
+        && POD_KEPT.is_match(text)
     {
         let q = crate::text::quote_range(text, at, at + TRACKING.len());
         out.push(diagnosis(

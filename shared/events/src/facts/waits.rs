@@ -213,16 +213,33 @@ fn lastmile_wait_targets(text: &str) -> Vec<Dependency> {
     found
 }
 
+/// What a log prints just before a target that answered: dockerize's `Received 200 from
+/// http://`, a client's `Connected to `.
+static ANSWERED_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\breceived [1-3]\d\d from|\bconnected to) \S*$")
+        .unwrap_or_else(|e| panic!("the answered pattern must compile: {e}"))
+});
+/// What a log prints just after a target that answered: wait-for-it's `:5432 is available
+/// after 3 seconds`, `is up`, `is ready`.
+static ANSWERED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?::\d+)?\S*? is (?:now )?(?:available|up|ready|reachable)\b")
+        .unwrap_or_else(|e| panic!("the answered pattern must compile: {e}"))
+});
+
 /// True when the log in `text` says `target` answered: dockerize's `Received 200 from
 /// http://target:9200`, wait-for-it's `target:5432 is available after 3 seconds`,
 /// `Connected to target`, `target is up`. A wait that ended is no longer what holds the pod:
 /// what the program did next is.
 pub fn answered(text: &str, target: &str) -> bool {
-    let target = regex::escape(target);
-    Regex::new(&format!(
-        r"(?i)\breceived [1-3]\d\d from \S*\b{target}\b|\b{target}(?::\d+)? is (?:now )?(?:available|up|ready|reachable)\b|\bconnected to \S*\b{target}\b"
-    ))
-    .is_ok_and(|re| re.is_match(text))
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.lines().any(|line| {
+        line.match_indices(target).any(|(at, _)| {
+            let (before, after) = (&line[..at], &line[at + target.len()..]);
+            !word(before.chars().next_back())
+                && !word(after.chars().next())
+                && (ANSWERED_BEFORE.is_match(before) || ANSWERED_AFTER.is_match(after))
+        })
+    })
 }
 
 /// `nslookup: can't resolve 'x'` and friends: the name did not resolve.

@@ -77,18 +77,23 @@ pub(in crate::messages) fn empty_daemonset(t: &Input<'_>, out: &mut Vec<Finding>
             && l.contains("CURRENT")
             && l.contains("NODE SELECTOR")
     });
-    // ASCII lowercasing keeps byte offsets, so a position in it is one in the text.
-    let lower = t.text.to_ascii_lowercase();
-    let command = ["get ds", "get daemonset"]
-        .iter()
-        .find_map(|c| lower.find(c).map(|at| (at, c.len())));
-    let after = match (header, command) {
-        (Some(header), _) => t
+    // Without a header, after the command. ASCII lowercasing keeps byte offsets, so a
+    // position in it is one in the text.
+    let command = || {
+        let lower = t.text.to_ascii_lowercase();
+        ["get ds", "get daemonset"]
+            .iter()
+            .find_map(|c| lower.find(c).map(|at| at + c.len()))
+    };
+    let after = match header {
+        Some(header) => t
             .text
             .find(header)
             .map_or("", |at| &t.text[at + header.len()..]),
-        (None, Some((at, len))) => t.text.get(at + len..).unwrap_or_default(),
-        (None, None) => return,
+        None => match command() {
+            Some(at) => t.text.get(at..).unwrap_or_default(),
+            None => return,
+        },
     };
     let Some(row) = EMPTY_DAEMONSET.captures(after) else {
         return;

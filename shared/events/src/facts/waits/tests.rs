@@ -4,6 +4,8 @@ use super::*;
 fn builds_every_regex() {
     assert_eq!(PATTERNS.len(), 8, "every wait pattern compiles");
     LazyLock::force(&UNRESOLVED);
+    LazyLock::force(&ANSWERED_BEFORE);
+    LazyLock::force(&ANSWERED_AFTER);
 }
 
 fn targets(text: &str) -> Vec<(String, Option<u16>, &'static str)> {
