@@ -107,7 +107,7 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 pub struct Outcome {
     /// Diagnoses, most likely first. Empty when there is nothing to say (e.g. resolved).
     pub diagnoses: Vec<Diagnosis>,
-    /// Evidence to store in one bundle per diagnosis.
+    /// Evidence to store in one bundle, which the diagnoses share.
     pub evidence: Vec<EvidenceItem>,
 }
 

@@ -223,7 +223,8 @@ pub struct EvidenceObject {
 pub struct EvidenceRef {
     /// Store URL prefix, e.g. `s3://bucket/prefix` or `file:///var/lib/lastmile`.
     pub store: String,
-    /// Key of the manifest that lists the objects.
+    /// Key of the manifest that lists the objects; the diagnoses of one outcome (one function,
+    /// one incident) share one manifest.
     pub manifest_key: String,
     /// The objects in the bundle (pod, events, nodes, logs…), each content-addressed.
     pub objects: Vec<EvidenceObject>,

@@ -6,7 +6,7 @@
 //!    boundary ([`lastmile_contract::finalize`]: provenance, bounds, redaction) — nothing
 //!    is stored or published that did not;
 //! 4. store the outcome's evidence bundle in one call (redacted, content-addressed objects,
-//!    then one manifest per diagnosis);
+//!    then the one manifest the outcome's diagnoses share);
 //! 5. publish each diagnosis on `lastmile.diagnosis.<class>` and each remediation step on
 //!    `lastmile.remediation.<class>`.
 //!
@@ -165,9 +165,11 @@ impl Executor {
         };
 
         let trace_id = telemetry::trace_id_of(&tracing::Span::current());
-        // Ids first: each diagnosis gets its own manifest, all listing the outcome's objects,
-        // and the whole bundle (objects, then manifests) is stored before anything is
-        // published, so a published diagnosis always names evidence that exists.
+        // Ids first. The outcome's diagnoses list the same objects, so they share one
+        // manifest, named after the first diagnosis (an outcome of one diagnosis, the usual
+        // case, has the manifest of its diagnosis' id); the whole bundle (objects, then the
+        // manifest) is stored before anything is published, so a published diagnosis always
+        // names evidence that exists.
         let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
         let ids: Vec<String> = outcome
             .diagnoses
@@ -178,27 +180,25 @@ impl Executor {
                 diagnosis_id(spec.name, incident, d.class.as_str(), *ordinal)
             })
             .collect();
-        let manifest_keys: Vec<String> = ids
-            .iter()
-            .map(|id| format!("manifests/{}/{}.json", subjects::token(spec.name), id))
-            .collect();
-        let evidence_refs = if outcome.diagnoses.is_empty() {
-            Vec::new()
-        } else {
-            store_finalized(self.evidence.as_ref(), &outcome.evidence, &manifest_keys)
-                .instrument(tracing::info_span!(
-                    "lastmile.evidence.store",
-                    lastmile.evidence.manifest = %manifest_keys.join(" ")
-                ))
-                .await
-                .map_err(ProcessError::from_evidence)?
+        let evidence_ref = match ids.first() {
+            None => None,
+            Some(first) => {
+                let manifest_key = format!("manifests/{}/{first}.json", subjects::token(spec.name));
+                let stored =
+                    store_finalized(self.evidence.as_ref(), &manifest_key, &outcome.evidence)
+                        .instrument(tracing::info_span!(
+                            "lastmile.evidence.store",
+                            lastmile.evidence.manifest = %manifest_key
+                        ))
+                        .await
+                        .map_err(ProcessError::from_evidence)?;
+                Some(stored)
+            }
         };
         let mut published = Vec::with_capacity(outcome.diagnoses.len());
-        for ((mut diagnosis, id), evidence_ref) in
-            outcome.diagnoses.into_iter().zip(ids).zip(evidence_refs)
-        {
+        for (mut diagnosis, id) in outcome.diagnoses.into_iter().zip(ids) {
             diagnosis.id = Some(id);
-            diagnosis.evidence_ref = Some(evidence_ref);
+            diagnosis.evidence_ref = evidence_ref.clone();
             diagnosis.trace_id = trace_id.clone();
             tracing::Span::current().record("lastmile.diagnosis.class", diagnosis.class.as_str());
             published.push(diagnosis);

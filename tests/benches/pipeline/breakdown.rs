@@ -11,7 +11,7 @@ use lastmile_events::{CloudEvent, Incident, RemediationCommand};
 use lastmile_fn_pending::FUNCTION;
 use lastmile_runtime::bus::{BusError, Message, Publisher};
 use lastmile_runtime::evidence::local::LocalStore;
-use lastmile_runtime::evidence::store_bundles;
+use lastmile_runtime::evidence::store_bundle;
 use lastmile_runtime::executor::Executor;
 use sha2::{Digest, Sha256};
 
@@ -114,16 +114,14 @@ pub async fn print(events: &[(String, Message)], concurrency: usize) -> anyhow::
         std::future::ready(Ok(digests))
     })
     .await?;
-    // As the executor stores them: one bundle per outcome, its objects once and a manifest
-    // per diagnosis.
+    // As the executor stores them: one bundle per outcome, its objects once and the one
+    // manifest its diagnoses share.
     let store = LocalStore::new(dir.path().join("stages"))?;
     let evidence = steady(n, |i| {
         let o = &outcomes[i % outcomes.len()];
-        let keys: Vec<String> = (0..o.diagnoses.len())
-            .map(|d| format!("manifests/bench/{i}-{d}.json"))
-            .collect();
+        let key = format!("manifests/bench/{i}.json");
         let store = &store;
-        async move { Ok(store_bundles(store, &o.evidence, &keys).await?) }
+        async move { Ok(store_bundle(store, &key, &o.evidence).await?) }
     })
     .await?;
     let mut bytes = 0usize;

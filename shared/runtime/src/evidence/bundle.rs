@@ -21,55 +21,37 @@ pub fn object_key(hex: &str) -> String {
 }
 
 /// Redacts `items`, writes each as a content-addressed object (skipping ones that exist),
-/// then writes the manifest at `manifest_key` and returns it.
+/// then writes the manifest at `manifest_key` listing them and returns it. The whole bundle
+/// is one [`EvidenceStore::put_bundle`] call (objects first).
 pub async fn store_bundle(
     store: &dyn EvidenceStore,
     manifest_key: &str,
     items: &[EvidenceItem],
 ) -> Result<EvidenceRef, EvidenceError> {
-    let mut refs = store_bundles(store, items, &[manifest_key.to_owned()]).await?;
-    Ok(refs.remove(0))
+    store_redacted(store, objects_of(items, redact::bytes), manifest_key).await
 }
 
-/// [`store_bundle`] for several manifests listing the same evidence: an outcome's diagnoses
-/// share its evidence, so its objects are stored once and each diagnosis gets its own
-/// manifest. The whole bundle is one [`EvidenceStore::put_bundle`] call (objects first).
-/// Returns the manifests in the order of `manifest_keys`.
-pub async fn store_bundles(
-    store: &dyn EvidenceStore,
-    items: &[EvidenceItem],
-    manifest_keys: &[String],
-) -> Result<Vec<EvidenceRef>, EvidenceError> {
-    store_redacted(store, objects_of(items, redact::bytes), manifest_keys).await
-}
-
-/// [`store_bundles`] for the executor, whose items have just passed the one output
+/// [`store_bundle`] for the executor, whose items have just passed the one output
 /// boundary ([`lastmile_contract::finalize`], which applied the redaction policy to each):
 /// they are hashed and stored as they are instead of being parsed and redacted again.
 pub(crate) async fn store_finalized(
     store: &dyn EvidenceStore,
+    manifest_key: &str,
     items: &[EvidenceItem],
-    manifest_keys: &[String],
-) -> Result<Vec<EvidenceRef>, EvidenceError> {
-    store_redacted(store, objects_of(items, |b, _| b.to_vec()), manifest_keys).await
+) -> Result<EvidenceRef, EvidenceError> {
+    store_redacted(store, objects_of(items, |b, _| b.to_vec()), manifest_key).await
 }
 
-/// Writes `objects` (already cleaned and hashed) and one manifest per key listing them, in
-/// one [`EvidenceStore::put_bundle`] call.
+/// Writes `objects` (already cleaned and hashed) and the manifest listing them, in one
+/// [`EvidenceStore::put_bundle`] call.
 async fn store_redacted(
     store: &dyn EvidenceStore,
     (objects, blobs): (Vec<EvidenceObject>, Vec<Blob>),
-    manifest_keys: &[String],
-) -> Result<Vec<EvidenceRef>, EvidenceError> {
-    let mut refs = Vec::with_capacity(manifest_keys.len());
-    let mut manifests = Vec::with_capacity(manifest_keys.len());
-    for key in manifest_keys {
-        let (manifest, blob) = manifest_of(store, key, objects.clone())?;
-        refs.push(manifest);
-        manifests.push(blob);
-    }
-    store.put_bundle(blobs, manifests).await?;
-    Ok(refs)
+    manifest_key: &str,
+) -> Result<EvidenceRef, EvidenceError> {
+    let (manifest, blob) = manifest_of(store, manifest_key, objects)?;
+    store.put_bundle(blobs, vec![blob]).await?;
+    Ok(manifest)
 }
 
 /// Each item passed through `clean` (the redaction policy) and hashed: what a manifest

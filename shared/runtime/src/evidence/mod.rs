@@ -1,9 +1,11 @@
-//! The evidence store: content-addressed objects plus one manifest per diagnosis.
+//! The evidence store: content-addressed objects plus one manifest per outcome.
 //!
 //! Layout under the store's prefix:
 //! - `objects/sha256/<hex>`: redacted evidence bytes, keyed by their hash (idempotent:
 //!   writing the same bytes twice writes the same key);
-//! - `manifests/<function>/<diagnosis-id>.json`: the [`lastmile_events::EvidenceRef`] listing the objects.
+//! - `manifests/<function>/<diagnosis-id>.json`: the [`lastmile_events::EvidenceRef`] listing the
+//!   objects; the diagnoses of one outcome list the same objects, so they share one manifest,
+//!   named after the outcome's first diagnosis.
 //!
 //! Two stores implement [`EvidenceStore`]: [`s3`] (any S3-compatible server) and
 //! [`local`] (a directory; the embedded default `./lastmile-evidence/`).
@@ -17,7 +19,7 @@ use async_trait::async_trait;
 
 use crate::error::Detail;
 
-pub use bundle::{store_bundle, store_bundles};
+pub use bundle::store_bundle;
 
 /// Evidence store failures. The store client's own error (the S3 SDK's, serde's) is kept as
 /// the [`Detail`]'s source.

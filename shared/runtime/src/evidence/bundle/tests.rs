@@ -73,22 +73,20 @@ async fn finalized_items_are_stored_as_they_are_and_raw_items_are_redacted() {
         "transcript.txt",
         "GET /v2/ HTTP/1.1\r\nAuthorization: Basic dXNlcjpodW50ZXIy\r\n",
     )];
-    let keys = ["manifests/f/raw.json".to_owned()];
-    let redacted = store_bundles(&store, &raw, &keys).await.unwrap();
-    let text = store
-        .get(&redacted[0].objects[0].key)
+    let redacted = store_bundle(&store, "manifests/f/raw.json", &raw)
         .await
-        .unwrap()
         .unwrap();
+    let text = store.get(&redacted.objects[0].key).await.unwrap().unwrap();
     assert!(
         !String::from_utf8(text)
             .unwrap()
             .contains("dXNlcjpodW50ZXIy")
     );
     // The executor's path trusts finalize: the bytes go to the store unchanged.
-    let keys = ["manifests/f/finalized.json".to_owned()];
-    let stored = store_finalized(&store, &raw, &keys).await.unwrap();
-    let bytes = store.get(&stored[0].objects[0].key).await.unwrap().unwrap();
+    let stored = store_finalized(&store, "manifests/f/finalized.json", &raw)
+        .await
+        .unwrap();
+    let bytes = store.get(&stored.objects[0].key).await.unwrap().unwrap();
     assert_eq!(bytes, raw[0].bytes);
-    assert_eq!(stored[0].manifest_key, "manifests/f/finalized.json");
+    assert_eq!(stored.manifest_key, "manifests/f/finalized.json");
 }
