@@ -26,6 +26,7 @@ mod config;
 mod crashloop;
 mod exec;
 mod facts;
+mod host_port;
 mod mount;
 mod oom;
 mod probe;
@@ -103,6 +104,7 @@ pub fn diagnose(
     let app = !init_incident(incident);
     let found = [
         exec::diagnose(&f, &t),
+        host_port::diagnose(&f),
         config::diagnose(&f, incident, snapshot, &t),
         mount::diagnose(&f, incident, snapshot, &t),
         app.then(|| oom::diagnose(&f, incident, snapshot, &t))
@@ -125,6 +127,11 @@ pub fn diagnose(
     });
     if explained {
         out.retain(|d| d.class.as_str() != Class::RUNTIME_CRASHLOOP || d.confidence >= 0.9);
+    }
+    // A host port the node could not publish: the pod never started, so its "address
+    // already in use" is no crash of the app.
+    if out.iter().any(|d| d.class.as_str() == Class::HOST_PORTS) {
+        out.retain(|d| d.class.as_str() != Class::RUNTIME_CRASHLOOP);
     }
     // Error lines of an init container or a build/release tool read as a main container's
     // crash loop: kept only as a weak answer, below the rules that read them as what they are.

@@ -62,7 +62,7 @@ fn state(spec: Value, status: Value, events: &[(&str, &str)]) -> Incident {
     i
 }
 
-fn text(t: &str) -> Incident {
+pub(crate) fn text(t: &str) -> Incident {
     let mut i = Incident::new(IncidentFamily::Runtime, pod_ref(), Some(owner()), t0());
     i.text = Some(t.into());
     i

@@ -20,7 +20,8 @@ use crate::re;
 static INIT_NAMED: LazyLock<Regex> = LazyLock::new(|| {
     const NAME: &str = r"(?:[a-z0-9]+-)+init|init-[a-z0-9][a-z0-9-]*|wait-for-[a-z0-9][a-z0-9-]*";
     re(&format!(
-        r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{{|(?:\s-c\s+|--container[= ])[`'"]?(?:{NAME})\b|\b(?:{NAME})[`'"]?\s+(?:(?:init\s+)?(?:containers?|stage|phase|step)\b|failed|fails|keeps|kept|continues|continued|exited|exits|restarts|is (?:restarting|crashing|failing|looping))|\bcontainers?\s+[`'"]?(?:{NAME})\b|\bPROXY_INIT_\w+|\b(?:ISTIO|CONSUL_PROXY|KUMA_MESH)_(?:INBOUND|OUTPUT|REDIRECT)\w*|\bistio-iptables\b"#
+        r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{{|(?:\s-c\s+|--container[= ])[`'"]?(?:{NAME})\b|\b(?:{NAME})[`'"]?\s+(?:(?:init\s+)?(?:containers?|stage|phase|step)\b|failed|fails|keeps|kept|continues|continued|exited|exits|restarts|is (?:restarting|crashing|failing|looping))|\bcontainers?\s+[`'"]?(?:{NAME})\b|\bPROXY_INIT_\w+|\b(?:ISTIO|CONSUL_PROXY|KUMA_MESH)_(?:INBOUND|OUTPUT|REDIRECT)\w*|\bistio-iptables\b|{}"#,
+        lastmile_events::told::INIT_CONTAINER_OTHERWISE
     ))
 });
 /// A main container named as failing, or the init container said to have finished: the

@@ -61,15 +61,23 @@ pub static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
 /// A Job said to have failed: "job x has failed", "the hook job fails with error …", "the
 /// install job crashed with error log", "failed hook job", "the submitter Job may fail
 /// because …", "one Job fails among 25", its retries said to run out ("the launcher
-/// exhausts all retry attempts" beside a job) ("the job fails to start" is no failure of its
-/// pods).
+/// exhausts all retry attempts" beside a job), a CronJob said to fail ("the descheduler
+/// CronJob on prod fails every run"), or kube-state-metrics counting failed pods
+/// (`kube_job_status_failed=1`) ("the job fails to start" is no failure of its pods).
 pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(
-        r"(?i)\b(?:hook\s+)?job\s+(?:\S+\s+)?(?:has\s+|may\s+|might\s+|can\s+|could\s+|will\s+|would\s+)?(?:failed\b|crash(?:ed|es)\b|errored\b|fails?(?:\s+(?:with|because|due|every|each|again|always|among|after|when|whenever|if|on|in|randomly|intermittently|sometimes|occasionally|repeatedly)\b|[.:,;)]|\s*$))|\bfailed\s+(?:hook\s+)?job\b|\bjob\b[^.\n]{0,120}?\b(?:exhaust(?:s|ed|ing)?|r[au]ns? out of|used up)\s+(?:all\s+)?(?:of\s+)?(?:its\s+|their\s+|the\s+)?(?:\d+\s+)?(?:retr(?:y|ies)|retry attempts|attempts)\b",
+        r"(?i)\b(?:hook\s+|cron)?job\s+(?:(?:on|in)\s+\S+\s+)?(?:\S+\s+)?(?:has\s+|may\s+|might\s+|can\s+|could\s+|will\s+|would\s+)?(?:failed\b|crash(?:ed|es)\b|errored\b|fails?(?:\s+(?:with|because|due|every|each|again|always|among|after|when|whenever|if|on|in|randomly|intermittently|sometimes|occasionally|repeatedly)\b|[.:,;)]|\s*$))|\bfailed\s+(?:hook\s+)?job\b|\bjob\b[^.\n]{0,120}?\b(?:exhaust(?:s|ed|ing)?|r[au]ns? out of|used up)\s+(?:all\s+)?(?:of\s+)?(?:its\s+|their\s+|the\s+)?(?:\d+\s+)?(?:retr(?:y|ies)|retry attempts|attempts)\b|\bkube_job_status_failed\b(?:\{[^}\n]*\})?\s*=?\s*[1-9]",
     )
     .expect("the job-failed pattern compiles")
 });
+/// An init container named in ways beside `init container` / `initContainers`: a chart's
+/// camel-case values key for one (`the initChownData container`), or the Chinese docs' name
+/// for init containers (初始化容器, `Init 容器`). A pattern fragment (no flags of its own),
+/// spliced into the functions' init markers.
+pub const INIT_CONTAINER_OTHERWISE: &str =
+    r"\b(?-i:init[A-Z][A-Za-z]+)\s+containers?\b|初始化容器|(?-i:Init) ?容器";
+
 /// A pod a Job created, by its name: a webhook certificate hook (kube-webhook-certgen's
 /// `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`), a chart's hook (`…-hook-x7k2p`),
 /// any `…-job-x7k2p`, or a CronJob's run (`…-28306992-x7k2p`: the CronJob controller names

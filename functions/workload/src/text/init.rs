@@ -17,11 +17,14 @@ use loops::{init_section, wait_loop};
 
 /// An init container or the pod's init phase named: an `Init:N/M` status, `PodInitializing`,
 /// the kubelet's field path, or pods said to be stuck / stay / hang in init ("stucked in init
-/// state", "remain in Initializing").
+/// state", "remain in Initializing"), a chart's camel-case init container ("the
+/// initChownData container"), or the Chinese docs' name for init containers (初始化容器,
+/// Init 容器).
 static INIT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|\b(?:stuck\w*|stay\w*|remain\w*|hang\w*|hung|sit\w*|sat)\s+(?:in|at)\s+(?:the\s+|an?\s+|their\s+)?[`'\x22]?(?:init|initializing)\b|\binit(?:ialization)?(?:[- ](?:sidecar|step|phase))?[- ]containers?\b|spec\.initContainers\{|\binitContainers?\b|\binitContainerStatuses\b",
-    )
+    re(&format!(
+        r"(?i)\bInit:\d+/\d+|\b(?-i:Init) \d+/\d+\b|\bPodInitializing\b|ContainersNotInitialized|containers with incomplete status|\b(?:stuck\w*|stay\w*|remain\w*|hang\w*|hung|sit\w*|sat)\s+(?:in|at)\s+(?:the\s+|an?\s+|their\s+)?[`'\x22]?(?:init|initializing)\b|\binit(?:ialization)?(?:[- ](?:sidecar|step|phase))?[- ]containers?\b|spec\.initContainers\{{|\binitContainers?\b|\binitContainerStatuses\b|{}",
+        lastmile_events::told::INIT_CONTAINER_OTHERWISE
+    ))
 });
 static INIT_CRASH: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\bInit:(?:CrashLoopBackOff|Error|ExitCode:\d+|Signal:\d+|OOMKilled)\b")
@@ -357,9 +360,17 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
                 ),
             )
         };
+        // Getting one Job is what a wait-for-a-Job poller does (k8s-wait-for's `job` mode
+        // reads the named Job): refused that, with no failed Job in sight (ruled out above),
+        // the waiter is the reading as surely as with an init container named. Listing Jobs
+        // is also what cleaners do (a GC CronJob), so that stays a finding without conviction.
+        let polls_jobs = resource == "jobs"
+            && caps
+                .get(0)
+                .is_some_and(|m| m.as_str().contains("cannot get"));
         out.push(diagnosis(
             class,
-            if marker { 0.85 } else { 0.75 },
+            if marker || polls_jobs { 0.85 } else { 0.75 },
             summary,
             subject.clone(),
             quote(text, &RBAC_READ).into_iter().collect(),

@@ -72,6 +72,13 @@ static NO_DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:no|without|missing|lacks?|lacking)\b[^.\n]{0,30}?\bactiveDeadlineSeconds\b|\bactiveDeadlineSeconds\b[^.\n]{0,20}?\b(?:is|was|are)\s+(?:not set|unset|missing|absent|not specified)\b",
     )
 });
+/// A deadline said not to have fired: "activeDeadlineSeconds did not take effect", "… is
+/// not respected", "… doesn't work". The Job stayed active past it.
+static DEADLINE_NOT_FIRED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bactive_?Deadline_?Seconds\b[^.\n]{0,40}?\b(?:did not|didn't|does not|doesn't|do not|don't|never|is not|isn't|was not|wasn't|not)\s+(?:being\s+|been\s+)?(?:take effect|taking effect|work|works|working|respected|honou?red|enforced|applied|fired?|triggered|triggers?|kill\w*|stop\w*|terminat\w*)\b",
+    )
+});
 /// A sidecar that outlives the Job's main container: a mesh proxy (istio-proxy, envoy,
 /// linkerd-proxy), a database proxy (cloud-sql-proxy) or any container called a sidecar,
 /// said to keep running.
@@ -184,6 +191,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &JOB_SHOWN_FAILED,
         &JOB_STUCK,
         &NO_DEADLINE,
+        &DEADLINE_NOT_FIRED,
         &JOB_ROW,
         &SIDECAR_RUNNING,
         &ENDLESS_PODS,
@@ -231,14 +239,23 @@ fn long_active_job(text: &str) -> Option<String> {
 
 fn deadline_mentioned(text: &str) -> Option<String> {
     let re = &*JOB_DEADLINE;
-    // A gRPC `code = DeadlineExceeded` or a `context deadline` is a timeout, not a Job.
-    let hit = re.captures_iter(text).find(|c| c.get(1).is_none())?;
-    let m = hit.get(0)?;
-    let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[m.end()..]
-        .find('\n')
-        .map_or(text.len(), |i| m.end() + i);
-    Some(format!("\"{}\"", text[start..end].trim()))
+    let line_of = |m: regex::Match<'_>| {
+        let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[m.end()..]
+            .find('\n')
+            .map_or(text.len(), |i| m.end() + i);
+        text[start..end].trim()
+    };
+    // A gRPC `code = DeadlineExceeded` or a `context deadline` is a timeout, not a Job; the
+    // API server's refusal of a pod update lists `spec.activeDeadlineSeconds` among the
+    // fields that may change, which says nothing of a deadline.
+    let line = re
+        .captures_iter(text)
+        .filter(|c| c.get(1).is_none())
+        .filter_map(|c| c.get(0))
+        .map(line_of)
+        .find(|line| !line.contains("may not change fields other than"))?;
+    Some(format!("\"{line}\""))
 }
 
 /// The Job controller's verdict: the pods failed past the limit.
@@ -262,6 +279,7 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         if !exact
             && (long_active.is_some()
                 || NO_DEADLINE.is_match(text)
+                || DEADLINE_NOT_FIRED.is_match(text)
                 || waits::deadline_only_wished(text))
         {
             return stuck(out, &subject, text, long_active);
@@ -489,6 +507,21 @@ fn stuck(
             Class::JobStuckActive,
             0.7,
             "A Job's pod keeps the Job controller's `batch.kubernetes.io/job-tracking` finalizer and stays Terminating: the controller's patch that removes it is failing (most often a mutating webhook that also handles pod UPDATEs and rejects or rewrites the patch), so the Job cannot finish counting the pod. Find the webhook that intercepts pod updates (`kubectl get mutatingwebhookconfigurations`) and restrict it to CREATE.".into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::inspect_job(subject)],
+            false,
+        ));
+    }
+    // A deadline said not to have fired: the Job is still active past it (its controller
+    // did not act on it, or it sits where no controller reads it, as in the pod template).
+    if out.is_empty()
+        && let Some(q) = quote(text, &DEADLINE_NOT_FIRED)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.6,
+            "The run stays active past its activeDeadlineSeconds: the deadline did not fire, so nothing stops its pods. Check where the deadline is set (the Job's spec, not the pod template) and the controller's logs; until it is fixed, delete the run by hand.".into(),
             subject.clone(),
             vec![q],
             vec![remedy::inspect_job(subject)],

@@ -56,6 +56,9 @@ fn a_job_told_to_fail_by_its_controller_or_in_words() {
         "the launcher job will fail as it exhausts all retry attempts",
         "helm-install-traefik job crashed with error log: INSTALLATION FAILED",
         "the seed job errored on the second run",
+        "The nightly cleanup CronJob in staging fails each run since the upgrade",
+        "kube_job_status_failed{namespace=\"ops\",job_name=\"report-29710115\"} 2",
+        "prod shows `kube_job_status_failed=1` for the report job",
     ] {
         assert!(job_failed(text), "{text}");
     }
@@ -66,6 +69,8 @@ fn a_job_told_to_fail_by_its_controller_or_in_words() {
         "the registry client exhausts its retries and the pull fails",
         "Back-off restarting failed container",
         "the pod crashed while the job was still queued",
+        "the CronJob on staging fails to start: no schedule matched",
+        "kube_job_status_failed{job_name=\"report\"} 0",
     ] {
         assert!(!job_failed(text), "{text}");
     }

@@ -49,5 +49,10 @@ pub(super) fn lingering(text: &str) -> Option<String> {
     if !DISTRIBUTED.is_match(text) || !ROLE.is_match(text) || !DONE_OR_NEVER_ENDS.is_match(text) {
         return None;
     }
+    // A replica shown still in Init (`launcher   0/1   Init:0/1`) has not started its work:
+    // the others wait on it, they did not outlive it.
+    if lastmile_events::told::pod_rows(text).any(|row| row.status.starts_with("Init:")) {
+        return None;
+    }
     quote(text, &STILL_UP)
 }

@@ -61,6 +61,13 @@ fn replicas_that_outlive_a_distributed_jobs_work_keep_it_active() {
         !classes("The TFJob has 2 workers and 1 ps running; training is at step 4000 of 10000.")
             .contains(&Class::JobStuckActive)
     );
+    // A replica still in Init has not started the work: the others wait on it.
+    assert_first(
+        Class::InitBlocked,
+        &[
+            "The PyTorchJob master never gets to complete its init.\nNAME                READY   STATUS     RESTARTS   AGE\nresnet-master-0     0/1     Init:0/1   0          20m\nresnet-worker-0     1/1     Running    0          20m",
+        ],
+    );
 }
 
 /// A Job shown or said to have ended Failed (its retries spent), in other listings and words.
@@ -337,4 +344,24 @@ fn helms_own_wait_lines_are_no_init_containers_loop() {
     let found = classes(t);
     assert_eq!(found.first(), Some(&Class::JobStuckActive), "{found:?}");
     assert!(!found.contains(&Class::InitBlocked), "{found:?}");
+}
+
+/// A deadline said not to have fired ("did not take effect", "is not respected") left the
+/// run active; the API server's list of a pod's mutable fields (which names
+/// `spec.activeDeadlineSeconds`) says nothing of a deadline.
+#[test]
+fn a_deadline_that_did_not_fire_or_is_only_listed_by_the_api_is_no_deadline_exceeded() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "activeDeadlineSeconds is not respected by our batch controller: the pods from yesterday are still there.",
+            "Bug: the Job's activeDeadlineSeconds doesn't work when set to 600, the pod runs for hours",
+        ],
+    );
+    assert_absent(
+        Class::JobDeadlineExceeded,
+        &[
+            "kubectl edit pod nightly-29710115-x7k2p\nThe Pod \"nightly-29710115-x7k2p\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations)",
+        ],
+    );
 }

@@ -249,6 +249,40 @@ fn a_waiter_that_exits_on_forbidden_crash_loops_and_one_that_retries_waits() {
     );
 }
 
+/// Refused the get of a Job, with no failed Job in sight, a pod is a wait-for-a-Job poller
+/// (k8s-wait-for) even when no init container is named: a finding with conviction (above
+/// what a wording lead can contest), where a refused list of Jobs (a cleaner's) or a read of
+/// anything else stays a finding without it.
+#[test]
+fn a_refused_read_of_jobs_is_a_waiter_with_conviction() {
+    let jobs = "When starting pod I got following error\nError from server (Forbidden): jobs.batch is forbidden: User system:serviceaccount:ci:default cannot get resource jobs in API group batch in the namespace ci";
+    let cleaner = "error: jobs.batch is forbidden: User \"system:serviceaccount:jx:jx-gcjobs\" cannot list resource \"jobs\" in API group \"batch\" in the namespace \"jx\"";
+    let pvcs = "failed to list *v1.PersistentVolumeClaim: persistentvolumeclaims is forbidden: User \"system:serviceaccount:ops:tool\" cannot list resource \"persistentvolumeclaims\" in API group \"\" at the cluster scope";
+    let top = |text: &str| {
+        let mut ds = diagnose_text(text);
+        ds.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        ds.into_iter().next().map(|d| (d.class, d.confidence))
+    };
+    let (class, confidence) = top(jobs).unwrap();
+    assert_eq!(class, Class::InitBlocked);
+    assert!(confidence > 0.8, "{confidence}");
+    // Listing Jobs (a cleaner does) or reading anything else: no conviction.
+    for other in [cleaner, pvcs] {
+        assert!(
+            top(other).is_some_and(|(_, c)| c <= 0.8),
+            "{:?}",
+            top(other)
+        );
+    }
+    // Beside a CronJob told to fail every run, the refused read is its own script's.
+    assert_first(
+        Class::JobBackoffLimit,
+        &[&format!(
+            "The descheduler CronJob on prod fails every run. Logs show:\n{pvcs}"
+        )],
+    );
+}
+
 /// Injected validators and installers are init containers by name; a file step an
 /// installer fails (a busy binary on the host) crash-loops it, even beside words of
 /// something waiting.
@@ -308,5 +342,25 @@ fn an_init_container_told_to_crash_or_exit_non_zero_crash_loops() {
             "The describe output shows the init container exited on `mkdir` with exit code 1.",
             "The volume-permissions init container holds the pod in Init because its chown command is failing on the NFS share.",
         ],
+    );
+}
+
+/// An init container named as a chart's values key (`initChownData`) or in Chinese
+/// (初始化容器, the zh docs' `Init 容器`) is an init container: its failing command
+/// crash-loops the pod's init, not a main container.
+#[test]
+fn init_containers_named_by_values_key_or_in_chinese_crash_loop_init() {
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "After the upgrade we get these errors from the initVolumePerms container:\nchown: /data/lost+found: Operation not permitted",
+            "error: Dirty database version 12. Fix and force version.\n\n部署时，初始化容器提示上面的错误",
+            "Init 容器报错：error: connection refused while running migrations, exit status 1",
+        ],
+    );
+    // A camel-case word that is no container name is no init container.
+    assert_absent(
+        Class::InitCrashloop,
+        &["initDatabase failed: connection refused\nBack-off restarting failed container"],
     );
 }
