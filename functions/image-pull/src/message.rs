@@ -208,11 +208,18 @@ fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("image-pull message patterns are valid regexes")
 }
 
+/// The image a message names: after the words that introduce one, or containerd's quoted
+/// reference before its error (`"docker.io/library/busybox:latest": pull access denied`).
 static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)(?:pull(?:ing)?(?: and unpack)? image|apply default image tag|inspect image|image pull failed for|pull access denied for|manifest for|container image|reading manifest \S+ in|repository)\s+\\?"?([^\s"\\,]+)"#,
+        r#"(?i)(?:pull(?:ing)?(?: and unpack)? image|apply default image tag|inspect image|image pull failed for|pull access denied for|manifest for|container image|reading manifest \S+ in|repository)\s+\\?"?([^\s"\\,]+)|"([a-z0-9][^"\s]*)":\s+pull access denied"#,
     )
 });
+/// Words that follow "repository" in prose ("repository does not exist"): no image name.
+const PROSE_AFTER_REPOSITORY: &[&str] = &[
+    "does", "doesn't", "not", "is", "was", "may", "for", "name", "names", "or", "and", "the",
+    "that", "which", "exists", "cannot", "can't", "could", "has", "with",
+];
 static GRPC: LazyLock<Regex> = LazyLock::new(|| re(r"rpc error: code = (\w+) desc = "));
 static STATUS: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -280,10 +287,11 @@ pub fn classify(text: &str) -> Option<PullMessage> {
     };
     let program_call = rules::ran_in_a_failed_job(&facts);
     let image = IMAGE
-        .captures(&spaced)
-        .and_then(|c| c.get(1))
-        .map(|m| trim_prose_punctuation(m.as_str()).to_owned())
-        .filter(|s| !s.is_empty());
+        .captures_iter(&spaced)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| trim_prose_punctuation(m.as_str()))
+        .find(|s| !s.is_empty() && !PROSE_AFTER_REPOSITORY.contains(s))
+        .map(str::to_owned);
     let grpc_code = GRPC
         .captures(&spaced)
         .and_then(|c| Some(c.get(1)?.as_str().to_owned()));

@@ -106,6 +106,12 @@ pub(super) fn access_denied(t: &Text<'_>) -> Option<Verdict> {
             "no basic auth credentials",
         );
     }
+    if official_image_denied(t) {
+        // Docker Hub's official images exist, and a missing tag of one answers "manifest
+        // unknown", not a denial: the refusal is about the credentials sent (stale ones in
+        // the docker config, a token the registry would not grant), not a misspelt name.
+        return decided(AccessDenied, 0.85, None, k);
+    }
     if docker_hub_missing(t) {
         // The docker CLI / compose asking Docker Hub, with no word from the registry about
         // credentials: public Hub names are pulled anonymously, so a refusal there is most
@@ -182,6 +188,57 @@ pub(super) fn docker_hub_missing(t: &Text<'_>) -> bool {
         && (first == "docker.io"
             || first == "index.docker.io"
             || !(first.contains('.') || first.contains(':') || first == "localhost"))
+}
+
+/// Docker Official Images pulled most: a denial naming one (`docker.io/library/busybox`,
+/// `pull access denied for nginx`) cannot be a name that was never published.
+const OFFICIAL_IMAGES: &[&str] = &[
+    "alpine",
+    "busybox",
+    "nginx",
+    "ubuntu",
+    "debian",
+    "redis",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "node",
+    "python",
+    "golang",
+    "httpd",
+    "memcached",
+    "rabbitmq",
+    "traefik",
+    "centos",
+    "fedora",
+    "registry",
+    "hello-world",
+    "amazonlinux",
+    "openjdk",
+    "eclipse-temurin",
+    "ruby",
+    "php",
+    "wordpress",
+    "haproxy",
+];
+
+/// A registry's denial naming one of [`OFFICIAL_IMAGES`] on Docker Hub: by its full name
+/// (`docker.io/library/busybox:latest`, `library/nginx`) or the docker CLI's bare name
+/// (`pull access denied for nginx,`).
+pub(super) fn official_image_denied(t: &Text<'_>) -> bool {
+    static NAMED: LazyLock<Regex> = LazyLock::new(|| {
+        #[allow(clippy::expect_used)]
+        Regex::new(
+            r#"(?:^|[\s"'(])(?:(?:index\.)?docker\.io/)?library/([a-z0-9][a-z0-9._-]*)|pull access denied for ([a-z0-9][a-z0-9._-]*)(?:[,\s"':]|$)"#,
+        )
+        .expect("the official image pattern compiles")
+    });
+    NAMED.captures_iter(t.spaced).any(|c| {
+        c.get(1)
+            .or_else(|| c.get(2))
+            .is_some_and(|m| OFFICIAL_IMAGES.contains(&m.as_str()))
+    })
 }
 
 /// Words that put a certificate error on the way to a registry: a pull or push, an image,

@@ -156,3 +156,26 @@ fn a_pull_failing_from_a_registry_set_up_with_credentials() {
         assert_ne!(cause(text).class(), Class::IMAGE_AUTH, "{text}");
     }
 }
+
+/// A denial naming a Docker Official Image cannot be a name that was never published (a
+/// missing tag of one answers "manifest unknown"): access denied, with no "does not exist"
+/// second reading. Another Hub name keeps both readings, led by the missing repository.
+#[test]
+fn an_official_image_denied_is_access_denied_not_a_missing_repository() {
+    for text in [
+        "\"docker.io/library/busybox:latest\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed",
+        "Error response from daemon: pull access denied for nginx, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+    ] {
+        let m = classify(text).unwrap();
+        assert_eq!(m.cause, Cause::AccessDenied, "{text}");
+        assert_eq!(m.alternative, None, "{text}");
+        // The image is the reference, never the prose after "repository".
+        let image = m.image.unwrap();
+        assert!(image.contains("busybox") || image == "nginx", "{image}");
+    }
+    let typo = classify("Error response from daemon: pull access denied for ngnix, repository does not exist or may require 'docker login': denied: requested access to the resource is denied").unwrap();
+    assert_eq!(typo.cause, Cause::RepositoryNotFound);
+    // A repository of the same name under another namespace is no official image.
+    let other = classify("\"docker.io/acme/busybox:1\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed").unwrap();
+    assert!(other.alternative.is_some());
+}
