@@ -123,6 +123,18 @@ pub(crate) fn inspect_job(subject: &Subject) -> Remediation {
     )
 }
 
+/// Resume a suspended Job.
+pub(crate) fn resume_job(subject: &Subject) -> Remediation {
+    step(
+        "Resume the Job once nothing should hold it (a queueing controller may suspend it again).",
+        format!(
+            "kubectl patch job{} {} --type=merge -p '{{\"spec\":{{\"suspend\":false}}}}'",
+            ns_flag(subject),
+            name(subject)
+        ),
+    )
+}
+
 /// Read the logs of a Job's pods.
 pub(crate) fn job_logs(subject: &Subject) -> Remediation {
     step(

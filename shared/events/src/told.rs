@@ -79,14 +79,15 @@ pub const INIT_CONTAINER_OTHERWISE: &str =
     r"\b(?-i:init[A-Z][A-Za-z]+)\s+containers?\b|初始化容器|(?-i:Init) ?容器";
 
 /// A pod a Job created, by its name: a webhook certificate hook (kube-webhook-certgen's
-/// `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`), a chart's hook (`…-hook-x7k2p`),
+/// `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`), a chart's hook (`…-hook-x7k2p`,
+/// or named for its Helm hook: `…-post-install-x7k2p`, `…-pre-upgrade-1.2.0-x7k2p`),
 /// any `…-job-x7k2p`, or a CronJob's run (`…-28306992-x7k2p`: the CronJob controller names
 /// each Job after its scheduled time, in minutes since the epoch, or seconds before
 /// Kubernetes 1.21).
 pub static JOB_POD_NAME: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(
-        r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job|hook|\d{8,10})-[a-z0-9]{5}\b",
+        r"\b[a-z0-9][-a-z0-9]*-(?:admission-(?:create|patch)|job|hook|\d{8,10})-[a-z0-9]{5}\b|\b[a-z0-9][-a-z0-9]*-(?:pre|post)-(?:install|upgrade|delete|rollback)(?:-[-a-z0-9.]*)?-[a-z0-9]{5}\b",
     )
     .expect("the job pod name pattern compiles")
 });

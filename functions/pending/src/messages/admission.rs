@@ -305,18 +305,20 @@ pub const KUBELET_NODE_ADMISSION: &str = "the kubelet's node admission (sysctl /
 /// literals and its markers. Most texts are no denial, and a few substring checks spare
 /// them the five patterns. A new shape must add its word here. (The words avoid `s` and
 /// `k`, whose Unicode case folds, `ſ` and the Kelvin sign, `(?i)` also matches.)
-const POLICY_WORDS: [&str; 11] = [
-    "webhoo",   // admission webhook "…" denied; failed calling webhook
-    "violate",  // violates PodSecurity
-    "creat",    // error creating / FailedCreate / failed to create … timeout
-    "ctl",      // sysctl refusals of the kubelet
-    "apparmor", // cannot enforce AppArmor
-    "validat",  // unable to validate against …; validation error:
-    "admit",    // unable to admit pod
-    "provider", // no providers available to validate pod request
-    "allowed",  // … not allowed to be used
-    "denied",   // denied by …; [denied by
-    "looking",  // error looking up service account
+const POLICY_WORDS: [&str; 13] = [
+    "webhoo",    // admission webhook "…" denied; failed calling webhook
+    "violate",   // violates PodSecurity
+    "creat",     // error creating / FailedCreate / failed to create … timeout
+    "ctl",       // sysctl refusals of the kubelet
+    "apparmor",  // cannot enforce AppArmor
+    "validat",   // unable to validate against …; validation error:
+    "admit",     // unable to admit pod
+    "provider",  // no providers available to validate pod request
+    "allowed",   // … not allowed to be used
+    "denied",    // denied by …; [denied by
+    "looking",   // error looking up service account
+    "permitted", // … priorityClass is not permitted in … namespace
+    "priorityc", // no PriorityClass with name … was found
 ];
 
 /// Finds a policy denial in `text`.
@@ -391,6 +393,17 @@ pub fn parse_policy(text: &str) -> Option<PolicyDenial> {
         (
             "error looking up service account",
             "ServiceAccount admission",
+        ),
+        // The Priority admission plugin: a system priority class outside the namespaces
+        // that may use it (kube-system, or by a ResourceQuota's scope), or a class that
+        // does not exist.
+        (
+            "priorityclass is not permitted in",
+            "the Priority admission plugin",
+        ),
+        (
+            "no priorityclass with name",
+            "the Priority admission plugin",
         ),
     ] {
         if let Some(at) = lower.find(marker) {

@@ -85,27 +85,52 @@ pub(super) fn weigh<'a>(
 /// reason: the nodes that report no room passed the taint check, so they are the pod's
 /// candidates, and the tainted ones are most often the control plane or a dedicated pool.
 /// Node-condition taints (not ready, pressure) say the node is unhealthy and never count.
+/// So does a volume's node-affinity (or zone) conflict when the other nodes report only
+/// capacity: the volume is pinned to other nodes, so the nodes that report no room are the
+/// ones the volume allows, and their capacity is what blocks the pod (the nodes a volume's
+/// zone allows are full: capacity). Beside other blockers (taints, a selector) the conflict
+/// stays a blocker of its own (a volume pinned where the pod's own selector does not go).
 fn scope_flags(reasons: &[(u64, &str, Reason)]) -> Vec<bool> {
     let capacity = reasons
         .iter()
         .any(|(_, _, r)| matches!(r, Reason::Insufficient { .. }));
+    let keyless_taint = |text: &str, r: &Reason| {
+        matches!(r, Reason::Taint { key: None, .. }) && {
+            let t = text.to_ascii_lowercase();
+            (t.contains("taint") || t.contains("tolerat"))
+                && ![
+                    "ready",
+                    "unreachable",
+                    "pressure",
+                    "unavailable",
+                    "out of disk",
+                ]
+                .iter()
+                .any(|w| t.contains(w))
+        }
+    };
+    let pinned_volume = |text: &str, r: &Reason| {
+        matches!(r, Reason::Volume) && {
+            let t = text.to_ascii_lowercase();
+            ["node affinity conflict", "volume zone", "volumezone"]
+                .iter()
+                .any(|w| t.contains(w))
+        }
+    };
+    // The nodes a pinned volume allows report nothing but capacity (or scope of their own).
+    let only_capacity_left = reasons.iter().all(|(_, text, r)| {
+        r.class().is_none()
+            || r.is_scope()
+            || matches!(r, Reason::Insufficient { .. })
+            || keyless_taint(text, r)
+            || pinned_volume(text, r)
+    });
     reasons
         .iter()
         .map(|(_, text, r)| {
             r.is_scope()
-                || (capacity && matches!(r, Reason::Taint { key: None, .. }) && {
-                    let t = text.to_ascii_lowercase();
-                    (t.contains("taint") || t.contains("tolerat"))
-                        && ![
-                            "ready",
-                            "unreachable",
-                            "pressure",
-                            "unavailable",
-                            "out of disk",
-                        ]
-                        .iter()
-                        .any(|w| t.contains(w))
-                })
+                || (capacity && keyless_taint(text, r))
+                || (capacity && only_capacity_left && pinned_volume(text, r))
         })
         .collect()
 }

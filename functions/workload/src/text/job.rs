@@ -15,6 +15,7 @@ mod hanging;
 mod helm;
 mod replicas;
 mod retries;
+mod suspended;
 mod terminating;
 mod timeouts;
 mod unstarted;
@@ -118,11 +119,12 @@ static JOB_NAMED: LazyLock<Regex> = LazyLock::new(|| {
 /// A program's fatal end in its log: `"level":"fatal"`, `level=fatal`, `FATAL`, `panic:`,
 /// `fatal error:`, or a line of its own output that starts with `Error` or `error` (kubectl's
 /// `Error from server (Forbidden): …` and `error: …`, a CLI's `Error: …`): what a
-/// program prints as it gives up, unindented, not a table's `Error` column; or a
+/// program prints as it gives up, unindented (after the pod name `stern` or `kubectl logs
+/// --prefix` puts before each line, if any), not a table's `Error` column; or a
 /// supervisor's `Command exited with error: exit status 1` (dockerize).
 static FATAL_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^panic:)|\bfatal error:|(?m-i:^[`'"]?(?:Error|error)(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#,
+        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^(?:\[pod/[^\]\s]+\]\s+|[a-z0-9][-a-z0-9]*-[a-z0-9]{5}\s+(?:[a-z0-9][-a-z0-9]*\s+)?)?panic:)|\bfatal error:|(?m-i:^(?:\[pod/[^\]\s]+\]\s+|[a-z0-9][-a-z0-9]*-[a-z0-9]{5}\s+(?:[a-z0-9][-a-z0-9]*\s+)?)?[`'"]?(?:Error|error)(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#,
     )
 });
 
@@ -218,6 +220,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
     .chain(retries::patterns())
     .chain(terminating::patterns())
     .chain(timeouts::patterns())
+    .chain(suspended::patterns())
     .chain(unstarted::patterns())
     .chain(waits::patterns())
     .collect()
@@ -527,6 +530,11 @@ fn stuck(
             vec![remedy::inspect_job(subject)],
             false,
         ));
+    }
+    if out.is_empty()
+        && let Some(d) = suspended::diagnose(text, subject)
+    {
+        out.push(d);
     }
     if out.is_empty()
         && let Some(d) = unstarted::diagnose(text, subject)

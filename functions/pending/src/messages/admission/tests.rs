@@ -171,6 +171,24 @@ fn policy_denials() {
     assert!(parse_policy("0/3 nodes are available").is_none());
 }
 
+/// The Priority admission plugin refuses a system priority class outside the namespaces
+/// that may use it, and a class that does not exist.
+#[test]
+fn priority_class_refusals_are_the_priority_admission_plugin() {
+    for m in [
+        "Warning  FailedCreate  job-controller  Error creating: pods \"sweep-1-1571692440-\" is forbidden: pods with system-cluster-critical priorityClass is not permitted in batch namespace",
+        "Error creating: pods \"api-7d9f-\" is forbidden: no PriorityClass with name high-priority was found",
+    ] {
+        let Some(p) = parse_policy(m) else {
+            panic!("{m}")
+        };
+        assert_eq!(p.by, "the Priority admission plugin", "{m}");
+        assert!(!p.unreachable);
+    }
+    // A pod that merely names its priority class is no refusal.
+    assert!(parse_policy("priorityClassName: system-cluster-critical").is_none());
+}
+
 /// A controller's create that timed out in the API server is the admission chain (a webhook
 /// it cannot reach), in the event-table, describe and controller-log wordings.
 #[test]

@@ -18,3 +18,30 @@ fn a_keyless_taint_beside_capacity_is_scope() {
     let m = "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) were not ready.";
     assert_eq!(merge(scan(m))[0].class, Class::UntoleratedTaint);
 }
+
+/// A volume pinned to other nodes beside a capacity reason: the nodes that report no room
+/// are the ones the volume allows, so capacity blocks the pod. Without a capacity reason a
+/// volume pinned where the pod's own selector does not go stays the volume's finding.
+#[test]
+fn a_pinned_volume_beside_capacity_is_scope() {
+    for m in [
+        "0/3 nodes are available: 1 Insufficient memory, 2 node(s) had volume node affinity conflict.",
+        "0/6 nodes are available: 2 Insufficient cpu, 4 node(s) had volume node affinity conflict.",
+        "fit failure summary on nodes : NoVolumeZoneConflict (2), Insufficient cpu (1)",
+    ] {
+        assert_eq!(merge(scan(m))[0].class, Class::InsufficientResources, "{m}");
+    }
+    let m = "0/3 nodes are available: 2 node(s) didn't match Pod's node affinity/selector, 1 node(s) had volume node affinity conflict.";
+    assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding, "{m}");
+    // An unbound claim is no pinned volume: it blocks every node whatever their room.
+    let m = "0/3 nodes are available: 1 Insufficient cpu, 3 pod has unbound immediate PersistentVolumeClaims.";
+    assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding, "{m}");
+}
+
+/// Beside taints on the nodes a pinned volume allows, the volume stays a blocker of its own:
+/// the nodes it allows are not only full.
+#[test]
+fn a_pinned_volume_beside_taints_and_capacity_is_not_scope() {
+    let m = "0/31 nodes are available: 12 node(s) had no available volume zone, 3 Insufficient memory, 3 node(s) had untolerated taint {role: db}, 3 node(s) had untolerated taint {role: tools}, 7 node(s) had volume node affinity conflict.";
+    assert_eq!(merge(scan(m))[0].class, Class::VolumeBinding, "{m}");
+}

@@ -365,3 +365,40 @@ fn a_deadline_that_did_not_fire_or_is_only_listed_by_the_api_is_no_deadline_exce
         ],
     );
 }
+
+/// A job shown or told to stay suspended (a JobSet's `SUSPENDED true`, "the job remains
+/// suspended") creates no pods: it stays active. A resumed one, or a table saying `false`,
+/// is no finding.
+#[test]
+fn a_job_left_suspended_stays_active() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "$ kubectl get jobset\nNAME              RESTARTS   COMPLETED   SUSPENDED   AGE\ntrain-x7k2p                              true        4m",
+            "After the upgrade every RayJob we submit is left suspended and no pod is created.",
+            "The Kueue admission check fails, so the job remains suspended indefinitely.",
+        ],
+    );
+    assert_absent(
+        Class::JobStuckActive,
+        &[
+            "$ kubectl get jobset\nNAME              RESTARTS   COMPLETED   SUSPENDED   AGE\ntrain-x7k2p                              false       4m",
+            "We suspended the account of the job's owner last week.",
+        ],
+    );
+}
+
+/// A Job's pod by its name, including a chart's hook named for its Helm hook
+/// (`…-post-install-…-x7k2p`), whose log ends with an error line, also when `stern` or
+/// `kubectl logs --prefix` put the pod's name before every line: the Job's pods fail.
+#[test]
+fn a_job_pods_fatal_line_counts_behind_a_log_prefix_and_for_named_hooks() {
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "reports-cleaner-27857650-rgh24 Error: unknown flag: --es.num-replicas\nreports-cleaner-27857650-rgh24 Usage:",
+            "[pod/reports-cleaner-27857650-rgh24/cleaner] Error: unknown flag: --days",
+            "kubectl logs -n mesh mesh-security-post-install-1.4.2-8f6fn\n+ kubectl rollout status deployment galley\nError from server (Forbidden): deployments.apps \"galley\" is forbidden: User \"system:serviceaccount:mesh:post-install\" cannot get deployments.apps in the namespace \"mesh\"",
+        ],
+    );
+}
