@@ -18,7 +18,8 @@ use crate::re;
 /// traffic-redirection chains (`PROXY_INIT_REDIRECT`, `ISTIO_INBOUND`), which only its
 /// injected init container programs.
 static INIT_NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    const NAME: &str = r"(?:[a-z0-9]+-)+init|init-[a-z0-9][a-z0-9-]*|wait-for-[a-z0-9][a-z0-9-]*";
+    const NAME: &str =
+        r"(?:[a-z0-9]+-)+init(?:iali[sz]er)?|init-[a-z0-9][a-z0-9-]*|wait-for-[a-z0-9][a-z0-9-]*";
     re(&format!(
         r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{{|(?:\s-c\s+|--container[= ])[`'"]?(?:{NAME})\b|\b(?:{NAME})[`'"]?\s+(?:(?:init\s+)?(?:containers?|stage|phase|step)\b|failed|fails|keeps|kept|continues|continued|exited|exits|restarts|is (?:restarting|crashing|failing|looping))|\bcontainers?\s+[`'"]?(?:{NAME})\b|\bPROXY_INIT_\w+|\b(?:ISTIO|CONSUL_PROXY|KUMA_MESH)_(?:INBOUND|OUTPUT|REDIRECT)\w*|\bistio-iptables\b|{}"#,
         lastmile_events::told::INIT_CONTAINER_OTHERWISE

@@ -419,6 +419,7 @@ pub(super) fn compile_all() {
     for pattern in [
         &EXPIRED_SAID,
         &judges::PRIVATE_SAID,
+        &judges::SECRET_NOT_PASSED,
         &judges::MISSING_SAID,
         &judges::CREDENTIAL_SAID,
         &IMAGE_REF_NOT_FOUND,

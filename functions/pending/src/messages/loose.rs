@@ -32,7 +32,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 pub(super) use admission::{described_limit_range, described_policy, described_quota};
-pub(super) use capacity::{described_capacity, described_no_scale_up};
+pub(super) use capacity::{described_capacity, described_no_scale_up, gang_unschedulable};
 pub(super) use cordon::{cordoned_nodes, described_cordon};
 pub(super) use disk_pressure::described_disk_pressure;
 pub(super) use lost_node::replacement_beside_lost_node;

@@ -149,6 +149,10 @@ pub(crate) static RULES: &[Rule] = &[
         scan: super::loose::described_spread,
     },
     Rule {
+        name: "gang-unschedulable",
+        scan: super::loose::gang_unschedulable,
+    },
+    Rule {
         name: "described-capacity",
         scan: super::loose::described_capacity,
     },

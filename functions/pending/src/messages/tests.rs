@@ -98,6 +98,10 @@ fn each_rule_finds_its_own_sample() {
             "The StatefulSet has a podAntiAffinity rule, one pod per node; with two nodes the third replica stays Pending.",
         ),
         (
+            "gang-unschedulable",
+            "Warning  Unschedulable  2m  volcano  3/4 tasks in gang unschedulable: pod group is not ready, 4 Pending, 4 minAvailable",
+        ),
+        (
             "described-capacity",
             "Our pods stay Pending: there are not enough resources in the cluster for them.",
         ),

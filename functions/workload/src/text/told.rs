@@ -11,13 +11,13 @@ use super::re;
 
 /// A container named as init containers conventionally are (`wait-for-db`, `wait-postgres`,
 /// `db-wait`, `init-config`, `vault-agent-init`, `istio-init`, a CNI's `install-cni` or
-/// `multus-installer`, the mesh validators `istio-validation` and
+/// `multus-installer`, KServe's `storage-initializer`, the mesh validators `istio-validation` and
 /// `linkerd-network-validator`), where the text calls it a
 /// container (`-c NAME`, `container NAME`, `NAME container`), says what it does (`NAME
 /// failed`, `NAME keeps restarting`) or what is held on it (`stuck at restore-wait`, `hangs
 /// on wait-for-db`). Group 1..5 the name.
 static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
-    const NAME: &str = r"((?:wait[-_]for|wait|init|install)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer)|istio-validation|linkerd-network-validator)";
+    const NAME: &str = r"((?:wait[-_]for|wait|init|install)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer|initiali[sz]er)|istio-validation|linkerd-network-validator)";
     re(&format!(
         r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b|\b(?:stuck|hangs?|hung|hanging|blocked|waits?|waiting)\s+(?:by|on|at|in)\s+(?:the\s+)?[`'"]*{NAME}\b"#
     ))

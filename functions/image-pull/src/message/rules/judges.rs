@@ -29,6 +29,15 @@ pub(super) static PRIVATE_SAID: LazyLock<Regex> = LazyLock::new(|| {
         r"\bprivate\b[^.]{0,30}?\b(?:registry|registries|repo|repos|repository|repositories|image|images|ecr|acr|gcr|artifact registry|harbor|quay)\b",
     )
 });
+/// A pull secret said not to reach the pods that pull: "the imagePullSecret is passed to
+/// the driver pod but not to the executor pods", "pull secrets are not propagated to the
+/// job's pods", "the pullSecret isn't copied into the namespace". Those pods pull without
+/// credentials.
+pub(super) static SECRET_NOT_PASSED: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r"\b(?:image ?)?pull ?secrets?\b[^.]{0,80}?(?:\b(?:not|never|isn't|aren't|wasn't|weren't|doesn't|don't|didn't)\s+(?:be(?:ing|en)?\s+|get(?:ting)?\s+)?(?:passed|propagated|copied|set|added|applied|attached|used|injected|inherited|forwarded)\b|\b(?:passed|propagated|copied|set|added|applied|injected)\b[^.]{0,60}?\bbut not\b)",
+    )
+});
 /// Registry credentials named (`a GitLab deploy token`, `a Harbor robot account`, `added
 /// registry credentials in Portainer`, `a personal access token for ghcr.io`): the pulls
 /// go to a registry that needs them.
@@ -362,12 +371,15 @@ pub fn ran_in_a_failed_job(t: &Text<'_>) -> bool {
     told::job_failed(t.spaced) && !t.has("pull")
 }
 
-/// A pull said to fail from a registry or image told to be private, or from one set up
-/// with registry credentials (a deploy token, a robot account) while the image is not said
+/// A pull said to fail from a registry or image told to be private, for pods a pull secret
+/// is said not to reach, or from one set up with registry credentials (a deploy token, a robot account) while the image is not said
 /// to be missing.
 pub(super) fn private_registry_said(t: &Text<'_>) -> Option<Verdict> {
     if !pull_failing(t) {
         return None;
+    }
+    if SECRET_NOT_PASSED.is_match(t.spaced) {
+        return told_verdict(NoCredentials, 0.6, Some(AccessDenied), "secret");
     }
     if PRIVATE_SAID.is_match(t.spaced) {
         return told_verdict(NoCredentials, 0.55, Some(AccessDenied), "private");

@@ -89,6 +89,35 @@ pub(in crate::messages) fn described_capacity(t: &Input<'_>, out: &mut Vec<Findi
     ));
 }
 
+/// A gang scheduler holding a pod group for lack of room (lower-cased text): Volcano's
+/// `1/1 tasks in gang unschedulable: pod group is not ready` and its PodGroup condition
+/// `Reason: NotEnoughResources`, the coscheduling plugin's `… pods in pod group are
+/// unschedulable` / `pod group is not ready`.
+static GANG_UNSCHEDULABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bin gang unschedulable\b|\breason:\s+notenoughresources\b|\bpod ?group\b[^.\n]{0,60}?\b(?:unschedulable|not ready|not enough resources)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
+/// A gang scheduler (Volcano, the coscheduling plugin) holds the pods of a group until all
+/// the group's minimum fit at once: none starts, and the pods carry no scheduler event of
+/// their own. What blocks them is room for the group together.
+pub(in crate::messages) fn gang_unschedulable(t: &Input<'_>, out: &mut Vec<Finding>) {
+    if !t.anchors.is_empty() {
+        return;
+    }
+    let Some(m) = GANG_UNSCHEDULABLE.find(t.lower) else {
+        return;
+    };
+    out.push(Finding::new(
+        Class::InsufficientResources,
+        0.65,
+        "a gang scheduler (Volcano, the coscheduling plugin) holds the pod group: it starts none of the group's pods until all of its minimum (minAvailable / minMember) fit at once, and the nodes lack room for them together; compare the group's summed requests with the nodes' free allocatable (`kubectl describe podgroup`), or lower minAvailable or the requests",
+        &quote_at(t.flat, m.start()),
+        false,
+        Fact::None,
+    ));
+}
+
 /// An autoscaler said (in words) not to add nodes: "the autoscaler doesn't scale up",
 /// "Karpenter never launches a node", "no scale-up happens".
 static DESCRIBED_NO_SCALE_UP: LazyLock<Regex> = LazyLock::new(|| {
@@ -211,6 +240,7 @@ pub(super) fn compile_all() {
         &STATUS_NO_ACTIVITY,
         &FROM_ZERO,
         &SLOW_AUTOSCALER,
+        &GANG_UNSCHEDULABLE,
     ] {
         LazyLock::force(pattern);
     }

@@ -479,3 +479,17 @@ fn a_cluster_with_no_nodes_told_in_words() {
         ],
     );
 }
+
+/// A gang scheduler holding a pod group for lack of room (Volcano's condition and event, the
+/// coscheduling plugin's words) is capacity for the group together.
+#[test]
+fn a_gang_scheduler_holding_a_pod_group_is_capacity() {
+    for text in [
+        "Conditions:\n    Message:               1/1 tasks in gang unschedulable: pod group is not ready, 1 Pending, 1 minAvailable.\n    Reason:                NotEnoughResources\n    Type:                  Unschedulable",
+        "Warning  Unschedulable  2m  volcano  3/4 tasks in gang unschedulable: pod group is not ready, 4 Pending, 4 minAvailable",
+        "the pods in pod group train-a are unschedulable: not enough resources for all 8 workers",
+    ] {
+        assert_first(Class::InsufficientResources, &[text]);
+    }
+    assert!(!rules_hit("the pod group controller is healthy").contains(&"gang-unschedulable"));
+}

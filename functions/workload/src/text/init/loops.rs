@@ -27,12 +27,13 @@ pub(super) fn init_section(text: &str) -> &str {
     &rest[..end]
 }
 
-/// A deployer's own line, not a container's: Helm's `[debug]` log (`Watching for changes to
-/// Job x with timeout of 5m0s`), client-go's `timed out waiting for the condition`, the
-/// command line (`helm install … --timeout 5m0s`, `kubectl wait …`).
+/// A deployer's or scheduler's own line, not a container's: Helm's `[debug]` log (`Watching
+/// for changes to Job x with timeout of 5m0s`), client-go's `timed out waiting for the
+/// condition`, the command line (`helm install … --timeout 5m0s`, `kubectl wait …`), a gang
+/// scheduler's pod-group condition (`tasks in gang unschedulable: pod group is not ready`).
 pub(super) static DEPLOYER_LINE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\[debug\]|^\s*(?:[$>#]\s*)?(?:helm|helmfile|kubectl|argocd|oc)\s|timed out waiting for the condition|with timeout of",
+        r"(?i)\[debug\]|^\s*(?:[$>#]\s*)?(?:helm|helmfile|kubectl|argocd|oc)\s|timed out waiting for the condition|\bwith timeout of\b|\bin gang unschedulable\b|\bpod ?group is not ready\b",
     )
 });
 

@@ -364,3 +364,29 @@ fn init_containers_named_by_values_key_or_in_chinese_crash_loop_init() {
         &["initDatabase failed: connection refused\nBack-off restarting failed container"],
     );
 }
+
+/// Lines a deployer or a scheduler repeats are no container polling a dependency: Helm's
+/// `Watching for changes to Job … with timeout of 5m0s`, a gang scheduler's `tasks in gang
+/// unschedulable: pod group is not ready` (as a condition and as an event).
+#[test]
+fn a_deployers_or_gang_schedulers_repeated_lines_are_no_wait_loop() {
+    assert_absent(
+        Class::InitBlocked,
+        &[
+            "client.go:740: Watching for changes to Job db-migrate with timeout of 5m0s\nclient.go:740: Watching for changes to Job db-migrate with timeout of 5m0s\nclient.go:740: Watching for changes to Job db-migrate with timeout of 5m0s",
+            "Message:               1/1 tasks in gang unschedulable: pod group is not ready, 1 Pending, 1 minAvailable.\n  Warning  Unschedulable  69s (x78789 over 26h)  volcano  1/1 tasks in gang unschedulable: pod group is not ready, 1 Pending, 1 minAvailable.",
+        ],
+    );
+}
+
+/// An initializer (KServe's `storage-initializer`, a `model-initializer`) is an init
+/// container by name: its traceback is an init crash, not a main container's.
+#[test]
+fn an_initializer_by_name_is_an_init_container() {
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "kubectl logs mnist-predictor-7d9f-x7k2p -c storage-initializer\nTraceback (most recent call last):\n  File \"/storage-initializer/scripts/initializer-entrypoint\", line 14, in <module>\nValueError: invalid endpoint",
+        ],
+    );
+}

@@ -179,3 +179,17 @@ fn an_official_image_denied_is_access_denied_not_a_missing_repository() {
     let other = classify("\"docker.io/acme/busybox:1\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed").unwrap();
     assert!(other.alternative.is_some());
 }
+
+/// A pull secret said not to reach the pods that pull (passed to some pods "but not" to
+/// others, "not propagated", "not copied") leaves those pulls without credentials.
+#[test]
+fn a_pull_secret_said_not_to_reach_the_pods_is_no_credentials() {
+    for text in [
+        "imagePullSecret (set via spec.image.pullSecrets) for our custom image is passed to the Spark driver pod but not to the executor pods, resulting in ImagePullBackOff.",
+        "The chart's pull secrets are not propagated to the migration job's pods, so they fail with ErrImagePull.",
+    ] {
+        assert_eq!(cause(text), Cause::NoCredentials, "{text}");
+    }
+    // A secret passed as it should be is no finding of its own.
+    assert!(classify("the imagePullSecret is passed to every pod; the pods run fine").is_none());
+}
