@@ -460,3 +460,31 @@ fn oom_kill_of_a_job_pod_whose_limit_admission_changed_says_the_manifest_value()
         oom.remediation
     );
 }
+
+/// A pod placed on a node where its hostPort is held by something the scheduler does not
+/// count: containerd's portmap plugin cannot publish it, the pod stays ContainerCreating, and
+/// the sandbox event says why. Read from the recorded objects, not pasted text.
+#[test]
+fn a_sandbox_that_cannot_publish_its_host_port_is_host_ports() {
+    let container = json!({"name": "api", "image": "ghcr.io/acme/api:2.14.0",
+        "ports": [{"containerPort": 8443, "hostPort": 8443, "protocol": "TCP"}]});
+    let (_, d) = diagnose(vec![
+        pod(
+            "api-7c9b6d8f45-p2xnq",
+            container,
+            waiting("ContainerCreating", ""),
+        ),
+        event(
+            "api-7c9b6d8f45-p2xnq",
+            "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"5f1c\": plugin type=\"portmap\" failed (add): failed to add hostport mapping: listen tcp4 0.0.0.0:8443: bind: address already in use",
+        ),
+    ]);
+    assert_eq!(d[0].class, "scheduling.host_ports", "{}", text(&d));
+    assert!(d[0].summary.contains("host port 8443"), "{}", d[0].summary);
+    assert!(
+        !d.iter().any(|x| x.class == "runtime.crashloop"),
+        "{}",
+        text(&d)
+    );
+}
