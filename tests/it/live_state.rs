@@ -19,6 +19,7 @@ use lastmile_watcher::{TrackerConfig, WatchConfig};
 use crate::watcher::{bus, config, fixture, incidents, start_watcher, stored, wait_for};
 
 mod parity;
+mod suspended;
 
 const BUCKET: &str = "lastmile-evidence";
 const SECRETS: [&str; 3] = ["pt-s3cr3t-1", "pw-s3cr3t-2", "tok-123"];

@@ -68,7 +68,9 @@ pub struct Args {
     /// Ready or unavailable) becomes an incident after this long.
     #[arg(long, env = "LASTMILE_ROLLOUT_AFTER", default_value = "10m", value_parser = parse_duration)]
     pub rollout_after: Duration,
-    /// An active Job without a deadline becomes an incident after this long.
+    /// An active Job without a deadline, or a Job left suspended (`spec.suspend: true`: no
+    /// pods, waiting for whatever suspended it, such as Kueue), becomes an incident after this
+    /// long.
     #[arg(long, env = "LASTMILE_JOB_STUCK_AFTER", default_value = "1h", value_parser = parse_duration)]
     pub job_stuck_after: Duration,
     /// Messages buffered while NATS is unreachable (oldest dropped beyond, and reported).

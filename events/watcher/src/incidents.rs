@@ -51,7 +51,9 @@ pub struct TrackerConfig {
     /// Ready or unavailable) becomes a Runtime incident after this long; a Deployment says
     /// itself when it is past its progress deadline.
     pub rollout_after: Duration,
-    /// An active Job without a deadline becomes an incident after this long.
+    /// An active Job without a deadline, or a Job left suspended (`spec.suspend: true`: no
+    /// pods, waiting for whatever suspended it, such as Kueue), becomes an incident after this
+    /// long.
     pub job_stuck_after: Duration,
     /// An open incident whose count or events change is re-published at most this often.
     pub update_interval: Duration,

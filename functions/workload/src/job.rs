@@ -316,8 +316,43 @@ fn pod_exit_code(incident: &Incident) -> Option<i32> {
     })
 }
 
-/// An active Job with no terminal condition: past its deadline, or running far too long.
+/// What a suspended Job means and where to look, shared with the text rule that reads a
+/// job shown or told to be suspended.
+pub(crate) const SUSPENDED: &str = "the Job controller creates no pods for it, so it neither runs nor fails. A queueing controller such as Kueue creates Jobs suspended and resumes them only when it admits their workload: check the Job's `kueue.x-k8s.io/queue-name` label, its Workload and the ClusterQueue (`kubectl get workloads -n <namespace>`), or resume it by hand.";
+
+/// A Job left suspended (`spec.suspend: true`, no pod): it waits for whatever suspended it.
+fn suspended(incident: &Incident, job: &Job, subject: Subject) -> Diagnosis {
+    let mut evidence = vec!["spec.suspend: true".to_owned()];
+    let since = lastmile_events::facts::suspended_since(job);
+    if let Some(since) = since {
+        evidence.push(format!(
+            "suspended since {} ({} as of {})",
+            since.to_rfc3339(),
+            human((incident.last_seen - since).num_seconds().max(0)),
+            incident.last_seen.to_rfc3339()
+        ));
+    }
+    let remediation = vec![remedy::inspect_job(&subject), remedy::resume_job(&subject)];
+    diagnosis(
+        Class::JobStuckActive,
+        0.8,
+        format!(
+            "Job `{}` is suspended (`spec.suspend: true`): {SUSPENDED}",
+            subject.name
+        ),
+        subject,
+        evidence,
+        remediation,
+        true,
+    )
+}
+
+/// An active Job with no terminal condition: suspended, past its deadline, or running far
+/// too long.
 fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnosis> {
+    if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
+        return vec![suspended(incident, job, subject)];
+    }
     let status = job.status.as_ref();
     let active = status.and_then(|s| s.active).unwrap_or(0);
     let Some(start) = status.and_then(|s| s.start_time.as_ref()).map(time) else {

@@ -193,6 +193,46 @@ fn active_job_past_its_deadline() {
     assert!((d.confidence - 0.8).abs() < 1e-9);
 }
 
+/// A Job the watcher raised as `Suspended` (no pod, `spec.suspend: true`): it is stuck
+/// active, says since when, and offers the patch that resumes it.
+#[test]
+fn suspended_job_is_stuck_active_with_the_resume_patch() {
+    let mut inc = example("job-deadline-exceeded.json");
+    inc.pod = None;
+    inc.events.clear();
+    let job = inc.job.as_mut().unwrap();
+    job.spec.as_mut().unwrap().suspend = Some(true);
+    job.spec.as_mut().unwrap().active_deadline_seconds = None;
+    let status = job.status.as_mut().unwrap();
+    status.active = None;
+    status.start_time = None;
+    let since = (inc.last_seen - chrono::Duration::hours(3))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    status.conditions = Some(vec![
+        serde_json::from_value(serde_json::json!({
+            "type": "Suspended", "status": "True", "reason": "JobSuspended",
+            "lastTransitionTime": since,
+        }))
+        .unwrap(),
+    ]);
+    let d = &run(&inc).diagnoses[0];
+    assert_eq!(d.class, Class::JobStuckActive);
+    assert!(d.summary.contains("suspended"), "{}", d.summary);
+    assert!(
+        d.evidence.iter().any(|e| e.contains("(3h as of")),
+        "{:?}",
+        d.evidence
+    );
+    assert!(
+        d.remediation
+            .iter()
+            .filter_map(|r| r.command.as_deref())
+            .any(|c| c.contains("\"suspend\":false")),
+        "{:?}",
+        d.remediation
+    );
+}
+
 #[test]
 fn describe_output_with_crashlooping_init_container() {
     let inc = lastmile_intake::incident_from_text(include_str!(

@@ -261,6 +261,30 @@ fn active_job_overdue_by_its_deadline_is_noticed_before_the_controller_marks_it(
     assert_eq!(out[0].family, IncidentFamily::Job);
 }
 
+/// A Job left suspended (a queueing controller that never admits it) has no pod, so no
+/// pod rule sees it: past the Job patience since it was suspended (not before), it is a Job
+/// incident carrying the Job, which the workload function reads as suspended.
+#[test]
+fn a_job_suspended_past_the_patience_is_a_job_incident() {
+    let mut t = Tracker::new(TrackerConfig {
+        job_stuck_after: std::time::Duration::from_secs(30 * 60),
+        ..TrackerConfig::default()
+    });
+    let job: Job = one("job-train-suspended.json");
+    assert!(t.observe_job(&job, at(5, 0)).is_empty());
+    assert!(t.tick(at(29, 0)).is_empty());
+    let out = t.tick(at(31, 0));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].family, IncidentFamily::Job);
+    assert_eq!(out[0].subject.name, "train");
+    let carried = out[0].job.as_deref().and_then(|j| j.spec.as_ref());
+    assert_eq!(
+        carried.and_then(|s| s.suspend),
+        Some(true),
+        "the Job rides along"
+    );
+}
+
 #[test]
 fn completing_the_job_resolves_its_pending_incident() {
     let mut t = Tracker::new(TrackerConfig::default());

@@ -68,20 +68,27 @@ pub enum JobOverdue {
     DeadlineExceeded,
     /// Active, without a deadline, longer than the caller's patience.
     StuckActive,
+    /// Suspended (`spec.suspend: true`) longer than the caller's patience: the Job
+    /// controller creates no pods for it, so it neither runs nor fails (a queueing
+    /// controller such as Kueue that never admits it leaves it so).
+    Suspended,
 }
 
 impl JobOverdue {
-    /// The reason as incidents carry it: `DeadlineExceeded` or `StuckActive`.
+    /// The reason as incidents carry it: `DeadlineExceeded`, `StuckActive` or `Suspended`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DeadlineExceeded => "DeadlineExceeded",
             Self::StuckActive => "StuckActive",
+            Self::Suspended => "Suspended",
         }
     }
 }
 
-/// Whether a Job that is not terminal and has active pods is overdue at `now`: past its
-/// `activeDeadlineSeconds`, or (without one) running longer than `stuck_after` when given.
+/// Whether a Job that is not terminal is overdue at `now`: with active pods, past its
+/// `activeDeadlineSeconds`, or (without one) running longer than `stuck_after` when given;
+/// suspended longer than `stuck_after` when given (since its `Suspended` condition, or its
+/// creation when it was created suspended and has none yet).
 pub fn job_overdue(
     job: &Job,
     now: DateTime<Utc>,
@@ -89,6 +96,12 @@ pub fn job_overdue(
 ) -> Option<JobOverdue> {
     if job_terminal(job).is_some() {
         return None;
+    }
+    if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
+        let since = suspended_since(job)?;
+        return stuck_after
+            .is_some_and(|d| now - since > d)
+            .then_some(JobOverdue::Suspended);
     }
     let status = job.status.as_ref()?;
     if status.active.unwrap_or(0) <= 0 {
@@ -104,6 +117,20 @@ pub fn job_overdue(
             .is_some_and(|d| now - start > d)
             .then_some(JobOverdue::StuckActive),
     }
+}
+
+/// Since when a suspended Job has been suspended: its `Suspended` condition's transition
+/// time, else its creation.
+pub fn suspended_since(job: &Job) -> Option<DateTime<Utc>> {
+    job.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .find(|c| c.type_ == "Suspended" && c.status == "True")
+        .and_then(|c| c.last_transition_time.as_ref())
+        .or(job.metadata.creation_timestamp.as_ref())
+        .map(time)
 }
 
 #[cfg(test)]

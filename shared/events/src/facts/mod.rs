@@ -19,7 +19,7 @@ pub mod waits;
 pub mod workload;
 
 pub use annotations::ci_run_of;
-pub use job::{JobOverdue, JobTerminal, job_overdue, job_terminal};
+pub use job::{JobOverdue, JobTerminal, job_overdue, job_terminal, suspended_since};
 pub use pod::{
     IMAGE_PULL_REASONS, StuckPod, is_image_pull_reason, is_native_sidecar, stuck_pod,
     waiting_reason,

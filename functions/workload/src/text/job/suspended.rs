@@ -60,13 +60,13 @@ pub(super) fn diagnose(text: &str, subject: &Subject) -> Option<Diagnosis> {
     Some(diagnosis(
         Class::JobStuckActive,
         0.6,
-        "The Job is suspended (`spec.suspend: true`): the Job controller creates no pods for it, so it neither runs nor fails. A queueing controller such as Kueue creates Jobs suspended and resumes them only when it admits their workload: check the Job's `kueue.x-k8s.io/queue-name` label, its Workload and the ClusterQueue (`kubectl get workloads -n <namespace>`), or resume it by hand.".into(),
+        format!(
+            "The Job is suspended (`spec.suspend: true`): {}",
+            crate::job::SUSPENDED
+        ),
         subject.clone(),
         vec![q],
-        vec![
-            remedy::inspect_job(subject),
-            remedy::resume_job(subject),
-        ],
+        vec![remedy::inspect_job(subject), remedy::resume_job(subject)],
         false,
     ))
 }
