@@ -420,6 +420,7 @@ pub(super) fn compile_all() {
         &EXPIRED_SAID,
         &judges::PRIVATE_SAID,
         &judges::SECRET_NOT_PASSED,
+        &judges::OFFICIAL_NAMED,
         &judges::MISSING_SAID,
         &judges::CREDENTIAL_SAID,
         &IMAGE_REF_NOT_FOUND,

@@ -83,7 +83,7 @@ static INIT_NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 static RBAC_READ: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"system:serviceaccount:([a-z0-9][-a-z0-9]*):([a-z0-9][-a-z0-9.]*)"?\s+cannot\s+(?:get|list|watch)\s+resource\s+"?([a-z0-9.]+)"?"#,
+        r#"system:serviceaccount:(?P<ns>[a-z0-9][-a-z0-9]*):(?P<sa>[a-z0-9][-a-z0-9.]*)"?\s+cannot\s+(?P<verb>get|list|watch)\s+resource\s+"?(?P<resource>[a-z0-9.]+)"?"#,
     )
 });
 static IMAGE_PULL: LazyLock<Regex> = LazyLock::new(|| {
@@ -339,11 +339,8 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     // text shows waiting or refused is the Job's own script.
     let jobs_failure = !marker && super::job::job_failed_shown_or_told(text);
     if !jobs_failure && let Some(caps) = RBAC_READ.captures(text) {
-        let (ns, sa, resource) = (
-            caps.get(1).map_or("", |m| m.as_str()),
-            caps.get(2).map_or("", |m| m.as_str()),
-            caps.get(3).map_or("", |m| m.as_str()),
-        );
+        let group = |name: &str| caps.name(name).map_or("", |m| m.as_str());
+        let (ns, sa, resource) = (group("ns"), group("sa"), group("resource"));
         let resource = resource.split('.').next().unwrap_or(resource);
         let (class, summary) = if told::exits_on_error(text) {
             (
@@ -364,10 +361,7 @@ pub(super) fn init_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
         // reads the named Job): refused that, with no failed Job in sight (ruled out above),
         // the waiter is the reading as surely as with an init container named. Listing Jobs
         // is also what cleaners do (a GC CronJob), so that stays a finding without conviction.
-        let polls_jobs = resource == "jobs"
-            && caps
-                .get(0)
-                .is_some_and(|m| m.as_str().contains("cannot get"));
+        let polls_jobs = resource == "jobs" && group("verb") == "get";
         out.push(diagnosis(
             class,
             if marker || polls_jobs { 0.85 } else { 0.75 },

@@ -123,9 +123,13 @@ static JOB_NAMED: LazyLock<Regex> = LazyLock::new(|| {
 /// --prefix` puts before each line, if any), not a table's `Error` column; or a
 /// supervisor's `Command exited with error: exit status 1` (dockerize).
 static FATAL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^(?:\[pod/[^\]\s]+\]\s+|[a-z0-9][-a-z0-9]*-[a-z0-9]{5}\s+(?:[a-z0-9][-a-z0-9]*\s+)?)?panic:)|\bfatal error:|(?m-i:^(?:\[pod/[^\]\s]+\]\s+|[a-z0-9][-a-z0-9]*-[a-z0-9]{5}\s+(?:[a-z0-9][-a-z0-9]*\s+)?)?[`'"]?(?:Error|error)(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#,
-    )
+    // What `kubectl logs --prefix` (`[pod/NAME/CONTAINER] `) or stern (`NAME CONTAINER `)
+    // puts before each line of a pod's log.
+    const LOG_PREFIX: &str =
+        r"(?:\[pod/[^\]\s]+\]\s+|[a-z0-9][-a-z0-9]*-[a-z0-9]{5}\s+(?:[a-z0-9][-a-z0-9]*\s+)?)?";
+    re(&format!(
+        r#"(?i)"level"\s*:\s*"fatal"|\blevel=fatal\b|\bFATAL\b|(?m:^{LOG_PREFIX}panic:)|\bfatal error:|(?m-i:^{LOG_PREFIX}[`'"]?(?:Error|error)(?: from server \([A-Za-z]+\))?:? \S)|\bexited with error: exit status [1-9]"#
+    ))
 });
 
 /// A Job that allows no retry: `backoffLimit: 0`, `"backoffLimit": 0`, `--backoff-limit=0`,
@@ -241,24 +245,15 @@ fn long_active_job(text: &str) -> Option<String> {
 }
 
 fn deadline_mentioned(text: &str) -> Option<String> {
-    let re = &*JOB_DEADLINE;
-    let line_of = |m: regex::Match<'_>| {
-        let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[m.end()..]
-            .find('\n')
-            .map_or(text.len(), |i| m.end() + i);
-        text[start..end].trim()
-    };
     // A gRPC `code = DeadlineExceeded` or a `context deadline` is a timeout, not a Job; the
     // API server's refusal of a pod update lists `spec.activeDeadlineSeconds` among the
     // fields that may change, which says nothing of a deadline.
-    let line = re
+    JOB_DEADLINE
         .captures_iter(text)
         .filter(|c| c.get(1).is_none())
         .filter_map(|c| c.get(0))
-        .map(line_of)
-        .find(|line| !line.contains("may not change fields other than"))?;
-    Some(format!("\"{line}\""))
+        .map(|m| crate::text::quote_range(text, m.start(), m.end()))
+        .find(|line| !line.contains("may not change fields other than"))
 }
 
 /// The Job controller's verdict: the pods failed past the limit.

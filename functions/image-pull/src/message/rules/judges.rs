@@ -236,19 +236,20 @@ const OFFICIAL_IMAGES: &[&str] = &[
 /// (`docker.io/library/busybox:latest`, `library/nginx`) or the docker CLI's bare name
 /// (`pull access denied for nginx,`).
 pub(super) fn official_image_denied(t: &Text<'_>) -> bool {
-    static NAMED: LazyLock<Regex> = LazyLock::new(|| {
-        #[allow(clippy::expect_used)]
-        Regex::new(
-            r#"(?:^|[\s"'(])(?:(?:index\.)?docker\.io/)?library/([a-z0-9][a-z0-9._-]*)|pull access denied for ([a-z0-9][a-z0-9._-]*)(?:[,\s"':]|$)"#,
-        )
-        .expect("the official image pattern compiles")
-    });
-    NAMED.captures_iter(t.spaced).any(|c| {
+    OFFICIAL_NAMED.captures_iter(t.spaced).any(|c| {
         c.get(1)
             .or_else(|| c.get(2))
             .is_some_and(|m| OFFICIAL_IMAGES.contains(&m.as_str()))
     })
 }
+
+/// A Docker Hub name in a denial: `docker.io/library/NAME`, `library/NAME`, or the docker
+/// CLI's bare `pull access denied for NAME,` (lower-cased text).
+pub(super) static OFFICIAL_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    crate::message::re(
+        r#"(?:^|[\s"'(])(?:(?:index\.)?docker\.io/)?library/([a-z0-9][a-z0-9._-]*)|pull access denied for ([a-z0-9][a-z0-9._-]*)(?:[,\s"':]|$)"#,
+    )
+});
 
 /// Words that put a certificate error on the way to a registry: a pull or push, an image,
 /// a registry or its API, a container engine or registry client.

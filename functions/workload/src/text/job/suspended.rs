@@ -29,6 +29,9 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
 /// A `kubectl get` table whose `SUSPENDED` column (JobSets, queued workloads) says `true`:
 /// the row.
 fn shown_suspended(text: &str) -> Option<&str> {
+    if !text.contains("SUSPENDED") {
+        return None;
+    }
     let mut lines = text.lines();
     while let Some(header) = lines.next() {
         let columns: Vec<&str> = header.split_whitespace().collect();
