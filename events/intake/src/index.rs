@@ -24,6 +24,9 @@ pub(crate) struct Index<'a> {
     events_by_name: HashMap<&'a str, Vec<usize>>,
     /// Events about pods, by pod name, ordered: a Job's pods are a name-prefix range.
     pod_events: BTreeMap<&'a str, Vec<usize>>,
+    /// Events about Kueue Workloads, by the name of the Job each stands for
+    /// ([`lastmile_events::facts::kueue_workload_job`]).
+    workload_events: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Index<'a> {
@@ -49,11 +52,15 @@ impl<'a> Index<'a> {
         }
         let mut events_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut pod_events: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut workload_events: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, ev) in objects.events.iter().enumerate() {
             let name = ev.regarding.name.as_str();
             events_by_name.entry(name).or_default().push(i);
             if ev.regarding.kind == "Pod" {
                 pod_events.entry(name).or_default().push(i);
+            }
+            if let Some(job) = kueue_job(&ev.regarding) {
+                workload_events.entry(job).or_default().push(i);
             }
         }
         Self {
@@ -62,6 +69,7 @@ impl<'a> Index<'a> {
             present,
             events_by_name,
             pod_events,
+            workload_events,
         }
     }
 
@@ -78,7 +86,17 @@ impl<'a> Index<'a> {
     }
 
     /// True when the document carries the Pod or Job `r` is about.
+    /// A Kueue Workload counts as carried when the Job it stands for is: its events are the
+    /// Job's.
     pub fn carries(&self, r: &ObjectRef) -> bool {
+        if let Some(job) = kueue_job(r) {
+            let job = ObjectRef {
+                kind: "Job".into(),
+                name: job.to_owned(),
+                ..r.clone()
+            };
+            return self.carries(&job);
+        }
         self.present.get(r.name.as_str()).is_some_and(|found| {
             found.iter().any(|(kind, ns)| {
                 r.kind.eq_ignore_ascii_case(kind)
@@ -91,8 +109,9 @@ impl<'a> Index<'a> {
     }
 
     /// Indices of the events about any of `about`, plus, when `job` is given, the events
-    /// about pods the Job created (`<job>-<suffix>`) in `namespace`: those stay relevant
-    /// after the Job controller deleted the pods. Sorted, without repeats.
+    /// about pods the Job created (`<job>-<suffix>`) and about its Kueue Workload in
+    /// `namespace`: those stay relevant after the Job controller deleted the pods, and say
+    /// why a queued Job is not admitted. Sorted, without repeats.
     pub fn events_about(
         &self,
         about: &[&ObjectRef],
@@ -112,21 +131,32 @@ impl<'a> Index<'a> {
         }
         if let Some(job) = job {
             let prefix = format!("{job}-");
+            let in_namespace = |&i: &usize| {
+                let ns = events[i].regarding.namespace.as_deref();
+                ns.is_none() || ns == namespace
+            };
             for (_, ids) in self
                 .pod_events
                 .range(prefix.as_str()..)
                 .take_while(|(name, _)| name.starts_with(&prefix))
             {
-                found.extend(ids.iter().copied().filter(|&i| {
-                    let ns = events[i].regarding.namespace.as_deref();
-                    ns.is_none() || ns == namespace
-                }));
+                found.extend(ids.iter().copied().filter(in_namespace));
+            }
+            if let Some(ids) = self.workload_events.get(job) {
+                found.extend(ids.iter().copied().filter(in_namespace));
             }
         }
         found.sort_unstable();
         found.dedup();
         found
     }
+}
+
+/// The Job a Kueue Workload reference stands for.
+fn kueue_job(r: &ObjectRef) -> Option<&str> {
+    (r.kind == "Workload")
+        .then(|| lastmile_events::facts::kueue_workload_job(&r.name))
+        .flatten()
 }
 
 /// A reference to an object of `kind` from its metadata.

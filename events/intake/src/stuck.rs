@@ -20,8 +20,11 @@ pub(crate) fn pod_family(pod: &Pod, owned_by_job: bool) -> Option<IncidentFamily
 }
 
 /// True when a Job failed (`Failed` or the earlier `FailureTarget` condition, reference
-/// §4.1) or is still active past `activeDeadlineSeconds` as of `now`.
+/// §4.1) or is overdue as of `now` (the document's newest time) as the watcher judges it
+/// with its default patience ([`facts::DEFAULT_STUCK_AFTER`]): active past
+/// `activeDeadlineSeconds`, active without one for longer, or left suspended for longer.
 pub(crate) fn job_stuck(job: &Job, now: Option<DateTime<Utc>>) -> bool {
+    let patience = chrono::Duration::from_std(facts::DEFAULT_STUCK_AFTER).ok();
     facts::job_terminal(job).is_some_and(|t| t.is_failed())
-        || now.is_some_and(|now| facts::job_overdue(job, now, None).is_some())
+        || now.is_some_and(|now| facts::job_overdue(job, now, patience).is_some())
 }

@@ -91,6 +91,40 @@ fn failed_job_is_a_job_incident_with_pod_events() {
     );
 }
 
+/// A recording holds a Job Kueue keeps suspended and the Warning Kueue gave its Workload
+/// 1h42m later: judged with the watcher's default patience (1h), it is one Job incident
+/// carrying that event (the Workload is the Job's, not an incident of its own); the same
+/// Job recorded 20 minutes after it was suspended is no incident yet.
+#[test]
+fn a_job_suspended_past_the_default_patience_is_a_job_incident_with_its_workloads_events() {
+    let incidents = incidents_from_json(&example("job-suspended-kueue.json")).unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let inc = &incidents[0];
+    assert_eq!(inc.family, IncidentFamily::Job);
+    assert_eq!(inc.subject.name, "train");
+    assert!(
+        inc.events
+            .iter()
+            .any(|e| e.regarding.kind == "Workload"
+                && e.message.contains("insufficient unused quota")),
+        "{:#?}",
+        inc.events
+    );
+
+    let mut early: serde_json::Value =
+        serde_json::from_slice(&example("job-suspended-kueue.json")).unwrap();
+    for item in early["items"].as_array_mut().unwrap() {
+        if item["involvedObject"]["kind"] == "Workload" {
+            item["lastTimestamp"] = "2026-11-26T10:20:00Z".into();
+        }
+    }
+    let incidents = incidents_from_json(&serde_json::to_vec(&early).unwrap()).unwrap();
+    assert!(
+        incidents.iter().all(|i| i.family != IncidentFamily::Job),
+        "{incidents:#?}"
+    );
+}
+
 #[test]
 fn quota_failed_create_on_a_job_is_a_pending_incident_about_the_job() {
     let incidents = incidents_from_json(&example("quota-failedcreate-job.json")).unwrap();

@@ -78,7 +78,7 @@ impl Default for TrackerConfig {
             init_after: Duration::from_secs(300),
             runtime_after: Duration::from_secs(180),
             rollout_after: Duration::from_secs(600),
-            job_stuck_after: Duration::from_secs(3600),
+            job_stuck_after: lastmile_events::facts::DEFAULT_STUCK_AFTER,
             update_interval: Duration::from_secs(15),
             max_events_per_incident: 20,
             max_event_subjects: 5000,

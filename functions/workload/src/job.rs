@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use chrono::Duration;
 use k8s_openapi::api::batch::v1::{Job, JobCondition};
 use lastmile_events::k8s::time;
-use lastmile_events::{Class, Diagnosis, Incident, Subject};
+use lastmile_events::{Class, Diagnosis, Incident, KubeEvent, Subject};
 use regex::Regex;
 
 use crate::{diagnosis, remedy, structured};
@@ -332,19 +332,47 @@ fn suspended(incident: &Incident, job: &Job, subject: Subject) -> Diagnosis {
             incident.last_seen.to_rfc3339()
         ));
     }
-    let remediation = vec![remedy::inspect_job(&subject), remedy::resume_job(&subject)];
+    let mut remediation = vec![remedy::inspect_job(&subject), remedy::resume_job(&subject)];
+    let mut summary = format!(
+        "Job `{}` is suspended (`spec.suspend: true`): {SUSPENDED}",
+        subject.name
+    );
+    if let Some(ev) = queue_verdict(incident, &subject.name) {
+        let workload = &ev.regarding.name;
+        let said = ev.clean_message();
+        evidence.push(format!(
+            "Workload {workload}: {} {} (x{}): {said}",
+            ev.ty, ev.reason, ev.count
+        ));
+        summary = format!(
+            "Job `{}` is suspended (`spec.suspend: true`) and Kueue has not admitted its Workload `{workload}`: \"{said}\". The Job controller creates no pods for it until Kueue does: free or raise the quota of its ClusterQueue, or fix the queue the message names.",
+            subject.name
+        );
+        remediation.insert(0, remedy::inspect_workload(&subject, workload));
+    }
     diagnosis(
         Class::JobStuckActive,
         0.8,
-        format!(
-            "Job `{}` is suspended (`spec.suspend: true`): {SUSPENDED}",
-            subject.name
-        ),
+        summary,
         subject,
         evidence,
         remediation,
         true,
     )
+}
+
+/// The newest Warning a queueing controller gave the Job's Kueue Workload (intake and the
+/// watcher attach a Workload's events to the Job it stands for): why it is not admitted.
+fn queue_verdict<'a>(incident: &'a Incident, job: &str) -> Option<&'a KubeEvent> {
+    incident
+        .events
+        .iter()
+        .filter(|e| {
+            e.ty == "Warning"
+                && e.regarding.kind == "Workload"
+                && lastmile_events::facts::kueue_workload_job(&e.regarding.name) == Some(job)
+        })
+        .max_by_key(|e| e.last_time)
 }
 
 /// An active Job with no terminal condition: suspended, past its deadline, or running far

@@ -123,6 +123,15 @@ pub(crate) fn inspect_job(subject: &Subject) -> Remediation {
     )
 }
 
+/// Read a queued Job's Kueue Workload: its conditions say why it is not admitted, its
+/// ClusterQueue how much quota is used.
+pub(crate) fn inspect_workload(subject: &Subject, workload: &str) -> Remediation {
+    step(
+        "Read why Kueue has not admitted the Job's Workload, then the quota and usage of its ClusterQueue (`kubectl get clusterqueue -o wide`).",
+        format!("kubectl describe workload{} {workload}", ns_flag(subject)),
+    )
+}
+
 /// Resume a suspended Job.
 pub(crate) fn resume_job(subject: &Subject) -> Remediation {
     step(

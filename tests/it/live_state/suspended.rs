@@ -1,8 +1,9 @@
 //! A Job left suspended, end to end: the recorded Job (Kueue's queue label, `spec.suspend:
 //! true`, its `Suspended` condition, no pod) served by the fake API server → the watcher (in
 //! process, Job patience 1 s) → a real nats-server → the real `lastmile function workload`
-//! binary → a `job.stuck_active` diagnosis that says the Job is suspended and how to resume
-//! it. No pod exists, so only the Job's own watch can raise it.
+//! binary → a `job.stuck_active` diagnosis that says the Job is suspended, why Kueue has not
+//! admitted it (the Warning event on its Workload) and how to resume it. No pod exists, so
+//! only the Job's own watch can raise it.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -36,6 +37,7 @@ async fn a_job_left_suspended_is_diagnosed_live_with_the_resume_patch() -> anyho
 
     let api = FakeApiServer::start().await?;
     api.apply_all(fixture("job-train-suspended.json"))?;
+    api.apply_all(fixture("workload-train-pending.json"))?;
     let base = config();
     let cfg = WatchConfig {
         tracker: TrackerConfig {
@@ -63,6 +65,21 @@ async fn a_job_left_suspended_is_diagnosed_live_with_the_resume_patch() -> anyho
     assert_eq!(d.subject.name, "train");
     assert!(d.summary.contains("suspended"), "{}", d.summary);
     assert!(d.summary.contains("Kueue"), "{}", d.summary);
+    // Kueue's own verdict on the Job's Workload, carried from its Warning event.
+    assert!(
+        d.summary
+            .contains("has not admitted its Workload `job-train-5c1e7`")
+            && d.summary.contains("insufficient unused quota for cpu"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.remediation.iter().any(
+            |r| r.command.as_deref() == Some("kubectl describe workload -n ml job-train-5c1e7")
+        ),
+        "{:#?}",
+        d.remediation
+    );
     assert!(
         d.remediation.iter().any(|r| r.command.as_deref()
             == Some(

@@ -30,6 +30,7 @@ async fn every_example_gets_its_cause_first() {
         ("job-deadline-exceeded.json", Class::JOB_DEADLINE_EXCEEDED),
         ("quota-failedcreate-job.json", Class::QUOTA_EXCEEDED),
         ("init-deadlock-two-services.json", Class::INIT_DEADLOCK),
+        ("job-suspended-kueue.json", Class::JOB_STUCK_ACTIVE),
     ] {
         let ex = explain(&example(name), None).await.unwrap();
         assert!(!ex.is_empty(), "{name}");

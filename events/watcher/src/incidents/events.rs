@@ -89,14 +89,25 @@ fn concerns(open: &Open, ev: &KubeEvent) -> bool {
     let r = &ev.regarding;
     let inc = &open.incident;
     let same = |o: &ObjectRef| o.kind == r.kind && o.namespace == r.namespace && o.name == r.name;
-    let pod_of_job = |o: &ObjectRef| {
-        o.kind == "Job" && o.namespace == r.namespace && facts::is_pod_name_of_job(&r.name, &o.name)
+    let of_job = |o: &ObjectRef| {
+        o.kind == "Job" && o.namespace == r.namespace && is_about_job(&r.kind, &r.name, &o.name)
     };
     same(&inc.subject)
+        || inc.owner.as_ref().is_some_and(of_job)
         || inc.owner.as_ref().is_some_and(same)
         || (r.kind == "Pod"
             && r.namespace == inc.subject.namespace
-            && (open.members.contains(&r.name) || inc.owner.as_ref().is_some_and(pod_of_job)))
+            && open.members.contains(&r.name))
+}
+
+/// True when an object of `kind` named `name` belongs to the Job `job` (same namespace
+/// assumed): one of its pods (`<job>-<suffix>`), or its Kueue Workload (`job-<job>-<hash>`).
+pub(super) fn is_about_job(kind: &str, name: &str, job: &str) -> bool {
+    match kind {
+        "Pod" => facts::is_pod_name_of_job(name, job),
+        "Workload" => facts::kueue_workload_job(name) == Some(job),
+        _ => false,
+    }
 }
 
 /// Adds `ev` to `list`, merging it with an event of the same kind, reason and message (the

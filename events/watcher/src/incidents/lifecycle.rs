@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use lastmile_events::facts;
 use lastmile_events::{Incident, IncidentFamily, IncidentStatus, KubeEvent, ObjectRef};
 
-use super::events::merge_event;
+use super::events::{is_about_job, merge_event};
 use super::pods::since;
 use super::{Key, Open, Suspect, Tracker, key, secs};
 
@@ -41,11 +41,12 @@ impl Tracker {
                     merge_event(&mut events, ev.clone(), self.cfg.max_events_per_incident);
                 }
             }
-            // A Job's incident is also about its pods, which may be gone already.
+            // A Job's incident is also about its pods, which may be gone already, and its
+            // Kueue Workload, whose events say why a queued Job is not admitted.
             if let Some(job) = inc.owner.as_ref().filter(|o| o.kind == "Job") {
                 let ns = job.namespace.clone().unwrap_or_default();
                 for ((kind, (ev_ns, name)), evs) in &self.events {
-                    if kind == "Pod" && *ev_ns == ns && facts::is_pod_name_of_job(name, &job.name) {
+                    if *ev_ns == ns && is_about_job(kind, name, &job.name) {
                         for ev in evs {
                             merge_event(&mut events, ev.clone(), self.cfg.max_events_per_incident);
                         }

@@ -285,6 +285,64 @@ fn a_job_suspended_past_the_patience_is_a_job_incident() {
     );
 }
 
+/// Kueue says why it does not admit a queued Job in Warning events on the Job's Workload
+/// (`job-<job>-<hash>`): cached before the Job's incident opens or arriving after, they ride
+/// in the Job's incident; another Job's Workload's do not.
+#[test]
+fn a_suspended_jobs_incident_carries_its_kueue_workloads_events() {
+    let workload_events = || {
+        items::<k8s_openapi::api::core::v1::Event>("workload-train-pending.json")
+            .iter()
+            .map(KubeEvent::from_core)
+            .collect::<Vec<_>>()
+    };
+    let quota = |inc: &Incident| {
+        inc.events.iter().any(|e| {
+            e.regarding.kind == "Workload" && e.message.contains("insufficient unused quota")
+        })
+    };
+    let cfg = TrackerConfig {
+        job_stuck_after: std::time::Duration::from_secs(30 * 60),
+        ..TrackerConfig::default()
+    };
+    let job: Job = one("job-train-suspended.json");
+
+    // Cached first.
+    let mut t = Tracker::new(cfg.clone());
+    for ev in workload_events() {
+        assert!(
+            t.observe_event(ev, at(1, 0)).is_empty(),
+            "no incident of its own"
+        );
+    }
+    t.observe_job(&job, at(5, 0));
+    let out = t.tick(at(31, 0));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(quota(&out[0]), "{:#?}", out[0].events);
+
+    // Arriving after the incident opened.
+    let mut t = Tracker::new(cfg.clone());
+    t.observe_job(&job, at(5, 0));
+    let out = t.tick(at(31, 0));
+    assert!(!quota(&out[0]));
+    let mut out = Vec::new();
+    for ev in workload_events() {
+        out.extend(t.observe_event(ev, at(32, 0)));
+    }
+    out.extend(t.tick(at(33, 0)));
+    assert!(out.iter().any(quota), "{out:#?}");
+
+    // Another Job's Workload.
+    let mut t = Tracker::new(cfg);
+    for mut ev in workload_events() {
+        ev.regarding.name = "job-trainer-5c1e7".into();
+        t.observe_event(ev, at(1, 0));
+    }
+    t.observe_job(&job, at(5, 0));
+    let out = t.tick(at(31, 0));
+    assert!(!quota(&out[0]), "{:#?}", out[0].events);
+}
+
 #[test]
 fn completing_the_job_resolves_its_pending_incident() {
     let mut t = Tracker::new(TrackerConfig::default());

@@ -85,6 +85,11 @@ impl JobOverdue {
     }
 }
 
+/// How long an active Job without a deadline, or a suspended one, may stay so before it is
+/// overdue when nobody says otherwise: the watcher's `--job-stuck-after` default, and the
+/// patience a recording is judged with (so a replayed recording and a live cluster agree).
+pub const DEFAULT_STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Whether a Job that is not terminal is overdue at `now`: with active pods, past its
 /// `activeDeadlineSeconds`, or (without one) running longer than `stuck_after` when given;
 /// suspended longer than `stuck_after` when given (since its `Suspended` condition, or its

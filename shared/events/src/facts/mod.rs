@@ -19,7 +19,9 @@ pub mod waits;
 pub mod workload;
 
 pub use annotations::ci_run_of;
-pub use job::{JobOverdue, JobTerminal, job_overdue, job_terminal, suspended_since};
+pub use job::{
+    DEFAULT_STUCK_AFTER, JobOverdue, JobTerminal, job_overdue, job_terminal, suspended_since,
+};
 pub use pod::{
     IMAGE_PULL_REASONS, StuckPod, is_image_pull_reason, is_native_sidecar, stuck_pod,
     waiting_reason,
@@ -27,4 +29,4 @@ pub use pod::{
 pub use provenance::{Source, ValueOrigin, manifest_spec, quota_requirements, resource_origins};
 pub use service::{DnsTarget, ReadyEndpoint, ServiceIndex};
 pub use waits::{Dependency, unresolved, waited_on};
-pub use workload::{is_pod_name_of_job, object_ref, workload_key, workload_of};
+pub use workload::{is_pod_name_of_job, kueue_workload_job, object_ref, workload_key, workload_of};

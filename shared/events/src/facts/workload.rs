@@ -61,6 +61,21 @@ pub fn is_pod_name_of_job(pod: &str, job: &str) -> bool {
         .is_some_and(|suffix| !suffix.is_empty())
 }
 
+/// The Job a Kueue `Workload` stands for, read from its name: Kueue names a Job's Workload
+/// `job-<job>-<hash>`, five hex digits of a hash of the owner (its
+/// `GetWorkloadNameForOwnerWithGVK`). Its events (`Pending`: "couldn't assign flavors to
+/// pod set main: insufficient unused quota …") say why the Job stays suspended.
+pub fn kueue_workload_job(workload: &str) -> Option<&str> {
+    let rest = workload.strip_prefix("job-")?;
+    let (job, hash) = rest.rsplit_once('-')?;
+    (!job.is_empty()
+        && hash.len() == 5
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(job)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

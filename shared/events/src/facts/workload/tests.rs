@@ -21,3 +21,23 @@ fn replicaset_of_a_deployment_is_the_deployment_and_a_job_is_itself() {
         !is_pod_name_of_job("migrate", "migrate") && !is_pod_name_of_job("migrated-1", "migrate")
     );
 }
+
+#[test]
+fn a_kueue_workload_names_its_job() {
+    assert_eq!(kueue_workload_job("job-train-5c1e7"), Some("train"));
+    assert_eq!(
+        kueue_workload_job("job-nightly-etl-a0b9f"),
+        Some("nightly-etl")
+    );
+    for other in [
+        "train-5c1e7",
+        "job-train",
+        "job--5c1e7",
+        "job-train-5C1E7",
+        "job-train-5c1e",
+        "job-train-5c1e7x",
+        "jobset-train-5c1e7",
+    ] {
+        assert_eq!(kueue_workload_job(other), None, "{other}");
+    }
+}
