@@ -72,11 +72,12 @@ pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the job-failed pattern compiles")
 });
 /// An init container named in ways beside `init container` / `initContainers`: a chart's
-/// camel-case values key for one (`the initChownData container`), or the Chinese docs' name
-/// for init containers (初始化容器, `Init 容器`). A pattern fragment (no flags of its own),
-/// spliced into the functions' init markers.
-pub const INIT_CONTAINER_OTHERWISE: &str =
-    r"\b(?-i:init[A-Z][A-Za-z]+)\s+containers?\b|初始化容器|(?-i:Init) ?容器";
+/// camel-case values key for one (`the initChownData container`), the Chinese docs' name
+/// for init containers (初始化容器, `Init 容器`), or the script KServe's injected
+/// `storage-initializer` init container runs (`initializer-entrypoint`, which a traceback
+/// of its download names). A pattern fragment (no flags of its own), spliced into the
+/// functions' init markers.
+pub const INIT_CONTAINER_OTHERWISE: &str = r"\b(?-i:init[A-Z][A-Za-z]+)\s+containers?\b|初始化容器|(?-i:Init) ?容器|/initializer-entrypoint\b";
 
 /// A pod a Job created, by its name: a webhook certificate hook (kube-webhook-certgen's
 /// `…-admission-create-x7k2p` / `…-admission-patch-x7k2p`), a chart's hook (`…-hook-x7k2p`,

@@ -160,6 +160,14 @@ static FROM_ZERO: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// The node autoscaler's own pods or workload (lower-cased): "Karpenter pods is stuck in
+/// Pending", "the cluster-autoscaler pod is pending", "karpenter's deployment never becomes
+/// ready": what happens to them is not the autoscaler declining a scale-up.
+static AUTOSCALER_OWN_PODS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:cluster[- ]autoscaler|autoscaler|karpenter)(?:'s)?[ -](?:controller[ -])?(?:pods?|replicas?|deployment)\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// A node autoscaler described as not adding nodes while pods are pending, with no
 /// autoscaler message quoted: the weakest no-scale-up reading (the pod's requests or
 /// constraints may fit no node group's template). Beside a quoted fit error it counts only
@@ -201,6 +209,9 @@ pub(in crate::messages) fn described_no_scale_up(t: &Input<'_>, out: &mut Vec<Fi
     let Some(m) = strong.or_else(|| weak.filter(|_| pending)) else {
         return;
     };
+    if AUTOSCALER_OWN_PODS.is_match(m.as_str()) {
+        return;
+    }
     if !crate::messages::described::about_node_autoscaler(t.lower, m.as_str(), pending)
         || with_fit && !crate::messages::described::names_node_autoscaler(t.lower)
     {
@@ -237,6 +248,7 @@ pub(super) fn compile_all() {
         &WORKING_VARIANT,
         &DESCRIBED_NO_SCALE_UP,
         &NO_SCALE_UP_STRONG,
+        &AUTOSCALER_OWN_PODS,
         &STATUS_NO_ACTIVITY,
         &FROM_ZERO,
         &SLOW_AUTOSCALER,

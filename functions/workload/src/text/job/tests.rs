@@ -118,6 +118,9 @@ fn a_deployer_waiting_on_a_hook_job_that_never_completes_is_stuck_active() {
             "Our release waits on the pre-upgrade hook job and the rollout never moves on.",
             "The PostSync hook job never completes, although its pod printed 'all done'.",
             "helmfile apply: the post-install hook hangs until we kill it.",
+            // Argo CD deletes hook resources once the hook succeeded; it waits for that.
+            "The app has been Syncing since this morning: waiting for deletion of hook batch/Job/schema-upgrade",
+            "operation is running: waiting for deletion of /ConfigMap/kafka-topics and 2 more hooks",
         ],
     );
 }

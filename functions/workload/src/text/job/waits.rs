@@ -43,14 +43,15 @@ static POD_UP_AFTER_DONE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// A deployer waiting on a hook Job: "waiting for PreSync jobs to complete", Argo CD's
-/// "waiting for completion of hook batch/Job/x", "waits on the pre-upgrade hook job", or a
-/// hook Job said never to finish ("the post-install hook job never completes", "PostSync hook
-/// hangs").
+/// "waiting for completion of hook batch/Job/x" or "waiting for deletion of
+/// /ServiceAccount/x and 5 more hooks" (hooks deleted only once the hook Job succeeded),
+/// "waits on the pre-upgrade hook job", or a hook Job said never to finish ("the
+/// post-install hook job never completes", "PostSync hook hangs").
 static HOOK_WAIT: LazyLock<Regex> = LazyLock::new(|| {
     const HOOK: &str =
         r"(?:(?:pre|post)[- ]?(?:sync|install|upgrade|rollback|delete)|sync[- ]?fail|sync|hook)";
     re(&format!(
-        r"(?i)\bwait\w*\s+(?:for|on)\s+(?:the\s+)?(?:completion\s+of\s+)?(?:the\s+)?{HOOK}\b[^.\n]{{0,20}}?\b(?:hooks?|jobs?|batch/Job)\b|\b{HOOK}[- ]?(?:hook[- ]?)?jobs?\b[^.\n]{{0,40}}?\b(?:never|doesn't|does not|don't|do not|won't|will not|not)\s+(?:complete|finish|end|terminate|succeed)\w*|\b{HOOK}[- ]hooks?\b[^.\n]{{0,40}}?\b(?:hangs?|hung|stuck|forever|indefinitely|never (?:complete|finish|end)\w*)"
+        r"(?i)\bwaiting\s+for\s+deletion\s+of\s+(?:hooks?\s+\S+|\S+\s+and\s+\d+\s+more\s+hooks?\b)|\bwait\w*\s+(?:for|on)\s+(?:the\s+)?(?:completion\s+of\s+)?(?:the\s+)?{HOOK}\b[^.\n]{{0,20}}?\b(?:hooks?|jobs?|batch/Job)\b|\b{HOOK}[- ]?(?:hook[- ]?)?jobs?\b[^.\n]{{0,40}}?\b(?:never|doesn't|does not|don't|do not|won't|will not|not)\s+(?:complete|finish|end|terminate|succeed)\w*|\b{HOOK}[- ]hooks?\b[^.\n]{{0,40}}?\b(?:hangs?|hung|stuck|forever|indefinitely|never (?:complete|finish|end)\w*)"
     ))
 });
 /// A deadline asked for, not fired: "allow passing activeDeadlineSeconds", "add support for

@@ -365,6 +365,25 @@ fn init_containers_named_by_values_key_or_in_chinese_crash_loop_init() {
     );
 }
 
+/// A traceback through the script KServe's injected `storage-initializer` runs
+/// (`initializer-entrypoint`) is that init container's failure: the model download fails and
+/// the pod never leaves Init. A main container's traceback without it is not.
+#[test]
+fn a_traceback_through_kserves_initializer_entrypoint_crash_loops_init() {
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "Traceback (most recent call last):\n  File \"/storage-initializer/scripts/initializer-entrypoint\", line 14, in <module>\n    kserve.Storage.download(src_uri, dest_path)\n  File \"/kserve/kserve/storage/storage.py\", line 72, in download\n    model_dir = Storage._download_s3(uri, out_dir)\nbotocore.exceptions.NoCredentialsError: Unable to locate credentials",
+        ],
+    );
+    assert_absent(
+        Class::InitCrashloop,
+        &[
+            "Traceback (most recent call last):\n  File \"/app/server.py\", line 9, in <module>\n    import torch\nModuleNotFoundError: No module named 'torch'\nBack-off restarting failed container",
+        ],
+    );
+}
+
 /// Lines a deployer or a scheduler repeats are no container polling a dependency: Helm's
 /// `Watching for changes to Job … with timeout of 5m0s`, a gang scheduler's `tasks in gang
 /// unschedulable: pod group is not ready` (as a condition and as an event).

@@ -27,6 +27,26 @@ fn an_autoscaler_too_slow_to_act_beside_waiting_pods() {
     );
 }
 
+/// The autoscaler's own pods stuck (its Deployment's second replica Pending on a full
+/// node) are a pod like any other: what blocks them is the scheduler's reason, not the
+/// autoscaler declining a scale-up.
+#[test]
+fn the_autoscalers_own_pods_pending_are_no_declined_scale_up() {
+    assert_silent(
+        "described-no-scale-up",
+        &[
+            "One of the two Karpenter pods is stuck in Pending after the upgrade.",
+            "The cluster-autoscaler pod is stuck Pending on the system pool.",
+        ],
+    );
+    assert_first(
+        Class::PodAffinity,
+        &[
+            "One of two Karpenter pods is stuck in `Pending` with `0/3 nodes are available: 1 Insufficient memory, 2 node(s) didn't match pod anti-affinity rules.`",
+        ],
+    );
+}
+
 /// A named node autoscaler said not to scale up or out (a node pool, for a pod that needs a
 /// GPU) stands without the word "pending"; a scale-down that does not happen is not it.
 #[test]
