@@ -243,10 +243,13 @@ pub fn parse_autoscaler(text: &str) -> Option<AutoscalerSignal> {
             .unwrap_or("");
         // Same grammar as the scheduler's histogram.
         let fit = parse_fit(&format!("0/0 nodes are available: {list}")).unwrap_or_default();
+        // A message cut after its colon (a table column, a code fence) names no reason:
+        // what follows it is no node group's.
         let reasons: Vec<(u64, String)> = fit
             .histogram
             .into_iter()
             .chain(fit.prefilter.into_iter().map(|p| (1, p)))
+            .filter(|(_, r)| r.bytes().any(|b| b.is_ascii_alphabetic()))
             .collect();
         let at_limit = reasons
             .iter()

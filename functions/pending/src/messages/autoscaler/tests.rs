@@ -30,6 +30,25 @@ fn cluster_autoscaler_current_and_old_shapes() {
     ));
 }
 
+/// A NotTriggerScaleUp message cut after its colon (a describe table's column, a closing
+/// code fence) names no reason: none is made up from the punctuation that follows, and the
+/// scheduler's own reason leads the report.
+#[test]
+fn a_no_scale_up_cut_after_its_colon_has_no_reasons() {
+    let Some(AutoscalerSignal::NoScaleUp { reasons, .. }) = parse_autoscaler(
+        "Normal   NotTriggerScaleUp  4m17s  cluster-autoscaler  pod didn't trigger scale-up: ``` ---",
+    ) else {
+        panic!()
+    };
+    assert!(reasons.is_empty(), "{reasons:?}");
+    crate::messages::tests::assert_first(
+        lastmile_events::Class::NodeAffinity,
+        &[
+            "Events:\n  Warning  FailedScheduling   4m19s  default-scheduler   0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.\n  Normal   NotTriggerScaleUp  4m17s  cluster-autoscaler  pod didn't trigger scale-up:\n```",
+        ],
+    );
+}
+
 /// The autoscaler's simulation fits the pod on an existing node (which the scheduler
 /// rejects), so it adds none.
 #[test]
