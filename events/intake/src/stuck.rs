@@ -23,8 +23,16 @@ pub(crate) fn pod_family(pod: &Pod, owned_by_job: bool) -> Option<IncidentFamily
 /// §4.1) or is overdue as of `now` (the document's newest time) as the watcher judges it
 /// with its default patience ([`facts::DEFAULT_STUCK_AFTER`]): active past
 /// `activeDeadlineSeconds`, active without one for longer, or left suspended for longer.
+/// A suspended Job also counts when the document holds nothing newer than its suspension
+/// (the Job pasted alone): how long it has been held cannot be told, and a recording is read
+/// after the fact, as a pending pod in it counts without waiting.
 pub(crate) fn job_stuck(job: &Job, now: Option<DateTime<Utc>>) -> bool {
     let patience = chrono::Duration::from_std(facts::DEFAULT_STUCK_AFTER).ok();
     facts::job_terminal(job).is_some_and(|t| t.is_failed())
-        || now.is_some_and(|now| facts::job_overdue(job, now, patience).is_some())
+        || now.is_some_and(|now| {
+            facts::job_overdue(job, now, patience).is_some()
+                || (facts::job_terminal(job).is_none()
+                    && job.spec.as_ref().and_then(|s| s.suspend) == Some(true)
+                    && facts::suspended_since(job).is_some_and(|since| since >= now))
+        })
 }

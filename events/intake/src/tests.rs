@@ -123,6 +123,14 @@ fn a_job_suspended_past_the_default_patience_is_a_job_incident_with_its_workload
         incidents.iter().all(|i| i.family != IncidentFamily::Job),
         "{incidents:#?}"
     );
+
+    // The Job pasted alone: nothing newer than its suspension, so how long cannot be told;
+    // read after the fact, it counts.
+    let alone = early["items"][0].clone();
+    assert_eq!(alone["kind"], "Job");
+    let incidents = incidents_from_json(&serde_json::to_vec(&alone).unwrap()).unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(incidents[0].family, IncidentFamily::Job);
 }
 
 #[test]

@@ -325,12 +325,20 @@ fn suspended(incident: &Incident, job: &Job, subject: Subject) -> Diagnosis {
     let mut evidence = vec!["spec.suspend: true".to_owned()];
     let since = lastmile_events::facts::suspended_since(job);
     if let Some(since) = since {
-        evidence.push(format!(
-            "suspended since {} ({} as of {})",
-            since.to_rfc3339(),
-            human((incident.last_seen - since).num_seconds().max(0)),
-            incident.last_seen.to_rfc3339()
-        ));
+        evidence.push(if incident.last_seen > since {
+            format!(
+                "suspended since {} ({} as of {})",
+                since.to_rfc3339(),
+                human((incident.last_seen - since).num_seconds()),
+                incident.last_seen.to_rfc3339()
+            )
+        } else {
+            format!(
+                "suspended since {} (the input holds nothing newer, so not for how long: its events, `kubectl get events -n {}`, would tell)",
+                since.to_rfc3339(),
+                subject.namespace.as_deref().unwrap_or("<namespace>")
+            )
+        });
     }
     let mut remediation = vec![remedy::inspect_job(&subject), remedy::resume_job(&subject)];
     let mut summary = format!(

@@ -16,6 +16,10 @@ use serde_json::{Value, json};
 const T0: &str = "2026-11-26T10:00:00Z";
 const STARTED: &str = "2026-11-26T10:01:00Z";
 const EVENT_AT: &str = "2026-11-26T10:05:00Z";
+/// Two hours before the recording: past the default Job patience (1h) both sides judge by.
+const LONG_AGO: &str = "2026-11-26T08:00:00Z";
+/// Half an hour before the recording: within the default Job patience.
+const LATELY: &str = "2026-11-26T09:30:00Z";
 const NAMESPACES: [&str; 2] = ["ci", "shop"];
 const PULL_REASONS: [&str; 7] = [
     "ErrImagePull",
@@ -30,6 +34,10 @@ const PULL_REASONS: [&str; 7] = [
 #[derive(Debug, Clone, Copy)]
 enum JobState {
     Active,
+    /// Active, without a deadline, since long before the recording.
+    LongActive,
+    /// Suspended (`spec.suspend`, a `Suspended` condition since then), no pod.
+    Suspended(&'static str),
     /// Admission refuses its pods: no pod, a FailedCreate Event.
     Blocked,
     Complete,
@@ -63,6 +71,9 @@ struct World {
 fn job_state() -> impl Strategy<Value = JobState> {
     prop_oneof![
         Just(JobState::Active),
+        Just(JobState::LongActive),
+        Just(JobState::Suspended(LONG_AGO)),
+        Just(JobState::Suspended(LATELY)),
         Just(JobState::Blocked),
         Just(JobState::Complete),
         Just(JobState::Failed("BackoffLimitExceeded")),
@@ -103,6 +114,9 @@ fn job_json(i: usize, state: JobState) -> Value {
     let cond = |ty: &str, reason: &str| json!([{"type": ty, "status": "True", "reason": reason, "lastTransitionTime": EVENT_AT}]);
     let status = match state {
         JobState::Active => json!({"active": 1, "startTime": T0}),
+        JobState::LongActive => json!({"active": 1, "startTime": LONG_AGO}),
+        JobState::Suspended(since) => json!({"conditions": [{"type": "Suspended", "status": "True",
+            "reason": "JobSuspended", "message": "Job suspended", "lastTransitionTime": since}]}),
         JobState::Blocked => json!({"active": 0, "startTime": T0}),
         JobState::Complete => {
             json!({"succeeded": 1, "startTime": T0, "completionTime": EVENT_AT,
@@ -112,10 +126,15 @@ fn job_json(i: usize, state: JobState) -> Value {
             json!({"failed": 1, "startTime": T0, "conditions": cond("Failed", reason)})
         }
     };
+    let suspend = matches!(state, JobState::Suspended(_));
+    let created = match state {
+        JobState::LongActive | JobState::Suspended(_) => LONG_AGO,
+        _ => T0,
+    };
     json!({"apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"name": format!("job-{i}"), "namespace": "ci", "uid": format!("uid-job-{i}"),
-            "creationTimestamp": T0},
-        "spec": {"backoffLimit": 2, "template": {"spec": {"restartPolicy": "Never",
+            "creationTimestamp": created},
+        "spec": {"backoffLimit": 2, "suspend": suspend, "template": {"spec": {"restartPolicy": "Never",
             "containers": [{"name": "main", "image": "ghcr.io/acme/task:1"}]}}},
         "status": status})
 }
@@ -263,7 +282,7 @@ fn objects(w: &World) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
     for (i, (ns, owner, state)) in w.pods.iter().enumerate() {
         let ns = match owner {
             Owner::Job(j) => {
-                if !matches!(w.jobs[*j], JobState::Active) {
+                if !matches!(w.jobs[*j], JobState::Active | JobState::LongActive) {
                     continue;
                 }
                 "ci"
@@ -283,9 +302,22 @@ fn at(min: u32) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// What intake makes of the objects as one recording.
+/// What intake makes of the objects as one recording. A recording is judged as of its
+/// newest timestamp: one holding only a Job says nothing of how long the Job has run, so
+/// each carries an Event of its moment, as `kubectl get jobs,pods,events` does (a Normal
+/// one about a node, which neither side makes an incident of).
 fn by_intake(jobs: &[Value], pods: &[Value], events: &[Value]) -> BTreeSet<(String, &'static str)> {
-    let items: Vec<&Value> = jobs.iter().chain(pods).chain(events).collect();
+    let moment = json!({"apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": "node-a.Starting", "namespace": "default"},
+        "involvedObject": {"kind": "Node", "name": "node-a"},
+        "reason": "Starting", "message": "Starting kubelet.", "type": "Normal", "count": 1,
+        "firstTimestamp": EVENT_AT, "lastTimestamp": EVENT_AT, "source": {"component": "kubelet"}});
+    let items: Vec<&Value> = jobs
+        .iter()
+        .chain(pods)
+        .chain(events)
+        .chain([&moment])
+        .collect();
     let doc = json!({"apiVersion": "v1", "kind": "List", "items": items});
     let bytes = serde_json::to_vec(&doc).unwrap_or_default();
     let rec = lastmile_intake::read_json(&bytes).unwrap_or_else(|e| panic!("intake: {e}"));
@@ -296,17 +328,17 @@ fn by_intake(jobs: &[Value], pods: &[Value], events: &[Value]) -> BTreeSet<(Stri
 }
 
 /// What the tracker makes of the objects as a watch delivers them (Jobs, Events, pods),
-/// with no grace periods (a recording is read after the fact).
+/// with no grace periods for pods (a recording is read after the fact) and the default Job
+/// patience, which intake also judges a recording's Jobs by.
 fn by_tracker(
     jobs: &[Value],
     pods: &[Value],
     events: &[Value],
 ) -> BTreeSet<(String, &'static str)> {
-    let year = Duration::from_secs(365 * 24 * 3600);
     let mut t = Tracker::new(TrackerConfig {
         pending_after: Duration::ZERO,
         init_after: Duration::ZERO,
-        job_stuck_after: year,
+        job_stuck_after: lastmile_events::facts::DEFAULT_STUCK_AFTER,
         first_publish_wait: Duration::ZERO,
         ..TrackerConfig::default()
     });
@@ -382,6 +414,37 @@ fn the_generator_reaches_every_family_but_build() {
     assert!(
         !tracker.iter().any(|(k, _)| k.contains("web2")),
         "a Ready pod with a native sidecar is no incident: {tracker:#?}"
+    );
+    assert_eq!(tracker, by_intake(&jobs, &pods, &events));
+}
+
+/// Jobs judged by the default patience: suspended or active (no deadline) since two hours
+/// before the recording are Job incidents on both sides; suspended half an hour is none.
+#[test]
+fn jobs_past_the_default_patience_are_incidents_on_both_sides() {
+    let w = World {
+        jobs: vec![
+            JobState::Suspended(LONG_AGO),
+            JobState::Suspended(LATELY),
+            JobState::LongActive,
+        ],
+        pods: Vec::new(),
+    };
+    let (jobs, pods, events) = objects(&w);
+    let tracker = by_tracker(&jobs, &pods, &events);
+    let job_incidents: BTreeSet<&str> = tracker
+        .iter()
+        .filter(|(_, f)| *f == IncidentFamily::Job.as_str())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(job_incidents.len(), 2, "{tracker:#?}");
+    assert!(
+        job_incidents.iter().any(|k| k.contains(".job-0.")),
+        "{tracker:#?}"
+    );
+    assert!(
+        job_incidents.iter().any(|k| k.contains(".job-2.")),
+        "{tracker:#?}"
     );
     assert_eq!(tracker, by_intake(&jobs, &pods, &events));
 }

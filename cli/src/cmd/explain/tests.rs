@@ -47,6 +47,40 @@ async fn every_example_gets_its_cause_first() {
     }
 }
 
+/// A suspended Job pasted alone is diagnosed, and says what it cannot tell (for how long)
+/// and what would tell it; with its Kueue Workload's events beside it, Kueue's verdict leads.
+#[tokio::test]
+async fn a_suspended_job_alone_or_with_its_workloads_events() {
+    let doc: serde_json::Value =
+        serde_json::from_slice(&example("job-suspended-kueue.json")).unwrap();
+    let alone = serde_json::to_vec(&doc["items"][0]).unwrap();
+    let ex = explain(&alone, None).await.unwrap();
+    let d = &ex[0].diagnoses[0];
+    assert_eq!(d.class.as_str(), Class::JOB_STUCK_ACTIVE);
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("the input holds nothing newer")
+                && e.contains("kubectl get events -n ml")),
+        "{:#?}",
+        d.evidence
+    );
+    let ex = explain(&example("job-suspended-kueue.json"), None)
+        .await
+        .unwrap();
+    let d = &ex[0].diagnoses[0];
+    assert!(
+        d.summary.contains("insufficient unused quota for cpu"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.evidence.iter().any(|e| e.contains("(1h42m as of")),
+        "{:#?}",
+        d.evidence
+    );
+}
+
 #[tokio::test]
 async fn init_and_job_examples_name_their_class() {
     let init = explain(&example("init-waiting-for-postgres.json"), None)
