@@ -13,13 +13,13 @@ use crate::re;
 
 /// An init container named as the subject: `init container`, `initContainers`, an `Init:`
 /// pod status, the kubelet's `spec.initContainers{x}`, `kubectl logs … -c x-init`, or a
-/// container named as init containers conventionally are (`vault-agent-init`, `init-db`,
-/// `wait-for-db`) called a container or stage, or said to fail or restart, or a mesh's
+/// container named as init containers conventionally are
+/// ([`lastmile_events::told::INIT_CONTAINER_NAME`]: `vault-agent-init`, `init-db`,
+/// `wait-for-db`, `install-plugins`) called a container or stage, or said to fail or restart, or a mesh's
 /// traffic-redirection chains (`PROXY_INIT_REDIRECT`, `ISTIO_INBOUND`), which only its
 /// injected init container programs.
 static INIT_NAMED: LazyLock<Regex> = LazyLock::new(|| {
-    const NAME: &str =
-        r"(?:[a-z0-9]+-)+init(?:iali[sz]er)?|init-[a-z0-9][a-z0-9-]*|wait-for-[a-z0-9][a-z0-9-]*";
+    const NAME: &str = lastmile_events::told::INIT_CONTAINER_NAME;
     re(&format!(
         r#"(?i)\binit(?:ialization)?[- ]?containers?\b|\binitContainers?\b|\bInit:(?:CrashLoopBackOff|Error|RunContainerError|ExitCode:\d+|\d+/\d+)|spec\.initContainers\{{|(?:\s-c\s+|--container[= ])[`'"]?(?:{NAME})\b|\b(?:{NAME})[`'"]?\s+(?:(?:init\s+)?(?:containers?|stage|phase|step)\b|failed|fails|keeps|kept|continues|continued|exited|exits|restarts|is (?:restarting|crashing|failing|looping))|\bcontainers?\s+[`'"]?(?:{NAME})\b|\bPROXY_INIT_\w+|\b(?:ISTIO|CONSUL_PROXY|KUMA_MESH)_(?:INBOUND|OUTPUT|REDIRECT)\w*|\bistio-iptables\b|{}"#,
         lastmile_events::told::INIT_CONTAINER_OTHERWISE

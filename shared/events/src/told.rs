@@ -71,6 +71,14 @@ pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("the job-failed pattern compiles")
 });
+/// A container named as init containers conventionally are: `wait-for-db`, `wait-postgres`,
+/// `db-wait`, `init-config`, `install-plugins`, `vault-agent-init`, `istio-init`, a CNI's
+/// `install-cni` or `multus-installer`, a model server's `storage-initializer` or
+/// `simple-model-initializer`, the mesh validators `istio-validation` and
+/// `linkerd-network-validator`. A pattern fragment (no flags, no capture group); the
+/// functions' init markers splice it where the text names a container.
+pub const INIT_CONTAINER_NAME: &str = r"(?:(?:wait[-_]for|wait|init|install)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer|initiali[sz]er)|istio-validation|linkerd-network-validator)";
+
 /// An init container named in ways beside `init container` / `initContainers`: a chart's
 /// camel-case values key for one (`the initChownData container`), the Chinese docs' name
 /// for init containers (初始化容器, `Init 容器`), or the script KServe's injected

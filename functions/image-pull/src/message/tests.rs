@@ -596,3 +596,21 @@ fn a_registry_or_token_error_in_a_job_said_to_fail_is_the_programs() {
         "{m:?}"
     );
 }
+
+/// The operating system's `Permission denied: '/path'` (a file an init step cannot write)
+/// is no registry refusal, beside an `image:` line or not; a registry's own `denied:` is.
+#[test]
+fn a_files_permission_denied_is_no_registry_refusal() {
+    for text in [
+        "Am getting Permission denied: '/.aws' on InitContainer.\n  extraInitContainers:\n    - name: copy-dags\n      image: amazon/aws-cli",
+        "PermissionError: [Errno 13] Permission denied: '/data/cache' while pulling the model image layer list",
+    ] {
+        assert_ne!(cause(text), Cause::AccessDenied, "{text}");
+    }
+    assert_eq!(
+        cause(
+            "Failed to pull image \"registry.example.com/team/app:2\": rpc error: code = Unknown desc = Error response from daemon: denied: access forbidden"
+        ),
+        Cause::AccessDenied
+    );
+}

@@ -169,8 +169,19 @@ fn flatten(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A pod condition's other fields, as YAML prints them after a wrapped `message:`.
+const CONDITION_FIELDS: [&str; 6] = [
+    "reason:",
+    "type:",
+    "status:",
+    "lastTransitionTime:",
+    "lastProbeTime:",
+    "phase:",
+];
+
 /// The message that starts at `start`: to the end of its line, plus continuation lines
-/// when the line was visibly wrapped (no closing period).
+/// when the line was visibly wrapped (no closing period, nor the closing quote of a YAML
+/// scalar, nor the next field of its condition or a code fence after it).
 pub(crate) fn message_at(text: &str, start: usize) -> String {
     // Fit errors are at most a few KiB (events are cut at 1 KiB); bounding the window keeps
     // hostile one-line inputs with thousands of anchors linear.
@@ -179,9 +190,14 @@ pub(crate) fn message_at(text: &str, start: usize) -> String {
     let mut msg = lines.next().unwrap_or("").trim_end().to_owned();
     for next in lines.take(4) {
         let t = next.trim();
-        let ended =
-            msg.ends_with('.') || msg.ends_with(')') || msg.ends_with('"') || msg.ends_with("...");
+        let ended = msg.ends_with('.')
+            || msg.ends_with(".'")
+            || msg.ends_with(')')
+            || msg.ends_with('"')
+            || msg.ends_with("...");
         let looks_new = t.is_empty()
+            || t.starts_with("```")
+            || CONDITION_FIELDS.iter().any(|f| t.starts_with(f))
             || t.starts_with("Warning")
             || t.starts_with("Normal")
             || t.starts_with("----")

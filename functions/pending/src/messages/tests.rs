@@ -355,3 +355,15 @@ fn an_autoscaler_refusing_for_host_ports_defers_to_the_scheduler() {
         ],
     );
 }
+
+/// A fit error wrapped inside a YAML condition (`message: '0/3 … affinity.'` then `reason:
+/// Unschedulable`, a code fence) ends at its closing quote: the condition's next field is no
+/// reason of the scheduler's, so the cordon reading its word `Unschedulable` is not made up.
+#[test]
+fn a_fit_error_wrapped_in_a_yaml_condition_ends_at_its_quote() {
+    let text = "status:\n  phase: Pending\n  conditions:\n    type: PodScheduled\n    status: \"False\"\n    message: '0/3 nodes are available: 1 node(s) didn''t match pod affinity/anti-affinity,\n      1 node(s) didn''t match pod anti-affinity rules, 2 node(s) didn''t match Pod''s\n      node affinity.'\n    reason: Unschedulable\n```";
+    let at = text.find("0/3").unwrap();
+    let msg = super::message_at(text, at);
+    assert!(msg.ends_with("node affinity.'"), "{msg}");
+    assert_first(Class::PodAffinity, &[text]);
+}

@@ -37,6 +37,10 @@ fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
         "Our Dockerfile copies the repo and the image build log shows: open /src/.env: permission denied",
         "    State:  Waiting\n      Reason:  CrashLoopBackOff\n      Message:  iptables-restore: line 4 failed (ISTIO_OUTPUT)",
         "##[error]Process completed with exit code 1.\nError: open /app/config.yaml: permission denied",
+        // Named as charts and model servers name init containers, shared with the workload
+        // function (`told::INIT_CONTAINER_NAME`).
+        "kubectl logs search-0 -c install-plugins\n/tmp/scripts/install.sh: cd: line 2: can't cd to /opt/app/extensions: Permission denied",
+        "kubectl logs triton-0-7f9 -c classifier-model-initializer\nFailed to create file system for \"s3://models/\": didn't find section in config file",
     ] {
         assert!(not_a_main_container(&text(t)), "{t}");
         assert!(crashloop_confidence(t).is_none_or(|c| c <= 0.5), "{t}");

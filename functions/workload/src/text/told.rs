@@ -9,17 +9,16 @@ use regex::Regex;
 
 use super::re;
 
-/// A container named as init containers conventionally are (`wait-for-db`, `wait-postgres`,
-/// `db-wait`, `init-config`, `vault-agent-init`, `istio-init`, a CNI's `install-cni` or
-/// `multus-installer`, KServe's `storage-initializer`, the mesh validators `istio-validation` and
-/// `linkerd-network-validator`), where the text calls it a
+/// A container named as init containers conventionally are
+/// ([`lastmile_events::told::INIT_CONTAINER_NAME`]), where the text calls it a
 /// container (`-c NAME`, `container NAME`, `NAME container`), says what it does (`NAME
 /// failed`, `NAME keeps restarting`) or what is held on it (`stuck at restore-wait`, `hangs
 /// on wait-for-db`). Group 1..5 the name.
 static NAMED_INIT: LazyLock<Regex> = LazyLock::new(|| {
-    const NAME: &str = r"((?:wait[-_]for|wait|init|install)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer|initiali[sz]er)|istio-validation|linkerd-network-validator)";
+    let name = format!("({})", lastmile_events::told::INIT_CONTAINER_NAME);
+    let name = name.as_str();
     re(&format!(
-        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{NAME}\b|\bcontainers?\W{{0,4}}{NAME}\b|\b{NAME}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{NAME}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b|\b(?:stuck|hangs?|hung|hanging|blocked|waits?|waiting)\s+(?:by|on|at|in)\s+(?:the\s+)?[`'"]*{NAME}\b"#
+        r#"(?i)(?:\s-c\s+|--container[= ])[`'"]*{name}\b|\bcontainers?\W{{0,4}}{name}\b|\b{name}[`'"]*\s+(?:init\s+)?(?:containers?|stage|phase)\b|\b{name}[`'"]*\s+(?:failed|fails|keeps|kept|continues|continued|exited|exits|is (?:looping|restarting|crashing|failing|stuck|waiting)|crash\w*|restarts)\b|\b(?:stuck|hangs?|hung|hanging|blocked|waits?|waiting)\s+(?:by|on|at|in)\s+(?:the\s+)?[`'"]*{name}\b"#
     ))
 });
 /// A crash of the init container told in one phrase: `Init CrashLoopBackOff`, `Init Crash

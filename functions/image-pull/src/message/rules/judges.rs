@@ -73,7 +73,9 @@ pub(super) static LOOKUP_TRY_AGAIN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// The phrases registries use to refuse access (or hide a missing repository).
+/// The phrases registries use to refuse access (or hide a missing repository). A bare
+/// `denied:` counts where a registry put it (`denied: requested access …`, `403 Forbidden:
+/// denied:`), not in the operating system's `Permission denied: '/.aws'`, a file's refusal.
 pub(super) fn auth_hint(t: &Text<'_>) -> bool {
     t.has_any(&[
         "pull access denied",
@@ -82,8 +84,10 @@ pub(super) fn auth_hint(t: &Text<'_>) -> bool {
         "may require authorization",
         "insufficient_scope",
         "requested access to the resource is denied",
-        "denied:",
-    ])
+    ]) || t
+        .spaced
+        .match_indices("denied:")
+        .any(|(at, _)| !t.spaced[..at].ends_with("permission "))
 }
 
 /// The registry refused access: expired or missing credentials when the text says so, else
