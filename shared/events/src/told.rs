@@ -63,21 +63,23 @@ pub static JOB_BACKOFF: LazyLock<Regex> = LazyLock::new(|| {
 /// because …", "one Job fails among 25", its retries said to run out ("the launcher
 /// exhausts all retry attempts" beside a job), a CronJob said to fail ("the descheduler
 /// CronJob on prod fails every run"), or kube-state-metrics counting failed pods
-/// (`kube_job_status_failed=1`) ("the job fails to start" is no failure of its pods).
+/// (`kube_job_status_failed=1`) and kube-prometheus' alert on it (`KubeJobFailed`) ("the
+/// job fails to start" is no failure of its pods).
 pub static JOB_FAILED: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(
-        r"(?i)\b(?:hook\s+|cron)?job\s+(?:(?:on|in)\s+\S+\s+)?(?:\S+\s+)?(?:has\s+|may\s+|might\s+|can\s+|could\s+|will\s+|would\s+)?(?:failed\b|crash(?:ed|es)\b|errored\b|fails?(?:\s+(?:with|because|due|every|each|again|always|among|after|when|whenever|if|on|in|randomly|intermittently|sometimes|occasionally|repeatedly)\b|[.:,;)]|\s*$))|\bfailed\s+(?:hook\s+)?job\b|\bjob\b[^.\n]{0,120}?\b(?:exhaust(?:s|ed|ing)?|r[au]ns? out of|used up)\s+(?:all\s+)?(?:of\s+)?(?:its\s+|their\s+|the\s+)?(?:\d+\s+)?(?:retr(?:y|ies)|retry attempts|attempts)\b|\bkube_job_status_failed\b(?:\{[^}\n]*\})?\s*=?\s*[1-9]",
+        r"(?i)\b(?:hook\s+|cron)?job\s+(?:(?:on|in)\s+\S+\s+)?(?:\S+\s+)?(?:has\s+|may\s+|might\s+|can\s+|could\s+|will\s+|would\s+)?(?:failed\b|crash(?:ed|es)\b|errored\b|fails?(?:\s+(?:with|because|due|every|each|again|always|among|after|when|whenever|if|on|in|randomly|intermittently|sometimes|occasionally|repeatedly)\b|[.:,;)]|\s*$))|\bfailed\s+(?:hook\s+)?job\b|\bjob\b[^.\n]{0,120}?\b(?:exhaust(?:s|ed|ing)?|r[au]ns? out of|used up)\s+(?:all\s+)?(?:of\s+)?(?:its\s+|their\s+|the\s+)?(?:\d+\s+)?(?:retr(?:y|ies)|retry attempts|attempts)\b|\bkube_job_status_failed\b(?:\{[^}\n]*\})?\s*=?\s*[1-9]|\bKubeJobFailed\b",
     )
     .expect("the job-failed pattern compiles")
 });
 /// A container named as init containers conventionally are: `wait-for-db`, `wait-postgres`,
-/// `db-wait`, `init-config`, `install-plugins`, `vault-agent-init`, `istio-init`, a CNI's
+/// `db-wait`, `init-config`, `install-plugins`, `vault-agent-init`, `istio-init`, the
+/// ownership fixers `chown-data-dir` and `volume-permissions` (Bitnami's), a CNI's
 /// `install-cni` or `multus-installer`, a model server's `storage-initializer` or
 /// `simple-model-initializer`, the mesh validators `istio-validation` and
 /// `linkerd-network-validator`. A pattern fragment (no flags, no capture group); the
 /// functions' init markers splice it where the text names a container.
-pub const INIT_CONTAINER_NAME: &str = r"(?:(?:wait[-_]for|wait|init|install)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer|initiali[sz]er)|istio-validation|linkerd-network-validator)";
+pub const INIT_CONTAINER_NAME: &str = r"(?:(?:wait[-_]for|wait|init|install|chown)[-_][a-z0-9][-a-z0-9_]*|[a-z0-9][-a-z0-9_]*[-_](?:init|wait|installer|initiali[sz]er|permissions?|perms)|istio-validation|linkerd-network-validator)";
 
 /// An init container named in ways beside `init container` / `initContainers`: a chart's
 /// camel-case values key for one (`the initChownData container`), the Chinese docs' name

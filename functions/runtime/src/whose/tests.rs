@@ -41,6 +41,7 @@ fn an_init_containers_or_a_build_tools_errors_are_not_a_main_crash_loop() {
         // function (`told::INIT_CONTAINER_NAME`).
         "kubectl logs search-0 -c install-plugins\n/tmp/scripts/install.sh: cd: line 2: can't cd to /opt/app/extensions: Permission denied",
         "kubectl logs triton-0-7f9 -c classifier-model-initializer\nFailed to create file system for \"s3://models/\": didn't find section in config file",
+        "oc logs pg-0 -c volume-permissions\nchown: changing ownership of '/bitnami/postgresql/data': Operation not permitted",
     ] {
         assert!(not_a_main_container(&text(t)), "{t}");
         assert!(crashloop_confidence(t).is_none_or(|c| c <= 0.5), "{t}");

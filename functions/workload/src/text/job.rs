@@ -51,6 +51,15 @@ static JOB_STUCK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\b(?:cron)?jobs?\b(?:\s+[`'\x22]?[\w.-]{1,64}[`'\x22]?)?[^\n]{0,40}\b(?:stuck|hangs?|hung|never (?:complete|completes|finish|finishes|end|ends|terminate)|still running|(?:don't|do not|doesn't|does not|won't|will not) (?:complete|finish|terminate)|fail(?:s|ed|ing)? to (?:complete|finish)|(?:remains?|remained|stays?|stayed|is left)\s+(?:in\s+)?(?:an?\s+|the\s+)?(?:running|active|incomplete)\b|(?:don't|do not|doesn't|does not|never|won't|will not) (?:transition|get|move|go|turn|reach)\w*(?: to| into)?\W{0,3}(?:complete|completed|succeeded|finished)\b|(?:never|not|aren't|isn't|wasn't|weren't|don't|doesn't|didn't|won't)\s+(?:(?:got|gets?|getting|been|being|be|is|are)\s+)?marked (?:as )?[`'\x22]?(?:complete|completed|succeeded|successful|success|finished|done|failed)\b|(?:going on|active|running|runs?)\W{0,3}(?:\(\w+\)\s*)?(?:forever|indefinitely)\b)",
     )
 });
+/// kube-prometheus' alert on a Job active too long, by name (`KubeJobNotCompleted`, before
+/// it `KubeJobCompletion`) or by its annotations ("Job ns/x is taking more than 12h 0m 0s to
+/// complete", "Job did not complete in time").
+static NOT_COMPLETED_ALERT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\bKubeJob(?:NotCompleted|Completion)\b|(?i:\bjob\s+\S+\s+is taking more than\s+[^.
+]{1,40}?\s+to complete\b|\bjob did not complete in time\b)",
+    )
+});
 /// A run said to have gone on for hours or days: "for several hours now", "for 3 days",
 /// "over 20 hours", "since yesterday", "overnight".
 static RAN_FOR_LONG: LazyLock<Regex> = LazyLock::new(|| {
@@ -196,6 +205,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &JOB_POLICY,
         &JOB_SHOWN_FAILED,
         &JOB_STUCK,
+        &NOT_COMPLETED_ALERT,
         &NO_DEADLINE,
         &DEADLINE_NOT_FIRED,
         &JOB_ROW,
@@ -489,6 +499,21 @@ fn stuck(
             vec![row],
             vec![remedy::job_logs(subject), remedy::inspect_job(subject)],
             false,
+        ));
+    }
+    // kube-prometheus' verdict: kube-state-metrics saw the Job active past the alert's
+    // threshold (12h by default) without completing.
+    if out.is_empty()
+        && let Some(q) = quote(text, &NOT_COMPLETED_ALERT)
+    {
+        out.push(diagnosis(
+            Class::JobStuckActive,
+            0.75,
+            "kube-prometheus alerts that the Job has been active past its threshold (12 hours by default) without completing: kube-state-metrics counts it active and neither succeeded nor failed, so it runs on or waits (a pod that never finishes, a sidecar that never exits, pods that cannot start). A CronJob's run stuck so blocks the next ones under concurrencyPolicy Forbid; an `activeDeadlineSeconds` would have ended it.".into(),
+            subject.clone(),
+            vec![q],
+            vec![remedy::inspect_job(subject), remedy::job_logs(subject)],
+            true,
         ));
     }
     // The Job controller's tracking finalizer on a pod that stays: the controller could not

@@ -405,3 +405,25 @@ fn a_job_pods_fatal_line_counts_behind_a_log_prefix_and_for_named_hooks() {
         ],
     );
 }
+
+/// kube-prometheus' alerts on a Job: active past the threshold (`KubeJobNotCompleted`, the
+/// older `KubeJobCompletion`, or their annotation) is stuck active, with conviction; failed
+/// (`KubeJobFailed`) is the Job failing.
+#[test]
+fn kube_prometheus_job_alerts_name_their_state() {
+    assert_first(
+        Class::JobStuckActive,
+        &[
+            "[FIRING:1] KubeJobNotCompleted (reports/nightly-rollup-29718600 kube-prometheus-stack)",
+            "alertname: KubeJobCompletion\nseverity: warning\njob_name: etl-sync-2817",
+            "description: Job billing/invoice-export-29443596 is taking more than 12h 0m 0s to complete.",
+            "summary: Job did not complete in time",
+        ],
+    );
+    assert_first(
+        Class::JobBackoffLimit,
+        &[
+            "[FIRING:1] KubeJobFailed: Job backups/pg-dump-29718600 failed to complete. Removing failed job after investigation should clear this alert.",
+        ],
+    );
+}

@@ -384,6 +384,19 @@ fn a_traceback_through_kserves_initializer_entrypoint_crash_loops_init() {
     );
 }
 
+/// The ownership fixers charts and operators run first (`chown-…`, Bitnami's
+/// `volume-permissions`), their log asked for by name, fail the pod's init.
+#[test]
+fn ownership_fixers_named_by_their_log_crash_loop_init() {
+    assert_first(
+        Class::InitCrashloop,
+        &[
+            "Warning  BackOff  2m (x40 over 12m)  kubelet  Back-off restarting failed container\n$ kubectl logs ceph-mon-b-5d8 -c chown-mon-data\nchown: changing ownership of '/var/lib/ceph/mon/ceph-b': Permission denied",
+            "Back-off restarting failed container\nkubectl logs redis-master-0 -c volume-permissions\nchown: /data: Operation not permitted",
+        ],
+    );
+}
+
 /// Lines a deployer or a scheduler repeats are no container polling a dependency: Helm's
 /// `Watching for changes to Job … with timeout of 5m0s`, a gang scheduler's `tasks in gang
 /// unschedulable: pod group is not ready` (as a condition and as an event).
