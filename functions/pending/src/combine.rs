@@ -77,6 +77,13 @@ pub fn message_findings(incident: &Incident) -> Vec<Finding> {
     }
     if let Some(text) = incident.text.as_deref() {
         all.extend(scan(text));
+        // A pasted table's rows carry ages, not times: the same judgement, read from them.
+        let old = crate::messages::superseded::superseded(text);
+        for f in all.iter_mut().filter(|f| old.contains(&f.class)) {
+            f.confidence *= 0.8;
+            f.summary
+                .push_str(" (only older FailedScheduling rows say so; the newest says otherwise)");
+        }
     }
     let mut merged = merge(all);
     if owned_by_daemonset(incident)

@@ -16,6 +16,7 @@ pub mod reasons;
 pub mod relate;
 mod rules;
 pub mod scheduler;
+pub(crate) mod superseded;
 
 use std::cell::RefCell;
 
