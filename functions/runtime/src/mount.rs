@@ -47,6 +47,14 @@ const MOUNT_WORDS: &[&str] = &[
     "registered csi drivers",
     "references non-existent config key",
 ];
+/// The kubelet's and attach controller's success events (`SuccessfulMountVolume`,
+/// `SuccessfulAttachVolume`, "MapVolume.MapDevice succeeded for volume …"): a volume that
+/// mounted is no mount failure, whatever words it shares with one.
+const SUCCESS_WORDS: &[&str] = &[
+    "successfulmountvolume",
+    "successfulattachvolume",
+    "succeeded for volume",
+];
 
 /// The mount diagnosis, when a line reports a volume that cannot be attached or mounted.
 pub(crate) fn diagnose(
@@ -62,6 +70,7 @@ pub(crate) fn diagnose(
         .filter(|l| {
             let lower = l.to_lowercase();
             MOUNT_WORDS.iter().any(|w| lower.contains(w))
+                && !SUCCESS_WORDS.iter().any(|w| lower.contains(w))
         })
         .collect();
     if let Some(found) = sub_path(f, t) {

@@ -34,6 +34,18 @@ fn healthy_pods_and_init_containers_are_left_alone() {
 
 /// A missing Secret beside a failing pull is the pod's image pull secret (the image-pull
 /// function's `image.auth`), not a missing env Secret.
+/// The kubelet's success events share words with mount failures (`SuccessfulMountVolume`,
+/// `MapVolume.MapDevice succeeded`): a volume that mounted is no mount failure.
+#[test]
+fn a_volume_that_mounted_is_no_mount_failure() {
+    let pasted = "Events:\n  Type     Reason                 Age   From                Message\n  ----     ------                 ----  ----                -------\n  Warning  OutOfcpu               4m    kubelet, worker-2   Node didn't have enough resource: cpu, requested: 8000, used: 6500, capacity: 8000\n  Normal   SuccessfulMountVolume  4m    kubelet, worker-2   MapVolume.MapDevice succeeded for volume \"local-pv-3\" globalMapPath \"/var/lib/kubelet/plugins/kubernetes.io~local-volume/volumeDevices/local-pv-3\"\n  Normal   SuccessfulAttachVolume 5m    attachdetach-controller  AttachVolume.Attach succeeded for volume \"pvc-91c2\"";
+    assert!(
+        !diagnose(&text(pasted), &ClusterSnapshot::default())
+            .iter()
+            .any(|d| d.class.as_str() == "runtime.mount_failed"),
+    );
+}
+
 #[test]
 fn a_missing_pull_secret_is_left_to_the_image_pull_function() {
     let events = "Normal   Pulling  Pulling image \"keelhq/keel:latest\"\nWarning  Failed   Error: secret \"registry-pull-credentials\" not found\nNormal   BackOff  Back-off pulling image \"keelhq/keel:latest\"\nWarning  Failed   Error: ImagePullBackOff";
