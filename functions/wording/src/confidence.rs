@@ -1,17 +1,17 @@
 //! From a classifier score to a confidence, or to silence.
 //!
-//! Bands from five-fold cross-validation on the tune split (2,176 reports, each scored by a
+//! Bands from five-fold cross-validation on the tune split (2,427 reports, each scored by a
 //! model learned from the other four folds; `cargo test -p lastmile-fn-wording five_fold
 //! -- --nocapture` prints them), never from the held-out split:
 //!
 //! | top score | reports | right |
 //! |---|---|---|
-//! | 0.25 and up | 1,071 | 99 % |
-//! | 0 to 0.25 | 343 | 95 % |
-//! | -0.2 to 0 | 281 | 86 % |
-//! | -0.4 to -0.2 | 248 | 73 % |
-//! | -0.6 to -0.4 | 182 | 60 % |
-//! | below -0.6 | 51 | 27 % |
+//! | 0.25 and up | 1,179 | 99 % |
+//! | 0 to 0.25 | 386 | 96 % |
+//! | -0.2 to 0 | 327 | 88 % |
+//! | -0.4 to -0.2 | 281 | 74 % |
+//! | -0.6 to -0.4 | 189 | 60 % |
+//! | below -0.6 | 65 | 38 % |
 //!
 //! Below [`FLOOR`] the words weigh toward no class and the function stays silent (the
 //! answer stays `unknown`, with what was searched). The confidences sit below those rates
