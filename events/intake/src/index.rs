@@ -86,6 +86,7 @@ impl<'a> Index<'a> {
     }
 
     /// True when the document carries the Pod or Job `r` is about.
+    ///
     /// A Kueue Workload counts as carried when the Job it stands for is: its events are the
     /// Job's.
     pub fn carries(&self, r: &ObjectRef) -> bool {

@@ -358,9 +358,11 @@ fn suspended(incident: &Incident, job: &Job, subject: Subject) -> Diagnosis {
         );
         remediation.insert(0, remedy::inspect_workload(&subject, workload));
     }
+    // The Job's own spec says why nothing runs: with conviction, so a lead read from the
+    // words of its requests (cpu, memory) does not contest it.
     diagnosis(
         Class::JobStuckActive,
-        0.8,
+        0.85,
         summary,
         subject,
         evidence,
