@@ -16,9 +16,18 @@ static NODES_UNLABELED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the loose patterns are valid regexes")
 });
 
+/// Pods said to stay pending because of their node selector (lower-cased text): "stuck
+/// pending due to the nodeSelector", "pending because of its node affinity", or a selector
+/// pinned to a node that is gone ("stuck with a node-selector of a terminated node", "the
+/// nodeSelector points to a removed node"): no node matches it.
+static SELECTOR_BLOCKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:pending|stuck|unschedulable)\b[^.\n]{0,30}?\b(?:due to|because of|caused by)\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:node[- ]?selectors?|node ?affinity)\b|\b(?:node[- ]?selectors?|node ?affinity|nodename)\b[^.\n]{0,30}?\b(?:of|for|to|pointing (?:to|at)|on|naming)\s+(?:a|an|the)\s+(?:removed|deleted|terminated|replaced|decommissioned|non-?existent|missing|gone|dead)\s+(?:node|host|instance|machine)s?\b")
+        .expect("the loose patterns are valid regexes")
+});
+
 /// The pod's spec names a node label requirement (lower-cased text).
 static NODE_REQUIREMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bnode ?selector\b|\bnode ?affinity\b")
+    Regex::new(r"\bnode[- ]?selectors?\b|\bnode ?affinity\b")
         .expect("the loose patterns are valid regexes")
 });
 
@@ -26,6 +35,17 @@ static NODE_REQUIREMENT: LazyLock<Regex> = LazyLock::new(|| {
 /// typo), while pods are pending or beside the nodeSelector / node affinity that needs it.
 pub(in crate::messages) fn described_node_label(t: &Input<'_>, out: &mut Vec<Finding>) {
     if !(says_pending(t.lower) || NODE_REQUIREMENT.is_match(t.lower)) || !t.anchors.is_empty() {
+        return;
+    }
+    if let Some(m) = SELECTOR_BLOCKS.find(t.lower) {
+        out.push(Finding::new(
+            Class::NodeAffinity,
+            0.55,
+            "the pods stay Pending because of their node selector: it requires a label (or pins a node, by hostname) that no schedulable node carries, e.g. a node that was removed; label a node, or fix the selector (its owner may re-pin it to a live node)",
+            &quote_at(t.flat, m.start()),
+            false,
+            Fact::None,
+        ));
         return;
     }
     let Some(m) = NODES_UNLABELED.find(t.lower) else {
@@ -113,6 +133,7 @@ fn in_selector(text: &str) -> bool {
 pub(super) fn compile_all() {
     for pattern in [
         &NODES_UNLABELED,
+        &SELECTOR_BLOCKS,
         &NODE_REQUIREMENT,
         &SELECTED_ROLE,
         &NODE_ROW,

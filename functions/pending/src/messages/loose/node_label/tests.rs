@@ -23,6 +23,25 @@ fn a_required_label_no_node_carries_yet() {
     );
 }
 
+/// Pods said to stay pending because of their node selector, or with a selector pinned to a
+/// node that is gone: no node matches it, whatever else the text mentions (an anti-affinity
+/// proposed as the cure). A selector named beside running pods is no finding.
+#[test]
+fn pods_pending_because_of_their_selector_or_one_pinned_to_a_gone_node() {
+    assert_first(
+        Class::NodeAffinity,
+        &[
+            "Should we use anti-affinity rules instead? The exporter pods are stuck Pending due to the nodeSelector after we rotated the node group.",
+            "After the scale-in the etcd member pod is stuck: its nodeSelector points to a terminated instance.",
+            "The mon canary keeps a node-selector for a decommissioned host, and it never schedules.",
+        ],
+    );
+    assert_silent(
+        "described-node-label",
+        &["All pods run fine thanks to the nodeSelector; we pinned them to the gpu pool."],
+    );
+}
+
 /// A pod selecting a node role no node of the pasted `kubectl get nodes` table has: no node
 /// matches, whatever the words say. A role some node has, or a role only tolerated, is not.
 #[test]
