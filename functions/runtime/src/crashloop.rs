@@ -256,6 +256,8 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         evidence.push(format!("termination message: {}", quote(m)));
     }
     let mut remediation = vec![remedy::previous_logs(t, c)];
+    // Shown as a Job's pod (`Controlled By: Job/…`): exited or not, it ran for the Job.
+    let owned_by_job = f.lines.iter().any(|l| told::controlled_by_job(l));
     let (summary, confidence) = match &cause {
         Some((cause, line)) => {
             evidence.push(format!("{}: {}", cause.name, quote(line)));
@@ -264,9 +266,11 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
             // A pod named as a Job's counts unless the table shows it still running (then
             // the line is one it lived through, below).
             let jobs_pod = |l: &String| !f.running_unrestarted && told::JOB_POD_NAME.is_match(l);
-            if !settled && f.lines.iter().any(|l| told::job_failed(l) || jobs_pod(l)) {
+            if owned_by_job
+                || !settled && f.lines.iter().any(|l| told::job_failed(l) || jobs_pod(l))
+            {
                 evidence.push(
-                    "the report tells a Job failed, or names the pod as a Job's: its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
+                    "the report tells a Job failed, or shows the pod as a Job's (its name, `Controlled By: Job/…`): its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
                 );
                 (
                     format!(
@@ -302,6 +306,18 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
             ),
             0.8,
         ),
+        None if owned_by_job => {
+            evidence.push(
+                "the pod is shown as a Job's (`Controlled By: Job/…`): its container runs once and the Job replaces the pod, so an exit is the Job's pod failing, not a container crash-looping".into(),
+            );
+            remediation.push(remedy::describe(t));
+            (
+                format!(
+                    "{who} exited{how} in the Job's pod: the Job's pods fail (until its backoffLimit); its logs say why (none were in the input)."
+                ),
+                IN_A_FAILED_JOB,
+            )
+        }
         None => {
             remediation.push(remedy::describe(t));
             (

@@ -206,6 +206,7 @@ pub(super) fn patterns() -> Vec<&'static LazyLock<Regex>> {
         &JOB_SHOWN_FAILED,
         &JOB_STUCK,
         &NOT_COMPLETED_ALERT,
+        &EXIT_NONZERO,
         &NO_DEADLINE,
         &DEADLINE_NOT_FIRED,
         &JOB_ROW,
@@ -337,7 +338,7 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     {
         // Told, not quoted: the Job's retries ran out before the work could succeed.
         push_backoff(&mut out, &subject, FAILED, q, 0.6);
-    } else if let Some(q) = job_pod_fatal(text) {
+    } else if let Some(q) = job_pod_fatal(text).or_else(|| job_pod_exited(text)) {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
     } else if let Some(q) = replaced_pods(text) {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
@@ -481,6 +482,18 @@ pub(super) fn job_failed_shown_or_told(text: &str) -> bool {
 fn job_context(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     ["job", "cron"].iter().any(|w| lower.contains(w))
+}
+
+/// A container's non-zero exit in `kubectl describe` (`Exit Code:    1`).
+static EXIT_NONZERO: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^\s*Exit Code:\s*[1-9]\d*\s*$"));
+
+/// A `kubectl describe pod` of a Job's pod (`Controlled By: Job/…`) whose container exited
+/// non-zero: the Job's pod failed (it is replaced, not restarted), quoted.
+fn job_pod_exited(text: &str) -> Option<String> {
+    if !told::controlled_by_job(text) {
+        return None;
+    }
+    quote(text, &EXIT_NONZERO)
 }
 
 /// The Job shown active for an hour or more, else a Job said to be stuck in words.
