@@ -122,6 +122,15 @@ fn about_the_same(finding: &crate::Subject, lead: &crate::Subject) -> bool {
         && (lead.container.is_none() || lead.container == finding.container)
 }
 
+/// A lead about an object the report never named (pasted text without the object's name:
+/// intake's `unknown`) is about the whole report of its incident, so a finding of that
+/// incident that named an object (the Job from `Controlled By:`) is about the same thing.
+fn unnamed_in_the_same_incident(finding: &Diagnosis, lead: &Diagnosis) -> bool {
+    (lead.subject.name.is_empty() || lead.subject.name == "unknown")
+        && lead.incident.is_some()
+        && finding.incident == lead.incident
+}
+
 fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
     let mut i = 0;
     while i < diagnoses.len() {
@@ -130,7 +139,8 @@ fn fold(diagnoses: &mut Vec<Diagnosis>, only_weaker: bool) {
             diagnoses.iter().position(|d| {
                 !is_lead(d)
                     && d.class == lead.class
-                    && about_the_same(&d.subject, &lead.subject)
+                    && (about_the_same(&d.subject, &lead.subject)
+                        || unnamed_in_the_same_incident(d, lead))
                     && (!only_weaker || d.confidence >= lead.confidence)
             })
         });

@@ -143,6 +143,37 @@ fn a_lead_folds_into_a_finding_about_one_of_its_subjects_containers() {
     assert_eq!(ds.len(), 2);
 }
 
+/// A lead about an object the pasted text never named (`unknown`) folds into the finding
+/// its incident's rule made about the object it did name (a Job, from `Controlled By:`); a
+/// lead of another incident does not.
+#[test]
+fn a_lead_about_an_unnamed_object_folds_into_its_incidents_finding() {
+    let mut finding = rule(Class::JOB_BACKOFF_LIMIT, 0.6);
+    finding.subject = Subject {
+        kind: "Job".into(),
+        namespace: None,
+        name: "apply-upgrade".into(),
+        container: None,
+    };
+    let mut reading = lead(Class::JOB_BACKOFF_LIMIT, 0.45);
+    reading.subject = Subject {
+        kind: "Pod".into(),
+        namespace: None,
+        name: "unknown".into(),
+        container: None,
+    };
+    let mut ds = vec![finding.clone(), reading.clone()];
+    settle_leads(&mut ds);
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    assert_eq!(ds[0].subject.name, "apply-upgrade");
+    assert!(ds[0].evidence.iter().any(|e| e.contains("weigh toward")));
+
+    reading.incident = Some("ci/pod/other".into());
+    let mut ds = vec![finding, reading];
+    settle_leads(&mut ds);
+    assert_eq!(ds.len(), 2, "{ds:?}");
+}
+
 /// Folding keeps the order the contest chose: a lead that moved ahead of another class's
 /// finding keeps that place (and its line) once its own weaker finding is folded in; a lead
 /// weaker than its finding changes no rank (`DiagnosisReport::merged`).
