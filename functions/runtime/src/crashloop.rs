@@ -256,8 +256,10 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         evidence.push(format!("termination message: {}", quote(m)));
     }
     let mut remediation = vec![remedy::previous_logs(t, c)];
-    // Shown as a Job's pod (`Controlled By: Job/…`): exited or not, it ran for the Job.
-    let owned_by_job = f.lines.iter().any(|l| told::controlled_by_job(l));
+    // A Job's pod whose container has not restarted ran once for the Job (restartPolicy
+    // Never: the Job replaces the pod), exited or not; one restarting in place (OnFailure)
+    // still crash-loops.
+    let owned_by_job = f.job_pod && f.restarts.unwrap_or(0) == 0;
     let (summary, confidence) = match &cause {
         Some((cause, line)) => {
             evidence.push(format!("{}: {}", cause.name, quote(line)));
@@ -270,7 +272,7 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
                 || !settled && f.lines.iter().any(|l| told::job_failed(l) || jobs_pod(l))
             {
                 evidence.push(
-                    "the report tells a Job failed, or shows the pod as a Job's (its name, `Controlled By: Job/…`): its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
+                    "the report tells a Job failed, or shows the pod as a Job's (its name, its owner): its pods run once and are replaced, so this line says why the Job's pods failed, not that a container crash-loops".into(),
                 );
                 (
                     format!(
@@ -308,7 +310,7 @@ pub(crate) fn diagnose(f: &Facts, t: &Target) -> Option<Found> {
         ),
         None if owned_by_job => {
             evidence.push(
-                "the pod is shown as a Job's (`Controlled By: Job/…`): its container runs once and the Job replaces the pod, so an exit is the Job's pod failing, not a container crash-looping".into(),
+                "the pod is a Job's and its container has not restarted: it runs once and the Job replaces the pod, so an exit is the Job's pod failing, not a container crash-looping".into(),
             );
             remediation.push(remedy::describe(t));
             (

@@ -98,6 +98,9 @@ pub(crate) struct Facts {
     pub termination_message: Option<String>,
     pub signal: Option<i32>,
     pub restarts: Option<i32>,
+    /// The pod is a Job's: the incident's owner is a Job (its ownerReferences, or
+    /// `Controlled By: Job/…` in a pasted `kubectl describe pod`).
+    pub job_pod: bool,
     /// The container's current state is a clean exit (terminated, exit code 0) and it never
     /// restarted: it ran to completion (a Job's or a one-shot pod's container, whose
     /// restartPolicy is not Always), which is no crash loop.
@@ -137,6 +140,7 @@ impl Facts {
         if let Some(t) = &incident.text {
             f.lines.extend(t.lines().map(str::to_owned));
         }
+        f.job_pod = incident.owner.as_ref().is_some_and(|o| o.kind == "Job");
         f
     }
 

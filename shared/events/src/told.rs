@@ -103,19 +103,6 @@ pub static JOB_POD_NAME: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the job pod name pattern compiles")
 });
 
-/// `kubectl describe pod`'s owner line for a Job's pod (`Controlled By:  Job/db-migrate`).
-static CONTROLLED_BY_JOB: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
-    Regex::new(r"(?m)^\s*Controlled By:\s+Job/\S").expect("the controlled-by pattern compiles")
-});
-
-/// True when `text` is a `kubectl describe pod` of a Job's pod (`Controlled By:  Job/…`):
-/// its container ran once (or restarts in place only under `restartPolicy: OnFailure`), so a
-/// container that exited says why the Job's pod failed, not that a service crash-loops.
-pub fn controlled_by_job(text: &str) -> bool {
-    CONTROLLED_BY_JOB.is_match(text)
-}
-
 /// True when `text` tells a Job failed: its retries spent ([`JOB_BACKOFF`]) or said to have
 /// failed ([`JOB_FAILED`]). Its pods then ran and failed, each once (a Job's pods are
 /// replaced, not restarted in place, unless restartPolicy is OnFailure), so the workload

@@ -77,23 +77,33 @@ fn a_main_programs_kernel_limit_check_is_a_main_crash_loop() {
     }
 }
 
-/// A `kubectl describe pod` of a Job's pod (`Controlled By: Job/…`): its container's exit,
-/// with or without a recognised cause line, is the Job's pod failing, weaker than the Job's
-/// own reading; a ReplicaSet's pod is a crash loop as before.
+/// A `kubectl describe pod` of a Job's pod (`Controlled By: Job/…`, which intake reads as the
+/// incident's owner) whose container has not restarted: its exit, with or without a
+/// recognised cause line, is the Job's pod failing, weaker than the Job's own reading; a
+/// ReplicaSet's pod, or a Job's pod restarting in place (restartPolicy OnFailure), is a crash
+/// loop as before.
 #[test]
 fn a_described_job_pods_exit_is_no_crash_loop_of_its_own() {
-    let describe = |owner: &str, log: &str| {
+    let confidence = |t: &str| {
+        crate::diagnose(
+            &lastmile_intake::incident_from_text(t),
+            &ClusterSnapshot::default(),
+        )
+        .into_iter()
+        .find(|d| d.class.as_str() == lastmile_events::Class::RUNTIME_CRASHLOOP)
+        .map(|d| d.confidence)
+    };
+    let describe = |owner: &str, restarts: u32, log: &str| {
         format!(
-            "Name:           apply-upgrade-7xk2p\nControlled By:  {owner}\nContainers:\n  upgrade:\n    State:          Terminated\n      Reason:       Error\n      Exit Code:    1\n    Restart Count:  0\n{log}"
+            "Name:           apply-upgrade-7xk2p\nControlled By:  {owner}\nContainers:\n  upgrade:\n    State:          Terminated\n      Reason:       Error\n      Exit Code:    1\n    Restart Count:  {restarts}\n{log}"
         )
     };
     for log in ["", "Error: environment variable DATABASE_URL is not set\n"] {
-        let job = describe("Job/apply-upgrade", log);
-        assert!(
-            crashloop_confidence(&job).is_some_and(|c| c <= 0.45),
-            "{job}"
-        );
-        let rs = describe("ReplicaSet/api-5f7c9d8b6", log);
-        assert!(crashloop_confidence(&rs).is_some_and(|c| c > 0.6), "{rs}");
+        let job = describe("Job/apply-upgrade", 0, log);
+        assert!(confidence(&job).is_some_and(|c| c <= 0.45), "{job}");
+        let rs = describe("ReplicaSet/api-5f7c9d8b6", 0, log);
+        assert!(confidence(&rs).is_some_and(|c| c > 0.6), "{rs}");
+        let in_place = describe("Job/apply-upgrade", 5, log);
+        assert!(confidence(&in_place).is_some_and(|c| c > 0.6), "{in_place}");
     }
 }

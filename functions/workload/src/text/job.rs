@@ -338,7 +338,7 @@ pub(super) fn job_rules(incident: &Incident, text: &str) -> Vec<Diagnosis> {
     {
         // Told, not quoted: the Job's retries ran out before the work could succeed.
         push_backoff(&mut out, &subject, FAILED, q, 0.6);
-    } else if let Some(q) = job_pod_fatal(text).or_else(|| job_pod_exited(text)) {
+    } else if let Some(q) = job_pod_fatal(text).or_else(|| job_pod_exited(incident, text)) {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
     } else if let Some(q) = replaced_pods(text) {
         push_backoff(&mut out, &subject, PODS_FAILED, q, 0.6);
@@ -487,10 +487,10 @@ fn job_context(text: &str) -> bool {
 /// A container's non-zero exit in `kubectl describe` (`Exit Code:    1`).
 static EXIT_NONZERO: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^\s*Exit Code:\s*[1-9]\d*\s*$"));
 
-/// A `kubectl describe pod` of a Job's pod (`Controlled By: Job/…`) whose container exited
-/// non-zero: the Job's pod failed (it is replaced, not restarted), quoted.
-fn job_pod_exited(text: &str) -> Option<String> {
-    if !told::controlled_by_job(text) {
+/// A `kubectl describe` of a Job's pod (the incident's owner is a Job: `Controlled By:
+/// Job/…`) whose container exited non-zero: the Job's pod failed, quoted.
+fn job_pod_exited(incident: &Incident, text: &str) -> Option<String> {
+    if incident.owner.as_ref().is_none_or(|o| o.kind != "Job") {
         return None;
     }
     quote(text, &EXIT_NONZERO)
