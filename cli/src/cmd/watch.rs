@@ -188,3 +188,35 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use lastmile_watcher::TrackerConfig;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: super::Args,
+    }
+
+    /// The flags' defaults are the tracker's own (and the Job patience is the one a
+    /// recording is judged with, `facts::DEFAULT_STUCK_AFTER`): one set of numbers, whether
+    /// the watcher runs from the CLI or is embedded.
+    #[test]
+    fn the_flags_defaults_are_the_trackers() {
+        let Ok(cli) = Cli::try_parse_from(["watch"]) else {
+            panic!("watch parses with no flags");
+        };
+        let tracker = TrackerConfig::default();
+        assert_eq!(cli.args.pending_after, tracker.pending_after);
+        assert_eq!(cli.args.init_after, tracker.init_after);
+        assert_eq!(cli.args.runtime_after, tracker.runtime_after);
+        assert_eq!(cli.args.rollout_after, tracker.rollout_after);
+        assert_eq!(cli.args.job_stuck_after, tracker.job_stuck_after);
+        assert_eq!(
+            cli.args.job_stuck_after,
+            lastmile_events::facts::DEFAULT_STUCK_AFTER
+        );
+    }
+}

@@ -32,7 +32,7 @@ pub(crate) fn job_stuck(job: &Job, now: Option<DateTime<Utc>>) -> bool {
         || now.is_some_and(|now| {
             facts::job_overdue(job, now, patience).is_some()
                 || (facts::job_terminal(job).is_none()
-                    && job.spec.as_ref().and_then(|s| s.suspend) == Some(true)
+                    && facts::is_suspended(job)
                     && facts::suspended_since(job).is_some_and(|since| since >= now))
         })
 }

@@ -388,7 +388,7 @@ fn queue_verdict<'a>(incident: &'a Incident, job: &str) -> Option<&'a KubeEvent>
 /// An active Job with no terminal condition: suspended, past its deadline, or running far
 /// too long.
 fn still_active(incident: &Incident, job: &Job, subject: Subject) -> Vec<Diagnosis> {
-    if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
+    if lastmile_events::facts::is_suspended(job) {
         return vec![suspended(incident, job, subject)];
     }
     let status = job.status.as_ref();

@@ -102,7 +102,7 @@ pub fn job_overdue(
     if job_terminal(job).is_some() {
         return None;
     }
-    if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
+    if is_suspended(job) {
         let since = suspended_since(job)?;
         return stuck_after
             .is_some_and(|d| now - since > d)
@@ -122,6 +122,12 @@ pub fn job_overdue(
             .is_some_and(|d| now - start > d)
             .then_some(JobOverdue::StuckActive),
     }
+}
+
+/// True when the Job is suspended (`spec.suspend: true`): the Job controller creates no
+/// pods for it until something resumes it.
+pub fn is_suspended(job: &Job) -> bool {
+    job.spec.as_ref().and_then(|s| s.suspend) == Some(true)
 }
 
 /// Since when a suspended Job has been suspended: its `Suspended` condition's transition

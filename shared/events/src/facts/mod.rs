@@ -20,7 +20,8 @@ pub mod workload;
 
 pub use annotations::ci_run_of;
 pub use job::{
-    DEFAULT_STUCK_AFTER, JobOverdue, JobTerminal, job_overdue, job_terminal, suspended_since,
+    DEFAULT_STUCK_AFTER, JobOverdue, JobTerminal, is_suspended, job_overdue, job_terminal,
+    suspended_since,
 };
 pub use pod::{
     IMAGE_PULL_REASONS, StuckPod, is_image_pull_reason, is_native_sidecar, stuck_pod,
